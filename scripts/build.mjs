@@ -1,0 +1,53 @@
+// Bundles every entry point with esbuild. One bundle per process kind: the VS Code client,
+// the language server, the pool worker, the CLI, the demo, and each test file.
+// piscina stays external: it starts its own worker script from its package folder.
+import { build } from 'esbuild';
+import { readdirSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const out = join(root, 'out');
+rmSync(out, { recursive: true, force: true });
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  external: ['vscode', 'piscina'],
+  absWorkingDir: root,
+  // jsonc-parser's UMD build hides its requires from esbuild; its ESM build bundles cleanly.
+  mainFields: ['module', 'main'],
+};
+
+const entries = {
+  client: 'client/src/extension.ts',
+  server: 'server/src/server.ts',
+  worker: 'server/src/workers/worker.ts',
+  cli: 'server/src/cli/main.ts',
+  demo: 'scripts/demo.ts',
+};
+const builds = Object.entries(entries)
+  .filter(([, file]) => existsSync(join(root, file)))
+  .map(([name, file]) =>
+    build({
+      ...common,
+      entryPoints: [file],
+      outfile: join(out, `${name}.js`),
+      banner: name === 'cli' ? { js: '#!/usr/bin/env node' } : undefined,
+    }),
+  );
+
+function testFiles(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? testFiles(join(dir, d.name)) : d.name.endsWith('.test.ts') ? [join(dir, d.name)] : [],
+  );
+}
+const tests = testFiles(join(root, 'test'));
+if (tests.length) {
+  builds.push(build({ ...common, entryPoints: tests, outdir: join(out, 'test'), outbase: join(root, 'test') }));
+}
+await Promise.all(builds);

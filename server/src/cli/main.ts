@@ -1,0 +1,187 @@
+/**
+ * `neurocache` command line (SPEC 2): the same engine and worker pool as the editor, for
+ * terminals, CI and training boxes. Exit codes: 0 ok, 1 errors found (or the job failed), 2 bad usage.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs, ParseArgsConfig } from 'node:util';
+import { LineIndex } from '../engine/diagnostics';
+import { datasetReport, manifestReport } from '../engine/report';
+import { WorkerPool } from '../workers/pool';
+import { analyzeDocument, buildManifestFile } from '../service/check';
+import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
+import { CacheInspector } from '../service/inspector';
+import { ProgressBar } from './progress';
+
+const USAGE = `Usage:
+  neurocache manifest build <cache_dir> [--jobs N] [--json]
+  neurocache check <file.json>... [--no-content] [--json]
+  neurocache stats <file.json> [--json]
+  neurocache lsp --stdio
+  neurocache arc download [--out DIR] [--repo ID] [--revision REV] [--endpoint URL]
+                          [--token TOKEN] [--jobs N] [--force] [--paper-parity]
+                          [--include-tse] [--no-require-mask] [--no-verify-counts] [--json]
+
+Common options:
+  --jobs N         worker threads (default: number of cores)
+  --cache-dir DIR  where file fingerprints are kept (default: $XDG_CACHE_HOME/neurocache)
+  --json           machine-readable output on stdout
+`;
+
+class UsageError extends Error {}
+
+interface Context {
+  json: boolean;
+  inspector: CacheInspector;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WriteStream;
+}
+
+function parse(args: string[], options: ParseArgsConfig['options']): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    return parseArgs({ args, options: { json: { type: 'boolean' }, jobs: { type: 'string' }, 'cache-dir': { type: 'string' }, ...options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function jobsOption(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const jobs = Number(value);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new UsageError(`--jobs takes a whole number from 1 to 256, not "${value}"`);
+  return jobs;
+}
+
+async function withInspector<T>(values: Record<string, unknown>, run: (inspector: CacheInspector) => Promise<T>): Promise<T> {
+  const store = FingerprintStore.inDirectory(typeof values['cache-dir'] === 'string' ? values['cache-dir'] : defaultStoreDirectory());
+  await store.load();
+  const pool = new WorkerPool(jobsOption(values.jobs as string | undefined));
+  try {
+    return await run(new CacheInspector(pool, store));
+  } finally {
+    await pool.close();
+    await store.save().catch((error) => process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`));
+  }
+}
+
+async function readInput(file: string): Promise<string> {
+  try {
+    const stat = await fs.stat(file);
+    if (stat.isDirectory()) throw new UsageError(`${file} is a directory, not a JSON file`);
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+}
+
+async function manifestBuild(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
+  const { values, positionals } = parse(args, {});
+  if (positionals.length !== 1) throw new UsageError('manifest build takes exactly one cache directory');
+  const directory = path.resolve(positionals[0]);
+  const stat = await fs.stat(directory).catch(() => undefined);
+  if (!stat?.isDirectory()) throw new UsageError(`${positionals[0]} is not a directory`);
+  return withInspector(values, async (inspector) => {
+    const bar = new ProgressBar('Scanning', io.stderr, io.stderr.isTTY === true && !values.json);
+    const result = await buildManifestFile(directory, inspector, { onProgress: (d, t) => bar.update(d, t) });
+    bar.finish();
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify({ ...result, bytesRead: inspector.pool.bytesRead })}\n`);
+      return 0;
+    }
+    const w = result.windows;
+    io.stdout.write(
+      `Wrote ${result.manifestPath}\n` +
+        `  ${result.files} files, ${w.partial_seizure + w.full_seizure + w.no_seizure} windows: ` +
+        `${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no seizure\n`,
+    );
+    for (const { name, reason } of result.skipped) io.stderr.write(`skipped ${name}: ${reason}\n`);
+    for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
+    return 0;
+  });
+}
+
+async function check(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
+  const { values, positionals } = parse(args, { 'no-content': { type: 'boolean' } });
+  if (positionals.length === 0) throw new UsageError('check needs at least one JSON file');
+  const texts = await Promise.all(positionals.map(readInput));
+  return withInspector(values, async (inspector) => {
+    const files = [];
+    let errors = 0;
+    for (const [i, file] of positionals.entries()) {
+      const analysis = await analyzeDocument(file, texts[i], inspector, { content: !values['no-content'], cwd: process.cwd() });
+      const lines = new LineIndex(texts[i]);
+      const diagnostics = analysis.diagnostics.map((d) => ({ range: lines.range(d.offset, d.length), severity: d.severity, code: d.code, message: d.message }));
+      errors += diagnostics.filter((d) => d.severity === 'error').length;
+      files.push({ path: file, kind: analysis.kind, diagnostics });
+      if (!values.json) {
+        if (analysis.kind === 'unrelated') io.stderr.write(`${file}: not a seizure manifest or ARC dataset_info; nothing to check\n`);
+        for (const d of diagnostics) io.stdout.write(`${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}\n`);
+      }
+    }
+    if (values.json) io.stdout.write(`${JSON.stringify({ files })}\n`);
+    else {
+      const total = files.reduce((n, f) => n + f.diagnostics.length, 0);
+      io.stderr.write(`${files.length} file(s) checked: ${errors} error(s), ${total - errors} other finding(s)\n`);
+    }
+    return errors > 0 ? 1 : 0;
+  });
+}
+
+async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
+  const { values, positionals } = parse(args, {});
+  if (positionals.length !== 1) throw new UsageError('stats takes exactly one JSON file');
+  const file = positionals[0];
+  const text = await readInput(file);
+  return withInspector(values, async (inspector) => {
+    // Statistics need only existence of cache files, never their contents.
+    const analysis = await analyzeDocument(file, text, inspector, { content: false, cwd: process.cwd() });
+    if (analysis.kind === 'unrelated') throw new UsageError(`${file} is not a seizure manifest or ARC dataset_info`);
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify({ path: file, kind: analysis.kind, ...analysis.stats })}\n`);
+      return 0;
+    }
+    const lines = analysis.kind === 'seizure-manifest' ? manifestReport(analysis.stats) : datasetReport(analysis.stats);
+    io.stdout.write(`${file} (${analysis.kind})\n${lines.map((l) => `  ${l}\n`).join('')}`);
+    return 0;
+  });
+}
+
+export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'manifest':
+        if (rest[0] !== 'build') throw new UsageError('the manifest command has one subcommand: build');
+        return await manifestBuild(rest.slice(1), io);
+      case 'check':
+        return await check(rest, io);
+      case 'stats':
+        return await stats(rest, io);
+      case 'lsp':
+        throw new UsageError('neurocache lsp: the language server ships with the editor integration (not in this build yet)');
+      case 'arc':
+        throw new UsageError('neurocache arc download: the Hugging Face download is not in this build yet');
+      case '--help':
+      case '-h':
+      case 'help':
+        io.stdout.write(USAGE);
+        return 0;
+      default:
+        throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`neurocache: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    io.stderr.write(`neurocache: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

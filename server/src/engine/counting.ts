@@ -1,0 +1,81 @@
+/**
+ * Streaming "how many elements are > 0" per row, over raw bytes arriving in arbitrary chunks
+ * (an element may straddle two chunks). Rows are the first axis: windows of an NPZ `labels`
+ * array, or a single row for a whole NIfTI volume.
+ */
+import { ElementType, positiveRunCounter, RunCounter, Scaling } from './elements';
+import { FormatError } from './source';
+
+export class PositiveCounts {
+  /** Positive elements per row. */
+  readonly counts: Float64Array;
+  readonly rowSize: number;
+  private readonly countRun: RunCounter;
+  private readonly carry: Uint8Array;
+  private carried = 0;
+  private index = 0;
+
+  constructor(
+    private readonly type: ElementType,
+    readonly totalElements: number,
+    private readonly rows: number,
+    private readonly fortranOrder = false,
+    scaling?: Scaling,
+  ) {
+    this.counts = new Float64Array(rows);
+    this.rowSize = rows === 0 ? 0 : totalElements / rows;
+    this.countRun = positiveRunCounter(type, scaling);
+    this.carry = new Uint8Array(type.size);
+  }
+
+  get complete(): boolean {
+    return this.index === this.totalElements && this.carried === 0;
+  }
+
+  /** Consumes the next bytes of the array's data. Bytes beyond the array are an error. */
+  push(chunk: Uint8Array): void {
+    const size = this.type.size;
+    let at = 0;
+    if (this.carried > 0) {
+      const take = Math.min(size - this.carried, chunk.length);
+      this.carry.set(chunk.subarray(0, take), this.carried);
+      this.carried += take;
+      at = take;
+      if (this.carried < size) return;
+      this.carried = 0;
+      this.add(this.carry, 0, 1);
+    }
+    const whole = Math.floor((chunk.length - at) / size);
+    this.add(chunk, at, whole);
+    at += whole * size;
+    if (at < chunk.length) {
+      this.checkRoom(1);
+      this.carry.set(chunk.subarray(at), 0);
+      this.carried = chunk.length - at;
+    }
+  }
+
+  private checkRoom(elements: number): void {
+    if (this.index + elements > this.totalElements) {
+      throw new FormatError(`data holds more than the ${this.totalElements} elements its header declares`);
+    }
+  }
+
+  private add(bytes: Uint8Array, start: number, elements: number): void {
+    this.checkRoom(elements);
+    const size = this.type.size;
+    if (this.fortranOrder && this.rowSize > 1) {
+      // Column-major: the row index varies fastest.
+      for (let i = 0; i < elements; i++, this.index++) this.counts[this.index % this.rows] += this.countRun(bytes, start + i * size, 1);
+      return;
+    }
+    while (elements > 0) {
+      const row = Math.floor(this.index / this.rowSize);
+      const take = Math.min(elements, (row + 1) * this.rowSize - this.index);
+      this.counts[row] += this.countRun(bytes, start, take);
+      this.index += take;
+      start += take * size;
+      elements -= take;
+    }
+  }
+}

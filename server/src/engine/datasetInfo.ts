@@ -1,0 +1,259 @@
+/**
+ * ARC `dataset_info.json` model: schema, path candidates (incl. legacy repo-root paths),
+ * lesion-volume and shape checks against NIfTI facts, and the statistics a trainer needs.
+ */
+import { findNodeAtLocation, Node, parseTree, ParseError, printParseErrorCode } from 'jsonc-parser';
+import * as path from 'node:path';
+import { Diagnostic, diagnostic, Span } from './diagnostics';
+import { NiftiSummary } from './nifti';
+
+export const LIST_KEYS = ['image_paths', 'mask_paths', 'lesion_volumes', 'acquisition_types', 'subject_ids'] as const;
+export type ListKey = (typeof LIST_KEYS)[number];
+export const ACQUISITIONS = ['space_2x', 'space_no_accel', 'turbo_spin_echo', 'unknown'] as const;
+export const PAPER_COHORT = { total: 223, space_2x: 115, space_no_accel: 108 };
+
+export interface Item<T> extends Span {
+  value: T;
+}
+
+export interface DatasetSample {
+  index: number;
+  image?: Item<string>;
+  mask?: Item<string | null>;
+  volume?: Item<number>;
+  acquisition?: Item<string>;
+  subject?: Item<string>;
+}
+
+export interface ParsedDatasetInfo {
+  /** False when the JSON is not an ARC dataset_info (no image_paths / mask_paths at the root). */
+  isDatasetInfo: boolean;
+  keys: Partial<Record<ListKey | 'num_samples', Span>>;
+  samples: DatasetSample[];
+  schema: Diagnostic[];
+}
+
+const span = (node: Node): Span => ({ offset: node.offset, length: node.length });
+
+export function parseDatasetInfo(text: string): ParsedDatasetInfo {
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  const keys: ParsedDatasetInfo['keys'] = {};
+  const samples: DatasetSample[] = [];
+  const schema: Diagnostic[] = [];
+  const error = (where: Span, message: string) => schema.push(diagnostic(where, 'error', 'dataset-info-schema', message));
+  const isDatasetInfo = root?.type === 'object' && !!root.children?.some((p) => ['image_paths', 'mask_paths'].includes(p.children?.[0]?.value));
+  if (!isDatasetInfo || !root) return { isDatasetInfo: false, keys, samples, schema };
+  for (const e of errors) error({ offset: e.offset, length: e.length }, `Invalid JSON (${printParseErrorCode(e.error)}).`);
+
+  for (const property of root.children ?? []) {
+    const [key] = property.children ?? [];
+    if (key && (LIST_KEYS as readonly string[]).includes(key.value) || key?.value === 'num_samples') keys[key.value as ListKey] = span(key);
+  }
+  const missing = LIST_KEYS.filter((k) => !keys[k]);
+  if (missing.length) error(span(root.children![0].children![0]), `Missing required ${missing.map((m) => `"${m}"`).join(', ')}.`);
+
+  const lists = new Map<ListKey, Node>();
+  for (const key of LIST_KEYS) {
+    const node = findNodeAtLocation(root, [key]);
+    if (!node) continue;
+    if (node.type !== 'array') error(span(node), `"${key}" must be a list.`);
+    else lists.set(key, node);
+  }
+  const lengths = [...lists.entries()].map(([key, node]) => ({ key, length: node.children?.length ?? 0 }));
+  const count = Math.max(0, ...lengths.map((l) => l.length));
+  const expected = mostCommon(lengths.map((l) => l.length));
+  for (const { key, length } of lengths) {
+    if (length !== expected) {
+      schema.push(diagnostic(keys[key]!, 'error', 'sample-count', `"${key}" has ${length} items but the other lists have ${expected}: every list needs one item per sample.`));
+    }
+  }
+  const numSamples = findNodeAtLocation(root, ['num_samples']);
+  if (numSamples) {
+    if (numSamples.type !== 'number' || !Number.isInteger(numSamples.value)) error(span(numSamples), '"num_samples" must be an integer.');
+    else if (lengths.length && numSamples.value !== expected) {
+      schema.push(diagnostic(span(numSamples), 'error', 'sample-count', `num_samples is ${numSamples.value} but the lists hold ${expected} samples.`));
+    }
+  }
+
+  for (let index = 0; index < count; index++) {
+    const sample: DatasetSample = { index };
+    const at = (key: ListKey) => lists.get(key)?.children?.[index];
+    const image = at('image_paths');
+    if (image) {
+      if (image.type === 'string') sample.image = { ...span(image), value: image.value };
+      else error(span(image), 'Image paths must be strings.');
+    }
+    const mask = at('mask_paths');
+    if (mask) {
+      if (mask.type === 'string' || mask.type === 'null') sample.mask = { ...span(mask), value: mask.value ?? null };
+      else error(span(mask), 'Mask paths must be strings or null.');
+    }
+    const volume = at('lesion_volumes');
+    if (volume) {
+      if (volume.type === 'number' && Number.isSafeInteger(volume.value) && volume.value >= 0) sample.volume = { ...span(volume), value: volume.value };
+      else error(span(volume), 'Lesion volumes must be non-negative integers (voxel counts).');
+    }
+    const acquisition = at('acquisition_types');
+    if (acquisition) {
+      if (acquisition.type === 'string') sample.acquisition = { ...span(acquisition), value: acquisition.value };
+      else error(span(acquisition), 'Acquisition types must be strings.');
+    }
+    const subject = at('subject_ids');
+    if (subject) {
+      if (subject.type === 'string') sample.subject = { ...span(subject), value: subject.value };
+      else error(span(subject), 'Subject ids must be strings.');
+    }
+    samples.push(sample);
+  }
+  return { isDatasetInfo, keys, samples, schema };
+}
+
+function mostCommon(values: number[]): number {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best = 0;
+  let bestCount = 0;
+  for (const [v, c] of counts) if (c > bestCount || (c === bestCount && v > best)) [best, bestCount] = [v, c];
+  return best;
+}
+
+export type Resolution = 'absolute' | 'relative' | 'parent' | 'cwd';
+
+/**
+ * Where the trainer looks for a path, in order: absolute; next to dataset_info.json; next to
+ * each of up to 5 parent directories (legacy repo-root paths like `data/arc/cache/...`); the
+ * working directory.
+ */
+export function pathCandidates(value: string, infoDir: string, cwd: string): { path: string; how: Resolution }[] {
+  if (path.isAbsolute(value)) return [{ path: path.normalize(value), how: 'absolute' }];
+  const out: { path: string; how: Resolution }[] = [{ path: path.join(infoDir, value), how: 'relative' }];
+  let dir = infoDir;
+  for (let level = 0; level < 5; level++) {
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+    out.push({ path: path.join(dir, value), how: 'parent' });
+  }
+  out.push({ path: path.join(cwd, value), how: 'cwd' });
+  return out;
+}
+
+/** A path as the trainer resolved it; `resolved` is undefined when no candidate exists. */
+export interface PathFacts {
+  resolved?: string;
+  how?: Resolution;
+  nifti?: NiftiSummary;
+  error?: string;
+}
+
+export interface DatasetCheckInput {
+  images: (PathFacts | undefined)[];
+  masks: (PathFacts | undefined)[];
+  /** Directory of dataset_info.json, for the rewrite suggestion of legacy paths. */
+  infoDir: string;
+}
+
+export function checkDatasetInfo(parsed: ParsedDatasetInfo, input: DatasetCheckInput): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seenImages = new Map<string, number>();
+  for (const sample of parsed.samples) {
+    const image = input.images[sample.index];
+    const mask = input.masks[sample.index];
+    if (sample.image && image) {
+      pathDiagnostics(sample.image, image, 'image', input.infoDir, out);
+      const key = image.resolved ?? sample.image.value;
+      const first = seenImages.get(key);
+      if (first !== undefined) out.push(diagnostic(sample.image, 'warning', 'duplicate-sample', `Same image as sample ${first}: the sample is counted twice.`));
+      else seenImages.set(key, sample.index);
+    }
+    if (sample.mask && sample.mask.value === null) {
+      out.push(diagnostic(sample.mask, 'warning', 'missing-mask', `Sample ${sample.index}${sample.subject ? ` (${sample.subject.value})` : ''} has no lesion mask.`));
+    } else if (sample.mask && mask) {
+      pathDiagnostics(sample.mask as Item<string>, mask, 'mask', input.infoDir, out);
+      const counted = mask.nifti?.positiveVoxels;
+      if (sample.volume && counted !== undefined && counted !== sample.volume.value) {
+        out.push(diagnostic(sample.volume, 'error', 'lesion-volume-mismatch', `Recorded lesion volume ${sample.volume.value} but the mask has ${counted} voxels > 0.`));
+      }
+      const imageShape = image?.nifti?.shape.slice(0, 3);
+      const maskShape = mask.nifti?.shape.slice(0, 3);
+      if (imageShape && maskShape && imageShape.join('x') !== maskShape.join('x')) {
+        out.push(diagnostic(sample.mask, 'error', 'shape-mismatch', `Mask is ${maskShape.join('×')} but its image is ${imageShape.join('×')}.`));
+      }
+    }
+    if (sample.acquisition && !(ACQUISITIONS as readonly string[]).slice(0, 3).includes(sample.acquisition.value)) {
+      out.push(diagnostic(sample.acquisition, 'warning', 'unknown-acquisition', `Acquisition "${sample.acquisition.value}" is not space_2x, space_no_accel or turbo_spin_echo: the paper cohort cannot include it.`));
+    }
+  }
+  return out;
+}
+
+function pathDiagnostics(item: Item<string>, facts: PathFacts, what: string, infoDir: string, out: Diagnostic[]): void {
+  if (!facts.resolved) {
+    out.push(diagnostic(item, 'error', 'missing-file', `The ${what} ${item.value} does not exist (looked next to dataset_info.json, in 5 parent folders and the working directory).`));
+    return;
+  }
+  if (facts.error) out.push(diagnostic(item, 'error', 'unreadable-nifti', `The ${what} cannot be read as NIfTI: ${facts.error}`));
+  if (facts.how === 'parent' || facts.how === 'cwd') {
+    const relative = path.relative(infoDir, facts.resolved).split(path.sep).join('/');
+    const where = facts.how === 'cwd' ? 'the working directory' : 'a parent folder';
+    out.push(diagnostic(item, 'warning', 'legacy-path', `Resolved only relative to ${where}; relative to dataset_info.json it is "${relative}".`));
+  }
+}
+
+export interface Quartiles {
+  min: number;
+  q1: number;
+  median: number;
+  q3: number;
+  max: number;
+}
+
+export interface DatasetStats {
+  samples: number;
+  acquisitions: Record<string, number>;
+  withMask: number;
+  lesionVolumes: Quartiles | null;
+  subjects: number;
+  paperParity: { matches: boolean; verdict: string };
+}
+
+/** numpy.percentile's default (linear) interpolation. */
+export function percentile(sorted: number[], q: number): number {
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return sorted[low] + (sorted[high] - sorted[low]) * (position - low);
+}
+
+export function datasetStats(parsed: ParsedDatasetInfo): DatasetStats {
+  const acquisitions: Record<string, number> = {};
+  const volumes: number[] = [];
+  let withMask = 0;
+  for (const s of parsed.samples) {
+    const a = s.acquisition?.value ?? 'unknown';
+    acquisitions[a] = (acquisitions[a] ?? 0) + 1;
+    if (s.mask?.value) withMask++;
+    if (s.volume && s.mask?.value) volumes.push(s.volume.value);
+  }
+  volumes.sort((a, b) => a - b);
+  const samples = parsed.samples.length;
+  const space2x = acquisitions.space_2x ?? 0;
+  const noAccel = acquisitions.space_no_accel ?? 0;
+  const others = samples - space2x - noAccel;
+  const matches = samples === PAPER_COHORT.total && space2x === PAPER_COHORT.space_2x && noAccel === PAPER_COHORT.space_no_accel;
+  const verdict = matches
+    ? `Matches the paper cohort: ${PAPER_COHORT.total} = ${PAPER_COHORT.space_2x} SPACE 2x + ${PAPER_COHORT.space_no_accel} SPACE no-accel.`
+    : `Not the paper cohort (${PAPER_COHORT.total} = ${PAPER_COHORT.space_2x} SPACE 2x + ${PAPER_COHORT.space_no_accel} SPACE no-accel): ` +
+      `${samples} samples = ${space2x} SPACE 2x + ${noAccel} SPACE no-accel${others ? ` + ${others} other` : ''}.`;
+  return {
+    samples,
+    acquisitions,
+    withMask,
+    lesionVolumes: volumes.length
+      ? { min: volumes[0], q1: percentile(volumes, 0.25), median: percentile(volumes, 0.5), q3: percentile(volumes, 0.75), max: volumes[volumes.length - 1] }
+      : null,
+    subjects: new Set(parsed.samples.map((s) => s.subject?.value).filter(Boolean)).size,
+    paperParity: { matches, verdict },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Diagnostics as the engine produces them: on character offsets into the JSON text. Adapters
+ * turn offsets into LSP positions (UTF-16 line/character) or CLI `path:line:col`.
+ */
+export type Severity = 'error' | 'warning' | 'information' | 'hint';
+
+export type DiagnosticCode =
+  | 'manifest-schema' | 'missing-cache-file' | 'unreadable-cache-file' | 'window-out-of-range' | 'duplicate-entry'
+  | 'category-mismatch' | 'unreferenced-cache-file' | 'stale-manifest' | 'no-partial-windows' | 'low-seizure-ratio'
+  | 'dataset-info-schema' | 'missing-file' | 'unreadable-nifti' | 'legacy-path' | 'missing-mask'
+  | 'lesion-volume-mismatch' | 'shape-mismatch' | 'unknown-acquisition' | 'duplicate-sample' | 'sample-count';
+
+export interface Diagnostic {
+  offset: number;
+  length: number;
+  severity: Severity;
+  code: DiagnosticCode;
+  message: string;
+}
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+/** Maps offsets to 0-based line/character; built once per text. */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+
+  position(offset: number): Position {
+    let low = 0;
+    let high = this.starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (this.starts[middle] <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return { line: low, character: offset - this.starts[low] };
+  }
+
+  range(offset: number, length: number): Range {
+    return { start: this.position(offset), end: this.position(offset + length) };
+  }
+}
+
+/** A JSON value's place in the text. */
+export interface Span {
+  offset: number;
+  length: number;
+}
+
+export function diagnostic(span: Span, severity: Severity, code: DiagnosticCode, message: string): Diagnostic {
+  return { offset: span.offset, length: span.length, severity, code, message };
+}
+
+export const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };

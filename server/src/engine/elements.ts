@@ -1,0 +1,220 @@
+/**
+ * Element types shared by `.npy` arrays and NIfTI volumes, and the one question we ask of
+ * their elements: how many are > 0 (numpy semantics: NaN is not > 0, -0 is not > 0, complex
+ * numbers compare lexicographically). Counting streams over chunks of raw bytes, so neither a
+ * 4 GB label array nor a float64 volume is ever materialised.
+ */
+import { FormatError } from './source';
+
+export type ElementKind = 'bool' | 'int' | 'uint' | 'float' | 'complex' | 'timedelta';
+
+export interface ElementType {
+  kind: ElementKind;
+  /** Bytes per element (for complex: both parts). */
+  size: number;
+  littleEndian: boolean;
+  /** How numpy writes it, e.g. `<f4`; for messages. */
+  name: string;
+}
+
+const NATIVE_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+const NUMPY_NAMES: Record<string, string> = {
+  bool: 'b1', '?': 'b1', int8: 'i1', uint8: 'u1', int16: 'i2', uint16: 'u2', int32: 'i4', uint32: 'u4',
+  int64: 'i8', uint64: 'u8', float16: 'f2', float32: 'f4', float64: 'f8', complex64: 'c8', complex128: 'c16',
+  half: 'f2', single: 'f4', double: 'f8', longdouble: 'f16', byte: 'i1', ubyte: 'u1', short: 'i2', ushort: 'u2',
+};
+const KIND_CODES: Record<string, ElementKind> = { b: 'bool', i: 'int', u: 'uint', f: 'float', c: 'complex', m: 'timedelta' };
+const VALID_SIZES: Record<ElementKind, number[]> = {
+  bool: [1], int: [1, 2, 4, 8], uint: [1, 2, 4, 8], float: [2, 4, 8, 16], complex: [8, 16], timedelta: [8],
+};
+
+/** Parses a numpy dtype string (`<f4`, `|b1`, `>i8`, `<m8[s]`, `float32`, ...). */
+export function parseNumpyDescr(descr: string): ElementType {
+  const match = /^([<>|=]?)([biufcm])(\d+)(\[\w+\])?$/.exec(NUMPY_NAMES[descr] ?? descr);
+  const kind = match && KIND_CODES[match[2]];
+  const size = match ? Number(match[3]) : 0;
+  if (!match || !kind || !VALID_SIZES[kind].includes(size) || (match[4] && kind !== 'timedelta')) {
+    throw new FormatError(`unsupported .npy dtype '${descr}' (only numeric and bool dtypes can be labels)`);
+  }
+  const order = match[1];
+  return { kind, size, littleEndian: order === '>' ? false : order === '<' ? true : NATIVE_LITTLE, name: descr };
+}
+
+const NIFTI_TYPES: Record<number, [ElementKind, number, string]> = {
+  2: ['uint', 1, 'uint8'], 4: ['int', 2, 'int16'], 8: ['int', 4, 'int32'], 16: ['float', 4, 'float32'],
+  64: ['float', 8, 'float64'], 256: ['int', 1, 'int8'], 512: ['uint', 2, 'uint16'], 768: ['uint', 4, 'uint32'],
+  1024: ['int', 8, 'int64'], 1280: ['uint', 8, 'uint64'], 1536: ['float', 16, 'float128'],
+};
+const NIFTI_UNSUPPORTED: Record<number, string> = {
+  1: 'binary (1 bit)', 32: 'complex64', 128: 'RGB24', 1792: 'complex128', 2048: 'complex256', 2304: 'RGBA32',
+};
+
+/** The element type of a NIfTI `datatype` code; complex and RGB volumes are not masks. */
+export function niftiElementType(code: number, littleEndian: boolean): ElementType {
+  const known = NIFTI_TYPES[code];
+  if (!known) {
+    const what = NIFTI_UNSUPPORTED[code];
+    throw new FormatError(what ? `NIfTI datatype ${what} cannot be read as real-valued voxels` : `unknown NIfTI datatype code ${code}`);
+  }
+  return { kind: known[0], size: known[1], littleEndian, name: known[2] };
+}
+
+/** Linear scaling applied before the > 0 test (NIfTI scl_slope / scl_inter), in float64 like nibabel. */
+export interface Scaling {
+  slope: number;
+  inter: number;
+}
+
+/** Counts the elements > 0 among `count` whole elements starting at `bytes[start]`. */
+export type RunCounter = (bytes: Uint8Array, start: number, count: number) => number;
+
+export function positiveRunCounter(type: ElementType, scaling?: Scaling): RunCounter {
+  if (scaling && !(scaling.slope === 1 && scaling.inter === 0)) {
+    const valueAt = valueReader(type);
+    const { slope, inter } = scaling;
+    return (bytes, start, count) => {
+      const view = viewOf(bytes);
+      let positives = 0;
+      for (let i = 0, at = start; i < count; i++, at += type.size) {
+        // Multiply then add, as numpy does in two separate float64 operations.
+        if (valueAt(view, at) * slope + inter > 0) positives++;
+      }
+      return positives;
+    };
+  }
+  return rawPositiveCounter(type);
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function rawPositiveCounter(type: ElementType): RunCounter {
+  const le = type.littleEndian;
+  const { kind, size } = type;
+  if (size === 1) {
+    // uint8 and bool: any non-zero byte; int8: 1..127.
+    const signed = kind === 'int';
+    return (bytes, start, count) => {
+      let positives = 0;
+      const end = start + count;
+      if (signed) for (let i = start; i < end; i++) positives += (bytes[i] - 1) >>> 0 < 0x7f ? 1 : 0;
+      else for (let i = start; i < end; i++) positives += bytes[i] !== 0 ? 1 : 0;
+      return positives;
+    };
+  }
+  if (kind === 'float' && size === 4) {
+    // On the raw bits, x > 0 exactly when 1 <= bits <= 0x7f800000 (+denormal .. +inf).
+    return (bytes, start, count) => {
+      let positives = 0;
+      if (le && NATIVE_LITTLE && (bytes.byteOffset + start) % 4 === 0) {
+        const words = new Uint32Array(bytes.buffer, bytes.byteOffset + start, count);
+        for (let i = 0; i < count; i++) positives += (words[i] - 1) >>> 0 < 0x7f800000 ? 1 : 0;
+      } else {
+        const view = viewOf(bytes);
+        for (let i = 0, at = start; i < count; i++, at += 4) positives += (view.getUint32(at, le) - 1) >>> 0 < 0x7f800000 ? 1 : 0;
+      }
+      return positives;
+    };
+  }
+  const test = positiveTest(type);
+  return (bytes, start, count) => {
+    const view = viewOf(bytes);
+    let positives = 0;
+    for (let i = 0, at = start; i < count; i++, at += size) if (test(view, at)) positives++;
+    return positives;
+  };
+}
+
+type Test = (view: DataView, at: number) => boolean;
+
+function positiveTest(type: ElementType): Test {
+  const le = type.littleEndian;
+  const hiAt = le ? 4 : 0;
+  const loAt = le ? 0 : 4;
+  switch (`${type.kind}${type.size}`) {
+    case 'int2': return (v, at) => v.getInt16(at, le) > 0;
+    case 'uint2': return (v, at) => v.getUint16(at, le) !== 0;
+    case 'int4': return (v, at) => v.getInt32(at, le) > 0;
+    case 'uint4': return (v, at) => v.getUint32(at, le) !== 0;
+    case 'int8':
+    case 'timedelta8': return (v, at) => {
+      const hi = v.getInt32(at + hiAt, le);
+      return hi > 0 || (hi === 0 && v.getUint32(at + loAt, le) !== 0);
+    };
+    case 'uint8': return (v, at) => (v.getUint32(at + hiAt, le) | v.getUint32(at + loAt, le)) !== 0;
+    case 'float2': return (v, at) => (v.getUint16(at, le) - 1) >>> 0 < 0x7c00;
+    case 'float8': return (v, at) => v.getFloat64(at, le) > 0;
+    case 'float16': return (v, at) => {
+      // Decided on the bits: a tiny positive extended value would underflow to 0 as a float64.
+      const { mantissa, signExponent } = longDoubleParts(v, at, le);
+      const exponent = signExponent & 0x7fff;
+      if (signExponent & 0x8000 || (exponent === 0 && mantissa === 0n)) return false;
+      return exponent !== 0x7fff || (mantissa & 0x7fffffffffffffffn) === 0n;
+    };
+    case 'complex8': return complexTest((v, at) => v.getFloat32(at, le), 4);
+    case 'complex16': return complexTest((v, at) => v.getFloat64(at, le), 8);
+  }
+  throw new FormatError(`unsupported element type ${type.name}`);
+}
+
+/** numpy orders complex numbers lexicographically, and a NaN imaginary part fails the real test. */
+function complexTest(part: (v: DataView, at: number) => number, partSize: number): Test {
+  return (v, at) => {
+    const re = part(v, at);
+    const im = part(v, at + partSize);
+    return (re > 0 && im === im) || (re === 0 && im > 0);
+  };
+}
+
+/** Reads an element as a float64, as numpy's cast to float64 would. */
+export function valueReader(type: ElementType): (view: DataView, at: number) => number {
+  const le = type.littleEndian;
+  switch (`${type.kind}${type.size}`) {
+    case 'bool1':
+    case 'uint1': return (v, at) => v.getUint8(at);
+    case 'int1': return (v, at) => v.getInt8(at);
+    case 'int2': return (v, at) => v.getInt16(at, le);
+    case 'uint2': return (v, at) => v.getUint16(at, le);
+    case 'int4': return (v, at) => v.getInt32(at, le);
+    case 'uint4': return (v, at) => v.getUint32(at, le);
+    // Number(bigint) rounds to nearest-even, exactly like numpy's int64 -> float64 cast.
+    case 'int8': return (v, at) => Number(v.getBigInt64(at, le));
+    case 'uint8': return (v, at) => Number(v.getBigUint64(at, le));
+    case 'float2': return (v, at) => halfToNumber(v.getUint16(at, le));
+    case 'float4': return (v, at) => v.getFloat32(at, le);
+    case 'float8': return (v, at) => v.getFloat64(at, le);
+    case 'float16': return (v, at) => longDoubleAt(v, at, le);
+  }
+  throw new FormatError(`element type ${type.name} has no real value`);
+}
+
+function halfToNumber(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/**
+ * x87 80-bit extended precision stored in 16 bytes (numpy's longdouble on x86-64): a 64-bit
+ * mantissa with explicit integer bit, then 15-bit exponent and sign. Converted to the nearest
+ * float64, which keeps every sign and zero/NaN distinction the > 0 test needs.
+ */
+function longDoubleParts(v: DataView, at: number, le: boolean): { mantissa: bigint; signExponent: number } {
+  return le
+    ? { mantissa: v.getBigUint64(at, true), signExponent: v.getUint16(at + 8, true) }
+    : { mantissa: v.getBigUint64(at + 8, false), signExponent: v.getUint16(at + 6, false) };
+}
+
+function longDoubleAt(v: DataView, at: number, le: boolean): number {
+  const { mantissa, signExponent } = longDoubleParts(v, at, le);
+  const sign = signExponent & 0x8000 ? -1 : 1;
+  const exponent = signExponent & 0x7fff;
+  if (exponent === 0x7fff) return (mantissa & 0x7fffffffffffffffn) === 0n ? sign * Infinity : NaN;
+  if (exponent === 0 && mantissa === 0n) return sign * 0;
+  return sign * Number(mantissa) * 2 ** (Math.max(exponent, 1) - 16383 - 63);
+}

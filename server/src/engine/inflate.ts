@@ -1,0 +1,47 @@
+/**
+ * Inflation helpers. We use node:zlib rather than fflate for the big streams: measured on this
+ * class of machine, node:zlib inflates 2.5-3x faster (NOTES.md: 256^3 mask 49 ms vs 123 ms).
+ */
+import { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { FormatError } from './source';
+
+/** Inflates a stream of compressed chunks (raw deflate for ZIP members, gzip for .nii.gz). */
+export async function* inflateChunks(input: AsyncIterable<Uint8Array>, format: 'raw' | 'gzip'): AsyncGenerator<Uint8Array> {
+  const options = { chunkSize: 1 << 20 };
+  const inflater = format === 'raw' ? zlib.createInflateRaw(options) : zlib.createGunzip(options);
+  const source = Readable.from(input, { objectMode: false });
+  source.on('error', (error) => inflater.destroy(error));
+  source.pipe(inflater);
+  try {
+    for await (const chunk of inflater) yield chunk as Buffer;
+  } catch (error) {
+    throw asFormatError(error);
+  } finally {
+    source.destroy();
+    inflater.destroy();
+  }
+}
+
+/**
+ * Inflates only the start of a raw-deflate prefix (for `.npy` headers): a sync flush returns
+ * whatever the truncated input already determines instead of failing on the missing end.
+ */
+export function inflateRawPrefix(compressed: Uint8Array): Uint8Array {
+  try {
+    return zlib.inflateRawSync(compressed, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  } catch (error) {
+    throw asFormatError(error);
+  }
+}
+
+export function crc32(data: Uint8Array, previous = 0): number {
+  return zlib.crc32(data, previous);
+}
+
+function asFormatError(error: unknown): Error {
+  if (error instanceof FormatError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  if (code.startsWith('Z_')) return new FormatError(`corrupt compressed data (${(error as Error).message})`);
+  return error as Error;
+}

@@ -1,0 +1,150 @@
+/**
+ * NIfTI-1/2 (.nii, .nii.gz) header summary and lesion-volume count. The header is parsed by
+ * nifti-reader-js `readHeader` on the first inflated bytes (its async readers hang on some
+ * files, see NOTES.md); voxels are streamed through the counter and never held as a volume.
+ */
+import { NIFTI1, NIFTI2, readHeader } from 'nifti-reader-js';
+import { PositiveCounts } from './counting';
+import { niftiElementType, Scaling } from './elements';
+import { inflateChunks } from './inflate';
+import { ByteSource, FormatError, readChunks } from './source';
+
+export interface NiftiSummary {
+  version: 1 | 2;
+  /** Shape as nibabel reports it: dim[1..dim[0]]. */
+  shape: number[];
+  /** Voxel sizes for the same axes: pixdim[1..dim[0]]. */
+  voxelSize: number[];
+  datatype: string;
+  datatypeCode: number;
+  littleEndian: boolean;
+  /** The scaling nibabel applies, or null when scl_slope is 0 or not finite. */
+  scaling: Scaling | null;
+  affine: number[][];
+  description: string;
+  compressed: boolean;
+  totalVoxels: number;
+  /** Voxels whose scaled value is > 0; absent when counting was not asked for. */
+  positiveVoxels?: number;
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+// Headers plus extensions beyond this are not plausible NIfTI; refuse rather than buffer them.
+const MAX_HEADER_BYTES = 64 << 20;
+
+export async function summarizeNifti(source: ByteSource, options: { countVoxels: boolean }): Promise<NiftiSummary> {
+  const head = await source.read(0, 2);
+  const compressed = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+  const raw = readChunks(source, 0, source.size);
+  const stream = compressed ? inflateChunks(raw, 'gzip') : raw;
+  const iterator = stream[Symbol.asyncIterator]();
+  try {
+    const { prefix, rest } = await readPrefix(iterator);
+    const header = parseHeader(prefix);
+    const summary = describe(header, compressed);
+    if (!options.countVoxels) return summary;
+    const type = niftiElementType(header.datatypeCode, header.littleEndian);
+    const dataBytes = summary.totalVoxels * type.size;
+    if (compressed ? dataBytes > source.size * 1100 : dataBytes > source.size) {
+      throw new FormatError(`header declares ${summary.totalVoxels} voxels, more than the file can hold (truncated or lying header)`);
+    }
+    const counter = new PositiveCounts(type, summary.totalVoxels, 1, false, summary.scaling ?? undefined);
+    let remaining = dataBytes;
+    // Bytes already buffered after the header, then the rest of the stream until the volume is complete.
+    let chunk: Uint8Array | undefined = rest;
+    while (remaining > 0) {
+      if (!chunk) {
+        const next = await iterator.next();
+        if (next.done) throw new FormatError(`truncated file: voxel data ends ${remaining} bytes early`);
+        chunk = next.value;
+      }
+      const take = chunk.subarray(0, Math.min(chunk.length, remaining));
+      counter.push(take);
+      remaining -= take.length;
+      chunk = undefined;
+    }
+    return { ...summary, positiveVoxels: summary.totalVoxels === 0 ? 0 : counter.counts[0] };
+  } finally {
+    await iterator.return?.(undefined);
+  }
+}
+
+type Header = NIFTI1 | NIFTI2;
+
+/** Collects decompressed bytes up to the voxel offset (header + extensions). */
+async function readPrefix(iterator: AsyncIterator<Uint8Array>): Promise<{ prefix: Uint8Array; rest: Uint8Array }> {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  let needed = 4;
+  for (;;) {
+    while (length < needed) {
+      const next = await iterator.next();
+      if (next.done) throw new FormatError(length < 348 ? 'not a NIfTI file (too short for a header)' : 'truncated NIfTI header or extensions');
+      parts.push(next.value);
+      length += next.value.length;
+    }
+    const buffered = Buffer.concat(parts);
+    parts.length = 0;
+    parts.push(buffered);
+    const wanted = headerExtent(buffered);
+    if (wanted > MAX_HEADER_BYTES) throw new FormatError(`implausible voxel offset ${wanted}`);
+    if (buffered.length >= wanted) return { prefix: buffered.subarray(0, wanted), rest: buffered.subarray(wanted) };
+    needed = wanted;
+  }
+}
+
+/** How many leading bytes hold the header and its extensions (grows as more is known). */
+function headerExtent(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sizeLE = view.getInt32(0, true);
+  const sizeBE = view.getInt32(0, false);
+  const size = sizeLE === 348 || sizeLE === 540 ? sizeLE : sizeBE === 348 || sizeBE === 540 ? sizeBE : 0;
+  if (!size) throw new FormatError('not a NIfTI file (sizeof_hdr is neither 348 nor 540)');
+  const le = size === sizeLE;
+  if (bytes.length < size + 4) return size + 4;
+  const offset = size === 348 ? Math.floor(view.getFloat32(108, le)) : Number(view.getBigInt64(168, le));
+  return Math.max(size + 4, Number.isFinite(offset) ? offset : 0);
+}
+
+function parseHeader(prefix: Uint8Array): Header {
+  const copy = prefix.slice().buffer;
+  let header: Header;
+  try {
+    header = readHeader(copy);
+  } catch (error) {
+    throw new FormatError(`unreadable NIfTI header: ${(error as Error).message}`);
+  }
+  const rank = header.dims[0];
+  if (!(rank >= 1 && rank <= 7)) throw new FormatError(`invalid NIfTI dim[0] = ${rank}`);
+  if (header.dims.slice(1, rank + 1).some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new FormatError(`invalid NIfTI dimensions ${JSON.stringify(header.dims.slice(1, rank + 1))}`);
+  }
+  return header;
+}
+
+/** nibabel's rule: slope 0 or non-finite means unscaled; a non-finite intercept with a valid slope is an error. */
+function scalingOf(header: Header): Scaling | null {
+  const slope = header.scl_slope;
+  const inter = header.scl_inter;
+  if (slope === 0 || !Number.isFinite(slope)) return null;
+  if (!Number.isFinite(inter)) throw new FormatError(`valid scl_slope ${slope} but invalid scl_inter ${inter}`);
+  return { slope, inter };
+}
+
+function describe(header: Header, compressed: boolean): NiftiSummary {
+  const rank = header.dims[0];
+  const shape = header.dims.slice(1, rank + 1);
+  return {
+    version: header instanceof NIFTI2 ? 2 : 1,
+    shape,
+    voxelSize: header.pixDims.slice(1, rank + 1),
+    datatype: header.getDatatypeCodeString(header.datatypeCode),
+    datatypeCode: header.datatypeCode,
+    littleEndian: header.littleEndian,
+    scaling: scalingOf(header),
+    affine: header.affine.map((row) => [...row]),
+    description: header.description,
+    compressed,
+    totalVoxels: shape.reduce((a, b) => a * b, 1),
+  };
+}

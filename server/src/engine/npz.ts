@@ -1,0 +1,128 @@
+/**
+ * NPZ window caches: how many windows a file has and, per window, how many label samples are
+ * > 0. Reads the ZIP directory from the tail, inflates only the `labels` member, and only the
+ * first bytes (the `.npy` header) of `windows`, which holds ~95% of the file.
+ */
+import { PositiveCounts } from './counting';
+import { crc32, inflateChunks, inflateRawPrefix } from './inflate';
+import { NpyHeader, parseNpyHeader } from './npy';
+import { ByteSource, FormatError, readChunks, readExact } from './source';
+import { memberDataOffset, readZipDirectory, ZipMember } from './zip';
+
+export type Category = 'partial_seizure' | 'full_seizure' | 'no_seizure';
+export const CATEGORIES: readonly Category[] = ['partial_seizure', 'full_seizure', 'no_seizure'];
+
+export interface NpzSummary {
+  /** labels.shape[0] when there are labels (what training iterates), else windows.shape[0]. */
+  windowCount: number;
+  hasLabels: boolean;
+  /** Per window, the number of label samples > 0 (empty without labels). */
+  positives: number[];
+  /** Label samples per window: labels[w].size. */
+  samplesPerWindow: number;
+  windowsShape?: number[];
+  labelsShape?: number[];
+  labelsDtype?: string;
+  /** Oddities worth telling the user that do not make the file unreadable. */
+  notes: string[];
+}
+
+/**
+ * The reference categorisation: ratio = mean(labels[w] > 0); 0 -> no seizure,
+ * >= 0.99 -> full, else partial. An empty window gives NaN, which numpy files as partial.
+ */
+export function windowCategory(positives: number, samples: number): Category {
+  const ratio = positives / samples;
+  if (ratio === 0) return 'no_seizure';
+  if (ratio >= 0.99) return 'full_seizure';
+  return 'partial_seizure';
+}
+
+/** Category of window `w`; files without labels put every window in no_seizure. */
+export function categoryOf(summary: NpzSummary, window: number): Category {
+  return summary.hasLabels ? windowCategory(summary.positives[window], summary.samplesPerWindow) : 'no_seizure';
+}
+
+/** np.load's key lookup: a member `name.npy`, or one named exactly `name`. */
+function findMember(members: Map<string, ZipMember>, key: string): ZipMember | undefined {
+  return members.get(`${key}.npy`) ?? members.get(key);
+}
+
+export async function summarizeNpz(source: ByteSource): Promise<NpzSummary> {
+  const members = await readZipDirectory(source);
+  const windows = findMember(members, 'windows');
+  const labels = findMember(members, 'labels');
+  const notes: string[] = [];
+  const windowsHeader = windows ? (await readMemberHeader(source, windows)).header : undefined;
+  if (!labels) {
+    if (!windowsHeader) throw new FormatError('has neither a windows nor a labels array');
+    if (windowsHeader.shape.length === 0) throw new FormatError('windows is a 0-d array');
+    return { windowCount: windowsHeader.shape[0], hasLabels: false, positives: [], samplesPerWindow: 0, windowsShape: windowsHeader.shape, notes };
+  }
+  const counts = await countLabels(source, labels);
+  const labelsShape = counts.header.shape;
+  if (windowsHeader && windowsHeader.shape[0] !== labelsShape[0]) {
+    notes.push(`labels has ${labelsShape[0]} windows but windows has ${windowsHeader.shape[0]}; training follows labels`);
+  }
+  return {
+    windowCount: labelsShape[0],
+    hasLabels: true,
+    positives: Array.from(counts.counter.counts),
+    samplesPerWindow: counts.counter.rowSize,
+    windowsShape: windowsHeader?.shape,
+    labelsShape,
+    labelsDtype: counts.header.dtype.name,
+    notes,
+  };
+}
+
+// Deflate expands at most ~1032x, so a 4 KiB compressed prefix bounds a header read to a few MB.
+const HEADER_PREFIX = 4096;
+const MAX_HEADER = 1 << 20;
+
+/** Reads a member's `.npy` header without touching the rest of the member. */
+async function readMemberHeader(source: ByteSource, member: ZipMember): Promise<{ header: NpyHeader; dataOffset: number }> {
+  const dataOffset = await memberDataOffset(source, member);
+  for (let prefixLength = HEADER_PREFIX; ; prefixLength *= 4) {
+    const length = Math.min(prefixLength, member.compressedSize);
+    const raw = await readExact(source, dataOffset, length, `${member.name} header`);
+    const prefix = member.method === 0 ? raw : inflateRawPrefix(raw);
+    const header = parseNpyHeader(prefix);
+    if (header) return { header, dataOffset };
+    if (length === member.compressedSize || prefix.length > MAX_HEADER) {
+      throw new FormatError(`${member.name}: truncated or oversized .npy header`);
+    }
+  }
+}
+
+async function countLabels(source: ByteSource, member: ZipMember): Promise<{ header: NpyHeader; counter: PositiveCounts }> {
+  const { header, dataOffset } = await readMemberHeader(source, member);
+  if (header.shape.length === 0) throw new FormatError('labels is a 0-d array');
+  const expected = header.dataOffset + header.dataBytes;
+  // The directory's size must agree with the header; a member that claims (or turns out) to be
+  // larger is a ZIP bomb or a lying header, and we stop rather than inflate it.
+  if (member.uncompressedSize !== expected) {
+    throw new FormatError(
+      `labels member is ${member.uncompressedSize} bytes but its .npy header (shape ${JSON.stringify(header.shape)}, ${header.dtype.name}) requires ${expected}`,
+    );
+  }
+  const counter = new PositiveCounts(header.dtype, header.dataBytes / header.dtype.size, header.shape[0], header.fortranOrder);
+  const compressed = readChunks(source, dataOffset, member.compressedSize);
+  const stream = member.method === 0 ? compressed : inflateChunks(compressed, 'raw');
+  let produced = 0;
+  let crc = 0;
+  for await (const chunk of stream) {
+    if (produced + chunk.length > expected) {
+      throw new FormatError(`labels member inflates beyond the ${expected} bytes its .npy header declares (ZIP bomb or corrupt data)`);
+    }
+    crc = crc32(chunk, crc);
+    const dataStart = Math.max(0, header.dataOffset - produced);
+    if (dataStart < chunk.length) counter.push(chunk.subarray(dataStart));
+    produced += chunk.length;
+  }
+  if (produced !== expected || !counter.complete) {
+    throw new FormatError(`labels member ends after ${produced} of ${expected} bytes (truncated)`);
+  }
+  if ((crc >>> 0) !== member.crc32) throw new FormatError('labels member fails its CRC-32 check (corrupt data)');
+  return { header, counter };
+}

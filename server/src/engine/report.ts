@@ -1,0 +1,47 @@
+/**
+ * Human-readable statistics, shared by `neurocache stats` and the editor hovers so both say
+ * the same thing in the same words.
+ */
+import type { DatasetStats } from './datasetInfo';
+import { formatPercent, ManifestStats } from './manifest';
+
+const count = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : `≈${n.toFixed(1)}`);
+
+export function manifestReport(stats: ManifestStats): string[] {
+  const { windows: w, missingWindows: m, balanced: b } = stats;
+  const missing = m.partial_seizure + m.full_seizure + m.no_seizure;
+  const lines = [
+    `Cache files: ${count(stats.files)}${stats.missingFiles ? ` (${count(stats.missingFiles)} missing)` : ''}`,
+    `Windows: ${count(stats.total)} = ${count(w.partial_seizure)} partial + ${count(w.full_seizure)} full + ${count(w.no_seizure)} no seizure`,
+    `Raw seizure ratio: ${formatPercent(stats.rawSeizureRatio)}`,
+    `Balanced training set${b.exact ? '' : ' (expected; exact picks depend on the RNG)'}: ${count(b.total)} = ${count(b.partial)} partial + ${count(b.full)} full + ${count(b.background)} no seizure`,
+    `Balanced seizure ratio: ${formatPercent(b.seizureRatio)}, pos_weight ${b.posWeight.toFixed(4)}`,
+  ];
+  if (missing) {
+    lines.push(
+      `Missing references: ${count(missing)} entries (${formatPercent(missing / stats.total)}); ` +
+        (stats.stale ? 'over 5%: training discards the manifest and rescans the cache' : 'training skips them'),
+    );
+  } else if (stats.stale) {
+    lines.push('Empty manifest: training discards it and rescans the cache');
+  }
+  if (stats.refuses) lines.push('No partial seizure windows: training refuses to start');
+  else if (stats.lowSeizureRatio) lines.push('Seizure ratio below 0.1%: training warns');
+  return lines;
+}
+
+export function datasetReport(stats: DatasetStats): string[] {
+  const acquisitions = Object.entries(stats.acquisitions)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
+  const q = stats.lesionVolumes;
+  return [
+    `Samples: ${stats.samples} from ${stats.subjects} subjects; ${stats.withMask} with a lesion mask`,
+    `Acquisitions: ${acquisitions || 'none'}`,
+    q
+      ? `Lesion volume (voxels): min ${count(q.min)}, Q1 ${count(q.q1)}, median ${count(q.median)}, Q3 ${count(q.q3)}, max ${count(q.max)}`
+      : 'Lesion volume: no masks',
+    `Paper cohort: ${stats.paperParity.verdict}`,
+  ];
+}

@@ -1,0 +1,136 @@
+/**
+ * ZIP / ZIP64 central-directory reader over positional reads. An NPZ's `windows` member is
+ * ~95% of its bytes, so we never scan the file front to back: we read the end-of-central-
+ * directory record from the tail, then the central directory, then only the members we need.
+ */
+import { ByteSource, FormatError, readExact } from './source';
+
+export interface ZipMember {
+  name: string;
+  method: number; // 0 stored, 8 deflate
+  compressedSize: number;
+  uncompressedSize: number;
+  crc32: number;
+  localHeaderOffset: number;
+  encrypted: boolean;
+}
+
+const EOCD_SIG = 0x06054b50;
+const ZIP64_LOCATOR_SIG = 0x07064b50;
+const ZIP64_EOCD_SIG = 0x06064b50;
+const CENTRAL_SIG = 0x02014b50;
+const LOCAL_SIG = 0x04034b50;
+const EOCD_SIZE = 22;
+const MAX_COMMENT = 0xffff;
+// A central directory larger than this is not an NPZ written by numpy; refuse instead of
+// allocating whatever a corrupt header claims.
+const MAX_CENTRAL_DIRECTORY = 64 << 20;
+
+function u64(view: DataView, at: number): number {
+  const value = view.getBigUint64(at, true);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError('corrupt ZIP: 64-bit field out of range');
+  return Number(value);
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Lists the members of a ZIP archive (the last entry wins for duplicate names, as in Python). */
+export async function readZipDirectory(source: ByteSource): Promise<Map<string, ZipMember>> {
+  if (source.size < EOCD_SIZE) throw new FormatError('not a ZIP archive: file too small');
+  const tailLength = Math.min(source.size, EOCD_SIZE + MAX_COMMENT);
+  const tailStart = source.size - tailLength;
+  const tail = await readExact(source, tailStart, tailLength, 'ZIP end record');
+  const tailView = viewOf(tail);
+  let eocd = -1;
+  for (let at = tail.length - EOCD_SIZE; at >= 0; at--) {
+    if (tailView.getUint32(at, true) === EOCD_SIG && at + EOCD_SIZE + tailView.getUint16(at + 20, true) <= tail.length) {
+      eocd = at;
+      break;
+    }
+  }
+  if (eocd < 0) throw new FormatError('not a ZIP archive (no end-of-central-directory record; truncated?)');
+
+  let entryCount = tailView.getUint16(eocd + 10, true);
+  let directorySize = tailView.getUint32(eocd + 12, true);
+  let directoryOffset = tailView.getUint32(eocd + 16, true);
+  const locatorAt = tailStart + eocd - 20;
+  if (locatorAt >= 0) {
+    const locator = viewOf(await readExact(source, locatorAt, 20, 'ZIP64 locator'));
+    if (locator.getUint32(0, true) === ZIP64_LOCATOR_SIG) {
+      const recordAt = u64(locator, 8);
+      const record = viewOf(await readExact(source, recordAt, 56, 'ZIP64 end record'));
+      if (record.getUint32(0, true) !== ZIP64_EOCD_SIG) throw new FormatError('corrupt ZIP64 end-of-central-directory record');
+      entryCount = u64(record, 32);
+      directorySize = u64(record, 40);
+      directoryOffset = u64(record, 48);
+    }
+  }
+  if (directorySize > MAX_CENTRAL_DIRECTORY) throw new FormatError(`corrupt ZIP: central directory claims ${directorySize} bytes`);
+  const directory = await readExact(source, directoryOffset, directorySize, 'ZIP central directory');
+  const view = viewOf(directory);
+  const members = new Map<string, ZipMember>();
+  let at = 0;
+  for (let index = 0; index < entryCount; index++) {
+    if (at + 46 > directory.length || view.getUint32(at, true) !== CENTRAL_SIG) {
+      throw new FormatError(`corrupt ZIP: central directory entry ${index} is damaged`);
+    }
+    const flags = view.getUint16(at + 8, true);
+    const nameLength = view.getUint16(at + 28, true);
+    const extraLength = view.getUint16(at + 30, true);
+    const commentLength = view.getUint16(at + 32, true);
+    const end = at + 46 + nameLength + extraLength + commentLength;
+    if (end > directory.length) throw new FormatError(`corrupt ZIP: central directory entry ${index} overruns the directory`);
+    const nameBytes = directory.subarray(at + 46, at + 46 + nameLength);
+    // Bit 11 marks UTF-8 names; numpy writes ASCII names, so latin1 is a safe fallback.
+    const name = new TextDecoder(flags & 0x800 ? 'utf-8' : 'latin1').decode(nameBytes);
+    let compressedSize = view.getUint32(at + 20, true);
+    let uncompressedSize = view.getUint32(at + 24, true);
+    let localHeaderOffset = view.getUint32(at + 42, true);
+    // The ZIP64 extra holds, in this order, only the fields whose 32-bit slot is saturated.
+    for (let extra = at + 46 + nameLength; extra + 4 <= at + 46 + nameLength + extraLength; ) {
+      const id = view.getUint16(extra, true);
+      const size = view.getUint16(extra + 2, true);
+      if (id === 0x0001) {
+        let field = extra + 4;
+        const take = () => {
+          if (field + 8 > extra + 4 + size) throw new FormatError('corrupt ZIP64 extra field');
+          const value = u64(view, field);
+          field += 8;
+          return value;
+        };
+        if (uncompressedSize === 0xffffffff) uncompressedSize = take();
+        if (compressedSize === 0xffffffff) compressedSize = take();
+        if (localHeaderOffset === 0xffffffff) localHeaderOffset = take();
+      }
+      extra += 4 + size;
+    }
+    members.set(name, {
+      name,
+      method: view.getUint16(at + 10, true),
+      compressedSize,
+      uncompressedSize,
+      crc32: view.getUint32(at + 16, true),
+      localHeaderOffset,
+      encrypted: (flags & 1) !== 0,
+    });
+    at = end;
+  }
+  return members;
+}
+
+/** Offset of a member's first data byte (after its local header), checked against the file. */
+export async function memberDataOffset(source: ByteSource, member: ZipMember): Promise<number> {
+  const local = viewOf(await readExact(source, member.localHeaderOffset, 30, `local header of ${member.name}`));
+  if (local.getUint32(0, true) !== LOCAL_SIG) throw new FormatError(`corrupt ZIP: bad local header for ${member.name}`);
+  const dataOffset = member.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
+  if (dataOffset + member.compressedSize > source.size) {
+    throw new FormatError(`truncated file: member ${member.name} extends past the end of the file`);
+  }
+  if (member.encrypted) throw new FormatError(`member ${member.name} is encrypted`);
+  if (member.method !== 0 && member.method !== 8) {
+    throw new FormatError(`member ${member.name} uses ZIP compression method ${member.method} (only stored and deflate are supported)`);
+  }
+  return dataOffset;
+}

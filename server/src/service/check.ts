@@ -1,0 +1,160 @@
+/**
+ * Whole-document operations shared by the CLI and the language server: detect what a JSON
+ * file is, gather the facts its checks need (through the inspector), and run the engine.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import {
+  checkDatasetInfo, datasetStats, DatasetStats, ParsedDatasetInfo, parseDatasetInfo, PathFacts, pathCandidates,
+} from '../engine/datasetInfo';
+import { Diagnostic, SEVERITY_ORDER } from '../engine/diagnostics';
+import {
+  buildManifest, CacheFileFacts, checkManifest, compareCodePoints, compositionDiagnostics, manifestStats, ManifestStats,
+  ParsedManifest, parseManifest, serializeManifest,
+} from '../engine/manifest';
+import type { NpzSummary } from '../engine/npz';
+import { writeFileAtomic } from './atomic';
+import { CacheInspector, statOrUndefined } from './inspector';
+
+export type DocumentKind = 'seizure-manifest' | 'arc-dataset-info' | 'unrelated';
+
+export interface CheckOptions {
+  /** Read file contents (labels, voxels); false checks only schema and existence. */
+  content: boolean;
+  cwd: string;
+  signal?: AbortSignal;
+}
+
+export type Analysis =
+  | { kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats }
+  | { kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[] } }
+  | { kind: 'unrelated'; diagnostics: [] };
+
+/** Structure only, straight from the text: what an editor shows before any file is touched. */
+export function analyzeText(text: string): { kind: DocumentKind; manifest?: ParsedManifest; datasetInfo?: ParsedDatasetInfo } {
+  // A cheap look at the root keys decides which parser runs; each format names its keys early.
+  if (/"(partial_seizure|full_seizure|no_seizure)"\s*:/.test(text)) {
+    const manifest = parseManifest(text);
+    if (manifest.isManifest) return { kind: 'seizure-manifest', manifest };
+  }
+  if (/"(image_paths|mask_paths)"\s*:/.test(text)) {
+    const datasetInfo = parseDatasetInfo(text);
+    if (datasetInfo.isDatasetInfo) return { kind: 'arc-dataset-info', datasetInfo };
+  }
+  return { kind: 'unrelated' };
+}
+
+export async function analyzeDocument(file: string, text: string, inspector: CacheInspector, options: CheckOptions): Promise<Analysis> {
+  const structure = analyzeText(text);
+  if (structure.manifest) return analyzeManifest(file, structure.manifest, inspector, options);
+  if (structure.datasetInfo) return analyzeDatasetInfo(file, structure.datasetInfo, inspector, options);
+  return { kind: 'unrelated', diagnostics: [] };
+}
+
+/** `*.npz` entries directly in a directory, sorted like Python's `sorted(dir.glob("*.npz"))`. */
+export async function listNpz(directory: string): Promise<string[]> {
+  const names = await fs.readdir(directory);
+  return names.filter((n) => n.endsWith('.npz')).sort(compareCodePoints);
+}
+
+async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: CacheInspector, options: CheckOptions): Promise<Analysis> {
+  const directory = path.dirname(path.resolve(file));
+  const facts = await Promise.all(parsed.files.map((name) => inspector.npz(path.join(directory, name), options.content, options.signal)));
+  let listing: { name: string; facts: CacheFileFacts }[] | undefined;
+  if (options.content) {
+    const names = await listNpz(directory).catch(() => []);
+    const referenced = new Map(parsed.files.map((name, i) => [name, facts[i]]));
+    listing = await Promise.all(
+      names.map(async (name) => {
+        const known = referenced.get(name) ?? (await inspector.npz(path.join(directory, name), true, options.signal));
+        return { name, facts: known };
+      }),
+    );
+  }
+  const stats = manifestStats(parsed, facts.map((f) => f.exists));
+  const diagnostics = sortDiagnostics([
+    ...parsed.schema,
+    ...checkManifest(parsed, { files: facts, directory: listing }),
+    ...compositionDiagnostics(parsed, stats),
+  ]);
+  return { kind: 'seizure-manifest', parsed, diagnostics, stats };
+}
+
+async function resolvePath(value: string, infoDir: string, cwd: string): Promise<PathFacts> {
+  for (const candidate of pathCandidates(value, infoDir, cwd)) {
+    const stat = await statOrUndefined(candidate.path);
+    if (stat?.isFile()) return { resolved: candidate.path, how: candidate.how };
+  }
+  return {};
+}
+
+async function analyzeDatasetInfo(file: string, parsed: ParsedDatasetInfo, inspector: CacheInspector, options: CheckOptions): Promise<Analysis> {
+  const infoDir = path.dirname(path.resolve(file));
+  const facts = async (value: string | null | undefined, countVoxels: boolean): Promise<PathFacts | undefined> => {
+    if (typeof value !== 'string') return undefined;
+    const resolved = await resolvePath(value, infoDir, options.cwd);
+    if (!resolved.resolved || !options.content) return resolved;
+    return { ...resolved, ...(await inspector.nifti(resolved.resolved, countVoxels, options.signal)) };
+  };
+  const [images, masks] = await Promise.all([
+    Promise.all(parsed.samples.map((s) => facts(s.image?.value, false))),
+    Promise.all(parsed.samples.map((s) => facts(s.mask?.value, true))),
+  ]);
+  const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir })]);
+  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), facts: { images, masks } };
+}
+
+function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics.sort((a, b) => a.offset - b.offset || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+}
+
+export interface BuildResult {
+  manifestPath: string;
+  files: number;
+  windows: Record<'partial_seizure' | 'full_seizure' | 'no_seizure', number>;
+  skipped: { name: string; reason: string }[];
+  notes: { name: string; note: string }[];
+}
+
+/**
+ * The Python builder, exactly: every `*.npz` in the directory sorted by name, windows
+ * categorised, unreadable files skipped and reported; written atomically with 2-space indent.
+ */
+export async function buildManifestFile(
+  directory: string,
+  inspector: CacheInspector,
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<BuildResult> {
+  const names = await listNpz(directory);
+  let done = 0;
+  options.onProgress?.(0, names.length);
+  const facts = await Promise.all(
+    names.map(async (name) => {
+      const result = await inspector.npz(path.join(directory, name), true, options.signal);
+      options.onProgress?.(++done, names.length);
+      return result;
+    }),
+  );
+  const readable: { name: string; summary: NpzSummary }[] = [];
+  const skipped: BuildResult['skipped'] = [];
+  const notes: BuildResult['notes'] = [];
+  names.forEach((name, i) => {
+    const f = facts[i];
+    if (f.summary) {
+      readable.push({ name, summary: f.summary });
+      for (const note of f.summary.notes) notes.push({ name, note });
+    } else skipped.push({ name, reason: f.error ?? 'vanished while scanning' });
+  });
+  const manifest = buildManifest(readable);
+  const manifestPath = path.join(directory, 'manifest.json');
+  await writeFileAtomic(manifestPath, serializeManifest(manifest, names.length > 0));
+  return {
+    manifestPath,
+    files: readable.length,
+    windows: { partial_seizure: manifest.partial_seizure.length, full_seizure: manifest.full_seizure.length, no_seizure: manifest.no_seizure.length },
+    skipped,
+    notes,
+  };
+}
+
+export { statOrUndefined };

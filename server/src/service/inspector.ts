@@ -1,0 +1,60 @@
+/**
+ * Gathers facts about cache files for the engine: existence from stat, contents from the
+ * worker pool, both remembered in the fingerprint store. Shared by the CLI and the server.
+ */
+import { promises as fs, Stats } from 'node:fs';
+import type { PathFacts } from '../engine/datasetInfo';
+import type { CacheFileFacts } from '../engine/manifest';
+import type { NiftiSummary } from '../engine/nifti';
+import type { NpzSummary } from '../engine/npz';
+import type { TaskResult } from '../workers/tasks';
+import { WorkerPool } from '../workers/pool';
+import { FingerprintStore } from './fingerprints';
+
+export async function statOrUndefined(file: string): Promise<Stats | undefined> {
+  try {
+    return await fs.stat(file);
+  } catch {
+    return undefined;
+  }
+}
+
+type Stored<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export class CacheInspector {
+  constructor(
+    readonly pool: WorkerPool,
+    readonly store: FingerprintStore,
+  ) {}
+
+  async npz(file: string, readContent: boolean, signal?: AbortSignal): Promise<CacheFileFacts> {
+    const stat = await statOrUndefined(file);
+    if (!stat) return { exists: false };
+    if (!readContent) return { exists: true };
+    const result = await this.cached(file, stat, 'npz', () => this.pool.npz(file, signal));
+    return result.ok ? { exists: true, summary: result.value } : { exists: true, error: result.error };
+  }
+
+  /** Header facts for images, plus the positive-voxel count for masks. */
+  async nifti(file: string, countVoxels: boolean, signal?: AbortSignal): Promise<Pick<PathFacts, 'nifti' | 'error'>> {
+    const stat = await statOrUndefined(file);
+    if (!stat) return { error: 'file vanished' };
+    const result = await this.cached<NiftiSummary>(file, stat, countVoxels ? 'nifti-count' : 'nifti-header', () =>
+      this.pool.nifti(file, countVoxels, signal),
+    );
+    return result.ok ? { nifti: result.value } : { error: result.error };
+  }
+
+  private async cached<T>(file: string, stat: Stats, kind: string, compute: () => Promise<TaskResult<T>>): Promise<Stored<T>> {
+    const known = this.store.get<Stored<T>>(file, stat, kind);
+    if (known) return known;
+    const result = await compute();
+    const stored: Stored<T> = result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error };
+    // Re-stat: a file that changed while we read it must not be remembered under the old key.
+    const after = await statOrUndefined(file);
+    if (after && after.size === stat.size && after.mtimeMs === stat.mtimeMs) this.store.set(file, stat, kind, stored);
+    return stored;
+  }
+}
+
+export type { NpzSummary };

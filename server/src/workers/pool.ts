@@ -1,0 +1,57 @@
+/**
+ * The worker pool (piscina) every file read goes through. Bounded concurrency (default: one
+ * thread per core), cancellable through AbortSignal, and identical in-flight jobs collapse
+ * into one.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
+import Piscina from 'piscina';
+import type { NiftiResult, NpzResult, Task, TaskResult } from './tasks';
+
+/** The bundled worker sits next to the bundle that starts the pool (out/), or one level up (out/test/). */
+export function workerScript(): string {
+  const candidates = [path.join(__dirname, 'worker.js'), path.join(__dirname, '..', 'worker.js')];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new Error(`NeuroCache worker bundle not found (looked in ${candidates.join(', ')}); run npm run build`);
+  return found;
+}
+
+export class WorkerPool {
+  private readonly piscina: Piscina;
+  private readonly inFlight = new Map<string, Promise<TaskResult<unknown>>>();
+  /** Bytes of cache-file content the workers have read, for tests and benchmarks. */
+  bytesRead = 0;
+  tasksRun = 0;
+
+  constructor(readonly threads = availableParallelism()) {
+    this.piscina = new Piscina({ filename: workerScript(), minThreads: 0, maxThreads: Math.max(1, threads), idleTimeout: 2000 });
+  }
+
+  npz(file: string, signal?: AbortSignal): Promise<NpzResult> {
+    return this.run({ kind: 'npz', path: file }, signal) as Promise<NpzResult>;
+  }
+
+  nifti(file: string, countVoxels: boolean, signal?: AbortSignal): Promise<NiftiResult> {
+    return this.run({ kind: 'nifti', path: file, countVoxels }, signal) as Promise<NiftiResult>;
+  }
+
+  private run(task: Task, signal?: AbortSignal): Promise<TaskResult<unknown>> {
+    const key = JSON.stringify(task);
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const job = (this.piscina.run(task, { signal }) as Promise<TaskResult<unknown>>)
+      .then((result) => {
+        this.bytesRead += result.bytesRead;
+        this.tasksRun++;
+        return result;
+      })
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, job);
+    return job;
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.destroy();
+  }
+}

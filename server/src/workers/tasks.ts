@@ -1,0 +1,15 @@
+/**
+ * The contract between the pool (main thread) and its workers: plain, structured-cloneable
+ * task and result objects. Workers import only the engine.
+ */
+import type { NiftiSummary } from '../engine/nifti';
+import type { NpzSummary } from '../engine/npz';
+
+export type Task =
+  | { kind: 'npz'; path: string }
+  | { kind: 'nifti'; path: string; countVoxels: boolean };
+
+export type TaskResult<T> = { ok: true; value: T; bytesRead: number } | { ok: false; error: string; bytesRead: number };
+
+export type NpzResult = TaskResult<NpzSummary>;
+export type NiftiResult = TaskResult<NiftiSummary>;
