@@ -50,6 +50,10 @@ const NIFTI_UNSUPPORTED: Record<number, string> = {
   1: 'binary (1 bit)', 32: 'complex64', 128: 'RGB24', 1792: 'complex128', 2048: 'complex256', 2304: 'RGBA32',
 };
 
+export function niftiDatatypeName(code: number): string {
+  return NIFTI_TYPES[code]?.[2] ?? NIFTI_UNSUPPORTED[code] ?? `code ${code}`;
+}
+
 /** The element type of a NIfTI `datatype` code; complex and RGB volumes are not masks. */
 export function niftiElementType(code: number, littleEndian: boolean): ElementType {
   const known = NIFTI_TYPES[code];

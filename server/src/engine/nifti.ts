@@ -5,7 +5,7 @@
  */
 import { NIFTI1, NIFTI2, readHeader } from 'nifti-reader-js';
 import { PositiveCounts } from './counting';
-import { niftiElementType, Scaling } from './elements';
+import { niftiDatatypeName, niftiElementType, Scaling } from './elements';
 import { inflateChunks } from './inflate';
 import { ByteSource, FormatError, readChunks } from './source';
 
@@ -107,7 +107,8 @@ function headerExtent(bytes: Uint8Array): number {
 }
 
 function parseHeader(prefix: Uint8Array): Header {
-  const copy = prefix.slice().buffer;
+  // A fresh ArrayBuffer: Buffer views may sit inside a shared pool at a non-zero offset.
+  const copy = new Uint8Array(prefix).buffer;
   let header: Header;
   try {
     header = readHeader(copy);
@@ -138,7 +139,7 @@ function describe(header: Header, compressed: boolean): NiftiSummary {
     version: header instanceof NIFTI2 ? 2 : 1,
     shape,
     voxelSize: header.pixDims.slice(1, rank + 1),
-    datatype: header.getDatatypeCodeString(header.datatypeCode),
+    datatype: niftiDatatypeName(header.datatypeCode),
     datatypeCode: header.datatypeCode,
     littleEndian: header.littleEndian,
     scaling: scalingOf(header),
