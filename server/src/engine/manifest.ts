@@ -98,7 +98,14 @@ class EntryColumns {
   }
 }
 
-type Frame = { kind: 'object' | 'array'; role: 'root' | 'category' | 'entry' | 'other'; category: number; entry: number };
+type Frame = {
+  role: 'root' | 'category' | 'entry' | 'other';
+  category: number;
+  entry: number;
+  start: number;
+  /** A schema error about this container, reported when its end (and so its range) is known. */
+  problem?: string;
+};
 
 /** Parses manifest text in one pass; schema problems become `manifest-schema` diagnostics. */
 export function parseManifest(text: string): ParsedManifest {
@@ -111,6 +118,12 @@ export function parseManifest(text: string): ParsedManifest {
   let property: { name: string; offset: number; length: number } | undefined;
   let rootSeen = false;
   const error = (span: Span, message: string) => schema.push(diagnostic(span, 'error', 'manifest-schema', message));
+  let problem: string | undefined;
+  // Containers learn their length only at their end, so their problems wait in the frame.
+  const report = (span: Span, kind: 'object' | 'array' | 'literal', message: string) => {
+    if (kind === 'literal') error(span, message);
+    else problem = message;
+  };
 
   // Called for each value (object, array or literal) with its span; returns the role of a container.
   const onValue = (span: Span, kind: 'object' | 'array' | 'literal', literal?: unknown): Frame['role'] => {
@@ -119,19 +132,19 @@ export function parseManifest(text: string): ParsedManifest {
     property = undefined;
     if (!parent) {
       rootSeen = true;
-      if (kind !== 'object') error(span, 'A seizure manifest must be a JSON object with partial_seizure, full_seizure and no_seizure lists.');
+      if (kind !== 'object') report(span, kind, 'A seizure manifest must be a JSON object with partial_seizure, full_seizure and no_seizure lists.');
       return 'root';
     }
     if (parent.role === 'root' && key) {
       const category = CATEGORY_INDEX.get(key.name);
       if (category === undefined) return 'other';
       rootKeys.push({ category: CATEGORIES[category], key: { offset: key.offset, length: key.length }, value: span, isArray: kind === 'array' });
-      if (kind !== 'array') error(span, `"${key.name}" must be a list of {"cache_file", "window_idx"} entries.`);
+      if (kind !== 'array') report(span, kind, `"${key.name}" must be a list of {"cache_file", "window_idx"} entries.`);
       return kind === 'array' ? 'category' : 'other';
     }
     if (parent.role === 'category') {
       if (kind !== 'object') {
-        error(span, 'Each entry must be an object {"cache_file": "<name>.npz", "window_idx": <int>}.');
+        report(span, kind, 'Each entry must be an object {"cache_file": "<name>.npz", "window_idx": <int>}.');
         return 'other';
       }
       return 'entry';
@@ -141,7 +154,7 @@ export function parseManifest(text: string): ParsedManifest {
       if (key.name === 'cache_file') {
         columns.fileOffset[i] = span.offset;
         columns.fileLength[i] = span.length;
-        if (typeof literal !== 'string') error(span, '"cache_file" must be a string (a file name in the manifest\'s directory).');
+        if (typeof literal !== 'string') report(span, kind, '"cache_file" must be a string (a file name in the manifest\'s directory).');
         else if (!isBareFileName(literal)) error(span, `"cache_file" must be a bare file name in the manifest's directory; "${literal}" is a path and will not be read.`);
         else {
           let id = fileIds.get(literal);
@@ -152,24 +165,35 @@ export function parseManifest(text: string): ParsedManifest {
         columns.windowOffset[i] = span.offset;
         columns.windowLength[i] = span.length;
         if (typeof literal === 'number' && Number.isSafeInteger(literal) && literal >= 0) columns.window[i] = literal;
-        else error(span, '"window_idx" must be a non-negative integer.');
+        else report(span, kind, '"window_idx" must be a non-negative integer.');
       }
     }
     return 'other';
+  };
+
+  const begin = (offset: number, kind: 'object' | 'array') => {
+    problem = undefined;
+    const role = onValue({ offset, length: 0 }, kind);
+    const parent = stack[stack.length - 1];
+    const frame: Frame = { role, category: parent?.category ?? -1, entry: -1, start: offset, problem };
+    if (role === 'entry') frame.entry = columns.add(parent.category, offset);
+    if (role === 'category') frame.category = CATEGORY_INDEX.get(rootKeys[rootKeys.length - 1].category)!;
+    stack.push(frame);
+  };
+  const end = (offset: number, length: number): Frame | undefined => {
+    const frame = stack.pop();
+    if (frame?.problem) error({ offset: frame.start, length: offset + length - frame.start }, frame.problem);
+    return frame;
   };
 
   visit(
     text,
     {
       onObjectBegin(offset) {
-        const role = onValue({ offset, length: 0 }, 'object');
-        const parent = stack[stack.length - 1];
-        const frame: Frame = { kind: 'object', role, category: parent?.category ?? -1, entry: -1 };
-        if (role === 'entry') frame.entry = columns.add(parent.category, offset);
-        stack.push(frame);
+        begin(offset, 'object');
       },
       onObjectEnd(offset, length) {
-        const frame = stack.pop();
+        const frame = end(offset, length);
         if (frame?.role === 'entry') {
           const i = frame.entry;
           columns.entryLength[i] = offset + length - columns.entryOffset[i];
@@ -179,12 +203,10 @@ export function parseManifest(text: string): ParsedManifest {
         }
       },
       onArrayBegin(offset) {
-        const role = onValue({ offset, length: 0 }, 'array');
-        const categoryKey = role === 'category' ? rootKeys[rootKeys.length - 1] : undefined;
-        stack.push({ kind: 'array', role, category: categoryKey ? CATEGORY_INDEX.get(categoryKey.category)! : -1, entry: -1 });
+        begin(offset, 'array');
       },
       onArrayEnd(offset, length) {
-        const frame = stack.pop();
+        const frame = end(offset, length);
         if (frame?.role === 'category') {
           const key = rootKeys[rootKeys.length - 1];
           key.value = { offset: key.value.offset, length: offset + length - key.value.offset };

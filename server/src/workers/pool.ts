@@ -9,9 +9,9 @@ import * as path from 'node:path';
 import Piscina from 'piscina';
 import type { NiftiResult, NpzResult, Task, TaskResult } from './tasks';
 
-/** The bundled worker sits next to the bundle that starts the pool (out/), or one level up (out/test/). */
+/** The bundled worker sits next to the bundle that starts the pool (out/), or above it (out/test/unit/). */
 export function workerScript(): string {
-  const candidates = [path.join(__dirname, 'worker.js'), path.join(__dirname, '..', 'worker.js')];
+  const candidates = ['.', '..', '../..'].map((up) => path.join(__dirname, up, 'worker.js'));
   const found = candidates.find((c) => existsSync(c));
   if (!found) throw new Error(`NeuroCache worker bundle not found (looked in ${candidates.join(', ')}); run npm run build`);
   return found;
