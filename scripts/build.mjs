@@ -24,7 +24,7 @@ const common = {
 
 const entries = {
   client: 'client/src/extension.ts',
-  server: 'server/src/server.ts',
+  server: 'server/src/serverMain.ts',
   worker: 'server/src/workers/worker.ts',
   cli: 'server/src/cli/main.ts',
   demo: 'scripts/demo.ts',

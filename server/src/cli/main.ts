@@ -12,6 +12,7 @@ import { analyzeDocument, buildManifestFile } from '../service/check';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector } from '../service/inspector';
 import { ProgressBar } from './progress';
+import { startServer } from '../server';
 
 const USAGE = `Usage:
   neurocache manifest build <cache_dir> [--jobs N] [--json]
@@ -159,7 +160,9 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
       case 'stats':
         return await stats(rest, io);
       case 'lsp':
-        throw new UsageError('neurocache lsp: the language server ships with the editor integration (not in this build yet)');
+        if (!rest.includes('--stdio')) throw new UsageError('neurocache lsp speaks LSP over stdio: pass --stdio');
+        startServer();
+        return new Promise<number>(() => {}); // runs until the client disconnects
       case 'arc':
         throw new UsageError('neurocache arc download: the Hugging Face download is not in this build yet');
       case '--help':
