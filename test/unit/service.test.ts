@@ -199,3 +199,21 @@ test('dataset_info checks: missing files, legacy paths, volume and shape mismatc
     assert.deepEqual(analysis.stats.lesionVolumes, { min: 0, q1: 2, median: 4, q3: 7, max: 10 });
   }
 });
+
+test('pool work is cancellable: an aborted scan rejects instead of finishing', async () => {
+  const root = tempDir();
+  for (let i = 0; i < 12; i++) writeFileSync(path.join(root, `f${i}_windows.npz`), eegNpz({ windows: 2, channels: 2, samples: 64, labels: labelsFor(2, 64, i) }));
+  const pool = new WorkerPool(1);
+  try {
+    const controller = new AbortController();
+    const jobs = Array.from({ length: 12 }, (_, i) => pool.npz(path.join(root, `f${i}_windows.npz`), controller.signal));
+    controller.abort();
+    const settled = await Promise.allSettled(jobs);
+    assert.ok(settled.some((s) => s.status === 'rejected' && /abort/i.test(String((s.reason as Error).name + (s.reason as Error).message))));
+    // The pool stays usable after a cancellation.
+    const after = await pool.npz(path.join(root, 'f0_windows.npz'));
+    assert.equal(after.ok, true);
+  } finally {
+    await pool.close();
+  }
+});

@@ -76,34 +76,24 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
     }
   }
 
+  const isString = (n: Node) => n.type === 'string';
   for (let index = 0; index < count; index++) {
-    const sample: DatasetSample = { index };
-    const at = (key: ListKey) => lists.get(key)?.children?.[index];
-    const image = at('image_paths');
-    if (image) {
-      if (image.type === 'string') sample.image = { ...span(image), value: image.value };
-      else error(span(image), 'Image paths must be strings.');
-    }
-    const mask = at('mask_paths');
-    if (mask) {
-      if (mask.type === 'string' || mask.type === 'null') sample.mask = { ...span(mask), value: mask.value ?? null };
-      else error(span(mask), 'Mask paths must be strings or null.');
-    }
-    const volume = at('lesion_volumes');
-    if (volume) {
-      if (volume.type === 'number' && Number.isSafeInteger(volume.value) && volume.value >= 0) sample.volume = { ...span(volume), value: volume.value };
-      else error(span(volume), 'Lesion volumes must be non-negative integers (voxel counts).');
-    }
-    const acquisition = at('acquisition_types');
-    if (acquisition) {
-      if (acquisition.type === 'string') sample.acquisition = { ...span(acquisition), value: acquisition.value };
-      else error(span(acquisition), 'Acquisition types must be strings.');
-    }
-    const subject = at('subject_ids');
-    if (subject) {
-      if (subject.type === 'string') sample.subject = { ...span(subject), value: subject.value };
-      else error(span(subject), 'Subject ids must be strings.');
-    }
+    // The index-th item of a list when it has the right type; a schema error otherwise.
+    const item = <T>(key: ListKey, accept: (n: Node) => boolean, message: string): Item<T> | undefined => {
+      const node = lists.get(key)?.children?.[index];
+      if (!node) return undefined;
+      if (accept(node)) return { ...span(node), value: (node.value ?? null) as T };
+      error(span(node), message);
+      return undefined;
+    };
+    const sample: DatasetSample = {
+      index,
+      image: item('image_paths', isString, 'Image paths must be strings.'),
+      mask: item('mask_paths', (n) => n.type === 'string' || n.type === 'null', 'Mask paths must be strings or null.'),
+      volume: item('lesion_volumes', (n) => n.type === 'number' && Number.isSafeInteger(n.value) && n.value >= 0, 'Lesion volumes must be non-negative integers (voxel counts).'),
+      acquisition: item('acquisition_types', isString, 'Acquisition types must be strings.'),
+      subject: item('subject_ids', isString, 'Subject ids must be strings.'),
+    };
     samples.push(sample);
   }
   return { isDatasetInfo, keys, samples, schema };
