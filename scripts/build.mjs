@@ -1,6 +1,8 @@
 // Bundles every entry point with esbuild. One bundle per process kind: the VS Code client,
 // the language server, the pool worker, the CLI, the demo, and each test file.
-// piscina stays external: it starts its own worker script from its package folder.
+// piscina is bundled too; it starts `worker.js` from the bundle's own folder, so its worker
+// wrapper is bundled as out/worker.js and ours as out/neurocache-worker.js. The .vsix then
+// needs no node_modules at all.
 import { build } from 'esbuild';
 import { readdirSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +18,7 @@ const common = {
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
-  external: ['vscode', 'piscina'],
+  external: ['vscode', '@napi-rs/nice'],
   absWorkingDir: root,
   // jsonc-parser's UMD build hides its requires from esbuild; its ESM build bundles cleanly.
   mainFields: ['module', 'main'],
@@ -25,7 +27,8 @@ const common = {
 const entries = {
   client: 'client/src/extension.ts',
   server: 'server/src/serverMain.ts',
-  worker: 'server/src/workers/worker.ts',
+  worker: 'node_modules/piscina/dist/worker.js',
+  'neurocache-worker': 'server/src/workers/worker.ts',
   cli: 'server/src/cli/main.ts',
   demo: 'scripts/demo.ts',
 };
@@ -48,6 +51,7 @@ function testFiles(dir) {
 }
 const tests = testFiles(join(root, 'test'));
 if (tests.length) {
-  builds.push(build({ ...common, entryPoints: tests, outdir: join(out, 'test'), outbase: join(root, 'test') }));
+  // Test bundles live in out/test/**, where a bundled piscina would not find its worker wrapper.
+  builds.push(build({ ...common, external: [...common.external, 'piscina'], entryPoints: tests, outdir: join(out, 'test'), outbase: join(root, 'test') }));
 }
 await Promise.all(builds);

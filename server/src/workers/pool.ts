@@ -11,7 +11,7 @@ import type { NiftiResult, NpzResult, Task, TaskResult } from './tasks';
 
 /** The bundled worker sits next to the bundle that starts the pool (out/), or above it (out/test/unit/). */
 export function workerScript(): string {
-  const candidates = ['.', '..', '../..'].map((up) => path.join(__dirname, up, 'worker.js'));
+  const candidates = ['.', '..', '../..'].map((up) => path.join(__dirname, up, 'neurocache-worker.js'));
   const found = candidates.find((c) => existsSync(c));
   if (!found) throw new Error(`NeuroCache worker bundle not found (looked in ${candidates.join(', ')}); run npm run build`);
   return found;
