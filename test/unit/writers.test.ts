@@ -4,24 +4,18 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeComplex, encodeNpy, encodeValues, halfBits, parseDescr } from '../writers/npy';
 import { eegNpz, writeNpz, writeNpzFile, type NpzMember, type NpzOptions } from '../writers/npz';
 import { encodeNifti, encodeVoxels, niftiDescr } from '../writers/nifti';
+import { pythonWith, runPython, tempDir } from '../support/python';
 
-/** The first interpreter that can import `module`, or undefined. */
-function pythonWith(module: string): string | undefined {
-  return ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0);
-}
-
-/** Runs `script` with a JSON spec file as argv[1] and parses the JSON it prints. */
-function runPython<T>(python: string, dir: string, script: string, spec: unknown): T {
+/** Runs a check script with a JSON spec file as argv[1] and parses the JSON it prints. */
+function check<T>(python: string, dir: string, script: string, spec: unknown): T {
   const specPath = join(dir, 'spec.json');
   writeFileSync(specPath, JSON.stringify(spec));
-  return JSON.parse(execFileSync(python, ['-W', 'ignore', '-c', script, specPath], { encoding: 'utf8' })) as T;
+  return runPython<T>(python, script, [specPath]);
 }
 
 /** JSON text that Python's json module reads back exactly, including NaN, ±Infinity, -0 and big ints. */
@@ -37,7 +31,7 @@ function pyJson(values: ArrayLike<number | bigint>): string {
 }
 
 function withTempDir(fn: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'neurocache-writers-'));
+  const dir = tempDir('neurocache-writers-');
   try {
     fn(dir);
   } finally {
@@ -120,7 +114,8 @@ function expectedSum(c: ArrayCase): number {
 }
 
 const NUMPY_CHECK = `
-import io, json, sys, zipfile, numpy as np
+import io, json, sys, warnings, zipfile, numpy as np
+warnings.simplefilter('ignore')
 # Older CPython zipfiles write real sizes, not 0xFFFFFFFF, in forced-ZIP64 local headers:
 # byte identity with np.savez is only expected from a Python that writes the sentinels.
 probe = io.BytesIO()
@@ -191,7 +186,7 @@ test('npz files load in numpy with the written dtypes, shapes and values', (t) =
     writeFileSync(eegPath, eegNpz({ windows: 2, labels, labelsDescr: '|b1', compress: true }));
     spec.push({ path: eegPath, members: [{ name: 'windows' }, { name: 'labels' }] });
 
-    const results = runPython<NumpyResult[]>(python, dir, NUMPY_CHECK, spec);
+    const results = check<NumpyResult[]>(python, dir, NUMPY_CHECK, spec);
     for (const [i, [file]] of variants.entries()) {
       assert.deepEqual(results[i].files, ARRAYS.map((c) => c.name).sort(), file);
       for (const c of ARRAYS) {
@@ -214,7 +209,8 @@ test('npz files load in numpy with the written dtypes, shapes and values', (t) =
 // ---- NIfTI against nibabel ---------------------------------------------------------------
 
 const NIBABEL_CHECK = `
-import json, sys, numpy as np, nibabel as nib
+import json, sys, warnings, numpy as np, nibabel as nib
+warnings.simplefilter('ignore')
 out = []
 for path in json.load(open(sys.argv[1])):
     img = nib.load(path)
@@ -279,7 +275,7 @@ test('NIfTI-1/2 files load in nibabel with the written shape, dtype, scaling and
       return { path, version, datatype, littleEndian, dims, scaled, affine: affine ?? [[2, 0, 0, 0], [0, 1.5, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] };
     });
 
-    const results = runPython<NibabelResult[]>(python, dir, NIBABEL_CHECK, cases.map((c) => c.path));
+    const results = check<NibabelResult[]>(python, dir, NIBABEL_CHECK, cases.map((c) => c.path));
     const extHex = EXTENSION.data.toString('hex');
     cases.forEach((c, i) => {
       const got = results[i];
