@@ -6,6 +6,7 @@
  */
 import { visit } from 'jsonc-parser';
 import { Diagnostic, diagnostic, Span } from './diagnostics';
+import { pythonJson } from './edits';
 import { Category, CATEGORIES, categoryOf, NpzSummary } from './npz';
 
 export interface CategoryKey {
@@ -489,8 +490,7 @@ export function buildManifest(files: { name: string; summary: NpzSummary }[]): R
  * an empty directory gets the builder's un-indented form.
  */
 export function serializeManifest(manifest: Record<Category, unknown[]>, anyFiles: boolean): string {
-  const text = anyFiles ? JSON.stringify(manifest, null, 2) : JSON.stringify(manifest).replace(/":\[/g, '": [').replace(/\],"/g, '], "');
-  return text.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return anyFiles ? pythonJson(manifest) : '{"partial_seizure": [], "full_seizure": [], "no_seizure": []}';
 }
 
 /** Python sorts paths by code point; JavaScript's default sort compares UTF-16 units. */

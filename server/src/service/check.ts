@@ -26,8 +26,8 @@ export interface CheckOptions {
 }
 
 export type Analysis =
-  | { kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats }
-  | { kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[] } }
+  | { kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats; facts: CacheFileFacts[]; directory: string }
+  | { kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[] }; directory: string }
   | { kind: 'unrelated'; diagnostics: [] };
 
 /** Structure only, straight from the text: what an editor shows before any file is touched. */
@@ -44,8 +44,25 @@ export function analyzeText(text: string): { kind: DocumentKind; manifest?: Pars
   return { kind: 'unrelated' };
 }
 
-export async function analyzeDocument(file: string, text: string, inspector: CacheInspector, options: CheckOptions): Promise<Analysis> {
-  const structure = analyzeText(text);
+/**
+ * An analysis from the text alone, before any file is touched: schema diagnostics, and
+ * statistics that assume every referenced file exists. Lets hovers answer at once.
+ */
+export function structuralAnalysis(file: string, structure: ReturnType<typeof analyzeText>): Analysis {
+  const directory = path.dirname(path.resolve(file));
+  if (structure.manifest) {
+    const facts = structure.manifest.files.map(() => ({ exists: true }));
+    const stats = manifestStats(structure.manifest, facts.map(() => true));
+    return { kind: 'seizure-manifest', parsed: structure.manifest, diagnostics: structure.manifest.schema, stats, facts, directory };
+  }
+  if (structure.datasetInfo) {
+    const parsed = structure.datasetInfo;
+    return { kind: 'arc-dataset-info', parsed, diagnostics: parsed.schema, stats: datasetStats(parsed), facts: { images: [], masks: [] }, directory };
+  }
+  return { kind: 'unrelated', diagnostics: [] };
+}
+
+export async function analyzeDocument(file: string, text: string, inspector: CacheInspector, options: CheckOptions, structure = analyzeText(text)): Promise<Analysis> {
   if (structure.manifest) return analyzeManifest(file, structure.manifest, inspector, options);
   if (structure.datasetInfo) return analyzeDatasetInfo(file, structure.datasetInfo, inspector, options);
   return { kind: 'unrelated', diagnostics: [] };
@@ -77,7 +94,7 @@ async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: 
     ...checkManifest(parsed, { files: facts, directory: listing }),
     ...compositionDiagnostics(parsed, stats),
   ]);
-  return { kind: 'seizure-manifest', parsed, diagnostics, stats };
+  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory };
 }
 
 async function resolvePath(value: string, infoDir: string, cwd: string): Promise<PathFacts> {
@@ -101,7 +118,7 @@ async function analyzeDatasetInfo(file: string, parsed: ParsedDatasetInfo, inspe
     Promise.all(parsed.samples.map((s) => facts(s.mask?.value, true))),
   ]);
   const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir })]);
-  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), facts: { images, masks } };
+  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), facts: { images, masks }, directory: infoDir };
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
@@ -125,6 +142,17 @@ export async function buildManifestFile(
   inspector: CacheInspector,
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<BuildResult> {
+  const { text, result } = await computeManifest(directory, inspector, options);
+  await writeFileAtomic(result.manifestPath, text);
+  return result;
+}
+
+/** The manifest text the builder would write, without writing it (the editor applies it as an edit). */
+export async function computeManifest(
+  directory: string,
+  inspector: CacheInspector,
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<{ text: string; result: BuildResult }> {
   const names = await listNpz(directory);
   let done = 0;
   options.onProgress?.(0, names.length);
@@ -146,15 +174,14 @@ export async function buildManifestFile(
     } else skipped.push({ name, reason: f.error ?? 'vanished while scanning' });
   });
   const manifest = buildManifest(readable);
-  const manifestPath = path.join(directory, 'manifest.json');
-  await writeFileAtomic(manifestPath, serializeManifest(manifest, names.length > 0));
-  return {
-    manifestPath,
+  const result: BuildResult = {
+    manifestPath: path.join(directory, 'manifest.json'),
     files: readable.length,
     windows: { partial_seizure: manifest.partial_seizure.length, full_seizure: manifest.full_seizure.length, no_seizure: manifest.no_seizure.length },
     skipped,
     notes,
   };
+  return { text: serializeManifest(manifest, names.length > 0), result };
 }
 
 export { statOrUndefined };
