@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CodeAction, CodeActionKind, createConnection, Diagnostic as LspDiagnostic, DiagnosticSeverity, DidChangeWatchedFilesNotification,
-  FileChangeType, MarkupKind, ProposedFeatures, TextDocumentEdit, TextDocuments, TextDocumentSyncKind, TextEdit as LspTextEdit,
+  FileChangeType, MarkupKind, MessageType, ProposedFeatures, ShowMessageNotification, TextDocumentEdit, TextDocuments, TextDocumentSyncKind, TextEdit as LspTextEdit,
   WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -63,6 +63,8 @@ const FIXES: Record<string, { command: string; title: string }[]> = {
 
 export function startServer(): void {
   const connection = createConnection(ProposedFeatures.all);
+  // A failed background promise is logged, never allowed to take the server down.
+  process.on('unhandledRejection', (error) => connection.console.error(`NeuroCache: ${(error as Error)?.stack ?? String(error)}`));
   const documents = new TextDocuments(TextDocument);
   const tracked = new Map<string, Tracked>();
   const editTimers = new Map<string, NodeJS.Timeout>();
@@ -164,12 +166,11 @@ export function startServer(): void {
       } else untrack(uri);
       return;
     }
-    t.analysis = structuralAnalysis(t.file, structure);
-    await publish(t, current.text, t.analysis.diagnostics, current.version);
     t.running?.abort();
     const controller = new AbortController();
     t.running = controller;
-    sendStatus();
+    t.analysis = structuralAnalysis(t.file, structure);
+    await publish(t, current.text, t.analysis.diagnostics, current.version);
     try {
       const { contentChecks } = await getSettings();
       const analysis = await analyzeDocument(t.file, current.text, inspector, { content: contentChecks, cwd: folders[0] ?? path.dirname(t.file), signal: controller.signal }, structure);
@@ -367,7 +368,8 @@ export function startServer(): void {
       return await runCommand(params.command, uri);
     } catch (error) {
       const message = `NeuroCache: ${(error as Error).message}`;
-      void connection.window.showErrorMessage(message);
+      // A notification, not window/showMessageRequest: no client must be required to answer it.
+      void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message });
       return { message } satisfies CommandResult;
     }
   });
