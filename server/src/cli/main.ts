@@ -13,6 +13,8 @@ import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints
 import { CacheInspector } from '../service/inspector';
 import { ProgressBar } from './progress';
 import { startServer } from '../server';
+import { DEFAULT_REPO, downloadArc, DownloadOptions } from '../download/arc';
+import { hubEndpoint, hubOffline, hubToken } from '../download/config';
 
 const USAGE = `Usage:
   neurocache manifest build <cache_dir> [--jobs N] [--json]
@@ -148,6 +150,84 @@ async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): P
   });
 }
 
+function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) (n /= 1000), i++;
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
+  const { values, positionals } = parse(args, {
+    out: { type: 'string' }, repo: { type: 'string' }, revision: { type: 'string' }, endpoint: { type: 'string' }, token: { type: 'string' },
+    force: { type: 'boolean' }, 'paper-parity': { type: 'boolean' }, 'include-tse': { type: 'boolean' }, 'no-require-mask': { type: 'boolean' },
+    'no-verify-counts': { type: 'boolean' },
+  });
+  if (positionals.length) throw new UsageError(`arc download takes no positional arguments (got "${positionals[0]}")`);
+  let endpoint: string;
+  try {
+    endpoint = hubEndpoint(values.endpoint as string | undefined);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const token = hubToken(values.token as string | undefined);
+  if (token && !token.startsWith('hf_')) throw new UsageError('the Hub token does not look like a Hugging Face token (it should start with "hf_")');
+  const options: DownloadOptions = {
+    out: path.resolve((values.out as string | undefined) ?? path.join('data', 'arc')),
+    repo: (values.repo as string | undefined) ?? DEFAULT_REPO,
+    revision: (values.revision as string | undefined) ?? 'main',
+    endpoint,
+    token,
+    jobs: jobsOption(values.jobs as string | undefined) ?? 8,
+    force: !!values.force,
+    paperParity: !!values['paper-parity'],
+    verifyCounts: !values['no-verify-counts'],
+    includeTse: !!values['include-tse'],
+    requireMask: !values['no-require-mask'],
+    offline: hubOffline(),
+    retryBaseMs: process.env.NEUROCACHE_RETRY_BASE_MS ? Number(process.env.NEUROCACHE_RETRY_BASE_MS) : undefined,
+  };
+  const pool = new WorkerPool();
+  const bar = io.stderr.isTTY === true && !values.json;
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new Error('interrupted; run the same command again to resume'));
+  process.once('SIGINT', interrupt);
+  try {
+    const result = await downloadArc(options, {
+      signal: controller.signal,
+      countLesion: async (file) => {
+        const counted = await pool.nifti(file, true);
+        if (!counted.ok) throw new Error(`${path.basename(file)}: ${counted.error}`);
+        return counted.value.positiveVoxels ?? 0;
+      },
+      onProgress: (p) => {
+        if (!bar) return;
+        const eta = p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`;
+        io.stderr.write(`\rShards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}\x1b[K`);
+      },
+      log: (line) => io.stderr.write(`${bar ? '\r\x1b[K' : ''}${line}\n`),
+    });
+    if (bar) io.stderr.write('\r\x1b[K');
+    if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
+    else if (result.status === 'up-to-date') io.stdout.write(`${result.datasetInfo} is complete (${result.samples} samples); nothing to download (use --force to download again)\n`);
+    else {
+      io.stdout.write(
+        `Wrote ${result.datasetInfo}: ${result.samples} samples from ${result.shards} shards${result.shardsResumed ? ` (${result.shardsResumed} resumed)` : ''}\n` +
+          `  transferred ${formatBytes(result.bytesTransferred)} of ${formatBytes(result.shardBytes)} in the shards, ${(result.elapsedMs / 1000).toFixed(1)} s\n`,
+      );
+    }
+    return 0;
+  } catch (error) {
+    if (bar) io.stderr.write('\r\x1b[K');
+    const reason = controller.signal.aborted ? (controller.signal.reason as Error) : (error as Error);
+    io.stderr.write(`neurocache arc download: ${reason.message}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', interrupt);
+    await pool.close();
+  }
+}
+
 export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -164,7 +244,8 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
         startServer();
         return new Promise<number>(() => {}); // runs until the client disconnects
       case 'arc':
-        throw new UsageError('neurocache arc download: the Hugging Face download is not in this build yet');
+        if (rest[0] !== 'download') throw new UsageError('the arc command has one subcommand: download');
+        return await arcDownload(rest.slice(1), io);
       case '--help':
       case '-h':
       case 'help':
