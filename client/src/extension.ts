@@ -6,7 +6,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
-import { CommandResult, Commands, DEFAULT_SETTINGS, InitializationOptions, StatusNotification } from '../../server/src/protocol';
+import {
+  CommandResult, Commands, DEFAULT_SETTINGS, DownloadArcRequest, DownloadProgressNotification, InitializationOptions, StatusNotification,
+} from '../../server/src/protocol';
 
 let client: LanguageClient | undefined;
 
@@ -72,6 +74,67 @@ function showStatus(item: vscode.StatusBarItem, status: StatusNotification.Param
   item.backgroundColor = status.errors ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
 }
 
+/** Asks where to put the dataset: data/arc in the workspace by default, or any folder. */
+async function pickDownloadFolder(): Promise<vscode.Uri | undefined> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const fallback = folder ? vscode.Uri.joinPath(folder, 'data', 'arc') : undefined;
+  const choices: (vscode.QuickPickItem & { uri?: vscode.Uri })[] = [
+    ...(fallback ? [{ label: '$(folder) data/arc', description: fallback.fsPath, uri: fallback }] : []),
+    { label: '$(folder-opened) Choose another folder…' },
+  ];
+  const choice = await vscode.window.showQuickPick(choices, { title: 'Download ARC dataset into', placeHolder: 'Where should dataset_info.json and cache/nifti_cache/ go?' });
+  if (!choice) return undefined;
+  if (choice.uri) return choice.uri;
+  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, defaultUri: folder, openLabel: 'Download here' });
+  return picked?.[0];
+}
+
+function formatBytes(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(1)} MB`;
+}
+
+/** "Download ARC dataset": a cancellable notification forwarding its token to the server's download. */
+async function downloadArc(): Promise<void> {
+  if (!client) return;
+  const out = await pickDownloadFolder();
+  if (!out) return;
+  const settings = vscode.workspace.getConfiguration('neurocache');
+  const id = `${Date.now()}`;
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'Downloading ARC dataset', cancellable: true },
+    async (progress, token) => {
+      let reported = 0;
+      const listener = client!.onNotification(DownloadProgressNotification.method, (p: DownloadProgressNotification.Params) => {
+        if (p.id !== id) return;
+        const percent = p.shards ? (100 * p.shardsDone) / p.shards : 0;
+        const eta = p.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
+        progress.report({ increment: percent - reported, message: `${p.shardsDone}/${p.shards} shards, ${p.sessionsWritten} sessions, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}` });
+        reported = percent;
+      });
+      try {
+        const params: DownloadArcRequest.Params = {
+          id,
+          out: out.fsPath,
+          endpoint: settings.get<string>('hubEndpoint') || undefined,
+          token: settings.get<string>('hubToken') || undefined,
+          includeTse: settings.get<boolean>('download.includeTurboSpinEcho', false),
+          requireMask: settings.get<boolean>('download.requireMask', true),
+        };
+        return await client!.sendRequest(DownloadArcRequest.method, params, token) as DownloadArcRequest.Result;
+      } catch (error) {
+        if (!token.isCancellationRequested) void vscode.window.showErrorMessage((error as Error).message);
+        else void vscode.window.showInformationMessage('ARC download cancelled; run it again to resume.');
+        return undefined;
+      } finally {
+        listener.dispose();
+      }
+    },
+  );
+  if (!result) return;
+  void vscode.window.showInformationMessage(`NeuroCache: ${result.message}`);
+  await vscode.window.showTextDocument(vscode.Uri.file(result.datasetInfo));
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('NeuroCache', { log: true });
   const item = statusBar(context);
@@ -86,6 +149,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   context.subscriptions.push(
     output,
+    vscode.commands.registerCommand('neurocache.downloadArc', downloadArc),
     // Trust granted: restart so the server may write; globs changed: the document selector changes.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void restart()),
     vscode.workspace.onDidChangeConfiguration((e) => {

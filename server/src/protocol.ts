@@ -65,3 +65,44 @@ export const WRITING_COMMANDS: readonly string[] = [Commands.rebuildManifest, Co
 export interface CommandResult {
   message: string;
 }
+
+/**
+ * `neurocache/downloadArc` — client → server request behind "Download ARC dataset". The
+ * download runs in the server, next to the data (Remote SSH, containers); cancelling the
+ * request (the notification's Cancel button) stops it, and a re-run resumes.
+ */
+export namespace DownloadArcRequest {
+  export const method = 'neurocache/downloadArc' as const;
+  export interface Params {
+    /** Distinguishes this download's progress notifications. */
+    id: string;
+    out: string;
+    endpoint?: string;
+    token?: string;
+    repo?: string;
+    revision?: string;
+    force?: boolean;
+    includeTse?: boolean;
+    requireMask?: boolean;
+    paperParity?: boolean;
+  }
+  export interface Result {
+    datasetInfo: string;
+    samples: number;
+    message: string;
+  }
+}
+
+/** `neurocache/downloadProgress` — server → client while a download runs (about 4 times a second). */
+export namespace DownloadProgressNotification {
+  export const method = 'neurocache/downloadProgress' as const;
+  export interface Params {
+    id: string;
+    shards: number;
+    shardsDone: number;
+    sessionsWritten: number;
+    bytes: number;
+    bytesPerSecond: number;
+    etaSeconds?: number;
+  }
+}

@@ -14,14 +14,16 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  CodeAction, CodeActionKind, createConnection, Diagnostic as LspDiagnostic, DiagnosticSeverity, DidChangeWatchedFilesNotification,
+  CodeAction, CodeActionKind, createConnection, ErrorCodes, LSPErrorCodes, ResponseError, Diagnostic as LspDiagnostic, DiagnosticSeverity, DidChangeWatchedFilesNotification,
   FileChangeType, MarkupKind, MessageType, ProposedFeatures, ShowMessageNotification, TextDocumentEdit, TextDocuments, TextDocumentSyncKind, TextEdit as LspTextEdit,
   WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Diagnostic, LineIndex, Severity } from './engine/diagnostics';
 import { applyEdits, dropEntries, legacyPathEdits, lesionVolumeEdits, TextEdit } from './engine/edits';
-import { Commands, CommandResult, DEFAULT_SETTINGS, InitializationOptions, Settings, StatusNotification, WRITING_COMMANDS } from './protocol';
+import { DEFAULT_REPO, downloadArc } from './download/arc';
+import { hubEndpoint, hubOffline, hubToken } from './download/config';
+import { Commands, CommandResult, DEFAULT_SETTINGS, DownloadArcRequest, DownloadProgressNotification, InitializationOptions, Settings, StatusNotification, WRITING_COMMANDS } from './protocol';
 import { writeFileAtomic } from './service/atomic';
 import { Analysis, analyzeDocument, analyzeText, computeManifest, structuralAnalysis } from './service/check';
 import { defaultStoreDirectory, FingerprintStore } from './service/fingerprints';
@@ -371,6 +373,45 @@ export function startServer(): void {
       // A notification, not window/showMessageRequest: no client must be required to answer it.
       void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message });
       return { message } satisfies CommandResult;
+    }
+  });
+
+  connection.onRequest(DownloadArcRequest.method, async (params: DownloadArcRequest.Params, cancel): Promise<DownloadArcRequest.Result> => {
+    if (!trusted) throw new ResponseError(ErrorCodes.InvalidRequest, 'NeuroCache does not download in a restricted (untrusted) workspace.');
+    const controller = new AbortController();
+    cancel.onCancellationRequested(() => controller.abort(new Error('cancelled; run the download again to resume')));
+    let lastReport = 0;
+    try {
+      const result = await downloadArc({
+        out: params.out,
+        repo: params.repo || DEFAULT_REPO,
+        revision: params.revision || 'main',
+        endpoint: hubEndpoint(params.endpoint),
+        token: hubToken(params.token),
+        jobs: 8,
+        force: !!params.force,
+        paperParity: !!params.paperParity,
+        verifyCounts: true,
+        includeTse: !!params.includeTse,
+        requireMask: params.requireMask !== false,
+        offline: hubOffline(),
+      }, {
+        signal: controller.signal,
+        countLesion: (file) => inspector.pool.lesionVolume(file),
+        onProgress: (p) => {
+          if (Date.now() - lastReport < 250 && p.shardsDone < p.shards) return;
+          lastReport = Date.now();
+          void connection.sendNotification(DownloadProgressNotification.method, { id: params.id, ...p } satisfies DownloadProgressNotification.Params);
+        },
+        log: (line) => connection.console.log(`download: ${line}`),
+      });
+      const message = result.status === 'up-to-date'
+        ? `${result.datasetInfo} is already complete (${result.samples} samples).`
+        : `Downloaded ${result.samples} samples from ${result.shards} shards (${(result.bytesTransferred / 1e6).toFixed(1)} MB transferred).`;
+      return { datasetInfo: result.datasetInfo, samples: result.samples, message };
+    } catch (error) {
+      const reason = controller.signal.aborted ? (controller.signal.reason as Error) : (error as Error);
+      throw new ResponseError(controller.signal.aborted ? LSPErrorCodes.RequestCancelled : ErrorCodes.InternalError, `Download ARC dataset: ${reason.message}`);
     }
   });
 

@@ -195,11 +195,7 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
   try {
     const result = await downloadArc(options, {
       signal: controller.signal,
-      countLesion: async (file) => {
-        const counted = await pool.nifti(file, true);
-        if (!counted.ok) throw new Error(`${path.basename(file)}: ${counted.error}`);
-        return counted.value.positiveVoxels ?? 0;
-      },
+      countLesion: (file) => pool.lesionVolume(file),
       onProgress: (p) => {
         if (!bar) return;
         const eta = p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`;

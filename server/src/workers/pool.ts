@@ -36,6 +36,13 @@ export class WorkerPool {
     return this.run({ kind: 'nifti', path: file, countVoxels }, signal) as Promise<NiftiResult>;
   }
 
+  /** Voxels > 0 of a mask (the lesion volume), or an error naming the file. */
+  async lesionVolume(file: string, signal?: AbortSignal): Promise<number> {
+    const counted = await this.nifti(file, true, signal);
+    if (!counted.ok) throw new Error(`${path.basename(file)}: ${counted.error}`);
+    return counted.value.positiveVoxels ?? 0;
+  }
+
   private run(task: Task, signal?: AbortSignal): Promise<TaskResult<unknown>> {
     const key = JSON.stringify(task);
     const pending = this.inFlight.get(key);
