@@ -19,7 +19,7 @@ export class LspSession {
   readonly documents = new Map<string, TextDocument>();
   readonly edits: TextDocumentEdit[] = [];
   readonly notifications: { method: string; params: unknown }[] = [];
-  private readonly child: ChildProcess;
+  readonly child: ChildProcess;
   private waiters: (() => void)[] = [];
   private sequence = 0;
   private readonly publishedAt = new Map<string, number>();
