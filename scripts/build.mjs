@@ -31,6 +31,8 @@ const entries = {
   'neurocache-worker': 'server/src/workers/worker.ts',
   cli: 'server/src/cli/main.ts',
   demo: 'scripts/demo.ts',
+  bench: 'bench/run.ts',
+  'bench-count': 'bench/count.ts',
 };
 const builds = Object.entries(entries)
   .filter(([, file]) => existsSync(join(root, file)))

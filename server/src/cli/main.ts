@@ -12,8 +12,7 @@ import { analyzeDocument, buildManifestFile } from '../service/check';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector } from '../service/inspector';
 import { ProgressBar } from './progress';
-import { startServer } from '../server';
-import { DEFAULT_REPO, downloadArc, DownloadOptions } from '../download/arc';
+import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOffline, hubToken } from '../download/config';
 
 const USAGE = `Usage:
@@ -173,6 +172,7 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
   }
   const token = hubToken(values.token as string | undefined);
   if (token && !token.startsWith('hf_')) throw new UsageError('the Hub token does not look like a Hugging Face token (it should start with "hf_")');
+  const { DEFAULT_REPO, downloadArc } = await import('../download/arc');
   const options: DownloadOptions = {
     out: path.resolve((values.out as string | undefined) ?? path.join('data', 'arc')),
     repo: (values.repo as string | undefined) ?? DEFAULT_REPO,
@@ -238,7 +238,9 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
         return await stats(rest, io);
       case 'lsp':
         if (!rest.includes('--stdio')) throw new UsageError('neurocache lsp speaks LSP over stdio: pass --stdio');
-        startServer();
+        // Loaded on demand: the server and the Hub client are most of the bundle, and
+        // build/check/stats should start fast.
+        (await import('../server')).startServer();
         return new Promise<number>(() => {}); // runs until the client disconnects
       case 'arc':
         if (rest[0] !== 'download') throw new UsageError('the arc command has one subcommand: download');
