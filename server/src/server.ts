@@ -28,6 +28,7 @@ import { writeFileAtomic } from './service/atomic';
 import { Analysis, analyzeDocument, analyzeText, computeManifest, structuralAnalysis } from './service/check';
 import { defaultStoreDirectory, FingerprintStore } from './service/fingerprints';
 import { hoverAt } from './service/hover';
+import { plural } from './engine/report';
 import { CacheInspector } from './service/inspector';
 import { findWorkspaceFiles, isTrackedName } from './service/workspace';
 import { WorkerPool } from './workers/pool';
@@ -352,7 +353,7 @@ export function startServer(): void {
       const result = dropEntries(current.text, (name) => typeof name === 'string' && exists.get(name) === true);
       if (!result) throw new Error('the manifest is not valid JSON; fix it or rebuild it');
       if (result.dropped) await applyFix(uri, current.text, whole(result.text));
-      return { message: result.dropped ? `Dropped ${result.dropped} entries whose cache files are missing.` : 'No entry references a missing file.' };
+      return { message: result.dropped ? `Dropped ${plural(result.dropped, 'entry', 'entries')} whose cache files are missing.` : 'No entry references a missing file.' };
     }
     const analysis = await analyzeDocument(t.file, current.text, inspector, { content: true, cwd: folders[0] ?? path.dirname(t.file) });
     if (analysis.kind !== 'arc-dataset-info') throw new Error(`${path.basename(t.file)} is not an ARC dataset_info.json`);

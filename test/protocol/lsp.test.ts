@@ -66,7 +66,7 @@ test('open documents: planted problems, hovers, fixes by edit, silence for unrel
     const drop = actions!.find((a) => JSON.stringify(a).includes('neurocache.dropMissingEntries'));
     assert.ok(drop, 'quick fix offered');
     const response = await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command: 'neurocache.dropMissingEntries', arguments: [uri] });
-    assert.match(JSON.stringify(response), /Dropped 1 entries/);
+    assert.match(JSON.stringify(response), /Dropped 1 entry/);
     assert.equal(lsp.edits.length, 1, 'applied to the open buffer as a workspace edit');
     assert.equal(readFileSync(manifest, 'utf8'), text, 'the file on disk is untouched until the user saves');
     await lsp.until(() => lsp.documents.get(uri)!.version === 2);

@@ -5,6 +5,9 @@
 import type { DatasetStats } from './datasetInfo';
 import { formatPercent, ManifestStats } from './manifest';
 
+/** "1 entry", "2 entries". */
+export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
 const count = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : `≈${n.toFixed(1)}`);
 
 export function manifestReport(stats: ManifestStats): string[] {
@@ -19,7 +22,7 @@ export function manifestReport(stats: ManifestStats): string[] {
   ];
   if (missing) {
     lines.push(
-      `Missing references: ${count(missing)} entries (${formatPercent(missing / stats.total)}); ` +
+      `Missing references: ${plural(missing, 'entry', 'entries')} (${formatPercent(missing / stats.total)}); ` +
         (stats.stale ? 'over 5%: training discards the manifest and rescans the cache' : 'training skips them'),
     );
   } else if (stats.stale) {

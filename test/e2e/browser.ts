@@ -1,0 +1,48 @@
+/**
+ * Debian's Chromium driven by playwright-core (no Playwright browser download: there is no
+ * network for it), with a fresh profile per run so no state leaks between runs.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BrowserContext, chromium, Page } from 'playwright-core';
+import { tools } from './codeServer';
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'neurocache-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: tools().chromium,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    // No sandbox (we run as root); nothing that phones home (there is no network anyway and
+    // each attempt would only add noise and delay).
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    close: async () => {
+      await context.close().catch(() => undefined);
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Loads the workbench and waits until it is usable: the explorer lists the folder's files. */
+export async function openWorkbench(page: Page, url: string, timeoutMs = 60_000): Promise<void> {
+  await page.goto(url);
+  await page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: timeoutMs });
+}
+
+/** The workbench URL that opens `folder` (a path on the code-server machine). */
+export function folderUrl(base: string, folder: string): string {
+  return `${base}/?folder=${encodeURIComponent(folder)}`;
+}

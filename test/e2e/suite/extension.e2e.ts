@@ -1,0 +1,94 @@
+/**
+ * NeuroCache inside a real VS Code extension host, on the workspace test/e2e/fixtures.ts
+ * writes: diagnostics, hovers, scope (a browser-extension manifest gets nothing) and a fixing
+ * command. Every wait is on an editor event (onDidChangeDiagnostics) or a command's promise,
+ * never a sleep; the timeouts are only guards that turn a hang into a readable failure.
+ */
+import * as assert from 'node:assert/strict';
+import { suite, suiteSetup, test } from 'mocha';
+import * as vscode from 'vscode';
+
+const MISSING = 'sub-009_s001_t000_windows.npz'; // fixtures.ts MISSING_CACHE_FILE
+
+const codeOf = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? d.code.value : d.code);
+const ours = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'neurocache');
+const describe = (ds: vscode.Diagnostic[]) => JSON.stringify(ds.map((d) => `${codeOf(d)}@${d.range.start.line}: ${d.message}`));
+
+/** Resolves with `uri`'s NeuroCache diagnostics as soon as `predicate` holds for them. */
+function diagnosticsWhere(uri: vscode.Uri, predicate: (ds: vscode.Diagnostic[]) => boolean, what: string, timeoutMs = 60_000): Promise<vscode.Diagnostic[]> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const ds = ours(uri);
+      if (!predicate(ds)) return;
+      finish();
+      resolve(ds);
+    };
+    const subscription = vscode.languages.onDidChangeDiagnostics((e) => {
+      if (e.uris.some((u) => u.toString() === uri.toString())) check();
+    });
+    const guard = setTimeout(() => {
+      finish();
+      reject(new Error(`no ${what} on ${uri.fsPath} within ${timeoutMs} ms; diagnostics: ${describe(ours(uri))}`));
+    }, timeoutMs);
+    function finish() {
+      subscription.dispose();
+      clearTimeout(guard);
+    }
+    check(); // they may already be there
+  });
+}
+
+const hasMissingCacheFile = (ds: vscode.Diagnostic[]) => ds.some((d) => codeOf(d) === 'missing-cache-file');
+
+suite('NeuroCache in VS Code', () => {
+  let manifest: vscode.Uri;
+  let webext: vscode.Uri;
+  let document: vscode.TextDocument;
+
+  suiteSetup(async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the runner opens the fixture workspace');
+    manifest = vscode.Uri.joinPath(folder.uri, 'eeg_cache', 'manifest.json');
+    webext = vscode.Uri.joinPath(folder.uri, 'webext', 'manifest.json');
+    document = await vscode.workspace.openTextDocument(manifest);
+    await vscode.window.showTextDocument(document);
+  });
+
+  test('flags the entry whose cache file is missing, on that entry', async () => {
+    const ds = await diagnosticsWhere(manifest, hasMissingCacheFile, 'missing-cache-file diagnostic');
+    const missing = ds.filter((d) => codeOf(d) === 'missing-cache-file');
+    assert.equal(missing.length, 1, describe(ds));
+    assert.match(document.getText(missing[0].range), new RegExp(MISSING.replace(/\./g, '\\.')));
+    // The three real cache files are all fine.
+    for (const d of ds) if (codeOf(d) === 'missing-cache-file') assert.doesNotMatch(document.getText(d.range), /sub-00[123]_/);
+  });
+
+  test('hover on the "partial_seizure" key shows the balanced seizure ratio', async () => {
+    const position = document.positionAt(document.getText().indexOf('"partial_seizure"') + 3);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', manifest, position);
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.match(text, /Balanced seizure ratio/, text);
+  });
+
+  test('a browser-extension manifest.json gets no diagnostics and no statistics', async () => {
+    const other = await vscode.workspace.openTextDocument(webext);
+    await vscode.window.showTextDocument(other, { preview: false });
+    // Once a whole-workspace check has finished, every file has had its chance to be flagged.
+    await vscode.commands.executeCommand('neurocache.checkWorkspace');
+    assert.ok(hasMissingCacheFile(ours(manifest)), 'the check still flags the stale manifest');
+    assert.deepEqual(describe(ours(webext)), '[]');
+    const position = other.positionAt(other.getText().indexOf('"manifest_version"') + 3);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', webext, position);
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.doesNotMatch(text, /seizure|NeuroCache/i, text);
+  });
+
+  test('"Drop Entries With Missing Files" removes the entry and its diagnostic', async () => {
+    await vscode.window.showTextDocument(document);
+    await vscode.commands.executeCommand('neurocache.dropMissingEntries', manifest.toString());
+    await diagnosticsWhere(manifest, (ds) => !hasMissingCacheFile(ds), 'clearing of missing-cache-file');
+    const text = (await vscode.workspace.openTextDocument(manifest)).getText();
+    assert.ok(!text.includes(MISSING), 'the entry is gone from the manifest');
+    assert.ok(text.includes('sub-001_s001_t000_windows.npz'), 'the other entries stay');
+  });
+});
