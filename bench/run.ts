@@ -3,7 +3,11 @@
  * measured side by side in one run on generated data (bench/.data/, never committed).
  * Prints medians and ratios. `npm run bench -- --quick` uses smaller data for a smoke run.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { parquetMetadata } from 'hyparquet';
+import { COLUMNS } from '../server/src/download/arc';
+import { startFakeHub } from '../test/hub/fakeHub';
+import { writeArcShards } from '../test/hub/shards';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -243,6 +247,68 @@ async function benchLanguageServer(): Promise<void> {
   }
 }
 
+// ---- 5. download against the fake Hub -------------------------------------------------------
+
+function runAsync(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [cli, ...args], { env: { ...process.env, HF_TOKEN: '', HF_HUB_OFFLINE: '' }, maxBuffer: 1 << 24 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${args.join(' ')}: ${stderr}`)) : resolve(stdout));
+  });
+}
+
+/** Bytes a perfect reader needs: the five columns' chunks plus each shard's footer. */
+function neededBytes(files: string[]): number {
+  let needed = 0;
+  for (const file of files) {
+    const bytes = readFileSync(file);
+    const metadata = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    needed += bytes.readUInt32LE(bytes.length - 8) + 8;
+    for (const group of metadata.row_groups) {
+      for (const column of group.columns) {
+        if (COLUMNS.includes(column.meta_data!.path_in_schema[0])) needed += Number(column.meta_data!.total_compressed_size);
+      }
+    }
+  }
+  return needed;
+}
+
+async function benchDownload(): Promise<void> {
+  const repo = path.join(data, 'hub');
+  const shardCount = quick ? 4 : 16;
+  if (!existsSync(path.join(repo, '.complete'))) {
+    rmSync(repo, { recursive: true, force: true });
+    writeArcShards(repo, { sessions: shardCount * 8, shards: shardCount, dims: [64, 64, 32], fillerBytes: 1 << 20, rowGroupSize: 4 });
+    writeFileSync(path.join(repo, '.complete'), '');
+  }
+  const files = readdirSync(path.join(repo, 'data')).map((f) => path.join(repo, 'data', f));
+  const totalBytes = files.reduce((n, f) => n + readFileSync(f).length, 0);
+  const needed = neededBytes(files);
+  const hub = await startFakeHub({ root: repo, faults: { latencyMs: 50, bytesPerSecond: 50e6 } });
+  try {
+    const wall = async (jobs: number) => {
+      const out = path.join(data, `download-out-${jobs}`);
+      rmSync(out, { recursive: true, force: true });
+      hub.reset(true);
+      const started = performance.now();
+      await runAsync(['arc', 'download', '--out', out, '--endpoint', hub.hubUrl, '--jobs', String(jobs), '--json']);
+      return { ms: performance.now() - started, served: hub.bytesServed('cdn'), out };
+    };
+    const parallel = await wall(8);
+    const serial = await wall(1);
+    hub.reset(true);
+    const started = performance.now();
+    await runAsync(['arc', 'download', '--out', parallel.out, '--endpoint', hub.hubUrl, '--json']);
+    const rerun = performance.now() - started;
+    const task = `ARC download, ${files.length} shards (${(totalBytes / 1e6).toFixed(0)} MB), 50 ms latency, 50 MB/s`;
+    rows.push({ task, subject: 'bytes transferred ÷ needed column-chunk bytes', median: parallel.served / needed, unit: '×', ratio: `${(parallel.served / 1e6).toFixed(2)} MB of ${(totalBytes / 1e6).toFixed(0)} MB in the shards (${((100 * parallel.served) / totalBytes).toFixed(1)}%); target ≤ 1.05` });
+    rows.push({ task: '', subject: 'wall time, --jobs 8 (default)', median: parallel.ms, unit: 'ms', ratio: `${(serial.ms / parallel.ms).toFixed(2)}× faster than --jobs 1` });
+    rows.push({ task: '', subject: 'wall time, --jobs 1', median: serial.ms, unit: 'ms' });
+    rows.push({ task: '', subject: 're-run with complete output', median: rerun, unit: 'ms', ratio: `${hub.requests.length} requests, ${hub.bytesServed('cdn')} shard bytes; target ≤ 2000 ms` });
+  } finally {
+    await hub.close();
+  }
+}
+
 function printTable(): void {
   const lines = rows.map((r) => [r.task, r.subject, Number.isNaN(r.median) ? '—' : `${r.median.toFixed(r.median < 10 ? 2 : 0)} ${r.unit}`, r.ratio ?? r.note ?? '']);
   const widths = [0, 1, 2].map((i) => Math.max(...lines.map((l) => l[i].length), 4));
@@ -257,6 +323,7 @@ async function main(): Promise<void> {
     ['lesion', benchLesionVolume],
     ['recheck', benchRecheck],
     ['lsp', benchLanguageServer],
+    ['download', benchDownload],
   ];
   for (const [name, run] of suites) if (!only || only.split(',').includes(name)) await run();
   printTable();
