@@ -44,8 +44,12 @@ if [ ! -f "$CS_DIR/.installed" ]; then
   echo '{ "private": true }' >"$CS_DIR/package.json"
   # Node 24 first on PATH so npm, node-gyp and code-server's postinstall all run on it, and its
   # own headers for native modules (this machine's npmrc points nodedir at Node 20's).
+  # Run under `npm run`, the outer npm's npm_* variables leak in as config; code-server's
+  # postinstall reads the Node version from npm_config_user_agent, so drop them all.
+  unset_npm=()
+  for v in $(env | grep -o '^npm_[A-Za-z0-9_]*' || true); do unset_npm+=(-u "$v"); done
   (cd "$CS_DIR" &&
-    PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" \
+    env "${unset_npm[@]}" PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" \
       npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
       "code-server@$CODE_SERVER_VERSION" >"$CS_DIR/install.log" 2>&1) || {
     tail -n 40 "$CS_DIR/install.log" >&2
