@@ -23,9 +23,13 @@ export interface Settings {
   extraGlobs: string[];
   /** Most diagnostics published per file; the rest are summarised in one. */
   maxDiagnosticsPerFile: number;
+  /** The training script's `default_rng` seed and composition ratios, for exact hover numbers. */
+  training: { seed: number; fullRatio: number; backgroundRatio: number };
 }
 
-export const DEFAULT_SETTINGS: Settings = { contentChecks: true, maxWorkers: 0, extraGlobs: [], maxDiagnosticsPerFile: 1000 };
+export const DEFAULT_SETTINGS: Settings = {
+  contentChecks: true, maxWorkers: 0, extraGlobs: [], maxDiagnosticsPerFile: 1000, training: { seed: 42, fullRatio: 0.3, backgroundRatio: 2.5 },
+};
 
 /**
  * `neurocache/status` — server → client, whenever background work starts or ends or the

@@ -27,7 +27,8 @@ import { Commands, CommandResult, DEFAULT_SETTINGS, DownloadArcRequest, Download
 import { writeFileAtomic } from './service/atomic';
 import { Analysis, analyzeDocument, analyzeText, computeManifest, structuralAnalysis } from './service/check';
 import { defaultStoreDirectory, FingerprintStore } from './service/fingerprints';
-import { hoverAt } from './service/hover';
+import { hoverAt, PictureRequest } from './service/hover';
+import { categoryBar, labelTraceImage, pngDataUri } from './engine/pictures';
 import { plural } from './engine/report';
 import { CacheInspector } from './service/inspector';
 import { findWorkspaceFiles, isTrackedName } from './service/workspace';
@@ -81,7 +82,10 @@ export function startServer(): void {
 
   const getSettings = (): Promise<Settings> =>
     (settings ??= supportsConfiguration
-      ? connection.workspace.getConfiguration('neurocache').then((s) => ({ ...DEFAULT_SETTINGS, ...(s ?? {}) }), () => DEFAULT_SETTINGS)
+      ? connection.workspace.getConfiguration('neurocache').then(
+          (s) => ({ ...DEFAULT_SETTINGS, ...(s ?? {}), training: { ...DEFAULT_SETTINGS.training, ...(s?.training ?? {}) } }),
+          () => DEFAULT_SETTINGS,
+        )
       : Promise.resolve(DEFAULT_SETTINGS));
 
   connection.onInitialize((params) => {
@@ -172,11 +176,11 @@ export function startServer(): void {
     t.running?.abort();
     const controller = new AbortController();
     t.running = controller;
-    t.analysis = structuralAnalysis(t.file, structure);
+    const { contentChecks, training } = await getSettings();
+    t.analysis = structuralAnalysis(t.file, structure, training);
     await publish(t, current.text, t.analysis.diagnostics, current.version);
     try {
-      const { contentChecks } = await getSettings();
-      const analysis = await analyzeDocument(t.file, current.text, inspector, { content: contentChecks, cwd: folders[0] ?? path.dirname(t.file), signal: controller.signal }, structure);
+      const analysis = await analyzeDocument(t.file, current.text, inspector, { content: contentChecks, composition: training, cwd: folders[0] ?? path.dirname(t.file), signal: controller.signal }, structure);
       const now = documents.get(uri);
       if (controller.signal.aborted || (now && now.version !== current.version)) return; // superseded
       t.analysis = analysis;
@@ -286,14 +290,30 @@ export function startServer(): void {
 
   // ---- hover, code actions, commands ------------------------------------------------------
 
-  connection.onHover((params) => {
+  /** Renders a hover picture (cached by fingerprint in the inspector) as a Markdown image. */
+  async function pictureMarkdown(picture: PictureRequest): Promise<string | undefined> {
+    if (picture.kind === 'categories') {
+      return `![partial / full / no seizure](${pngDataUri(categoryBar(picture))}) partial · full · no seizure`;
+    }
+    if (picture.kind === 'trace') {
+      const trace = await inspector.labelTrace(picture.file);
+      if (!trace || picture.window >= trace.windows) return undefined;
+      const fractions = trace.counts.slice(picture.window * trace.bins, (picture.window + 1) * trace.bins).map((c) => c / trace.samplesPerBin);
+      return `![seizure labels of window ${picture.window}](${pngDataUri(labelTraceImage(fractions))})`;
+    }
+    const png = await inspector.lesionPicture(picture.mask, picture.image);
+    return png ? `![axial slice with the largest lesion area](data:image/png;base64,${png})` : undefined;
+  }
+
+  connection.onHover(async (params) => {
     const analysis = tracked.get(params.textDocument.uri)?.analysis;
     const document = documents.get(params.textDocument.uri);
     if (!analysis || !document) return null;
     const hover = hoverAt(analysis, document.offsetAt(params.position));
     if (!hover) return null;
+    const picture = hover.picture ? await pictureMarkdown(hover.picture).catch(() => undefined) : undefined;
     return {
-      contents: { kind: MarkupKind.Markdown, value: hover.markdown },
+      contents: { kind: MarkupKind.Markdown, value: picture ? `${hover.markdown}\n\n${picture}` : hover.markdown },
       range: { start: document.positionAt(hover.span.offset), end: document.positionAt(hover.span.offset + hover.span.length) },
     };
   });

@@ -8,7 +8,8 @@ import { parseArgs, ParseArgsConfig } from 'node:util';
 import { LineIndex } from '../engine/diagnostics';
 import { datasetReport, manifestReport } from '../engine/report';
 import { WorkerPool } from '../workers/pool';
-import { analyzeDocument, buildManifestFile } from '../service/check';
+import { Analysis, analyzeDocument, buildManifestFile } from '../service/check';
+import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/manifest';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector } from '../service/inspector';
 import { ProgressBar } from './progress';
@@ -18,7 +19,7 @@ import { hubEndpoint, hubOffline, hubToken } from '../download/config';
 const USAGE = `Usage:
   neurocache manifest build <cache_dir> [--jobs N] [--json]
   neurocache check <file.json>... [--no-content] [--json]
-  neurocache stats <file.json> [--json]
+  neurocache stats <file.json> [--json] [--seed N] [--full-ratio R] [--background-ratio R] [--selected]
   neurocache lsp --stdio
   neurocache arc download [--out DIR] [--repo ID] [--revision REV] [--endpoint URL]
                           [--token TOKEN] [--jobs N] [--force] [--paper-parity]
@@ -131,17 +132,40 @@ async function check(args: string[], io: Omit<Context, 'inspector' | 'json'>): P
   });
 }
 
+function numberOption(values: Record<string, unknown>, name: string, fallback: number, integer = false): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isSafeInteger(value))) throw new UsageError(`--${name} takes a non-negative ${integer ? 'integer' : 'number'}, not "${raw}"`);
+  return value;
+}
+
 async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
-  const { values, positionals } = parse(args, {});
+  const { values, positionals } = parse(args, {
+    seed: { type: 'string' }, 'full-ratio': { type: 'string' }, 'background-ratio': { type: 'string' }, selected: { type: 'boolean' },
+  });
   if (positionals.length !== 1) throw new UsageError('stats takes exactly one JSON file');
+  const composition: CompositionSettings = {
+    seed: numberOption(values, 'seed', DEFAULT_COMPOSITION.seed, true),
+    fullRatio: numberOption(values, 'full-ratio', DEFAULT_COMPOSITION.fullRatio),
+    backgroundRatio: numberOption(values, 'background-ratio', DEFAULT_COMPOSITION.backgroundRatio),
+  };
   const file = positionals[0];
   const text = await readInput(file);
   return withInspector(values, async (inspector) => {
     // Statistics need only existence of cache files, never their contents.
-    const analysis = await analyzeDocument(file, text, inspector, { content: false, cwd: process.cwd() });
+    const analysis = await analyzeDocument(file, text, inspector, { content: false, cwd: process.cwd(), composition });
     if (analysis.kind === 'unrelated') throw new UsageError(`${file} is not a seizure manifest or ARC dataset_info`);
+    // --selected: the entries training picks for this seed (a missing file is skipped by training).
+    const selected = values.selected && analysis.kind === 'seizure-manifest' ? selectedEntries(analysis, composition) : undefined;
     if (values.json) {
-      io.stdout.write(`${JSON.stringify({ path: file, kind: analysis.kind, ...analysis.stats })}\n`);
+      io.stdout.write(`${JSON.stringify({ path: file, kind: analysis.kind, ...analysis.stats, ...(selected ? { selected } : {}) })}\n`);
+      return 0;
+    }
+    if (selected) {
+      for (const [category, entries] of Object.entries(selected)) {
+        for (const e of entries) io.stdout.write(`${category}\t${e.cache_file}\t${e.window_idx}${e.exists ? '' : '\t(missing: skipped)'}\n`);
+      }
       return 0;
     }
     const lines = analysis.kind === 'seizure-manifest' ? manifestReport(analysis.stats) : datasetReport(analysis.stats);
@@ -223,6 +247,16 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
     process.off('SIGINT', interrupt);
     await pool.close();
   }
+}
+
+function selectedEntries(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>, composition: CompositionSettings) {
+  const { parsed, facts } = analysis;
+  const picks = balancedPicks(parsed, composition);
+  const describe = (i: number) => {
+    const fileId = parsed.entries.file[i];
+    return { cache_file: fileId >= 0 ? parsed.files[fileId] : null, window_idx: parsed.entries.window[i], exists: fileId >= 0 && facts[fileId].exists };
+  };
+  return { partial_seizure: picks.partial.map(describe), full_seizure: picks.full.map(describe), no_seizure: picks.background.map(describe) };
 }
 
 export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {

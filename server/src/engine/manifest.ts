@@ -7,6 +7,7 @@
 import { visit } from 'jsonc-parser';
 import { Diagnostic, diagnostic, Span } from './diagnostics';
 import { pythonJson } from './edits';
+import { balancedSelection } from './numpyRandom';
 import { Category, CATEGORIES, categoryOf, NpzSummary } from './npz';
 
 export interface CategoryKey {
@@ -362,13 +363,14 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
   return out;
 }
 
-/** Training's composition, from `BalancedSeizureDataset`. */
+/** Training's composition, from `BalancedSeizureDataset`: ratios and the RNG seed. */
 export interface CompositionSettings {
   fullRatio: number;
   backgroundRatio: number;
+  seed: number;
 }
 
-export const DEFAULT_COMPOSITION: CompositionSettings = { fullRatio: 0.3, backgroundRatio: 2.5 };
+export const DEFAULT_COMPOSITION: CompositionSettings = { fullRatio: 0.3, backgroundRatio: 2.5, seed: 42 };
 
 export interface ManifestStats {
   files: number;
@@ -378,15 +380,15 @@ export interface ManifestStats {
   total: number;
   /** Fraction of seizure windows (partial + full) over all entries. */
   rawSeizureRatio: number;
+  /** What training builds for `seed`: kept windows per category (entries with missing files are skipped). */
   balanced: {
+    seed: number;
     partial: number;
     full: number;
     background: number;
     total: number;
     seizureRatio: number;
     posWeight: number;
-    /** False when missing files make the kept counts depend on which windows the RNG picks. */
-    exact: boolean;
   };
   /** Training rebuilds the manifest: no entries, or more than 5% reference missing files. */
   stale: boolean;
@@ -400,6 +402,31 @@ export function posWeight(ratio: number): number {
   return ratio > 0 && ratio < 0.5 ? Math.sqrt((1 - ratio) / ratio) : 1.0;
 }
 
+/** Entry indices of each category, in document order (the lists training indexes into). */
+function entriesByCategory(parsed: ParsedManifest): Record<Category, number[]> {
+  const lists: Record<Category, number[]> = { partial_seizure: [], full_seizure: [], no_seizure: [] };
+  for (let i = 0; i < parsed.entries.count; i++) lists[CATEGORIES[parsed.entries.category[i]]].push(i);
+  return lists;
+}
+
+/**
+ * The entries training picks: `rng.choice(len(full), int(0.3 * len(partial)))` then the same
+ * for no-seizure windows, on one `default_rng(seed)` — reproduced exactly (numpyRandom.ts).
+ */
+export function balancedPicks(parsed: ParsedManifest, settings = DEFAULT_COMPOSITION): { partial: number[]; full: number[]; background: number[] } {
+  const lists = entriesByCategory(parsed);
+  const partialCount = lists.partial_seizure.length;
+  // int(ratio * len(partial)) in Python: a float product, truncated; at most all of them.
+  const kFull = Math.min(Math.trunc(settings.fullRatio * partialCount), lists.full_seizure.length);
+  const kBackground = Math.min(Math.trunc(settings.backgroundRatio * partialCount), lists.no_seizure.length);
+  const picks = balancedSelection(settings.seed, lists.full_seizure.length, kFull, lists.no_seizure.length, kBackground);
+  return {
+    partial: lists.partial_seizure,
+    full: picks.full.map((i) => lists.full_seizure[i]),
+    background: picks.background.map((i) => lists.no_seizure[i]),
+  };
+}
+
 /**
  * Statistics and the balanced composition. `fileExists[i]` says whether `parsed.files[i]`
  * exists; entries with an invalid cache_file count as missing, as training would fail to find them.
@@ -408,32 +435,27 @@ export function manifestStats(parsed: ParsedManifest, fileExists: boolean[], set
   const windows = { partial_seizure: 0, full_seizure: 0, no_seizure: 0 };
   const missingWindows = { partial_seizure: 0, full_seizure: 0, no_seizure: 0 };
   const { entries } = parsed;
+  const exists = (i: number) => entries.file[i] >= 0 && fileExists[entries.file[i]];
   for (let i = 0; i < entries.count; i++) {
     const category = CATEGORIES[entries.category[i]];
     windows[category]++;
-    const file = entries.file[i];
-    if (file < 0 || !fileExists[file]) missingWindows[category]++;
+    if (!exists(i)) missingWindows[category]++;
   }
   const total = windows.partial_seizure + windows.full_seizure + windows.no_seizure;
   const missingTotal = missingWindows.partial_seizure + missingWindows.full_seizure + missingWindows.no_seizure;
   const partialAll = windows.partial_seizure;
-  // int(ratio * len(partial)) in Python: float product, truncated.
-  const pick = (ratio: number, category: Category) => {
-    const wanted = Math.min(Math.trunc(ratio * partialAll), windows[category]);
-    const available = windows[category];
-    if (wanted === 0 || available === 0) return { kept: 0, exact: true };
-    const missing = missingWindows[category];
-    if (missing === 0) return { kept: wanted, exact: true };
-    if (missing === available) return { kept: 0, exact: true };
-    if (wanted === available) return { kept: available - missing, exact: true };
-    // Which picks hit missing files depends on the RNG: report the expected value.
-    return { kept: (wanted * (available - missing)) / available, exact: false };
-  };
+  const wanted = (ratio: number, category: Category) => Math.min(Math.trunc(ratio * partialAll), windows[category]);
+  let full = wanted(settings.fullRatio, 'full_seizure');
+  let background = wanted(settings.backgroundRatio, 'no_seizure');
+  // Only when picks can hit missing files do the kept counts depend on the RNG.
+  if ((missingWindows.full_seizure && full) || (missingWindows.no_seizure && background)) {
+    const picks = balancedPicks(parsed, settings);
+    full = picks.full.filter(exists).length;
+    background = picks.background.filter(exists).length;
+  }
   const partial = partialAll - missingWindows.partial_seizure;
-  const full = pick(settings.fullRatio, 'full_seizure');
-  const background = pick(settings.backgroundRatio, 'no_seizure');
-  const keptTotal = partial + full.kept + background.kept;
-  const seizureRatio = keptTotal > 0 ? (partial + full.kept) / keptTotal : 0;
+  const keptTotal = partial + full + background;
+  const seizureRatio = keptTotal > 0 ? (partial + full) / keptTotal : 0;
   return {
     files: parsed.files.length,
     missingFiles: fileExists.filter((e) => !e).length,
@@ -441,15 +463,7 @@ export function manifestStats(parsed: ParsedManifest, fileExists: boolean[], set
     missingWindows,
     total,
     rawSeizureRatio: total > 0 ? (windows.partial_seizure + windows.full_seizure) / total : 0,
-    balanced: {
-      partial,
-      full: full.kept,
-      background: background.kept,
-      total: keptTotal,
-      seizureRatio,
-      posWeight: posWeight(seizureRatio),
-      exact: full.exact && background.exact,
-    },
+    balanced: { seed: settings.seed, partial, full, background, total: keptTotal, seizureRatio, posWeight: posWeight(seizureRatio) },
     stale: total === 0 || missingTotal / total > STALE_MISSING_FRACTION,
     refuses: partialAll === 0,
     lowSeizureRatio: keptTotal > 0 && seizureRatio < LOW_SEIZURE_RATIO,

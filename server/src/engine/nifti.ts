@@ -5,7 +5,7 @@
  */
 import { NIFTI1, NIFTI2, readHeader } from 'nifti-reader-js';
 import { PositiveCounts } from './counting';
-import { niftiDatatypeName, niftiElementType, Scaling } from './elements';
+import { niftiDatatypeName, niftiElementType, Scaling, valueReader } from './elements';
 import { inflateChunks } from './inflate';
 import { ByteSource, FormatError, readChunks } from './source';
 
@@ -32,7 +32,23 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 // Headers plus extensions beyond this are not plausible NIfTI; refuse rather than buffer them.
 const MAX_HEADER_BYTES = 64 << 20;
 
-export async function summarizeNifti(source: ByteSource, options: { countVoxels: boolean }): Promise<NiftiSummary> {
+export interface NiftiOptions {
+  /** Count voxels > 0 (the lesion volume). */
+  countVoxels: boolean;
+  /** Also count per axial slice (the third axis; for pictures of the largest lesion area). */
+  perSlice?: boolean;
+  /** Return this axial slice's scaled values (of the first volume). */
+  slice?: number;
+}
+
+export interface NiftiContent extends NiftiSummary {
+  /** Voxels > 0 per axial slice of the first volume, with `perSlice`. */
+  positivesPerSlice?: number[];
+  /** The requested axial slice, x fastest, as float64 after scaling. */
+  slice?: { width: number; height: number; values: Float64Array };
+}
+
+export async function summarizeNifti(source: ByteSource, options: NiftiOptions): Promise<NiftiContent> {
   const head = await source.read(0, 2);
   const compressed = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
   const raw = readChunks(source, 0, source.size);
@@ -42,31 +58,71 @@ export async function summarizeNifti(source: ByteSource, options: { countVoxels:
     const { prefix, rest } = await readPrefix(iterator);
     const header = parseHeader(prefix);
     const summary = describe(header, compressed);
-    if (!options.countVoxels) return summary;
+    if (!options.countVoxels && options.slice === undefined) return summary;
     const type = niftiElementType(header.datatypeCode, header.littleEndian);
     const dataBytes = summary.totalVoxels * type.size;
     if (compressed ? dataBytes > source.size * 1100 : dataBytes > source.size) {
       throw new FormatError(`header declares ${summary.totalVoxels} voxels, more than the file can hold (truncated or lying header)`);
     }
-    const counter = new PositiveCounts(type, summary.totalVoxels, 1, false, summary.scaling ?? undefined);
+    const [nx = 1, ny = 1] = summary.shape;
+    const sliceVoxels = nx * ny;
+    // Rows of the counter: axial slices (z and any further axes, in file order) or the whole volume.
+    const rows = options.perSlice && sliceVoxels > 0 ? summary.totalVoxels / sliceVoxels : 1;
+    const counter = options.countVoxels ? new PositiveCounts(type, summary.totalVoxels, rows, false, summary.scaling ?? undefined) : undefined;
+    const capture = options.slice !== undefined ? captureSlice(options.slice, sliceVoxels, type.size, summary.shape[2] ?? 1) : undefined;
     let remaining = dataBytes;
+    let position = 0;
     // Bytes already buffered after the header, then the rest of the stream until the volume is complete.
     let chunk: Uint8Array | undefined = rest;
-    while (remaining > 0) {
+    while (remaining > 0 && (counter || !capture!.done())) {
       if (!chunk) {
         const next = await iterator.next();
         if (next.done) throw new FormatError(`truncated file: voxel data ends ${remaining} bytes early`);
         chunk = next.value;
       }
       const take = chunk.subarray(0, Math.min(chunk.length, remaining));
-      counter.push(take);
+      counter?.push(take);
+      capture?.push(take, position);
+      position += take.length;
       remaining -= take.length;
       chunk = undefined;
     }
-    return { ...summary, positiveVoxels: summary.totalVoxels === 0 ? 0 : counter.counts[0] };
+    const content: NiftiContent = { ...summary };
+    if (counter) {
+      content.positiveVoxels = counter.counts.reduce((a, b) => a + b, 0);
+      if (options.perSlice) content.positivesPerSlice = Array.from(counter.counts.subarray(0, summary.shape[2] ?? 1));
+    }
+    if (capture) {
+      const values = new Float64Array(sliceVoxels);
+      const read = valueReader(type);
+      const view = new DataView(capture.bytes.buffer);
+      const { slope, inter } = summary.scaling ?? { slope: 1, inter: 0 };
+      for (let i = 0; i < sliceVoxels; i++) values[i] = read(view, i * type.size) * slope + inter;
+      content.slice = { width: nx, height: ny, values };
+    }
+    return content;
   } finally {
     await iterator.return?.(undefined);
   }
+}
+
+/** Collects the bytes of one axial slice as they stream past. */
+function captureSlice(z: number, sliceVoxels: number, size: number, depth: number) {
+  if (!(z >= 0 && z < depth)) throw new FormatError(`slice ${z} is outside the volume (depth ${depth})`);
+  const start = z * sliceVoxels * size;
+  const bytes = new Uint8Array(sliceVoxels * size);
+  let filled = 0;
+  return {
+    bytes,
+    done: () => filled === bytes.length,
+    push(chunk: Uint8Array, position: number) {
+      const from = Math.max(start, position);
+      const to = Math.min(start + bytes.length, position + chunk.length);
+      if (from >= to) return;
+      bytes.set(chunk.subarray(from - position, to - position), from - start);
+      filled += to - from;
+    },
+  };
 }
 
 type Header = NIFTI1 | NIFTI2;

@@ -95,7 +95,23 @@ async function readMemberHeader(source: ByteSource, member: ZipMember): Promise<
   }
 }
 
-async function countLabels(source: ByteSource, member: ZipMember): Promise<{ header: NpyHeader; counter: PositiveCounts }> {
+/**
+ * Per window, positives in each of `bins` equal slices of the window's samples: the data of
+ * the seizure-label trace pictures. Bins must divide the samples per window; C-order only.
+ */
+export async function labelTrace(source: ByteSource, maxBins = 240): Promise<{ windows: number; bins: number; samplesPerBin: number; counts: number[] }> {
+  const members = await readZipDirectory(source);
+  const labels = findMember(members, 'labels');
+  if (!labels) throw new FormatError('has no labels array');
+  const { header } = await readMemberHeader(source, labels);
+  const samples = header.shape.slice(1).reduce((a, b) => a * b, 1);
+  let bins = header.fortranOrder && samples > 1 ? 1 : Math.min(maxBins, samples);
+  while (bins > 1 && samples % bins !== 0) bins--;
+  const { counter } = await countLabels(source, labels, Math.max(1, bins));
+  return { windows: header.shape[0], bins, samplesPerBin: samples / Math.max(1, bins), counts: Array.from(counter.counts) };
+}
+
+async function countLabels(source: ByteSource, member: ZipMember, binsPerWindow = 1): Promise<{ header: NpyHeader; counter: PositiveCounts }> {
   const { header, dataOffset } = await readMemberHeader(source, member);
   if (header.shape.length === 0) throw new FormatError('labels is a 0-d array');
   const expected = header.dataOffset + header.dataBytes;
@@ -106,7 +122,7 @@ async function countLabels(source: ByteSource, member: ZipMember): Promise<{ hea
       `labels member is ${member.uncompressedSize} bytes but its .npy header (shape ${JSON.stringify(header.shape)}, ${header.dtype.name}) requires ${expected}`,
     );
   }
-  const counter = new PositiveCounts(header.dtype, header.dataBytes / header.dtype.size, header.shape[0], header.fortranOrder);
+  const counter = new PositiveCounts(header.dtype, header.dataBytes / header.dtype.size, header.shape[0] * binsPerWindow, header.fortranOrder);
   const compressed = readChunks(source, dataOffset, member.compressedSize);
   const stream = member.method === 0 ? compressed : inflateChunks(compressed, 'raw');
   let produced = 0;

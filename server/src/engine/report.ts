@@ -17,7 +17,7 @@ export function manifestReport(stats: ManifestStats): string[] {
     `Cache files: ${count(stats.files)}${stats.missingFiles ? ` (${count(stats.missingFiles)} missing)` : ''}`,
     `Windows: ${count(stats.total)} = ${count(w.partial_seizure)} partial + ${count(w.full_seizure)} full + ${count(w.no_seizure)} no seizure`,
     `Raw seizure ratio: ${formatPercent(stats.rawSeizureRatio)}`,
-    `Balanced training set${b.exact ? '' : ' (expected; exact picks depend on the RNG)'}: ${count(b.total)} = ${count(b.partial)} partial + ${count(b.full)} full + ${count(b.background)} no seizure`,
+    `Balanced training set (seed ${b.seed}): ${count(b.total)} = ${count(b.partial)} partial + ${count(b.full)} full + ${count(b.background)} no seizure`,
     `Balanced seizure ratio: ${formatPercent(b.seizureRatio)}, pos_weight ${b.posWeight.toFixed(4)}`,
   ];
   if (missing) {

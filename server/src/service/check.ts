@@ -9,7 +9,7 @@ import {
 } from '../engine/datasetInfo';
 import { Diagnostic, SEVERITY_ORDER } from '../engine/diagnostics';
 import {
-  buildManifest, CacheFileFacts, checkManifest, compareCodePoints, compositionDiagnostics, manifestStats, ManifestStats,
+  buildManifest, CacheFileFacts, CompositionSettings, checkManifest, compareCodePoints, compositionDiagnostics, manifestStats, ManifestStats,
   ParsedManifest, parseManifest, serializeManifest,
 } from '../engine/manifest';
 import type { NpzSummary } from '../engine/npz';
@@ -21,6 +21,8 @@ export type DocumentKind = 'seizure-manifest' | 'arc-dataset-info' | 'unrelated'
 export interface CheckOptions {
   /** Read file contents (labels, voxels); false checks only schema and existence. */
   content: boolean;
+  /** Training's seed and ratios for the balanced composition (default: 42, 0.3, 2.5). */
+  composition?: CompositionSettings;
   cwd: string;
   signal?: AbortSignal;
 }
@@ -48,11 +50,11 @@ export function analyzeText(text: string): { kind: DocumentKind; manifest?: Pars
  * An analysis from the text alone, before any file is touched: schema diagnostics, and
  * statistics that assume every referenced file exists. Lets hovers answer at once.
  */
-export function structuralAnalysis(file: string, structure: ReturnType<typeof analyzeText>): Analysis {
+export function structuralAnalysis(file: string, structure: ReturnType<typeof analyzeText>, composition?: CompositionSettings): Analysis {
   const directory = path.dirname(path.resolve(file));
   if (structure.manifest) {
     const facts = structure.manifest.files.map(() => ({ exists: true }));
-    const stats = manifestStats(structure.manifest, facts.map(() => true));
+    const stats = manifestStats(structure.manifest, facts.map(() => true), composition);
     return { kind: 'seizure-manifest', parsed: structure.manifest, diagnostics: structure.manifest.schema, stats, facts, directory };
   }
   if (structure.datasetInfo) {
@@ -88,7 +90,7 @@ async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: 
       }),
     );
   }
-  const stats = manifestStats(parsed, facts.map((f) => f.exists));
+  const stats = manifestStats(parsed, facts.map((f) => f.exists), options.composition);
   const diagnostics = sortDiagnostics([
     ...parsed.schema,
     ...checkManifest(parsed, { files: facts, directory: listing }),

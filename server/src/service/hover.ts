@@ -11,9 +11,16 @@ import { categoryOf, windowCategory } from '../engine/npz';
 import { datasetReport, manifestReport } from '../engine/report';
 import type { Analysis } from './check';
 
+/** A picture the hover would show; rendered (and cached) by the caller through the workers. */
+export type PictureRequest =
+  | { kind: 'categories'; partial: number; full: number; none: number }
+  | { kind: 'trace'; file: string; window: number }
+  | { kind: 'lesion'; mask: string; image: string };
+
 export interface HoverResult {
   markdown: string;
   span: Span;
+  picture?: PictureRequest;
 }
 
 const inside = (offset: number, span: Span | undefined) => !!span && offset >= span.offset && offset <= span.offset + span.length;
@@ -45,7 +52,8 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
   if (key) {
     const own = `\`${key.category}\`: ${stats.windows[key.category].toLocaleString('en-US')} windows` +
       (stats.missingWindows[key.category] ? `, ${stats.missingWindows[key.category].toLocaleString('en-US')} with missing files` : '');
-    return { markdown: `**Seizure manifest** — ${own}\n\n${bullets(manifestReport(stats))}`, span: key.key };
+    const picture: PictureRequest = { kind: 'categories', partial: stats.windows.partial_seizure, full: stats.windows.full_seizure, none: stats.windows.no_seizure };
+    return { markdown: `**Seizure manifest** — ${own}\n\n${bullets(manifestReport(stats))}`, span: key.key, picture };
   }
   const i = entryAt(parsed, offset);
   if (i < 0) return null;
@@ -73,7 +81,9 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
     lines.push(`The file holds ${summary.windowCount} windows${summary.labelsDtype ? `, labels ${summary.labelsDtype}` : ''}.`);
     if (summary.hasLabels && window < summary.windowCount && categoryOf(summary, window) !== listed) lines.push('Rebuild the manifest to fix its category.');
   }
-  return { markdown: `**Window ${Number.isNaN(window) ? '?' : window} of ${name}**\n\n${bullets(lines)}`, span };
+  const summary = fileFacts?.summary;
+  const picture: PictureRequest | undefined = summary?.hasLabels && window < summary.windowCount ? { kind: 'trace', file: path.join(analysis.directory, name), window } : undefined;
+  return { markdown: `**Window ${Number.isNaN(window) ? '?' : window} of ${name}**\n\n${bullets(lines)}`, span, picture };
 }
 
 function niftiLines(nifti: NiftiSummary): string[] {
@@ -110,7 +120,9 @@ function datasetHover(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>,
     if (inside(offset, sample.mask)) {
       const lines = sample.mask!.value === null ? ['No lesion mask for this sample.'] : describePath(mask, 'mask');
       if (volumeLine) lines.push(volumeLine);
-      return { markdown: `${title} — lesion mask\n\n${bullets(lines)}`, span: sample.mask! };
+      const image = facts.images[sample.index];
+      const picture: PictureRequest | undefined = mask?.nifti && image?.nifti && !mask.error && !image.error ? { kind: 'lesion', mask: mask.resolved!, image: image.resolved! } : undefined;
+      return { markdown: `${title} — lesion mask\n\n${bullets(lines)}`, span: sample.mask!, picture };
     }
     if (inside(offset, sample.volume) && volumeLine) return { markdown: `${title}\n\n${bullets([volumeLine])}`, span: sample.volume! };
   }

@@ -7,7 +7,7 @@ import type { PathFacts } from '../engine/datasetInfo';
 import type { CacheFileFacts } from '../engine/manifest';
 import type { NiftiSummary } from '../engine/nifti';
 import type { NpzSummary } from '../engine/npz';
-import type { TaskResult } from '../workers/tasks';
+import type { LabelTrace, TaskResult } from '../workers/tasks';
 import { WorkerPool } from '../workers/pool';
 import { FingerprintStore } from './fingerprints';
 
@@ -43,6 +43,23 @@ export class CacheInspector {
       this.pool.nifti(file, countVoxels, signal),
     );
     return result.ok ? { nifti: result.value } : { error: result.error };
+  }
+
+  /** Per-window label bins of an NPZ, remembered by fingerprint. */
+  async labelTrace(file: string): Promise<LabelTrace | undefined> {
+    const stat = await statOrUndefined(file);
+    if (!stat) return undefined;
+    const result = await this.cached<LabelTrace>(file, stat, 'label-trace', () => this.pool.labelTrace(file));
+    return result.ok ? result.value : undefined;
+  }
+
+  /** Base64 PNG of a mask's largest-lesion slice over its image, remembered by both fingerprints. */
+  async lesionPicture(mask: string, image: string): Promise<string | undefined> {
+    const [stat, imageStat] = await Promise.all([statOrUndefined(mask), statOrUndefined(image)]);
+    if (!stat || !imageStat) return undefined;
+    const kind = `lesion-picture:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
+    const result = await this.cached<string>(mask, stat, kind, () => this.pool.lesionPicture(mask, image));
+    return result.ok ? result.value : undefined;
   }
 
   private async cached<T>(file: string, stat: Stats, kind: string, compute: () => Promise<TaskResult<T>>): Promise<Stored<T>> {

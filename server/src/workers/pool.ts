@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import Piscina from 'piscina';
-import type { NiftiResult, NpzResult, Task, TaskResult } from './tasks';
+import type { LabelTrace, NiftiResult, NpzResult, Task, TaskResult } from './tasks';
 
 /** The bundled worker sits next to the bundle that starts the pool (out/), or above it (out/test/unit/). */
 export function workerScript(): string {
@@ -34,6 +34,14 @@ export class WorkerPool {
 
   nifti(file: string, countVoxels: boolean, signal?: AbortSignal): Promise<NiftiResult> {
     return this.run({ kind: 'nifti', path: file, countVoxels }, signal) as Promise<NiftiResult>;
+  }
+
+  labelTrace(file: string): Promise<TaskResult<LabelTrace>> {
+    return this.run({ kind: 'label-trace', path: file }) as Promise<TaskResult<LabelTrace>>;
+  }
+
+  lesionPicture(mask: string, image: string): Promise<TaskResult<string>> {
+    return this.run({ kind: 'lesion-picture', path: mask, image }) as Promise<TaskResult<string>>;
   }
 
   /** Voxels > 0 of a mask (the lesion volume), or an error naming the file. */

@@ -7,7 +7,18 @@ import type { NpzSummary } from '../engine/npz';
 
 export type Task =
   | { kind: 'npz'; path: string }
-  | { kind: 'nifti'; path: string; countVoxels: boolean };
+  | { kind: 'nifti'; path: string; countVoxels: boolean }
+  /** Per-window label bins, for the seizure-trace pictures. */
+  | { kind: 'label-trace'; path: string }
+  /** PNG (base64) of the axial slice with the largest lesion area over the T2w image. */
+  | { kind: 'lesion-picture'; path: string; image: string };
+
+export interface LabelTrace {
+  windows: number;
+  bins: number;
+  samplesPerBin: number;
+  counts: number[];
+}
 
 export type TaskResult<T> = { ok: true; value: T; bytesRead: number } | { ok: false; error: string; bytesRead: number };
 

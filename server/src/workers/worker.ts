@@ -4,7 +4,8 @@
  */
 import { promises as fs } from 'node:fs';
 import { summarizeNifti } from '../engine/nifti';
-import { summarizeNpz } from '../engine/npz';
+import { labelTrace, summarizeNpz } from '../engine/npz';
+import { lesionOverlay } from '../engine/pictures';
 import { ByteSource, FormatError } from '../engine/source';
 import type { Task, TaskResult } from './tasks';
 
@@ -46,8 +47,27 @@ function describeError(error: unknown): string {
   return e.message ?? String(error);
 }
 
+/** Finds the axial slice with the most lesion voxels, then reads that slice of mask and image. */
+async function lesionPicture(maskFile: string, imageFile: string): Promise<TaskResult<string>> {
+  const profile = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: true, perSlice: true }));
+  if (!profile.ok) return profile;
+  const perSlice = profile.value.positivesPerSlice ?? [0];
+  const z = perSlice.indexOf(Math.max(...perSlice));
+  const mask = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z }));
+  const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z }));
+  const bytesRead = profile.bytesRead + mask.bytesRead + image.bytesRead;
+  if (!mask.ok) return { ...mask, bytesRead };
+  if (!image.ok) return { ...image, bytesRead };
+  const png = lesionOverlay(image.value.slice!, mask.value.slice!.values);
+  return { ok: true, value: Buffer.from(png).toString('base64'), bytesRead };
+}
+
 export default function run(task: Task): Promise<TaskResult<unknown>> {
   switch (task.kind) {
+    case 'label-trace':
+      return withFile(task.path, (source) => labelTrace(source));
+    case 'lesion-picture':
+      return lesionPicture(task.path, task.image);
     case 'npz':
       return withFile(task.path, summarizeNpz);
     case 'nifti':
