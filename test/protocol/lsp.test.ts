@@ -35,6 +35,15 @@ function staleWorkspace(): { root: string; cache: string; manifest: string; text
   return { root, cache, manifest, text };
 }
 
+/** Width and height of the PNG data URI in a hover, after checking its signature. */
+function pngSize(hover: string): [number, number] | undefined {
+  const match = /data:image\/png;base64,([A-Za-z0-9+/=]+)/.exec(hover);
+  if (!match) return undefined;
+  const png = Buffer.from(match[1], 'base64');
+  assert.equal(png.subarray(1, 4).toString(), 'PNG');
+  return [png.readUInt32BE(16), png.readUInt32BE(20)];
+}
+
 async function hoverText(lsp: LspSession, uri: string, line: number, character: number): Promise<string> {
   const hover = await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character } });
   return hover ? JSON.stringify(hover.contents) : '';
@@ -60,6 +69,9 @@ test('open documents: planted problems, hovers, fixes by edit, silence for unrel
     assert.match(await hoverText(lsp, uri, 1, 5), /Balanced seizure ratio/);
     assert.match(await hoverText(lsp, uri, 1, 5), /3 = 2 partial \+ 0 full \+ 1 no seizure/);
     assert.match(await hoverText(lsp, uri, 3, 10), /Seizure fraction: 10\.00% \(10 of 100 label samples > 0\) → partial_seizure/);
+    // Pictures: the category bar on the key, the window's label trace on an entry.
+    assert.deepEqual(pngSize(await hoverText(lsp, uri, 1, 5)), [240, 12]);
+    assert.deepEqual(pngSize(await hoverText(lsp, uri, 3, 10)), [100, 24]);
     assert.match(await hoverText(lsp, uri, 7, 10), /missing: training skips this entry/);
 
     const actions = await lsp.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: missing.range, context: { diagnostics: [missing] } });
@@ -148,6 +160,7 @@ test('dataset_info hovers show the NIfTI header and recorded vs counted volume',
     const lineOf = (needle: string) => text.split('\n').findIndex((l) => l.includes(needle));
     assert.match(await hoverText(lsp, uri, lineOf('s_t2w'), 10), /Shape: 6 × 5 × 4; voxel size 0\.9 × 0\.9 × 1\.2 mm/);
     assert.match(await hoverText(lsp, uri, lineOf('s_lesion'), 10), /recorded 16, counted 17 voxels > 0/);
+    assert.deepEqual(pngSize(await hoverText(lsp, uri, lineOf('s_lesion'), 10)), [6, 5], 'largest-lesion slice over the T2w image');
     assert.match(await hoverText(lsp, uri, lineOf('"image_paths"'), 5), /Samples: 1 from 1 subjects/);
     await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command: 'neurocache.recomputeLesionVolumes', arguments: [uri] });
     await lsp.until(() => lsp.documents.get(uri)!.getText().includes('17'));
