@@ -15,6 +15,7 @@ import { HoverRequest } from 'vscode-languageserver-protocol/node';
 import { summarizeNifti } from '../server/src/engine/nifti';
 import { memberDataOffset, readZipDirectory } from '../server/src/engine/zip';
 import { memorySource } from '../server/src/engine/source';
+import { INFLATE_CHUNK } from '../server/src/engine/inflate';
 import { LspSession } from '../test/support/lsp';
 import { pythonWith } from '../test/support/python';
 import { encodeNifti, encodeVoxels } from '../test/writers/nifti';
@@ -102,7 +103,7 @@ async function labelsInflateBound(dir: string): Promise<void> {
     const source = memorySource(bytes);
     const member = (await readZipDirectory(source)).get('labels.npy')!;
     const offset = await memberDataOffset(source, member);
-    zlib.inflateRawSync(bytes.subarray(offset, offset + member.compressedSize));
+    zlib.inflateRawSync(bytes.subarray(offset, offset + member.compressedSize), { chunkSize: INFLATE_CHUNK });
   }
 }
 

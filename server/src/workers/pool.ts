@@ -25,7 +25,7 @@ export class WorkerPool {
   tasksRun = 0;
 
   constructor(readonly threads = availableParallelism()) {
-    this.piscina = new Piscina({ filename: workerScript(), minThreads: 0, maxThreads: Math.max(1, threads), idleTimeout: 2000 });
+    this.piscina = new Piscina({ filename: workerScript(), minThreads: Math.max(1, threads), maxThreads: Math.max(1, threads), idleTimeout: 2000 });
   }
 
   npz(file: string, signal?: AbortSignal): Promise<NpzResult> {

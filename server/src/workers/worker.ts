@@ -5,7 +5,6 @@
 import { promises as fs } from 'node:fs';
 import { summarizeNifti } from '../engine/nifti';
 import { labelTrace, summarizeNpz } from '../engine/npz';
-import { lesionOverlay } from '../engine/pictures';
 import { ByteSource, FormatError } from '../engine/source';
 import type { Task, TaskResult } from './tasks';
 
@@ -58,6 +57,8 @@ async function lesionPicture(maskFile: string, imageFile: string): Promise<TaskR
   const bytesRead = profile.bytesRead + mask.bytesRead + image.bytesRead;
   if (!mask.ok) return { ...mask, bytesRead };
   if (!image.ok) return { ...image, bytesRead };
+  // Loaded on first use: fflate builds its tables at import, which every worker would pay at start.
+  const { lesionOverlay } = await import('../engine/pictures');
   const png = lesionOverlay(image.value.slice!, mask.value.slice!.values);
   return { ok: true, value: Buffer.from(png).toString('base64'), bytesRead };
 }
