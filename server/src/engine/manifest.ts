@@ -4,7 +4,8 @@
  * content checks against cache-file facts, the Python builder's exact output, and the
  * balanced training composition.
  */
-import { visit } from 'jsonc-parser';
+import { JSONVisitor, visit } from 'jsonc-parser';
+import { NotPlainJson, visitPlainJson } from './fastJson';
 import { Diagnostic, diagnostic, Span } from './diagnostics';
 import { pythonJson } from './edits';
 import { balancedSelection } from './numpyRandom';
@@ -111,6 +112,23 @@ type Frame = {
 
 /** Parses manifest text in one pass; schema problems become `manifest-schema` diagnostics. */
 export function parseManifest(text: string): ParsedManifest {
+  try {
+    return collectManifest(text, (events) => visitPlainJson(text, events));
+  } catch (error) {
+    if (!(error instanceof NotPlainJson)) throw error;
+    // Not plain valid JSON: jsonc-parser reports the syntax errors with their exact ranges.
+    return parseManifestWithJsonc(text);
+  }
+}
+
+/** The general path (also the reference the fast path is tested against). */
+export function parseManifestWithJsonc(text: string): ParsedManifest {
+  return collectManifest(text, (events) => visit(text, events, { disallowComments: true, allowTrailingComma: false }));
+}
+
+type ManifestEvents = Parameters<typeof visitPlainJson>[1] & Pick<JSONVisitor, 'onError'>;
+
+function collectManifest(text: string, walk: (events: ManifestEvents) => void): ParsedManifest {
   const schema: Diagnostic[] = [];
   const rootKeys: CategoryKey[] = [];
   const files: string[] = [];
@@ -188,9 +206,7 @@ export function parseManifest(text: string): ParsedManifest {
     return frame;
   };
 
-  visit(
-    text,
-    {
+  walk({
       onObjectBegin(offset) {
         begin(offset, 'object');
       },
@@ -223,9 +239,7 @@ export function parseManifest(text: string): ParsedManifest {
       onError(code, offset, length) {
         error({ offset, length }, `Invalid JSON (${jsonErrorText(code)}).`);
       },
-    },
-    { disallowComments: true, allowTrailingComma: false },
-  );
+  });
 
   const isManifest = rootKeys.length > 0;
   if (isManifest) {
@@ -281,7 +295,7 @@ export const LOW_SEIZURE_RATIO = 0.001;
 export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput): Diagnostic[] {
   const out: Diagnostic[] = [];
   const { entries } = parsed;
-  const seen = new Map<string, number>();
+  const seen = new Map<number, number>();
   const referencedWindows = new Map<number, Set<number>>();
   for (let i = 0; i < entries.count; i++) {
     const fileId = entries.file[i];
@@ -299,7 +313,8 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
       continue;
     }
     if (Number.isNaN(window)) continue;
-    const key = `${fileId}:${window}`;
+    // Exact as a double while window < 2^32 and there are fewer than 2^21 files.
+    const key = fileId * 4294967296 + window;
     if (seen.has(key)) {
       out.push(diagnostic(entrySpan(entries, i), 'warning', 'duplicate-entry', `${name} window ${window} is listed more than once: training uses it twice.`));
     } else seen.set(key, i);

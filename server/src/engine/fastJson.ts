@@ -1,0 +1,123 @@
+/**
+ * A fast path for jsonc-parser's `visit` on valid, comment-free JSON: the same events with the
+ * same offsets, from a tight charCode loop. Measured on a 150,000-entry manifest (13 MB):
+ * ~4x faster than `visit`. Anything it does not accept (a syntax error, a comment) makes it
+ * give up, and the caller re-runs jsonc-parser for its exact error ranges and messages.
+ */
+import type { JSONVisitor } from 'jsonc-parser';
+
+export class NotPlainJson extends Error {}
+
+type Events = Required<Pick<JSONVisitor, 'onObjectBegin' | 'onObjectEnd' | 'onArrayBegin' | 'onArrayEnd' | 'onObjectProperty' | 'onLiteralValue'>>;
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/** End of the JSON number starting at `at` (-?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?), or a NotPlainJson. */
+function numberEnd(text: string, at: number): number {
+  const digits = () => {
+    const start = at;
+    while (isDigit(text.charCodeAt(at))) at++;
+    if (at === start) throw new NotPlainJson();
+  };
+  if (text.charCodeAt(at) === 45) at++;
+  if (text.charCodeAt(at) === 48) at++;
+  else digits();
+  if (text.charCodeAt(at) === 46) (at++, digits());
+  const e = text.charCodeAt(at);
+  if (e === 101 || e === 69) {
+    at++;
+    const sign = text.charCodeAt(at);
+    if (sign === 43 || sign === 45) at++;
+    digits();
+  }
+  return at;
+}
+
+export function visitPlainJson(text: string, events: Events): void {
+  let at = 0;
+  const fail = (): never => {
+    throw new NotPlainJson();
+  };
+  const space = () => {
+    for (;;) {
+      const c = text.charCodeAt(at);
+      if (c === 32 || c === 10 || c === 13 || c === 9) at++;
+      else return;
+    }
+  };
+  const string = (): string => {
+    const start = at++;
+    let escaped = false;
+    for (;;) {
+      const c = text.charCodeAt(at++);
+      if (c === 34) break;
+      if (c === 92) (escaped = true), at++;
+      else if (c < 32 || Number.isNaN(c)) fail();
+    }
+    const raw = text.slice(start, at);
+    if (!escaped) return raw.slice(1, -1);
+    try {
+      return JSON.parse(raw) as string;
+    } catch {
+      return fail();
+    }
+  };
+  // jsonc-parser's line/character and path arguments are unused by our visitors.
+  const noPath = () => [];
+  const value = (): void => {
+    space();
+    const start = at;
+    const c = text.charCodeAt(at);
+    if (c === 123) {
+      events.onObjectBegin(start, 1, 0, 0, noPath);
+      at++;
+      space();
+      if (text.charCodeAt(at) !== 125) {
+        for (;;) {
+          space();
+          if (text.charCodeAt(at) !== 34) fail();
+          const keyStart = at;
+          const key = string();
+          events.onObjectProperty(key, keyStart, at - keyStart, 0, 0, noPath);
+          space();
+          if (text.charCodeAt(at++) !== 58) fail();
+          value();
+          space();
+          const next = text.charCodeAt(at++);
+          if (next === 125) break;
+          if (next !== 44) fail();
+        }
+      } else at++;
+      events.onObjectEnd(at - 1, 1, 0, 0);
+    } else if (c === 91) {
+      events.onArrayBegin(start, 1, 0, 0, noPath);
+      at++;
+      space();
+      if (text.charCodeAt(at) !== 93) {
+        for (;;) {
+          value();
+          space();
+          const next = text.charCodeAt(at++);
+          if (next === 93) break;
+          if (next !== 44) fail();
+        }
+      } else at++;
+      events.onArrayEnd(at - 1, 1, 0, 0);
+    } else if (c === 34) {
+      const s = string();
+      events.onLiteralValue(s, start, at - start, 0, 0, noPath);
+    } else if (text.startsWith('true', at) || text.startsWith('null', at)) {
+      at += 4;
+      events.onLiteralValue(text[start] === 't' ? true : null, start, 4, 0, 0, noPath);
+    } else if (text.startsWith('false', at)) {
+      at += 5;
+      events.onLiteralValue(false, start, 5, 0, 0, noPath);
+    } else {
+      at = numberEnd(text, at);
+      events.onLiteralValue(Number(text.slice(start, at)), start, at - start, 0, 0, noPath);
+    }
+  };
+  value();
+  space();
+  if (at !== text.length) fail();
+}
