@@ -1,3 +1,5 @@
+import type { DownloadProgress } from './download/arc';
+
 /**
  * Every custom message and command between the VS Code client and the language server, in one
  * place. Other LSP clients (Neovim, Helix, Emacs) need none of these: they get diagnostics,
@@ -100,13 +102,7 @@ export namespace DownloadArcRequest {
 /** `neurocache/downloadProgress` — server → client while a download runs (about 4 times a second). */
 export namespace DownloadProgressNotification {
   export const method = 'neurocache/downloadProgress' as const;
-  export interface Params {
+  export interface Params extends DownloadProgress {
     id: string;
-    shards: number;
-    shardsDone: number;
-    sessionsWritten: number;
-    bytes: number;
-    bytesPerSecond: number;
-    etaSeconds?: number;
   }
 }
