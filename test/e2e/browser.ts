@@ -35,11 +35,19 @@ export async function launchBrowser(): Promise<Browser> {
   };
 }
 
-/** Loads the workbench and waits until it is usable: the explorer lists the folder's files. */
-export async function openWorkbench(page: Page, url: string, timeoutMs = 60_000): Promise<void> {
+/**
+ * Loads the workbench and waits until it is usable: the explorer lists the folder's files, or
+ * for an empty folder (`empty`), the explorer shows the folder and the status bar its items.
+ */
+export async function openWorkbench(page: Page, url: string, timeoutMs = 60_000, { empty = false } = {}): Promise<void> {
   await page.goto(url);
   await page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
-  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: timeoutMs });
+  if (!empty) {
+    await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: timeoutMs });
+    return;
+  }
+  await page.locator('.explorer-folders-view').waitFor({ timeout: timeoutMs });
+  await page.locator('.part.statusbar .statusbar-item').first().waitFor({ timeout: timeoutMs });
 }
 
 /** The workbench URL that opens `folder` (a path on the code-server machine). */

@@ -48,6 +48,14 @@ export interface StartOptions {
   /** Where to put the user data and extensions (default: inside the temp folder). */
   userDataDir?: string;
   extensionsDir?: string;
+  /** More user settings, merged over the quiet defaults. */
+  settings?: Record<string, unknown>;
+  /**
+   * Remote ("Machine") settings: code-server's window is a remote one, which ignores
+   * machine-scoped settings (such as `neurocache.hubEndpoint`) in the user settings as well as
+   * in workspace settings; they apply from user-data/Machine/settings.json.
+   */
+  machineSettings?: Record<string, unknown>;
 }
 
 export interface CodeServer {
@@ -69,7 +77,11 @@ export async function startCodeServer(options: StartOptions = {}): Promise<CodeS
   const userData = options.userDataDir ?? dir('user-data');
   const extensions = options.extensionsDir ?? dir('extensions');
   mkdirSync(path.join(userData, 'User'), { recursive: true });
-  writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(SETTINGS, null, 2));
+  writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ ...SETTINGS, ...options.settings }, null, 2));
+  if (options.machineSettings) {
+    mkdirSync(path.join(userData, 'Machine'), { recursive: true });
+    writeFileSync(path.join(userData, 'Machine', 'settings.json'), JSON.stringify(options.machineSettings, null, 2));
+  }
   // An explicit config file, or code-server creates ~/.config/code-server/config.yaml.
   const config = path.join(temp, 'config.yaml');
   writeFileSync(config, 'auth: none\ncert: false\n');

@@ -2,20 +2,26 @@
 //   1. scripts/e2e-setup.sh (a no-op once .e2e/ is complete), then `npm run package`;
 //   2. esbuild bundles of test/e2e into out-e2e/ (not out/, which scripts/build.mjs wipes);
 //   3. tier 1, the extension-host suite through @vscode/test-electron (runExtensionTests.ts);
-//   4. tier 2, the Playwright workbench scenario under node:test (workbench.e2e.ts).
+//   4. tier 2, the Playwright scenarios under node:test: every test/e2e/*.e2e.ts
+//      (workbench.e2e.ts, arc.e2e.ts, …), one after another, screenshots in .test-output/e2e/.
 // Both tiers always run; the exit code is non-zero when either fails, and the last line is
 // "e2e: N passed, N failed".
-// Options: --no-setup, --no-package (reuse neurocache.vsix and out/), --only=extension|workbench.
+// Options: --no-setup, --no-package (reuse neurocache.vsix and out/), --only=extension|workbench,
+// --scenario=NAME (tier 2 runs only test/e2e/NAME.e2e.ts, e.g. --scenario=arc).
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const root = new URL('../..', import.meta.url).pathname;
 const outDir = join(root, 'out-e2e');
-const results = join(root, '.test-output', 'e2e', 'extension-tests.json');
+const shots = join(root, '.test-output', 'e2e');
+const results = join(shots, 'extension-tests.json');
+// Tier 2: each top-level test/e2e/NAME.e2e.ts is a Playwright scenario, bundled to out-e2e/NAME.e2e.js.
+const scenarios = readdirSync(join(root, 'test', 'e2e')).filter((f) => f.endsWith('.e2e.ts')).sort().map((f) => f.slice(0, -3));
 const flags = new Set(process.argv.slice(2));
 const only = [...flags].find((f) => f.startsWith('--only='))?.slice(7);
+const scenario = [...flags].find((f) => f.startsWith('--scenario='))?.slice(11);
 
 /** Runs a command with inherited stdio (and a copy of stdout when `capture`); resolves with its exit code. */
 function run(command, args, { capture = false, env } = {}) {
@@ -52,7 +58,7 @@ await Promise.all([
     ...common,
     entryPoints: {
       runExtensionTests: 'test/e2e/runExtensionTests.ts',
-      'workbench.e2e': 'test/e2e/workbench.e2e.ts',
+      ...Object.fromEntries(scenarios.map((name) => [name, `test/e2e/${name}.ts`])),
       'suite/index': 'test/e2e/suite/index.ts',
       'suite/extension.e2e': 'test/e2e/suite/extension.e2e.ts',
     },
@@ -78,8 +84,18 @@ if (!only || only === 'extension') {
 }
 
 if (!only || only === 'workbench') {
-  console.log('\n# Tier 2: a person at the workbench (playwright-core + Chromium, node:test)');
-  const { code, output } = await run(process.execPath, ['--test', '--test-reporter=spec', join(outDir, 'workbench.e2e.js')], { capture: true });
+  console.log(`\n# Tier 2: a person at the workbench (playwright-core + Chromium, node:test): ${scenarios.join(', ')}`);
+  // Screenshots from an earlier run would pass for this run's.
+  mkdirSync(shots, { recursive: true });
+  for (const f of readdirSync(shots)) if (f.endsWith('.png')) rmSync(join(shots, f));
+  // One scenario at a time: each runs its own code-server and Chromium, and their timing is
+  // part of what they wait on.
+  const files = scenarios.filter((name) => !scenario || name === `${scenario}.e2e`).map((name) => join(outDir, `${name}.js`));
+  if (files.length === 0) {
+    console.error(`e2e: no scenario test/e2e/${scenario}.e2e.ts`);
+    process.exit(1);
+  }
+  const { code, output } = await run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { capture: true });
   // node:test's spec reporter ends with "ℹ pass N" / "ℹ fail N" (subtests included).
   const count = (name) => Number(new RegExp(`^\\S* ?${name} (\\d+)$`, 'm').exec(output)?.[1] ?? 0);
   passed += count('pass');

@@ -6,22 +6,18 @@
  * screenshot per step goes to .test-output/e2e/.
  */
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { folderUrl, launchBrowser, openWorkbench } from './browser';
 import { ROOT, startCodeServer } from './codeServer';
 import { MISSING_CACHE_FILE, writeWorkspace } from './fixtures';
+import { editorLine, steps } from './steps';
 
-const SHOTS = path.join(ROOT, '.test-output', 'e2e');
 const VSIX = path.join(ROOT, 'neurocache.vsix');
 
 test('a person finds and fixes a stale seizure manifest in VS Code', { timeout: 5 * 60_000 }, async (t) => {
-  mkdirSync(SHOTS, { recursive: true });
-  // Screenshots from an earlier run would pass for this run's.
-  for (const f of readdirSync(SHOTS)) if (f.endsWith('.png')) rmSync(path.join(SHOTS, f));
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'neurocache-e2e-ui-'));
   t.after(() => rmSync(scratch, { recursive: true, force: true }));
   const workspace = writeWorkspace(scratch);
@@ -30,22 +26,8 @@ test('a person finds and fixes a stale seizure manifest in VS Code', { timeout: 
   const browser = await launchBrowser();
   t.after(() => browser.close());
   const { page } = browser;
-  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-  // Each step ends with a screenshot; a failing one leaves NAME-failed.png and skips the rest,
-  // which would only time out one after another on a workbench in the wrong state.
-  let broken = false;
-  const step = (name: string, screenshot: string, body: () => Promise<void>) =>
-    t.test(name, async (s) => {
-      if (broken) return s.skip('an earlier step failed');
-      try {
-        await body();
-        await shot(screenshot);
-      } catch (error) {
-        broken = true;
-        await shot(`${screenshot}-failed`).catch(() => undefined);
-        throw error;
-      }
-    });
+  // Each step ends with a screenshot; a failing one leaves NAME-failed.png and skips the rest.
+  const { step, shot } = steps(t, page);
 
   await step('the workbench opens the folder', '01-workbench', async () => {
     await openWorkbench(page, folderUrl(server.url, workspace.root));
@@ -99,8 +81,3 @@ test('a person finds and fixes a stale seizure manifest in VS Code', { timeout: 
     await editorLine(page, MISSING_CACHE_FILE).waitFor({ state: 'detached', timeout: 30_000 });
   });
 });
-
-/** A rendered line of the active editor containing `text`. */
-function editorLine(page: Page, text: string) {
-  return page.locator('.editor-group-container.active .monaco-editor .view-line', { hasText: text }).first();
-}

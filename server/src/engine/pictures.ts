@@ -88,11 +88,12 @@ export function labelTraceImage(fractions: number[], height = 24): Uint8Array {
 
 /**
  * The T2w slice in grey (scaled between its 1st and 99th percentile) with the lesion in
- * translucent red, shown radiologically upright (first row at the bottom), at most `size` px.
+ * translucent red, shown radiologically upright (first row at the bottom), `size` px on its long side.
  */
 export function lesionOverlay(image: { width: number; height: number; values: Float64Array }, mask: Float64Array, size = 160): Uint8Array {
   const { width, height, values } = image;
-  const scale = Math.min(1, size / Math.max(width, height));
+  // Nearest-neighbour to `size` px on the long side: small grids grow, large ones shrink.
+  const scale = size / Math.max(width, height);
   const w = Math.max(1, Math.round(width * scale));
   const h = Math.max(1, Math.round(height * scale));
   const finite = Array.from(values).filter(Number.isFinite).sort((a, b) => a - b);

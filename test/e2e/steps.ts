@@ -1,0 +1,86 @@
+/**
+ * What the Playwright scenarios share: steps that each end with a screenshot in
+ * .test-output/e2e/ (NAME-failed.png when one fails, after which the rest are skipped, since
+ * they would only time out one after another on a workbench in the wrong state), and the
+ * editor and hover lookups a person would do by eye.
+ */
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import type { TestContext } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import { ROOT } from './codeServer';
+
+/** Where the screenshots go; run.mjs empties it of *.png before the workbench tier. */
+export const SHOTS = path.join(ROOT, '.test-output', 'e2e');
+
+export interface Steps {
+  /** Runs `body` as a subtest, then saves `screenshot`.png. */
+  step(name: string, screenshot: string, body: () => Promise<void>): Promise<void>;
+  /** Saves the page as NAME.png now (for a state that does not last until the step ends). */
+  shot(name: string): Promise<void>;
+}
+
+export function steps(t: TestContext, page: Page): Steps {
+  mkdirSync(SHOTS, { recursive: true });
+  const shot = async (name: string) => void (await page.screenshot({ path: path.join(SHOTS, `${name}.png`) }));
+  let broken = false;
+  const step = (name: string, screenshot: string, body: () => Promise<void>) =>
+    t.test(name, async (s) => {
+      if (broken) return s.skip('an earlier step failed');
+      try {
+        await body();
+        await shot(screenshot);
+      } catch (error) {
+        broken = true;
+        await shot(`${screenshot}-failed`).catch(() => undefined);
+        throw error;
+      }
+    });
+  return { step, shot };
+}
+
+/** A rendered line of the active editor containing `text`. */
+export function editorLine(page: Page, text: string): Locator {
+  return page.locator('.editor-group-container.active .monaco-editor .view-line', { hasText: text }).first();
+}
+
+/**
+ * Hovers `target` until a hover containing `hasText` (and `has`, when given) shows, and
+ * returns it. The language server answers "nothing here" until it has checked the file, and
+ * VS Code does not ask again while the mouse stays put: so a hover that has not appeared
+ * after a few seconds is retried by moving away and back, as a person would, until
+ * `timeoutMs`.
+ */
+export async function hoverUntil(page: Page, target: Locator, hasText: string | RegExp, { has, timeoutMs = 60_000 }: { has?: Locator; timeoutMs?: number } = {}): Promise<Locator> {
+  const hover = page.locator('.monaco-hover', { hasText, has }).first();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await target.hover();
+    try {
+      await hover.waitFor({ timeout: Math.max(1000, Math.min(4000, deadline - Date.now())) });
+      return hover;
+    } catch (error) {
+      if (Date.now() >= deadline) {
+        const shown = await page.locator('.monaco-hover').allInnerTexts().catch(() => []);
+        throw new Error(`no hover with ${String(hasText)} within ${timeoutMs} ms; hovers shown: ${JSON.stringify(shown)}`, { cause: error });
+      }
+    }
+    await page.keyboard.press('Escape');
+    // Off the text, onto the status bar, so that the next hover is a new one.
+    await page.locator('.part.statusbar').hover();
+  }
+}
+
+/** Resolves once `img` has loaded and decoded to a picture; returns its natural size. */
+export async function loadedImage(img: Locator, timeoutMs = 10_000): Promise<{ width: number; height: number; src: string }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await img.evaluate((el) => {
+      const i = el as unknown as { complete: boolean; naturalWidth: number; naturalHeight: number; src: string };
+      return { complete: i.complete, width: i.naturalWidth, height: i.naturalHeight, src: i.src };
+    });
+    if (state.complete && state.width > 0) return state;
+    if (Date.now() >= deadline) throw new Error(`the picture did not load: ${JSON.stringify({ ...state, src: state.src.slice(0, 80) })}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
