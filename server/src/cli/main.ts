@@ -113,8 +113,9 @@ async function check(args: string[], io: Omit<Context, 'inspector' | 'json'>): P
     let errors = 0;
     for (const [i, file] of positionals.entries()) {
       const analysis = await analyzeDocument(file, texts[i], inspector, { content: !values['no-content'], cwd: process.cwd() });
-      const lines = new LineIndex(texts[i]);
-      const diagnostics = analysis.diagnostics.map((d) => ({ range: lines.range(d.offset, d.length), severity: d.severity, code: d.code, message: d.message }));
+      // Built only when there is something to place: a 13 MB manifest's index costs ~40 ms.
+      const lines = analysis.diagnostics.length ? new LineIndex(texts[i]) : undefined;
+      const diagnostics = analysis.diagnostics.map((d) => ({ range: lines!.range(d.offset, d.length), severity: d.severity, code: d.code, message: d.message }));
       errors += diagnostics.filter((d) => d.severity === 'error').length;
       files.push({ path: file, kind: analysis.kind, diagnostics });
       if (!values.json) {

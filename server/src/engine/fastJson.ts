@@ -54,10 +54,9 @@ export function visitPlainJson(text: string, events: Events): void {
       if (c === 92) (escaped = true), at++;
       else if (c < 32 || Number.isNaN(c)) fail();
     }
-    const raw = text.slice(start, at);
-    if (!escaped) return raw.slice(1, -1);
+    if (!escaped) return text.slice(start + 1, at - 1);
     try {
-      return JSON.parse(raw) as string;
+      return JSON.parse(text.slice(start, at)) as string;
     } catch {
       return fail();
     }
