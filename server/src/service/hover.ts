@@ -91,7 +91,7 @@ function niftiLines(nifti: NiftiSummary): string[] {
   return [
     `Shape: ${nifti.shape.join(' × ')}; voxel size ${nifti.voxelSize.map(round).join(' × ')} mm`,
     `Datatype: ${nifti.datatype} (${nifti.littleEndian ? 'little' : 'big'}-endian), NIfTI-${nifti.version}${nifti.compressed ? ', gzipped' : ''}`,
-    nifti.scaling ? `Scaling: value × ${nifti.scaling.slope} + ${nifti.scaling.inter}` : 'Scaling: none',
+    nifti.scaling && !(nifti.scaling.slope === 1 && nifti.scaling.inter === 0) ? `Scaling: value × ${nifti.scaling.slope} + ${nifti.scaling.inter}` : 'Scaling: none',
   ];
 }
 
