@@ -63,44 +63,40 @@ export function visitPlainJson(text: string, events: Events): void {
   };
   // jsonc-parser's line/character and path arguments are unused by our visitors.
   const noPath = () => [];
+  /** The comma-separated items of an object or array, through its closing character. */
+  const items = (close: number, item: () => void) => {
+    at++;
+    space();
+    if (text.charCodeAt(at) === close) return void at++;
+    for (;;) {
+      item();
+      space();
+      const next = text.charCodeAt(at++);
+      if (next === close) return;
+      if (next !== 44) fail();
+    }
+  };
+  const member = () => {
+    space();
+    if (text.charCodeAt(at) !== 34) fail();
+    const keyStart = at;
+    const key = string();
+    events.onObjectProperty(key, keyStart, at - keyStart, 0, 0, noPath);
+    space();
+    if (text.charCodeAt(at++) !== 58) fail();
+    value();
+  };
   const value = (): void => {
     space();
     const start = at;
     const c = text.charCodeAt(at);
     if (c === 123) {
       events.onObjectBegin(start, 1, 0, 0, noPath);
-      at++;
-      space();
-      if (text.charCodeAt(at) !== 125) {
-        for (;;) {
-          space();
-          if (text.charCodeAt(at) !== 34) fail();
-          const keyStart = at;
-          const key = string();
-          events.onObjectProperty(key, keyStart, at - keyStart, 0, 0, noPath);
-          space();
-          if (text.charCodeAt(at++) !== 58) fail();
-          value();
-          space();
-          const next = text.charCodeAt(at++);
-          if (next === 125) break;
-          if (next !== 44) fail();
-        }
-      } else at++;
+      items(125, member);
       events.onObjectEnd(at - 1, 1, 0, 0);
     } else if (c === 91) {
       events.onArrayBegin(start, 1, 0, 0, noPath);
-      at++;
-      space();
-      if (text.charCodeAt(at) !== 93) {
-        for (;;) {
-          value();
-          space();
-          const next = text.charCodeAt(at++);
-          if (next === 93) break;
-          if (next !== 44) fail();
-        }
-      } else at++;
+      items(93, value);
       events.onArrayEnd(at - 1, 1, 0, 0);
     } else if (c === 34) {
       const s = string();
