@@ -106,7 +106,7 @@ async function downloadArc(): Promise<void> {
       let reported = 0;
       const listener = client!.onNotification(DownloadProgressNotification.method, (p: DownloadProgressNotification.Params) => {
         if (p.id !== id) return;
-        const percent = p.shards ? (100 * p.shardsDone) / p.shards : 0;
+        const percent = 100 * p.fraction;
         const eta = p.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
         progress.report({ increment: percent - reported, message: `${p.shardsDone}/${p.shards} shards, ${p.sessionsWritten} sessions, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}` });
         reported = percent;

@@ -225,7 +225,7 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
       onProgress: (p) => {
         if (!bar) return;
         const eta = p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`;
-        io.stderr.write(`\rShards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}\x1b[K`);
+        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}\x1b[K`);
       },
       log: (line) => io.stderr.write(`${bar ? '\r\x1b[K' : ''}${line}\n`),
     });

@@ -38,6 +38,8 @@ export interface DownloadOptions extends DownloadFilters {
 export interface DownloadProgress {
   shards: number;
   shardsDone: number;
+  /** Overall progress 0..1, counting rows read within the shards under way. */
+  fraction: number;
   sessionsWritten: number;
   bytes: number;
   bytesPerSecond: number;
@@ -198,11 +200,15 @@ export async function downloadArc(options: DownloadOptions, deps: DownloadDeps):
   let shardsResumed = 0;
   let sessionsWritten = 0;
   const shardBytes = shards.reduce((n, s) => n + s.size, 0);
+  // Per shard, the fraction of its rows read; resumed shards count as done from the start.
+  const shardProgress = new Array<number>(shards.length).fill(0);
   const report = () => {
     const seconds = (Date.now() - started) / 1000;
     const rate = seconds > 0 ? bytes / seconds : 0;
-    const eta = shardsDone > shardsResumed ? (seconds / (shardsDone - shardsResumed)) * (shards.length - shardsDone) : undefined;
-    deps.onProgress?.({ shards: shards.length, shardsDone, sessionsWritten, bytes, bytesPerSecond: rate, etaSeconds: eta });
+    const fraction = shardProgress.reduce((a, b) => a + b, 0) / shards.length;
+    const fetched = fraction - shardsResumed / shards.length;
+    const eta = fetched > 0 ? (seconds / fetched) * (1 - fraction) : undefined;
+    deps.onProgress?.({ shards: shards.length, shardsDone, fraction, sessionsWritten, bytes, bytesPerSecond: rate, etaSeconds: eta });
   };
 
   /** A shard finished earlier whose files are all still there is not fetched again. */
@@ -224,7 +230,7 @@ export async function downloadArc(options: DownloadOptions, deps: DownloadDeps):
     return relative.split(path.sep).join('/');
   };
 
-  const processShard = async (shard: { path: string; size: number }): Promise<ShardRecord> => {
+  const processShard = async (shard: { path: string; size: number }, index: number): Promise<ShardRecord> => {
     const resumed = await resumable(shard);
     if (resumed) {
       shardsResumed++;
@@ -244,6 +250,7 @@ export async function downloadArc(options: DownloadOptions, deps: DownloadDeps):
     const sessions: SessionRecord[] = [];
     const counting: Promise<void>[] = [];
     let rowStart = 0;
+    const totalRows = Math.max(1, Number(metadata.num_rows));
     // Row group by row group: memory stays bounded by one group's needed column chunks.
     for (const group of metadata.row_groups) {
       const rowEnd = rowStart + Number(group.num_rows);
@@ -270,6 +277,7 @@ export async function downloadArc(options: DownloadOptions, deps: DownloadDeps):
         sessionsWritten++;
         if (record.mask) counting.push(deps.countLesion(path.join(options.out, record.mask)).then((n) => void (record.lesionVolume = n)));
       }
+      shardProgress[index] = rowEnd / totalRows;
       report();
     }
     await Promise.all(counting);
@@ -285,7 +293,8 @@ export async function downloadArc(options: DownloadOptions, deps: DownloadDeps):
   const worker = async () => {
     while (next < shards.length) {
       const index = next++;
-      results[index] = await processShard(shards[index]);
+      results[index] = await processShard(shards[index], index);
+      shardProgress[index] = 1;
       shardsDone++;
       report();
     }
