@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { writeFileAtomic } from './atomic';
 
 const FORMAT = 1;
+// Files remembered at most; the least recently written go first, so the store cannot grow without bound.
+const MAX_FILES = 250_000;
 
 interface Record {
   size: number;
@@ -54,7 +56,10 @@ export class FingerprintStore {
   set(file: string, stat: Stats, kind: string, value: unknown): void {
     const kept = (this.records.get(file) ?? []).filter((r) => r.kind !== kind && r.size === stat.size && r.mtimeMs === stat.mtimeMs);
     kept.push({ size: stat.size, mtimeMs: stat.mtimeMs, kind, value });
+    // Re-inserting moves the file to the end of the Map's order: the oldest writes are first.
+    this.records.delete(file);
     this.records.set(file, kept);
+    if (this.records.size > MAX_FILES) this.records.delete(this.records.keys().next().value!);
     this.dirty = true;
   }
 
