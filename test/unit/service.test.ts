@@ -4,17 +4,16 @@
  * read through the worker pool, and dataset_info checks find planted problems.
  */
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, openSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import * as zlib from 'node:zlib';
 import { analyzeDocument } from '../../server/src/service/check';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { CacheInspector } from '../../server/src/service/inspector';
 import { WorkerPool } from '../../server/src/workers/pool';
 import { encodeNifti, encodeVoxels } from '../writers/nifti';
 import { encodeValues, npyHeader } from '../writers/npy';
-import { eegNpz } from '../writers/npz';
+import { eegNpz, writeNpzFile } from '../writers/npz';
 import { tempDir } from '../support/python';
 
 async function withInspector<T>(storeDir: string, use: (inspector: CacheInspector) => Promise<T>): Promise<T> {
@@ -64,83 +63,11 @@ test('an unchanged cache is re-checked from fingerprints after a restart; a chan
 /** A stored NPZ whose windows member is a 4.5 GB hole, so labels sits past the 4 GiB mark. */
 function writeHugeSparseNpz(file: string, labels: Uint8Array): void {
   const windowsHeader = npyHeader('<f4', [73242, 19, 808]); // 4,497,547,392 data bytes
-  const windowsSize = windowsHeader.length + 73242 * 19 * 808 * 4;
-  const fd = openSync(file, 'w');
-  let at = 0;
-  const put = (bytes: Uint8Array) => {
-    writeSync(fd, bytes, 0, bytes.length, at);
-    at += bytes.length;
-  };
-  const local = (name: string, size: number, crc: number) => {
-    const header = Buffer.alloc(30 + name.length + 20);
-    header.writeUInt32LE(0x04034b50, 0);
-    header.writeUInt16LE(45, 4);
-    header.writeUInt32LE(crc, 14);
-    header.writeUInt32LE(0xffffffff, 18);
-    header.writeUInt32LE(0xffffffff, 22);
-    header.writeUInt16LE(name.length, 26);
-    header.writeUInt16LE(20, 28);
-    header.write(name, 30, 'latin1');
-    header.writeUInt16LE(1, 30 + name.length);
-    header.writeUInt16LE(16, 32 + name.length);
-    header.writeBigUInt64LE(BigInt(size), 34 + name.length);
-    header.writeBigUInt64LE(BigInt(size), 42 + name.length);
-    return header;
-  };
-  const central = (name: string, size: number, crc: number, offset: number) => {
-    const entry = Buffer.alloc(46 + name.length + 28);
-    entry.writeUInt32LE(0x02014b50, 0);
-    entry.writeUInt16LE(45, 4);
-    entry.writeUInt16LE(45, 6);
-    entry.writeUInt32LE(crc, 16);
-    entry.writeUInt32LE(0xffffffff, 20);
-    entry.writeUInt32LE(0xffffffff, 24);
-    entry.writeUInt16LE(name.length, 28);
-    entry.writeUInt16LE(28, 30);
-    entry.writeUInt32LE(0xffffffff, 42);
-    entry.write(name, 46, 'latin1');
-    const extra = 46 + name.length;
-    entry.writeUInt16LE(1, extra);
-    entry.writeUInt16LE(24, extra + 2);
-    entry.writeBigUInt64LE(BigInt(size), extra + 4);
-    entry.writeBigUInt64LE(BigInt(size), extra + 12);
-    entry.writeBigUInt64LE(BigInt(offset), extra + 20);
-    return entry;
-  };
-  put(local('windows.npy', windowsSize, 0));
-  put(windowsHeader);
-  at += windowsSize - windowsHeader.length; // the hole
-  const labelsOffset = at;
-  const labelsCrc = zlib.crc32(labels);
-  put(local('labels.npy', labels.length, labelsCrc));
-  put(labels);
-  const directoryOffset = at;
-  const directory = Buffer.concat([central('windows.npy', windowsSize, 0, 0), central('labels.npy', labels.length, labelsCrc, labelsOffset)]);
-  put(directory);
-  const zip64End = Buffer.alloc(56);
-  zip64End.writeUInt32LE(0x06064b50, 0);
-  zip64End.writeBigUInt64LE(44n, 4);
-  zip64End.writeUInt16LE(45, 12);
-  zip64End.writeUInt16LE(45, 14);
-  zip64End.writeBigUInt64LE(2n, 24);
-  zip64End.writeBigUInt64LE(2n, 32);
-  zip64End.writeBigUInt64LE(BigInt(directory.length), 40);
-  zip64End.writeBigUInt64LE(BigInt(directoryOffset), 48);
-  const zip64EndAt = at;
-  put(zip64End);
-  const locator = Buffer.alloc(20);
-  locator.writeUInt32LE(0x07064b50, 0);
-  locator.writeBigUInt64LE(BigInt(zip64EndAt), 8);
-  locator.writeUInt32LE(1, 16);
-  put(locator);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(0xffff, 8);
-  end.writeUInt16LE(0xffff, 10);
-  end.writeUInt32LE(0xffffffff, 12);
-  end.writeUInt32LE(0xffffffff, 16);
-  put(end);
-  closeSync(fd);
+  const dataBytes = 73242 * 19 * 808 * 4;
+  writeNpzFile(file, [
+    { name: 'windows.npy', size: windowsHeader.length + dataBytes, chunks: () => [windowsHeader], holeBytes: dataBytes },
+    { name: 'labels.npy', size: labels.length, chunks: () => [labels] },
+  ], { compress: false });
 }
 
 test('caches beyond 4 GiB are read with ZIP64 offsets and positional reads', async () => {

@@ -29,8 +29,13 @@ export interface NpzStreamMember {
   name: string;
   /** Produces the member's bytes in order; called once. */
   chunks: () => Iterable<Uint8Array>;
-  /** Total uncompressed size, checked against what chunks() yields. */
+  /** Total uncompressed size, checked against what chunks() yields (plus holeBytes). */
   size: number;
+  /**
+   * Stored members only: this many bytes after the chunks are left as a hole in the file
+   * (zeros, no disk space), for multi-GiB fixtures. The member's CRC then covers the chunks only.
+   */
+  holeBytes?: number;
 }
 
 const ZIP64_LIMIT = 2 ** 31 - 1; // Python zipfile's threshold, not 2^32 - 1
@@ -232,6 +237,12 @@ export function writeNpzFile(path: string, members: NpzStreamMember[], opts: Npz
         if (pendingSize >= DEFLATE_BATCH) deflate(zlib.constants.Z_SYNC_FLUSH);
       }
       if (opts.compress) deflate(zlib.constants.Z_FINISH); // final block, possibly empty
+      if (m.holeBytes) {
+        if (opts.compress) throw new Error(`${m.name}: holes are only possible in stored members`);
+        e.size += m.holeBytes;
+        e.csize += m.holeBytes;
+        pos += m.holeBytes;
+      }
       if (e.size !== m.size) throw new Error(`${m.name}: chunks gave ${e.size} bytes, declared ${m.size}`);
       const final = localHeader(e);
       writeSync(fd, final, 0, final.length, e.offset);
