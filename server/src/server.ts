@@ -23,6 +23,7 @@ import { Diagnostic, LineIndex, Severity } from './engine/diagnostics';
 import { applyEdits, dropEntries, legacyPathEdits, lesionVolumeEdits, TextEdit } from './engine/edits';
 import { DEFAULT_REPO, downloadArc } from './download/arc';
 import { hubEndpoint, hubOffline, hubToken } from './download/config';
+import { pathCandidates } from './engine/datasetInfo';
 import { Commands, CommandResult, DEFAULT_SETTINGS, DownloadArcRequest, DownloadProgressNotification, InitializationOptions, Settings, StatusNotification, WRITING_COMMANDS } from './protocol';
 import { writeFileAtomic } from './service/atomic';
 import { Analysis, analyzeDocument, analyzeText, computeManifest, structuralAnalysis } from './service/check';
@@ -281,9 +282,11 @@ export function startServer(): void {
     for (const t of tracked.values()) {
       const a = t.analysis;
       if (!a || a.kind === 'unrelated') continue;
+      // A dataset_info depends on every place its paths may resolve to (a missing file may appear).
       const affected = a.kind === 'seizure-manifest'
         ? files.some((f) => f.endsWith('.npz') && path.dirname(f) === a.directory)
-        : files.some((f) => a.parsed.samples.some((s) => [s.image?.value, s.mask?.value].some((p) => typeof p === 'string' && f.endsWith(path.normalize(p).replace(/^(\.\.[/\\])+/, '')))));
+        : a.parsed.samples.some((s) => [s.image?.value, s.mask?.value].some((value) =>
+          typeof value === 'string' && pathCandidates(value, a.directory, folders[0] ?? a.directory).some((c) => files.includes(c.path))));
       if (affected) scheduleCheck(t.uri, 0);
     }
   }

@@ -205,3 +205,25 @@ test('a 150,000-entry manifest gets structural diagnostics and hovers', async ()
     await lsp.close();
   }
 });
+
+test('a dataset_info.json is re-checked when a file it names appears', async () => {
+  const root = tempDir();
+  const nifti = path.join(root, 'cache', 'nifti_cache');
+  mkdirSync(nifti, { recursive: true });
+  const volume = () => encodeNifti({ dims: [4, 4, 2], datatype: 2, data: encodeVoxels(2, new Uint8Array(32).fill(1, 0, 3)), gzip: true });
+  writeFileSync(path.join(nifti, 'a_t2w.nii.gz'), volume());
+  const file = path.join(root, 'dataset_info.json');
+  writeFileSync(file, JSON.stringify({ image_paths: ['cache/nifti_cache/a_t2w.nii.gz'], mask_paths: ['cache/nifti_cache/a_lesion.nii.gz'], lesion_volumes: [3], acquisition_types: ['space_2x'], subject_ids: ['sub-1'] }));
+  const lsp = new LspSession();
+  try {
+    await lsp.initialize(root);
+    const uri = uriOf(file);
+    await lsp.until(() => lsp.codes(uri).includes('missing-file'));
+    const mask = path.join(nifti, 'a_lesion.nii.gz');
+    writeFileSync(mask, volume());
+    await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf(mask), type: FileChangeType.Created }] });
+    await lsp.until(() => lsp.published.get(uri)!.diagnostics.length === 0);
+  } finally {
+    await lsp.close();
+  }
+});

@@ -7,7 +7,7 @@ import type { PathFacts } from '../engine/datasetInfo';
 import { Span } from '../engine/diagnostics';
 import { formatPercent, ParsedManifest } from '../engine/manifest';
 import type { NiftiSummary } from '../engine/nifti';
-import { categoryOf, windowCategory } from '../engine/npz';
+import { CATEGORIES, windowCategory } from '../engine/npz';
 import { datasetReport, manifestReport } from '../engine/report';
 import type { Analysis } from './check';
 
@@ -60,7 +60,7 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
   const { entries } = parsed;
   const fileId = entries.file[i];
   const window = entries.window[i];
-  const listed = parsed.rootKeys.length ? ['partial_seizure', 'full_seizure', 'no_seizure'][entries.category[i]] : '';
+  const listed = CATEGORIES[entries.category[i]];
   const span = { offset: entries.entryOffset[i], length: entries.entryLength[i] };
   if (fileId < 0) return { markdown: `**Manifest entry** (${listed})\n\nThe entry has no valid \`cache_file\`.`, span };
   const name = parsed.files[fileId];
@@ -77,9 +77,9 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
       const ratio = positives / summary.samplesPerWindow;
       const actual = windowCategory(positives, summary.samplesPerWindow);
       lines.push(`Seizure fraction: ${formatPercent(ratio)} (${positives.toLocaleString('en-US')} of ${summary.samplesPerWindow.toLocaleString('en-US')} label samples > 0) → ${actual}${actual === listed ? '' : ' — the manifest is stale'}`);
+      if (actual !== listed) lines.push('Rebuild the manifest to fix its category.');
     }
     lines.push(`The file holds ${summary.windowCount} windows${summary.labelsDtype ? `, labels ${summary.labelsDtype}` : ''}.`);
-    if (summary.hasLabels && window < summary.windowCount && categoryOf(summary, window) !== listed) lines.push('Rebuild the manifest to fix its category.');
   }
   const summary = fileFacts?.summary;
   const picture: PictureRequest | undefined = summary?.hasLabels && window < summary.windowCount ? { kind: 'trace', file: path.join(analysis.directory, name), window } : undefined;
