@@ -12,10 +12,10 @@ import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, wri
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { HoverRequest } from 'vscode-languageserver-protocol/node';
-import { summarizeNifti } from '../server/src/engine/nifti';
-import { memberDataOffset, readZipDirectory } from '../server/src/engine/zip';
-import { memorySource } from '../server/src/engine/source';
-import { INFLATE_CHUNK } from '../server/src/engine/inflate';
+import { summarizeNifti } from '../server/src/engine/arc/nifti';
+import { memberDataOffset, readZipDirectory } from '../server/src/engine/io/zip';
+import { memorySource } from '../server/src/engine/io/source';
+import { INFLATE_CHUNK } from '../server/src/engine/io/inflate';
 import { LspSession } from '../test/support/lsp';
 import { pythonWith } from '../test/support/python';
 import { encodeNifti, encodeVoxels } from '../test/writers/nifti';

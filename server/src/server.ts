@@ -20,10 +20,12 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Diagnostic, LineIndex, Severity } from './engine/diagnostics';
-import { applyEdits, dropEntries, legacyPathEdits, lesionVolumeEdits, TextEdit } from './engine/edits';
+import { applyEdits, TextEdit } from './engine/json/edits';
+import { dropEntries } from './engine/eeg/fixes';
+import { legacyPathEdits, lesionVolumeEdits } from './engine/arc/fixes';
 import { DEFAULT_REPO, downloadArc } from './download/arc';
 import { hubEndpoint, hubOffline, hubToken } from './download/config';
-import { pathCandidates } from './engine/datasetInfo';
+import { pathCandidates } from './engine/arc/datasetInfo';
 import { Commands, CommandResult, DEFAULT_SETTINGS, DownloadArcRequest, DownloadProgressNotification, InitializationOptions, Settings, StatusNotification, WRITING_COMMANDS } from './protocol';
 import { writeFileAtomic } from './service/atomic';
 import { Analysis, analyzeDocument, analyzeText, computeManifest, structuralAnalysis } from './service/check';

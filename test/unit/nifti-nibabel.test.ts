@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { summarizeNifti } from '../../server/src/engine/nifti';
-import { memorySource } from '../../server/src/engine/source';
+import { summarizeNifti } from '../../server/src/engine/arc/nifti';
+import { memorySource } from '../../server/src/engine/io/source';
 import { pythonWith, runPython, tempDir } from '../support/python';
 
 const nibabel = pythonWith('nibabel', 'numpy');

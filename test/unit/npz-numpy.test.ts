@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { memorySource } from '../../server/src/engine/source';
-import { summarizeNpz, windowCategory } from '../../server/src/engine/npz';
+import { memorySource } from '../../server/src/engine/io/source';
+import { windowCategory } from '../../server/src/engine/eeg/category';
+import { summarizeNpz } from '../../server/src/engine/eeg/npz';
 import { cliPath, pythonWith, repoRoot, runPython, tempDir } from '../support/python';
 
 const numpy = pythonWith('numpy');

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NumpyGenerator, balancedSelection } from '../../server/src/engine/numpyRandom';
+import { NumpyGenerator, balancedSelection } from '../../server/src/engine/numpy/random';
 import { pythonWith, runPython } from '../support/python';
 
 const numpy = pythonWith('numpy');

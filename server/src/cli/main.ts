@@ -9,7 +9,7 @@ import { LineIndex } from '../engine/diagnostics';
 import { datasetReport, manifestReport } from '../engine/report';
 import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument, buildManifestFile } from '../service/check';
-import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/manifest';
+import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector } from '../service/inspector';
 import { ProgressBar } from './progress';

@@ -3,7 +3,7 @@
  * no-accel (turbo spin echo only when asked), a lesion mask unless told otherwise, the first
  * T2w run. Pure: rows in, decisions and a breakdown out.
  */
-import { PAPER_COHORT } from '../engine/datasetInfo';
+import { PAPER_COHORT } from '../engine/arc/datasetInfo';
 
 export interface DownloadFilters {
   includeTse: boolean;

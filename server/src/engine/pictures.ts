@@ -5,7 +5,7 @@
  * code) encodes them.
  */
 import { zlibSync } from 'fflate';
-import { crc32 } from './inflate';
+import { crc32 } from './io/inflate';
 
 type Rgb = [number, number, number];
 

@@ -2,8 +2,8 @@
  * Human-readable statistics, shared by `neurocache stats` and the editor hovers so both say
  * the same thing in the same words.
  */
-import type { DatasetStats } from './datasetInfo';
-import { formatPercent, ManifestStats } from './manifest';
+import type { DatasetStats } from './arc/datasetInfo';
+import { formatPercent, ManifestStats } from './eeg/manifest';
 
 /** "1 entry", "2 entries". */
 export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;

@@ -6,13 +6,13 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
   checkDatasetInfo, datasetStats, DatasetStats, ParsedDatasetInfo, parseDatasetInfo, PathFacts, pathCandidates,
-} from '../engine/datasetInfo';
+} from '../engine/arc/datasetInfo';
 import { Diagnostic, SEVERITY_ORDER } from '../engine/diagnostics';
 import {
   buildManifest, CacheFileFacts, CompositionSettings, checkManifest, compareCodePoints, compositionDiagnostics, manifestStats, ManifestStats,
   ParsedManifest, parseManifest, serializeManifest,
-} from '../engine/manifest';
-import type { NpzSummary } from '../engine/npz';
+} from '../engine/eeg/manifest';
+import type { NpzSummary } from '../engine/eeg/npz';
 import { writeFileAtomic } from './atomic';
 import { CacheInspector, statOrUndefined } from './inspector';
 

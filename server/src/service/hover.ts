@@ -3,11 +3,11 @@
  * binary search over entry offsets, not a tree walk), so it stays instant on 150,000 entries.
  */
 import * as path from 'node:path';
-import type { PathFacts } from '../engine/datasetInfo';
+import type { PathFacts } from '../engine/arc/datasetInfo';
 import { Span } from '../engine/diagnostics';
-import { formatPercent, ParsedManifest } from '../engine/manifest';
-import type { NiftiSummary } from '../engine/nifti';
-import { CATEGORIES, windowCategory } from '../engine/npz';
+import { formatPercent, ParsedManifest } from '../engine/eeg/manifest';
+import type { NiftiSummary } from '../engine/arc/nifti';
+import { CATEGORIES, windowCategory } from '../engine/eeg/category';
 import { datasetReport, manifestReport } from '../engine/report';
 import type { Analysis } from './check';
 

@@ -3,10 +3,10 @@
  * worker pool, both remembered in the fingerprint store. Shared by the CLI and the server.
  */
 import { promises as fs, Stats } from 'node:fs';
-import type { PathFacts } from '../engine/datasetInfo';
-import type { CacheFileFacts } from '../engine/manifest';
-import type { NiftiSummary } from '../engine/nifti';
-import type { NpzSummary } from '../engine/npz';
+import type { PathFacts } from '../engine/arc/datasetInfo';
+import type { CacheFileFacts } from '../engine/eeg/manifest';
+import type { NiftiSummary } from '../engine/arc/nifti';
+import type { NpzSummary } from '../engine/eeg/npz';
 import type { LabelTrace, TaskResult } from '../workers/tasks';
 import { WorkerPool } from '../workers/pool';
 import { FingerprintStore } from './fingerprints';

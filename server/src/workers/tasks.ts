@@ -2,8 +2,8 @@
  * The contract between the pool (main thread) and its workers: plain, structured-cloneable
  * task and result objects. Workers import only the engine.
  */
-import type { NiftiSummary } from '../engine/nifti';
-import type { NpzSummary } from '../engine/npz';
+import type { NiftiSummary } from '../engine/arc/nifti';
+import type { NpzSummary } from '../engine/eeg/npz';
 
 export type Task =
   | { kind: 'npz'; path: string }

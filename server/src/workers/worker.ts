@@ -3,9 +3,9 @@
  * summary. All inflating happens here, never on the main thread.
  */
 import { promises as fs } from 'node:fs';
-import { summarizeNifti } from '../engine/nifti';
-import { labelTrace, summarizeNpz } from '../engine/npz';
-import { ByteSource, FormatError } from '../engine/source';
+import { summarizeNifti } from '../engine/arc/nifti';
+import { labelTrace, summarizeNpz } from '../engine/eeg/npz';
+import { ByteSource, FormatError } from '../engine/io/source';
 import type { Task, TaskResult } from './tasks';
 
 async function withFile<T>(file: string, use: (source: ByteSource) => Promise<T>): Promise<TaskResult<T>> {

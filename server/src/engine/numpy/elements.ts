@@ -4,7 +4,7 @@
  * numbers compare lexicographically). Counting streams over chunks of raw bytes, so neither a
  * 4 GB label array nor a float64 volume is ever materialised.
  */
-import { FormatError } from './source';
+import { FormatError } from '../io/source';
 
 export type ElementKind = 'bool' | 'int' | 'uint' | 'float' | 'complex' | 'timedelta';
 

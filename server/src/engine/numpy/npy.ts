@@ -3,7 +3,7 @@
  * e.g. `{'descr': '<f4', 'fortran_order': False, 'shape': (60, 15360), }`.
  */
 import { ElementType, parseNumpyDescr } from './elements';
-import { FormatError } from './source';
+import { FormatError } from '../io/source';
 
 export interface NpyHeader {
   /** Offset of the first data byte from the start of the `.npy` stream. */

@@ -4,10 +4,10 @@
  * files, see NOTES.md); voxels are streamed through the counter and never held as a volume.
  */
 import { NIFTI1, NIFTI2, readHeader } from 'nifti-reader-js';
-import { PositiveCounts } from './counting';
-import { niftiDatatypeName, niftiElementType, Scaling, valueReader } from './elements';
-import { inflateChunks } from './inflate';
-import { ByteSource, FormatError, readChunks } from './source';
+import { PositiveCounts } from '../numpy/counting';
+import { niftiDatatypeName, niftiElementType, Scaling, valueReader } from '../numpy/elements';
+import { inflateChunks } from '../io/inflate';
+import { ByteSource, FormatError, readChunks } from '../io/source';
 
 export interface NiftiSummary {
   version: 1 | 2;

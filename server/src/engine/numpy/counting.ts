@@ -4,7 +4,7 @@
  * array, or a single row for a whole NIfTI volume.
  */
 import { ElementType, positiveRunCounter, RunCounter, Scaling } from './elements';
-import { FormatError } from './source';
+import { FormatError } from '../io/source';
 
 export class PositiveCounts {
   /** Positive elements per row. */

@@ -4,7 +4,7 @@
  */
 import { findNodeAtLocation, Node, parseTree, ParseError, printParseErrorCode } from 'jsonc-parser';
 import * as path from 'node:path';
-import { Diagnostic, diagnostic, Span } from './diagnostics';
+import { Diagnostic, diagnostic, Span } from '../diagnostics';
 import { NiftiSummary } from './nifti';
 
 export const LIST_KEYS = ['image_paths', 'mask_paths', 'lesion_volumes', 'acquisition_types', 'subject_ids'] as const;

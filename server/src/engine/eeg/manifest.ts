@@ -5,11 +5,12 @@
  * balanced training composition.
  */
 import { JSONVisitor, visit } from 'jsonc-parser';
-import { NotPlainJson, visitPlainJson } from './fastJson';
-import { Diagnostic, diagnostic, Span } from './diagnostics';
-import { pythonJson } from './edits';
-import { balancedSelection } from './numpyRandom';
-import { Category, CATEGORIES, categoryOf, NpzSummary } from './npz';
+import { NotPlainJson, visitPlainJson } from '../json/fastJson';
+import { Diagnostic, diagnostic, Span } from '../diagnostics';
+import { pythonJson } from '../json/edits';
+import { balancedSelection } from '../numpy/random';
+import { Category, CATEGORIES } from './category';
+import { categoryOf, NpzSummary } from './npz';
 
 export interface CategoryKey {
   category: Category;

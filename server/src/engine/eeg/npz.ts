@@ -3,14 +3,12 @@
  * > 0. Reads the ZIP directory from the tail, inflates only the `labels` member, and only the
  * first bytes (the `.npy` header) of `windows`, which holds ~95% of the file.
  */
-import { PositiveCounts } from './counting';
-import { crc32, inflateChunks, inflateRawAll, inflateRawPrefix } from './inflate';
-import { NpyHeader, parseNpyHeader } from './npy';
-import { ByteSource, FormatError, readChunks, readExact } from './source';
-import { memberDataOffset, readZipDirectory, ZipMember } from './zip';
-
-export type Category = 'partial_seizure' | 'full_seizure' | 'no_seizure';
-export const CATEGORIES: readonly Category[] = ['partial_seizure', 'full_seizure', 'no_seizure'];
+import { Category, windowCategory } from './category';
+import { PositiveCounts } from '../numpy/counting';
+import { crc32, inflateChunks, inflateRawAll, inflateRawPrefix } from '../io/inflate';
+import { NpyHeader, parseNpyHeader } from '../numpy/npy';
+import { ByteSource, FormatError, readChunks, readExact } from '../io/source';
+import { memberDataOffset, readZipDirectory, ZipMember } from '../io/zip';
 
 export interface NpzSummary {
   /** labels.shape[0] when there are labels (what training iterates), else windows.shape[0]. */
@@ -25,17 +23,6 @@ export interface NpzSummary {
   labelsDtype?: string;
   /** Oddities worth telling the user that do not make the file unreadable. */
   notes: string[];
-}
-
-/**
- * The reference categorisation: ratio = mean(labels[w] > 0); 0 -> no seizure,
- * >= 0.99 -> full, else partial. An empty window gives NaN, which numpy files as partial.
- */
-export function windowCategory(positives: number, samples: number): Category {
-  const ratio = positives / samples;
-  if (ratio === 0) return 'no_seizure';
-  if (ratio >= 0.99) return 'full_seizure';
-  return 'partial_seizure';
 }
 
 /** Category of window `w`; files without labels put every window in no_seizure. */
