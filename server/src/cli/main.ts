@@ -90,7 +90,7 @@ async function manifestBuild(args: string[], io: Omit<Context, 'inspector' | 'js
     bar.finish();
     if (values.json) {
       io.stdout.write(`${JSON.stringify({ ...result, bytesRead: inspector.pool.bytesRead })}\n`);
-      return 0;
+      return result.differsFromPython ? 1 : 0;
     }
     const w = result.windows;
     io.stdout.write(
@@ -98,9 +98,14 @@ async function manifestBuild(args: string[], io: Omit<Context, 'inspector' | 'js
         `  ${result.files} files, ${w.partial_seizure + w.full_seizure + w.no_seizure} windows: ` +
         `${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no seizure\n`,
     );
-    for (const { name, reason } of result.skipped) io.stderr.write(`skipped ${name}: ${reason}\n`);
+    for (const s of result.skipped) io.stdout.write(`  left out ${s.name} (${s.code}): ${s.reason}; ${s.python}\n`);
+    if (result.pythonStopsAt) {
+      const { name, exception } = result.pythonStopsAt;
+      io.stdout.write(`The Python builder would stop at ${name} (${exception}) and write no manifest: delete or regenerate that file before training rebuilds the manifest.\n`);
+    }
+    if (result.differsFromPython) io.stdout.write('This manifest leaves out files numpy can read: it differs from what the Python builder writes.\n');
     for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
-    return 0;
+    return result.differsFromPython ? 1 : 0;
   });
 }
 

@@ -13,6 +13,7 @@ import {
   ParsedManifest, parseManifest, serializeManifest,
 } from '../engine/eeg/manifest';
 import type { NpzSummary } from '../engine/eeg/npz';
+import { describeOutcome, failureOutcome, LoadFailure, PythonException } from '../engine/eeg/numpyLoad';
 import { writeFileAtomic } from './atomic';
 import { CacheInspector, statOrUndefined } from './inspector';
 
@@ -127,17 +128,50 @@ function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.sort((a, b) => a.offset - b.offset || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 }
 
+/** A cache file the manifest leaves out, and what the Python builder does with it. */
+export interface SkippedFile {
+  name: string;
+  reason: string;
+  /** The diagnostic code for this outcome (what users filter on). */
+  code: 'no-labels' | 'unreadable-cache-file' | 'cache-file-stops-build' | 'unsupported-cache-file';
+  /** What Python raises for it (absent for no-labels). */
+  exception?: PythonException;
+  /** What the Python builder does, in words. */
+  python: string;
+}
+
 export interface BuildResult {
   manifestPath: string;
   files: number;
   windows: Record<'partial_seizure' | 'full_seizure' | 'no_seizure', number>;
-  skipped: { name: string; reason: string }[];
+  skipped: SkippedFile[];
   notes: { name: string; note: string }[];
+  /** The first file at which the Python builder would stop (it writes no manifest then), or null. */
+  pythonStopsAt: { name: string; exception: PythonException } | null;
+  /** True when a file numpy reads could not be read here: the manifest then differs from Python's. */
+  differsFromPython: boolean;
+}
+
+const SKIPPED_CODE = { skipped: 'unreadable-cache-file', 'stops-build': 'cache-file-stops-build', unsupported: 'unsupported-cache-file' } as const;
+
+/** How the Python builder treats a file NeuroCache could not summarise (or one without labels). */
+function skippedFile(name: string, facts: CacheFileFacts): SkippedFile {
+  if (facts.summary && !facts.summary.hasLabels) {
+    return { name, reason: 'no labels array', code: 'no-labels', python: 'the Python builder warns "has NO LABELS" and leaves it out too' };
+  }
+  // Gone between listing and reading (a dangling symbolic link, or deleted meanwhile): open() raises FileNotFoundError.
+  const failure: LoadFailure = facts.failure ?? (facts.exists ? { message: facts.error ?? 'unreadable' } : { message: 'no such file (dangling symbolic link, or deleted while scanning)', exception: 'FileNotFoundError' });
+  const outcome = failureOutcome(failure);
+  const python = failure.unsupported
+    ? 'numpy reads it, so the Python builder lists its windows: this manifest differs from Python\'s'
+    : failure.exception ? describeOutcome(failure.exception, failure.olderNumpy) : 'the Python builder skips it';
+  return { name, reason: failure.message, code: SKIPPED_CODE[outcome], exception: failure.exception, python };
 }
 
 /**
  * The Python builder, exactly: every `*.npz` in the directory sorted by name, windows
- * categorised, unreadable files skipped and reported; written atomically with 2-space indent.
+ * categorised, files without labels and unreadable files left out and reported with what the
+ * Python builder does with them (skip, or stop); written atomically with 2-space indent.
  */
 export async function buildManifestFile(
   directory: string,
@@ -170,18 +204,22 @@ export async function computeManifest(
   const notes: BuildResult['notes'] = [];
   names.forEach((name, i) => {
     const f = facts[i];
-    if (f.summary) {
+    if (f.summary?.hasLabels) {
       readable.push({ name, summary: f.summary });
       for (const note of f.summary.notes) notes.push({ name, note });
-    } else skipped.push({ name, reason: f.error ?? 'vanished while scanning' });
+      if (f.summary.windowsError) notes.push({ name, note: `windows cannot be read (${f.summary.windowsError}): listed, as the builder reads only labels, but training fails on these windows` });
+    } else skipped.push(skippedFile(name, f));
   });
   const manifest = buildManifest(readable);
+  const stop = skipped.find((s) => s.code === 'cache-file-stops-build');
   const result: BuildResult = {
     manifestPath: path.join(directory, 'manifest.json'),
     files: readable.length,
     windows: { partial_seizure: manifest.partial_seizure.length, full_seizure: manifest.full_seizure.length, no_seizure: manifest.no_seizure.length },
     skipped,
     notes,
+    pythonStopsAt: stop ? { name: stop.name, exception: stop.exception! } : null,
+    differsFromPython: skipped.some((s) => s.code === 'unsupported-cache-file'),
   };
   return { text: serializeManifest(manifest, names.length > 0), result };
 }

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import type { PathFacts } from '../engine/arc/datasetInfo';
 import { Span } from '../engine/diagnostics';
-import { formatPercent, ParsedManifest } from '../engine/eeg/manifest';
+import { describeFailure, formatPercent, ParsedManifest } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
 import { datasetReport, manifestReport } from '../engine/report';
@@ -66,12 +66,13 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
   const name = parsed.files[fileId];
   const fileFacts = facts[fileId];
   const lines = [`File: \`${path.join(analysis.directory, name)}\``, `Listed as: ${listed}`];
+  if (entries.shadowed[i]) lines.push(`\`${listed}\` appears again later in the file: Python's json keeps only the last list, so training never sees this entry.`);
   if (!fileFacts?.exists) lines.push('The file is missing: training skips this entry.');
-  else if (fileFacts.error) lines.push(`The file cannot be read: ${fileFacts.error}`);
+  else if (fileFacts.error) lines.push(`${describeFailure(name, fileFacts.failure ?? { message: fileFacts.error })}.`);
   else if (fileFacts.summary && !Number.isNaN(window)) {
     const summary = fileFacts.summary;
     if (window >= summary.windowCount) lines.push(`Window ${window} does not exist: the file has ${summary.windowCount} windows.`);
-    else if (!summary.hasLabels) lines.push('The file has no labels: every window counts as no seizure.');
+    else if (!summary.hasLabels) lines.push('The file has no labels: the builder leaves it out (a rebuild drops this entry); training uses this window with all-zero labels.');
     else {
       const positives = summary.positives[window];
       const ratio = positives / summary.samplesPerWindow;

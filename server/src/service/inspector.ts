@@ -6,7 +6,8 @@ import { promises as fs, Stats } from 'node:fs';
 import type { PathFacts } from '../engine/arc/datasetInfo';
 import type { CacheFileFacts } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
-import type { NpzSummary } from '../engine/eeg/npz';
+import { NPZ_SUMMARY_KIND, NpzSummary } from '../engine/eeg/npz';
+import type { LoadFailure } from '../engine/eeg/numpyLoad';
 import type { LabelTrace, TaskResult } from '../workers/tasks';
 import { WorkerPool } from '../workers/pool';
 import { FingerprintStore } from './fingerprints';
@@ -19,7 +20,7 @@ export async function statOrUndefined(file: string): Promise<Stats | undefined> 
   }
 }
 
-type Stored<T> = { ok: true; value: T } | { ok: false; error: string };
+type Stored<T> = { ok: true; value: T } | { ok: false; error: string; failure?: LoadFailure };
 
 export class CacheInspector {
   constructor(
@@ -31,8 +32,16 @@ export class CacheInspector {
     const stat = await statOrUndefined(file);
     if (!stat) return { exists: false };
     if (!readContent) return { exists: true };
-    const result = await this.cached(file, stat, 'npz', () => this.pool.npz(file, signal));
-    return result.ok ? { exists: true, summary: result.value } : { exists: true, error: result.error };
+    const result = await this.cached(file, stat, NPZ_SUMMARY_KIND, () => this.pool.npz(file, signal));
+    return result.ok ? { exists: true, summary: result.value } : { exists: true, error: result.error, failure: result.failure };
+  }
+
+  /** windows.shape[0] of an NPZ from its `.npy` header, remembered by fingerprint. */
+  async windowCount(file: string, signal?: AbortSignal): Promise<{ exists: boolean; windows?: number; error?: string }> {
+    const stat = await statOrUndefined(file);
+    if (!stat) return { exists: false };
+    const result = await this.cached(file, stat, 'window-count', () => this.pool.windowCount(file, signal));
+    return result.ok ? { exists: true, windows: result.value } : { exists: true, error: result.error };
   }
 
   /** Header facts for images, plus the positive-voxel count for masks. */
@@ -66,7 +75,7 @@ export class CacheInspector {
     const known = this.store.get<Stored<T>>(file, stat, kind);
     if (known) return known;
     const result = await compute();
-    const stored: Stored<T> = result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error };
+    const stored: Stored<T> = result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error, failure: result.failure };
     // Re-stat: a file that changed while we read it must not be remembered under the old key.
     const after = await statOrUndefined(file);
     if (after && after.size === stat.size && after.mtimeMs === stat.mtimeMs) this.store.set(file, stat, kind, stored);

@@ -11,6 +11,7 @@ import { pythonJson } from '../json/edits';
 import { balancedSelection } from '../numpy/random';
 import { Category, CATEGORIES } from './category';
 import { categoryOf, NpzSummary } from './npz';
+import { describeOutcome, failureOutcome, LoadFailure } from './numpyLoad';
 
 export interface CategoryKey {
   category: Category;
@@ -31,6 +32,8 @@ export interface ManifestEntries {
   fileLength: Int32Array;
   windowOffset: Int32Array; // -1 when absent
   windowLength: Int32Array;
+  /** 1 for entries of a category key that appears again later: Python's json keeps only the last. */
+  shadowed: Uint8Array;
 }
 
 export interface ParsedManifest {
@@ -62,6 +65,7 @@ class EntryColumns {
   fileLength = new Int32Array(this.capacity);
   windowOffset = new Int32Array(this.capacity);
   windowLength = new Int32Array(this.capacity);
+  shadowed = new Uint8Array(this.capacity);
 
   add(category: number, offset: number): number {
     if (this.count === this.capacity) this.grow();
@@ -72,12 +76,13 @@ class EntryColumns {
     this.entryOffset[i] = offset;
     this.fileOffset[i] = -1;
     this.windowOffset[i] = -1;
+    this.shadowed[i] = 0;
     return i;
   }
 
   private grow(): void {
     this.capacity *= 2;
-    for (const key of ['category', 'file', 'window', 'entryOffset', 'entryLength', 'fileOffset', 'fileLength', 'windowOffset', 'windowLength'] as const) {
+    for (const key of ['category', 'file', 'window', 'entryOffset', 'entryLength', 'fileOffset', 'fileLength', 'windowOffset', 'windowLength', 'shadowed'] as const) {
       const old = this[key];
       const next = new (old.constructor as new (n: number) => typeof old)(this.capacity);
       next.set(old as never);
@@ -98,6 +103,7 @@ class EntryColumns {
       fileLength: trim(this.fileLength),
       windowOffset: trim(this.windowOffset),
       windowLength: trim(this.windowLength),
+      shadowed: trim(this.shadowed),
     };
   }
 }
@@ -250,14 +256,28 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
     }
     flagDuplicateKeys(rootKeys, schema);
   }
+  const entries = columns.finish();
+  shadowEarlierDuplicates(rootKeys, entries);
   if (!rootSeen && text.trim() === '') schema.push(diagnostic({ offset: 0, length: 0 }, 'error', 'manifest-schema', 'Empty file.'));
-  return { isManifest, rootKeys, files, entries: columns.finish(), schema };
+  return { isManifest, rootKeys, files, entries, schema };
+}
+
+/** Marks the entries of every category key but the last of its name: `json.load` drops them. */
+function shadowEarlierDuplicates(keys: CategoryKey[], entries: ManifestEntries): void {
+  const last = new Map<Category, CategoryKey>();
+  for (const key of keys) last.set(key.category, key);
+  if (last.size === keys.length) return;
+  for (let i = 0; i < entries.count; i++) {
+    const kept = last.get(CATEGORIES[entries.category[i]])!.value;
+    const offset = entries.entryOffset[i];
+    if (offset < kept.offset || offset > kept.offset + kept.length) entries.shadowed[i] = 1;
+  }
 }
 
 function flagDuplicateKeys(keys: CategoryKey[], out: Diagnostic[]): void {
   const seen = new Set<Category>();
   for (const key of keys) {
-    if (seen.has(key.category)) out.push(diagnostic(key.key, 'warning', 'manifest-schema', `Duplicate key "${key.category}": Python's json keeps only the last one.`));
+    if (seen.has(key.category)) out.push(diagnostic(key.key, 'warning', 'manifest-schema', `Duplicate key "${key.category}": Python's json keeps only the last one, so training ignores the earlier list.`));
     seen.add(key.category);
   }
 }
@@ -279,6 +299,8 @@ export interface CacheFileFacts {
   summary?: NpzSummary;
   /** Present when the file exists but could not be read. */
   error?: string;
+  /** What Python raises for it, and so what the builder does with it. */
+  failure?: LoadFailure;
 }
 
 export interface ManifestCheckInput {
@@ -291,6 +313,20 @@ export interface ManifestCheckInput {
 export const STALE_MISSING_FRACTION = 0.05;
 export const LOW_SEIZURE_RATIO = 0.001;
 
+/** The code for a cache file that cannot be read, by what the Python builder does with it. */
+const FAILURE_CODE = { skipped: 'unreadable-cache-file', 'stops-build': 'cache-file-stops-build', unsupported: 'unsupported-cache-file' } as const;
+
+/** "x cannot be read (why): numpy raises ..., the builder ..." for a file that failed. */
+export function describeFailure(name: string, failure: LoadFailure): string {
+  if (failure.unsupported) return `${name}: ${failure.message}. The Python builder lists its windows; NeuroCache cannot check them`;
+  const python = failure.exception ? describeOutcome(failure.exception, failure.olderNumpy) : 'the Python builder skips it';
+  return `${name} cannot be read (${failure.message}): ${python}`;
+}
+
+function failureOf(facts: CacheFileFacts): LoadFailure {
+  return facts.failure ?? { message: facts.error ?? 'unreadable' };
+}
+
 /** Content diagnostics: missing and unreadable files, ranges, duplicates, categories, staleness. */
 export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -299,21 +335,23 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
   const referencedWindows = new Map<number, Set<number>>();
   for (let i = 0; i < entries.count; i++) {
     const fileId = entries.file[i];
-    if (fileId < 0) continue;
+    if (fileId < 0 || entries.shadowed[i]) continue;
     const facts = input.files[fileId];
     const window = entries.window[i];
+    const name = parsed.files[fileId];
+    const fileSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
     if (!facts.exists) {
-      const fileSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
-      out.push(diagnostic(fileSpan, 'error', 'missing-cache-file', `${parsed.files[fileId]} does not exist: training skips this entry.`));
+      out.push(diagnostic(fileSpan, 'error', 'missing-cache-file', `${name} does not exist: training skips this entry.`));
       continue;
     }
     if (facts.error) {
-      const fileSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
-      out.push(diagnostic(fileSpan, 'error', 'unreadable-cache-file', `${parsed.files[fileId]} cannot be read: ${facts.error}`));
+      const failure = failureOf(facts);
+      const outcome = failureOutcome(failure);
+      const training = outcome === 'unsupported' ? '' : ' Training fails when it reads this entry.';
+      out.push(diagnostic(fileSpan, outcome === 'unsupported' ? 'warning' : 'error', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.${training}`));
       continue;
     }
     if (Number.isNaN(window)) continue;
-    const name = parsed.files[fileId];
     let windows = referencedWindows.get(fileId);
     if (!windows) referencedWindows.set(fileId, (windows = new Set()));
     if (windows.has(window)) {
@@ -321,11 +359,19 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
     } else windows.add(window);
     const summary = facts.summary;
     if (!summary) continue;
-    if (window >= summary.windowCount) {
+    if (!summary.hasLabels) {
+      out.push(diagnostic(entrySpan(entries, i), 'warning', 'no-labels', `${name} has no labels: the builder leaves such files out (a rebuild drops this entry); until then training uses this window with all-zero labels.`));
+    }
+    const count = summary.hasLabels ? summary.windowCount : summary.windowsShape?.[0];
+    if (count !== undefined && window >= count) {
       const windowSpan = { offset: entries.windowOffset[i], length: entries.windowLength[i] };
-      out.push(diagnostic(windowSpan, 'error', 'window-out-of-range', `${name} has ${summary.windowCount} windows; window_idx ${window} does not exist.`));
+      out.push(diagnostic(windowSpan, 'error', 'window-out-of-range', `${name} has ${count} windows; window_idx ${window} does not exist: training raises IndexError when it reads this entry.`));
       continue;
     }
+    if (summary.windowsError) {
+      out.push(diagnostic(fileSpan, 'error', 'unreadable-cache-file', `${name}: windows cannot be read (${summary.windowsError}). The builder still lists the file (it reads only labels), but training fails when it reads this window.`));
+    }
+    if (!summary.hasLabels) continue;
     const actual = categoryOf(summary, window);
     const listed = CATEGORIES[entries.category[i]];
     if (actual !== listed) {
@@ -340,9 +386,8 @@ function entrySpan(entries: ManifestEntries, i: number): Span {
   return { offset: entries.entryOffset[i], length: entries.entryLength[i] };
 }
 
-/** "41 of 15360 label samples (0.27%) are > 0" for a window, or why it has no labels. */
+/** "41 of 15360 label samples (0.27%) are > 0" for a window of a file with labels. */
 export function describeWindow(summary: NpzSummary, window: number): string {
-  if (!summary.hasLabels) return 'the file has no labels';
   const positives = summary.positives[window];
   const samples = summary.samplesPerWindow;
   return `${positives} of ${samples} label samples (${formatPercent(positives / samples)}) are > 0`;
@@ -362,7 +407,16 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
     const id = ids.get(name);
     const summary = facts.summary;
     if (facts.error) {
-      if (id === undefined) out.push(diagnostic(anchor, 'warning', 'unreadable-cache-file', `${name} in the cache directory cannot be read (${facts.error}); the builder skips it.`));
+      const failure = failureOf(facts);
+      const outcome = failureOutcome(failure);
+      // A file that stops the build matters even when the manifest lists it: the next rebuild fails.
+      if (outcome === 'stops-build') {
+        out.push(diagnostic(anchor, 'error', 'cache-file-stops-build', `${describeFailure(name, failure)}. Training rebuilds a missing or stale manifest, and that rebuild would fail; delete or regenerate the file.`));
+      } else if (id === undefined) {
+        out.push(diagnostic(anchor, 'warning', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.`));
+      }
+    } else if (summary && !summary.hasLabels) {
+      if (id === undefined) out.push(diagnostic(anchor, 'warning', 'no-labels', `${name} has no labels: the builder leaves it out ("has NO LABELS"), so training never sees its windows.`));
     } else if (id === undefined) {
       const windows = summary ? ` (${summary.windowCount} windows)` : '';
       out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest; rebuild to include it.`));
@@ -419,7 +473,7 @@ export function posWeight(ratio: number): number {
 /** Entry indices of each category, in document order (the lists training indexes into). */
 function entriesByCategory(parsed: ParsedManifest): Record<Category, number[]> {
   const lists: Record<Category, number[]> = { partial_seizure: [], full_seizure: [], no_seizure: [] };
-  for (let i = 0; i < parsed.entries.count; i++) lists[CATEGORIES[parsed.entries.category[i]]].push(i);
+  for (let i = 0; i < parsed.entries.count; i++) if (!parsed.entries.shadowed[i]) lists[CATEGORIES[parsed.entries.category[i]]].push(i);
   return lists;
 }
 
@@ -451,6 +505,7 @@ export function manifestStats(parsed: ParsedManifest, fileExists: boolean[], set
   const { entries } = parsed;
   const exists = (i: number) => entries.file[i] >= 0 && fileExists[entries.file[i]];
   for (let i = 0; i < entries.count; i++) {
+    if (entries.shadowed[i]) continue;
     const category = CATEGORIES[entries.category[i]];
     windows[category]++;
     if (!exists(i)) missingWindows[category]++;
@@ -508,6 +563,8 @@ export function compositionDiagnostics(parsed: ParsedManifest, stats: ManifestSt
 export function buildManifest(files: { name: string; summary: NpzSummary }[]): Record<Category, { cache_file: string; window_idx: number }[]> {
   const manifest: Record<Category, { cache_file: string; window_idx: number }[]> = { partial_seizure: [], full_seizure: [], no_seizure: [] };
   for (const { name, summary } of files) {
+    // Files without labels are left out ("has NO LABELS"), as the builder has done since commit 63689f9.
+    if (!summary.hasLabels) continue;
     for (let w = 0; w < summary.windowCount; w++) manifest[categoryOf(summary, w)].push({ cache_file: name, window_idx: w });
   }
   return manifest;
