@@ -59,7 +59,9 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
   if (i < 0) return null;
   const { entries } = parsed;
   const fileId = entries.file[i];
-  const window = entries.window[i];
+  // int(window_idx), counted from the end when negative (Python indexing), once the file's windows are known.
+  const known = fileId >= 0 ? facts[fileId]?.summary?.windowCount : undefined;
+  const window = entries.window[i] < 0 && known !== undefined ? known + entries.window[i] : entries.window[i];
   const listed = CATEGORIES[entries.category[i]];
   const span = { offset: entries.entryOffset[i], length: entries.entryLength[i] };
   if (fileId < 0) return { markdown: `**Manifest entry** (${listed})\n\nThe entry has no valid \`cache_file\`.`, span };
@@ -71,7 +73,7 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
   else if (fileFacts.error) lines.push(`${describeFailure(name, fileFacts.failure ?? { message: fileFacts.error })}.`);
   else if (fileFacts.summary && !Number.isNaN(window)) {
     const summary = fileFacts.summary;
-    if (window >= summary.windowCount) lines.push(`Window ${window} does not exist: the file has ${summary.windowCount} windows.`);
+    if (window < 0 || window >= summary.windowCount) lines.push(`Window ${window} does not exist: the file has ${summary.windowCount} windows.`);
     else if (!summary.hasLabels) lines.push('The file has no labels: the builder leaves it out (a rebuild drops this entry); training uses this window with all-zero labels.');
     else {
       const positives = summary.positives[window];
@@ -83,7 +85,7 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
     lines.push(`The file holds ${summary.windowCount} windows${summary.labelsDtype ? `, labels ${summary.labelsDtype}` : ''}.`);
   }
   const summary = fileFacts?.summary;
-  const picture: PictureRequest | undefined = summary?.hasLabels && window < summary.windowCount ? { kind: 'trace', file: path.join(analysis.directory, name), window } : undefined;
+  const picture: PictureRequest | undefined = summary?.hasLabels && window >= 0 && window < summary.windowCount ? { kind: 'trace', file: path.join(analysis.directory, name), window } : undefined;
   return { markdown: `**Window ${Number.isNaN(window) ? '?' : window} of ${name}**\n\n${bullets(lines)}`, span, picture };
 }
 

@@ -8,6 +8,7 @@ import { JSONVisitor, visit } from 'jsonc-parser';
 import { NotPlainJson, visitPlainJson } from '../json/fastJson';
 import { Diagnostic, diagnostic, Span } from '../diagnostics';
 import { pythonJson } from '../json/edits';
+import { pythonConstantAt } from '../json/pythonJson';
 import { balancedSelection } from '../numpy/random';
 import { Category, CATEGORIES } from './category';
 import { categoryOf, NpzSummary } from './npz';
@@ -25,7 +26,7 @@ export interface ManifestEntries {
   count: number;
   category: Uint8Array; // index into CATEGORIES
   file: Int32Array; // index into files, -1 when cache_file is missing or not a valid name
-  window: Float64Array; // NaN when window_idx is missing or not a non-negative integer
+  window: Float64Array; // int(window_idx) as training computes it; NaN when missing or when int() raises
   entryOffset: Int32Array;
   entryLength: Int32Array;
   fileOffset: Int32Array; // -1 when absent
@@ -47,6 +48,40 @@ export interface ParsedManifest {
 }
 
 const CATEGORY_INDEX = new Map<string, number>(CATEGORIES.map((c, i) => [c, i]));
+
+/**
+ * What `int(item["window_idx"])` in BalancedSeizureDataset makes of a value: floats are
+ * truncated, numeric strings and booleans converted, anything else raises (when training
+ * takes the entry: every partial entry, and the picked full and no-seizure ones).
+ */
+export function pythonIndex(value: unknown): { value?: number; problem?: { severity: 'error' | 'warning'; message: string } } {
+  const raises = (exception: string) => ({ problem: { severity: 'error' as const, message: `"window_idx" ${describeValue(value)}: int() raises ${exception} when BalancedSeizureDataset takes this entry.` } });
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return raises('ValueError');
+    if (!Number.isFinite(value)) return raises('OverflowError');
+    const index = Math.trunc(value);
+    if (index !== value) return { value: index, problem: { severity: 'warning', message: `"window_idx" ${value} is a float: int() truncates it, so training reads window ${index}.` } };
+    if (index < 0) return { value: index, problem: { severity: 'warning', message: `"window_idx" ${index} is negative: Python counts it from the end (windows[${index}]); the builder never writes negative indexes.` } };
+    return { value: index };
+  }
+  if (typeof value === 'boolean') return { value: Number(value), problem: { severity: 'warning', message: `"window_idx" ${value} is a bool: int() makes it ${Number(value)}.` } };
+  if (typeof value === 'string') {
+    // int(str): surrounding whitespace, a sign, digits with single underscores between them.
+    const match = /^\s*([+-]?)(\d+(?:_\d+)*)\s*$/.exec(value);
+    if (!match) return raises('ValueError');
+    const index = Number(`${match[1]}${match[2].replace(/_/g, '')}`);
+    return { value: index, problem: { severity: 'warning', message: `"window_idx" is the string ${JSON.stringify(value)}: int() converts it, so training reads window ${index}.` } };
+  }
+  return raises('TypeError');
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'is null';
+  if (Array.isArray(value)) return 'is a list';
+  if (typeof value === 'object') return 'is an object';
+  if (typeof value === 'number') return `is ${Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity'}`;
+  return `is ${JSON.stringify(value)}`;
+}
 
 /** A bare file name in the manifest's directory: no separators, not `.` or `..`. */
 export function isBareFileName(name: string): boolean {
@@ -144,6 +179,7 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
   const stack: Frame[] = [];
   let property: { name: string; offset: number; length: number } | undefined;
   let rootSeen = false;
+  let constantEnd = 0;
   const error = (span: Span, message: string) => schema.push(diagnostic(span, 'error', 'manifest-schema', message));
   let problem: string | undefined;
   // Containers learn their length only at their end, so their problems wait in the frame.
@@ -179,6 +215,8 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
     if (parent.role === 'entry' && key) {
       const i = parent.entry;
       if (key.name === 'cache_file') {
+        // A repeated key replaces the earlier value, as in Python.
+        columns.file[i] = -1;
         columns.fileOffset[i] = span.offset;
         columns.fileLength[i] = span.length;
         // Known names were validated when first seen: 150,000 entries name ~5,000 files.
@@ -190,8 +228,12 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
       } else if (key.name === 'window_idx') {
         columns.windowOffset[i] = span.offset;
         columns.windowLength[i] = span.length;
-        if (typeof literal === 'number' && Number.isSafeInteger(literal) && literal >= 0) columns.window[i] = literal;
-        else report(span, kind, '"window_idx" must be a non-negative integer.');
+        const index = pythonIndex(kind === 'literal' ? literal : kind === 'array' ? [] : {});
+        columns.window[i] = index.value ?? NaN;
+        if (index.problem) {
+          if (kind === 'literal') schema.push(diagnostic(span, index.problem.severity, 'manifest-schema', index.problem.message));
+          else problem = index.problem.message;
+        }
       }
     }
     return 'other';
@@ -243,6 +285,17 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
         onValue({ offset, length }, 'literal', value);
       },
       onError(code, offset, length) {
+        // NaN, Infinity and -Infinity are floats to Python's json: values, not syntax errors.
+        if (offset < constantEnd || (code === 4 && text.slice(constantEnd, offset).trim() === '' && constantEnd > 0)) {
+          if (offset >= constantEnd) constantEnd = 0;
+          return;
+        }
+        const constant = pythonConstantAt(text, offset);
+        if (constant) {
+          constantEnd = offset + constant.length;
+          onValue({ offset, length: constant.length }, 'literal', constant === 'NaN' ? NaN : constant === 'Infinity' ? Infinity : -Infinity);
+          return;
+        }
         error({ offset, length }, `Invalid JSON (${jsonErrorText(code)}).`);
       },
   });
@@ -352,18 +405,22 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
       continue;
     }
     if (Number.isNaN(window)) continue;
-    let windows = referencedWindows.get(fileId);
-    if (!windows) referencedWindows.set(fileId, (windows = new Set()));
-    if (windows.has(window)) {
-      out.push(diagnostic(entrySpan(entries, i), 'warning', 'duplicate-entry', `${name} window ${window} is listed more than once: training uses it twice.`));
-    } else windows.add(window);
     const summary = facts.summary;
+    const count = summary ? (summary.hasLabels ? summary.windowCount : summary.windowsShape?.[0]) : undefined;
+    // Python indexes from the end with a negative index.
+    const index = window < 0 && count !== undefined ? count + window : window;
+    if (index >= 0) {
+      let windows = referencedWindows.get(fileId);
+      if (!windows) referencedWindows.set(fileId, (windows = new Set()));
+      if (windows.has(index)) {
+        out.push(diagnostic(entrySpan(entries, i), 'warning', 'duplicate-entry', `${name} window ${index} is listed more than once: training uses it twice.`));
+      } else windows.add(index);
+    }
     if (!summary) continue;
     if (!summary.hasLabels) {
       out.push(diagnostic(entrySpan(entries, i), 'warning', 'no-labels', `${name} has no labels: the builder leaves such files out (a rebuild drops this entry); until then training uses this window with all-zero labels.`));
     }
-    const count = summary.hasLabels ? summary.windowCount : summary.windowsShape?.[0];
-    if (count !== undefined && window >= count) {
+    if (count !== undefined && (index < 0 || index >= count)) {
       const windowSpan = { offset: entries.windowOffset[i], length: entries.windowLength[i] };
       out.push(diagnostic(windowSpan, 'error', 'window-out-of-range', `${name} has ${count} windows; window_idx ${window} does not exist: training raises IndexError when it reads this entry.`));
       continue;
@@ -372,10 +429,10 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
       out.push(diagnostic(fileSpan, 'error', 'unreadable-cache-file', `${name}: windows cannot be read (${summary.windowsError}). The builder still lists the file (it reads only labels), but training fails when it reads this window.`));
     }
     if (!summary.hasLabels) continue;
-    const actual = categoryOf(summary, window);
+    const actual = categoryOf(summary, index);
     const listed = CATEGORIES[entries.category[i]];
     if (actual !== listed) {
-      out.push(diagnostic(entrySpan(entries, i), 'error', 'category-mismatch', `Listed as ${listed}, but ${describeWindow(summary, window)}: it is ${actual}. The manifest is stale; rebuild it.`));
+      out.push(diagnostic(entrySpan(entries, i), 'error', 'category-mismatch', `Listed as ${listed}, but ${describeWindow(summary, index)}: it is ${actual}. The manifest is stale; rebuild it.`));
     }
   }
   out.push(...unreferenced(parsed, input, referencedWindows));
