@@ -25,10 +25,9 @@ import { dropEntries } from './engine/eeg/fixes';
 import { legacyPathEdits, lesionVolumeEdits } from './engine/arc/fixes';
 import { DEFAULT_REPO, downloadArc } from './download/arc';
 import { hubEndpoint, hubOffline, hubToken } from './download/config';
-import { pathCandidates } from './engine/arc/datasetInfo';
 import { Commands, CommandResult, DEFAULT_SETTINGS, DownloadArcRequest, DownloadProgressNotification, InitializationOptions, Settings, StatusNotification, WRITING_COMMANDS } from './protocol';
 import { writeFileAtomic } from './service/atomic';
-import { Analysis, analyzeDocument, analyzeText, computeManifest, structuralAnalysis } from './service/check';
+import { affectedBy, Analysis, analyzeDocument, analyzeText, computeManifest, structuralAnalysis } from './service/check';
 import { defaultStoreDirectory, FingerprintStore } from './service/fingerprints';
 import { hoverAt, PictureRequest } from './service/hover';
 import { categoryBar, labelTraceImage, pngDataUri } from './engine/pictures';
@@ -283,13 +282,7 @@ export function startServer(): void {
     changedFiles.clear();
     for (const t of tracked.values()) {
       const a = t.analysis;
-      if (!a || a.kind === 'unrelated') continue;
-      // A dataset_info depends on every place its paths may resolve to (a missing file may appear).
-      const affected = a.kind === 'seizure-manifest'
-        ? files.some((f) => f.endsWith('.npz') && path.dirname(f) === a.directory)
-        : a.parsed.samples.some((s) => [s.image?.value, s.mask?.value].some((value) =>
-          typeof value === 'string' && pathCandidates(value, a.directory, folders[0] ?? a.directory).some((c) => files.includes(c.path))));
-      if (affected) scheduleCheck(t.uri, 0);
+      if (a && affectedBy(a, files, folders[0] ?? path.dirname(t.file))) scheduleCheck(t.uri, 0);
     }
   }
 

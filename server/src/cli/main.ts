@@ -6,9 +6,10 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { LineIndex } from '../engine/diagnostics';
-import { datasetReport, manifestReport } from '../engine/report';
+import { datasetIndexReport, datasetReport, manifestReport } from '../engine/report';
 import { WorkerPool } from '../workers/pool';
-import { Analysis, analyzeDocument, buildManifestFile } from '../service/check';
+import { Analysis, analyzeDocument, buildManifestFile, detectDocument, readJsonFile } from '../service/check';
+import type { PythonJsonError } from '../engine/json/pythonJson';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector } from '../service/inspector';
@@ -32,6 +33,8 @@ Common options:
 `;
 
 class UsageError extends Error {}
+/** Input the command cannot work with (exit 2, without the usage text). */
+class InputError extends Error {}
 
 interface Context {
   json: boolean;
@@ -67,11 +70,11 @@ async function withInspector<T>(values: Record<string, unknown>, run: (inspector
   }
 }
 
-async function readInput(file: string): Promise<string> {
+async function readInput(file: string): Promise<{ text: string; decodeError?: PythonJsonError }> {
   try {
     const stat = await fs.stat(file);
     if (stat.isDirectory()) throw new UsageError(`${file} is a directory, not a JSON file`);
-    return await fs.readFile(file, 'utf8');
+    return await readJsonFile(file);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
@@ -117,14 +120,17 @@ async function check(args: string[], io: Omit<Context, 'inspector' | 'json'>): P
     const files = [];
     let errors = 0;
     for (const [i, file] of positionals.entries()) {
-      const analysis = await analyzeDocument(file, texts[i], inspector, { content: !values['no-content'], cwd: process.cwd() });
+      const { text, decodeError } = texts[i];
+      // Named explicitly: an empty or broken manifest.json / dataset_info.json / _dataset_index.json is ours.
+      const structure = await detectDocument(file, text, { explicit: true, decodeError });
+      const analysis = await analyzeDocument(file, text, inspector, { content: !values['no-content'], cwd: process.cwd() }, structure);
       // Built only when there is something to place: a 13 MB manifest's index costs ~40 ms.
-      const lines = analysis.diagnostics.length ? new LineIndex(texts[i]) : undefined;
+      const lines = analysis.diagnostics.length ? new LineIndex(text) : undefined;
       const diagnostics = analysis.diagnostics.map((d) => ({ range: lines!.range(d.offset, d.length), severity: d.severity, code: d.code, message: d.message }));
       errors += diagnostics.filter((d) => d.severity === 'error').length;
-      files.push({ path: file, kind: analysis.kind, diagnostics });
+      files.push({ path: file, kind: analysis.kind === 'invalid-json' ? analysis.format : analysis.kind, diagnostics });
       if (!values.json) {
-        if (analysis.kind === 'unrelated') io.stderr.write(`${file}: not a seizure manifest or ARC dataset_info; nothing to check\n`);
+        if (analysis.kind === 'unrelated') io.stderr.write(`${file}: not a seizure manifest, EEG dataset index or ARC dataset_info; nothing to check\n`);
         for (const d of diagnostics) io.stdout.write(`${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}\n`);
       }
     }
@@ -157,11 +163,14 @@ async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): P
     backgroundRatio: numberOption(values, 'background-ratio', DEFAULT_COMPOSITION.backgroundRatio),
   };
   const file = positionals[0];
-  const text = await readInput(file);
+  const { text, decodeError } = await readInput(file);
   return withInspector(values, async (inspector) => {
     // Statistics need only existence of cache files, never their contents.
-    const analysis = await analyzeDocument(file, text, inspector, { content: false, cwd: process.cwd(), composition });
-    if (analysis.kind === 'unrelated') throw new UsageError(`${file} is not a seizure manifest or ARC dataset_info`);
+    const structure = await detectDocument(file, text, { explicit: true, decodeError });
+    const analysis = await analyzeDocument(file, text, inspector, { content: false, cwd: process.cwd(), composition }, structure);
+    if (analysis.kind === 'unrelated') throw new UsageError(`${file} is not a seizure manifest, EEG dataset index or ARC dataset_info`);
+    // Numbers from a partial parse are not what training uses: say what training does instead.
+    if (analysis.kind === 'invalid-json') throw new InputError(`${file}: ${analysis.diagnostics[0].message}`);
     // --selected: the entries training picks for this seed (a missing file is skipped by training).
     const selected = values.selected && analysis.kind === 'seizure-manifest' ? selectedEntries(analysis, composition) : undefined;
     if (values.json) {
@@ -174,7 +183,7 @@ async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): P
       }
       return 0;
     }
-    const lines = analysis.kind === 'seizure-manifest' ? manifestReport(analysis.stats) : datasetReport(analysis.stats);
+    const lines = analysis.kind === 'seizure-manifest' ? manifestReport(analysis.stats) : analysis.kind === 'eeg-dataset-index' ? datasetIndexReport(analysis.stats) : datasetReport(analysis.stats);
     io.stdout.write(`${file} (${analysis.kind})\n${lines.map((l) => `  ${l}\n`).join('')}`);
     return 0;
   });
@@ -296,6 +305,10 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`neurocache: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof InputError) {
+      io.stderr.write(`neurocache: ${error.message}\n`);
       return 2;
     }
     io.stderr.write(`neurocache: ${(error as Error).message}\n`);

@@ -3,6 +3,7 @@
  * the same thing in the same words.
  */
 import type { DatasetStats } from './arc/datasetInfo';
+import type { DatasetIndexStats, IndexOutcome } from './eeg/datasetIndex';
 import { formatPercent, ManifestStats } from './eeg/manifest';
 
 /** "1 entry", "2 entries". */
@@ -46,5 +47,20 @@ export function datasetReport(stats: DatasetStats): string[] {
       ? `Lesion volume (voxels): min ${count(q.min)}, Q1 ${count(q.q1)}, median ${count(q.median)}, Q3 ${count(q.q3)}, max ${count(q.max)}`
       : 'Lesion volume: no masks',
     `Paper cohort: ${stats.paperParity.verdict}`,
+  ];
+}
+
+const INDEX_OUTCOMES: Record<IndexOutcome['kind'], string> = {
+  trusted: 'EEGWindowDataset uses it as is on start-up, without opening the caches',
+  rebuilt: 'EEGWindowDataset cannot use it: it opens every cache file again and rewrites it',
+  'rebuilt-corrupt': 'EEGWindowDataset fails on it part-way, opens every cache file again and writes the bad list back (on every start)',
+  crash: 'EEGWindowDataset raises on it: training stops at start-up',
+};
+
+export function datasetIndexReport(stats: DatasetIndexStats): string[] {
+  return [
+    `EDF files: ${count(stats.files)}${stats.missingCacheFiles ? ` (${count(stats.missingCacheFiles)} without a cache file: preprocessed again on demand)` : ''}`,
+    `Windows: ${count(stats.windows)} (the sum of window_counts)`,
+    `Start-up: ${INDEX_OUTCOMES[stats.outcome]}`,
   ];
 }

@@ -7,17 +7,22 @@ import * as path from 'node:path';
 import {
   checkDatasetInfo, datasetStats, DatasetStats, ParsedDatasetInfo, parseDatasetInfo, PathFacts, pathCandidates,
 } from '../engine/arc/datasetInfo';
-import { Diagnostic, SEVERITY_ORDER } from '../engine/diagnostics';
+import { Diagnostic, SEVERITY_ORDER, Span } from '../engine/diagnostics';
 import {
   buildManifest, CacheFileFacts, CompositionSettings, checkManifest, compareCodePoints, compositionDiagnostics, manifestStats, ManifestStats,
   ParsedManifest, parseManifest, serializeManifest,
 } from '../engine/eeg/manifest';
 import type { NpzSummary } from '../engine/eeg/npz';
 import { describeOutcome, failureOutcome, LoadFailure, PythonException } from '../engine/eeg/numpyLoad';
+import {
+  checkDatasetIndex, datasetIndexStats, DatasetIndexStats, IndexFileFacts, ParsedDatasetIndex, parseDatasetIndex,
+} from '../engine/eeg/datasetIndex';
+import { FORMAT_FILE_NAMES, invalidJsonDiagnostic, JsonFormat } from '../engine/invalidJson';
+import { decodeLikePython, PythonJsonError, pythonJsonError } from '../engine/json/pythonJson';
 import { writeFileAtomic } from './atomic';
 import { CacheInspector, statOrUndefined } from './inspector';
 
-export type DocumentKind = 'seizure-manifest' | 'arc-dataset-info' | 'unrelated';
+export type DocumentKind = JsonFormat | 'unrelated';
 
 export interface CheckOptions {
   /** Read file contents (labels, voxels); false checks only schema and existence. */
@@ -31,28 +36,114 @@ export interface CheckOptions {
 export type Analysis =
   | { kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats; facts: CacheFileFacts[]; directory: string }
   | { kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[] }; directory: string }
+  | { kind: 'eeg-dataset-index'; parsed: ParsedDatasetIndex; diagnostics: Diagnostic[]; stats: DatasetIndexStats; facts: IndexFileFacts[]; directory: string }
+  /** One of our files that Python's json.load cannot read: no statistics, only what training does with it. */
+  | { kind: 'invalid-json'; format: JsonFormat; error: PythonJsonError; diagnostics: Diagnostic[]; keySpans: Span[]; directory: string }
   | { kind: 'unrelated'; diagnostics: [] };
 
-/** Structure only, straight from the text: what an editor shows before any file is touched. */
-export function analyzeText(text: string): { kind: DocumentKind; manifest?: ParsedManifest; datasetInfo?: ParsedDatasetInfo } {
+/** What a document is, from its text (and its name and place when the text cannot tell). */
+export interface Structure {
+  kind: DocumentKind | 'invalid-json';
+  manifest?: ParsedManifest;
+  datasetInfo?: ParsedDatasetInfo;
+  datasetIndex?: ParsedDatasetIndex;
+  invalid?: { format: JsonFormat; error: PythonJsonError; diagnostic: Diagnostic; keySpans: Span[] };
+  /** Named like one of ours, unreadable, and nothing in it says what it is: where it sits decides. */
+  undecided?: JsonFormat;
+}
+
+const CONTENT_KEYS: [JsonFormat, RegExp][] = [
+  ['seizure-manifest', /"(partial_seizure|full_seizure|no_seizure)"\s*:/g],
+  ['arc-dataset-info', /"(image_paths|mask_paths)"\s*:/g],
+  ['eeg-dataset-index', /"(window_counts)"\s*:/g],
+];
+
+/** The format the text names its keys of (an index by `files` only under its own name). */
+function formatByContent(text: string, named: JsonFormat | undefined): JsonFormat | undefined {
+  const found = CONTENT_KEYS.find(([, keys]) => new RegExp(keys.source).test(text))?.[0];
+  if (found) return found;
+  return named === 'eeg-dataset-index' && /"files"\s*:/.test(text) ? named : undefined;
+}
+
+/**
+ * Structure only, straight from the text: what an editor shows before any file is touched.
+ * `name` is the file's base name; `ours` says the name alone makes it ours (an explicit
+ * `neurocache check`, or a file that sits in a cache directory).
+ */
+export function analyzeText(text: string, options: { name?: string; ours?: boolean; decodeError?: PythonJsonError } = {}): Structure {
+  const named = options.name ? FORMAT_FILE_NAMES[options.name] : undefined;
+  const error = options.decodeError ?? pythonJsonError(text);
+  const byContent = formatByContent(text, named);
+  if (error) {
+    const format = byContent ?? (options.ours ? named : undefined);
+    if (!format) return { kind: 'unrelated', undecided: named };
+    const keys = CONTENT_KEYS.find(([f]) => f === format)?.[1];
+    const keySpans = keys ? [...text.matchAll(new RegExp(keys.source, 'g'))].map((m) => ({ offset: m.index!, length: m[1].length + 2 })) : [];
+    return { kind: 'invalid-json', invalid: { format, error, diagnostic: invalidJsonDiagnostic(format, error, text), keySpans } };
+  }
   // A cheap look at the root keys decides which parser runs; each format names its keys early.
-  if (/"(partial_seizure|full_seizure|no_seizure)"\s*:/.test(text)) {
+  if (byContent === 'seizure-manifest') {
     const manifest = parseManifest(text);
     if (manifest.isManifest) return { kind: 'seizure-manifest', manifest };
   }
-  if (/"(image_paths|mask_paths)"\s*:/.test(text)) {
+  if (byContent === 'arc-dataset-info') {
     const datasetInfo = parseDatasetInfo(text);
     if (datasetInfo.isDatasetInfo) return { kind: 'arc-dataset-info', datasetInfo };
   }
+  if (byContent === 'eeg-dataset-index') {
+    const datasetIndex = parseDatasetIndex(text, named === 'eeg-dataset-index');
+    if (datasetIndex.isDatasetIndex) return { kind: 'eeg-dataset-index', datasetIndex };
+  }
   return { kind: 'unrelated' };
+}
+
+/** Whether a file named like one of ours sits where such files live: next to *.npz caches (EEG) or a cache/nifti_cache folder (ARC). */
+export async function locatedLikeOurs(file: string, format: JsonFormat): Promise<boolean> {
+  const directory = path.dirname(path.resolve(file));
+  if (format === 'arc-dataset-info') return (await statOrUndefined(path.join(directory, 'cache', 'nifti_cache')))?.isDirectory() ?? false;
+  try {
+    // Stops at the first cache file: a data directory can hold millions of entries.
+    for await (const entry of await fs.opendir(directory)) if (entry.name.endsWith('.npz')) return true;
+  } catch {
+    // An unreadable directory says nothing.
+  }
+  return false;
+}
+
+/** The structure of a file's text, asking where it sits only when the text cannot tell. `explicit`: named by the user. */
+export async function detectDocument(file: string, text: string, options: { explicit?: boolean; decodeError?: PythonJsonError } = {}): Promise<Structure> {
+  const name = path.basename(file);
+  const structure = analyzeText(text, { name, ours: options.explicit, decodeError: options.decodeError });
+  if (!structure.undecided || options.explicit || !(await locatedLikeOurs(file, structure.undecided))) return structure;
+  return analyzeText(text, { name, ours: true, decodeError: options.decodeError });
+}
+
+/** A JSON file as Python reads it: UTF-8 decoded, with the UnicodeDecodeError json.load would raise. */
+export async function readJsonFile(file: string): Promise<{ text: string; decodeError?: PythonJsonError }> {
+  const decoded = decodeLikePython(await fs.readFile(file));
+  return { text: decoded.text, decodeError: decoded.error };
+}
+
+/**
+ * For a document open in an editor: the UnicodeDecodeError of the file on disk when the
+ * editor shows exactly its bytes with replacement characters (the editor cannot tell us the bytes).
+ */
+export async function openDocumentDecodeError(file: string, text: string): Promise<PythonJsonError | undefined> {
+  if (!text.includes('\ufffd')) return undefined;
+  const disk = await readJsonFile(file).catch(() => undefined);
+  return disk?.decodeError && disk.text === text ? disk.decodeError : undefined;
 }
 
 /**
  * An analysis from the text alone, before any file is touched: schema diagnostics, and
  * statistics that assume every referenced file exists. Lets hovers answer at once.
  */
-export function structuralAnalysis(file: string, structure: ReturnType<typeof analyzeText>, composition?: CompositionSettings): Analysis {
+export function structuralAnalysis(file: string, structure: Structure, composition?: CompositionSettings): Analysis {
   const directory = path.dirname(path.resolve(file));
+  if (structure.invalid) {
+    const { format, error, diagnostic, keySpans } = structure.invalid;
+    return { kind: 'invalid-json', format, error, diagnostics: [diagnostic], keySpans, directory };
+  }
   if (structure.manifest) {
     const facts = structure.manifest.files.map(() => ({ exists: true }));
     const stats = manifestStats(structure.manifest, facts.map(() => true), composition);
@@ -62,13 +153,54 @@ export function structuralAnalysis(file: string, structure: ReturnType<typeof an
     const parsed = structure.datasetInfo;
     return { kind: 'arc-dataset-info', parsed, diagnostics: parsed.schema, stats: datasetStats(parsed), facts: { images: [], masks: [] }, directory };
   }
+  if (structure.datasetIndex) {
+    const parsed = structure.datasetIndex;
+    const facts = parsed.files.map(() => ({ exists: true }));
+    return { kind: 'eeg-dataset-index', parsed, diagnostics: parsed.schema, stats: datasetIndexStats(parsed, facts.map(() => true)), facts, directory };
+  }
   return { kind: 'unrelated', diagnostics: [] };
 }
 
-export async function analyzeDocument(file: string, text: string, inspector: CacheInspector, options: CheckOptions, structure = analyzeText(text)): Promise<Analysis> {
+export async function analyzeDocument(
+  file: string,
+  text: string,
+  inspector: CacheInspector,
+  options: CheckOptions,
+  structure = analyzeText(text, { name: path.basename(file) }),
+): Promise<Analysis> {
   if (structure.manifest) return analyzeManifest(file, structure.manifest, inspector, options);
   if (structure.datasetInfo) return analyzeDatasetInfo(file, structure.datasetInfo, inspector, options);
-  return { kind: 'unrelated', diagnostics: [] };
+  if (structure.datasetIndex) return analyzeDatasetIndex(file, structure.datasetIndex, inspector, options);
+  return structuralAnalysis(file, structure);
+}
+
+async function analyzeDatasetIndex(file: string, parsed: ParsedDatasetIndex, inspector: CacheInspector, options: CheckOptions): Promise<Analysis> {
+  const directory = path.dirname(path.resolve(file));
+  // Only the windows member's .npy header is read (windows.shape[0]), never the windows.
+  const facts: IndexFileFacts[] = await Promise.all(
+    parsed.files.map(async (f) => {
+      const cache = path.join(directory, f.cacheFile);
+      if (!options.content) return { exists: (await statOrUndefined(cache)) !== undefined };
+      return inspector.windowCount(cache, options.signal);
+    }),
+  );
+  const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetIndex(parsed, facts)]);
+  return { kind: 'eeg-dataset-index', parsed, diagnostics, stats: datasetIndexStats(parsed, facts.map((f) => f.exists)), facts, directory };
+}
+
+/** Whether a change to any of `changed` (absolute paths) can change this analysis: watchers re-check only those. */
+export function affectedBy(analysis: Analysis, changed: string[], cwd: string): boolean {
+  if (analysis.kind === 'seizure-manifest') return changed.some((f) => f.endsWith('.npz') && path.dirname(f) === analysis.directory);
+  if (analysis.kind === 'eeg-dataset-index') {
+    const caches = new Set(analysis.parsed.files.map((f) => path.join(analysis.directory, f.cacheFile)));
+    return changed.some((f) => caches.has(f));
+  }
+  // A dataset_info depends on every place its paths may resolve to (a missing file may appear).
+  if (analysis.kind === 'arc-dataset-info') {
+    return analysis.parsed.samples.some((s) => [s.image?.value, s.mask?.value].some((value) =>
+      typeof value === 'string' && pathCandidates(value, analysis.directory, cwd).some((c) => changed.includes(c.path))));
+  }
+  return false;
 }
 
 /** `*.npz` entries directly in a directory, sorted like Python's `sorted(dir.glob("*.npz"))`. */

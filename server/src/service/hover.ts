@@ -8,7 +8,8 @@ import { Span } from '../engine/diagnostics';
 import { describeFailure, formatPercent, ParsedManifest } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
-import { datasetReport, manifestReport } from '../engine/report';
+import { datasetIndexReport, datasetReport, manifestReport } from '../engine/report';
+import { FORMAT_TITLES } from '../engine/invalidJson';
 import type { Analysis } from './check';
 
 /** A picture the hover would show; rendered (and cached) by the caller through the workers. */
@@ -41,7 +42,39 @@ export function entryAt(parsed: ParsedManifest, offset: number): number {
 export function hoverAt(analysis: Analysis, offset: number): HoverResult | null {
   if (analysis.kind === 'seizure-manifest') return manifestHover(analysis, offset);
   if (analysis.kind === 'arc-dataset-info') return datasetHover(analysis, offset);
+  if (analysis.kind === 'eeg-dataset-index') return indexHover(analysis, offset);
+  if (analysis.kind === 'invalid-json') return invalidJsonHover(analysis, offset);
   return null;
+}
+
+/** On the keys of a file Python cannot read, or at the error: what training does with it, never numbers. */
+function invalidJsonHover(analysis: Extract<Analysis, { kind: 'invalid-json' }>, offset: number): HoverResult | null {
+  const at = { offset: analysis.error.offset, length: 1 };
+  const span = analysis.keySpans.find((k) => inside(offset, k)) ?? (inside(offset, at) ? at : undefined);
+  if (!span) return null;
+  const lines = [analysis.diagnostics[0].message, 'No statistics: numbers from a partial parse are not what training uses.'];
+  return { markdown: `**${FORMAT_TITLES[analysis.format]} — Python's json cannot read it**\n\n${bullets(lines)}`, span };
+}
+
+function indexHover(analysis: Extract<Analysis, { kind: 'eeg-dataset-index' }>, offset: number): HoverResult | null {
+  const { parsed, stats, facts } = analysis;
+  const key = [parsed.keys.files, parsed.keys.windowCounts].find((k) => inside(offset, k));
+  if (key) {
+    const read = facts.filter((f) => f.windows !== undefined);
+    const verified = read.length
+      ? `Verified: ${read.length} of ${parsed.files.length} counts against windows.shape[0] from each cache's windows header; ${parsed.files.filter((f, k) => facts[k]?.windows !== undefined && f.count !== facts[k].windows).length} differ`
+      : 'Not verified against the caches yet (content checks off or still running): cache files checked for existence only';
+    return { markdown: `**EEG dataset index**\n\n${bullets([...datasetIndexReport(stats), verified])}`, span: key };
+  }
+  const k = parsed.files.findIndex((f) => inside(offset, f.span) || inside(offset, f.countSpan));
+  if (k < 0) return null;
+  const file = parsed.files[k];
+  const fact = facts[k];
+  const lines = [`EDF: \`${file.path}\``, `Cache: \`${path.join(analysis.directory, file.cacheFile)}\``, `Recorded windows: ${file.count ?? 'none usable'}`];
+  if (!fact?.exists) lines.push('The cache file is missing: training preprocesses the EDF again for every window it reads.');
+  else if (fact.error) lines.push(`The cache cannot be read: ${fact.error}`);
+  else if (fact.windows !== undefined) lines.push(`windows.shape[0] in the cache: ${fact.windows}${fact.windows === file.count ? ' ✓' : ' ✗'}`);
+  return { markdown: `**${file.cacheFile}**\n\n${bullets(lines)}`, span: inside(offset, file.span) ? file.span : file.countSpan! };
 }
 
 const bullets = (lines: string[]) => lines.map((l) => `- ${l}`).join('\n');
