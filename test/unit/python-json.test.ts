@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeLikePython, PYTHON_JSON_MAX_DEPTH, pythonJsonError } from '../../server/src/engine/json/pythonJson';
 import { manifestStats, parseManifest } from '../../server/src/engine/eeg/manifest';
+import { parseDatasetInfo } from '../../server/src/engine/arc/datasetInfo';
 import { pythonWith, runPython } from '../support/python';
 
 const python = pythonWith('json');
@@ -146,4 +147,11 @@ test("duplicate category keys: statistics count only the last list, as json.load
   const stats = manifestStats(parseManifest(text), [true]);
   assert.deepEqual(stats.windows, { partial_seizure: loaded.partial_seizure.length, full_seizure: loaded.full_seizure.length, no_seizure: loaded.no_seizure.length });
   assert.equal(stats.windows.partial_seizure, 1);
+});
+
+test('duplicate keys in dataset_info.json: the lists arc-meshchop reads are the last ones', { skip }, () => {
+  const text = '{"image_paths": ["a.nii.gz"], "mask_paths": [null], "lesion_volumes": [1], "acquisition_types": ["space_2x"], "subject_ids": ["first"], "image_paths": ["b.nii.gz"], "subject_ids": ["last"]}';
+  const loaded = runPython<{ image_paths: string[]; subject_ids: string[] }>(python!, 'import json, sys\nprint(json.dumps(json.loads(sys.argv[1])))', [text]);
+  const parsed = parseDatasetInfo(text);
+  assert.deepEqual(parsed.samples.map((s) => [s.image?.value, s.subject?.value]), [[loaded.image_paths[0], loaded.subject_ids[0]]]);
 });

@@ -2,7 +2,8 @@
  * ARC `dataset_info.json` model: schema, path candidates (incl. legacy repo-root paths),
  * lesion-volume and shape checks against NIfTI facts, and the statistics a trainer needs.
  */
-import { findNodeAtLocation, Node, parseTree, ParseError, printParseErrorCode } from 'jsonc-parser';
+import { Node, parseTree, ParseError, printParseErrorCode } from 'jsonc-parser';
+import { pythonConstantAt } from '../json/pythonJson';
 import * as path from 'node:path';
 import { Diagnostic, diagnostic, Span } from '../diagnostics';
 import { NiftiSummary } from './nifti';
@@ -44,7 +45,17 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
   const error = (where: Span, message: string) => schema.push(diagnostic(where, 'error', 'dataset-info-schema', message));
   const isDatasetInfo = root?.type === 'object' && !!root.children?.some((p) => ['image_paths', 'mask_paths'].includes(p.children?.[0]?.value));
   if (!isDatasetInfo || !root) return { isDatasetInfo: false, keys, samples, schema };
-  for (const e of errors) error({ offset: e.offset, length: e.length }, `Invalid JSON (${printParseErrorCode(e.error)}).`);
+  let constantEnd = -1;
+  for (const e of errors) {
+    // NaN and Infinity load in Python (as floats); jsonc-parser reports them, the rest of them, and a missing value after them.
+    const constant = e.offset < constantEnd ? undefined : pythonConstantAt(text, e.offset);
+    if (constant) {
+      error({ offset: e.offset, length: constant.length }, `${constant} is a float to Python's json; not a valid value here.`);
+      constantEnd = e.offset + constant.length;
+    } else if (!(e.offset < constantEnd || (constantEnd >= 0 && text.slice(constantEnd, e.offset).trim() === ''))) {
+      error({ offset: e.offset, length: e.length }, `Invalid JSON (${printParseErrorCode(e.error)}).`);
+    }
+  }
 
   for (const property of root.children ?? []) {
     const [key] = property.children ?? [];
@@ -55,7 +66,7 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
 
   const lists = new Map<ListKey, Node>();
   for (const key of LIST_KEYS) {
-    const node = findNodeAtLocation(root, [key]);
+    const node = lastValue(root, key);
     if (!node) continue;
     if (node.type !== 'array') error(span(node), `"${key}" must be a list.`);
     else lists.set(key, node);
@@ -68,7 +79,7 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
       schema.push(diagnostic(keys[key]!, 'error', 'sample-count', `"${key}" has ${length} items but the other lists have ${expected}: every list needs one item per sample.`));
     }
   }
-  const numSamples = findNodeAtLocation(root, ['num_samples']);
+  const numSamples = lastValue(root, 'num_samples');
   if (numSamples) {
     if (numSamples.type !== 'number' || !Number.isInteger(numSamples.value)) error(span(numSamples), '"num_samples" must be an integer.');
     else if (lengths.length && numSamples.value !== expected) {
@@ -97,6 +108,13 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
     samples.push(sample);
   }
   return { isDatasetInfo, keys, samples, schema };
+}
+
+/** `d[key]` of the root object: of duplicate keys Python's json keeps the last. */
+function lastValue(root: Node, key: string): Node | undefined {
+  const properties = root.children ?? [];
+  for (let i = properties.length - 1; i >= 0; i--) if (properties[i].children?.[0]?.value === key) return properties[i].children?.[1];
+  return undefined;
 }
 
 function mostCommon(values: number[]): number {
