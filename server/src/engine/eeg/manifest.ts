@@ -223,7 +223,9 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
         const known = typeof literal === 'string' ? fileIds.get(literal) : undefined;
         if (known !== undefined) columns.file[i] = known;
         else if (typeof literal !== 'string') report(span, kind, '"cache_file" must be a string (a file name in the manifest\'s directory).');
-        else if (!isBareFileName(literal)) error(span, `"cache_file" must be a bare file name in the manifest's directory; "${literal}" is a path and will not be read.`);
+        else if (!isBareFileName(literal)) {
+          error(span, `"cache_file" must be a bare file name in the manifest's directory. Training opens cache_dir / "${literal}" if it exists, while its staleness check counts the entry as missing; NeuroCache does not read files outside the cache directory.`);
+        }
         else fileIds.set(literal, (columns.file[i] = files.push(literal) - 1));
       } else if (key.name === 'window_idx') {
         columns.windowOffset[i] = span.offset;
