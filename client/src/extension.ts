@@ -14,11 +14,11 @@ let client: LanguageClient | undefined;
 
 function documentSelector(): LanguageClientOptions['documentSelector'] {
   const extra = vscode.workspace.getConfiguration('neurocache').get<string[]>('extraGlobs', DEFAULT_SETTINGS.extraGlobs);
-  return ['**/manifest.json', '**/dataset_info.json', ...extra].map((pattern) => ({ scheme: 'file', pattern }));
+  return ['**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json', ...extra].map((pattern) => ({ scheme: 'file', pattern }));
 }
 
 /** Commands that act on one file take the active editor's file when run from the palette. */
-const FILE_COMMANDS: string[] = [Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths];
+const FILE_COMMANDS: string[] = [Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths, Commands.rewriteWindowCounts];
 
 function createClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
   const module = context.asAbsolutePath(path.join('out', 'server.js'));

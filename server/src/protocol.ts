@@ -61,11 +61,13 @@ export const Commands = {
   recomputeLesionVolumes: 'neurocache.recomputeLesionVolumes',
   /** Rewrite paths that resolve only via a parent folder or the working directory, relative to dataset_info.json. */
   rewriteLegacyPaths: 'neurocache.rewriteLegacyPaths',
+  /** Rewrite _dataset_index.json's window_counts from each cache's windows.shape[0], as json.dump writes it. */
+  rewriteWindowCounts: 'neurocache.rewriteWindowCounts',
   /** Find and check every manifest.json / dataset_info.json in the workspace. Takes no argument. */
   checkWorkspace: 'neurocache.checkWorkspace',
 } as const;
 
-export const WRITING_COMMANDS: readonly string[] = [Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths];
+export const WRITING_COMMANDS: readonly string[] = [Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths, Commands.rewriteWindowCounts];
 
 /** What a command reports back, for the client to show. */
 export interface CommandResult {

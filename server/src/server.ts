@@ -27,7 +27,10 @@ import { DEFAULT_REPO, downloadArc } from './download/arc';
 import { hubEndpoint, hubOffline, hubToken } from './download/config';
 import { Commands, CommandResult, DEFAULT_SETTINGS, DownloadArcRequest, DownloadProgressNotification, InitializationOptions, Settings, StatusNotification, WRITING_COMMANDS } from './protocol';
 import { writeFileAtomic } from './service/atomic';
-import { affectedBy, Analysis, analyzeDocument, analyzeText, computeManifest, structuralAnalysis } from './service/check';
+import {
+  affectedBy, Analysis, analyzeDocument, analyzeText, computeManifest, detectDocument, openDocumentDecodeError, readJsonFile, structuralAnalysis, windowCountsFix,
+} from './service/check';
+import type { PythonJsonError } from './engine/json/pythonJson';
 import { defaultStoreDirectory, FingerprintStore } from './service/fingerprints';
 import { hoverAt, PictureRequest } from './service/hover';
 import { categoryBar, labelTraceImage, pngDataUri } from './engine/pictures';
@@ -44,7 +47,7 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
 };
 const EDIT_DEBOUNCE_MS = 300;
 const WATCH_DEBOUNCE_MS = 150;
-const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/dataset_info.json'];
+const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json'];
 
 /** A JSON file we check: open in the editor, or found on disk by the workspace scan. */
 interface Tracked {
@@ -65,6 +68,7 @@ const FIXES: Record<string, { command: string; title: string }[]> = {
   'window-out-of-range': [{ command: Commands.rebuildManifest, title: 'Rebuild manifest.json from the cache' }],
   'lesion-volume-mismatch': [{ command: Commands.recomputeLesionVolumes, title: 'Recompute lesion volumes from the masks' }],
   'legacy-path': [{ command: Commands.rewriteLegacyPaths, title: 'Rewrite legacy paths relative to dataset_info.json' }],
+  'index-window-count': [{ command: Commands.rewriteWindowCounts, title: 'Rewrite window counts from the cache' }],
 };
 
 export function startServer(): void {
@@ -131,10 +135,10 @@ export function startServer(): void {
     return t;
   }
 
-  async function textOf(t: Tracked): Promise<{ text: string; version?: number } | undefined> {
+  async function textOf(t: Tracked): Promise<{ text: string; version?: number; decodeError?: PythonJsonError } | undefined> {
     const open = documents.get(t.uri);
-    if (open) return { text: open.getText(), version: open.version };
-    return fs.readFile(t.file, 'utf8').then((text) => ({ text }), () => undefined);
+    if (open) return { text: open.getText(), version: open.version, decodeError: await openDocumentDecodeError(t.file, open.getText()) };
+    return readJsonFile(t.file).catch(() => undefined);
   }
 
   async function publish(t: Tracked, text: string, diagnostics: Diagnostic[], version?: number): Promise<void> {
@@ -165,7 +169,7 @@ export function startServer(): void {
     const t = track(uri);
     const current = await textOf(t);
     if (!current) return untrack(uri);
-    const structure = analyzeText(current.text);
+    const structure = await detectDocument(t.file, current.text, { decodeError: current.decodeError });
     if (structure.kind === 'unrelated') {
       // Named like ours but not our format (a browser-extension manifest): say nothing at all.
       t.running?.abort();
@@ -372,6 +376,11 @@ export function startServer(): void {
       if (!result) throw new Error('the manifest is not valid JSON; fix it or rebuild it');
       if (result.dropped) await applyFix(uri, current.text, whole(result.text));
       return { message: result.dropped ? `Dropped ${plural(result.dropped, 'entry', 'entries')} whose cache files are missing.` : 'No entry references a missing file.' };
+    }
+    if (command === Commands.rewriteWindowCounts) {
+      const fix = await windowCountsFix(t.file, current.text, inspector);
+      if (fix.text !== undefined) await applyFix(uri, current.text, whole(fix.text));
+      return { message: fix.message };
     }
     const analysis = await analyzeDocument(t.file, current.text, inspector, { content: true, cwd: folders[0] ?? path.dirname(t.file) });
     if (analysis.kind !== 'arc-dataset-info') throw new Error(`${path.basename(t.file)} is not an ARC dataset_info.json`);
