@@ -28,7 +28,7 @@ import { hubEndpoint, hubOffline, hubToken } from './download/config';
 import { Commands, CommandResult, DEFAULT_SETTINGS, DownloadArcRequest, DownloadProgressNotification, InitializationOptions, Settings, StatusNotification, WRITING_COMMANDS } from './protocol';
 import { writeFileAtomic } from './service/atomic';
 import {
-  affectedBy, Analysis, analyzeDocument, analyzeText, computeManifest, detectDocument, openDocumentDecodeError, readJsonFile, structuralAnalysis, windowCountsFix,
+  affectedBy, Analysis, analyzeDocument, analyzeText, computeManifest, describeBuild, detectDocument, openDocumentDecodeError, readJsonFile, structuralAnalysis, windowCountsFix,
 } from './service/check';
 import type { PythonJsonError } from './engine/json/pythonJson';
 import { defaultStoreDirectory, FingerprintStore } from './service/fingerprints';
@@ -363,8 +363,7 @@ export function startServer(): void {
     if (command === Commands.rebuildManifest) {
       const { text, result } = await computeManifest(path.dirname(t.file), inspector);
       await applyFix(uri, current.text, whole(text));
-      const w = result.windows;
-      return { message: `Rebuilt from ${result.files} files: ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${result.skipped.length ? `; ${result.skipped.length} unreadable file(s) skipped` : ''}.` };
+      return { message: describeBuild(result) };
     }
     if (command === Commands.dropMissingEntries) {
       const directory = path.dirname(t.file);

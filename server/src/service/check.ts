@@ -314,6 +314,16 @@ function skippedFile(name: string, facts: CacheFileFacts): SkippedFile {
   return { name, reason: failure.message, code: SKIPPED_CODE[outcome], exception: failure.exception, python };
 }
 
+/** One line about a build: windows per category, files left out by outcome, where Python's build would stop. */
+export function describeBuild(result: BuildResult): string {
+  const w = result.windows;
+  const left = new Map<string, number>();
+  for (const s of result.skipped) left.set(s.code, (left.get(s.code) ?? 0) + 1);
+  const leftOut = left.size ? `; left out ${[...left].map(([code, n]) => `${n} (${code})`).join(', ')}` : '';
+  const stop = result.pythonStopsAt ? `. The Python builder would stop at ${result.pythonStopsAt.name} (${result.pythonStopsAt.exception}) and write no manifest` : '';
+  return `Rebuilt from ${result.files} files: ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${leftOut}${stop}.`;
+}
+
 /**
  * The Python builder, exactly: every `*.npz` in the directory sorted by name, windows
  * categorised, files without labels and unreadable files left out and reported with what the

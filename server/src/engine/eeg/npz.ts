@@ -185,7 +185,10 @@ const ONE_SHOT_LIMIT = 64 << 20;
 /** The member's bytes as zipfile delivers them, cut at `limit`; inflate problems are thrown as InflateError. */
 async function* memberBytes(source: ByteSource, member: ZipMember, dataOffset: number, limit: number): AsyncGenerator<Uint8Array> {
   if (member.method === 0) {
-    for await (const chunk of readChunks(source, dataOffset, Math.min(member.compressedSize, limit))) yield chunk;
+    const length = Math.min(member.compressedSize, limit);
+    // One read when it fits (one round trip on network storage), chunks beyond.
+    if (length <= ONE_SHOT_LIMIT) return yield await readExact(source, dataOffset, length, `${member.name} data`);
+    for await (const chunk of readChunks(source, dataOffset, length)) yield chunk;
     return;
   }
   if (limit <= ONE_SHOT_LIMIT && member.uncompressedSize <= limit) {
