@@ -1,0 +1,145 @@
+/**
+ * arc-meshchop's nested cross-validation folds against scikit-learn: 360 generated cohorts
+ * (0–400 samples, 1–12 strata, tied volumes, the LESION_QUINTILES bounds and their neighbours,
+ * volumes below and above every range, unknown and odd acquisitions, other seeds and fold
+ * counts) go through test/reference/arc_folds.py in one python process; outer test sets,
+ * inner train/val sets, warnings and errors must be equal.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { parseDatasetInfo } from '../../server/src/engine/arc/datasetInfo';
+import {
+  CvSettings, datasetFolds, DEFAULT_CV, lesionQuintile, LESION_QUINTILES, masksRefused, nestedFolds, NestedFolds, stratifiedKFold, stratumLabel,
+} from '../../server/src/engine/arc/folds';
+import { pythonWith, repoRoot } from '../support/python';
+
+const sklearn = pythonWith('sklearn');
+const skip = !sklearn && 'python3 with scikit-learn not found (apt-get install python3-sklearn)';
+
+interface Cohort extends CvSettings {
+  volumes: number[];
+  acquisitions: string[];
+}
+
+/** mulberry32: a small seeded generator for the cohorts (independent of the code under test). */
+function generator(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+const BOUNDS = LESION_QUINTILES.flatMap((q) => [q.low, q.high]).filter((v, i, all) => all.indexOf(v) === i);
+const BOUNDARY_VOLUMES = BOUNDS.flatMap((b) => [b - 1, b, b + 1]);
+const ACQUISITIONS = ['space_2x', 'space_no_accel', 'turbo_spin_echo', 'unknown', '', 'SPACE_2x', 'x', 'x\0', 'x\0\0', 'é', '😀', '\ud800'];
+
+function cohorts(): Cohort[] {
+  const random = generator(20261113);
+  const int = (n: number) => Math.floor(random() * n);
+  const out: Cohort[] = [
+    // Every bound and neighbour, below and above every range, in one cohort.
+    { ...DEFAULT_CV, volumes: [...BOUNDARY_VOLUMES, 0, 1, -5, 10 ** 7, 2 ** 40], acquisitions: [...BOUNDARY_VOLUMES, 0, 1, 2, 3, 4].map(() => 'space_2x') },
+  ];
+  for (let c = 0; c < 360; c++) {
+    const n = c < 48 ? c % 12 : c < 70 ? 400 - int(5) : 1 + int(c % 3 === 0 ? 40 : 400);
+    const kinds = Array.from({ length: 1 + int(12) }, () => ({ range: int(6), acquisition: ACQUISITIONS[int(ACQUISITIONS.length)], weight: random() ** 3 + 0.001 }));
+    const total = kinds.reduce((s, k) => s + k.weight, 0);
+    const volumes: number[] = [];
+    const acquisitions: string[] = [];
+    for (let i = 0; i < n; i++) {
+      let pick = random() * total;
+      const kind = kinds.find((k) => (pick -= k.weight) <= 0) ?? kinds[kinds.length - 1];
+      const roll = random();
+      let volume: number;
+      if (roll < 0.2) volume = BOUNDARY_VOLUMES[int(BOUNDARY_VOLUMES.length)];
+      else if (roll < 0.35 && volumes.length) volume = volumes[int(volumes.length)]; // ties
+      else if (kind.range === 0) volume = int(203) - (random() < 0.05 ? 10 : 0);
+      else if (kind.range === 5) volume = 363_886 + int(2_000_000);
+      else volume = LESION_QUINTILES[kind.range - 1].low + int(LESION_QUINTILES[kind.range - 1].high - LESION_QUINTILES[kind.range - 1].low + 1);
+      volumes.push(volume);
+      acquisitions.push(kind.acquisition);
+    }
+    const settings = c % 5 === 4 ? { seed: int(2 ** 32), outerFolds: 2 + int(4), innerFolds: 2 + int(4) } : c % 7 === 3 ? { ...DEFAULT_CV, seed: int(1000) } : DEFAULT_CV;
+    out.push({ ...settings, volumes, acquisitions });
+  }
+  return out;
+}
+
+/** What the reference prints, from our result. */
+function asReference(folds: NestedFolds) {
+  return folds.ok
+    ? { ok: true, strata: folds.strata, warnings: folds.warnings, outer: folds.outer }
+    : { ok: false, error: folds.error, strata: folds.strata, warnings: folds.warnings };
+}
+
+test('nested folds equal scikit-learn on 361 generated cohorts', { skip }, (t) => {
+  const all = cohorts();
+  const input = all.map((c) => ({ volumes: c.volumes, acquisitions: c.acquisitions, seed: c.seed, outer: c.outerFolds, inner: c.innerFolds }));
+  const script = path.join(repoRoot(), 'test', 'reference', 'arc_folds.py');
+  const reference = JSON.parse(execFileSync(sklearn!, [script], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 256 << 20 })) as (ReturnType<typeof asReference> & { quintiles: string[] })[];
+  assert.equal(reference.length, all.length);
+  const seen = { ok: 0, outerErrors: 0, innerErrors: 0, warned: 0 };
+  all.forEach((cohort, c) => {
+    const { quintiles, ...expected } = reference[c];
+    assert.deepEqual(cohort.volumes.map(lesionQuintile), quintiles, `quintiles, cohort ${c}`);
+    const folds = nestedFolds(cohort.volumes.map((v, i) => stratumLabel(v, cohort.acquisitions[i])), cohort);
+    assert.deepEqual(asReference(folds), expected, `cohort ${c} (${cohort.volumes.length} samples, seed ${cohort.seed}, ${cohort.outerFolds}×${cohort.innerFolds})`);
+    if (folds.ok) seen.ok++;
+    else if (folds.stage === 'outer') seen.outerErrors++;
+    else seen.innerErrors++;
+    if (folds.warnings.length) seen.warned++;
+  });
+  // The cohorts must exercise every outcome, or the comparison proves little.
+  t.diagnostic(`outcomes: ${JSON.stringify(seen)}`);
+  assert.ok(seen.ok >= 200 && seen.outerErrors >= 15 && seen.innerErrors >= 5 && seen.warned >= 50, JSON.stringify(seen));
+});
+
+test('quintile bounds belong to the lower quintile; outside every range is Q1 or Q4', () => {
+  assert.deepEqual([202, 203, 33_619, 33_620, 67_891, 67_892, 128_314, 128_315, 363_885, 363_886, -1].map(lesionQuintile), ['Q1', 'Q1', 'Q1', 'Q2', 'Q2', 'Q3', 'Q3', 'Q4', 'Q4', 'Q4', 'Q1']);
+  assert.equal(stratumLabel(40_000, 'space_2x'), 'Q2_space_2x');
+});
+
+test('folds partition the samples; classes that differ only by trailing NULs are one class', () => {
+  const labels = Array.from({ length: 100 }, (_, i) => (i % 7 === 0 ? 'Q1_a\0' : i % 3 ? 'Q1_a' : 'Q2_b'));
+  const folds = nestedFolds(labels, DEFAULT_CV);
+  assert.ok(folds.ok);
+  assert.deepEqual(folds.strata, { Q1_a: 71, Q2_b: 29 });
+  assert.deepEqual(folds.outer.flatMap((f) => f.test).sort((a, b) => a - b), labels.map((_, i) => i));
+  for (const fold of folds.outer) {
+    assert.ok(fold.test.length >= 33 && fold.test.length <= 34);
+    for (const inner of fold.inner) {
+      assert.deepEqual([...inner.train, ...inner.val, ...fold.test].sort((a, b) => a - b), labels.map((_, i) => i));
+    }
+  }
+});
+
+test('scikit-learn and numpy errors for bad settings and tiny sets', () => {
+  assert.throws(() => stratifiedKFold(['a', 'a'], 1, 42), /n_splits=2 or more, got n_splits=1\./);
+  assert.throws(() => stratifiedKFold([], 3, 42), /Found array with 0 sample\(s\)/);
+  assert.throws(() => stratifiedKFold(['a', 'b'], 3, 42), /Cannot have number of splits n_splits=3 greater than the number of samples: n_samples=2\./);
+  assert.throws(() => stratifiedKFold(['a', 'a', 'a'], 3, 2 ** 32), /Seed must be between 0 and 2\*\*32 - 1/);
+  assert.throws(() => stratifiedKFold(['a', 'a', 'b', 'b'], 3, 42), /n_splits=3 cannot be greater than the number of members in each class\./);
+  assert.equal(stratifiedKFold(['a', 'a', 'a', 'b'], 3, 42).warning, 'The least populated class in y has only 1 members, which is less than n_splits=3.');
+});
+
+test('datasetFolds stops where train stops: schema, then null masks, then the split', () => {
+  const info = (masks: (string | null)[], volumes: unknown[] = masks.map(() => 1000)) =>
+    JSON.stringify({
+      image_paths: masks.map((_, i) => `i${i}.nii.gz`), mask_paths: masks, lesion_volumes: volumes,
+      acquisition_types: masks.map(() => 'space_2x'), subject_ids: masks.map((_, i) => `s${i}`),
+    });
+  const schema = datasetFolds(parseDatasetInfo(info(['m', 'm', 'm'], [1, 'x', 3])), DEFAULT_CV);
+  assert.equal(schema.ok || schema.stage, 'parse');
+  const masks = Array.from({ length: 9 }, (_, i) => (i % 4 === 1 ? null : `m${i}`));
+  const refused = datasetFolds(parseDatasetInfo(info(masks)), DEFAULT_CV);
+  assert.ok(!refused.ok && refused.stage === 'masks');
+  assert.equal(refused.error, "Training requires lesion masks, but 2 samples have None masks (indices: [1, 5]). Re-download dataset with 'arc-meshchop download' (default requires masks).");
+  assert.match(masksRefused([0, 1, 2, 3, 4, 5, 6]), /\(indices: \[0, 1, 2, 3, 4\]\.\.\. and 2 more\)\./);
+  const fine = datasetFolds(parseDatasetInfo(info(masks.map((m, i) => m ?? `m${i}`))), DEFAULT_CV);
+  assert.ok(fine.ok && fine.outer.length === 3 && fine.outer.every((f) => f.inner.length === 3));
+});
