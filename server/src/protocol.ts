@@ -1,4 +1,5 @@
 import type { DownloadProgress } from './download/arc';
+import { CvSettings, DEFAULT_CV } from './engine/arc/folds';
 
 /**
  * Every custom message and command between the VS Code client and the language server, in one
@@ -27,10 +28,13 @@ export interface Settings {
   maxDiagnosticsPerFile: number;
   /** The training script's `default_rng` seed and composition ratios, for exact hover numbers. */
   training: { seed: number; fullRatio: number; backgroundRatio: number };
+  /** arc-meshchop's cross-validation seed and fold counts, for the folds in hovers and cv-* diagnostics. */
+  cv: CvSettings;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
   contentChecks: true, maxWorkers: 0, extraGlobs: [], maxDiagnosticsPerFile: 1000, training: { seed: 42, fullRatio: 0.3, backgroundRatio: 2.5 },
+  cv: DEFAULT_CV,
 };
 
 /**

@@ -86,7 +86,7 @@ export function startServer(): void {
   const getSettings = (): Promise<Settings> =>
     (settings ??= supportsConfiguration
       ? connection.workspace.getConfiguration('neurocache').then(
-          (s) => ({ ...DEFAULT_SETTINGS, ...(s ?? {}), training: { ...DEFAULT_SETTINGS.training, ...(s?.training ?? {}) } }),
+          (s) => ({ ...DEFAULT_SETTINGS, ...(s ?? {}), training: { ...DEFAULT_SETTINGS.training, ...(s?.training ?? {}) }, cv: { ...DEFAULT_SETTINGS.cv, ...(s?.cv ?? {}) } }),
           () => DEFAULT_SETTINGS,
         )
       : Promise.resolve(DEFAULT_SETTINGS));
@@ -179,11 +179,11 @@ export function startServer(): void {
     t.running?.abort();
     const controller = new AbortController();
     t.running = controller;
-    const { contentChecks, training } = await getSettings();
-    t.analysis = structuralAnalysis(t.file, structure, training);
+    const { contentChecks, training, cv } = await getSettings();
+    t.analysis = structuralAnalysis(t.file, structure, training, cv);
     await publish(t, current.text, t.analysis.diagnostics, current.version);
     try {
-      const analysis = await analyzeDocument(t.file, current.text, inspector, { content: contentChecks, composition: training, cwd: folders[0] ?? path.dirname(t.file), signal: controller.signal }, structure);
+      const analysis = await analyzeDocument(t.file, current.text, inspector, { content: contentChecks, composition: training, cv, cwd: folders[0] ?? path.dirname(t.file), signal: controller.signal }, structure);
       const now = documents.get(uri);
       if (controller.signal.aborted || (now && now.version !== current.version)) return; // superseded
       t.analysis = analysis;

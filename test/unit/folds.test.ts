@@ -7,12 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { parseDatasetInfo } from '../../server/src/engine/arc/datasetInfo';
+import { checkDatasetInfo, parseDatasetInfo } from '../../server/src/engine/arc/datasetInfo';
 import {
   CvSettings, datasetFolds, DEFAULT_CV, lesionQuintile, LESION_QUINTILES, masksRefused, nestedFolds, NestedFolds, stratifiedKFold, stratumLabel,
 } from '../../server/src/engine/arc/folds';
+import { DEFAULT_SETTINGS } from '../../server/src/protocol';
+import { analyzeText, structuralAnalysis } from '../../server/src/service/check';
+import { hoverAt } from '../../server/src/service/hover';
 import { pythonWith, repoRoot } from '../support/python';
 
 const sklearn = pythonWith('sklearn');
@@ -142,4 +146,92 @@ test('datasetFolds stops where train stops: schema, then null masks, then the sp
   assert.match(masksRefused([0, 1, 2, 3, 4, 5, 6]), /\(indices: \[0, 1, 2, 3, 4\]\.\.\. and 2 more\)\./);
   const fine = datasetFolds(parseDatasetInfo(info(masks.map((m, i) => m ?? `m${i}`))), DEFAULT_CV);
   assert.ok(fine.ok && fine.outer.length === 3 && fine.outer.every((f) => f.inner.length === 3));
+});
+
+/** A dataset_info.json text; `null` masks allowed. */
+function datasetText(volumes: number[], acquisitions: string[], masks: (string | null)[] = volumes.map((_, i) => `m${i}.nii.gz`)): string {
+  return JSON.stringify({
+    image_paths: volumes.map((_, i) => `i${i}.nii.gz`), mask_paths: masks, lesion_volumes: volumes,
+    acquisition_types: acquisitions, subject_ids: volumes.map((_, i) => `sub-${i}`),
+  }, null, 2);
+}
+
+const arcAnalysis = (text: string, cv = DEFAULT_CV) => {
+  const analysis = structuralAnalysis('/data/dataset_info.json', analyzeText(text), undefined, cv);
+  assert.equal(analysis.kind, 'arc-dataset-info');
+  return analysis as Extract<typeof analysis, { kind: 'arc-dataset-info' }>;
+};
+const located = (text: string, analysis: { diagnostics: { code: string; offset: number; length: number }[] }, code: string) =>
+  analysis.diagnostics.filter((d) => d.code === code).map((d) => text.slice(d.offset, d.offset + d.length));
+
+test('cv-small-stratum sits on the volumes of every stratum scikit-learn warns about, outer and inner', () => {
+  // 30 Q2 space_2x samples, 2 Q4 unknown (outer warns), 3 Q1 space_no_accel (only the inner splits warn).
+  const volumes = [...Array(30).fill(40_000), 200_000, 200_001, 1000, 1001, 1002];
+  const acquisitions = [...Array(30).fill('space_2x'), 'unknown', 'unknown', 'space_no_accel', 'space_no_accel', 'space_no_accel'];
+  const text = datasetText(volumes, acquisitions);
+  const analysis = arcAnalysis(text);
+  assert.ok(analysis.folds.ok);
+  assert.deepEqual(located(text, analysis, 'cv-small-stratum'), ['200000', '200001', '1000', '1001', '1002']);
+  const messages = analysis.diagnostics.filter((d) => d.code === 'cv-small-stratum').map((d) => d.message);
+  assert.match(messages[0], /^Stratum Q4_unknown has 2 samples, fewer than the 3 outer folds: scikit-learn warns, and 1 of the outer test folds get none of it\.$/);
+  assert.match(messages[2], /^Stratum Q1_space_no_accel has 3 samples, 2 in the training set of outer fold 0, 2 in the training set of outer fold 1, 2 in the training set of outer fold 2: fewer than the 3 inner folds/);
+  assert.ok(analysis.diagnostics.every((d) => d.code !== 'cv-small-stratum' || d.severity === 'warning'));
+  // With 2 inner folds the inner splits no longer warn about Q1_space_no_accel.
+  assert.deepEqual(located(text, arcAnalysis(text, { ...DEFAULT_CV, innerFolds: 2 }), 'cv-small-stratum'), ['200000', '200001']);
+});
+
+test('cv-split-fails: on acquisition_types when every stratum is too small, on image_paths when samples are too few', () => {
+  const strata = datasetText([1000, 1000, 50_000, 50_000], ['space_2x', 'space_2x', 'space_2x', 'space_2x']);
+  const failed = arcAnalysis(strata);
+  assert.deepEqual(located(strata, failed, 'cv-split-fails'), ['"acquisition_types"']);
+  assert.equal(failed.diagnostics.find((d) => d.code === 'cv-split-fails')!.message,
+    'scikit-learn raises ValueError. Outer split: n_splits=3 cannot be greater than the number of members in each class. arc-meshchop train and experiment stop before training.');
+  assert.deepEqual(located(strata, failed, 'cv-small-stratum'), [], 'no per-sample warnings when the split fails');
+
+  const few = datasetText([1000, 1000], ['space_2x', 'space_2x']);
+  assert.deepEqual(located(few, arcAnalysis(few), 'cv-split-fails'), ['"image_paths"']);
+  // Outer succeeds (3 members), every inner training set holds 2 < 3: train stops, experiment does not.
+  const inner = datasetText([1000, 1000, 1000], ['space_2x', 'space_2x', 'space_2x']);
+  const innerFailed = arcAnalysis(inner);
+  assert.ok(!innerFailed.folds.ok && innerFailed.folds.stage === 'inner' && innerFailed.folds.outerFold === 0);
+  assert.match(innerFailed.diagnostics.find((d) => d.code === 'cv-split-fails')!.message, /Inner split of outer fold 0: Cannot have number of splits n_splits=3 greater than the number of samples: n_samples=2\. arc-meshchop train stops before training \(experiment, which uses only the outer folds, runs\)\.$/);
+  // A seed numpy refuses (another LSP client's settings): the same error, naming numpy's message.
+  assert.match(arcAnalysis(inner, { ...DEFAULT_CV, seed: -1 }).diagnostics.find((d) => d.code === 'cv-split-fails')!.message, /Seed must be between 0 and 2\*\*32 - 1/);
+});
+
+test('a null mask is an error that says train stops, and no folds are shown for it', () => {
+  const text = datasetText([1000, 1000, 1000, 1000], Array(4).fill('space_2x'), ['m0', null, 'm2', 'm3']);
+  const parsed = parseDatasetInfo(text);
+  const found = checkDatasetInfo(parsed, { images: [], masks: [], infoDir: '/data' }).filter((d) => d.code === 'missing-mask');
+  assert.deepEqual(found.map((d) => [d.severity, text.slice(d.offset, d.offset + d.length)]), [['error', 'null']]);
+  assert.match(found[0].message, /^Sample 1 \(sub-1\) has no lesion mask: arc-meshchop train and experiment stop \(validate_masks_present refuses null masks\)\.$/);
+  const analysis = arcAnalysis(text);
+  assert.ok(!analysis.folds.ok && analysis.folds.stage === 'masks');
+  assert.match(hoverAt(analysis, text.indexOf('"lesion_volumes"') + 2)!.markdown, /Train stops: Training requires lesion masks, but 1 samples have None masks \(indices: \[1\]\)/);
+});
+
+test('the hover on a dataset_info key shows fold sizes and the stratum × fold table', () => {
+  const volumes = Array.from({ length: 40 }, (_, i) => (i % 2 ? 20_000 + i : 100_000 + i));
+  const text = datasetText(volumes, volumes.map((_, i) => (i % 4 < 2 ? 'space_2x' : 'space_no_accel')));
+  const analysis = arcAnalysis(text);
+  assert.ok(analysis.folds.ok);
+  const markdown = hoverAt(analysis, text.indexOf('"image_paths"') + 2)!.markdown;
+  assert.match(markdown, /\*\*Cross-validation as arc-meshchop train splits it: StratifiedKFold, seed 42, 3 outer × 3 inner folds\*\*/);
+  assert.match(markdown, /\| Stratum \| Samples \| Test fold 0 \| Test fold 1 \| Test fold 2 \|\n\| --- \| ---: \| ---: \| ---: \| ---: \|/);
+  const sizes = analysis.folds.outer.map((f) => f.test.length);
+  assert.match(markdown, new RegExp(`\\| All \\| 40 \\| ${sizes.join(' \\| ')} \\|`));
+  const perFold = analysis.folds.outer.map((f) => f.test.filter((i) => volumes[i] < 33_619 && i % 4 < 2).length);
+  assert.match(markdown, new RegExp(`\\| Q1\\\\_space\\\\_2x \\| 10 \\| ${perFold.join(' \\| ')} \\|`));
+  const ranges = analysis.folds.outer.map((f) => f.test.map((i) => volumes[i])).map((v) => `${Math.min(...v).toLocaleString('en-US')}–${Math.max(...v).toLocaleString('en-US')}`);
+  assert.match(markdown, new RegExp(`\\| Lesion volume \\| 20,001–100,038 \\| ${ranges.join(' \\| ')} \\|`));
+  assert.match(markdown, /Inner train\/val sizes — outer fold 0: \d+\/\d+, \d+\/\d+, \d+\/\d+; outer fold 1/);
+});
+
+test('package.json declares the cv settings with the engine defaults', () => {
+  const properties = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).contributes.configuration.properties;
+  assert.deepEqual(
+    { seed: properties['neurocache.cv.seed'].default, outerFolds: properties['neurocache.cv.outerFolds'].default, innerFolds: properties['neurocache.cv.innerFolds'].default },
+    DEFAULT_CV,
+  );
+  assert.deepEqual(DEFAULT_SETTINGS.cv, DEFAULT_CV);
 });

@@ -6,7 +6,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { LineIndex } from '../engine/diagnostics';
-import { datasetReport, manifestReport } from '../engine/report';
+import { datasetReport, foldsReport, manifestReport, textTable } from '../engine/report';
+import { CvSettings, DEFAULT_CV, foldsJson } from '../engine/arc/folds';
 import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument, buildManifestFile } from '../service/check';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
@@ -18,12 +19,18 @@ import { hubEndpoint, hubOffline, hubToken } from '../download/config';
 
 const USAGE = `Usage:
   neurocache manifest build <cache_dir> [--jobs N] [--json]
-  neurocache check <file.json>... [--no-content] [--json]
+  neurocache check <file.json>... [--no-content] [--json] [CV options]
   neurocache stats <file.json> [--json] [--seed N] [--full-ratio R] [--background-ratio R] [--selected]
+                   [--folds] [CV options]
   neurocache lsp --stdio
   neurocache arc download [--out DIR] [--repo ID] [--revision REV] [--endpoint URL]
                           [--token TOKEN] [--jobs N] [--force] [--paper-parity]
                           [--include-tse] [--no-require-mask] [--no-verify-counts] [--json]
+
+CV options (ARC dataset_info.json: the nested cross-validation of arc-meshchop train):
+  --cv-seed N      StratifiedKFold random_state (default ${DEFAULT_CV.seed})
+  --outer-folds N  outer folds (default ${DEFAULT_CV.outerFolds})
+  --inner-folds N  inner folds per outer training set (default ${DEFAULT_CV.innerFolds})
 
 Common options:
   --jobs N         worker threads (default: number of cores)
@@ -104,15 +111,32 @@ async function manifestBuild(args: string[], io: Omit<Context, 'inspector' | 'js
   });
 }
 
+const CV_OPTIONS = { 'cv-seed': { type: 'string' }, 'outer-folds': { type: 'string' }, 'inner-folds': { type: 'string' } } as const;
+
+/** --cv-seed (numpy accepts 0..2**32-1), --outer-folds and --inner-folds (scikit-learn needs at least 2). */
+function cvOptions(values: Record<string, unknown>): CvSettings {
+  const option = (name: string, fallback: number, min: number, max: number) => {
+    const value = numberOption(values, name, fallback, true);
+    if (value < min || value > max) throw new UsageError(`--${name} takes an integer from ${min} to ${max}, not "${values[name]}"`);
+    return value;
+  };
+  return {
+    seed: option('cv-seed', DEFAULT_CV.seed, 0, 2 ** 32 - 1),
+    outerFolds: option('outer-folds', DEFAULT_CV.outerFolds, 2, 1_000_000),
+    innerFolds: option('inner-folds', DEFAULT_CV.innerFolds, 2, 1_000_000),
+  };
+}
+
 async function check(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
-  const { values, positionals } = parse(args, { 'no-content': { type: 'boolean' } });
+  const { values, positionals } = parse(args, { 'no-content': { type: 'boolean' }, ...CV_OPTIONS });
+  const cv = cvOptions(values);
   if (positionals.length === 0) throw new UsageError('check needs at least one JSON file');
   const texts = await Promise.all(positionals.map(readInput));
   return withInspector(values, async (inspector) => {
     const files = [];
     let errors = 0;
     for (const [i, file] of positionals.entries()) {
-      const analysis = await analyzeDocument(file, texts[i], inspector, { content: !values['no-content'], cwd: process.cwd() });
+      const analysis = await analyzeDocument(file, texts[i], inspector, { content: !values['no-content'], cwd: process.cwd(), cv });
       // Built only when there is something to place: a 13 MB manifest's index costs ~40 ms.
       const lines = analysis.diagnostics.length ? new LineIndex(texts[i]) : undefined;
       const diagnostics = analysis.diagnostics.map((d) => ({ range: lines!.range(d.offset, d.length), severity: d.severity, code: d.code, message: d.message }));
@@ -144,8 +168,10 @@ function numberOption(values: Record<string, unknown>, name: string, fallback: n
 async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
   const { values, positionals } = parse(args, {
     seed: { type: 'string' }, 'full-ratio': { type: 'string' }, 'background-ratio': { type: 'string' }, selected: { type: 'boolean' },
+    folds: { type: 'boolean' }, ...CV_OPTIONS,
   });
   if (positionals.length !== 1) throw new UsageError('stats takes exactly one JSON file');
+  const cv = cvOptions(values);
   const composition: CompositionSettings = {
     seed: numberOption(values, 'seed', DEFAULT_COMPOSITION.seed, true),
     fullRatio: numberOption(values, 'full-ratio', DEFAULT_COMPOSITION.fullRatio),
@@ -155,12 +181,15 @@ async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): P
   const text = await readInput(file);
   return withInspector(values, async (inspector) => {
     // Statistics need only existence of cache files, never their contents.
-    const analysis = await analyzeDocument(file, text, inspector, { content: false, cwd: process.cwd(), composition });
+    const analysis = await analyzeDocument(file, text, inspector, { content: false, cwd: process.cwd(), composition, cv });
     if (analysis.kind === 'unrelated') throw new UsageError(`${file} is not a seizure manifest or ARC dataset_info`);
+    if (values.folds && analysis.kind !== 'arc-dataset-info') throw new UsageError('--folds needs an ARC dataset_info.json');
+    const folds = values.folds && analysis.kind === 'arc-dataset-info' ? analysis.folds : undefined;
     // --selected: the entries training picks for this seed (a missing file is skipped by training).
     const selected = values.selected && analysis.kind === 'seizure-manifest' ? selectedEntries(analysis, composition) : undefined;
     if (values.json) {
-      io.stdout.write(`${JSON.stringify({ path: file, kind: analysis.kind, ...analysis.stats, ...(selected ? { selected } : {}) })}\n`);
+      const extra = { ...(selected ? { selected } : {}), ...(folds ? { folds: foldsJson(folds) } : {}) };
+      io.stdout.write(`${JSON.stringify({ path: file, kind: analysis.kind, ...analysis.stats, ...extra })}\n`);
       return 0;
     }
     if (selected) {
@@ -170,7 +199,11 @@ async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): P
       return 0;
     }
     const lines = analysis.kind === 'seizure-manifest' ? manifestReport(analysis.stats) : datasetReport(analysis.stats);
-    io.stdout.write(`${file} (${analysis.kind})\n${lines.map((l) => `  ${l}\n`).join('')}`);
+    if (folds && analysis.kind === 'arc-dataset-info') {
+      const report = foldsReport(folds, analysis.parsed.samples.map((s) => s.volume?.value));
+      lines.push('', ...report.lines, ...(report.table ? textTable(report.table).map((row) => `  ${row}`) : []), ...report.notes);
+    }
+    io.stdout.write(`${file} (${analysis.kind})\n${lines.map((l) => (l ? `  ${l}\n` : '\n')).join('')}`);
     return 0;
   });
 }

@@ -8,7 +8,8 @@ export type DiagnosticCode =
   | 'manifest-schema' | 'missing-cache-file' | 'unreadable-cache-file' | 'window-out-of-range' | 'duplicate-entry'
   | 'category-mismatch' | 'unreferenced-cache-file' | 'stale-manifest' | 'no-partial-windows' | 'low-seizure-ratio'
   | 'dataset-info-schema' | 'missing-file' | 'unreadable-nifti' | 'legacy-path' | 'missing-mask'
-  | 'lesion-volume-mismatch' | 'shape-mismatch' | 'unknown-acquisition' | 'duplicate-sample' | 'sample-count';
+  | 'lesion-volume-mismatch' | 'shape-mismatch' | 'unknown-acquisition' | 'duplicate-sample' | 'sample-count'
+  | 'cv-small-stratum' | 'cv-split-fails';
 
 export interface Diagnostic {
   offset: number;

@@ -3,6 +3,7 @@
  * the same thing in the same words.
  */
 import type { DatasetStats } from './arc/datasetInfo';
+import type { NestedFolds } from './arc/folds';
 import { formatPercent, ManifestStats } from './eeg/manifest';
 
 /** "1 entry", "2 entries". */
@@ -47,4 +48,55 @@ export function datasetReport(stats: DatasetStats): string[] {
       : 'Lesion volume: no masks',
     `Paper cohort: ${stats.paperParity.verdict}`,
   ];
+}
+
+/** Rows of cells; the first row is the header. Rendered as aligned text or a markdown table. */
+export type Table = string[][];
+
+/**
+ * The nested cross-validation as arc-meshchop train makes it: a heading, the stratum × outer
+ * test fold table (with fold sizes and lesion-volume ranges), inner train/val sizes, and
+ * scikit-learn's warnings; or where train stops.
+ */
+export function foldsReport(folds: NestedFolds, volumes: readonly (number | undefined)[]): { lines: string[]; table?: Table; notes: string[] } {
+  const { seed, outerFolds, innerFolds } = folds.settings;
+  const heading = `Cross-validation as arc-meshchop train splits it: StratifiedKFold, seed ${seed}, ${outerFolds} outer × ${innerFolds} inner folds`;
+  const warnings = folds.warnings.map((w) => `scikit-learn warns — ${w}`);
+  if (!folds.ok) return { lines: [heading, `Train stops: ${folds.error}`], notes: warnings };
+  const labels = folds.labels ?? [];
+  const foldOf = new Map<number, number>();
+  folds.outer.forEach((f, k) => f.test.forEach((i) => foldOf.set(i, k)));
+  const table: Table = [['Stratum', 'Samples', ...folds.outer.map((_, k) => `Test fold ${k}`)]];
+  for (const [stratum, size] of Object.entries(folds.strata)) {
+    const perFold = folds.outer.map((f) => f.test.filter((i) => labels[i] === stratum).length);
+    table.push([stratum, count(size), ...perFold.map(count)]);
+  }
+  table.push(['All', count(labels.length), ...folds.outer.map((f) => count(f.test.length))]);
+  table.push(['Lesion volume', volumeRange(volumes), ...folds.outer.map((f) => volumeRange(f.test.map((i) => volumes[i])))]);
+  const inner = folds.outer.map((f, k) => `outer fold ${k}: ${f.inner.map((i) => `${i.train.length}/${i.val.length}`).join(', ')}`);
+  return { lines: [heading], table, notes: [`Inner train/val sizes — ${inner.join('; ')}`, ...warnings] };
+}
+
+function volumeRange(volumes: readonly (number | undefined)[]): string {
+  const known = volumes.filter((v): v is number => v !== undefined);
+  if (!known.length) return '–';
+  return `${count(Math.min(...known))}–${count(Math.max(...known))}`;
+}
+
+/** Control characters (possible in acquisition names) shown as escapes, so a row stays one line. */
+const printable = (cell: string) => cell.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Aligned plain-text rows: first column left-aligned, the others right-aligned. */
+export function textTable(table: Table): string[] {
+  const cells = table.map((row) => row.map(printable));
+  const width = (cell: string) => [...cell].length;
+  const widths = cells[0].map((_, c) => Math.max(...cells.map((row) => width(row[c] ?? ''))));
+  const pad = (cell: string, c: number) => ' '.repeat(widths[c] - width(cell));
+  return cells.map((row) => row.map((cell, c) => (c === 0 ? cell + pad(cell, c) : pad(cell, c) + cell)).join('  ').trimEnd());
+}
+
+/** A markdown table (markdown punctuation in cells escaped). */
+export function markdownTable(table: Table): string {
+  const line = (row: string[]) => `| ${row.map((cell) => printable(cell).replace(/[|\\`*_<>[\]]/g, (m) => `\\${m}`)).join(' | ')} |`;
+  return [line(table[0]), `|${table[0].map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...table.slice(1).map(line)].join('\n');
 }

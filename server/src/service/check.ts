@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import {
   checkDatasetInfo, datasetStats, DatasetStats, ParsedDatasetInfo, parseDatasetInfo, PathFacts, pathCandidates,
 } from '../engine/arc/datasetInfo';
+import { CvSettings, datasetFolds, DEFAULT_CV, foldDiagnostics, NestedFolds } from '../engine/arc/folds';
 import { Diagnostic, SEVERITY_ORDER } from '../engine/diagnostics';
 import {
   buildManifest, CacheFileFacts, CompositionSettings, checkManifest, compareCodePoints, compositionDiagnostics, manifestStats, ManifestStats,
@@ -23,13 +24,18 @@ export interface CheckOptions {
   content: boolean;
   /** Training's seed and ratios for the balanced composition (default: 42, 0.3, 2.5). */
   composition?: CompositionSettings;
+  /** Seed and fold counts of arc-meshchop's nested cross-validation (default: 42, 3, 3). */
+  cv?: CvSettings;
   cwd: string;
   signal?: AbortSignal;
 }
 
 export type Analysis =
   | { kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats; facts: CacheFileFacts[]; directory: string }
-  | { kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[] }; directory: string }
+  | {
+      kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; folds: NestedFolds;
+      facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[] }; directory: string;
+    }
   | { kind: 'unrelated'; diagnostics: [] };
 
 /** Structure only, straight from the text: what an editor shows before any file is touched. */
@@ -50,7 +56,7 @@ export function analyzeText(text: string): { kind: DocumentKind; manifest?: Pars
  * An analysis from the text alone, before any file is touched: schema diagnostics, and
  * statistics that assume every referenced file exists. Lets hovers answer at once.
  */
-export function structuralAnalysis(file: string, structure: ReturnType<typeof analyzeText>, composition?: CompositionSettings): Analysis {
+export function structuralAnalysis(file: string, structure: ReturnType<typeof analyzeText>, composition?: CompositionSettings, cv: CvSettings = DEFAULT_CV): Analysis {
   const directory = path.dirname(path.resolve(file));
   if (structure.manifest) {
     const facts = structure.manifest.files.map(() => ({ exists: true }));
@@ -59,7 +65,9 @@ export function structuralAnalysis(file: string, structure: ReturnType<typeof an
   }
   if (structure.datasetInfo) {
     const parsed = structure.datasetInfo;
-    return { kind: 'arc-dataset-info', parsed, diagnostics: parsed.schema, stats: datasetStats(parsed), facts: { images: [], masks: [] }, directory };
+    const folds = datasetFolds(parsed, cv);
+    const diagnostics = sortDiagnostics([...parsed.schema, ...foldDiagnostics(parsed, folds)]);
+    return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, facts: { images: [], masks: [] }, directory };
   }
   return { kind: 'unrelated', diagnostics: [] };
 }
@@ -119,8 +127,9 @@ async function analyzeDatasetInfo(file: string, parsed: ParsedDatasetInfo, inspe
     Promise.all(parsed.samples.map((s) => facts(s.image?.value, false))),
     Promise.all(parsed.samples.map((s) => facts(s.mask?.value, true))),
   ]);
-  const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir })]);
-  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), facts: { images, masks }, directory: infoDir };
+  const folds = datasetFolds(parsed, options.cv ?? DEFAULT_CV);
+  const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir }), ...foldDiagnostics(parsed, folds)]);
+  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, facts: { images, masks }, directory: infoDir };
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {

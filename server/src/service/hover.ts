@@ -8,7 +8,7 @@ import { Span } from '../engine/diagnostics';
 import { formatPercent, ParsedManifest } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
-import { datasetReport, manifestReport } from '../engine/report';
+import { datasetReport, foldsReport, manifestReport, markdownTable } from '../engine/report';
 import type { Analysis } from './check';
 
 /** A picture the hover would show; rendered (and cached) by the caller through the workers. */
@@ -107,7 +107,7 @@ function describePath(facts: PathFacts | undefined, kind: string): string[] {
 function datasetHover(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>, offset: number): HoverResult | null {
   const { parsed, stats, facts } = analysis;
   for (const span of Object.values(parsed.keys)) {
-    if (inside(offset, span)) return { markdown: `**ARC dataset**\n\n${bullets(datasetReport(stats))}`, span: span! };
+    if (inside(offset, span)) return { markdown: `**ARC dataset**\n\n${bullets(datasetReport(stats))}\n\n${foldsMarkdown(analysis)}`, span: span! };
   }
   for (const sample of parsed.samples) {
     const title = `**Sample ${sample.index}${sample.subject ? ` — ${sample.subject.value}` : ''}${sample.acquisition ? ` (${sample.acquisition.value})` : ''}**`;
@@ -127,4 +127,11 @@ function datasetHover(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>,
     if (inside(offset, sample.volume) && volumeLine) return { markdown: `${title}\n\n${bullets([volumeLine])}`, span: sample.volume! };
   }
   return null;
+}
+
+/** The nested cross-validation section of the dataset hover: heading, stratum × fold table, notes. */
+function foldsMarkdown(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>): string {
+  const report = foldsReport(analysis.folds, analysis.parsed.samples.map((s) => s.volume?.value));
+  const [heading, ...rest] = report.lines;
+  return [`**${heading}**`, ...(rest.length ? [bullets(rest)] : []), ...(report.table ? [markdownTable(report.table)] : []), ...(report.notes.length ? [bullets(report.notes)] : [])].join('\n\n');
 }

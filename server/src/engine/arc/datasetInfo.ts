@@ -158,7 +158,9 @@ export function checkDatasetInfo(parsed: ParsedDatasetInfo, input: DatasetCheckI
       else seenImages.set(key, sample.index);
     }
     if (sample.mask && sample.mask.value === null) {
-      out.push(diagnostic(sample.mask, 'warning', 'missing-mask', `Sample ${sample.index}${sample.subject ? ` (${sample.subject.value})` : ''} has no lesion mask.`));
+      // validate_masks_present raises on any null mask before train or experiment splits.
+      const who = `Sample ${sample.index}${sample.subject ? ` (${sample.subject.value})` : ''}`;
+      out.push(diagnostic(sample.mask, 'error', 'missing-mask', `${who} has no lesion mask: arc-meshchop train and experiment stop (validate_masks_present refuses null masks).`));
     } else if (sample.mask && mask) {
       pathDiagnostics(sample.mask as Item<string>, mask, 'mask', input.infoDir, out);
       const counted = mask.nifti?.positiveVoxels;

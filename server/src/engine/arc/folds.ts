@@ -12,6 +12,7 @@
  * Re-derived from those sources, not copied; the tests compare with scikit-learn itself.
  */
 import type { ParsedDatasetInfo } from './datasetInfo';
+import { Diagnostic, diagnostic } from '../diagnostics';
 import { isLegacySeed, LegacyRandomState, SEED_RANGE_MESSAGE } from '../numpy/legacyRandom';
 
 /** arc-meshchop `LESION_QUINTILES` (voxels): inclusive ranges, first match wins, so a shared bound belongs to the lower quintile. */
@@ -40,7 +41,12 @@ export interface CvSettings {
 export const DEFAULT_CV: CvSettings = { seed: 42, outerFolds: 3, innerFolds: 3 };
 
 /** A ValueError scikit-learn (or numpy, for the seed) raises: arc-meshchop stops on it. */
-export class SplitError extends Error {}
+export class SplitError extends Error {
+  /** What it is about: too few samples, too small strata, or the seed / fold count itself. */
+  constructor(message: string, readonly about: 'samples' | 'strata' | 'settings') {
+    super(message);
+  }
+}
 
 /**
  * numpy compares `<U` strings after dropping trailing NULs (`np.array(["a\0"])[0] == "a"`), so
@@ -59,14 +65,14 @@ export interface KFold {
 export function stratifiedKFold(labels: readonly string[], nSplits: number, seed: number): KFold {
   // Checked in scikit-learn's order: constructor, check_array(y), n_splits vs samples, then
   // _make_test_folds (check_random_state, class counts).
-  if (!Number.isInteger(nSplits)) throw new SplitError(`The number of folds must be of Integral type. ${nSplits} of type <class 'float'> was passed.`);
+  if (!Number.isInteger(nSplits)) throw new SplitError(`The number of folds must be of Integral type. ${nSplits} of type <class 'float'> was passed.`, 'settings');
   if (nSplits <= 1) {
-    throw new SplitError(`k-fold cross-validation requires at least one train/test split by setting n_splits=2 or more, got n_splits=${nSplits}.`);
+    throw new SplitError(`k-fold cross-validation requires at least one train/test split by setting n_splits=2 or more, got n_splits=${nSplits}.`, 'settings');
   }
   const n = labels.length;
-  if (n === 0) throw new SplitError('Found array with 0 sample(s) (shape=(0,)) while a minimum of 1 is required.');
-  if (nSplits > n) throw new SplitError(`Cannot have number of splits n_splits=${nSplits} greater than the number of samples: n_samples=${n}.`);
-  if (!isLegacySeed(seed)) throw new SplitError(SEED_RANGE_MESSAGE);
+  if (n === 0) throw new SplitError('Found array with 0 sample(s) (shape=(0,)) while a minimum of 1 is required.', 'samples');
+  if (nSplits > n) throw new SplitError(`Cannot have number of splits n_splits=${nSplits} greater than the number of samples: n_samples=${n}.`, 'samples');
+  if (!isLegacySeed(seed)) throw new SplitError(SEED_RANGE_MESSAGE, 'settings');
   const rng = new LegacyRandomState(seed);
 
   // Classes numbered by first appearance (what np.unique's return_index/inverse dance yields).
@@ -79,7 +85,7 @@ export function stratifiedKFold(labels: readonly string[], nSplits: number, seed
   });
   const counts = new Array<number>(classOf.size).fill(0);
   for (const k of encoded) counts[k]++;
-  if (counts.every((c) => nSplits > c)) throw new SplitError(`n_splits=${nSplits} cannot be greater than the number of members in each class.`);
+  if (counts.every((c) => nSplits > c)) throw new SplitError(`n_splits=${nSplits} cannot be greater than the number of members in each class.`, 'strata');
   const smallest = Math.min(...counts);
   const warning = nSplits > smallest ? `The least populated class in y has only ${smallest} members, which is less than n_splits=${nSplits}.` : undefined;
 
@@ -134,11 +140,13 @@ interface FoldsCommon {
   warnings: string[];
   /** The strata behind those warnings (for diagnostics; not part of the JSON). */
   small: SmallStratum[];
+  /** Each sample's stratum as numpy compares it, when the labels could be made (not part of the JSON). */
+  labels?: string[];
 }
 
 export type NestedFolds =
   | (FoldsCommon & { ok: true; strata: Record<string, number>; outer: OuterFold[] })
-  | (FoldsCommon & { ok: false; stage: 'parse' | 'masks' | 'outer' | 'inner'; outerFold?: number; error: string });
+  | (FoldsCommon & { ok: false; stage: 'parse' | 'masks' | 'outer' | 'inner'; outerFold?: number; error: string; about?: SplitError['about'] });
 
 export function strataCounts(labels: readonly string[]): Record<string, number> {
   const counts = new Map<string, number>();
@@ -149,7 +157,7 @@ export function strataCounts(labels: readonly string[]): Record<string, number> 
 /** `generate_nested_cv_splits(n, labels, outerFolds, innerFolds, seed)`: warnings in the order Python emits them; the first error stops it. */
 export function nestedFolds(labels: readonly string[], settings: CvSettings): NestedFolds {
   const strata = strataCounts(labels);
-  const common = { settings, strata, warnings: [] as string[], small: [] as SmallStratum[] };
+  const common = { settings, strata, warnings: [] as string[], small: [] as SmallStratum[], labels: labels.map(numpyString) };
   const small = new Map<string, SmallStratum>();
   const smallEntry = (stratum: string): SmallStratum => {
     let e = small.get(stratum);
@@ -160,7 +168,7 @@ export function nestedFolds(labels: readonly string[], settings: CvSettings): Ne
     if (!(error instanceof SplitError)) throw error;
     common.small = [...small.values()];
     const where = 'innerOf' in stage ? { stage: 'inner' as const, outerFold: stage.innerOf } : { stage: 'outer' as const };
-    return { ...common, ok: false, ...where, error: `${stageName(stage)}: ${error.message}` };
+    return { ...common, ok: false, ...where, error: `${stageName(stage)}: ${error.message}`, about: error.about };
   };
   let outerSplit: KFold;
   try {
@@ -218,7 +226,7 @@ export function datasetFolds(parsed: ParsedDatasetInfo, settings: CvSettings): N
   }
   const missing = parsed.samples.filter((s) => s.mask?.value === null).map((s) => s.index);
   const labels = parsed.samples.map((s) => stratumLabel(s.volume!.value, s.acquisition!.value));
-  if (missing.length) return { ok: false, settings, stage: 'masks', error: masksRefused(missing), strata: strataCounts(labels), warnings: [], small: [] };
+  if (missing.length) return { ok: false, settings, stage: 'masks', error: masksRefused(missing), strata: strataCounts(labels), warnings: [], small: [], labels: labels.map(numpyString) };
   return nestedFolds(labels, settings);
 }
 
@@ -229,3 +237,43 @@ export function masksRefused(indices: number[]): string {
     "Re-download dataset with 'arc-meshchop download' (default requires masks).";
 }
 
+
+/** The `folds` object of `stats --folds --json` (SPEC 2). */
+export function foldsJson(folds: NestedFolds) {
+  const { settings, strata, warnings } = folds;
+  return folds.ok
+    ? { ok: true, settings, strata, warnings, outer: folds.outer }
+    : { ok: false, stage: folds.stage, ...(folds.outerFold === undefined ? {} : { outerFold: folds.outerFold }), error: folds.error, settings, ...(strata ? { strata } : {}), warnings };
+}
+
+/**
+ * `cv-small-stratum` on the lesion volume of every sample of a stratum scikit-learn warns
+ * about, and `cv-split-fails` where a split raises (train stops; experiment, which splits only
+ * the outer folds, stops only when the outer split does).
+ */
+export function foldDiagnostics(parsed: ParsedDatasetInfo, folds: NestedFolds): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const { outerFolds, innerFolds } = folds.settings;
+  for (const small of folds.small) {
+    const total = folds.strata?.[small.stratum] ?? small.samples.length;
+    const message = small.outerCount !== undefined
+      ? `Stratum ${small.stratum} has ${count(small.outerCount, 'sample')}, fewer than the ${outerFolds} outer folds: scikit-learn warns, and ` +
+        `${outerFolds - small.outerCount} of the outer test folds get none of it.`
+      : `Stratum ${small.stratum} has ${count(total, 'sample')}, ${small.innerCounts.map((c) => `${c.count} in the training set of outer fold ${c.outerFold}`).join(', ')}: ` +
+        `fewer than the ${innerFolds} inner folds, so scikit-learn warns and some inner validation folds get none of it.`;
+    for (const index of small.samples) {
+      const where = parsed.samples[index]?.volume ?? parsed.samples[index]?.acquisition;
+      if (where) out.push(diagnostic(where, 'warning', 'cv-small-stratum', message));
+    }
+  }
+  if (!folds.ok && (folds.stage === 'outer' || folds.stage === 'inner')) {
+    const key = (folds.about === 'strata' ? parsed.keys.acquisition_types : parsed.keys.image_paths) ?? parsed.keys.image_paths ?? parsed.keys.mask_paths;
+    const consequence = folds.stage === 'outer'
+      ? 'arc-meshchop train and experiment stop before training.'
+      : 'arc-meshchop train stops before training (experiment, which uses only the outer folds, runs).';
+    if (key) out.push(diagnostic(key, 'error', 'cv-split-fails', `scikit-learn raises ValueError. ${folds.error} ${consequence}`));
+  }
+  return out;
+}
+
+const count = (n: number, one: string) => `${n} ${n === 1 ? one : `${one}s`}`;
