@@ -17,7 +17,7 @@ import {
 import { DEFAULT_SETTINGS } from '../../server/src/protocol';
 import { analyzeText, structuralAnalysis } from '../../server/src/service/check';
 import { hoverAt } from '../../server/src/service/hover';
-import { pythonWith, repoRoot } from '../support/python';
+import { pythonWith, repoRoot, runPython } from '../support/python';
 
 const sklearn = pythonWith('sklearn');
 const skip = !sklearn && 'python3 with scikit-learn not found (apt-get install python3-sklearn)';
@@ -225,6 +225,23 @@ test('the hover on a dataset_info key shows fold sizes and the stratum × fold t
   const ranges = analysis.folds.outer.map((f) => f.test.map((i) => volumes[i])).map((v) => `${Math.min(...v).toLocaleString('en-US')}–${Math.max(...v).toLocaleString('en-US')}`);
   assert.match(markdown, new RegExp(`\\| Lesion volume \\| 20,001–100,038 \\| ${ranges.join(' \\| ')} \\|`));
   assert.match(markdown, /Inner train\/val sizes — outer fold 0: \d+\/\d+, \d+\/\d+, \d+\/\d+; outer fold 1/);
+  // A volume's hover names the sample's stratum, outer test fold and inner validation folds.
+  const sample = 5;
+  const volumeAt = text.indexOf(String(volumes[sample]));
+  const test = analysis.folds.outer.findIndex((f) => f.test.includes(sample));
+  const validation = analysis.folds.outer.flatMap((f, k) => f.inner.flatMap((inner, v) => (inner.val.includes(sample) ? [`${v} of outer fold ${k}`] : [])));
+  assert.equal(validation.length, 2, 'validation once in each outer training set it belongs to');
+  assert.match(hoverAt(analysis, volumeAt + 1)!.markdown, new RegExp(`- Stratum Q1_space_2x; test sample in outer fold ${test}; validation sample in inner fold ${validation.join(', ')}$`));
+});
+
+test('volumes and num_samples written as floats are schema errors, as parse_dataset_info refuses them', () => {
+  const text = '{"num_samples": 2.0, "image_paths": ["a", "b"], "mask_paths": ["m", "n"], "lesion_volumes": [1.0, 2e3], "acquisition_types": ["x", "x"], "subject_ids": ["s", "t"]}';
+  const parsed = parseDatasetInfo(text);
+  assert.deepEqual(parsed.schema.map((d) => text.slice(d.offset, d.offset + d.length)), ['2.0', '1.0', '2e3']);
+  assert.equal(datasetFolds(parsed, DEFAULT_CV).ok || 'stopped', 'stopped');
+  // Python's json: what `isinstance(v, int)` sees.
+  const python = pythonWith('json');
+  if (python) assert.deepEqual(runPython(python, 'import json; print(json.dumps([type(v).__name__ for v in json.loads("[1.0, 2e3, 2, -0, 1E2]")]))'), ['float', 'float', 'int', 'int', 'float']);
 });
 
 test('package.json declares the cv settings with the engine defaults', () => {

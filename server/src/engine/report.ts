@@ -64,13 +64,13 @@ export function foldsReport(folds: NestedFolds, volumes: readonly (number | unde
   const warnings = folds.warnings.map((w) => `scikit-learn warns — ${w}`);
   if (!folds.ok) return { lines: [heading, `Train stops: ${folds.error}`], notes: warnings };
   const labels = folds.labels ?? [];
-  const foldOf = new Map<number, number>();
-  folds.outer.forEach((f, k) => f.test.forEach((i) => foldOf.set(i, k)));
+  const perFold = folds.outer.map((f) => {
+    const counts = new Map<string, number>();
+    for (const i of f.test) counts.set(labels[i], (counts.get(labels[i]) ?? 0) + 1);
+    return counts;
+  });
   const table: Table = [['Stratum', 'Samples', ...folds.outer.map((_, k) => `Test fold ${k}`)]];
-  for (const [stratum, size] of Object.entries(folds.strata)) {
-    const perFold = folds.outer.map((f) => f.test.filter((i) => labels[i] === stratum).length);
-    table.push([stratum, count(size), ...perFold.map(count)]);
-  }
+  for (const [stratum, size] of Object.entries(folds.strata)) table.push([stratum, count(size), ...perFold.map((c) => count(c.get(stratum) ?? 0))]);
   table.push(['All', count(labels.length), ...folds.outer.map((f) => count(f.test.length))]);
   table.push(['Lesion volume', volumeRange(volumes), ...folds.outer.map((f) => volumeRange(f.test.map((i) => volumes[i])))]);
   const inner = folds.outer.map((f, k) => `outer fold ${k}: ${f.inner.map((i) => `${i.train.length}/${i.val.length}`).join(', ')}`);
@@ -78,9 +78,10 @@ export function foldsReport(folds: NestedFolds, volumes: readonly (number | unde
 }
 
 function volumeRange(volumes: readonly (number | undefined)[]): string {
-  const known = volumes.filter((v): v is number => v !== undefined);
-  if (!known.length) return '–';
-  return `${count(Math.min(...known))}–${count(Math.max(...known))}`;
+  let low = Infinity;
+  let high = -Infinity;
+  for (const v of volumes) if (v !== undefined) (low = Math.min(low, v)), (high = Math.max(high, v));
+  return low <= high ? `${count(low)}–${count(high)}` : '–';
 }
 
 /** Control characters (possible in acquisition names) shown as escapes, so a row stays one line. */
@@ -99,4 +100,17 @@ export function textTable(table: Table): string[] {
 export function markdownTable(table: Table): string {
   const line = (row: string[]) => `| ${row.map((cell) => printable(cell).replace(/[|\\`*_<>[\]]/g, (m) => `\\${m}`)).join(' | ')} |`;
   return [line(table[0]), `|${table[0].map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...table.slice(1).map(line)].join('\n');
+}
+
+/** One sample's place in the nested cross-validation: its stratum, outer test fold and inner validation folds. */
+export function sampleFoldsLine(folds: NestedFolds, index: number): string | undefined {
+  const stratum = folds.labels?.[index];
+  if (stratum === undefined) return undefined;
+  if (!folds.ok) return `Stratum ${stratum}`;
+  const test = folds.outer.findIndex((f) => f.test.includes(index));
+  const validation = folds.outer.flatMap((f, k) => {
+    const v = f.inner.findIndex((inner) => inner.val.includes(index));
+    return v < 0 ? [] : [`${v} of outer fold ${k}`];
+  });
+  return `Stratum ${stratum}; test sample in outer fold ${test}; validation sample in inner fold ${validation.join(', ')}`;
 }

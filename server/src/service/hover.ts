@@ -8,7 +8,7 @@ import { Span } from '../engine/diagnostics';
 import { formatPercent, ParsedManifest } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
-import { datasetReport, foldsReport, manifestReport, markdownTable } from '../engine/report';
+import { datasetReport, foldsReport, manifestReport, markdownTable, sampleFoldsLine } from '../engine/report';
 import type { Analysis } from './check';
 
 /** A picture the hover would show; rendered (and cached) by the caller through the workers. */
@@ -124,7 +124,10 @@ function datasetHover(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>,
       const picture: PictureRequest | undefined = mask?.nifti && image?.nifti && !mask.error && !image.error ? { kind: 'lesion', mask: mask.resolved!, image: image.resolved! } : undefined;
       return { markdown: `${title} — lesion mask\n\n${bullets(lines)}`, span: sample.mask!, picture };
     }
-    if (inside(offset, sample.volume) && volumeLine) return { markdown: `${title}\n\n${bullets([volumeLine])}`, span: sample.volume! };
+    if (inside(offset, sample.volume) && volumeLine) {
+      const foldsLine = sampleFoldsLine(analysis.folds, sample.index);
+      return { markdown: `${title}\n\n${bullets(foldsLine ? [volumeLine, foldsLine] : [volumeLine])}`, span: sample.volume! };
+    }
   }
   return null;
 }

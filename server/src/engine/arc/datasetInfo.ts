@@ -42,6 +42,8 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
   const samples: DatasetSample[] = [];
   const schema: Diagnostic[] = [];
   const error = (where: Span, message: string) => schema.push(diagnostic(where, 'error', 'dataset-info-schema', message));
+  // Python's json reads `1.0` and `1e3` as floats, which parse_dataset_info refuses where it wants an int.
+  const isFloatLiteral = (n: Node) => /[.eE]/.test(text.slice(n.offset, n.offset + n.length));
   const isDatasetInfo = root?.type === 'object' && !!root.children?.some((p) => ['image_paths', 'mask_paths'].includes(p.children?.[0]?.value));
   if (!isDatasetInfo || !root) return { isDatasetInfo: false, keys, samples, schema };
   for (const e of errors) error({ offset: e.offset, length: e.length }, `Invalid JSON (${printParseErrorCode(e.error)}).`);
@@ -70,7 +72,7 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
   }
   const numSamples = findNodeAtLocation(root, ['num_samples']);
   if (numSamples) {
-    if (numSamples.type !== 'number' || !Number.isInteger(numSamples.value)) error(span(numSamples), '"num_samples" must be an integer.');
+    if (numSamples.type !== 'number' || !Number.isInteger(numSamples.value) || isFloatLiteral(numSamples)) error(span(numSamples), '"num_samples" must be an integer.');
     else if (lengths.length && numSamples.value !== expected) {
       schema.push(diagnostic(span(numSamples), 'error', 'sample-count', `num_samples is ${numSamples.value} but the lists hold ${expected} samples.`));
     }
@@ -90,7 +92,7 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
       index,
       image: item('image_paths', isString, 'Image paths must be strings.'),
       mask: item('mask_paths', (n) => n.type === 'string' || n.type === 'null', 'Mask paths must be strings or null.'),
-      volume: item('lesion_volumes', (n) => n.type === 'number' && Number.isSafeInteger(n.value) && n.value >= 0, 'Lesion volumes must be non-negative integers (voxel counts).'),
+      volume: item('lesion_volumes', (n) => n.type === 'number' && Number.isSafeInteger(n.value) && n.value >= 0 && !isFloatLiteral(n), 'Lesion volumes must be non-negative integers (voxel counts) written without a decimal point or exponent: Python reads 1.0 as a float and arc-meshchop refuses it.'),
       acquisition: item('acquisition_types', isString, 'Acquisition types must be strings.'),
       subject: item('subject_ids', isString, 'Subject ids must be strings.'),
     };

@@ -86,7 +86,7 @@ export function stratifiedKFold(labels: readonly string[], nSplits: number, seed
   const counts = new Array<number>(classOf.size).fill(0);
   for (const k of encoded) counts[k]++;
   if (counts.every((c) => nSplits > c)) throw new SplitError(`n_splits=${nSplits} cannot be greater than the number of members in each class.`, 'strata');
-  const smallest = Math.min(...counts);
+  const smallest = counts.reduce((a, b) => Math.min(a, b));
   const warning = nSplits > smallest ? `The least populated class in y has only ${smallest} members, which is less than n_splits=${nSplits}.` : undefined;
 
   // Round robin over the sorted encoded labels: position p of that order goes to fold p % nSplits,
@@ -158,10 +158,12 @@ export function strataCounts(labels: readonly string[]): Record<string, number> 
 export function nestedFolds(labels: readonly string[], settings: CvSettings): NestedFolds {
   const strata = strataCounts(labels);
   const common = { settings, strata, warnings: [] as string[], small: [] as SmallStratum[], labels: labels.map(numpyString) };
+  const members = new Map<string, number[]>();
+  common.labels.forEach((label, i) => (members.get(label) ?? members.set(label, []).get(label)!).push(i));
   const small = new Map<string, SmallStratum>();
   const smallEntry = (stratum: string): SmallStratum => {
     let e = small.get(stratum);
-    if (!e) small.set(stratum, (e = { stratum, samples: sampleIndices(labels, stratum), innerCounts: [] }));
+    if (!e) small.set(stratum, (e = { stratum, samples: members.get(stratum) ?? [], innerCounts: [] }));
     return e;
   };
   const fail = (stage: SplitStage, error: unknown): NestedFolds => {
@@ -202,8 +204,6 @@ export function nestedFolds(labels: readonly string[], settings: CvSettings): Ne
   }
   return { ...common, small: [...small.values()], ok: true, outer };
 }
-
-const sampleIndices = (labels: readonly string[], stratum: string): number[] => labels.flatMap((l, i) => (numpyString(l) === stratum ? [i] : []));
 
 /** 0..n-1 without the (ascending) `excluded`. */
 function complement(excluded: readonly number[], n: number): number[] {
