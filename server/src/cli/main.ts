@@ -12,6 +12,7 @@ import { Analysis, analyzeDocument, buildManifestFile } from '../service/check';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector } from '../service/inspector';
+import { formatBytes } from '../engine/units';
 import { ProgressBar } from './progress';
 import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOffline, hubToken } from '../download/config';
@@ -173,13 +174,6 @@ async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): P
     io.stdout.write(`${file} (${analysis.kind})\n${lines.map((l) => `  ${l}\n`).join('')}`);
     return 0;
   });
-}
-
-function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) (n /= 1000), i++;
-  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
 async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {

@@ -11,6 +11,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseDatasetInfo } from '../engine/arc/datasetInfo';
 import { pythonJson } from '../engine/json/edits';
+import type { DownloadProgress } from '../protocol';
 import { writeFileAtomic } from '../service/atomic';
 import { HttpError, NetOptions, readRange, redactUrl, resolveDataUrl, retryingFetch } from './net';
 import { Breakdown, decide, describeBreakdown, DownloadFilters, emptyBreakdown, HubRow, paperParityProblem, tally } from './selection';
@@ -35,16 +36,8 @@ export interface DownloadOptions extends DownloadFilters {
   retryBaseMs?: number;
 }
 
-export interface DownloadProgress {
-  shards: number;
-  shardsDone: number;
-  /** Overall progress 0..1, counting rows read within the shards under way. */
-  fraction: number;
-  sessionsWritten: number;
-  bytes: number;
-  bytesPerSecond: number;
-  etaSeconds?: number;
-}
+// The progress type is part of the client/server contract.
+export type { DownloadProgress };
 
 export interface DownloadResult {
   status: 'downloaded' | 'up-to-date';
