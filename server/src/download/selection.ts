@@ -3,7 +3,7 @@
  * no-accel (turbo spin echo only when asked), a lesion mask unless told otherwise, the first
  * T2w run. Pure: rows in, decisions and a breakdown out.
  */
-import { PAPER_COHORT } from '../engine/arc/datasetInfo';
+import { isPaperCohort, PAPER_COHORT } from '../engine/arc/datasetInfo';
 
 export interface DownloadFilters {
   includeTse: boolean;
@@ -59,8 +59,6 @@ export function describeBreakdown(b: Breakdown): string {
 
 /** The paper cohort check: 223 = 115 SPACE 2x + 108 SPACE no-accel. Undefined when it holds. */
 export function paperParityProblem(b: Breakdown): string | undefined {
-  const space2x = b.acquisitions.space_2x ?? 0;
-  const noAccel = b.acquisitions.space_no_accel ?? 0;
-  if (b.kept === PAPER_COHORT.total && space2x === PAPER_COHORT.space_2x && noAccel === PAPER_COHORT.space_no_accel) return undefined;
+  if (isPaperCohort(b.kept, b.acquisitions)) return undefined;
   return `expected the paper cohort of ${PAPER_COHORT.total} = ${PAPER_COHORT.space_2x} space_2x + ${PAPER_COHORT.space_no_accel} space_no_accel, got ${describeBreakdown(b)}`;
 }

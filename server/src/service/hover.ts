@@ -3,7 +3,7 @@
  * binary search over entry offsets, not a tree walk), so it stays instant on 150,000 entries.
  */
 import * as path from 'node:path';
-import type { PathFacts } from '../engine/arc/datasetInfo';
+import { isLegacyResolution, PathFacts } from '../engine/arc/datasetInfo';
 import { Span } from '../engine/diagnostics';
 import { formatPercent, ParsedManifest } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
@@ -98,7 +98,7 @@ function niftiLines(nifti: NiftiSummary): string[] {
 function describePath(facts: PathFacts | undefined, kind: string): string[] {
   if (!facts) return [];
   if (!facts.resolved) return [`The ${kind} does not exist.`];
-  const lines = [`Resolved: \`${facts.resolved}\`${facts.how === 'parent' || facts.how === 'cwd' ? ' (legacy path)' : ''}`];
+  const lines = [`Resolved: \`${facts.resolved}\`${isLegacyResolution(facts.how) ? ' (legacy path)' : ''}`];
   if (facts.error) lines.push(`Unreadable: ${facts.error}`);
   if (facts.nifti) lines.push(...niftiLines(facts.nifti));
   return lines;

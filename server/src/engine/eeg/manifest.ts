@@ -7,6 +7,7 @@
 import { JSONVisitor, visit } from 'jsonc-parser';
 import { NotPlainJson, visitPlainJson } from '../json/fastJson';
 import { Diagnostic, diagnostic, Span } from '../diagnostics';
+import { formatLimit } from '../units';
 import { pythonJson } from '../json/edits';
 import { balancedSelection } from '../numpy/random';
 import { Category, CATEGORIES } from './category';
@@ -288,7 +289,9 @@ export interface ManifestCheckInput {
   directory?: { name: string; facts: CacheFileFacts }[];
 }
 
+/** Training rescans the cache when more than this fraction of entries reference missing files. */
 export const STALE_MISSING_FRACTION = 0.05;
+/** Training warns when the balanced seizure ratio is below this. */
 export const LOW_SEIZURE_RATIO = 0.001;
 
 /** Content diagnostics: missing and unreadable files, ranges, duplicates, categories, staleness. */
@@ -404,7 +407,7 @@ export interface ManifestStats {
     seizureRatio: number;
     posWeight: number;
   };
-  /** Training rebuilds the manifest: no entries, or more than 5% reference missing files. */
+  /** Training rebuilds the manifest: no entries, or more than STALE_MISSING_FRACTION reference missing files. */
   stale: boolean;
   /** Training refuses to start: no partial windows. */
   refuses: boolean;
@@ -414,6 +417,17 @@ export interface ManifestStats {
 /** pos_weight as training derives it from the seizure ratio. */
 export function posWeight(ratio: number): number {
   return ratio > 0 && ratio < 0.5 ? Math.sqrt((1 - ratio) / ratio) : 1.0;
+}
+
+/**
+ * How many full and no-seizure windows training picks for `partial` partial windows:
+ * `int(ratio * len(partial))` in Python (a float product, truncated), at most all of them.
+ */
+function pickCounts(partial: number, available: { full: number; background: number }, settings: CompositionSettings): { full: number; background: number } {
+  return {
+    full: Math.min(Math.trunc(settings.fullRatio * partial), available.full),
+    background: Math.min(Math.trunc(settings.backgroundRatio * partial), available.background),
+  };
 }
 
 /** Entry indices of each category, in document order (the lists training indexes into). */
@@ -429,11 +443,8 @@ function entriesByCategory(parsed: ParsedManifest): Record<Category, number[]> {
  */
 export function balancedPicks(parsed: ParsedManifest, settings = DEFAULT_COMPOSITION): { partial: number[]; full: number[]; background: number[] } {
   const lists = entriesByCategory(parsed);
-  const partialCount = lists.partial_seizure.length;
-  // int(ratio * len(partial)) in Python: a float product, truncated; at most all of them.
-  const kFull = Math.min(Math.trunc(settings.fullRatio * partialCount), lists.full_seizure.length);
-  const kBackground = Math.min(Math.trunc(settings.backgroundRatio * partialCount), lists.no_seizure.length);
-  const picks = balancedSelection(settings.seed, lists.full_seizure.length, kFull, lists.no_seizure.length, kBackground);
+  const k = pickCounts(lists.partial_seizure.length, { full: lists.full_seizure.length, background: lists.no_seizure.length }, settings);
+  const picks = balancedSelection(settings.seed, lists.full_seizure.length, k.full, lists.no_seizure.length, k.background);
   return {
     partial: lists.partial_seizure,
     full: picks.full.map((i) => lists.full_seizure[i]),
@@ -458,9 +469,7 @@ export function manifestStats(parsed: ParsedManifest, fileExists: boolean[], set
   const total = windows.partial_seizure + windows.full_seizure + windows.no_seizure;
   const missingTotal = missingWindows.partial_seizure + missingWindows.full_seizure + missingWindows.no_seizure;
   const partialAll = windows.partial_seizure;
-  const wanted = (ratio: number, category: Category) => Math.min(Math.trunc(ratio * partialAll), windows[category]);
-  let full = wanted(settings.fullRatio, 'full_seizure');
-  let background = wanted(settings.backgroundRatio, 'no_seizure');
+  let { full, background } = pickCounts(partialAll, { full: windows.full_seizure, background: windows.no_seizure }, settings);
   // Only when picks can hit missing files do the kept counts depend on the RNG.
   if ((missingWindows.full_seizure && full) || (missingWindows.no_seizure && background)) {
     const picks = balancedPicks(parsed, settings);
@@ -493,13 +502,13 @@ export function compositionDiagnostics(parsed: ParsedManifest, stats: ManifestSt
     const missing = Object.values(stats.missingWindows).reduce((a, b) => a + b, 0);
     const why = stats.total === 0
       ? 'it has no entries'
-      : `${missing} of ${stats.total} entries (${formatPercent(missing / stats.total)}) reference missing files, over the 5% limit`;
+      : `${missing} of ${stats.total} entries (${formatPercent(missing / stats.total)}) reference missing files, over the ${formatLimit(STALE_MISSING_FRACTION)} limit`;
     out.push(diagnostic(parsed.rootKeys[0].key, 'error', 'stale-manifest', `Training will discard this manifest and rescan the cache: ${why}.`));
   }
   if (stats.refuses) {
     out.push(diagnostic(keyOf('partial_seizure'), 'error', 'no-partial-windows', 'No partial seizure windows: training refuses to start.'));
   } else if (stats.lowSeizureRatio) {
-    out.push(diagnostic(keyOf('partial_seizure'), 'warning', 'low-seizure-ratio', `Balanced seizure ratio ${formatPercent(stats.balanced.seizureRatio)} is below 0.1%: training warns and will learn little.`));
+    out.push(diagnostic(keyOf('partial_seizure'), 'warning', 'low-seizure-ratio', `Balanced seizure ratio ${formatPercent(stats.balanced.seizureRatio)} is below ${formatLimit(LOW_SEIZURE_RATIO)}: training warns and will learn little.`));
   }
   return out;
 }
