@@ -85,6 +85,9 @@ export interface MachineSettings {
   download: DownloadSettings;
 }
 
+/** Most shards a download may fetch at once (also `neurocache.download.parallel`'s maximum). */
+export const MAX_DOWNLOAD_PARALLEL = 64;
+
 export const DEFAULT_MACHINE_SETTINGS: MachineSettings = {
   maxWorkers: 0,
   hubEndpoint: '',

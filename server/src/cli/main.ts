@@ -13,6 +13,7 @@ import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engi
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector } from '../service/inspector';
 import { formatBytes } from '../engine/units';
+import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL } from '../protocol';
 import { ProgressBar } from './progress';
 import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOffline, hubToken } from '../download/config';
@@ -23,11 +24,12 @@ const USAGE = `Usage:
   neurocache stats <file.json> [--json] [--seed N] [--full-ratio R] [--background-ratio R] [--selected]
   neurocache lsp --stdio
   neurocache arc download [--out DIR] [--repo ID] [--revision REV] [--endpoint URL]
-                          [--token TOKEN] [--jobs N] [--force] [--paper-parity]
+                          [--token TOKEN] [--parallel N] [--force] [--paper-parity]
                           [--include-tse] [--no-require-mask] [--no-verify-counts] [--json]
 
 Common options:
-  --jobs N         worker threads (default: number of cores)
+  --jobs N         worker threads (default: number of cores; for arc download, as --parallel)
+  --parallel N     arc download: shards fetched at once (default: 8)
   --cache-dir DIR  where file fingerprints are kept (default: $XDG_CACHE_HOME/neurocache)
   --json           machine-readable output on stdout
 `;
@@ -47,6 +49,13 @@ function parse(args: string[], options: ParseArgsConfig['options']): { values: R
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+function parallelOption(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parallel = Number(value);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_DOWNLOAD_PARALLEL) throw new UsageError(`--parallel takes a whole number from 1 to ${MAX_DOWNLOAD_PARALLEL}, not "${value}"`);
+  return parallel;
 }
 
 function jobsOption(value: string | boolean | undefined): number | undefined {
@@ -180,7 +189,7 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
   const { values, positionals } = parse(args, {
     out: { type: 'string' }, repo: { type: 'string' }, revision: { type: 'string' }, endpoint: { type: 'string' }, token: { type: 'string' },
     force: { type: 'boolean' }, 'paper-parity': { type: 'boolean' }, 'include-tse': { type: 'boolean' }, 'no-require-mask': { type: 'boolean' },
-    'no-verify-counts': { type: 'boolean' },
+    'no-verify-counts': { type: 'boolean' }, parallel: { type: 'string' },
   });
   if (positionals.length) throw new UsageError(`arc download takes no positional arguments (got "${positionals[0]}")`);
   let endpoint: string;
@@ -198,7 +207,8 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
     revision: (values.revision as string | undefined) ?? 'main',
     endpoint,
     token,
-    jobs: jobsOption(values.jobs as string | undefined) ?? 8,
+    // --jobs predates --parallel and meant the same here.
+    jobs: parallelOption(values.parallel) ?? jobsOption(values.jobs as string | undefined) ?? DEFAULT_MACHINE_SETTINGS.download.parallel,
     force: !!values.force,
     paperParity: !!values['paper-parity'],
     verifyCounts: !values['no-verify-counts'],

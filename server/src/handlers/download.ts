@@ -8,7 +8,7 @@ import { CancellationToken, ErrorCodes, LSPErrorCodes, ResponseError } from 'vsc
 import { DEFAULT_REPO, downloadArc as download } from '../download/arc';
 import { hubEndpoint, hubOffline, hubToken } from '../download/config';
 import { formatBytes } from '../engine/units';
-import { DEFAULT_MACHINE_SETTINGS, DownloadArcRequest, DownloadProgressNotification } from '../protocol';
+import { DEFAULT_MACHINE_SETTINGS, DownloadArcRequest, DownloadProgressNotification, MAX_DOWNLOAD_PARALLEL } from '../protocol';
 import { resolveFolderArgument } from '../service/documentFiles';
 import { sendNotification, ServerState } from './state';
 
@@ -16,7 +16,7 @@ import { sendNotification, ServerState } from './state';
 const PROGRESS_INTERVAL_MS = 250;
 
 function parallelism(value: unknown): number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= 64 ? value : DEFAULT_MACHINE_SETTINGS.download.parallel;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? Math.min(value, MAX_DOWNLOAD_PARALLEL) : DEFAULT_MACHINE_SETTINGS.download.parallel;
 }
 
 export async function downloadArc(state: ServerState, params: DownloadArcRequest.Params, cancel: CancellationToken): Promise<DownloadArcRequest.Result> {
