@@ -56,7 +56,7 @@ const within = (ms: number, work: Promise<unknown>) => Promise.race([work, new P
 
 export async function shutdown(state: ServerState): Promise<void> {
   state.shuttingDown = true;
-  state.scan?.abort();
+  state.scan?.controller.abort();
   for (const timer of state.checkTimers.values()) clearTimeout(timer);
   state.checkTimers.clear();
   for (const t of state.tracked.values()) t.running?.abort();

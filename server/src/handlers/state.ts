@@ -44,7 +44,8 @@ export class ServerState {
   /** Workspace folders as file system paths. */
   folders: string[] = [];
   readonly client = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false };
-  scan?: AbortController;
+  /** The workspace scan under way. */
+  scan?: { controller: AbortController; done: Promise<number> };
   shuttingDown = false;
 
   constructor(readonly connection: Connection) {}

@@ -27,22 +27,39 @@ async function progress(state: ServerState, title: string): Promise<WorkDoneProg
   return reporter;
 }
 
-/** Finds and checks every document in the workspace; resolves with the number checked. */
-export async function scanWorkspace(state: ServerState): Promise<number> {
-  state.scan?.abort();
-  const controller = (state.scan = new AbortController());
+/**
+ * Finds and checks every document in the workspace; resolves with the number checked. A scan
+ * already under way is joined, unless `restart` (the folders or their settings changed): then
+ * it stops, and whoever waits on it gets the new scan's count.
+ */
+export function scanWorkspace(state: ServerState, restart = false): Promise<number> {
+  if (state.scan && !restart) return state.scan.done;
+  state.scan?.controller.abort();
+  const controller = new AbortController();
+  const scan = { controller, done: Promise.resolve(0) };
+  scan.done = runScan(state, controller).then((checked) => {
+    if (state.scan === scan) state.scan = undefined;
+    // Stopped for a newer scan: answer with that one.
+    return controller.signal.aborted && state.scan ? state.scan.done : checked;
+  });
+  state.scan = scan;
+  return scan.done;
+}
+
+async function runScan(state: ServerState, controller: AbortController): Promise<number> {
   const reporter = await progress(state, 'NeuroCache: checking the workspace');
   reporter?.token.onCancellationRequested(() => controller.abort());
+  const stop = controller.signal;
   try {
     const found: string[] = [];
     for (const folder of state.folders) {
       const { extraGlobs } = await settingsFor(state, pathToFileURL(folder).href);
-      found.push(...(await findWorkspaceFiles([folder], extraGlobs, controller.signal)));
+      found.push(...(await findWorkspaceFiles([folder], extraGlobs, stop)));
     }
     const files = [...new Set(found)].sort();
     let done = 0;
     for (const file of files) {
-      if (controller.signal.aborted) break;
+      if (stop.aborted) break;
       reporter?.report(Math.round((done / files.length) * 100), `${done}/${files.length} ${path.basename(file)}`);
       await check(state, pathToFileURL(file).href);
       done++;
@@ -91,6 +108,6 @@ export function didChangeWorkspaceFolders(state: ServerState, event: WorkspaceFo
   const removed = new Set(folderPaths(event.removed.map((f) => f.uri)));
   state.folders = state.folders.filter((f) => !removed.has(f)).concat(folderPaths(event.added.map((f) => f.uri)));
   state.settings.clear();
-  void scanWorkspace(state);
+  void scanWorkspace(state, true);
   for (const uri of state.tracked.keys()) scheduleCheck(state, uri, 0);
 }
