@@ -10,7 +10,7 @@ import { Diagnostic, diagnostic, Span } from '../diagnostics';
 import { pythonJson } from '../json/edits';
 import { balancedSelection } from '../numpy/random';
 import { Category, CATEGORIES } from './category';
-import { categoryOf, NpzSummary } from './npz';
+import { categoryOf, NpzSummary, windowPositives } from './npz';
 
 export interface CategoryKey {
   category: Category;
@@ -343,7 +343,7 @@ function entrySpan(entries: ManifestEntries, i: number): Span {
 /** "41 of 15360 label samples (0.27%) are > 0" for a window, or why it has no labels. */
 export function describeWindow(summary: NpzSummary, window: number): string {
   if (!summary.hasLabels) return 'the file has no labels';
-  const positives = summary.positives[window];
+  const positives = windowPositives(summary, window);
   const samples = summary.samplesPerWindow;
   return `${positives} of ${samples} label samples (${formatPercent(positives / samples)}) are > 0`;
 }
