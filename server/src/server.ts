@@ -35,6 +35,7 @@ import { categoryBar, labelTraceImage, pngDataUri } from './engine/pictures';
 import { plural } from './engine/report';
 import { CacheInspector } from './service/inspector';
 import { findWorkspaceFiles, isTrackedName } from './service/workspace';
+import { readRegularText } from './service/regularFile';
 import { WorkerPool } from './workers/pool';
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
@@ -135,7 +136,7 @@ export function startServer(): void {
   async function textOf(t: Tracked): Promise<{ text: string; version?: number } | undefined> {
     const open = documents.get(t.uri);
     if (open) return { text: open.getText(), version: open.version };
-    return fs.readFile(t.file, 'utf8').then((text) => ({ text }), () => undefined);
+    return readRegularText(t.file).then((text) => ({ text }), () => undefined);
   }
 
   async function publish(t: Tracked, text: string, diagnostics: Diagnostic[], version?: number): Promise<void> {

@@ -11,7 +11,8 @@ import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument, buildManifestFile } from '../service/check';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
-import { CacheInspector } from '../service/inspector';
+import { CacheInspector, danglingTarget } from '../service/inspector';
+import { NotReadableFile, readRegularText } from '../service/regularFile';
 import { ProgressBar } from './progress';
 import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOffline, hubToken } from '../download/config';
@@ -71,10 +72,17 @@ async function readInput(file: string): Promise<string> {
   try {
     const stat = await fs.stat(file);
     if (stat.isDirectory()) throw new UsageError(`${file} is a directory, not a JSON file`);
-    return await fs.readFile(file, 'utf8');
+    // Only regular files and at most MAX_JSON_BYTES: a FIFO would block forever, /dev/zero never end.
+    return await readRegularText(file);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    if (error instanceof NotReadableFile) throw new UsageError(error.message);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      const target = await danglingTarget(file);
+      throw new UsageError(`cannot read ${file}: ${target === undefined ? 'no such file' : `dangling symbolic link to ${target}`}`);
+    }
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
 }
 

@@ -102,7 +102,9 @@ async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: 
 async function resolvePath(value: string, infoDir: string, cwd: string): Promise<PathFacts> {
   for (const candidate of pathCandidates(value, infoDir, cwd)) {
     const stat = await statOrUndefined(candidate.path);
-    if (stat?.isFile()) return { resolved: candidate.path, how: candidate.how };
+    // Path.exists(), as arc-meshchop resolves: a directory or FIFO is found here, then reported
+    // by the inspector as not a regular file (never opened).
+    if (stat) return { resolved: candidate.path, how: candidate.how };
   }
   return {};
 }

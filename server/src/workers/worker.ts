@@ -2,9 +2,10 @@
  * Pool worker: opens the file, hands the engine a positional-read source, returns a plain
  * summary. All inflating happens here, never on the main thread.
  */
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import { summarizeNifti } from '../engine/arc/nifti';
 import { labelTrace, summarizeNpz } from '../engine/eeg/npz';
+import { notRegularFile } from '../engine/io/fileType';
 import { ByteSource, FormatError } from '../engine/io/source';
 import type { Task, TaskResult } from './tasks';
 
@@ -12,8 +13,11 @@ async function withFile<T>(file: string, use: (source: ByteSource) => Promise<T>
   let bytesRead = 0;
   let handle: fs.FileHandle | undefined;
   try {
-    handle = await fs.open(file, 'r');
-    const { size } = await handle.stat();
+    // O_NONBLOCK: opening a FIFO returns at once (instead of waiting for a writer), and is refused below.
+    handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new FormatError(notRegularFile(stat));
+    const { size } = stat;
     const opened = handle;
     const source: ByteSource = {
       size,

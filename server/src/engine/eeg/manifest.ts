@@ -277,7 +277,7 @@ export interface CacheFileFacts {
   exists: boolean;
   /** Present when contents were read. */
   summary?: NpzSummary;
-  /** Present when the file exists but could not be read. */
+  /** Present when the file exists but could not be read, or (with exists false) is a dangling symbolic link. */
   error?: string;
 }
 
@@ -304,7 +304,8 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
     const window = entries.window[i];
     if (!facts.exists) {
       const fileSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
-      out.push(diagnostic(fileSpan, 'error', 'missing-cache-file', `${parsed.files[fileId]} does not exist: training skips this entry.`));
+      const why = facts.error ? ` (${facts.error})` : '';
+      out.push(diagnostic(fileSpan, 'error', 'missing-cache-file', `${parsed.files[fileId]} does not exist${why}: training skips this entry.`));
       continue;
     }
     if (facts.error) {
