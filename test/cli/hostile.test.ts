@@ -123,3 +123,36 @@ test('check of a dataset_info naming FIFOs and directories reports them as not r
   ]);
   assert.ok(!existsSync(path.join(cache, 'manifest.json')));
 });
+
+test('check reports images nibabel cannot load, naming what nibabel raises', () => {
+  const root = tempDir();
+  const volume = (gzip: boolean) => encodeNifti({ dims: [16, 16, 16], datatype: 16, data: encodeVoxels(16, new Float32Array(4096).map((_, i) => i % 7)), gzip });
+  const good = volume(true);
+  const badType = Buffer.from(volume(false));
+  badType.writeInt16LE(999, 70);
+  const nanOffset = Buffer.from(volume(false));
+  nanOffset.writeFloatLE(NaN, 108);
+  const files: Record<string, Uint8Array> = {
+    's1_t2w.nii.gz': good.subarray(0, good.length - 200), // cut inside the voxels
+    's2_t2w.nii.gz': volume(false), // plain bytes under a .gz name
+    's3_t2w.nii': badType,
+    's4_t2w.nii': nanOffset,
+    'mask.nii.gz': encodeNifti({ dims: [16, 16, 16], datatype: 2, data: encodeVoxels(2, new Uint8Array(4096)), gzip: true }),
+  };
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(path.join(root, name), bytes);
+  const images = ['s1_t2w.nii.gz', 's2_t2w.nii.gz', 's3_t2w.nii', 's4_t2w.nii'];
+  const info = path.join(root, 'dataset_info.json');
+  writeFileSync(info, JSON.stringify({
+    num_samples: 4, image_paths: images, mask_paths: images.map(() => 'mask.nii.gz'), lesion_volumes: [0, 0, 0, 0],
+    acquisition_types: images.map(() => 'space_2x'), subject_ids: ['sub-1', 'sub-2', 'sub-3', 'sub-4'],
+  }));
+  const run = cli(['check', info, '--json']);
+  assert.equal(run.code, 1, run.stderr);
+  const found = JSON.parse(run.stdout).files[0].diagnostics.filter((d: { code: string }) => d.code === 'unreadable-nifti').map((d: { message: string }) => /\(nibabel: ([^)]*)\)/.exec(d.message)?.[1]);
+  assert.deepEqual(found, [
+    'nib.load works, get_fdata raises EOFError',
+    'nib.load raises ImageFileError, "not a gzip file"',
+    'nib.load raises HeaderDataError, "data code 999 not recognized"',
+    'nib.load raises ValueError',
+  ]);
+});

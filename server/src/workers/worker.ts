@@ -52,12 +52,12 @@ function describeError(error: unknown): string {
 
 /** Finds the axial slice with the most lesion voxels, then reads that slice of mask and image. */
 async function lesionPicture(maskFile: string, imageFile: string): Promise<TaskResult<string>> {
-  const profile = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: true, perSlice: true }));
+  const profile = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: true, perSlice: true, name: maskFile }));
   if (!profile.ok) return profile;
   const perSlice = profile.value.positivesPerSlice ?? [0];
   const z = perSlice.indexOf(Math.max(...perSlice));
-  const mask = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z }));
-  const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z }));
+  const mask = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z, name: maskFile }));
+  const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z, name: imageFile }));
   const bytesRead = profile.bytesRead + mask.bytesRead + image.bytesRead;
   if (!mask.ok) return { ...mask, bytesRead };
   if (!image.ok) return { ...image, bytesRead };
@@ -76,6 +76,6 @@ export default function run(task: Task): Promise<TaskResult<unknown>> {
     case 'npz':
       return withFile(task.path, summarizeNpz);
     case 'nifti':
-      return withFile(task.path, (source) => summarizeNifti(source, { countVoxels: task.countVoxels }));
+      return withFile(task.path, (source) => summarizeNifti(source, { countVoxels: task.countVoxels, name: task.path }));
   }
 }
