@@ -10,7 +10,7 @@ import { Diagnostic, diagnostic, Span } from '../diagnostics';
 import { pythonJson } from '../json/edits';
 import { balancedSelection } from '../numpy/random';
 import { Category, CATEGORIES } from './category';
-import { categoryOf, NpzSummary, windowPositives } from './npz';
+import { categoryOf, MAX_WINDOWS_PER_FILE, NpzSummary, windowPositives } from './npz';
 
 export interface CategoryKey {
   category: Category;
@@ -366,16 +366,23 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
       if (id === undefined) out.push(diagnostic(anchor, 'warning', 'unreadable-cache-file', `${name} in the cache directory cannot be read (${facts.error}); the builder skips it.`));
     } else if (id === undefined) {
       const windows = summary ? ` (${summary.windowCount} windows)` : '';
-      out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest; rebuild to include it.`));
+      out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest${rebuildAdvice(summary, 'it')}`));
     } else if (summary && input.files[id]?.summary) {
       let listed = 0;
       for (const w of referenced.get(id) ?? []) if (w < summary.windowCount) listed++;
       if (listed < summary.windowCount) {
-        out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name} has ${summary.windowCount} windows but the manifest lists ${listed}; rebuild to include the rest.`));
+        out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name} has ${summary.windowCount} windows but the manifest lists ${listed}${rebuildAdvice(summary, 'the rest')}`));
       }
     }
   }
   return out;
+}
+
+/** "; rebuild to include it.", unless NeuroCache's build leaves the file out for its size (then why). */
+function rebuildAdvice(summary: NpzSummary | undefined, what: string): string {
+  if (!summary || summary.windowCount <= MAX_WINDOWS_PER_FILE) return `; rebuild to include ${what}.`;
+  const notes = summary.notes.length ? ` (${summary.notes.join('; ')})` : '';
+  return `; NeuroCache's build leaves it out, with more than ${MAX_WINDOWS_PER_FILE} windows${notes}.`;
 }
 
 /** Training's composition, from `BalancedSeizureDataset`: ratios and the RNG seed. */
