@@ -16,6 +16,7 @@ import { computeManifest, MAX_BUILT_ENTRIES } from '../../server/src/service/che
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { CacheInspector } from '../../server/src/service/inspector';
 import { WorkerPool } from '../../server/src/workers/pool';
+import { encodeNifti, encodeVoxels } from '../writers/nifti';
 import { encodeValues, npyHeader } from '../writers/npy';
 import { eegNpz, writeNpz } from '../writers/npz';
 import { pythonWith, repoRoot, runPython, tempDir } from '../support/python';
@@ -155,4 +156,20 @@ test('a directory of many lying files is refused as a whole instead of growing t
   const files = Math.floor(MAX_BUILT_ENTRIES / perFile) + 1;
   for (let i = 0; i < files; i++) writeFileSync(path.join(dir, `f${i}_windows.npz`), headerOnly('labels', '<f4', [perFile, 0]));
   await assert.rejects(build(dir), /would list 3000000 windows, more than the 2000000 NeuroCache writes; not written \(largest: f0_windows\.npz 1000000/);
+});
+
+test('a mask with 300,000 axial slices gets its largest-lesion picture (no spread of every slice count)', async () => {
+  const dir = tempDir();
+  const volume = encodeNifti({ version: 2, dims: [1, 1, 300_000], datatype: 2, data: encodeVoxels(2, new Uint8Array(300_000).fill(1, 299_990)), gzip: true });
+  const mask = path.join(dir, 'm_lesion.nii.gz');
+  const image = path.join(dir, 'm_t2w.nii.gz');
+  writeFileSync(mask, volume);
+  writeFileSync(image, volume);
+  const pool = new WorkerPool(1);
+  try {
+    const picture = await pool.lesionPicture(mask, image);
+    assert.equal(picture.ok, true, picture.ok ? '' : picture.error);
+  } finally {
+    await pool.close();
+  }
 });

@@ -55,7 +55,11 @@ async function lesionPicture(maskFile: string, imageFile: string): Promise<TaskR
   const profile = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: true, perSlice: true, name: maskFile }));
   if (!profile.ok) return profile;
   const perSlice = profile.value.positivesPerSlice ?? [0];
-  const z = perSlice.indexOf(Math.max(...perSlice));
+  // A loop, not Math.max(...perSlice): a header may declare more slices than a call takes arguments.
+  let z = 0;
+  perSlice.forEach((positives, slice) => {
+    if (positives > perSlice[z]) z = slice;
+  });
   const mask = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z, name: maskFile }));
   const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z, name: imageFile }));
   const bytesRead = profile.bytesRead + mask.bytesRead + image.bytesRead;

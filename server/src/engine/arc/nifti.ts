@@ -126,7 +126,7 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
           nibabel(`get_fdata raises MemoryError when the shape cannot be allocated, else ${compressed ? 'EOFError' : 'OSError'}`),
       );
     }
-    if (header.datatypeCode === 128 || header.datatypeCode === 2304) {
+    if (summary.datatype.startsWith('RGB')) {
       throw new FormatError(`${summary.datatype} voxels are not numbers${nibabel('get_fdata raises TypeError')}`);
     }
     const verify = compressed && !(await gzipTrailerAgrees(source, dataEnd));
