@@ -15,8 +15,7 @@ import { DownloadArcRequest, DownloadProgressNotification } from '../../server/s
 import { LspSession } from '../support/lsp';
 import { tempDir } from '../support/python';
 import { encodeNifti } from '../writers/nifti';
-import { startFakeHub } from './fakeHub';
-import { assertDownloaded, expected, readInfo, runDownload } from './run';
+import { assertDownloaded, expected, readInfo, runDownload, servedShards } from './run';
 import { RowOverride, writeArcShards } from './shards';
 
 interface Problem {
@@ -67,43 +66,37 @@ async function badRowShards(dir: string) {
   return { shards, bad: kept.slice(0, 7), good: kept.slice(7), reasons: ['bad-id', 'bad-id', 'bad-id', 'bad-mask', 'bad-image', 'bad-image', 'bad-mask'] };
 }
 
-test('bad rows are skipped and reported; the others are downloaded; nothing of a bad row is left', async () => {
-  const repoDir = tempDir();
-  const { good, bad, reasons } = await badRowShards(repoDir);
+test('bad rows are skipped and reported; the others are downloaded; nothing of a bad row is left', async (t) => {
+  const { shards: { good, bad, reasons }, hub } = await servedShards(t, (dir) => badRowShards(dir));
   const kept = [...bad, ...good];
-  const hub = await startFakeHub({ root: repoDir });
-  try {
-    const out = tempDir();
-    const result = await runDownload(['--out', out, '--endpoint', hub.hubUrl, '--json']);
-    assert.equal(result.code, 0, result.stderr);
-    const summary = JSON.parse(result.stdout) as { samples: number; problems: Problem[]; breakdown: { kept: number; skipped: Record<string, number> } };
-    assertDownloaded(out, kept.slice(7), assert);
-    assert.equal(summary.samples, kept.length - 7);
-    assert.deepEqual(summary.problems.map((p) => [p.shard, p.row, p.subject, p.session, p.reason]), bad.map((s, i) => [s.shard, s.row, s.subjectId, s.sessionId, reasons[i]]));
-    assert.match(summary.problems[0].message, /subject_id is null/);
-    assert.match(summary.problems[1].message, /session_id is 300 characters long/);
-    assert.match(summary.problems[2].message, /not a safe file name/);
-    assert.match(summary.problems[3].message, /lesion mask: not gzip data/);
-    assert.match(summary.problems[4].message, /T2w: not a readable NIfTI image/);
-    assert.match(summary.problems[5].message, /T2w: not gzip data/);
-    assert.match(summary.problems[6].message, /lesion mask: not a readable NIfTI image/);
-    assert.equal(summary.breakdown.kept, kept.length - 7);
-    assert.deepEqual([summary.breakdown.skipped['bad-id'], summary.breakdown.skipped['bad-image'], summary.breakdown.skipped['bad-mask']], [3, 2, 2]);
-    for (const p of summary.problems) assert.ok(result.stderr.includes(`skipped ${p.shard} row ${p.row} `), `stderr reports ${p.shard} row ${p.row}`);
+  const out = tempDir();
+  const result = await runDownload(['--out', out, '--endpoint', hub.hubUrl, '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const summary = JSON.parse(result.stdout) as { samples: number; problems: Problem[]; breakdown: { kept: number; skipped: Record<string, number> } };
+  assertDownloaded(out, kept.slice(7), assert);
+  assert.equal(summary.samples, kept.length - 7);
+  assert.deepEqual(summary.problems.map((p) => [p.shard, p.row, p.subject, p.session, p.reason]), bad.map((s, i) => [s.shard, s.row, s.subjectId, s.sessionId, reasons[i]]));
+  assert.match(summary.problems[0].message, /subject_id is null/);
+  assert.match(summary.problems[1].message, /session_id is 300 characters long/);
+  assert.match(summary.problems[2].message, /not a safe file name/);
+  assert.match(summary.problems[3].message, /lesion mask: not gzip data/);
+  assert.match(summary.problems[4].message, /T2w: not a readable NIfTI image/);
+  assert.match(summary.problems[5].message, /T2w: not gzip data/);
+  assert.match(summary.problems[6].message, /lesion mask: not a readable NIfTI image/);
+  assert.equal(summary.breakdown.kept, kept.length - 7);
+  assert.deepEqual([summary.breakdown.skipped['bad-id'], summary.breakdown.skipped['bad-image'], summary.breakdown.skipped['bad-mask']], [3, 2, 2]);
+  for (const p of summary.problems) assert.ok(result.stderr.includes(`skipped ${p.shard} row ${p.row} `), `stderr reports ${p.shard} row ${p.row}`);
 
-    // A resumed run reports the same rows again (from the journal) and writes the same result.
-    rmSync(path.join(out, 'dataset_info.json'));
-    const text = await runDownload(['--out', out, '--endpoint', hub.hubUrl]);
-    assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /skipped 7 rows \(3 bad-id, 2 bad-mask, 2 bad-image\) that could not be used/);
-    assert.equal(text.stderr.match(/^skipped /gm)?.length, 7);
-    assertDownloaded(out, kept.slice(7), assert);
-  } finally {
-    await hub.close();
-  }
+  // A resumed run reports the same rows again (from the journal) and writes the same result.
+  rmSync(path.join(out, 'dataset_info.json'));
+  const text = await runDownload(['--out', out, '--endpoint', hub.hubUrl]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /skipped 7 rows \(3 bad-id, 2 bad-mask, 2 bad-image\) that could not be used/);
+  assert.equal(text.stderr.match(/^skipped /gm)?.length, 7);
+  assertDownloaded(out, kept.slice(7), assert);
 });
 
-test('rows whose file names collide: the first in shard and row order is kept, the others reported', async () => {
+test('rows whose file names collide: the first in shard and row order is kept, the others reported', async (t) => {
   // 24 sessions in 3 shards of 8; ranks among kept rows -> (shard, row):
   // 0 (0,0) 1 (0,1) 2 (0,3) 3 (0,6) 4 (0,7) 5 (1,1) 6 (1,3) 7 (1,5) 8 (1,7) 9 (2,1) 10 (2,2) 11 (2,7)
   const ids = (subjectId: string, sessionId: string): RowOverride => ({ subjectId, sessionId });
@@ -115,39 +108,31 @@ test('rows whose file names collide: the first in shard and row order is kept, t
     6: ids('sub-B', 'ses-1'), 11: ids('SUB-B', 'ses-1'), // differ only in case
     2: { ...ids('sub-D', 'ses-1'), lesion: { bytes: new Uint8Array(gzipSync('no mask')), volume: null } }, 8: ids('sub-D', 'ses-1'), // the first is bad: the second is kept
   };
-  const repoDir = tempDir();
   // Row 2 (turbo spin echo, left out by the filters) takes the ids of rank 7 (shard 1 row 5): not a collision.
-  const shards = hostileShards(repoDir, 24, 3, overrides, { 2: ids('sub-M2007', 'ses-2') });
+  const { shards, hub } = await servedShards(t, (dir) => hostileShards(dir, 24, 3, overrides, { 2: ids('sub-M2007', 'ses-2') }));
   const kept = expected(shards.sessions);
   assert.deepEqual([shards.sessions[2].acquisition, kept[7].subjectId, kept[7].sessionId], ['turbo_spin_echo', 'sub-M2007', 'ses-2'], 'fixture');
-  const hub = await startFakeHub({ root: repoDir });
-  try {
-    const results: string[] = [];
-    for (const jobs of ['3', '1']) {
-      const out = tempDir();
-      const result = await runDownload(['--out', out, '--endpoint', hub.hubUrl, '--jobs', jobs, '--json']);
-      assert.equal(result.code, 0, result.stderr);
-      const winners = kept.filter((_, rank) => ![1, 2, 9, 10, 11].includes(rank));
-      assertDownloaded(out, winners, assert);
-      const problems = (JSON.parse(result.stdout) as { problems: Problem[] }).problems;
-      const at = (rank: number) => `${kept[rank].shard} row ${kept[rank].row}`;
-      assert.deepEqual(problems.map((p) => [`${p.shard} row ${p.row}`, p.reason]), [[at(1), 'duplicate'], [at(2), 'bad-mask'], [at(9), 'duplicate'], [at(10), 'duplicate'], [at(11), 'duplicate']]);
-      assert.match(problems[0].message, new RegExp(`^${at(0)} \\(subject sub-W, session ses-1\\) has the same subject and session; the first row is kept$`));
-      assert.match(problems[2].message, new RegExp(`^${at(4)} .* has the same subject and session`));
-      assert.match(problems[3].message, new RegExp(`^${at(5)} \\(subject sub-A_ses-1, session x\\) has ids that give the same file names once joined with "_"; the first row is kept$`));
-      assert.match(problems[4].message, /up to case, which case-insensitive file systems ignore/);
-      results.push(JSON.stringify(readInfo(out)));
-    }
-    assert.equal(results[0], results[1], 'the same dataset_info.json with 3 parallel shards and with 1');
-  } finally {
-    await hub.close();
+  const results: string[] = [];
+  for (const jobs of ['3', '1']) {
+    const out = tempDir();
+    const result = await runDownload(['--out', out, '--endpoint', hub.hubUrl, '--jobs', jobs, '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const winners = kept.filter((_, rank) => ![1, 2, 9, 10, 11].includes(rank));
+    assertDownloaded(out, winners, assert);
+    const problems = (JSON.parse(result.stdout) as { problems: Problem[] }).problems;
+    const at = (rank: number) => `${kept[rank].shard} row ${kept[rank].row}`;
+    assert.deepEqual(problems.map((p) => [`${p.shard} row ${p.row}`, p.reason]), [[at(1), 'duplicate'], [at(2), 'bad-mask'], [at(9), 'duplicate'], [at(10), 'duplicate'], [at(11), 'duplicate']]);
+    assert.match(problems[0].message, new RegExp(`^${at(0)} \\(subject sub-W, session ses-1\\) has the same subject and session; the first row is kept$`));
+    assert.match(problems[2].message, new RegExp(`^${at(4)} .* has the same subject and session`));
+    assert.match(problems[3].message, new RegExp(`^${at(5)} \\(subject sub-A_ses-1, session x\\) has ids that give the same file names once joined with "_"; the first row is kept$`));
+    assert.match(problems[4].message, /up to case, which case-insensitive file systems ignore/);
+    results.push(JSON.stringify(readInfo(out)));
   }
+  assert.equal(results[0], results[1], 'the same dataset_info.json with 3 parallel shards and with 1');
 });
 
-test('the language server\'s download reports skipped rows in its result, progress and output', async () => {
-  const repoDir = tempDir();
-  const { good, bad, reasons } = await badRowShards(repoDir);
-  const hub = await startFakeHub({ root: repoDir });
+test('the language server\'s download reports skipped rows in its result, progress and output', async (t) => {
+  const { shards: { good, bad, reasons }, hub } = await servedShards(t, (dir) => badRowShards(dir));
   const lsp = new LspSession({ HF_TOKEN: '', HF_ENDPOINT: '', HF_HOME: tempDir(), HF_HUB_OFFLINE: '' });
   const progress: DownloadProgressNotification.Params[] = [];
   const logged: string[] = [];
@@ -167,6 +152,5 @@ test('the language server\'s download reports skipped rows in its result, progre
     assertDownloaded(out, good, assert);
   } finally {
     await lsp.close();
-    await hub.close();
   }
 });

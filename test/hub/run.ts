@@ -3,8 +3,19 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type { TestContext } from 'node:test';
 import { cliPath, tempDir } from '../support/python';
+import { FakeHub, FakeHubOptions, startFakeHub } from './fakeHub';
 import type { ExpectedSession } from './shards';
+
+/** Serves the shards `write` puts into a fresh repo folder from a fake Hub that closes when the test ends. */
+export async function servedShards<T>(t: TestContext, write: (repoDir: string) => T | Promise<T>, options: Omit<FakeHubOptions, 'root'> = {}): Promise<{ shards: T; hub: FakeHub }> {
+  const repoDir = tempDir();
+  const shards = await write(repoDir);
+  const hub = await startFakeHub({ root: repoDir, ...options });
+  t.after(() => hub.close());
+  return { shards, hub };
+}
 
 export function runDownload(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
