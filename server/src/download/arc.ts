@@ -317,9 +317,13 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
       if (error instanceof HttpError || signal.aborted) throw error;
       throw new DownloadError(`${shard.path} is not a readable Parquet file (${(error as Error).message}; from ${redactUrl(dataUrl)})`);
     }
-    // The ids first (small column chunks): later shards learn which names this one will claim.
-    const ids = await parquetReadObjects({ file, metadata, columns: ID_COLUMNS, utf8: false });
-    claims.announce(index, ids.map((row) => keyOf(text(row.subject_id), text(row.session_id))));
+    // The ids (small column chunks; all row groups at once, alongside the first group's read):
+    // later shards learn which names this one will claim.
+    const groupStarts = metadata.row_groups.map((_, g) => metadata.row_groups.slice(0, g).reduce((n, group) => n + Number(group.num_rows), 0));
+    const announcing = Promise.all(metadata.row_groups.map((group, g) =>
+      parquetReadObjects({ file, metadata, columns: ID_COLUMNS, utf8: false, rowStart: groupStarts[g], rowEnd: groupStarts[g] + Number(group.num_rows) }),
+    )).then((groups) => claims.announce(index, groups.flat().map((row) => keyOf(text(row.subject_id), text(row.session_id)))));
+    announcing.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
 
     const rows = emptyBreakdown();
     const sessions: (SessionRecord | undefined)[] = [];
@@ -336,6 +340,7 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
       for (const group of metadata.row_groups) {
         const rowEnd = rowStart + Number(group.num_rows);
         const objects = await parquetReadObjects({ file, metadata, columns: COLUMNS, utf8: false, rowStart, rowEnd });
+        await announcing; // this shard's rows are claimants before any of them is settled
         for (const [offset, object] of objects.entries()) {
           const rowIndex = rowStart + offset;
           const row = toRow(object);
