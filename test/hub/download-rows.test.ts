@@ -154,3 +154,26 @@ test('the language server\'s download reports skipped rows in its result, progre
     await lsp.close();
   }
 });
+
+test('a shard changed on the Hub is fetched again, and its rows keep their names before a resumed later shard\'s', async (t) => {
+  // v1: rank 8 (shard 1) is sub-Z ses-1. v2 re-uploads shard 0 with rank 1 named sub-Z ses-1 as well.
+  const ids = (subjectId: string, sessionId: string): RowOverride => ({ subjectId, sessionId });
+  const v1 = await servedShards(t, (dir) => hostileShards(dir, 24, 2, { 8: ids('sub-Z', 'ses-1') }));
+  const v2 = await servedShards(t, (dir) => hostileShards(dir, 24, 2, { 1: ids('sub-Z', 'ses-1'), 8: ids('sub-Z', 'ses-1') }));
+  assert.deepEqual([v2.shards.files[0].sha256 !== v1.shards.files[0].sha256, v2.shards.files[1].sha256 === v1.shards.files[1].sha256], [true, true], 'fixture: only shard 0 changed');
+  const out = tempDir();
+  assert.equal((await runDownload(['--out', out, '--endpoint', v1.hub.hubUrl])).code, 0);
+  const kept = expected(v2.shards.sessions);
+  const infos: string[] = [];
+  for (let run = 0; run < 2; run++) {
+    rmSync(path.join(out, 'dataset_info.json'));
+    const result = await runDownload(['--out', out, '--endpoint', v2.hub.hubUrl, '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout) as { shardsResumed: number; problems: Problem[] };
+    t.diagnostic(`run ${run + 1}: ${summary.shardsResumed} shard(s) resumed`);
+    assert.deepEqual(summary.problems.map((p) => [p.shard, p.row, p.reason]), [[kept[8].shard, kept[8].row, 'duplicate']]);
+    assertDownloaded(out, kept.filter((_, rank) => rank !== 8), assert, ['sub-M2001_ses-2_lesion.nii.gz', 'sub-M2001_ses-2_t2w.nii.gz']); // v1's rank 1
+    infos.push(JSON.stringify(readInfo(out)));
+  }
+  assert.equal(infos[0], infos[1]);
+});

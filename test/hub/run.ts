@@ -52,9 +52,10 @@ export function readInfo(out: string) {
 
 /**
  * Asserts dataset_info.json lists exactly `sessions`, in order, and that each listed file holds
- * that session's bytes; and that the NIfTI folder holds nothing else.
+ * that session's bytes; and that the NIfTI folder holds nothing else but `leftovers` (files of
+ * an earlier download that are no longer listed: a download never deletes them).
  */
-export function assertDownloaded(out: string, sessions: ExpectedSession[], assert: typeof import('node:assert/strict')): void {
+export function assertDownloaded(out: string, sessions: ExpectedSession[], assert: typeof import('node:assert/strict'), leftovers: string[] = []): void {
   const info = readInfo(out);
   const stem = (s: ExpectedSession) => `cache/nifti_cache/${s.subjectId}_${s.sessionId}`;
   assert.deepEqual(info, {
@@ -69,6 +70,6 @@ export function assertDownloaded(out: string, sessions: ExpectedSession[], asser
     assert.equal(sha256File(path.join(out, info.image_paths[i])), s.t2wSha256, `${info.image_paths[i]}: the first T2w run, byte for byte`);
     if (s.hasMask) assert.equal(sha256File(path.join(out, info.mask_paths[i]!)), s.lesionSha256, info.mask_paths[i]!);
   });
-  const listed = [...info.image_paths, ...info.mask_paths.filter((p): p is string => p !== null)].map((p) => p.replace('cache/nifti_cache/', '')).sort();
+  const listed = [...info.image_paths, ...info.mask_paths.filter((p): p is string => p !== null)].map((p) => p.replace('cache/nifti_cache/', '')).concat(leftovers).sort();
   assert.deepEqual(filesUnder(path.join(out, 'cache', 'nifti_cache')), listed, 'no other files (no partial rows, no temp files)');
 }

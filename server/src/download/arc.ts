@@ -119,8 +119,16 @@ interface SessionRecord {
   lesionVolume: number;
 }
 
+/** A shard as listed: its content id (the LFS sha256, else the git blob id) tells a re-uploaded shard of the same size. */
+interface Shard {
+  path: string;
+  size: number;
+  oid: string;
+}
+
 interface ShardRecord {
   size: number;
+  oid: string;
   rows: Breakdown;
   sessions: SessionRecord[];
   problems: RowProblem[];
@@ -219,7 +227,7 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     onRetry: (what, attempt, reason) => deps.log?.(`retrying ${what} (attempt ${attempt + 1}): ${reason}`),
   };
 
-  const shards: { path: string; size: number }[] = [];
+  const shards: Shard[] = [];
   try {
     for await (const entry of listFiles({
       repo: { type: 'dataset', name: options.repo },
@@ -230,7 +238,7 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
       accessToken: options.token,
       fetch: retryingFetch(net),
     })) {
-      if (entry.type === 'file' && entry.path.endsWith('.parquet')) shards.push({ path: entry.path, size: entry.lfs?.size ?? entry.size });
+      if (entry.type === 'file' && entry.path.endsWith('.parquet')) shards.push({ path: entry.path, size: entry.lfs?.size ?? entry.size, oid: entry.lfs?.oid ?? entry.oid ?? '' });
     }
   } catch (error) {
     if (deps.signal?.aborted) throw deps.signal.reason;
@@ -275,10 +283,10 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
   /** Files written by this run (case-folded): a second write to one of them is a bug, never done silently. */
   const written = new Set<string>();
 
-  /** A shard finished earlier whose files all still hold what was written (size and SHA-256) is not fetched again. */
-  const resumable = async (shard: { path: string; size: number }) => {
+  /** A shard finished earlier, unchanged on the Hub, whose files all still hold what was written (size and SHA-256) is not fetched again. */
+  const resumable = async (shard: Shard) => {
     const record = journal.shards[shard.path];
-    if (!record || record.size !== shard.size) return undefined;
+    if (!record || record.size !== shard.size || record.oid !== shard.oid) return undefined;
     for (const s of record.sessions) {
       if (!(await fileMatches(path.join(options.out, s.image), s.imageSize, s.imageSha256))) return undefined;
       if (s.mask && !(await fileMatches(path.join(options.out, s.mask), s.maskSize, s.maskSha256 ?? ''))) return undefined;
@@ -299,7 +307,7 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     await fs.rm(path.join(options.out, relative), { force: true });
   };
 
-  const processShard = async (shard: { path: string; size: number }, index: number): Promise<ShardRecord> => {
+  const processShard = async (shard: Shard, index: number): Promise<ShardRecord> => {
     const resumed = await resumable(shard);
     if (resumed) {
       shardsResumed++;
@@ -410,7 +418,7 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     for (const s of kept) tally(rows, { keep: true, acquisition: s.acquisition });
     for (const p of problems) tally(rows, { keep: false, reason: p.reason });
     problems.sort((a, b) => a.row - b.row);
-    const shardRecord: ShardRecord = { size: shard.size, rows, sessions: kept, problems };
+    const shardRecord: ShardRecord = { size: shard.size, oid: shard.oid, rows, sessions: kept, problems };
     journal.shards[shard.path] = shardRecord;
     await saveJournal();
     return shardRecord;
