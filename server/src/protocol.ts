@@ -1,4 +1,4 @@
-import type { DownloadProgress } from './download/arc';
+import type { DownloadProgress, RowProblem } from './download/arc';
 
 /**
  * Every custom message and command between the VS Code client and the language server, in one
@@ -95,6 +95,8 @@ export namespace DownloadArcRequest {
   export interface Result {
     datasetInfo: string;
     samples: number;
+    /** Rows skipped as unusable (bad ids or bytes, duplicates); `message` summarises them. */
+    problems: RowProblem[];
     message: string;
   }
 }

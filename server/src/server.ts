@@ -23,7 +23,7 @@ import { Diagnostic, LineIndex, Severity } from './engine/diagnostics';
 import { applyEdits, TextEdit } from './engine/json/edits';
 import { dropEntries } from './engine/eeg/fixes';
 import { legacyPathEdits, lesionVolumeEdits } from './engine/arc/fixes';
-import { DEFAULT_REPO, downloadArc } from './download/arc';
+import { DEFAULT_REPO, describeProblemCounts, downloadArc } from './download/arc';
 import { hubEndpoint, hubOffline, hubToken } from './download/config';
 import { pathCandidates } from './engine/arc/datasetInfo';
 import { Commands, CommandResult, DEFAULT_SETTINGS, DownloadArcRequest, DownloadProgressNotification, InitializationOptions, Settings, StatusNotification, WRITING_COMMANDS } from './protocol';
@@ -432,10 +432,11 @@ export function startServer(): void {
         },
         log: (line) => connection.console.log(`download: ${line}`),
       });
+      const skipped = result.problems.length ? ` Skipped ${describeProblemCounts(result.problems)} that could not be used: see the NeuroCache output.` : '';
       const message = result.status === 'up-to-date'
         ? `${result.datasetInfo} is already complete (${result.samples} samples).`
-        : `Downloaded ${result.samples} samples from ${result.shards} shards (${(result.bytesTransferred / 1e6).toFixed(1)} MB transferred).`;
-      return { datasetInfo: result.datasetInfo, samples: result.samples, message };
+        : `Downloaded ${result.samples} samples from ${result.shards} shards (${(result.bytesTransferred / 1e6).toFixed(1)} MB transferred).${skipped}`;
+      return { datasetInfo: result.datasetInfo, samples: result.samples, problems: result.problems, message };
     } catch (error) {
       const reason = controller.signal.aborted ? (controller.signal.reason as Error) : (error as Error);
       throw new ResponseError(controller.signal.aborted ? LSPErrorCodes.RequestCancelled : ErrorCodes.InternalError, `Download ARC dataset: ${reason.message}`);

@@ -205,7 +205,7 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
   }
   const token = hubToken(values.token as string | undefined);
   if (token && !token.startsWith('hf_')) throw new UsageError('the Hub token does not look like a Hugging Face token (it should start with "hf_")');
-  const { DEFAULT_REPO, downloadArc } = await import('../download/arc');
+  const { DEFAULT_REPO, downloadArc, describeProblemCounts } = await import('../download/arc');
   const options: DownloadOptions = {
     out: path.resolve((values.out as string | undefined) ?? path.join('data', 'arc')),
     repo: (values.repo as string | undefined) ?? DEFAULT_REPO,
@@ -233,7 +233,7 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
       onProgress: (p) => {
         if (!bar) return;
         const eta = p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`;
-        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}\x1b[K`);
+        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}${p.problems ? ` (${p.problems} rows skipped)` : ''}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}\x1b[K`);
       },
       log: (line) => io.stderr.write(`${bar ? '\r\x1b[K' : ''}${line}\n`),
     });
@@ -243,7 +243,8 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
     else {
       io.stdout.write(
         `Wrote ${result.datasetInfo}: ${result.samples} samples from ${result.shards} shards${result.shardsResumed ? ` (${result.shardsResumed} resumed)` : ''}\n` +
-          `  transferred ${formatBytes(result.bytesTransferred)} of ${formatBytes(result.shardBytes)} in the shards, ${(result.elapsedMs / 1000).toFixed(1)} s\n`,
+          `  transferred ${formatBytes(result.bytesTransferred)} of ${formatBytes(result.shardBytes)} in the shards, ${(result.elapsedMs / 1000).toFixed(1)} s\n` +
+          (result.problems.length ? `  skipped ${describeProblemCounts(result.problems)} that could not be used (listed on stderr; --json lists them)\n` : ''),
       );
     }
     return 0;
