@@ -154,9 +154,25 @@ export interface DownloadProgress {
   /** Overall progress 0..1, counting rows read within the shards under way. */
   fraction: number;
   sessionsWritten: number;
+  /** Rows skipped as unusable (bad ids or bytes, duplicates) so far; each is reported. */
+  problems: number;
   bytes: number;
   bytesPerSecond: number;
   etaSeconds?: number;
+}
+
+/** Why a row the filters keep cannot be used. */
+export type RowProblemReason = 'bad-id' | 'bad-image' | 'bad-mask' | 'duplicate';
+
+/** A row the filters keep that could not be used; nothing of it is written. */
+export interface RowProblem {
+  shard: string;
+  /** 0-based row within the shard. */
+  row: number;
+  subject: string | null;
+  session: string | null;
+  reason: RowProblemReason;
+  message: string;
 }
 
 /**
@@ -185,6 +201,8 @@ export namespace DownloadArcRequest {
   export interface Result {
     datasetInfo: string;
     samples: number;
+    /** Rows skipped as unusable (bad ids or bytes, duplicates); `message` summarises them. */
+    problems: RowProblem[];
     message: string;
   }
   export const type: RequestType<Params, Result> = { method };

@@ -11,7 +11,8 @@ import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument, buildManifestFile } from '../service/check';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
-import { CacheInspector } from '../service/inspector';
+import { CacheInspector, danglingTarget } from '../service/inspector';
+import { NotReadableFile, readRegularText } from '../service/regularFile';
 import { formatBytes } from '../engine/units';
 import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL } from '../protocol';
 import { ProgressBar } from './progress';
@@ -81,10 +82,17 @@ async function readInput(file: string): Promise<string> {
   try {
     const stat = await fs.stat(file);
     if (stat.isDirectory()) throw new UsageError(`${file} is a directory, not a JSON file`);
-    return await fs.readFile(file, 'utf8');
+    // Only regular files and at most MAX_JSON_BYTES: a FIFO would block forever, /dev/zero never end.
+    return await readRegularText(file);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    if (error instanceof NotReadableFile) throw new UsageError(error.message);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      const target = await danglingTarget(file);
+      throw new UsageError(`cannot read ${file}: ${target === undefined ? 'no such file' : `dangling symbolic link to ${target}`}`);
+    }
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
 }
 
@@ -200,7 +208,7 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
   }
   const token = hubToken(values.token as string | undefined);
   if (token && !token.startsWith('hf_')) throw new UsageError('the Hub token does not look like a Hugging Face token (it should start with "hf_")');
-  const { DEFAULT_REPO, downloadArc } = await import('../download/arc');
+  const { DEFAULT_REPO, downloadArc, describeProblemCounts } = await import('../download/arc');
   const options: DownloadOptions = {
     out: path.resolve((values.out as string | undefined) ?? path.join('data', 'arc')),
     repo: (values.repo as string | undefined) ?? DEFAULT_REPO,
@@ -229,7 +237,7 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
       onProgress: (p) => {
         if (!bar) return;
         const eta = p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`;
-        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}\x1b[K`);
+        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}${p.problems ? ` (${p.problems} rows skipped)` : ''}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}\x1b[K`);
       },
       log: (line) => io.stderr.write(`${bar ? '\r\x1b[K' : ''}${line}\n`),
     });
@@ -239,7 +247,8 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
     else {
       io.stdout.write(
         `Wrote ${result.datasetInfo}: ${result.samples} samples from ${result.shards} shards${result.shardsResumed ? ` (${result.shardsResumed} resumed)` : ''}\n` +
-          `  transferred ${formatBytes(result.bytesTransferred)} of ${formatBytes(result.shardBytes)} in the shards, ${(result.elapsedMs / 1000).toFixed(1)} s\n`,
+          `  transferred ${formatBytes(result.bytesTransferred)} of ${formatBytes(result.shardBytes)} in the shards, ${(result.elapsedMs / 1000).toFixed(1)} s\n` +
+          (result.problems.length ? `  skipped ${describeProblemCounts(result.problems)} that could not be used (listed on stderr; --json lists them)\n` : ''),
       );
     }
     return 0;

@@ -5,7 +5,7 @@
  * inside it (never against the server's own working directory).
  */
 import { CancellationToken, ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
-import { DEFAULT_REPO, downloadArc as download } from '../download/arc';
+import { DEFAULT_REPO, describeProblemCounts, downloadArc as download } from '../download/arc';
 import { hubEndpoint, hubOffline, hubToken } from '../download/config';
 import { formatBytes } from '../engine/units';
 import { DEFAULT_MACHINE_SETTINGS, DownloadArcRequest, DownloadProgressNotification, MAX_DOWNLOAD_PARALLEL } from '../protocol';
@@ -49,10 +49,11 @@ export async function downloadArc(state: ServerState, params: DownloadArcRequest
       },
       log: (line) => state.connection.console.log(`download: ${line}`),
     });
+    const skipped = result.problems.length ? ` Skipped ${describeProblemCounts(result.problems)} that could not be used: see the NeuroCache output.` : '';
     const message = result.status === 'up-to-date'
       ? `${result.datasetInfo} is already complete (${result.samples} samples).`
-      : `Downloaded ${result.samples} samples from ${result.shards} shards (${formatBytes(result.bytesTransferred)} transferred).`;
-    return { datasetInfo: result.datasetInfo, samples: result.samples, message };
+      : `Downloaded ${result.samples} samples from ${result.shards} shards (${formatBytes(result.bytesTransferred)} transferred).${skipped}`;
+    return { datasetInfo: result.datasetInfo, samples: result.samples, problems: result.problems, message };
   } catch (error) {
     const reason = controller.signal.aborted ? (controller.signal.reason as Error) : (error as Error);
     throw new ResponseError(controller.signal.aborted ? LSPErrorCodes.RequestCancelled : ErrorCodes.InternalError, `Download ARC dataset: ${reason.message}`);

@@ -2,6 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs, Stats } from 'node:fs';
 import * as path from 'node:path';
 
+/**
+ * Temp files are `.{name}.{16 hex}.tmp` next to their target: random, so concurrent writes of
+ * one target never share a temp file (pid + milliseconds did). Older versions wrote
+ * `.{name}.{pid}.{ms}.tmp`. The download removes an interrupted run's leftovers by this pattern.
+ */
+export const ATOMIC_TEMP = /^\.(.+)\.(?:[0-9a-f]{16}|\d+\.\d+)\.tmp$/;
+
 /** A write that was refused because it would replace something it must not. */
 export class RefusedWrite extends Error {}
 
@@ -13,15 +20,19 @@ export class RefusedWrite extends Error {}
  * rename would turn the link into a regular file and leave its target unchanged), so is a
  * file nobody may write and anything that is not a regular file; the new file gets the old
  * one's mode (never wider, never narrower) and, where permitted, its owner.
+ *
+ * `ownFile`: the target is NeuroCache's own (the fingerprint store), so whatever stands in its
+ * place (a FIFO, a link) is simply replaced by a regular file.
  */
-export async function writeFileAtomic(target: string, content: string | Uint8Array): Promise<void> {
-  const existing = await fs.lstat(target).catch((error: NodeJS.ErrnoException) => {
+export async function writeFileAtomic(target: string, content: string | Uint8Array, options: { ownFile?: boolean } = {}): Promise<void> {
+  let existing = await fs.lstat(target).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
-  if (existing) refuseUnlessReplaceable(target, existing);
+  if (existing && options.ownFile && !existing.isFile()) existing = undefined;
+  if (existing && !options.ownFile) refuseUnlessReplaceable(target, existing);
   // Random, so concurrent writers (or a stale temp file) never share a name; 'wx' never follows or reuses an existing path.
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(8).toString('hex')}.tmp`);
   const handle = await fs.open(temp, 'wx', existing ? existing.mode & 0o7777 : 0o666);
   try {
     await handle.writeFile(content);

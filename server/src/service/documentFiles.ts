@@ -4,23 +4,14 @@
  * writes stay inside a workspace folder even through symbolic links, and relative paths
  * resolve against the folder that contains the document (not the first one).
  */
-import { constants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { RefusedWrite } from './atomic';
+import { readRegularText } from './regularFile';
 
-/** The text of a regular file, or undefined when it is missing, not a regular file or unreadable. */
-export async function readDocumentFile(file: string): Promise<string | undefined> {
-  // O_NONBLOCK: opening a FIFO returns at once (then fails the regular-file test) instead of waiting for a writer.
-  const handle = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
-  if (!handle) return undefined;
-  try {
-    if (!(await handle.stat()).isFile()) return undefined;
-    return await handle.readFile('utf8');
-  } catch {
-    return undefined;
-  } finally {
-    await handle.close();
-  }
+/** The text of a regular file (never blocking on a FIFO, bounded), or undefined when it cannot be read. */
+export function readDocumentFile(file: string): Promise<string | undefined> {
+  return readRegularText(file).catch(() => undefined);
 }
 
 const isInside = (child: string, parent: string) => {

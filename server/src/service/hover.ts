@@ -8,6 +8,7 @@ import { Span } from '../engine/diagnostics';
 import { formatPercent, ParsedManifest } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
+import { windowPositives } from '../engine/eeg/npz';
 import { datasetReport, manifestReport } from '../engine/report';
 import type { Analysis } from './check';
 
@@ -73,7 +74,7 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
     if (window >= summary.windowCount) lines.push(`Window ${window} does not exist: the file has ${summary.windowCount} windows.`);
     else if (!summary.hasLabels) lines.push('The file has no labels: every window counts as no seizure.');
     else {
-      const positives = summary.positives[window];
+      const positives = windowPositives(summary, window);
       const ratio = positives / summary.samplesPerWindow;
       const actual = windowCategory(positives, summary.samplesPerWindow);
       lines.push(`Seizure fraction: ${formatPercent(ratio)} (${positives.toLocaleString('en-US')} of ${summary.samplesPerWindow.toLocaleString('en-US')} label samples > 0) → ${actual}${actual === listed ? '' : ' — the manifest is stale'}`);

@@ -11,7 +11,7 @@ import { formatLimit } from '../units';
 import { pythonJson } from '../json/edits';
 import { balancedSelection } from '../numpy/random';
 import { Category, CATEGORIES } from './category';
-import { categoryOf, NpzSummary } from './npz';
+import { categoryOf, MAX_WINDOWS_PER_FILE, NpzSummary, windowPositives } from './npz';
 
 export interface CategoryKey {
   category: Category;
@@ -278,7 +278,7 @@ export interface CacheFileFacts {
   exists: boolean;
   /** Present when contents were read. */
   summary?: NpzSummary;
-  /** Present when the file exists but could not be read. */
+  /** Present when the file exists but could not be read, or (with exists false) is a dangling symbolic link. */
   error?: string;
 }
 
@@ -307,7 +307,8 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
     const window = entries.window[i];
     if (!facts.exists) {
       const fileSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
-      out.push(diagnostic(fileSpan, 'error', 'missing-cache-file', `${parsed.files[fileId]} does not exist: training skips this entry.`));
+      const why = facts.error ? ` (${facts.error})` : '';
+      out.push(diagnostic(fileSpan, 'error', 'missing-cache-file', `${parsed.files[fileId]} does not exist${why}: training skips this entry.`));
       continue;
     }
     if (facts.error) {
@@ -346,7 +347,7 @@ function entrySpan(entries: ManifestEntries, i: number): Span {
 /** "41 of 15360 label samples (0.27%) are > 0" for a window, or why it has no labels. */
 export function describeWindow(summary: NpzSummary, window: number): string {
   if (!summary.hasLabels) return 'the file has no labels';
-  const positives = summary.positives[window];
+  const positives = windowPositives(summary, window);
   const samples = summary.samplesPerWindow;
   return `${positives} of ${samples} label samples (${formatPercent(positives / samples)}) are > 0`;
 }
@@ -368,16 +369,23 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
       if (id === undefined) out.push(diagnostic(anchor, 'warning', 'unreadable-cache-file', `${name} in the cache directory cannot be read (${facts.error}); the builder skips it.`));
     } else if (id === undefined) {
       const windows = summary ? ` (${summary.windowCount} windows)` : '';
-      out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest; rebuild to include it.`));
+      out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest${rebuildAdvice(summary, 'it')}`));
     } else if (summary && input.files[id]?.summary) {
       let listed = 0;
       for (const w of referenced.get(id) ?? []) if (w < summary.windowCount) listed++;
       if (listed < summary.windowCount) {
-        out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name} has ${summary.windowCount} windows but the manifest lists ${listed}; rebuild to include the rest.`));
+        out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name} has ${summary.windowCount} windows but the manifest lists ${listed}${rebuildAdvice(summary, 'the rest')}`));
       }
     }
   }
   return out;
+}
+
+/** "; rebuild to include it.", unless NeuroCache's build leaves the file out for its size (then why). */
+function rebuildAdvice(summary: NpzSummary | undefined, what: string): string {
+  if (!summary || summary.windowCount <= MAX_WINDOWS_PER_FILE) return `; rebuild to include ${what}.`;
+  const notes = summary.notes.length ? ` (${summary.notes.join('; ')})` : '';
+  return `; NeuroCache's build leaves it out, with more than ${MAX_WINDOWS_PER_FILE} windows${notes}.`;
 }
 
 /** Training's composition, from `BalancedSeizureDataset`: ratios and the RNG seed. */
