@@ -7,14 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { checkDatasetInfo, parseDatasetInfo } from '../../server/src/engine/arc/datasetInfo';
 import {
   CvSettings, datasetFolds, DEFAULT_CV, lesionQuintile, LESION_QUINTILES, masksRefused, nestedFolds, NestedFolds, stratifiedKFold, stratumLabel,
 } from '../../server/src/engine/arc/folds';
-import { DEFAULT_SETTINGS } from '../../server/src/protocol';
+import { resolveSettings } from '../../server/src/handlers/settings';
 import { analyzeText, structuralAnalysis } from '../../server/src/service/check';
 import { hoverAt } from '../../server/src/service/hover';
 import { pythonWith, repoRoot, runPython } from '../support/python';
@@ -244,11 +243,8 @@ test('volumes and num_samples written as floats are schema errors, as parse_data
   if (python) assert.deepEqual(runPython(python, 'import json; print(json.dumps([type(v).__name__ for v in json.loads("[1.0, 2e3, 2, -0, 1E2]")]))'), ['float', 'float', 'int', 'int', 'float']);
 });
 
-test('package.json declares the cv settings with the engine defaults', () => {
-  const properties = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).contributes.configuration.properties;
-  assert.deepEqual(
-    { seed: properties['neurocache.cv.seed'].default, outerFolds: properties['neurocache.cv.outerFolds'].default, innerFolds: properties['neurocache.cv.innerFolds'].default },
-    DEFAULT_CV,
-  );
-  assert.deepEqual(DEFAULT_SETTINGS.cv, DEFAULT_CV);
+test('a client that sends no cv settings gets the engine defaults', () => {
+  // package.json's defaults are checked against DEFAULT_CV in contract.test.ts.
+  assert.deepEqual(resolveSettings(undefined).cv, DEFAULT_CV);
+  assert.deepEqual(resolveSettings({ cv: { seed: 7, outerFolds: 4, innerFolds: 2 } }).cv, { seed: 7, outerFolds: 4, innerFolds: 2 });
 });

@@ -12,7 +12,10 @@ import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument, buildManifestFile } from '../service/check';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
-import { CacheInspector } from '../service/inspector';
+import { CacheInspector, danglingTarget } from '../service/inspector';
+import { NotReadableFile, readRegularText } from '../service/regularFile';
+import { formatBytes } from '../engine/units';
+import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL } from '../protocol';
 import { ProgressBar } from './progress';
 import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOffline, hubToken } from '../download/config';
@@ -24,7 +27,7 @@ const USAGE = `Usage:
                    [--folds] [CV options]
   neurocache lsp --stdio
   neurocache arc download [--out DIR] [--repo ID] [--revision REV] [--endpoint URL]
-                          [--token TOKEN] [--jobs N] [--force] [--paper-parity]
+                          [--token TOKEN] [--parallel N] [--force] [--paper-parity]
                           [--include-tse] [--no-require-mask] [--no-verify-counts] [--json]
 
 CV options (ARC dataset_info.json: the nested cross-validation of arc-meshchop train):
@@ -33,7 +36,8 @@ CV options (ARC dataset_info.json: the nested cross-validation of arc-meshchop t
   --inner-folds N  inner folds per outer training set (default ${DEFAULT_CV.innerFolds})
 
 Common options:
-  --jobs N         worker threads (default: number of cores)
+  --jobs N         worker threads (default: number of cores; for arc download, as --parallel)
+  --parallel N     arc download: shards fetched at once (default: 8)
   --cache-dir DIR  where file fingerprints are kept (default: $XDG_CACHE_HOME/neurocache)
   --json           machine-readable output on stdout
 `;
@@ -53,6 +57,13 @@ function parse(args: string[], options: ParseArgsConfig['options']): { values: R
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+function parallelOption(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parallel = Number(value);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_DOWNLOAD_PARALLEL) throw new UsageError(`--parallel takes a whole number from 1 to ${MAX_DOWNLOAD_PARALLEL}, not "${value}"`);
+  return parallel;
 }
 
 function jobsOption(value: string | boolean | undefined): number | undefined {
@@ -78,10 +89,17 @@ async function readInput(file: string): Promise<string> {
   try {
     const stat = await fs.stat(file);
     if (stat.isDirectory()) throw new UsageError(`${file} is a directory, not a JSON file`);
-    return await fs.readFile(file, 'utf8');
+    // Only regular files and at most MAX_JSON_BYTES: a FIFO would block forever, /dev/zero never end.
+    return await readRegularText(file);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    if (error instanceof NotReadableFile) throw new UsageError(error.message);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      const target = await danglingTarget(file);
+      throw new UsageError(`cannot read ${file}: ${target === undefined ? 'no such file' : `dangling symbolic link to ${target}`}`);
+    }
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
 }
 
@@ -208,18 +226,11 @@ async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): P
   });
 }
 
-function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) (n /= 1000), i++;
-  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
-}
-
 async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
   const { values, positionals } = parse(args, {
     out: { type: 'string' }, repo: { type: 'string' }, revision: { type: 'string' }, endpoint: { type: 'string' }, token: { type: 'string' },
     force: { type: 'boolean' }, 'paper-parity': { type: 'boolean' }, 'include-tse': { type: 'boolean' }, 'no-require-mask': { type: 'boolean' },
-    'no-verify-counts': { type: 'boolean' },
+    'no-verify-counts': { type: 'boolean' }, parallel: { type: 'string' },
   });
   if (positionals.length) throw new UsageError(`arc download takes no positional arguments (got "${positionals[0]}")`);
   let endpoint: string;
@@ -230,14 +241,15 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
   }
   const token = hubToken(values.token as string | undefined);
   if (token && !token.startsWith('hf_')) throw new UsageError('the Hub token does not look like a Hugging Face token (it should start with "hf_")');
-  const { DEFAULT_REPO, downloadArc } = await import('../download/arc');
+  const { DEFAULT_REPO, downloadArc, describeProblemCounts } = await import('../download/arc');
   const options: DownloadOptions = {
     out: path.resolve((values.out as string | undefined) ?? path.join('data', 'arc')),
     repo: (values.repo as string | undefined) ?? DEFAULT_REPO,
     revision: (values.revision as string | undefined) ?? 'main',
     endpoint,
     token,
-    jobs: jobsOption(values.jobs as string | undefined) ?? 8,
+    // --jobs predates --parallel and meant the same here.
+    jobs: parallelOption(values.parallel) ?? jobsOption(values.jobs as string | undefined) ?? DEFAULT_MACHINE_SETTINGS.download.parallel,
     force: !!values.force,
     paperParity: !!values['paper-parity'],
     verifyCounts: !values['no-verify-counts'],
@@ -258,7 +270,7 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
       onProgress: (p) => {
         if (!bar) return;
         const eta = p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`;
-        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}\x1b[K`);
+        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}${p.problems ? ` (${p.problems} rows skipped)` : ''}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}\x1b[K`);
       },
       log: (line) => io.stderr.write(`${bar ? '\r\x1b[K' : ''}${line}\n`),
     });
@@ -268,7 +280,8 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
     else {
       io.stdout.write(
         `Wrote ${result.datasetInfo}: ${result.samples} samples from ${result.shards} shards${result.shardsResumed ? ` (${result.shardsResumed} resumed)` : ''}\n` +
-          `  transferred ${formatBytes(result.bytesTransferred)} of ${formatBytes(result.shardBytes)} in the shards, ${(result.elapsedMs / 1000).toFixed(1)} s\n`,
+          `  transferred ${formatBytes(result.bytesTransferred)} of ${formatBytes(result.shardBytes)} in the shards, ${(result.elapsedMs / 1000).toFixed(1)} s\n` +
+          (result.problems.length ? `  skipped ${describeProblemCounts(result.problems)} that could not be used (listed on stderr; --json lists them)\n` : ''),
       );
     }
     return 0;

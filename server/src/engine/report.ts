@@ -4,7 +4,8 @@
  */
 import type { DatasetStats } from './arc/datasetInfo';
 import type { NestedFolds } from './arc/folds';
-import { formatPercent, ManifestStats } from './eeg/manifest';
+import { formatPercent, LOW_SEIZURE_RATIO, ManifestStats, STALE_MISSING_FRACTION } from './eeg/manifest';
+import { formatLimit } from './units';
 
 /** "1 entry", "2 entries". */
 export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
@@ -24,13 +25,13 @@ export function manifestReport(stats: ManifestStats): string[] {
   if (missing) {
     lines.push(
       `Missing references: ${plural(missing, 'entry', 'entries')} (${formatPercent(missing / stats.total)}); ` +
-        (stats.stale ? 'over 5%: training discards the manifest and rescans the cache' : 'training skips them'),
+        (stats.stale ? `over ${formatLimit(STALE_MISSING_FRACTION)}: training discards the manifest and rescans the cache` : 'training skips them'),
     );
   } else if (stats.stale) {
     lines.push('Empty manifest: training discards it and rescans the cache');
   }
   if (stats.refuses) lines.push('No partial seizure windows: training refuses to start');
-  else if (stats.lowSeizureRatio) lines.push('Seizure ratio below 0.1%: training warns');
+  else if (stats.lowSeizureRatio) lines.push(`Seizure ratio below ${formatLimit(LOW_SEIZURE_RATIO)}: training warns`);
   return lines;
 }
 

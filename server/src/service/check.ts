@@ -13,7 +13,7 @@ import {
   buildManifest, CacheFileFacts, CompositionSettings, checkManifest, compareCodePoints, compositionDiagnostics, manifestStats, ManifestStats,
   ParsedManifest, parseManifest, serializeManifest,
 } from '../engine/eeg/manifest';
-import type { NpzSummary } from '../engine/eeg/npz';
+import { MAX_WINDOWS_PER_FILE, NpzSummary } from '../engine/eeg/npz';
 import { writeFileAtomic } from './atomic';
 import { CacheInspector, statOrUndefined } from './inspector';
 
@@ -110,7 +110,9 @@ async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: 
 async function resolvePath(value: string, infoDir: string, cwd: string): Promise<PathFacts> {
   for (const candidate of pathCandidates(value, infoDir, cwd)) {
     const stat = await statOrUndefined(candidate.path);
-    if (stat?.isFile()) return { resolved: candidate.path, how: candidate.how };
+    // Path.exists(), as arc-meshchop resolves: a directory or FIFO is found here, then reported
+    // by the inspector as not a regular file (never opened).
+    if (stat) return { resolved: candidate.path, how: candidate.how };
   }
   return {};
 }
@@ -145,8 +147,21 @@ export interface BuildResult {
 }
 
 /**
+ * Most entries a built manifest may hold (about 215 MB of JSON, 13 times the largest real cache
+ * seen, 150,000 entries): beyond it the text nears V8's string limit.
+ */
+export const MAX_BUILT_ENTRIES = 2_000_000;
+
+function tooManyWindows(summary: NpzSummary): string {
+  const python = summary.hasLabels ? `the Python builder would list all ${summary.windowCount}` : 'the Python builder leaves out files without labels';
+  return `${summary.windowCount} windows, more than the ${MAX_WINDOWS_PER_FILE} NeuroCache lists for one file: left out of the manifest (${python})`;
+}
+
+/**
  * The Python builder, exactly: every `*.npz` in the directory sorted by name, windows
  * categorised, unreadable files skipped and reported; written atomically with 2-space indent.
+ * Where Python's output would be unbounded NeuroCache stops short and says so: a file with more
+ * than MAX_WINDOWS_PER_FILE windows is left out, more than MAX_BUILT_ENTRIES in all is refused.
  */
 export async function buildManifestFile(
   directory: string,
@@ -180,10 +195,19 @@ export async function computeManifest(
   names.forEach((name, i) => {
     const f = facts[i];
     if (f.summary) {
-      readable.push({ name, summary: f.summary });
       for (const note of f.summary.notes) notes.push({ name, note });
+      if (f.summary.windowCount > MAX_WINDOWS_PER_FILE) skipped.push({ name, reason: tooManyWindows(f.summary) });
+      else readable.push({ name, summary: f.summary });
     } else skipped.push({ name, reason: f.error ?? 'vanished while scanning' });
   });
+  const entries = readable.reduce((n, r) => n + r.summary.windowCount, 0);
+  if (entries > MAX_BUILT_ENTRIES) {
+    const largest = [...readable].sort((a, b) => b.summary.windowCount - a.summary.windowCount).slice(0, 3);
+    throw new Error(
+      `the manifest would list ${entries} windows, more than the ${MAX_BUILT_ENTRIES} NeuroCache writes; not written ` +
+        `(largest: ${largest.map((r) => `${r.name} ${r.summary.windowCount}`).join(', ')})`,
+    );
+  }
   const manifest = buildManifest(readable);
   const result: BuildResult = {
     manifestPath: path.join(directory, 'manifest.json'),

@@ -3,11 +3,12 @@
  * binary search over entry offsets, not a tree walk), so it stays instant on 150,000 entries.
  */
 import * as path from 'node:path';
-import type { PathFacts } from '../engine/arc/datasetInfo';
+import { isLegacyResolution, PathFacts } from '../engine/arc/datasetInfo';
 import { Span } from '../engine/diagnostics';
 import { formatPercent, ParsedManifest } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
+import { windowPositives } from '../engine/eeg/npz';
 import { datasetReport, foldsReport, manifestReport, markdownTable, sampleFoldsLine } from '../engine/report';
 import type { Analysis } from './check';
 
@@ -73,7 +74,7 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
     if (window >= summary.windowCount) lines.push(`Window ${window} does not exist: the file has ${summary.windowCount} windows.`);
     else if (!summary.hasLabels) lines.push('The file has no labels: every window counts as no seizure.');
     else {
-      const positives = summary.positives[window];
+      const positives = windowPositives(summary, window);
       const ratio = positives / summary.samplesPerWindow;
       const actual = windowCategory(positives, summary.samplesPerWindow);
       lines.push(`Seizure fraction: ${formatPercent(ratio)} (${positives.toLocaleString('en-US')} of ${summary.samplesPerWindow.toLocaleString('en-US')} label samples > 0) → ${actual}${actual === listed ? '' : ' — the manifest is stale'}`);
@@ -98,7 +99,7 @@ function niftiLines(nifti: NiftiSummary): string[] {
 function describePath(facts: PathFacts | undefined, kind: string): string[] {
   if (!facts) return [];
   if (!facts.resolved) return [`The ${kind} does not exist.`];
-  const lines = [`Resolved: \`${facts.resolved}\`${facts.how === 'parent' || facts.how === 'cwd' ? ' (legacy path)' : ''}`];
+  const lines = [`Resolved: \`${facts.resolved}\`${isLegacyResolution(facts.how) ? ' (legacy path)' : ''}`];
   if (facts.error) lines.push(`Unreadable: ${facts.error}`);
   if (facts.nifti) lines.push(...niftiLines(facts.nifti));
   return lines;

@@ -12,6 +12,11 @@ export type ListKey = (typeof LIST_KEYS)[number];
 export const ACQUISITIONS = ['space_2x', 'space_no_accel', 'turbo_spin_echo', 'unknown'] as const;
 export const PAPER_COHORT = { total: 223, space_2x: 115, space_no_accel: 108 };
 
+/** The paper-parity check (dataset_info statistics and `arc download --paper-parity` both use it). */
+export function isPaperCohort(samples: number, acquisitions: Readonly<Record<string, number>>): boolean {
+  return samples === PAPER_COHORT.total && (acquisitions.space_2x ?? 0) === PAPER_COHORT.space_2x && (acquisitions.space_no_accel ?? 0) === PAPER_COHORT.space_no_accel;
+}
+
 export interface Item<T> extends Span {
   value: T;
 }
@@ -131,6 +136,16 @@ export function pathCandidates(value: string, infoDir: string, cwd: string): { p
   return out;
 }
 
+/** A path found only via a parent folder or the working directory: it works, but only from there. */
+export function isLegacyResolution(how: Resolution | undefined): boolean {
+  return how === 'parent' || how === 'cwd';
+}
+
+/** `resolved` as dataset_info.json should name it: relative to its folder, with forward slashes. */
+export function relativeToInfo(infoDir: string, resolved: string): string {
+  return path.relative(infoDir, resolved).split(path.sep).join('/');
+}
+
 /** A path as the trainer resolved it; `resolved` is undefined when no candidate exists. */
 export interface PathFacts {
   resolved?: string;
@@ -188,8 +203,8 @@ function pathDiagnostics(item: Item<string>, facts: PathFacts, what: string, inf
     return;
   }
   if (facts.error) out.push(diagnostic(item, 'error', 'unreadable-nifti', `The ${what} cannot be read as NIfTI: ${facts.error}`));
-  if (facts.how === 'parent' || facts.how === 'cwd') {
-    const relative = path.relative(infoDir, facts.resolved).split(path.sep).join('/');
+  if (isLegacyResolution(facts.how)) {
+    const relative = relativeToInfo(infoDir, facts.resolved);
     const where = facts.how === 'cwd' ? 'the working directory' : 'a parent folder';
     out.push(diagnostic(item, 'warning', 'legacy-path', `Resolved only relative to ${where}; relative to dataset_info.json it is "${relative}".`));
   }
@@ -235,7 +250,7 @@ export function datasetStats(parsed: ParsedDatasetInfo): DatasetStats {
   const space2x = acquisitions.space_2x ?? 0;
   const noAccel = acquisitions.space_no_accel ?? 0;
   const others = samples - space2x - noAccel;
-  const matches = samples === PAPER_COHORT.total && space2x === PAPER_COHORT.space_2x && noAccel === PAPER_COHORT.space_no_accel;
+  const matches = isPaperCohort(samples, acquisitions);
   const verdict = matches
     ? `Matches the paper cohort: ${PAPER_COHORT.total} = ${PAPER_COHORT.space_2x} SPACE 2x + ${PAPER_COHORT.space_no_accel} SPACE no-accel.`
     : `Not the paper cohort (${PAPER_COHORT.total} = ${PAPER_COHORT.space_2x} SPACE 2x + ${PAPER_COHORT.space_no_accel} SPACE no-accel): ` +

@@ -4,7 +4,7 @@
  * first bytes (the `.npy` header) of `windows`, which holds ~95% of the file.
  */
 import { Category, windowCategory } from './category';
-import { PositiveCounts } from '../numpy/counting';
+import { MAX_COUNTED_ROWS, PositiveCounts } from '../numpy/counting';
 import { crc32, inflateChunks, inflateRawAll, inflateRawPrefix } from '../io/inflate';
 import { NpyHeader, parseNpyHeader } from '../numpy/npy';
 import { ByteSource, FormatError, readChunks, readExact } from '../io/source';
@@ -14,7 +14,7 @@ export interface NpzSummary {
   /** labels.shape[0] when there are labels (what training iterates), else windows.shape[0]. */
   windowCount: number;
   hasLabels: boolean;
-  /** Per window, the number of label samples > 0 (empty without labels). */
+  /** Per window, the number of label samples > 0 (empty without labels or when windows have 0 samples). */
   positives: number[];
   /** Label samples per window: labels[w].size. */
   samplesPerWindow: number;
@@ -25,9 +25,20 @@ export interface NpzSummary {
   notes: string[];
 }
 
+/**
+ * Most windows NeuroCache counts or lists for one file. Real caches hold tens to thousands; a
+ * file claiming more is corrupt or hostile (a 200-byte file can declare 10^8 empty windows).
+ */
+export const MAX_WINDOWS_PER_FILE = 1_000_000;
+
 /** Category of window `w`; files without labels put every window in no_seizure. */
 export function categoryOf(summary: NpzSummary, window: number): Category {
-  return summary.hasLabels ? windowCategory(summary.positives[window], summary.samplesPerWindow) : 'no_seizure';
+  return summary.hasLabels ? windowCategory(windowPositives(summary, window), summary.samplesPerWindow) : 'no_seizure';
+}
+
+/** Label samples > 0 in window `w`. Windows of 0 samples have no stored counts (all are 0). */
+export function windowPositives(summary: NpzSummary, window: number): number {
+  return summary.samplesPerWindow === 0 ? 0 : summary.positives[window];
 }
 
 /** np.load's key lookup: a member `name.npy`, or one named exactly `name`. */
@@ -41,6 +52,10 @@ export async function summarizeNpz(source: ByteSource): Promise<NpzSummary> {
   const labels = findMember(members, 'labels');
   const notes: string[] = [];
   const windowsHeader = windows ? (await readMemberHeader(source, windows)).header : undefined;
+  if (windows && windowsHeader) {
+    const note = lyingMemberNote(windows, windowsHeader);
+    if (note) notes.push(note);
+  }
   if (!labels) {
     if (!windowsHeader) throw new FormatError('has neither a windows nor a labels array');
     if (windowsHeader.shape.length === 0) throw new FormatError('windows is a 0-d array');
@@ -50,6 +65,12 @@ export async function summarizeNpz(source: ByteSource): Promise<NpzSummary> {
   const labelsShape = counts.header.shape;
   if (windowsHeader && windowsHeader.shape[0] !== labelsShape[0]) {
     notes.push(`labels has ${labelsShape[0]} windows but windows has ${windowsHeader.shape[0]}; training follows labels`);
+  }
+  if (counts.counter.rowSize === 0 && labelsShape[0] > 0) {
+    notes.push(
+      `labels has shape ${pythonShape(labelsShape)}: its windows hold no label samples, so each window's seizure ratio is NaN ` +
+        `(numpy's mean of an empty slice) and the Python builder lists all ${labelsShape[0]} windows as partial_seizure`,
+    );
   }
   return {
     windowCount: labelsShape[0],
@@ -61,6 +82,24 @@ export async function summarizeNpz(source: ByteSource): Promise<NpzSummary> {
     labelsDtype: counts.header.dtype.name,
     notes,
   };
+}
+
+function pythonShape(shape: number[]): string {
+  return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
+}
+
+/**
+ * A member whose size disagrees with its `.npy` header (e.g. a 128-byte `windows` claiming
+ * (10^11, 15360)): numpy allocates the claimed shape first, then reads. Nothing of ours reads
+ * `windows` data, so this is a note, computed from the directory alone.
+ */
+function lyingMemberNote(member: ZipMember, header: NpyHeader): string | undefined {
+  const declared = header.dataOffset + header.dataBytes;
+  if (member.uncompressedSize === declared) return undefined;
+  return (
+    `${member.name}'s .npy header declares shape ${pythonShape(header.shape)} (${declared} bytes) but the member holds ${member.uncompressedSize}: ` +
+    `np.load(f)['${member.name.replace(/\.npy$/, '')}'] raises MemoryError (a shape too large to allocate) or ValueError, so training cannot read it; the manifest builder reads only labels`
+  );
 }
 
 // Deflate expands at most ~1032x: a 256-byte compressed prefix (numpy's 128-byte headers need
@@ -93,7 +132,9 @@ export async function labelTrace(source: ByteSource, maxBins = 240): Promise<{ w
   if (!labels) throw new FormatError('has no labels array');
   const { header } = await readMemberHeader(source, labels);
   const samples = header.shape.slice(1).reduce((a, b) => a * b, 1);
-  let bins = header.fortranOrder && samples > 1 ? 1 : Math.min(maxBins, samples);
+  // Bins of all windows are counted at once: keep the counter's rows bounded.
+  const binsAllowed = Math.max(1, Math.floor(MAX_COUNTED_ROWS / Math.max(1, header.shape[0])));
+  let bins = header.fortranOrder && samples > 1 ? 1 : Math.min(maxBins, samples, binsAllowed);
   while (bins > 1 && samples % bins !== 0) bins--;
   const { counter } = await countLabels(source, labels, Math.max(1, bins));
   return { windows: header.shape[0], bins, samplesPerBin: samples / Math.max(1, bins), counts: Array.from(counter.counts) };
@@ -127,7 +168,13 @@ async function countLabels(source: ByteSource, member: ZipMember, binsPerWindow 
       `labels member is ${member.uncompressedSize} bytes but its .npy header (shape ${JSON.stringify(header.shape)}, ${header.dtype.name}) requires ${expected}`,
     );
   }
-  const counter = new PositiveCounts(header.dtype, header.dataBytes / header.dtype.size, header.shape[0] * binsPerWindow, header.fortranOrder);
+  const windows = header.shape[0];
+  const elements = header.dataBytes / header.dtype.size;
+  // Windows of 0 samples hold no bytes and need no counts: (10^8, 0) costs nothing.
+  if (elements > 0 && windows > MAX_WINDOWS_PER_FILE) {
+    throw new FormatError(`labels has ${windows} windows, more than the ${MAX_WINDOWS_PER_FILE} NeuroCache reads per file (corrupt or not a window cache)`);
+  }
+  const counter = new PositiveCounts(header.dtype, elements, elements === 0 ? 0 : windows * binsPerWindow, header.fortranOrder);
   const stream = expected <= ONE_SHOT_LIMIT ? memberAtOnce(source, member, dataOffset, expected) : memberStream(source, member, dataOffset);
   let produced = 0;
   let crc = 0;
