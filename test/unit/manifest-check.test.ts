@@ -72,8 +72,8 @@ test('a file the builder skips and one that stops it get different codes, on ent
     'error unreadable-cache-file "text_windows.npz"',
   ]);
   const messages = analysis.diagnostics.map((d) => d.message).join('\n');
-  assert.match(messages, /cut_windows\.npz cannot be read .*numpy raises zipfile\.BadZipFile, which the Python builder does not catch: its build stops/);
-  assert.match(messages, /\._cut_windows\.npz cannot be read .*numpy raises ValueError, which the Python builder catches: it skips this file/);
+  assert.match(messages, /cut_windows\.npz cannot be read: .*numpy raises zipfile\.BadZipFile, which the Python builder does not catch: its build stops/);
+  assert.match(messages, /\._cut_windows\.npz cannot be read: .*numpy raises ValueError, which the Python builder catches: it skips this file/);
 });
 
 test("a duplicated category key: Python's json keeps the last list, and so do the statistics", async () => {

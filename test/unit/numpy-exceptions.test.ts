@@ -250,9 +250,9 @@ print("{}")
     assert.deepEqual(JSON.parse(again.stdout).pythonStopsAt, { name: 'm_truncated_windows.npz', exception: 'zipfile.BadZipFile' });
     assert.equal(readFileSync(path.join(dir, 'manifest.json'), 'utf8'), expected.stdout, 'the stopping file contributes nothing');
     const text = spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--cache-dir', store], { encoding: 'utf8' });
-    assert.match(text.stdout, /left out m_truncated_windows\.npz \(cache-file-stops-build\): .*numpy raises zipfile\.BadZipFile, which the Python builder does not catch/);
-    assert.match(text.stdout, /left out nolabels_windows\.npz \(no-labels\)/);
-    assert.match(text.stdout, /The Python builder would stop at m_truncated_windows\.npz \(zipfile\.BadZipFile\)/);
+    assert.match(text.stderr, /skipped m_truncated_windows\.npz: .* \[cache-file-stops-build: numpy raises zipfile\.BadZipFile, which the Python builder does not catch/);
+    assert.match(text.stderr, /skipped nolabels_windows\.npz: no labels array \[no-labels: /);
+    assert.match(text.stderr, /The Python builder would stop at m_truncated_windows\.npz \(zipfile\.BadZipFile\)/);
   }
 });
 

@@ -10,7 +10,8 @@ export type DiagnosticCode =
   | 'cache-file-stops-build' | 'no-labels' | 'unsupported-cache-file' | 'invalid-json'
   | 'dataset-index-schema' | 'index-window-count' | 'index-missing-cache-file'
   | 'dataset-info-schema' | 'missing-file' | 'unreadable-nifti' | 'legacy-path' | 'missing-mask'
-  | 'lesion-volume-mismatch' | 'shape-mismatch' | 'unknown-acquisition' | 'duplicate-sample' | 'sample-count';
+  | 'lesion-volume-mismatch' | 'shape-mismatch' | 'unknown-acquisition' | 'duplicate-sample' | 'sample-count'
+  | 'cv-small-stratum' | 'cv-split-fails';
 
 export interface Diagnostic {
   offset: number;

@@ -7,13 +7,14 @@ import * as path from 'node:path';
 import {
   checkDatasetInfo, datasetStats, DatasetStats, ParsedDatasetInfo, parseDatasetInfo, PathFacts, pathCandidates,
 } from '../engine/arc/datasetInfo';
+import { CvSettings, datasetFolds, DEFAULT_CV, foldDiagnostics, NestedFolds } from '../engine/arc/folds';
 import { Diagnostic, SEVERITY_ORDER, Span } from '../engine/diagnostics';
 import {
-  buildManifest, CacheFileFacts, CompositionSettings, checkManifest, compareCodePoints, compositionDiagnostics, manifestStats, ManifestStats,
-  ParsedManifest, parseManifest, serializeManifest,
+  buildManifest, CacheFileFacts, CompositionSettings, checkManifest, compareCodePoints, compositionDiagnostics, describePythonOutcome, manifestStats,
+  ManifestStats, ParsedManifest, parseManifest, serializeManifest,
 } from '../engine/eeg/manifest';
-import type { NpzSummary } from '../engine/eeg/npz';
-import { describeOutcome, failureOutcome, LoadFailure, PythonException } from '../engine/eeg/numpyLoad';
+import { MAX_WINDOWS_PER_FILE, NpzSummary } from '../engine/eeg/npz';
+import { failureOutcome, LoadFailure, PythonException } from '../engine/eeg/numpyLoad';
 import {
   checkDatasetIndex, datasetIndexStats, DatasetIndexStats, IndexFileFacts, ParsedDatasetIndex, parseDatasetIndex, rewriteWindowCounts,
 } from '../engine/eeg/datasetIndex';
@@ -21,6 +22,7 @@ import { FORMAT_FILE_NAMES, invalidJsonDiagnostic, JsonFormat } from '../engine/
 import { decodeLikePython, PythonJsonError, pythonJsonError } from '../engine/json/pythonJson';
 import { writeFileAtomic } from './atomic';
 import { CacheInspector, statOrUndefined } from './inspector';
+import { readRegularBytes } from './regularFile';
 
 export type DocumentKind = JsonFormat | 'unrelated';
 
@@ -29,13 +31,18 @@ export interface CheckOptions {
   content: boolean;
   /** Training's seed and ratios for the balanced composition (default: 42, 0.3, 2.5). */
   composition?: CompositionSettings;
+  /** Seed and fold counts of arc-meshchop's nested cross-validation (default: 42, 3, 3). */
+  cv?: CvSettings;
   cwd: string;
   signal?: AbortSignal;
 }
 
 export type Analysis =
   | { kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats; facts: CacheFileFacts[]; directory: string }
-  | { kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[] }; directory: string }
+  | {
+      kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; folds: NestedFolds;
+      facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[] }; directory: string;
+    }
   | { kind: 'eeg-dataset-index'; parsed: ParsedDatasetIndex; diagnostics: Diagnostic[]; stats: DatasetIndexStats; facts: IndexFileFacts[]; directory: string }
   /** One of our files that Python's json.load cannot read: no statistics, only what training does with it. */
   | { kind: 'invalid-json'; format: JsonFormat; error: PythonJsonError; diagnostics: Diagnostic[]; keySpans: Span[]; directory: string }
@@ -118,9 +125,12 @@ export async function detectDocument(file: string, text: string, options: { expl
   return analyzeText(text, { name, ours: true, decodeError: options.decodeError });
 }
 
-/** A JSON file as Python reads it: UTF-8 decoded, with the UnicodeDecodeError json.load would raise. */
+/**
+ * A JSON file as Python reads it: UTF-8 decoded, with the UnicodeDecodeError json.load would
+ * raise. Only a regular file, and bounded (a FIFO would block forever, /dev/zero never end).
+ */
 export async function readJsonFile(file: string): Promise<{ text: string; decodeError?: PythonJsonError }> {
-  const decoded = decodeLikePython(await fs.readFile(file));
+  const decoded = decodeLikePython(await readRegularBytes(file));
   return { text: decoded.text, decodeError: decoded.error };
 }
 
@@ -138,7 +148,7 @@ export async function openDocumentDecodeError(file: string, text: string): Promi
  * An analysis from the text alone, before any file is touched: schema diagnostics, and
  * statistics that assume every referenced file exists. Lets hovers answer at once.
  */
-export function structuralAnalysis(file: string, structure: Structure, composition?: CompositionSettings): Analysis {
+export function structuralAnalysis(file: string, structure: Structure, composition?: CompositionSettings, cv: CvSettings = DEFAULT_CV): Analysis {
   const directory = path.dirname(path.resolve(file));
   if (structure.invalid) {
     const { format, error, diagnostic, keySpans } = structure.invalid;
@@ -151,7 +161,9 @@ export function structuralAnalysis(file: string, structure: Structure, compositi
   }
   if (structure.datasetInfo) {
     const parsed = structure.datasetInfo;
-    return { kind: 'arc-dataset-info', parsed, diagnostics: parsed.schema, stats: datasetStats(parsed), facts: { images: [], masks: [] }, directory };
+    const folds = datasetFolds(parsed, cv);
+    const diagnostics = sortDiagnostics([...parsed.schema, ...foldDiagnostics(parsed, folds)]);
+    return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, facts: { images: [], masks: [] }, directory };
   }
   if (structure.datasetIndex) {
     const parsed = structure.datasetIndex;
@@ -249,7 +261,9 @@ async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: 
 async function resolvePath(value: string, infoDir: string, cwd: string): Promise<PathFacts> {
   for (const candidate of pathCandidates(value, infoDir, cwd)) {
     const stat = await statOrUndefined(candidate.path);
-    if (stat?.isFile()) return { resolved: candidate.path, how: candidate.how };
+    // Path.exists(), as arc-meshchop resolves: a directory or FIFO is found here, then reported
+    // by the inspector as not a regular file (never opened).
+    if (stat) return { resolved: candidate.path, how: candidate.how };
   }
   return {};
 }
@@ -266,8 +280,9 @@ async function analyzeDatasetInfo(file: string, parsed: ParsedDatasetInfo, inspe
     Promise.all(parsed.samples.map((s) => facts(s.image?.value, false))),
     Promise.all(parsed.samples.map((s) => facts(s.mask?.value, true))),
   ]);
-  const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir })]);
-  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), facts: { images, masks }, directory: infoDir };
+  const folds = datasetFolds(parsed, options.cv ?? DEFAULT_CV);
+  const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir }), ...foldDiagnostics(parsed, folds)]);
+  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, facts: { images, masks }, directory: infoDir };
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
@@ -300,17 +315,27 @@ export interface BuildResult {
 
 const SKIPPED_CODE = { skipped: 'unreadable-cache-file', 'stops-build': 'cache-file-stops-build', unsupported: 'unsupported-cache-file' } as const;
 
-/** How the Python builder treats a file NeuroCache could not summarise (or one without labels). */
+/**
+ * Most entries a built manifest may hold (about 215 MB of JSON, 13 times the largest real cache
+ * seen, 150,000 entries): beyond it the text nears V8's string limit.
+ */
+export const MAX_BUILT_ENTRIES = 2_000_000;
+
+/** How the Python builder treats a file NeuroCache leaves out: no labels, unreadable, or more windows than NeuroCache lists. */
 function skippedFile(name: string, facts: CacheFileFacts): SkippedFile {
   if (facts.summary && !facts.summary.hasLabels) {
     return { name, reason: 'no labels array', code: 'no-labels', python: 'the Python builder warns "has NO LABELS" and leaves it out too' };
   }
+  if (facts.summary) {
+    const count = facts.summary.windowCount;
+    const reason = `${count} windows, more than the ${MAX_WINDOWS_PER_FILE} NeuroCache lists for one file: left out of the manifest (the Python builder would list all ${count})`;
+    return { name, reason, code: 'unsupported-cache-file', python: "this manifest differs from Python's" };
+  }
   // Gone between listing and reading (a dangling symbolic link, or deleted meanwhile): open() raises FileNotFoundError.
-  const failure: LoadFailure = facts.failure ?? (facts.exists ? { message: facts.error ?? 'unreadable' } : { message: 'no such file (dangling symbolic link, or deleted while scanning)', exception: 'FileNotFoundError' });
+  const gone = facts.error ?? 'no such file (deleted while scanning)';
+  const failure: LoadFailure = facts.failure ?? (facts.exists ? { message: facts.error ?? 'unreadable' } : { message: gone, exception: 'FileNotFoundError' });
   const outcome = failureOutcome(failure);
-  const python = failure.unsupported
-    ? 'numpy reads it, so the Python builder lists its windows: this manifest differs from Python\'s'
-    : failure.exception ? describeOutcome(failure.exception, failure.olderNumpy) : 'the Python builder skips it';
+  const python = failure.unsupported ? 'numpy reads it, so the Python builder lists its windows: this manifest differs from Python\'s' : describePythonOutcome(failure);
   return { name, reason: failure.message, code: SKIPPED_CODE[outcome], exception: failure.exception, python };
 }
 
@@ -328,6 +353,8 @@ export function describeBuild(result: BuildResult): string {
  * The Python builder, exactly: every `*.npz` in the directory sorted by name, windows
  * categorised, files without labels and unreadable files left out and reported with what the
  * Python builder does with them (skip, or stop); written atomically with 2-space indent.
+ * Where Python's output would be unbounded NeuroCache stops short and says so: a file with more
+ * than MAX_WINDOWS_PER_FILE windows is left out, more than MAX_BUILT_ENTRIES in all is refused.
  */
 export async function buildManifestFile(
   directory: string,
@@ -360,12 +387,20 @@ export async function computeManifest(
   const notes: BuildResult['notes'] = [];
   names.forEach((name, i) => {
     const f = facts[i];
-    if (f.summary?.hasLabels) {
+    for (const note of f.summary?.notes ?? []) notes.push({ name, note });
+    if (f.summary?.hasLabels && f.summary.windowCount <= MAX_WINDOWS_PER_FILE) {
       readable.push({ name, summary: f.summary });
-      for (const note of f.summary.notes) notes.push({ name, note });
       if (f.summary.windowsError) notes.push({ name, note: `windows cannot be read (${f.summary.windowsError}): listed, as the builder reads only labels, but training fails on these windows` });
     } else skipped.push(skippedFile(name, f));
   });
+  const entries = readable.reduce((n, r) => n + r.summary.windowCount, 0);
+  if (entries > MAX_BUILT_ENTRIES) {
+    const largest = [...readable].sort((a, b) => b.summary.windowCount - a.summary.windowCount).slice(0, 3);
+    throw new Error(
+      `the manifest would list ${entries} windows, more than the ${MAX_BUILT_ENTRIES} NeuroCache writes; not written ` +
+        `(largest: ${largest.map((r) => `${r.name} ${r.summary.windowCount}`).join(', ')})`,
+    );
+  }
   const manifest = buildManifest(readable);
   const stop = skipped.find((s) => s.code === 'cache-file-stops-build');
   const result: BuildResult = {

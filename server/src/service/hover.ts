@@ -3,12 +3,13 @@
  * binary search over entry offsets, not a tree walk), so it stays instant on 150,000 entries.
  */
 import * as path from 'node:path';
-import type { PathFacts } from '../engine/arc/datasetInfo';
+import { isLegacyResolution, PathFacts } from '../engine/arc/datasetInfo';
 import { Span } from '../engine/diagnostics';
 import { describeFailure, formatPercent, ParsedManifest } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
-import { datasetIndexReport, datasetReport, manifestReport } from '../engine/report';
+import { windowPositives } from '../engine/eeg/npz';
+import { datasetIndexReport, datasetReport, foldsReport, manifestReport, markdownTable, sampleFoldsLine } from '../engine/report';
 import { FORMAT_TITLES } from '../engine/invalidJson';
 import type { Analysis } from './check';
 
@@ -109,7 +110,7 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
     if (window < 0 || window >= summary.windowCount) lines.push(`Window ${window} does not exist: the file has ${summary.windowCount} windows.`);
     else if (!summary.hasLabels) lines.push('The file has no labels: the builder leaves it out (a rebuild drops this entry); training uses this window with all-zero labels.');
     else {
-      const positives = summary.positives[window];
+      const positives = windowPositives(summary, window);
       const ratio = positives / summary.samplesPerWindow;
       const actual = windowCategory(positives, summary.samplesPerWindow);
       lines.push(`Seizure fraction: ${formatPercent(ratio)} (${positives.toLocaleString('en-US')} of ${summary.samplesPerWindow.toLocaleString('en-US')} label samples > 0) → ${actual}${actual === listed ? '' : ' — the manifest is stale'}`);
@@ -134,7 +135,7 @@ function niftiLines(nifti: NiftiSummary): string[] {
 function describePath(facts: PathFacts | undefined, kind: string): string[] {
   if (!facts) return [];
   if (!facts.resolved) return [`The ${kind} does not exist.`];
-  const lines = [`Resolved: \`${facts.resolved}\`${facts.how === 'parent' || facts.how === 'cwd' ? ' (legacy path)' : ''}`];
+  const lines = [`Resolved: \`${facts.resolved}\`${isLegacyResolution(facts.how) ? ' (legacy path)' : ''}`];
   if (facts.error) lines.push(`Unreadable: ${facts.error}`);
   if (facts.nifti) lines.push(...niftiLines(facts.nifti));
   return lines;
@@ -143,7 +144,7 @@ function describePath(facts: PathFacts | undefined, kind: string): string[] {
 function datasetHover(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>, offset: number): HoverResult | null {
   const { parsed, stats, facts } = analysis;
   for (const span of Object.values(parsed.keys)) {
-    if (inside(offset, span)) return { markdown: `**ARC dataset**\n\n${bullets(datasetReport(stats))}`, span: span! };
+    if (inside(offset, span)) return { markdown: `**ARC dataset**\n\n${bullets(datasetReport(stats))}\n\n${foldsMarkdown(analysis)}`, span: span! };
   }
   for (const sample of parsed.samples) {
     const title = `**Sample ${sample.index}${sample.subject ? ` — ${sample.subject.value}` : ''}${sample.acquisition ? ` (${sample.acquisition.value})` : ''}**`;
@@ -160,7 +161,17 @@ function datasetHover(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>,
       const picture: PictureRequest | undefined = mask?.nifti && image?.nifti && !mask.error && !image.error ? { kind: 'lesion', mask: mask.resolved!, image: image.resolved! } : undefined;
       return { markdown: `${title} — lesion mask\n\n${bullets(lines)}`, span: sample.mask!, picture };
     }
-    if (inside(offset, sample.volume) && volumeLine) return { markdown: `${title}\n\n${bullets([volumeLine])}`, span: sample.volume! };
+    if (inside(offset, sample.volume) && volumeLine) {
+      const foldsLine = sampleFoldsLine(analysis.folds, sample.index);
+      return { markdown: `${title}\n\n${bullets(foldsLine ? [volumeLine, foldsLine] : [volumeLine])}`, span: sample.volume! };
+    }
   }
   return null;
+}
+
+/** The nested cross-validation section of the dataset hover: heading, stratum × fold table, notes. */
+function foldsMarkdown(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>): string {
+  const report = foldsReport(analysis.folds, analysis.parsed.samples.map((s) => s.volume?.value));
+  const [heading, ...rest] = report.lines;
+  return [`**${heading}**`, ...(rest.length ? [bullets(rest)] : []), ...(report.table ? [markdownTable(report.table)] : []), ...(report.notes.length ? [bullets(report.notes)] : [])].join('\n\n');
 }

@@ -3,6 +3,8 @@
  * worker pool, both remembered in the fingerprint store. Shared by the CLI and the server.
  */
 import { promises as fs, Stats } from 'node:fs';
+import * as path from 'node:path';
+import { notRegularFile } from '../engine/io/fileType';
 import type { PathFacts } from '../engine/arc/datasetInfo';
 import type { CacheFileFacts } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
@@ -20,6 +22,16 @@ export async function statOrUndefined(file: string): Promise<Stats | undefined> 
   }
 }
 
+/** Where a symbolic link that points at nothing points (stat failed but lstat did not), else undefined. */
+export async function danglingTarget(file: string): Promise<string | undefined> {
+  try {
+    const target = await fs.readlink(file);
+    return path.resolve(path.dirname(file), target) === target ? target : `${target} (${path.resolve(path.dirname(file), target)})`;
+  } catch {
+    return undefined;
+  }
+}
+
 type Stored<T> = { ok: true; value: T } | { ok: false; error: string; failure?: LoadFailure };
 
 export class CacheInspector {
@@ -30,7 +42,10 @@ export class CacheInspector {
 
   async npz(file: string, readContent: boolean, signal?: AbortSignal): Promise<CacheFileFacts> {
     const stat = await statOrUndefined(file);
-    if (!stat) return { exists: false };
+    if (!stat) {
+      const target = await danglingTarget(file);
+      return target === undefined ? { exists: false } : { exists: false, error: `dangling symbolic link to ${target}` };
+    }
     if (!readContent) return { exists: true };
     const result = await this.cached(file, stat, NPZ_SUMMARY_KIND, () => this.pool.npz(file, signal));
     return result.ok ? { exists: true, summary: result.value } : { exists: true, error: result.error, failure: result.failure };
@@ -72,6 +87,12 @@ export class CacheInspector {
   }
 
   private async cached<T>(file: string, stat: Stats, kind: string, compute: () => Promise<TaskResult<T>>): Promise<Stored<T>> {
+    // Never handed to a worker: a FIFO would block it forever, a device never end. (Python's
+    // open() refuses a directory with IsADirectoryError, which the manifest builder catches.)
+    if (!stat.isFile()) {
+      const error = notRegularFile(stat);
+      return { ok: false, error, failure: stat.isDirectory() ? { message: error, exception: 'IsADirectoryError' } : { message: error } };
+    }
     const known = this.store.get<Stored<T>>(file, stat, kind);
     if (known) return known;
     const result = await compute();

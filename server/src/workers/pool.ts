@@ -70,6 +70,16 @@ export class WorkerPool {
     return job;
   }
 
+  /** Distinct tasks handed to the threads and not yet settled. */
+  get tasksInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /** Threads the pool holds now (a terminated thread leaves at once, even before it has stopped). */
+  get threadCount(): number {
+    return this.piscina.threads.length;
+  }
+
   async close(): Promise<void> {
     await this.piscina.destroy();
   }

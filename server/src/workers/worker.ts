@@ -2,10 +2,11 @@
  * Pool worker: opens the file, hands the engine a positional-read source, returns a plain
  * summary. All inflating happens here, never on the main thread.
  */
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import { summarizeNifti } from '../engine/arc/nifti';
 import { labelTrace, readWindowCount, summarizeNpz } from '../engine/eeg/npz';
 import { loadFailure, osException } from '../engine/eeg/numpyLoad';
+import { notRegularFile } from '../engine/io/fileType';
 import { ByteSource, FormatError } from '../engine/io/source';
 import type { Task, TaskResult } from './tasks';
 
@@ -13,8 +14,11 @@ async function withFile<T>(file: string, use: (source: ByteSource) => Promise<T>
   let bytesRead = 0;
   let handle: fs.FileHandle | undefined;
   try {
-    handle = await fs.open(file, 'r');
-    const { size } = await handle.stat();
+    // O_NONBLOCK: opening a FIFO returns at once (instead of waiting for a writer), and is refused below.
+    handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new FormatError(notRegularFile(stat));
+    const { size } = stat;
     const opened = handle;
     const source: ByteSource = {
       size,
@@ -52,12 +56,16 @@ function describeError(error: unknown): string {
 
 /** Finds the axial slice with the most lesion voxels, then reads that slice of mask and image. */
 async function lesionPicture(maskFile: string, imageFile: string): Promise<TaskResult<string>> {
-  const profile = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: true, perSlice: true }));
+  const profile = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: true, perSlice: true, name: maskFile }));
   if (!profile.ok) return profile;
   const perSlice = profile.value.positivesPerSlice ?? [0];
-  const z = perSlice.indexOf(Math.max(...perSlice));
-  const mask = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z }));
-  const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z }));
+  // A loop, not Math.max(...perSlice): a header may declare more slices than a call takes arguments.
+  let z = 0;
+  perSlice.forEach((positives, slice) => {
+    if (positives > perSlice[z]) z = slice;
+  });
+  const mask = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z, name: maskFile }));
+  const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z, name: imageFile }));
   const bytesRead = profile.bytesRead + mask.bytesRead + image.bytesRead;
   if (!mask.ok) return { ...mask, bytesRead };
   if (!image.ok) return { ...image, bytesRead };
@@ -78,6 +86,6 @@ export default function run(task: Task): Promise<TaskResult<unknown>> {
     case 'window-count':
       return withFile(task.path, readWindowCount);
     case 'nifti':
-      return withFile(task.path, (source) => summarizeNifti(source, { countVoxels: task.countVoxels }));
+      return withFile(task.path, (source) => summarizeNifti(source, { countVoxels: task.countVoxels, name: task.path }));
   }
 }

@@ -13,6 +13,11 @@ export type ListKey = (typeof LIST_KEYS)[number];
 export const ACQUISITIONS = ['space_2x', 'space_no_accel', 'turbo_spin_echo', 'unknown'] as const;
 export const PAPER_COHORT = { total: 223, space_2x: 115, space_no_accel: 108 };
 
+/** The paper-parity check (dataset_info statistics and `arc download --paper-parity` both use it). */
+export function isPaperCohort(samples: number, acquisitions: Readonly<Record<string, number>>): boolean {
+  return samples === PAPER_COHORT.total && (acquisitions.space_2x ?? 0) === PAPER_COHORT.space_2x && (acquisitions.space_no_accel ?? 0) === PAPER_COHORT.space_no_accel;
+}
+
 export interface Item<T> extends Span {
   value: T;
 }
@@ -43,6 +48,8 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
   const samples: DatasetSample[] = [];
   const schema: Diagnostic[] = [];
   const error = (where: Span, message: string) => schema.push(diagnostic(where, 'error', 'dataset-info-schema', message));
+  // Python's json reads `1.0` and `1e3` as floats, which parse_dataset_info refuses where it wants an int.
+  const isFloatLiteral = (n: Node) => /[.eE]/.test(text.slice(n.offset, n.offset + n.length));
   const isDatasetInfo = root?.type === 'object' && !!root.children?.some((p) => ['image_paths', 'mask_paths'].includes(p.children?.[0]?.value));
   if (!isDatasetInfo || !root) return { isDatasetInfo: false, keys, samples, schema };
   let constantEnd = -1;
@@ -81,7 +88,7 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
   }
   const numSamples = lastValue(root, 'num_samples');
   if (numSamples) {
-    if (numSamples.type !== 'number' || !Number.isInteger(numSamples.value)) error(span(numSamples), '"num_samples" must be an integer.');
+    if (numSamples.type !== 'number' || !Number.isInteger(numSamples.value) || isFloatLiteral(numSamples)) error(span(numSamples), '"num_samples" must be an integer.');
     else if (lengths.length && numSamples.value !== expected) {
       schema.push(diagnostic(span(numSamples), 'error', 'sample-count', `num_samples is ${numSamples.value} but the lists hold ${expected} samples.`));
     }
@@ -101,7 +108,7 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
       index,
       image: item('image_paths', isString, 'Image paths must be strings.'),
       mask: item('mask_paths', (n) => n.type === 'string' || n.type === 'null', 'Mask paths must be strings or null.'),
-      volume: item('lesion_volumes', (n) => n.type === 'number' && Number.isSafeInteger(n.value) && n.value >= 0, 'Lesion volumes must be non-negative integers (voxel counts).'),
+      volume: item('lesion_volumes', (n) => n.type === 'number' && Number.isSafeInteger(n.value) && n.value >= 0 && !isFloatLiteral(n), 'Lesion volumes must be non-negative integers (voxel counts) written without a decimal point or exponent: Python reads 1.0 as a float and arc-meshchop refuses it.'),
       acquisition: item('acquisition_types', isString, 'Acquisition types must be strings.'),
       subject: item('subject_ids', isString, 'Subject ids must be strings.'),
     };
@@ -147,6 +154,16 @@ export function pathCandidates(value: string, infoDir: string, cwd: string): { p
   return out;
 }
 
+/** A path found only via a parent folder or the working directory: it works, but only from there. */
+export function isLegacyResolution(how: Resolution | undefined): boolean {
+  return how === 'parent' || how === 'cwd';
+}
+
+/** `resolved` as dataset_info.json should name it: relative to its folder, with forward slashes. */
+export function relativeToInfo(infoDir: string, resolved: string): string {
+  return path.relative(infoDir, resolved).split(path.sep).join('/');
+}
+
 /** A path as the trainer resolved it; `resolved` is undefined when no candidate exists. */
 export interface PathFacts {
   resolved?: string;
@@ -176,7 +193,9 @@ export function checkDatasetInfo(parsed: ParsedDatasetInfo, input: DatasetCheckI
       else seenImages.set(key, sample.index);
     }
     if (sample.mask && sample.mask.value === null) {
-      out.push(diagnostic(sample.mask, 'warning', 'missing-mask', `Sample ${sample.index}${sample.subject ? ` (${sample.subject.value})` : ''} has no lesion mask.`));
+      // validate_masks_present raises on any null mask before train or experiment splits.
+      const who = `Sample ${sample.index}${sample.subject ? ` (${sample.subject.value})` : ''}`;
+      out.push(diagnostic(sample.mask, 'error', 'missing-mask', `${who} has no lesion mask: arc-meshchop train and experiment stop (validate_masks_present refuses null masks).`));
     } else if (sample.mask && mask) {
       pathDiagnostics(sample.mask as Item<string>, mask, 'mask', input.infoDir, out);
       const counted = mask.nifti?.positiveVoxels;
@@ -202,8 +221,8 @@ function pathDiagnostics(item: Item<string>, facts: PathFacts, what: string, inf
     return;
   }
   if (facts.error) out.push(diagnostic(item, 'error', 'unreadable-nifti', `The ${what} cannot be read as NIfTI: ${facts.error}`));
-  if (facts.how === 'parent' || facts.how === 'cwd') {
-    const relative = path.relative(infoDir, facts.resolved).split(path.sep).join('/');
+  if (isLegacyResolution(facts.how)) {
+    const relative = relativeToInfo(infoDir, facts.resolved);
     const where = facts.how === 'cwd' ? 'the working directory' : 'a parent folder';
     out.push(diagnostic(item, 'warning', 'legacy-path', `Resolved only relative to ${where}; relative to dataset_info.json it is "${relative}".`));
   }
@@ -249,7 +268,7 @@ export function datasetStats(parsed: ParsedDatasetInfo): DatasetStats {
   const space2x = acquisitions.space_2x ?? 0;
   const noAccel = acquisitions.space_no_accel ?? 0;
   const others = samples - space2x - noAccel;
-  const matches = samples === PAPER_COHORT.total && space2x === PAPER_COHORT.space_2x && noAccel === PAPER_COHORT.space_no_accel;
+  const matches = isPaperCohort(samples, acquisitions);
   const verdict = matches
     ? `Matches the paper cohort: ${PAPER_COHORT.total} = ${PAPER_COHORT.space_2x} SPACE 2x + ${PAPER_COHORT.space_no_accel} SPACE no-accel.`
     : `Not the paper cohort (${PAPER_COHORT.total} = ${PAPER_COHORT.space_2x} SPACE 2x + ${PAPER_COHORT.space_no_accel} SPACE no-accel): ` +

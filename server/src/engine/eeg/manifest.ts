@@ -7,11 +7,12 @@
 import { JSONVisitor, visit } from 'jsonc-parser';
 import { NotPlainJson, visitPlainJson } from '../json/fastJson';
 import { Diagnostic, diagnostic, Span } from '../diagnostics';
+import { formatLimit } from '../units';
 import { pythonJson } from '../json/edits';
 import { pythonConstantAt } from '../json/pythonJson';
 import { balancedSelection } from '../numpy/random';
 import { Category, CATEGORIES } from './category';
-import { categoryOf, NpzSummary } from './npz';
+import { categoryOf, MAX_WINDOWS_PER_FILE, NpzSummary, windowPositives } from './npz';
 import { describeOutcome, failureOutcome, LoadFailure } from './numpyLoad';
 
 export interface CategoryKey {
@@ -352,7 +353,7 @@ export interface CacheFileFacts {
   exists: boolean;
   /** Present when contents were read. */
   summary?: NpzSummary;
-  /** Present when the file exists but could not be read. */
+  /** Present when the file exists but could not be read, or (with exists false) is a dangling symbolic link. */
   error?: string;
   /** What Python raises for it, and so what the builder does with it. */
   failure?: LoadFailure;
@@ -365,7 +366,9 @@ export interface ManifestCheckInput {
   directory?: { name: string; facts: CacheFileFacts }[];
 }
 
+/** Training rescans the cache when more than this fraction of entries reference missing files. */
 export const STALE_MISSING_FRACTION = 0.05;
+/** Training warns when the balanced seizure ratio is below this. */
 export const LOW_SEIZURE_RATIO = 0.001;
 
 /** The code for a cache file that cannot be read, by what the Python builder does with it. */
@@ -374,11 +377,18 @@ const FAILURE_CODE = { skipped: 'unreadable-cache-file', 'stops-build': 'cache-f
 /** "x cannot be read (why): numpy raises ..., the builder ..." for a file that failed. */
 export function describeFailure(name: string, failure: LoadFailure): string {
   if (failure.unsupported) return `${name}: ${failure.message}. The Python builder lists its windows; NeuroCache cannot check them`;
-  const python = failure.exception ? describeOutcome(failure.exception, failure.olderNumpy) : 'the Python builder skips it';
-  return `${name} cannot be read (${failure.message}): ${python}`;
+  return `${name} cannot be read: ${failure.message}. ${describePythonOutcome(failure)}`;
+}
+
+/** What the Python builder does with a file that failed (an unopened FIFO or device: it would wait or read on). */
+export function describePythonOutcome(failure: LoadFailure): string {
+  if (failure.exception) return describeOutcome(failure.exception, failure.olderNumpy);
+  return "NeuroCache does not open it; the Python builder's np.load would wait on a FIFO forever, or read a device until it ends";
 }
 
 function failureOf(facts: CacheFileFacts): LoadFailure {
+  // A dangling symbolic link: Python's open() raises FileNotFoundError.
+  if (!facts.exists) return { message: facts.error ?? 'no such file', exception: 'FileNotFoundError' };
   return facts.failure ?? { message: facts.error ?? 'unreadable' };
 }
 
@@ -396,7 +406,8 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
     const name = parsed.files[fileId];
     const fileSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
     if (!facts.exists) {
-      out.push(diagnostic(fileSpan, 'error', 'missing-cache-file', `${name} does not exist: training skips this entry.`));
+      const why = facts.error ? ` (${facts.error})` : '';
+      out.push(diagnostic(fileSpan, 'error', 'missing-cache-file', `${name} does not exist${why}: training skips this entry.`));
       continue;
     }
     if (facts.error) {
@@ -447,7 +458,7 @@ function entrySpan(entries: ManifestEntries, i: number): Span {
 
 /** "41 of 15360 label samples (0.27%) are > 0" for a window of a file with labels. */
 export function describeWindow(summary: NpzSummary, window: number): string {
-  const positives = summary.positives[window];
+  const positives = windowPositives(summary, window);
   const samples = summary.samplesPerWindow;
   return `${positives} of ${samples} label samples (${formatPercent(positives / samples)}) are > 0`;
 }
@@ -478,16 +489,23 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
       if (id === undefined) out.push(diagnostic(anchor, 'warning', 'no-labels', `${name} has no labels: the builder leaves it out ("has NO LABELS"), so training never sees its windows.`));
     } else if (id === undefined) {
       const windows = summary ? ` (${summary.windowCount} windows)` : '';
-      out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest; rebuild to include it.`));
+      out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest${rebuildAdvice(summary, 'it')}`));
     } else if (summary && input.files[id]?.summary) {
       let listed = 0;
       for (const w of referenced.get(id) ?? []) if (w < summary.windowCount) listed++;
       if (listed < summary.windowCount) {
-        out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name} has ${summary.windowCount} windows but the manifest lists ${listed}; rebuild to include the rest.`));
+        out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name} has ${summary.windowCount} windows but the manifest lists ${listed}${rebuildAdvice(summary, 'the rest')}`));
       }
     }
   }
   return out;
+}
+
+/** "; rebuild to include it.", unless NeuroCache's build leaves the file out for its size (then why). */
+function rebuildAdvice(summary: NpzSummary | undefined, what: string): string {
+  if (!summary || summary.windowCount <= MAX_WINDOWS_PER_FILE) return `; rebuild to include ${what}.`;
+  const notes = summary.notes.length ? ` (${summary.notes.join('; ')})` : '';
+  return `; NeuroCache's build leaves it out, with more than ${MAX_WINDOWS_PER_FILE} windows${notes}.`;
 }
 
 /** Training's composition, from `BalancedSeizureDataset`: ratios and the RNG seed. */
@@ -517,7 +535,7 @@ export interface ManifestStats {
     seizureRatio: number;
     posWeight: number;
   };
-  /** Training rebuilds the manifest: no entries, or more than 5% reference missing files. */
+  /** Training rebuilds the manifest: no entries, or more than STALE_MISSING_FRACTION reference missing files. */
   stale: boolean;
   /** Training refuses to start: no partial windows. */
   refuses: boolean;
@@ -527,6 +545,17 @@ export interface ManifestStats {
 /** pos_weight as training derives it from the seizure ratio. */
 export function posWeight(ratio: number): number {
   return ratio > 0 && ratio < 0.5 ? Math.sqrt((1 - ratio) / ratio) : 1.0;
+}
+
+/**
+ * How many full and no-seizure windows training picks for `partial` partial windows:
+ * `int(ratio * len(partial))` in Python (a float product, truncated), at most all of them.
+ */
+function pickCounts(partial: number, available: { full: number; background: number }, settings: CompositionSettings): { full: number; background: number } {
+  return {
+    full: Math.min(Math.trunc(settings.fullRatio * partial), available.full),
+    background: Math.min(Math.trunc(settings.backgroundRatio * partial), available.background),
+  };
 }
 
 /** Entry indices of each category, in document order (the lists training indexes into). */
@@ -542,11 +571,8 @@ function entriesByCategory(parsed: ParsedManifest): Record<Category, number[]> {
  */
 export function balancedPicks(parsed: ParsedManifest, settings = DEFAULT_COMPOSITION): { partial: number[]; full: number[]; background: number[] } {
   const lists = entriesByCategory(parsed);
-  const partialCount = lists.partial_seizure.length;
-  // int(ratio * len(partial)) in Python: a float product, truncated; at most all of them.
-  const kFull = Math.min(Math.trunc(settings.fullRatio * partialCount), lists.full_seizure.length);
-  const kBackground = Math.min(Math.trunc(settings.backgroundRatio * partialCount), lists.no_seizure.length);
-  const picks = balancedSelection(settings.seed, lists.full_seizure.length, kFull, lists.no_seizure.length, kBackground);
+  const k = pickCounts(lists.partial_seizure.length, { full: lists.full_seizure.length, background: lists.no_seizure.length }, settings);
+  const picks = balancedSelection(settings.seed, lists.full_seizure.length, k.full, lists.no_seizure.length, k.background);
   return {
     partial: lists.partial_seizure,
     full: picks.full.map((i) => lists.full_seizure[i]),
@@ -572,9 +598,7 @@ export function manifestStats(parsed: ParsedManifest, fileExists: boolean[], set
   const total = windows.partial_seizure + windows.full_seizure + windows.no_seizure;
   const missingTotal = missingWindows.partial_seizure + missingWindows.full_seizure + missingWindows.no_seizure;
   const partialAll = windows.partial_seizure;
-  const wanted = (ratio: number, category: Category) => Math.min(Math.trunc(ratio * partialAll), windows[category]);
-  let full = wanted(settings.fullRatio, 'full_seizure');
-  let background = wanted(settings.backgroundRatio, 'no_seizure');
+  let { full, background } = pickCounts(partialAll, { full: windows.full_seizure, background: windows.no_seizure }, settings);
   // Only when picks can hit missing files do the kept counts depend on the RNG.
   if ((missingWindows.full_seizure && full) || (missingWindows.no_seizure && background)) {
     const picks = balancedPicks(parsed, settings);
@@ -607,13 +631,13 @@ export function compositionDiagnostics(parsed: ParsedManifest, stats: ManifestSt
     const missing = Object.values(stats.missingWindows).reduce((a, b) => a + b, 0);
     const why = stats.total === 0
       ? 'it has no entries'
-      : `${missing} of ${stats.total} entries (${formatPercent(missing / stats.total)}) reference missing files, over the 5% limit`;
+      : `${missing} of ${stats.total} entries (${formatPercent(missing / stats.total)}) reference missing files, over the ${formatLimit(STALE_MISSING_FRACTION)} limit`;
     out.push(diagnostic(parsed.rootKeys[0].key, 'error', 'stale-manifest', `Training will discard this manifest and rescan the cache: ${why}.`));
   }
   if (stats.refuses) {
     out.push(diagnostic(keyOf('partial_seizure'), 'error', 'no-partial-windows', 'No partial seizure windows: training refuses to start.'));
   } else if (stats.lowSeizureRatio) {
-    out.push(diagnostic(keyOf('partial_seizure'), 'warning', 'low-seizure-ratio', `Balanced seizure ratio ${formatPercent(stats.balanced.seizureRatio)} is below 0.1%: training warns and will learn little.`));
+    out.push(diagnostic(keyOf('partial_seizure'), 'warning', 'low-seizure-ratio', `Balanced seizure ratio ${formatPercent(stats.balanced.seizureRatio)} is below ${formatLimit(LOW_SEIZURE_RATIO)}: training warns and will learn little.`));
   }
   return out;
 }

@@ -9,7 +9,7 @@
  * then the builder takes `labels.shape[0]` and compares `labels[w] > 0`.
  */
 import { Category, windowCategory } from './category';
-import { PositiveCounts } from '../numpy/counting';
+import { MAX_COUNTED_ROWS, PositiveCounts } from '../numpy/counting';
 import type { ElementType } from '../numpy/elements';
 import { crc32, inflateChunks, InflateError, inflateRawAll, inflateRawPrefix } from '../io/inflate';
 import { NonNumericDtype, NpyHeader, NpyHeaderError, parseNpyHeader } from '../numpy/npy';
@@ -25,7 +25,7 @@ export interface NpzSummary {
   windowCount: number;
   /** False: no `labels` array, and the builder leaves the file out. */
   hasLabels: boolean;
-  /** Per window, the number of label samples > 0 (empty without labels). */
+  /** Per window, the number of label samples > 0 (empty without labels or when windows have 0 samples). */
   positives: number[];
   /** Label samples per window: labels[w].size. */
   samplesPerWindow: number;
@@ -38,9 +38,20 @@ export interface NpzSummary {
   notes: string[];
 }
 
+/**
+ * Most windows NeuroCache counts or lists for one file. Real caches hold tens to thousands; a
+ * file claiming more is corrupt or hostile (a 200-byte file can declare 10^8 empty windows).
+ */
+export const MAX_WINDOWS_PER_FILE = 1_000_000;
+
 /** Category of window `w` of a file with labels. */
 export function categoryOf(summary: NpzSummary, window: number): Category {
-  return windowCategory(summary.positives[window], summary.samplesPerWindow);
+  return windowCategory(windowPositives(summary, window), summary.samplesPerWindow);
+}
+
+/** Label samples > 0 in window `w`. Windows of 0 samples have no stored counts (all are 0). */
+export function windowPositives(summary: NpzSummary, window: number): number {
+  return summary.samplesPerWindow === 0 ? 0 : summary.positives[window];
 }
 
 /** np.load's key lookup: a member named exactly `name` first, then `name.npy`. */
@@ -84,7 +95,10 @@ export async function summarizeNpz(source: ByteSource): Promise<NpzSummary> {
   let windowsError: string | undefined;
   if (windows) {
     try {
-      windowsShape = (await readMemberHeader(source, windows)).header.shape;
+      const { header } = await readMemberHeader(source, windows);
+      windowsShape = header.shape;
+      const note = lyingMemberNote(windows, header);
+      if (note) notes.push(note);
       if (windowsShape.length === 0) windowsError = 'windows is a 0-d array';
     } catch (error) {
       if (!(error instanceof FormatError)) throw error;
@@ -99,6 +113,12 @@ export async function summarizeNpz(source: ByteSource): Promise<NpzSummary> {
   if (windowsShape && windowsShape[0] !== labelsShape[0]) {
     notes.push(`labels has ${labelsShape[0]} windows but windows has ${windowsShape[0]}; the builder follows labels`);
   }
+  if (counts.counter.rowSize === 0 && labelsShape[0] > 0) {
+    notes.push(
+      `labels has shape ${pythonShape(labelsShape)}: its windows hold no label samples, so each window's seizure ratio is NaN ` +
+        `(numpy's mean of an empty slice) and the Python builder lists all ${labelsShape[0]} windows as partial_seizure`,
+    );
+  }
   return {
     windowCount: labelsShape[0],
     hasLabels: true,
@@ -110,6 +130,24 @@ export async function summarizeNpz(source: ByteSource): Promise<NpzSummary> {
     windowsError,
     notes,
   };
+}
+
+function pythonShape(shape: number[]): string {
+  return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
+}
+
+/**
+ * A member whose size disagrees with its `.npy` header (e.g. a 128-byte `windows` claiming
+ * (10^11, 15360)): numpy allocates the claimed shape first, then reads. Nothing of ours reads
+ * `windows` data, so this is a note, computed from the directory alone.
+ */
+function lyingMemberNote(member: ZipMember, header: NpyHeader): string | undefined {
+  const declared = header.dataOffset + header.dataBytes;
+  if (member.uncompressedSize === declared) return undefined;
+  return (
+    `${member.name}'s .npy header declares shape ${pythonShape(header.shape)} (${declared} bytes) but the member holds ${member.uncompressedSize}: ` +
+    `np.load(f)['${member.name.replace(/\.npy$/, '')}'] raises MemoryError (a shape too large to allocate) or ValueError, so training cannot read it; the manifest builder reads only labels`
+  );
 }
 
 /** `windows.shape[0]` from its `.npy` header only: what training counts for `_dataset_index.json`. */
@@ -171,7 +209,9 @@ export async function labelTrace(source: ByteSource, maxBins = 240): Promise<{ w
   if (!labels) throw new FormatError('has no labels array');
   const { header } = await readMemberHeader(source, labels);
   const samples = header.shape.slice(1).reduce((a, b) => a * b, 1);
-  let bins = header.fortranOrder && samples > 1 ? 1 : Math.min(maxBins, samples);
+  // Bins of all windows are counted at once: keep the counter's rows bounded.
+  const binsAllowed = Math.max(1, Math.floor(MAX_COUNTED_ROWS / Math.max(1, header.shape[0])));
+  let bins = header.fortranOrder && samples > 1 ? 1 : Math.min(maxBins, samples, binsAllowed);
   while (bins > 1 && samples % bins !== 0) bins--;
   const { counter } = await countLabels(source, labels, Math.max(1, bins));
   return { windows: header.shape[0], bins, samplesPerBin: samples / Math.max(1, bins), counts: Array.from(counter.counts) };
@@ -311,7 +351,13 @@ async function countLabels(source: ByteSource, member: ZipMember, binsPerWindow 
   try {
     header = await readArray(source, dataOffset, member, (h) => {
       if (h.shape.length === 0) return () => undefined;
-      counter = new PositiveCounts(h.dtype, h.dataBytes / h.dtype.size, h.shape[0] * binsPerWindow, h.fortranOrder);
+      const windows = h.shape[0];
+      const elements = h.dataBytes / h.dtype.size;
+      // Windows of 0 samples hold no bytes and need no counts: (10^8, 0) costs nothing.
+      if (elements > 0 && windows > MAX_WINDOWS_PER_FILE) {
+        throw new UnsupportedByNeuroCache(`labels has ${windows} windows, more than the ${MAX_WINDOWS_PER_FILE} NeuroCache reads per file (corrupt or not a window cache)`);
+      }
+      counter = new PositiveCounts(h.dtype, elements, elements === 0 ? 0 : windows * binsPerWindow, h.fortranOrder);
       return (data) => counter!.push(data);
     });
   } catch (error) {

@@ -6,9 +6,13 @@ import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { FormatError } from './source';
 
-/** Inflates a stream of compressed chunks (raw deflate for ZIP members, gzip for .nii.gz). */
-export async function* inflateChunks(input: AsyncIterable<Uint8Array>, format: 'raw' | 'gzip'): AsyncGenerator<Uint8Array> {
-  const options = { chunkSize: 1 << 20 };
+/**
+ * Inflates a stream of compressed chunks (raw deflate for ZIP members, gzip for .nii.gz).
+ * `cutShort: 'ends'` ends quietly where the input is cut short (the caller checks it got what it
+ * needs, as a reader that stops at the bytes it wants would) instead of failing there.
+ */
+export async function* inflateChunks(input: AsyncIterable<Uint8Array>, format: 'raw' | 'gzip', cutShort: 'fails' | 'ends' = 'fails'): AsyncGenerator<Uint8Array> {
+  const options = { chunkSize: 1 << 20, ...(cutShort === 'ends' ? { finishFlush: zlib.constants.Z_SYNC_FLUSH } : {}) };
   const inflater = format === 'raw' ? zlib.createInflateRaw(options) : zlib.createGunzip(options);
   const source = Readable.from(input, { objectMode: false });
   source.on('error', (error) => inflater.destroy(error));
