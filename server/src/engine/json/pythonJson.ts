@@ -152,53 +152,34 @@ function scan(text: string): void {
     }
   };
 
+  /** Before a container's first item or after one: closes it (true), or steps over the comma (false). */
+  const closesOrContinues = (frame: Frame): boolean => {
+    space();
+    const c = text.charCodeAt(at);
+    if (c === (frame.kind === 'array' ? 93 : 125)) {
+      at++;
+      stack.pop();
+      return true;
+    }
+    if (frame.first) frame.first = false;
+    else if (c === 44) (at++, space());
+    else fail("Expecting ',' delimiter");
+    return false;
+  };
+
   space();
   value();
   while (stack.length) {
     const frame = stack[stack.length - 1];
-    space();
-    const c = text.charCodeAt(at);
-    if (frame.kind === 'array') {
-      if (frame.first) {
-        frame.first = false;
-        if (c === 93) {
-          at++;
-          stack.pop();
-          continue;
-        }
-      } else if (c === 93) {
-        at++;
-        stack.pop();
-        continue;
-      } else if (c === 44) {
-        at++;
-        space();
-      } else fail("Expecting ',' delimiter");
-      value();
-      continue;
-    }
-    // An object: the first member, or after a value: "," and the next member, or "}".
-    if (frame.first) {
-      frame.first = false;
-      if (c === 125) {
-        at++;
-        stack.pop();
-        continue;
-      }
-    } else if (c === 125) {
-      at++;
-      stack.pop();
-      continue;
-    } else if (c === 44) {
+    if (closesOrContinues(frame)) continue;
+    if (frame.kind === 'object') {
+      if (text.charCodeAt(at) !== 34 || at >= length) fail('Expecting property name enclosed in double quotes');
+      string();
+      space();
+      if (text.charCodeAt(at) !== 58) fail("Expecting ':' delimiter");
       at++;
       space();
-    } else fail("Expecting ',' delimiter");
-    if (text.charCodeAt(at) !== 34 || at >= length) fail('Expecting property name enclosed in double quotes');
-    string();
-    space();
-    if (text.charCodeAt(at) !== 58) fail("Expecting ':' delimiter");
-    at++;
-    space();
+    }
     value();
   }
   space();
