@@ -17,7 +17,7 @@ import { formatBytes } from '../engine/units';
 import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL } from '../protocol';
 import { ProgressBar } from './progress';
 import type { DownloadOptions } from '../download/arc';
-import { hubEndpoint, hubOffline, hubToken } from '../download/config';
+import { hubEndpoint, hubOffline, hubToken, retryBaseFromEnv } from '../download/config';
 
 const USAGE = `Usage:
   neurocache manifest build <cache_dir> [--jobs N] [--json]
@@ -223,7 +223,7 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
     includeTse: !!values['include-tse'],
     requireMask: !values['no-require-mask'],
     offline: hubOffline(),
-    retryBaseMs: process.env.NEUROCACHE_RETRY_BASE_MS ? Number(process.env.NEUROCACHE_RETRY_BASE_MS) : undefined,
+    retryBaseMs: retryBaseFromEnv(),
   };
   const pool = new WorkerPool();
   const bar = io.stderr.isTTY === true && !values.json;
