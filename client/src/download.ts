@@ -23,7 +23,7 @@ export interface DownloadDeps {
 const RETRY = 'Retry';
 const OPEN_SETTINGS = 'Open Settings';
 const SHOW_OUTPUT = 'Show Output';
-const SET_TOKEN = 'Set Hugging Face Token';
+const SET_TOKEN = 'Set Token';
 const FORCE = 'Force Re-download';
 
 function machineSetting<K extends keyof MachineSettings>(key: K): MachineSettings[K] {
@@ -32,6 +32,17 @@ function machineSetting<K extends keyof MachineSettings>(key: K): MachineSetting
 
 function downloadSetting<K extends keyof MachineSettings['download']>(key: K): MachineSettings['download'][K] {
   return vscode.workspace.getConfiguration('neurocache.download').get<MachineSettings['download'][K]>(key, DEFAULT_MACHINE_SETTINGS.download[key]);
+}
+
+/**
+ * "Open Hub Settings": the Settings editor on `neurocache.hubEndpoint`. It is machine-scoped,
+ * so a remote window (Remote SSH, containers, code-server) shows it only among the Remote
+ * settings.
+ */
+export async function openHubSettings(): Promise<void> {
+  const query = '@id:neurocache.hubEndpoint';
+  if (vscode.env.remoteName) await vscode.commands.executeCommand('workbench.action.openRemoteSettings', { query });
+  else await vscode.commands.executeCommand('workbench.action.openSettings', query);
 }
 
 /** Asks where to put the dataset: data/arc in the workspace by default, or any folder. */
@@ -74,7 +85,6 @@ async function runDownload(deps: DownloadDeps, out: vscode.Uri, force: boolean):
     return;
   }
   const id = `${Date.now()}`;
-  deps.log.info(`${force ? 'Force re-download' : 'Download'} of the ARC dataset into ${out.fsPath} started`);
   const outcome = await vscode.window.withProgress<Outcome>(
     { location: vscode.ProgressLocation.Notification, title: force ? 'Re-downloading ARC dataset' : 'Downloading ARC dataset', cancellable: true },
     async (progress, cancel) => {
@@ -106,13 +116,13 @@ async function runDownload(deps: DownloadDeps, out: vscode.Uri, force: boolean):
       }
     },
   );
+  // The server logs the download's start, retries, end and failure; the client adds nothing.
   if ('cancelled' in outcome) {
-    deps.log.info('ARC download cancelled');
     void vscode.window.showInformationMessage('NeuroCache: ARC download cancelled; run it again to resume.');
     return;
   }
   if ('failure' in outcome) {
-    // The server has logged the failure; the client adds what the user can do about it.
+    // What the user can do about it.
     const refused = outcome.httpStatus === 401 || outcome.httpStatus === 403;
     const actions = [RETRY, ...(refused ? [SET_TOKEN] : []), OPEN_SETTINGS, SHOW_OUTPUT];
     const choice = await vscode.window.showErrorMessage(`NeuroCache: ${outcome.failure}`, ...actions);
@@ -121,7 +131,7 @@ async function runDownload(deps: DownloadDeps, out: vscode.Uri, force: boolean):
       await deps.token.prompt();
       return runDownload(deps, out, force);
     }
-    if (choice === OPEN_SETTINGS) await vscode.commands.executeCommand('workbench.action.openSettings', 'neurocache.hub');
+    if (choice === OPEN_SETTINGS) await openHubSettings();
     if (choice === SHOW_OUTPUT) deps.log.show();
     return;
   }

@@ -11,7 +11,7 @@ import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportK
 import {
   ClientCommands, CommandResult, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, InitializationOptions, MachineSettings, StatusNotification, WRITING_COMMANDS,
 } from '../../server/src/protocol';
-import { downloadArc } from './download';
+import { downloadArc, openHubSettings } from './download';
 import { ClientLog, logLevelSetting } from './log';
 import { onNotification } from './rpc';
 import { ServerStatus } from './status';
@@ -117,6 +117,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand(ClientCommands.downloadArc, () => downloadArc(downloads, false)),
     vscode.commands.registerCommand(ClientCommands.forceDownloadArc, () => downloadArc(downloads, true)),
     vscode.commands.registerCommand(ClientCommands.setHubToken, () => token.prompt()),
+    vscode.commands.registerCommand(ClientCommands.openHubSettings, openHubSettings),
     vscode.commands.registerCommand(ClientCommands.showOutput, () => log.show()),
     vscode.commands.registerCommand(ClientCommands.restartServer, () => restart('asked for')),
     // Trust granted: restart so the server may write; globs changed: the document selector changes.

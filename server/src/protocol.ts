@@ -143,6 +143,8 @@ export const ClientCommands = {
   forceDownloadArc: 'neurocache.forceDownloadArc',
   /** Ask for the Hugging Face token (a password box) and keep it in VS Code's secret storage. */
   setHubToken: 'neurocache.setHubToken',
+  /** The Settings editor on the Hub endpoint (the Remote settings in a remote window: it is machine-scoped). */
+  openHubSettings: 'neurocache.openHubSettings',
   /** Show the NeuroCache output channel (the client's and the server's log). */
   showOutput: 'neurocache.showOutput',
   /** Stop the language server and start a new one. */

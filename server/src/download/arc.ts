@@ -41,7 +41,11 @@ export interface DownloadOptions extends DownloadFilters {
   /** HF_HUB_OFFLINE=1: never touch the network. */
   offline: boolean;
   retryBaseMs?: number;
+  /** Where this front end takes a token from, for the message when the Hub refuses (default: the CLI's). */
+  tokenHint?: string;
 }
+
+export const CLI_TOKEN_HINT = '--token, HF_TOKEN or the token file under HF_HOME';
 
 // The progress and row-problem types are part of the client/server contract.
 export type { DownloadProgress, RetryEvent, RowProblem };
@@ -167,7 +171,7 @@ function describeHubError(error: unknown, options: DownloadOptions): Error {
   const status = (error as { statusCode?: number; status?: number }).statusCode ?? (error as HttpError).status;
   const where = `${options.repo} (revision ${options.revision}) on ${new URL(options.endpoint).origin}`;
   if (status === 401 || status === 403) {
-    return new DownloadError(`access to ${where} was refused (HTTP ${status}): the dataset may be gated or private — accept its terms on the Hub and give a token (--token, HF_TOKEN, the token file under HF_HOME, or in VS Code "NeuroCache: Set Hugging Face Token")`, status);
+    return new DownloadError(`access to ${where} was refused (HTTP ${status}): the dataset may be gated or private, or the token was not accepted — accept its terms on the Hub and give a token (${options.tokenHint ?? CLI_TOKEN_HINT})`, status);
   }
   if (status === 404) return new DownloadError(`${where} was not found (HTTP 404): check --repo and --revision`, status);
   const message = (error as Error).message ?? String(error);

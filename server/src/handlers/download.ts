@@ -23,12 +23,12 @@ const RETRY_SHOWN_MS = 3000;
 
 const TOKEN_SOURCES = { option: "the editor's secret storage", HF_TOKEN: 'HF_TOKEN', 'token file': 'the token file under HF_HOME' } as const;
 
-/** What the filters left out, in plain words (with the setting that changes it, if any). */
+/** What the filters left out, in plain words. */
 const FILTERED_OUT: Record<FilterReason, string> = {
   'no-t2w': 'without a T2w image',
-  'turbo-spin-echo': 'turbo spin echo (neurocache.download.includeTurboSpinEcho)',
+  'turbo-spin-echo': 'turbo spin echo',
   'other-acquisition': 'of another acquisition',
-  'no-mask': 'without a lesion mask (neurocache.download.requireMask)',
+  'no-mask': 'without a lesion mask',
 };
 
 function parallelism(value: unknown): number {
@@ -43,7 +43,7 @@ export function describeDownload(result: DownloadResult): string {
   const b: Breakdown | undefined = result.breakdown;
   const kept = b ? Object.entries(b.acquisitions).filter(([, n]) => n).map(([a, n]) => `${n} ${a}`).join(' + ') : '';
   const resumed = result.shardsResumed ? `${result.shardsResumed} resumed; ` : '';
-  const parts = [`Downloaded ${plural(result.samples, 'sample')} from ${plural(result.shards, 'shard')} (${kept ? `${kept}; ` : ''}${resumed}${formatBytes(result.bytesTransferred)} transferred).`];
+  const parts = [`Downloaded ${plural(result.samples, 'sample')} from ${plural(result.shards, 'shard')} (${kept ? `${kept}; ` : ''}${resumed}${formatBytes(result.bytesTransferred)}).`];
   if (b) {
     const left = (Object.keys(FILTERED_OUT) as FilterReason[]).filter((r) => b.skipped[r]).map((r) => `${b.skipped[r]} ${FILTERED_OUT[r]}`);
     const leftOut = (Object.keys(FILTERED_OUT) as FilterReason[]).reduce((n, r) => n + b.skipped[r], 0);
@@ -90,6 +90,7 @@ export async function downloadArc(state: ServerState, params: DownloadArcRequest
       requireMask: params.requireMask !== false,
       offline: hubOffline(),
       retryBaseMs: retryBaseFromEnv(),
+      tokenHint: '"NeuroCache: Set Hugging Face Token", HF_TOKEN or the token file under HF_HOME',
     };
     state.log.info(
       `Download ARC dataset${options.force ? ' (force: everything again)' : ''}: ${options.repo} revision ${options.revision} from ${new URL(options.endpoint).origin} into ${out}; ` +

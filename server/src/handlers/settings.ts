@@ -60,12 +60,16 @@ async function refreshLogLevel(state: ServerState): Promise<void> {
   }
 }
 
-/** Logs the settings that apply to each workspace folder (at start-up and after a change). */
+/** Logs the settings that apply to each workspace folder, at start-up and when they change. */
 export async function logSettings(state: ServerState): Promise<void> {
   for (const folder of state.folders) {
     const s = await settingsFor(state, pathToFileURL(folder).href);
     const globs = s.extraGlobs.length ? `, extraGlobs ${JSON.stringify(s.extraGlobs)}` : '';
-    state.log.info(`Settings for ${folder}: contentChecks ${s.contentChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}`);
+    const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}`;
+    const before = state.loggedSettings.get(folder);
+    if (line === before) continue;
+    state.loggedSettings.set(folder, line);
+    state.log.info(`Settings for ${folder}${before === undefined ? '' : ' changed'}: ${line}`);
   }
 }
 
@@ -74,6 +78,5 @@ export async function didChangeConfiguration(state: ServerState, params: DidChan
   state.settings.clear();
   for (const uri of state.tracked.keys()) scheduleCheck(state, uri, 0);
   await refreshLogLevel(state);
-  state.log.info('Settings changed');
   await logSettings(state);
 }

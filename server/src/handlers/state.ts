@@ -38,6 +38,8 @@ export class ServerState {
   watchTimer?: NodeJS.Timeout;
   /** Settings per scope URI (a document or a folder); cleared on `didChangeConfiguration`. */
   readonly settings = new Map<string, Promise<Settings>>();
+  /** The settings line last logged per workspace folder (a change is logged once). */
+  readonly loggedSettings = new Map<string, string>();
   /** Settings pushed in `didChangeConfiguration` by clients that cannot be asked for them. */
   pushedSettings: unknown;
   inspector!: CacheInspector;

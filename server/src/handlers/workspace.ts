@@ -82,7 +82,9 @@ async function runScan(state: ServerState, scan: NonNullable<ServerState['scan']
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (stop.aborted) state.log.info(`Workspace scan stopped after ${scan.checked} of ${plural(files.length, 'file')} (${seconds} s)`);
     else {
-      state.log.info(`Workspace scan: checked ${plural(scan.checked, 'file')} in ${seconds} s`);
+      // Named like ours but another format (a browser extension's manifest.json): not tracked.
+      const unrelated = files.slice(0, scan.checked).filter((f) => !state.tracked.get(pathToFileURL(f).href)?.analysis).length;
+      state.log.info(`Workspace scan: checked ${plural(scan.checked, 'file')} in ${seconds} s${unrelated ? ` (${unrelated} of them ${unrelated === 1 ? 'is' : 'are'} not NeuroCache's)` : ''}`);
       if (state.failures === failuresBefore) state.failure = undefined;
     }
     return scan.checked;
