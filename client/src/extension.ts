@@ -21,7 +21,7 @@ let client: LanguageClient | undefined;
 
 function documentSelector(): LanguageClientOptions['documentSelector'] {
   const extra = vscode.workspace.getConfiguration('neurocache').get<string[]>('extraGlobs', DEFAULT_SETTINGS.extraGlobs);
-  return ['**/manifest.json', '**/dataset_info.json', ...extra].map((pattern) => ({ scheme: 'file', pattern }));
+  return ['**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json', ...extra].map((pattern) => ({ scheme: 'file', pattern }));
 }
 
 function createClient(context: vscode.ExtensionContext, log: ClientLog): LanguageClient {

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DidChangeWatchedFilesParams, FileChangeType, WorkDoneProgressServerReporter, WorkspaceFoldersChangeEvent } from 'vscode-languageserver/node';
-import { pathCandidates } from '../engine/arc/datasetInfo';
+import { affectedBy } from '../service/check';
 import { findWorkspaceFiles, isTrackedName } from '../service/workspace';
 import { check, scheduleCheck, untrack } from './diagnostics';
 import { plural } from '../engine/report';
@@ -14,7 +14,7 @@ import { settingsFor } from './settings';
 import type { ServerState } from './state';
 import { reportFailure, sendStatus } from './status';
 
-export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/dataset_info.json'];
+export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json'];
 const WATCH_DEBOUNCE_MS = 150;
 
 /** Workspace folders (file URIs only) as paths. */
@@ -117,15 +117,7 @@ function recheckDependents(state: ServerState): void {
   const files = new Set(state.changedFiles);
   state.changedFiles.clear();
   for (const t of state.tracked.values()) {
-    const a = t.analysis;
-    if (!a || a.kind === 'unrelated') continue;
-    // A dataset_info depends on every place its paths may resolve to (a missing file may appear).
-    const cwd = state.cwdFor(t.file);
-    const affected = a.kind === 'seizure-manifest'
-      ? [...files].some((f) => f.endsWith('.npz') && path.dirname(f) === a.directory)
-      : a.parsed.samples.some((s) => [s.image?.value, s.mask?.value].some((value) =>
-        typeof value === 'string' && pathCandidates(value, a.directory, cwd).some((c) => files.has(c.path))));
-    if (affected) scheduleCheck(state, t.uri, 0);
+    if (t.analysis && affectedBy(t.analysis, [...files], state.cwdFor(t.file))) scheduleCheck(state, t.uri, 0);
   }
 }
 
