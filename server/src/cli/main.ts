@@ -20,7 +20,7 @@ import { ProgressBar } from './progress';
 import { COMMANDS, CommandSpec, commandHelp, findCommand, generalHelp, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
 import { version as VERSION } from '../../../package.json';
 import type { DownloadOptions } from '../download/arc';
-import { hubEndpoint, hubOffline, hubToken } from '../download/config';
+import { hubEndpoint, hubOffline, hubToken, retryBaseFromEnv } from '../download/config';
 
 /** Input the command cannot work with (exit 2, without the usage text). */
 class InputError extends Error {}
@@ -233,7 +233,7 @@ async function arcDownload({ values, positionals }: ParsedOptions, io: Io): Prom
     includeTse: !!values['include-tse'],
     requireMask: !values['no-require-mask'],
     offline: hubOffline(),
-    retryBaseMs: process.env.NEUROCACHE_RETRY_BASE_MS ? Number(process.env.NEUROCACHE_RETRY_BASE_MS) : undefined,
+    retryBaseMs: retryBaseFromEnv(),
   };
   const pool = new WorkerPool();
   const bar = io.stderr.isTTY === true && !values.json;
