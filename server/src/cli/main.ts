@@ -18,7 +18,7 @@ import { formatBytes } from '../engine/units';
 import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL } from '../protocol';
 import { ProgressBar } from './progress';
 import { COMMANDS, CommandSpec, commandHelp, findCommand, generalHelp, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
-import { version as VERSION } from '../../../package.json';
+import { NEUROCACHE_VERSION as VERSION } from '../version';
 import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOffline, hubToken, retryBaseFromEnv } from '../download/config';
 
