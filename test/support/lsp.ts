@@ -19,6 +19,8 @@ export class LspSession {
   readonly documents = new Map<string, TextDocument>();
   readonly edits: TextDocumentEdit[] = [];
   readonly notifications: { method: string; params: unknown }[] = [];
+  /** What the server registered dynamically (`client/registerCapability`), e.g. its file watchers. */
+  readonly registrations: { method: string; registerOptions?: unknown }[] = [];
   readonly child: ChildProcess;
   private waiters: (() => void)[] = [];
   private sequence = 0;
@@ -43,7 +45,7 @@ export class LspSession {
       if (params.pending === 0) this.idleAt = ++this.sequence;
       this.wake();
     });
-    this.connection.onRequest(RegistrationRequest.type, () => undefined);
+    this.connection.onRequest(RegistrationRequest.type, (params) => void this.registrations.push(...params.registrations));
     this.connection.onRequest(WorkDoneProgressCreateRequest.type, () => undefined);
     this.connection.onRequest(ConfigurationRequest.type, (params) => params.items.map((item) => (item.section === 'neurocache' ? this.settings(item.scopeUri) : null)));
     // Applies the server's edits to our copies of open documents, as an editor would.

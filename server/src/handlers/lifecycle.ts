@@ -12,7 +12,7 @@ import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints
 import { CacheInspector } from '../service/inspector';
 import { WorkerPool } from '../workers/pool';
 import type { ServerState } from './state';
-import { folderPaths, scanWorkspace, WATCHED_GLOBS } from './workspace';
+import { FILE_WATCHERS, folderPaths, scanWorkspace } from './workspace';
 
 /** How long `shutdown` waits for fingerprints to be saved and worker threads to stop. */
 const SHUTDOWN_GRACE_MS = 2000;
@@ -47,7 +47,7 @@ export function initialize(state: ServerState, params: InitializeParams): Initia
 
 export async function initialized(state: ServerState): Promise<void> {
   if (state.client.watcherRegistration) {
-    await state.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: WATCHED_GLOBS.map((globPattern) => ({ globPattern })) });
+    await state.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: FILE_WATCHERS });
   }
   void scanWorkspace(state);
 }

@@ -5,14 +5,26 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DidChangeWatchedFilesParams, FileChangeType, WorkDoneProgressServerReporter, WorkspaceFoldersChangeEvent } from 'vscode-languageserver/node';
+import { DidChangeWatchedFilesParams, FileChangeType, FileSystemWatcher, WatchKind, WorkDoneProgressServerReporter, WorkspaceFoldersChangeEvent } from 'vscode-languageserver/node';
 import { pathCandidates } from '../engine/arc/datasetInfo';
+import type { Analysis } from '../service/check';
+import { isInside } from '../service/documentFiles';
 import { findWorkspaceFiles, isTrackedName } from '../service/workspace';
 import { check, scheduleCheck, untrack } from './diagnostics';
 import { settingsFor } from './settings';
 import type { ServerState } from './state';
 
 export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/dataset_info.json'];
+
+/**
+ * What the server asks the client to watch: the files above, and deletions of anything. A
+ * deleted folder (`rm -rf data/arc`) may arrive as one event for the folder alone, which no
+ * file-name glob matches; the documents and cache files inside it are gone all the same.
+ */
+export const FILE_WATCHERS: FileSystemWatcher[] = [
+  ...WATCHED_GLOBS.map((globPattern) => ({ globPattern })),
+  { globPattern: '**/*', kind: WatchKind.Delete },
+];
 const WATCH_DEBOUNCE_MS = 150;
 
 /** Workspace folders (file URIs only) as paths. */
@@ -64,6 +76,13 @@ async function runScan(state: ServerState, controller: AbortController): Promise
       await check(state, pathToFileURL(file).href);
       done++;
     }
+    // Files checked before that the scan no longer finds: a check drops those that vanished.
+    const uris = new Set(files.map((file) => pathToFileURL(file).href));
+    const others = [...state.tracked.keys()].filter((uri) => !uris.has(uri) && !state.documents.has(uri));
+    for (const uri of others) {
+      if (stop.aborted) break;
+      await check(state, uri);
+    }
     return done;
   } finally {
     reporter?.done();
@@ -74,16 +93,39 @@ export function didChangeWatchedFiles(state: ServerState, params: DidChangeWatch
   for (const change of params.changes) {
     if (!change.uri.startsWith('file:')) continue;
     const file = fileURLToPath(change.uri);
+    if (change.type === FileChangeType.Deleted) {
+      forgetDeleted(state, file);
+      state.changedFiles.add(file);
+      continue;
+    }
     if (isTrackedName(path.basename(file))) {
-      if (state.documents.has(change.uri)) continue; // the open buffer is what counts
-      if (change.type === FileChangeType.Deleted) untrack(state, change.uri);
-      else scheduleCheck(state, change.uri, WATCH_DEBOUNCE_MS);
+      // The open buffer is what counts.
+      if (!state.documents.has(change.uri)) scheduleCheck(state, change.uri, WATCH_DEBOUNCE_MS);
       continue;
     }
     state.changedFiles.add(file);
   }
   clearTimeout(state.watchTimer);
   state.watchTimer = setTimeout(() => recheckDependents(state), WATCH_DEBOUNCE_MS);
+}
+
+/**
+ * A file or folder was deleted: documents at or under it that are not open go from Problems
+ * (an open one keeps its diagnostics until it is closed, as the editor keeps its text).
+ */
+function forgetDeleted(state: ServerState, deleted: string): void {
+  for (const uri of [...state.tracked.keys()]) {
+    const t = state.tracked.get(uri)!;
+    if (isInside(t.file, deleted) && !state.documents.has(uri)) untrack(state, uri);
+  }
+}
+
+/** Whether a change at `changed` (a file, or a deleted folder) holds the document's folder or a file it resolved. */
+function containsDependency(a: Exclude<Analysis, { kind: 'unrelated' }>, changed: string): boolean {
+  if (isInside(a.directory, changed)) return true;
+  if (a.kind !== 'arc-dataset-info') return false;
+  const within = (facts: { resolved?: string } | undefined) => !!facts?.resolved && isInside(facts.resolved, changed);
+  return a.facts.images.some(within) || a.facts.masks.some(within);
 }
 
 /** Re-checks the documents a changed cache file can affect. */
@@ -99,7 +141,7 @@ function recheckDependents(state: ServerState): void {
       ? [...files].some((f) => f.endsWith('.npz') && path.dirname(f) === a.directory)
       : a.parsed.samples.some((s) => [s.image?.value, s.mask?.value].some((value) =>
         typeof value === 'string' && pathCandidates(value, a.directory, cwd).some((c) => files.has(c.path))));
-    if (affected) scheduleCheck(state, t.uri, 0);
+    if (affected || [...files].some((f) => containsDependency(a, f))) scheduleCheck(state, t.uri, 0);
   }
 }
 
