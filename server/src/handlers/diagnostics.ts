@@ -10,6 +10,7 @@
 import { Diagnostic as LspDiagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
 import { Diagnostic, LineIndex, Severity } from '../engine/diagnostics';
 import { Analysis, analyzeDocument, analyzeText, structuralAnalysis } from '../service/check';
+import { codeLink } from '../service/diagnosticDocs';
 import { readDocumentFile } from '../service/documentFiles';
 import { TextSnapshot } from '../service/textDocument';
 import { settingsFor } from './settings';
@@ -55,9 +56,13 @@ async function publish(state: ServerState, t: Tracked, snapshot: TextSnapshot, d
   const { maxDiagnosticsPerFile } = await settingsFor(state, t.uri);
   const lines = new LineIndex(snapshot.text);
   const shown = diagnostics.slice(0, maxDiagnosticsPerFile);
-  const lsp: LspDiagnostic[] = shown.map((d) => ({ range: lines.range(d.offset, d.length), severity: SEVERITY[d.severity], code: d.code, source: 'neurocache', message: d.message }));
+  const lsp: LspDiagnostic[] = shown.map((d) => {
+    const href = codeLink(d.code);
+    return { range: lines.range(d.offset, d.length), severity: SEVERITY[d.severity], code: d.code, ...(href && { codeDescription: { href } }), source: 'neurocache', message: d.message };
+  });
   if (diagnostics.length > shown.length) {
-    lsp.push({ range: lines.range(0, 1), severity: DiagnosticSeverity.Information, source: 'neurocache', message: `${diagnostics.length - shown.length} more findings not shown (limit neurocache.maxDiagnosticsPerFile); run \`neurocache check\` for all.` });
+    const more = diagnostics.length - shown.length;
+    lsp.push({ range: lines.range(0, 1), severity: DiagnosticSeverity.Information, source: 'neurocache', message: `${more.toLocaleString('en-US')} more findings not shown: raise neurocache.maxDiagnosticsPerFile (now ${maxDiagnosticsPerFile}) to see them.` });
   }
   t.errors = diagnostics.filter((d) => d.severity === 'error').length;
   t.warnings = diagnostics.filter((d) => d.severity === 'warning').length;
