@@ -5,12 +5,13 @@
  *
  * - handlers/documents.ts, diagnostics.ts — open documents and diagnostics scheduling;
  * - handlers/workspace.ts — the workspace scan and the file watchers;
- * - handlers/hover.ts, commands.ts, download.ts — hovers, fixes and commands, the ARC download;
+ * - handlers/hover.ts, codeActions.ts, commands.ts, download.ts — hovers, fixes, commands, the ARC download;
  * - handlers/settings.ts, status.ts, lifecycle.ts — settings per resource, status, start and end.
  */
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { DownloadArcRequest, WorkCountersRequest } from './protocol';
-import { codeActions, executeCommand } from './handlers/commands';
+import { codeActions } from './handlers/codeActions';
+import { executeCommand } from './handlers/commands';
 import { didChange, didClose, didOpen } from './handlers/documents';
 import { downloadArc } from './handlers/download';
 import { hover } from './handlers/hover';
@@ -41,7 +42,7 @@ export function startServer(): void {
   connection.onDidChangeWatchedFiles((params) => didChangeWatchedFiles(state, params));
 
   connection.onHover((params) => hover(state, params));
-  connection.onCodeAction((params) => codeActions(state, params));
+  connection.onCodeAction((params, token) => codeActions(state, params, token));
   connection.onExecuteCommand((params) => executeCommand(state, params));
   onRequest(connection, DownloadArcRequest.type, (params, token) => downloadArc(state, params, token));
   onRequest(connection, WorkCountersRequest.type, (params) => workCounters(state, params));

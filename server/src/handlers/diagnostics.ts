@@ -7,7 +7,7 @@
  * check that a newer one supersedes stops before parsing, and results for an older version
  * are dropped.
  */
-import { Diagnostic as LspDiagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
+import { CancellationToken, Diagnostic as LspDiagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
 import { Diagnostic, LineIndex, Severity } from '../engine/diagnostics';
 import { Analysis, analyzeDocument, analyzeText, structuralAnalysis } from '../service/check';
 import { codeLink } from '../service/diagnosticDocs';
@@ -100,7 +100,8 @@ export async function check(state: ServerState, uri: string): Promise<void> {
       // Named like ours but not our format (a browser-extension manifest): say nothing at all.
       if (state.documents.has(uri)) {
         t.analysis = undefined;
-        t.analysed = undefined;
+        t.analysed = snapshot; // checked, and found to be none of ours
+
         await state.connection.sendDiagnostics({ uri, diagnostics: [] });
       } else untrack(state, uri);
       return;
@@ -121,5 +122,35 @@ export async function check(state: ServerState, uri: string): Promise<void> {
   } finally {
     if (t.running === controller) t.running = undefined;
     sendStatus(state);
+    state.checks.emit('checked', uri);
+  }
+}
+
+/**
+ * The analysis of an open document's current text, once its check has finished (requests that
+ * edit the text, or return ranges in it, must not use one made from an older version).
+ * Undefined when the document is not open, not one of ours, its check failed, or `token` is
+ * cancelled.
+ */
+export async function currentAnalysis(state: ServerState, uri: string, token?: CancellationToken): Promise<{ analysis: Analysis; analysed: TextSnapshot } | undefined> {
+  for (;;) {
+    const document = state.documents.get(uri);
+    if (!document || token?.isCancellationRequested || state.shuttingDown) return undefined;
+    const t = state.tracked.get(uri);
+    const underWay = !!t?.running || state.checkTimers.has(uri);
+    if (!underWay) {
+      const current = t?.analysed?.version === document.version;
+      return current && t.analysis && t.analysed ? { analysis: t.analysis, analysed: t.analysed } : undefined;
+    }
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        state.checks.off('checked', onChecked);
+        cancelled?.dispose();
+        resolve();
+      };
+      const onChecked = (checked: string) => checked === uri && done();
+      state.checks.on('checked', onChecked);
+      const cancelled = token?.onCancellationRequested(done);
+    });
   }
 }

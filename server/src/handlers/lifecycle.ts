@@ -11,6 +11,7 @@ import { Commands, InitializationOptions } from '../protocol';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector } from '../service/inspector';
 import { WorkerPool } from '../workers/pool';
+import { FIX_ALL } from './codeActions';
 import type { ServerState } from './state';
 import { FILE_WATCHERS, folderPaths, scanWorkspace } from './workspace';
 
@@ -38,7 +39,7 @@ export function initialize(state: ServerState, params: InitializeParams): Initia
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
       hoverProvider: true,
-      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL] },
       executeCommandProvider: { commands: Object.values(Commands) },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     },
