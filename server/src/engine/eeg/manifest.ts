@@ -368,6 +368,8 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
     if (facts.error) {
       if (id === undefined) out.push(diagnostic(anchor, 'warning', 'unreadable-cache-file', `${name} in the cache directory cannot be read (${facts.error}); the builder skips it.`));
     } else if (id === undefined) {
+      // A file without windows has nothing to list: no build would add it.
+      if (summary?.windowCount === 0) continue;
       const windows = summary ? ` (${summary.windowCount} windows)` : '';
       out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest${rebuildAdvice(summary, 'it')}`));
     } else if (summary && input.files[id]?.summary) {
