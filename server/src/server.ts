@@ -5,7 +5,8 @@
  *
  * - handlers/documents.ts, diagnostics.ts — open documents and diagnostics scheduling;
  * - handlers/workspace.ts — the workspace scan and the file watchers;
- * - handlers/hover.ts, codeActions.ts, commands.ts, download.ts — hovers, fixes, commands, the ARC download;
+ * - handlers/hover.ts, links.ts, codeActions.ts, commands.ts, download.ts — hovers, document links,
+ *   fixes, commands, the ARC download;
  * - handlers/settings.ts, status.ts, lifecycle.ts — settings per resource, status, start and end.
  */
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
@@ -15,6 +16,7 @@ import { executeCommand } from './handlers/commands';
 import { didChange, didClose, didOpen } from './handlers/documents';
 import { downloadArc } from './handlers/download';
 import { hover } from './handlers/hover';
+import { documentLinks } from './handlers/links';
 import { initialize, initialized, installExitGuard, shutdown } from './handlers/lifecycle';
 import { didChangeConfiguration } from './handlers/settings';
 import { onRequest, ServerState } from './handlers/state';
@@ -43,6 +45,7 @@ export function startServer(): void {
 
   connection.onHover((params) => hover(state, params));
   connection.onCodeAction((params, token) => codeActions(state, params, token));
+  connection.onDocumentLinks((params, token) => documentLinks(state, params, token));
   connection.onExecuteCommand((params) => executeCommand(state, params));
   onRequest(connection, DownloadArcRequest.type, (params, token) => downloadArc(state, params, token));
   onRequest(connection, WorkCountersRequest.type, (params) => workCounters(state, params));

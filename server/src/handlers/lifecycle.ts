@@ -39,6 +39,7 @@ export function initialize(state: ServerState, params: InitializeParams): Initia
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
       hoverProvider: true,
+      documentLinkProvider: { resolveProvider: false },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL] },
       executeCommandProvider: { commands: Object.values(Commands) },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
