@@ -13,13 +13,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import type { Locator } from 'playwright-core';
 import { startFakeHub } from '../hub/fakeHub';
 import { ExpectedSession, writeArcShards } from '../hub/shards';
 import { folderUrl, launchBrowser, openWorkbench } from './browser';
 import { ROOT, startCodeServer } from './codeServer';
 import { writeWorkspace } from './fixtures';
-import { editorLine, hoverUntil, loadedImage, steps } from './steps';
+import { editorLine, hoverUntil, loadedImage, steps, untilShown } from './steps';
 
 const VSIX = path.join(ROOT, 'neurocache.vsix');
 
@@ -154,22 +153,3 @@ test('a person downloads the ARC dataset from the Command Palette and reads its 
     t.diagnostic(`label trace: ${picture.width} × ${picture.height} PNG`);
   });
 });
-
-/**
- * Bounded poll for something that only shows when VS Code was ready for it: `attempt` does
- * what a person does and returns what should then appear; when it has not appeared within
- * `everyMs`, `undo` is done and the attempt repeated, until `timeoutMs`.
- */
-async function untilShown(attempt: () => Promise<Locator>, undo: () => Promise<void>, { everyMs = 5000, timeoutMs = 60_000 } = {}): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const target = await attempt();
-    try {
-      await target.waitFor({ timeout: everyMs });
-      return;
-    } catch (error) {
-      if (Date.now() + everyMs > deadline) throw error;
-    }
-    await undo();
-  }
-}

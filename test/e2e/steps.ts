@@ -84,3 +84,22 @@ export async function loadedImage(img: Locator, timeoutMs = 10_000): Promise<{ w
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Bounded poll for something that only shows when VS Code was ready for it: `attempt` does
+ * what a person does and returns what should then appear; when it has not appeared within
+ * `everyMs`, `undo` is done and the attempt repeated, until `timeoutMs`.
+ */
+export async function untilShown(attempt: () => Promise<Locator>, undo: () => Promise<void>, { everyMs = 5000, timeoutMs = 60_000 } = {}): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const target = await attempt();
+    try {
+      await target.waitFor({ timeout: everyMs });
+      return;
+    } catch (error) {
+      if (Date.now() + everyMs > deadline) throw error;
+    }
+    await undo();
+  }
+}
