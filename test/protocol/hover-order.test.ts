@@ -48,12 +48,12 @@ test('manifest hovers: statistics, the picture and its caption, then the file an
     await lsp.open(uri, eeg.text);
     await lsp.settled(uri);
     const key = await hoverAt(lsp, uri, eeg.text, '"partial_seizure"');
-    inOrder(key, ['Windows: 3 = 2 partial + 0 full + 1 no seizure', 'Balanced seizure ratio', 'data:image/png', '*All 3 windows, left to right: partial (orange) 66.67% · full (red) 0.00% · no seizure (grey) 33.33%*', 'Missing references: 1 entry']);
+    inOrder(key, ['Windows: 3 = 2 partial + 0 full + 1 no seizure', 'Balanced seizure ratio', 'data:image/png', '*All 3 windows: partial (orange) 66.67% · full (red) 0.00% · no seizure (grey) 33.33%*', 'Missing references: 1 entry']);
 
     const entry = await hoverAt(lsp, uri, eeg.text, '"a_windows.npz"');
     inOrder(entry, [
       '**Window 0 of a_windows.npz**', 'Listed as: partial_seizure', 'Seizure fraction: 10.00%', 'data:image/png',
-      /\*Seizure labels through window 0, start to end: \d+ columns of \d+ label samples \(100 in all\); a column's red height is the share of its samples > 0/,
+      /\*Seizure labels through window 0, start to end: its 100 label samples in \d+ columns of \d+; red height = share of samples > 0\*/,
       `File: \`${path.join(eeg.directory, 'a_windows.npz')}\``, 'The file holds 2 windows; its labels are 32-bit floating-point numbers.',
     ]);
     assert.doesNotMatch(entry.replace(/base64,[^)]+/g, ''), NUMPY_CODES);
@@ -74,7 +74,7 @@ test('a mask hover: the lesion volume, the slice with its caption and scale, the
     const mask = await hoverAt(lsp, uri, arc.text, 'sub-M2001_ses-1_lesion');
     inOrder(mask, [
       'Lesion volume: recorded 16, counted 17 voxels > 0 ✗', 'data:image/png',
-      '*The axial slice with the most lesion voxels: lesion in red over the T2w image (grey, 1st to 99th percentile of the slice); 6 × 5 voxels, 6 × 5 mm*',
+      '*Axial slice with the most lesion voxels: lesion in red over the T2w image (grey, 1st–99th percentile); 6 × 5 voxels, 6 × 5 mm*',
       'Resolved:', 'Grid: 6 × 5 × 4 voxels of 1 × 1 × 1 mm', 'Voxel values: 8-bit unsigned integers; NIfTI-1, gzipped', 'Read as stored (no scaling)',
     ]);
     const image = await hoverAt(lsp, uri, arc.text, 'sub-M2001_ses-1_t2w');

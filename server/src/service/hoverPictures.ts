@@ -18,7 +18,7 @@ export async function pictureMarkdown(picture: PictureRequest, inspector: CacheI
     const total = partial + full + none;
     const share = (n: number) => (total ? formatPercent(n / total) : '0%');
     return `![windows per category](${pngDataUri(categoryBar(picture))})\n\n` +
-      caption(`All ${number(total)} windows, left to right: partial (orange) ${share(partial)} · full (red) ${share(full)} · no seizure (grey) ${share(none)}`);
+      caption(`All ${number(total)} windows: partial (orange) ${share(partial)} · full (red) ${share(full)} · no seizure (grey) ${share(none)}`);
   }
   if (picture.kind === 'trace') {
     const trace = await inspector.labelTrace(picture.file);
@@ -26,8 +26,8 @@ export async function pictureMarkdown(picture: PictureRequest, inspector: CacheI
     const fractions = trace.counts.slice(picture.window * trace.bins, (picture.window + 1) * trace.bins).map((c) => c / trace.samplesPerBin);
     const samples = trace.bins * trace.samplesPerBin;
     return `![seizure labels of window ${picture.window}](${pngDataUri(labelTraceImage(fractions))})\n\n` +
-      caption(`Seizure labels through window ${picture.window}, start to end: ${number(trace.bins)} columns of ${number(trace.samplesPerBin)} label samples` +
-        `${samples > 0 ? ` (${number(samples)} in all)` : ''}; a column's red height is the share of its samples > 0 (full height = all)`);
+      caption(`Seizure labels through window ${picture.window}, start to end: its ${number(samples)} label samples in ${number(trace.bins)} columns of ${number(trace.samplesPerBin)}; ` +
+        'red height = share of samples > 0');
   }
   const png = await inspector.lesionPicture(picture.mask, picture.image);
   if (!png) return undefined;
@@ -35,5 +35,5 @@ export async function pictureMarkdown(picture: PictureRequest, inspector: CacheI
   const [dx, dy] = picture.voxelSize;
   const field = dx && dy ? `, ${round(width * dx)} × ${round(height * dy)} mm` : '';
   return `![axial slice with the largest lesion area](data:image/png;base64,${png})\n\n` +
-    caption(`The axial slice with the most lesion voxels: lesion in red over the T2w image (grey, 1st to 99th percentile of the slice); ${width} × ${height} voxels${field}`);
+    caption(`Axial slice with the most lesion voxels: lesion in red over the T2w image (grey, 1st–99th percentile); ${width} × ${height} voxels${field}`);
 }
