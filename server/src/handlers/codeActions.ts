@@ -9,7 +9,7 @@ import { CancellationToken, CodeAction, CodeActionKind, CodeActionParams, Diagno
 import type { DiagnosticCode } from '../engine/diagnostics';
 import type { TextEdit } from '../engine/json/edits';
 import { Commands } from '../protocol';
-import { entryFixes, safeFixes } from '../service/entryFixes';
+import { entryFixes, mayHaveSafeFixes, safeFixes } from '../service/entryFixes';
 import type { TextSnapshot } from '../service/textDocument';
 import { currentAnalysis } from './diagnostics';
 import type { ServerState } from './state';
@@ -51,6 +51,9 @@ export async function codeActions(state: ServerState, params: CodeActionParams, 
   const fixAll = !!only && wanted(only, FIX_ALL); // a source action: only when asked for by kind
   const diagnostics = params.context.diagnostics.filter((d) => d.source === 'neurocache');
   if (!fixAll && !(quickFixes && diagnostics.length)) return [];
+  // On save, a document with no safe fixes (a manifest) must not wait for a check of its cache.
+  const kind = state.tracked.get(uri)?.analysis?.kind;
+  if (!(quickFixes && diagnostics.length) && kind && !mayHaveSafeFixes(kind)) return [];
   const current = await currentAnalysis(state, uri, token);
   const actions: CodeAction[] = [];
   if (quickFixes) {

@@ -81,6 +81,11 @@ function sampleFixes(analysis: DatasetAnalysis, code: DiagnosticCode, offset: nu
   return [];
 }
 
+/** Whether a document of this kind can have fixes safe on save (see safeFixes). */
+export function mayHaveSafeFixes(kind: Analysis['kind']): boolean {
+  return kind === 'arc-dataset-info';
+}
+
 /**
  * What fix-on-save may change without a person looking: only edits that make the file say
  * what the data it names says, and that remove nothing. For dataset_info.json: recorded
@@ -91,8 +96,8 @@ function sampleFixes(analysis: DatasetAnalysis, code: DiagnosticCode, offset: nu
  * training picks; offered per entry instead).
  */
 export function safeFixes(analysis: Analysis): TextEdit[] {
-  if (analysis.kind !== 'arc-dataset-info') return [];
-  const { parsed, facts, directory } = analysis;
+  if (!mayHaveSafeFixes(analysis.kind)) return [];
+  const { parsed, facts, directory } = analysis as DatasetAnalysis;
   return [
     ...lesionVolumeEdits(parsed, facts.masks.map((m) => m?.nifti?.positiveVoxels)),
     ...legacyPathEdits(parsed, facts.images, facts.masks, path.resolve(directory)),
