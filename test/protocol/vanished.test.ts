@@ -47,9 +47,9 @@ test('a deleted folder, reported by one event for the folder, takes its document
     assert.ok(lastStatus(lsp).errors < before.errors, 'the status counts drop the vanished file');
     assert.ok(lsp.codes(eegUri).includes('missing-cache-file'), 'documents outside the folder keep theirs');
 
-    // Its parent goes too: the manifest inside goes with it.
+    // Its parent goes too (named as a folder, with a trailing slash): the manifest inside goes with it.
     rmSync(path.join(root, 'data'), { recursive: true });
-    await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf(path.join(root, 'data')), type: FileChangeType.Deleted }] });
+    await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: `${uriOf(path.join(root, 'data'))}/`, type: FileChangeType.Deleted }] });
     await lsp.until(() => lsp.published.get(eegUri)!.diagnostics.length === 0);
     await lsp.until(() => lastStatus(lsp).files === 0 && lastStatus(lsp).errors === 0);
   } finally {

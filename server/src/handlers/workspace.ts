@@ -92,7 +92,7 @@ async function runScan(state: ServerState, controller: AbortController): Promise
 export function didChangeWatchedFiles(state: ServerState, params: DidChangeWatchedFilesParams): void {
   for (const change of params.changes) {
     if (!change.uri.startsWith('file:')) continue;
-    const file = fileURLToPath(change.uri);
+    const file = path.resolve(fileURLToPath(change.uri)); // a folder's URI may end in a slash
     if (change.type === FileChangeType.Deleted) {
       forgetDeleted(state, file);
       state.changedFiles.add(file);
@@ -120,11 +120,19 @@ function forgetDeleted(state: ServerState, deleted: string): void {
   }
 }
 
-/** Whether a change at `changed` (a file, or a deleted folder) holds the document's folder or a file it resolved. */
-function containsDependency(a: Exclude<Analysis, { kind: 'unrelated' }>, changed: string): boolean {
-  if (isInside(a.directory, changed)) return true;
+/** Whether `file` or a folder above it is among `changed` (a walk up, not a scan of `changed`). */
+function underAny(file: string, changed: ReadonlySet<string>): boolean {
+  for (let at = file; ; at = path.dirname(at)) {
+    if (changed.has(at)) return true;
+    if (path.dirname(at) === at) return false;
+  }
+}
+
+/** Whether a change (a file, or a deleted folder) holds the document's folder or a file it resolved. */
+function containsDependency(a: Exclude<Analysis, { kind: 'unrelated' }>, changed: ReadonlySet<string>): boolean {
+  if (underAny(a.directory, changed)) return true;
   if (a.kind !== 'arc-dataset-info') return false;
-  const within = (facts: { resolved?: string } | undefined) => !!facts?.resolved && isInside(facts.resolved, changed);
+  const within = (facts: { resolved?: string } | undefined) => !!facts?.resolved && underAny(facts.resolved, changed);
   return a.facts.images.some(within) || a.facts.masks.some(within);
 }
 
@@ -141,7 +149,7 @@ function recheckDependents(state: ServerState): void {
       ? [...files].some((f) => f.endsWith('.npz') && path.dirname(f) === a.directory)
       : a.parsed.samples.some((s) => [s.image?.value, s.mask?.value].some((value) =>
         typeof value === 'string' && pathCandidates(value, a.directory, cwd).some((c) => files.has(c.path))));
-    if (affected || [...files].some((f) => containsDependency(a, f))) scheduleCheck(state, t.uri, 0);
+    if (affected || containsDependency(a, files)) scheduleCheck(state, t.uri, 0);
   }
 }
 
