@@ -34,7 +34,7 @@ function downloadSetting<K extends keyof MachineSettings['download']>(key: K): M
 
 function documentSelector(): LanguageClientOptions['documentSelector'] {
   const extra = vscode.workspace.getConfiguration('neurocache').get<string[]>('extraGlobs', DEFAULT_SETTINGS.extraGlobs);
-  return ['**/manifest.json', '**/dataset_info.json', ...extra].map((pattern) => ({ scheme: 'file', pattern }));
+  return ['**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json', ...extra].map((pattern) => ({ scheme: 'file', pattern }));
 }
 
 function createClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {

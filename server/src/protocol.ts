@@ -44,6 +44,13 @@ export interface TrainingSettings {
   backgroundRatio: number;
 }
 
+/** arc-meshchop's cross-validation seed and fold counts, for the folds in hovers and cv-* diagnostics. */
+export interface CvSettings {
+  seed: number;
+  outerFolds: number;
+  innerFolds: number;
+}
+
 /**
  * Settings the server pulls per resource (`workspace/configuration`, section `neurocache`,
  * scoped to the document or workspace folder), re-pulled after `didChangeConfiguration`.
@@ -56,14 +63,16 @@ export interface Settings {
   /** Most diagnostics published per file; the rest are summarised in one. */
   maxDiagnosticsPerFile: number;
   training: TrainingSettings;
+  cv: CvSettings;
 }
 
 /**
  * Defaults of the per-resource settings. The training defaults are the trainer's own
- * (`DEFAULT_COMPOSITION` in engine/eeg/manifest.ts, the one home of 42 / 0.3 / 2.5); the
- * server fills them in.
+ * (`DEFAULT_COMPOSITION` in engine/eeg/manifest.ts, the one home of 42 / 0.3 / 2.5), the cv
+ * defaults arc-meshchop's (`DEFAULT_CV` in engine/arc/folds.ts: 42 / 3 / 3); the server fills
+ * them in.
  */
-export const DEFAULT_SETTINGS: Omit<Settings, 'training'> = {
+export const DEFAULT_SETTINGS: Omit<Settings, 'training' | 'cv'> = {
   contentChecks: true,
   extraGlobs: [],
   maxDiagnosticsPerFile: 1000,
@@ -105,6 +114,8 @@ export const Commands = {
   recomputeLesionVolumes: 'neurocache.recomputeLesionVolumes',
   /** Rewrite paths that resolve only via a parent folder or the working directory, relative to dataset_info.json. */
   rewriteLegacyPaths: 'neurocache.rewriteLegacyPaths',
+  /** Rewrite _dataset_index.json's window_counts from each cache's windows.shape[0], as json.dump writes it. */
+  rewriteWindowCounts: 'neurocache.rewriteWindowCounts',
   /** Find and check every manifest.json / dataset_info.json in the workspace. Takes no argument. */
   checkWorkspace: 'neurocache.checkWorkspace',
 } as const;
@@ -121,7 +132,9 @@ export const ClientCommands = {
  * The commands that write: each acts on one file (the URI argument, or the active editor's
  * file from the palette); none runs in a restricted (untrusted) workspace.
  */
-export const WRITING_COMMANDS: ReadonlySet<string> = new Set<CommandId>([Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths]);
+export const WRITING_COMMANDS: ReadonlySet<string> = new Set<CommandId>([
+  Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths, Commands.rewriteWindowCounts,
+]);
 
 /** What a command reports back, for the client to show. */
 export interface CommandResult {

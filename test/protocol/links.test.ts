@@ -1,16 +1,18 @@
 /**
  * Document links over stdio: the paths a checked document names open their file on
  * Ctrl+click — each manifest entry's cache_file, each image and mask path of a
- * dataset_info.json where the checks resolve it (legacy paths too) — with the range of the
- * path inside its quotes, only for regular files, and in the coordinates of the current text.
+ * dataset_info.json where the checks resolve it (legacy paths too), each EDF of a
+ * _dataset_index.json (its cache) — with the range of the path inside its quotes, only for
+ * regular files, and in the coordinates of the current text.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { DocumentLink, DocumentLinkRequest } from 'vscode-languageserver-protocol/node';
+import { eegNpz } from '../writers/npz';
 import { LspSession } from '../support/lsp';
 import { tempDir } from '../support/python';
 import { writeArcDataset, writeEegCache } from '../support/workspaces';
@@ -87,6 +89,25 @@ test('dataset_info.json links images and masks where the checks resolve them, le
     await lsp.change(uri, missing);
     const found = await links(lsp, uri);
     assert.deepEqual(found.map((l) => l.target), [uriOf(arc.images[0]), uriOf(arc.images[1]), uriOf(arc.masks[1])]);
+  } finally {
+    await lsp.close();
+  }
+});
+
+test('_dataset_index.json links each EDF whose cache exists to that cache, the file training reads', async () => {
+  const root = tempDir();
+  const dir = path.join(root, 'cache', 'train');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'a_windows.npz'), eegNpz({ windows: 2, channels: 1, samples: 8, labels: new Float32Array(16), compress: true }));
+  const text = JSON.stringify({ files: ['/data/edf/a.edf', '/data/edf/gone.edf'], window_counts: [2, 1] });
+  const index = path.join(dir, '_dataset_index.json');
+  writeFileSync(index, text);
+  const lsp = new LspSession();
+  try {
+    await lsp.initialize(root);
+    const uri = uriOf(index);
+    await lsp.open(uri, text);
+    assert.deepEqual(await links(lsp, uri), [{ range: stringRanges(text, '/data/edf/a.edf')[0], target: uriOf(path.join(dir, 'a_windows.npz')) }]);
   } finally {
     await lsp.close();
   }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { DEFAULT_CV } from '../../server/src/engine/arc/folds';
 import { DEFAULT_COMPOSITION } from '../../server/src/engine/eeg/manifest';
 import { ClientCommands, Commands, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, MAX_DOWNLOAD_PARALLEL, WRITING_COMMANDS } from '../../server/src/protocol';
 import { resolveSettings } from '../../server/src/handlers/settings';
@@ -33,10 +34,10 @@ function flatten(value: object, prefix = 'neurocache'): Record<string, unknown> 
 
 test('package.json settings and defaults are the protocol\'s (training: the engine\'s)', () => {
   const declared = Object.fromEntries(Object.entries(contributes().configuration.properties).map(([key, p]) => [key, p.default]));
-  const expected = { ...flatten(DEFAULT_SETTINGS), ...flatten({ training: DEFAULT_COMPOSITION }), ...flatten(DEFAULT_MACHINE_SETTINGS) };
+  const expected = { ...flatten(DEFAULT_SETTINGS), ...flatten({ training: DEFAULT_COMPOSITION, cv: DEFAULT_CV }), ...flatten(DEFAULT_MACHINE_SETTINGS) };
   assert.deepEqual(declared, expected);
   // What the server falls back to for a client that sends nothing is the same.
-  assert.deepEqual(flatten(resolveSettings(undefined)), { ...flatten(DEFAULT_SETTINGS), ...flatten({ training: DEFAULT_COMPOSITION }) });
+  assert.deepEqual(flatten(resolveSettings(undefined)), { ...flatten(DEFAULT_SETTINGS), ...flatten({ training: DEFAULT_COMPOSITION, cv: DEFAULT_CV }) });
   // Machine settings are machine-scoped: the server never pulls them per resource.
   const properties = contributes().configuration.properties;
   for (const key of Object.keys(flatten(DEFAULT_MACHINE_SETTINGS))) assert.equal(properties[key].scope, 'machine', key);
@@ -53,8 +54,14 @@ test('package.json commands are the protocol\'s; restricted mode disables exactl
 });
 
 test('settings from a client are taken only with the right type and range', () => {
-  const resolved = resolveSettings({ contentChecks: 'yes', extraGlobs: ['**/*_manifest.json', 3], maxDiagnosticsPerFile: -4, training: { seed: 7, fullRatio: Number.NaN, backgroundRatio: 4 } });
-  assert.deepEqual(resolved, { ...DEFAULT_SETTINGS, training: { seed: 7, fullRatio: DEFAULT_COMPOSITION.fullRatio, backgroundRatio: 4 } });
+  const resolved = resolveSettings({
+    contentChecks: 'yes', extraGlobs: ['**/*_manifest.json', 3], maxDiagnosticsPerFile: -4, training: { seed: 7, fullRatio: Number.NaN, backgroundRatio: 4 },
+    cv: { seed: 2 ** 32, outerFolds: 5, innerFolds: 1 },
+  });
+  assert.deepEqual(resolved, {
+    ...DEFAULT_SETTINGS, training: { seed: 7, fullRatio: DEFAULT_COMPOSITION.fullRatio, backgroundRatio: 4 }, cv: { seed: DEFAULT_CV.seed, outerFolds: 5, innerFolds: DEFAULT_CV.innerFolds },
+  });
+  assert.deepEqual(resolveSettings({ cv: { seed: 2 ** 32 - 1, outerFolds: 2.5, innerFolds: 10 } }).cv, { seed: 2 ** 32 - 1, outerFolds: DEFAULT_CV.outerFolds, innerFolds: 10 });
   assert.deepEqual(resolveSettings({ contentChecks: false, extraGlobs: ['**/*_manifest.json'], maxDiagnosticsPerFile: 20 }).extraGlobs, ['**/*_manifest.json']);
 });
 

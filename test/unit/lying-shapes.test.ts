@@ -49,9 +49,10 @@ test('labels of shape (10^8, 0): 10^8 partial windows without a 10^8-element arr
   // Checking a manifest against it costs per entry, not per window.
   const text = JSON.stringify({ partial_seizure: [{ cache_file: 'x.npz', window_idx: 99999999 }], full_seizure: [{ cache_file: 'x.npz', window_idx: 3 }], no_seizure: [] });
   const found = checkManifest(parseManifest(text), { files: [{ exists: true, summary }], directory: [{ name: 'x.npz', facts: { exists: true, summary } }] });
-  assert.deepEqual(found.map((d) => d.code), ['category-mismatch', 'unreferenced-cache-file']);
+  // The file has no windows array: training fails on each entry (a KeyError), while the builder reads only labels.
+  assert.deepEqual(found.map((d) => d.code), ['unreadable-cache-file', 'unreadable-cache-file', 'category-mismatch', 'unreferenced-cache-file']);
   // Not "rebuild to include the rest": a NeuroCache build leaves the file out, and says why.
-  assert.match(found[1].message, /x\.npz has 100000000 windows but the manifest lists 2; NeuroCache's build leaves it out, with more than 1000000 windows \(labels has shape \(100000000, 0\).*partial_seizure\)\.$/);
+  assert.match(found[3].message, /x\.npz has 100000000 windows but the manifest lists 2; NeuroCache's build leaves it out, with more than 1000000 windows \(labels has shape \(100000000, 0\).*partial_seizure\)\.$/);
   const trace = await labelTrace(memorySource(bytes));
   assert.equal(trace.windows, 1e8);
   assert.deepEqual(trace.counts, []);

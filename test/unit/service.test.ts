@@ -112,6 +112,8 @@ test('dataset_info checks: missing files, legacy paths, volume and shape mismatc
   assert.equal(analysis.kind, 'arc-dataset-info');
   const found = analysis.diagnostics.map((d) => `${d.code} ${text.slice(d.offset, d.offset + d.length)}`);
   assert.deepEqual(found.sort(), [
+    // Three strata of one sample each: scikit-learn cannot make 3 folds, train stops.
+    'cv-split-fails "acquisition_types"',
     'duplicate-sample "data/arc/cache/nifti_cache/a_t2w.nii.gz"',
     'legacy-path "data/arc/cache/nifti_cache/a_t2w.nii.gz"',
     'lesion-volume-mismatch 4',

@@ -30,6 +30,8 @@ const FILE_FIXES: Partial<Record<DiagnosticCode, { command: string; title: strin
   'duplicate-entry': [REBUILD],
   'lesion-volume-mismatch': [{ command: Commands.recomputeLesionVolumes, title: 'Recompute every lesion volume from the masks' }],
   'legacy-path': [{ command: Commands.rewriteLegacyPaths, title: 'Rewrite every legacy path relative to dataset_info.json' }],
+  'index-window-count': [{ command: Commands.rewriteWindowCounts, title: 'Rewrite every window count from the cache' }],
+  'no-labels': [REBUILD],
 };
 
 /** `edits` on the text of `snapshot`, as an LSP edit of that document version. */
@@ -68,7 +70,8 @@ export async function codeActions(state: ServerState, params: CodeActionParams, 
   }
   const safe = fixAll && current ? safeFixes(current.analysis) : [];
   if (safe.length) {
-    actions.push({ title: 'Fix lesion volumes and legacy paths (NeuroCache)', kind: FIX_ALL, edit: { documentChanges: [documentEdit(uri, current!.analysed, safe)] } });
+    const title = current!.analysis.kind === 'eeg-dataset-index' ? 'Fix window counts (NeuroCache)' : 'Fix lesion volumes and legacy paths (NeuroCache)';
+    actions.push({ title, kind: FIX_ALL, edit: { documentChanges: [documentEdit(uri, current!.analysed, safe)] } });
   }
   return actions;
 }

@@ -34,7 +34,7 @@ async function applyFix(state: ServerState, uri: string, file: string, before: T
 
 async function runFileCommand(state: ServerState, command: FileCommand, uri: string | undefined): Promise<CommandResult> {
   if (!state.trusted) throw new RefusedWrite('NeuroCache does not write files in a restricted (untrusted) workspace.');
-  if (!uri?.startsWith('file:')) throw new RefusedWrite(`${command} needs the URI of a manifest.json or dataset_info.json`);
+  if (!uri?.startsWith('file:')) throw new RefusedWrite(`${command} needs the URI of a manifest.json, _dataset_index.json or dataset_info.json`);
   const file = fileURLToPath(uri);
   await assertInsideWorkspace(file, state.folders, 'the document');
   const open = state.openText(uri);

@@ -9,9 +9,9 @@
  */
 import { CancellationToken, Diagnostic as LspDiagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
 import { Diagnostic, LineIndex, Severity } from '../engine/diagnostics';
-import { Analysis, analyzeDocument, analyzeText, structuralAnalysis } from '../service/check';
+import type { PythonJsonError } from '../engine/json/pythonJson';
+import { Analysis, analyzeDocument, detectDocument, openDocumentDecodeError, readJsonFile, structuralAnalysis } from '../service/check';
 import { codeLink } from '../service/diagnosticDocs';
-import { readDocumentFile } from '../service/documentFiles';
 import { TextSnapshot } from '../service/textDocument';
 import { settingsFor } from './settings';
 import type { ServerState, Tracked } from './state';
@@ -42,12 +42,15 @@ export function abortCheck(state: ServerState, uri: string): void {
   state.tracked.get(uri)?.running?.abort();
 }
 
-/** The document's current text: the open buffer, else the file (regular files only). */
-async function currentText(state: ServerState, t: Tracked): Promise<TextSnapshot | undefined> {
+/**
+ * The document's current text: the open buffer, else the file (regular files only), with the
+ * UnicodeDecodeError Python's json.load raises for the bytes on disk, if any.
+ */
+async function currentText(state: ServerState, t: Tracked): Promise<{ snapshot: TextSnapshot; decodeError?: PythonJsonError } | undefined> {
   const open = state.openText(t.uri);
-  if (open) return open;
-  const text = await readDocumentFile(t.file);
-  return text === undefined ? undefined : new TextSnapshot(text, -1);
+  if (open) return { snapshot: open, decodeError: await openDocumentDecodeError(t.file, open.text) };
+  const read = await readJsonFile(t.file).catch(() => undefined);
+  return read && { snapshot: new TextSnapshot(read.text, -1), decodeError: read.decodeError };
 }
 
 const versionOf = (snapshot: TextSnapshot) => (snapshot.version < 0 ? undefined : snapshot.version);
@@ -89,29 +92,31 @@ export async function check(state: ServerState, uri: string): Promise<void> {
   t.running = controller;
   const { signal } = controller;
   try {
-    const { contentChecks, training } = await settingsFor(state, uri);
+    const { contentChecks, training, cv } = await settingsFor(state, uri);
     if (signal.aborted) return; // a newer check (or an edit) came while we waited
-    const snapshot = await currentText(state, t);
+    const current = await currentText(state, t);
     if (signal.aborted) return;
-    if (!snapshot) return untrack(state, uri);
+    if (!current) return untrack(state, uri);
+    const { snapshot } = current;
     state.counters(uri).parses++;
-    const structure = analyzeText(snapshot.text);
+    // Decided by the content, and for a file Python cannot read that does not say what it is, by where it sits.
+    const structure = await detectDocument(t.file, snapshot.text, { decodeError: current.decodeError });
+    if (signal.aborted) return;
     if (structure.kind === 'unrelated') {
       // Named like ours but not our format (a browser-extension manifest): say nothing at all.
       if (state.documents.has(uri)) {
         t.analysis = undefined;
         t.analysed = snapshot; // checked, and found to be none of ours
-
         await state.connection.sendDiagnostics({ uri, diagnostics: [] });
       } else untrack(state, uri);
       return;
     }
-    t.analysis = structuralAnalysis(t.file, structure, training);
+    t.analysis = structuralAnalysis(t.file, structure, training, cv);
     t.analysed = snapshot;
     await publish(state, t, snapshot, t.analysis.diagnostics);
     if (signal.aborted) return;
     state.counters(uri).contentChecks++;
-    const analysis: Analysis = await analyzeDocument(t.file, snapshot.text, state.inspector, { content: contentChecks, composition: training, cwd: state.cwdFor(t.file), signal }, structure);
+    const analysis: Analysis = await analyzeDocument(t.file, snapshot.text, state.inspector, { content: contentChecks, composition: training, cv, cwd: state.cwdFor(t.file), signal }, structure);
     const open = state.documents.get(uri);
     if (signal.aborted || (open && open.version !== snapshot.version)) return; // superseded
     t.analysis = analysis;

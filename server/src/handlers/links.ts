@@ -1,7 +1,7 @@
 /**
  * `textDocument/documentLink`: paths in a checked document open their file on Ctrl+click
  * (cache files of a manifest, images and masks of a dataset_info.json as the checks resolve
- * them; service/links.ts). NPZ and NIfTI files are binary: VS Code opens them in its binary
+ * them, the caches of a _dataset_index.json's EDFs; service/links.ts). NPZ and NIfTI files are binary: VS Code opens them in its binary
  * editor or offers "Open Anyway". Links are ranges in the current version's text, so they wait
  * for its check.
  */

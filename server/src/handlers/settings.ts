@@ -5,7 +5,9 @@
  * cannot be asked get the pushed settings, else the defaults.
  */
 import type { DidChangeConfigurationParams } from 'vscode-languageserver/node';
+import { DEFAULT_CV } from '../engine/arc/folds';
 import { DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
+import { isLegacySeed } from '../engine/numpy/legacyRandom';
 import { DEFAULT_SETTINGS, Settings } from '../protocol';
 import { scheduleCheck } from './diagnostics';
 import type { ServerState } from './state';
@@ -16,6 +18,8 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 export function resolveSettings(raw: unknown): Settings {
   const given = isRecord(raw) ? raw : {};
   const training = isRecord(given.training) ? given.training : {};
+  const cv = isRecord(given.cv) ? given.cv : {};
+  const folds = (n: number) => Number.isSafeInteger(n) && n >= 2;
   const number = (value: unknown, fallback: number, accept: (n: number) => boolean) => (typeof value === 'number' && accept(value) ? value : fallback);
   const ratio = (n: number) => Number.isFinite(n) && n >= 0;
   return {
@@ -26,6 +30,11 @@ export function resolveSettings(raw: unknown): Settings {
       seed: number(training.seed, DEFAULT_COMPOSITION.seed, (n) => Number.isSafeInteger(n) && n >= 0),
       fullRatio: number(training.fullRatio, DEFAULT_COMPOSITION.fullRatio, ratio),
       backgroundRatio: number(training.backgroundRatio, DEFAULT_COMPOSITION.backgroundRatio, ratio),
+    },
+    cv: {
+      seed: number(cv.seed, DEFAULT_CV.seed, isLegacySeed),
+      outerFolds: number(cv.outerFolds, DEFAULT_CV.outerFolds, folds),
+      innerFolds: number(cv.innerFolds, DEFAULT_CV.innerFolds, folds),
     },
   };
 }

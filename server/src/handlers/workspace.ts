@@ -6,15 +6,14 @@
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DidChangeWatchedFilesParams, FileChangeType, FileSystemWatcher, WatchKind, WorkDoneProgressServerReporter, WorkspaceFoldersChangeEvent } from 'vscode-languageserver/node';
-import { pathCandidates } from '../engine/arc/datasetInfo';
-import type { Analysis } from '../service/check';
+import { affectedBy, Analysis } from '../service/check';
 import { isInside } from '../service/documentFiles';
 import { findWorkspaceFiles, isTrackedName } from '../service/workspace';
 import { check, scheduleCheck, untrack } from './diagnostics';
 import { settingsFor } from './settings';
 import type { ServerState } from './state';
 
-export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/dataset_info.json'];
+export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json'];
 
 /**
  * What the server asks the client to watch: the files above, and deletions of anything. A
@@ -142,14 +141,7 @@ function recheckDependents(state: ServerState): void {
   state.changedFiles.clear();
   for (const t of state.tracked.values()) {
     const a = t.analysis;
-    if (!a || a.kind === 'unrelated') continue;
-    // A dataset_info depends on every place its paths may resolve to (a missing file may appear).
-    const cwd = state.cwdFor(t.file);
-    const affected = a.kind === 'seizure-manifest'
-      ? [...files].some((f) => f.endsWith('.npz') && path.dirname(f) === a.directory)
-      : a.parsed.samples.some((s) => [s.image?.value, s.mask?.value].some((value) =>
-        typeof value === 'string' && pathCandidates(value, a.directory, cwd).some((c) => files.has(c.path))));
-    if (affected || containsDependency(a, files)) scheduleCheck(state, t.uri, 0);
+    if (a && a.kind !== 'unrelated' && (affectedBy(a, [...files], state.cwdFor(t.file)) || containsDependency(a, files))) scheduleCheck(state, t.uri, 0);
   }
 }
 

@@ -12,10 +12,12 @@ import type { TextEdit } from '../engine/json/edits';
 import { plural } from '../engine/report';
 import { Commands } from '../protocol';
 import { RefusedWrite } from './atomic';
-import { analyzeDocument, analyzeText, computeManifest, DocumentKind } from './check';
+import { analyzeDocument, analyzeText, computeManifest, describeBuild, detectDocument, DocumentKind, windowCountsFix } from './check';
 import type { CacheInspector } from './inspector';
 
-export type FileCommand = typeof Commands.rebuildManifest | typeof Commands.dropMissingEntries | typeof Commands.recomputeLesionVolumes | typeof Commands.rewriteLegacyPaths;
+export type FileCommand =
+  | typeof Commands.rebuildManifest | typeof Commands.dropMissingEntries | typeof Commands.recomputeLesionVolumes | typeof Commands.rewriteLegacyPaths
+  | typeof Commands.rewriteWindowCounts;
 
 export interface CommandContext {
   inspector: CacheInspector;
@@ -39,9 +41,7 @@ const PLANNERS: Record<FileCommand, { kind: Exclude<DocumentKind, 'unrelated'>; 
     kind: 'seizure-manifest',
     plan: async (file, text, { inspector, signal }) => {
       const { text: rebuilt, result } = await computeManifest(path.dirname(file), inspector, { signal });
-      const w = result.windows;
-      const skipped = result.skipped.length ? `; ${result.skipped.length} unreadable file(s) skipped` : '';
-      return { edits: whole(text, rebuilt), message: `Rebuilt from ${result.files} files: ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${skipped}.` };
+      return { edits: whole(text, rebuilt), message: describeBuild(result) };
     },
   },
   [Commands.dropMissingEntries]: {
@@ -75,6 +75,15 @@ const PLANNERS: Record<FileCommand, { kind: Exclude<DocumentKind, 'unrelated'>; 
       return { edits, message: edits.length ? `Updated ${plural(edits.length, 'legacy path')}.` : 'Every legacy path is already correct.' };
     },
   },
+  [Commands.rewriteWindowCounts]: {
+    kind: 'eeg-dataset-index',
+    plan: async (file, text, { inspector }) => {
+      const fix = await windowCountsFix(file, text, inspector).catch((error: Error) => {
+        throw new RefusedWrite(error.message);
+      });
+      return { edits: fix.text === undefined ? [] : whole(text, fix.text), message: fix.message };
+    },
+  },
 };
 
 async function analyzeDatasetInfo(file: string, text: string, { inspector, cwd, signal }: CommandContext) {
@@ -87,14 +96,21 @@ export function isFileCommand(command: string): command is FileCommand {
   return Object.hasOwn(PLANNERS, command);
 }
 
-const KIND_NAMES: Record<Exclude<DocumentKind, 'unrelated'>, string> = { 'seizure-manifest': 'a seizure manifest', 'arc-dataset-info': 'an ARC dataset_info.json' };
+const KIND_NAMES: Record<Exclude<DocumentKind, 'unrelated'>, string> = {
+  'seizure-manifest': 'a seizure manifest', 'eeg-dataset-index': 'an EEG _dataset_index.json', 'arc-dataset-info': 'an ARC dataset_info.json',
+};
 
-/** The edits `command` makes to `file` whose current text is `text`; refuses a document of another kind. */
+/**
+ * The edits `command` makes to `file` whose current text is `text`; refuses a document of
+ * another kind. A file Python cannot read counts as the format it is recognised as (by its keys
+ * or its place), so a broken manifest.json can be rebuilt.
+ */
 export async function planCommand(command: FileCommand, file: string, text: string, context: CommandContext): Promise<CommandPlan> {
   const planner = PLANNERS[command];
-  const kind = analyzeText(text).kind;
+  const structure = await detectDocument(file, text);
+  const kind = structure.kind === 'invalid-json' ? structure.invalid!.format : structure.kind;
   if (kind !== planner.kind) {
-    const what = kind === 'unrelated' ? 'neither a seizure manifest nor an ARC dataset_info.json' : KIND_NAMES[kind];
+    const what = kind === 'unrelated' ? 'neither a seizure manifest nor an ARC dataset_info.json nor an EEG _dataset_index.json' : KIND_NAMES[kind];
     throw new RefusedWrite(`${command} changes only ${KIND_NAMES[planner.kind]}; ${file} is ${what}`);
   }
   return planner.plan(file, text, context);

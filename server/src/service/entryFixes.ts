@@ -9,7 +9,7 @@ import { legacyPathEdit, legacyPathEdits, lesionVolumeEdit, lesionVolumeEdits } 
 import { relativeToInfo } from '../engine/arc/datasetInfo';
 import type { DiagnosticCode } from '../engine/diagnostics';
 import { CATEGORIES } from '../engine/eeg/category';
-import { dropEntryEdit, moveEntryEdits } from '../engine/eeg/fixes';
+import { dropEntryEdit, moveEntryEdits, windowCountEdit } from '../engine/eeg/fixes';
 import { categoryOf } from '../engine/eeg/npz';
 import type { TextEdit } from '../engine/json/edits';
 import type { Analysis } from './check';
@@ -24,6 +24,7 @@ export interface EntryFix {
 
 type ManifestAnalysis = Extract<Analysis, { kind: 'seizure-manifest' }>;
 type DatasetAnalysis = Extract<Analysis, { kind: 'arc-dataset-info' }>;
+type IndexAnalysis = Extract<Analysis, { kind: 'eeg-dataset-index' }>;
 
 const inside = (offset: number, span: { offset: number; length: number } | undefined) => !!span && offset >= span.offset && offset <= span.offset + span.length;
 
@@ -31,7 +32,15 @@ const inside = (offset: number, span: { offset: number; length: number } | undef
 export function entryFixes(analysis: Analysis, text: string, code: DiagnosticCode, offset: number): EntryFix[] {
   if (analysis.kind === 'seizure-manifest') return manifestEntryFixes(analysis, text, code, offset);
   if (analysis.kind === 'arc-dataset-info') return sampleFixes(analysis, code, offset);
+  if (analysis.kind === 'eeg-dataset-index') return indexEntryFixes(analysis, code, offset);
   return [];
+}
+
+function indexEntryFixes(analysis: IndexAnalysis, code: DiagnosticCode, offset: number): EntryFix[] {
+  if (code !== 'index-window-count') return [];
+  const k = analysis.parsed.files.findIndex((f) => inside(offset, f.countSpan) || inside(offset, f.span));
+  const edit = k < 0 ? undefined : windowCountEdit(analysis.parsed, k, analysis.facts[k]);
+  return edit ? [{ title: `Set this count to ${edit.newText} (the windows in ${analysis.parsed.files[k].cacheFile})`, edits: [edit], preferred: true }] : [];
 }
 
 function manifestEntryFixes(analysis: ManifestAnalysis, text: string, code: DiagnosticCode, offset: number): EntryFix[] {
@@ -45,6 +54,9 @@ function manifestEntryFixes(analysis: ManifestAnalysis, text: string, code: Diag
   switch (code) {
     case 'missing-cache-file':
       return file && !file.exists ? drop('Drop this entry (its cache file is missing)') : [];
+    case 'no-labels':
+      // What a rebuild does: the builder leaves files without labels out.
+      return file?.summary && !file.summary.hasLabels ? drop('Drop this entry (its cache file has no labels)') : [];
     case 'unreadable-cache-file':
       return file?.exists && file.error ? drop('Drop this entry (its cache file cannot be read)') : [];
     case 'window-out-of-range':
@@ -83,20 +95,23 @@ function sampleFixes(analysis: DatasetAnalysis, code: DiagnosticCode, offset: nu
 
 /** Whether a document of this kind can have fixes safe on save (see safeFixes). */
 export function mayHaveSafeFixes(kind: Analysis['kind']): boolean {
-  return kind === 'arc-dataset-info';
+  return kind === 'arc-dataset-info' || kind === 'eeg-dataset-index';
 }
 
 /**
  * What fix-on-save may change without a person looking: only edits that make the file say
  * what the data it names says, and that remove nothing. For dataset_info.json: recorded
  * lesion volumes set to the masks' counts, and legacy paths rewritten relative to the file
- * (the same files). Never: dropping manifest entries (a missing file may be on a volume that is
+ * (the same files); for _dataset_index.json: window counts set to what each cache holds. Never: dropping manifest entries (a missing file may be on a volume that is
  * not mounted; a duplicate may be deliberate), rebuilding a manifest (it rereads the cache and
  * rewrites every entry), or moving entries between categories (it changes which windows
  * training picks; offered per entry instead).
  */
 export function safeFixes(analysis: Analysis): TextEdit[] {
   if (!mayHaveSafeFixes(analysis.kind)) return [];
+  if (analysis.kind === 'eeg-dataset-index') {
+    return analysis.parsed.files.flatMap((_, k) => windowCountEdit(analysis.parsed, k, analysis.facts[k]) ?? []);
+  }
   const { parsed, facts, directory } = analysis as DatasetAnalysis;
   return [
     ...lesionVolumeEdits(parsed, facts.masks.map((m) => m?.nifti?.positiveVoxels)),

@@ -5,11 +5,12 @@
 import * as path from 'node:path';
 import { isLegacyResolution, PathFacts } from '../engine/arc/datasetInfo';
 import { Span } from '../engine/diagnostics';
-import { formatPercent, ParsedManifest } from '../engine/eeg/manifest';
+import { describeFailure, formatPercent, ParsedManifest } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
 import { windowPositives } from '../engine/eeg/npz';
-import { datasetReport, dtypeInWords, manifestFindings, manifestStatistics, plural } from '../engine/report';
+import { datasetIndexReport, datasetReport, dtypeInWords, foldsReport, manifestFindings, manifestStatistics, markdownTable, plural, sampleFoldsLine } from '../engine/report';
+import { FORMAT_TITLES } from '../engine/invalidJson';
 import type { Analysis } from './check';
 
 /** A picture the hover would show; rendered (and cached) by the caller through the workers. */
@@ -47,7 +48,41 @@ export function entryAt(parsed: ParsedManifest, offset: number): number {
 export function hoverAt(analysis: Analysis, offset: number): HoverResult | null {
   if (analysis.kind === 'seizure-manifest') return manifestHover(analysis, offset);
   if (analysis.kind === 'arc-dataset-info') return datasetHover(analysis, offset);
+  if (analysis.kind === 'eeg-dataset-index') return indexHover(analysis, offset);
+  if (analysis.kind === 'invalid-json') return invalidJsonHover(analysis, offset);
   return null;
+}
+
+/** On the keys of a file Python cannot read, or at the error: what training does with it, never numbers. */
+function invalidJsonHover(analysis: Extract<Analysis, { kind: 'invalid-json' }>, offset: number): HoverResult | null {
+  const at = { offset: analysis.error.offset, length: 1 };
+  const span = analysis.keySpans.find((k) => inside(offset, k)) ?? (inside(offset, at) ? at : undefined);
+  if (!span) return null;
+  const lines = [analysis.diagnostics[0].message, 'No statistics: numbers from a partial parse are not what training uses.'];
+  return { markdown: `**${FORMAT_TITLES[analysis.format]} — Python's json cannot read it**\n\n${bullets(lines)}`, span };
+}
+
+function indexHover(analysis: Extract<Analysis, { kind: 'eeg-dataset-index' }>, offset: number): HoverResult | null {
+  const { parsed, stats, facts } = analysis;
+  const key = [parsed.keys.files, parsed.keys.windowCounts].find((k) => inside(offset, k));
+  if (key) {
+    const read = facts.filter((f) => f.windows !== undefined);
+    const verified = read.length
+      ? `Verified: ${read.length} of ${parsed.files.length} counts against the windows each cache file holds (from its header); ${parsed.files.filter((f, k) => facts[k]?.windows !== undefined && f.count !== facts[k].windows).length} differ`
+      : 'Not verified against the caches yet (content checks off or still running): cache files checked for existence only';
+    return { markdown: `**EEG dataset index**\n\n${bullets([...datasetIndexReport(stats), verified])}`, span: key };
+  }
+  const k = parsed.files.findIndex((f) => inside(offset, f.span) || inside(offset, f.countSpan));
+  if (k < 0) return null;
+  const file = parsed.files[k];
+  const fact = facts[k];
+  // The counts first, the files after.
+  const lines = [`Recorded windows: ${file.count ?? 'none usable'}`];
+  const files = [`EDF: \`${file.path}\``, `Cache: \`${path.join(analysis.directory, file.cacheFile)}\``];
+  if (!fact?.exists) files.push('The cache file is missing: training preprocesses the EDF again for every window it reads.');
+  else if (fact.error) files.push(`The cache cannot be read: ${fact.error}`);
+  else if (fact.windows !== undefined) lines.push(`Windows in the cache file: ${fact.windows}${fact.windows === file.count ? ' ✓' : ' ✗'}`);
+  return { markdown: `**${file.cacheFile}**\n\n${bullets(lines)}`, span: inside(offset, file.span) ? file.span : file.countSpan!, after: bullets(files) };
 }
 
 const bullets = (lines: string[]) => lines.map((l) => `- ${l}`).join('\n');
@@ -66,7 +101,9 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
   if (i < 0) return null;
   const { entries } = parsed;
   const fileId = entries.file[i];
-  const window = entries.window[i];
+  // int(window_idx), counted from the end when negative (Python indexing), once the file's windows are known.
+  const known = fileId >= 0 ? facts[fileId]?.summary?.windowCount : undefined;
+  const window = entries.window[i] < 0 && known !== undefined ? known + entries.window[i] : entries.window[i];
   const listed = CATEGORIES[entries.category[i]];
   const span = { offset: entries.entryOffset[i], length: entries.entryLength[i] };
   if (fileId < 0) return { markdown: `**Manifest entry** (${listed})\n\nThe entry has no valid \`cache_file\`.`, span };
@@ -75,12 +112,13 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
   // The window's numbers first; the file as a whole after the picture.
   const lines = [`Listed as: ${listed}`];
   const file = [`File: \`${path.join(analysis.directory, name)}\``];
+  if (entries.shadowed[i]) lines.push(`\`${listed}\` appears again later in the file: Python's json keeps only the last list, so training never sees this entry.`);
   if (!fileFacts?.exists) file.push('The file is missing: training skips this entry.');
-  else if (fileFacts.error) file.push(`The file cannot be read: ${fileFacts.error}`);
+  else if (fileFacts.error) file.push(`${describeFailure(name, fileFacts.failure ?? { message: fileFacts.error })}.`);
   else if (fileFacts.summary && !Number.isNaN(window)) {
     const summary = fileFacts.summary;
-    if (window >= summary.windowCount) lines.push(`Window ${window} does not exist: the file has ${summary.windowCount} windows.`);
-    else if (!summary.hasLabels) lines.push('The file has no labels: every window counts as no seizure.');
+    if (window < 0 || window >= summary.windowCount) lines.push(`Window ${window} does not exist: the file has ${summary.windowCount} windows.`);
+    else if (!summary.hasLabels) lines.push('The file has no labels: the builder leaves it out (a rebuild drops this entry); training uses this window with all-zero labels.');
     else {
       const positives = windowPositives(summary, window);
       const ratio = positives / summary.samplesPerWindow;
@@ -91,7 +129,7 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
     file.push(`The file holds ${plural(summary.windowCount, 'window')}${summary.labelsDtype ? `; its labels are ${dtypeInWords(summary.labelsDtype)}` : ''}.`);
   }
   const summary = fileFacts?.summary;
-  const picture: PictureRequest | undefined = summary?.hasLabels && window < summary.windowCount ? { kind: 'trace', file: path.join(analysis.directory, name), window } : undefined;
+  const picture: PictureRequest | undefined = summary?.hasLabels && window >= 0 && window < summary.windowCount ? { kind: 'trace', file: path.join(analysis.directory, name), window } : undefined;
   return { markdown: `**Window ${Number.isNaN(window) ? '?' : window} of ${name}**\n\n${bullets(lines)}`, span, picture, after: bullets(file) };
 }
 
@@ -119,7 +157,7 @@ function describePath(facts: PathFacts | undefined, kind: string): string[] {
 function datasetHover(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>, offset: number): HoverResult | null {
   const { parsed, stats, facts } = analysis;
   for (const span of Object.values(parsed.keys)) {
-    if (inside(offset, span)) return { markdown: `**ARC dataset**\n\n${bullets(datasetReport(stats))}`, span: span! };
+    if (inside(offset, span)) return { markdown: `**ARC dataset**\n\n${bullets(datasetReport(stats))}\n\n${foldsMarkdown(analysis)}`, span: span! };
   }
   for (const sample of parsed.samples) {
     const title = `**Sample ${sample.index}${sample.subject ? ` — ${sample.subject.value}` : ''}${sample.acquisition ? ` (${sample.acquisition.value})` : ''}**`;
@@ -140,7 +178,17 @@ function datasetHover(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>,
       const markdown = `${title} — lesion mask${lines.length ? `\n\n${bullets(lines)}` : ''}`;
       return { markdown, span: sample.mask!, picture, after: file.length ? bullets(file) : undefined };
     }
-    if (inside(offset, sample.volume) && volumeLine) return { markdown: `${title}\n\n${bullets([volumeLine])}`, span: sample.volume! };
+    if (inside(offset, sample.volume) && volumeLine) {
+      const foldsLine = sampleFoldsLine(analysis.folds, sample.index);
+      return { markdown: `${title}\n\n${bullets(foldsLine ? [volumeLine, foldsLine] : [volumeLine])}`, span: sample.volume! };
+    }
   }
   return null;
+}
+
+/** The nested cross-validation section of the dataset hover: heading, stratum × fold table, notes. */
+function foldsMarkdown(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>): string {
+  const report = foldsReport(analysis.folds, analysis.parsed.samples.map((s) => s.volume?.value));
+  const [heading, ...rest] = report.lines;
+  return [`**${heading}**`, ...(rest.length ? [bullets(rest)] : []), ...(report.table ? [markdownTable(report.table)] : []), ...(report.notes.length ? [bullets(report.notes)] : [])].join('\n\n');
 }

@@ -8,7 +8,8 @@ import { notRegularFile } from '../engine/io/fileType';
 import type { PathFacts } from '../engine/arc/datasetInfo';
 import type { CacheFileFacts } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
-import type { NpzSummary } from '../engine/eeg/npz';
+import { NPZ_SUMMARY_KIND, NpzSummary } from '../engine/eeg/npz';
+import type { LoadFailure } from '../engine/eeg/numpyLoad';
 import type { LabelTrace, TaskResult } from '../workers/tasks';
 import { WorkerPool } from '../workers/pool';
 import { FingerprintStore } from './fingerprints';
@@ -31,7 +32,7 @@ export async function danglingTarget(file: string): Promise<string | undefined> 
   }
 }
 
-type Stored<T> = { ok: true; value: T } | { ok: false; error: string };
+type Stored<T> = { ok: true; value: T } | { ok: false; error: string; failure?: LoadFailure };
 
 export class CacheInspector {
   constructor(
@@ -46,8 +47,16 @@ export class CacheInspector {
       return target === undefined ? { exists: false } : { exists: false, error: `dangling symbolic link to ${target}` };
     }
     if (!readContent) return { exists: true };
-    const result = await this.cached(file, stat, 'npz', () => this.pool.npz(file, signal));
-    return result.ok ? { exists: true, summary: result.value } : { exists: true, error: result.error };
+    const result = await this.cached(file, stat, NPZ_SUMMARY_KIND, () => this.pool.npz(file, signal));
+    return result.ok ? { exists: true, summary: result.value } : { exists: true, error: result.error, failure: result.failure };
+  }
+
+  /** windows.shape[0] of an NPZ from its `.npy` header, remembered by fingerprint. */
+  async windowCount(file: string, signal?: AbortSignal): Promise<{ exists: boolean; windows?: number; error?: string }> {
+    const stat = await statOrUndefined(file);
+    if (!stat) return { exists: false };
+    const result = await this.cached(file, stat, 'window-count', () => this.pool.windowCount(file, signal));
+    return result.ok ? { exists: true, windows: result.value } : { exists: true, error: result.error };
   }
 
   /** Header facts for images, plus the positive-voxel count for masks. */
@@ -78,12 +87,16 @@ export class CacheInspector {
   }
 
   private async cached<T>(file: string, stat: Stats, kind: string, compute: () => Promise<TaskResult<T>>): Promise<Stored<T>> {
-    // Never handed to a worker: a FIFO would block it forever, a device never end.
-    if (!stat.isFile()) return { ok: false, error: notRegularFile(stat) };
+    // Never handed to a worker: a FIFO would block it forever, a device never end. (Python's
+    // open() refuses a directory with IsADirectoryError, which the manifest builder catches.)
+    if (!stat.isFile()) {
+      const error = notRegularFile(stat);
+      return { ok: false, error, failure: stat.isDirectory() ? { message: error, exception: 'IsADirectoryError' } : { message: error } };
+    }
     const known = this.store.get<Stored<T>>(file, stat, kind);
     if (known) return known;
     const result = await compute();
-    const stored: Stored<T> = result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error };
+    const stored: Stored<T> = result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error, failure: result.failure };
     // Re-stat: a file that changed while we read it must not be remembered under the old key.
     const after = await statOrUndefined(file);
     if (after && after.size === stat.size && after.mtimeMs === stat.mtimeMs) this.store.set(file, stat, kind, stored);

@@ -1,8 +1,9 @@
 /**
  * The paths a checked document names, for document links (Ctrl+click opens the file): each
- * manifest entry's `cache_file` (a file next to the manifest), and each image and mask path of
+ * manifest entry's `cache_file` (a file next to the manifest), each image and mask path of
  * a dataset_info.json where the checks resolved it (next to the file, a parent folder or the
- * working directory). Only regular files are linked: a missing file would open an error, and a
+ * working directory), and each EDF of a _dataset_index.json, which opens its cache
+ * (`{stem}_windows.npz` next to the index). Only regular files are linked: a missing file would open an error, and a
  * FIFO could block whoever reads it.
  */
 import { promises as fs } from 'node:fs';
@@ -42,6 +43,11 @@ export function pathLinks(analysis: Analysis): PathLink[] {
     }
     // Samples interleave the two lists; the links follow the text.
     links.sort((a, b) => a.span.offset - b.span.offset);
+  } else if (analysis.kind === 'eeg-dataset-index') {
+    // An EDF path opens the cache training reads its windows from (the EDF is rarely on the training machine).
+    analysis.parsed.files.forEach((f, k) => {
+      if (analysis.facts[k]?.exists) links.push({ span: f.span, file: path.join(analysis.directory, f.cacheFile) });
+    });
   }
   return links.slice(0, MAX_DOCUMENT_LINKS);
 }

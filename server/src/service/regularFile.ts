@@ -31,6 +31,11 @@ export async function openRegularFile(file: string): Promise<{ handle: fs.FileHa
 
 /** Reads a regular file of at most `maxBytes` as UTF-8 (one that grows past the bound while read is refused too). */
 export async function readRegularText(file: string, maxBytes = MAX_JSON_BYTES): Promise<string> {
+  return (await readRegularBytes(file, maxBytes)).toString('utf8');
+}
+
+/** The bytes of a regular file of at most `maxBytes`. */
+export async function readRegularBytes(file: string, maxBytes = MAX_JSON_BYTES): Promise<Buffer> {
   const { handle, size } = await openRegularFile(file);
   try {
     const tooLarge = () => new NotReadableFile(`${file} is over ${maxBytes} bytes, more than NeuroCache reads for a JSON file`);
@@ -46,7 +51,7 @@ export async function readRegularText(file: string, maxBytes = MAX_JSON_BYTES): 
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return buffer.toString('utf8', 0, filled);
+    return buffer.subarray(0, filled);
   } finally {
     await handle.close();
   }

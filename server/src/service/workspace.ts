@@ -1,5 +1,5 @@
 /**
- * Finding the files to check in a workspace: every manifest.json / dataset_info.json (and
+ * Finding the files to check in a workspace: every manifest.json / _dataset_index.json / dataset_info.json (and
  * files matching extra globs), without descending into dependency, VCS or hidden folders.
  * Bounded (a data folder can hold millions of entries) and cancellable. FIFOs and devices are
  * never listed (a read of one blocks forever); a symbolic link is, and its target is refused
@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
-const NAMES = new Set(['manifest.json', 'dataset_info.json']);
+const NAMES = new Set(['manifest.json', '_dataset_index.json', 'dataset_info.json']);
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '__pycache__', 'venv', '.venv', 'site-packages']);
 export const MAX_ENTRIES_VISITED = 200_000;
 

@@ -32,6 +32,10 @@ export class WorkerPool {
     return this.run({ kind: 'npz', path: file }, signal) as Promise<NpzResult>;
   }
 
+  windowCount(file: string, signal?: AbortSignal): Promise<TaskResult<number>> {
+    return this.run({ kind: 'window-count', path: file }, signal) as Promise<TaskResult<number>>;
+  }
+
   nifti(file: string, countVoxels: boolean, signal?: AbortSignal): Promise<NiftiResult> {
     return this.run({ kind: 'nifti', path: file, countVoxels }, signal) as Promise<NiftiResult>;
   }

@@ -4,9 +4,12 @@
  */
 import type { NiftiSummary } from '../engine/arc/nifti';
 import type { NpzSummary } from '../engine/eeg/npz';
+import type { LoadFailure } from '../engine/eeg/numpyLoad';
 
 export type Task =
   | { kind: 'npz'; path: string }
+  /** windows.shape[0] from its .npy header only (for _dataset_index.json). */
+  | { kind: 'window-count'; path: string }
   | { kind: 'nifti'; path: string; countVoxels: boolean }
   /** Per-window label bins, for the seizure-trace pictures. */
   | { kind: 'label-trace'; path: string }
@@ -20,7 +23,8 @@ export interface LabelTrace {
   counts: number[];
 }
 
-export type TaskResult<T> = { ok: true; value: T; bytesRead: number } | { ok: false; error: string; bytesRead: number };
+/** A failed task: `error` is the message; NPZ tasks add what Python raises for the file (`failure`). */
+export type TaskResult<T> = { ok: true; value: T; bytesRead: number } | { ok: false; error: string; failure?: LoadFailure; bytesRead: number };
 
 export type NpzResult = TaskResult<NpzSummary>;
 export type NiftiResult = TaskResult<NiftiSummary>;

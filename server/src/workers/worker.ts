@@ -4,7 +4,8 @@
  */
 import { constants, promises as fs } from 'node:fs';
 import { summarizeNifti } from '../engine/arc/nifti';
-import { labelTrace, summarizeNpz } from '../engine/eeg/npz';
+import { labelTrace, readWindowCount, summarizeNpz } from '../engine/eeg/npz';
+import { loadFailure, osException } from '../engine/eeg/numpyLoad';
 import { notRegularFile } from '../engine/io/fileType';
 import { ByteSource, FormatError } from '../engine/io/source';
 import type { Task, TaskResult } from './tasks';
@@ -35,7 +36,10 @@ async function withFile<T>(file: string, use: (source: ByteSource) => Promise<T>
     };
     return { ok: true, value: await use(source), bytesRead };
   } catch (error) {
-    return { ok: false, error: describeError(error), bytesRead };
+    const code = (error as NodeJS.ErrnoException).code;
+    // What Python's open() or np.load raises for the same file.
+    const failure = loadFailure(error) ?? (code ? { message: describeError(error), exception: osException(code) } : undefined);
+    return { ok: false, error: describeError(error), failure, bytesRead };
   } finally {
     await handle?.close();
   }
@@ -79,6 +83,8 @@ export default function run(task: Task): Promise<TaskResult<unknown>> {
       return lesionPicture(task.path, task.image);
     case 'npz':
       return withFile(task.path, summarizeNpz);
+    case 'window-count':
+      return withFile(task.path, readWindowCount);
     case 'nifti':
       return withFile(task.path, (source) => summarizeNifti(source, { countVoxels: task.countVoxels, name: task.path }));
   }

@@ -2,7 +2,8 @@
  * ARC `dataset_info.json` model: schema, path candidates (incl. legacy repo-root paths),
  * lesion-volume and shape checks against NIfTI facts, and the statistics a trainer needs.
  */
-import { findNodeAtLocation, Node, parseTree, ParseError, printParseErrorCode } from 'jsonc-parser';
+import { Node, parseTree, ParseError, printParseErrorCode } from 'jsonc-parser';
+import { pythonConstantAt } from '../json/pythonJson';
 import * as path from 'node:path';
 import { Diagnostic, diagnostic, Span } from '../diagnostics';
 import { NiftiSummary } from './nifti';
@@ -47,9 +48,21 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
   const samples: DatasetSample[] = [];
   const schema: Diagnostic[] = [];
   const error = (where: Span, message: string) => schema.push(diagnostic(where, 'error', 'dataset-info-schema', message));
+  // Python's json reads `1.0` and `1e3` as floats, which parse_dataset_info refuses where it wants an int.
+  const isFloatLiteral = (n: Node) => /[.eE]/.test(text.slice(n.offset, n.offset + n.length));
   const isDatasetInfo = root?.type === 'object' && !!root.children?.some((p) => ['image_paths', 'mask_paths'].includes(p.children?.[0]?.value));
   if (!isDatasetInfo || !root) return { isDatasetInfo: false, keys, samples, schema };
-  for (const e of errors) error({ offset: e.offset, length: e.length }, `Invalid JSON (${printParseErrorCode(e.error)}).`);
+  let constantEnd = -1;
+  for (const e of errors) {
+    // NaN and Infinity load in Python (as floats); jsonc-parser reports them, the rest of them, and a missing value after them.
+    const constant = e.offset < constantEnd ? undefined : pythonConstantAt(text, e.offset);
+    if (constant) {
+      error({ offset: e.offset, length: constant.length }, `${constant} is a float to Python's json; not a valid value here.`);
+      constantEnd = e.offset + constant.length;
+    } else if (!(e.offset < constantEnd || (constantEnd >= 0 && text.slice(constantEnd, e.offset).trim() === ''))) {
+      error({ offset: e.offset, length: e.length }, `Invalid JSON (${printParseErrorCode(e.error)}).`);
+    }
+  }
 
   for (const property of root.children ?? []) {
     const [key] = property.children ?? [];
@@ -60,7 +73,7 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
 
   const lists = new Map<ListKey, Node>();
   for (const key of LIST_KEYS) {
-    const node = findNodeAtLocation(root, [key]);
+    const node = lastValue(root, key);
     if (!node) continue;
     if (node.type !== 'array') error(span(node), `"${key}" must be a list.`);
     else lists.set(key, node);
@@ -73,9 +86,9 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
       schema.push(diagnostic(keys[key]!, 'error', 'sample-count', `"${key}" has ${length} items but the other lists have ${expected}: every list needs one item per sample.`));
     }
   }
-  const numSamples = findNodeAtLocation(root, ['num_samples']);
+  const numSamples = lastValue(root, 'num_samples');
   if (numSamples) {
-    if (numSamples.type !== 'number' || !Number.isInteger(numSamples.value)) error(span(numSamples), '"num_samples" must be an integer.');
+    if (numSamples.type !== 'number' || !Number.isInteger(numSamples.value) || isFloatLiteral(numSamples)) error(span(numSamples), '"num_samples" must be an integer.');
     else if (lengths.length && numSamples.value !== expected) {
       schema.push(diagnostic(span(numSamples), 'error', 'sample-count', `num_samples is ${numSamples.value} but the lists hold ${expected} samples.`));
     }
@@ -95,13 +108,20 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
       index,
       image: item('image_paths', isString, 'Image paths must be strings.'),
       mask: item('mask_paths', (n) => n.type === 'string' || n.type === 'null', 'Mask paths must be strings or null.'),
-      volume: item('lesion_volumes', (n) => n.type === 'number' && Number.isSafeInteger(n.value) && n.value >= 0, 'Lesion volumes must be non-negative integers (voxel counts).'),
+      volume: item('lesion_volumes', (n) => n.type === 'number' && Number.isSafeInteger(n.value) && n.value >= 0 && !isFloatLiteral(n), 'Lesion volumes must be non-negative integers (voxel counts) written without a decimal point or exponent: Python reads 1.0 as a float and arc-meshchop refuses it.'),
       acquisition: item('acquisition_types', isString, 'Acquisition types must be strings.'),
       subject: item('subject_ids', isString, 'Subject ids must be strings.'),
     };
     samples.push(sample);
   }
   return { isDatasetInfo, keys, samples, schema };
+}
+
+/** `d[key]` of the root object: of duplicate keys Python's json keeps the last. */
+function lastValue(root: Node, key: string): Node | undefined {
+  const properties = root.children ?? [];
+  for (let i = properties.length - 1; i >= 0; i--) if (properties[i].children?.[0]?.value === key) return properties[i].children?.[1];
+  return undefined;
 }
 
 function mostCommon(values: number[]): number {
@@ -173,7 +193,9 @@ export function checkDatasetInfo(parsed: ParsedDatasetInfo, input: DatasetCheckI
       else seenImages.set(key, sample.index);
     }
     if (sample.mask && sample.mask.value === null) {
-      out.push(diagnostic(sample.mask, 'warning', 'missing-mask', `Sample ${sample.index}${sample.subject ? ` (${sample.subject.value})` : ''} has no lesion mask.`));
+      // validate_masks_present raises on any null mask before train or experiment splits.
+      const who = `Sample ${sample.index}${sample.subject ? ` (${sample.subject.value})` : ''}`;
+      out.push(diagnostic(sample.mask, 'error', 'missing-mask', `${who} has no lesion mask: arc-meshchop train and experiment stop (validate_masks_present refuses null masks).`));
     } else if (sample.mask && mask) {
       pathDiagnostics(sample.mask as Item<string>, mask, 'mask', input.infoDir, out);
       const counted = mask.nifti?.positiveVoxels;

@@ -1,7 +1,8 @@
-/** Fixes for seizure manifests. */
+/** Fixes for seizure manifests and EEG dataset indexes. */
 import { pythonJson, TextEdit } from '../json/edits';
 import type { Span } from '../diagnostics';
 import { Category, CATEGORIES } from './category';
+import type { IndexFileFacts, ParsedDatasetIndex } from './datasetIndex';
 import type { ManifestEntries, ParsedManifest } from './manifest';
 
 /**
@@ -81,4 +82,15 @@ export function moveEntryEdits(text: string, parsed: ParsedManifest, i: number, 
     ? { offset: last + 1, length: close - last - 1, newText: `${lead}${entryText}${closing}` }
     : { offset: last + 1, length: 0, newText: `,${lead}${entryText}` };
   return [dropEntryEdit(text, parsed.entries, i), insert];
+}
+
+/**
+ * Sets one recorded window count of a `_dataset_index.json` to the windows its cache holds;
+ * undefined when training does not use the index as is, or there is nothing to change.
+ */
+export function windowCountEdit(parsed: ParsedDatasetIndex, k: number, facts: IndexFileFacts | undefined): TextEdit | undefined {
+  const file = parsed.files[k];
+  const windows = facts?.windows;
+  if (parsed.outcome.kind !== 'trusted' || !file?.countSpan || windows === undefined || file.count === windows) return undefined;
+  return { offset: file.countSpan.offset, length: file.countSpan.length, newText: String(windows) };
 }

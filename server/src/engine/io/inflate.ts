@@ -62,9 +62,19 @@ export function crc32(data: Uint8Array, previous = 0): number {
   return zlib.crc32(data, previous);
 }
 
+/** A deflate stream that is invalid (`truncated` false) or ends before its final block (`truncated` true). */
+export class InflateError extends FormatError {
+  constructor(
+    message: string,
+    readonly truncated: boolean,
+  ) {
+    super(message);
+  }
+}
+
 function asFormatError(error: unknown): Error {
   if (error instanceof FormatError) return error;
   const code = (error as { code?: string }).code ?? '';
-  if (code.startsWith('Z_')) return new FormatError(`corrupt compressed data (${(error as Error).message})`);
+  if (code.startsWith('Z_')) return new InflateError(`corrupt compressed data (${(error as Error).message})`, code === 'Z_BUF_ERROR');
   return error as Error;
 }

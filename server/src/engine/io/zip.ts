@@ -13,6 +13,9 @@ export interface ZipMember {
   crc32: number;
   localHeaderOffset: number;
   encrypted: boolean;
+  /** The name's bytes as stored (compared with the local header's). */
+  nameLength?: number;
+  nameRaw?: Uint8Array;
 }
 
 const EOCD_SIG = 0x06054b50;
@@ -114,23 +117,48 @@ export async function readZipDirectory(source: ByteSource): Promise<Map<string, 
       crc32: view.getUint32(at + 16, true),
       localHeaderOffset,
       encrypted: (flags & 1) !== 0,
+      nameLength,
+      nameRaw: nameBytes.slice(),
     });
     at = end;
   }
   return members;
 }
 
-/** Offset of a member's first data byte (after its local header), checked against the file. */
-export async function memberDataOffset(source: ByteSource, member: ZipMember): Promise<number> {
-  const local = viewOf(await readExact(source, member.localHeaderOffset, 30, `local header of ${member.name}`));
-  if (local.getUint32(0, true) !== LOCAL_SIG) throw new FormatError(`corrupt ZIP: bad local header for ${member.name}`);
-  const dataOffset = member.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
-  if (dataOffset + member.compressedSize > source.size) {
-    throw new FormatError(`truncated file: member ${member.name} extends past the end of the file`);
+/** Why a member cannot be opened; each maps to a different exception in Python's zipfile. */
+export class ZipMemberError extends FormatError {
+  constructor(
+    message: string,
+    readonly reason: 'local-header' | 'encrypted' | 'method' | 'past-end',
+  ) {
+    super(message);
   }
-  if (member.encrypted) throw new FormatError(`member ${member.name} is encrypted`);
+}
+
+/**
+ * Offset of a member's first data byte (after its local header), checked against the file in
+ * the order Python's zipfile opens a member: local header and name, encryption, method, size.
+ */
+export async function memberDataOffset(source: ByteSource, member: ZipMember): Promise<number> {
+  // The name is read along with the fixed header (one read): zipfile refuses a member whose local name differs.
+  const nameBytes = member.nameLength ?? 0;
+  const local = await readExact(source, member.localHeaderOffset, Math.min(30 + nameBytes, source.size - member.localHeaderOffset), `local header of ${member.name}`).catch(() => {
+    throw new ZipMemberError(`truncated file: no local header for ${member.name}`, 'local-header');
+  });
+  const view = viewOf(local);
+  if (local.length < 30 || view.getUint32(0, true) !== LOCAL_SIG) throw new ZipMemberError(`corrupt ZIP: bad local header for ${member.name}`, 'local-header');
+  const localNameLength = view.getUint16(26, true);
+  const localName = local.subarray(30, 30 + localNameLength);
+  if (localNameLength !== nameBytes || !localName.every((b, i) => b === member.nameRaw?.[i])) {
+    throw new ZipMemberError(`corrupt ZIP: the local header of ${member.name} names another file`, 'local-header');
+  }
+  const dataOffset = member.localHeaderOffset + 30 + localNameLength + view.getUint16(28, true);
+  if (member.encrypted) throw new ZipMemberError(`member ${member.name} is encrypted`, 'encrypted');
   if (member.method !== 0 && member.method !== 8) {
-    throw new FormatError(`member ${member.name} uses ZIP compression method ${member.method} (only stored and deflate are supported)`);
+    throw new ZipMemberError(`member ${member.name} uses ZIP compression method ${member.method} (only stored and deflate are supported)`, 'method');
+  }
+  if (dataOffset + member.compressedSize > source.size) {
+    throw new ZipMemberError(`truncated file: member ${member.name} extends past the end of the file`, 'past-end');
   }
   return dataOffset;
 }
