@@ -77,9 +77,18 @@ test('a person clears, opens and fixes problems with the editor\'s own gestures'
     }, async () => undefined, { everyMs: 3000 });
   };
 
+  /** Runs a command from the Command Palette (F1). */
+  const palette = async (command: string) => {
+    await page.keyboard.press('F1');
+    await quickInput.locator('input').fill(`>${command}`);
+    await quickInput.locator('.monaco-list-row', { hasText: command }).first().click();
+  };
+
   await step('the workbench opens the workspace and Problems lists every planted problem', '20-editor-problems', async () => {
     await openWorkbench(page, folderUrl(server.url, root));
     await page.keyboard.press('Control+Shift+M');
+    // Tall enough for every row: the list draws only the rows in view.
+    await palette('View: Toggle Maximized Panel');
     // Two datasets, each with a wrong volume and two legacy paths; the manifest names a missing file.
     await problems('lesion-volume-mismatch').nth(1).waitFor({ timeout: 90_000 });
     await problems('missing-cache-file').first().waitFor({ timeout: 60_000 });
@@ -87,9 +96,7 @@ test('a person clears, opens and fixes problems with the editor\'s own gestures'
   });
 
   await step('`rm -rf data/arc` in the terminal takes that dataset\'s problems out of Problems', '21-editor-folder-deleted', async () => {
-    await page.keyboard.press('F1');
-    await quickInput.locator('input').fill('>Terminal: Create New Terminal');
-    await quickInput.locator('.monaco-list-row', { hasText: 'Terminal: Create New Terminal' }).first().click();
+    await palette('Terminal: Create New Terminal');
     const terminal = page.locator('.terminal-wrapper.active .xterm');
     await terminal.waitFor({ timeout: 30_000 });
     // What is typed before the shell is up waits in the terminal's input queue.
@@ -103,6 +110,7 @@ test('a person clears, opens and fixes problems with the editor\'s own gestures'
     assert.equal(await problems('lesion-volume-mismatch').count(), 1);
     assert.equal(await problems('legacy-path').count(), 2);
     assert.equal(await problems('missing-cache-file').count(), 1);
+    await palette('View: Toggle Maximized Panel');
   });
 
   await step('Ctrl+click on a cache_file name opens the NPZ file', '22-editor-npz-opened', async () => {
