@@ -5,15 +5,18 @@
  *
  * - handlers/documents.ts, diagnostics.ts — open documents and diagnostics scheduling;
  * - handlers/workspace.ts — the workspace scan and the file watchers;
- * - handlers/hover.ts, commands.ts, download.ts — hovers, fixes and commands, the ARC download;
+ * - handlers/hover.ts, links.ts, codeActions.ts, commands.ts, download.ts — hovers, document links,
+ *   fixes, commands, the ARC download;
  * - handlers/settings.ts, status.ts, lifecycle.ts — settings per resource, status, start and end.
  */
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { DownloadArcRequest, WorkCountersRequest } from './protocol';
-import { codeActions, executeCommand } from './handlers/commands';
+import { codeActions } from './handlers/codeActions';
+import { executeCommand } from './handlers/commands';
 import { didChange, didClose, didOpen } from './handlers/documents';
 import { downloadArc } from './handlers/download';
 import { hover } from './handlers/hover';
+import { documentLinks } from './handlers/links';
 import { initialize, initialized, installExitGuard, shutdown } from './handlers/lifecycle';
 import { didChangeConfiguration } from './handlers/settings';
 import { onRequest, ServerState } from './handlers/state';
@@ -41,7 +44,8 @@ export function startServer(): void {
   connection.onDidChangeWatchedFiles((params) => didChangeWatchedFiles(state, params));
 
   connection.onHover((params) => hover(state, params));
-  connection.onCodeAction((params) => codeActions(state, params));
+  connection.onCodeAction((params, token) => codeActions(state, params, token));
+  connection.onDocumentLinks((params, token) => documentLinks(state, params, token));
   connection.onExecuteCommand((params) => executeCommand(state, params));
   onRequest(connection, DownloadArcRequest.type, (params, token) => downloadArc(state, params, token));
   onRequest(connection, WorkCountersRequest.type, (params) => workCounters(state, params));

@@ -159,7 +159,7 @@ test('dataset_info hovers show the NIfTI header and recorded vs counted volume',
     // One sample cannot be split into 3 folds: arc-meshchop train would stop (cv-split-fails).
     assert.deepEqual(lsp.codes(uri), ['cv-split-fails', 'lesion-volume-mismatch']);
     const lineOf = (needle: string) => text.split('\n').findIndex((l) => l.includes(needle));
-    assert.match(await hoverText(lsp, uri, lineOf('s_t2w'), 10), /Shape: 6 × 5 × 4; voxel size 0\.9 × 0\.9 × 1\.2 mm/);
+    assert.match(await hoverText(lsp, uri, lineOf('s_t2w'), 10), /Grid: 6 × 5 × 4 voxels of 0\.9 × 0\.9 × 1\.2 mm/);
     assert.match(await hoverText(lsp, uri, lineOf('s_lesion'), 10), /recorded 16, counted 17 voxels > 0/);
     assert.deepEqual(pngSize(await hoverText(lsp, uri, lineOf('s_lesion'), 10)), [160, 133], 'largest-lesion slice over the T2w image, scaled to 160 px');
     assert.match(await hoverText(lsp, uri, lineOf('"image_paths"'), 5), /Samples: 1 from 1 subjects/);

@@ -21,6 +21,8 @@ export class LspSession {
   readonly notifications: { method: string; params: unknown }[] = [];
   /** Every `window/logMessage` line, in arrival order. */
   readonly logs: { type: MessageType; message: string }[] = [];
+  /** What the server registered dynamically (`client/registerCapability`), e.g. its file watchers. */
+  readonly registrations: { method: string; registerOptions?: unknown }[] = [];
   readonly child: ChildProcess;
   private waiters: (() => void)[] = [];
   private sequence = 0;
@@ -49,7 +51,7 @@ export class LspSession {
       this.logs.push({ type, message });
       this.wake();
     });
-    this.connection.onRequest(RegistrationRequest.type, () => undefined);
+    this.connection.onRequest(RegistrationRequest.type, (params) => void this.registrations.push(...params.registrations));
     this.connection.onRequest(WorkDoneProgressCreateRequest.type, () => undefined);
     this.connection.onRequest(ConfigurationRequest.type, (params) => params.items.map((item) => (item.section === 'neurocache' ? this.settings(item.scopeUri) : null)));
     // Applies the server's edits to our copies of open documents, as an editor would.

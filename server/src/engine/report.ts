@@ -6,6 +6,7 @@ import type { DatasetStats } from './arc/datasetInfo';
 import type { NestedFolds } from './arc/folds';
 import type { DatasetIndexStats, IndexOutcome } from './eeg/datasetIndex';
 import { formatPercent, LOW_SEIZURE_RATIO, ManifestStats, STALE_MISSING_FRACTION } from './eeg/manifest';
+import { parseNumpyDescr } from './numpy/elements';
 import { formatLimit } from './units';
 
 /** "1 entry", "2 entries". */
@@ -13,16 +14,28 @@ export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocal
 
 const count = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : `≈${n.toFixed(1)}`);
 
+/** Everything `stats` prints for a manifest: its statistics, then what training does about its problems. */
 export function manifestReport(stats: ManifestStats): string[] {
-  const { windows: w, missingWindows: m, balanced: b } = stats;
-  const missing = m.partial_seizure + m.full_seizure + m.no_seizure;
-  const lines = [
+  return [...manifestStatistics(stats), ...manifestFindings(stats)];
+}
+
+/** The numbers: files, windows per category, raw and balanced seizure ratio, pos_weight. */
+export function manifestStatistics(stats: ManifestStats): string[] {
+  const { windows: w, balanced: b } = stats;
+  return [
     `Cache files named by the manifest: ${count(stats.files)}${stats.missingFiles ? ` (${count(stats.missingFiles)} missing)` : ''}`,
     `Windows: ${count(stats.total)} = ${count(w.partial_seizure)} partial + ${count(w.full_seizure)} full + ${count(w.no_seizure)} no seizure`,
     `Raw seizure ratio: ${formatPercent(stats.rawSeizureRatio)}`,
     `Balanced training set (seed ${b.seed}): ${count(b.total)} = ${count(b.partial)} partial + ${count(b.full)} full + ${count(b.background)} no seizure`,
     `Balanced seizure ratio: ${formatPercent(b.seizureRatio)}, pos_weight ${b.posWeight.toFixed(4)}`,
   ];
+}
+
+/** Whole-file findings and what training does about them: missing references, staleness, refusal. */
+export function manifestFindings(stats: ManifestStats): string[] {
+  const m = stats.missingWindows;
+  const missing = m.partial_seizure + m.full_seizure + m.no_seizure;
+  const lines: string[] = [];
   if (missing) {
     lines.push(
       `Missing references: ${plural(missing, 'entry', 'entries')} (${formatPercent(missing / stats.total)}); ` +
@@ -50,6 +63,26 @@ export function datasetReport(stats: DatasetStats): string[] {
       : 'Lesion volume: no masks',
     `Paper cohort: ${stats.paperParity.verdict}`,
   ];
+}
+
+const KIND_WORDS = { int: 'signed integers', uint: 'unsigned integers', float: 'floating-point numbers', complex: 'complex numbers' } as const;
+
+/**
+ * An element type in plain words instead of numpy's code: `|u1` → "8-bit unsigned integers",
+ * `<f4` or `float32` → "32-bit floating-point numbers", `|b1` → "booleans (true/false)";
+ * ", big-endian" when it is. A type it does not know is named as numpy writes it.
+ */
+export function dtypeInWords(dtype: string): string {
+  let type;
+  try {
+    type = parseNumpyDescr(dtype);
+  } catch {
+    return `type ${dtype}`;
+  }
+  if (type.kind === 'bool') return 'booleans (true/false)';
+  if (type.kind === 'timedelta') return 'time differences (numpy timedelta64)';
+  const order = !type.littleEndian && type.size > 1 ? ', big-endian' : '';
+  return `${type.size * 8}-bit ${KIND_WORDS[type.kind]}${order}`;
 }
 
 const INDEX_OUTCOMES: Record<IndexOutcome['kind'], string> = {

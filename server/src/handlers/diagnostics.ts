@@ -7,10 +7,11 @@
  * check that a newer one supersedes stops before parsing, and results for an older version
  * are dropped.
  */
-import { Diagnostic as LspDiagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
+import { CancellationToken, Diagnostic as LspDiagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
 import { Diagnostic, LineIndex, Severity } from '../engine/diagnostics';
 import type { PythonJsonError } from '../engine/json/pythonJson';
 import { Analysis, analyzeDocument, detectDocument, openDocumentDecodeError, readJsonFile, structuralAnalysis } from '../service/check';
+import { codeLink } from '../service/diagnosticDocs';
 import { TextSnapshot } from '../service/textDocument';
 import { settingsFor } from './settings';
 import type { ServerState, Tracked } from './state';
@@ -58,9 +59,13 @@ async function publish(state: ServerState, t: Tracked, snapshot: TextSnapshot, d
   const { maxDiagnosticsPerFile } = await settingsFor(state, t.uri);
   const lines = new LineIndex(snapshot.text);
   const shown = diagnostics.slice(0, maxDiagnosticsPerFile);
-  const lsp: LspDiagnostic[] = shown.map((d) => ({ range: lines.range(d.offset, d.length), severity: SEVERITY[d.severity], code: d.code, source: 'neurocache', message: d.message }));
+  const lsp: LspDiagnostic[] = shown.map((d) => {
+    const href = codeLink(d.code);
+    return { range: lines.range(d.offset, d.length), severity: SEVERITY[d.severity], code: d.code, ...(href && { codeDescription: { href } }), source: 'neurocache', message: d.message };
+  });
   if (diagnostics.length > shown.length) {
-    lsp.push({ range: lines.range(0, 1), severity: DiagnosticSeverity.Information, source: 'neurocache', message: `${diagnostics.length - shown.length} more findings not shown (limit neurocache.maxDiagnosticsPerFile); run \`neurocache check\` for all.` });
+    const more = diagnostics.length - shown.length;
+    lsp.push({ range: lines.range(0, 1), severity: DiagnosticSeverity.Information, source: 'neurocache', message: `${more.toLocaleString('en-US')} more findings not shown: raise neurocache.maxDiagnosticsPerFile (now ${maxDiagnosticsPerFile}) to see them.` });
   }
   t.errors = diagnostics.filter((d) => d.severity === 'error').length;
   t.warnings = diagnostics.filter((d) => d.severity === 'warning').length;
@@ -101,7 +106,7 @@ export async function check(state: ServerState, uri: string): Promise<void> {
       // Named like ours but not our format (a browser-extension manifest): say nothing at all.
       if (state.documents.has(uri)) {
         t.analysis = undefined;
-        t.analysed = undefined;
+        t.analysed = snapshot; // checked, and found to be none of ours
         await state.connection.sendDiagnostics({ uri, diagnostics: [] });
       } else untrack(state, uri);
       return;
@@ -122,5 +127,35 @@ export async function check(state: ServerState, uri: string): Promise<void> {
   } finally {
     if (t.running === controller) t.running = undefined;
     sendStatus(state);
+    state.checks.emit('checked', uri);
+  }
+}
+
+/**
+ * The analysis of an open document's current text, once its check has finished (requests that
+ * edit the text, or return ranges in it, must not use one made from an older version).
+ * Undefined when the document is not open, not one of ours, its check failed, or `token` is
+ * cancelled.
+ */
+export async function currentAnalysis(state: ServerState, uri: string, token?: CancellationToken): Promise<{ analysis: Analysis; analysed: TextSnapshot } | undefined> {
+  for (;;) {
+    const document = state.documents.get(uri);
+    if (!document || token?.isCancellationRequested || state.shuttingDown) return undefined;
+    const t = state.tracked.get(uri);
+    const underWay = !!t?.running || state.checkTimers.has(uri);
+    if (!underWay) {
+      const current = t?.analysed?.version === document.version;
+      return current && t.analysis && t.analysed ? { analysis: t.analysis, analysed: t.analysed } : undefined;
+    }
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        state.checks.off('checked', onChecked);
+        cancelled?.dispose();
+        resolve();
+      };
+      const onChecked = (checked: string) => checked === uri && done();
+      state.checks.on('checked', onChecked);
+      const cancelled = token?.onCancellationRequested(done);
+    });
   }
 }

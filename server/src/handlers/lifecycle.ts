@@ -15,8 +15,9 @@ import { NEUROCACHE_VERSION } from '../version';
 import { WorkerPool } from '../workers/pool';
 import { isLogLevel } from './log';
 import { logSettings } from './settings';
+import { FIX_ALL } from './codeActions';
 import type { ServerState } from './state';
-import { folderPaths, scanWorkspace, WATCHED_GLOBS } from './workspace';
+import { FILE_WATCHERS, folderPaths, scanWorkspace } from './workspace';
 
 /** How long `shutdown` waits for fingerprints to be saved and worker threads to stop. */
 const SHUTDOWN_GRACE_MS = 2000;
@@ -49,7 +50,8 @@ export function initialize(state: ServerState, params: InitializeParams): Initia
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
       hoverProvider: true,
-      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      documentLinkProvider: { resolveProvider: false },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL] },
       executeCommandProvider: { commands: Object.values(Commands) },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     },
@@ -58,7 +60,7 @@ export function initialize(state: ServerState, params: InitializeParams): Initia
 
 export async function initialized(state: ServerState): Promise<void> {
   if (state.client.watcherRegistration) {
-    await state.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: WATCHED_GLOBS.map((globPattern) => ({ globPattern })) });
+    await state.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: FILE_WATCHERS });
   }
   await logSettings(state);
   void scanWorkspace(state);

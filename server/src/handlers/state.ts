@@ -9,6 +9,7 @@ import type { Analysis } from '../service/check';
 import { workingDirectoryFor } from '../service/documentFiles';
 import type { CacheInspector } from '../service/inspector';
 import type { OpenDocument, TextSnapshot } from '../service/textDocument';
+import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { ServerLog } from './log';
 
@@ -32,6 +33,8 @@ export class ServerState {
   readonly tracked = new Map<string, Tracked>();
   /** Pending debounced checks per URI. */
   readonly checkTimers = new Map<string, NodeJS.Timeout>();
+  /** Emits `checked` (with the URI) whenever a check ends, for requests that need the current analysis. */
+  readonly checks = new EventEmitter();
   readonly work = new Map<string, WorkCounters>();
   /** Cache files reported changed by the watchers, waiting for their debounce. */
   readonly changedFiles = new Set<string>();
@@ -60,6 +63,7 @@ export class ServerState {
 
   constructor(readonly connection: Connection) {
     this.log = new ServerLog(connection);
+    this.checks.setMaxListeners(0); // one listener per waiting request, however many there are
   }
 
   track(uri: string): Tracked {

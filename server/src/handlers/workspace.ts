@@ -5,8 +5,9 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DidChangeWatchedFilesParams, FileChangeType, WorkDoneProgressServerReporter, WorkspaceFoldersChangeEvent } from 'vscode-languageserver/node';
-import { affectedBy } from '../service/check';
+import { DidChangeWatchedFilesParams, FileChangeType, FileSystemWatcher, WatchKind, WorkDoneProgressServerReporter, WorkspaceFoldersChangeEvent } from 'vscode-languageserver/node';
+import { affectedBy, Analysis } from '../service/check';
+import { isInside } from '../service/documentFiles';
 import { findWorkspaceFiles, isTrackedName } from '../service/workspace';
 import { check, scheduleCheck, untrack } from './diagnostics';
 import { plural } from '../engine/report';
@@ -15,6 +16,16 @@ import type { ServerState } from './state';
 import { reportFailure, sendStatus } from './status';
 
 export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json'];
+
+/**
+ * What the server asks the client to watch: the files above, and deletions of anything. A
+ * deleted folder (`rm -rf data/arc`) may arrive as one event for the folder alone, which no
+ * file-name glob matches; the documents and cache files inside it are gone all the same.
+ */
+export const FILE_WATCHERS: FileSystemWatcher[] = [
+  ...WATCHED_GLOBS.map((globPattern) => ({ globPattern })),
+  { globPattern: '**/*', kind: WatchKind.Delete },
+];
 const WATCH_DEBOUNCE_MS = 150;
 
 /** Workspace folders (file URIs only) as paths. */
@@ -79,6 +90,13 @@ async function runScan(state: ServerState, scan: NonNullable<ServerState['scan']
         state.log.debug(`checked ${file} in ${Date.now() - checking} ms: ${t?.analysis ? `${plural(t.errors, 'error')}, ${plural(t.warnings, 'warning')}` : 'not a NeuroCache file'}`);
       }
     }
+    // Files checked before that the scan no longer finds: a check drops those that vanished.
+    const uris = new Set(files.map((file) => pathToFileURL(file).href));
+    const others = [...state.tracked.keys()].filter((uri) => !uris.has(uri) && !state.documents.has(uri));
+    for (const uri of others) {
+      if (stop.aborted) break;
+      await check(state, uri);
+    }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (stop.aborted) state.log.info(`Workspace scan stopped after ${scan.checked} of ${plural(files.length, 'file')} (${seconds} s)`);
     else {
@@ -99,11 +117,15 @@ async function runScan(state: ServerState, scan: NonNullable<ServerState['scan']
 export function didChangeWatchedFiles(state: ServerState, params: DidChangeWatchedFilesParams): void {
   for (const change of params.changes) {
     if (!change.uri.startsWith('file:')) continue;
-    const file = fileURLToPath(change.uri);
+    const file = path.resolve(fileURLToPath(change.uri)); // a folder's URI may end in a slash
+    if (change.type === FileChangeType.Deleted) {
+      forgetDeleted(state, file);
+      state.changedFiles.add(file);
+      continue;
+    }
     if (isTrackedName(path.basename(file))) {
-      if (state.documents.has(change.uri)) continue; // the open buffer is what counts
-      if (change.type === FileChangeType.Deleted) untrack(state, change.uri);
-      else scheduleCheck(state, change.uri, WATCH_DEBOUNCE_MS);
+      // The open buffer is what counts.
+      if (!state.documents.has(change.uri)) scheduleCheck(state, change.uri, WATCH_DEBOUNCE_MS);
       continue;
     }
     state.changedFiles.add(file);
@@ -112,12 +134,40 @@ export function didChangeWatchedFiles(state: ServerState, params: DidChangeWatch
   state.watchTimer = setTimeout(() => recheckDependents(state), WATCH_DEBOUNCE_MS);
 }
 
+/**
+ * A file or folder was deleted: documents at or under it that are not open go from Problems
+ * (an open one keeps its diagnostics until it is closed, as the editor keeps its text).
+ */
+function forgetDeleted(state: ServerState, deleted: string): void {
+  for (const uri of [...state.tracked.keys()]) {
+    const t = state.tracked.get(uri)!;
+    if (isInside(t.file, deleted) && !state.documents.has(uri)) untrack(state, uri);
+  }
+}
+
+/** Whether `file` or a folder above it is among `changed` (a walk up, not a scan of `changed`). */
+function underAny(file: string, changed: ReadonlySet<string>): boolean {
+  for (let at = file; ; at = path.dirname(at)) {
+    if (changed.has(at)) return true;
+    if (path.dirname(at) === at) return false;
+  }
+}
+
+/** Whether a change (a file, or a deleted folder) holds the document's folder or a file it resolved. */
+function containsDependency(a: Exclude<Analysis, { kind: 'unrelated' }>, changed: ReadonlySet<string>): boolean {
+  if (underAny(a.directory, changed)) return true;
+  if (a.kind !== 'arc-dataset-info') return false;
+  const within = (facts: { resolved?: string } | undefined) => !!facts?.resolved && underAny(facts.resolved, changed);
+  return a.facts.images.some(within) || a.facts.masks.some(within);
+}
+
 /** Re-checks the documents a changed cache file can affect. */
 function recheckDependents(state: ServerState): void {
   const files = new Set(state.changedFiles);
   state.changedFiles.clear();
   for (const t of state.tracked.values()) {
-    if (t.analysis && affectedBy(t.analysis, [...files], state.cwdFor(t.file))) scheduleCheck(state, t.uri, 0);
+    const a = t.analysis;
+    if (a && a.kind !== 'unrelated' && (affectedBy(a, [...files], state.cwdFor(t.file)) || containsDependency(a, files))) scheduleCheck(state, t.uri, 0);
   }
 }
 

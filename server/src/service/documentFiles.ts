@@ -14,7 +14,8 @@ export function readDocumentFile(file: string): Promise<string | undefined> {
   return readRegularText(file).catch(() => undefined);
 }
 
-const isInside = (child: string, parent: string) => {
+/** Whether `child` is `parent` or lies inside it (lexically). */
+export const isInside = (child: string, parent: string) => {
   const relative = path.relative(parent, child);
   return relative === '' || (!relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative));
 };

@@ -9,7 +9,7 @@ import { describeFailure, formatPercent, ParsedManifest } from '../engine/eeg/ma
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
 import { windowPositives } from '../engine/eeg/npz';
-import { datasetIndexReport, datasetReport, foldsReport, manifestReport, markdownTable, sampleFoldsLine } from '../engine/report';
+import { datasetIndexReport, datasetReport, dtypeInWords, foldsReport, manifestFindings, manifestStatistics, markdownTable, plural, sampleFoldsLine } from '../engine/report';
 import { FORMAT_TITLES } from '../engine/invalidJson';
 import type { Analysis } from './check';
 
@@ -17,12 +17,17 @@ import type { Analysis } from './check';
 export type PictureRequest =
   | { kind: 'categories'; partial: number; full: number; none: number }
   | { kind: 'trace'; file: string; window: number }
-  | { kind: 'lesion'; mask: string; image: string };
+  | { kind: 'lesion'; mask: string; image: string; grid: number[]; voxelSize: number[] };
 
+/**
+ * A hover: its statistics first (`markdown`), then the picture, then what is known about the
+ * file as a whole and the findings about it (`after`), so the numbers are what one sees first.
+ */
 export interface HoverResult {
   markdown: string;
   span: Span;
   picture?: PictureRequest;
+  after?: string;
 }
 
 const inside = (offset: number, span: Span | undefined) => !!span && offset >= span.offset && offset <= span.offset + span.length;
@@ -63,7 +68,7 @@ function indexHover(analysis: Extract<Analysis, { kind: 'eeg-dataset-index' }>, 
   if (key) {
     const read = facts.filter((f) => f.windows !== undefined);
     const verified = read.length
-      ? `Verified: ${read.length} of ${parsed.files.length} counts against windows.shape[0] from each cache's windows header; ${parsed.files.filter((f, k) => facts[k]?.windows !== undefined && f.count !== facts[k].windows).length} differ`
+      ? `Verified: ${read.length} of ${parsed.files.length} counts against the windows each cache file holds (from its header); ${parsed.files.filter((f, k) => facts[k]?.windows !== undefined && f.count !== facts[k].windows).length} differ`
       : 'Not verified against the caches yet (content checks off or still running): cache files checked for existence only';
     return { markdown: `**EEG dataset index**\n\n${bullets([...datasetIndexReport(stats), verified])}`, span: key };
   }
@@ -71,11 +76,13 @@ function indexHover(analysis: Extract<Analysis, { kind: 'eeg-dataset-index' }>, 
   if (k < 0) return null;
   const file = parsed.files[k];
   const fact = facts[k];
-  const lines = [`EDF: \`${file.path}\``, `Cache: \`${path.join(analysis.directory, file.cacheFile)}\``, `Recorded windows: ${file.count ?? 'none usable'}`];
-  if (!fact?.exists) lines.push('The cache file is missing: training preprocesses the EDF again for every window it reads.');
-  else if (fact.error) lines.push(`The cache cannot be read: ${fact.error}`);
-  else if (fact.windows !== undefined) lines.push(`windows.shape[0] in the cache: ${fact.windows}${fact.windows === file.count ? ' ✓' : ' ✗'}`);
-  return { markdown: `**${file.cacheFile}**\n\n${bullets(lines)}`, span: inside(offset, file.span) ? file.span : file.countSpan! };
+  // The counts first, the files after.
+  const lines = [`Recorded windows: ${file.count ?? 'none usable'}`];
+  const files = [`EDF: \`${file.path}\``, `Cache: \`${path.join(analysis.directory, file.cacheFile)}\``];
+  if (!fact?.exists) files.push('The cache file is missing: training preprocesses the EDF again for every window it reads.');
+  else if (fact.error) files.push(`The cache cannot be read: ${fact.error}`);
+  else if (fact.windows !== undefined) lines.push(`Windows in the cache file: ${fact.windows}${fact.windows === file.count ? ' ✓' : ' ✗'}`);
+  return { markdown: `**${file.cacheFile}**\n\n${bullets(lines)}`, span: inside(offset, file.span) ? file.span : file.countSpan!, after: bullets(files) };
 }
 
 const bullets = (lines: string[]) => lines.map((l) => `- ${l}`).join('\n');
@@ -87,7 +94,8 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
     const own = `\`${key.category}\`: ${stats.windows[key.category].toLocaleString('en-US')} windows` +
       (stats.missingWindows[key.category] ? `, ${stats.missingWindows[key.category].toLocaleString('en-US')} with missing files` : '');
     const picture: PictureRequest = { kind: 'categories', partial: stats.windows.partial_seizure, full: stats.windows.full_seizure, none: stats.windows.no_seizure };
-    return { markdown: `**Seizure manifest** — ${own}\n\n${bullets(manifestReport(stats))}`, span: key.key, picture };
+    const findings = manifestFindings(stats);
+    return { markdown: `**Seizure manifest** — ${own}\n\n${bullets(manifestStatistics(stats))}`, span: key.key, picture, after: findings.length ? bullets(findings) : undefined };
   }
   const i = entryAt(parsed, offset);
   if (i < 0) return null;
@@ -101,10 +109,12 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
   if (fileId < 0) return { markdown: `**Manifest entry** (${listed})\n\nThe entry has no valid \`cache_file\`.`, span };
   const name = parsed.files[fileId];
   const fileFacts = facts[fileId];
-  const lines = [`File: \`${path.join(analysis.directory, name)}\``, `Listed as: ${listed}`];
+  // The window's numbers first; the file as a whole after the picture.
+  const lines = [`Listed as: ${listed}`];
+  const file = [`File: \`${path.join(analysis.directory, name)}\``];
   if (entries.shadowed[i]) lines.push(`\`${listed}\` appears again later in the file: Python's json keeps only the last list, so training never sees this entry.`);
-  if (!fileFacts?.exists) lines.push('The file is missing: training skips this entry.');
-  else if (fileFacts.error) lines.push(`${describeFailure(name, fileFacts.failure ?? { message: fileFacts.error })}.`);
+  if (!fileFacts?.exists) file.push('The file is missing: training skips this entry.');
+  else if (fileFacts.error) file.push(`${describeFailure(name, fileFacts.failure ?? { message: fileFacts.error })}.`);
   else if (fileFacts.summary && !Number.isNaN(window)) {
     const summary = fileFacts.summary;
     if (window < 0 || window >= summary.windowCount) lines.push(`Window ${window} does not exist: the file has ${summary.windowCount} windows.`);
@@ -114,21 +124,24 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
       const ratio = positives / summary.samplesPerWindow;
       const actual = windowCategory(positives, summary.samplesPerWindow);
       lines.push(`Seizure fraction: ${formatPercent(ratio)} (${positives.toLocaleString('en-US')} of ${summary.samplesPerWindow.toLocaleString('en-US')} label samples > 0) → ${actual}${actual === listed ? '' : ' — the manifest is stale'}`);
-      if (actual !== listed) lines.push('Rebuild the manifest to fix its category.');
+      if (actual !== listed) lines.push(`Move the entry to ${actual} or rebuild the manifest to fix its category.`);
     }
-    lines.push(`The file holds ${summary.windowCount} windows${summary.labelsDtype ? `, labels ${summary.labelsDtype}` : ''}.`);
+    file.push(`The file holds ${plural(summary.windowCount, 'window')}${summary.labelsDtype ? `; its labels are ${dtypeInWords(summary.labelsDtype)}` : ''}.`);
   }
   const summary = fileFacts?.summary;
   const picture: PictureRequest | undefined = summary?.hasLabels && window >= 0 && window < summary.windowCount ? { kind: 'trace', file: path.join(analysis.directory, name), window } : undefined;
-  return { markdown: `**Window ${Number.isNaN(window) ? '?' : window} of ${name}**\n\n${bullets(lines)}`, span, picture };
+  return { markdown: `**Window ${Number.isNaN(window) ? '?' : window} of ${name}**\n\n${bullets(lines)}`, span, picture, after: bullets(file) };
 }
 
+const round = (n: number) => Number(n.toPrecision(4));
+
 function niftiLines(nifti: NiftiSummary): string[] {
-  const round = (n: number) => Number(n.toPrecision(4));
+  // RGB voxels have no numpy type of their own: nibabel reads them as records of three bytes.
+  const voxels = nifti.datatype.startsWith('RGB') ? `${nifti.datatype} colours` : dtypeInWords(nifti.datatype);
   return [
-    `Shape: ${nifti.shape.join(' × ')}; voxel size ${nifti.voxelSize.map(round).join(' × ')} mm`,
-    `Datatype: ${nifti.datatype} (${nifti.littleEndian ? 'little' : 'big'}-endian), NIfTI-${nifti.version}${nifti.compressed ? ', gzipped' : ''}`,
-    nifti.scaling && !(nifti.scaling.slope === 1 && nifti.scaling.inter === 0) ? `Scaling: value × ${nifti.scaling.slope} + ${nifti.scaling.inter}` : 'Scaling: none',
+    `Grid: ${nifti.shape.join(' × ')} voxels of ${nifti.voxelSize.map(round).join(' × ')} mm`,
+    `Voxel values: ${voxels}${nifti.littleEndian ? '' : ', big-endian'}; NIfTI-${nifti.version}${nifti.compressed ? ', gzipped' : ''}`,
+    nifti.scaling && !(nifti.scaling.slope === 1 && nifti.scaling.inter === 0) ? `Scaled on reading: value × ${nifti.scaling.slope} + ${nifti.scaling.inter}` : 'Read as stored (no scaling)',
   ];
 }
 
@@ -155,11 +168,15 @@ function datasetHover(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>,
       : undefined;
     if (inside(offset, sample.image)) return { markdown: `${title} — T2w image\n\n${bullets(describePath(facts.images[sample.index], 'image'))}`, span: sample.image! };
     if (inside(offset, sample.mask)) {
-      const lines = sample.mask!.value === null ? ['No lesion mask for this sample.'] : describePath(mask, 'mask');
-      if (volumeLine) lines.push(volumeLine);
+      // The volume (the number) first, the picture, then the file.
+      const lines = sample.mask!.value === null ? ['No lesion mask for this sample.'] : volumeLine ? [volumeLine] : [];
+      const file = sample.mask!.value === null ? [] : describePath(mask, 'mask');
       const image = facts.images[sample.index];
-      const picture: PictureRequest | undefined = mask?.nifti && image?.nifti && !mask.error && !image.error ? { kind: 'lesion', mask: mask.resolved!, image: image.resolved! } : undefined;
-      return { markdown: `${title} — lesion mask\n\n${bullets(lines)}`, span: sample.mask!, picture };
+      const picture: PictureRequest | undefined = mask?.nifti && image?.nifti && !mask.error && !image.error
+        ? { kind: 'lesion', mask: mask.resolved!, image: image.resolved!, grid: mask.nifti.shape, voxelSize: mask.nifti.voxelSize }
+        : undefined;
+      const markdown = `${title} — lesion mask${lines.length ? `\n\n${bullets(lines)}` : ''}`;
+      return { markdown, span: sample.mask!, picture, after: file.length ? bullets(file) : undefined };
     }
     if (inside(offset, sample.volume) && volumeLine) {
       const foldsLine = sampleFoldsLine(analysis.folds, sample.index);

@@ -1,29 +1,28 @@
 /** Fixes for ARC dataset_info.json files, as text edits. */
 import type { TextEdit } from '../json/edits';
-import { isLegacyResolution, ParsedDatasetInfo, PathFacts, relativeToInfo } from './datasetInfo';
+import { isLegacyResolution, Item, ParsedDatasetInfo, PathFacts, relativeToInfo } from './datasetInfo';
+
+/** Sets a recorded lesion volume to the counted one; undefined when there is nothing to change. */
+export function lesionVolumeEdit(volume: Item<number> | undefined, counted: number | undefined): TextEdit | undefined {
+  if (!volume || counted === undefined || counted === volume.value) return undefined;
+  return { offset: volume.offset, length: volume.length, newText: String(counted) };
+}
 
 /** Replaces each recorded lesion volume with the counted one, where they differ. */
 export function lesionVolumeEdits(parsed: ParsedDatasetInfo, counted: (number | undefined)[]): TextEdit[] {
-  const edits: TextEdit[] = [];
-  for (const sample of parsed.samples) {
-    const count = counted[sample.index];
-    if (sample.volume && count !== undefined && count !== sample.volume.value) {
-      edits.push({ offset: sample.volume.offset, length: sample.volume.length, newText: String(count) });
-    }
-  }
-  return edits;
+  return parsed.samples.flatMap((sample) => lesionVolumeEdit(sample.volume, counted[sample.index]) ?? []);
 }
 
-/** Rewrites paths found only via a parent folder or the working directory, relative to dataset_info.json. */
+/**
+ * Rewrites a path found only via a parent folder or the working directory relative to
+ * dataset_info.json (the same file, found first from there); undefined for any other path.
+ */
+export function legacyPathEdit(item: Item<string | null> | undefined, facts: PathFacts | undefined, infoDir: string): TextEdit | undefined {
+  if (!item || typeof item.value !== 'string' || !facts?.resolved || !isLegacyResolution(facts.how)) return undefined;
+  return { offset: item.offset, length: item.length, newText: JSON.stringify(relativeToInfo(infoDir, facts.resolved)) };
+}
+
+/** Rewrites every legacy path relative to dataset_info.json. */
 export function legacyPathEdits(parsed: ParsedDatasetInfo, images: (PathFacts | undefined)[], masks: (PathFacts | undefined)[], infoDir: string): TextEdit[] {
-  const edits: TextEdit[] = [];
-  const rewrite = (item: { offset: number; length: number } | undefined, facts: PathFacts | undefined) => {
-    if (!item || !facts?.resolved || !isLegacyResolution(facts.how)) return;
-    edits.push({ offset: item.offset, length: item.length, newText: JSON.stringify(relativeToInfo(infoDir, facts.resolved)) });
-  };
-  for (const sample of parsed.samples) {
-    rewrite(sample.image, images[sample.index]);
-    if (sample.mask?.value) rewrite(sample.mask, masks[sample.index]);
-  }
-  return edits;
+  return parsed.samples.flatMap((sample) => [legacyPathEdit(sample.image, images[sample.index], infoDir), legacyPathEdit(sample.mask, masks[sample.index], infoDir)].filter((e) => e !== undefined));
 }

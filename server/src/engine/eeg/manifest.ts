@@ -488,6 +488,8 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
     } else if (summary && !summary.hasLabels) {
       if (id === undefined) out.push(diagnostic(anchor, 'warning', 'no-labels', `${name} has no labels: the builder leaves it out ("has NO LABELS"), so training never sees its windows.`));
     } else if (id === undefined) {
+      // A file without windows has nothing to list: no build would add it.
+      if (summary?.windowCount === 0) continue;
       const windows = summary ? ` (${summary.windowCount} windows)` : '';
       out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest${rebuildAdvice(summary, 'it')}`));
     } else if (summary && input.files[id]?.summary) {

@@ -1,0 +1,86 @@
+/**
+ * Hovers over stdio read top to bottom as a person wants them: the numbers first, then the
+ * picture with a caption saying what it shows and at what scale, then the file and the
+ * findings about it; element types in words, not numpy codes.
+ */
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { HoverRequest, MarkupContent } from 'vscode-languageserver-protocol/node';
+import { LspSession } from '../support/lsp';
+import { tempDir } from '../support/python';
+import { writeArcDataset, writeEegCache } from '../support/workspaces';
+
+const uriOf = (file: string) => pathToFileURL(file).href;
+
+async function hoverAt(lsp: LspSession, uri: string, text: string, needle: string): Promise<string> {
+  const lines = text.split('\n');
+  const line = lines.findIndex((l) => l.includes(needle));
+  const character = lines[line].indexOf(needle) + 2;
+  const hover = await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character } });
+  return (hover?.contents as MarkupContent | undefined)?.value ?? '';
+}
+
+/** Asserts that each of `parts` occurs in `text`, in this order. */
+function inOrder(text: string, parts: (string | RegExp)[]): void {
+  let from = 0;
+  for (const part of parts) {
+    const rest = text.slice(from);
+    const match = typeof part === 'string' ? { index: rest.indexOf(part), length: part.length } : (() => {
+      const m = part.exec(rest);
+      return { index: m ? m.index : -1, length: m?.[0].length ?? 0 };
+    })();
+    assert.ok(match.index >= 0, `${String(part)} after offset ${from} in:\n${text.replace(/base64,[^)]+/g, 'base64,…')}`);
+    from += match.index + match.length;
+  }
+}
+
+const NUMPY_CODES = /[<>|=][biufc]\d\b|\b(u?int|float)\d+\b/;
+
+test('manifest hovers: statistics, the picture and its caption, then the file and its findings', async () => {
+  const root = tempDir();
+  const eeg = writeEegCache(path.join(root, 'eeg'));
+  const lsp = new LspSession();
+  try {
+    await lsp.initialize(root);
+    const uri = uriOf(eeg.manifest);
+    await lsp.open(uri, eeg.text);
+    await lsp.settled(uri);
+    const key = await hoverAt(lsp, uri, eeg.text, '"partial_seizure"');
+    inOrder(key, ['Windows: 3 = 2 partial + 0 full + 1 no seizure', 'Balanced seizure ratio', 'data:image/png', '*All 3 windows: partial (orange) 66.67% · full (red) 0.00% · no seizure (grey) 33.33%*', 'Missing references: 1 entry']);
+
+    const entry = await hoverAt(lsp, uri, eeg.text, '"a_windows.npz"');
+    inOrder(entry, [
+      '**Window 0 of a_windows.npz**', 'Listed as: partial_seizure', 'Seizure fraction: 10.00%', 'data:image/png',
+      /\*Seizure labels through window 0, start to end: its 100 label samples in \d+ columns of \d+; red height = share of samples > 0\*/,
+      `File: \`${path.join(eeg.directory, 'a_windows.npz')}\``, 'The file holds 2 windows; its labels are 32-bit floating-point numbers.',
+    ]);
+    assert.doesNotMatch(entry.replace(/base64,[^)]+/g, ''), NUMPY_CODES);
+  } finally {
+    await lsp.close();
+  }
+});
+
+test('a mask hover: the lesion volume, the slice with its caption and scale, then the file in plain words', async () => {
+  const root = tempDir();
+  const arc = writeArcDataset(path.join(root, 'data', 'arc'));
+  const lsp = new LspSession();
+  try {
+    await lsp.initialize(root);
+    const uri = uriOf(arc.datasetInfo);
+    await lsp.open(uri, arc.text);
+    await lsp.settled(uri);
+    const mask = await hoverAt(lsp, uri, arc.text, 'sub-M2001_ses-1_lesion');
+    inOrder(mask, [
+      'Lesion volume: recorded 16, counted 17 voxels > 0 ✗', 'data:image/png',
+      '*Axial slice with the most lesion voxels: lesion in red over the T2w image (grey, 1st–99th percentile); 6 × 5 voxels, 6 × 5 mm*',
+      'Resolved:', 'Grid: 6 × 5 × 4 voxels of 1 × 1 × 1 mm', 'Voxel values: 8-bit unsigned integers; NIfTI-1, gzipped', 'Read as stored (no scaling)',
+    ]);
+    const image = await hoverAt(lsp, uri, arc.text, 'sub-M2001_ses-1_t2w');
+    assert.match(image, /Voxel values: 32-bit floating-point numbers; NIfTI-1, gzipped/);
+    for (const text of [mask, image]) assert.doesNotMatch(text.replace(/base64,[^)]+/g, '').replace(/\/[^`]*`/g, '`'), NUMPY_CODES);
+  } finally {
+    await lsp.close();
+  }
+});
