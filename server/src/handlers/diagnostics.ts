@@ -15,7 +15,7 @@ import { codeLink } from '../service/diagnosticDocs';
 import { TextSnapshot } from '../service/textDocument';
 import { settingsFor } from './settings';
 import type { ServerState, Tracked } from './state';
-import { sendStatus } from './status';
+import { reportFailure, sendStatus } from './status';
 
 /** Quiet time after the last edit before a document is checked again. */
 export const EDIT_DEBOUNCE_MS = 300;
@@ -123,7 +123,7 @@ export async function check(state: ServerState, uri: string): Promise<void> {
     await publish(state, t, snapshot, analysis.diagnostics);
     void state.inspector.store.save().catch(() => undefined);
   } catch (error) {
-    if (!signal.aborted) state.connection.console.error(`NeuroCache: checking ${t.file} failed: ${(error as Error).message}`);
+    if (!signal.aborted) reportFailure(state, `Checking ${t.file} failed: ${(error as Error).message}`);
   } finally {
     if (t.running === controller) t.running = undefined;
     sendStatus(state);
