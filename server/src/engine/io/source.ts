@@ -33,6 +33,30 @@ export async function readExact(source: ByteSource, offset: number, length: numb
   return bytes;
 }
 
+/**
+ * A source whose last `length` bytes are fetched in one read up front. On network storage every
+ * read is a round trip, and an NPZ keeps its end records, central directory and (numpy writes
+ * it last) usually its whole `labels` member in the final few KiB: reads inside the tail are
+ * then answered from memory, and a read that ends inside it fetches only the bytes before it.
+ */
+export async function prefetchTail(source: ByteSource, length: number): Promise<ByteSource> {
+  const start = Math.max(0, source.size - length);
+  const tail = await source.read(start, source.size - start);
+  const end = start + tail.length;
+  return {
+    size: source.size,
+    async read(offset, length) {
+      if (offset >= start && offset + length <= end) return tail.subarray(offset - start, offset - start + length);
+      if (offset < start && offset + length > start && offset + length <= end) {
+        const before = await source.read(offset, start - offset);
+        if (before.length < start - offset) return before;
+        return Buffer.concat([before, tail.subarray(0, offset + length - start)]);
+      }
+      return source.read(offset, length);
+    },
+  };
+}
+
 /** Yields the range [offset, offset+length) in chunks, for streaming inflates. */
 export async function* readChunks(source: ByteSource, offset: number, length: number, chunkSize = 1 << 20): AsyncGenerator<Uint8Array> {
   const end = offset + length;
