@@ -19,6 +19,10 @@ export async function statOrUndefined(file: string): Promise<Stats | undefined> 
   }
 }
 
+// Fingerprint kinds: a labels summary, and one that also holds windows.shape.
+const NPZ = 'npz';
+const NPZ_WITH_WINDOWS = 'npz-windows';
+
 type Stored<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export class CacheInspector {
@@ -27,11 +31,23 @@ export class CacheInspector {
     readonly store: FingerprintStore,
   ) {}
 
-  async npz(file: string, readContent: boolean, signal?: AbortSignal): Promise<CacheFileFacts> {
+  /**
+   * Existence, and with `readContent` the labels summary. `windowsShape` also reads windows'
+   * `.npy` header (windows.shape[0] is what `_dataset_index.json` counts must match); without it
+   * windows.shape is known only for files without labels, as the builder never needs it.
+   */
+  async npz(file: string, readContent: boolean, signal?: AbortSignal, options: { windowsShape?: boolean } = {}): Promise<CacheFileFacts> {
     const stat = await statOrUndefined(file);
     if (!stat) return { exists: false };
     if (!readContent) return { exists: true };
-    const result = await this.cached(file, stat, 'npz', () => this.pool.npz(file, signal));
+    // A summary that includes windows.shape answers the plain question too.
+    const withWindows = this.store.get<Stored<NpzSummary>>(file, stat, NPZ_WITH_WINDOWS);
+    const result =
+      (!options.windowsShape && this.store.get<Stored<NpzSummary>>(file, stat, NPZ)) ||
+      withWindows ||
+      (await this.cached(file, stat, options.windowsShape ? NPZ_WITH_WINDOWS : NPZ, () =>
+        this.pool.npz(file, signal, { size: stat.size, windowsShape: options.windowsShape }),
+      ));
     return result.ok ? { exists: true, summary: result.value } : { exists: true, error: result.error };
   }
 

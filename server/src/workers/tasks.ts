@@ -3,10 +3,11 @@
  * task and result objects. Workers import only the engine.
  */
 import type { NiftiSummary } from '../engine/arc/nifti';
-import type { NpzSummary } from '../engine/eeg/npz';
+import type { NpzParts, NpzSummary } from '../engine/eeg/npz';
 
 export type Task =
-  | { kind: 'npz'; path: string }
+  /** Inflates and counts what the main thread read (`parts`); streams labels from `path` when they were too large to hand over. */
+  | { kind: 'npz'; path: string; parts: NpzParts }
   | { kind: 'nifti'; path: string; countVoxels: boolean }
   /** Per-window label bins, for the seizure-trace pictures. */
   | { kind: 'label-trace'; path: string }

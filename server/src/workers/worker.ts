@@ -1,49 +1,33 @@
 /**
- * Pool worker: opens the file, hands the engine a positional-read source, returns a plain
- * summary. All inflating happens here, never on the main thread.
+ * Pool worker: inflates and counts, returning a plain summary. All inflating happens here,
+ * never on the main thread. NPZ files arrive as the bytes the main thread's readers fetched
+ * (I/O there, many files at once); NIfTI files are opened and streamed here.
  */
-import { promises as fs } from 'node:fs';
 import { summarizeNifti } from '../engine/arc/nifti';
-import { labelTrace, summarizeNpz } from '../engine/eeg/npz';
-import { ByteSource, FormatError } from '../engine/io/source';
+import { labelTrace, summarizeParts } from '../engine/eeg/npz';
+import { ByteSource } from '../engine/io/source';
+import { describeError, FileSource, openFileSource } from './fileSource';
 import type { Task, TaskResult } from './tasks';
 
 async function withFile<T>(file: string, use: (source: ByteSource) => Promise<T>): Promise<TaskResult<T>> {
-  let bytesRead = 0;
-  let handle: fs.FileHandle | undefined;
+  let source: FileSource | undefined;
   try {
-    handle = await fs.open(file, 'r');
-    const { size } = await handle.stat();
-    const opened = handle;
-    const source: ByteSource = {
-      size,
-      async read(offset, length) {
-        const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)));
-        let filled = 0;
-        while (filled < buffer.length) {
-          const { bytesRead: n } = await opened.read(buffer, filled, buffer.length - filled, offset + filled);
-          if (n === 0) break;
-          filled += n;
-        }
-        bytesRead += filled;
-        return buffer.subarray(0, filled);
-      },
-    };
-    return { ok: true, value: await use(source), bytesRead };
+    source = await openFileSource(file);
+    return { ok: true, value: await use(source), bytesRead: source.bytesRead };
   } catch (error) {
-    return { ok: false, error: describeError(error), bytesRead };
+    return { ok: false, error: describeError(error), bytesRead: source?.bytesRead ?? 0 };
   } finally {
-    await handle?.close();
+    await source?.close();
   }
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof FormatError) return error.message;
-  const e = error as NodeJS.ErrnoException;
-  if (e.code === 'EISDIR') return 'is a directory';
-  if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
-  if (e.code === 'ENOENT') return 'file vanished while reading';
-  return e.message ?? String(error);
+/** CPU work on bytes the main thread already read. */
+async function settle<T>(compute: () => Promise<T>): Promise<TaskResult<T>> {
+  try {
+    return { ok: true, value: await compute(), bytesRead: 0 };
+  } catch (error) {
+    return { ok: false, error: describeError(error), bytesRead: 0 };
+  }
 }
 
 /** Finds the axial slice with the most lesion voxels, then reads that slice of mask and image. */
@@ -69,8 +53,12 @@ export default function run(task: Task): Promise<TaskResult<unknown>> {
       return withFile(task.path, (source) => labelTrace(source));
     case 'lesion-picture':
       return lesionPicture(task.path, task.image);
-    case 'npz':
-      return withFile(task.path, summarizeNpz);
+    case 'npz': {
+      const parts = task.parts;
+      // Labels too large to hand over in memory are streamed from the file here.
+      if (parts.labels && !parts.labels.compressed) return withFile(task.path, (source) => summarizeParts(parts, source));
+      return settle(() => summarizeParts(parts));
+    }
     case 'nifti':
       return withFile(task.path, (source) => summarizeNifti(source, { countVoxels: task.countVoxels }));
   }
