@@ -30,6 +30,7 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
     storageDirectory: context.globalStorageUri.fsPath,
     trusted: vscode.workspace.isTrusted,
     maxWorkers: vscode.workspace.getConfiguration('neurocache').get<number>('maxWorkers', 0),
+    readsInFlight: vscode.workspace.getConfiguration('neurocache').get<number>('io.readsInFlight'),
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: documentSelector(),
@@ -153,7 +154,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // Trust granted: restart so the server may write; globs changed: the document selector changes.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void restart()),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('neurocache.extraGlobs') || e.affectsConfiguration('neurocache.maxWorkers')) void restart();
+      if (['extraGlobs', 'maxWorkers', 'io.readsInFlight'].some((key) => e.affectsConfiguration(`neurocache.${key}`))) void restart();
     }),
   );
   await start();

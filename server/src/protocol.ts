@@ -13,6 +13,8 @@ export interface InitializationOptions {
   storageDirectory?: string;
   /** False in a restricted-mode (untrusted) workspace: the server then never writes. */
   trusted?: boolean;
+  /** `neurocache.io.readsInFlight`: cache files read at once, independent of the worker threads. */
+  readsInFlight?: number;
 }
 
 /** Settings under `neurocache.*`, pulled per resource with `workspace/configuration`. */

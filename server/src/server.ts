@@ -96,7 +96,7 @@ export function startServer(): void {
     trusted = options.trusted !== false;
     const store = FingerprintStore.inDirectory(options.storageDirectory ?? defaultStoreDirectory());
     void store.load();
-    inspector = new CacheInspector(new WorkerPool(options.maxWorkers || undefined), store);
+    inspector = new CacheInspector(new WorkerPool(options.maxWorkers || undefined, { readsInFlight: options.readsInFlight || undefined }), store);
     supportsConfiguration = !!params.capabilities.workspace?.configuration;
     supportsProgress = !!params.capabilities.window?.workDoneProgress;
     supportsWatcherRegistration = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;

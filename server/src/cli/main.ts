@@ -2,12 +2,13 @@
  * `neurocache` command line (SPEC 2): the same engine and worker pool as the editor, for
  * terminals, CI and training boxes. Exit codes: 0 ok, 1 errors found (or the job failed), 2 bad usage.
  */
+import '../threadpool'; // first: sizes libuv's thread pool before any fs call starts it
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { LineIndex } from '../engine/diagnostics';
 import { datasetReport, manifestReport } from '../engine/report';
-import { WorkerPool } from '../workers/pool';
+import { DEFAULT_READS_IN_FLIGHT, WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument, buildManifestFile } from '../service/check';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
@@ -17,8 +18,8 @@ import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOffline, hubToken } from '../download/config';
 
 const USAGE = `Usage:
-  neurocache manifest build <cache_dir> [--jobs N] [--json]
-  neurocache check <file.json>... [--no-content] [--json]
+  neurocache manifest build <cache_dir> [--jobs N] [--reads-in-flight N] [--json]
+  neurocache check <file.json>... [--no-content] [--reads-in-flight N] [--json]
   neurocache stats <file.json> [--json] [--seed N] [--full-ratio R] [--background-ratio R] [--selected]
   neurocache lsp --stdio
   neurocache arc download [--out DIR] [--repo ID] [--revision REV] [--endpoint URL]
@@ -27,6 +28,9 @@ const USAGE = `Usage:
 
 Common options:
   --jobs N         worker threads (default: number of cores)
+  --reads-in-flight N
+                   cache files read at once, independent of --jobs (default: ${DEFAULT_READS_IN_FLIGHT});
+                   on network storage each read is a round trip, so more hide more latency
   --cache-dir DIR  where file fingerprints are kept (default: $XDG_CACHE_HOME/neurocache)
   --json           machine-readable output on stdout
 `;
@@ -42,7 +46,7 @@ interface Context {
 
 function parse(args: string[], options: ParseArgsConfig['options']): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
-    return parseArgs({ args, options: { json: { type: 'boolean' }, jobs: { type: 'string' }, 'cache-dir': { type: 'string' }, ...options }, allowPositionals: true, strict: true });
+    return parseArgs({ args, options: { json: { type: 'boolean' }, jobs: { type: 'string' }, 'reads-in-flight': { type: 'string' }, 'cache-dir': { type: 'string' }, ...options }, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -55,10 +59,17 @@ function jobsOption(value: string | boolean | undefined): number | undefined {
   return jobs;
 }
 
+function readsInFlightOption(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const reads = Number(value);
+  if (!Number.isInteger(reads) || reads < 1 || reads > 4096) throw new UsageError(`--reads-in-flight takes a whole number from 1 to 4096, not "${value}"`);
+  return reads;
+}
+
 async function withInspector<T>(values: Record<string, unknown>, run: (inspector: CacheInspector) => Promise<T>): Promise<T> {
   const store = FingerprintStore.inDirectory(typeof values['cache-dir'] === 'string' ? values['cache-dir'] : defaultStoreDirectory());
   await store.load();
-  const pool = new WorkerPool(jobsOption(values.jobs as string | undefined));
+  const pool = new WorkerPool(jobsOption(values.jobs as string | undefined), { readsInFlight: readsInFlightOption(values['reads-in-flight'] as string | undefined) });
   try {
     return await run(new CacheInspector(pool, store));
   } finally {
