@@ -121,8 +121,9 @@ export class WorkerPool {
         this.files.release(1);
       }
       const compressed = parts.labels?.compressed;
-      // Handed over, not copied: a view into a larger buffer (the tail) is cut out first.
-      if (compressed && (compressed.byteOffset !== 0 || compressed.byteLength !== compressed.buffer.byteLength)) parts.labels!.compressed = compressed.slice();
+      // Handed over, not copied: a view into a larger buffer (the tail) is copied out first (not
+      // Buffer#slice, which makes another view), so transferring never detaches other bytes.
+      if (compressed && (compressed.byteOffset !== 0 || compressed.byteLength !== compressed.buffer.byteLength)) parts.labels!.compressed = new Uint8Array(compressed);
       const transfer = parts.labels?.compressed ? [parts.labels.compressed.buffer as ArrayBuffer] : [];
       return (await this.dispatch({ kind: 'npz', path: file, parts }, signal, transfer)) as NpzResult;
     } finally {
