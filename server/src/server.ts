@@ -36,6 +36,7 @@ import { plural } from './engine/report';
 import { CacheInspector } from './service/inspector';
 import { findWorkspaceFiles, isTrackedName } from './service/workspace';
 import { WorkerPool } from './workers/pool';
+import { readWholeFile } from './workers/fileSource';
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
@@ -135,7 +136,7 @@ export function startServer(): void {
   async function textOf(t: Tracked): Promise<{ text: string; version?: number } | undefined> {
     const open = documents.get(t.uri);
     if (open) return { text: open.getText(), version: open.version };
-    return fs.readFile(t.file, 'utf8').then((text) => ({ text }), () => undefined);
+    return readWholeFile(t.file).then((bytes) => ({ text: bytes.toString('utf8') }), () => undefined);
   }
 
   async function publish(t: Tracked, text: string, diagnostics: Diagnostic[], version?: number): Promise<void> {

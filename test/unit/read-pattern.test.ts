@@ -4,6 +4,7 @@
  * keeps many files in flight (more than it has threads) within its file and byte limits.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -13,7 +14,7 @@ import { TAIL_READ } from '../../server/src/engine/io/zip';
 import { analyzeDocument, buildManifestFile } from '../../server/src/service/check';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { CacheInspector } from '../../server/src/service/inspector';
-import { FileSource } from '../../server/src/workers/fileSource';
+import { FileSource, readWholeFile } from '../../server/src/workers/fileSource';
 import { DEFAULT_READS_IN_FLIGHT, WorkerPool } from '../../server/src/workers/pool';
 import { eegMembers, eegNpz, writeNpz } from '../writers/npz';
 import { pythonWith, repoRoot, runPython, tempDir } from '../support/python';
@@ -292,4 +293,15 @@ test('a build reads each file once; a re-check of the unchanged cache opens none
 test('the editor setting neurocache.io.readsInFlight defaults to the pool default', () => {
   const pkg = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8'));
   assert.equal(pkg.contributes.configuration.properties['neurocache.io.readsInFlight'].default, DEFAULT_READS_IN_FLIGHT);
+});
+
+test('whole files (manifests) read by side-by-side chunks come back byte for byte', async () => {
+  const dir = tempDir();
+  for (const size of [0, 1, 128 << 10, (128 << 10) + 1, (5 << 20) + 7]) {
+    const file = path.join(dir, `f${size}`);
+    const bytes = randomBytes(size);
+    writeFileSync(file, bytes);
+    assert.ok((await readWholeFile(file)).equals(bytes), `${size} bytes`);
+  }
+  await assert.rejects(readWholeFile(dir), /EISDIR/);
 });

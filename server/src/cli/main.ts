@@ -9,6 +9,7 @@ import { parseArgs, ParseArgsConfig } from 'node:util';
 import { LineIndex } from '../engine/diagnostics';
 import { datasetReport, manifestReport } from '../engine/report';
 import { DEFAULT_READS_IN_FLIGHT, WorkerPool } from '../workers/pool';
+import { readWholeFile } from '../workers/fileSource';
 import { Analysis, analyzeDocument, buildManifestFile } from '../service/check';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
@@ -82,7 +83,7 @@ async function readInput(file: string): Promise<string> {
   try {
     const stat = await fs.stat(file);
     if (stat.isDirectory()) throw new UsageError(`${file} is a directory, not a JSON file`);
-    return await fs.readFile(file, 'utf8');
+    return (await readWholeFile(file)).toString('utf8');
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
