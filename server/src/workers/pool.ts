@@ -62,7 +62,8 @@ export class WorkerPool {
   tasksRun = 0;
 
   constructor(readonly threads = availableParallelism(), options: PoolOptions = {}) {
-    this.piscina = new Piscina({ filename: workerScript(), minThreads: Math.max(1, threads), maxThreads: Math.max(1, threads), idleTimeout: 2000 });
+    // Threads start on first use: a re-check answered from fingerprints never needs one.
+    this.piscina = new Piscina({ filename: workerScript(), minThreads: 0, maxThreads: Math.max(1, threads), idleTimeout: 2000 });
     this.files = new Budget(Math.max(1, options.readsInFlight ?? DEFAULT_READS_IN_FLIGHT));
     this.bytes = new Budget(Math.max(1, options.bytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT));
     this.open = options.open ?? openFileSource;
