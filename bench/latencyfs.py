@@ -32,7 +32,7 @@ class LatencyFS(Operations):
     def __init__(self, root, delay_seconds):
         self.root = os.path.realpath(root)
         self.delay = delay_seconds
-        self.lock = threading.Lock()
+        self.mutex = threading.Lock()  # not `lock`: that name is a FUSE operation
         self.totals = {op: 0 for op in DELAYED}
         self.totals["bytes"] = 0
         self.in_flight = 0
@@ -44,7 +44,7 @@ class LatencyFS(Operations):
         return os.path.join(self.root, path.lstrip("/"))
 
     def _wait(self, op, path, nbytes=0):
-        with self.lock:
+        with self.mutex:
             self.totals[op] += 1
             self.totals["bytes"] += nbytes
             per_file = self.files.setdefault(path, {"opens": 0, "reads": 0, "bytes": 0, "getattrs": 0})
@@ -57,11 +57,11 @@ class LatencyFS(Operations):
         try:
             time.sleep(self.delay)
         finally:
-            with self.lock:
+            with self.mutex:
                 self.in_flight -= 1
 
     def _stats_text(self):
-        with self.lock:
+        with self.mutex:
             return json.dumps({"delayMs": self.delay * 1000, "totals": self.totals, "maxInFlight": self.max_in_flight, "files": self.files}).encode()
 
     # ---- delayed operations ----------------------------------------------------------------

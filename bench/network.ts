@@ -6,7 +6,7 @@
  * FUSE layer), then a re-check of the unchanged cache from warm fingerprints.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TAIL_READ } from '../server/src/engine/io/zip';
 
@@ -48,7 +48,6 @@ function harnessPython(): string | { skip: string } {
 /** A mounted latencyfs; `unmount` is idempotent and also runs on exit and on Ctrl-C. */
 class LatencyMount {
   private child?: ChildProcess;
-  private stderr = '';
   private readonly cleanup = () => this.unmountNow();
 
   constructor(readonly source: string, readonly mountpoint: string, readonly delayMs: number) {}
@@ -56,12 +55,15 @@ class LatencyMount {
   async mount(python: string): Promise<void> {
     this.unmountNow(); // a mount left behind by an interrupted run
     mkdirSync(this.mountpoint, { recursive: true });
-    this.child = spawn(python, [path.join(__dirname, '..', 'bench', 'latencyfs.py'), this.source, this.mountpoint, '--delay-ms', String(this.delayMs)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child.stderr!.on('data', (chunk) => (this.stderr += chunk));
+    // Its messages go to a file, not a pipe: the benchmark waits in synchronous calls and would
+    // not drain a pipe, and a daemon blocked writing to it would stall the mount.
+    const log = openSync(`${this.mountpoint}.log`, 'w');
+    this.child = spawn(python, [path.join(__dirname, '..', 'bench', 'latencyfs.py'), this.source, this.mountpoint, '--delay-ms', String(this.delayMs)], { stdio: ['ignore', log, log] });
+    closeSync(log);
     process.once('exit', this.cleanup);
     process.once('SIGINT', this.onInterrupt);
     for (let waited = 0; ; waited += 100) {
-      if (this.child.exitCode !== null) throw new Error(`latencyfs exited: ${this.stderr.trim().split('\n').slice(-3).join(' ')}`);
+      if (this.child.exitCode !== null) throw new Error(`latencyfs exited: ${readFileSync(`${this.mountpoint}.log`, 'utf8').trim().split('\n').slice(-3).join(' ')}`);
       try {
         readFileSync(path.join(this.mountpoint, STATS_FILE));
         return;
