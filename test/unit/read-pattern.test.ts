@@ -185,6 +185,7 @@ class HeldFiles {
           this.arrivals.splice(0).forEach((wake) => wake());
         });
       },
+      stamp: async () => ({ size: bytes.length, mtimeMs: 0 }),
       close: async () => undefined,
     };
   };
@@ -304,4 +305,34 @@ test('whole files (manifests) read by side-by-side chunks come back byte for byt
     assert.ok((await readWholeFile(file)).equals(bytes), `${size} bytes`);
   }
   await assert.rejects(readWholeFile(dir), /EISDIR/);
+});
+
+test('a file that changed while it was read (its stamp after the read differs) is not remembered', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'a_windows.npz');
+  writeFileSync(file, eegNpz({ windows: 3, channels: 2, samples: 256, labels: runLabels(3, 256, 1), compress: true }));
+  const { openFileSource } = await import('../../server/src/workers/fileSource');
+  let opens = 0;
+  let changing = true;
+  const pool = new WorkerPool(1, {
+    open: async (name, size) => {
+      opens++;
+      const source = await openFileSource(name, size);
+      // As if the file were rewritten during the read: the stamp after it shows a new mtime.
+      const stamp = () => source.stamp().then((s) => (changing ? { ...s, mtimeMs: s.mtimeMs + 1000 } : s));
+      return Object.assign(Object.create(source), { stamp, read: source.read, close: source.close });
+    },
+  });
+  const inspector = new CacheInspector(pool, new FingerprintStore());
+  try {
+    assert.ok((await inspector.npz(file, true)).summary);
+    assert.ok((await inspector.npz(file, true)).summary);
+    assert.equal(opens, 2, 'read again: the first result was not remembered');
+    changing = false;
+    await inspector.npz(file, true);
+    await inspector.npz(file, true);
+    assert.equal(opens, 3, 'remembered once the file held still');
+  } finally {
+    await pool.close();
+  }
 });

@@ -67,15 +67,17 @@ function readsInFlightOption(value: string | boolean | undefined): number | unde
   return reads;
 }
 
-async function withInspector<T>(values: Record<string, unknown>, run: (inspector: CacheInspector) => Promise<T>): Promise<T> {
+async function withInspector<T>(values: Record<string, unknown>, run: (inspector: CacheInspector) => Promise<T>, startThreads = false): Promise<T> {
   const store = FingerprintStore.inDirectory(typeof values['cache-dir'] === 'string' ? values['cache-dir'] : defaultStoreDirectory());
   await store.load();
-  const pool = new WorkerPool(jobsOption(values.jobs as string | undefined), { readsInFlight: readsInFlightOption(values['reads-in-flight'] as string | undefined) });
+  const pool = new WorkerPool(jobsOption(values.jobs as string | undefined), { readsInFlight: readsInFlightOption(values['reads-in-flight'] as string | undefined), startThreads });
   try {
     return await run(new CacheInspector(pool, store));
   } finally {
-    await pool.close();
-    await store.save().catch((error) => process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`));
+    await Promise.all([
+      pool.close(),
+      store.save().catch((error) => process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`)),
+    ]);
   }
 }
 
@@ -113,7 +115,7 @@ async function manifestBuild(args: string[], io: Omit<Context, 'inspector' | 'js
     for (const { name, reason } of result.skipped) io.stderr.write(`skipped ${name}: ${reason}\n`);
     for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
     return 0;
-  });
+  }, true); // a build inflates every file: start the threads while the directory is listed
 }
 
 async function check(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {

@@ -83,8 +83,9 @@ export class CacheInspector {
     if (known) return known;
     const result = await compute();
     const stored: Stored<T> = result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error };
-    // Re-stat: a file that changed while we read it must not be remembered under the old key.
-    const after = await statOrUndefined(file);
+    // A file that changed while we read it must not be remembered under the old key: compare
+    // with its stamp after the last read (taken by the reader, or a stat now).
+    const after = result.statAfter ?? (await statOrUndefined(file));
     if (after && after.size === stat.size && after.mtimeMs === stat.mtimeMs) this.store.set(file, stat, kind, stored);
     return stored;
   }

@@ -5,11 +5,14 @@
  */
 import { promises as fs } from 'node:fs';
 import { ByteSource, FormatError } from '../engine/io/source';
+import type { FileStamp } from './tasks';
 
 export interface FileSource extends ByteSource {
   /** Read requests made and bytes they returned. */
   readonly reads: number;
   readonly bytesRead: number;
+  /** Size and mtime of the open file now (fstat: one request, no path lookup). */
+  stamp(): Promise<FileStamp>;
   close(): Promise<void>;
 }
 
@@ -41,6 +44,7 @@ export async function openFileSource(file: string, size?: number): Promise<FileS
         bytesRead += filled;
         return buffer.subarray(0, filled);
       },
+      stamp: () => handle.stat().then(({ size, mtimeMs }) => ({ size, mtimeMs })),
       close: () => handle.close(),
     };
   } catch (error) {

@@ -15,7 +15,7 @@ import { ByteSource } from '../engine/io/source';
 import { TAIL_READ } from '../engine/io/zip';
 import { Budget } from './budget';
 import { describeError, FileSource, openFileSource } from './fileSource';
-import type { LabelTrace, NiftiResult, NpzResult, Task, TaskResult } from './tasks';
+import type { FileStamp, LabelTrace, NiftiResult, NpzResult, Task, TaskResult } from './tasks';
 
 /** Files read at once by default: enough to hide ~100 ms round trips, few enough for small machines. */
 export const DEFAULT_READS_IN_FLIGHT = 64;
@@ -29,6 +29,8 @@ export interface PoolOptions {
   bytesInFlight?: number;
   /** Opens a file for positional reads; tests pass slow or counting sources. */
   open?: (file: string, size?: number) => Promise<FileSource>;
+  /** Start the threads at once (a build will need them) instead of on first use. */
+  startThreads?: boolean;
 }
 
 /** The bundled worker sits next to the bundle that starts the pool (out/), or above it (out/test/unit/). */
@@ -62,8 +64,9 @@ export class WorkerPool {
   tasksRun = 0;
 
   constructor(readonly threads = availableParallelism(), options: PoolOptions = {}) {
-    // Threads start on first use: a re-check answered from fingerprints never needs one.
-    this.piscina = new Piscina({ filename: workerScript(), minThreads: 0, maxThreads: Math.max(1, threads), idleTimeout: 2000 });
+    // Threads start on first use unless asked: a re-check answered from fingerprints never needs one.
+    const max = Math.max(1, threads);
+    this.piscina = new Piscina({ filename: workerScript(), minThreads: options.startThreads ? max : 0, maxThreads: max, idleTimeout: 2000 });
     this.files = new Budget(Math.max(1, options.readsInFlight ?? DEFAULT_READS_IN_FLIGHT));
     this.bytes = new Budget(Math.max(1, options.bytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT));
     this.open = options.open ?? openFileSource;
@@ -102,6 +105,7 @@ export class WorkerPool {
     let held = 0;
     try {
       let parts: NpzParts;
+      let statAfter: Promise<FileStamp | undefined>;
       await this.files.acquire(1);
       try {
         signal?.throwIfAborted();
@@ -109,11 +113,15 @@ export class WorkerPool {
         try {
           const drawing = this.drawOnBudget(source, (n) => (held += n), () => held > 0);
           parts = await readNpzParts(drawing, { windowsShape: options.windowsShape, maxLabelsInMemory: this.bytes.capacity });
+        } catch (error) {
+          await source.close();
+          throw error;
         } finally {
           this.bytesRead += source.bytesRead;
           this.readRequests += source.reads;
-          await source.close();
         }
+        // Whether the file changed while it was read, asked while a worker counts.
+        statAfter = source.stamp().then((stamp) => stamp, () => undefined).finally(() => source.close().catch(() => undefined));
       } catch (error) {
         if (signal?.aborted) throw error;
         this.tasksRun++;
@@ -126,7 +134,9 @@ export class WorkerPool {
       // Buffer#slice, which makes another view), so transferring never detaches other bytes.
       if (compressed && (compressed.byteOffset !== 0 || compressed.byteLength !== compressed.buffer.byteLength)) parts.labels!.compressed = new Uint8Array(compressed);
       const transfer = parts.labels?.compressed ? [parts.labels.compressed.buffer as ArrayBuffer] : [];
-      return (await this.dispatch({ kind: 'npz', path: file, parts }, signal, transfer)) as NpzResult;
+      const [result, stamp] = await Promise.all([this.dispatch({ kind: 'npz', path: file, parts }, signal, transfer), statAfter]);
+      // Labels streamed by the worker are read after the stamp: the caller must stat again then.
+      return { ...(result as NpzResult), statAfter: parts.labels && !parts.labels.compressed ? undefined : stamp };
     } finally {
       this.bytes.release(held);
     }

@@ -21,7 +21,16 @@ export interface LabelTrace {
   counts: number[];
 }
 
-export type TaskResult<T> = { ok: true; value: T; bytesRead: number } | { ok: false; error: string; bytesRead: number };
+export type TaskResult<T> = ({ ok: true; value: T } | { ok: false; error: string }) & {
+  bytesRead: number;
+  /** The open file's size and mtime after its last read, when the reader took them (saves a stat). */
+  statAfter?: FileStamp;
+};
+
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+}
 
 export type NpzResult = TaskResult<NpzSummary>;
 export type NiftiResult = TaskResult<NiftiSummary>;
