@@ -177,6 +177,10 @@ export async function benchNetwork(options: { data: string; quick: boolean; cli:
       const dir = mount.mountpoint;
       const label = `${files} files, ${delayMs} ms per access`;
 
+      // Python first, on the fresh mount: fusepy is libfuse 2, which does not enable parallel
+      // directory operations, so the kernel serialises the first lookup of each name in a
+      // directory. The serial scan loses nothing to that and leaves every name known (later
+      // lookups are revalidations, which run in parallel as on a network file system).
       let before = mount.stats();
       const pythonMs = timed(() => execFileSync(options.numpy!, [path.join(__dirname, '..', 'bench', 'scan_existing_cache.py'), dir], { stdio: 'ignore' }));
       const numpyCounts = perFile(before, mount.stats());
