@@ -75,7 +75,7 @@ execFileSync(process.execPath, [cli, '--help'], { stdio: 'ignore' });
 run('manifest', 'build', eeg);
 run('stats', path.join(eeg, 'manifest.json'));
 run('check', path.join(eeg, 'manifest.json'), path.join(arc, 'dataset_info.json'));
-run('stats', path.join(arc, 'dataset_info.json'));
+run('stats', path.join(arc, 'dataset_info.json'), '--folds');
 
 process.stdout.write('\nNow a cache file goes missing and the manifest is stale:\n');
 unlinkSync(path.join(eeg, 'sub-002_s001_t000_windows.npz'));

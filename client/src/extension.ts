@@ -5,20 +5,37 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { CancellationToken, Disposable, LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { formatBytes } from '../../server/src/engine/units';
 import {
-  CommandResult, Commands, DEFAULT_SETTINGS, DownloadArcRequest, DownloadProgressNotification, InitializationOptions, StatusNotification,
+  ClientCommands, CommandResult, Commands, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, DownloadArcRequest, DownloadProgressNotification, InitializationOptions,
+  MachineSettings, NotificationType, RequestType, StatusNotification, WRITING_COMMANDS,
 } from '../../server/src/protocol';
 
 let client: LanguageClient | undefined;
 
-function documentSelector(): LanguageClientOptions['documentSelector'] {
-  const extra = vscode.workspace.getConfiguration('neurocache').get<string[]>('extraGlobs', DEFAULT_SETTINGS.extraGlobs);
-  return ['**/manifest.json', '**/dataset_info.json', ...extra].map((pattern) => ({ scheme: 'file', pattern }));
+// The protocol's typed messages, bound to this client's connection.
+function sendRequest<P, R>(to: LanguageClient, type: RequestType<P, R>, params: P, token?: CancellationToken): Promise<R> {
+  return to.sendRequest<R>(type.method, params, token);
 }
 
-/** Commands that act on one file take the active editor's file when run from the palette. */
-const FILE_COMMANDS: string[] = [Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths];
+function onNotification<P>(from: LanguageClient, type: NotificationType<P>, handler: (params: P) => void): Disposable {
+  return from.onNotification(type.method, handler);
+}
+
+/** A machine setting under `neurocache.`, with the protocol's default. */
+function machineSetting<K extends keyof MachineSettings>(key: K): MachineSettings[K] {
+  return vscode.workspace.getConfiguration('neurocache').get<MachineSettings[K]>(key, DEFAULT_MACHINE_SETTINGS[key]);
+}
+
+function downloadSetting<K extends keyof MachineSettings['download']>(key: K): MachineSettings['download'][K] {
+  return vscode.workspace.getConfiguration('neurocache.download').get<MachineSettings['download'][K]>(key, DEFAULT_MACHINE_SETTINGS.download[key]);
+}
+
+function documentSelector(): LanguageClientOptions['documentSelector'] {
+  const extra = vscode.workspace.getConfiguration('neurocache').get<string[]>('extraGlobs', DEFAULT_SETTINGS.extraGlobs);
+  return ['**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json', ...extra].map((pattern) => ({ scheme: 'file', pattern }));
+}
 
 function createClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
   const module = context.asAbsolutePath(path.join('out', 'server.js'));
@@ -26,11 +43,11 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
     run: { module, transport: TransportKind.ipc },
     debug: { module, transport: TransportKind.ipc },
   };
-  const initializationOptions: InitializationOptions & { maxWorkers?: number } = {
+  const initializationOptions: InitializationOptions = {
     storageDirectory: context.globalStorageUri.fsPath,
     trusted: vscode.workspace.isTrusted,
-    maxWorkers: vscode.workspace.getConfiguration('neurocache').get<number>('maxWorkers', 0),
-    readsInFlight: vscode.workspace.getConfiguration('neurocache').get<number>('io.readsInFlight'),
+    maxWorkers: machineSetting('maxWorkers'),
+    readsInFlight: vscode.workspace.getConfiguration('neurocache.io').get<number>('readsInFlight', DEFAULT_MACHINE_SETTINGS.io.readsInFlight),
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: documentSelector(),
@@ -39,7 +56,8 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
     synchronize: { configurationSection: 'neurocache' },
     middleware: {
       executeCommand: async (command, args, next) => {
-        if (FILE_COMMANDS.includes(command) && args.length === 0) {
+        // Every writing command acts on one file: from the palette, the active editor's.
+        if (WRITING_COMMANDS.has(command) && args.length === 0) {
           const uri = vscode.window.activeTextEditor?.document.uri;
           if (!uri) {
             void vscode.window.showWarningMessage('Open a manifest.json or dataset_info.json first.');
@@ -47,7 +65,7 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
           }
           args = [uri.toString()];
         }
-        const result = (await next(command, args)) as CommandResult | undefined;
+        const result: CommandResult | undefined = await next(command, args);
         if (result?.message && !result.message.startsWith('NeuroCache:')) void vscode.window.showInformationMessage(`NeuroCache: ${result.message}`);
         return result;
       },
@@ -90,22 +108,17 @@ async function pickDownloadFolder(): Promise<vscode.Uri | undefined> {
   return picked?.[0];
 }
 
-function formatBytes(n: number): string {
-  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(1)} MB`;
-}
-
 /** "Download ARC dataset": a cancellable notification forwarding its token to the server's download. */
 async function downloadArc(): Promise<void> {
   if (!client) return;
   const out = await pickDownloadFolder();
   if (!out) return;
-  const settings = vscode.workspace.getConfiguration('neurocache');
   const id = `${Date.now()}`;
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Downloading ARC dataset', cancellable: true },
     async (progress, token) => {
       let reported = 0;
-      const listener = client!.onNotification(DownloadProgressNotification.method, (p: DownloadProgressNotification.Params) => {
+      const listener = onNotification(client!, DownloadProgressNotification.type, (p) => {
         if (p.id !== id) return;
         const percent = 100 * p.fraction;
         const eta = p.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
@@ -116,12 +129,13 @@ async function downloadArc(): Promise<void> {
         const params: DownloadArcRequest.Params = {
           id,
           out: out.fsPath,
-          endpoint: settings.get<string>('hubEndpoint') || undefined,
-          token: settings.get<string>('hubToken') || undefined,
-          includeTse: settings.get<boolean>('download.includeTurboSpinEcho', false),
-          requireMask: settings.get<boolean>('download.requireMask', true),
+          endpoint: machineSetting('hubEndpoint') || undefined,
+          token: machineSetting('hubToken') || undefined,
+          includeTse: downloadSetting('includeTurboSpinEcho'),
+          requireMask: downloadSetting('requireMask'),
+          parallel: downloadSetting('parallel'),
         };
-        return await client!.sendRequest(DownloadArcRequest.method, params, token) as DownloadArcRequest.Result;
+        return await sendRequest(client!, DownloadArcRequest.type, params, token);
       } catch (error) {
         if (!token.isCancellationRequested) void vscode.window.showErrorMessage((error as Error).message);
         else void vscode.window.showInformationMessage('ARC download cancelled; run it again to resume.');
@@ -141,7 +155,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const item = statusBar(context);
   const start = async () => {
     client = createClient(context, output);
-    client.onNotification(StatusNotification.method, (status: StatusNotification.Params) => showStatus(item, status));
+    onNotification(client, StatusNotification.type, (status) => showStatus(item, status));
     await client.start();
   };
   const restart = async () => {
@@ -150,7 +164,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   context.subscriptions.push(
     output,
-    vscode.commands.registerCommand('neurocache.downloadArc', downloadArc),
+    vscode.commands.registerCommand(ClientCommands.downloadArc, downloadArc),
     // Trust granted: restart so the server may write; globs changed: the document selector changes.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void restart()),
     vscode.workspace.onDidChangeConfiguration((e) => {

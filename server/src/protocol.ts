@@ -1,11 +1,27 @@
-import type { DownloadProgress } from './download/arc';
-
 /**
- * Every custom message and command between the VS Code client and the language server, in one
- * place. Other LSP clients (Neovim, Helix, Emacs) need none of these: they get diagnostics,
- * hovers and code actions through standard LSP, and can run the commands by name through
- * `workspace/executeCommand`.
+ * The contract between the VS Code client and the language server: every custom message,
+ * command id, initialisation option and setting (with its default), in one place that both
+ * bundles import. It imports nothing: neither side's implementation, nor a JSON-RPC library
+ * (the client's and the server's libraries are different versions whose message classes do
+ * not mix); each side binds these descriptors to its own connection with a typed helper.
+ *
+ * Other LSP clients (Neovim, Helix, Emacs) need none of this: they get diagnostics, hovers and
+ * code actions through standard LSP, and run the commands by name with `workspace/executeCommand`.
  */
+
+/** A request: its method, and (as types only) its parameters and result. */
+export interface RequestType<P, R> {
+  readonly method: string;
+  /** Never set: carries the parameter and result types. */
+  readonly types?: { params: P; result: R };
+}
+
+/** A notification: its method, and (as a type only) its parameters. */
+export interface NotificationType<P> {
+  readonly method: string;
+  /** Never set: carries the parameter type. */
+  readonly types?: { params: P };
+}
 
 /** Options the client passes in `initialize`. */
 export interface InitializationOptions {
@@ -13,47 +29,94 @@ export interface InitializationOptions {
   storageDirectory?: string;
   /** False in a restricted-mode (untrusted) workspace: the server then never writes. */
   trusted?: boolean;
-  /** `neurocache.io.readsInFlight`: cache files read at once, independent of the worker threads. */
+  /**
+   * Worker threads that read cache files; 0 or absent uses one per core. The machine setting
+   * `neurocache.maxWorkers`, read by the client at start-up (it restarts the server when the
+   * setting changes): threads cannot be added to a running pool per resource.
+   */
+  maxWorkers?: number;
+  /**
+   * Cache files read at once, independent of the worker threads; absent uses the default. The
+   * machine setting `neurocache.io.readsInFlight`, read by the client at start-up like `maxWorkers`.
+   */
   readsInFlight?: number;
 }
 
-/** Settings under `neurocache.*`, pulled per resource with `workspace/configuration`. */
+/** Training's `default_rng` seed and composition ratios, for exact hover numbers. */
+export interface TrainingSettings {
+  seed: number;
+  fullRatio: number;
+  backgroundRatio: number;
+}
+
+/** arc-meshchop's cross-validation seed and fold counts, for the folds in hovers and cv-* diagnostics. */
+export interface CvSettings {
+  seed: number;
+  outerFolds: number;
+  innerFolds: number;
+}
+
+/**
+ * Settings the server pulls per resource (`workspace/configuration`, section `neurocache`,
+ * scoped to the document or workspace folder), re-pulled after `didChangeConfiguration`.
+ */
 export interface Settings {
   /** Read labels and masks (counts, categories); false checks schema and existence only. */
   contentChecks: boolean;
-  /** Worker threads; 0 means one per core. Read at start-up. */
-  maxWorkers: number;
   /** Extra glob patterns (beyond manifest.json / dataset_info.json) of files to check. */
   extraGlobs: string[];
   /** Most diagnostics published per file; the rest are summarised in one. */
   maxDiagnosticsPerFile: number;
-  /** The training script's `default_rng` seed and composition ratios, for exact hover numbers. */
-  training: { seed: number; fullRatio: number; backgroundRatio: number };
+  training: TrainingSettings;
+  cv: CvSettings;
 }
-
-export const DEFAULT_SETTINGS: Settings = {
-  contentChecks: true, maxWorkers: 0, extraGlobs: [], maxDiagnosticsPerFile: 1000, training: { seed: 42, fullRatio: 0.3, backgroundRatio: 2.5 },
-};
 
 /**
- * `neurocache/status` — server → client, whenever background work starts or ends or the
- * health of checked files changes. Drives the status bar item.
+ * Defaults of the per-resource settings. The training defaults are the trainer's own
+ * (`DEFAULT_COMPOSITION` in engine/eeg/manifest.ts, the one home of 42 / 0.3 / 2.5), the cv
+ * defaults arc-meshchop's (`DEFAULT_CV` in engine/arc/folds.ts: 42 / 3 / 3); the server fills
+ * them in.
  */
-export namespace StatusNotification {
-  export const method = 'neurocache/status' as const;
-  export interface Params {
-    /** Files with background checks queued or running. */
-    pending: number;
-    /** Checked files (open and found by the workspace scan). */
-    files: number;
-    errors: number;
-    warnings: number;
-    /** One line for the tooltip, e.g. "Scanning 3 files…" or "2 stale manifests". */
-    message: string;
-  }
+export const DEFAULT_SETTINGS: Omit<Settings, 'training' | 'cv'> = {
+  contentChecks: true,
+  extraGlobs: [],
+  maxDiagnosticsPerFile: 1000,
+};
+
+/** The ARC download's settings, read by the client and sent with the download request. */
+export interface DownloadSettings {
+  includeTurboSpinEcho: boolean;
+  requireMask: boolean;
+  /** Shards fetched at once (the CLI's `arc download --parallel`). */
+  parallel: number;
 }
 
-/** Commands the server executes (`workspace/executeCommand`); each takes the document URI. */
+/** Machine-scoped settings: read by the client, passed in `initialize` or with a request. */
+export interface MachineSettings {
+  maxWorkers: number;
+  /** Reading on network storage, where every file access is a round trip. */
+  io: { readsInFlight: number };
+  hubEndpoint: string;
+  hubToken: string;
+  download: DownloadSettings;
+}
+
+/** Most cache files read at once (also `neurocache.io.readsInFlight`'s maximum). */
+export const MAX_READS_IN_FLIGHT = 4096;
+
+/** Most shards a download may fetch at once (also `neurocache.download.parallel`'s maximum). */
+export const MAX_DOWNLOAD_PARALLEL = 64;
+
+export const DEFAULT_MACHINE_SETTINGS: MachineSettings = {
+  maxWorkers: 0,
+  // Enough files in flight to hide ~100 ms round trips; memory is bounded by bytes, not by this.
+  io: { readsInFlight: 64 },
+  hubEndpoint: '',
+  hubToken: '',
+  download: { includeTurboSpinEcho: false, requireMask: true, parallel: 8 },
+};
+
+/** Commands the server executes (`workspace/executeCommand`); each file command takes the document URI. */
 export const Commands = {
   /** Rescan the manifest's directory and rewrite manifest.json exactly as the Python builder would. */
   rebuildManifest: 'neurocache.rebuildManifest',
@@ -63,14 +126,77 @@ export const Commands = {
   recomputeLesionVolumes: 'neurocache.recomputeLesionVolumes',
   /** Rewrite paths that resolve only via a parent folder or the working directory, relative to dataset_info.json. */
   rewriteLegacyPaths: 'neurocache.rewriteLegacyPaths',
+  /** Rewrite _dataset_index.json's window_counts from each cache's windows.shape[0], as json.dump writes it. */
+  rewriteWindowCounts: 'neurocache.rewriteWindowCounts',
   /** Find and check every manifest.json / dataset_info.json in the workspace. Takes no argument. */
   checkWorkspace: 'neurocache.checkWorkspace',
 } as const;
 
-export const WRITING_COMMANDS: readonly string[] = [Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths];
+export type CommandId = (typeof Commands)[keyof typeof Commands];
+
+/** Commands the client implements itself (palette entries that are not server commands). */
+export const ClientCommands = {
+  /** Ask for a folder and download the ARC dataset into it (through `DownloadArcRequest`). */
+  downloadArc: 'neurocache.downloadArc',
+} as const;
+
+/**
+ * The commands that write: each acts on one file (the URI argument, or the active editor's
+ * file from the palette); none runs in a restricted (untrusted) workspace.
+ */
+export const WRITING_COMMANDS: ReadonlySet<string> = new Set<CommandId>([
+  Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths, Commands.rewriteWindowCounts,
+]);
 
 /** What a command reports back, for the client to show. */
 export interface CommandResult {
+  message: string;
+}
+
+/**
+ * `neurocache/status` — server → client, whenever background work starts or ends or the
+ * health of checked files changes. Drives the status bar item.
+ */
+export namespace StatusNotification {
+  export const method = 'neurocache/status';
+  export interface Params {
+    /** Files with background checks queued or running. */
+    pending: number;
+    /** Checked files (open and found by the workspace scan). */
+    files: number;
+    errors: number;
+    warnings: number;
+    /** One line for the tooltip, e.g. "Checking 3 files…" or "2 errors in 5 checked files". */
+    message: string;
+  }
+  export const type: NotificationType<Params> = { method };
+}
+
+/** Progress of an ARC download, as the download reports it. */
+export interface DownloadProgress {
+  shards: number;
+  shardsDone: number;
+  /** Overall progress 0..1, counting rows read within the shards under way. */
+  fraction: number;
+  sessionsWritten: number;
+  /** Rows skipped as unusable (bad ids or bytes, duplicates) so far; each is reported. */
+  problems: number;
+  bytes: number;
+  bytesPerSecond: number;
+  etaSeconds?: number;
+}
+
+/** Why a row the filters keep cannot be used. */
+export type RowProblemReason = 'bad-id' | 'bad-image' | 'bad-mask' | 'duplicate';
+
+/** A row the filters keep that could not be used; nothing of it is written. */
+export interface RowProblem {
+  shard: string;
+  /** 0-based row within the shard. */
+  row: number;
+  subject: string | null;
+  session: string | null;
+  reason: RowProblemReason;
   message: string;
 }
 
@@ -80,10 +206,11 @@ export interface CommandResult {
  * request (the notification's Cancel button) stops it, and a re-run resumes.
  */
 export namespace DownloadArcRequest {
-  export const method = 'neurocache/downloadArc' as const;
+  export const method = 'neurocache/downloadArc';
   export interface Params {
     /** Distinguishes this download's progress notifications. */
     id: string;
+    /** The folder to download into; a relative one resolves against the (first) workspace folder and must stay inside it. */
     out: string;
     endpoint?: string;
     token?: string;
@@ -93,18 +220,47 @@ export namespace DownloadArcRequest {
     includeTse?: boolean;
     requireMask?: boolean;
     paperParity?: boolean;
+    /** Shards fetched at once; default `DEFAULT_MACHINE_SETTINGS.download.parallel`. */
+    parallel?: number;
   }
   export interface Result {
     datasetInfo: string;
     samples: number;
+    /** Rows skipped as unusable (bad ids or bytes, duplicates); `message` summarises them. */
+    problems: RowProblem[];
     message: string;
   }
+  export const type: RequestType<Params, Result> = { method };
 }
 
 /** `neurocache/downloadProgress` — server → client while a download runs (about 4 times a second). */
 export namespace DownloadProgressNotification {
-  export const method = 'neurocache/downloadProgress' as const;
+  export const method = 'neurocache/downloadProgress';
   export interface Params extends DownloadProgress {
     id: string;
   }
+  export const type: NotificationType<Params> = { method };
+}
+
+/**
+ * `neurocache/workCounters` — client → server, for tests and support: how much work the server
+ * has done for one document since it started (edits arrive in bursts; the work must not grow
+ * with the number of edits).
+ */
+export namespace WorkCountersRequest {
+  export const method = 'neurocache/workCounters';
+  export interface Params {
+    uri: string;
+  }
+  export interface Result {
+    /** Times the open document's text was rebuilt from queued edits. */
+    textBuilds: number;
+    /** Times the document was parsed (structure and schema). */
+    parses: number;
+    /** Background (content) checks started. */
+    contentChecks: number;
+    /** Diagnostics published. */
+    publishes: number;
+  }
+  export const type: RequestType<Params, Result> = { method };
 }

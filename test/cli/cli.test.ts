@@ -96,3 +96,51 @@ test('check reports planted problems with positions and exits 1; unrelated JSON 
   assert.deepEqual(JSON.parse(unrelated.stdout).files[0], { path: other, kind: 'unrelated', diagnostics: [] });
   assert.equal(cli('stats', other).code, 2);
 });
+
+test("files Python's json.load cannot read: check reports invalid-json (exit 1), stats refuses with what training does (exit 2)", () => {
+  const dir = tempDir();
+  const files: Record<string, string | Buffer> = {
+    'manifest.json': '',
+    '_dataset_index.json': '{"files": ["a',
+    'dataset_info.json': 'not json',
+  };
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  const run = cli('check', ...Object.keys(files).map((n) => path.join(dir, n)), '--json');
+  assert.equal(run.code, 1);
+  const report = JSON.parse(run.stdout) as { files: { kind: string; diagnostics: { code: string; message: string; range: unknown }[] }[] };
+  assert.deepEqual(report.files.map((f) => [f.kind, f.diagnostics.map((d) => d.code)]), [
+    ['seizure-manifest', ['invalid-json']], ['eeg-dataset-index', ['invalid-json']], ['arc-dataset-info', ['invalid-json']],
+  ]);
+  assert.match(report.files[0].diagnostics[0].message, /json\.JSONDecodeError: Expecting value: line 1 column 1 \(char 0\)\. The training loop .* deletes/);
+  assert.match(report.files[1].diagnostics[0].message, /Unterminated string starting at: line 1 column 12 \(char 11\)\. EEGWindowDataset ignores it/);
+  assert.deepEqual(report.files[1].diagnostics[0].range, { start: { line: 0, character: 11 }, end: { line: 0, character: 12 } });
+  const stats = cli('stats', path.join(dir, 'manifest.json'), '--json');
+  assert.equal(stats.code, 2);
+  assert.equal(stats.stdout, '', 'no numbers from a partial parse');
+  assert.match(stats.stderr, /^neurocache: .*manifest\.json: Python's json\.load raises json\.JSONDecodeError.*rescans every cache file/);
+  assert.doesNotMatch(stats.stderr, /Usage:/);
+
+  // Deep nesting and bytes that are not UTF-8: reported, never a crash.
+  writeFileSync(path.join(dir, 'manifest.json'), `{"partial_seizure": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+  const deep = cli('check', path.join(dir, 'manifest.json'));
+  assert.equal(deep.code, 1, deep.stderr);
+  assert.match(deep.stdout, /:1:1014: error invalid-json: Python's json\.load raises RecursionError: maximum recursion depth exceeded/);
+  writeFileSync(path.join(dir, 'manifest.json'), Buffer.concat([Buffer.from('{"partial_seizure": [], "full_seizure": [], "no_seizure": ["'), Buffer.from([0xff]), Buffer.from('"]}')]));
+  assert.match(cli('check', path.join(dir, 'manifest.json')).stdout, /:1:61: error invalid-json: .*UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 60: invalid start byte/);
+
+  // A valid JSON file of that name that is something else is still not ours.
+  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ manifest_version: 3, name: 'x' }));
+  assert.equal(cli('check', path.join(dir, 'manifest.json')).code, 0);
+});
+
+test('_dataset_index.json: check compares counts with each cache\'s windows header, stats summarises it', () => {
+  const dir = cacheWith({ 'a_windows.npz': [0, 0.5, 1], 'b_windows.npz': [0, 0] });
+  const index = path.join(dir, '_dataset_index.json');
+  writeFileSync(index, JSON.stringify({ files: ['/edf/a.edf', '/edf/b.edf', '/edf/c.edf'], window_counts: [3, 4, 2] }).replace(/,/g, ', ').replace(/:/g, ': '));
+  const run = cli('check', index, '--json');
+  assert.equal(run.code, 1);
+  const found = (JSON.parse(run.stdout).files[0].diagnostics as { code: string; severity: string; message: string }[]).map((d) => `${d.severity} ${d.code}`);
+  assert.deepEqual(found, ['warning index-missing-cache-file', 'error index-window-count']);
+  const stats = JSON.parse(cli('stats', index, '--json').stdout);
+  assert.deepEqual([stats.kind, stats.files, stats.windows, stats.missingCacheFiles, stats.outcome], ['eeg-dataset-index', 3, 9, 1, 'trusted']);
+});

@@ -29,8 +29,9 @@ export type Acquisition = 'space_2x' | 'space_no_accel' | 'turbo_spin_echo' | nu
 
 /** One row as the downloader should see it; the truth the tests compare against. */
 export interface ExpectedSession {
-  subjectId: string;
-  sessionId: string;
+  /** null when a test wrote a null id (see `override`). */
+  subjectId: string | null;
+  sessionId: string | null;
   acquisition: Acquisition;
   /** Repo-relative shard path (`data/train-00000-of-00002.parquet`) and row within it. */
   shard: string;
@@ -77,6 +78,19 @@ export interface ArcShardOptions {
   rowGroupSize?: number;
   /** T2w/mask grid; default [16, 16, 8]. */
   dims?: [number, number, number];
+  /**
+   * Replaces parts of session i (0-based over all shards) for the hostile-row tests: ids
+   * (null allowed), the first T2w run's bytes, the mask's bytes (with the lesion volume it
+   * should count, or null when the bytes are not a mask).
+   */
+  override?: (i: number) => RowOverride | undefined;
+}
+
+export interface RowOverride {
+  subjectId?: string | null;
+  sessionId?: string | null;
+  t2w?: Uint8Array;
+  lesion?: { bytes: Uint8Array; volume: number | null };
 }
 
 /** xorshift32: tiny, seedable, and its output does not compress (snappy leaves it as is). */
@@ -180,16 +194,22 @@ export function writeArcShards(dir: string, opts: ArcShardOptions = {}): ArcShar
 
   for (let s = 0; s < shardCount; s++) {
     const name = `data/train-${String(s).padStart(5, '0')}-of-${String(shardCount).padStart(5, '0')}.parquet`;
-    const rows = { subject_id: [] as string[], session_id: [] as string[], t2w: [] as FileValue[][], t2w_acquisition: [] as Acquisition[], lesion: [] as (FileValue | null)[], t1w: [] as FileValue[][], flair: [] as FileValue[] };
+    const rows = { subject_id: [] as (string | null)[], session_id: [] as (string | null)[], t2w: [] as FileValue[][], t2w_acquisition: [] as Acquisition[], lesion: [] as (FileValue | null)[], t1w: [] as FileValue[][], flair: [] as FileValue[] };
     for (let i = s * perShard; i < Math.min(total, (s + 1) * perShard); i++) {
       // Two sessions per subject, as ARC subjects mostly have several sessions.
-      const subjectId = `sub-M${2001 + Math.floor(i / 2)}`;
-      const sessionId = `ses-${(i % 2) + 1}`;
+      const edit = opts.override?.(i) ?? {};
+      const subjectId = edit.subjectId !== undefined ? edit.subjectId : `sub-M${2001 + Math.floor(i / 2)}`;
+      const sessionId = edit.sessionId !== undefined ? edit.sessionId : `ses-${(i % 2) + 1}`;
       const stem = `${subjectId}_${sessionId}`;
       const acquisition = ACQUISITIONS[i % ACQUISITIONS.length];
       const runs = Array.from({ length: runsOf(i) }, (_, r) => ({ bytes: t2wImage(next, dims), path: `${stem}_run-${r + 1}_T2w.nii.gz` }));
-      const volume = hasMaskOf(i) ? 1 + (next() % 200) : null;
-      const lesion = volume === null ? null : { bytes: lesionImage(next, dims, volume), path: `${stem}_desc-lesion_mask.nii.gz` };
+      if (edit.t2w && runs[0]) runs[0].bytes = edit.t2w;
+      let volume = hasMaskOf(i) ? 1 + (next() % 200) : null;
+      let lesion = volume === null ? null : { bytes: lesionImage(next, dims, volume), path: `${stem}_desc-lesion_mask.nii.gz` };
+      if (edit.lesion) {
+        lesion = { bytes: edit.lesion.bytes, path: `${stem}_desc-lesion_mask.nii.gz` };
+        volume = edit.lesion.volume;
+      }
 
       rows.subject_id.push(subjectId);
       rows.session_id.push(sessionId);

@@ -7,10 +7,10 @@ import {
   ApplyWorkspaceEditRequest, ApplyWorkspaceEditResult, createProtocolConnection, DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification, ExitNotification, InitializeParams, InitializeRequest, InitializedNotification,
   ProtocolConnection, PublishDiagnosticsNotification, PublishDiagnosticsParams, RegistrationRequest, ShutdownRequest,
-  StreamMessageReader, StreamMessageWriter, TextDocumentEdit, WorkDoneProgressCreateRequest, ConfigurationRequest,
+  StreamMessageReader, StreamMessageWriter, TextDocumentEdit, WorkDoneProgressCreateRequest, ConfigurationRequest, Range,
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument, TextEdit } from 'vscode-languageserver-textdocument';
-import { StatusNotification } from '../../server/src/protocol';
+import { NotificationType, RequestType, StatusNotification } from '../../server/src/protocol';
 import { cliPath, tempDir } from './python';
 
 export class LspSession {
@@ -24,23 +24,28 @@ export class LspSession {
   private sequence = 0;
   private readonly publishedAt = new Map<string, number>();
   private idleAt = -1;
+  /** The `neurocache` section the client answers `workspace/configuration` with, per scope URI. */
+  settings: (scopeUri: string | undefined) => unknown = () => null;
+  /** Resolves with the exit code (or signal) when the server process ends. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [cliPath(), 'lsp', '--stdio'], { env: { ...process.env, NEUROCACHE_CACHE_DIR: tempDir(), ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  constructor(env: NodeJS.ProcessEnv = {}, options: { cwd?: string } = {}) {
+    this.child = spawn(process.execPath, [cliPath(), 'lsp', '--stdio'], { env: { ...process.env, NEUROCACHE_CACHE_DIR: tempDir(), ...env }, stdio: ['pipe', 'pipe', 'inherit'], cwd: options.cwd });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     this.connection = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
     this.connection.onNotification(PublishDiagnosticsNotification.type, (params) => {
       this.published.set(params.uri, params);
       this.publishedAt.set(params.uri, ++this.sequence);
       this.wake();
     });
-    this.connection.onNotification(StatusNotification.method, (params: StatusNotification.Params) => {
+    this.onNotification(StatusNotification.type, (params) => {
       this.notifications.push({ method: StatusNotification.method, params });
       if (params.pending === 0) this.idleAt = ++this.sequence;
       this.wake();
     });
     this.connection.onRequest(RegistrationRequest.type, () => undefined);
     this.connection.onRequest(WorkDoneProgressCreateRequest.type, () => undefined);
-    this.connection.onRequest(ConfigurationRequest.type, (params) => params.items.map(() => null));
+    this.connection.onRequest(ConfigurationRequest.type, (params) => params.items.map((item) => (item.section === 'neurocache' ? this.settings(item.scopeUri) : null)));
     // Applies the server's edits to our copies of open documents, as an editor would.
     this.connection.onRequest(ApplyWorkspaceEditRequest.type, (params): ApplyWorkspaceEditResult => {
       for (const change of params.edit.documentChanges ?? []) {
@@ -54,6 +59,15 @@ export class LspSession {
     this.connection.listen();
   }
 
+  /** The protocol's typed messages, bound to this test client. */
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): void {
+    this.connection.onNotification(type.method, handler);
+  }
+
+  request<P, R>(type: RequestType<P, R>, params: P): Promise<R> {
+    return this.connection.sendRequest<R>(type.method, params);
+  }
+
   private wake(): void {
     this.waiters.splice(0).forEach((w) => w());
   }
@@ -63,13 +77,15 @@ export class LspSession {
     while (!predicate()) await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
-  async initialize(rootPath: string, options: Partial<InitializeParams> = {}): Promise<void> {
+  /** Initializes with `rootPath` as the workspace folder (or several folders). */
+  async initialize(rootPath: string | string[], options: Partial<InitializeParams> = {}): Promise<void> {
     const { pathToFileURL } = await import('node:url');
+    const roots = Array.isArray(rootPath) ? rootPath : [rootPath];
     await this.connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
-      rootUri: pathToFileURL(rootPath).href,
-      workspaceFolders: [{ uri: pathToFileURL(rootPath).href, name: 'root' }],
-      capabilities: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true }, configuration: true }, window: { workDoneProgress: true } },
+      rootUri: pathToFileURL(roots[0]).href,
+      workspaceFolders: roots.map((root, i) => ({ uri: pathToFileURL(root).href, name: `root${i}` })),
+      capabilities: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true }, configuration: true, workspaceFolders: true }, window: { workDoneProgress: true } },
       ...options,
     });
     await this.connection.sendNotification(InitializedNotification.type, {});
@@ -85,6 +101,18 @@ export class LspSession {
     const next = TextDocument.create(uri, 'json', old.version + 1, text);
     this.documents.set(uri, next);
     await this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: next.version }, contentChanges: [{ text }] });
+  }
+
+  /**
+   * Sends each change as its own didChange (a burst, as typing produces), without applying
+   * them here: `finalText` is what they produce, and becomes our copy of the document.
+   */
+  async burst(uri: string, changes: { range: Range; text: string }[], finalText: string): Promise<void> {
+    let version = this.documents.get(uri)!.version;
+    for (const change of changes) {
+      void this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: ++version }, contentChanges: [change] });
+    }
+    this.documents.set(uri, TextDocument.create(uri, 'json', version, finalText));
   }
 
   /** Waits until the server has finished checking `uri` (its latest version) and gone idle. */

@@ -17,6 +17,21 @@ export function pythonWith(...modules: string[]): string | undefined {
   return found.get(key);
 }
 
+/**
+ * Every Python here that imports `module`, one per distinct version of it (this machine has a
+ * pyenv python3 with numpy 2.x and Debian's /usr/bin/python3 with numpy 1.24): claims about numpy
+ * are checked against each.
+ */
+export function pythonsWith(module: string): { python: string; version: string }[] {
+  const seen = new Map<string, string>();
+  for (const exe of ['python3', '/usr/bin/python3']) {
+    const run = spawnSync(exe, ['-c', `import ${module}; print(${module}.__version__)`], { encoding: 'utf8' });
+    const version = run.status === 0 ? run.stdout.trim() : '';
+    if (version && !seen.has(version)) seen.set(version, exe);
+  }
+  return [...seen].map(([version, python]) => ({ python, version }));
+}
+
 /** Runs a Python script and parses the JSON it prints. */
 export function runPython<T>(python: string, script: string, args: string[] = []): T {
   const out = execFileSync(python, ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });

@@ -81,7 +81,7 @@ for i in range(5):
     lab[-1, : int(512 * 0.99)] = 1
     np.savez_compressed(f"{out}/s{i:02d}_windows.npz", windows=rng.standard_normal((n, 19, 64)).astype(np.float32), labels=lab)
 np.savez(f"{out}/zz_nolabels_windows.npz", windows=np.zeros((3, 19, 64), np.float32))
-open(f"{out}/broken_windows.npz", "wb").write(b"PK\\x03\\x04 not really a zip")
+open(f"{out}/broken_windows.npz", "wb").write(b"not a zip: numpy raises ValueError, which the builder catches")
 print("{}")
 `;
 

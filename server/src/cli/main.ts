@@ -7,36 +7,49 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { LineIndex } from '../engine/diagnostics';
-import { datasetReport, manifestReport } from '../engine/report';
-import { DEFAULT_READS_IN_FLIGHT, WorkerPool } from '../workers/pool';
-import { readWholeFile } from '../workers/fileSource';
-import { Analysis, analyzeDocument, buildManifestFile } from '../service/check';
+import { datasetIndexReport, datasetReport, foldsReport, manifestReport, textTable } from '../engine/report';
+import { CvSettings, DEFAULT_CV, foldsJson } from '../engine/arc/folds';
+import { WorkerPool } from '../workers/pool';
+import { Analysis, analyzeDocument, buildManifestFile, detectDocument, readJsonFile } from '../service/check';
+import type { PythonJsonError } from '../engine/json/pythonJson';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
-import { CacheInspector } from '../service/inspector';
+import { CacheInspector, danglingTarget } from '../service/inspector';
+import { NotReadableFile } from '../service/regularFile';
+import { formatBytes } from '../engine/units';
+import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL, MAX_READS_IN_FLIGHT } from '../protocol';
 import { ProgressBar } from './progress';
 import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOffline, hubToken } from '../download/config';
 
 const USAGE = `Usage:
   neurocache manifest build <cache_dir> [--jobs N] [--reads-in-flight N] [--json]
-  neurocache check <file.json>... [--no-content] [--reads-in-flight N] [--json]
+  neurocache check <file.json>... [--no-content] [--reads-in-flight N] [--json] [CV options]
   neurocache stats <file.json> [--json] [--seed N] [--full-ratio R] [--background-ratio R] [--selected]
+                   [--folds] [CV options]
   neurocache lsp --stdio
   neurocache arc download [--out DIR] [--repo ID] [--revision REV] [--endpoint URL]
-                          [--token TOKEN] [--jobs N] [--force] [--paper-parity]
+                          [--token TOKEN] [--parallel N] [--force] [--paper-parity]
                           [--include-tse] [--no-require-mask] [--no-verify-counts] [--json]
 
+CV options (ARC dataset_info.json: the nested cross-validation of arc-meshchop train):
+  --cv-seed N      StratifiedKFold random_state (default ${DEFAULT_CV.seed})
+  --outer-folds N  outer folds (default ${DEFAULT_CV.outerFolds})
+  --inner-folds N  inner folds per outer training set (default ${DEFAULT_CV.innerFolds})
+
 Common options:
-  --jobs N         worker threads (default: number of cores)
+  --jobs N         worker threads (default: number of cores; for arc download, as --parallel)
+  --parallel N     arc download: shards fetched at once (default: 8)
   --reads-in-flight N
-                   cache files read at once, independent of --jobs (default: ${DEFAULT_READS_IN_FLIGHT});
+                   cache files read at once, independent of --jobs (default: ${DEFAULT_MACHINE_SETTINGS.io.readsInFlight});
                    on network storage each read is a round trip, so more hide more latency
   --cache-dir DIR  where file fingerprints are kept (default: $XDG_CACHE_HOME/neurocache)
   --json           machine-readable output on stdout
 `;
 
 class UsageError extends Error {}
+/** Input the command cannot work with (exit 2, without the usage text). */
+class InputError extends Error {}
 
 interface Context {
   json: boolean;
@@ -53,6 +66,13 @@ function parse(args: string[], options: ParseArgsConfig['options']): { values: R
   }
 }
 
+function parallelOption(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parallel = Number(value);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_DOWNLOAD_PARALLEL) throw new UsageError(`--parallel takes a whole number from 1 to ${MAX_DOWNLOAD_PARALLEL}, not "${value}"`);
+  return parallel;
+}
+
 function jobsOption(value: string | boolean | undefined): number | undefined {
   if (value === undefined) return undefined;
   const jobs = Number(value);
@@ -63,7 +83,7 @@ function jobsOption(value: string | boolean | undefined): number | undefined {
 function readsInFlightOption(value: string | boolean | undefined): number | undefined {
   if (value === undefined) return undefined;
   const reads = Number(value);
-  if (!Number.isInteger(reads) || reads < 1 || reads > 4096) throw new UsageError(`--reads-in-flight takes a whole number from 1 to 4096, not "${value}"`);
+  if (!Number.isInteger(reads) || reads < 1 || reads > MAX_READS_IN_FLIGHT) throw new UsageError(`--reads-in-flight takes a whole number from 1 to ${MAX_READS_IN_FLIGHT}, not "${value}"`);
   return reads;
 }
 
@@ -81,14 +101,21 @@ async function withInspector<T>(values: Record<string, unknown>, run: (inspector
   }
 }
 
-async function readInput(file: string): Promise<string> {
+async function readInput(file: string): Promise<{ text: string; decodeError?: PythonJsonError }> {
   try {
     const stat = await fs.stat(file);
     if (stat.isDirectory()) throw new UsageError(`${file} is a directory, not a JSON file`);
-    return (await readWholeFile(file)).toString('utf8');
+    // Only regular files and at most MAX_JSON_BYTES: a FIFO would block forever, /dev/zero never end.
+    return await readJsonFile(file);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    if (error instanceof NotReadableFile) throw new UsageError(error.message);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      const target = await danglingTarget(file);
+      throw new UsageError(`cannot read ${file}: ${target === undefined ? 'no such file' : `dangling symbolic link to ${target}`}`);
+    }
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
 }
 
@@ -112,28 +139,54 @@ async function manifestBuild(args: string[], io: Omit<Context, 'inspector' | 'js
         `  ${result.files} files, ${w.partial_seizure + w.full_seizure + w.no_seizure} windows: ` +
         `${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no seizure\n`,
     );
-    for (const { name, reason } of result.skipped) io.stderr.write(`skipped ${name}: ${reason}\n`);
+    // Each file left out, with its code and what the Python builder does with it.
+    for (const s of result.skipped) io.stderr.write(`skipped ${s.name}: ${s.reason} [${s.code}: ${s.python}]\n`);
     for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
+    if (result.pythonStopsAt) {
+      const { name, exception } = result.pythonStopsAt;
+      io.stderr.write(`The Python builder would stop at ${name} (${exception}) and write no manifest: delete or regenerate that file before training rebuilds the manifest.\n`);
+    }
+    if (result.differsFromPython) io.stderr.write('This manifest leaves out files the Python builder lists: it differs from what Python writes.\n');
     return 0;
   }, true); // a build inflates every file: start the threads while the directory is listed
 }
 
+const CV_OPTIONS = { 'cv-seed': { type: 'string' }, 'outer-folds': { type: 'string' }, 'inner-folds': { type: 'string' } } as const;
+
+/** --cv-seed (numpy accepts 0..2**32-1), --outer-folds and --inner-folds (scikit-learn needs at least 2). */
+function cvOptions(values: Record<string, unknown>): CvSettings {
+  const option = (name: string, fallback: number, min: number, max: number) => {
+    const value = numberOption(values, name, fallback, true);
+    if (value < min || value > max) throw new UsageError(`--${name} takes an integer from ${min} to ${max}, not "${values[name]}"`);
+    return value;
+  };
+  return {
+    seed: option('cv-seed', DEFAULT_CV.seed, 0, 2 ** 32 - 1),
+    outerFolds: option('outer-folds', DEFAULT_CV.outerFolds, 2, 1_000_000),
+    innerFolds: option('inner-folds', DEFAULT_CV.innerFolds, 2, 1_000_000),
+  };
+}
+
 async function check(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
-  const { values, positionals } = parse(args, { 'no-content': { type: 'boolean' } });
+  const { values, positionals } = parse(args, { 'no-content': { type: 'boolean' }, ...CV_OPTIONS });
+  const cv = cvOptions(values);
   if (positionals.length === 0) throw new UsageError('check needs at least one JSON file');
   const texts = await Promise.all(positionals.map(readInput));
   return withInspector(values, async (inspector) => {
     const files = [];
     let errors = 0;
     for (const [i, file] of positionals.entries()) {
-      const analysis = await analyzeDocument(file, texts[i], inspector, { content: !values['no-content'], cwd: process.cwd() });
+      const { text, decodeError } = texts[i];
+      // Named explicitly: an empty or broken manifest.json / dataset_info.json / _dataset_index.json is ours.
+      const structure = await detectDocument(file, text, { explicit: true, decodeError });
+      const analysis = await analyzeDocument(file, text, inspector, { content: !values['no-content'], cwd: process.cwd(), cv }, structure);
       // Built only when there is something to place: a 13 MB manifest's index costs ~40 ms.
-      const lines = analysis.diagnostics.length ? new LineIndex(texts[i]) : undefined;
+      const lines = analysis.diagnostics.length ? new LineIndex(text) : undefined;
       const diagnostics = analysis.diagnostics.map((d) => ({ range: lines!.range(d.offset, d.length), severity: d.severity, code: d.code, message: d.message }));
       errors += diagnostics.filter((d) => d.severity === 'error').length;
-      files.push({ path: file, kind: analysis.kind, diagnostics });
+      files.push({ path: file, kind: analysis.kind === 'invalid-json' ? analysis.format : analysis.kind, diagnostics });
       if (!values.json) {
-        if (analysis.kind === 'unrelated') io.stderr.write(`${file}: not a seizure manifest or ARC dataset_info; nothing to check\n`);
+        if (analysis.kind === 'unrelated') io.stderr.write(`${file}: not a seizure manifest, EEG dataset index or ARC dataset_info; nothing to check\n`);
         for (const d of diagnostics) io.stdout.write(`${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}\n`);
       }
     }
@@ -158,23 +211,31 @@ function numberOption(values: Record<string, unknown>, name: string, fallback: n
 async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
   const { values, positionals } = parse(args, {
     seed: { type: 'string' }, 'full-ratio': { type: 'string' }, 'background-ratio': { type: 'string' }, selected: { type: 'boolean' },
+    folds: { type: 'boolean' }, ...CV_OPTIONS,
   });
   if (positionals.length !== 1) throw new UsageError('stats takes exactly one JSON file');
+  const cv = cvOptions(values);
   const composition: CompositionSettings = {
     seed: numberOption(values, 'seed', DEFAULT_COMPOSITION.seed, true),
     fullRatio: numberOption(values, 'full-ratio', DEFAULT_COMPOSITION.fullRatio),
     backgroundRatio: numberOption(values, 'background-ratio', DEFAULT_COMPOSITION.backgroundRatio),
   };
   const file = positionals[0];
-  const text = await readInput(file);
+  const { text, decodeError } = await readInput(file);
   return withInspector(values, async (inspector) => {
     // Statistics need only existence of cache files, never their contents.
-    const analysis = await analyzeDocument(file, text, inspector, { content: false, cwd: process.cwd(), composition });
-    if (analysis.kind === 'unrelated') throw new UsageError(`${file} is not a seizure manifest or ARC dataset_info`);
+    const structure = await detectDocument(file, text, { explicit: true, decodeError });
+    const analysis = await analyzeDocument(file, text, inspector, { content: false, cwd: process.cwd(), composition, cv }, structure);
+    if (analysis.kind === 'unrelated') throw new UsageError(`${file} is not a seizure manifest, EEG dataset index or ARC dataset_info`);
+    // Numbers from a partial parse are not what training uses: say what training does instead.
+    if (analysis.kind === 'invalid-json') throw new InputError(`${file}: ${analysis.diagnostics[0].message}`);
+    if (values.folds && analysis.kind !== 'arc-dataset-info') throw new UsageError('--folds needs an ARC dataset_info.json');
+    const folds = values.folds && analysis.kind === 'arc-dataset-info' ? analysis.folds : undefined;
     // --selected: the entries training picks for this seed (a missing file is skipped by training).
     const selected = values.selected && analysis.kind === 'seizure-manifest' ? selectedEntries(analysis, composition) : undefined;
     if (values.json) {
-      io.stdout.write(`${JSON.stringify({ path: file, kind: analysis.kind, ...analysis.stats, ...(selected ? { selected } : {}) })}\n`);
+      const extra = { ...(selected ? { selected } : {}), ...(folds ? { folds: foldsJson(folds) } : {}) };
+      io.stdout.write(`${JSON.stringify({ path: file, kind: analysis.kind, ...analysis.stats, ...extra })}\n`);
       return 0;
     }
     if (selected) {
@@ -183,24 +244,21 @@ async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): P
       }
       return 0;
     }
-    const lines = analysis.kind === 'seizure-manifest' ? manifestReport(analysis.stats) : datasetReport(analysis.stats);
-    io.stdout.write(`${file} (${analysis.kind})\n${lines.map((l) => `  ${l}\n`).join('')}`);
+    const lines = analysis.kind === 'seizure-manifest' ? manifestReport(analysis.stats) : analysis.kind === 'eeg-dataset-index' ? datasetIndexReport(analysis.stats) : datasetReport(analysis.stats);
+    if (folds && analysis.kind === 'arc-dataset-info') {
+      const report = foldsReport(folds, analysis.parsed.samples.map((s) => s.volume?.value));
+      lines.push('', ...report.lines, ...(report.table ? textTable(report.table).map((row) => `  ${row}`) : []), ...report.notes);
+    }
+    io.stdout.write(`${file} (${analysis.kind})\n${lines.map((l) => (l ? `  ${l}\n` : '\n')).join('')}`);
     return 0;
   });
-}
-
-function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) (n /= 1000), i++;
-  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
 async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
   const { values, positionals } = parse(args, {
     out: { type: 'string' }, repo: { type: 'string' }, revision: { type: 'string' }, endpoint: { type: 'string' }, token: { type: 'string' },
     force: { type: 'boolean' }, 'paper-parity': { type: 'boolean' }, 'include-tse': { type: 'boolean' }, 'no-require-mask': { type: 'boolean' },
-    'no-verify-counts': { type: 'boolean' },
+    'no-verify-counts': { type: 'boolean' }, parallel: { type: 'string' },
   });
   if (positionals.length) throw new UsageError(`arc download takes no positional arguments (got "${positionals[0]}")`);
   let endpoint: string;
@@ -211,14 +269,15 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
   }
   const token = hubToken(values.token as string | undefined);
   if (token && !token.startsWith('hf_')) throw new UsageError('the Hub token does not look like a Hugging Face token (it should start with "hf_")');
-  const { DEFAULT_REPO, downloadArc } = await import('../download/arc');
+  const { DEFAULT_REPO, downloadArc, describeProblemCounts } = await import('../download/arc');
   const options: DownloadOptions = {
     out: path.resolve((values.out as string | undefined) ?? path.join('data', 'arc')),
     repo: (values.repo as string | undefined) ?? DEFAULT_REPO,
     revision: (values.revision as string | undefined) ?? 'main',
     endpoint,
     token,
-    jobs: jobsOption(values.jobs as string | undefined) ?? 8,
+    // --jobs predates --parallel and meant the same here.
+    jobs: parallelOption(values.parallel) ?? jobsOption(values.jobs as string | undefined) ?? DEFAULT_MACHINE_SETTINGS.download.parallel,
     force: !!values.force,
     paperParity: !!values['paper-parity'],
     verifyCounts: !values['no-verify-counts'],
@@ -239,7 +298,7 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
       onProgress: (p) => {
         if (!bar) return;
         const eta = p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`;
-        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}\x1b[K`);
+        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}${p.problems ? ` (${p.problems} rows skipped)` : ''}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}\x1b[K`);
       },
       log: (line) => io.stderr.write(`${bar ? '\r\x1b[K' : ''}${line}\n`),
     });
@@ -249,7 +308,8 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
     else {
       io.stdout.write(
         `Wrote ${result.datasetInfo}: ${result.samples} samples from ${result.shards} shards${result.shardsResumed ? ` (${result.shardsResumed} resumed)` : ''}\n` +
-          `  transferred ${formatBytes(result.bytesTransferred)} of ${formatBytes(result.shardBytes)} in the shards, ${(result.elapsedMs / 1000).toFixed(1)} s\n`,
+          `  transferred ${formatBytes(result.bytesTransferred)} of ${formatBytes(result.shardBytes)} in the shards, ${(result.elapsedMs / 1000).toFixed(1)} s\n` +
+          (result.problems.length ? `  skipped ${describeProblemCounts(result.problems)} that could not be used (listed on stderr; --json lists them)\n` : ''),
       );
     }
     return 0;
@@ -305,6 +365,10 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`neurocache: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof InputError) {
+      io.stderr.write(`neurocache: ${error.message}\n`);
       return 2;
     }
     io.stderr.write(`neurocache: ${(error as Error).message}\n`);

@@ -3,7 +3,8 @@
  * no-accel (turbo spin echo only when asked), a lesion mask unless told otherwise, the first
  * T2w run. Pure: rows in, decisions and a breakdown out.
  */
-import { PAPER_COHORT } from '../engine/arc/datasetInfo';
+import { isPaperCohort, PAPER_COHORT } from '../engine/arc/datasetInfo';
+import type { RowProblemReason } from '../protocol';
 
 export interface DownloadFilters {
   includeTse: boolean;
@@ -11,15 +12,20 @@ export interface DownloadFilters {
 }
 
 export interface HubRow {
-  subject: string;
-  session: string;
+  /** null when the column is null or not a string. */
+  subject: string | null;
+  session: string | null;
   acquisition: string | null;
   t2w: Uint8Array | null;
   lesion: Uint8Array | null;
 }
 
 export type Decision = { keep: true; acquisition: string } | { keep: false; reason: SkipReason };
-export type SkipReason = 'no-t2w' | 'turbo-spin-echo' | 'other-acquisition' | 'no-mask';
+/** Rows the filters leave out, as the Python download does. */
+export type FilterReason = 'no-t2w' | 'turbo-spin-echo' | 'other-acquisition' | 'no-mask';
+/** Rows the filters keep but that cannot be used: reported one by one, never written. */
+export type ProblemReason = RowProblemReason;
+export type SkipReason = FilterReason | ProblemReason;
 
 const ACQUISITION_NAMES: Record<string, string> = { space_2x: 'space_2x', space_no_accel: 'space_no_accel', turbo_spin_echo: 'turbo_spin_echo' };
 
@@ -40,7 +46,18 @@ export interface Breakdown {
 }
 
 export function emptyBreakdown(): Breakdown {
-  return { rows: 0, kept: 0, acquisitions: {}, skipped: { 'no-t2w': 0, 'turbo-spin-echo': 0, 'other-acquisition': 0, 'no-mask': 0 } };
+  return {
+    rows: 0, kept: 0, acquisitions: {},
+    skipped: { 'no-t2w': 0, 'turbo-spin-echo': 0, 'other-acquisition': 0, 'no-mask': 0, 'bad-id': 0, 'bad-image': 0, 'bad-mask': 0, duplicate: 0 },
+  };
+}
+
+/** Adds `other` into `breakdown` (shards into the whole download). */
+export function addBreakdown(breakdown: Breakdown, other: Breakdown): void {
+  breakdown.rows += other.rows;
+  breakdown.kept += other.kept;
+  for (const [a, n] of Object.entries(other.acquisitions)) breakdown.acquisitions[a] = (breakdown.acquisitions[a] ?? 0) + n;
+  for (const [k, n] of Object.entries(other.skipped)) breakdown.skipped[k as SkipReason] = (breakdown.skipped[k as SkipReason] ?? 0) + n;
 }
 
 export function tally(breakdown: Breakdown, decision: Decision): void {
@@ -59,8 +76,6 @@ export function describeBreakdown(b: Breakdown): string {
 
 /** The paper cohort check: 223 = 115 SPACE 2x + 108 SPACE no-accel. Undefined when it holds. */
 export function paperParityProblem(b: Breakdown): string | undefined {
-  const space2x = b.acquisitions.space_2x ?? 0;
-  const noAccel = b.acquisitions.space_no_accel ?? 0;
-  if (b.kept === PAPER_COHORT.total && space2x === PAPER_COHORT.space_2x && noAccel === PAPER_COHORT.space_no_accel) return undefined;
+  if (isPaperCohort(b.kept, b.acquisitions)) return undefined;
   return `expected the paper cohort of ${PAPER_COHORT.total} = ${PAPER_COHORT.space_2x} space_2x + ${PAPER_COHORT.space_no_accel} space_no_accel, got ${describeBreakdown(b)}`;
 }

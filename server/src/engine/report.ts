@@ -3,7 +3,10 @@
  * the same thing in the same words.
  */
 import type { DatasetStats } from './arc/datasetInfo';
-import { formatPercent, ManifestStats } from './eeg/manifest';
+import type { NestedFolds } from './arc/folds';
+import type { DatasetIndexStats, IndexOutcome } from './eeg/datasetIndex';
+import { formatPercent, LOW_SEIZURE_RATIO, ManifestStats, STALE_MISSING_FRACTION } from './eeg/manifest';
+import { formatLimit } from './units';
 
 /** "1 entry", "2 entries". */
 export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
@@ -23,13 +26,13 @@ export function manifestReport(stats: ManifestStats): string[] {
   if (missing) {
     lines.push(
       `Missing references: ${plural(missing, 'entry', 'entries')} (${formatPercent(missing / stats.total)}); ` +
-        (stats.stale ? 'over 5%: training discards the manifest and rescans the cache' : 'training skips them'),
+        (stats.stale ? `over ${formatLimit(STALE_MISSING_FRACTION)}: training discards the manifest and rescans the cache` : 'training skips them'),
     );
   } else if (stats.stale) {
     lines.push('Empty manifest: training discards it and rescans the cache');
   }
   if (stats.refuses) lines.push('No partial seizure windows: training refuses to start');
-  else if (stats.lowSeizureRatio) lines.push('Seizure ratio below 0.1%: training warns');
+  else if (stats.lowSeizureRatio) lines.push(`Seizure ratio below ${formatLimit(LOW_SEIZURE_RATIO)}: training warns`);
   return lines;
 }
 
@@ -47,4 +50,84 @@ export function datasetReport(stats: DatasetStats): string[] {
       : 'Lesion volume: no masks',
     `Paper cohort: ${stats.paperParity.verdict}`,
   ];
+}
+
+const INDEX_OUTCOMES: Record<IndexOutcome['kind'], string> = {
+  trusted: 'EEGWindowDataset uses it as is on start-up, without opening the caches',
+  rebuilt: 'EEGWindowDataset cannot use it: it opens every cache file again and rewrites it',
+  'rebuilt-corrupt': 'EEGWindowDataset fails on it part-way, opens every cache file again and writes the bad list back (on every start)',
+  crash: 'EEGWindowDataset raises on it: training stops at start-up',
+};
+
+export function datasetIndexReport(stats: DatasetIndexStats): string[] {
+  return [
+    `EDF files: ${count(stats.files)}${stats.missingCacheFiles ? ` (${count(stats.missingCacheFiles)} without a cache file: preprocessed again on demand)` : ''}`,
+    `Windows: ${count(stats.windows)} (the sum of window_counts)`,
+    `Start-up: ${INDEX_OUTCOMES[stats.outcome]}`,
+  ];
+}
+
+/** Rows of cells; the first row is the header. Rendered as aligned text or a markdown table. */
+export type Table = string[][];
+
+/**
+ * The nested cross-validation as arc-meshchop train makes it: a heading, the stratum × outer
+ * test fold table (with fold sizes and lesion-volume ranges), inner train/val sizes, and
+ * scikit-learn's warnings; or where train stops.
+ */
+export function foldsReport(folds: NestedFolds, volumes: readonly (number | undefined)[]): { lines: string[]; table?: Table; notes: string[] } {
+  const { seed, outerFolds, innerFolds } = folds.settings;
+  const heading = `Cross-validation as arc-meshchop train splits it: StratifiedKFold, seed ${seed}, ${outerFolds} outer × ${innerFolds} inner folds`;
+  const warnings = folds.warnings.map((w) => `scikit-learn warns — ${w}`);
+  if (!folds.ok) return { lines: [heading, `Train stops: ${folds.error}`], notes: warnings };
+  const labels = folds.labels ?? [];
+  const perFold = folds.outer.map((f) => {
+    const counts = new Map<string, number>();
+    for (const i of f.test) counts.set(labels[i], (counts.get(labels[i]) ?? 0) + 1);
+    return counts;
+  });
+  const table: Table = [['Stratum', 'Samples', ...folds.outer.map((_, k) => `Test fold ${k}`)]];
+  for (const [stratum, size] of Object.entries(folds.strata)) table.push([stratum, count(size), ...perFold.map((c) => count(c.get(stratum) ?? 0))]);
+  table.push(['All', count(labels.length), ...folds.outer.map((f) => count(f.test.length))]);
+  table.push(['Lesion volume', volumeRange(volumes), ...folds.outer.map((f) => volumeRange(f.test.map((i) => volumes[i])))]);
+  const inner = folds.outer.map((f, k) => `outer fold ${k}: ${f.inner.map((i) => `${i.train.length}/${i.val.length}`).join(', ')}`);
+  return { lines: [heading], table, notes: [`Inner train/val sizes — ${inner.join('; ')}`, ...warnings] };
+}
+
+function volumeRange(volumes: readonly (number | undefined)[]): string {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const v of volumes) if (v !== undefined) (low = Math.min(low, v)), (high = Math.max(high, v));
+  return low <= high ? `${count(low)}–${count(high)}` : '–';
+}
+
+/** Control characters (possible in acquisition names) shown as escapes, so a row stays one line. */
+const printable = (cell: string) => cell.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Aligned plain-text rows: first column left-aligned, the others right-aligned. */
+export function textTable(table: Table): string[] {
+  const cells = table.map((row) => row.map(printable));
+  const width = (cell: string) => [...cell].length;
+  const widths = cells[0].map((_, c) => Math.max(...cells.map((row) => width(row[c] ?? ''))));
+  const pad = (cell: string, c: number) => ' '.repeat(widths[c] - width(cell));
+  return cells.map((row) => row.map((cell, c) => (c === 0 ? cell + pad(cell, c) : pad(cell, c) + cell)).join('  ').trimEnd());
+}
+
+/** A markdown table (markdown punctuation in cells escaped). */
+export function markdownTable(table: Table): string {
+  const line = (row: string[]) => `| ${row.map((cell) => printable(cell).replace(/[|\\`*_<>[\]]/g, (m) => `\\${m}`)).join(' | ')} |`;
+  return [line(table[0]), `|${table[0].map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...table.slice(1).map(line)].join('\n');
+}
+
+/** One sample's place in the nested cross-validation: its stratum, outer test fold and inner validation folds. */
+export function sampleFoldsLine(folds: NestedFolds, index: number): string | undefined {
+  const stratum = folds.labels?.[index];
+  if (stratum === undefined) return undefined;
+  if (!folds.ok) return `Stratum ${stratum}`;
+  const test = folds.outer.findIndex((f) => f.test.includes(index));
+  const validation = folds.outer.flatMap((f, k) => {
+    const v = f.inner.findIndex((inner) => inner.val.includes(index));
+    return v < 0 ? [] : [`${v} of outer fold ${k}`];
+  });
+  return `Stratum ${stratum}; test sample in outer fold ${test}; validation sample in inner fold ${validation.join(', ')}`;
 }

@@ -1,23 +1,36 @@
 /**
  * Results per cache file keyed by (absolute path, size, mtime), persisted outside the data
  * directory, so re-checking an unchanged cache reads no file contents and any change re-reads
- * exactly the files that changed.
+ * exactly the files that changed. Bounded: a result over MAX_RECORD_BYTES is not kept, beyond
+ * MAX_STORE_BYTES the least recently written files go, and a store file over the bound (or
+ * damaged, or not a regular file) is ignored rather than loaded.
  */
 import { promises as fs, Stats } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomic';
+import { readRegularText } from './regularFile';
 
-const FORMAT = 1;
+// 2: values held as compact JSON text (long runs of equal numbers folded), sizes bounded.
+const FORMAT = 2;
 // Files remembered at most; the least recently written go first, so the store cannot grow without bound.
 const MAX_FILES = 250_000;
+/** A result larger than this is not remembered (recomputed when asked again); thousands of windows fit. */
+export const MAX_RECORD_BYTES = 256 << 10;
+/** The whole store; beyond it the least recently written files are dropped. A larger store file is not loaded. */
+export const MAX_STORE_BYTES = 64 << 20;
+// A folded run never expands past this many numbers (a corrupt store must not claim 10^12 zeros).
+const MAX_UNFOLDED = 1 << 22;
+// Arrays shorter than this are written as they are.
+const FOLD_FROM = 16;
 
 interface Record {
   size: number;
   mtimeMs: number;
   /** What was computed (e.g. "npz", "nifti-header", "nifti-count"). */
   kind: string;
-  value: unknown;
+  /** The result as compact JSON (see `compact`). */
+  value: string;
 }
 
 /** `$NEUROCACHE_CACHE_DIR`, else `$XDG_CACHE_HOME/neurocache`, else `~/.cache/neurocache`. */
@@ -27,46 +40,131 @@ export function defaultStoreDirectory(): string {
   return path.join(base, 'neurocache');
 }
 
+/**
+ * JSON where an array of numbers with long runs (per-window positives: mostly 0, or all full)
+ * becomes {"$runs": [value, count, ...]}: 60 windows of no seizure cost 20 bytes, not 120.
+ */
+function compact(value: unknown): string {
+  return JSON.stringify(value, (key, item: unknown) => {
+    if (key === '$runs' || !Array.isArray(item) || item.length < FOLD_FROM || !item.every((x) => typeof x === 'number')) return item;
+    const runs: number[] = [];
+    for (let i = 0; i < item.length; ) {
+      let j = i + 1;
+      while (j < item.length && Object.is(item[j], item[i])) j++;
+      runs.push(item[i] as number, j - i);
+      i = j;
+    }
+    return runs.length < item.length ? { $runs: runs } : item;
+  });
+}
+
+class CorruptRecord extends Error {}
+
+function expand(text: string): unknown {
+  let unfolded = 0;
+  return JSON.parse(text, (_key, item: unknown) => {
+    const runs = (item as { $runs?: unknown } | null)?.$runs;
+    if (!Array.isArray(runs)) return item;
+    const out: number[] = [];
+    for (let i = 0; i + 1 < runs.length; i += 2) {
+      const [value, count] = [runs[i], runs[i + 1]];
+      unfolded += count;
+      if (typeof value !== 'number' || !Number.isSafeInteger(count) || count < 0 || unfolded > MAX_UNFOLDED) throw new CorruptRecord();
+      for (let k = 0; k < count; k++) out.push(value);
+    }
+    return out;
+  });
+}
+
+function isRecord(r: unknown): r is Record {
+  const x = r as Record;
+  return !!x && typeof x.size === 'number' && typeof x.mtimeMs === 'number' && typeof x.kind === 'string' && typeof x.value === 'string';
+}
+
+/** Bytes a file's entry takes in the saved store, near enough for the bound. */
+function entryBytes(file: string, records: Record[]): number {
+  return records.reduce((n, r) => n + r.value.length + r.kind.length + 64, file.length + 8);
+}
+
+export interface StoreLimits {
+  recordBytes: number;
+  storeBytes: number;
+}
+
 export class FingerprintStore {
   private records = new Map<string, Record[]>();
+  private bytes = 0;
   private dirty = false;
 
   /** `file` undefined keeps results in memory only. */
-  constructor(readonly file?: string) {}
+  constructor(
+    readonly file?: string,
+    private readonly limits: StoreLimits = { recordBytes: MAX_RECORD_BYTES, storeBytes: MAX_STORE_BYTES },
+  ) {}
 
   static inDirectory(directory: string): FingerprintStore {
     return new FingerprintStore(path.join(directory, `fingerprints-v${FORMAT}.json`));
   }
 
+  /** Total size of what `save` writes (approximately). */
+  get sizeInBytes(): number {
+    return this.bytes;
+  }
+
   async load(): Promise<void> {
     if (!this.file) return;
+    let data: { format?: unknown; records?: unknown };
     try {
-      const data = JSON.parse(await fs.readFile(this.file, 'utf8'));
-      if (data?.format === FORMAT && data.records && typeof data.records === 'object') this.records = new Map(Object.entries(data.records));
+      // Regular files only, and bounded: a damaged or foreign store is never loaded into gigabytes.
+      data = JSON.parse(await readRegularText(this.file, this.limits.storeBytes + (this.limits.storeBytes >> 2)));
     } catch {
-      // Missing or damaged store: start empty; it is only a cache.
+      return; // missing, damaged or oversized: start empty; it is only a cache, rewritten on save
+    }
+    if (data?.format !== FORMAT || !data.records || typeof data.records !== 'object') return;
+    for (const [file, records] of Object.entries(data.records as object)) {
+      if (Array.isArray(records)) this.put(file, records.filter((r) => isRecord(r) && r.value.length <= this.limits.recordBytes));
     }
   }
 
   get<T>(file: string, stat: Stats, kind: string): T | undefined {
     const record = this.records.get(file)?.find((r) => r.kind === kind);
-    return record && record.size === stat.size && record.mtimeMs === stat.mtimeMs ? (record.value as T) : undefined;
+    if (!record || record.size !== stat.size || record.mtimeMs !== stat.mtimeMs) return undefined;
+    try {
+      return expand(record.value) as T;
+    } catch {
+      return undefined; // a damaged record: recomputed, then overwritten
+    }
   }
 
   set(file: string, stat: Stats, kind: string, value: unknown): void {
     const kept = (this.records.get(file) ?? []).filter((r) => r.kind !== kind && r.size === stat.size && r.mtimeMs === stat.mtimeMs);
-    kept.push({ size: stat.size, mtimeMs: stat.mtimeMs, kind, value });
-    // Re-inserting moves the file to the end of the Map's order: the oldest writes are first.
-    this.records.delete(file);
-    this.records.set(file, kept);
-    if (this.records.size > MAX_FILES) this.records.delete(this.records.keys().next().value!);
+    const text = compact(value);
+    if (text.length <= this.limits.recordBytes) kept.push({ size: stat.size, mtimeMs: stat.mtimeMs, kind, value: text });
+    this.put(file, kept);
     this.dirty = true;
+  }
+
+  /** Re-inserting moves the file to the end of the Map's order: the oldest writes are first, and go first. */
+  private put(file: string, records: Record[]): void {
+    this.drop(file);
+    if (records.length) {
+      this.records.set(file, records);
+      this.bytes += entryBytes(file, records);
+    }
+    while (this.records.size > MAX_FILES || this.bytes > this.limits.storeBytes) this.drop(this.records.keys().next().value!);
+  }
+
+  private drop(file: string): void {
+    const old = this.records.get(file);
+    if (!old) return;
+    this.bytes -= entryBytes(file, old);
+    this.records.delete(file);
   }
 
   async save(): Promise<void> {
     if (!this.file || !this.dirty) return;
     await fs.mkdir(path.dirname(this.file), { recursive: true });
-    await writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, records: Object.fromEntries(this.records) }));
+    await writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, records: Object.fromEntries(this.records) }), { ownFile: true });
     this.dirty = false;
   }
 }

@@ -3,12 +3,14 @@
  * binary search over entry offsets, not a tree walk), so it stays instant on 150,000 entries.
  */
 import * as path from 'node:path';
-import type { PathFacts } from '../engine/arc/datasetInfo';
+import { isLegacyResolution, PathFacts } from '../engine/arc/datasetInfo';
 import { Span } from '../engine/diagnostics';
-import { formatPercent, ParsedManifest } from '../engine/eeg/manifest';
+import { describeFailure, formatPercent, ParsedManifest } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
-import { datasetReport, manifestReport } from '../engine/report';
+import { windowPositives } from '../engine/eeg/npz';
+import { datasetIndexReport, datasetReport, foldsReport, manifestReport, markdownTable, sampleFoldsLine } from '../engine/report';
+import { FORMAT_TITLES } from '../engine/invalidJson';
 import type { Analysis } from './check';
 
 /** A picture the hover would show; rendered (and cached) by the caller through the workers. */
@@ -41,7 +43,39 @@ export function entryAt(parsed: ParsedManifest, offset: number): number {
 export function hoverAt(analysis: Analysis, offset: number): HoverResult | null {
   if (analysis.kind === 'seizure-manifest') return manifestHover(analysis, offset);
   if (analysis.kind === 'arc-dataset-info') return datasetHover(analysis, offset);
+  if (analysis.kind === 'eeg-dataset-index') return indexHover(analysis, offset);
+  if (analysis.kind === 'invalid-json') return invalidJsonHover(analysis, offset);
   return null;
+}
+
+/** On the keys of a file Python cannot read, or at the error: what training does with it, never numbers. */
+function invalidJsonHover(analysis: Extract<Analysis, { kind: 'invalid-json' }>, offset: number): HoverResult | null {
+  const at = { offset: analysis.error.offset, length: 1 };
+  const span = analysis.keySpans.find((k) => inside(offset, k)) ?? (inside(offset, at) ? at : undefined);
+  if (!span) return null;
+  const lines = [analysis.diagnostics[0].message, 'No statistics: numbers from a partial parse are not what training uses.'];
+  return { markdown: `**${FORMAT_TITLES[analysis.format]} — Python's json cannot read it**\n\n${bullets(lines)}`, span };
+}
+
+function indexHover(analysis: Extract<Analysis, { kind: 'eeg-dataset-index' }>, offset: number): HoverResult | null {
+  const { parsed, stats, facts } = analysis;
+  const key = [parsed.keys.files, parsed.keys.windowCounts].find((k) => inside(offset, k));
+  if (key) {
+    const read = facts.filter((f) => f.windows !== undefined);
+    const verified = read.length
+      ? `Verified: ${read.length} of ${parsed.files.length} counts against windows.shape[0] from each cache's windows header; ${parsed.files.filter((f, k) => facts[k]?.windows !== undefined && f.count !== facts[k].windows).length} differ`
+      : 'Not verified against the caches yet (content checks off or still running): cache files checked for existence only';
+    return { markdown: `**EEG dataset index**\n\n${bullets([...datasetIndexReport(stats), verified])}`, span: key };
+  }
+  const k = parsed.files.findIndex((f) => inside(offset, f.span) || inside(offset, f.countSpan));
+  if (k < 0) return null;
+  const file = parsed.files[k];
+  const fact = facts[k];
+  const lines = [`EDF: \`${file.path}\``, `Cache: \`${path.join(analysis.directory, file.cacheFile)}\``, `Recorded windows: ${file.count ?? 'none usable'}`];
+  if (!fact?.exists) lines.push('The cache file is missing: training preprocesses the EDF again for every window it reads.');
+  else if (fact.error) lines.push(`The cache cannot be read: ${fact.error}`);
+  else if (fact.windows !== undefined) lines.push(`windows.shape[0] in the cache: ${fact.windows}${fact.windows === file.count ? ' ✓' : ' ✗'}`);
+  return { markdown: `**${file.cacheFile}**\n\n${bullets(lines)}`, span: inside(offset, file.span) ? file.span : file.countSpan! };
 }
 
 const bullets = (lines: string[]) => lines.map((l) => `- ${l}`).join('\n');
@@ -59,21 +93,24 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
   if (i < 0) return null;
   const { entries } = parsed;
   const fileId = entries.file[i];
-  const window = entries.window[i];
+  // int(window_idx), counted from the end when negative (Python indexing), once the file's windows are known.
+  const known = fileId >= 0 ? facts[fileId]?.summary?.windowCount : undefined;
+  const window = entries.window[i] < 0 && known !== undefined ? known + entries.window[i] : entries.window[i];
   const listed = CATEGORIES[entries.category[i]];
   const span = { offset: entries.entryOffset[i], length: entries.entryLength[i] };
   if (fileId < 0) return { markdown: `**Manifest entry** (${listed})\n\nThe entry has no valid \`cache_file\`.`, span };
   const name = parsed.files[fileId];
   const fileFacts = facts[fileId];
   const lines = [`File: \`${path.join(analysis.directory, name)}\``, `Listed as: ${listed}`];
+  if (entries.shadowed[i]) lines.push(`\`${listed}\` appears again later in the file: Python's json keeps only the last list, so training never sees this entry.`);
   if (!fileFacts?.exists) lines.push('The file is missing: training skips this entry.');
-  else if (fileFacts.error) lines.push(`The file cannot be read: ${fileFacts.error}`);
+  else if (fileFacts.error) lines.push(`${describeFailure(name, fileFacts.failure ?? { message: fileFacts.error })}.`);
   else if (fileFacts.summary && !Number.isNaN(window)) {
     const summary = fileFacts.summary;
-    if (window >= summary.windowCount) lines.push(`Window ${window} does not exist: the file has ${summary.windowCount} windows.`);
-    else if (!summary.hasLabels) lines.push('The file has no labels: every window counts as no seizure.');
+    if (window < 0 || window >= summary.windowCount) lines.push(`Window ${window} does not exist: the file has ${summary.windowCount} windows.`);
+    else if (!summary.hasLabels) lines.push('The file has no labels: the builder leaves it out (a rebuild drops this entry); training uses this window with all-zero labels.');
     else {
-      const positives = summary.positives[window];
+      const positives = windowPositives(summary, window);
       const ratio = positives / summary.samplesPerWindow;
       const actual = windowCategory(positives, summary.samplesPerWindow);
       lines.push(`Seizure fraction: ${formatPercent(ratio)} (${positives.toLocaleString('en-US')} of ${summary.samplesPerWindow.toLocaleString('en-US')} label samples > 0) → ${actual}${actual === listed ? '' : ' — the manifest is stale'}`);
@@ -82,7 +119,7 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
     lines.push(`The file holds ${summary.windowCount} windows${summary.labelsDtype ? `, labels ${summary.labelsDtype}` : ''}.`);
   }
   const summary = fileFacts?.summary;
-  const picture: PictureRequest | undefined = summary?.hasLabels && window < summary.windowCount ? { kind: 'trace', file: path.join(analysis.directory, name), window } : undefined;
+  const picture: PictureRequest | undefined = summary?.hasLabels && window >= 0 && window < summary.windowCount ? { kind: 'trace', file: path.join(analysis.directory, name), window } : undefined;
   return { markdown: `**Window ${Number.isNaN(window) ? '?' : window} of ${name}**\n\n${bullets(lines)}`, span, picture };
 }
 
@@ -98,7 +135,7 @@ function niftiLines(nifti: NiftiSummary): string[] {
 function describePath(facts: PathFacts | undefined, kind: string): string[] {
   if (!facts) return [];
   if (!facts.resolved) return [`The ${kind} does not exist.`];
-  const lines = [`Resolved: \`${facts.resolved}\`${facts.how === 'parent' || facts.how === 'cwd' ? ' (legacy path)' : ''}`];
+  const lines = [`Resolved: \`${facts.resolved}\`${isLegacyResolution(facts.how) ? ' (legacy path)' : ''}`];
   if (facts.error) lines.push(`Unreadable: ${facts.error}`);
   if (facts.nifti) lines.push(...niftiLines(facts.nifti));
   return lines;
@@ -107,7 +144,7 @@ function describePath(facts: PathFacts | undefined, kind: string): string[] {
 function datasetHover(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>, offset: number): HoverResult | null {
   const { parsed, stats, facts } = analysis;
   for (const span of Object.values(parsed.keys)) {
-    if (inside(offset, span)) return { markdown: `**ARC dataset**\n\n${bullets(datasetReport(stats))}`, span: span! };
+    if (inside(offset, span)) return { markdown: `**ARC dataset**\n\n${bullets(datasetReport(stats))}\n\n${foldsMarkdown(analysis)}`, span: span! };
   }
   for (const sample of parsed.samples) {
     const title = `**Sample ${sample.index}${sample.subject ? ` — ${sample.subject.value}` : ''}${sample.acquisition ? ` (${sample.acquisition.value})` : ''}**`;
@@ -124,7 +161,17 @@ function datasetHover(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>,
       const picture: PictureRequest | undefined = mask?.nifti && image?.nifti && !mask.error && !image.error ? { kind: 'lesion', mask: mask.resolved!, image: image.resolved! } : undefined;
       return { markdown: `${title} — lesion mask\n\n${bullets(lines)}`, span: sample.mask!, picture };
     }
-    if (inside(offset, sample.volume) && volumeLine) return { markdown: `${title}\n\n${bullets([volumeLine])}`, span: sample.volume! };
+    if (inside(offset, sample.volume) && volumeLine) {
+      const foldsLine = sampleFoldsLine(analysis.folds, sample.index);
+      return { markdown: `${title}\n\n${bullets(foldsLine ? [volumeLine, foldsLine] : [volumeLine])}`, span: sample.volume! };
+    }
   }
   return null;
+}
+
+/** The nested cross-validation section of the dataset hover: heading, stratum × fold table, notes. */
+function foldsMarkdown(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>): string {
+  const report = foldsReport(analysis.folds, analysis.parsed.samples.map((s) => s.volume?.value));
+  const [heading, ...rest] = report.lines;
+  return [`**${heading}**`, ...(rest.length ? [bullets(rest)] : []), ...(report.table ? [markdownTable(report.table)] : []), ...(report.notes.length ? [bullets(report.notes)] : [])].join('\n\n');
 }

@@ -3,10 +3,13 @@
  * worker pool, both remembered in the fingerprint store. Shared by the CLI and the server.
  */
 import { promises as fs, Stats } from 'node:fs';
+import * as path from 'node:path';
+import { notRegularFile } from '../engine/io/fileType';
 import type { PathFacts } from '../engine/arc/datasetInfo';
 import type { CacheFileFacts } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
-import type { NpzSummary } from '../engine/eeg/npz';
+import { NPZ_SUMMARY_KIND, NpzSummary } from '../engine/eeg/npz';
+import type { LoadFailure } from '../engine/eeg/numpyLoad';
 import type { LabelTrace, TaskResult } from '../workers/tasks';
 import { WorkerPool } from '../workers/pool';
 import { FingerprintStore } from './fingerprints';
@@ -19,11 +22,17 @@ export async function statOrUndefined(file: string): Promise<Stats | undefined> 
   }
 }
 
-// Fingerprint kinds: a labels summary, and one that also holds windows.shape.
-const NPZ = 'npz';
-const NPZ_WITH_WINDOWS = 'npz-windows';
+/** Where a symbolic link that points at nothing points (stat failed but lstat did not), else undefined. */
+export async function danglingTarget(file: string): Promise<string | undefined> {
+  try {
+    const target = await fs.readlink(file);
+    return path.resolve(path.dirname(file), target) === target ? target : `${target} (${path.resolve(path.dirname(file), target)})`;
+  } catch {
+    return undefined;
+  }
+}
 
-type Stored<T> = { ok: true; value: T } | { ok: false; error: string };
+type Stored<T> = { ok: true; value: T } | { ok: false; error: string; failure?: LoadFailure };
 
 export class CacheInspector {
   constructor(
@@ -31,24 +40,24 @@ export class CacheInspector {
     readonly store: FingerprintStore,
   ) {}
 
-  /**
-   * Existence, and with `readContent` the labels summary. `windowsShape` also reads windows'
-   * `.npy` header (windows.shape[0] is what `_dataset_index.json` counts must match); without it
-   * windows.shape is known only for files without labels, as the builder never needs it.
-   */
-  async npz(file: string, readContent: boolean, signal?: AbortSignal, options: { windowsShape?: boolean } = {}): Promise<CacheFileFacts> {
+  /** Existence, and with `readContent` the summary (labels counted; windows' shape from its header). */
+  async npz(file: string, readContent: boolean, signal?: AbortSignal): Promise<CacheFileFacts> {
+    const stat = await statOrUndefined(file);
+    if (!stat) {
+      const target = await danglingTarget(file);
+      return target === undefined ? { exists: false } : { exists: false, error: `dangling symbolic link to ${target}` };
+    }
+    if (!readContent) return { exists: true };
+    const result = await this.cached(file, stat, NPZ_SUMMARY_KIND, () => this.pool.npz(file, signal, { size: stat.size }));
+    return result.ok ? { exists: true, summary: result.value } : { exists: true, error: result.error, failure: result.failure };
+  }
+
+  /** windows.shape[0] of an NPZ from its `.npy` header, remembered by fingerprint. */
+  async windowCount(file: string, signal?: AbortSignal): Promise<{ exists: boolean; windows?: number; error?: string }> {
     const stat = await statOrUndefined(file);
     if (!stat) return { exists: false };
-    if (!readContent) return { exists: true };
-    // A summary that includes windows.shape answers the plain question too.
-    const withWindows = this.store.get<Stored<NpzSummary>>(file, stat, NPZ_WITH_WINDOWS);
-    const result =
-      (!options.windowsShape && this.store.get<Stored<NpzSummary>>(file, stat, NPZ)) ||
-      withWindows ||
-      (await this.cached(file, stat, options.windowsShape ? NPZ_WITH_WINDOWS : NPZ, () =>
-        this.pool.npz(file, signal, { size: stat.size, windowsShape: options.windowsShape }),
-      ));
-    return result.ok ? { exists: true, summary: result.value } : { exists: true, error: result.error };
+    const result = await this.cached(file, stat, 'window-count', () => this.pool.windowCount(file, signal, { size: stat.size }));
+    return result.ok ? { exists: true, windows: result.value } : { exists: true, error: result.error };
   }
 
   /** Header facts for images, plus the positive-voxel count for masks. */
@@ -79,10 +88,16 @@ export class CacheInspector {
   }
 
   private async cached<T>(file: string, stat: Stats, kind: string, compute: () => Promise<TaskResult<T>>): Promise<Stored<T>> {
+    // Never handed to a worker: a FIFO would block it forever, a device never end. (Python's
+    // open() refuses a directory with IsADirectoryError, which the manifest builder catches.)
+    if (!stat.isFile()) {
+      const error = notRegularFile(stat);
+      return { ok: false, error, failure: stat.isDirectory() ? { message: error, exception: 'IsADirectoryError' } : { message: error } };
+    }
     const known = this.store.get<Stored<T>>(file, stat, kind);
     if (known) return known;
     const result = await compute();
-    const stored: Stored<T> = result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error };
+    const stored: Stored<T> = result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error, failure: result.failure };
     // A file that changed while we read it must not be remembered under the old key: compare
     // with its stamp after the last read (taken by the reader, or a stat now).
     const after = result.statAfter ?? (await statOrUndefined(file));

@@ -1,12 +1,14 @@
 /**
- * Finding the files to check in a workspace: every manifest.json / dataset_info.json (and
+ * Finding the files to check in a workspace: every manifest.json / _dataset_index.json / dataset_info.json (and
  * files matching extra globs), without descending into dependency, VCS or hidden folders.
- * Bounded (a data folder can hold millions of entries) and cancellable.
+ * Bounded (a data folder can hold millions of entries) and cancellable. FIFOs and devices are
+ * never listed (a read of one blocks forever); a symbolic link is, and its target is refused
+ * when read if it is not a regular file.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
-const NAMES = new Set(['manifest.json', 'dataset_info.json']);
+const NAMES = new Set(['manifest.json', '_dataset_index.json', 'dataset_info.json']);
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '__pycache__', 'venv', '.venv', 'site-packages']);
 export const MAX_ENTRIES_VISITED = 200_000;
 
@@ -35,7 +37,7 @@ export async function findWorkspaceFiles(roots: string[], extraGlobs: string[], 
         const full = path.join(directory, entry.name);
         if (entry.isDirectory()) {
           if (!entry.name.startsWith('.') && !SKIPPED_DIRECTORIES.has(entry.name)) queue.push(full);
-        } else if (entry.name.endsWith('.json') && (NAMES.has(entry.name) || matches(path.relative(root, full).split(path.sep).join('/')))) {
+        } else if ((entry.isFile() || entry.isSymbolicLink()) && entry.name.endsWith('.json') && (NAMES.has(entry.name) || matches(path.relative(root, full).split(path.sep).join('/')))) {
           found.push(full);
         }
       }

@@ -3,7 +3,9 @@
  * I/O figures the CLI and the benchmarks report. Used by the pool's readers on the main thread
  * and by the workers.
  */
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
+import { loadFailure, LoadFailure, osException } from '../engine/eeg/numpyLoad';
+import { notRegularFile } from '../engine/io/fileType';
 import { ByteSource, FormatError } from '../engine/io/source';
 import type { FileStamp } from './tasks';
 
@@ -16,15 +18,26 @@ export interface FileSource extends ByteSource {
   close(): Promise<void>;
 }
 
-/** Opens `file`; a known `size` (from a stat just made) saves the fstat round trip. */
+/**
+ * Opens `file` for positional reads. Only regular files: O_NONBLOCK makes opening a FIFO return
+ * at once (instead of waiting for a writer), and the fstat refuses it. A `size` from a stat just
+ * made (which found a regular file) saves that fstat's round trip; a file swapped meanwhile shows
+ * in `stamp()` after the reads.
+ */
 export async function openFileSource(file: string, size?: number): Promise<FileSource> {
-  const handle = await fs.open(file, 'r');
+  const handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
-    const length = size ?? (await handle.stat()).size;
+    let length = size;
+    if (length === undefined) {
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw new FormatError(notRegularFile(stat));
+      length = stat.size;
+    }
+    const known = length;
     let reads = 0;
     let bytesRead = 0;
     return {
-      size: length,
+      size: known,
       get reads() {
         return reads;
       },
@@ -33,7 +46,7 @@ export async function openFileSource(file: string, size?: number): Promise<FileS
       },
       async read(offset, wanted) {
         // Never from Buffer's shared pool: a result may be transferred to a worker thread.
-        const buffer = Buffer.allocUnsafeSlow(Math.max(0, Math.min(wanted, length - offset)));
+        const buffer = Buffer.allocUnsafeSlow(Math.max(0, Math.min(wanted, known - offset)));
         let filled = 0;
         while (filled < buffer.length) {
           reads++;
@@ -53,6 +66,12 @@ export async function openFileSource(file: string, size?: number): Promise<FileS
   }
 }
 
+/** A failed task's message, and what Python's open() or np.load raises for the same file. */
+export function taskFailure(error: unknown): { error: string; failure?: LoadFailure } {
+  const code = (error as NodeJS.ErrnoException).code;
+  return { error: describeError(error), failure: loadFailure(error) ?? (code ? { message: describeError(error), exception: osException(code) } : undefined) };
+}
+
 /** The message users see for a file that could not be read. */
 export function describeError(error: unknown): string {
   if (error instanceof FormatError) return error.message;
@@ -61,42 +80,4 @@ export function describeError(error: unknown): string {
   if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
   if (e.code === 'ENOENT') return 'file vanished while reading';
   return e.message ?? String(error);
-}
-
-// Reads of a whole file: chunks no larger than a FUSE request (128 KiB), several in flight.
-const WHOLE_FILE_CHUNK = 128 << 10;
-const WHOLE_FILE_READS_IN_FLIGHT = 16;
-
-/**
- * A whole file (a manifest to check) by positional reads side by side: `readFile` reads its
- * chunks one after another, which on network storage costs a round trip per chunk (a 2 MB
- * manifest: 15 in a row). The size comes from the open file itself, so a manifest replaced
- * (renamed over) meanwhile is read whole, old or new.
- */
-export async function readWholeFile(file: string): Promise<Buffer> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const length = (await handle.stat()).size;
-    const buffer = Buffer.allocUnsafe(length);
-    let end = length;
-    let next = 0;
-    const worker = async () => {
-      while (next < length) {
-        const at = next;
-        next += WHOLE_FILE_CHUNK;
-        const want = Math.min(WHOLE_FILE_CHUNK, length - at);
-        let filled = 0;
-        while (filled < want) {
-          const { bytesRead } = await handle.read(buffer, at + filled, want - filled, at + filled);
-          if (bytesRead === 0) break;
-          filled += bytesRead;
-        }
-        if (filled < want) end = Math.min(end, at + filled); // the file shrank since the stat
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(WHOLE_FILE_READS_IN_FLIGHT, Math.ceil(length / WHOLE_FILE_CHUNK)) }, worker));
-    return buffer.subarray(0, end);
-  } finally {
-    await handle.close();
-  }
 }

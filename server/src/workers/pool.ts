@@ -10,15 +10,14 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import Piscina from 'piscina';
-import { NpzParts, readNpzParts } from '../engine/eeg/npz';
-import { ByteSource } from '../engine/io/source';
+import { readNpzSpans, readWindowCount } from '../engine/eeg/npz';
+import { ByteSource, Span } from '../engine/io/source';
 import { TAIL_READ } from '../engine/io/zip';
+import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
 import { Budget } from './budget';
-import { describeError, FileSource, openFileSource } from './fileSource';
+import { FileSource, openFileSource, taskFailure } from './fileSource';
 import type { FileStamp, LabelTrace, NiftiResult, NpzResult, Task, TaskResult } from './tasks';
 
-/** Files read at once by default: enough to hide ~100 ms round trips, few enough for small machines. */
-export const DEFAULT_READS_IN_FLIGHT = 64;
 /** Compressed bytes held between reading and counting, by default. */
 export const DEFAULT_BYTES_IN_FLIGHT = 256 << 20;
 
@@ -67,18 +66,30 @@ export class WorkerPool {
     // Threads start on first use unless asked: a re-check answered from fingerprints never needs one.
     const max = Math.max(1, threads);
     this.piscina = new Piscina({ filename: workerScript(), minThreads: options.startThreads ? max : 0, maxThreads: max, idleTimeout: 2000 });
-    this.files = new Budget(Math.max(1, options.readsInFlight ?? DEFAULT_READS_IN_FLIGHT));
+    this.files = new Budget(Math.max(1, options.readsInFlight ?? DEFAULT_MACHINE_SETTINGS.io.readsInFlight));
     this.bytes = new Budget(Math.max(1, options.bytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT));
     this.open = options.open ?? openFileSource;
   }
 
   /**
-   * Window counts and per-window label positives of an NPZ. `size` (from a stat just made)
-   * saves a round trip; `windowsShape` also reads windows' header (otherwise only without labels).
+   * Window counts and per-window label positives of an NPZ: its bytes fetched here (usually one
+   * round of two reads), counted in a worker. `size` (from a stat just made) saves a round trip.
    */
-  npz(file: string, signal?: AbortSignal, options: { size?: number; windowsShape?: boolean } = {}): Promise<NpzResult> {
-    const key = JSON.stringify({ kind: 'npz', path: file, windowsShape: !!options.windowsShape });
-    return this.once(key, signal, (jobSignal) => this.readNpz(file, options, jobSignal)) as Promise<NpzResult>;
+  npz(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<NpzResult> {
+    return this.once(JSON.stringify({ kind: 'npz', path: file }), signal, (jobSignal) => this.readNpz(file, options.size, jobSignal)) as Promise<NpzResult>;
+  }
+
+  /** windows.shape[0] from its `.npy` header (for `_dataset_index.json`): read and parsed here, no worker needed. */
+  windowCount(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<TaskResult<number>> {
+    return this.once(JSON.stringify({ kind: 'window-count', path: file }), signal, async (jobSignal) => {
+      try {
+        const { value, statAfter } = await this.readHere(file, options.size, jobSignal, (source) => readWindowCount(source));
+        return { ok: true, value, bytesRead: 0, statAfter: await statAfter };
+      } catch (error) {
+        if (jobSignal.aborted) throw error;
+        return { ok: false, ...taskFailure(error), bytesRead: 0 };
+      }
+    }) as Promise<TaskResult<number>>;
   }
 
   nifti(file: string, countVoxels: boolean, signal?: AbortSignal): Promise<NiftiResult> {
@@ -100,43 +111,60 @@ export class WorkerPool {
     return counted.value.positiveVoxels ?? 0;
   }
 
-  /** Reads here (a slot among `readsInFlight`), then counts in a worker while other files are read. */
-  private async readNpz(file: string, options: { size?: number; windowsShape?: boolean }, signal?: AbortSignal): Promise<NpzResult> {
+  /**
+   * Opens `file` in a slot among `readsInFlight`, runs `read` on it here and closes it. Also
+   * returns whether the file changed while it was read: its fstat afterwards, which completes
+   * while the caller goes on (counting in a worker).
+   */
+  private async readHere<T>(file: string, size: number | undefined, signal: AbortSignal, read: (source: FileSource) => Promise<T>): Promise<{ value: T; statAfter: Promise<FileStamp | undefined> }> {
+    await this.files.acquire(1);
+    try {
+      signal.throwIfAborted();
+      const source = await this.open(file, size);
+      let value: T;
+      try {
+        value = await read(source);
+      } catch (error) {
+        await source.close().catch(() => undefined);
+        throw error;
+      } finally {
+        this.bytesRead += source.bytesRead;
+        this.readRequests += source.reads;
+      }
+      const statAfter = source.stamp().then((stamp) => stamp, () => undefined).finally(() => source.close().catch(() => undefined));
+      return { value, statAfter };
+    } finally {
+      this.files.release(1);
+    }
+  }
+
+  /** Fetches here, then counts in a worker while other files are fetched. */
+  private async readNpz(file: string, size: number | undefined, signal: AbortSignal): Promise<NpzResult> {
     let held = 0;
     try {
-      let parts: NpzParts;
-      let statAfter: Promise<FileStamp | undefined>;
-      await this.files.acquire(1);
+      let fetched: Awaited<ReturnType<typeof this.readHere<{ size: number; spans: Span[] }>>>;
       try {
-        signal?.throwIfAborted();
-        const source = await this.open(file, options.size);
-        try {
+        fetched = await this.readHere(file, size, signal, async (source) => {
           const drawing = this.drawOnBudget(source, (n) => (held += n), () => held > 0);
-          parts = await readNpzParts(drawing, { windowsShape: options.windowsShape, maxLabelsInMemory: this.bytes.capacity });
-        } catch (error) {
-          await source.close();
-          throw error;
-        } finally {
-          this.bytesRead += source.bytesRead;
-          this.readRequests += source.reads;
-        }
-        // Whether the file changed while it was read, asked while a worker counts.
-        statAfter = source.stamp().then((stamp) => stamp, () => undefined).finally(() => source.close().catch(() => undefined));
+          const cache = await readNpzSpans(drawing, { maxLabelsInMemory: this.bytes.capacity });
+          return { size: source.size, spans: cache.spans };
+        });
       } catch (error) {
-        if (signal?.aborted) throw error;
+        if (signal.aborted) throw error;
         this.tasksRun++;
-        return { ok: false, error: describeError(error), bytesRead: 0 };
-      } finally {
-        this.files.release(1);
+        return { ok: false, ...taskFailure(error), bytesRead: 0 };
       }
-      const compressed = parts.labels?.compressed;
-      // Handed over, not copied: a view into a larger buffer (the tail) is copied out first (not
+      // Handed over, not copied: a view into a larger buffer is copied out first (not with
       // Buffer#slice, which makes another view), so transferring never detaches other bytes.
-      if (compressed && (compressed.byteOffset !== 0 || compressed.byteLength !== compressed.buffer.byteLength)) parts.labels!.compressed = new Uint8Array(compressed);
-      const transfer = parts.labels?.compressed ? [parts.labels.compressed.buffer as ArrayBuffer] : [];
-      const [result, stamp] = await Promise.all([this.dispatch({ kind: 'npz', path: file, parts }, signal, transfer), statAfter]);
-      // Labels streamed by the worker are read after the stamp: the caller must stat again then.
-      return { ...(result as NpzResult), statAfter: parts.labels && !parts.labels.compressed ? undefined : stamp };
+      const spans = fetched.value.spans.map(({ offset, bytes }) => ({
+        offset,
+        bytes: bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes),
+      }));
+      const transfer = [...new Set(spans.map((s) => s.bytes.buffer as ArrayBuffer))];
+      const task: Task = { kind: 'npz', path: file, size: fetched.value.size, spans };
+      const [result, stamp] = await Promise.all([this.dispatch(task, signal, transfer), fetched.statAfter]);
+      // A worker that read the file itself (labels streamed) read after the stamp: the caller must stat again.
+      return { ...(result as NpzResult), statAfter: result.bytesRead === 0 ? stamp : undefined };
     } finally {
       this.bytes.release(held);
     }
@@ -204,6 +232,16 @@ export class WorkerPool {
       signal.addEventListener('abort', giveUp, { once: true });
       entry.result.then(resolve, reject).finally(() => signal.removeEventListener('abort', giveUp));
     });
+  }
+
+  /** Distinct tasks handed to the threads and not yet settled. */
+  get tasksInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /** Threads the pool holds now (a terminated thread leaves at once, even before it has stopped). */
+  get threadCount(): number {
+    return this.piscina.threads.length;
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,12 @@
 /**
  * Pool worker: inflates and counts, returning a plain summary. All inflating happens here,
- * never on the main thread. NPZ files arrive as the bytes the main thread's readers fetched
- * (I/O there, many files at once); NIfTI files are opened and streamed here.
+ * never on the main thread. NPZ files arrive as the bytes the main thread fetched (reading many
+ * files at once there); NIfTI files, label traces and pictures are opened and read here.
  */
 import { summarizeNifti } from '../engine/arc/nifti';
-import { labelTrace, summarizeParts } from '../engine/eeg/npz';
-import { ByteSource } from '../engine/io/source';
-import { describeError, FileSource, openFileSource } from './fileSource';
+import { labelTrace, summarizeNpz } from '../engine/eeg/npz';
+import { ByteSource, SpanCache } from '../engine/io/source';
+import { FileSource, openFileSource, taskFailure } from './fileSource';
 import type { Task, TaskResult } from './tasks';
 
 async function withFile<T>(file: string, use: (source: ByteSource) => Promise<T>): Promise<TaskResult<T>> {
@@ -15,29 +15,38 @@ async function withFile<T>(file: string, use: (source: ByteSource) => Promise<T>
     source = await openFileSource(file);
     return { ok: true, value: await use(source), bytesRead: source.bytesRead };
   } catch (error) {
-    return { ok: false, error: describeError(error), bytesRead: source?.bytesRead ?? 0 };
+    return { ok: false, ...taskFailure(error), bytesRead: source?.bytesRead ?? 0 };
   } finally {
     await source?.close();
   }
 }
 
-/** CPU work on bytes the main thread already read. */
-async function settle<T>(compute: () => Promise<T>): Promise<TaskResult<T>> {
+/** Works on the fetched bytes; the file is opened only if they miss something (labels left to stream). */
+async function withFetched<T>(task: Extract<Task, { kind: 'npz' }>, use: (source: ByteSource) => Promise<T>): Promise<TaskResult<T>> {
+  let opened: Promise<FileSource> | undefined;
+  const file: ByteSource = { size: task.size, read: async (offset, length) => (await (opened ??= openFileSource(task.path, task.size))).read(offset, length) };
   try {
-    return { ok: true, value: await compute(), bytesRead: 0 };
+    return { ok: true, value: await use(new SpanCache(task.size, file, task.spans)), bytesRead: opened ? (await opened).bytesRead : 0 };
   } catch (error) {
-    return { ok: false, error: describeError(error), bytesRead: 0 };
+    const bytesRead = opened ? await opened.then((s) => s.bytesRead, () => 0) : 0;
+    return { ok: false, ...taskFailure(error), bytesRead };
+  } finally {
+    await opened?.then((s) => s.close(), () => undefined);
   }
 }
 
 /** Finds the axial slice with the most lesion voxels, then reads that slice of mask and image. */
 async function lesionPicture(maskFile: string, imageFile: string): Promise<TaskResult<string>> {
-  const profile = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: true, perSlice: true }));
+  const profile = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: true, perSlice: true, name: maskFile }));
   if (!profile.ok) return profile;
   const perSlice = profile.value.positivesPerSlice ?? [0];
-  const z = perSlice.indexOf(Math.max(...perSlice));
-  const mask = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z }));
-  const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z }));
+  // A loop, not Math.max(...perSlice): a header may declare more slices than a call takes arguments.
+  let z = 0;
+  perSlice.forEach((positives, slice) => {
+    if (positives > perSlice[z]) z = slice;
+  });
+  const mask = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z, name: maskFile }));
+  const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, slice: z, name: imageFile }));
   const bytesRead = profile.bytesRead + mask.bytesRead + image.bytesRead;
   if (!mask.ok) return { ...mask, bytesRead };
   if (!image.ok) return { ...image, bytesRead };
@@ -53,13 +62,9 @@ export default function run(task: Task): Promise<TaskResult<unknown>> {
       return withFile(task.path, (source) => labelTrace(source));
     case 'lesion-picture':
       return lesionPicture(task.path, task.image);
-    case 'npz': {
-      const parts = task.parts;
-      // Labels too large to hand over in memory are streamed from the file here.
-      if (parts.labels && !parts.labels.compressed) return withFile(task.path, (source) => summarizeParts(parts, source));
-      return settle(() => summarizeParts(parts));
-    }
+    case 'npz':
+      return withFetched(task, (source) => summarizeNpz(source));
     case 'nifti':
-      return withFile(task.path, (source) => summarizeNifti(source, { countVoxels: task.countVoxels }));
+      return withFile(task.path, (source) => summarizeNifti(source, { countVoxels: task.countVoxels, name: task.path }));
   }
 }

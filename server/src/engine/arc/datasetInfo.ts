@@ -2,7 +2,8 @@
  * ARC `dataset_info.json` model: schema, path candidates (incl. legacy repo-root paths),
  * lesion-volume and shape checks against NIfTI facts, and the statistics a trainer needs.
  */
-import { findNodeAtLocation, Node, parseTree, ParseError, printParseErrorCode } from 'jsonc-parser';
+import { Node, parseTree, ParseError, printParseErrorCode } from 'jsonc-parser';
+import { pythonConstantAt } from '../json/pythonJson';
 import * as path from 'node:path';
 import { Diagnostic, diagnostic, Span } from '../diagnostics';
 import { NiftiSummary } from './nifti';
@@ -11,6 +12,11 @@ export const LIST_KEYS = ['image_paths', 'mask_paths', 'lesion_volumes', 'acquis
 export type ListKey = (typeof LIST_KEYS)[number];
 export const ACQUISITIONS = ['space_2x', 'space_no_accel', 'turbo_spin_echo', 'unknown'] as const;
 export const PAPER_COHORT = { total: 223, space_2x: 115, space_no_accel: 108 };
+
+/** The paper-parity check (dataset_info statistics and `arc download --paper-parity` both use it). */
+export function isPaperCohort(samples: number, acquisitions: Readonly<Record<string, number>>): boolean {
+  return samples === PAPER_COHORT.total && (acquisitions.space_2x ?? 0) === PAPER_COHORT.space_2x && (acquisitions.space_no_accel ?? 0) === PAPER_COHORT.space_no_accel;
+}
 
 export interface Item<T> extends Span {
   value: T;
@@ -42,9 +48,21 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
   const samples: DatasetSample[] = [];
   const schema: Diagnostic[] = [];
   const error = (where: Span, message: string) => schema.push(diagnostic(where, 'error', 'dataset-info-schema', message));
+  // Python's json reads `1.0` and `1e3` as floats, which parse_dataset_info refuses where it wants an int.
+  const isFloatLiteral = (n: Node) => /[.eE]/.test(text.slice(n.offset, n.offset + n.length));
   const isDatasetInfo = root?.type === 'object' && !!root.children?.some((p) => ['image_paths', 'mask_paths'].includes(p.children?.[0]?.value));
   if (!isDatasetInfo || !root) return { isDatasetInfo: false, keys, samples, schema };
-  for (const e of errors) error({ offset: e.offset, length: e.length }, `Invalid JSON (${printParseErrorCode(e.error)}).`);
+  let constantEnd = -1;
+  for (const e of errors) {
+    // NaN and Infinity load in Python (as floats); jsonc-parser reports them, the rest of them, and a missing value after them.
+    const constant = e.offset < constantEnd ? undefined : pythonConstantAt(text, e.offset);
+    if (constant) {
+      error({ offset: e.offset, length: constant.length }, `${constant} is a float to Python's json; not a valid value here.`);
+      constantEnd = e.offset + constant.length;
+    } else if (!(e.offset < constantEnd || (constantEnd >= 0 && text.slice(constantEnd, e.offset).trim() === ''))) {
+      error({ offset: e.offset, length: e.length }, `Invalid JSON (${printParseErrorCode(e.error)}).`);
+    }
+  }
 
   for (const property of root.children ?? []) {
     const [key] = property.children ?? [];
@@ -55,7 +73,7 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
 
   const lists = new Map<ListKey, Node>();
   for (const key of LIST_KEYS) {
-    const node = findNodeAtLocation(root, [key]);
+    const node = lastValue(root, key);
     if (!node) continue;
     if (node.type !== 'array') error(span(node), `"${key}" must be a list.`);
     else lists.set(key, node);
@@ -68,9 +86,9 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
       schema.push(diagnostic(keys[key]!, 'error', 'sample-count', `"${key}" has ${length} items but the other lists have ${expected}: every list needs one item per sample.`));
     }
   }
-  const numSamples = findNodeAtLocation(root, ['num_samples']);
+  const numSamples = lastValue(root, 'num_samples');
   if (numSamples) {
-    if (numSamples.type !== 'number' || !Number.isInteger(numSamples.value)) error(span(numSamples), '"num_samples" must be an integer.');
+    if (numSamples.type !== 'number' || !Number.isInteger(numSamples.value) || isFloatLiteral(numSamples)) error(span(numSamples), '"num_samples" must be an integer.');
     else if (lengths.length && numSamples.value !== expected) {
       schema.push(diagnostic(span(numSamples), 'error', 'sample-count', `num_samples is ${numSamples.value} but the lists hold ${expected} samples.`));
     }
@@ -90,13 +108,20 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
       index,
       image: item('image_paths', isString, 'Image paths must be strings.'),
       mask: item('mask_paths', (n) => n.type === 'string' || n.type === 'null', 'Mask paths must be strings or null.'),
-      volume: item('lesion_volumes', (n) => n.type === 'number' && Number.isSafeInteger(n.value) && n.value >= 0, 'Lesion volumes must be non-negative integers (voxel counts).'),
+      volume: item('lesion_volumes', (n) => n.type === 'number' && Number.isSafeInteger(n.value) && n.value >= 0 && !isFloatLiteral(n), 'Lesion volumes must be non-negative integers (voxel counts) written without a decimal point or exponent: Python reads 1.0 as a float and arc-meshchop refuses it.'),
       acquisition: item('acquisition_types', isString, 'Acquisition types must be strings.'),
       subject: item('subject_ids', isString, 'Subject ids must be strings.'),
     };
     samples.push(sample);
   }
   return { isDatasetInfo, keys, samples, schema };
+}
+
+/** `d[key]` of the root object: of duplicate keys Python's json keeps the last. */
+function lastValue(root: Node, key: string): Node | undefined {
+  const properties = root.children ?? [];
+  for (let i = properties.length - 1; i >= 0; i--) if (properties[i].children?.[0]?.value === key) return properties[i].children?.[1];
+  return undefined;
 }
 
 function mostCommon(values: number[]): number {
@@ -129,6 +154,16 @@ export function pathCandidates(value: string, infoDir: string, cwd: string): { p
   return out;
 }
 
+/** A path found only via a parent folder or the working directory: it works, but only from there. */
+export function isLegacyResolution(how: Resolution | undefined): boolean {
+  return how === 'parent' || how === 'cwd';
+}
+
+/** `resolved` as dataset_info.json should name it: relative to its folder, with forward slashes. */
+export function relativeToInfo(infoDir: string, resolved: string): string {
+  return path.relative(infoDir, resolved).split(path.sep).join('/');
+}
+
 /** A path as the trainer resolved it; `resolved` is undefined when no candidate exists. */
 export interface PathFacts {
   resolved?: string;
@@ -158,7 +193,9 @@ export function checkDatasetInfo(parsed: ParsedDatasetInfo, input: DatasetCheckI
       else seenImages.set(key, sample.index);
     }
     if (sample.mask && sample.mask.value === null) {
-      out.push(diagnostic(sample.mask, 'warning', 'missing-mask', `Sample ${sample.index}${sample.subject ? ` (${sample.subject.value})` : ''} has no lesion mask.`));
+      // validate_masks_present raises on any null mask before train or experiment splits.
+      const who = `Sample ${sample.index}${sample.subject ? ` (${sample.subject.value})` : ''}`;
+      out.push(diagnostic(sample.mask, 'error', 'missing-mask', `${who} has no lesion mask: arc-meshchop train and experiment stop (validate_masks_present refuses null masks).`));
     } else if (sample.mask && mask) {
       pathDiagnostics(sample.mask as Item<string>, mask, 'mask', input.infoDir, out);
       const counted = mask.nifti?.positiveVoxels;
@@ -184,8 +221,8 @@ function pathDiagnostics(item: Item<string>, facts: PathFacts, what: string, inf
     return;
   }
   if (facts.error) out.push(diagnostic(item, 'error', 'unreadable-nifti', `The ${what} cannot be read as NIfTI: ${facts.error}`));
-  if (facts.how === 'parent' || facts.how === 'cwd') {
-    const relative = path.relative(infoDir, facts.resolved).split(path.sep).join('/');
+  if (isLegacyResolution(facts.how)) {
+    const relative = relativeToInfo(infoDir, facts.resolved);
     const where = facts.how === 'cwd' ? 'the working directory' : 'a parent folder';
     out.push(diagnostic(item, 'warning', 'legacy-path', `Resolved only relative to ${where}; relative to dataset_info.json it is "${relative}".`));
   }
@@ -231,7 +268,7 @@ export function datasetStats(parsed: ParsedDatasetInfo): DatasetStats {
   const space2x = acquisitions.space_2x ?? 0;
   const noAccel = acquisitions.space_no_accel ?? 0;
   const others = samples - space2x - noAccel;
-  const matches = samples === PAPER_COHORT.total && space2x === PAPER_COHORT.space_2x && noAccel === PAPER_COHORT.space_no_accel;
+  const matches = isPaperCohort(samples, acquisitions);
   const verdict = matches
     ? `Matches the paper cohort: ${PAPER_COHORT.total} = ${PAPER_COHORT.space_2x} SPACE 2x + ${PAPER_COHORT.space_no_accel} SPACE no-accel.`
     : `Not the paper cohort (${PAPER_COHORT.total} = ${PAPER_COHORT.space_2x} SPACE 2x + ${PAPER_COHORT.space_no_accel} SPACE no-accel): ` +

@@ -1,7 +1,6 @@
 /** Fixes for ARC dataset_info.json files, as text edits. */
-import * as path from 'node:path';
 import type { TextEdit } from '../json/edits';
-import type { ParsedDatasetInfo, PathFacts } from './datasetInfo';
+import { isLegacyResolution, ParsedDatasetInfo, PathFacts, relativeToInfo } from './datasetInfo';
 
 /** Replaces each recorded lesion volume with the counted one, where they differ. */
 export function lesionVolumeEdits(parsed: ParsedDatasetInfo, counted: (number | undefined)[]): TextEdit[] {
@@ -19,9 +18,8 @@ export function lesionVolumeEdits(parsed: ParsedDatasetInfo, counted: (number | 
 export function legacyPathEdits(parsed: ParsedDatasetInfo, images: (PathFacts | undefined)[], masks: (PathFacts | undefined)[], infoDir: string): TextEdit[] {
   const edits: TextEdit[] = [];
   const rewrite = (item: { offset: number; length: number } | undefined, facts: PathFacts | undefined) => {
-    if (!item || !facts?.resolved || (facts.how !== 'parent' && facts.how !== 'cwd')) return;
-    const relative = path.relative(infoDir, facts.resolved).split(path.sep).join('/');
-    edits.push({ offset: item.offset, length: item.length, newText: JSON.stringify(relative) });
+    if (!item || !facts?.resolved || !isLegacyResolution(facts.how)) return;
+    edits.push({ offset: item.offset, length: item.length, newText: JSON.stringify(relativeToInfo(infoDir, facts.resolved)) });
   };
   for (const sample of parsed.samples) {
     rewrite(sample.image, images[sample.index]);

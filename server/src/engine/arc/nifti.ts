@@ -5,7 +5,7 @@
  */
 import { NIFTI1, NIFTI2, readHeader } from 'nifti-reader-js';
 import { PositiveCounts } from '../numpy/counting';
-import { niftiDatatypeName, niftiElementType, Scaling, valueReader } from '../numpy/elements';
+import { niftiDatatypeName, niftiDatatypeStatus, niftiElementType, niftiVoxelBytes, Scaling, valueReader } from '../numpy/elements';
 import { inflateChunks } from '../io/inflate';
 import { ByteSource, FormatError, readChunks } from '../io/source';
 
@@ -31,6 +31,8 @@ export interface NiftiSummary {
 const GZIP_MAGIC = [0x1f, 0x8b];
 // Headers plus extensions beyond this are not plausible NIfTI; refuse rather than buffer them.
 const MAX_HEADER_BYTES = 64 << 20;
+// Deflate expands at most ~1032x: a gzip file cannot hold more voxel bytes than this many times its size.
+const MAX_INFLATE_RATIO = 1100;
 
 export interface NiftiOptions {
   /** Count voxels > 0 (the lesion volume). */
@@ -39,6 +41,8 @@ export interface NiftiOptions {
   perSlice?: boolean;
   /** Return this axial slice's scaled values (of the first volume). */
   slice?: number;
+  /** The file's name: nibabel decompresses by the `.gz` extension, not by the bytes. */
+  name?: string;
 }
 
 export interface NiftiContent extends NiftiSummary {
@@ -48,36 +52,105 @@ export interface NiftiContent extends NiftiSummary {
   slice?: { width: number; height: number; values: Float64Array };
 }
 
+/** What nibabel does with the same file, appended to our messages: what training will see. */
+function nibabel(outcome: string): string {
+  return ` (nibabel: ${outcome})`;
+}
+
+/** Adds nibabel's outcome to a FormatError that does not name one yet. */
+function withOutcome(error: unknown, outcome: string): unknown {
+  if (!(error instanceof FormatError) || error.message.includes('(nibabel:')) return error;
+  const Kind = error instanceof EndedEarly ? EndedEarly : FormatError;
+  return new Kind(error.message + nibabel(outcome));
+}
+
+/** nibabel's verdict on bytes it cannot recognise as an image of any kind. */
+const NOT_A_FILE_TYPE = nibabel('nib.load raises ImageFileError, "Cannot work out file type"');
+
+/** The decompressed stream ended before the bytes the header requires. */
+class EndedEarly extends FormatError {}
+
+/**
+ * Header summary, plus voxel counts or a slice on request. Images (no count, no slice) get the
+ * same validity checks nibabel applies, cheaply: header fields, the file's name against its
+ * bytes, the file long enough for the data, and a gzip stream whose trailer agrees with the
+ * expected size (only when it does not is the stream inflated to find out).
+ */
 export async function summarizeNifti(source: ByteSource, options: NiftiOptions): Promise<NiftiContent> {
   const head = await source.read(0, 2);
-  const compressed = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
-  const raw = readChunks(source, 0, source.size);
-  const stream = compressed ? inflateChunks(raw, 'gzip') : raw;
-  const iterator = stream[Symbol.asyncIterator]();
+  const compressed = head.length === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+  if (options.name !== undefined) {
+    const gzName = options.name.endsWith('.gz');
+    if (gzName && !compressed) throw new FormatError(`named .gz but not gzip-compressed${nibabel('nib.load raises ImageFileError, "not a gzip file"')}`);
+    if (!gzName && compressed) throw new FormatError(`gzip-compressed but not named .gz${nibabel('nib.load raises ImageFileError, "Cannot work out file type"')}`);
+  }
+  if (!compressed) return summarizeStream(source, options, 'plain');
   try {
-    const { prefix, rest } = await readPrefix(iterator);
+    return await summarizeStream(source, options, 'first-member');
+  } catch (error) {
+    // Python's gzip reads on into further members (bgzip writes many): retry as one stream of all.
+    if (error instanceof EndedEarly) return summarizeStream(source, options, 'all-members');
+    throw error;
+  }
+}
+
+/**
+ * 'first-member' inflates the first gzip member as raw deflate, as Python's gzip does up to the
+ * bytes nibabel asks for: a damaged CRC, a missing trailer or garbage after the member are never
+ * seen (nibabel loads such files). 'all-members' follows further members, for files split in many.
+ */
+async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 'plain' | 'first-member' | 'all-members'): Promise<NiftiContent> {
+  const compressed = mode !== 'plain';
+  let stream: AsyncIterable<Uint8Array>;
+  if (mode === 'first-member') {
+    const payload = await gzipPayloadOffset(source);
+    stream = inflateChunks(readChunks(source, payload, source.size - payload), 'raw', 'ends');
+  } else {
+    const raw = readChunks(source, 0, source.size);
+    stream = compressed ? inflateChunks(raw, 'gzip', 'ends') : raw;
+  }
+  const iterator = (compressed ? namingZlibErrors(stream) : stream)[Symbol.asyncIterator]();
+  try {
+    const { prefix, rest } = await readPrefix(iterator, compressed);
     const header = parseHeader(prefix);
+    const dataOffset = nibabelDataOffset(header);
+    checkNibabelDatatype(header.datatypeCode);
     const summary = describe(header, compressed);
-    if (!options.countVoxels && options.slice === undefined) return summary;
-    const type = niftiElementType(header.datatypeCode, header.littleEndian);
-    const dataBytes = summary.totalVoxels * type.size;
-    if (compressed ? dataBytes > source.size * 1100 : dataBytes > source.size) {
-      throw new FormatError(`header declares ${summary.totalVoxels} voxels, more than the file can hold (truncated or lying header)`);
+    const voxelBytes = niftiVoxelBytes(header.datatypeCode)!;
+    const dataBytes = summary.totalVoxels * voxelBytes;
+    const dataEnd = dataOffset + dataBytes;
+    const holds = compressed ? source.size * MAX_INFLATE_RATIO : source.size;
+    if (!Number.isSafeInteger(dataEnd) || dataEnd > holds) {
+      throw new FormatError(
+        `header declares ${summary.totalVoxels} voxels (${dataEnd} bytes with the header), more than the file can hold (${source.size} bytes): truncated or lying header` +
+          nibabel(`get_fdata raises MemoryError when the shape cannot be allocated, else ${compressed ? 'EOFError' : 'OSError'}`),
+      );
     }
+    if (summary.datatype.startsWith('RGB')) {
+      throw new FormatError(`${summary.datatype} voxels are not numbers${nibabel('get_fdata raises TypeError')}`);
+    }
+    const verify = compressed && !(await gzipTrailerAgrees(source, dataEnd));
+    if (!options.countVoxels && options.slice === undefined && !verify) return summary;
+    const type = options.countVoxels || options.slice !== undefined ? niftiElementType(header.datatypeCode, header.littleEndian) : undefined;
     const [nx = 1, ny = 1] = summary.shape;
     const sliceVoxels = nx * ny;
     // Rows of the counter: axial slices (z and any further axes, in file order) or the whole volume.
     const rows = options.perSlice && sliceVoxels > 0 ? summary.totalVoxels / sliceVoxels : 1;
-    const counter = options.countVoxels ? new PositiveCounts(type, summary.totalVoxels, rows, false, summary.scaling ?? undefined) : undefined;
-    const capture = options.slice !== undefined ? captureSlice(options.slice, sliceVoxels, type.size, summary.shape[2] ?? 1) : undefined;
+    const counter = options.countVoxels ? new PositiveCounts(type!, summary.totalVoxels, rows, false, summary.scaling ?? undefined) : undefined;
+    const capture = options.slice !== undefined ? captureSlice(options.slice, sliceVoxels, type!.size, summary.shape[2] ?? 1) : undefined;
+    const wantsMore = () => counter !== undefined || verify || (capture !== undefined && !capture.done());
     let remaining = dataBytes;
     let position = 0;
-    // Bytes already buffered after the header, then the rest of the stream until the volume is complete.
-    let chunk: Uint8Array | undefined = rest;
-    while (remaining > 0 && (counter || !capture!.done())) {
+    // nibabel reads from vox_offset, which 0 places at the file's first byte (inside the header).
+    let chunk: Uint8Array | undefined = dataOffset < prefix.length ? Buffer.concat([prefix.subarray(dataOffset), rest]) : rest;
+    while (remaining > 0 && wantsMore()) {
       if (!chunk) {
         const next = await iterator.next();
-        if (next.done) throw new FormatError(`truncated file: voxel data ends ${remaining} bytes early`);
+        if (next.done) {
+          throw new EndedEarly(
+            `truncated file: voxel data ends ${remaining} bytes early${nibabel(compressed ? 'nib.load works, get_fdata raises EOFError' : 'get_fdata raises OSError')}`,
+          );
+        }
         chunk = next.value;
       }
       const take = chunk.subarray(0, Math.min(chunk.length, remaining));
@@ -94,16 +167,68 @@ export async function summarizeNifti(source: ByteSource, options: NiftiOptions):
     }
     if (capture) {
       const values = new Float64Array(sliceVoxels);
-      const read = valueReader(type);
+      const read = valueReader(type!);
       const view = new DataView(capture.bytes.buffer);
       const { slope, inter } = summary.scaling ?? { slope: 1, inter: 0 };
-      for (let i = 0; i < sliceVoxels; i++) values[i] = read(view, i * type.size) * slope + inter;
+      for (let i = 0; i < sliceVoxels; i++) values[i] = read(view, i * type!.size) * slope + inter;
       content.slice = { width: nx, height: ny, values };
     }
     return content;
   } finally {
     await iterator.return?.(undefined);
   }
+}
+
+/** Damaged deflate data: Python's gzip raises zlib.error wherever nibabel reads it (nib.load or get_fdata). */
+async function* namingZlibErrors(stream: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* stream;
+  } catch (error) {
+    throw withOutcome(error, 'raises zlib.error');
+  }
+}
+
+/** Offset of the deflate data after a gzip member header (RFC 1952), as Python's gzip parses it. */
+async function gzipPayloadOffset(source: ByteSource): Promise<number> {
+  const fixed = await source.read(0, 10);
+  if (fixed.length < 10) throw new EndedEarly('truncated gzip header');
+  if (fixed[2] !== 8) throw new FormatError(`gzip compression method ${fixed[2]} is not deflate`);
+  const flags = fixed[3];
+  let at = 10;
+  if (flags & 4) {
+    const length = await source.read(at, 2);
+    if (length.length < 2) throw new EndedEarly('truncated gzip header');
+    at += 2 + (length[0] | (length[1] << 8));
+  }
+  for (const flag of [8, 16]) {
+    if (!(flags & flag)) continue;
+    // A zero-terminated name or comment, searched in bounded reads.
+    for (;;) {
+      const part = await source.read(at, 4096);
+      if (part.length === 0) throw new EndedEarly('truncated gzip header');
+      const zero = part.indexOf(0);
+      if (zero >= 0) {
+        at += zero + 1;
+        break;
+      }
+      at += part.length;
+      if (at > MAX_HEADER_BYTES) throw new FormatError('gzip header name or comment is not terminated');
+    }
+  }
+  if (flags & 2) at += 2;
+  if (at > source.size) throw new EndedEarly('truncated gzip header');
+  return at;
+}
+
+/**
+ * The gzip trailer's ISIZE (length mod 2^32) equals the length the header implies: then the
+ * stream is complete with near certainty, at the cost of one 4-byte read. Otherwise (cut short,
+ * padded, several members, garbage after) the caller inflates to see what nibabel would get.
+ */
+async function gzipTrailerAgrees(source: ByteSource, length: number): Promise<boolean> {
+  if (source.size < 18) return false;
+  const tail = await source.read(source.size - 4, 4);
+  return tail.length === 4 && new DataView(tail.buffer, tail.byteOffset, 4).getUint32(0, true) === length % 2 ** 32;
 }
 
 /** Collects the bytes of one axial slice as they stream past. */
@@ -128,14 +253,17 @@ function captureSlice(z: number, sliceVoxels: number, size: number, depth: numbe
 type Header = NIFTI1 | NIFTI2;
 
 /** Collects decompressed bytes up to the voxel offset (header + extensions). */
-async function readPrefix(iterator: AsyncIterator<Uint8Array>): Promise<{ prefix: Uint8Array; rest: Uint8Array }> {
+async function readPrefix(iterator: AsyncIterator<Uint8Array>, compressed: boolean): Promise<{ prefix: Uint8Array; rest: Uint8Array }> {
   const parts: Uint8Array[] = [];
   let length = 0;
   let needed = 4;
   for (;;) {
     while (length < needed) {
       const next = await iterator.next();
-      if (next.done) throw new FormatError(length < 348 ? 'not a NIfTI file (too short for a header)' : 'truncated NIfTI header or extensions');
+      if (next.done) {
+        const what = length < 348 ? 'not a NIfTI file (too short for a header)' : 'truncated NIfTI header or extensions';
+        throw new EndedEarly(what + NOT_A_FILE_TYPE);
+      }
       parts.push(next.value);
       length += next.value.length;
     }
@@ -143,10 +271,36 @@ async function readPrefix(iterator: AsyncIterator<Uint8Array>): Promise<{ prefix
     parts.length = 0;
     parts.push(buffered);
     const wanted = headerExtent(buffered);
-    if (wanted > MAX_HEADER_BYTES) throw new FormatError(`implausible voxel offset ${wanted}`);
+    if (wanted > MAX_HEADER_BYTES) {
+      // nibabel loads the header, then fails to seek there (beyond a C long) or to read there.
+      throw new FormatError(`implausible voxel offset ${wanted}${nibabel(`get_fdata raises ${wanted >= 2 ** 63 ? 'OverflowError' : 'OSError'}`)}`);
+    }
     if (buffered.length >= wanted) return { prefix: buffered.subarray(0, wanted), rest: buffered.subarray(wanted) };
     needed = wanted;
   }
+}
+
+/**
+ * Where nibabel reads voxels: int(vox_offset), where 0 means the first byte of the file (nibabel
+ * then reads the header as voxels), and anything else inside the header is refused at nib.load.
+ */
+function nibabelDataOffset(header: Header): number {
+  const value = header.vox_offset;
+  if (Number.isNaN(value)) throw new FormatError(`vox_offset is NaN${nibabel('nib.load raises ValueError')}`);
+  if (!Number.isFinite(value)) throw new FormatError(`vox_offset is ${value}${nibabel('nib.load raises OverflowError')}`);
+  const minimum = (header instanceof NIFTI2 ? 540 : 348) + 4;
+  const offset = Math.trunc(value);
+  if (value !== 0 && offset < minimum) {
+    throw new FormatError(`vox_offset ${value} lies inside the ${minimum}-byte header${nibabel('nib.load raises HeaderDataError, "vox offset too low"')}`);
+  }
+  return offset;
+}
+
+function checkNibabelDatatype(code: number): void {
+  const status = niftiDatatypeStatus(code);
+  if (status === 'loads') return;
+  const what = status === 'not supported' ? `NIfTI datatype ${niftiDatatypeName(code)} (code ${code})` : `unknown NIfTI datatype code ${code}`;
+  throw new FormatError(`${what}${nibabel(`nib.load raises HeaderDataError, "data code ${code} ${status}"`)}`);
 }
 
 /** How many leading bytes hold the header and its extensions (grows as more is known). */
@@ -169,7 +323,7 @@ function parseHeader(prefix: Uint8Array): Header {
   try {
     header = readHeader(copy);
   } catch (error) {
-    throw new FormatError(`unreadable NIfTI header: ${(error as Error).message}`);
+    throw new FormatError(`unreadable NIfTI header: ${(error as Error).message}${NOT_A_FILE_TYPE}`);
   }
   const rank = header.dims[0];
   if (!(rank >= 1 && rank <= 7)) throw new FormatError(`invalid NIfTI dim[0] = ${rank}`);
@@ -184,7 +338,7 @@ function scalingOf(header: Header): Scaling | null {
   const slope = header.scl_slope;
   const inter = header.scl_inter;
   if (slope === 0 || !Number.isFinite(slope)) return null;
-  if (!Number.isFinite(inter)) throw new FormatError(`valid scl_slope ${slope} but invalid scl_inter ${inter}`);
+  if (!Number.isFinite(inter)) throw new FormatError(`valid scl_slope ${slope} but invalid scl_inter ${inter}${nibabel('nib.load raises HeaderDataError')}`);
   return { slope, inter };
 }
 

@@ -7,10 +7,13 @@
 import { JSONVisitor, visit } from 'jsonc-parser';
 import { NotPlainJson, visitPlainJson } from '../json/fastJson';
 import { Diagnostic, diagnostic, Span } from '../diagnostics';
+import { formatLimit } from '../units';
 import { pythonJson } from '../json/edits';
+import { pythonConstantAt } from '../json/pythonJson';
 import { balancedSelection } from '../numpy/random';
 import { Category, CATEGORIES } from './category';
-import { categoryOf, NpzSummary } from './npz';
+import { categoryOf, MAX_WINDOWS_PER_FILE, NpzSummary, windowPositives } from './npz';
+import { describeOutcome, failureOutcome, LoadFailure } from './numpyLoad';
 
 export interface CategoryKey {
   category: Category;
@@ -24,13 +27,15 @@ export interface ManifestEntries {
   count: number;
   category: Uint8Array; // index into CATEGORIES
   file: Int32Array; // index into files, -1 when cache_file is missing or not a valid name
-  window: Float64Array; // NaN when window_idx is missing or not a non-negative integer
+  window: Float64Array; // int(window_idx) as training computes it; NaN when missing or when int() raises
   entryOffset: Int32Array;
   entryLength: Int32Array;
   fileOffset: Int32Array; // -1 when absent
   fileLength: Int32Array;
   windowOffset: Int32Array; // -1 when absent
   windowLength: Int32Array;
+  /** 1 for entries of a category key that appears again later: Python's json keeps only the last. */
+  shadowed: Uint8Array;
 }
 
 export interface ParsedManifest {
@@ -44,6 +49,40 @@ export interface ParsedManifest {
 }
 
 const CATEGORY_INDEX = new Map<string, number>(CATEGORIES.map((c, i) => [c, i]));
+
+/**
+ * What `int(item["window_idx"])` in BalancedSeizureDataset makes of a value: floats are
+ * truncated, numeric strings and booleans converted, anything else raises (when training
+ * takes the entry: every partial entry, and the picked full and no-seizure ones).
+ */
+export function pythonIndex(value: unknown): { value?: number; problem?: { severity: 'error' | 'warning'; message: string } } {
+  const raises = (exception: string) => ({ problem: { severity: 'error' as const, message: `"window_idx" ${describeValue(value)}: int() raises ${exception} when BalancedSeizureDataset takes this entry.` } });
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return raises('ValueError');
+    if (!Number.isFinite(value)) return raises('OverflowError');
+    const index = Math.trunc(value);
+    if (index !== value) return { value: index, problem: { severity: 'warning', message: `"window_idx" ${value} is a float: int() truncates it, so training reads window ${index}.` } };
+    if (index < 0) return { value: index, problem: { severity: 'warning', message: `"window_idx" ${index} is negative: Python counts it from the end (windows[${index}]); the builder never writes negative indexes.` } };
+    return { value: index };
+  }
+  if (typeof value === 'boolean') return { value: Number(value), problem: { severity: 'warning', message: `"window_idx" ${value} is a bool: int() makes it ${Number(value)}.` } };
+  if (typeof value === 'string') {
+    // int(str): surrounding whitespace, a sign, digits with single underscores between them.
+    const match = /^\s*([+-]?)(\d+(?:_\d+)*)\s*$/.exec(value);
+    if (!match) return raises('ValueError');
+    const index = Number(`${match[1]}${match[2].replace(/_/g, '')}`);
+    return { value: index, problem: { severity: 'warning', message: `"window_idx" is the string ${JSON.stringify(value)}: int() converts it, so training reads window ${index}.` } };
+  }
+  return raises('TypeError');
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'is null';
+  if (Array.isArray(value)) return 'is a list';
+  if (typeof value === 'object') return 'is an object';
+  if (typeof value === 'number') return `is ${Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity'}`;
+  return `is ${JSON.stringify(value)}`;
+}
 
 /** A bare file name in the manifest's directory: no separators, not `.` or `..`. */
 export function isBareFileName(name: string): boolean {
@@ -62,6 +101,7 @@ class EntryColumns {
   fileLength = new Int32Array(this.capacity);
   windowOffset = new Int32Array(this.capacity);
   windowLength = new Int32Array(this.capacity);
+  shadowed = new Uint8Array(this.capacity);
 
   add(category: number, offset: number): number {
     if (this.count === this.capacity) this.grow();
@@ -72,12 +112,13 @@ class EntryColumns {
     this.entryOffset[i] = offset;
     this.fileOffset[i] = -1;
     this.windowOffset[i] = -1;
+    this.shadowed[i] = 0;
     return i;
   }
 
   private grow(): void {
     this.capacity *= 2;
-    for (const key of ['category', 'file', 'window', 'entryOffset', 'entryLength', 'fileOffset', 'fileLength', 'windowOffset', 'windowLength'] as const) {
+    for (const key of ['category', 'file', 'window', 'entryOffset', 'entryLength', 'fileOffset', 'fileLength', 'windowOffset', 'windowLength', 'shadowed'] as const) {
       const old = this[key];
       const next = new (old.constructor as new (n: number) => typeof old)(this.capacity);
       next.set(old as never);
@@ -98,6 +139,7 @@ class EntryColumns {
       fileLength: trim(this.fileLength),
       windowOffset: trim(this.windowOffset),
       windowLength: trim(this.windowLength),
+      shadowed: trim(this.shadowed),
     };
   }
 }
@@ -138,6 +180,7 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
   const stack: Frame[] = [];
   let property: { name: string; offset: number; length: number } | undefined;
   let rootSeen = false;
+  let constantEnd = 0;
   const error = (span: Span, message: string) => schema.push(diagnostic(span, 'error', 'manifest-schema', message));
   let problem: string | undefined;
   // Containers learn their length only at their end, so their problems wait in the frame.
@@ -173,19 +216,27 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
     if (parent.role === 'entry' && key) {
       const i = parent.entry;
       if (key.name === 'cache_file') {
+        // A repeated key replaces the earlier value, as in Python.
+        columns.file[i] = -1;
         columns.fileOffset[i] = span.offset;
         columns.fileLength[i] = span.length;
         // Known names were validated when first seen: 150,000 entries name ~5,000 files.
         const known = typeof literal === 'string' ? fileIds.get(literal) : undefined;
         if (known !== undefined) columns.file[i] = known;
         else if (typeof literal !== 'string') report(span, kind, '"cache_file" must be a string (a file name in the manifest\'s directory).');
-        else if (!isBareFileName(literal)) error(span, `"cache_file" must be a bare file name in the manifest's directory; "${literal}" is a path and will not be read.`);
+        else if (!isBareFileName(literal)) {
+          error(span, `"cache_file" must be a bare file name in the manifest's directory. Training opens cache_dir / "${literal}" if it exists, while its staleness check counts the entry as missing; NeuroCache does not read files outside the cache directory.`);
+        }
         else fileIds.set(literal, (columns.file[i] = files.push(literal) - 1));
       } else if (key.name === 'window_idx') {
         columns.windowOffset[i] = span.offset;
         columns.windowLength[i] = span.length;
-        if (typeof literal === 'number' && Number.isSafeInteger(literal) && literal >= 0) columns.window[i] = literal;
-        else report(span, kind, '"window_idx" must be a non-negative integer.');
+        const index = pythonIndex(kind === 'literal' ? literal : kind === 'array' ? [] : {});
+        columns.window[i] = index.value ?? NaN;
+        if (index.problem) {
+          if (kind === 'literal') schema.push(diagnostic(span, index.problem.severity, 'manifest-schema', index.problem.message));
+          else problem = index.problem.message;
+        }
       }
     }
     return 'other';
@@ -237,6 +288,17 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
         onValue({ offset, length }, 'literal', value);
       },
       onError(code, offset, length) {
+        // NaN, Infinity and -Infinity are floats to Python's json: values, not syntax errors.
+        if (offset < constantEnd || (code === 4 && text.slice(constantEnd, offset).trim() === '' && constantEnd > 0)) {
+          if (offset >= constantEnd) constantEnd = 0;
+          return;
+        }
+        const constant = pythonConstantAt(text, offset);
+        if (constant) {
+          constantEnd = offset + constant.length;
+          onValue({ offset, length: constant.length }, 'literal', constant === 'NaN' ? NaN : constant === 'Infinity' ? Infinity : -Infinity);
+          return;
+        }
         error({ offset, length }, `Invalid JSON (${jsonErrorText(code)}).`);
       },
   });
@@ -250,14 +312,28 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
     }
     flagDuplicateKeys(rootKeys, schema);
   }
+  const entries = columns.finish();
+  shadowEarlierDuplicates(rootKeys, entries);
   if (!rootSeen && text.trim() === '') schema.push(diagnostic({ offset: 0, length: 0 }, 'error', 'manifest-schema', 'Empty file.'));
-  return { isManifest, rootKeys, files, entries: columns.finish(), schema };
+  return { isManifest, rootKeys, files, entries, schema };
+}
+
+/** Marks the entries of every category key but the last of its name: `json.load` drops them. */
+function shadowEarlierDuplicates(keys: CategoryKey[], entries: ManifestEntries): void {
+  const last = new Map<Category, CategoryKey>();
+  for (const key of keys) last.set(key.category, key);
+  if (last.size === keys.length) return;
+  for (let i = 0; i < entries.count; i++) {
+    const kept = last.get(CATEGORIES[entries.category[i]])!.value;
+    const offset = entries.entryOffset[i];
+    if (offset < kept.offset || offset > kept.offset + kept.length) entries.shadowed[i] = 1;
+  }
 }
 
 function flagDuplicateKeys(keys: CategoryKey[], out: Diagnostic[]): void {
   const seen = new Set<Category>();
   for (const key of keys) {
-    if (seen.has(key.category)) out.push(diagnostic(key.key, 'warning', 'manifest-schema', `Duplicate key "${key.category}": Python's json keeps only the last one.`));
+    if (seen.has(key.category)) out.push(diagnostic(key.key, 'warning', 'manifest-schema', `Duplicate key "${key.category}": Python's json keeps only the last one, so training ignores the earlier list.`));
     seen.add(key.category);
   }
 }
@@ -277,8 +353,10 @@ export interface CacheFileFacts {
   exists: boolean;
   /** Present when contents were read. */
   summary?: NpzSummary;
-  /** Present when the file exists but could not be read. */
+  /** Present when the file exists but could not be read, or (with exists false) is a dangling symbolic link. */
   error?: string;
+  /** What Python raises for it, and so what the builder does with it. */
+  failure?: LoadFailure;
 }
 
 export interface ManifestCheckInput {
@@ -288,8 +366,31 @@ export interface ManifestCheckInput {
   directory?: { name: string; facts: CacheFileFacts }[];
 }
 
+/** Training rescans the cache when more than this fraction of entries reference missing files. */
 export const STALE_MISSING_FRACTION = 0.05;
+/** Training warns when the balanced seizure ratio is below this. */
 export const LOW_SEIZURE_RATIO = 0.001;
+
+/** The code for a cache file that cannot be read, by what the Python builder does with it. */
+const FAILURE_CODE = { skipped: 'unreadable-cache-file', 'stops-build': 'cache-file-stops-build', unsupported: 'unsupported-cache-file' } as const;
+
+/** "x cannot be read (why): numpy raises ..., the builder ..." for a file that failed. */
+export function describeFailure(name: string, failure: LoadFailure): string {
+  if (failure.unsupported) return `${name}: ${failure.message}. The Python builder lists its windows; NeuroCache cannot check them`;
+  return `${name} cannot be read: ${failure.message}. ${describePythonOutcome(failure)}`;
+}
+
+/** What the Python builder does with a file that failed (an unopened FIFO or device: it would wait or read on). */
+export function describePythonOutcome(failure: LoadFailure): string {
+  if (failure.exception) return describeOutcome(failure.exception, failure.olderNumpy);
+  return "NeuroCache does not open it; the Python builder's np.load would wait on a FIFO forever, or read a device until it ends";
+}
+
+function failureOf(facts: CacheFileFacts): LoadFailure {
+  // A dangling symbolic link: Python's open() raises FileNotFoundError.
+  if (!facts.exists) return { message: facts.error ?? 'no such file', exception: 'FileNotFoundError' };
+  return facts.failure ?? { message: facts.error ?? 'unreadable' };
+}
 
 /** Content diagnostics: missing and unreadable files, ranges, duplicates, categories, staleness. */
 export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput): Diagnostic[] {
@@ -299,37 +400,52 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
   const referencedWindows = new Map<number, Set<number>>();
   for (let i = 0; i < entries.count; i++) {
     const fileId = entries.file[i];
-    if (fileId < 0) continue;
+    if (fileId < 0 || entries.shadowed[i]) continue;
     const facts = input.files[fileId];
     const window = entries.window[i];
+    const name = parsed.files[fileId];
+    const fileSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
     if (!facts.exists) {
-      const fileSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
-      out.push(diagnostic(fileSpan, 'error', 'missing-cache-file', `${parsed.files[fileId]} does not exist: training skips this entry.`));
+      const why = facts.error ? ` (${facts.error})` : '';
+      out.push(diagnostic(fileSpan, 'error', 'missing-cache-file', `${name} does not exist${why}: training skips this entry.`));
       continue;
     }
     if (facts.error) {
-      const fileSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
-      out.push(diagnostic(fileSpan, 'error', 'unreadable-cache-file', `${parsed.files[fileId]} cannot be read: ${facts.error}`));
+      const failure = failureOf(facts);
+      const outcome = failureOutcome(failure);
+      const training = outcome === 'unsupported' ? '' : ' Training fails when it reads this entry.';
+      out.push(diagnostic(fileSpan, outcome === 'unsupported' ? 'warning' : 'error', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.${training}`));
       continue;
     }
     if (Number.isNaN(window)) continue;
-    const name = parsed.files[fileId];
-    let windows = referencedWindows.get(fileId);
-    if (!windows) referencedWindows.set(fileId, (windows = new Set()));
-    if (windows.has(window)) {
-      out.push(diagnostic(entrySpan(entries, i), 'warning', 'duplicate-entry', `${name} window ${window} is listed more than once: training uses it twice.`));
-    } else windows.add(window);
     const summary = facts.summary;
+    const count = summary ? (summary.hasLabels ? summary.windowCount : summary.windowsShape?.[0]) : undefined;
+    // Python indexes from the end with a negative index.
+    const index = window < 0 && count !== undefined ? count + window : window;
+    if (index >= 0) {
+      let windows = referencedWindows.get(fileId);
+      if (!windows) referencedWindows.set(fileId, (windows = new Set()));
+      if (windows.has(index)) {
+        out.push(diagnostic(entrySpan(entries, i), 'warning', 'duplicate-entry', `${name} window ${index} is listed more than once: training uses it twice.`));
+      } else windows.add(index);
+    }
     if (!summary) continue;
-    if (window >= summary.windowCount) {
+    if (!summary.hasLabels) {
+      out.push(diagnostic(entrySpan(entries, i), 'warning', 'no-labels', `${name} has no labels: the builder leaves such files out (a rebuild drops this entry); until then training uses this window with all-zero labels.`));
+    }
+    if (count !== undefined && (index < 0 || index >= count)) {
       const windowSpan = { offset: entries.windowOffset[i], length: entries.windowLength[i] };
-      out.push(diagnostic(windowSpan, 'error', 'window-out-of-range', `${name} has ${summary.windowCount} windows; window_idx ${window} does not exist.`));
+      out.push(diagnostic(windowSpan, 'error', 'window-out-of-range', `${name} has ${count} windows; window_idx ${window} does not exist: training raises IndexError when it reads this entry.`));
       continue;
     }
-    const actual = categoryOf(summary, window);
+    if (summary.windowsError) {
+      out.push(diagnostic(fileSpan, 'error', 'unreadable-cache-file', `${name}: windows cannot be read (${summary.windowsError}). The builder still lists the file (it reads only labels), but training fails when it reads this window.`));
+    }
+    if (!summary.hasLabels) continue;
+    const actual = categoryOf(summary, index);
     const listed = CATEGORIES[entries.category[i]];
     if (actual !== listed) {
-      out.push(diagnostic(entrySpan(entries, i), 'error', 'category-mismatch', `Listed as ${listed}, but ${describeWindow(summary, window)}: it is ${actual}. The manifest is stale; rebuild it.`));
+      out.push(diagnostic(entrySpan(entries, i), 'error', 'category-mismatch', `Listed as ${listed}, but ${describeWindow(summary, index)}: it is ${actual}. The manifest is stale; rebuild it.`));
     }
   }
   out.push(...unreferenced(parsed, input, referencedWindows));
@@ -340,10 +456,9 @@ function entrySpan(entries: ManifestEntries, i: number): Span {
   return { offset: entries.entryOffset[i], length: entries.entryLength[i] };
 }
 
-/** "41 of 15360 label samples (0.27%) are > 0" for a window, or why it has no labels. */
+/** "41 of 15360 label samples (0.27%) are > 0" for a window of a file with labels. */
 export function describeWindow(summary: NpzSummary, window: number): string {
-  if (!summary.hasLabels) return 'the file has no labels';
-  const positives = summary.positives[window];
+  const positives = windowPositives(summary, window);
   const samples = summary.samplesPerWindow;
   return `${positives} of ${samples} label samples (${formatPercent(positives / samples)}) are > 0`;
 }
@@ -362,19 +477,35 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
     const id = ids.get(name);
     const summary = facts.summary;
     if (facts.error) {
-      if (id === undefined) out.push(diagnostic(anchor, 'warning', 'unreadable-cache-file', `${name} in the cache directory cannot be read (${facts.error}); the builder skips it.`));
+      const failure = failureOf(facts);
+      const outcome = failureOutcome(failure);
+      // A file that stops the build matters even when the manifest lists it: the next rebuild fails.
+      if (outcome === 'stops-build') {
+        out.push(diagnostic(anchor, 'error', 'cache-file-stops-build', `${describeFailure(name, failure)}. Training rebuilds a missing or stale manifest, and that rebuild would fail; delete or regenerate the file.`));
+      } else if (id === undefined) {
+        out.push(diagnostic(anchor, 'warning', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.`));
+      }
+    } else if (summary && !summary.hasLabels) {
+      if (id === undefined) out.push(diagnostic(anchor, 'warning', 'no-labels', `${name} has no labels: the builder leaves it out ("has NO LABELS"), so training never sees its windows.`));
     } else if (id === undefined) {
       const windows = summary ? ` (${summary.windowCount} windows)` : '';
-      out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest; rebuild to include it.`));
+      out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest${rebuildAdvice(summary, 'it')}`));
     } else if (summary && input.files[id]?.summary) {
       let listed = 0;
       for (const w of referenced.get(id) ?? []) if (w < summary.windowCount) listed++;
       if (listed < summary.windowCount) {
-        out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name} has ${summary.windowCount} windows but the manifest lists ${listed}; rebuild to include the rest.`));
+        out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name} has ${summary.windowCount} windows but the manifest lists ${listed}${rebuildAdvice(summary, 'the rest')}`));
       }
     }
   }
   return out;
+}
+
+/** "; rebuild to include it.", unless NeuroCache's build leaves the file out for its size (then why). */
+function rebuildAdvice(summary: NpzSummary | undefined, what: string): string {
+  if (!summary || summary.windowCount <= MAX_WINDOWS_PER_FILE) return `; rebuild to include ${what}.`;
+  const notes = summary.notes.length ? ` (${summary.notes.join('; ')})` : '';
+  return `; NeuroCache's build leaves it out, with more than ${MAX_WINDOWS_PER_FILE} windows${notes}.`;
 }
 
 /** Training's composition, from `BalancedSeizureDataset`: ratios and the RNG seed. */
@@ -404,7 +535,7 @@ export interface ManifestStats {
     seizureRatio: number;
     posWeight: number;
   };
-  /** Training rebuilds the manifest: no entries, or more than 5% reference missing files. */
+  /** Training rebuilds the manifest: no entries, or more than STALE_MISSING_FRACTION reference missing files. */
   stale: boolean;
   /** Training refuses to start: no partial windows. */
   refuses: boolean;
@@ -416,10 +547,21 @@ export function posWeight(ratio: number): number {
   return ratio > 0 && ratio < 0.5 ? Math.sqrt((1 - ratio) / ratio) : 1.0;
 }
 
+/**
+ * How many full and no-seizure windows training picks for `partial` partial windows:
+ * `int(ratio * len(partial))` in Python (a float product, truncated), at most all of them.
+ */
+function pickCounts(partial: number, available: { full: number; background: number }, settings: CompositionSettings): { full: number; background: number } {
+  return {
+    full: Math.min(Math.trunc(settings.fullRatio * partial), available.full),
+    background: Math.min(Math.trunc(settings.backgroundRatio * partial), available.background),
+  };
+}
+
 /** Entry indices of each category, in document order (the lists training indexes into). */
 function entriesByCategory(parsed: ParsedManifest): Record<Category, number[]> {
   const lists: Record<Category, number[]> = { partial_seizure: [], full_seizure: [], no_seizure: [] };
-  for (let i = 0; i < parsed.entries.count; i++) lists[CATEGORIES[parsed.entries.category[i]]].push(i);
+  for (let i = 0; i < parsed.entries.count; i++) if (!parsed.entries.shadowed[i]) lists[CATEGORIES[parsed.entries.category[i]]].push(i);
   return lists;
 }
 
@@ -429,11 +571,8 @@ function entriesByCategory(parsed: ParsedManifest): Record<Category, number[]> {
  */
 export function balancedPicks(parsed: ParsedManifest, settings = DEFAULT_COMPOSITION): { partial: number[]; full: number[]; background: number[] } {
   const lists = entriesByCategory(parsed);
-  const partialCount = lists.partial_seizure.length;
-  // int(ratio * len(partial)) in Python: a float product, truncated; at most all of them.
-  const kFull = Math.min(Math.trunc(settings.fullRatio * partialCount), lists.full_seizure.length);
-  const kBackground = Math.min(Math.trunc(settings.backgroundRatio * partialCount), lists.no_seizure.length);
-  const picks = balancedSelection(settings.seed, lists.full_seizure.length, kFull, lists.no_seizure.length, kBackground);
+  const k = pickCounts(lists.partial_seizure.length, { full: lists.full_seizure.length, background: lists.no_seizure.length }, settings);
+  const picks = balancedSelection(settings.seed, lists.full_seizure.length, k.full, lists.no_seizure.length, k.background);
   return {
     partial: lists.partial_seizure,
     full: picks.full.map((i) => lists.full_seizure[i]),
@@ -451,6 +590,7 @@ export function manifestStats(parsed: ParsedManifest, fileExists: boolean[], set
   const { entries } = parsed;
   const exists = (i: number) => entries.file[i] >= 0 && fileExists[entries.file[i]];
   for (let i = 0; i < entries.count; i++) {
+    if (entries.shadowed[i]) continue;
     const category = CATEGORIES[entries.category[i]];
     windows[category]++;
     if (!exists(i)) missingWindows[category]++;
@@ -458,9 +598,7 @@ export function manifestStats(parsed: ParsedManifest, fileExists: boolean[], set
   const total = windows.partial_seizure + windows.full_seizure + windows.no_seizure;
   const missingTotal = missingWindows.partial_seizure + missingWindows.full_seizure + missingWindows.no_seizure;
   const partialAll = windows.partial_seizure;
-  const wanted = (ratio: number, category: Category) => Math.min(Math.trunc(ratio * partialAll), windows[category]);
-  let full = wanted(settings.fullRatio, 'full_seizure');
-  let background = wanted(settings.backgroundRatio, 'no_seizure');
+  let { full, background } = pickCounts(partialAll, { full: windows.full_seizure, background: windows.no_seizure }, settings);
   // Only when picks can hit missing files do the kept counts depend on the RNG.
   if ((missingWindows.full_seizure && full) || (missingWindows.no_seizure && background)) {
     const picks = balancedPicks(parsed, settings);
@@ -493,13 +631,13 @@ export function compositionDiagnostics(parsed: ParsedManifest, stats: ManifestSt
     const missing = Object.values(stats.missingWindows).reduce((a, b) => a + b, 0);
     const why = stats.total === 0
       ? 'it has no entries'
-      : `${missing} of ${stats.total} entries (${formatPercent(missing / stats.total)}) reference missing files, over the 5% limit`;
+      : `${missing} of ${stats.total} entries (${formatPercent(missing / stats.total)}) reference missing files, over the ${formatLimit(STALE_MISSING_FRACTION)} limit`;
     out.push(diagnostic(parsed.rootKeys[0].key, 'error', 'stale-manifest', `Training will discard this manifest and rescan the cache: ${why}.`));
   }
   if (stats.refuses) {
     out.push(diagnostic(keyOf('partial_seizure'), 'error', 'no-partial-windows', 'No partial seizure windows: training refuses to start.'));
   } else if (stats.lowSeizureRatio) {
-    out.push(diagnostic(keyOf('partial_seizure'), 'warning', 'low-seizure-ratio', `Balanced seizure ratio ${formatPercent(stats.balanced.seizureRatio)} is below 0.1%: training warns and will learn little.`));
+    out.push(diagnostic(keyOf('partial_seizure'), 'warning', 'low-seizure-ratio', `Balanced seizure ratio ${formatPercent(stats.balanced.seizureRatio)} is below ${formatLimit(LOW_SEIZURE_RATIO)}: training warns and will learn little.`));
   }
   return out;
 }
@@ -508,6 +646,8 @@ export function compositionDiagnostics(parsed: ParsedManifest, stats: ManifestSt
 export function buildManifest(files: { name: string; summary: NpzSummary }[]): Record<Category, { cache_file: string; window_idx: number }[]> {
   const manifest: Record<Category, { cache_file: string; window_idx: number }[]> = { partial_seizure: [], full_seizure: [], no_seizure: [] };
   for (const { name, summary } of files) {
+    // Files without labels are left out ("has NO LABELS"), as the builder has done since commit 63689f9.
+    if (!summary.hasLabels) continue;
     for (let w = 0; w < summary.windowCount; w++) manifest[categoryOf(summary, w)].push({ cache_file: name, window_idx: w });
   }
   return manifest;

@@ -1,105 +1,167 @@
 /**
  * NPZ window caches: how many windows a file has and, per window, how many label samples are
- * > 0. Reads the ZIP directory from the tail, inflates only the `labels` member, and reads the
- * `.npy` header of `windows` (~95% of the file) only when its shape is asked for.
+ * > 0. Reads the ZIP directory from the tail, inflates only the `labels` member, and only the
+ * first bytes (the `.npy` header) of `windows`, which holds ~95% of the file.
  *
- * Split in two halves so I/O and CPU can run in different places: `readNpzParts` makes the
- * few positional reads (on network storage each is a round trip: one speculative tail read
- * usually covers everything), `summarizeParts` inflates and counts.
+ * A file numpy cannot load is reported with the exception numpy raises for it (numpyLoad.ts),
+ * found by following the builder's own steps: `np.load` looks at the first bytes, opens the ZIP,
+ * opens `labels`, reads its magic, header and data (CRC-checked only when it reads to the end),
+ * then the builder takes `labels.shape[0]` and compares `labels[w] > 0`.
+ *
+ * On network storage every read is a round trip, so the bytes those steps read are fetched
+ * first, side by side (`readNpzSpans`): usually one round of two reads (the file's start, the
+ * last 64 KiB). The steps then run on memory; the pool does the fetching on the main thread,
+ * many files at once, and hands the bytes to a worker thread for the inflating.
  */
 import { Category, windowCategory } from './category';
-import { PositiveCounts } from '../numpy/counting';
-import { crc32, inflateChunks, inflateRawAll, inflateRawPrefix } from '../io/inflate';
-import { NpyHeader, parseNpyHeader } from '../numpy/npy';
-import { ByteSource, FormatError, memorySource, prefetchTail, readChunks, readExact } from '../io/source';
-import { memberDataOffset, readMemberData, readZipDirectory, TAIL_READ, ZipMember } from '../io/zip';
+import { MAX_COUNTED_ROWS, PositiveCounts } from '../numpy/counting';
+import type { ElementType } from '../numpy/elements';
+import { crc32, inflateChunks, InflateError, inflateRawAll, inflateRawPrefix } from '../io/inflate';
+import { NonNumericDtype, NpyHeader, NpyHeaderError, parseNpyHeader } from '../numpy/npy';
+import { ByteSource, FormatError, readChunks, readExact, SpanCache } from '../io/source';
+import { memberDataOffset, memberSpan, readZipDirectory, TAIL_READ, ZipMember, ZipMemberError } from '../io/zip';
+import { NumpyLoadError, PythonException, UnsupportedByNeuroCache } from './numpyLoad';
+
+/** Fingerprint-store kind of NpzSummary results; bump when the summary's meaning changes. */
+export const NPZ_SUMMARY_KIND = 'npz-v2';
 
 export interface NpzSummary {
-  /** labels.shape[0] when there are labels (what training iterates), else windows.shape[0]. */
+  /** labels.shape[0] when there are labels (what the builder iterates), else windows.shape[0] (0 when unknown). */
   windowCount: number;
+  /** False: no `labels` array, and the builder leaves the file out. */
   hasLabels: boolean;
-  /** Per window, the number of label samples > 0 (empty without labels). */
+  /** Per window, the number of label samples > 0 (empty without labels or when windows have 0 samples). */
   positives: number[];
   /** Label samples per window: labels[w].size. */
   samplesPerWindow: number;
-  /** windows.shape: read only when asked for (`windowsShape` option) or when there are no labels. */
   windowsShape?: number[];
   labelsShape?: number[];
   labelsDtype?: string;
+  /** `windows` cannot be read (the builder never reads it; training fails on it). */
+  windowsError?: string;
   /** Oddities worth telling the user that do not make the file unreadable. */
   notes: string[];
 }
 
-/** Category of window `w`; files without labels put every window in no_seizure. */
+/**
+ * Most windows NeuroCache counts or lists for one file. Real caches hold tens to thousands; a
+ * file claiming more is corrupt or hostile (a 200-byte file can declare 10^8 empty windows).
+ */
+export const MAX_WINDOWS_PER_FILE = 1_000_000;
+
+/** Category of window `w` of a file with labels. */
 export function categoryOf(summary: NpzSummary, window: number): Category {
-  return summary.hasLabels ? windowCategory(summary.positives[window], summary.samplesPerWindow) : 'no_seizure';
+  return windowCategory(windowPositives(summary, window), summary.samplesPerWindow);
 }
 
-/** np.load's key lookup: a member `name.npy`, or one named exactly `name`. */
-function findMember(members: Map<string, ZipMember>, key: string): ZipMember | undefined {
-  return members.get(`${key}.npy`) ?? members.get(key);
+/** Label samples > 0 in window `w`. Windows of 0 samples have no stored counts (all are 0). */
+export function windowPositives(summary: NpzSummary, window: number): number {
+  return summary.samplesPerWindow === 0 ? 0 : summary.positives[window];
 }
+
+/** np.load's key lookup: a member named exactly `name` first, then `name.npy`. */
+function findMember(members: Map<string, ZipMember>, key: string): ZipMember | undefined {
+  return members.get(key) ?? members.get(`${key}.npy`);
+}
+
+const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+const startsWith = (bytes: Uint8Array, prefix: number[]) => prefix.every((b, i) => bytes[i] === b);
+
+/**
+ * np.load's first step: it reads 6 bytes and picks a reader. A ZIP (`PK\3\4` or `PK\5\6`) goes on;
+ * anything else ends here with what numpy raises.
+ */
+async function checkMagic(source: ByteSource): Promise<void> {
+  const head = await readExact(source, 0, Math.min(6, source.size), 'file start');
+  if (head.length === 0) {
+    throw new NumpyLoadError('empty file', 'EOFError', { exception: 'ValueError', upTo: '1.24' });
+  }
+  if (startsWith(head, [0x50, 0x4b, 3, 4]) || startsWith(head, [0x50, 0x4b, 5, 6])) return;
+  if (head.length === 6 && startsWith(head, NPY_MAGIC)) {
+    // A plain .npy named .npz: np.load returns an array (if it loads at all), which `with` refuses.
+    const header = await plainNpyHeader(source);
+    if (source.size < header.dataOffset + header.dataBytes) throw new NumpyLoadError('a truncated plain .npy array, not an .npz archive', 'ValueError');
+    throw new NumpyLoadError('a plain .npy array, not an .npz archive: the builder\'s `with np.load(...)` fails on it', 'TypeError');
+  }
+  throw new NumpyLoadError('not a ZIP archive (numpy then tries to unpickle it and refuses)', 'ValueError');
+}
+
+/** The file's first bytes, read with its tail: np.load's magic, and (numpy writes it first) `windows`' headers. */
+export const HEAD_READ = 4 << 10;
 
 export interface NpzReadOptions {
-  /** Also read windows' `.npy` header (windows.shape): only `_dataset_index.json` checks need it. */
-  windowsShape?: boolean;
-  /** Compressed labels larger than this (default 64 MiB) are not read by `readNpzParts` but streamed while counting. */
+  /** Compressed `labels` larger than this (default 64 MiB) are not fetched ahead but streamed while counting. */
   maxLabelsInMemory?: number;
-}
-
-/** What `readNpzParts` found: plain data, so it can cross to a worker thread. */
-export interface NpzParts {
-  windowsShape?: number[];
-  labels?: {
-    member: ZipMember;
-    dataOffset: number;
-    /** The member's compressed bytes; absent when they are to be streamed from the file. */
-    compressed?: Uint8Array;
-  };
+  /** false: only the window count is wanted, not `labels`. */
+  labels?: boolean;
 }
 
 /**
- * The I/O half: one speculative tail read (end records, directory and usually a small `labels`
- * member), then at most one more round of reads, side by side: the rest of `labels` and, when
- * asked for, the start of `windows`.
+ * The I/O half: fetches what the reading steps below will read, in at most two rounds of reads
+ * side by side. First the start of the file and its last 64 KiB, which usually hold np.load's
+ * magic, `windows`' headers, the end records, the central directory and the whole `labels`
+ * member; then, from the directory, whatever of those members' headers and `labels`' data
+ * they missed. Returns a source answering from the fetched bytes (and reading anything else).
  */
-export async function readNpzParts(source: ByteSource, options: NpzReadOptions = {}): Promise<NpzParts> {
-  const cached = await prefetchTail(source, TAIL_READ);
-  const members = await readZipDirectory(cached);
+export async function readNpzSpans(source: ByteSource, options: NpzReadOptions = {}): Promise<SpanCache> {
+  const cache = SpanCache.over(source);
+  await cache.prefetch([[0, HEAD_READ], [source.size - TAIL_READ, source.size]]);
+  let members: Map<string, ZipMember>;
+  try {
+    members = await readZipDirectory(cache);
+  } catch {
+    return cache; // not a readable ZIP: the steps report it as numpy would
+  }
+  const wanted: [number, number][] = [];
   const windows = findMember(members, 'windows');
+  if (windows) wanted.push(memberSpan(windows, HEADER_PREFIX, source.size));
   const labels = findMember(members, 'labels');
-  if (!windows && !labels) throw new FormatError('has neither a windows nor a labels array');
-  const readLabels = async (member: ZipMember): Promise<NpzParts['labels']> => {
-    if (member.compressedSize > (options.maxLabelsInMemory ?? ONE_SHOT_LIMIT)) return { member, dataOffset: await memberDataOffset(cached, member) };
-    const { dataOffset, data } = await readMemberData(cached, member);
-    return { member, dataOffset, compressed: data };
-  };
-  // Side by side; when both fail, the windows error is the one reported (as when read in turn).
-  const [windowsHeader, labelsPart] = await Promise.allSettled([
-    windows && (options.windowsShape || !labels) ? readMemberHeader(cached, windows) : undefined,
-    labels ? readLabels(labels) : undefined,
-  ]);
-  if (windowsHeader.status === 'rejected') throw windowsHeader.reason;
-  if (labelsPart.status === 'rejected') throw labelsPart.reason;
-  return { windowsShape: windowsHeader.value?.shape, labels: labelsPart.value };
+  if (labels && options.labels !== false) {
+    const whole = labels.compressedSize <= (options.maxLabelsInMemory ?? ONE_SHOT_LIMIT);
+    wanted.push(memberSpan(labels, whole ? labels.compressedSize : HEADER_PREFIX, source.size));
+  }
+  await cache.prefetch(wanted);
+  return cache;
 }
 
-/** The CPU half: inflates and counts labels. `source` is needed only for labels left to stream. */
-export async function summarizeParts(parts: NpzParts, source?: ByteSource): Promise<NpzSummary> {
+export async function summarizeNpz(file: ByteSource, options: NpzReadOptions = {}): Promise<NpzSummary> {
+  const source = await readNpzSpans(file, options);
+  // Both reads at once (one round trip on network storage); np.load's magic check decides first.
+  const [magic, directory] = await Promise.allSettled([checkMagic(source), readZipDirectory(source)]);
+  if (magic.status === 'rejected') throw magic.reason;
+  if (directory.status === 'rejected') badZip(directory.reason);
+  const members = directory.value;
+  const windows = findMember(members, 'windows');
+  const labels = findMember(members, 'labels');
   const notes: string[] = [];
-  const windowsShape = parts.windowsShape;
-  if (!parts.labels) {
-    if (!windowsShape) throw new FormatError('has neither a windows nor a labels array');
-    if (windowsShape.length === 0) throw new FormatError('windows is a 0-d array');
-    return { windowCount: windowsShape[0], hasLabels: false, positives: [], samplesPerWindow: 0, windowsShape, notes };
+  // The builder never reads windows: a damaged one is noted, not fatal (training fails on it).
+  let windowsShape: number[] | undefined;
+  let windowsError: string | undefined;
+  if (windows) {
+    try {
+      const { header } = await readMemberHeader(source, windows);
+      windowsShape = header.shape;
+      const note = lyingMemberNote(windows, header);
+      if (note) notes.push(note);
+      if (windowsShape.length === 0) windowsError = 'windows is a 0-d array';
+    } catch (error) {
+      if (!(error instanceof FormatError)) throw error;
+      windowsError = error.message;
+    }
+  } else windowsError = 'has no windows array';
+  if (!labels) {
+    return { windowCount: windowsShape?.[0] ?? 0, hasLabels: false, positives: [], samplesPerWindow: 0, windowsShape, windowsError, notes };
   }
-  const { member, dataOffset, compressed } = parts.labels;
-  if (!compressed && !source) throw new Error('labels were left to stream, but no source was given');
-  const data = compressed ? memorySource(compressed) : memberSlice(source!, dataOffset, member.compressedSize);
-  const counts = await countLabels(data, member);
+  const counts = await countLabels(source, labels);
   const labelsShape = counts.header.shape;
   if (windowsShape && windowsShape[0] !== labelsShape[0]) {
-    notes.push(`labels has ${labelsShape[0]} windows but windows has ${windowsShape[0]}; training follows labels`);
+    notes.push(`labels has ${labelsShape[0]} windows but windows has ${windowsShape[0]}; the builder follows labels`);
+  }
+  if (counts.counter.rowSize === 0 && labelsShape[0] > 0) {
+    notes.push(
+      `labels has shape ${pythonShape(labelsShape)}: its windows hold no label samples, so each window's seizure ratio is NaN ` +
+        `(numpy's mean of an empty slice) and the Python builder lists all ${labelsShape[0]} windows as partial_seizure`,
+    );
   }
   return {
     windowCount: labelsShape[0],
@@ -109,17 +171,57 @@ export async function summarizeParts(parts: NpzParts, source?: ByteSource): Prom
     windowsShape,
     labelsShape,
     labelsDtype: counts.header.dtype.name,
+    windowsError,
     notes,
   };
 }
 
-export async function summarizeNpz(source: ByteSource, options: NpzReadOptions = {}): Promise<NpzSummary> {
-  return summarizeParts(await readNpzParts(source, options), source);
+function pythonShape(shape: number[]): string {
+  return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
 }
 
-/** A member's compressed data as a source of its own (offset 0 = first data byte). */
-function memberSlice(source: ByteSource, dataOffset: number, size: number): ByteSource {
-  return { size, read: (offset, length) => source.read(dataOffset + offset, Math.min(length, size - offset)) };
+/**
+ * A member whose size disagrees with its `.npy` header (e.g. a 128-byte `windows` claiming
+ * (10^11, 15360)): numpy allocates the claimed shape first, then reads. Nothing of ours reads
+ * `windows` data, so this is a note, computed from the directory alone.
+ */
+function lyingMemberNote(member: ZipMember, header: NpyHeader): string | undefined {
+  const declared = header.dataOffset + header.dataBytes;
+  if (member.uncompressedSize === declared) return undefined;
+  return (
+    `${member.name}'s .npy header declares shape ${pythonShape(header.shape)} (${declared} bytes) but the member holds ${member.uncompressedSize}: ` +
+    `np.load(f)['${member.name.replace(/\.npy$/, '')}'] raises MemoryError (a shape too large to allocate) or ValueError, so training cannot read it; the manifest builder reads only labels`
+  );
+}
+
+/** `windows.shape[0]` from its `.npy` header only: what training counts for `_dataset_index.json`. */
+export async function readWindowCount(file: ByteSource): Promise<number> {
+  const source = await readNpzSpans(file, { labels: false });
+  const windows = findMember(await readZipDirectory(source), 'windows');
+  if (!windows) throw new FormatError('has no windows array');
+  const { shape } = (await readMemberHeader(source, windows)).header;
+  if (shape.length === 0) throw new FormatError('windows is a 0-d array');
+  return shape[0];
+}
+
+async function plainNpyHeader(source: ByteSource): Promise<NpyHeader> {
+  for (let length = HEADER_PREFIX; ; length *= 4) {
+    const prefix = await readExact(source, 0, Math.min(length, source.size), 'file start');
+    let header: NpyHeader | undefined;
+    try {
+      header = parseMemberHeader(prefix);
+    } catch (error) {
+      if (error instanceof NonNumericDtype) throw new NumpyLoadError('a plain .npy array, not an .npz archive', 'TypeError');
+      throw error;
+    }
+    if (header) return header;
+    if (prefix.length === source.size) throw new NumpyLoadError('a truncated plain .npy array, not an .npz archive', 'ValueError');
+  }
+}
+
+function badZip(error: unknown): never {
+  if (error instanceof FormatError) throw new NumpyLoadError(error.message, 'zipfile.BadZipFile');
+  throw error;
 }
 
 // Deflate expands at most ~1032x: a 256-byte compressed prefix (numpy's 128-byte headers need
@@ -127,43 +229,37 @@ function memberSlice(source: ByteSource, dataOffset: number, size: number): Byte
 const HEADER_PREFIX = 256;
 const MAX_HEADER = 1 << 20;
 
-/** Parses a member's `.npy` header from its data (`data` offset 0 = first data byte), given its first bytes. */
-async function parseMemberHeader(member: ZipMember, first: Uint8Array, data: ByteSource): Promise<NpyHeader> {
-  for (let raw = first; ; ) {
+/** Reads a member's `.npy` header without touching the rest of the member. */
+async function readMemberHeader(source: ByteSource, member: ZipMember): Promise<{ header: NpyHeader; dataOffset: number }> {
+  const dataOffset = await memberDataOffset(source, member);
+  for (let prefixLength = HEADER_PREFIX; ; prefixLength *= 4) {
+    const length = Math.min(prefixLength, member.compressedSize);
+    const raw = await readExact(source, dataOffset, length, `${member.name} header`);
     const prefix = member.method === 0 ? raw : inflateRawPrefix(raw);
     const header = parseNpyHeader(prefix);
-    if (header) return header;
-    if (raw.length >= member.compressedSize || prefix.length > MAX_HEADER) {
+    if (header) return { header, dataOffset };
+    if (length === member.compressedSize || prefix.length > MAX_HEADER) {
       throw new FormatError(`${member.name}: truncated or oversized .npy header`);
     }
-    raw = await readExact(data, 0, Math.min(raw.length * 4, member.compressedSize), `${member.name} header`);
   }
-}
-
-function memberHeader(data: ByteSource, member: ZipMember): Promise<NpyHeader> {
-  return readExact(data, 0, Math.min(HEADER_PREFIX, member.compressedSize), `${member.name} header`).then((first) => parseMemberHeader(member, first, data));
-}
-
-/** Reads a member's `.npy` header (with its local header, in one read) without touching the rest of the member. */
-async function readMemberHeader(source: ByteSource, member: ZipMember): Promise<NpyHeader> {
-  const { dataOffset, data } = await readMemberData(source, member, HEADER_PREFIX);
-  return parseMemberHeader(member, data, memberSlice(source, dataOffset, member.compressedSize));
 }
 
 /**
  * Per window, positives in each of `bins` equal slices of the window's samples: the data of
  * the seizure-label trace pictures. Bins must divide the samples per window; C-order only.
  */
-export async function labelTrace(source: ByteSource, maxBins = 240): Promise<{ windows: number; bins: number; samplesPerBin: number; counts: number[] }> {
-  const cached = await prefetchTail(source, TAIL_READ);
-  const labels = findMember(await readZipDirectory(cached), 'labels');
+export async function labelTrace(file: ByteSource, maxBins = 240): Promise<{ windows: number; bins: number; samplesPerBin: number; counts: number[] }> {
+  const source = await readNpzSpans(file);
+  const members = await readZipDirectory(source);
+  const labels = findMember(members, 'labels');
   if (!labels) throw new FormatError('has no labels array');
-  const data = memberSlice(cached, await memberDataOffset(cached, labels), labels.compressedSize);
-  const header = await memberHeader(data, labels);
+  const { header } = await readMemberHeader(source, labels);
   const samples = header.shape.slice(1).reduce((a, b) => a * b, 1);
-  let bins = header.fortranOrder && samples > 1 ? 1 : Math.min(maxBins, samples);
+  // Bins of all windows are counted at once: keep the counter's rows bounded.
+  const binsAllowed = Math.max(1, Math.floor(MAX_COUNTED_ROWS / Math.max(1, header.shape[0])));
+  let bins = header.fortranOrder && samples > 1 ? 1 : Math.min(maxBins, samples, binsAllowed);
   while (bins > 1 && samples % bins !== 0) bins--;
-  const { counter } = await countLabels(data, labels, Math.max(1, bins));
+  const { counter } = await countLabels(source, labels, Math.max(1, bins));
   return { windows: header.shape[0], bins, samplesPerBin: samples / Math.max(1, bins), counts: Array.from(counter.counts) };
 }
 
@@ -172,46 +268,188 @@ export async function labelTrace(source: ByteSource, maxBins = 240): Promise<{ w
 // Larger ones stream, so memory stays bounded whatever the cache.
 const ONE_SHOT_LIMIT = 64 << 20;
 
-async function* memberAtOnce(data: ByteSource, member: ZipMember, expected: number): AsyncGenerator<Uint8Array> {
-  const raw = await readExact(data, 0, member.compressedSize, `${member.name} data`);
-  if (member.method === 0) return yield raw;
-  // One byte of headroom: output beyond the declared size shows up as a longer result.
-  yield inflateRawAll(raw, expected + 1);
-}
-
-function memberStream(data: ByteSource, member: ZipMember): AsyncIterable<Uint8Array> {
-  const compressed = readChunks(data, 0, member.compressedSize);
-  return member.method === 0 ? compressed : inflateChunks(compressed, 'raw');
-}
-
-/** Counts positives per window (or per bin) of `labels`; `data` holds its compressed bytes from offset 0. */
-async function countLabels(data: ByteSource, member: ZipMember, binsPerWindow = 1): Promise<{ header: NpyHeader; counter: PositiveCounts }> {
-  const header = await memberHeader(data, member);
-  if (header.shape.length === 0) throw new FormatError('labels is a 0-d array');
-  const expected = header.dataOffset + header.dataBytes;
-  // The directory's size must agree with the header; a member that claims (or turns out) to be
-  // larger is a ZIP bomb or a lying header, and we stop rather than inflate it.
-  if (member.uncompressedSize !== expected) {
-    throw new FormatError(
-      `labels member is ${member.uncompressedSize} bytes but its .npy header (shape ${JSON.stringify(header.shape)}, ${header.dtype.name}) requires ${expected}`,
-    );
+/** The member's bytes as zipfile delivers them, cut at `limit`; inflate problems are thrown as InflateError. */
+async function* memberBytes(source: ByteSource, member: ZipMember, dataOffset: number, limit: number): AsyncGenerator<Uint8Array> {
+  if (member.method === 0) {
+    const length = Math.min(member.compressedSize, limit);
+    // One read when it fits (one round trip on network storage), chunks beyond.
+    if (length <= ONE_SHOT_LIMIT) return yield await readExact(source, dataOffset, length, `${member.name} data`);
+    for await (const chunk of readChunks(source, dataOffset, length)) yield chunk;
+    return;
   }
-  const counter = new PositiveCounts(header.dtype, header.dataBytes / header.dtype.size, header.shape[0] * binsPerWindow, header.fortranOrder);
-  const stream = expected <= ONE_SHOT_LIMIT ? memberAtOnce(data, member, expected) : memberStream(data, member);
+  if (limit <= ONE_SHOT_LIMIT && member.uncompressedSize <= limit) {
+    const raw = await readExact(source, dataOffset, member.compressedSize, `${member.name} data`);
+    try {
+      return yield inflateRawAll(raw, limit + 1).subarray(0, limit);
+    } catch (error) {
+      // Invalid, truncated or longer than declared: the stream below finds where, as zipfile would.
+      if (!(error instanceof FormatError)) throw error;
+    }
+  }
+  let produced = 0;
+  for await (const chunk of inflateChunks(readChunks(source, dataOffset, member.compressedSize), 'raw')) {
+    const take = chunk.subarray(0, limit - produced);
+    produced += take.length;
+    yield take;
+    if (produced === limit) return;
+  }
+}
+
+/**
+ * What numpy's read_array does with a ZIP member's stream: the `.npy` header, then exactly the
+ * data bytes it declares. zipfile delivers at most the member's declared size, raises
+ * zlib.error on an invalid stream, and checks the CRC only when a read reaches the member's
+ * end (so bytes after the array are never checked). Returns the header; `sink` receives the data.
+ */
+async function readArray(
+  source: ByteSource,
+  dataOffset: number,
+  member: ZipMember,
+  sink: (header: NpyHeader) => (data: Uint8Array) => void,
+): Promise<NpyHeader> {
+  const declared = member.uncompressedSize;
+  let header: NpyHeader | undefined;
+  let limit = declared; // what numpy reads: until the header is known, anything up to the declared size
   let produced = 0;
   let crc = 0;
-  for await (const chunk of stream) {
-    if (produced + chunk.length > expected) {
-      throw new FormatError(`labels member inflates beyond the ${expected} bytes its .npy header declares (ZIP bomb or corrupt data)`);
+  let pending: Uint8Array = new Uint8Array(0);
+  let push: ((data: Uint8Array) => void) | undefined;
+  try {
+    for await (const chunk of memberBytes(source, member, dataOffset, declared)) {
+      const data = chunk.subarray(0, limit - produced);
+      // Bytes past `limit` only ever enter the CRC when it is never checked (limit < declared).
+      crc = crc32(data, crc);
+      produced += data.length;
+      if (header) push!(data);
+      else {
+        pending = concat(pending, data);
+        header = parseMemberHeader(pending);
+        if (!header) continue;
+        limit = Math.min(declared, header.dataOffset + header.dataBytes);
+        produced = Math.min(produced, limit);
+        push = sink(header);
+        if (produced > header.dataOffset) push(pending.subarray(header.dataOffset, produced));
+        pending = new Uint8Array(0);
+      }
+      if (produced >= limit) break;
     }
-    crc = crc32(chunk, crc);
-    const dataStart = Math.max(0, header.dataOffset - produced);
-    if (dataStart < chunk.length) counter.push(chunk.subarray(dataStart));
-    produced += chunk.length;
+  } catch (error) {
+    // A stream that ends early is a short read (below); an invalid one is zlib's error.
+    if (!(error instanceof InflateError)) throw error;
+    if (!error.truncated) throw new NumpyLoadError(`${member.name}: ${error.message}`, 'zlib.error');
   }
-  if (produced !== expected || !counter.complete) {
-    throw new FormatError(`labels member ends after ${produced} of ${expected} bytes (truncated)`);
+  const crcFails = () => (crc >>> 0) !== member.crc32;
+  const needed = header ? header.dataOffset + header.dataBytes : Infinity;
+  if (produced < needed) {
+    // The read reached the member's end: zipfile checks the CRC before numpy sees the short read.
+    if (crcFails()) throw new NumpyLoadError(`${member.name} fails its CRC-32 check (corrupt data)`, 'zipfile.BadZipFile');
+    throw new NumpyLoadError(`${member.name} ends after ${produced} bytes, in the middle of its ${header ? 'data' : '.npy header'} (truncated)`, 'ValueError');
   }
-  if ((crc >>> 0) !== member.crc32) throw new FormatError('labels member fails its CRC-32 check (corrupt data)');
+  if (produced === declared && crcFails()) throw new NumpyLoadError(`${member.name} fails its CRC-32 check (corrupt data)`, 'zipfile.BadZipFile');
+  return header!;
+}
+
+function parseMemberHeader(prefix: Uint8Array): NpyHeader | undefined {
+  try {
+    return parseNpyHeader(prefix);
+  } catch (error) {
+    throw classifyHeaderError(error);
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function classifyHeaderError(error: unknown): unknown {
+  if (error instanceof NpyHeaderError) return new NumpyLoadError(error.message, error.python);
+  if (error instanceof NonNumericDtype) return error;
+  if (error instanceof FormatError) return new NumpyLoadError(error.message, 'ValueError');
+  return error;
+}
+
+/** zipfile's `open()` of a member: the exception for each way it refuses. */
+function classifyOpenError(error: unknown): unknown {
+  if (!(error instanceof ZipMemberError)) return error;
+  const exception: Record<ZipMemberError['reason'], PythonException> = {
+    'local-header': 'zipfile.BadZipFile', encrypted: 'RuntimeError', method: 'NotImplementedError', 'past-end': 'EOFError',
+  };
+  return new NumpyLoadError(error.message, exception[error.reason]);
+}
+
+// Python's zipfile also decodes these (bz2 and lzma are in the standard library); we cannot.
+const PYTHON_ONLY_METHODS: Record<number, string> = { 12: 'bzip2', 14: 'LZMA' };
+
+async function countLabels(source: ByteSource, member: ZipMember, binsPerWindow = 1): Promise<{ header: NpyHeader; counter: PositiveCounts }> {
+  if (!member.encrypted && PYTHON_ONLY_METHODS[member.method]) {
+    throw new UnsupportedByNeuroCache(`${member.name} is compressed with ${PYTHON_ONLY_METHODS[member.method]}, which numpy reads but NeuroCache cannot decode`);
+  }
+  const dataOffset = await memberDataOffset(source, member).catch((error) => {
+    throw classifyOpenError(error);
+  });
+  await checkMemberMagic(source, member, dataOffset);
+  let counter: PositiveCounts | undefined;
+  let header: NpyHeader;
+  try {
+    header = await readArray(source, dataOffset, member, (h) => {
+      if (h.shape.length === 0) return () => undefined;
+      const windows = h.shape[0];
+      const elements = h.dataBytes / h.dtype.size;
+      // Windows of 0 samples hold no bytes and need no counts: (10^8, 0) costs nothing.
+      if (elements > 0 && windows > MAX_WINDOWS_PER_FILE) {
+        throw new UnsupportedByNeuroCache(`labels has ${windows} windows, more than the ${MAX_WINDOWS_PER_FILE} NeuroCache reads per file (corrupt or not a window cache)`);
+      }
+      counter = new PositiveCounts(h.dtype, elements, elements === 0 ? 0 : windows * binsPerWindow, h.fortranOrder);
+      return (data) => counter!.push(data);
+    });
+  } catch (error) {
+    if (!(error instanceof NonNumericDtype)) throw error;
+    // The builder takes labels.shape[0], then compares each window with 0.
+    if (error.shape.length === 0) throw new NumpyLoadError('labels is a 0-d array: the builder fails on labels.shape[0]', 'IndexError');
+    if (error.shape[0] > 0) throw new NumpyLoadError(`${error.message}: the builder fails on labels[w] > 0`, 'TypeError');
+    // No windows: the builder never compares anything, and the file contributes nothing.
+    const dtype: ElementType = { kind: 'bool', size: 1, littleEndian: true, name: error.descr };
+    return { header: { dataOffset: 0, dtype, fortranOrder: false, shape: error.shape, dataBytes: 0 }, counter: new PositiveCounts(dtype, 0, 0) };
+  }
+  // numpy has loaded the array; the builder's first use of it is labels.shape[0].
+  if (header.shape.length === 0) throw new NumpyLoadError('labels is a 0-d array: the builder fails on labels.shape[0]', 'IndexError');
+  if (!counter?.complete) throw new FormatError('labels data ended early');
   return { header, counter };
+}
+
+/** The first `wanted` bytes of a member (fewer if it is shorter), from a small compressed prefix. */
+async function memberPrefix(source: ByteSource, member: ZipMember, dataOffset: number, wanted: number): Promise<Uint8Array> {
+  for (let length = HEADER_PREFIX; ; length *= 4) {
+    const raw = await readExact(source, dataOffset, Math.min(length, member.compressedSize), `${member.name} start`);
+    let prefix: Uint8Array;
+    try {
+      prefix = member.method === 0 ? raw : inflateRawPrefix(raw);
+    } catch (error) {
+      if (error instanceof InflateError) throw new NumpyLoadError(`${member.name}: ${error.message}`, 'zlib.error');
+      throw error;
+    }
+    if (prefix.length >= wanted || raw.length === member.compressedSize) return prefix.subarray(0, Math.min(wanted, member.uncompressedSize));
+  }
+}
+
+/**
+ * numpy reads a member's first 6 bytes before treating it as an array; anything else is
+ * returned as raw bytes (read whole, CRC-checked), on which the builder's `labels.shape` fails.
+ */
+async function checkMemberMagic(source: ByteSource, member: ZipMember, dataOffset: number): Promise<void> {
+  const head = await memberPrefix(source, member, dataOffset, 6);
+  if (head.length === 6 && startsWith(head, NPY_MAGIC)) return;
+  let crc = 0;
+  try {
+    for await (const chunk of memberBytes(source, member, dataOffset, member.uncompressedSize)) crc = crc32(chunk, crc);
+  } catch (error) {
+    if (!(error instanceof InflateError)) throw error;
+    if (!error.truncated) throw new NumpyLoadError(`${member.name}: ${error.message}`, 'zlib.error');
+  }
+  if ((crc >>> 0) !== member.crc32) throw new NumpyLoadError(`${member.name} fails its CRC-32 check (corrupt data)`, 'zipfile.BadZipFile');
+  throw new NumpyLoadError(`${member.name} is not a .npy array (numpy returns its raw bytes, which have no shape)`, 'AttributeError');
 }

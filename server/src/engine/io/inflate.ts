@@ -6,9 +6,13 @@ import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { FormatError } from './source';
 
-/** Inflates a stream of compressed chunks (raw deflate for ZIP members, gzip for .nii.gz). */
-export async function* inflateChunks(input: AsyncIterable<Uint8Array>, format: 'raw' | 'gzip'): AsyncGenerator<Uint8Array> {
-  const options = { chunkSize: 1 << 20 };
+/**
+ * Inflates a stream of compressed chunks (raw deflate for ZIP members, gzip for .nii.gz).
+ * `cutShort: 'ends'` ends quietly where the input is cut short (the caller checks it got what it
+ * needs, as a reader that stops at the bytes it wants would) instead of failing there.
+ */
+export async function* inflateChunks(input: AsyncIterable<Uint8Array>, format: 'raw' | 'gzip', cutShort: 'fails' | 'ends' = 'fails'): AsyncGenerator<Uint8Array> {
+  const options = { chunkSize: 1 << 20, ...(cutShort === 'ends' ? { finishFlush: zlib.constants.Z_SYNC_FLUSH } : {}) };
   const inflater = format === 'raw' ? zlib.createInflateRaw(options) : zlib.createGunzip(options);
   const source = Readable.from(input, { objectMode: false });
   source.on('error', (error) => inflater.destroy(error));
@@ -58,9 +62,19 @@ export function crc32(data: Uint8Array, previous = 0): number {
   return zlib.crc32(data, previous);
 }
 
+/** A deflate stream that is invalid (`truncated` false) or ends before its final block (`truncated` true). */
+export class InflateError extends FormatError {
+  constructor(
+    message: string,
+    readonly truncated: boolean,
+  ) {
+    super(message);
+  }
+}
+
 function asFormatError(error: unknown): Error {
   if (error instanceof FormatError) return error;
   const code = (error as { code?: string }).code ?? '';
-  if (code.startsWith('Z_')) return new FormatError(`corrupt compressed data (${(error as Error).message})`);
+  if (code.startsWith('Z_')) return new InflateError(`corrupt compressed data (${(error as Error).message})`, code === 'Z_BUF_ERROR');
   return error as Error;
 }

@@ -13,6 +13,9 @@ export interface ZipMember {
   crc32: number;
   localHeaderOffset: number;
   encrypted: boolean;
+  /** The name's bytes as stored (compared with the local header's). */
+  nameLength?: number;
+  nameRaw?: Uint8Array;
 }
 
 const EOCD_SIG = 0x06054b50;
@@ -28,8 +31,7 @@ const MAX_COMMENT = 0xffff;
  * cost far more than bytes on network storage, so one 64 KiB read beats several exact ones.
  */
 export const TAIL_READ = 64 << 10;
-// Local headers repeat the name and carry their own extra field (numpy's: a 20-byte ZIP64
-// extra); reading this much past the fixed part gets header and data in one request.
+// Fixed part of a local header plus room for its extra field (numpy's: a 20-byte ZIP64 extra).
 const LOCAL_HEADER_ALLOWANCE = 30 + 512;
 // A central directory larger than this is not an NPZ written by numpy; refuse instead of
 // allocating whatever a corrupt header claims.
@@ -137,46 +139,58 @@ export async function readZipDirectory(source: ByteSource): Promise<Map<string, 
       crc32: view.getUint32(at + 16, true),
       localHeaderOffset,
       encrypted: (flags & 1) !== 0,
+      nameLength,
+      nameRaw: nameBytes.slice(),
     });
     at = end;
   }
   return members;
 }
 
-/** Offset of a member's first data byte (after its local header), checked against the file. */
-export async function memberDataOffset(source: ByteSource, member: ZipMember): Promise<number> {
-  return checkedDataOffset(await readExact(source, member.localHeaderOffset, 30, `local header of ${member.name}`), member, source.size);
+/** Why a member cannot be opened; each maps to a different exception in Python's zipfile. */
+export class ZipMemberError extends FormatError {
+  constructor(
+    message: string,
+    readonly reason: 'local-header' | 'encrypted' | 'method' | 'past-end',
+  ) {
+    super(message);
+  }
 }
 
 /**
- * The first `length` bytes of a member's data (all of it by default), read together with its
- * local header: one request instead of two dependent ones, unless the header is unusually long.
+ * Offset of a member's first data byte (after its local header), checked against the file in
+ * the order Python's zipfile opens a member: local header and name, encryption, method, size.
  */
-export async function readMemberData(source: ByteSource, member: ZipMember, length = member.compressedSize): Promise<{ dataOffset: number; data: Uint8Array }> {
-  const start = member.localHeaderOffset;
-  const guess = Math.max(30, Math.min(source.size - start, LOCAL_HEADER_ALLOWANCE + length));
-  const span = await readExact(source, start, guess, `local header of ${member.name}`);
-  const dataOffset = checkedDataOffset(span, member, source.size);
-  const wanted = Math.min(length, member.compressedSize);
-  const have = Math.max(0, start + span.length - dataOffset);
-  if (have >= wanted) return { dataOffset, data: span.subarray(dataOffset - start, dataOffset - start + wanted) };
-  const rest = await readExact(source, dataOffset + have, wanted - have, `${member.name} data`);
-  const data = new Uint8Array(wanted);
-  data.set(span.subarray(dataOffset - start));
-  data.set(rest, have);
-  return { dataOffset, data };
-}
-
-function checkedDataOffset(localHeader: Uint8Array, member: ZipMember, fileSize: number): number {
-  const local = viewOf(localHeader);
-  if (local.getUint32(0, true) !== LOCAL_SIG) throw new FormatError(`corrupt ZIP: bad local header for ${member.name}`);
-  const dataOffset = member.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
-  if (dataOffset + member.compressedSize > fileSize) {
-    throw new FormatError(`truncated file: member ${member.name} extends past the end of the file`);
+export async function memberDataOffset(source: ByteSource, member: ZipMember): Promise<number> {
+  // The name is read along with the fixed header (one read): zipfile refuses a member whose local name differs.
+  const nameBytes = member.nameLength ?? 0;
+  const local = await readExact(source, member.localHeaderOffset, Math.min(30 + nameBytes, source.size - member.localHeaderOffset), `local header of ${member.name}`).catch(() => {
+    throw new ZipMemberError(`truncated file: no local header for ${member.name}`, 'local-header');
+  });
+  const view = viewOf(local);
+  if (local.length < 30 || view.getUint32(0, true) !== LOCAL_SIG) throw new ZipMemberError(`corrupt ZIP: bad local header for ${member.name}`, 'local-header');
+  const localNameLength = view.getUint16(26, true);
+  const localName = local.subarray(30, 30 + localNameLength);
+  if (localNameLength !== nameBytes || !localName.every((b, i) => b === member.nameRaw?.[i])) {
+    throw new ZipMemberError(`corrupt ZIP: the local header of ${member.name} names another file`, 'local-header');
   }
-  if (member.encrypted) throw new FormatError(`member ${member.name} is encrypted`);
+  const dataOffset = member.localHeaderOffset + 30 + localNameLength + view.getUint16(28, true);
+  if (member.encrypted) throw new ZipMemberError(`member ${member.name} is encrypted`, 'encrypted');
   if (member.method !== 0 && member.method !== 8) {
-    throw new FormatError(`member ${member.name} uses ZIP compression method ${member.method} (only stored and deflate are supported)`);
+    throw new ZipMemberError(`member ${member.name} uses ZIP compression method ${member.method} (only stored and deflate are supported)`, 'method');
+  }
+  if (dataOffset + member.compressedSize > source.size) {
+    throw new ZipMemberError(`truncated file: member ${member.name} extends past the end of the file`, 'past-end');
   }
   return dataOffset;
+}
+
+/**
+ * The byte range that holds a member's local header and the first `dataLength` bytes of its
+ * data, for reading both in one request. The local extra field's length is known only once the
+ * header is read; numpy writes 20 bytes, and the allowance covers far longer ones.
+ */
+export function memberSpan(member: ZipMember, dataLength: number, fileSize: number): [number, number] {
+  const start = member.localHeaderOffset;
+  return [start, Math.min(fileSize, start + LOCAL_HEADER_ALLOWANCE + (member.nameLength ?? member.name.length) + dataLength)];
 }

@@ -6,6 +6,12 @@
 import { ElementType, positiveRunCounter, RunCounter, Scaling } from './elements';
 import { FormatError } from '../io/source';
 
+/**
+ * Most rows one counter keeps (32 MiB of counts). Rows come from headers, which can lie: a
+ * 1 MB file can declare 10^9 windows or slices, and the counts must not be allocated for them.
+ */
+export const MAX_COUNTED_ROWS = 1 << 22;
+
 export class PositiveCounts {
   /** Positive elements per row. */
   readonly counts: Float64Array;
@@ -22,6 +28,9 @@ export class PositiveCounts {
     private readonly fortranOrder = false,
     scaling?: Scaling,
   ) {
+    if (!(Number.isSafeInteger(rows) && rows >= 0 && rows <= MAX_COUNTED_ROWS)) {
+      throw new FormatError(`${rows} rows to count, more than the ${MAX_COUNTED_ROWS} a file can plausibly hold (corrupt header)`);
+    }
     this.counts = new Float64Array(rows);
     this.rowSize = rows === 0 ? 0 : totalElements / rows;
     this.countRun = positiveRunCounter(type, scaling);

@@ -43,27 +43,42 @@ export function parseNumpyDescr(descr: string): ElementType {
   return { kind, size, littleEndian: order === '>' ? false : order === '<' ? true : NATIVE_LITTLE, name: descr };
 }
 
-const NIFTI_TYPES: Record<number, [ElementKind, number, string]> = {
-  2: ['uint', 1, 'uint8'], 4: ['int', 2, 'int16'], 8: ['int', 4, 'int32'], 16: ['float', 4, 'float32'],
-  64: ['float', 8, 'float64'], 256: ['int', 1, 'int8'], 512: ['uint', 2, 'uint16'], 768: ['uint', 4, 'uint32'],
-  1024: ['int', 8, 'int64'], 1280: ['uint', 8, 'uint64'], 1536: ['float', 16, 'float128'],
+/**
+ * Every NIfTI datatype code nibabel loads: name, bytes per voxel, and the element kind when the
+ * voxels are real numbers (complex and RGB are not). nibabel refuses every other code at nib.load.
+ */
+const NIFTI_TYPES: Record<number, { name: string; size: number; kind?: ElementKind }> = {
+  2: { name: 'uint8', size: 1, kind: 'uint' }, 4: { name: 'int16', size: 2, kind: 'int' }, 8: { name: 'int32', size: 4, kind: 'int' },
+  16: { name: 'float32', size: 4, kind: 'float' }, 32: { name: 'complex64', size: 8 }, 64: { name: 'float64', size: 8, kind: 'float' },
+  128: { name: 'RGB24', size: 3 }, 256: { name: 'int8', size: 1, kind: 'int' }, 512: { name: 'uint16', size: 2, kind: 'uint' },
+  768: { name: 'uint32', size: 4, kind: 'uint' }, 1024: { name: 'int64', size: 8, kind: 'int' }, 1280: { name: 'uint64', size: 8, kind: 'uint' },
+  1792: { name: 'complex128', size: 16 }, 2304: { name: 'RGBA32', size: 4 },
 };
-const NIFTI_UNSUPPORTED: Record<number, string> = {
-  1: 'binary (1 bit)', 32: 'complex64', 128: 'RGB24', 1792: 'complex128', 2048: 'complex256', 2304: 'RGBA32',
-};
+/** Codes nibabel knows but refuses ("data code N not supported"; float128 where long double is not binary128). */
+const NIFTI_NOT_SUPPORTED: Record<number, string> = { 0: 'none', 1: 'binary (1 bit)', 255: 'all', 1536: 'float128', 2048: 'complex256' };
 
 export function niftiDatatypeName(code: number): string {
-  return NIFTI_TYPES[code]?.[2] ?? NIFTI_UNSUPPORTED[code] ?? `code ${code}`;
+  return NIFTI_TYPES[code]?.name ?? NIFTI_NOT_SUPPORTED[code] ?? `code ${code}`;
+}
+
+/** How nibabel's nib.load takes a datatype code. */
+export function niftiDatatypeStatus(code: number): 'loads' | 'not supported' | 'not recognized' {
+  return NIFTI_TYPES[code] ? 'loads' : NIFTI_NOT_SUPPORTED[code] ? 'not supported' : 'not recognized';
+}
+
+/** Bytes per voxel of a datatype nibabel loads, else undefined. */
+export function niftiVoxelBytes(code: number): number | undefined {
+  return NIFTI_TYPES[code]?.size;
 }
 
 /** The element type of a NIfTI `datatype` code; complex and RGB volumes are not masks. */
 export function niftiElementType(code: number, littleEndian: boolean): ElementType {
   const known = NIFTI_TYPES[code];
-  if (!known) {
-    const what = NIFTI_UNSUPPORTED[code];
+  if (!known?.kind) {
+    const what = known?.name ?? NIFTI_NOT_SUPPORTED[code];
     throw new FormatError(what ? `NIfTI datatype ${what} cannot be read as real-valued voxels` : `unknown NIfTI datatype code ${code}`);
   }
-  return { kind: known[0], size: known[1], littleEndian, name: known[2] };
+  return { kind: known.kind, size: known.size, littleEndian, name: known.name };
 }
 
 /** Linear scaling applied before the > 0 test (NIfTI scl_slope / scl_inter), in float64 like nibabel. */

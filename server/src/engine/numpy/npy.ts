@@ -5,6 +5,34 @@
 import { ElementType, parseNumpyDescr } from './elements';
 import { FormatError } from '../io/source';
 
+/**
+ * A header numpy's `read_array` refuses, with what it raises: ValueError for almost everything;
+ * tokenize.TokenError when a version 1/2 header does not parse and its brackets or quotes do
+ * not balance (numpy re-tokenizes such headers before giving up); TypeError for an unhashable
+ * dict key. Measured in test/unit/numpy-exceptions.test.ts.
+ */
+export class NpyHeaderError extends FormatError {
+  constructor(
+    message: string,
+    readonly python: 'ValueError' | 'tokenize.TokenError' | 'TypeError',
+  ) {
+    super(message);
+  }
+}
+
+/** A valid header whose dtype numpy loads but `labels > 0` cannot compare (strings, datetimes, records). */
+export class NonNumericDtype extends FormatError {
+  constructor(
+    readonly descr: string,
+    readonly shape: number[],
+  ) {
+    super(`labels has dtype ${descr}, which cannot be compared with 0`);
+  }
+}
+
+/** numpy's `max_header_size` default (numpy >= 1.24): longer headers raise ValueError. */
+export const NUMPY_MAX_HEADER_SIZE = 10000;
+
 export interface NpyHeader {
   /** Offset of the first data byte from the start of the `.npy` stream. */
   dataOffset: number;
@@ -25,39 +53,86 @@ export function npyHeaderLength(prefix: Uint8Array): number | undefined {
   }
   const major = prefix[6];
   const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  if (prefix[7] !== 0 || major < 1 || major > 3) throw new NpyHeaderError(`unsupported .npy format version ${major}.${prefix[7]}`, 'ValueError');
   if (major === 1) return 10 + view.getUint16(8, true);
-  if (major === 2 || major === 3) {
-    if (prefix.length < 12) return undefined;
-    return 12 + view.getUint32(8, true);
-  }
-  throw new FormatError(`unsupported .npy format version ${major}.${prefix[7]}`);
+  if (prefix.length < 12) return undefined;
+  return 12 + view.getUint32(8, true);
 }
 
 /** Parses the header from a prefix of the stream; returns undefined when more bytes are needed. */
 export function parseNpyHeader(prefix: Uint8Array): NpyHeader | undefined {
   const dataOffset = npyHeaderLength(prefix);
-  if (dataOffset === undefined || prefix.length < dataOffset) return undefined;
-  const textStart = prefix[6] === 1 ? 10 : 12;
+  if (dataOffset === undefined) return undefined;
+  const version = prefix[6];
+  const textStart = version === 1 ? 10 : 12;
+  // numpy refuses long headers before reading them (a security limit), so we need not read them either.
+  if (dataOffset - textStart > NUMPY_MAX_HEADER_SIZE * (version === 3 ? 4 : 1)) {
+    throw new NpyHeaderError(`the .npy header is ${dataOffset - textStart} bytes, over numpy's ${NUMPY_MAX_HEADER_SIZE}-character limit`, 'ValueError');
+  }
+  if (prefix.length < dataOffset) return undefined;
   // Version 3 headers are UTF-8; 1 and 2 are latin1 (numpy writes ASCII in practice).
-  const text = new TextDecoder(prefix[6] === 3 ? 'utf-8' : 'latin1').decode(prefix.subarray(textStart, dataOffset));
-  const literal = new PythonLiteral(text).parseAll();
-  if (!isDict(literal)) throw new FormatError('bad .npy header: not a dict');
+  const text = new TextDecoder(version === 3 ? 'utf-8' : 'latin1').decode(prefix.subarray(textStart, dataOffset));
+  if (text.length > NUMPY_MAX_HEADER_SIZE) throw new NpyHeaderError(`the .npy header is over numpy's ${NUMPY_MAX_HEADER_SIZE}-character limit`, 'ValueError');
+  let literal: Literal;
+  try {
+    literal = new PythonLiteral(text).parseAll();
+  } catch (error) {
+    if (error instanceof NpyHeaderError || !(error instanceof FormatError)) throw error;
+    // numpy re-tokenizes a v1/v2 header that does not parse; the tokenizer fails on open brackets.
+    throw new NpyHeaderError(error.message, version !== 3 && !bracketsBalance(text) ? 'tokenize.TokenError' : 'ValueError');
+  }
+  const bad = (message: string) => new NpyHeaderError(`bad .npy header: ${message}`, 'ValueError');
+  if (!isDict(literal)) throw bad('not a dict');
   const keys = [...literal.keys()].sort().join(',');
-  if (keys !== 'descr,fortran_order,shape') throw new FormatError(`bad .npy header keys: ${keys}`);
+  if (keys !== 'descr,fortran_order,shape') throw bad(`keys are ${keys}, not descr, fortran_order and shape`);
   const descr = literal.get('descr');
   const fortran = literal.get('fortran_order');
   const shape = literal.get('shape');
-  if (typeof descr !== 'string') throw new FormatError('unsupported .npy dtype: structured or non-string descr');
-  if (typeof fortran !== 'boolean') throw new FormatError('bad .npy header: fortran_order is not a bool');
-  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-    throw new FormatError('bad .npy header: shape is not a tuple of non-negative ints');
-  }
+  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d))) throw bad('shape is not a tuple of ints');
+  if (typeof fortran !== 'boolean') throw bad('fortran_order is not a bool');
   const dims = shape as number[];
-  const dtype = parseNumpyDescr(descr);
+  if (dims.some((d) => d < 0)) throw bad('negative dimensions are not allowed');
+  const dtype = numpyDtype(descr, dims);
   const elements = dims.reduce((a, b) => a * b, 1);
   const dataBytes = elements * dtype.size;
-  if (!Number.isSafeInteger(dataBytes)) throw new FormatError(`bad .npy header: shape ${JSON.stringify(dims)} is absurdly large`);
+  if (!Number.isSafeInteger(dataBytes)) throw bad(`shape ${JSON.stringify(dims)} is absurdly large`);
   return { dataOffset, dtype, fortranOrder: fortran, shape: dims, dataBytes };
+}
+
+/** The element type, or what numpy does with a descr we cannot count: refuse it (ValueError) or load it. */
+function numpyDtype(descr: Literal | undefined, shape: number[]): ElementType {
+  if (typeof descr === 'string') {
+    try {
+      return parseNumpyDescr(descr);
+    } catch {
+      // Object arrays need allow_pickle; strings, bytes, datetimes and voids load but do not compare.
+      const kind = /^[<>|=]?([a-zA-Z])/.exec(descr)?.[1];
+      if (kind === 'O') throw new NpyHeaderError('labels is an object array: numpy refuses it without allow_pickle', 'ValueError');
+      if (kind && /^[<>|=]?(?:[USaV]\d+|M8(?:\[\w+\])?)$/.test(descr)) throw new NonNumericDtype(descr, shape);
+      throw new NpyHeaderError(`descr ${JSON.stringify(descr)} is not a valid dtype`, 'ValueError');
+    }
+  }
+  // A structured dtype (list of fields): loads unless a field holds Python objects.
+  if (Array.isArray(descr) && descr.length > 0 && descr.every((f) => Array.isArray(f) && f.length >= 2 && typeof f[0] === 'string')) {
+    if (JSON.stringify(descr).includes('O')) throw new NpyHeaderError('labels has object fields: numpy refuses it without allow_pickle', 'ValueError');
+    throw new NonNumericDtype(JSON.stringify(descr), shape);
+  }
+  throw new NpyHeaderError('descr is not a valid dtype', 'ValueError');
+}
+
+/** Whether brackets close and strings end, as Python's tokenizer needs before it reaches its end. */
+function bracketsBalance(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "'" || c === '"') {
+      const end = text.indexOf(c, i + 1);
+      if (end < 0) return true; // an unterminated one-line string is an error token, not a tokenizer failure
+      i = end;
+    } else if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c)) depth--;
+  }
+  return depth <= 0;
 }
 
 type Literal = string | number | boolean | null | Literal[] | Map<string, Literal>;
@@ -139,6 +214,9 @@ class PythonLiteral {
         return map;
       }
       const key = this.value();
+      // Python: a list or dict key is unhashable (TypeError); any other non-string key fails the keys check.
+      if (Array.isArray(key) && this.text[this.at - 1] === ']') throw new NpyHeaderError('bad .npy header: unhashable dict key', 'TypeError');
+      if (key instanceof Map) throw new NpyHeaderError('bad .npy header: unhashable dict key', 'TypeError');
       if (typeof key !== 'string') throw this.fail('dict key is not a string');
       this.space();
       if (this.text[this.at++] !== ':') throw this.fail('expected :');

@@ -1,0 +1,83 @@
+/**
+ * Which row keeps a file name when rows collide — a repeated subject+session, or ids that join
+ * to the same name (`sub-A_ses-1` + `x` and `sub-A` + `ses-1_x`): the first in (shard, row)
+ * order, whatever order the parallel shards run in. So a row first waits until every earlier
+ * shard has announced its ids, then until every earlier row with its name is settled (kept, or
+ * left out by a filter or a bad byte). Collisions are rare; only colliding rows ever wait.
+ */
+
+/** The row that kept a name, for the message about the row that lost it. */
+export interface Holder {
+  shard: string;
+  row: number;
+  subject: string;
+  session: string;
+}
+
+interface Claimant {
+  shard: number;
+  row: number;
+  settled: Promise<Holder | undefined>;
+  settle(holder: Holder | undefined): void;
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve(value: T): void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+export class NameClaims {
+  private readonly byKey = new Map<string, Claimant[]>();
+  private readonly announced: { promise: Promise<void>; resolve(): void }[];
+  private readonly aborted: Promise<never>;
+
+  /** `signal` ends every wait when the download stops (a failed shard never settles its rows). */
+  constructor(shards: number, signal: AbortSignal) {
+    this.announced = Array.from({ length: shards }, () => deferred<void>());
+    this.aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    this.aborted.catch(() => undefined);
+  }
+
+  /** Shard `shard`'s rows, by row number: the collision key, or undefined for rows that cannot name files. */
+  announce(shard: number, keys: (string | undefined)[]): void {
+    keys.forEach((key, row) => key !== undefined && this.add(key, shard, row));
+    this.announced[shard].resolve();
+  }
+
+  /** A shard resumed from the journal: only its kept rows, settled already. */
+  announceKept(shard: number, kept: { key: string; holder: Holder }[]): void {
+    for (const { key, holder } of kept) this.add(key, shard, holder.row).settle(holder);
+    this.announced[shard].resolve();
+  }
+
+  /** Row `row` of `shard` kept its name (`holder`) or not (undefined). */
+  settle(shard: number, row: number, key: string, holder: Holder | undefined): void {
+    this.byKey.get(key)?.find((c) => c.shard === shard && c.row === row)?.settle(holder);
+  }
+
+  /** The earlier row that kept `key`, if any. */
+  async earlierHolder(shard: number, row: number, key: string): Promise<Holder | undefined> {
+    await Promise.race([Promise.all(this.announced.slice(0, shard).map((a) => a.promise)), this.aborted]);
+    for (const claimant of this.byKey.get(key) ?? []) {
+      if (claimant.shard > shard || (claimant.shard === shard && claimant.row >= row)) break;
+      const holder = await Promise.race([claimant.settled, this.aborted]);
+      if (holder) return holder;
+    }
+    return undefined;
+  }
+
+  private add(key: string, shard: number, row: number): Claimant {
+    const { promise, resolve } = deferred<Holder | undefined>();
+    const claimant: Claimant = { shard, row, settled: promise, settle: resolve };
+    const list = this.byKey.get(key) ?? [];
+    // Kept in (shard, row) order; lists hold one entry unless rows collide.
+    const at = list.findIndex((c) => c.shard > shard || (c.shard === shard && c.row > row));
+    list.splice(at < 0 ? list.length : at, 0, claimant);
+    this.byKey.set(key, list);
+    return claimant;
+  }
+}

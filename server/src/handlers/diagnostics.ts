@@ -1,0 +1,126 @@
+/**
+ * Diagnostics scheduling: schema problems straight from the text, then content checks (missing
+ * files, counts, categories) from the worker pool, which replace them when they arrive.
+ *
+ * Work is per burst, not per edit: an edit only queues its change, aborts the check under way
+ * and restarts the debounce; when it fires, the latest text is built once and parsed once. A
+ * check that a newer one supersedes stops before parsing, and results for an older version
+ * are dropped.
+ */
+import { Diagnostic as LspDiagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
+import { Diagnostic, LineIndex, Severity } from '../engine/diagnostics';
+import type { PythonJsonError } from '../engine/json/pythonJson';
+import { Analysis, analyzeDocument, detectDocument, openDocumentDecodeError, readJsonFile, structuralAnalysis } from '../service/check';
+import { TextSnapshot } from '../service/textDocument';
+import { settingsFor } from './settings';
+import type { ServerState, Tracked } from './state';
+import { sendStatus } from './status';
+
+/** Quiet time after the last edit before a document is checked again. */
+export const EDIT_DEBOUNCE_MS = 300;
+
+const SEVERITY: Record<Severity, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+/** Checks `uri` after `delay` ms; a later call for the same URI replaces an earlier one. */
+export function scheduleCheck(state: ServerState, uri: string, delay: number): void {
+  if (state.shuttingDown || !uri.startsWith('file:')) return;
+  clearTimeout(state.checkTimers.get(uri));
+  state.checkTimers.set(uri, setTimeout(() => {
+    state.checkTimers.delete(uri);
+    void check(state, uri);
+  }, delay));
+}
+
+/** Stops the check under way for `uri` (its results would be for an older version). */
+export function abortCheck(state: ServerState, uri: string): void {
+  state.tracked.get(uri)?.running?.abort();
+}
+
+/**
+ * The document's current text: the open buffer, else the file (regular files only), with the
+ * UnicodeDecodeError Python's json.load raises for the bytes on disk, if any.
+ */
+async function currentText(state: ServerState, t: Tracked): Promise<{ snapshot: TextSnapshot; decodeError?: PythonJsonError } | undefined> {
+  const open = state.openText(t.uri);
+  if (open) return { snapshot: open, decodeError: await openDocumentDecodeError(t.file, open.text) };
+  const read = await readJsonFile(t.file).catch(() => undefined);
+  return read && { snapshot: new TextSnapshot(read.text, -1), decodeError: read.decodeError };
+}
+
+const versionOf = (snapshot: TextSnapshot) => (snapshot.version < 0 ? undefined : snapshot.version);
+
+async function publish(state: ServerState, t: Tracked, snapshot: TextSnapshot, diagnostics: Diagnostic[]): Promise<void> {
+  const { maxDiagnosticsPerFile } = await settingsFor(state, t.uri);
+  const lines = new LineIndex(snapshot.text);
+  const shown = diagnostics.slice(0, maxDiagnosticsPerFile);
+  const lsp: LspDiagnostic[] = shown.map((d) => ({ range: lines.range(d.offset, d.length), severity: SEVERITY[d.severity], code: d.code, source: 'neurocache', message: d.message }));
+  if (diagnostics.length > shown.length) {
+    lsp.push({ range: lines.range(0, 1), severity: DiagnosticSeverity.Information, source: 'neurocache', message: `${diagnostics.length - shown.length} more findings not shown (limit neurocache.maxDiagnosticsPerFile); run \`neurocache check\` for all.` });
+  }
+  t.errors = diagnostics.filter((d) => d.severity === 'error').length;
+  t.warnings = diagnostics.filter((d) => d.severity === 'warning').length;
+  state.counters(t.uri).publishes++;
+  await state.connection.sendDiagnostics({ uri: t.uri, version: versionOf(snapshot), diagnostics: lsp });
+  sendStatus(state);
+}
+
+/** Forgets a file (closed and not ours, or deleted) and clears its diagnostics. */
+export function untrack(state: ServerState, uri: string): void {
+  const t = state.tracked.get(uri);
+  t?.running?.abort();
+  state.tracked.delete(uri);
+  void state.connection.sendDiagnostics({ uri, diagnostics: [] });
+  sendStatus(state);
+}
+
+/** Checks one file: schema at once, content in the background; superseded work stops early. */
+export async function check(state: ServerState, uri: string): Promise<void> {
+  if (!uri.startsWith('file:') || state.shuttingDown) return;
+  const t = state.track(uri);
+  t.running?.abort();
+  const controller = new AbortController();
+  t.running = controller;
+  const { signal } = controller;
+  try {
+    const { contentChecks, training, cv } = await settingsFor(state, uri);
+    if (signal.aborted) return; // a newer check (or an edit) came while we waited
+    const current = await currentText(state, t);
+    if (signal.aborted) return;
+    if (!current) return untrack(state, uri);
+    const { snapshot } = current;
+    state.counters(uri).parses++;
+    // Decided by the content, and for a file Python cannot read that does not say what it is, by where it sits.
+    const structure = await detectDocument(t.file, snapshot.text, { decodeError: current.decodeError });
+    if (signal.aborted) return;
+    if (structure.kind === 'unrelated') {
+      // Named like ours but not our format (a browser-extension manifest): say nothing at all.
+      if (state.documents.has(uri)) {
+        t.analysis = undefined;
+        t.analysed = undefined;
+        await state.connection.sendDiagnostics({ uri, diagnostics: [] });
+      } else untrack(state, uri);
+      return;
+    }
+    t.analysis = structuralAnalysis(t.file, structure, training, cv);
+    t.analysed = snapshot;
+    await publish(state, t, snapshot, t.analysis.diagnostics);
+    if (signal.aborted) return;
+    state.counters(uri).contentChecks++;
+    const analysis: Analysis = await analyzeDocument(t.file, snapshot.text, state.inspector, { content: contentChecks, composition: training, cv, cwd: state.cwdFor(t.file), signal }, structure);
+    const open = state.documents.get(uri);
+    if (signal.aborted || (open && open.version !== snapshot.version)) return; // superseded
+    t.analysis = analysis;
+    await publish(state, t, snapshot, analysis.diagnostics);
+    void state.inspector.store.save().catch(() => undefined);
+  } catch (error) {
+    if (!signal.aborted) state.connection.console.error(`NeuroCache: checking ${t.file} failed: ${(error as Error).message}`);
+  } finally {
+    if (t.running === controller) t.running = undefined;
+    sendStatus(state);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Document sync: open documents are kept as queued edits (service/textDocument.ts), checked
+ * at once when opened, after a quiet time when edited, and from disk once closed (a closed
+ * file that is ours stays in the Problems panel).
+ */
+import type { DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams } from 'vscode-languageserver/node';
+import { OpenDocument } from '../service/textDocument';
+import { abortCheck, check, EDIT_DEBOUNCE_MS, scheduleCheck } from './diagnostics';
+import type { ServerState } from './state';
+
+export function didOpen(state: ServerState, { textDocument }: DidOpenTextDocumentParams): void {
+  state.documents.set(textDocument.uri, new OpenDocument(textDocument.uri, textDocument.version, textDocument.text));
+  abortCheck(state, textDocument.uri);
+  scheduleCheck(state, textDocument.uri, 0);
+}
+
+export function didChange(state: ServerState, { textDocument, contentChanges }: DidChangeTextDocumentParams): void {
+  const document = state.documents.get(textDocument.uri);
+  if (!document) return;
+  document.update(contentChanges, textDocument.version);
+  // The check under way is for an older version: stop it now rather than after the burst.
+  abortCheck(state, textDocument.uri);
+  scheduleCheck(state, textDocument.uri, EDIT_DEBOUNCE_MS);
+}
+
+export function didClose(state: ServerState, { textDocument }: DidCloseTextDocumentParams): void {
+  state.documents.delete(textDocument.uri);
+  clearTimeout(state.checkTimers.get(textDocument.uri));
+  state.checkTimers.delete(textDocument.uri);
+  void check(state, textDocument.uri);
+}

@@ -1,0 +1,90 @@
+/**
+ * Start and end: `initialize` (options, client capabilities, folders, the worker pool),
+ * `initialized` (watchers, the first scan), `shutdown` (stop work, save fingerprints, close the
+ * pool, each within a bound), and the guarantee that the process ends once it is told to.
+ */
+import type { Worker } from 'node:worker_threads';
+import {
+  CodeActionKind, DidChangeWatchedFilesNotification, InitializeParams, InitializeResult, TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
+import { Commands, InitializationOptions, MAX_READS_IN_FLIGHT } from '../protocol';
+import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
+import { CacheInspector } from '../service/inspector';
+import { WorkerPool } from '../workers/pool';
+import type { ServerState } from './state';
+import { folderPaths, scanWorkspace, WATCHED_GLOBS } from './workspace';
+
+/** How long `shutdown` waits for fingerprints to be saved and worker threads to stop. */
+const SHUTDOWN_GRACE_MS = 2000;
+const MAX_WORKERS = 64;
+
+function workerThreads(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? Math.min(value, MAX_WORKERS) : undefined;
+}
+
+function readsInFlight(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? Math.min(value, MAX_READS_IN_FLIGHT) : undefined;
+}
+
+export function initialize(state: ServerState, params: InitializeParams): InitializeResult {
+  const options: InitializationOptions = typeof params.initializationOptions === 'object' && params.initializationOptions !== null ? params.initializationOptions : {};
+  state.trusted = options.trusted !== false;
+  const store = FingerprintStore.inDirectory(typeof options.storageDirectory === 'string' ? options.storageDirectory : defaultStoreDirectory());
+  void store.load();
+  state.inspector = new CacheInspector(new WorkerPool(workerThreads(options.maxWorkers), { readsInFlight: readsInFlight(options.readsInFlight) }), store);
+  const capabilities = params.capabilities;
+  state.client.configuration = !!capabilities.workspace?.configuration;
+  state.client.progress = !!capabilities.window?.workDoneProgress;
+  state.client.watcherRegistration = !!capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+  state.client.workspaceFolders = !!capabilities.workspace?.workspaceFolders;
+  state.folders = folderPaths(params.workspaceFolders ? params.workspaceFolders.map((f) => f.uri) : params.rootUri ? [params.rootUri] : []);
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      hoverProvider: true,
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      executeCommandProvider: { commands: Object.values(Commands) },
+      workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+    },
+  };
+}
+
+export async function initialized(state: ServerState): Promise<void> {
+  if (state.client.watcherRegistration) {
+    await state.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: WATCHED_GLOBS.map((globPattern) => ({ globPattern })) });
+  }
+  void scanWorkspace(state);
+}
+
+const within = (ms: number, work: Promise<unknown>) => Promise.race([work, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+
+export async function shutdown(state: ServerState): Promise<void> {
+  state.shuttingDown = true;
+  state.scan?.controller.abort();
+  for (const timer of state.checkTimers.values()) clearTimeout(timer);
+  state.checkTimers.clear();
+  for (const t of state.tracked.values()) t.running?.abort();
+  // A thread blocked in a system call (a FIFO, a hung mount) never finishes: answer anyway.
+  await within(SHUTDOWN_GRACE_MS, Promise.allSettled([state.inspector?.store.save(), state.inspector?.pool.close()]));
+}
+
+/**
+ * `process.exit` (on `exit`, end of input or a vanished parent) joins every thread, and a
+ * thread blocked in a system call cannot be joined: the process would stay alive for ever.
+ * When one may be, the process ends itself with SIGKILL instead (losing only its exit code).
+ */
+export function installExitGuard(state: ServerState): void {
+  const liveWorkers = new Set<Worker>();
+  process.on('worker', (worker: Worker) => {
+    liveWorkers.add(worker);
+    worker.once('exit', () => liveWorkers.delete(worker));
+  });
+  process.on('exit', () => {
+    const pool = state.inspector?.pool;
+    // Requests that occupy a libuv thread: file system calls and name lookups.
+    const pendingIo = process.getActiveResourcesInfo().some((r) => /^(FSReq|FileHandleCloseReq|GetAddrInfoReqWrap|GetNameInfoReqWrap)/.test(r));
+    // Pool threads with a task, or threads being terminated (after a cancelled task or `close`).
+    const busyThreads = (pool?.tasksInFlight ?? 0) > 0 || liveWorkers.size > (pool?.threadCount ?? 0);
+    if (pendingIo || busyThreads) process.kill(process.pid, 'SIGKILL');
+  });
+}

@@ -1,0 +1,58 @@
+/**
+ * Settings, pulled per resource: `workspace/configuration` for section `neurocache` scoped to
+ * the document (or folder), one cached promise per scope, all dropped on
+ * `didChangeConfiguration`, after which every checked file is checked again. Clients that
+ * cannot be asked get the pushed settings, else the defaults.
+ */
+import type { DidChangeConfigurationParams } from 'vscode-languageserver/node';
+import { DEFAULT_CV } from '../engine/arc/folds';
+import { DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
+import { isLegacySeed } from '../engine/numpy/legacyRandom';
+import { DEFAULT_SETTINGS, Settings } from '../protocol';
+import { scheduleCheck } from './diagnostics';
+import type { ServerState } from './state';
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Settings from what a client sent: each value of the right type and range, else its default. */
+export function resolveSettings(raw: unknown): Settings {
+  const given = isRecord(raw) ? raw : {};
+  const training = isRecord(given.training) ? given.training : {};
+  const cv = isRecord(given.cv) ? given.cv : {};
+  const folds = (n: number) => Number.isSafeInteger(n) && n >= 2;
+  const number = (value: unknown, fallback: number, accept: (n: number) => boolean) => (typeof value === 'number' && accept(value) ? value : fallback);
+  const ratio = (n: number) => Number.isFinite(n) && n >= 0;
+  return {
+    contentChecks: typeof given.contentChecks === 'boolean' ? given.contentChecks : DEFAULT_SETTINGS.contentChecks,
+    extraGlobs: Array.isArray(given.extraGlobs) && given.extraGlobs.every((g) => typeof g === 'string') ? given.extraGlobs : DEFAULT_SETTINGS.extraGlobs,
+    maxDiagnosticsPerFile: number(given.maxDiagnosticsPerFile, DEFAULT_SETTINGS.maxDiagnosticsPerFile, (n) => Number.isSafeInteger(n) && n >= 1),
+    training: {
+      seed: number(training.seed, DEFAULT_COMPOSITION.seed, (n) => Number.isSafeInteger(n) && n >= 0),
+      fullRatio: number(training.fullRatio, DEFAULT_COMPOSITION.fullRatio, ratio),
+      backgroundRatio: number(training.backgroundRatio, DEFAULT_COMPOSITION.backgroundRatio, ratio),
+    },
+    cv: {
+      seed: number(cv.seed, DEFAULT_CV.seed, isLegacySeed),
+      outerFolds: number(cv.outerFolds, DEFAULT_CV.outerFolds, folds),
+      innerFolds: number(cv.innerFolds, DEFAULT_CV.innerFolds, folds),
+    },
+  };
+}
+
+/** The settings that apply to `scopeUri` (a document or a workspace folder). */
+export function settingsFor(state: ServerState, scopeUri: string): Promise<Settings> {
+  let settings = state.settings.get(scopeUri);
+  if (!settings) {
+    settings = state.client.configuration
+      ? state.connection.workspace.getConfiguration({ scopeUri, section: 'neurocache' }).then(resolveSettings, () => resolveSettings(undefined))
+      : Promise.resolve(resolveSettings(isRecord(state.pushedSettings) ? state.pushedSettings.neurocache : undefined));
+    state.settings.set(scopeUri, settings);
+  }
+  return settings;
+}
+
+export function didChangeConfiguration(state: ServerState, params: DidChangeConfigurationParams): void {
+  state.pushedSettings = params.settings;
+  state.settings.clear();
+  for (const uri of state.tracked.keys()) scheduleCheck(state, uri, 0);
+}

@@ -1,0 +1,105 @@
+/**
+ * Files that are not open: a bounded, cancellable scan of every workspace folder (with its
+ * own extra globs), then file watchers that re-check only the documents a changed file can
+ * affect (fingerprints make that cheap: only changed cache files are read again).
+ */
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DidChangeWatchedFilesParams, FileChangeType, WorkDoneProgressServerReporter, WorkspaceFoldersChangeEvent } from 'vscode-languageserver/node';
+import { affectedBy } from '../service/check';
+import { findWorkspaceFiles, isTrackedName } from '../service/workspace';
+import { check, scheduleCheck, untrack } from './diagnostics';
+import { settingsFor } from './settings';
+import type { ServerState } from './state';
+
+export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json'];
+const WATCH_DEBOUNCE_MS = 150;
+
+/** Workspace folders (file URIs only) as paths. */
+export function folderPaths(uris: readonly string[]): string[] {
+  return uris.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
+}
+
+async function progress(state: ServerState, title: string): Promise<WorkDoneProgressServerReporter | undefined> {
+  if (!state.client.progress) return undefined;
+  const reporter = await state.connection.window.createWorkDoneProgress();
+  reporter.begin(title, 0, undefined, true);
+  return reporter;
+}
+
+/**
+ * Finds and checks every document in the workspace; resolves with the number checked. A scan
+ * already under way is joined, unless `restart` (the folders or their settings changed): then
+ * it stops, and whoever waits on it gets the new scan's count.
+ */
+export function scanWorkspace(state: ServerState, restart = false): Promise<number> {
+  if (state.scan && !restart) return state.scan.done;
+  state.scan?.controller.abort();
+  const controller = new AbortController();
+  const scan = { controller, done: Promise.resolve(0) };
+  scan.done = runScan(state, controller).then((checked) => {
+    if (state.scan === scan) state.scan = undefined;
+    // Stopped for a newer scan: answer with that one.
+    return controller.signal.aborted && state.scan ? state.scan.done : checked;
+  });
+  state.scan = scan;
+  return scan.done;
+}
+
+async function runScan(state: ServerState, controller: AbortController): Promise<number> {
+  const reporter = await progress(state, 'NeuroCache: checking the workspace');
+  reporter?.token.onCancellationRequested(() => controller.abort());
+  const stop = controller.signal;
+  try {
+    const found: string[] = [];
+    for (const folder of state.folders) {
+      const { extraGlobs } = await settingsFor(state, pathToFileURL(folder).href);
+      found.push(...(await findWorkspaceFiles([folder], extraGlobs, stop)));
+    }
+    const files = [...new Set(found)].sort();
+    let done = 0;
+    for (const file of files) {
+      if (stop.aborted) break;
+      reporter?.report(Math.round((done / files.length) * 100), `${done}/${files.length} ${path.basename(file)}`);
+      await check(state, pathToFileURL(file).href);
+      done++;
+    }
+    return done;
+  } finally {
+    reporter?.done();
+  }
+}
+
+export function didChangeWatchedFiles(state: ServerState, params: DidChangeWatchedFilesParams): void {
+  for (const change of params.changes) {
+    if (!change.uri.startsWith('file:')) continue;
+    const file = fileURLToPath(change.uri);
+    if (isTrackedName(path.basename(file))) {
+      if (state.documents.has(change.uri)) continue; // the open buffer is what counts
+      if (change.type === FileChangeType.Deleted) untrack(state, change.uri);
+      else scheduleCheck(state, change.uri, WATCH_DEBOUNCE_MS);
+      continue;
+    }
+    state.changedFiles.add(file);
+  }
+  clearTimeout(state.watchTimer);
+  state.watchTimer = setTimeout(() => recheckDependents(state), WATCH_DEBOUNCE_MS);
+}
+
+/** Re-checks the documents a changed cache file can affect. */
+function recheckDependents(state: ServerState): void {
+  const files = new Set(state.changedFiles);
+  state.changedFiles.clear();
+  for (const t of state.tracked.values()) {
+    if (t.analysis && affectedBy(t.analysis, [...files], state.cwdFor(t.file))) scheduleCheck(state, t.uri, 0);
+  }
+}
+
+/** Folders added or removed: relative paths resolve differently, and new folders need a scan. */
+export function didChangeWorkspaceFolders(state: ServerState, event: WorkspaceFoldersChangeEvent): void {
+  const removed = new Set(folderPaths(event.removed.map((f) => f.uri)));
+  state.folders = state.folders.filter((f) => !removed.has(f)).concat(folderPaths(event.added.map((f) => f.uri)));
+  state.settings.clear();
+  void scanWorkspace(state, true);
+  for (const uri of state.tracked.keys()) scheduleCheck(state, uri, 0);
+}

@@ -1,0 +1,72 @@
+/**
+ * package.json's contributions agree with the contract: every `neurocache.*` setting and its
+ * default come from protocol.ts (the training ones from the engine's DEFAULT_COMPOSITION),
+ * every command id is the protocol's, and exactly the writing commands (and the download)
+ * are disabled in restricted mode. protocol.ts itself imports nothing.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { DEFAULT_CV } from '../../server/src/engine/arc/folds';
+import { DEFAULT_COMPOSITION } from '../../server/src/engine/eeg/manifest';
+import { ClientCommands, Commands, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, MAX_DOWNLOAD_PARALLEL, WRITING_COMMANDS } from '../../server/src/protocol';
+import { resolveSettings } from '../../server/src/handlers/settings';
+import { repoRoot } from '../support/python';
+
+interface Contributes {
+  configuration: { properties: Record<string, { default: unknown; scope?: string; maximum?: number }> };
+  commands: { command: string; enablement?: string }[];
+  menus: { commandPalette: { command: string; when?: string }[] };
+}
+
+const contributes = (): Contributes => JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).contributes;
+
+/** `{a: {b: 1}}` → `{"neurocache.a.b": 1}` (arrays are values). */
+function flatten(value: object, prefix = 'neurocache'): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (inner && typeof inner === 'object' && !Array.isArray(inner)) Object.assign(out, flatten(inner, `${prefix}.${key}`));
+    else out[`${prefix}.${key}`] = inner;
+  }
+  return out;
+}
+
+test('package.json settings and defaults are the protocol\'s (training: the engine\'s)', () => {
+  const declared = Object.fromEntries(Object.entries(contributes().configuration.properties).map(([key, p]) => [key, p.default]));
+  const expected = { ...flatten(DEFAULT_SETTINGS), ...flatten({ training: DEFAULT_COMPOSITION, cv: DEFAULT_CV }), ...flatten(DEFAULT_MACHINE_SETTINGS) };
+  assert.deepEqual(declared, expected);
+  // What the server falls back to for a client that sends nothing is the same.
+  assert.deepEqual(flatten(resolveSettings(undefined)), { ...flatten(DEFAULT_SETTINGS), ...flatten({ training: DEFAULT_COMPOSITION, cv: DEFAULT_CV }) });
+  // Machine settings are machine-scoped: the server never pulls them per resource.
+  const properties = contributes().configuration.properties;
+  for (const key of Object.keys(flatten(DEFAULT_MACHINE_SETTINGS))) assert.equal(properties[key].scope, 'machine', key);
+  for (const key of Object.keys(flatten(DEFAULT_SETTINGS))) assert.equal(properties[key].scope, 'resource', key);
+  assert.equal(properties['neurocache.download.parallel'].maximum, MAX_DOWNLOAD_PARALLEL);
+});
+
+test('package.json commands are the protocol\'s; restricted mode disables exactly the writing ones and the download', () => {
+  const { commands, menus } = contributes();
+  assert.deepEqual(commands.map((c) => c.command).sort(), [...Object.values(Commands), ...Object.values(ClientCommands)].sort());
+  const needTrust = commands.filter((c) => c.enablement === 'isWorkspaceTrusted').map((c) => c.command).sort();
+  assert.deepEqual(needTrust, [...WRITING_COMMANDS, ClientCommands.downloadArc].sort());
+  for (const entry of menus.commandPalette) if (WRITING_COMMANDS.has(entry.command)) assert.match(entry.when ?? '', /isWorkspaceTrusted/, entry.command);
+});
+
+test('settings from a client are taken only with the right type and range', () => {
+  const resolved = resolveSettings({
+    contentChecks: 'yes', extraGlobs: ['**/*_manifest.json', 3], maxDiagnosticsPerFile: -4, training: { seed: 7, fullRatio: Number.NaN, backgroundRatio: 4 },
+    cv: { seed: 2 ** 32, outerFolds: 5, innerFolds: 1 },
+  });
+  assert.deepEqual(resolved, {
+    ...DEFAULT_SETTINGS, training: { seed: 7, fullRatio: DEFAULT_COMPOSITION.fullRatio, backgroundRatio: 4 }, cv: { seed: DEFAULT_CV.seed, outerFolds: 5, innerFolds: DEFAULT_CV.innerFolds },
+  });
+  assert.deepEqual(resolveSettings({ cv: { seed: 2 ** 32 - 1, outerFolds: 2.5, innerFolds: 10 } }).cv, { seed: 2 ** 32 - 1, outerFolds: DEFAULT_CV.outerFolds, innerFolds: 10 });
+  assert.deepEqual(resolveSettings({ contentChecks: false, extraGlobs: ['**/*_manifest.json'], maxDiagnosticsPerFile: 20 }).extraGlobs, ['**/*_manifest.json']);
+});
+
+test('protocol.ts imports nothing', () => {
+  const source = readFileSync(path.join(repoRoot(), 'server', 'src', 'protocol.ts'), 'utf8');
+  assert.deepEqual(source.match(/^[ \t]*(import\b|export[^;\n]*\bfrom\b).*$/gm) ?? [], []);
+  assert.doesNotMatch(source, /\brequire\(/);
+});

@@ -1,0 +1,111 @@
+/**
+ * The fingerprint store stays bounded (issue 10 item 7): per-window results are kept compactly,
+ * a result over the record bound is not kept, the oldest files go beyond the total bound, and
+ * a damaged, foreign, oversized or non-regular store file is ignored without being loaded.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { FingerprintStore, MAX_RECORD_BYTES, MAX_STORE_BYTES } from '../../server/src/service/fingerprints';
+import { tempDir } from '../support/python';
+
+const noFifo = spawnSync('mkfifo', ['--version'], { stdio: 'ignore' }).status !== 0 && 'mkfifo not available';
+const stat = (size: number, mtimeMs = 1000) => ({ size, mtimeMs }) as import('node:fs').Stats;
+
+function summary(positives: number[]) {
+  return { ok: true, value: { windowCount: positives.length, hasLabels: true, positives, samplesPerWindow: 15360, notes: [] } };
+}
+
+test('per-window positives round-trip through a save, folded where they repeat', async () => {
+  const dir = tempDir();
+  const store = FingerprintStore.inDirectory(dir);
+  const quiet = summary(new Array(600).fill(0));
+  const mixed = summary(Array.from({ length: 600 }, (_, w) => (w % 7 === 0 ? 15360 : w % 5 === 0 ? w : 0)));
+  const distinct = summary(Array.from({ length: 40 }, (_, w) => w * 3));
+  store.set('/c/quiet.npz', stat(1), 'npz', quiet);
+  store.set('/c/mixed.npz', stat(2), 'npz', mixed);
+  store.set('/c/distinct.npz', stat(3), 'npz', distinct);
+  await store.save();
+  const saved = readFileSync(store.file!, 'utf8');
+  assert.ok(saved.length < 4000, `${saved.length} bytes`);
+  assert.ok(Math.abs(saved.length - store.sizeInBytes) < 400, `estimate ${store.sizeInBytes} vs ${saved.length}`);
+  const again = FingerprintStore.inDirectory(dir);
+  await again.load();
+  assert.deepEqual(again.get('/c/quiet.npz', stat(1), 'npz'), quiet);
+  assert.deepEqual(again.get('/c/mixed.npz', stat(2), 'npz'), mixed);
+  assert.deepEqual(again.get('/c/distinct.npz', stat(3), 'npz'), distinct);
+  assert.equal(again.get('/c/quiet.npz', stat(1, 2000), 'npz'), undefined, 'a new mtime misses');
+});
+
+test('a result over the record bound is not kept; beyond the total bound the oldest files go', () => {
+  assert.ok(MAX_RECORD_BYTES * 64 <= MAX_STORE_BYTES, 'many large records fit in the store');
+  const store = new FingerprintStore(undefined, { recordBytes: 1000, storeBytes: 10_000 });
+  const big = summary(Array.from({ length: 500 }, (_, w) => w));
+  store.set('/c/big.npz', stat(1), 'npz', big);
+  assert.equal(store.get('/c/big.npz', stat(1), 'npz'), undefined);
+  assert.equal(store.sizeInBytes, 0);
+  for (let i = 0; i < 100; i++) store.set(`/c/f${i}.npz`, stat(i), 'npz', summary([i, i + 1, 0]));
+  assert.ok(store.sizeInBytes <= 10_000, `${store.sizeInBytes}`);
+  assert.equal(store.get('/c/f0.npz', stat(0), 'npz'), undefined, 'the oldest went first');
+  assert.deepEqual(store.get('/c/f99.npz', stat(99), 'npz'), summary([99, 100, 0]));
+  // A new kind for a file makes it the newest.
+  const kept = Array.from({ length: 100 }, (_, i) => i).filter((i) => store.get(`/c/f${i}.npz`, stat(i), 'npz'));
+  store.set(`/c/f${kept[0]}.npz`, stat(kept[0]), 'nifti-header', { ok: false, error: 'x' });
+  for (let i = 100; i < 100 + kept.length - 1; i++) store.set(`/c/f${i}.npz`, stat(i), 'npz', summary([i, 0, 0]));
+  assert.deepEqual(store.get(`/c/f${kept[0]}.npz`, stat(kept[0]), 'npz'), summary([kept[0], kept[0] + 1, 0]));
+});
+
+test('damaged, foreign and oversized store files are ignored, never loaded into memory', async () => {
+  const write = (text: string) => {
+    const dir = tempDir();
+    const store = FingerprintStore.inDirectory(dir);
+    writeFileSync(store.file!, text);
+    return store;
+  };
+  for (const text of ['', '{"format": 2, "records": ', 'null', '{"format": 1, "records": {"/a": []}}', '{"format": 2, "records": [1, 2]}']) {
+    const store = write(text);
+    await store.load();
+    assert.equal(store.sizeInBytes, 0, text);
+  }
+  // Bad records are dropped one by one; good ones stay.
+  const mixed = write(JSON.stringify({
+    format: 2,
+    records: {
+      '/a.npz': [{ size: 1, mtimeMs: 1000, kind: 'npz', value: '{"ok":true,"value":3}' }, { size: 'x', kind: 'npz', value: '1' }],
+      '/b.npz': 'nope',
+      '/c.npz': [{ size: 1, mtimeMs: 1000, kind: 'npz', value: '{"ok":true,"value":{"$runs":[0,1000000000000]}}' }],
+      '/d.npz': [{ size: 1, mtimeMs: 1000, kind: 'npz', value: '{"ok":tr' }],
+    },
+  }));
+  await mixed.load();
+  assert.deepEqual(mixed.get('/a.npz', stat(1), 'npz'), { ok: true, value: 3 });
+  const before = process.memoryUsage().heapUsed;
+  assert.equal(mixed.get('/c.npz', stat(1), 'npz'), undefined, 'a run claiming 10^12 numbers is refused');
+  assert.ok(process.memoryUsage().heapUsed - before < 256 << 20);
+  assert.equal(mixed.get('/d.npz', stat(1), 'npz'), undefined);
+  // An oversized store (sparse: no disk used) is not read at all.
+  const huge = write('{"format": 2, "records": {');
+  truncateSync(huge.file!, MAX_STORE_BYTES * 2);
+  const rss = process.memoryUsage().rss;
+  await huge.load();
+  assert.equal(huge.sizeInBytes, 0);
+  assert.ok(process.memoryUsage().rss - rss < 64 << 20);
+  // Saving replaces it with a bounded one.
+  huge.set('/e.npz', stat(1), 'npz', summary([0, 0, 1]));
+  await huge.save();
+  assert.ok(statSync(huge.file!).size < 1000);
+});
+
+test('a FIFO in place of the store file is ignored, not waited on', { skip: noFifo }, async () => {
+  const dir = tempDir();
+  mkdirSync(dir, { recursive: true });
+  const store = FingerprintStore.inDirectory(dir);
+  execFileSync('mkfifo', [store.file!]);
+  await store.load();
+  assert.equal(store.sizeInBytes, 0);
+  store.set('/a.npz', stat(1), 'npz', summary([1]));
+  await store.save(); // replaced atomically by a regular file
+  assert.ok(statSync(path.join(dir, path.basename(store.file!))).isFile());
+});

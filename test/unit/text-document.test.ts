@@ -1,0 +1,67 @@
+/**
+ * Queued edits applied in one pass give exactly what applying them one by one with
+ * vscode-languageserver-textdocument gives (line breaks \n, \r\n and \r, positions past a
+ * line's end or the last line, inverted ranges), and a burst costs one text rebuild.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { applyChanges, ContentChange, OpenDocument, TextSnapshot } from '../../server/src/service/textDocument';
+
+/** A small deterministic generator (tests must not depend on Math.random). */
+function generator(seed: number): (n: number) => number {
+  let state = seed >>> 0;
+  return (n) => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state % n;
+  };
+}
+
+const PIECES = ['a', 'bc', '\n', '\r\n', '\r', '', '{"x": 1}', '😀', ' '];
+
+test('batched edits equal edits applied one by one, for every kind of line break', () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const next = generator(seed);
+    const piece = () => PIECES[next(PIECES.length)];
+    let initial = '';
+    for (let i = next(12); i > 0; i--) initial += piece();
+    const reference = TextDocument.create('file:///x.json', 'json', 1, initial);
+    const changes: ContentChange[] = [];
+    let expected = reference;
+    for (let i = 0; i < 1 + next(8); i++) {
+      const lines = expected.lineCount;
+      const position = () => ({ line: next(lines + 2), character: next(6) });
+      let text = '';
+      for (let j = next(3); j > 0; j--) text += piece();
+      const change: ContentChange = next(10) === 0 ? { text } : { range: { start: position(), end: position() }, text };
+      changes.push(change);
+      expected = TextDocument.update(TextDocument.create(expected.uri, 'json', expected.version, expected.getText()), [change], expected.version + 1);
+    }
+    assert.equal(applyChanges(initial, changes), expected.getText(), `seed ${seed}: ${JSON.stringify({ initial, changes })}`);
+  }
+});
+
+test('snapshots map offsets and positions as vscode-languageserver-textdocument does', () => {
+  const text = 'a\r\nbc\rd\n\n😀e\r';
+  const ours = new TextSnapshot(text, 1);
+  const reference = TextDocument.create('file:///x.json', 'json', 1, text);
+  for (let line = -1; line < 8; line++) {
+    for (let character = -1; character < 6; character++) {
+      assert.equal(ours.offsetAt({ line, character }), reference.offsetAt({ line, character }), `${line}:${character}`);
+    }
+  }
+  for (let offset = -1; offset <= text.length + 1; offset++) assert.deepEqual(ours.positionAt(offset), reference.positionAt(offset), `offset ${offset}`);
+});
+
+test('a burst of edits is applied once, when the text is read', () => {
+  const document = new OpenDocument('file:///m.json', 1, '{"n": 0}');
+  for (let version = 2; version <= 5001; version++) {
+    document.update([{ range: { start: { line: 0, character: 6 }, end: { line: 0, character: 7 } }, text: String(version % 10) }], version);
+  }
+  assert.equal(document.textBuilds, 0);
+  const snapshot = document.snapshot();
+  assert.equal(snapshot.text, '{"n": 1}');
+  assert.equal(snapshot.version, 5001);
+  assert.equal(document.snapshot(), snapshot, 'nothing new: the same snapshot');
+  assert.equal(document.textBuilds, 1);
+});
