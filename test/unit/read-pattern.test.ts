@@ -338,3 +338,20 @@ test('a file that changed while it was read (its stamp after the read differs) i
     await pool.close();
   }
 });
+
+test('--reads-in-flight takes a whole number within the bound; a build with one file in flight writes the same manifest', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { cliPath } = await import('../support/python');
+  const dir = tempDir();
+  for (let i = 0; i < 5; i++) writeFileSync(path.join(dir, `s${i}_windows.npz`), eegNpz({ windows: 3, channels: 2, samples: 256, labels: runLabels(3, 256, i), compress: true }));
+  const run = (...args: string[]) => spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--cache-dir', tempDir(), ...args], { encoding: 'utf8' });
+  for (const bad of ['0', '2.5', String(MAX_READS_IN_FLIGHT + 1)]) {
+    const refused = run('--reads-in-flight', bad);
+    assert.equal(refused.status, 2, bad);
+    assert.match(refused.stderr, /--reads-in-flight takes a whole number/);
+  }
+  assert.equal(run('--reads-in-flight', '64').status, 0);
+  const many = readFileSync(path.join(dir, 'manifest.json'), 'utf8');
+  assert.equal(run('--reads-in-flight', '1').status, 0);
+  assert.equal(readFileSync(path.join(dir, 'manifest.json'), 'utf8'), many);
+});
