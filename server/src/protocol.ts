@@ -40,7 +40,17 @@ export interface InitializationOptions {
    * machine setting `neurocache.io.readsInFlight`, read by the client at start-up like `maxWorkers`.
    */
   readsInFlight?: number;
+  /** `neurocache.logLevel` at start-up; later changes arrive with `didChangeConfiguration`. */
+  logLevel?: LogLevel;
 }
+
+/**
+ * How much the server and the client log (`window/logMessage` and the NeuroCache output
+ * channel): each level includes the ones before it. Startup, scans and downloads are `info`;
+ * every file checked is `debug`.
+ */
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Training's `default_rng` seed and composition ratios, for exact hover numbers. */
 export interface TrainingSettings {
@@ -97,6 +107,10 @@ export interface MachineSettings {
   /** Reading on network storage, where every file access is a round trip. */
   io: { readsInFlight: number };
   hubEndpoint: string;
+  /**
+   * Deprecated: the client keeps the Hub token in VS Code's secret storage. A value found
+   * here is moved there (and removed from the settings) the first time a token is needed.
+   */
   hubToken: string;
   download: DownloadSettings;
 }
@@ -115,6 +129,16 @@ export const DEFAULT_MACHINE_SETTINGS: MachineSettings = {
   hubToken: '',
   download: { includeTurboSpinEcho: false, requireMask: true, parallel: 8 },
 };
+
+/**
+ * Window-scoped settings (user or workspace, never per folder): read by the client, passed in
+ * `initialize` and re-read by the server (section `neurocache`, no scope) on `didChangeConfiguration`.
+ */
+export interface WindowSettings {
+  logLevel: LogLevel;
+}
+
+export const DEFAULT_WINDOW_SETTINGS: WindowSettings = { logLevel: 'info' };
 
 /** Commands the server executes (`workspace/executeCommand`); each file command takes the document URI. */
 export const Commands = {
@@ -138,7 +162,20 @@ export type CommandId = (typeof Commands)[keyof typeof Commands];
 export const ClientCommands = {
   /** Ask for a folder and download the ARC dataset into it (through `DownloadArcRequest`). */
   downloadArc: 'neurocache.downloadArc',
+  /** The same with `force`: download and rewrite everything, even over a complete dataset. */
+  forceDownloadArc: 'neurocache.forceDownloadArc',
+  /** Ask for the Hugging Face token (a password box) and keep it in VS Code's secret storage. */
+  setHubToken: 'neurocache.setHubToken',
+  /** The Settings editor on the Hub endpoint (the Remote settings in a remote window: it is machine-scoped). */
+  openHubSettings: 'neurocache.openHubSettings',
+  /** Show the NeuroCache output channel (the client's and the server's log). */
+  showOutput: 'neurocache.showOutput',
+  /** Stop the language server and start a new one. */
+  restartServer: 'neurocache.restartServer',
 } as const;
+
+/** The client commands that write (downloads): disabled in a restricted (untrusted) workspace. */
+export const DOWNLOAD_COMMANDS: ReadonlySet<string> = new Set<string>([ClientCommands.downloadArc, ClientCommands.forceDownloadArc]);
 
 /**
  * The commands that write: each acts on one file (the URI argument, or the active editor's
@@ -154,19 +191,22 @@ export interface CommandResult {
 }
 
 /**
- * `neurocache/status` — server → client, whenever background work starts or ends or the
- * health of checked files changes. Drives the status bar item.
+ * `neurocache/status` — server → client whenever its work starts, advances or ends, and when
+ * its health changes. Drives the status bar item (as rust-analyzer's `serverStatus`): what the
+ * server is doing, not how many problems the files have (the editor shows those).
  */
 export namespace StatusNotification {
   export const method = 'neurocache/status';
   export interface Params {
+    /** 'error': something failed that the user should look at in the output (a check or a download crashed). */
+    health: 'ok' | 'error';
     /** Files with background checks queued or running. */
     pending: number;
     /** Checked files (open and found by the workspace scan). */
     files: number;
-    errors: number;
-    warnings: number;
-    /** One line for the tooltip, e.g. "Checking 3 files…" or "2 errors in 5 checked files". */
+    /** What the server is busy with, e.g. "Scanning the workspace (3/10)"; absent when idle. */
+    activity?: string;
+    /** One line for the tooltip, e.g. "Checking 3 files…", "5 files checked" or the failure. */
     message: string;
   }
   export const type: NotificationType<Params> = { method };
@@ -213,6 +253,10 @@ export namespace DownloadArcRequest {
     /** The folder to download into; a relative one resolves against the (first) workspace folder and must stay inside it. */
     out: string;
     endpoint?: string;
+    /**
+     * The Hub token from the editor's secret storage; absent: HF_TOKEN, else the token file
+     * under HF_HOME. Sent only to the endpoint's own origin, never logged.
+     */
     token?: string;
     repo?: string;
     revision?: string;
@@ -225,19 +269,44 @@ export namespace DownloadArcRequest {
   }
   export interface Result {
     datasetInfo: string;
+    /** 'up-to-date': a complete dataset_info.json was there and nothing was fetched (`force` fetches anyway). */
+    status: 'downloaded' | 'up-to-date';
     samples: number;
     /** Rows skipped as unusable (bad ids or bytes, duplicates); `message` summarises them. */
     problems: RowProblem[];
+    /** What was kept and what the filters left out, for the user. */
     message: string;
+  }
+  /** The `data` of the error the request fails with. */
+  export interface ErrorData {
+    /** The Hub refused with this status (401/403: a token is missing or not accepted; 404: no such repo). */
+    httpStatus?: number;
   }
   export const type: RequestType<Params, Result> = { method };
 }
 
-/** `neurocache/downloadProgress` — server → client while a download runs (about 4 times a second). */
+/** A request of the download failed in a way that may pass (a reset, a timeout, 429, 5xx) and is tried again. */
+export interface DownloadRetry {
+  /** The attempt about to be made (2 for the first retry) … */
+  attempt: number;
+  /** … of at most this many. */
+  attempts: number;
+  /** Why the previous attempt failed, e.g. "HTTP 503 Service Unavailable" (never a URL's query or a token). */
+  reason: string;
+  /** The wait before the attempt. */
+  delayMs: number;
+}
+
+/**
+ * `neurocache/downloadProgress` — server → client while a download runs (about 4 times a
+ * second, and at once on a retry). Before the shards are listed the counts are 0.
+ */
 export namespace DownloadProgressNotification {
   export const method = 'neurocache/downloadProgress';
   export interface Params extends DownloadProgress {
     id: string;
+    /** The latest retry, while it is recent (its wait, and at least a few seconds). */
+    retrying?: DownloadRetry;
   }
   export const type: NotificationType<Params> = { method };
 }

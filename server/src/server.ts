@@ -17,7 +17,7 @@ import { hover } from './handlers/hover';
 import { initialize, initialized, installExitGuard, shutdown } from './handlers/lifecycle';
 import { didChangeConfiguration } from './handlers/settings';
 import { onRequest, ServerState } from './handlers/state';
-import { workCounters } from './handlers/status';
+import { reportFailure, workCounters } from './handlers/status';
 import { didChangeWatchedFiles, didChangeWorkspaceFolders } from './handlers/workspace';
 
 export function startServer(): void {
@@ -25,7 +25,7 @@ export function startServer(): void {
   const state = new ServerState(connection);
   installExitGuard(state);
   // A failed background promise is logged, never allowed to take the server down.
-  process.on('unhandledRejection', (error) => connection.console.error(`NeuroCache: ${(error as Error)?.stack ?? String(error)}`));
+  process.on('unhandledRejection', (error) => reportFailure(state, `Internal error: ${(error as Error)?.stack ?? String(error)}`));
 
   connection.onInitialize((params) => initialize(state, params));
   connection.onInitialized(() => {

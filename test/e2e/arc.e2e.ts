@@ -13,13 +13,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import type { Locator } from 'playwright-core';
 import { startFakeHub } from '../hub/fakeHub';
 import { ExpectedSession, writeArcShards } from '../hub/shards';
 import { folderUrl, launchBrowser, openWorkbench } from './browser';
 import { ROOT, startCodeServer } from './codeServer';
 import { writeWorkspace } from './fixtures';
-import { editorLine, hoverUntil, loadedImage, steps } from './steps';
+import { editorLine, hoverUntil, loadedImage, runCommand, steps } from './steps';
 
 const VSIX = path.join(ROOT, 'neurocache.vsix');
 
@@ -62,17 +61,9 @@ test('a person downloads the ARC dataset from the Command Palette and reads its 
   });
 
   await step('F1 → "NeuroCache: Download ARC dataset" asks where to put it, data/arc first', '08-arc-download-folder-pick', async () => {
-    // In a folder with nothing for NeuroCache, the extension is not active yet and VS Code may
-    // still be registering the installed extensions' commands when the window shows: the
-    // palette lists what was registered when it opened, so reopen it until the command is there.
-    await untilShown(async () => {
-      await page.keyboard.press('F1');
-      const input = quickInput.locator('input');
-      await input.waitFor();
-      await input.fill('>NeuroCache: Download ARC dataset');
-      return quickInput.locator('.monaco-list-row', { hasText: 'NeuroCache: Download ARC dataset' }).first();
-    }, () => page.keyboard.press('Escape'));
-    await page.keyboard.press('Enter');
+    // In a folder with nothing for NeuroCache, the extension is not active yet: the command
+    // activates it (see runCommand for why the palette may need reopening).
+    await runCommand(page, 'NeuroCache: Download ARC dataset');
     // The command activates the extension (which starts the language server), then asks.
     await quickInput.locator('.quick-input-title', { hasText: 'Download ARC dataset into' }).waitFor({ timeout: 60_000 });
     const rows = quickInput.locator('.monaco-list-row');
@@ -154,22 +145,3 @@ test('a person downloads the ARC dataset from the Command Palette and reads its 
     t.diagnostic(`label trace: ${picture.width} × ${picture.height} PNG`);
   });
 });
-
-/**
- * Bounded poll for something that only shows when VS Code was ready for it: `attempt` does
- * what a person does and returns what should then appear; when it has not appeared within
- * `everyMs`, `undo` is done and the attempt repeated, until `timeoutMs`.
- */
-async function untilShown(attempt: () => Promise<Locator>, undo: () => Promise<void>, { everyMs = 5000, timeoutMs = 60_000 } = {}): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const target = await attempt();
-    try {
-      await target.waitFor({ timeout: everyMs });
-      return;
-    } catch (error) {
-      if (Date.now() + everyMs > deadline) throw error;
-    }
-    await undo();
-  }
-}

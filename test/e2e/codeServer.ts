@@ -56,6 +56,8 @@ export interface StartOptions {
    * in workspace settings; they apply from user-data/Machine/settings.json.
    */
   machineSettings?: Record<string, unknown>;
+  /** Environment variables for code-server and everything under it (the extension host, the language server). */
+  env?: Record<string, string>;
 }
 
 export interface CodeServer {
@@ -97,6 +99,7 @@ export async function startCodeServer(options: StartOptions = {}): Promise<CodeS
     XDG_DATA_HOME: dir('data'),
     XDG_CACHE_HOME: dir('cache'),
     PATH: `${path.dirname(node)}${path.delimiter}${env.PATH ?? ''}`,
+    ...options.env,
   });
   const common = ['--config', config, '--user-data-dir', userData, '--extensions-dir', extensions];
 

@@ -4,7 +4,7 @@
  * they would only time out one after another on a workbench in the wrong state), and the
  * editor and hover lookups a person would do by eye.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
@@ -82,5 +82,70 @@ export async function loadedImage(img: Locator, timeoutMs = 10_000): Promise<{ w
     if (state.complete && state.width > 0) return state;
     if (Date.now() >= deadline) throw new Error(`the picture did not load: ${JSON.stringify({ ...state, src: state.src.slice(0, 80) })}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Bounded poll for something that only shows when VS Code was ready for it: `attempt` does
+ * what a person does and returns what should then appear; when it has not appeared within
+ * `everyMs`, `undo` is done and the attempt repeated, until `timeoutMs`.
+ */
+export async function untilShown(attempt: () => Promise<Locator>, undo: () => Promise<void>, { everyMs = 5000, timeoutMs = 60_000 } = {}): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const target = await attempt();
+    try {
+      await target.waitFor({ timeout: everyMs });
+      return;
+    } catch (error) {
+      if (Date.now() + everyMs > deadline) throw error;
+    }
+    await undo();
+  }
+}
+
+/**
+ * F1, then the command titled `title` ("NeuroCache: Show Output"), then Enter. The palette lists
+ * what was registered when it opened, and VS Code may still be registering the installed
+ * extensions' commands when the window shows: so it is reopened until the command is there.
+ */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  const quickInput = page.locator('.quick-input-widget');
+  await untilShown(async () => {
+    await page.keyboard.press('F1');
+    const input = quickInput.locator('input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    return quickInput.locator('.monaco-list-row', { hasText: title }).first();
+  }, () => page.keyboard.press('Escape'));
+  await page.keyboard.press('Enter');
+}
+
+/** The notification toast whose text matches `hasText`. */
+export function toast(page: Page, hasText: string | RegExp): Locator {
+  return page.locator('.notifications-toasts .notification-toast', { hasText }).first();
+}
+
+/** Every file named `name` under `dir` (e.g. the NeuroCache.log files of a code-server's user data). */
+export function findFiles(dir: string, name: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    const full = path.join(dir, d.name);
+    return d.isDirectory() ? findFiles(full, name) : d.name === name ? [full] : [];
+  });
+}
+
+/**
+ * The text of `target` with its lines joined and white space (Monaco's non-breaking spaces
+ * included) as single spaces, once it matches `pattern`: a wrapped editor line is several
+ * rendered lines.
+ */
+export async function textUntil(target: Locator, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = (await target.innerText().catch(() => '')).replace(/\s+/g, ' ');
+    if (pattern.test(text)) return text;
+    if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms in: ${text.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -9,6 +9,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { MessageType } from 'vscode-languageserver-protocol/node';
 import { DownloadArcRequest, DownloadProgressNotification } from '../../server/src/protocol';
 import { FakeHub, startFakeHub } from '../hub/fakeHub';
 import { writeArcShards } from '../hub/shards';
@@ -111,6 +112,81 @@ test('arc download --parallel sets how many shards are fetched at once', async (
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--parallel takes a whole number from 1 to 64, not "0"/);
   } finally {
+    await hub.close();
+  }
+});
+
+test('retries reach the progress notifications; a refused download fails with its HTTP status; the token never reaches the log', async () => {
+  const repo = tempDir();
+  const shards = writeArcShards(repo, { sessions: 12, shards: 2 });
+  const RIGHT = 'hf_rightTokenForTheFakeHub0123456789';
+  const WRONG = 'hf_wrongSecretThatMustNeverBeLogged42';
+  // The listing fails twice with 503 (retried), then the Hub refuses the wrong token (not retried).
+  const hub = await startFakeHub({ root: repo, token: RIGHT, faults: { statuses: [{ status: 503, count: 2, on: 'tree' }] } });
+  const root = tempDir();
+  const lsp = new LspSession({ ...HUB_ENV }, { cwd: tempDir() });
+  const progress: DownloadProgressNotification.Params[] = [];
+  lsp.onNotification(DownloadProgressNotification.type, (p) => void progress.push(p));
+  try {
+    await lsp.initialize(root, { initializationOptions: { logLevel: 'debug' } });
+    const refused = await lsp.request(DownloadArcRequest.type, { id: 'wrong', out: 'data/arc', endpoint: hub.hubUrl, token: WRONG }).then(
+      () => assert.fail('the download succeeded with the wrong token'),
+      (error: { message: string; data?: DownloadArcRequest.ErrorData }) => error,
+    );
+    assert.match(refused.message, /refused \(HTTP 401\).*give a token \("NeuroCache: Set Hugging Face Token", HF_TOKEN or the token file under HF_HOME\)$/);
+    assert.deepEqual(refused.data, { httpStatus: 401 });
+    const retries = progress.filter((p) => p.id === 'wrong' && p.retrying).map((p) => p.retrying!);
+    assert.deepEqual(retries.map((r) => [r.attempt, r.attempts, r.reason]), [[2, 6, 'HTTP 503 Service Unavailable'], [3, 6, 'HTTP 503 Service Unavailable']]);
+    assert.ok(retries.every((r) => r.delayMs >= 0));
+    assert.ok(progress.every((p) => p.shards === 0), 'the shards were never listed');
+
+    // With the right token it downloads; the message says what the filters kept and left out.
+    hub.reset();
+    const result = await lsp.request(DownloadArcRequest.type, { id: 'right', out: 'data/arc', endpoint: hub.hubUrl, token: RIGHT });
+    const kept = shards.sessions.filter((s) => s.t2wSha256 !== null && (s.acquisition === 'space_2x' || s.acquisition === 'space_no_accel') && s.hasMask);
+    assert.equal(result.status, 'downloaded');
+    assert.equal(result.samples, kept.length);
+    const count = (acquisition: string) => kept.filter((s) => s.acquisition === acquisition).length;
+    assert.match(result.message, new RegExp(`^Downloaded ${kept.length} samples from 2 shards \\(${count('space_2x')} space_2x \\+ ${count('space_no_accel')} space_no_accel; [\\d.]+ [kM]?B\\)\\. ` +
+      `The filters left out ${shards.sessions.length - kept.length} of ${shards.sessions.length} sessions: `));
+    // Each reason the shards hold is named, with its count.
+    const noT2w = shards.sessions.filter((s) => s.t2wSha256 === null).length;
+    const tse = shards.sessions.filter((s) => s.t2wSha256 !== null && s.acquisition === 'turbo_spin_echo').length;
+    assert.ok(noT2w > 0 && tse > 0, 'the shards have sessions of both kinds');
+    assert.match(result.message, new RegExp(`\\b${noT2w} without a T2w image\\b`));
+    assert.match(result.message, new RegExp(`\\b${tse} turbo spin echo\\b`));
+    const again = await lsp.request(DownloadArcRequest.type, { id: 'again', out: 'data/arc', endpoint: hub.hubUrl, token: RIGHT });
+    assert.equal(again.status, 'up-to-date');
+    assert.match(again.message, /is already complete \(\d+ samples\); Force Re-download ARC dataset downloads it again\.$/);
+
+    const log = lsp.logs.map((l) => l.message);
+    assert.ok(log.some((l) => /^Download ARC dataset: .* token from the editor's secret storage;/.test(l)), log.join('\n'));
+    assert.ok(lsp.logs.some((l) => l.type === MessageType.Warning && /^Download: retrying GET .*\/tree\/.* in [\d.]+ s \(attempt 2 of 6\): HTTP 503 Service Unavailable$/.test(l.message)), log.join('\n'));
+    assert.ok(lsp.logs.some((l) => l.type === MessageType.Error && /^Download failed after [\d.]+ s: .*HTTP 401/.test(l.message)), log.join('\n'));
+    assert.ok(log.some((l) => /^Download finished in [\d.]+ s: Downloaded \d+ samples/.test(l)), log.join('\n'));
+    // Neither token, in any log line, progress notification or error, at the most verbose level.
+    const everything = JSON.stringify([lsp.logs, progress, refused]);
+    assert.ok(!everything.includes(WRONG) && !everything.includes(RIGHT), 'a token was logged or sent back');
+  } finally {
+    await lsp.close();
+    await hub.close();
+  }
+});
+
+test('without a token from the editor, HF_TOKEN is used and the log names only its source', async () => {
+  const repo = tempDir();
+  writeArcShards(repo, { sessions: 4, shards: 1 });
+  const TOKEN = 'hf_fromTheEnvironmentNeverLogged77';
+  const hub = await startFakeHub({ root: repo, token: TOKEN });
+  const lsp = new LspSession({ ...HUB_ENV, HF_TOKEN: TOKEN }, { cwd: tempDir() });
+  try {
+    await lsp.initialize(tempDir(), { initializationOptions: { logLevel: 'debug' } });
+    const result = await lsp.request(DownloadArcRequest.type, { id: 'env', out: 'data/arc', endpoint: hub.hubUrl });
+    assert.equal(result.status, 'downloaded');
+    assert.ok(lsp.logs.some((l) => /token from HF_TOKEN;/.test(l.message)));
+    assert.ok(!JSON.stringify(lsp.logs).includes(TOKEN));
+  } finally {
+    await lsp.close();
     await hub.close();
   }
 });

@@ -114,7 +114,7 @@ test('closed files: the workspace scan finds them, watchers re-check them, fixes
     await lsp.until(() => lsp.codes(uri).includes('missing-cache-file'));
 
     const response = await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command: 'neurocache.rebuildManifest', arguments: [uri] });
-    assert.match(JSON.stringify(response), /Rebuilt from 1 files: 1 partial, 0 full, 1 no-seizure/);
+    assert.match(JSON.stringify(response), /Rebuilt: 1 cache file listed, 1 partial, 0 full, 1 no-seizure/);
     assert.deepEqual(JSON.parse(readFileSync(manifest, 'utf8')).partial_seizure, [{ cache_file: 'a_windows.npz', window_idx: 0 }]);
     await lsp.until(() => lsp.codes(uri).length === 0);
   } finally {

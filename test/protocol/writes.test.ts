@@ -110,7 +110,7 @@ test('an allowed write keeps the file\'s mode; open documents outside the worksp
   const lsp = new LspSession();
   try {
     await lsp.initialize(root);
-    assert.match(await run(lsp, Commands.rebuildManifest, manifest), /Rebuilt from 1 files/);
+    assert.match(await run(lsp, Commands.rebuildManifest, manifest), /Rebuilt: 1 cache file listed, /);
     assert.deepEqual(JSON.parse(readFileSync(manifest, 'utf8')).partial_seizure, [{ cache_file: 'a_windows.npz', window_idx: 0 }]);
     assert.equal(fileState(manifest).mode, 0o640);
     assert.equal(fileState(manifest).link, null);

@@ -5,7 +5,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import {
   ApplyWorkspaceEditRequest, ApplyWorkspaceEditResult, createProtocolConnection, DidChangeTextDocumentNotification,
-  DidOpenTextDocumentNotification, ExitNotification, InitializeParams, InitializeRequest, InitializedNotification,
+  DidOpenTextDocumentNotification, ExitNotification, InitializeParams, InitializeRequest, InitializedNotification, LogMessageNotification, MessageType,
   ProtocolConnection, PublishDiagnosticsNotification, PublishDiagnosticsParams, RegistrationRequest, ShutdownRequest,
   StreamMessageReader, StreamMessageWriter, TextDocumentEdit, WorkDoneProgressCreateRequest, ConfigurationRequest, Range,
 } from 'vscode-languageserver-protocol/node';
@@ -19,6 +19,8 @@ export class LspSession {
   readonly documents = new Map<string, TextDocument>();
   readonly edits: TextDocumentEdit[] = [];
   readonly notifications: { method: string; params: unknown }[] = [];
+  /** Every `window/logMessage` line, in arrival order. */
+  readonly logs: { type: MessageType; message: string }[] = [];
   readonly child: ChildProcess;
   private waiters: (() => void)[] = [];
   private sequence = 0;
@@ -41,6 +43,10 @@ export class LspSession {
     this.onNotification(StatusNotification.type, (params) => {
       this.notifications.push({ method: StatusNotification.method, params });
       if (params.pending === 0) this.idleAt = ++this.sequence;
+      this.wake();
+    });
+    this.connection.onNotification(LogMessageNotification.type, ({ type, message }) => {
+      this.logs.push({ type, message });
       this.wake();
     });
     this.connection.onRequest(RegistrationRequest.type, () => undefined);

@@ -91,7 +91,7 @@ test('the other commands: rebuild, drop missing entries, recompute lesion volume
     assert.equal(dropped.message, 'Dropped 1 entry whose cache files are missing.');
     assert.deepEqual(JSON.parse(applyEdits(text, dropped.edits)).partial_seizure, [{ cache_file: 'a_windows.npz', window_idx: 0 }]);
     const rebuilt = await planCommand(Commands.rebuildManifest, manifest, text, context);
-    assert.match(rebuilt.message, /^Rebuilt from 1 files: 1 partial, 0 full, 1 no-seizure windows\.$/);
+    assert.match(rebuilt.message, /^Rebuilt: 1 cache file listed, 1 partial, 0 full, 1 no-seizure windows\.$/);
     const manifestText = applyEdits(text, rebuilt.edits);
     assert.deepEqual(JSON.parse(manifestText).no_seizure, [{ cache_file: 'a_windows.npz', window_idx: 1 }]);
     assert.deepEqual((await planCommand(Commands.rebuildManifest, manifest, manifestText, context)).edits, [], 'an up-to-date manifest is left alone');

@@ -10,12 +10,14 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CV } from '../../server/src/engine/arc/folds';
 import { DEFAULT_COMPOSITION } from '../../server/src/engine/eeg/manifest';
-import { ClientCommands, Commands, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, MAX_DOWNLOAD_PARALLEL, WRITING_COMMANDS } from '../../server/src/protocol';
+import {
+  ClientCommands, Commands, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, DEFAULT_WINDOW_SETTINGS, DOWNLOAD_COMMANDS, LOG_LEVELS, MAX_DOWNLOAD_PARALLEL, WRITING_COMMANDS,
+} from '../../server/src/protocol';
 import { resolveSettings } from '../../server/src/handlers/settings';
 import { repoRoot } from '../support/python';
 
 interface Contributes {
-  configuration: { properties: Record<string, { default: unknown; scope?: string; maximum?: number }> };
+  configuration: { properties: Record<string, { default: unknown; scope?: string; maximum?: number; enum?: unknown[] }> };
   commands: { command: string; enablement?: string }[];
   menus: { commandPalette: { command: string; when?: string }[] };
 }
@@ -34,7 +36,7 @@ function flatten(value: object, prefix = 'neurocache'): Record<string, unknown> 
 
 test('package.json settings and defaults are the protocol\'s (training: the engine\'s)', () => {
   const declared = Object.fromEntries(Object.entries(contributes().configuration.properties).map(([key, p]) => [key, p.default]));
-  const expected = { ...flatten(DEFAULT_SETTINGS), ...flatten({ training: DEFAULT_COMPOSITION, cv: DEFAULT_CV }), ...flatten(DEFAULT_MACHINE_SETTINGS) };
+  const expected = { ...flatten(DEFAULT_SETTINGS), ...flatten({ training: DEFAULT_COMPOSITION, cv: DEFAULT_CV }), ...flatten(DEFAULT_MACHINE_SETTINGS), ...flatten(DEFAULT_WINDOW_SETTINGS) };
   assert.deepEqual(declared, expected);
   // What the server falls back to for a client that sends nothing is the same.
   assert.deepEqual(flatten(resolveSettings(undefined)), { ...flatten(DEFAULT_SETTINGS), ...flatten({ training: DEFAULT_COMPOSITION, cv: DEFAULT_CV }) });
@@ -42,14 +44,18 @@ test('package.json settings and defaults are the protocol\'s (training: the engi
   const properties = contributes().configuration.properties;
   for (const key of Object.keys(flatten(DEFAULT_MACHINE_SETTINGS))) assert.equal(properties[key].scope, 'machine', key);
   for (const key of Object.keys(flatten(DEFAULT_SETTINGS))) assert.equal(properties[key].scope, 'resource', key);
+  // Window settings apply to the whole window (the log level): user or workspace settings, never per folder.
+  for (const key of Object.keys(flatten(DEFAULT_WINDOW_SETTINGS))) assert.equal(properties[key].scope, 'window', key);
   assert.equal(properties['neurocache.download.parallel'].maximum, MAX_DOWNLOAD_PARALLEL);
+  assert.deepEqual(properties['neurocache.logLevel'].enum, [...LOG_LEVELS]);
 });
 
-test('package.json commands are the protocol\'s; restricted mode disables exactly the writing ones and the download', () => {
+test('package.json commands are the protocol\'s; restricted mode disables exactly the writing ones and the downloads', () => {
   const { commands, menus } = contributes();
   assert.deepEqual(commands.map((c) => c.command).sort(), [...Object.values(Commands), ...Object.values(ClientCommands)].sort());
   const needTrust = commands.filter((c) => c.enablement === 'isWorkspaceTrusted').map((c) => c.command).sort();
-  assert.deepEqual(needTrust, [...WRITING_COMMANDS, ClientCommands.downloadArc].sort());
+  assert.deepEqual(needTrust, [...WRITING_COMMANDS, ...DOWNLOAD_COMMANDS].sort());
+  assert.ok(DOWNLOAD_COMMANDS.has(ClientCommands.downloadArc) && DOWNLOAD_COMMANDS.has(ClientCommands.forceDownloadArc));
   for (const entry of menus.commandPalette) if (WRITING_COMMANDS.has(entry.command)) assert.match(entry.when ?? '', /isWorkspaceTrusted/, entry.command);
 });
 

@@ -5,7 +5,6 @@
 import '../threadpool'; // first: sizes libuv's thread pool before any fs call starts it
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs, ParseArgsConfig } from 'node:util';
 import { LineIndex } from '../engine/diagnostics';
 import { datasetIndexReport, datasetReport, foldsReport, manifestReport, textTable } from '../engine/report';
 import { CvSettings, DEFAULT_CV, foldsJson } from '../engine/arc/folds';
@@ -19,51 +18,17 @@ import { NotReadableFile } from '../service/regularFile';
 import { formatBytes } from '../engine/units';
 import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL, MAX_READS_IN_FLIGHT } from '../protocol';
 import { ProgressBar } from './progress';
+import { COMMANDS, CommandSpec, commandHelp, findCommand, generalHelp, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
+import { NEUROCACHE_VERSION as VERSION } from '../version';
 import type { DownloadOptions } from '../download/arc';
-import { hubEndpoint, hubOffline, hubToken } from '../download/config';
+import { hubEndpoint, hubOffline, hubToken, retryBaseFromEnv } from '../download/config';
 
-const USAGE = `Usage:
-  neurocache manifest build <cache_dir> [--jobs N] [--reads-in-flight N] [--json]
-  neurocache check <file.json>... [--no-content] [--reads-in-flight N] [--json] [CV options]
-  neurocache stats <file.json> [--json] [--seed N] [--full-ratio R] [--background-ratio R] [--selected]
-                   [--folds] [CV options]
-  neurocache lsp --stdio
-  neurocache arc download [--out DIR] [--repo ID] [--revision REV] [--endpoint URL]
-                          [--token TOKEN] [--parallel N] [--force] [--paper-parity]
-                          [--include-tse] [--no-require-mask] [--no-verify-counts] [--json]
-
-CV options (ARC dataset_info.json: the nested cross-validation of arc-meshchop train):
-  --cv-seed N      StratifiedKFold random_state (default ${DEFAULT_CV.seed})
-  --outer-folds N  outer folds (default ${DEFAULT_CV.outerFolds})
-  --inner-folds N  inner folds per outer training set (default ${DEFAULT_CV.innerFolds})
-
-Common options:
-  --jobs N         worker threads (default: number of cores; for arc download, as --parallel)
-  --parallel N     arc download: shards fetched at once (default: 8)
-  --reads-in-flight N
-                   cache files read at once, independent of --jobs (default: ${DEFAULT_MACHINE_SETTINGS.io.readsInFlight});
-                   on network storage each read is a round trip, so more hide more latency
-  --cache-dir DIR  where file fingerprints are kept (default: $XDG_CACHE_HOME/neurocache)
-  --json           machine-readable output on stdout
-`;
-
-class UsageError extends Error {}
 /** Input the command cannot work with (exit 2, without the usage text). */
 class InputError extends Error {}
 
-interface Context {
-  json: boolean;
-  inspector: CacheInspector;
+interface Io {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WriteStream;
-}
-
-function parse(args: string[], options: ParseArgsConfig['options']): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  try {
-    return parseArgs({ args, options: { json: { type: 'boolean' }, jobs: { type: 'string' }, 'reads-in-flight': { type: 'string' }, 'cache-dir': { type: 'string' }, ...options }, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
 }
 
 function parallelOption(value: string | boolean | undefined): number | undefined {
@@ -90,7 +55,8 @@ function readsInFlightOption(value: string | boolean | undefined): number | unde
 async function withInspector<T>(values: Record<string, unknown>, run: (inspector: CacheInspector) => Promise<T>, startThreads = false): Promise<T> {
   const store = FingerprintStore.inDirectory(typeof values['cache-dir'] === 'string' ? values['cache-dir'] : defaultStoreDirectory());
   await store.load();
-  const pool = new WorkerPool(jobsOption(values.jobs as string | undefined), { readsInFlight: readsInFlightOption(values['reads-in-flight'] as string | undefined), startThreads });
+  const readsInFlight = readsInFlightOption(values['reads-in-flight'] as string | undefined);
+  const pool = new WorkerPool(jobsOption(values.jobs as string | undefined), { readsInFlight, startThreads });
   try {
     return await run(new CacheInspector(pool, store));
   } finally {
@@ -104,27 +70,26 @@ async function withInspector<T>(values: Record<string, unknown>, run: (inspector
 async function readInput(file: string): Promise<{ text: string; decodeError?: PythonJsonError }> {
   try {
     const stat = await fs.stat(file);
-    if (stat.isDirectory()) throw new UsageError(`${file} is a directory, not a JSON file`);
+    if (stat.isDirectory()) throw new InputError(`${file} is a directory, not a JSON file`);
     // Only regular files and at most MAX_JSON_BYTES: a FIFO would block forever, /dev/zero never end.
     return await readJsonFile(file);
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    if (error instanceof NotReadableFile) throw new UsageError(error.message);
+    if (error instanceof InputError) throw error;
+    if (error instanceof NotReadableFile) throw new InputError(error.message);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       const target = await danglingTarget(file);
-      throw new UsageError(`cannot read ${file}: ${target === undefined ? 'no such file' : `dangling symbolic link to ${target}`}`);
+      throw new InputError(`cannot read ${file}: ${target === undefined ? 'no such file' : `dangling symbolic link to ${target}`}`);
     }
-    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+    throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
   }
 }
 
-async function manifestBuild(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
-  const { values, positionals } = parse(args, {});
+async function manifestBuild({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('manifest build takes exactly one cache directory');
   const directory = path.resolve(positionals[0]);
   const stat = await fs.stat(directory).catch(() => undefined);
-  if (!stat?.isDirectory()) throw new UsageError(`${positionals[0]} is not a directory`);
+  if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);
   return withInspector(values, async (inspector) => {
     const bar = new ProgressBar('Scanning', io.stderr, io.stderr.isTTY === true && !values.json);
     const result = await buildManifestFile(directory, inspector, { onProgress: (d, t) => bar.update(d, t) });
@@ -136,8 +101,15 @@ async function manifestBuild(args: string[], io: Omit<Context, 'inspector' | 'js
     const w = result.windows;
     io.stdout.write(
       `Wrote ${result.manifestPath}\n` +
-        `  ${result.files} files, ${w.partial_seizure + w.full_seizure + w.no_seizure} windows: ` +
-        `${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no seizure\n`,
+        `  ${result.files} cache files listed, ${w.partial_seizure + w.full_seizure + w.no_seizure} windows: ` +
+        `${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no seizure\n` +
+        // Says what the count above leaves out, so it agrees with `stats` ("Cache files": those the manifest names).
+        (result.found !== result.files
+          ? `  ${result.found} *.npz found: ${[
+              result.withoutWindows.length ? `${result.withoutWindows.length} without windows (nothing to list)` : '',
+              result.skipped.length ? `${result.skipped.length} left out (listed below)` : '',
+            ].filter(Boolean).join(', ')}\n`
+          : ''),
     );
     // Each file left out, with its code and what the Python builder does with it.
     for (const s of result.skipped) io.stderr.write(`skipped ${s.name}: ${s.reason} [${s.code}: ${s.python}]\n`);
@@ -150,8 +122,6 @@ async function manifestBuild(args: string[], io: Omit<Context, 'inspector' | 'js
     return 0;
   }, true); // a build inflates every file: start the threads while the directory is listed
 }
-
-const CV_OPTIONS = { 'cv-seed': { type: 'string' }, 'outer-folds': { type: 'string' }, 'inner-folds': { type: 'string' } } as const;
 
 /** --cv-seed (numpy accepts 0..2**32-1), --outer-folds and --inner-folds (scikit-learn needs at least 2). */
 function cvOptions(values: Record<string, unknown>): CvSettings {
@@ -167,8 +137,7 @@ function cvOptions(values: Record<string, unknown>): CvSettings {
   };
 }
 
-async function check(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
-  const { values, positionals } = parse(args, { 'no-content': { type: 'boolean' }, ...CV_OPTIONS });
+async function check({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   const cv = cvOptions(values);
   if (positionals.length === 0) throw new UsageError('check needs at least one JSON file');
   const texts = await Promise.all(positionals.map(readInput));
@@ -208,11 +177,7 @@ function numberOption(values: Record<string, unknown>, name: string, fallback: n
   return value;
 }
 
-async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
-  const { values, positionals } = parse(args, {
-    seed: { type: 'string' }, 'full-ratio': { type: 'string' }, 'background-ratio': { type: 'string' }, selected: { type: 'boolean' },
-    folds: { type: 'boolean' }, ...CV_OPTIONS,
-  });
+async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('stats takes exactly one JSON file');
   const cv = cvOptions(values);
   const composition: CompositionSettings = {
@@ -226,7 +191,7 @@ async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): P
     // Statistics need only existence of cache files, never their contents.
     const structure = await detectDocument(file, text, { explicit: true, decodeError });
     const analysis = await analyzeDocument(file, text, inspector, { content: false, cwd: process.cwd(), composition, cv }, structure);
-    if (analysis.kind === 'unrelated') throw new UsageError(`${file} is not a seizure manifest, EEG dataset index or ARC dataset_info`);
+    if (analysis.kind === 'unrelated') throw new InputError(`${file} is not a seizure manifest, EEG dataset index or ARC dataset_info`);
     // Numbers from a partial parse are not what training uses: say what training does instead.
     if (analysis.kind === 'invalid-json') throw new InputError(`${file}: ${analysis.diagnostics[0].message}`);
     if (values.folds && analysis.kind !== 'arc-dataset-info') throw new UsageError('--folds needs an ARC dataset_info.json');
@@ -254,12 +219,7 @@ async function stats(args: string[], io: Omit<Context, 'inspector' | 'json'>): P
   });
 }
 
-async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json'>): Promise<number> {
-  const { values, positionals } = parse(args, {
-    out: { type: 'string' }, repo: { type: 'string' }, revision: { type: 'string' }, endpoint: { type: 'string' }, token: { type: 'string' },
-    force: { type: 'boolean' }, 'paper-parity': { type: 'boolean' }, 'include-tse': { type: 'boolean' }, 'no-require-mask': { type: 'boolean' },
-    'no-verify-counts': { type: 'boolean' }, parallel: { type: 'string' },
-  });
+async function arcDownload({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   if (positionals.length) throw new UsageError(`arc download takes no positional arguments (got "${positionals[0]}")`);
   let endpoint: string;
   try {
@@ -284,7 +244,7 @@ async function arcDownload(args: string[], io: Omit<Context, 'inspector' | 'json
     includeTse: !!values['include-tse'],
     requireMask: !values['no-require-mask'],
     offline: hubOffline(),
-    retryBaseMs: process.env.NEUROCACHE_RETRY_BASE_MS ? Number(process.env.NEUROCACHE_RETRY_BASE_MS) : undefined,
+    retryBaseMs: retryBaseFromEnv(),
   };
   const pool = new WorkerPool();
   const bar = io.stderr.isTTY === true && !values.json;
@@ -334,37 +294,59 @@ function selectedEntries(analysis: Extract<Analysis, { kind: 'seizure-manifest' 
   return { partial_seizure: picks.partial.map(describe), full_seizure: picks.full.map(describe), no_seizure: picks.background.map(describe) };
 }
 
-export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const [command, ...rest] = argv;
+const RUNNERS: Record<string, (options: ParsedOptions, io: Io) => Promise<number>> = {
+  'manifest build': manifestBuild,
+  check,
+  stats,
+  'arc download': arcDownload,
+  lsp: async ({ values }) => {
+    if (!values.stdio) throw new UsageError('lsp speaks LSP over stdio only: pass --stdio');
+    // Loaded on demand: the server and the Hub client are most of the bundle, and
+    // build/check/stats should start fast.
+    (await import('../server')).startServer();
+    return new Promise<number>(() => {}); // runs until the client disconnects
+  },
+};
+
+/** Names the command a mistyped or incomplete command line was probably meant to be. */
+function unknownCommand(argv: string[]): UsageError {
+  if (argv.length === 0) return new UsageError('no command given');
+  const group = COMMANDS.find((c) => c.name.startsWith(`${argv[0]} `));
+  if (group) {
+    const sub = group.name.split(' ')[1];
+    return new UsageError(argv[1] === undefined ? `${argv[0]} needs a subcommand: ${group.name}` : `${argv[0]} has one subcommand, ${sub}, not "${argv[1]}"`, group);
+  }
+  return new UsageError(`unknown command "${argv[0]}"`);
+}
+
+const HELP = new Set(['--help', '-h']);
+
+export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let command: CommandSpec | undefined;
   try {
-    switch (command) {
-      case 'manifest':
-        if (rest[0] !== 'build') throw new UsageError('the manifest command has one subcommand: build');
-        return await manifestBuild(rest.slice(1), io);
-      case 'check':
-        return await check(rest, io);
-      case 'stats':
-        return await stats(rest, io);
-      case 'lsp':
-        if (!rest.includes('--stdio')) throw new UsageError('neurocache lsp speaks LSP over stdio: pass --stdio');
-        // Loaded on demand: the server and the Hub client are most of the bundle, and
-        // build/check/stats should start fast.
-        (await import('../server')).startServer();
-        return new Promise<number>(() => {}); // runs until the client disconnects
-      case 'arc':
-        if (rest[0] !== 'download') throw new UsageError('the arc command has one subcommand: download');
-        return await arcDownload(rest.slice(1), io);
-      case '--help':
-      case '-h':
-      case 'help':
-        io.stdout.write(USAGE);
-        return 0;
-      default:
-        throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+    const [first] = argv;
+    if (first === '--version' || first === '-V' || first === 'version') {
+      io.stdout.write(`neurocache ${VERSION}\n`);
+      return 0;
     }
+    if (HELP.has(first) || first === 'help') {
+      const topic = first === 'help' ? findCommand(argv.slice(1)) : undefined;
+      io.stdout.write(topic ? commandHelp(topic.command) : generalHelp(VERSION));
+      return 0;
+    }
+    const found = findCommand(argv);
+    if (!found) throw unknownCommand(argv);
+    command = found.command;
+    // --help anywhere before a `--` asks for this command's help, whatever else is there.
+    const end = found.rest.indexOf('--');
+    if (found.rest.slice(0, end < 0 ? undefined : end).some((a) => HELP.has(a))) {
+      io.stdout.write(commandHelp(found.command));
+      return 0;
+    }
+    return await RUNNERS[found.command.name](parseCommand(found.command, found.rest), io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`neurocache: ${error.message}\n\n${USAGE}`);
+      io.stderr.write(`neurocache: ${error.message}\n\n${usageHint(error.command ?? command)}`);
       return 2;
     }
     if (error instanceof InputError) {
@@ -374,6 +356,12 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
     io.stderr.write(`neurocache: ${(error as Error).message}\n`);
     return 1;
   }
+}
+
+function usageHint(command: CommandSpec | undefined): string {
+  return command
+    ? `Usage: ${synopsis(command)}\nRun "neurocache ${command.name} --help" for its options.\n`
+    : 'Usage: neurocache <command> [options]\nRun "neurocache --help" for the commands.\n';
 }
 
 if (require.main === module) {

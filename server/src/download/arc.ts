@@ -18,7 +18,7 @@ import type { DownloadProgress, RowProblem } from '../protocol';
 import { writeFileAtomic } from '../service/atomic';
 import { Holder, NameClaims } from './claims';
 import { acquireLock, fileMatches, JOURNAL_NAME, NIFTI_DIR, removeLeftoverTemps, removeLeftoverTempsIfIdle, sha256, STATE_DIR } from './local';
-import { HttpError, NetOptions, readRange, redactUrl, resolveDataUrl, retryingFetch } from './net';
+import { HttpError, NetOptions, readRange, redactUrl, resolveDataUrl, RetryEvent, retryingFetch } from './net';
 import { collisionKey, idProblem, niftiGzProblem } from './rows';
 import { addBreakdown, Breakdown, decide, describeBreakdown, DownloadFilters, emptyBreakdown, HubRow, paperParityProblem, ProblemReason, tally } from './selection';
 
@@ -41,10 +41,14 @@ export interface DownloadOptions extends DownloadFilters {
   /** HF_HUB_OFFLINE=1: never touch the network. */
   offline: boolean;
   retryBaseMs?: number;
+  /** Where this front end takes a token from, for the message when the Hub refuses (default: the CLI's). */
+  tokenHint?: string;
 }
 
+export const CLI_TOKEN_HINT = '--token, HF_TOKEN or the token file under HF_HOME';
+
 // The progress and row-problem types are part of the client/server contract.
-export type { DownloadProgress, RowProblem };
+export type { DownloadProgress, RetryEvent, RowProblem };
 
 export interface DownloadResult {
   status: 'downloaded' | 'up-to-date';
@@ -81,7 +85,10 @@ export interface DownloadDeps {
   countLesion(file: string): Promise<number>;
   signal?: AbortSignal;
   onProgress?(progress: DownloadProgress): void;
-  log?(line: string): void;
+  /** A request failed transiently and is about to be tried again (after the wait it names). */
+  onRetry?(retry: RetryEvent): void;
+  /** What happened, for the log: 'warn' for retries and skipped rows, else 'info'. */
+  log?(line: string, level?: 'info' | 'warn'): void;
 }
 
 /** One kept session, as recorded in the journal and in dataset_info.json. */
@@ -119,7 +126,12 @@ interface Journal {
   shards: Record<string, ShardRecord>;
 }
 
-export class DownloadError extends Error {}
+export class DownloadError extends Error {
+  /** The Hub's HTTP status when it refused (401, 403, 404), for clients that offer a fix. */
+  constructor(message: string, readonly httpStatus?: number) {
+    super(message);
+  }
+}
 
 function text(value: unknown): string | null {
   if (typeof value === 'string') return value;
@@ -159,9 +171,9 @@ function describeHubError(error: unknown, options: DownloadOptions): Error {
   const status = (error as { statusCode?: number; status?: number }).statusCode ?? (error as HttpError).status;
   const where = `${options.repo} (revision ${options.revision}) on ${new URL(options.endpoint).origin}`;
   if (status === 401 || status === 403) {
-    return new DownloadError(`access to ${where} was refused (HTTP ${status}): the dataset may be gated or private — accept its terms on the Hub and pass a token with --token, HF_TOKEN or the token file under HF_HOME`);
+    return new DownloadError(`access to ${where} was refused (HTTP ${status}): the dataset may be gated or private, or the token was not accepted — accept its terms on the Hub and give a token (${options.tokenHint ?? CLI_TOKEN_HINT})`, status);
   }
-  if (status === 404) return new DownloadError(`${where} was not found (HTTP 404): check --repo and --revision`);
+  if (status === 404) return new DownloadError(`${where} was not found (HTTP 404): check --repo and --revision`, status);
   const message = (error as Error).message ?? String(error);
   // Library messages may quote a token-bearing header or a signed URL: keep only our words.
   return new DownloadError(`listing ${where} failed: ${message.replace(/hf_[A-Za-z0-9]+/g, 'hf_***').replace(/\?[^\s"']*/g, '')}`);
@@ -204,7 +216,10 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     signal,
     retryBaseMs: options.retryBaseMs,
     onBytes: (n) => (bytes += n),
-    onRetry: (what, attempt, reason) => deps.log?.(`retrying ${what} (attempt ${attempt + 1}): ${reason}`),
+    onRetry: (retry) => {
+      deps.log?.(`retrying ${retry.what} in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${retry.attempt} of ${retry.attempts}): ${retry.reason}`, 'warn');
+      deps.onRetry?.(retry);
+    },
   };
 
   const shards: Shard[] = [];
@@ -256,7 +271,7 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
   };
   const reportProblem = (problem: RowProblem) => {
     problemCount++;
-    deps.log?.(describeProblem(problem));
+    deps.log?.(describeProblem(problem), 'warn');
   };
 
   const claims = new NameClaims(shards.length, signal);

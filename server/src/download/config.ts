@@ -17,11 +17,17 @@ export function hubEndpoint(option?: string, env = process.env): string {
 }
 
 export function hubToken(option?: string, env = process.env): string | undefined {
-  if (option) return option.trim();
-  if (env.HF_TOKEN) return env.HF_TOKEN.trim();
+  return hubTokenWithSource(option, env)?.token;
+}
+
+/** The token and where it came from (for the log, which names the source and never the token). */
+export function hubTokenWithSource(option?: string, env = process.env): { token: string; source: 'option' | 'HF_TOKEN' | 'token file' } | undefined {
+  if (option?.trim()) return { token: option.trim(), source: 'option' };
+  if (env.HF_TOKEN?.trim()) return { token: env.HF_TOKEN.trim(), source: 'HF_TOKEN' };
   const home = env.HF_HOME || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'huggingface');
   try {
-    return readFileSync(path.join(home, 'token'), 'utf8').trim() || undefined;
+    const token = readFileSync(path.join(home, 'token'), 'utf8').trim();
+    return token ? { token, source: 'token file' } : undefined;
   } catch {
     return undefined;
   }
@@ -29,4 +35,10 @@ export function hubToken(option?: string, env = process.env): string | undefined
 
 export function hubOffline(env = process.env): boolean {
   return ['1', 'true', 'yes', 'on'].includes((env.HF_HUB_OFFLINE ?? '').toLowerCase());
+}
+
+/** NEUROCACHE_RETRY_BASE_MS: the first retry's delay (tests shorten it); unset: the default. */
+export function retryBaseFromEnv(env = process.env): number | undefined {
+  const ms = Number(env.NEUROCACHE_RETRY_BASE_MS);
+  return env.NEUROCACHE_RETRY_BASE_MS && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }

@@ -5,9 +5,25 @@
  */
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  /** `message` without where: "HTTP 503 Service Unavailable". */
+  readonly brief: string;
+  constructor(readonly status: number, message: string, brief?: string) {
     super(message);
+    this.brief = brief ?? message;
   }
+}
+
+/** A transient failure about to be retried. */
+export interface RetryEvent {
+  /** The request, e.g. "GET https://host/path" (never a query). */
+  what: string;
+  /** The attempt about to be made: 2 for the first retry. */
+  attempt: number;
+  /** Most attempts made. */
+  attempts: number;
+  /** Why the last attempt failed, in a few words (no URL). */
+  reason: string;
+  delayMs: number;
 }
 
 export interface NetOptions {
@@ -21,7 +37,7 @@ export interface NetOptions {
   timeoutMs?: number;
   /** Counts payload bytes received (for progress and for the benchmark). */
   onBytes?: (n: number) => void;
-  onRetry?: (what: string, attempt: number, reason: string) => void;
+  onRetry?: (retry: RetryEvent) => void;
 }
 
 const RETRY_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -64,27 +80,37 @@ export async function withRetries<T>(what: string, options: NetOptions, attempt:
       if (options.signal?.aborted) throw options.signal.reason;
       const retryAfter = error instanceof RetryableStatus ? error.retryAfterMs : undefined;
       const transient = error instanceof RetryableStatus || !(error instanceof HttpError);
-      if (!transient || n >= attempts) throw error instanceof RetryableStatus ? new HttpError(error.status, error.message) : error;
-      const delay = retryAfter ?? base * 2 ** (n - 1) * (1 + Math.random());
-      options.onRetry?.(what, n, (error as Error).message);
-      await sleep(Math.min(delay, 30_000), options.signal);
+      if (!transient || n >= attempts) throw error instanceof RetryableStatus ? new HttpError(error.status, error.message, error.brief) : error;
+      const delay = Math.min(retryAfter ?? base * 2 ** (n - 1) * (1 + Math.random()), 30_000);
+      options.onRetry?.({ what, attempt: n + 1, attempts, reason: briefReason(error), delayMs: delay });
+      await sleep(delay, options.signal);
     }
   }
 }
 
+/** "HTTP 503 Service Unavailable", "fetch failed (ECONNRESET)", "timed out": what went wrong, without where. */
+function briefReason(error: unknown): string {
+  if (error instanceof HttpError) return error.brief;
+  if ((error as Error)?.name === 'TimeoutError') return 'timed out';
+  const cause = (error as { cause?: { code?: unknown } })?.cause;
+  const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
+  return `${(error as Error)?.message ?? String(error)}${code}`;
+}
+
 class RetryableStatus extends HttpError {
-  constructor(status: number, message: string, readonly retryAfterMs?: number) {
-    super(status, message);
+  constructor(status: number, message: string, brief: string, readonly retryAfterMs?: number) {
+    super(status, message, brief);
   }
 }
 
 function statusError(response: Response, what: string): HttpError {
-  const message = `${what}: HTTP ${response.status} ${response.statusText}`;
+  const brief = `HTTP ${response.status} ${response.statusText}`.trim();
+  const message = `${what}: ${brief}`;
   if (RETRY_STATUS.has(response.status)) {
     const seconds = Number(response.headers.get('retry-after'));
-    return new RetryableStatus(response.status, message, Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined);
+    return new RetryableStatus(response.status, message, brief, Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined);
   }
-  return new HttpError(response.status, message);
+  return new HttpError(response.status, message, brief);
 }
 
 /** A fetch for @huggingface/hub's listing: same retries and token rule; non-transient answers are returned as they are. */

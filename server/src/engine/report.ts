@@ -17,7 +17,7 @@ export function manifestReport(stats: ManifestStats): string[] {
   const { windows: w, missingWindows: m, balanced: b } = stats;
   const missing = m.partial_seizure + m.full_seizure + m.no_seizure;
   const lines = [
-    `Cache files: ${count(stats.files)}${stats.missingFiles ? ` (${count(stats.missingFiles)} missing)` : ''}`,
+    `Cache files named by the manifest: ${count(stats.files)}${stats.missingFiles ? ` (${count(stats.missingFiles)} missing)` : ''}`,
     `Windows: ${count(stats.total)} = ${count(w.partial_seizure)} partial + ${count(w.full_seizure)} full + ${count(w.no_seizure)} no seizure`,
     `Raw seizure ratio: ${formatPercent(stats.rawSeizureRatio)}`,
     `Balanced training set (seed ${b.seed}): ${count(b.total)} = ${count(b.partial)} partial + ${count(b.full)} full + ${count(b.background)} no seizure`,

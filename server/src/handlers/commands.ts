@@ -94,6 +94,7 @@ export async function executeCommand(state: ServerState, params: ExecuteCommandP
     return await run();
   } catch (error) {
     const message = `NeuroCache: ${(error as Error).message}`;
+    state.log.error(`${command} failed: ${(error as Error).message}`);
     // A notification, not window/showMessageRequest: no client must be required to answer it.
     void state.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message });
     return { message };

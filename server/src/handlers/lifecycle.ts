@@ -10,7 +10,11 @@ import {
 import { Commands, InitializationOptions, MAX_READS_IN_FLIGHT } from '../protocol';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector } from '../service/inspector';
+import { plural } from '../engine/report';
+import { NEUROCACHE_VERSION } from '../version';
 import { WorkerPool } from '../workers/pool';
+import { isLogLevel } from './log';
+import { logSettings } from './settings';
 import type { ServerState } from './state';
 import { folderPaths, scanWorkspace, WATCHED_GLOBS } from './workspace';
 
@@ -29,15 +33,22 @@ function readsInFlight(value: unknown): number | undefined {
 export function initialize(state: ServerState, params: InitializeParams): InitializeResult {
   const options: InitializationOptions = typeof params.initializationOptions === 'object' && params.initializationOptions !== null ? params.initializationOptions : {};
   state.trusted = options.trusted !== false;
-  const store = FingerprintStore.inDirectory(typeof options.storageDirectory === 'string' ? options.storageDirectory : defaultStoreDirectory());
+  if (isLogLevel(options.logLevel)) state.log.level = options.logLevel;
+  const storeDirectory = typeof options.storageDirectory === 'string' ? options.storageDirectory : defaultStoreDirectory();
+  const store = FingerprintStore.inDirectory(storeDirectory);
   void store.load();
-  state.inspector = new CacheInspector(new WorkerPool(workerThreads(options.maxWorkers), { readsInFlight: readsInFlight(options.readsInFlight) }), store);
+  const pool = new WorkerPool(workerThreads(options.maxWorkers), { readsInFlight: readsInFlight(options.readsInFlight) });
+  state.inspector = new CacheInspector(pool, store);
   const capabilities = params.capabilities;
   state.client.configuration = !!capabilities.workspace?.configuration;
   state.client.progress = !!capabilities.window?.workDoneProgress;
   state.client.watcherRegistration = !!capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
   state.client.workspaceFolders = !!capabilities.workspace?.workspaceFolders;
   state.folders = folderPaths(params.workspaceFolders ? params.workspaceFolders.map((f) => f.uri) : params.rootUri ? [params.rootUri] : []);
+  const client = params.clientInfo ? `${params.clientInfo.name}${params.clientInfo.version ? ` ${params.clientInfo.version}` : ''}` : 'an unnamed client';
+  state.log.info(`NeuroCache ${NEUROCACHE_VERSION} language server started for ${client} (Node ${process.versions.node}, pid ${process.pid})`);
+  state.log.info(`${plural(pool.threads, 'worker thread')}${options.maxWorkers ? ` (neurocache.maxWorkers ${options.maxWorkers})` : ' (one per core)'}; ${state.trusted ? 'trusted workspace' : 'restricted mode: nothing is written or downloaded'}; log level ${state.log.level}`);
+  state.log.info(`Fingerprints in ${storeDirectory}; workspace folders: ${state.folders.length ? state.folders.join(', ') : 'none'}`);
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -53,12 +64,14 @@ export async function initialized(state: ServerState): Promise<void> {
   if (state.client.watcherRegistration) {
     await state.connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: WATCHED_GLOBS.map((globPattern) => ({ globPattern })) });
   }
+  await logSettings(state);
   void scanWorkspace(state);
 }
 
 const within = (ms: number, work: Promise<unknown>) => Promise.race([work, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
 
 export async function shutdown(state: ServerState): Promise<void> {
+  state.log.info('Shutting down');
   state.shuttingDown = true;
   state.scan?.controller.abort();
   for (const timer of state.checkTimers.values()) clearTimeout(timer);

@@ -4,12 +4,14 @@
  * `didChangeConfiguration`, after which every checked file is checked again. Clients that
  * cannot be asked get the pushed settings, else the defaults.
  */
+import { pathToFileURL } from 'node:url';
 import type { DidChangeConfigurationParams } from 'vscode-languageserver/node';
 import { DEFAULT_CV } from '../engine/arc/folds';
 import { DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
 import { isLegacySeed } from '../engine/numpy/legacyRandom';
 import { DEFAULT_SETTINGS, Settings } from '../protocol';
 import { scheduleCheck } from './diagnostics';
+import { isLogLevel } from './log';
 import type { ServerState } from './state';
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -51,8 +53,39 @@ export function settingsFor(state: ServerState, scopeUri: string): Promise<Setti
   return settings;
 }
 
-export function didChangeConfiguration(state: ServerState, params: DidChangeConfigurationParams): void {
+/**
+ * `neurocache.logLevel` (window-scoped: section `neurocache` without a scope), pulled when the
+ * client answers `workspace/configuration`, else from the pushed settings; a missing or
+ * invalid value keeps the level in force.
+ */
+async function refreshLogLevel(state: ServerState): Promise<void> {
+  const section = state.client.configuration
+    ? await state.connection.workspace.getConfiguration({ section: 'neurocache' }).catch(() => undefined)
+    : isRecord(state.pushedSettings) ? state.pushedSettings.neurocache : undefined;
+  const level = isRecord(section) ? section.logLevel : undefined;
+  if (isLogLevel(level) && level !== state.log.level) {
+    state.log.level = level;
+    state.log.info(`Log level: ${level}`);
+  }
+}
+
+/** Logs the settings that apply to each workspace folder, at start-up and when they change. */
+export async function logSettings(state: ServerState): Promise<void> {
+  for (const folder of state.folders) {
+    const s = await settingsFor(state, pathToFileURL(folder).href);
+    const globs = s.extraGlobs.length ? `, extraGlobs ${JSON.stringify(s.extraGlobs)}` : '';
+    const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}, cv seed ${s.cv.seed} outerFolds ${s.cv.outerFolds} innerFolds ${s.cv.innerFolds}`;
+    const before = state.loggedSettings.get(folder);
+    if (line === before) continue;
+    state.loggedSettings.set(folder, line);
+    state.log.info(`Settings for ${folder}${before === undefined ? '' : ' changed'}: ${line}`);
+  }
+}
+
+export async function didChangeConfiguration(state: ServerState, params: DidChangeConfigurationParams): Promise<void> {
   state.pushedSettings = params.settings;
   state.settings.clear();
   for (const uri of state.tracked.keys()) scheduleCheck(state, uri, 0);
+  await refreshLogLevel(state);
+  await logSettings(state);
 }

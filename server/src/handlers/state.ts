@@ -10,6 +10,7 @@ import { workingDirectoryFor } from '../service/documentFiles';
 import type { CacheInspector } from '../service/inspector';
 import type { OpenDocument, TextSnapshot } from '../service/textDocument';
 import { fileURLToPath } from 'node:url';
+import { ServerLog } from './log';
 
 /** A JSON file being checked: open in the editor, or found on disk by the workspace scan. */
 export interface Tracked {
@@ -37,6 +38,8 @@ export class ServerState {
   watchTimer?: NodeJS.Timeout;
   /** Settings per scope URI (a document or a folder); cleared on `didChangeConfiguration`. */
   readonly settings = new Map<string, Promise<Settings>>();
+  /** The settings line last logged per workspace folder (a change is logged once). */
+  readonly loggedSettings = new Map<string, string>();
   /** Settings pushed in `didChangeConfiguration` by clients that cannot be asked for them. */
   pushedSettings: unknown;
   inspector!: CacheInspector;
@@ -44,11 +47,20 @@ export class ServerState {
   /** Workspace folders as file system paths. */
   folders: string[] = [];
   readonly client = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false };
-  /** The workspace scan under way. */
-  scan?: { controller: AbortController; done: Promise<number> };
+  /** The workspace scan under way, and how far it has got (for the status bar). */
+  scan?: { controller: AbortController; done: Promise<number>; checked?: number; found?: number };
+  /** Downloads under way (request id → what the status bar says about it). */
+  readonly downloads = new Map<string, string>();
+  /** The latest failure the user should look at in the log (status health 'error'), until the next success of the same kind. */
+  failure?: string;
+  /** Failures reported since the server started (a scan clears `failure` only if it saw none). */
+  failures = 0;
   shuttingDown = false;
+  readonly log: ServerLog;
 
-  constructor(readonly connection: Connection) {}
+  constructor(readonly connection: Connection) {
+    this.log = new ServerLog(connection);
+  }
 
   track(uri: string): Tracked {
     let t = this.tracked.get(uri);

@@ -9,8 +9,10 @@ import { DidChangeWatchedFilesParams, FileChangeType, WorkDoneProgressServerRepo
 import { affectedBy } from '../service/check';
 import { findWorkspaceFiles, isTrackedName } from '../service/workspace';
 import { check, scheduleCheck, untrack } from './diagnostics';
+import { plural } from '../engine/report';
 import { settingsFor } from './settings';
 import type { ServerState } from './state';
+import { reportFailure, sendStatus } from './status';
 
 export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json'];
 const WATCH_DEBOUNCE_MS = 150;
@@ -36,20 +38,24 @@ export function scanWorkspace(state: ServerState, restart = false): Promise<numb
   if (state.scan && !restart) return state.scan.done;
   state.scan?.controller.abort();
   const controller = new AbortController();
-  const scan = { controller, done: Promise.resolve(0) };
-  scan.done = runScan(state, controller).then((checked) => {
+  const scan: NonNullable<ServerState['scan']> = { controller, done: Promise.resolve(0) };
+  scan.done = runScan(state, scan).then((checked) => {
     if (state.scan === scan) state.scan = undefined;
+    sendStatus(state);
     // Stopped for a newer scan: answer with that one.
     return controller.signal.aborted && state.scan ? state.scan.done : checked;
   });
   state.scan = scan;
+  sendStatus(state);
   return scan.done;
 }
 
-async function runScan(state: ServerState, controller: AbortController): Promise<number> {
+async function runScan(state: ServerState, scan: NonNullable<ServerState['scan']>): Promise<number> {
   const reporter = await progress(state, 'NeuroCache: checking the workspace');
-  reporter?.token.onCancellationRequested(() => controller.abort());
-  const stop = controller.signal;
+  reporter?.token.onCancellationRequested(() => scan.controller.abort());
+  const stop = scan.controller.signal;
+  const started = Date.now();
+  const failuresBefore = state.failures;
   try {
     const found: string[] = [];
     for (const folder of state.folders) {
@@ -57,14 +63,34 @@ async function runScan(state: ServerState, controller: AbortController): Promise
       found.push(...(await findWorkspaceFiles([folder], extraGlobs, stop)));
     }
     const files = [...new Set(found)].sort();
-    let done = 0;
+    scan.found = files.length;
+    scan.checked = 0;
+    state.log.info(`Workspace scan: found ${plural(files.length, 'file')} to check in ${plural(state.folders.length, 'folder')} (${Date.now() - started} ms)`);
     for (const file of files) {
       if (stop.aborted) break;
-      reporter?.report(Math.round((done / files.length) * 100), `${done}/${files.length} ${path.basename(file)}`);
-      await check(state, pathToFileURL(file).href);
-      done++;
+      reporter?.report(Math.round((scan.checked / files.length) * 100), `${scan.checked}/${files.length} ${path.basename(file)}`);
+      sendStatus(state);
+      const checking = Date.now();
+      const uri = pathToFileURL(file).href;
+      await check(state, uri);
+      scan.checked++;
+      if (state.log.enabled('debug')) {
+        const t = state.tracked.get(uri);
+        state.log.debug(`checked ${file} in ${Date.now() - checking} ms: ${t?.analysis ? `${plural(t.errors, 'error')}, ${plural(t.warnings, 'warning')}` : 'not a NeuroCache file'}`);
+      }
     }
-    return done;
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    if (stop.aborted) state.log.info(`Workspace scan stopped after ${scan.checked} of ${plural(files.length, 'file')} (${seconds} s)`);
+    else {
+      // Named like ours but another format (a browser extension's manifest.json): not tracked.
+      const unrelated = files.slice(0, scan.checked).filter((f) => !state.tracked.get(pathToFileURL(f).href)?.analysis).length;
+      state.log.info(`Workspace scan: checked ${plural(scan.checked, 'file')} in ${seconds} s${unrelated ? ` (${unrelated} of them ${unrelated === 1 ? 'is' : 'are'} not NeuroCache's)` : ''}`);
+      if (state.failures === failuresBefore) state.failure = undefined;
+    }
+    return scan.checked;
+  } catch (error) {
+    reportFailure(state, `Workspace scan failed: ${(error as Error).message}`);
+    return scan.checked ?? 0;
   } finally {
     reporter?.done();
   }

@@ -20,6 +20,7 @@ import {
 } from '../engine/eeg/datasetIndex';
 import { FORMAT_FILE_NAMES, invalidJsonDiagnostic, JsonFormat } from '../engine/invalidJson';
 import { decodeLikePython, PythonJsonError, pythonJsonError } from '../engine/json/pythonJson';
+import { plural } from '../engine/report';
 import { writeFileAtomic } from './atomic';
 import { CacheInspector, statOrUndefined } from './inspector';
 import { readRegularBytes } from './regularFile';
@@ -303,7 +304,12 @@ export interface SkippedFile {
 
 export interface BuildResult {
   manifestPath: string;
+  /** Cache files the manifest lists (with at least one window): what `stats` calls "Cache files". */
   files: number;
+  /** `*.npz` files found in the directory: listed + without windows + left out (`skipped`). */
+  found: number;
+  /** Readable files without any window: nothing to list (the Python builder lists nothing either). */
+  withoutWindows: string[];
   windows: Record<'partial_seizure' | 'full_seizure' | 'no_seizure', number>;
   skipped: SkippedFile[];
   notes: { name: string; note: string }[];
@@ -346,7 +352,9 @@ export function describeBuild(result: BuildResult): string {
   for (const s of result.skipped) left.set(s.code, (left.get(s.code) ?? 0) + 1);
   const leftOut = left.size ? `; left out ${[...left].map(([code, n]) => `${n} (${code})`).join(', ')}` : '';
   const stop = result.pythonStopsAt ? `. The Python builder would stop at ${result.pythonStopsAt.name} (${result.pythonStopsAt.exception}) and write no manifest` : '';
-  return `Rebuilt from ${result.files} files: ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${leftOut}${stop}.`;
+  const empty = result.withoutWindows.length ? `; ${result.withoutWindows.length} without windows` : '';
+  const of = result.found !== result.files ? ` of ${result.found} found` : '';
+  return `Rebuilt: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${stop}.`;
 }
 
 /**
@@ -405,7 +413,9 @@ export async function computeManifest(
   const stop = skipped.find((s) => s.code === 'cache-file-stops-build');
   const result: BuildResult = {
     manifestPath: path.join(directory, 'manifest.json'),
-    files: readable.length,
+    files: readable.filter((r) => r.summary.windowCount > 0).length,
+    found: names.length,
+    withoutWindows: readable.filter((r) => r.summary.windowCount === 0).map((r) => r.name),
     windows: { partial_seizure: manifest.partial_seizure.length, full_seizure: manifest.full_seizure.length, no_seizure: manifest.no_seizure.length },
     skipped,
     notes,

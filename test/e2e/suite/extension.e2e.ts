@@ -1,12 +1,14 @@
 /**
  * NeuroCache inside a real VS Code extension host, on the workspace test/e2e/fixtures.ts
  * writes: diagnostics, hovers, scope (a browser-extension manifest gets nothing) and a fixing
- * command. Every wait is on an editor event (onDidChangeDiagnostics) or a command's promise,
+ * command; then the client's commands (all registered, Show Output, Restart Server) and the
+ * move of a token from the old plain-text setting into secret storage. Every wait is on an editor event (onDidChangeDiagnostics) or a command's promise,
  * never a sleep; the timeouts are only guards that turn a hang into a readable failure.
  */
 import * as assert from 'node:assert/strict';
 import { suite, suiteSetup, test } from 'mocha';
 import * as vscode from 'vscode';
+import { ClientCommands, Commands } from '../../../server/src/protocol';
 
 const MISSING = 'sub-009_s001_t000_windows.npz'; // fixtures.ts MISSING_CACHE_FILE
 
@@ -91,5 +93,46 @@ suite('NeuroCache in VS Code', () => {
     const text = (await vscode.workspace.openTextDocument(manifest)).getText();
     assert.ok(!text.includes(MISSING), 'the entry is gone from the manifest');
     assert.ok(text.includes('sub-001_s001_t000_windows.npz'), 'the other entries stay');
+  });
+});
+
+suite('NeuroCache commands and settings', () => {
+  test('every command of the contract is registered', async () => {
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const missing = [...Object.values(Commands), ...Object.values(ClientCommands)].filter((c) => !registered.has(c));
+    assert.deepEqual(missing, []);
+  });
+
+  test('"Show Output" runs, and after "Restart Server" a new server checks the workspace', async () => {
+    await vscode.commands.executeCommand(ClientCommands.showOutput);
+    // A manifest naming only a missing cache file, flagged by the running server first.
+    const stale = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, 'restart_cache', 'manifest.json');
+    const entry = { cache_file: MISSING, window_idx: 0 };
+    await vscode.workspace.fs.writeFile(stale, Buffer.from(JSON.stringify({ partial_seizure: [], full_seizure: [], no_seizure: [entry] })));
+    await vscode.commands.executeCommand(Commands.checkWorkspace);
+    await diagnosticsWhere(stale, hasMissingCacheFile, 'missing-cache-file before the restart');
+    // Stopping the old client drops its diagnostics: what shows afterwards, the new server published.
+    await vscode.commands.executeCommand(ClientCommands.restartServer);
+    assert.deepEqual(describe(ours(stale)), '[]', 'the old server\'s diagnostics went with it');
+    await diagnosticsWhere(stale, hasMissingCacheFile, 'missing-cache-file from the restarted server');
+    const result = await vscode.commands.executeCommand<{ message: string }>(Commands.checkWorkspace);
+    assert.match(result?.message ?? '', /^Checked [1-9]\d* files?: /);
+    await vscode.workspace.fs.delete(vscode.Uri.joinPath(stale, '..'), { recursive: true });
+  });
+
+  test('a token in the old neurocache.hubToken setting is moved out of the settings', async () => {
+    const config = () => vscode.workspace.getConfiguration('neurocache');
+    const removed = new Promise<void>((resolve, reject) => {
+      const guard = setTimeout(() => reject(new Error(`neurocache.hubToken is still set: ${JSON.stringify(config().inspect('hubToken'))}`)), 30_000);
+      const subscription = vscode.workspace.onDidChangeConfiguration(() => {
+        if (config().inspect<string>('hubToken')?.globalValue !== undefined) return;
+        clearTimeout(guard);
+        subscription.dispose();
+        resolve();
+      });
+    });
+    await config().update('hubToken', 'hf_oldPlainTextToken0123', vscode.ConfigurationTarget.Global);
+    await removed;
+    assert.equal(config().get('hubToken'), '');
   });
 });

@@ -1,0 +1,217 @@
+/**
+ * The `neurocache` commands and options in one table: the parser's configuration, every help
+ * text and every usage error are made from it, so they cannot drift apart.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
+
+export interface OptionSpec {
+  name: string;
+  /** Placeholder of the value (`N`, `DIR`); absent for a flag. */
+  value?: string;
+  help: string;
+}
+
+export interface CommandSpec {
+  /** As typed: `check`, `manifest build`. */
+  name: string;
+  /** Positional arguments, as shown in the synopsis. */
+  args: string;
+  summary: string;
+  /** Paragraphs after the synopsis. */
+  description: string[];
+  options: OptionSpec[];
+}
+
+const JSON_OPTION: OptionSpec = { name: 'json', help: 'machine-readable output on stdout' };
+const JOBS_OPTION: OptionSpec = { name: 'jobs', value: 'N', help: 'worker threads that inflate and count (default: number of cores)' };
+const READS_OPTION: OptionSpec = {
+  name: 'reads-in-flight',
+  value: 'N',
+  help: `cache files read at once, independent of --jobs; on network storage each read is a round trip, so more hide more latency (default ${DEFAULT_MACHINE_SETTINGS.io.readsInFlight})`,
+};
+const CACHE_DIR_OPTION: OptionSpec = {
+  name: 'cache-dir',
+  value: 'DIR',
+  help: 'where file fingerprints are kept (default: $NEUROCACHE_CACHE_DIR, $XDG_CACHE_HOME/neurocache or ~/.cache/neurocache)',
+};
+const READER_OPTIONS = [JOBS_OPTION, READS_OPTION, CACHE_DIR_OPTION];
+const CV_OPTIONS: OptionSpec[] = [
+  { name: 'cv-seed', value: 'N', help: 'ARC cross-validation: StratifiedKFold random_state (default 42, as arc-meshchop)' },
+  { name: 'outer-folds', value: 'N', help: 'ARC cross-validation: outer folds (default 3)' },
+  { name: 'inner-folds', value: 'N', help: 'ARC cross-validation: inner folds per outer training set (default 3)' },
+];
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'manifest build',
+    args: '<cache_dir>',
+    summary: 'write cache_dir/manifest.json exactly as the Python builder would',
+    description: [
+      'Reads every *.npz directly in cache_dir (sorted by name), files each window as partial, full or no seizure, and writes manifest.json atomically, byte for byte what brain-go-brr-v2\'s scan_existing_cache writes.',
+      'Files the Python builder leaves out (no labels, unreadable) are listed on stderr with what Python does with them, including where its build would stop.',
+    ],
+    options: [...READER_OPTIONS, JSON_OPTION],
+  },
+  {
+    name: 'check',
+    args: '<file.json>...',
+    summary: 'report problems in manifest.json, _dataset_index.json and dataset_info.json files',
+    description: [
+      'Detects what each file is and prints path:line:col: severity code: message (codes: docs/diagnostics.md). Exit 1 when any error is found.',
+    ],
+    options: [{ name: 'no-content', help: 'check schema and file existence only; do not read labels or masks' }, ...CV_OPTIONS, ...READER_OPTIONS, JSON_OPTION],
+  },
+  {
+    name: 'stats',
+    args: '<file.json>',
+    summary: 'print the statistics the editor hover shows',
+    description: [
+      'For a manifest: windows per category, raw and balanced seizure ratio, pos_weight and the exact balanced composition training builds for the seed. For a dataset index: files and windows. For dataset_info.json: samples, acquisitions, lesion-volume quartiles, the paper-cohort verdict and, with --folds, the cross-validation folds.',
+    ],
+    options: [
+      { name: 'seed', value: 'N', help: 'training seed for numpy.random.default_rng (default 42)' },
+      { name: 'full-ratio', value: 'R', help: 'full-seizure windows per partial window (default 0.3)' },
+      { name: 'background-ratio', value: 'R', help: 'no-seizure windows per partial window (default 2.5)' },
+      { name: 'selected', help: 'list the entries training picks for the seed' },
+      { name: 'folds', help: 'ARC: the nested cross-validation folds arc-meshchop train draws' },
+      ...CV_OPTIONS,
+      ...READER_OPTIONS,
+      JSON_OPTION,
+    ],
+  },
+  {
+    name: 'arc download',
+    args: '',
+    summary: 'download the ARC dataset from the Hugging Face Hub (only the needed Parquet columns)',
+    description: [
+      'Writes DIR/cache/nifti_cache/*.nii.gz unchanged and DIR/dataset_info.json last; resumes an interrupted run. Endpoint from --endpoint, HF_ENDPOINT or huggingface.co; token from --token, HF_TOKEN or $HF_HOME/token (sent only to the endpoint, never printed). HF_HUB_OFFLINE=1 forbids the network.',
+    ],
+    options: [
+      { name: 'out', value: 'DIR', help: 'output folder (default data/arc)' },
+      { name: 'repo', value: 'ID', help: 'dataset repository (default hugging-science/arc-aphasia-bids)' },
+      { name: 'revision', value: 'REV', help: 'branch, tag or commit (default main)' },
+      { name: 'endpoint', value: 'URL', help: 'Hub endpoint' },
+      { name: 'token', value: 'TOKEN', help: 'Hugging Face token (prefer HF_TOKEN: a command line is visible to other users)' },
+      { name: 'parallel', value: 'N', help: 'shards fetched at once (default 8)' },
+      { name: 'jobs', value: 'N', help: 'the same as --parallel (older name)' },
+      { name: 'force', help: 'download and rewrite everything, even a complete or resumable download' },
+      { name: 'paper-parity', help: 'verify the paper cohort: 223 = 115 SPACE 2x + 108 SPACE no-accel' },
+      { name: 'include-tse', help: 'also keep turbo-spin-echo sessions' },
+      { name: 'no-require-mask', help: 'also keep sessions without a lesion mask' },
+      { name: 'no-verify-counts', help: 'with --paper-parity: report the counts without failing on them' },
+      JSON_OPTION,
+    ],
+  },
+  {
+    name: 'lsp',
+    args: '--stdio',
+    summary: 'run the language server over stdio (for Neovim, Helix, Emacs, ...)',
+    description: ['Speaks LSP on stdin/stdout until the client sends exit.'],
+    options: [
+      { name: 'stdio', help: 'talk LSP over stdin and stdout (required)' },
+      { name: 'clientProcessId', value: 'PID', help: 'end when this process ends (passed by some LSP clients)' },
+    ],
+  },
+];
+
+/** A mistake in how the command was called: exit 2 with a pointer to the help. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: CommandSpec,
+  ) {
+    super(message);
+  }
+}
+
+const optionLabel = (o: OptionSpec) => `--${o.name}${o.value ? ` ${o.value}` : ''}`;
+
+function columns(rows: [string, string][], indent = '  '): string {
+  const width = Math.min(28, Math.max(...rows.map(([left]) => left.length)));
+  return rows.map(([left, right]) => (left.length > width ? `${indent}${left}\n${indent}${' '.repeat(width + 2)}${right}` : `${indent}${left.padEnd(width)}  ${right}`)).join('\n');
+}
+
+export function synopsis(command: CommandSpec): string {
+  return `neurocache ${command.name}${command.args ? ` ${command.args}` : ''} [options]`;
+}
+
+export function commandHelp(command: CommandSpec): string {
+  const options = columns([...command.options.map((o): [string, string] => [optionLabel(o), o.help]), ['-h, --help', 'show this help']]);
+  return `Usage: ${synopsis(command)}\n\n${command.summary[0].toUpperCase()}${command.summary.slice(1)}.\n\n${command.description.map((p) => wrap(p)).join('\n\n')}\n\nOptions:\n${options}\n`;
+}
+
+export function generalHelp(version: string): string {
+  return (
+    `neurocache ${version} — builds and validates EEG seizure manifests, EEG dataset indexes and ARC dataset_info.json files exactly as the Python training code reads them.\n\n` +
+    `Usage: neurocache <command> [options]\n\nCommands:\n${columns(COMMANDS.map((c) => [c.name, c.summary]))}\n\n` +
+    `Options:\n${columns([['-h, --help', 'show help (neurocache <command> --help for a command)'], ['-V, --version', 'print the version']])}\n\n` +
+    'Exit codes: 0 fine, 1 errors found (or the job failed), 2 bad usage or unreadable input.\n'
+  );
+}
+
+/** The command's name from the first words of argv (`manifest build`, `check`), if any. */
+export function findCommand(argv: string[]): { command: CommandSpec; rest: string[] } | undefined {
+  for (const command of COMMANDS) {
+    const words = command.name.split(' ');
+    if (words.every((w, i) => argv[i] === w)) return { command, rest: argv.slice(words.length) };
+  }
+  return undefined;
+}
+
+export type ParsedOptions = { values: Record<string, string | boolean | undefined>; positionals: string[] };
+
+/**
+ * Parses a command's arguments against its table. Node's parser messages (which quote
+ * internals such as "To specify a positional argument starting with a '-'") never reach the
+ * user: each kind of mistake gets a sentence of our own.
+ */
+export function parseCommand(command: CommandSpec, args: string[]): ParsedOptions {
+  const options = Object.fromEntries(command.options.map((o) => [o.name, { type: o.value ? ('string' as const) : ('boolean' as const) }]));
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(describeParseError(command, args, error as NodeJS.ErrnoException), command);
+  }
+}
+
+function describeParseError(command: CommandSpec, args: string[], error: NodeJS.ErrnoException): string {
+  const mentioned = (error.message.match(/'(-{1,2}[^' ]+)/) ?? [])[1];
+  const option = command.options.find((o) => mentioned === `--${o.name}`);
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const name = mentioned ?? args.find((a) => a.startsWith('-')) ?? '';
+      const bare = name.replace(/^-+/, '').split('=')[0];
+      const near = command.options.find((o) => editDistance(o.name, bare) <= 2 || o.name.startsWith(bare));
+      return `${command.name} has no option ${name}${near ? ` (did you mean --${near.name}?)` : ''}`;
+    }
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return option?.value ? `--${option.name} needs a value: ${optionLabel(option)}` : `--${option?.name ?? mentioned} takes no value`;
+    default:
+      return `${command.name}: cannot read the arguments ${JSON.stringify(args.join(' '))}`;
+  }
+}
+
+/** Levenshtein distance, for "did you mean" on short option names. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** Breaks a paragraph into lines of at most `width` characters. */
+function wrap(text: string, width = 96): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line].join('\n');
+}
