@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: NeuroCache against the Python reference and against the hardware bound,
  * measured side by side in one run on generated data (bench/.data/, never committed).
- * Prints medians and ratios. `npm run bench -- --quick` uses smaller data for a smoke run.
+ * Prints medians and ratios. `npm run bench -- --quick` uses smaller data for a smoke run;
+ * `--only=build,lesion,recheck,lsp,download,network` picks suites.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { parquetMetadata } from 'hyparquet';
@@ -21,6 +22,7 @@ import { pythonWith } from '../test/support/python';
 import { encodeNifti, encodeVoxels } from '../test/writers/nifti';
 import { writeNpz } from '../test/writers/npz';
 import { npyHeader } from '../test/writers/npy';
+import { benchNetwork } from './network';
 
 const quick = process.argv.includes('--quick');
 const root = path.resolve(__dirname, '..');
@@ -356,6 +358,7 @@ async function main(): Promise<void> {
     ['recheck', benchRecheck],
     ['lsp', benchLanguageServer],
     ['download', benchDownload],
+    ['network', async () => void rows.push(...(await benchNetwork({ data, quick, cli, numpy })))],
   ];
   for (const [name, run] of suites) if (!only || only.split(',').includes(name)) await run();
   printTable();

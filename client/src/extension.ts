@@ -35,6 +35,7 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog): Languag
     trusted: vscode.workspace.isTrusted,
     maxWorkers: vscode.workspace.getConfiguration('neurocache').get<MachineSettings['maxWorkers']>('maxWorkers', DEFAULT_MACHINE_SETTINGS.maxWorkers),
     logLevel: logLevelSetting(),
+    readsInFlight: vscode.workspace.getConfiguration('neurocache.io').get<number>('readsInFlight', DEFAULT_MACHINE_SETTINGS.io.readsInFlight),
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: documentSelector(),
@@ -123,7 +124,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // Trust granted: restart so the server may write; globs changed: the document selector changes.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void restart('workspace trusted')),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('neurocache.extraGlobs') || e.affectsConfiguration('neurocache.maxWorkers')) void restart('settings changed');
+      if (['extraGlobs', 'maxWorkers', 'io.readsInFlight'].some((key) => e.affectsConfiguration(`neurocache.${key}`))) void restart('settings changed');
       if (e.affectsConfiguration('neurocache.hubToken')) void token.moveOldSetting();
     }),
   );

@@ -35,6 +35,11 @@ export interface InitializationOptions {
    * setting changes): threads cannot be added to a running pool per resource.
    */
   maxWorkers?: number;
+  /**
+   * Cache files read at once, independent of the worker threads; absent uses the default. The
+   * machine setting `neurocache.io.readsInFlight`, read by the client at start-up like `maxWorkers`.
+   */
+  readsInFlight?: number;
   /** `neurocache.logLevel` at start-up; later changes arrive with `didChangeConfiguration`. */
   logLevel?: LogLevel;
 }
@@ -99,6 +104,8 @@ export interface DownloadSettings {
 /** Machine-scoped settings: read by the client, passed in `initialize` or with a request. */
 export interface MachineSettings {
   maxWorkers: number;
+  /** Reading on network storage, where every file access is a round trip. */
+  io: { readsInFlight: number };
   hubEndpoint: string;
   /**
    * Deprecated: the client keeps the Hub token in VS Code's secret storage. A value found
@@ -108,11 +115,16 @@ export interface MachineSettings {
   download: DownloadSettings;
 }
 
+/** Most cache files read at once (also `neurocache.io.readsInFlight`'s maximum). */
+export const MAX_READS_IN_FLIGHT = 4096;
+
 /** Most shards a download may fetch at once (also `neurocache.download.parallel`'s maximum). */
 export const MAX_DOWNLOAD_PARALLEL = 64;
 
 export const DEFAULT_MACHINE_SETTINGS: MachineSettings = {
   maxWorkers: 0,
+  // Enough files in flight to hide ~100 ms round trips; memory is bounded by bytes, not by this.
+  io: { readsInFlight: 64 },
   hubEndpoint: '',
   hubToken: '',
   download: { includeTurboSpinEcho: false, requireMask: true, parallel: 8 },

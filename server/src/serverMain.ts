@@ -1,4 +1,5 @@
 // Entry of the server bundle (out/server.js): VS Code starts it over IPC, other editors over stdio.
+import './threadpool'; // first: sizes libuv's thread pool before any fs call starts it
 import { startServer } from './server';
 
 startServer();

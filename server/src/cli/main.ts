@@ -2,6 +2,7 @@
  * `neurocache` command line (SPEC 2): the same engine and worker pool as the editor, for
  * terminals, CI and training boxes. Exit codes: 0 ok, 1 errors found (or the job failed), 2 bad usage.
  */
+import '../threadpool'; // first: sizes libuv's thread pool before any fs call starts it
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LineIndex } from '../engine/diagnostics';
@@ -15,7 +16,7 @@ import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints
 import { CacheInspector, danglingTarget } from '../service/inspector';
 import { NotReadableFile } from '../service/regularFile';
 import { formatBytes } from '../engine/units';
-import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL } from '../protocol';
+import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL, MAX_READS_IN_FLIGHT } from '../protocol';
 import { ProgressBar } from './progress';
 import { COMMANDS, CommandSpec, commandHelp, findCommand, generalHelp, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
 import { NEUROCACHE_VERSION as VERSION } from '../version';
@@ -44,15 +45,25 @@ function jobsOption(value: string | boolean | undefined): number | undefined {
   return jobs;
 }
 
-async function withInspector<T>(values: Record<string, unknown>, run: (inspector: CacheInspector) => Promise<T>): Promise<T> {
+function readsInFlightOption(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const reads = Number(value);
+  if (!Number.isInteger(reads) || reads < 1 || reads > MAX_READS_IN_FLIGHT) throw new UsageError(`--reads-in-flight takes a whole number from 1 to ${MAX_READS_IN_FLIGHT}, not "${value}"`);
+  return reads;
+}
+
+async function withInspector<T>(values: Record<string, unknown>, run: (inspector: CacheInspector) => Promise<T>, startThreads = false): Promise<T> {
   const store = FingerprintStore.inDirectory(typeof values['cache-dir'] === 'string' ? values['cache-dir'] : defaultStoreDirectory());
   await store.load();
-  const pool = new WorkerPool(jobsOption(values.jobs as string | undefined));
+  const readsInFlight = readsInFlightOption(values['reads-in-flight'] as string | undefined);
+  const pool = new WorkerPool(jobsOption(values.jobs as string | undefined), { readsInFlight, startThreads });
   try {
     return await run(new CacheInspector(pool, store));
   } finally {
-    await pool.close();
-    await store.save().catch((error) => process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`));
+    await Promise.all([
+      pool.close(),
+      store.save().catch((error) => process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`)),
+    ]);
   }
 }
 
@@ -109,7 +120,7 @@ async function manifestBuild({ values, positionals }: ParsedOptions, io: Io): Pr
     }
     if (result.differsFromPython) io.stderr.write('This manifest leaves out files the Python builder lists: it differs from what Python writes.\n');
     return 0;
-  });
+  }, true); // a build inflates every file: start the threads while the directory is listed
 }
 
 /** --cv-seed (numpy accepts 0..2**32-1), --outer-folds and --inner-folds (scikit-learn needs at least 2). */

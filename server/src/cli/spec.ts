@@ -3,6 +3,7 @@
  * text and every usage error are made from it, so they cannot drift apart.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
 
 export interface OptionSpec {
   name: string;
@@ -24,7 +25,11 @@ export interface CommandSpec {
 
 const JSON_OPTION: OptionSpec = { name: 'json', help: 'machine-readable output on stdout' };
 const JOBS_OPTION: OptionSpec = { name: 'jobs', value: 'N', help: 'worker threads that inflate and count (default: number of cores)' };
-const READS_OPTION: OptionSpec = { name: 'reads-in-flight', value: 'N', help: 'file reads kept in flight at once; raise it on network storage (default: 64)' };
+const READS_OPTION: OptionSpec = {
+  name: 'reads-in-flight',
+  value: 'N',
+  help: `cache files read at once, independent of --jobs; on network storage each read is a round trip, so more hide more latency (default ${DEFAULT_MACHINE_SETTINGS.io.readsInFlight})`,
+};
 const CACHE_DIR_OPTION: OptionSpec = {
   name: 'cache-dir',
   value: 'DIR',

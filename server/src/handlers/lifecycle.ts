@@ -7,7 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import {
   CodeActionKind, DidChangeWatchedFilesNotification, InitializeParams, InitializeResult, TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
-import { Commands, InitializationOptions } from '../protocol';
+import { Commands, InitializationOptions, MAX_READS_IN_FLIGHT } from '../protocol';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector } from '../service/inspector';
 import { plural } from '../engine/report';
@@ -27,6 +27,10 @@ function workerThreads(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? Math.min(value, MAX_WORKERS) : undefined;
 }
 
+function readsInFlight(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? Math.min(value, MAX_READS_IN_FLIGHT) : undefined;
+}
+
 export function initialize(state: ServerState, params: InitializeParams): InitializeResult {
   const options: InitializationOptions = typeof params.initializationOptions === 'object' && params.initializationOptions !== null ? params.initializationOptions : {};
   state.trusted = options.trusted !== false;
@@ -34,7 +38,7 @@ export function initialize(state: ServerState, params: InitializeParams): Initia
   const storeDirectory = typeof options.storageDirectory === 'string' ? options.storageDirectory : defaultStoreDirectory();
   const store = FingerprintStore.inDirectory(storeDirectory);
   void store.load();
-  const pool = new WorkerPool(workerThreads(options.maxWorkers));
+  const pool = new WorkerPool(workerThreads(options.maxWorkers), { readsInFlight: readsInFlight(options.readsInFlight) });
   state.inspector = new CacheInspector(pool, store);
   const capabilities = params.capabilities;
   state.client.configuration = !!capabilities.workspace?.configuration;

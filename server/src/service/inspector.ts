@@ -40,6 +40,7 @@ export class CacheInspector {
     readonly store: FingerprintStore,
   ) {}
 
+  /** Existence, and with `readContent` the summary (labels counted; windows' shape from its header). */
   async npz(file: string, readContent: boolean, signal?: AbortSignal): Promise<CacheFileFacts> {
     const stat = await statOrUndefined(file);
     if (!stat) {
@@ -47,7 +48,7 @@ export class CacheInspector {
       return target === undefined ? { exists: false } : { exists: false, error: `dangling symbolic link to ${target}` };
     }
     if (!readContent) return { exists: true };
-    const result = await this.cached(file, stat, NPZ_SUMMARY_KIND, () => this.pool.npz(file, signal));
+    const result = await this.cached(file, stat, NPZ_SUMMARY_KIND, () => this.pool.npz(file, signal, { size: stat.size }));
     return result.ok ? { exists: true, summary: result.value } : { exists: true, error: result.error, failure: result.failure };
   }
 
@@ -55,7 +56,7 @@ export class CacheInspector {
   async windowCount(file: string, signal?: AbortSignal): Promise<{ exists: boolean; windows?: number; error?: string }> {
     const stat = await statOrUndefined(file);
     if (!stat) return { exists: false };
-    const result = await this.cached(file, stat, 'window-count', () => this.pool.windowCount(file, signal));
+    const result = await this.cached(file, stat, 'window-count', () => this.pool.windowCount(file, signal, { size: stat.size }));
     return result.ok ? { exists: true, windows: result.value } : { exists: true, error: result.error };
   }
 
@@ -97,8 +98,9 @@ export class CacheInspector {
     if (known) return known;
     const result = await compute();
     const stored: Stored<T> = result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error, failure: result.failure };
-    // Re-stat: a file that changed while we read it must not be remembered under the old key.
-    const after = await statOrUndefined(file);
+    // A file that changed while we read it must not be remembered under the old key: compare
+    // with its stamp after the last read (taken by the reader, or a stat now).
+    const after = result.statAfter ?? (await statOrUndefined(file));
     if (after && after.size === stat.size && after.mtimeMs === stat.mtimeMs) this.store.set(file, stat, kind, stored);
     return stored;
   }

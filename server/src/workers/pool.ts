@@ -1,13 +1,36 @@
 /**
- * The worker pool (piscina) every file read goes through. Bounded concurrency (default: one
- * thread per core), cancellable through AbortSignal, and identical in-flight jobs collapse
- * into one.
+ * The worker pool every cache-file read goes through. Two independent limits: CPU threads
+ * (piscina; default one per core) inflate and count, while the reads themselves run on the main
+ * thread, many files at once (`readsInFlight`), because on network storage each read is a round
+ * trip and a thread per file would leave most of the time waiting. Bytes read but not yet counted
+ * are capped too (`bytesInFlight`), so memory stays bounded however many files are in flight.
+ * Cancellable through AbortSignal; identical in-flight jobs collapse into one.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import Piscina from 'piscina';
-import type { LabelTrace, NiftiResult, NpzResult, Task, TaskResult } from './tasks';
+import { readNpzSpans, readWindowCount } from '../engine/eeg/npz';
+import { ByteSource, Span } from '../engine/io/source';
+import { TAIL_READ } from '../engine/io/zip';
+import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
+import { Budget } from './budget';
+import { FileSource, openFileSource, taskFailure } from './fileSource';
+import type { FileStamp, LabelTrace, NiftiResult, NpzResult, Task, TaskResult } from './tasks';
+
+/** Compressed bytes held between reading and counting, by default. */
+export const DEFAULT_BYTES_IN_FLIGHT = 256 << 20;
+
+export interface PoolOptions {
+  /** Files whose contents are read at once (I/O concurrency, independent of `threads`). */
+  readsInFlight?: number;
+  /** Compressed bytes read but not yet counted, at most (a larger single member is read alone). */
+  bytesInFlight?: number;
+  /** Opens a file for positional reads; tests pass slow or counting sources. */
+  open?: (file: string, size?: number) => Promise<FileSource>;
+  /** Start the threads at once (a build will need them) instead of on first use. */
+  startThreads?: boolean;
+}
 
 /** The bundled worker sits next to the bundle that starts the pool (out/), or above it (out/test/unit/). */
 export function workerScript(): string {
@@ -17,23 +40,56 @@ export function workerScript(): string {
   return found;
 }
 
+/** One job shared by every caller that asked for it; aborted only when all of them gave up. */
+interface SharedJob {
+  result: Promise<TaskResult<unknown>>;
+  controller: AbortController;
+  /** Callers still waiting that could give up (callers without a signal never do). */
+  waiting: number;
+  unstoppable: boolean;
+}
+
 export class WorkerPool {
   private readonly piscina: Piscina;
-  private readonly inFlight = new Map<string, Promise<TaskResult<unknown>>>();
-  /** Bytes of cache-file content the workers have read, for tests and benchmarks. */
+  private readonly inFlight = new Map<string, SharedJob>();
+  /** Files being read on the main thread; `peak` is the most ever read at once. */
+  readonly files: Budget;
+  readonly bytes: Budget;
+  private readonly open: NonNullable<PoolOptions['open']>;
+  /** Bytes of cache-file content read (here and in the workers), for tests and benchmarks. */
   bytesRead = 0;
+  /** Read requests made on the main thread (the workers' NIfTI reads are not counted). */
+  readRequests = 0;
   tasksRun = 0;
 
-  constructor(readonly threads = availableParallelism()) {
-    this.piscina = new Piscina({ filename: workerScript(), minThreads: Math.max(1, threads), maxThreads: Math.max(1, threads), idleTimeout: 2000 });
+  constructor(readonly threads = availableParallelism(), options: PoolOptions = {}) {
+    // Threads start on first use unless asked: a re-check answered from fingerprints never needs one.
+    const max = Math.max(1, threads);
+    this.piscina = new Piscina({ filename: workerScript(), minThreads: options.startThreads ? max : 0, maxThreads: max, idleTimeout: 2000 });
+    this.files = new Budget(Math.max(1, options.readsInFlight ?? DEFAULT_MACHINE_SETTINGS.io.readsInFlight));
+    this.bytes = new Budget(Math.max(1, options.bytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT));
+    this.open = options.open ?? openFileSource;
   }
 
-  npz(file: string, signal?: AbortSignal): Promise<NpzResult> {
-    return this.run({ kind: 'npz', path: file }, signal) as Promise<NpzResult>;
+  /**
+   * Window counts and per-window label positives of an NPZ: its bytes fetched here (usually one
+   * round of two reads), counted in a worker. `size` (from a stat just made) saves a round trip.
+   */
+  npz(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<NpzResult> {
+    return this.once(JSON.stringify({ kind: 'npz', path: file }), signal, (jobSignal) => this.readNpz(file, options.size, jobSignal)) as Promise<NpzResult>;
   }
 
-  windowCount(file: string, signal?: AbortSignal): Promise<TaskResult<number>> {
-    return this.run({ kind: 'window-count', path: file }, signal) as Promise<TaskResult<number>>;
+  /** windows.shape[0] from its `.npy` header (for `_dataset_index.json`): read and parsed here, no worker needed. */
+  windowCount(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<TaskResult<number>> {
+    return this.once(JSON.stringify({ kind: 'window-count', path: file }), signal, async (jobSignal) => {
+      try {
+        const { value, statAfter } = await this.readHere(file, options.size, jobSignal, (source) => readWindowCount(source));
+        return { ok: true, value, bytesRead: 0, statAfter: await statAfter };
+      } catch (error) {
+        if (jobSignal.aborted) throw error;
+        return { ok: false, ...taskFailure(error), bytesRead: 0 };
+      }
+    }) as Promise<TaskResult<number>>;
   }
 
   nifti(file: string, countVoxels: boolean, signal?: AbortSignal): Promise<NiftiResult> {
@@ -55,19 +111,127 @@ export class WorkerPool {
     return counted.value.positiveVoxels ?? 0;
   }
 
-  private run(task: Task, signal?: AbortSignal): Promise<TaskResult<unknown>> {
-    const key = JSON.stringify(task);
-    const pending = this.inFlight.get(key);
-    if (pending) return pending;
-    const job = (this.piscina.run(task, { signal }) as Promise<TaskResult<unknown>>)
-      .then((result) => {
-        this.bytesRead += result.bytesRead;
+  /**
+   * Opens `file` in a slot among `readsInFlight`, runs `read` on it here and closes it. Also
+   * returns whether the file changed while it was read: its fstat afterwards, which completes
+   * while the caller goes on (counting in a worker).
+   */
+  private async readHere<T>(file: string, size: number | undefined, signal: AbortSignal, read: (source: FileSource) => Promise<T>): Promise<{ value: T; statAfter: Promise<FileStamp | undefined> }> {
+    await this.files.acquire(1);
+    try {
+      signal.throwIfAborted();
+      const source = await this.open(file, size);
+      let value: T;
+      try {
+        value = await read(source);
+      } catch (error) {
+        await source.close().catch(() => undefined);
+        throw error;
+      } finally {
+        this.bytesRead += source.bytesRead;
+        this.readRequests += source.reads;
+      }
+      const statAfter = source.stamp().then((stamp) => stamp, () => undefined).finally(() => source.close().catch(() => undefined));
+      return { value, statAfter };
+    } finally {
+      this.files.release(1);
+    }
+  }
+
+  /** Fetches here, then counts in a worker while other files are fetched. */
+  private async readNpz(file: string, size: number | undefined, signal: AbortSignal): Promise<NpzResult> {
+    let held = 0;
+    try {
+      let fetched: Awaited<ReturnType<typeof this.readHere<{ size: number; spans: Span[] }>>>;
+      try {
+        fetched = await this.readHere(file, size, signal, async (source) => {
+          const drawing = this.drawOnBudget(source, (n) => (held += n), () => held > 0);
+          const cache = await readNpzSpans(drawing, { maxLabelsInMemory: this.bytes.capacity });
+          return { size: source.size, spans: cache.spans };
+        });
+      } catch (error) {
+        if (signal.aborted) throw error;
         this.tasksRun++;
-        return result;
-      })
-      .finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, job);
-    return job;
+        return { ok: false, ...taskFailure(error), bytesRead: 0 };
+      }
+      // Handed over, not copied: a view into a larger buffer is copied out first (not with
+      // Buffer#slice, which makes another view), so transferring never detaches other bytes.
+      const spans = fetched.value.spans.map(({ offset, bytes }) => ({
+        offset,
+        bytes: bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes),
+      }));
+      const transfer = [...new Set(spans.map((s) => s.bytes.buffer as ArrayBuffer))];
+      const task: Task = { kind: 'npz', path: file, size: fetched.value.size, spans };
+      const [result, stamp] = await Promise.all([this.dispatch(task, signal, transfer), fetched.statAfter]);
+      // A worker that read the file itself (labels streamed) read after the stamp: the caller must stat again.
+      return { ...(result as NpzResult), statAfter: result.bytesRead === 0 ? stamp : undefined };
+    } finally {
+      this.bytes.release(held);
+    }
+  }
+
+  /**
+   * Reads up to the speculative tail size are bounded by the files in flight; larger ones (whole
+   * `labels` members) wait for room in the byte budget, except when this file already holds some.
+   */
+  private drawOnBudget(source: ByteSource, hold: (bytes: number) => void, holding: () => boolean): ByteSource {
+    return {
+      size: source.size,
+      read: async (offset, length) => {
+        if (length > TAIL_READ) {
+          if (holding()) this.bytes.force(length);
+          else await this.bytes.acquire(length);
+          hold(length);
+        }
+        return source.read(offset, length);
+      },
+    };
+  }
+
+  private run(task: Task, signal?: AbortSignal): Promise<TaskResult<unknown>> {
+    return this.once(JSON.stringify(task), signal, (jobSignal) => this.dispatch(task, jobSignal));
+  }
+
+  private async dispatch(task: Task, signal?: AbortSignal, transferList: ArrayBuffer[] = []): Promise<TaskResult<unknown>> {
+    const result = (await this.piscina.run(task, { signal, transferList })) as TaskResult<unknown>;
+    this.bytesRead += result.bytesRead;
+    this.tasksRun++;
+    return result;
+  }
+
+  /**
+   * Identical jobs in flight collapse into one. A caller whose signal aborts stops waiting at
+   * once; the job itself is cancelled only when every caller has (one editor check superseding
+   * another must not cancel the file read the newer check shares).
+   */
+  private once(key: string, signal: AbortSignal | undefined, job: (signal: AbortSignal) => Promise<TaskResult<unknown>>): Promise<TaskResult<unknown>> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    let shared = this.inFlight.get(key);
+    if (!shared) {
+      const controller = new AbortController();
+      const result = job(controller.signal).finally(() => {
+        if (this.inFlight.get(key) === shared) this.inFlight.delete(key);
+      });
+      result.catch(() => undefined); // callers see the outcome; a job all of them left must not be an unhandled rejection
+      shared = { result, controller, waiting: 0, unstoppable: false };
+      this.inFlight.set(key, shared);
+    }
+    const entry = shared;
+    if (!signal) {
+      entry.unstoppable = true;
+      return entry.result;
+    }
+    entry.waiting++;
+    return new Promise((resolve, reject) => {
+      const giveUp = () => {
+        reject(signal.reason);
+        if (--entry.waiting > 0 || entry.unstoppable) return;
+        if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
+        entry.controller.abort(signal.reason);
+      };
+      signal.addEventListener('abort', giveUp, { once: true });
+      entry.result.then(resolve, reject).finally(() => signal.removeEventListener('abort', giveUp));
+    });
   }
 
   /** Distinct tasks handed to the threads and not yet settled. */

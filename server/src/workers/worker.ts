@@ -1,57 +1,38 @@
 /**
- * Pool worker: opens the file, hands the engine a positional-read source, returns a plain
- * summary. All inflating happens here, never on the main thread.
+ * Pool worker: inflates and counts, returning a plain summary. All inflating happens here,
+ * never on the main thread. NPZ files arrive as the bytes the main thread fetched (reading many
+ * files at once there); NIfTI files, label traces and pictures are opened and read here.
  */
-import { constants, promises as fs } from 'node:fs';
 import { summarizeNifti } from '../engine/arc/nifti';
-import { labelTrace, readWindowCount, summarizeNpz } from '../engine/eeg/npz';
-import { loadFailure, osException } from '../engine/eeg/numpyLoad';
-import { notRegularFile } from '../engine/io/fileType';
-import { ByteSource, FormatError } from '../engine/io/source';
+import { labelTrace, summarizeNpz } from '../engine/eeg/npz';
+import { ByteSource, SpanCache } from '../engine/io/source';
+import { FileSource, openFileSource, taskFailure } from './fileSource';
 import type { Task, TaskResult } from './tasks';
 
 async function withFile<T>(file: string, use: (source: ByteSource) => Promise<T>): Promise<TaskResult<T>> {
-  let bytesRead = 0;
-  let handle: fs.FileHandle | undefined;
+  let source: FileSource | undefined;
   try {
-    // O_NONBLOCK: opening a FIFO returns at once (instead of waiting for a writer), and is refused below.
-    handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new FormatError(notRegularFile(stat));
-    const { size } = stat;
-    const opened = handle;
-    const source: ByteSource = {
-      size,
-      async read(offset, length) {
-        const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)));
-        let filled = 0;
-        while (filled < buffer.length) {
-          const { bytesRead: n } = await opened.read(buffer, filled, buffer.length - filled, offset + filled);
-          if (n === 0) break;
-          filled += n;
-        }
-        bytesRead += filled;
-        return buffer.subarray(0, filled);
-      },
-    };
-    return { ok: true, value: await use(source), bytesRead };
+    source = await openFileSource(file);
+    return { ok: true, value: await use(source), bytesRead: source.bytesRead };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // What Python's open() or np.load raises for the same file.
-    const failure = loadFailure(error) ?? (code ? { message: describeError(error), exception: osException(code) } : undefined);
-    return { ok: false, error: describeError(error), failure, bytesRead };
+    return { ok: false, ...taskFailure(error), bytesRead: source?.bytesRead ?? 0 };
   } finally {
-    await handle?.close();
+    await source?.close();
   }
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof FormatError) return error.message;
-  const e = error as NodeJS.ErrnoException;
-  if (e.code === 'EISDIR') return 'is a directory';
-  if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
-  if (e.code === 'ENOENT') return 'file vanished while reading';
-  return e.message ?? String(error);
+/** Works on the fetched bytes; the file is opened only if they miss something (labels left to stream). */
+async function withFetched<T>(task: Extract<Task, { kind: 'npz' }>, use: (source: ByteSource) => Promise<T>): Promise<TaskResult<T>> {
+  let opened: Promise<FileSource> | undefined;
+  const file: ByteSource = { size: task.size, read: async (offset, length) => (await (opened ??= openFileSource(task.path, task.size))).read(offset, length) };
+  try {
+    return { ok: true, value: await use(new SpanCache(task.size, file, task.spans)), bytesRead: opened ? (await opened).bytesRead : 0 };
+  } catch (error) {
+    const bytesRead = opened ? await opened.then((s) => s.bytesRead, () => 0) : 0;
+    return { ok: false, ...taskFailure(error), bytesRead };
+  } finally {
+    await opened?.then((s) => s.close(), () => undefined);
+  }
 }
 
 /** Finds the axial slice with the most lesion voxels, then reads that slice of mask and image. */
@@ -82,9 +63,7 @@ export default function run(task: Task): Promise<TaskResult<unknown>> {
     case 'lesion-picture':
       return lesionPicture(task.path, task.image);
     case 'npz':
-      return withFile(task.path, summarizeNpz);
-    case 'window-count':
-      return withFile(task.path, readWindowCount);
+      return withFetched(task, (source) => summarizeNpz(source));
     case 'nifti':
       return withFile(task.path, (source) => summarizeNifti(source, { countVoxels: task.countVoxels, name: task.path }));
   }

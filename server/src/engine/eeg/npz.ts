@@ -7,14 +7,19 @@
  * found by following the builder's own steps: `np.load` looks at the first bytes, opens the ZIP,
  * opens `labels`, reads its magic, header and data (CRC-checked only when it reads to the end),
  * then the builder takes `labels.shape[0]` and compares `labels[w] > 0`.
+ *
+ * On network storage every read is a round trip, so the bytes those steps read are fetched
+ * first, side by side (`readNpzSpans`): usually one round of two reads (the file's start, the
+ * last 64 KiB). The steps then run on memory; the pool does the fetching on the main thread,
+ * many files at once, and hands the bytes to a worker thread for the inflating.
  */
 import { Category, windowCategory } from './category';
 import { MAX_COUNTED_ROWS, PositiveCounts } from '../numpy/counting';
 import type { ElementType } from '../numpy/elements';
 import { crc32, inflateChunks, InflateError, inflateRawAll, inflateRawPrefix } from '../io/inflate';
 import { NonNumericDtype, NpyHeader, NpyHeaderError, parseNpyHeader } from '../numpy/npy';
-import { ByteSource, FormatError, readChunks, readExact } from '../io/source';
-import { memberDataOffset, readZipDirectory, ZipMember, ZipMemberError } from '../io/zip';
+import { ByteSource, FormatError, readChunks, readExact, SpanCache } from '../io/source';
+import { memberDataOffset, memberSpan, readZipDirectory, TAIL_READ, ZipMember, ZipMemberError } from '../io/zip';
 import { NumpyLoadError, PythonException, UnsupportedByNeuroCache } from './numpyLoad';
 
 /** Fingerprint-store kind of NpzSummary results; bump when the summary's meaning changes. */
@@ -81,7 +86,46 @@ async function checkMagic(source: ByteSource): Promise<void> {
   throw new NumpyLoadError('not a ZIP archive (numpy then tries to unpickle it and refuses)', 'ValueError');
 }
 
-export async function summarizeNpz(source: ByteSource): Promise<NpzSummary> {
+/** The file's first bytes, read with its tail: np.load's magic, and (numpy writes it first) `windows`' headers. */
+export const HEAD_READ = 4 << 10;
+
+export interface NpzReadOptions {
+  /** Compressed `labels` larger than this (default 64 MiB) are not fetched ahead but streamed while counting. */
+  maxLabelsInMemory?: number;
+  /** false: only the window count is wanted, not `labels`. */
+  labels?: boolean;
+}
+
+/**
+ * The I/O half: fetches what the reading steps below will read, in at most two rounds of reads
+ * side by side. First the start of the file and its last 64 KiB, which usually hold np.load's
+ * magic, `windows`' headers, the end records, the central directory and the whole `labels`
+ * member; then, from the directory, whatever of those members' headers and `labels`' data
+ * they missed. Returns a source answering from the fetched bytes (and reading anything else).
+ */
+export async function readNpzSpans(source: ByteSource, options: NpzReadOptions = {}): Promise<SpanCache> {
+  const cache = SpanCache.over(source);
+  await cache.prefetch([[0, HEAD_READ], [source.size - TAIL_READ, source.size]]);
+  let members: Map<string, ZipMember>;
+  try {
+    members = await readZipDirectory(cache);
+  } catch {
+    return cache; // not a readable ZIP: the steps report it as numpy would
+  }
+  const wanted: [number, number][] = [];
+  const windows = findMember(members, 'windows');
+  if (windows) wanted.push(memberSpan(windows, HEADER_PREFIX, source.size));
+  const labels = findMember(members, 'labels');
+  if (labels && options.labels !== false) {
+    const whole = labels.compressedSize <= (options.maxLabelsInMemory ?? ONE_SHOT_LIMIT);
+    wanted.push(memberSpan(labels, whole ? labels.compressedSize : HEADER_PREFIX, source.size));
+  }
+  await cache.prefetch(wanted);
+  return cache;
+}
+
+export async function summarizeNpz(file: ByteSource, options: NpzReadOptions = {}): Promise<NpzSummary> {
+  const source = await readNpzSpans(file, options);
   // Both reads at once (one round trip on network storage); np.load's magic check decides first.
   const [magic, directory] = await Promise.allSettled([checkMagic(source), readZipDirectory(source)]);
   if (magic.status === 'rejected') throw magic.reason;
@@ -151,7 +195,8 @@ function lyingMemberNote(member: ZipMember, header: NpyHeader): string | undefin
 }
 
 /** `windows.shape[0]` from its `.npy` header only: what training counts for `_dataset_index.json`. */
-export async function readWindowCount(source: ByteSource): Promise<number> {
+export async function readWindowCount(file: ByteSource): Promise<number> {
+  const source = await readNpzSpans(file, { labels: false });
   const windows = findMember(await readZipDirectory(source), 'windows');
   if (!windows) throw new FormatError('has no windows array');
   const { shape } = (await readMemberHeader(source, windows)).header;
@@ -203,7 +248,8 @@ async function readMemberHeader(source: ByteSource, member: ZipMember): Promise<
  * Per window, positives in each of `bins` equal slices of the window's samples: the data of
  * the seizure-label trace pictures. Bins must divide the samples per window; C-order only.
  */
-export async function labelTrace(source: ByteSource, maxBins = 240): Promise<{ windows: number; bins: number; samplesPerBin: number; counts: number[] }> {
+export async function labelTrace(file: ByteSource, maxBins = 240): Promise<{ windows: number; bins: number; samplesPerBin: number; counts: number[] }> {
+  const source = await readNpzSpans(file);
   const members = await readZipDirectory(source);
   const labels = findMember(members, 'labels');
   if (!labels) throw new FormatError('has no labels array');

@@ -25,6 +25,14 @@ const CENTRAL_SIG = 0x02014b50;
 const LOCAL_SIG = 0x04034b50;
 const EOCD_SIZE = 22;
 const MAX_COMMENT = 0xffff;
+/**
+ * The speculative tail read: without an archive comment (numpy writes none) it holds the end
+ * record, the ZIP64 records, the central directory and usually a small last member. Round trips
+ * cost far more than bytes on network storage, so one 64 KiB read beats several exact ones.
+ */
+export const TAIL_READ = 64 << 10;
+// Fixed part of a local header plus room for its extra field (numpy's: a 20-byte ZIP64 extra).
+const LOCAL_HEADER_ALLOWANCE = 30 + 512;
 // A central directory larger than this is not an NPZ written by numpy; refuse instead of
 // allocating whatever a corrupt header claims.
 const MAX_CENTRAL_DIRECTORY = 64 << 20;
@@ -39,31 +47,45 @@ function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** Position of the end-of-central-directory record in `tail` (its comment must fit), or -1. */
+function findEndRecord(tail: Uint8Array): number {
+  const view = viewOf(tail);
+  for (let at = tail.length - EOCD_SIZE; at >= 0; at--) {
+    if (view.getUint32(at, true) === EOCD_SIG && at + EOCD_SIZE + view.getUint16(at + 20, true) <= tail.length) return at;
+  }
+  return -1;
+}
+
 /** Lists the members of a ZIP archive (the last entry wins for duplicate names, as in Python). */
 export async function readZipDirectory(source: ByteSource): Promise<Map<string, ZipMember>> {
   if (source.size < EOCD_SIZE) throw new FormatError('not a ZIP archive: file too small');
-  const tailLength = Math.min(source.size, EOCD_SIZE + MAX_COMMENT);
-  const tailStart = source.size - tailLength;
-  const tail = await readExact(source, tailStart, tailLength, 'ZIP end record');
-  const tailView = viewOf(tail);
-  let eocd = -1;
-  for (let at = tail.length - EOCD_SIZE; at >= 0; at--) {
-    if (tailView.getUint32(at, true) === EOCD_SIG && at + EOCD_SIZE + tailView.getUint16(at + 20, true) <= tail.length) {
-      eocd = at;
-      break;
-    }
+  // The usual tail first; only an archive comment longer than it makes a second read necessary.
+  let tailLength = Math.min(source.size, TAIL_READ);
+  let tail = await readExact(source, source.size - tailLength, tailLength, 'ZIP end record');
+  let eocd = findEndRecord(tail);
+  if (eocd < 0 && tailLength < Math.min(source.size, EOCD_SIZE + MAX_COMMENT)) {
+    tailLength = Math.min(source.size, EOCD_SIZE + MAX_COMMENT);
+    tail = await readExact(source, source.size - tailLength, tailLength, 'ZIP end record');
+    eocd = findEndRecord(tail);
   }
   if (eocd < 0) throw new FormatError('not a ZIP archive (no end-of-central-directory record; truncated?)');
+  const tailStart = source.size - tailLength;
+  const tailView = viewOf(tail);
+  // The ZIP64 records and the directory usually lie inside the tail already read.
+  const readNear = (offset: number, length: number, what: string) =>
+    offset >= tailStart && offset + length <= source.size
+      ? Promise.resolve(tail.subarray(offset - tailStart, offset - tailStart + length))
+      : readExact(source, offset, length, what);
 
   let entryCount = tailView.getUint16(eocd + 10, true);
   let directorySize = tailView.getUint32(eocd + 12, true);
   let directoryOffset = tailView.getUint32(eocd + 16, true);
   const locatorAt = tailStart + eocd - 20;
   if (locatorAt >= 0) {
-    const locator = viewOf(await readExact(source, locatorAt, 20, 'ZIP64 locator'));
+    const locator = viewOf(await readNear(locatorAt, 20, 'ZIP64 locator'));
     if (locator.getUint32(0, true) === ZIP64_LOCATOR_SIG) {
       const recordAt = u64(locator, 8);
-      const record = viewOf(await readExact(source, recordAt, 56, 'ZIP64 end record'));
+      const record = viewOf(await readNear(recordAt, 56, 'ZIP64 end record'));
       if (record.getUint32(0, true) !== ZIP64_EOCD_SIG) throw new FormatError('corrupt ZIP64 end-of-central-directory record');
       entryCount = u64(record, 32);
       directorySize = u64(record, 40);
@@ -71,7 +93,7 @@ export async function readZipDirectory(source: ByteSource): Promise<Map<string, 
     }
   }
   if (directorySize > MAX_CENTRAL_DIRECTORY) throw new FormatError(`corrupt ZIP: central directory claims ${directorySize} bytes`);
-  const directory = await readExact(source, directoryOffset, directorySize, 'ZIP central directory');
+  const directory = await readNear(directoryOffset, directorySize, 'ZIP central directory');
   const view = viewOf(directory);
   const members = new Map<string, ZipMember>();
   let at = 0;
@@ -161,4 +183,14 @@ export async function memberDataOffset(source: ByteSource, member: ZipMember): P
     throw new ZipMemberError(`truncated file: member ${member.name} extends past the end of the file`, 'past-end');
   }
   return dataOffset;
+}
+
+/**
+ * The byte range that holds a member's local header and the first `dataLength` bytes of its
+ * data, for reading both in one request. The local extra field's length is known only once the
+ * header is read; numpy writes 20 bytes, and the allowance covers far longer ones.
+ */
+export function memberSpan(member: ZipMember, dataLength: number, fileSize: number): [number, number] {
+  const start = member.localHeaderOffset;
+  return [start, Math.min(fileSize, start + LOCAL_HEADER_ALLOWANCE + (member.nameLength ?? member.name.length) + dataLength)];
 }
