@@ -123,6 +123,10 @@ test('a failed download offers Retry, Open Settings and Show Output; the token n
   });
 
   await step('with the right token, Retry after one more refusal downloads and says what the filters kept and left out', '27-download-summary', async () => {
+    // The first step's "token saved" toast may still be up: without clearing it, waiting for
+    // the toast below would return before the new token is stored.
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    await toast(page, 'Hugging Face token saved').waitFor({ state: 'detached', timeout: 30_000 });
     await runCommand(page, 'NeuroCache: Set Hugging Face Token');
     await quickInput.locator('input[type="password"]').waitFor({ timeout: 30_000 });
     await answerInputBox(page, RIGHT);
