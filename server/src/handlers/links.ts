@@ -8,16 +8,15 @@
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CancellationToken, DocumentLink, DocumentLinkParams } from 'vscode-languageserver/node';
-import { pathLinks, regularFileLinks } from '../service/links';
+import { documentPathLinks } from '../service/links';
 import { currentAnalysis } from './diagnostics';
 import type { ServerState } from './state';
 
 export async function documentLinks(state: ServerState, params: DocumentLinkParams, token?: CancellationToken): Promise<DocumentLink[]> {
   const current = await currentAnalysis(state, params.textDocument.uri, token);
   if (!current) return [];
-  const stop = new AbortController();
-  token?.onCancellationRequested(() => stop.abort());
-  const links = await regularFileLinks(pathLinks(current.analysis), stop.signal);
+  const links = await documentPathLinks(current.analysis);
+  if (token?.isCancellationRequested) return [];
   const { analysed } = current;
   return links.map(({ span, file }) => ({
     // The path inside the quotes, as editors underline string links.

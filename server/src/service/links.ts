@@ -52,6 +52,20 @@ export function pathLinks(analysis: Analysis): PathLink[] {
   return links.slice(0, MAX_DOCUMENT_LINKS);
 }
 
+// One answer per analysis: editors ask for links after every edit, and on network storage each
+// stat is a round trip. A new analysis (after a check, or a watcher's re-check) asks again.
+const linksByAnalysis = new WeakMap<Analysis, Promise<PathLink[]>>();
+
+/**
+ * The document's links to regular files, found once per analysis. The search is not cancelled
+ * with the request that started it: the next request (there is one after every edit) uses it.
+ */
+export function documentPathLinks(analysis: Analysis): Promise<PathLink[]> {
+  let found = linksByAnalysis.get(analysis);
+  if (!found) linksByAnalysis.set(analysis, (found = regularFileLinks(pathLinks(analysis))));
+  return found;
+}
+
 /** Those of `links` whose file is a regular file now (each distinct file stat'ed once, a few at a time). */
 export async function regularFileLinks(links: PathLink[], signal?: AbortSignal): Promise<PathLink[]> {
   const files = [...new Set(links.map((l) => l.file))];
