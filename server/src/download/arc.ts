@@ -8,8 +8,7 @@
  * an existing complete dataset_info.json short-circuits with no network at all; `force`
  * downloads and rewrites everything.
  */
-import { listFiles } from '@huggingface/hub';
-import { FileMetaData, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import type { FileMetaData } from 'hyparquet';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseDatasetInfo } from '../engine/arc/datasetInfo';
@@ -18,13 +17,17 @@ import type { DownloadProgress, RowProblem } from '../protocol';
 import { writeFileAtomic } from '../service/atomic';
 import { Holder, NameClaims } from './claims';
 import { acquireLock, fileMatches, JOURNAL_NAME, NIFTI_DIR, removeLeftoverTemps, removeLeftoverTempsIfIdle, sha256, STATE_DIR } from './local';
-import { HttpError, NetOptions, readRange, redactUrl, resolveDataUrl, RetryEvent, retryingFetch } from './net';
+import { checkColumnChunks, NotParquet, readFooter } from './footer';
+import { DownloadError, describeFailure } from './hubErrors';
+import { listTree, resolveUrl } from './lister';
+import { formatWait, NetOptions, RetryEvent } from './net';
+import { COLUMNS, groupStarts, readGroupRows, readSmallColumns } from './projection';
+import { RemoteFile } from './remoteFile';
 import { collisionKey, idProblem, niftiGzProblem } from './rows';
-import { addBreakdown, Breakdown, decide, describeBreakdown, DownloadFilters, emptyBreakdown, HubRow, paperParityProblem, ProblemReason, tally } from './selection';
+import { addBreakdown, Breakdown, describeBreakdown, DownloadFilters, emptyBreakdown, HubRow, paperParityProblem, ProblemReason, tally } from './selection';
 
 export const DEFAULT_REPO = 'hugging-science/arc-aphasia-bids';
-export const COLUMNS = ['subject_id', 'session_id', 't2w', 't2w_acquisition', 'lesion'];
-const ID_COLUMNS = ['subject_id', 'session_id'];
+export { COLUMNS, DownloadError };
 /** Bumped when the journal's records change: an older journal is not trusted, its shards are fetched again. */
 const JOURNAL_FORMAT = 2;
 
@@ -38,14 +41,17 @@ export interface DownloadOptions extends DownloadFilters {
   force: boolean;
   paperParity: boolean;
   verifyCounts: boolean;
-  /** HF_HUB_OFFLINE=1: never touch the network. */
-  offline: boolean;
+  /** The variable that forbids the network ("HF_HUB_OFFLINE=1"), or undefined. */
+  offline: string | undefined;
   retryBaseMs?: number;
+  /** The network's clock knobs (tests): see `netTimingFromEnv`. */
+  idleTimeoutMs?: number;
+  waitScale?: number;
   /** Where this front end takes a token from, for the message when the Hub refuses (default: the CLI's). */
   tokenHint?: string;
 }
 
-export const CLI_TOKEN_HINT = '--token, HF_TOKEN or the token file under HF_HOME';
+export const CLI_TOKEN_HINT = '--token, HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH (default $HF_HOME/token)';
 
 // The progress and row-problem types are part of the client/server contract.
 export type { DownloadProgress, RetryEvent, RowProblem };
@@ -126,34 +132,6 @@ interface Journal {
   shards: Record<string, ShardRecord>;
 }
 
-export class DownloadError extends Error {
-  /** The Hub's HTTP status when it refused (401, 403, 404), for clients that offer a fix. */
-  constructor(message: string, readonly httpStatus?: number) {
-    super(message);
-  }
-}
-
-function text(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
-  return null;
-}
-
-function niftiBytes(value: unknown): Uint8Array | null {
-  const bytes = (value as { bytes?: unknown } | null)?.bytes;
-  return bytes instanceof Uint8Array && bytes.length > 0 ? bytes : null;
-}
-
-function toRow(row: Record<string, unknown>): HubRow {
-  const runs = Array.isArray(row.t2w) ? row.t2w : [];
-  return {
-    subject: text(row.subject_id),
-    session: text(row.session_id),
-    acquisition: text(row.t2w_acquisition),
-    t2w: niftiBytes(runs[0]), // the first T2w run, as the Python download takes
-    lesion: niftiBytes(row.lesion),
-  };
-}
 
 /** A dataset_info.json whose lists agree and whose every file exists is complete. */
 export async function isComplete(infoPath: string): Promise<boolean> {
@@ -167,18 +145,6 @@ export async function isComplete(infoPath: string): Promise<boolean> {
   return present.every(Boolean);
 }
 
-function describeHubError(error: unknown, options: DownloadOptions): Error {
-  const status = (error as { statusCode?: number; status?: number }).statusCode ?? (error as HttpError).status;
-  const where = `${options.repo} (revision ${options.revision}) on ${new URL(options.endpoint).origin}`;
-  if (status === 401 || status === 403) {
-    return new DownloadError(`access to ${where} was refused (HTTP ${status}): the dataset may be gated or private, or the token was not accepted — accept its terms on the Hub and give a token (${options.tokenHint ?? CLI_TOKEN_HINT})`, status);
-  }
-  if (status === 404) return new DownloadError(`${where} was not found (HTTP 404): check --repo and --revision`, status);
-  const message = (error as Error).message ?? String(error);
-  // Library messages may quote a token-bearing header or a signed URL: keep only our words.
-  return new DownloadError(`listing ${where} failed: ${message.replace(/hf_[A-Za-z0-9]+/g, 'hf_***').replace(/\?[^\s"']*/g, '')}`);
-}
-
 export async function downloadArc(options: DownloadOptions, deps: DownloadDeps): Promise<DownloadResult> {
   const started = Date.now();
   const infoPath = path.join(options.out, 'dataset_info.json');
@@ -189,7 +155,7 @@ export async function downloadArc(options: DownloadOptions, deps: DownloadDeps):
     return { status: 'up-to-date', datasetInfo: infoPath, samples, problems: [], shards: 0, shardsResumed: 0, bytesTransferred: 0, shardBytes: 0, tempFilesRemoved, elapsedMs: Date.now() - started };
   }
   if (options.offline) {
-    throw new DownloadError(`HF_HUB_OFFLINE=1 forbids network access and ${infoPath} is not a complete download; unset HF_HUB_OFFLINE to download`);
+    throw new DownloadError(`${options.offline} forbids network access and ${infoPath} is not a complete download; unset ${options.offline.split('=')[0]} to download`);
   }
   const release = await acquireLock(options.out).catch((error: Error) => {
     throw new DownloadError(error.message);
@@ -210,34 +176,35 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
   const stop = new AbortController();
   const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
   let bytes = 0;
+  /** Progress between row groups, as bytes arrive: a slow link shows movement (at most every BYTES_REPORT_MS). */
+  let lastBytesReport = 0;
   const net: NetOptions = {
     endpointOrigin: new URL(options.endpoint).origin,
     token: options.token,
     signal,
     retryBaseMs: options.retryBaseMs,
-    onBytes: (n) => (bytes += n),
+    idleTimeoutMs: options.idleTimeoutMs,
+    waitScale: options.waitScale,
+    onBytes: (n) => {
+      bytes += n;
+      if (Date.now() - lastBytesReport >= BYTES_REPORT_MS && shards.length) report();
+    },
     onRetry: (retry) => {
-      deps.log?.(`retrying ${retry.what} in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${retry.attempt} of ${retry.attempts}): ${retry.reason}`, 'warn');
+      const what = retry.rateLimited ? `rate limited by the Hub, resuming in ${formatWait(retry.delayMs)}` : `retrying in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${retry.attempt} of ${retry.attempts})`;
+      deps.log?.(`${retry.what}: ${what}${retry.rateLimited ? '' : `: ${retry.reason}`}`, 'warn');
       deps.onRetry?.(retry);
     },
   };
+  const hub = { repo: options.repo, revision: options.revision, endpoint: options.endpoint, token: !!options.token, tokenHint: options.tokenHint ?? CLI_TOKEN_HINT };
 
   const shards: Shard[] = [];
   try {
-    for await (const entry of listFiles({
-      repo: { type: 'dataset', name: options.repo },
-      revision: options.revision,
-      recursive: true,
-      path: 'data',
-      hubUrl: options.endpoint,
-      accessToken: options.token,
-      fetch: retryingFetch(net),
-    })) {
-      if (entry.type === 'file' && entry.path.endsWith('.parquet')) shards.push({ path: entry.path, size: entry.lfs?.size ?? entry.size, oid: entry.lfs?.oid ?? entry.oid ?? '' });
+    for await (const entry of listTree(options.endpoint, options.repo, options.revision, 'data', net)) {
+      if (entry.type === 'file' && entry.path.endsWith('.parquet')) shards.push({ path: entry.path, size: entry.size, oid: entry.oid });
     }
   } catch (error) {
     if (deps.signal?.aborted) throw deps.signal.reason;
-    throw describeHubError(error, options);
+    throw describeFailure(error, hub);
   }
   if (shards.length === 0) throw new DownloadError(`${options.repo} has no Parquet shards under data/ at revision ${options.revision}`);
   shards.sort((a, b) => (a.path < b.path ? -1 : 1));
@@ -262,6 +229,7 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
   // Per shard, the fraction of its rows read; resumed shards count as done from the start.
   const shardProgress = new Array<number>(shards.length).fill(0);
   const report = () => {
+    lastBytesReport = Date.now();
     const seconds = (Date.now() - started) / 1000;
     const rate = seconds > 0 ? bytes / seconds : 0;
     const fraction = shardProgress.reduce((a, b) => a + b, 0) / shards.length;
@@ -310,22 +278,21 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
       resumed.problems.forEach(reportProblem);
       return resumed;
     }
-    const resolveUrl = `${options.endpoint.replace(/\/$/, '')}/datasets/${options.repo}/resolve/${encodeURIComponent(options.revision)}/${shard.path}`;
-    const dataUrl = await resolveDataUrl(resolveUrl, net);
-    const file = { byteLength: shard.size, slice: async (start: number, end?: number) => (await readRange(dataUrl, start, end ?? shard.size, net)).slice().buffer };
+    const remote = new RemoteFile(shard.path, resolveUrl(options.endpoint, options.repo, options.revision, shard.path), shard.size, net);
+    const file = { byteLength: shard.size, slice: async (start: number, end?: number) => arrayBuffer(await remote.read(start, end ?? shard.size)) };
     let metadata: FileMetaData;
     try {
-      metadata = await parquetMetadataAsync(file, { initialFetchSize: 8192 });
+      metadata = await readFooter((start, end) => remote.read(start, end), shard.size);
+      checkColumnChunks(metadata, shard.size, COLUMNS);
     } catch (error) {
-      if (error instanceof HttpError || signal.aborted) throw error;
-      throw new DownloadError(`${shard.path} is not a readable Parquet file (${(error as Error).message}; from ${redactUrl(dataUrl)})`);
+      if (error instanceof NotParquet) throw new DownloadError(`${shard.path} is not a readable Parquet file: ${error.message}`);
+      throw error;
     }
-    // The ids (small column chunks; all row groups at once, alongside the first group's read):
-    // later shards learn which names this one will claim.
-    const groupStarts = metadata.row_groups.map((_, g) => metadata.row_groups.slice(0, g).reduce((n, group) => n + Number(group.num_rows), 0));
-    const announcing = Promise.all(metadata.row_groups.map((group, g) =>
-      parquetReadObjects({ file, metadata, columns: ID_COLUMNS, utf8: false, rowStart: groupStarts[g], rowEnd: groupStarts[g] + Number(group.num_rows) }),
-    )).then((groups) => claims.announce(index, groups.flat().map((row) => keyOf(text(row.subject_id), text(row.session_id)))));
+    // The ids and acquisitions (small column chunks, all row groups at once): later shards
+    // learn which names this one will claim.
+    const starts = groupStarts(metadata);
+    const small = readSmallColumns(file, metadata);
+    const announcing = small.then((groups) => claims.announce(index, groups.flat().map((row) => keyOf(row.subject, row.session))));
     announcing.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
 
     const rows = emptyBreakdown();
@@ -340,14 +307,12 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     const totalRows = Math.max(1, Number(metadata.num_rows));
     try {
       // Row group by row group: memory stays bounded by one group's needed column chunks.
-      for (const group of metadata.row_groups) {
+      for (const [g, group] of metadata.row_groups.entries()) {
         const rowEnd = rowStart + Number(group.num_rows);
-        const objects = await parquetReadObjects({ file, metadata, columns: COLUMNS, utf8: false, rowStart, rowEnd });
         await announcing; // this shard's rows are claimants before any of them is settled
-        for (const [offset, object] of objects.entries()) {
+        const staged = await readGroupRows(file, metadata, g, starts[g], (await small)[g], options);
+        for (const [offset, { row, decision }] of staged.entries()) {
           const rowIndex = rowStart + offset;
-          const row = toRow(object);
-          const decision = decide(row, options);
           const key = keyOf(row.subject, row.session);
           const problem = ({ reason, message }: Unusable): RowProblem => ({ shard: shard.path, row: rowIndex, subject: row.subject, session: row.session, reason, message });
           if (!decision.keep) {
@@ -433,8 +398,9 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
   };
   const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(options.jobs, shards.length)) }, () =>
     worker().catch((error) => {
-      stop.abort(error);
-      throw error;
+      const described = signal.aborted ? error : describeFailure(error, hub);
+      stop.abort(described);
+      throw described;
     }),
   ));
   await journalWrite;
@@ -480,6 +446,14 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
 }
 
 type Unusable = { reason: ProblemReason; message: string };
+
+/** Progress reports while bytes arrive, at most this often. */
+const BYTES_REPORT_MS = 200;
+
+/** The ArrayBuffer hyparquet wants, without copying when the bytes fill their buffer. */
+function arrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+}
 
 /** Why a row the filters keep cannot be used, whatever other rows hold: its ids or its bytes. */
 async function unusable(row: HubRow): Promise<Unusable | undefined> {

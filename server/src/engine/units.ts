@@ -15,3 +15,13 @@ export function formatBytes(n: number): string {
 export function formatLimit(fraction: number): string {
   return `${Number((fraction * 100).toPrecision(12))}%`;
 }
+
+/** "2 m 10 s", "45 s", "1 h 5 m": a wait as people read it (rounded up to the second). */
+export function formatWait(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} m${s % 60 ? ` ${s % 60} s` : ''}`;
+  const m = Math.ceil((s % 3600) / 60);
+  return `${Math.floor(s / 3600)} h${m ? ` ${m} m` : ''}`;
+}
+
