@@ -122,7 +122,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 /** An attempt that got no bytes, or too few, for an idle window. */
 class StallError extends Error {
   constructor(readonly received: number, readonly windowMs: number) {
-    super(received ? `too slow: ${received} bytes in ${formatWait(windowMs)} (at least ${MIN_BYTES_PER_SECOND} B/s needed)` : `no data for ${formatWait(windowMs)}`);
+    const window = windowMs < 60_000 ? `${Number((windowMs / 1000).toFixed(1))} s` : formatWait(windowMs);
+    super(received ? `too slow: ${received} bytes in ${window} (at least ${MIN_BYTES_PER_SECOND} B/s needed)` : `no data for ${window}`);
   }
 }
 
