@@ -40,7 +40,7 @@ export interface Faults {
   /** Answer the next `count` requests on `on` (default any endpoint) with `status`, e.g. 429/500/503. */
   statuses?: { status: number; count: number; on?: Endpoint | 'any'; retryAfter?: number | string }[];
   /** Destroy the socket mid-body on the next `count` body-bearing answers on `on` (default cdn). */
-  resets?: { count: number; on?: Endpoint; afterBytes?: number };
+  resets?: { count: number; on?: Endpoint; afterBytes?: number; /** Only bodies at least this long (default any). */ minBody?: number };
   /** Delay before answering each request, on both servers. */
   latencyMs?: number;
   /** Per-response throughput cap for bodies, on both servers. */
@@ -228,7 +228,7 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     if (method === 'HEAD' || body.length === 0) return void res.end();
     const reset = hub.faults.resets;
     let cut = Infinity;
-    if (reset && reset.count > 0 && (reset.on ?? 'cdn') === rec.endpoint) {
+    if (reset && reset.count > 0 && (reset.on ?? 'cdn') === rec.endpoint && body.length >= (reset.minBody ?? 0)) {
       reset.count--;
       rec.fault = 'reset';
       cut = Math.min(body.length - 1, reset.afterBytes ?? Math.floor(body.length / 2));
