@@ -98,6 +98,11 @@ export async function startHostileHub(mode: HostileMode, options: { dripMs?: num
         res.writeHead(302, { Location: url.pathname === '/elsewhere' ? `/datasets/${REPO}/resolve/main/${SHARD}` : '/elsewhere' });
         return void res.end();
       }
+      if (req.method === 'HEAD') {
+        // An endpoint that serves the bytes itself (no CDN), for clients that ask first.
+        res.writeHead(200, { 'Content-Length': String(mode === 'drip' ? 8192 : TEN_GB), 'Accept-Ranges': 'bytes' });
+        return void res.end();
+      }
       const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
       if (!m) {
         res.writeHead(416);
