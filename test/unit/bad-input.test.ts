@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { LineIndex } from '../../server/src/engine/diagnostics';
 import { summarizeNifti } from '../../server/src/engine/arc/nifti';
 import { summarizeNpz } from '../../server/src/engine/eeg/npz';
-import { parseManifest } from '../../server/src/engine/eeg/manifest';
+import { parseManifest } from '../../server/src/engine/eeg/manifestParse';
 import { parseDatasetInfo } from '../../server/src/engine/arc/datasetInfo';
 import { FormatError, memorySource } from '../../server/src/engine/io/source';
 import { memberDataOffset, readZipDirectory } from '../../server/src/engine/io/zip';

@@ -10,8 +10,8 @@ import { datasetIndexReport, datasetReport, foldsReport, manifestReport, textTab
 import { CvSettings, DEFAULT_CV, foldsJson } from '../engine/arc/folds';
 import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument, buildManifestFile, detectDocument, readJsonFile } from '../service/check';
-import type { PythonJsonError } from '../engine/json/pythonJson';
-import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
+import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
+import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/composition';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector, danglingTarget } from '../service/inspector';
 import { NotReadableFile } from '../service/regularFile';

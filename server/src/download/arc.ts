@@ -13,7 +13,7 @@ import { FileMetaData, parquetMetadataAsync, parquetReadObjects } from 'hyparque
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseDatasetInfo } from '../engine/arc/datasetInfo';
-import { pythonJson } from '../engine/json/edits';
+import { pythonJsonDumpsIndented } from '../engine/json/pythonJsonDump';
 import type { DownloadProgress, RowProblem } from '../protocol';
 import { writeFileAtomic } from '../service/atomic';
 import { Holder, NameClaims } from './claims';
@@ -475,7 +475,7 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     acquisition_types: sessions.map((s) => s.acquisition),
     subject_ids: sessions.map((s) => s.subject),
   };
-  await writeFileAtomic(infoPath, pythonJson(info));
+  await writeFileAtomic(infoPath, pythonJsonDumpsIndented(info));
   return { status: 'downloaded', datasetInfo: infoPath, samples: sessions.length, breakdown, problems, shards: shards.length, shardsResumed, bytesTransferred: bytes, shardBytes, elapsedMs: Date.now() - started };
 }
 

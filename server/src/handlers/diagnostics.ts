@@ -9,7 +9,7 @@
  */
 import { CancellationToken, Diagnostic as LspDiagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
 import { Diagnostic, LineIndex, Severity } from '../engine/diagnostics';
-import type { PythonJsonError } from '../engine/json/pythonJson';
+import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
 import { Analysis, analyzeDocument, detectDocument, openDocumentDecodeError, readJsonFile, structuralAnalysis } from '../service/check';
 import { codeLink } from '../service/diagnosticDocs';
 import { TextSnapshot } from '../service/textDocument';

@@ -8,18 +8,18 @@ import {
   checkDatasetInfo, datasetStats, DatasetStats, ParsedDatasetInfo, parseDatasetInfo, PathFacts, pathCandidates,
 } from '../engine/arc/datasetInfo';
 import { CvSettings, datasetFolds, DEFAULT_CV, foldDiagnostics, NestedFolds } from '../engine/arc/folds';
-import { Diagnostic, SEVERITY_ORDER, Span } from '../engine/diagnostics';
-import {
-  buildManifest, CacheFileFacts, CompositionSettings, checkManifest, compareCodePoints, compositionDiagnostics, describePythonOutcome, manifestStats,
-  ManifestStats, ParsedManifest, parseManifest, serializeManifest,
-} from '../engine/eeg/manifest';
+import { Diagnostic, SEVERITY_ORDER, TextSpan } from '../engine/diagnostics';
+import { compositionDiagnostics, CompositionSettings, manifestStats, ManifestStats } from '../engine/eeg/composition';
+import { buildManifest, compareCodePoints, serializeManifest } from '../engine/eeg/manifestBuild';
+import { CacheFileFacts, checkManifest, describePythonOutcome } from '../engine/eeg/manifestCheck';
+import { ParsedManifest, parseManifest } from '../engine/eeg/manifestParse';
 import { MAX_WINDOWS_PER_FILE, NpzSummary } from '../engine/eeg/npz';
 import { failureOutcome, LoadFailure, PythonException } from '../engine/eeg/numpyLoad';
 import {
   checkDatasetIndex, datasetIndexStats, DatasetIndexStats, IndexFileFacts, ParsedDatasetIndex, parseDatasetIndex, rewriteWindowCounts,
 } from '../engine/eeg/datasetIndex';
 import { FORMAT_FILE_NAMES, invalidJsonDiagnostic, JsonFormat } from '../engine/invalidJson';
-import { decodeLikePython, PythonJsonError, pythonJsonError } from '../engine/json/pythonJson';
+import { decodeLikePython, PythonJsonError, pythonJsonError } from '../engine/json/pythonJsonLoad';
 import { plural } from '../engine/report';
 import { writeFileAtomic } from './atomic';
 import { CacheInspector, statOrUndefined } from './inspector';
@@ -46,7 +46,7 @@ export type Analysis =
     }
   | { kind: 'eeg-dataset-index'; parsed: ParsedDatasetIndex; diagnostics: Diagnostic[]; stats: DatasetIndexStats; facts: IndexFileFacts[]; directory: string }
   /** One of our files that Python's json.load cannot read: no statistics, only what training does with it. */
-  | { kind: 'invalid-json'; format: JsonFormat; error: PythonJsonError; diagnostics: Diagnostic[]; keySpans: Span[]; directory: string }
+  | { kind: 'invalid-json'; format: JsonFormat; error: PythonJsonError; diagnostics: Diagnostic[]; keySpans: TextSpan[]; directory: string }
   | { kind: 'unrelated'; diagnostics: [] };
 
 /** What a document is, from its text (and its name and place when the text cannot tell). */
@@ -55,7 +55,7 @@ export interface Structure {
   manifest?: ParsedManifest;
   datasetInfo?: ParsedDatasetInfo;
   datasetIndex?: ParsedDatasetIndex;
-  invalid?: { format: JsonFormat; error: PythonJsonError; diagnostic: Diagnostic; keySpans: Span[] };
+  invalid?: { format: JsonFormat; error: PythonJsonError; diagnostic: Diagnostic; keySpans: TextSpan[] };
   /** Named like one of ours, unreadable, and nothing in it says what it is: where it sits decides. */
   undecided?: JsonFormat;
 }

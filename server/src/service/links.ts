@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Span } from '../engine/diagnostics';
+import type { TextSpan } from '../engine/diagnostics';
 import type { Analysis } from './check';
 
 /** Most links per document: a 150,000-entry manifest would otherwise send ~20 MB of links. */
@@ -18,7 +18,7 @@ const STATS_IN_FLIGHT = 32;
 
 export interface PathLink {
   /** The JSON string, quotes included. */
-  span: Span;
+  span: TextSpan;
   /** The absolute path it opens. */
   file: string;
 }
