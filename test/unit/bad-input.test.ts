@@ -13,7 +13,7 @@ import { parseManifest } from '../../server/src/engine/eeg/manifestParse';
 import { parseDatasetInfo } from '../../server/src/engine/arc/datasetInfo';
 import { FormatError, memorySource } from '../../server/src/engine/io/source';
 import { memberDataOffset, readZipDirectory } from '../../server/src/engine/io/zip';
-import { analyzeDocument } from '../../server/src/service/check';
+import { analyzeDocument } from '../../server/src/service/analyze';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { CacheInspector } from '../../server/src/service/inspector';
 import { WorkerPool } from '../../server/src/workers/pool';

@@ -13,7 +13,7 @@ import { categoryOf, labelTrace, MAX_WINDOWS_PER_FILE, summarizeNpz } from '../.
 import { checkManifest } from '../../server/src/engine/eeg/manifestCheck';
 import { parseManifest } from '../../server/src/engine/eeg/manifestParse';
 import { FormatError, memorySource } from '../../server/src/engine/io/source';
-import { computeManifest, MAX_BUILT_ENTRIES } from '../../server/src/service/check';
+import { computeManifest, MAX_BUILT_ENTRIES } from '../../server/src/service/buildManifest';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { CacheInspector } from '../../server/src/service/inspector';
 import { WorkerPool } from '../../server/src/workers/pool';

@@ -13,7 +13,7 @@ import { CATEGORIES, windowCategory } from '../engine/eeg/category';
 import { windowPositives } from '../engine/eeg/npz';
 import { datasetIndexReport, datasetReport, dtypeInWords, foldsReport, manifestFindings, manifestStatistics, markdownTable, plural, sampleFoldsLine } from '../engine/report';
 import { FORMAT_TITLES } from '../engine/invalidJson';
-import type { Analysis } from './check';
+import type { Analysis } from './analyze';
 
 /** A picture the hover would show; rendered (and cached) by the caller through the workers. */
 export type PictureRequest =

@@ -9,7 +9,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { TextSpan } from '../engine/diagnostics';
-import type { Analysis } from './check';
+import type { Analysis } from './analyze';
 
 /** Most links per document: a 150,000-entry manifest would otherwise send ~20 MB of links. */
 export const MAX_DOCUMENT_LINKS = 10_000;
