@@ -8,35 +8,29 @@
  * an existing complete dataset_info.json short-circuits with no network at all; `force`
  * downloads and rewrites everything.
  */
-import type { FileMetaData } from 'hyparquet';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseDatasetInfo } from '../engine/arc/datasetInfo';
-import { pythonJson } from '../engine/json/edits';
+import { pythonJsonDumpsIndented } from '../engine/json/pythonJsonDump';
 import type { DownloadProgress, RowProblem } from '../protocol';
 import { writeFileAtomic } from '../service/atomic';
-import { Holder, NameClaims } from './claims';
-import { acquireLock, fileMatches, JOURNAL_NAME, NIFTI_DIR, removeLeftoverTemps, removeLeftoverTempsIfIdle, sha256, STATE_DIR } from './local';
-import { checkColumnChunks, NotParquet, readFooter } from './footer';
-import { DownloadError, describeFailure } from './hubErrors';
-import { listTree, resolveUrl } from './lister';
+import { firstOfEachName, NameClaims } from './claims';
+import { DownloadError } from './errors';
+import { DownloadJournal } from './journal';
+import { describeFailure } from './hubErrors';
+import { hubContext, listShards, ListingOptions } from './listing';
+import { acquireLock, NIFTI_DIR, removeLeftoverTemps, removeLeftoverTempsIfIdle } from './local';
 import { formatWait, NetOptions, RetryEvent } from './net';
-import { COLUMNS, groupStarts, readGroupRows, readSmallColumns } from './projection';
-import { RemoteFile } from './remoteFile';
-import { collisionKey, idProblem, niftiGzProblem } from './rows';
-import { addBreakdown, Breakdown, describeBreakdown, DownloadFilters, emptyBreakdown, HubRow, paperParityProblem, ProblemReason, tally } from './selection';
+import { ProgressTracker } from './progress';
+import { runQueue } from './queue';
+import { RunFiles } from './runFiles';
+import { addBreakdown, Breakdown, describeBreakdown, DownloadFilters, emptyBreakdown, paperParityProblem } from './selection';
+import { processShard, ShardContext } from './shard';
 
 export const DEFAULT_REPO = 'hugging-science/arc-aphasia-bids';
-export { COLUMNS, DownloadError };
-/** Bumped when the journal's records change: an older journal is not trusted, its shards are fetched again. */
-const JOURNAL_FORMAT = 2;
 
-export interface DownloadOptions extends DownloadFilters {
+export interface DownloadOptions extends DownloadFilters, ListingOptions {
   out: string;
-  repo: string;
-  revision: string;
-  endpoint: string;
-  token?: string;
   jobs: number;
   force: boolean;
   paperParity: boolean;
@@ -47,11 +41,7 @@ export interface DownloadOptions extends DownloadFilters {
   /** The network's clock knobs (tests): see `netTimingFromEnv`. */
   idleTimeoutMs?: number;
   waitScale?: number;
-  /** Where this front end takes a token from, for the message when the Hub refuses (default: the CLI's). */
-  tokenHint?: string;
 }
-
-export const CLI_TOKEN_HINT = '--token, HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH (default $HF_HOME/token)';
 
 // The progress and row-problem types are part of the client/server contract.
 export type { DownloadProgress, RetryEvent, RowProblem };
@@ -97,42 +87,6 @@ export interface DownloadDeps {
   log?(line: string, level?: 'info' | 'warn'): void;
 }
 
-/** One kept session, as recorded in the journal and in dataset_info.json. */
-interface SessionRecord {
-  row: number;
-  subject: string;
-  session: string;
-  acquisition: string;
-  image: string;
-  imageSize: number;
-  imageSha256: string;
-  mask: string | null;
-  maskSize: number;
-  maskSha256: string | null;
-  lesionVolume: number;
-}
-
-/** A shard as listed: its content id (the LFS sha256, else the git blob id) tells a re-uploaded shard of the same size. */
-interface Shard {
-  path: string;
-  size: number;
-  oid: string;
-}
-
-interface ShardRecord {
-  size: number;
-  oid: string;
-  rows: Breakdown;
-  sessions: SessionRecord[];
-  problems: RowProblem[];
-}
-
-interface Journal {
-  key: string;
-  shards: Record<string, ShardRecord>;
-}
-
-
 /** A dataset_info.json whose lists agree and whose every file exists is complete. */
 export async function isComplete(infoPath: string): Promise<boolean> {
   const content = await fs.readFile(infoPath, 'utf8').catch(() => undefined);
@@ -169,15 +123,18 @@ export async function downloadArc(options: DownloadOptions, deps: DownloadDeps):
   }
 }
 
-/** The download proper, holding the folder's lock. */
+/**
+ * The download proper, holding the folder's lock: the shards listed, fetched by a fixed number
+ * of workers (resumed from the journal where they can be), one session per name across them,
+ * the count check, and dataset_info.json written last.
+ */
 async function download(options: DownloadOptions, deps: DownloadDeps, started: number): Promise<Omit<DownloadResult, 'tempFilesRemoved'>> {
   const infoPath = path.join(options.out, 'dataset_info.json');
   // The first failing shard stops the others: nothing keeps writing once the run has failed.
   const stop = new AbortController();
   const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
   let bytes = 0;
-  /** Progress between row groups, as bytes arrive: a slow link shows movement (at most every BYTES_REPORT_MS). */
-  let lastBytesReport = 0;
+  let progress: ProgressTracker | undefined;
   const net: NetOptions = {
     endpointOrigin: new URL(options.endpoint).origin,
     token: options.token,
@@ -187,247 +144,59 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     waitScale: options.waitScale,
     onBytes: (n) => {
       bytes += n;
-      if (Date.now() - lastBytesReport >= BYTES_REPORT_MS && shards.length) report();
+      progress?.bytesArrived();
     },
     onRetry: (retry) => {
-      const what = retry.rateLimited ? `rate limited by the Hub, resuming in ${formatWait(retry.delayMs)}` : `retrying in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${retry.attempt} of ${retry.attempts})`;
-      deps.log?.(`${retry.what}: ${what}${retry.rateLimited ? '' : `: ${retry.reason}`}`, 'warn');
+      const what = retry.rateLimited ? `rate limited by the Hub, resuming in ${formatWait(retry.delayMs)}` : `retrying in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${retry.attempt} of ${retry.attempts}): ${retry.reason}`;
+      deps.log?.(`${retry.what}: ${what}`, 'warn');
       deps.onRetry?.(retry);
     },
   };
-  const hub = { repo: options.repo, revision: options.revision, endpoint: options.endpoint, token: !!options.token, tokenHint: options.tokenHint ?? CLI_TOKEN_HINT };
 
-  const shards: Shard[] = [];
-  try {
-    for await (const entry of listTree(options.endpoint, options.repo, options.revision, 'data', net)) {
-      if (entry.type === 'file' && entry.path.endsWith('.parquet')) shards.push({ path: entry.path, size: entry.size, oid: entry.oid });
-    }
-  } catch (error) {
-    if (deps.signal?.aborted) throw deps.signal.reason;
-    throw describeFailure(error, hub);
-  }
-  if (shards.length === 0) throw new DownloadError(`${options.repo} has no Parquet shards under data/ at revision ${options.revision}`);
-  shards.sort((a, b) => (a.path < b.path ? -1 : 1));
-
+  const shards = await listShards(options, net, deps.signal);
+  progress = new ProgressTracker(shards.length, started, () => bytes, deps.onProgress);
   await fs.mkdir(path.join(options.out, NIFTI_DIR), { recursive: true });
-  const journalPath = path.join(options.out, STATE_DIR, JOURNAL_NAME);
-  const key = JSON.stringify([JOURNAL_FORMAT, options.repo, options.revision, options.includeTse, options.requireMask]);
-  // --force: start afresh, so every shard is fetched and every file rewritten.
-  const loaded = options.force ? undefined : await fs.readFile(journalPath, 'utf8').then((t) => JSON.parse(t) as Partial<Journal> | null, () => undefined);
-  const journal: Journal = loaded?.key === key && typeof loaded.shards === 'object' && loaded.shards !== null ? (loaded as Journal) : { key, shards: {} };
-  let journalWrite = Promise.resolve();
-  const saveJournal = () => (journalWrite = journalWrite.then(async () => {
-    await fs.mkdir(path.dirname(journalPath), { recursive: true });
-    await writeFileAtomic(journalPath, JSON.stringify(journal));
-  }));
-
-  let shardsDone = 0;
-  let shardsResumed = 0;
-  let sessionsWritten = 0;
-  let problemCount = 0;
+  const journal = await DownloadJournal.open(options.out, options, options.force);
   const shardBytes = shards.reduce((n, s) => n + s.size, 0);
-  // Per shard, the fraction of its rows read; resumed shards count as done from the start.
-  const shardProgress = new Array<number>(shards.length).fill(0);
-  const report = () => {
-    lastBytesReport = Date.now();
-    const seconds = (Date.now() - started) / 1000;
-    const rate = seconds > 0 ? bytes / seconds : 0;
-    const fraction = shardProgress.reduce((a, b) => a + b, 0) / shards.length;
-    const fetched = fraction - shardsResumed / shards.length;
-    const eta = fetched > 0 ? (seconds / fetched) * (1 - fraction) : undefined;
-    deps.onProgress?.({ shards: shards.length, shardsDone, fraction, sessionsWritten, problems: problemCount, bytes, bytesPerSecond: rate, etaSeconds: eta });
-  };
   const reportProblem = (problem: RowProblem) => {
-    problemCount++;
+    progress.problemFound();
     deps.log?.(describeProblem(problem), 'warn');
   };
-
-  const claims = new NameClaims(shards.length, signal);
-  /** Files written by this run (case-folded): a second write to one of them is a bug, never done silently. */
-  const written = new Set<string>();
-
-  /** A shard finished earlier, unchanged on the Hub, whose files all still hold what was written (size and SHA-256) is not fetched again. */
-  const resumable = async (shard: Shard) => {
-    const record = journal.shards[shard.path];
-    if (!record || record.size !== shard.size || record.oid !== shard.oid) return undefined;
-    for (const s of record.sessions) {
-      if (!(await fileMatches(path.join(options.out, s.image), s.imageSize, s.imageSha256))) return undefined;
-      if (s.mask && !(await fileMatches(path.join(options.out, s.mask), s.maskSize, s.maskSha256 ?? ''))) return undefined;
-    }
-    return record;
+  const context: ShardContext = {
+    out: options.out,
+    endpoint: options.endpoint,
+    repo: options.repo,
+    revision: options.revision,
+    filters: options,
+    net,
+    signal,
+    claims: new NameClaims(shards.length, signal),
+    journal,
+    files: new RunFiles(options.out),
+    progress,
+    countLesion: deps.countLesion,
+    reportProblem,
   };
-
-  const writeNifti = async (name: string, data: Uint8Array): Promise<string> => {
-    const relative = path.join(NIFTI_DIR, name);
-    const claim = relative.toLowerCase();
-    if (written.has(claim)) throw new Error(`internal error: ${relative} would be written twice in one run`);
-    written.add(claim);
-    await writeFileAtomic(path.join(options.out, relative), data);
-    return relative.split(path.sep).join('/');
-  };
-  const unwrite = async (relative: string) => {
-    written.delete(path.normalize(relative).toLowerCase());
-    await fs.rm(path.join(options.out, relative), { force: true });
-  };
-
-  const processShard = async (shard: Shard, index: number): Promise<ShardRecord> => {
-    const resumed = await resumable(shard);
-    if (resumed) {
-      shardsResumed++;
-      claims.announceKept(index, resumed.sessions.map((s) => ({ key: collisionKey(s.subject, s.session), holder: { shard: shard.path, row: s.row, subject: s.subject, session: s.session } })));
-      resumed.problems.forEach(reportProblem);
-      return resumed;
-    }
-    const remote = new RemoteFile(shard.path, resolveUrl(options.endpoint, options.repo, options.revision, shard.path), shard.size, net);
-    const file = { byteLength: shard.size, slice: async (start: number, end?: number) => arrayBuffer(await remote.read(start, end ?? shard.size)) };
-    let metadata: FileMetaData;
-    try {
-      metadata = await readFooter((start, end) => remote.read(start, end), shard.size);
-      checkColumnChunks(metadata, shard.size, COLUMNS);
-    } catch (error) {
-      if (error instanceof NotParquet) throw new DownloadError(`${shard.path} is not a readable Parquet file: ${error.message}`);
-      throw error;
-    }
-    // The ids and acquisitions (small column chunks, all row groups at once): later shards
-    // learn which names this one will claim.
-    const starts = groupStarts(metadata);
-    const small = readSmallColumns(file, metadata);
-    const announcing = small.then((groups) => claims.announce(index, groups.flat().map((row) => keyOf(row.subject, row.session))));
-    announcing.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
-
-    const rows = emptyBreakdown();
-    const sessions: (SessionRecord | undefined)[] = [];
-    const problems: RowProblem[] = [];
-    const counting: Promise<void>[] = [];
-    const skip = (problem: RowProblem) => {
-      problems.push(problem);
-      reportProblem(problem);
-    };
-    let rowStart = 0;
-    const totalRows = Math.max(1, Number(metadata.num_rows));
-    try {
-      // Row group by row group: memory stays bounded by one group's needed column chunks.
-      for (const [g, group] of metadata.row_groups.entries()) {
-        const rowEnd = rowStart + Number(group.num_rows);
-        await announcing; // this shard's rows are claimants before any of them is settled
-        const staged = await readGroupRows(file, metadata, g, starts[g], (await small)[g], options);
-        for (const [offset, { row, decision }] of staged.entries()) {
-          const rowIndex = rowStart + offset;
-          const key = keyOf(row.subject, row.session);
-          const problem = ({ reason, message }: Unusable): RowProblem => ({ shard: shard.path, row: rowIndex, subject: row.subject, session: row.session, reason, message });
-          if (!decision.keep) {
-            tally(rows, decision);
-            if (key) claims.settle(index, rowIndex, key, undefined);
-            continue;
-          }
-          // Rows without a key are always `bad` (bad-id).
-          const bad = await unusable(row);
-          const holder = bad || !key ? undefined : await claims.earlierHolder(index, rowIndex, key);
-          if (bad || holder || !key) {
-            if (key) claims.settle(index, rowIndex, key, undefined);
-            skip(problem(bad ?? { reason: 'duplicate', message: duplicateMessage(row.subject!, row.session!, holder!) }));
-            continue;
-          }
-          const base = `${row.subject}_${row.session}`;
-          const record: SessionRecord = {
-            row: rowIndex,
-            subject: row.subject!,
-            session: row.session!,
-            acquisition: decision.acquisition,
-            image: await writeNifti(`${base}_t2w.nii.gz`, row.t2w!),
-            imageSize: row.t2w!.length,
-            imageSha256: sha256(row.t2w!),
-            mask: row.lesion ? await writeNifti(`${base}_lesion.nii.gz`, row.lesion) : null,
-            maskSize: row.lesion?.length ?? 0,
-            maskSha256: row.lesion ? sha256(row.lesion) : null,
-            lesionVolume: 0,
-          };
-          const slot = sessions.push(record) - 1;
-          sessionsWritten++;
-          const kept: Holder = { shard: shard.path, row: rowIndex, subject: record.subject, session: record.session };
-          if (!record.mask) {
-            claims.settle(index, rowIndex, key, kept);
-            continue;
-          }
-          // Counting reads the whole mask: a mask that fails it (truncated, corrupt) takes its row out again.
-          counting.push(deps.countLesion(path.join(options.out, record.mask)).then(
-            (n) => {
-              record.lesionVolume = n;
-              claims.settle(index, rowIndex, key, kept);
-            },
-            async (error: Error) => {
-              if (signal.aborted) throw error;
-              sessions[slot] = undefined;
-              sessionsWritten--;
-              await Promise.all([unwrite(record.image), unwrite(record.mask!)]);
-              claims.settle(index, rowIndex, key, undefined);
-              skip(problem({ reason: 'bad-mask', message: `lesion mask: not a readable NIfTI image: ${error.message}` }));
-            },
-          ));
-        }
-        rowStart = rowEnd;
-        shardProgress[index] = rowEnd / totalRows;
-        report();
-      }
-    } finally {
-      // Failed or not, no count outlives its shard (nor writes or removes files after the run ends).
-      await Promise.allSettled(counting);
-    }
-    await Promise.all(counting);
-    const kept = sessions.filter((s): s is SessionRecord => s !== undefined);
-    for (const s of kept) tally(rows, { keep: true, acquisition: s.acquisition });
-    for (const p of problems) tally(rows, { keep: false, reason: p.reason });
-    problems.sort((a, b) => a.row - b.row);
-    const shardRecord: ShardRecord = { size: shard.size, oid: shard.oid, rows, sessions: kept, problems };
-    journal.shards[shard.path] = shardRecord;
-    await saveJournal();
-    return shardRecord;
-  };
-
-  // A fixed number of shard workers pull from one queue: latency hiding without unbounded memory.
-  const results: ShardRecord[] = new Array(shards.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < shards.length && !signal.aborted) {
-      const index = next++;
-      results[index] = await processShard(shards[index], index);
-      shardProgress[index] = 1;
-      shardsDone++;
-      report();
-    }
-  };
-  const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(options.jobs, shards.length)) }, () =>
-    worker().catch((error) => {
-      const described = signal.aborted ? error : describeFailure(error, hub);
-      stop.abort(described);
-      throw described;
-    }),
-  ));
-  await journalWrite;
-  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  const hub = hubContext(options);
+  // A shard's failure is named for what it is (the Hub's refusal, a network or server fault).
+  const fetchShard = (index: number) => processShard(shards[index], index, context).catch((error) => {
+    throw signal.aborted ? error : describeFailure(error, hub);
+  });
+  const { results, failed } = await runQueue(shards.length, options.jobs, stop, signal, fetchShard, (index) => progress!.shardFinished(index));
+  await journal.written();
   if (failed) throw deps.signal?.aborted ? deps.signal.reason : stop.signal.reason;
 
   const breakdown = emptyBreakdown();
   for (const r of results) addBreakdown(breakdown, r.rows);
   const problems = results.flatMap((r) => r.problems);
-  // The claims keep one row per name among the shards fetched now; a shard resumed from the
-  // journal can still hold a row whose name an earlier, re-fetched shard took: the earlier wins.
-  const holders = new Map<string, Holder>();
-  const sessions = results.flatMap((r, index) => r.sessions.filter((s) => {
-    const key = collisionKey(s.subject, s.session);
-    const holder = holders.get(key);
-    if (!holder) {
-      holders.set(key, { shard: shards[index].path, row: s.row, subject: s.subject, session: s.session });
-      return true;
-    }
-    const duplicate: RowProblem = { shard: shards[index].path, row: s.row, subject: s.subject, session: s.session, reason: 'duplicate', message: duplicateMessage(s.subject, s.session, holder) };
-    problems.push(duplicate);
-    reportProblem(duplicate);
+  const { sessions, duplicates } = firstOfEachName(results.map((r, index) => ({ path: shards[index].path, sessions: r.sessions })));
+  for (const { problem, acquisition } of duplicates) {
+    problems.push(problem);
+    reportProblem(problem);
     breakdown.kept--;
-    breakdown.acquisitions[s.acquisition]--;
+    breakdown.acquisitions[acquisition]--;
     breakdown.skipped.duplicate++;
-    return false;
-  }));
+  }
   deps.log?.(describeBreakdown(breakdown));
   if (options.paperParity && options.verifyCounts) {
     const problem = paperParityProblem(breakdown);
@@ -441,41 +210,6 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     acquisition_types: sessions.map((s) => s.acquisition),
     subject_ids: sessions.map((s) => s.subject),
   };
-  await writeFileAtomic(infoPath, pythonJson(info));
-  return { status: 'downloaded', datasetInfo: infoPath, samples: sessions.length, breakdown, problems, shards: shards.length, shardsResumed, bytesTransferred: bytes, shardBytes, elapsedMs: Date.now() - started };
-}
-
-type Unusable = { reason: ProblemReason; message: string };
-
-/** Progress reports while bytes arrive, at most this often. */
-const BYTES_REPORT_MS = 200;
-
-/** The ArrayBuffer hyparquet wants, without copying when the bytes fill their buffer. */
-function arrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
-}
-
-/** Why a row the filters keep cannot be used, whatever other rows hold: its ids or its bytes. */
-async function unusable(row: HubRow): Promise<Unusable | undefined> {
-  const badId = idProblem('subject_id', row.subject) ?? idProblem('session_id', row.session);
-  if (badId) return { reason: 'bad-id', message: badId };
-  const badImage = await niftiGzProblem(row.t2w!);
-  if (badImage) return { reason: 'bad-image', message: `T2w: ${badImage}` };
-  const badMask = row.lesion ? await niftiGzProblem(row.lesion) : undefined;
-  if (badMask) return { reason: 'bad-mask', message: `lesion mask: ${badMask}` };
-  return undefined;
-}
-
-/** The collision key of a row whose ids can name files, else undefined. */
-function keyOf(subject: string | null, session: string | null): string | undefined {
-  if (idProblem('subject_id', subject) || idProblem('session_id', session)) return undefined;
-  return collisionKey(subject!, session!);
-}
-
-function duplicateMessage(subject: string, session: string, holder: Holder): string {
-  const same = holder.subject === subject && holder.session === session;
-  const why = same
-    ? 'the same subject and session'
-    : `ids that give the same file names once joined with "_"${`${holder.subject}_${holder.session}` === `${subject}_${session}` ? '' : ' (up to case, which case-insensitive file systems ignore)'}`;
-  return `${holder.shard} row ${holder.row} (subject ${holder.subject}, session ${holder.session}) has ${why}; the first row is kept`;
+  await writeFileAtomic(infoPath, pythonJsonDumpsIndented(info));
+  return { status: 'downloaded', datasetInfo: infoPath, samples: sessions.length, breakdown, problems, shards: shards.length, shardsResumed: progress.shardsResumed, bytesTransferred: bytes, shardBytes, elapsedMs: Date.now() - started };
 }

@@ -4,14 +4,8 @@
  * 401 for an anonymous request meaning "no such repo, or private"), and network or server
  * faults named as such, never as a property of the data.
  */
+import { DownloadError } from './errors';
 import { HttpError, ServerFault } from './net';
-
-export class DownloadError extends Error {
-  /** The Hub's HTTP status when it refused (401, 403, 404), for clients that offer a fix. */
-  constructor(message: string, readonly httpStatus?: number) {
-    super(message);
-  }
-}
 
 export interface HubContext {
   repo: string;

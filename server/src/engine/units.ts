@@ -16,6 +16,12 @@ export function formatLimit(fraction: number): string {
   return `${Number((fraction * 100).toPrecision(12))}%`;
 }
 
+/** A ratio as a percentage: two decimals, four for a small non-zero ratio ("0.0270%"), "n/a" for NaN. */
+export function formatPercent(ratio: number): string {
+  if (Number.isNaN(ratio)) return 'n/a';
+  return `${(ratio * 100).toFixed(ratio !== 0 && ratio < 0.001 ? 4 : 2)}%`;
+}
+
 /** "2 m 10 s", "45 s", "1 h 5 m": a wait as people read it (rounded up to the second). */
 export function formatWait(ms: number): string {
   const s = Math.ceil(ms / 1000);
@@ -24,4 +30,3 @@ export function formatWait(ms: number): string {
   const m = Math.ceil((s % 3600) / 60);
   return `${Math.floor(s / 3600)} h${m ? ` ${m} m` : ''}`;
 }
-

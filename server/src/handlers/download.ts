@@ -6,7 +6,8 @@
  * directory). The log says where the token came from, never what it is.
  */
 import { CancellationToken, ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
-import { DEFAULT_REPO, describeProblemCounts, downloadArc as download, DownloadError, DownloadResult } from '../download/arc';
+import { DEFAULT_REPO, describeProblemCounts, downloadArc as download, DownloadResult } from '../download/arc';
+import { DownloadError } from '../download/errors';
 import { hubEndpoint, hubOfflineVariable, hubTokenWithSource, netTimingFromEnv, retryBaseFromEnv, TokenSource } from '../download/config';
 import type { Breakdown, FilterReason } from '../download/selection';
 import { plural } from '../engine/report';
@@ -110,8 +111,8 @@ export async function downloadArc(state: ServerState, params: DownloadArcRequest
         notify();
       },
       onRetry: ({ attempt, attempts, reason, delayMs, rateLimited }) => {
-        const scaled = delayMs * (options.waitScale ?? 1);
-        retry = { retrying: { attempt, attempts, reason: scrub(reason), delayMs, rateLimited }, until: Date.now() + Math.max(scaled, RETRY_SHOWN_MS), resumesAt: Date.now() + delayMs };
+        const waits = delayMs * (options.waitScale ?? 1);
+        retry = { retrying: { attempt, attempts, reason: scrub(reason), delayMs, rateLimited }, until: Date.now() + Math.max(waits, RETRY_SHOWN_MS), resumesAt: Date.now() + waits };
         notify();
       },
       log: (line, level) => (level === 'warn' ? state.log.warn(`Download: ${scrub(line)}`) : state.log.info(`Download: ${scrub(line)}`)),
