@@ -147,8 +147,9 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
       progress?.bytesArrived();
     },
     onRetry: (retry) => {
-      const what = retry.rateLimited ? `rate limited by the Hub, resuming in ${formatWait(retry.delayMs)}` : `retrying in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${retry.attempt} of ${retry.attempts}): ${retry.reason}`;
-      deps.log?.(`${retry.what}: ${what}`, 'warn');
+      deps.log?.(retry.rateLimited
+        ? `${retry.what}: rate limited by the Hub, resuming in ${formatWait(retry.delayMs)}`
+        : `retrying ${retry.what} in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${retry.attempt} of ${retry.attempts}): ${retry.reason}`, 'warn');
       deps.onRetry?.(retry);
     },
   };
