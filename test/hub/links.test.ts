@@ -11,7 +11,10 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { parquetMetadata } from 'hyparquet';
+import { LogMessageNotification } from 'vscode-languageserver-protocol/node';
 import { downloadArc, DownloadProgress } from '../../server/src/download/arc';
+import { DownloadArcRequest, DownloadProgressNotification } from '../../server/src/protocol';
+import { LspSession } from '../support/lsp';
 import { RemoteFile } from '../../server/src/download/remoteFile';
 import { summarizeNifti } from '../../server/src/engine/arc/nifti';
 import { memorySource } from '../../server/src/engine/io/source';
@@ -81,11 +84,33 @@ test('the resolvers\' rate limit: the download waits what RateLimit says (t + 1 
   const result = await run(['--out', scratch(t), '--endpoint', hub.hubUrl, '--json'], { NEUROCACHE_WAIT_SCALE: '0.004' });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(JSON.parse(result.stdout).samples, expected(shards.sessions).length);
-  assert.match(result.stderr, /rate limited by the Hub, resuming in 2 m( 1?\d s)?/);
+  assert.match(result.stderr, /GET data\/train-\d+-of-00006\.parquet bytes \d+-\d+: rate limited by the Hub, resuming in (\d m( \d+ s)?|\d+ s)\n/);
   assert.ok(hub.requests.some((r) => r.status === 429), 'the limit was hit');
   const resolves = hub.requests.filter((r) => r.endpoint === 'resolve' && r.status === 302);
   assert.equal(resolves.length, shards.files.length, 'one resolve per shard, reused for all its ranges');
   assert.ok(hub.requests.every((r) => r.method === 'GET'), 'no HEAD: the GET\'s redirect says where the bytes are');
+});
+
+test('the editor\'s notification and output say the Hub rate-limits and when the download resumes', async (t) => {
+  const { shards, hub } = await servedShards(t, (dir) => writeArcShards(dir, { sessions: 4, shards: 4 }));
+  hub.faults.rateLimit = { limit: 1, windowSeconds: 130, timeScale: 0.004 };
+  const lsp = new LspSession({ HF_TOKEN: '', HF_ENDPOINT: '', HF_HOME: scratch(t), HF_HUB_OFFLINE: '', NEUROCACHE_WAIT_SCALE: '0.004' });
+  const progress: DownloadProgressNotification.Params[] = [];
+  const logged: string[] = [];
+  lsp.connection.onNotification(DownloadProgressNotification.method, (p: DownloadProgressNotification.Params) => void progress.push(p));
+  lsp.connection.onNotification(LogMessageNotification.type, (m) => void logged.push(m.message));
+  try {
+    const out = scratch(t);
+    await lsp.initialize(out);
+    const result = (await lsp.connection.sendRequest(DownloadArcRequest.method, { id: 'r1', out, endpoint: hub.hubUrl } satisfies DownloadArcRequest.Params)) as DownloadArcRequest.Result;
+    assert.equal(result.samples, expected(shards.sessions).length);
+    const limited = progress.filter((p) => p.retrying?.rateLimited);
+    assert.ok(limited.length > 0, 'a progress notification carries the rate limit');
+    assert.ok(limited.every((p) => p.retrying!.delayMs <= 131_000 * 0.004 && p.retrying!.reason === 'rate limited by the Hub'));
+    assert.ok(logged.some((line) => /Download: GET data\/train-\d+-of-00004\.parquet bytes \d+-\d+: rate limited by the Hub, resuming in (\d m( \d+ s)?|\d+ s)$/.test(line)), logged.join('\n'));
+  } finally {
+    await lsp.close();
+  }
 });
 
 test('a signed URL that expires while its shard is read is resolved again and the read goes on', async (t) => {
