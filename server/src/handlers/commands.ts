@@ -43,14 +43,14 @@ async function runFileCommand(state: ServerState, command: FileCommand, uri: str
   const before = open ?? new TextSnapshot(text, -1);
   const plan = await planCommand(command, file, text, { inspector: state.inspector, cwd: state.workspace.cwdFor(file) });
   if (plan.edits.length) await applyFix(state, uri, file, before, plan.edits);
-  return { message: plan.message };
+  return { ok: true, message: plan.message };
 }
 
 async function checkWorkspace(state: ServerState): Promise<CommandResult> {
   const files = await scanWorkspace(state);
   let errors = 0;
   for (const t of state.documents.tracked.values()) errors += t.errors;
-  return { message: `Checked ${plural(files, 'file')}: ${plural(errors, 'error')}.` };
+  return { ok: true, message: `Checked ${plural(files, 'file')}: ${plural(errors, 'error')}.` };
 }
 
 export async function executeCommand(state: ServerState, params: ExecuteCommandParams): Promise<CommandResult> {
@@ -62,10 +62,10 @@ export async function executeCommand(state: ServerState, params: ExecuteCommandP
   try {
     return await run();
   } catch (error) {
-    const message = `NeuroCache: ${(error as Error).message}`;
-    state.log.error(`${command} failed: ${(error as Error).message}`);
+    const { message } = error as Error;
+    state.log.error(`${command} failed: ${message}`);
     // A notification, not window/showMessageRequest: no client must be required to answer it.
-    void state.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message });
-    return { message };
+    void state.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message: `NeuroCache: ${message}` });
+    return { ok: false, message };
   }
 }
