@@ -58,7 +58,13 @@ export async function downloadArc(state: ServerState, params: DownloadArcRequest
   if (!state.workspace.trusted) throw new ResponseError(ErrorCodes.InvalidRequest, 'NeuroCache does not download in a restricted (untrusted) workspace.');
   const controller = new AbortController();
   cancel.onCancellationRequested(() => controller.abort(new Error('cancelled; run the download again to resume')));
-  const token = hubTokenWithSource(params.token);
+  let token: ReturnType<typeof hubTokenWithSource>;
+  try {
+    token = hubTokenWithSource(params.token);
+  } catch (error) {
+    // A token file that exists but cannot be read (huggingface_hub fails too).
+    throw new ResponseError(ErrorCodes.InternalError, `Download ARC dataset: ${(error as Error).message}`);
+  }
   // Whatever the libraries put in a message, the token never reaches the log or the client.
   const scrub = (text: string) => (token ? text.split(token.token).join('***') : text);
   const started = Date.now();
