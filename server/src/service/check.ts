@@ -19,11 +19,11 @@ import {
   checkDatasetIndex, datasetIndexStats, DatasetIndexStats, IndexFileFacts, ParsedDatasetIndex, parseDatasetIndex, rewriteWindowCounts,
 } from '../engine/eeg/datasetIndex';
 import { FORMAT_FILE_NAMES, invalidJsonDiagnostic, JsonFormat } from '../engine/invalidJson';
-import { decodeLikePython, PythonJsonError, pythonJsonError } from '../engine/json/pythonJson';
+import { decodeLikePython, PythonJsonError, pythonJsonError, UTF8_BOM } from '../engine/json/pythonJson';
 import { plural } from '../engine/report';
 import { writeFileAtomic } from './atomic';
 import { CacheInspector, statOrUndefined } from './inspector';
-import { readRegularBytes } from './regularFile';
+import { readRegularBytes, readRegularHead } from './regularFile';
 
 export type DocumentKind = JsonFormat | 'unrelated';
 
@@ -137,12 +137,20 @@ export async function readJsonFile(file: string): Promise<{ text: string; decode
 
 /**
  * For a document open in an editor: the UnicodeDecodeError of the file on disk when the
- * editor shows exactly its bytes with replacement characters (the editor cannot tell us the bytes).
+ * editor shows exactly its bytes with replacement characters (the editor cannot tell us the bytes),
+ * or json.load's byte-order-mark error when the file on disk starts with one: editors hide the
+ * mark from the buffer (VS Code, Neovim) and write it back on save.
  */
 export async function openDocumentDecodeError(file: string, text: string): Promise<PythonJsonError | undefined> {
+  if (!text.startsWith('\ufeff') && (await startsWithBom(file))) return pythonJsonError(`\ufeff${text}`);
   if (!text.includes('\ufffd')) return undefined;
   const disk = await readJsonFile(file).catch(() => undefined);
   return disk?.decodeError && disk.text === text ? disk.decodeError : undefined;
+}
+
+async function startsWithBom(file: string): Promise<boolean> {
+  const head = await readRegularHead(file, UTF8_BOM.length).catch(() => undefined);
+  return !!head && Buffer.from(UTF8_BOM).equals(head);
 }
 
 /**
