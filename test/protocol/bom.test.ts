@@ -28,7 +28,7 @@ test('the server reports invalid-json for all three files with a byte-order mark
     await lsp.until(() => uris.every((uri) => lsp.codes(uri).includes('invalid-json')));
     for (const uri of uris) {
       const [diagnostic] = lsp.published.get(uri)!.diagnostics;
-      assert.match(diagnostic.message, /Unexpected UTF-8 BOM \(decode using utf-8-sig\): line 1 column 1 \(char 0\)\. \S/);
+      assert.match(String(diagnostic.message), /Unexpected UTF-8 BOM \(decode using utf-8-sig\): line 1 column 1 \(char 0\)\. \S/);
     }
     // Opened as an editor shows it: without the mark.
     for (const [i, uri] of uris.entries()) {

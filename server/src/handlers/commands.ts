@@ -26,7 +26,9 @@ async function applyFix(state: ServerState, uri: string, file: string, before: T
     if (!result.applied) throw new RefusedWrite(result.failureReason ?? 'the editor refused the edit');
     return;
   }
-  // Planning can take a while (a rebuild reads the whole cache): never write over a change made meanwhile.
+  // Planning can take a while (a rebuild reads the whole cache): never write over a change made meanwhile,
+  // nor once the client has shut the server down.
+  if (state.shuttingDown) throw new RefusedWrite(`the server was shut down while the command ran; ${file} is unchanged`);
   if ((await readDocumentFile(file)) !== before.text) throw new RefusedWrite(`${file} changed while the command ran; run it again`);
   await writeFileAtomic(file, applyEdits(before.text, edits));
   await check(state, uri);
