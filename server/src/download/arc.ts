@@ -206,6 +206,8 @@ export async function downloadArc(options: DownloadOptions, deps: DownloadDeps):
 /** The download proper, holding the folder's lock. */
 async function download(options: DownloadOptions, deps: DownloadDeps, started: number): Promise<Omit<DownloadResult, 'tempFilesRemoved'>> {
   const infoPath = path.join(options.out, 'dataset_info.json');
+  // Every file lands inside the output folder as it is now (the lock file is in it): a folder on the way swapped for a link later fails the write.
+  const confine = [await fs.realpath(options.out)];
   // The first failing shard stops the others: nothing keeps writing once the run has failed.
   const stop = new AbortController();
   const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
@@ -251,7 +253,7 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
   let journalWrite = Promise.resolve();
   const saveJournal = () => (journalWrite = journalWrite.then(async () => {
     await fs.mkdir(path.dirname(journalPath), { recursive: true });
-    await writeFileAtomic(journalPath, JSON.stringify(journal));
+    await writeFileAtomic(journalPath, JSON.stringify(journal), { confine });
   }));
 
   let shardsDone = 0;
@@ -294,7 +296,7 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     const claim = relative.toLowerCase();
     if (written.has(claim)) throw new Error(`internal error: ${relative} would be written twice in one run`);
     written.add(claim);
-    await writeFileAtomic(path.join(options.out, relative), data);
+    await writeFileAtomic(path.join(options.out, relative), data, { confine });
     return relative.split(path.sep).join('/');
   };
   const unwrite = async (relative: string) => {
@@ -475,7 +477,7 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     acquisition_types: sessions.map((s) => s.acquisition),
     subject_ids: sessions.map((s) => s.subject),
   };
-  await writeFileAtomic(infoPath, pythonJson(info));
+  await writeFileAtomic(infoPath, pythonJson(info), { confine });
   return { status: 'downloaded', datasetInfo: infoPath, samples: sessions.length, breakdown, problems, shards: shards.length, shardsResumed, bytesTransferred: bytes, shardBytes, elapsedMs: Date.now() - started };
 }
 

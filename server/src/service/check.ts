@@ -377,8 +377,10 @@ export async function buildManifestFile(
   inspector: CacheInspector,
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<BuildResult> {
+  // The folder as it is now: if it (or a folder above it) is swapped for a link while the cache is read, the write fails.
+  const confine = [await fs.realpath(directory)];
   const { text, result } = await computeManifest(directory, inspector, options);
-  await writeFileAtomic(result.manifestPath, text);
+  await writeFileAtomic(result.manifestPath, text, { confine });
   return result;
 }
 
