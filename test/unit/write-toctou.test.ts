@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync,
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { atomicWriteHooks, RefusedWrite, writeFileAtomic } from '../../server/src/service/atomic';
-import { buildManifestFile } from '../../server/src/service/check';
+import { buildManifestFile } from '../../server/src/service/buildManifest';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { CacheInspector } from '../../server/src/service/inspector';
 import { WorkerPool } from '../../server/src/workers/pool';
