@@ -10,7 +10,7 @@ import { ErrorCodes, ExecuteCommandParams, MessageType, ResponseError, ShowMessa
 import { applyEdits, TextEdit } from '../engine/json/edits';
 import { plural } from '../engine/report';
 import { CommandResult, Commands } from '../protocol';
-import { RefusedWrite, writeFileAtomic } from '../service/atomic';
+import { RefusedWrite, removeStaleTemps, writeFileAtomic } from '../service/atomic';
 import { FileCommand, isFileCommand, planCommand } from '../service/commands';
 import { assertInsideWorkspace, readDocumentFile } from '../service/documentFiles';
 import { TextSnapshot } from '../service/textDocument';
@@ -32,6 +32,7 @@ async function applyFix(state: ServerState, uri: string, file: string, before: T
   if ((await readDocumentFile(file)) !== before.text) throw new RefusedWrite(`${file} changed while the command ran; run it again`);
   // Inside the workspace folders as they were checked, judged again as it is written.
   await writeFileAtomic(file, applyEdits(before.text, edits), { confine });
+  await removeStaleTemps(file);
   await check(state, uri);
 }
 

@@ -9,6 +9,41 @@ import * as path from 'node:path';
  */
 export const ATOMIC_TEMP = /^\.(.+)\.(?:[0-9a-f]{16}|\d+\.\d+)\.tmp$/;
 
+/**
+ * A temp file of ours left this long unchanged is a leftover (a write killed between create and
+ * rename), never a write under way: a writer fills and renames its temp file in one go, seconds
+ * even for the largest manifest on network storage, and each write updates its mtime.
+ */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/**
+ * Removes leftover temp files of writes of `target` (named `.{its name}.{16 hex}.tmp` or the
+ * older pattern, regular files, unchanged for STALE_TEMP_MS): a build or fix killed mid-write
+ * leaves one, and nothing else would ever remove it. Another file's temp files, anything not
+ * named by the pattern, links and fresh temp files (a concurrent writer's) are left alone.
+ * Returns how many were removed.
+ */
+export async function removeStaleTemps(target: string, now = Date.now()): Promise<number> {
+  const folder = path.dirname(path.resolve(target));
+  const name = path.basename(target);
+  const prefix = `.${name}.`;
+  let removed = 0;
+  try {
+    // Streamed, and only names with the target's prefix are looked at: a cache folder holds thousands of files.
+    for await (const entry of await fs.opendir(folder)) {
+      if (!entry.name.startsWith(prefix) || ATOMIC_TEMP.exec(entry.name)?.[1] !== name) continue;
+      const file = path.join(folder, entry.name);
+      const stat = await fs.lstat(file).catch(() => undefined);
+      if (!stat?.isFile() || now - stat.mtimeMs < STALE_TEMP_MS) continue;
+      await fs.rm(file, { force: true });
+      removed++;
+    }
+  } catch {
+    // An unreadable folder: nothing to tidy.
+  }
+  return removed;
+}
+
 /** A write that was refused because it would replace something it must not. */
 export class RefusedWrite extends Error {}
 

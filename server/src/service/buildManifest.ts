@@ -9,7 +9,7 @@ import { CacheFileFacts, describePythonOutcome } from '../engine/eeg/manifestChe
 import { MAX_WINDOWS_PER_FILE, NpzSummary } from '../engine/eeg/npz';
 import { failureOutcome, LoadFailure, PythonException } from '../engine/eeg/numpyLoad';
 import { plural } from '../engine/report';
-import { writeFileAtomic } from './atomic';
+import { removeStaleTemps, writeFileAtomic } from './atomic';
 import type { CacheInspector } from './inspector';
 import { listNpz } from './npzListing';
 
@@ -96,6 +96,7 @@ export async function buildManifestFile(
   const confine = [await fs.realpath(directory)];
   const { text, result } = await computeManifest(directory, inspector, options);
   await writeFileAtomic(result.manifestPath, text, { confine });
+  await removeStaleTemps(result.manifestPath);
   return result;
 }
 
