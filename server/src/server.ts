@@ -66,8 +66,9 @@ export function startServer(): void {
     throw new ResponseError(ErrorCodes.MethodNotFound, `Unhandled method ${method}`);
   }));
 
-  if (process.argv.includes('--stdio')) exitOnFramingError(state);
   connection.listen();
+  // After listen: the reader is attached first, so both see every chunk from the first one on.
+  if (process.argv.includes('--stdio')) exitOnFramingError(state);
 }
 
 /** Follows stdin with the reader (see stdioFraming.ts) and ends the process, saying why, at the first framing error. */
