@@ -3,6 +3,7 @@
  * terminals, CI and training boxes. Exit codes: 0 ok, 1 errors found (or the job failed), 2 bad usage.
  */
 import '../threadpool'; // first: sizes libuv's thread pool before any fs call starts it
+import { exitQuietlyOnClosedPipe } from './closedPipe';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LineIndex } from '../engine/diagnostics';
@@ -375,6 +376,7 @@ function usageHint(command: CommandSpec | undefined): string {
 }
 
 if (require.main === module) {
+  exitQuietlyOnClosedPipe();
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

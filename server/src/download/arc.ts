@@ -129,6 +129,8 @@ export async function downloadArc(options: DownloadOptions, deps: DownloadDeps):
  * the count check, and dataset_info.json written last.
  */
 async function download(options: DownloadOptions, deps: DownloadDeps, started: number): Promise<Omit<DownloadResult, 'tempFilesRemoved'>> {
+  // Every file lands inside the output folder as it is now (the lock file is in it): a folder on the way swapped for a link later fails the write.
+  const confine = [await fs.realpath(options.out)];
   const infoPath = path.join(options.out, 'dataset_info.json');
   // The first failing shard stops the others: nothing keeps writing once the run has failed.
   const stop = new AbortController();
@@ -157,7 +159,7 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
   const shards = await listShards(options, net, deps.signal);
   progress = new ProgressTracker(shards.length, started, () => bytes, deps.onProgress);
   await fs.mkdir(path.join(options.out, NIFTI_DIR), { recursive: true });
-  const journal = await DownloadJournal.open(options.out, options, options.force);
+  const journal = await DownloadJournal.open(options.out, options, options.force, confine);
   const shardBytes = shards.reduce((n, s) => n + s.size, 0);
   const reportProblem = (problem: RowProblem) => {
     progress.problemFound();
@@ -173,7 +175,7 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     signal,
     claims: new NameClaims(shards.length, signal),
     journal,
-    files: new RunFiles(options.out),
+    files: new RunFiles(options.out, confine),
     progress,
     countLesion: deps.countLesion,
     reportProblem,
@@ -211,6 +213,6 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     acquisition_types: sessions.map((s) => s.acquisition),
     subject_ids: sessions.map((s) => s.subject),
   };
-  await writeFileAtomic(infoPath, pythonJsonDumpsIndented(info));
+  await writeFileAtomic(infoPath, pythonJsonDumpsIndented(info), { confine });
   return { status: 'downloaded', datasetInfo: infoPath, samples: sessions.length, breakdown, problems, shards: shards.length, shardsResumed: progress.shardsResumed, bytesTransferred: bytes, shardBytes, elapsedMs: Date.now() - started };
 }
