@@ -19,7 +19,7 @@ import { formatBytes } from '../engine/units';
 import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL, MAX_READS_IN_FLIGHT } from '../protocol';
 import { ProgressBar } from './progress';
 import { COMMANDS, CommandSpec, commandHelp, findCommand, generalHelp, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
-import { NEUROCACHE_VERSION as VERSION } from '../version';
+import { NEUROCACHE_VERSION as VERSION, VERSION_ARGUMENTS } from '../version';
 import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOffline, hubToken, retryBaseFromEnv } from '../download/config';
 
@@ -325,7 +325,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   let command: CommandSpec | undefined;
   try {
     const [first] = argv;
-    if (first === '--version' || first === '-V' || first === 'version') {
+    if (VERSION_ARGUMENTS.has(first)) {
       io.stdout.write(`neurocache ${VERSION}\n`);
       return 0;
     }
