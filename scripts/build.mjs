@@ -32,6 +32,8 @@ const entries = {
   // The executable answers --version alone and loads cli-main (the engine and pool) for the rest.
   cli: 'server/src/cli/entry.ts',
   'cli-main': 'server/src/cli/main.ts',
+  // cli-main loads these on demand: `arc download`'s Hub client; `lsp` runs out/server.js.
+  'cli-download': 'server/src/download/arc.ts',
   demo: 'scripts/demo.ts',
   bench: 'bench/run.ts',
   'bench-count': 'bench/count.ts',

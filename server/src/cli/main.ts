@@ -18,6 +18,7 @@ import { NotReadableFile } from '../service/regularFile';
 import { formatBytes } from '../engine/units';
 import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL, MAX_READS_IN_FLIGHT } from '../protocol';
 import { ProgressBar } from './progress';
+import { bundleBeside } from '../bundles';
 import { COMMANDS, CommandSpec, commandHelp, findCommand, generalHelp, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
 import { NEUROCACHE_VERSION as VERSION, VERSION_ARGUMENTS } from '../version';
 import type { DownloadOptions } from '../download/arc';
@@ -229,7 +230,8 @@ async function arcDownload({ values, positionals }: ParsedOptions, io: Io): Prom
   }
   const token = hubToken(values.token as string | undefined);
   if (token && !token.startsWith('hf_')) throw new UsageError('the Hub token does not look like a Hugging Face token (it should start with "hf_")');
-  const { DEFAULT_REPO, downloadArc, describeProblemCounts } = await import('../download/arc');
+  // Its own bundle (the Hub client and Parquet reader), loaded only for this command.
+  const { DEFAULT_REPO, downloadArc, describeProblemCounts }: typeof import('../download/arc') = require(bundleBeside('cli-download.js'));
   const options: DownloadOptions = {
     out: path.resolve((values.out as string | undefined) ?? path.join('data', 'arc')),
     repo: (values.repo as string | undefined) ?? DEFAULT_REPO,
@@ -301,9 +303,9 @@ const RUNNERS: Record<string, (options: ParsedOptions, io: Io) => Promise<number
   'arc download': arcDownload,
   lsp: async ({ values }) => {
     if (!values.stdio) throw new UsageError('lsp speaks LSP over stdio only: pass --stdio');
-    // Loaded on demand: the server and the Hub client are most of the bundle, and
-    // build/check/stats should start fast.
-    (await import('../server')).startServer();
+    // The language server's own bundle (it starts the server as it loads): build, check and
+    // stats never compile it.
+    require(bundleBeside('server.js'));
     return new Promise<number>(() => {}); // runs until the client disconnects
   },
 };
