@@ -21,6 +21,7 @@ import { NotReadableFile } from '../service/regularFile';
 import { formatBytes } from '../engine/units';
 import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL, MAX_READS_IN_FLIGHT } from '../protocol';
 import { ProgressBar } from './progress';
+import { listNpz } from '../service/npzListing';
 import { bundleBeside } from '../bundles';
 import { COMMANDS, CommandSpec, commandHelp, findCommand, generalHelp, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
 import { NEUROCACHE_VERSION as VERSION, VERSION_ARGUMENTS } from '../version';
@@ -92,11 +93,15 @@ async function readInput(file: string): Promise<{ text: string; decodeError?: Py
 async function manifestBuild({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('manifest build takes exactly one cache directory');
   const directory = path.resolve(positionals[0]);
+  // The listing is asked for with the stat (one round trip for both on network storage, not two
+  // in a row); on anything but a directory both fail and the stat's verdict is the one reported.
+  const listing = listNpz(directory);
+  listing.catch(() => undefined);
   const stat = await fs.stat(directory).catch(() => undefined);
   if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);
   return withInspector(values, async (inspector) => {
     const bar = new ProgressBar('Scanning', io.stderr, io.stderr.isTTY === true && !values.json);
-    const result = await buildManifestFile(directory, inspector, { onProgress: (d, t) => bar.update(d, t) });
+    const result = await buildManifestFile(directory, inspector, { listing, onProgress: (d, t) => bar.update(d, t) });
     bar.finish();
     if (values.json) {
       io.stdout.write(`${JSON.stringify({ ...result, bytesRead: inspector.pool.bytesRead })}\n`);
