@@ -18,6 +18,7 @@ import { summarizeNifti } from '../server/src/engine/arc/nifti';
 import { memberDataOffset, readZipDirectory } from '../server/src/engine/io/zip';
 import { memorySource } from '../server/src/engine/io/source';
 import { LspSession } from '../test/support/lsp';
+import { EDIT_DEBOUNCE_MS } from '../server/src/handlers/diagnostics';
 import { pythonWith } from '../test/support/python';
 import { encodeNifti, encodeVoxels } from '../test/writers/nifti';
 import { writeNpz } from '../test/writers/npz';
@@ -296,10 +297,33 @@ function benchRecheck(): void {
   rows.push({ task: `re-check unchanged cache (${files} files, ${files * 30} entries)`, subject: 'neurocache check (new process, warm fingerprints)', median: recheck, unit: 'ms', ratio: `target ≤ 1000 ms; ${bytesRead} bytes of cache content read` });
 }
 
-// ---- 4. language server on a 150,000-entry manifest -----------------------------------------
+// ---- 4. language server on 150,000- and ~1,000,000-entry manifests ---------------------------
+
+/** The re-check cache seven times over (hard links): ~1.05 M entries, with its manifest built by NeuroCache. */
+function hugeCache(base: string, copies: number): string {
+  const dir = `${base}-x${copies}`;
+  if (existsSync(path.join(dir, 'manifest.json'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (let copy = 0; copy < copies; copy++) for (const name of readdirSync(base).filter((n) => n.endsWith('.npz'))) linkSync(path.join(base, name), path.join(dir, `c${copy}_${name}`));
+  node(['manifest', 'build', dir, '--cache-dir', path.join(data, 'fingerprints-warm')]);
+  return dir;
+}
+
+/** The most memory the process has held (VmHWM), in MB. */
+function peakRssOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  return Number(line?.split(/\s+/)[1] ?? NaN) / 1024;
+}
 
 async function benchLanguageServer(): Promise<void> {
-  const dir = bigCache(quick ? 500 : 5000, 30);
+  const base = bigCache(quick ? 500 : 5000, 30);
+  // Its manifest and warm fingerprints, as the re-check suite leaves them (--only=lsp runs alone).
+  if (!existsSync(path.join(base, 'manifest.json'))) node(['manifest', 'build', base, '--cache-dir', path.join(data, 'fingerprints-warm')]);
+  for (const dir of [base, hugeCache(base, 7)]) await benchLanguageServerOn(dir);
+}
+
+async function benchLanguageServerOn(dir: string): Promise<void> {
   const file = path.join(dir, 'manifest.json');
   const text = readFileSync(file, 'utf8');
   const entries = (text.match(/"cache_file"/g) ?? []).length;
@@ -313,13 +337,13 @@ async function benchLanguageServer(): Promise<void> {
     const firstDiagnostics = performance.now() - opened;
     await lsp.settled(uri);
     const fullCheck = performance.now() - opened;
-    const hovers: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const line = i % 2 ? 1 : 3 + ((i * 7919) % (entries * 4));
+    const hoverAt = async (line: number) => {
       const started = performance.now();
       await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character: 6 } });
-      hovers.push(performance.now() - started);
-    }
+      return performance.now() - started;
+    };
+    const hovers: number[] = [];
+    for (let i = 0; i < 200; i++) hovers.push(await hoverAt(i % 2 ? 1 : 3 + ((i * 7919) % (entries * 4))));
     hovers.sort((a, b) => a - b);
     // An entry hover with its label-trace picture: the first renders in a worker, later ones come from the fingerprint store.
     const pictureHover = async () => {
@@ -331,20 +355,38 @@ async function benchLanguageServer(): Promise<void> {
     const firstPicture = await pictureHover();
     const cachedPictures: number[] = [];
     for (let i = 0; i < 20; i++) cachedPictures.push(await pictureHover());
-    const edited = performance.now();
-    await lsp.change(uri, text.replace('"window_idx": 0', '"window_idx": 999'));
+    // Edits as an editor sends them (a range and its new text), each left to settle: the time
+    // past the debounce is the re-check's own.
+    const target = '"window_idx": 0';
+    const rediagnoses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const at = lsp.documents.get(uri)!.getText().indexOf(target);
+      const edited = performance.now();
+      await lsp.changeRange(uri, at, at + target.length, `"window_idx": ${900 + i}`);
+      await lsp.settled(uri);
+      rediagnoses.push(performance.now() - edited - EDIT_DEBOUNCE_MS);
+    }
+    // Typing: an edit every 50 ms (each restarts the debounce) with a hover between keystrokes.
+    const typingHovers: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const at = lsp.documents.get(uri)!.getText().indexOf('"window_idx": 9');
+      await lsp.changeRange(uri, at + 14, at + 14, String(i % 10));
+      typingHovers.push(await hoverAt(3 + ((i * 7919) % (entries * 4))));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await lsp.settled(uri);
-    const rediagnose = performance.now() - edited;
-    const rssKb = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(lsp.child.pid)], { encoding: 'utf8' }).trim());
+    typingHovers.sort((a, b) => a - b);
+    const peak = peakRssOf(lsp.child.pid!);
     const task = `language server, ${entries.toLocaleString('en-US')}-entry manifest (${(text.length / 1e6).toFixed(1)} MB)`;
     rows.push({ task, subject: 'first (structural) diagnostics after open', median: firstDiagnostics, unit: 'ms', ratio: 'target ≤ 2000 ms' });
     rows.push({ task: '', subject: 'full content check after open', median: fullCheck, unit: 'ms' });
-    rows.push({ task: '', subject: 'hover p50', median: hovers[100], unit: 'ms' });
-    rows.push({ task: '', subject: 'hover p95', median: hovers[190], unit: 'ms', ratio: 'target ≤ 50 ms' });
+    rows.push({ task: '', subject: 'hover p50 (idle)', median: hovers[100], unit: 'ms' });
+    rows.push({ task: '', subject: 'hover p95 (idle)', median: hovers[190], unit: 'ms', ratio: 'target ≤ 10 ms' });
+    rows.push({ task: '', subject: 'hover p95 while typing (edit every 50 ms)', median: typingHovers[Math.floor(typingHovers.length * 0.95)], unit: 'ms', ratio: 'target ≤ 10 ms' });
     rows.push({ task: '', subject: 'entry hover with label-trace picture, first', median: firstPicture, unit: 'ms' });
     rows.push({ task: '', subject: 'entry hover with label-trace picture, cached', median: median(cachedPictures), unit: 'ms', ratio: 'target < 100 ms' });
-    rows.push({ task: '', subject: 're-diagnose after an edit (incl. 300 ms debounce)', median: rediagnose, unit: 'ms' });
-    rows.push({ task: '', subject: 'server RSS', median: rssKb / 1024, unit: 'MB', ratio: 'target ≤ 400 MB' });
+    rows.push({ task: '', subject: `diagnostics after a range edit, past the ${EDIT_DEBOUNCE_MS} ms debounce (median of 3)`, median: median(rediagnoses), unit: 'ms', ratio: 'target ≤ 300 ms' });
+    rows.push({ task: '', subject: 'server peak RSS (VmHWM)', median: peak, unit: 'MB', ratio: 'target ≤ 400 MB' });
   } finally {
     await lsp.close();
   }
