@@ -22,8 +22,10 @@ import { NotReadableFile } from '../service/regularFile';
 import { formatBytes, formatWait } from '../engine/units';
 import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL, MAX_READS_IN_FLIGHT } from '../protocol';
 import { ProgressBar } from './progress';
+import { listNpz } from '../service/npzListing';
+import { bundleBeside } from '../bundles';
 import { COMMANDS, CommandSpec, commandHelp, findCommand, generalHelp, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
-import { NEUROCACHE_VERSION as VERSION } from '../version';
+import { NEUROCACHE_VERSION as VERSION, VERSION_ARGUMENTS } from '../version';
 import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOfflineVariable, hubToken, netTimingFromEnv, retryBaseFromEnv } from '../download/config';
 
@@ -92,11 +94,15 @@ async function readInput(file: string): Promise<{ text: string; decodeError?: Py
 async function manifestBuild({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('manifest build takes exactly one cache directory');
   const directory = path.resolve(positionals[0]);
+  // The listing is asked for with the stat (one round trip for both on network storage, not two
+  // in a row); on anything but a directory both fail and the stat's verdict is the one reported.
+  const listing = listNpz(directory);
+  listing.catch(() => undefined);
   const stat = await fs.stat(directory).catch(() => undefined);
   if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);
   return withInspector(values, async (inspector) => {
     const bar = new ProgressBar('Scanning', io.stderr, io.stderr.isTTY === true && !values.json);
-    const result = await buildManifestFile(directory, inspector, { onProgress: (d, t) => bar.update(d, t) });
+    const result = await buildManifestFile(directory, inspector, { listing, onProgress: (d, t) => bar.update(d, t) });
     bar.finish();
     if (values.json) {
       io.stdout.write(`${JSON.stringify({ ...result, bytesRead: inspector.pool.bytesRead })}\n`);
@@ -233,7 +239,8 @@ async function arcDownload({ values, positionals }: ParsedOptions, io: Io): Prom
   }
   const token = hubToken(values.token as string | undefined);
   if (token && !token.startsWith('hf_')) throw new UsageError('the Hub token does not look like a Hugging Face token (it should start with "hf_")');
-  const { DEFAULT_REPO, downloadArc, describeProblemCounts } = await import('../download/arc');
+  // Its own bundle (the Hub client and Parquet reader), loaded only for this command.
+  const { DEFAULT_REPO, downloadArc, describeProblemCounts }: typeof import('../download/arc') = require(bundleBeside('cli-download.js'));
   const options: DownloadOptions = {
     out: path.resolve((values.out as string | undefined) ?? path.join('data', 'arc')),
     repo: (values.repo as string | undefined) ?? DEFAULT_REPO,
@@ -312,9 +319,9 @@ const RUNNERS: Record<string, (options: ParsedOptions, io: Io) => Promise<number
   'arc download': arcDownload,
   lsp: async ({ values }) => {
     if (!values.stdio) throw new UsageError('lsp speaks LSP over stdio only: pass --stdio');
-    // Loaded on demand: the server and the Hub client are most of the bundle, and
-    // build/check/stats should start fast.
-    (await import('../server')).startServer();
+    // The language server's own bundle (it starts the server as it loads): build, check and
+    // stats never compile it.
+    require(bundleBeside('server.js'));
     return new Promise<number>(() => {}); // runs until the client disconnects
   },
 };
@@ -336,7 +343,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   let command: CommandSpec | undefined;
   try {
     const [first] = argv;
-    if (first === '--version' || first === '-V' || first === 'version') {
+    if (VERSION_ARGUMENTS.has(first)) {
       io.stdout.write(`neurocache ${VERSION}\n`);
       return 0;
     }

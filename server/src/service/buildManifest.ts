@@ -87,11 +87,14 @@ export function describeBuild(result: BuildResult): string {
  * Where Python's output would be unbounded NeuroCache stops short and says so: a file with more
  * than MAX_WINDOWS_PER_FILE windows is left out, more than MAX_BUILT_ENTRIES in all is refused.
  */
-export async function buildManifestFile(
-  directory: string,
-  inspector: CacheInspector,
-  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
-): Promise<BuildResult> {
+export interface BuildOptions {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  /** `listNpz(directory)` already under way (started alongside the caller's own checks). */
+  listing?: Promise<string[]>;
+}
+
+export async function buildManifestFile(directory: string, inspector: CacheInspector, options: BuildOptions = {}): Promise<BuildResult> {
   // The folder as it is now: if it (or a folder above it) is swapped for a link while the cache is read, the write fails.
   const confine = [await fs.realpath(directory)];
   const { text, result } = await computeManifest(directory, inspector, options);
@@ -101,12 +104,8 @@ export async function buildManifestFile(
 }
 
 /** The manifest text the builder would write, without writing it (the editor applies it as an edit). */
-export async function computeManifest(
-  directory: string,
-  inspector: CacheInspector,
-  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
-): Promise<{ text: string; result: BuildResult }> {
-  const names = await listNpz(directory);
+export async function computeManifest(directory: string, inspector: CacheInspector, options: BuildOptions = {}): Promise<{ text: string; result: BuildResult }> {
+  const names = await (options.listing ?? listNpz(directory));
   let done = 0;
   options.onProgress?.(0, names.length);
   const facts = await Promise.all(

