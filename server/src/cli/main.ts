@@ -114,6 +114,7 @@ async function manifestBuild({ values, positionals }: ParsedOptions, io: Io): Pr
     // Each file left out, with its code and what the Python builder does with it.
     for (const s of result.skipped) io.stderr.write(`skipped ${s.name}: ${s.reason} [${s.code}: ${s.python}]\n`);
     for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
+    for (const f of result.windowFindings) io.stderr.write(`${f.severity} ${f.name} [${f.code}]: ${f.message}\n`);
     if (result.pythonStopsAt) {
       const { name, exception } = result.pythonStopsAt;
       io.stderr.write(`The Python builder would stop at ${name} (${exception}) and write no manifest: delete or regenerate that file before training rebuilds the manifest.\n`);
@@ -148,7 +149,7 @@ async function check({ values, positionals }: ParsedOptions, io: Io): Promise<nu
       const { text, decodeError } = texts[i];
       // Named explicitly: an empty or broken manifest.json / dataset_info.json / _dataset_index.json is ours.
       const structure = await detectDocument(file, text, { explicit: true, decodeError });
-      const analysis = await analyzeDocument(file, text, inspector, { content: !values['no-content'], cwd: process.cwd(), cv }, structure);
+      const analysis = await analyzeDocument(file, text, inspector, { content: !values['no-content'], deep: !!values.deep, cwd: process.cwd(), cv }, structure);
       // Built only when there is something to place: a 13 MB manifest's index costs ~40 ms.
       const lines = analysis.diagnostics.length ? new LineIndex(text) : undefined;
       const diagnostics = analysis.diagnostics.map((d) => ({ range: lines!.range(d.offset, d.length), severity: d.severity, code: d.code, message: d.message }));
@@ -160,7 +161,7 @@ async function check({ values, positionals }: ParsedOptions, io: Io): Promise<nu
       }
     }
     // `io` counts cache-file content read: 0 when every file was answered from fingerprints.
-    if (values.json) io.stdout.write(`${JSON.stringify({ files, io: { bytesRead: inspector.pool.bytesRead, filesRead: inspector.pool.tasksRun } })}\n`);
+    if (values.json) io.stdout.write(`${JSON.stringify({ files, io: { bytesRead: inspector.pool.bytesRead, filesRead: inspector.pool.tasksRun, bytesInflated: inspector.pool.bytesInflated } })}\n`);
     else {
       const total = files.reduce((n, f) => n + f.diagnostics.length, 0);
       io.stderr.write(`${files.length} file(s) checked: ${errors} error(s), ${total - errors} other finding(s)\n`);

@@ -60,7 +60,10 @@ export const COMMANDS: CommandSpec[] = [
     description: [
       'Detects what each file is and prints path:line:col: severity code: message (codes: docs/diagnostics.md). Exit 1 when any error is found.',
     ],
-    options: [{ name: 'no-content', help: 'check schema and file existence only; do not read labels or masks' }, ...CV_OPTIONS, ...READER_OPTIONS, JSON_OPTION],
+    options: [
+      { name: 'no-content', help: 'check schema and file existence only; do not read labels or masks' },
+      { name: 'deep', help: "EEG: also inflate every listed cache file's windows and report NaN/Inf and values beyond ±10 (remembered by fingerprint)" },
+      ...CV_OPTIONS, ...READER_OPTIONS, JSON_OPTION],
   },
   {
     name: 'stats',

@@ -18,6 +18,8 @@ import { failureOutcome, LoadFailure, PythonException } from '../engine/eeg/nump
 import {
   checkDatasetIndex, datasetIndexStats, DatasetIndexStats, IndexFileFacts, ParsedDatasetIndex, parseDatasetIndex, rewriteWindowCounts,
 } from '../engine/eeg/datasetIndex';
+import { DeepResult, deepDiagnostics } from '../engine/eeg/deepChecks';
+import { cacheWindowShape, fileWindowFindings, WindowHeaderFinding, windowHeaderDiagnostics } from '../engine/eeg/windowHeaders';
 import { FORMAT_FILE_NAMES, invalidJsonDiagnostic, JsonFormat } from '../engine/invalidJson';
 import { decodeLikePython, PythonJsonError, pythonJsonError } from '../engine/json/pythonJson';
 import { plural } from '../engine/report';
@@ -36,10 +38,18 @@ export interface CheckOptions {
   cv?: CvSettings;
   cwd: string;
   signal?: AbortSignal;
+  /** Also inflate every listed cache file's `windows` and check its values (SPEC §1.2c); needs `content`. */
+  deep?: boolean;
+  /** Deep-checked files so far, of all to check. */
+  onDeepProgress?: (done: number, total: number) => void;
 }
 
 export type Analysis =
-  | { kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats; facts: CacheFileFacts[]; directory: string }
+  | {
+      kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats; facts: CacheFileFacts[]; directory: string;
+      /** Per file of `parsed.files`, the deep check's result when it ran (undefined: not run, or the file could not be read). */
+      deep?: (DeepResult | undefined)[];
+    }
   | {
       kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; folds: NestedFolds;
       facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[] }; directory: string;
@@ -250,13 +260,32 @@ async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: 
       }),
     );
   }
+  const deep = options.content && options.deep ? await deepCheck(parsed, facts, directory, inspector, options) : undefined;
   const stats = manifestStats(parsed, facts.map((f) => f.exists), options.composition);
   const diagnostics = sortDiagnostics([
     ...parsed.schema,
     ...checkManifest(parsed, { files: facts, directory: listing }),
+    ...windowHeaderDiagnostics(parsed, { files: facts, directory: listing }),
+    ...(deep ? deepDiagnostics(parsed, deep) : []),
     ...compositionDiagnostics(parsed, stats),
   ]);
-  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory };
+  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory, deep };
+}
+
+/** Every listed file whose `windows` header reads, inflated in the pool (answered from fingerprints when unchanged). */
+async function deepCheck(parsed: ParsedManifest, facts: CacheFileFacts[], directory: string, inspector: CacheInspector, options: CheckOptions): Promise<(DeepResult | undefined)[]> {
+  const wanted = facts.map((f) => !!f.summary && !f.summary.windowsError);
+  const total = wanted.filter(Boolean).length;
+  let done = 0;
+  options.onDeepProgress?.(0, total);
+  return Promise.all(
+    parsed.files.map(async (name, i) => {
+      if (!wanted[i]) return undefined;
+      const result = await inspector.deepWindows(path.join(directory, name), options.signal);
+      options.onDeepProgress?.(++done, total);
+      return result;
+    }),
+  );
 }
 
 async function resolvePath(value: string, infoDir: string, cwd: string): Promise<PathFacts> {
@@ -313,6 +342,8 @@ export interface BuildResult {
   windows: Record<'partial_seizure' | 'full_seizure' | 'no_seizure', number>;
   skipped: SkippedFile[];
   notes: { name: string; note: string }[];
+  /** What training makes of the listed files' headers (windows-labels-count, window-shape), per file. */
+  windowFindings: WindowHeaderFinding[];
   /** The first file at which the Python builder would stop (it writes no manifest then), or null. */
   pythonStopsAt: { name: string; exception: PythonException } | null;
   /** True when a file numpy reads could not be read here: the manifest then differs from Python's. */
@@ -354,7 +385,9 @@ export function describeBuild(result: BuildResult): string {
   const stop = result.pythonStopsAt ? `. The Python builder would stop at ${result.pythonStopsAt.name} (${result.pythonStopsAt.exception}) and write no manifest` : '';
   const empty = result.withoutWindows.length ? `; ${result.withoutWindows.length} without windows` : '';
   const of = result.found !== result.files ? ` of ${result.found} found` : '';
-  return `Rebuilt: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${stop}.`;
+  const codes = [...new Set(result.windowFindings.map((f) => f.code))];
+  const training = codes.length ? `; ${plural(new Set(result.windowFindings.map((f) => f.name)).size, 'file')} training cannot read as listed (${codes.join(', ')}: see the problems)` : '';
+  return `Rebuilt: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${training}${stop}.`;
 }
 
 /**
@@ -410,6 +443,9 @@ export async function computeManifest(
     );
   }
   const manifest = buildManifest(readable);
+  // Judged against every file the build lists: those are what training stacks.
+  const cache = cacheWindowShape(readable);
+  const windowFindings = readable.flatMap((r) => fileWindowFindings(r.name, r.summary, cache, true));
   const stop = skipped.find((s) => s.code === 'cache-file-stops-build');
   const result: BuildResult = {
     manifestPath: path.join(directory, 'manifest.json'),
@@ -419,6 +455,7 @@ export async function computeManifest(
     windows: { partial_seizure: manifest.partial_seizure.length, full_seizure: manifest.full_seizure.length, no_seizure: manifest.no_seizure.length },
     skipped,
     notes,
+    windowFindings,
     pythonStopsAt: stop ? { name: stop.name, exception: stop.exception! } : null,
     differsFromPython: skipped.some((s) => s.code === 'unsupported-cache-file'),
   };

@@ -6,6 +6,8 @@ import type { NiftiSummary } from '../engine/arc/nifti';
 import type { NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';
 import type { Span } from '../engine/io/source';
+import type { MessagePort } from 'node:worker_threads';
+import type { WindowValues } from '../engine/eeg/windowValues';
 
 export type Task =
   /**
@@ -16,6 +18,12 @@ export type Task =
   | { kind: 'nifti'; path: string; countVoxels: boolean }
   /** Per-window label bins, for the seizure-trace pictures. */
   | { kind: 'label-trace'; path: string }
+  /**
+   * The deep check of one file's `windows` member (ZIP method 0 or 8): its compressed bytes
+   * arrive in chunks on `port`, read on the main thread within the byte budget; the worker
+   * answers each chunk with how many bytes it has consumed (the budget's release).
+   */
+  | { kind: 'deep-windows'; path: string; method: number; port: MessagePort }
   /** PNG (base64) of the axial slice with the largest lesion area over the T2w image. */
   | { kind: 'lesion-picture'; path: string; image: string };
 
@@ -41,3 +49,18 @@ export interface FileStamp {
 
 export type NpzResult = TaskResult<NpzSummary>;
 export type NiftiResult = TaskResult<NiftiSummary>;
+
+/** Messages on a deep-windows task's port. Main → worker: chunks, then the end; worker → main: bytes consumed. */
+export type DeepChunkMessage = { chunk: Uint8Array } | { end: true };
+export interface DeepConsumedMessage {
+  consumed: number;
+}
+
+/** A deep-windows task's value: the findings, and what it cost the worker (counted, for tests and benchmarks). */
+export interface DeepWindowsValue {
+  values: WindowValues;
+  /** Bytes of `.npy` stream inflated (the member's uncompressed bytes). */
+  inflatedBytes: number;
+  /** Most compressed bytes the worker held at once (received, not yet consumed). */
+  peakHeldBytes: number;
+}
