@@ -5,6 +5,7 @@
  * from the budget and reads on.
  */
 import * as zlib from 'node:zlib';
+import { crc32 } from '../engine/io/inflate';
 import { FormatError } from '../engine/io/source';
 import { NpyHeaderError } from '../engine/numpy/npy';
 import { WindowValueScan } from '../engine/eeg/windowValues';
@@ -20,6 +21,7 @@ export function deepWindows(task: Extract<Task, { kind: 'deep-windows' }>): Prom
   let held = 0;
   let peakHeld = 0;
   let inflated = 0;
+  let crc = 0;
   let settled = false;
   return new Promise((resolve) => {
     const settle = (result: TaskResult<DeepWindowsValue>) => {
@@ -31,6 +33,9 @@ export function deepWindows(task: Extract<Task, { kind: 'deep-windows' }>): Prom
     };
     const fail = (error: unknown) => settle({ ok: false, ...taskFailure(error), bytesRead: 0 });
     const feed = (data: Uint8Array) => {
+      // zipfile delivers at most the declared size, and checks the CRC of what it delivered.
+      const delivered = data.subarray(0, Math.max(0, task.uncompressedSize - inflated));
+      crc = crc32(delivered, crc);
       inflated += data.length;
       try {
         scan.push(data);
@@ -40,6 +45,10 @@ export function deepWindows(task: Extract<Task, { kind: 'deep-windows' }>): Prom
     };
     const finish = () => {
       if (settled) return;
+      // np.load reads the whole member, so zipfile reaches its end and checks the CRC.
+      if (inflated >= task.uncompressedSize && (crc >>> 0) !== task.crc32) {
+        return fail(new FormatError('windows fails its CRC-32 check (corrupt data): np.load raises zipfile.BadZipFile on every window'));
+      }
       try {
         settle({ ok: true, value: { values: scan.finish(), inflatedBytes: inflated, peakHeldBytes: peakHeld }, bytesRead: 0 });
       } catch (error) {

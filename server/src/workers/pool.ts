@@ -131,7 +131,7 @@ export class WorkerPool {
     try {
       source = await this.open(file, size);
       const { member, dataOffset } = await locateWindowsMember(await readNpzSpans(source, { labels: false }));
-      const task: Task = { kind: 'deep-windows', path: file, method: member.method, port: port2 };
+      const task: Task = { kind: 'deep-windows', path: file, method: member.method, uncompressedSize: member.uncompressedSize, crc32: member.crc32, port: port2 };
       const result = this.dispatch(task, signal, [port2 as unknown as ArrayBuffer]);
       result.then(() => ((settled = true), wake()), () => ((settled = true), wake()));
       const chunkSize = Math.max(64 << 10, Math.min(DEEP_READ_CHUNK, Math.floor(this.bytes.capacity / DEEP_READ_AHEAD)));

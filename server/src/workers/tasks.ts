@@ -23,7 +23,7 @@ export type Task =
    * arrive in chunks on `port`, read on the main thread within the byte budget; the worker
    * answers each chunk with how many bytes it has consumed (the budget's release).
    */
-  | { kind: 'deep-windows'; path: string; method: number; port: MessagePort }
+  | { kind: 'deep-windows'; path: string; method: number; uncompressedSize: number; crc32: number; port: MessagePort }
   /** PNG (base64) of the axial slice with the largest lesion area over the T2w image. */
   | { kind: 'lesion-picture'; path: string; image: string };
 
