@@ -123,6 +123,28 @@ test('the issue\'s planted cache: header findings on every check and build, bad 
   assert.deepEqual(again.io, { bytesRead: 0, filesRead: 0, bytesInflated: 0 }, 'a re-check of an unchanged cache reads and inflates nothing');
   assert.deepEqual(again.files[0].diagnostics, deepDiagnostics);
 
+  // The read cost: per selected sample, zipfile's file_size of windows.npy and labels.npy (numpy inflates both whole).
+  const statsJson = JSON.parse(run(['stats', manifest, '--json', '--deep'], store).stdout);
+  const selected = JSON.parse(run(['stats', manifest, '--json', '--selected'], store).stdout).selected;
+  const picked: string[] = Object.values(selected as Record<string, { cache_file: string }[]>).flat().map((e) => e.cache_file);
+  const sizes = runPython<Record<string, { inflated: number; stored: number }>>(numpy!, `
+import json, sys, zipfile, pathlib
+out = {}
+for p in sorted(pathlib.Path(sys.argv[1]).glob("*.npz")):
+    with zipfile.ZipFile(p) as z:
+        members = [z.getinfo(n) for n in ("windows.npy", "labels.npy")]
+        out[p.name] = {"inflated": sum(m.file_size for m in members), "stored": sum(m.compress_size for m in members)}
+print(json.dumps(out))`, [dir]);
+  assert.equal(statsJson.readCost.epoch.samples, picked.length);
+  assert.equal(statsJson.readCost.epoch.inflated, picked.reduce((n, f) => n + sizes[f].inflated, 0));
+  assert.equal(statsJson.readCost.epoch.stored, picked.reduce((n, f) => n + sizes[f].stored, 0));
+  const bad = statsJson.cacheFiles.find((f: { name: string }) => f.name === 'e_bad_values.npz');
+  assert.deepEqual(bad.windowsShape, [6, 19, 15360]);
+  assert.deepEqual(bad.labelsShape, [6, 15360]);
+  assert.deepEqual(bad.badWindows.nonFinite.map((w: { window: number }) => w.window), [0, 3, 5]);
+  assert.deepEqual(bad.badWindows.unclipped, [{ window: 2, values: 3, maxAbs: 37.5 }]);
+  assert.match(run(['stats', manifest], store).stdout, /Training reads per sample: .* inflated from .* stored/);
+
   const build = run(['manifest', 'build', dir], store);
   assert.equal(build.code, 0, build.stderr);
   assert.match(build.stderr, /error a_five_windows\.npz \[windows-labels-count\]: .*lists window 5.*IndexError/);

@@ -6,12 +6,13 @@ import '../threadpool'; // first: sizes libuv's thread pool before any fs call s
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LineIndex } from '../engine/diagnostics';
-import { datasetIndexReport, datasetReport, foldsReport, manifestReport, textTable } from '../engine/report';
+import { datasetIndexReport, datasetReport, foldsReport, manifestReport, readCostReport, textTable } from '../engine/report';
 import { CvSettings, DEFAULT_CV, foldsJson } from '../engine/arc/folds';
 import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument, buildManifestFile, detectDocument, readJsonFile } from '../service/check';
 import type { PythonJsonError } from '../engine/json/pythonJson';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
+import { sampleCost } from '../engine/eeg/readCost';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector, danglingTarget } from '../service/inspector';
 import { NotReadableFile } from '../service/regularFile';
@@ -189,9 +190,11 @@ async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<nu
   const file = positionals[0];
   const { text, decodeError } = await readInput(file);
   return withInspector(values, async (inspector) => {
-    // Statistics need only existence of cache files, never their contents.
+    // The counts need only existence; the headers (shapes, members' sizes: what training reads) are
+    // read for manifests, remembered by fingerprint, and windows' values with --deep.
     const structure = await detectDocument(file, text, { explicit: true, decodeError });
-    const analysis = await analyzeDocument(file, text, inspector, { content: false, cwd: process.cwd(), composition, cv }, structure);
+    const content = structure.kind === 'seizure-manifest';
+    const analysis = await analyzeDocument(file, text, inspector, { content, deep: content && !!values.deep, cwd: process.cwd(), composition, cv }, structure);
     if (analysis.kind === 'unrelated') throw new InputError(`${file} is not a seizure manifest, EEG dataset index or ARC dataset_info`);
     // Numbers from a partial parse are not what training uses: say what training does instead.
     if (analysis.kind === 'invalid-json') throw new InputError(`${file}: ${analysis.diagnostics[0].message}`);
@@ -200,7 +203,8 @@ async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<nu
     // --selected: the entries training picks for this seed (a missing file is skipped by training).
     const selected = values.selected && analysis.kind === 'seizure-manifest' ? selectedEntries(analysis, composition) : undefined;
     if (values.json) {
-      const extra = { ...(selected ? { selected } : {}), ...(folds ? { folds: foldsJson(folds) } : {}) };
+      const perFile = analysis.kind === 'seizure-manifest' ? { readCost: analysis.readCost ?? null, cacheFiles: cacheFilesJson(analysis) } : {};
+      const extra = { ...perFile, ...(selected ? { selected } : {}), ...(folds ? { folds: foldsJson(folds) } : {}) };
       io.stdout.write(`${JSON.stringify({ path: file, kind: analysis.kind, ...analysis.stats, ...extra })}\n`);
       return 0;
     }
@@ -210,7 +214,7 @@ async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<nu
       }
       return 0;
     }
-    const lines = analysis.kind === 'seizure-manifest' ? manifestReport(analysis.stats) : analysis.kind === 'eeg-dataset-index' ? datasetIndexReport(analysis.stats) : datasetReport(analysis.stats);
+    const lines = analysis.kind === 'seizure-manifest' ? [...manifestReport(analysis.stats), ...(analysis.readCost ? readCostReport(analysis.readCost) : [])] : analysis.kind === 'eeg-dataset-index' ? datasetIndexReport(analysis.stats) : datasetReport(analysis.stats);
     if (folds && analysis.kind === 'arc-dataset-info') {
       const report = foldsReport(folds, analysis.parsed.samples.map((s) => s.volume?.value));
       lines.push('', ...report.lines, ...(report.table ? textTable(report.table).map((row) => `  ${row}`) : []), ...report.notes);
@@ -283,6 +287,28 @@ async function arcDownload({ values, positionals }: ParsedOptions, io: Io): Prom
     process.off('SIGINT', interrupt);
     await pool.close();
   }
+}
+
+/**
+ * Per file the manifest names: what its headers say training reads (`windowsShape`,
+ * `labelsShape`, dtype, bytes per sample) and, after --deep, its bad windows.
+ */
+function cacheFilesJson(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>) {
+  return analysis.parsed.files.map((name, i) => {
+    const facts = analysis.facts[i];
+    const summary = facts.summary;
+    const deep = analysis.deep?.[i];
+    return {
+      name,
+      exists: facts.exists,
+      ...(facts.error ? { error: facts.error } : {}),
+      windowsShape: summary?.windowsShape ?? null,
+      labelsShape: summary?.labelsShape ?? null,
+      windowsDtype: summary?.windowsDtype ?? null,
+      bytesPerSample: summary ? (sampleCost(summary) ?? null) : null,
+      ...(deep ? { badWindows: deep.ok ? { nonFinite: deep.value.nonFinite, unclipped: deep.value.unclipped } : { error: deep.error } } : {}),
+    };
+  });
 }
 
 function selectedEntries(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>, composition: CompositionSettings) {

@@ -77,6 +77,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'full-ratio', value: 'R', help: 'full-seizure windows per partial window (default 0.3)' },
       { name: 'background-ratio', value: 'R', help: 'no-seizure windows per partial window (default 2.5)' },
       { name: 'selected', help: 'list the entries training picks for the seed' },
+      { name: 'deep', help: "EEG: also inflate every listed cache file's windows; --json lists each file's bad windows" },
       { name: 'folds', help: 'ARC: the nested cross-validation folds arc-meshchop train draws' },
       ...CV_OPTIONS,
       ...READER_OPTIONS,

@@ -19,6 +19,7 @@ import {
   checkDatasetIndex, datasetIndexStats, DatasetIndexStats, IndexFileFacts, ParsedDatasetIndex, parseDatasetIndex, rewriteWindowCounts,
 } from '../engine/eeg/datasetIndex';
 import { DeepResult, deepDiagnostics } from '../engine/eeg/deepChecks';
+import { ReadCost, trainingReadCost } from '../engine/eeg/readCost';
 import { cacheWindowShape, fileWindowFindings, WindowHeaderFinding, windowHeaderDiagnostics } from '../engine/eeg/windowHeaders';
 import { FORMAT_FILE_NAMES, invalidJsonDiagnostic, JsonFormat } from '../engine/invalidJson';
 import { decodeLikePython, PythonJsonError, pythonJsonError } from '../engine/json/pythonJson';
@@ -49,6 +50,8 @@ export type Analysis =
       kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats; facts: CacheFileFacts[]; directory: string;
       /** Per file of `parsed.files`, the deep check's result when it ran (undefined: not run, or the file could not be read). */
       deep?: (DeepResult | undefined)[];
+      /** What training's reads cost, once contents were read. */
+      readCost?: ReadCost;
     }
   | {
       kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; folds: NestedFolds;
@@ -269,7 +272,8 @@ async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: 
     ...(deep ? deepDiagnostics(parsed, deep) : []),
     ...compositionDiagnostics(parsed, stats),
   ]);
-  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory, deep };
+  const readCost = options.content ? trainingReadCost(parsed, facts, options.composition) : undefined;
+  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory, deep, readCost };
 }
 
 /** Every listed file whose `windows` header reads, inflated in the pool (answered from fingerprints when unchanged). */
