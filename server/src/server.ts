@@ -10,7 +10,8 @@
  * - handlers/settings.ts, status.ts, lifecycle.ts — settings per resource, status, start and end.
  */
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
-import { DownloadArcRequest, WorkCountersRequest } from './protocol';
+import { DeepCheckRequest, DownloadArcRequest, WorkCountersRequest } from './protocol';
+import { deepCheck } from './handlers/deepCheck';
 import { codeActions } from './handlers/codeActions';
 import { executeCommand } from './handlers/commands';
 import { didChange, didClose, didOpen } from './handlers/documents';
@@ -48,6 +49,7 @@ export function startServer(): void {
   connection.onDocumentLinks((params, token) => documentLinks(state, params, token));
   connection.onExecuteCommand((params) => executeCommand(state, params));
   onRequest(connection, DownloadArcRequest.type, (params, token) => downloadArc(state, params, token));
+  onRequest(connection, DeepCheckRequest.type, (params, token) => deepCheck(state, params, token));
   onRequest(connection, WorkCountersRequest.type, (params) => workCounters(state, params));
 
   connection.listen();

@@ -52,6 +52,10 @@ export class ServerState {
   readonly client = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false };
   /** The workspace scan under way, and how far it has got (for the status bar). */
   scan?: { controller: AbortController; done: Promise<number>; checked?: number; found?: number };
+  /** Manifests whose checks include the deep check (the command asked for it; the setting does it for all). */
+  readonly deepRequested = new Set<string>();
+  /** Progress listeners of deep checks under way, by document URI. */
+  readonly deepProgress = new Map<string, (done: number, total: number) => void>();
   /** Downloads under way (request id → what the status bar says about it). */
   readonly downloads = new Map<string, string>();
   /** The latest failure the user should look at in the log (status health 'error'), until the next success of the same kind. */
