@@ -13,7 +13,7 @@ import { MessageChannel } from 'node:worker_threads';
 import Piscina from 'piscina';
 import { locateWindowsMember, readNpzSpans, readWindowCount } from '../engine/eeg/npz';
 import type { WindowValues } from '../engine/eeg/windowValues';
-import { ByteSource, Span } from '../engine/io/source';
+import { ByteSource, ByteSpan } from '../engine/io/source';
 import { TAIL_READ } from '../engine/io/zip';
 import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
 import { Budget } from './budget';
@@ -228,7 +228,7 @@ export class WorkerPool {
   private async readNpz(file: string, size: number | undefined, signal: AbortSignal): Promise<NpzResult> {
     let held = 0;
     try {
-      let fetched: Awaited<ReturnType<typeof this.readHere<{ size: number; spans: Span[] }>>>;
+      let fetched: Awaited<ReturnType<typeof this.readHere<{ size: number; spans: ByteSpan[] }>>>;
       try {
         fetched = await this.readHere(file, size, signal, async (source) => {
           const drawing = this.drawOnBudget(source, (n) => (held += n), () => held > 0);

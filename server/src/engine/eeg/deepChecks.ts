@@ -4,7 +4,7 @@
  * exactly; a `windows` member that cannot be inflated on the entries of its file.
  */
 import { Diagnostic, diagnostic } from '../diagnostics';
-import type { ParsedManifest } from './manifest';
+import type { ParsedManifest } from './manifestParse';
 import { CLIP_LIMIT, NonFiniteWindow, UnclippedWindow, WindowValues } from './windowValues';
 
 /** A file's deep result as the check gets it: the values, or why `windows` could not be read whole. */

@@ -5,8 +5,9 @@
  * the number that explains slow epochs on network storage. Per epoch: the balanced set
  * training builds for the seed (every partial window, the picked full and no-seizure ones).
  */
-import type { CompositionSettings, CacheFileFacts, ParsedManifest } from './manifest';
-import { balancedPicks, DEFAULT_COMPOSITION } from './manifest';
+import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from './composition';
+import type { CacheFileFacts } from './manifestCheck';
+import type { ParsedManifest } from './manifestParse';
 import type { NpzSummary } from './npz';
 import { parseNumpyDescr } from '../numpy/elements';
 

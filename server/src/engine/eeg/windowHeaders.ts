@@ -8,10 +8,11 @@
  * label rows raises IndexError mid-epoch, one with more has windows no entry lists, and a file
  * of another shape fails `torch.stack` on the first batch that mixes it with the others.
  */
-import type { Diagnostic, Severity, Span } from '../diagnostics';
+import type { Diagnostic, Severity, TextSpan } from '../diagnostics';
 import { diagnostic } from '../diagnostics';
 import type { NpzSummary } from './npz';
-import type { CacheFileFacts, ParsedManifest } from './manifest';
+import type { CacheFileFacts } from './manifestCheck';
+import type { ParsedManifest } from './manifestParse';
 
 export type WindowHeaderCode = 'windows-labels-count' | 'window-shape';
 
@@ -130,7 +131,7 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
     if (id < 0 || entries.shadowed[i]) continue;
     const summary = listed[id].summary;
     if (!summary) continue;
-    const fileSpan: Span = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
+    const fileSpan: TextSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
     for (const f of perFile[id]) if (f.code === 'window-shape') out.push(diagnostic(fileSpan, f.severity, f.code, f.message));
     const n = counts(summary);
     const window = entries.window[i];
@@ -138,7 +139,7 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
     const index = window < 0 ? n.labelRows + window : window;
     // Beyond the label rows is window-out-of-range's; between the two counts is ours.
     if (index >= n.windows && index < n.labelRows) {
-      const windowSpan: Span = { offset: entries.windowOffset[i], length: entries.windowLength[i] };
+      const windowSpan: TextSpan = { offset: entries.windowOffset[i], length: entries.windowLength[i] };
       out.push(diagnostic(windowSpan, 'error', 'windows-labels-count',
         `${listed[id].name} has ${n.labelRows} label rows but only ${n.windows} windows: window ${index} exists only in labels, and __getitem__'s windows[${window}] raises IndexError mid-epoch when training reads this entry.`));
     }
