@@ -10,13 +10,15 @@ import { FormatError } from '../engine/io/source';
 import { NpyHeaderError } from '../engine/numpy/npy';
 import { WindowValueScan } from '../engine/eeg/windowValues';
 import { taskFailure } from './fileSource';
-import type { DeepChunkMessage, DeepConsumedMessage, DeepWindowsValue, Task, TaskResult } from './tasks';
+import type { DeepChunkMessage, DeepConsumedMessage, DeepMember, DeepWindowsValue, DeepWorkerMessage, Task, TaskResult } from './tasks';
 
 /** Inflated bytes zlib hands over at a time. */
 const INFLATE_OUTPUT_CHUNK = 1 << 20;
 
 export function deepWindows(task: Extract<Task, { kind: 'deep-windows' }>): Promise<TaskResult<DeepWindowsValue>> {
   const { port } = task;
+  let member: DeepMember | undefined;
+  let inflater: zlib.InflateRaw | undefined;
   const scan = new WindowValueScan();
   let held = 0;
   let peakHeld = 0;
@@ -34,7 +36,7 @@ export function deepWindows(task: Extract<Task, { kind: 'deep-windows' }>): Prom
     const fail = (error: unknown) => settle({ ok: false, ...taskFailure(error), bytesRead: 0 });
     const feed = (data: Uint8Array) => {
       // zipfile delivers at most the declared size, and checks the CRC of what it delivered.
-      const delivered = data.subarray(0, Math.max(0, task.uncompressedSize - inflated));
+      const delivered = data.subarray(0, Math.max(0, member!.uncompressedSize - inflated));
       crc = crc32(delivered, crc);
       inflated += data.length;
       try {
@@ -46,7 +48,7 @@ export function deepWindows(task: Extract<Task, { kind: 'deep-windows' }>): Prom
     const finish = () => {
       if (settled) return;
       // np.load reads the whole member, so zipfile reaches its end and checks the CRC.
-      if (inflated >= task.uncompressedSize && (crc >>> 0) !== task.crc32) {
+      if (inflated >= member!.uncompressedSize && (crc >>> 0) !== member!.crc32) {
         return fail(new FormatError('windows fails its CRC-32 check (corrupt data): np.load raises zipfile.BadZipFile on every window'));
       }
       try {
@@ -59,8 +61,10 @@ export function deepWindows(task: Extract<Task, { kind: 'deep-windows' }>): Prom
       held -= bytes;
       if (!settled) port.postMessage({ consumed: bytes } satisfies DeepConsumedMessage);
     };
-    const inflater = task.method === 8 ? zlib.createInflateRaw({ chunkSize: INFLATE_OUTPUT_CHUNK }) : undefined;
-    if (inflater) {
+    const start = (found: DeepMember) => {
+      member = found;
+      if (found.method !== 8) return;
+      inflater = zlib.createInflateRaw({ chunkSize: INFLATE_OUTPUT_CHUNK });
       inflater.on('data', feed);
       inflater.on('end', finish);
       inflater.on('error', (error: NodeJS.ErrnoException) => {
@@ -68,10 +72,12 @@ export function deepWindows(task: Extract<Task, { kind: 'deep-windows' }>): Prom
         // zipfile raises EOFError on a deflate stream cut short, zlib.error on an invalid one.
         fail(new FormatError(truncated ? "windows' compressed data ends early (truncated): np.load raises EOFError" : `windows' compressed data is corrupt (${error.message}): np.load raises zlib.error`));
       });
-    }
+    };
     port.on('message', (message: DeepChunkMessage) => {
       if (settled) return;
-      if ('chunk' in message) {
+      if ('member' in message) start(message.member);
+      else if (!member) fail(new FormatError('no windows member to check')); // the reader gave up before it began
+      else if ('chunk' in message) {
         const length = message.chunk.length;
         held += length;
         peakHeld = Math.max(peakHeld, held);
@@ -83,5 +89,7 @@ export function deepWindows(task: Extract<Task, { kind: 'deep-windows' }>): Prom
       } else if (inflater) inflater.end();
       else finish();
     });
+    // Now running on a thread: the reader may start drawing on the byte budget.
+    port.postMessage({ started: true } satisfies DeepWorkerMessage);
   });
 }

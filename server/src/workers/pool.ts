@@ -14,11 +14,11 @@ import Piscina from 'piscina';
 import { locateWindowsMember, readNpzSpans, readWindowCount } from '../engine/eeg/npz';
 import type { WindowValues } from '../engine/eeg/windowValues';
 import { ByteSource, ByteSpan } from '../engine/io/source';
-import { TAIL_READ } from '../engine/io/zip';
+import { TAIL_READ, ZipMember } from '../engine/io/zip';
 import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
 import { Budget } from './budget';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
-import type { DeepConsumedMessage, DeepWindowsValue, FileStamp, LabelTrace, NiftiResult, NpzResult, Task, TaskResult } from './tasks';
+import type { DeepWindowsValue, DeepWorkerMessage, FileStamp, LabelTrace, NiftiResult, NpzResult, Task, TaskResult } from './tasks';
 
 /** Compressed bytes held between reading and counting, by default. */
 export const DEFAULT_BYTES_IN_FLIGHT = 256 << 20;
@@ -116,28 +116,50 @@ export class WorkerPool {
     const { port1, port2 } = new MessageChannel();
     let held = 0;
     let unacknowledged = 0;
-    let wake = () => {};
+    let started = false;
     let settled = false;
-    port1.on('message', ({ consumed }: DeepConsumedMessage) => {
-      held -= consumed;
-      unacknowledged--;
-      this.bytes.release(consumed);
+    let wake = () => {};
+    const waitFor = async (ready: () => boolean) => {
+      while (!ready() && !settled && !signal.aborted) await new Promise<void>((r) => (wake = r));
+    };
+    port1.on('message', (message: DeepWorkerMessage) => {
+      if ('started' in message) started = true;
+      else {
+        held -= message.consumed;
+        unacknowledged--;
+        this.bytes.release(message.consumed);
+      }
       wake();
     });
     const onAbort = () => wake();
     signal.addEventListener('abort', onAbort);
-    await this.files.acquire(1);
+    const task: Task = { kind: 'deep-windows', path: file, port: port2 };
+    const result = this.dispatch(task, signal, [port2 as unknown as ArrayBuffer]) as Promise<TaskResult<DeepWindowsValue>>;
+    const outcome = result.then((r) => ((settled = true), wake(), r), (error) => ((settled = true), wake(), Promise.reject(error)));
+    outcome.catch(() => undefined);
     let source: FileSource | undefined;
+    let slot = false;
     try {
-      source = await this.open(file, size);
-      const { member, dataOffset } = await locateWindowsMember(await readNpzSpans(source, { labels: false }));
-      const task: Task = { kind: 'deep-windows', path: file, method: member.method, uncompressedSize: member.uncompressedSize, crc32: member.crc32, port: port2 };
-      const result = this.dispatch(task, signal, [port2 as unknown as ArrayBuffer]);
-      result.then(() => ((settled = true), wake()), () => ((settled = true), wake()));
+      // Nothing is read, and no budget held, until a thread runs the task.
+      await waitFor(() => started);
+      signal.throwIfAborted();
+      await this.files.acquire(1);
+      slot = true;
+      let member: ZipMember;
+      let dataOffset: number;
+      try {
+        source = await this.open(file, size);
+        ({ member, dataOffset } = await locateWindowsMember(await readNpzSpans(source, { labels: false })));
+      } catch (error) {
+        port1.postMessage({ end: true });
+        await outcome.catch(() => undefined);
+        throw error;
+      }
+      port1.postMessage({ member: { method: member.method, uncompressedSize: member.uncompressedSize, crc32: member.crc32 } });
       const chunkSize = Math.max(64 << 10, Math.min(DEEP_READ_CHUNK, Math.floor(this.bytes.capacity / DEEP_READ_AHEAD)));
       const end = dataOffset + member.compressedSize;
       for (let at = dataOffset; at < end && !settled; ) {
-        while (unacknowledged >= DEEP_READ_AHEAD && !settled && !signal.aborted) await new Promise<void>((r) => (wake = r));
+        await waitFor(() => unacknowledged < DEEP_READ_AHEAD);
         signal.throwIfAborted();
         if (settled) break;
         const length = Math.min(chunkSize, end - at);
@@ -155,13 +177,13 @@ export class WorkerPool {
         if (got < length) break;
       }
       port1.postMessage({ end: true });
-      const outcome = (await result) as TaskResult<DeepWindowsValue>;
+      const done = await outcome;
       this.deepScans++;
       const stamp = await source.stamp().catch(() => undefined);
-      if (!outcome.ok) return { ...outcome, statAfter: stamp };
-      this.bytesInflated += outcome.value.inflatedBytes;
-      this.deepPeakHeld = Math.max(this.deepPeakHeld, outcome.value.peakHeldBytes);
-      return { ok: true, value: outcome.value.values, bytesRead: 0, statAfter: stamp };
+      if (!done.ok) return { ...done, statAfter: stamp };
+      this.bytesInflated += done.value.inflatedBytes;
+      this.deepPeakHeld = Math.max(this.deepPeakHeld, done.value.peakHeldBytes);
+      return { ok: true, value: done.value.values, bytesRead: 0, statAfter: stamp };
     } catch (error) {
       if (signal.aborted) throw error;
       return { ok: false, ...taskFailure(error), bytesRead: 0 };
@@ -174,7 +196,7 @@ export class WorkerPool {
         this.readRequests += source.reads;
         await source.close().catch(() => undefined);
       }
-      this.files.release(1);
+      if (slot) this.files.release(1);
     }
   }
 

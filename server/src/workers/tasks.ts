@@ -19,11 +19,13 @@ export type Task =
   /** Per-window label bins, for the seizure-trace pictures. */
   | { kind: 'label-trace'; path: string }
   /**
-   * The deep check of one file's `windows` member (ZIP method 0 or 8): its compressed bytes
-   * arrive in chunks on `port`, read on the main thread within the byte budget; the worker
-   * answers each chunk with how many bytes it has consumed (the budget's release).
+   * The deep check of one file's `windows` member (ZIP method 0 or 8): once the task runs on a
+   * thread it says so on `port`; the main thread then opens the file, sends the member's
+   * facts and its compressed bytes in chunks, read within the byte budget; the worker answers
+   * each chunk with how many bytes it has consumed (the budget's release). A task still queued
+   * for a thread holds no budget, so running ones can always go on.
    */
-  | { kind: 'deep-windows'; path: string; method: number; uncompressedSize: number; crc32: number; port: MessagePort }
+  | { kind: 'deep-windows'; path: string; port: MessagePort }
   /** PNG (base64) of the axial slice with the largest lesion area over the T2w image. */
   | { kind: 'lesion-picture'; path: string; image: string };
 
@@ -50,8 +52,17 @@ export interface FileStamp {
 export type NpzResult = TaskResult<NpzSummary>;
 export type NiftiResult = TaskResult<NiftiSummary>;
 
-/** Messages on a deep-windows task's port. Main → worker: chunks, then the end; worker → main: bytes consumed. */
-export type DeepChunkMessage = { chunk: Uint8Array } | { end: true };
+/** The `windows` member as the ZIP directory describes it. */
+export interface DeepMember {
+  method: number;
+  uncompressedSize: number;
+  crc32: number;
+}
+
+/** Messages on a deep-windows task's port. Main → worker: the member, its chunks, then the end (alone: nothing to check). */
+export type DeepChunkMessage = { member: DeepMember } | { chunk: Uint8Array } | { end: true };
+/** Worker → main: the task is running; bytes of a chunk consumed. */
+export type DeepWorkerMessage = { started: true } | DeepConsumedMessage;
 export interface DeepConsumedMessage {
   consumed: number;
 }
