@@ -16,25 +16,25 @@ const PROGRESS_INTERVAL_MS = 250;
 export async function deepCheck(state: ServerState, params: DeepCheckRequest.Params, cancel: CancellationToken): Promise<DeepCheckRequest.Result> {
   const { uri, id } = params;
   if (!uri.startsWith('file:')) throw new ResponseError(ErrorCodes.InvalidParams, 'NeuroCache deep-checks manifest.json files on disk only.');
-  const wasRequested = state.deepRequested.has(uri);
-  state.deepRequested.add(uri);
+  const wasRequested = state.documents.deepRequested.has(uri);
+  state.documents.deepRequested.add(uri);
   let last = 0;
-  state.deepProgress.set(uri, (done, total) => {
+  state.documents.deepProgress.set(uri, (done, total) => {
     if (done < total && Date.now() - last < PROGRESS_INTERVAL_MS) return;
     last = Date.now();
     void sendNotification(state.connection, DeepCheckProgressNotification.type, { id, done, total });
   });
-  const stop = cancel.onCancellationRequested(() => state.tracked.get(uri)?.running?.abort());
+  const stop = cancel.onCancellationRequested(() => state.documents.tracked.get(uri)?.running?.abort());
   try {
     await check(state, uri);
     // An edit meanwhile supersedes this check with another (deep as well): an open document's current one.
-    const analysis = state.documents.has(uri) ? (await currentAnalysis(state, uri, cancel))?.analysis : state.tracked.get(uri)?.analysis;
+    const analysis = state.documents.open.has(uri) ? (await currentAnalysis(state, uri, cancel))?.analysis : state.documents.tracked.get(uri)?.analysis;
     if (cancel.isCancellationRequested) {
-      if (!wasRequested) state.deepRequested.delete(uri);
+      if (!wasRequested) state.documents.deepRequested.delete(uri);
       throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Deep check cancelled.');
     }
     if (analysis?.kind !== 'seizure-manifest') {
-      if (!wasRequested) state.deepRequested.delete(uri);
+      if (!wasRequested) state.documents.deepRequested.delete(uri);
       throw new ResponseError(ErrorCodes.InvalidParams, 'The deep check needs a seizure manifest (manifest.json) that Python can read.');
     }
     if (!analysis.deep) throw new ResponseError(ErrorCodes.InvalidRequest, 'The deep check needs content checks: turn on neurocache.contentChecks.');
@@ -50,6 +50,6 @@ export async function deepCheck(state: ServerState, params: DeepCheckRequest.Par
     return { files, nonFiniteWindows, unclippedWindows, message: `Deep-checked ${plural(files, 'cache file')}: ${findings}${broken}.` };
   } finally {
     stop.dispose();
-    state.deepProgress.delete(uri);
+    state.documents.deepProgress.delete(uri);
   }
 }
