@@ -75,6 +75,10 @@ test('the issue\'s planted cache: header findings on every check and build, bad 
   /** The 0-based line of the entry (its `cache_file` line) listing window `w` of `file`. */
   const entryLine = (file: string, w: number) => lines.findIndex((l, i) => l.includes(`"cache_file": "${file}"`) && lines[i + 1].includes(`"window_idx": ${w}`));
 
+  const both = run(['check', manifest, '--deep', '--no-content'], store);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--deep reads the cache windows, which --no-content forbids/);
+
   const plain = run(['check', manifest, '--json'], store);
   assert.equal(plain.code, 1, plain.stderr);
   const diagnostics: JsonDiagnostic[] = JSON.parse(plain.stdout).files[0].diagnostics;

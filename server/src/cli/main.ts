@@ -145,6 +145,7 @@ function cvOptions(values: Record<string, unknown>): CvSettings {
 async function check({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   const cv = cvOptions(values);
   if (positionals.length === 0) throw new UsageError('check needs at least one JSON file');
+  if (values.deep && values['no-content']) throw new UsageError('--deep reads the cache windows, which --no-content forbids: pass one of them');
   const texts = await Promise.all(positionals.map(readInput));
   return withInspector(values, async (inspector) => {
     const files = [];
