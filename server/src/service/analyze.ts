@@ -135,7 +135,11 @@ export function affectedBy(analysis: Analysis, changed: string[], cwd: string): 
 
 async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: CacheInspector, options: CheckOptions): Promise<Analysis> {
   const directory = path.dirname(path.resolve(file));
-  const facts = await Promise.all(parsed.files.map((name) => inspector.npz(path.join(directory, name), options.content, options.signal)));
+  const pending = parsed.files.map((name) => inspector.npz(path.join(directory, name), options.content, options.signal));
+  // Each file's windows are inflated as soon as its header is known, while other files' headers are read.
+  const deepDone = options.content && options.deep ? deepCheck(parsed, pending, directory, inspector, options) : undefined;
+  deepDone?.catch(() => undefined); // awaited below; a failure before then must not be unhandled
+  const facts = await Promise.all(pending);
   let listing: { name: string; facts: CacheFileFacts }[] | undefined;
   if (options.content) {
     const names = await listNpz(directory).catch(() => []);
@@ -147,7 +151,7 @@ async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: 
       }),
     );
   }
-  const deep = options.content && options.deep ? await deepCheck(parsed, facts, directory, inspector, options) : undefined;
+  const deep = await deepDone;
   const stats = manifestStats(parsed, facts.map((f) => f.exists), options.composition);
   const diagnostics = sortDiagnostics([
     ...parsed.schema,

@@ -1,6 +1,7 @@
 /**
  * The deep check of a manifest's cache files (SPEC §1.2c): every listed file whose `windows`
- * header reads is inflated in the pool, answered from fingerprints when unchanged.
+ * header reads is inflated in the pool, answered from fingerprints when unchanged. Each starts
+ * when its own header facts arrive, so inflating overlaps the reading of other files' headers.
  */
 import * as path from 'node:path';
 import type { DeepResult } from '../engine/eeg/deepChecks';
@@ -10,19 +11,19 @@ import type { CacheInspector } from './inspector';
 
 export async function deepCheck(
   parsed: ParsedManifest,
-  facts: CacheFileFacts[],
+  facts: Promise<CacheFileFacts>[],
   directory: string,
   inspector: CacheInspector,
   options: { signal?: AbortSignal; onDeepProgress?: (done: number, total: number) => void },
 ): Promise<(DeepResult | undefined)[]> {
-  const wanted = facts.map((f) => !!f.summary && !f.summary.windowsError);
-  const total = wanted.filter(Boolean).length;
+  // Files whose header shows nothing to inflate (missing, unreadable) count as done at once.
+  const total = parsed.files.length;
   let done = 0;
   options.onDeepProgress?.(0, total);
   return Promise.all(
     parsed.files.map(async (name, i) => {
-      if (!wanted[i]) return undefined;
-      const result = await inspector.deepWindows(path.join(directory, name), options.signal);
+      const known = await facts[i];
+      const result = known.summary && !known.summary.windowsError ? await inspector.deepWindows(path.join(directory, name), options.signal) : undefined;
       options.onDeepProgress?.(++done, total);
       return result;
     }),
