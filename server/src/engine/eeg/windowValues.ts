@@ -221,14 +221,9 @@ export class WindowValueScan {
  * loop, one comparison pair per element (NaN fails both).
  */
 function firstBad(type: ElementType, values: View, from: number, to: number): number {
-  if (type.kind === 'float' && type.size !== 2) {
-    const v = values as Float32Array | Float64Array;
-    for (let i = from; i < to; i++) {
-      const x = v[i];
-      if (!(x <= CLIP_LIMIT && x >= -CLIP_LIMIT)) return i;
-    }
-    return -1;
-  }
+  // One loop per array type: each stays monomorphic (the float32 one is the hot path of real caches).
+  if (type.kind === 'float' && type.size === 4) return firstBadFloat32(values as Float32Array, from, to);
+  if (type.kind === 'float' && type.size === 8) return firstBadFloat64(values as Float64Array, from, to);
   if (type.kind === 'float') {
     const v = values as Uint16Array;
     for (let i = from; i < to; i++) if ((v[i] & 0x7fff) > HALF_TEN) return i;
@@ -247,6 +242,22 @@ function firstBad(type: ElementType, values: View, from: number, to: number): nu
   for (let i = from; i < to; i++) {
     const x = v[i];
     if (x > CLIP_LIMIT || x < -CLIP_LIMIT) return i;
+  }
+  return -1;
+}
+
+function firstBadFloat32(v: Float32Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const x = v[i];
+    if (!(x <= CLIP_LIMIT && x >= -CLIP_LIMIT)) return i;
+  }
+  return -1;
+}
+
+function firstBadFloat64(v: Float64Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const x = v[i];
+    if (!(x <= CLIP_LIMIT && x >= -CLIP_LIMIT)) return i;
   }
   return -1;
 }
