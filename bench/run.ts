@@ -2,7 +2,7 @@
  * `npm run bench`: NeuroCache against the Python reference and against the hardware bound,
  * measured side by side in one run on generated data (bench/.data/, never committed).
  * Prints medians and ratios. `npm run bench -- --quick` uses smaller data for a smoke run;
- * `--only=startup,build,lesion,recheck,lsp,download,network` picks suites.
+ * `--only=startup,build,lesion,recheck,lsp,download,network,deep` picks suites.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { parquetMetadata } from 'hyparquet';
@@ -25,6 +25,7 @@ import { encodeNifti, encodeVoxels } from '../test/writers/nifti';
 import { writeNpz } from '../test/writers/npz';
 import { npyHeader } from '../test/writers/npy';
 import { benchNetwork } from './network';
+import { benchDeepCheck } from './deep';
 
 const quick = process.argv.includes('--quick');
 const root = path.resolve(__dirname, '..');
@@ -513,6 +514,7 @@ async function main(): Promise<void> {
     ['lsp', benchLanguageServer],
     ['download', benchDownload],
     ['network', async () => void rows.push(...(await benchNetwork({ data, quick, cli, numpy })))],
+    ['deep', async () => void rows.push(...(await benchDeepCheck({ data, quick, cli, numpy })))],
   ];
   for (const [name, run] of suites) if (!only || only.split(',').includes(name)) await run();
   printTable();

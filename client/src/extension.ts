@@ -13,6 +13,7 @@ import {
 } from '../../server/src/protocol';
 import { downloadArc, openHubSettings } from './download';
 import { ClientLog, logLevelSetting } from './log';
+import { deepCheckWindows } from './deepCheck';
 import { onNotification } from './rpc';
 import { ServerStatus } from './status';
 import { HubToken } from './token';
@@ -125,6 +126,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand(ClientCommands.openHubSettings, openHubSettings),
     vscode.commands.registerCommand(ClientCommands.showOutput, () => log.show()),
     vscode.commands.registerCommand(ClientCommands.restartServer, () => restart('asked for')),
+    vscode.commands.registerCommand(ClientCommands.deepCheckWindows, (uri?: vscode.Uri) => deepCheckWindows(client, uri instanceof vscode.Uri ? uri : undefined)),
     // Trust granted: restart so the server may write; globs changed: the document selector changes.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void restart('workspace trusted')),
     vscode.workspace.onDidChangeConfiguration((e) => {

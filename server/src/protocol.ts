@@ -77,6 +77,12 @@ export interface CvSettings {
 export interface Settings {
   /** Read labels and masks (counts, categories); false checks schema and existence only. */
   contentChecks: boolean;
+  /**
+   * Also inflate every listed EEG cache file's `windows` and report NaN/Inf and values beyond
+   * ±10 (`non-finite-windows`, `unclipped-windows`); results are remembered by fingerprint.
+   * Off by default: it reads the whole cache once. Needs `contentChecks`.
+   */
+  deepChecks: boolean;
   /** Extra glob patterns (beyond manifest.json / dataset_info.json) of files to check. */
   extraGlobs: string[];
   /** Most diagnostics published per file; the rest are summarised in one. */
@@ -93,6 +99,7 @@ export interface Settings {
  */
 export const DEFAULT_SETTINGS: Omit<Settings, 'training' | 'cv'> = {
   contentChecks: true,
+  deepChecks: false,
   extraGlobs: [],
   maxDiagnosticsPerFile: 1000,
 };
@@ -176,6 +183,8 @@ export const ClientCommands = {
   showOutput: 'neurocache.showOutput',
   /** Stop the language server and start a new one. */
   restartServer: 'neurocache.restartServer',
+  /** Deep-check the active manifest's cache windows (through `DeepCheckRequest`), in a cancellable notification. */
+  deepCheckWindows: 'neurocache.deepCheckWindows',
 } as const;
 
 /** The client commands that write (downloads): disabled in a restricted (untrusted) workspace. */
@@ -317,6 +326,41 @@ export namespace DownloadProgressNotification {
     id: string;
     /** The latest retry, while it is recent (its wait, and at least a few seconds). */
     retrying?: DownloadRetry;
+  }
+  export const type: NotificationType<Params> = { method };
+}
+
+/**
+ * `neurocache/deepCheck` — client → server request behind "Deep-check cache windows": the
+ * manifest's cache files' `windows` inflated in the pool (answered from fingerprints when
+ * unchanged); the document's diagnostics then include the deep findings, and keep them on
+ * later checks. Cancelling the request stops it.
+ */
+export namespace DeepCheckRequest {
+  export const method = 'neurocache/deepCheck';
+  export interface Params {
+    /** Distinguishes this check's progress notifications. */
+    id: string;
+    /** The manifest.json's URI. */
+    uri: string;
+  }
+  export interface Result {
+    /** Files deep-checked, windows with NaN/Inf, windows beyond ±10: what to tell the user. */
+    files: number;
+    nonFiniteWindows: number;
+    unclippedWindows: number;
+    message: string;
+  }
+  export const type: RequestType<Params, Result> = { method };
+}
+
+/** `neurocache/deepCheckProgress` — server → client while a deep check runs: files done of all. */
+export namespace DeepCheckProgressNotification {
+  export const method = 'neurocache/deepCheckProgress';
+  export interface Params {
+    id: string;
+    done: number;
+    total: number;
   }
   export const type: NotificationType<Params> = { method };
 }

@@ -12,7 +12,8 @@
 import { createConnection, ErrorCodes, ProposedFeatures, ResponseError } from 'vscode-languageserver/node';
 import { writeSync } from 'node:fs';
 import { FramingCheck } from './stdioFraming';
-import { DownloadArcRequest, WorkCountersRequest } from './protocol';
+import { DeepCheckRequest, DownloadArcRequest, WorkCountersRequest } from './protocol';
+import { deepCheck } from './handlers/deepCheck';
 import { codeActions } from './handlers/codeActions';
 import { executeCommand } from './handlers/commands';
 import { didChange, didClose, didOpen } from './handlers/documents';
@@ -60,6 +61,7 @@ export function startServer(): void {
   connection.onDocumentLinks(request((params, token) => documentLinks(state, params, token)));
   connection.onExecuteCommand(request((params) => executeCommand(state, params)));
   onRequest(connection, DownloadArcRequest.type, request((params, token) => downloadArc(state, params, token)));
+  onRequest(connection, DeepCheckRequest.type, request((params, token) => deepCheck(state, params, token)));
   onRequest(connection, WorkCountersRequest.type, request((params) => workCounters(state, params)));
   // Methods nobody handles: after shutdown these too get InvalidRequest, before it MethodNotFound.
   connection.onRequest(request((method: string) => {

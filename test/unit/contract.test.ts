@@ -69,6 +69,10 @@ test('settings from a client are taken only with the right type and range', () =
   });
   assert.deepEqual(resolveSettings({ cv: { seed: 2 ** 32 - 1, outerFolds: 2.5, innerFolds: 10 } }).cv, { seed: 2 ** 32 - 1, outerFolds: DEFAULT_CV.outerFolds, innerFolds: 10 });
   assert.deepEqual(resolveSettings({ contentChecks: false, extraGlobs: ['**/*_manifest.json'], maxDiagnosticsPerFile: 20 }).extraGlobs, ['**/*_manifest.json']);
+  // The deep check is opt-in: only a boolean true turns it on.
+  assert.equal(DEFAULT_SETTINGS.deepChecks, false);
+  assert.equal(resolveSettings({ deepChecks: true }).deepChecks, true);
+  assert.equal(resolveSettings({ deepChecks: 'yes' }).deepChecks, false);
 });
 
 test('protocol.ts imports nothing', () => {

@@ -7,7 +7,7 @@ import { exitQuietlyOnClosedPipe } from './closedPipe';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LineIndex } from '../engine/diagnostics';
-import { datasetIndexReport, datasetReport, foldsReport, manifestReport, textTable } from '../engine/report';
+import { datasetIndexReport, datasetReport, foldsReport, manifestReport, readCostReport, textTable } from '../engine/report';
 import { CvSettings, DEFAULT_CV, foldsJson } from '../engine/arc/folds';
 import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument } from '../service/analyze';
@@ -16,6 +16,7 @@ import { detectDocument } from '../service/detect';
 import { readJsonFile } from '../service/readJson';
 import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/composition';
+import { sampleCost } from '../engine/eeg/readCost';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector, danglingTarget } from '../service/inspector';
 import { NotReadableFile } from '../service/regularFile';
@@ -124,6 +125,7 @@ async function manifestBuild({ values, positionals }: ParsedOptions, io: Io): Pr
     // Each file left out, with its code and what the Python builder does with it.
     for (const s of result.skipped) io.stderr.write(`skipped ${s.name}: ${s.reason} [${s.code}: ${s.python}]\n`);
     for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
+    for (const f of result.windowFindings) io.stderr.write(`${f.severity} ${f.name} [${f.code}]: ${f.message}\n`);
     if (result.pythonStopsAt) {
       const { name, exception } = result.pythonStopsAt;
       io.stderr.write(`The Python builder would stop at ${name} (${exception}) and write no manifest: delete or regenerate that file before training rebuilds the manifest.\n`);
@@ -150,6 +152,7 @@ function cvOptions(values: Record<string, unknown>): CvSettings {
 async function check({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   const cv = cvOptions(values);
   if (positionals.length === 0) throw new UsageError('check needs at least one JSON file');
+  if (values.deep && values['no-content']) throw new UsageError('--deep reads the cache windows, which --no-content forbids: pass one of them');
   const texts = await Promise.all(positionals.map(readInput));
   return withInspector(values, async (inspector) => {
     const files = [];
@@ -158,7 +161,7 @@ async function check({ values, positionals }: ParsedOptions, io: Io): Promise<nu
       const { text, decodeError } = texts[i];
       // Named explicitly: an empty or broken manifest.json / dataset_info.json / _dataset_index.json is ours.
       const structure = await detectDocument(file, text, { explicit: true, decodeError });
-      const analysis = await analyzeDocument(file, text, inspector, { content: !values['no-content'], cwd: process.cwd(), cv }, structure);
+      const analysis = await analyzeDocument(file, text, inspector, { content: !values['no-content'], deep: !!values.deep, cwd: process.cwd(), cv }, structure);
       // Built only when there is something to place: a 13 MB manifest's index costs ~40 ms.
       const lines = analysis.diagnostics.length ? new LineIndex(text) : undefined;
       const diagnostics = analysis.diagnostics.map((d) => ({ range: lines!.range(d.offset, d.length), severity: d.severity, code: d.code, message: d.message }));
@@ -170,7 +173,7 @@ async function check({ values, positionals }: ParsedOptions, io: Io): Promise<nu
       }
     }
     // `io` counts cache-file content read: 0 when every file was answered from fingerprints.
-    if (values.json) io.stdout.write(`${JSON.stringify({ files, io: { bytesRead: inspector.pool.bytesRead, filesRead: inspector.pool.tasksRun } })}\n`);
+    if (values.json) io.stdout.write(`${JSON.stringify({ files, io: { bytesRead: inspector.pool.bytesRead, filesRead: inspector.pool.tasksRun, bytesInflated: inspector.pool.bytesInflated } })}\n`);
     else {
       const total = files.reduce((n, f) => n + f.diagnostics.length, 0);
       io.stderr.write(`${files.length} file(s) checked: ${errors} error(s), ${total - errors} other finding(s)\n`);
@@ -198,9 +201,11 @@ async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<nu
   const file = positionals[0];
   const { text, decodeError } = await readInput(file);
   return withInspector(values, async (inspector) => {
-    // Statistics need only existence of cache files, never their contents.
+    // The counts need only existence; the headers (shapes, members' sizes: what training reads) are
+    // read for manifests, remembered by fingerprint, and windows' values with --deep.
     const structure = await detectDocument(file, text, { explicit: true, decodeError });
-    const analysis = await analyzeDocument(file, text, inspector, { content: false, cwd: process.cwd(), composition, cv }, structure);
+    const content = structure.kind === 'seizure-manifest';
+    const analysis = await analyzeDocument(file, text, inspector, { content, deep: content && !!values.deep, cwd: process.cwd(), composition, cv }, structure);
     if (analysis.kind === 'unrelated') throw new InputError(`${file} is not a seizure manifest, EEG dataset index or ARC dataset_info`);
     // Numbers from a partial parse are not what training uses: say what training does instead.
     if (analysis.kind === 'invalid-json') throw new InputError(`${file}: ${analysis.diagnostics[0].message}`);
@@ -209,7 +214,8 @@ async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<nu
     // --selected: the entries training picks for this seed (a missing file is skipped by training).
     const selected = values.selected && analysis.kind === 'seizure-manifest' ? selectedEntries(analysis, composition) : undefined;
     if (values.json) {
-      const extra = { ...(selected ? { selected } : {}), ...(folds ? { folds: foldsJson(folds) } : {}) };
+      const perFile = analysis.kind === 'seizure-manifest' ? { readCost: analysis.readCost ?? null, cacheFiles: cacheFilesJson(analysis) } : {};
+      const extra = { ...perFile, ...(selected ? { selected } : {}), ...(folds ? { folds: foldsJson(folds) } : {}) };
       io.stdout.write(`${JSON.stringify({ path: file, kind: analysis.kind, ...analysis.stats, ...extra })}\n`);
       return 0;
     }
@@ -219,7 +225,7 @@ async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<nu
       }
       return 0;
     }
-    const lines = analysis.kind === 'seizure-manifest' ? manifestReport(analysis.stats) : analysis.kind === 'eeg-dataset-index' ? datasetIndexReport(analysis.stats) : datasetReport(analysis.stats);
+    const lines = analysis.kind === 'seizure-manifest' ? [...manifestReport(analysis.stats), ...(analysis.readCost ? readCostReport(analysis.readCost) : [])] : analysis.kind === 'eeg-dataset-index' ? datasetIndexReport(analysis.stats) : datasetReport(analysis.stats);
     if (folds && analysis.kind === 'arc-dataset-info') {
       const report = foldsReport(folds, analysis.parsed.samples.map((s) => s.volume?.value));
       lines.push('', ...report.lines, ...(report.table ? textTable(report.table).map((row) => `  ${row}`) : []), ...report.notes);
@@ -300,6 +306,28 @@ async function arcDownload({ values, positionals }: ParsedOptions, io: Io): Prom
     process.off('SIGINT', interrupt);
     await pool.close();
   }
+}
+
+/**
+ * Per file the manifest names: what its headers say training reads (`windowsShape`,
+ * `labelsShape`, dtype, bytes per sample) and, after --deep, its bad windows.
+ */
+function cacheFilesJson(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>) {
+  return analysis.parsed.files.map((name, i) => {
+    const facts = analysis.facts[i];
+    const summary = facts.summary;
+    const deep = analysis.deep?.[i];
+    return {
+      name,
+      exists: facts.exists,
+      ...(facts.error ? { error: facts.error } : {}),
+      windowsShape: summary?.windowsShape ?? null,
+      labelsShape: summary?.labelsShape ?? null,
+      windowsDtype: summary?.windowsDtype ?? null,
+      bytesPerSample: summary ? (sampleCost(summary) ?? null) : null,
+      ...(deep ? { badWindows: deep.ok ? { nonFinite: deep.value.nonFinite, unclipped: deep.value.unclipped } : { error: deep.error } } : {}),
+    };
+  });
 }
 
 function selectedEntries(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>, composition: CompositionSettings) {

@@ -60,7 +60,10 @@ export const COMMANDS: CommandSpec[] = [
     description: [
       'Detects what each file is and prints path:line:col: severity code: message (codes: docs/diagnostics.md). Exit 1 when any error is found.',
     ],
-    options: [{ name: 'no-content', help: 'check schema and file existence only; do not read labels or masks' }, ...CV_OPTIONS, ...READER_OPTIONS, JSON_OPTION],
+    options: [
+      { name: 'no-content', help: 'check schema and file existence only; do not read labels or masks' },
+      { name: 'deep', help: "EEG: also inflate every listed cache file's windows and report NaN/Inf and values beyond ±10 (remembered by fingerprint)" },
+      ...CV_OPTIONS, ...READER_OPTIONS, JSON_OPTION],
   },
   {
     name: 'stats',
@@ -74,6 +77,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'full-ratio', value: 'R', help: 'full-seizure windows per partial window (default 0.3)' },
       { name: 'background-ratio', value: 'R', help: 'no-seizure windows per partial window (default 2.5)' },
       { name: 'selected', help: 'list the entries training picks for the seed' },
+      { name: 'deep', help: "EEG: also inflate every listed cache file's windows; --json lists each file's bad windows" },
       { name: 'folds', help: 'ARC: the nested cross-validation folds arc-meshchop train draws' },
       ...CV_OPTIONS,
       ...READER_OPTIONS,

@@ -40,6 +40,10 @@ export class Documents {
   /** Emits `checked` (with the URI) whenever a check ends, for requests that need the current analysis. */
   readonly checks = new EventEmitter();
   private readonly work = new Map<string, WorkCounters>();
+  /** Manifests whose checks include the deep check (the command asked for it; the setting does it for all). */
+  readonly deepRequested = new Set<string>();
+  /** Progress listeners of deep checks under way, by document URI. */
+  readonly deepProgress = new Map<string, (done: number, total: number) => void>();
 
   constructor() {
     this.checks.setMaxListeners(0); // one listener per waiting request, however many there are

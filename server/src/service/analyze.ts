@@ -10,6 +10,10 @@ import { compositionDiagnostics, CompositionSettings, manifestStats, ManifestSta
 import { checkDatasetIndex, datasetIndexStats, DatasetIndexStats, IndexFileFacts, ParsedDatasetIndex } from '../engine/eeg/datasetIndex';
 import { CacheFileFacts, checkManifest } from '../engine/eeg/manifestCheck';
 import { ParsedManifest } from '../engine/eeg/manifestParse';
+import { DeepResult, deepDiagnostics } from '../engine/eeg/deepChecks';
+import { ReadCost, trainingReadCost } from '../engine/eeg/readCost';
+import { windowHeaderDiagnostics } from '../engine/eeg/windowHeaders';
+import { deepCheck } from './deepCheck';
 import type { JsonFormat } from '../engine/invalidJson';
 import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
 import { analyzeText, Structure } from './detect';
@@ -25,10 +29,20 @@ export interface CheckOptions {
   cv?: CvSettings;
   cwd: string;
   signal?: AbortSignal;
+  /** Also inflate every listed cache file's `windows` and check its values (SPEC §1.2c); needs `content`. */
+  deep?: boolean;
+  /** Deep-checked files so far, of all to check. */
+  onDeepProgress?: (done: number, total: number) => void;
 }
 
 export type Analysis =
-  | { kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats; facts: CacheFileFacts[]; directory: string }
+  | {
+      kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats; facts: CacheFileFacts[]; directory: string;
+      /** Per file of `parsed.files`, the deep check's result when it ran (undefined: not run, or the file could not be read). */
+      deep?: (DeepResult | undefined)[];
+      /** What training's reads cost, once contents were read. */
+      readCost?: ReadCost;
+    }
   | {
       kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; folds: NestedFolds;
       facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[] }; directory: string;
@@ -121,7 +135,11 @@ export function affectedBy(analysis: Analysis, changed: string[], cwd: string): 
 
 async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: CacheInspector, options: CheckOptions): Promise<Analysis> {
   const directory = path.dirname(path.resolve(file));
-  const facts = await Promise.all(parsed.files.map((name) => inspector.npz(path.join(directory, name), options.content, options.signal)));
+  const pending = parsed.files.map((name) => inspector.npz(path.join(directory, name), options.content, options.signal));
+  // Each file's windows are inflated as soon as its header is known, while other files' headers are read.
+  const deepDone = options.content && options.deep ? deepCheck(parsed, pending, directory, inspector, options) : undefined;
+  deepDone?.catch(() => undefined); // awaited below; a failure before then must not be unhandled
+  const facts = await Promise.all(pending);
   let listing: { name: string; facts: CacheFileFacts }[] | undefined;
   if (options.content) {
     const names = await listNpz(directory).catch(() => []);
@@ -133,13 +151,17 @@ async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: 
       }),
     );
   }
+  const deep = await deepDone;
   const stats = manifestStats(parsed, facts.map((f) => f.exists), options.composition);
   const diagnostics = sortDiagnostics([
     ...parsed.schema,
     ...checkManifest(parsed, { files: facts, directory: listing }),
+    ...windowHeaderDiagnostics(parsed, { files: facts, directory: listing }),
+    ...(deep ? deepDiagnostics(parsed, deep) : []),
     ...compositionDiagnostics(parsed, stats),
   ]);
-  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory };
+  const readCost = options.content ? trainingReadCost(parsed, facts, options.composition) : undefined;
+  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory, deep, readCost };
 }
 
 async function resolvePath(value: string, infoDir: string, cwd: string): Promise<PathFacts> {

@@ -11,7 +11,9 @@ import { ParsedManifest } from '../engine/eeg/manifestParse';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
 import { windowPositives } from '../engine/eeg/npz';
-import { datasetIndexReport, datasetReport, dtypeInWords, foldsReport, manifestFindings, manifestStatistics, markdownTable, plural, sampleFoldsLine } from '../engine/report';
+import { sampleCost } from '../engine/eeg/readCost';
+import { formatBytes } from '../engine/units';
+import { datasetIndexReport, datasetReport, dtypeInWords, foldsReport, manifestFindings, manifestStatistics, markdownTable, plural, readCostReport, sampleFoldsLine } from '../engine/report';
 import { FORMAT_TITLES } from '../engine/invalidJson';
 import type { Analysis } from './analyze';
 
@@ -96,7 +98,7 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
     const own = `\`${key.category}\`: ${stats.windows[key.category].toLocaleString('en-US')} windows` +
       (stats.missingWindows[key.category] ? `, ${stats.missingWindows[key.category].toLocaleString('en-US')} with missing files` : '');
     const picture: PictureRequest = { kind: 'categories', partial: stats.windows.partial_seizure, full: stats.windows.full_seizure, none: stats.windows.no_seizure };
-    const findings = manifestFindings(stats);
+    const findings = [...manifestFindings(stats), ...windowFindingsIn(analysis, key.key), ...(analysis.readCost ? readCostReport(analysis.readCost) : [])];
     return { markdown: `**Seizure manifest** — ${own}\n\n${bullets(manifestStatistics(stats))}`, span: key.key, picture, after: findings.length ? bullets(findings) : undefined };
   }
   const i = entryAt(parsed, offset);
@@ -129,10 +131,34 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
       if (actual !== listed) lines.push(`Move the entry to ${actual} or rebuild the manifest to fix its category.`);
     }
     file.push(`The file holds ${plural(summary.windowCount, 'window')}${summary.labelsDtype ? `; its labels are ${dtypeInWords(summary.labelsDtype)}` : ''}.`);
+    if (summary.windowsShape) file.push(`windows: ${summary.windowsShape.join(' × ')}${summary.windowsDtype ? ` of ${dtypeInWords(summary.windowsDtype)}` : ''}${summary.labelsShape ? `; labels: ${summary.labelsShape.join(' × ')}` : ''}.`);
+    const cost = sampleCost(summary);
+    if (cost) file.push(`Each sample training takes from this file inflates ${formatBytes(cost.inflated)} (the whole windows and labels members) to use ${formatBytes(cost.used)}.`);
   }
+  lines.push(...windowFindingsIn(analysis, span));
   const summary = fileFacts?.summary;
   const picture: PictureRequest | undefined = summary?.hasLabels && window >= 0 && window < summary.windowCount ? { kind: 'trace', file: path.join(analysis.directory, name), window } : undefined;
   return { markdown: `**Window ${Number.isNaN(window) ? '?' : window} of ${name}**\n\n${bullets(lines)}`, span, picture, after: bullets(file) };
+}
+
+/** What training reads from the window: the header and deep findings on this span, in their words. */
+const WINDOW_CODES = new Set(['windows-labels-count', 'window-shape', 'non-finite-windows', 'unclipped-windows']);
+function windowFindingsIn(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>, span: TextSpan): string[] {
+  const { diagnostics } = analysis;
+  // Sorted by offset: start at the first at or after the span.
+  let low = 0;
+  let high = diagnostics.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (diagnostics[middle].offset < span.offset) low = middle + 1;
+    else high = middle;
+  }
+  const out: string[] = [];
+  for (let i = low; i < diagnostics.length && diagnostics[i].offset <= span.offset + span.length; i++) {
+    const d = diagnostics[i];
+    if (WINDOW_CODES.has(d.code) && d.offset + d.length <= span.offset + span.length) out.push(`${d.code}: ${d.message}`);
+  }
+  return out;
 }
 
 const round = (n: number) => Number(n.toPrecision(4));

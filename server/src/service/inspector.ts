@@ -10,6 +10,8 @@ import type { CacheFileFacts } from '../engine/eeg/manifestCheck';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { NPZ_SUMMARY_KIND, NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';
+import type { DeepResult } from '../engine/eeg/deepChecks';
+import { DEEP_WINDOWS_KIND, WindowValues } from '../engine/eeg/windowValues';
 import type { LabelTrace, TaskResult } from '../workers/tasks';
 import { WorkerPool } from '../workers/pool';
 import { FingerprintStore } from './fingerprints';
@@ -50,6 +52,14 @@ export class CacheInspector {
     if (!readContent) return { exists: true };
     const result = await this.cached(file, stat, NPZ_SUMMARY_KIND, () => this.pool.npz(file, signal, { size: stat.size }));
     return result.ok ? { exists: true, summary: result.value } : { exists: true, error: result.error, failure: result.failure };
+  }
+
+  /** The deep check of an NPZ's `windows` (every value inflated), remembered by fingerprint: an unchanged file is never inflated again. */
+  async deepWindows(file: string, signal?: AbortSignal): Promise<DeepResult | undefined> {
+    const stat = await statOrUndefined(file);
+    if (!stat) return undefined;
+    const result = await this.cached<WindowValues>(file, stat, DEEP_WINDOWS_KIND, () => this.pool.deepWindows(file, signal, { size: stat.size }));
+    return result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error };
   }
 
   /** windows.shape[0] of an NPZ from its `.npy` header, remembered by fingerprint. */

@@ -6,6 +6,8 @@ import type { NiftiSummary } from '../engine/arc/nifti';
 import type { NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';
 import type { ByteSpan } from '../engine/io/source';
+import type { MessagePort } from 'node:worker_threads';
+import type { WindowValues } from '../engine/eeg/windowValues';
 
 export type Task =
   /**
@@ -16,6 +18,14 @@ export type Task =
   | { kind: 'nifti'; path: string; countVoxels: boolean }
   /** Per-window label bins, for the seizure-trace pictures. */
   | { kind: 'label-trace'; path: string }
+  /**
+   * The deep check of one file's `windows` member (ZIP method 0 or 8): once the task runs on a
+   * thread it says so on `port`; the main thread then opens the file, sends the member's
+   * facts and its compressed bytes in chunks, read within the byte budget; the worker answers
+   * each chunk with how many bytes it has consumed (the budget's release). A task still queued
+   * for a thread holds no budget, so running ones can always go on.
+   */
+  | { kind: 'deep-windows'; path: string; port: MessagePort }
   /** PNG (base64) of the axial slice with the largest lesion area over the T2w image. */
   | { kind: 'lesion-picture'; path: string; image: string };
 
@@ -41,3 +51,27 @@ export interface FileStamp {
 
 export type NpzResult = TaskResult<NpzSummary>;
 export type NiftiResult = TaskResult<NiftiSummary>;
+
+/** The `windows` member as the ZIP directory describes it. */
+export interface DeepMember {
+  method: number;
+  uncompressedSize: number;
+  crc32: number;
+}
+
+/** Messages on a deep-windows task's port. Main → worker: the member, its chunks, then the end (alone: nothing to check). */
+export type DeepChunkMessage = { member: DeepMember } | { chunk: Uint8Array } | { end: true };
+/** Worker → main: the task is running; bytes of a chunk consumed. */
+export type DeepWorkerMessage = { started: true } | DeepConsumedMessage;
+export interface DeepConsumedMessage {
+  consumed: number;
+}
+
+/** A deep-windows task's value: the findings, and what it cost the worker (counted, for tests and benchmarks). */
+export interface DeepWindowsValue {
+  values: WindowValues;
+  /** Bytes of `.npy` stream inflated (the member's uncompressed bytes). */
+  inflatedBytes: number;
+  /** Most compressed bytes the worker held at once (received, not yet consumed). */
+  peakHeldBytes: number;
+}

@@ -6,6 +6,7 @@
 import { summarizeNifti } from '../engine/arc/nifti';
 import { labelTrace, summarizeNpz } from '../engine/eeg/npz';
 import { ByteSource, SpanCache } from '../engine/io/source';
+import { deepWindows } from './deepWindows';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
 import type { Task, TaskResult } from './tasks';
 
@@ -64,6 +65,8 @@ export default function run(task: Task): Promise<TaskResult<unknown>> {
       return lesionPicture(task.path, task.image);
     case 'npz':
       return withFetched(task, (source) => summarizeNpz(source));
+    case 'deep-windows':
+      return deepWindows(task);
     case 'nifti':
       return withFile(task.path, (source) => summarizeNifti(source, { countVoxels: task.countVoxels, name: task.path }));
   }
