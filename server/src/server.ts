@@ -10,7 +10,7 @@
  * - handlers/settings.ts, status.ts, lifecycle.ts — settings per resource, status, start and end.
  */
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
-import { DownloadArcRequest, WorkCountersRequest } from './protocol';
+import { DownloadArcRequest, NiftiPairRequest, NpzViewRequest, NpzWindowRequest, SlicePictureRequest, VolumeBytesRequest, WorkCountersRequest } from './protocol';
 import { codeActions } from './handlers/codeActions';
 import { executeCommand } from './handlers/commands';
 import { didChange, didClose, didOpen } from './handlers/documents';
@@ -22,6 +22,7 @@ import { didChangeConfiguration } from './handlers/settings';
 import { onRequest, ServerState } from './handlers/state';
 import { reportFailure, workCounters } from './handlers/status';
 import { didChangeWatchedFiles, didChangeWorkspaceFolders } from './handlers/workspace';
+import { codeLenses, niftiPairRequest, npzViewRequest, npzWindowRequest, slicePictureRequest, volumeBytesRequest } from './handlers/views';
 
 export function startServer(): void {
   const connection = createConnection(ProposedFeatures.all);
@@ -49,6 +50,12 @@ export function startServer(): void {
   connection.onExecuteCommand((params) => executeCommand(state, params));
   onRequest(connection, DownloadArcRequest.type, (params, token) => downloadArc(state, params, token));
   onRequest(connection, WorkCountersRequest.type, (params) => workCounters(state, params));
+  connection.onCodeLens((params, token) => codeLenses(state, params, token));
+  onRequest(connection, NpzViewRequest.type, (params) => npzViewRequest(state, params));
+  onRequest(connection, NpzWindowRequest.type, (params) => npzWindowRequest(state, params));
+  onRequest(connection, NiftiPairRequest.type, (params) => niftiPairRequest(state, params));
+  onRequest(connection, VolumeBytesRequest.type, (params) => volumeBytesRequest(params));
+  onRequest(connection, SlicePictureRequest.type, (params) => slicePictureRequest(state, params));
 
   connection.listen();
 }

@@ -49,7 +49,7 @@ export class ServerState {
   trusted = true;
   /** Workspace folders as file system paths. */
   folders: string[] = [];
-  readonly client = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false };
+  readonly client = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false, dataViews: false };
   /** The workspace scan under way, and how far it has got (for the status bar). */
   scan?: { controller: AbortController; done: Promise<number>; checked?: number; found?: number };
   /** Downloads under way (request id → what the status bar says about it). */
