@@ -55,15 +55,20 @@ async function showVolumes(image: Uint8Array | undefined, mask: Uint8Array | und
   for (const e of errors) app.append(element('p', { class: 'error' }, e));
   if (!image && !mask) return;
   const controls = element('div', { class: 'controls', id: 'controls' });
+  // NiiVue sizes its canvas to the canvas's parent: a box of its own, below the controls.
   const canvas = element('canvas', { id: 'gl' });
+  const box = element('div', { id: 'gl-box' }, canvas);
   const coords = element('p', { id: 'coords', class: 'muted' }, 'Click a plane to move the crosshair.');
-  app.append(controls, canvas, coords);
+  app.append(controls, box, coords);
   try {
     const nv = new Niivue({
       backColor: [0, 0, 0, 1], crosshairColor: [0.2, 0.8, 1, 1], show3Dcrosshair: true, isColorbar: false, dragAndDropEnabled: false,
       multiplanarShowRender: SHOW_RENDER.ALWAYS, loadingText: '',
     });
     await nv.attachToCanvas(canvas);
+    nv.setCrosshairWidth(1);
+    // Nearest-neighbour: voxels as they are, so a lesion's edge is where the mask says.
+    nv.setInterpolation(true);
     const newImage = NVImage.new as unknown as (data: ArrayBuffer, name: string, colormap: string, opacity: number) => Promise<NVImage>;
     const base = image ?? mask!;
     nv.addVolume(await newImage(toArrayBuffer(base), (image ? pair?.image?.name : pair?.mask?.name) ?? 'image.nii.gz', 'gray', 1));
@@ -95,7 +100,7 @@ async function showVolumes(image: Uint8Array | undefined, mask: Uint8Array | und
     app.dataset.state = 'ready';
     app.dataset.renderer = 'niivue';
   } catch (error) {
-    canvas.remove();
+    box.remove();
     controls.remove();
     coords.remove();
     app.append(element('p', { class: 'warning' }, `The 3-D viewer could not start (${(error as Error).message}): showing NeuroCache's own slice pictures.`));

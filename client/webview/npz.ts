@@ -145,9 +145,8 @@ function eegTrace(trace: Extract<NpzWindowRequest.Result, { ok: true }>): HTMLCa
   const width = Math.max(1, columns);
   const canvas = element('canvas', { id: 'eeg', width: String(width), height: String(row * trace.channels.length), 'data-channels': String(trace.channels.length), style: `width: ${Math.max(480, width)}px` });
   const g = canvas.getContext('2d')!;
-  g.fillStyle = getComputedStyle(document.body).getPropertyValue('--vscode-editor-background') || '#fff';
-  g.fillRect(0, 0, canvas.width, canvas.height);
-  g.fillStyle = getComputedStyle(document.body).getPropertyValue('--vscode-foreground') || '#333';
+  // The theme's text colour on the page's own background (VS Code sets its colours on <html>).
+  g.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--vscode-foreground').trim() || '#333';
   trace.channels.forEach((channel, c) => {
     const finite = [...channel.min, ...channel.max].filter((v): v is number => v !== null);
     const low = Math.min(...finite);

@@ -60,6 +60,6 @@ th { font-weight: 600; } td.num { text-align: right; font-variant-numeric: tabul
 canvas { display: block; } #strip { cursor: pointer; border: 1px solid var(--vscode-panel-border); }
 a { color: var(--vscode-textLink-foreground); cursor: pointer; }
 .controls { display: flex; flex-wrap: wrap; gap: 14px; align-items: center; margin: 8px 0; }
-#gl { width: 100%; height: 70vh; min-height: 360px; background: #000; }
+#gl-box { position: relative; width: 100%; height: 70vh; min-height: 360px; } #gl { position: absolute; inset: 0; width: 100%; height: 100%; background: #000; }
 #fallback img { image-rendering: pixelated; width: 480px; max-width: 100%; }
 `;
