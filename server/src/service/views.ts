@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Diagnostic, Position } from '../engine/diagnostics';
+import type { Diagnostic, Position, Span } from '../engine/diagnostics';
 import { categoryOf, windowPositives } from '../engine/eeg/npz';
 import { trainingReadCost } from '../engine/eeg/npzView';
 import { describePythonOutcome } from '../engine/eeg/manifest';
@@ -16,7 +16,6 @@ import {
 } from '../protocol';
 import type { Analysis } from './check';
 import { CacheInspector, statOrUndefined } from './inspector';
-import { pathLinks, PathLink } from './links';
 import { readRegularBytes } from './regularFile';
 
 /** A checked JSON document, with the text its analysis was made from (for positions). */
@@ -73,44 +72,48 @@ export function referencesTo(file: string, documents: CheckedDocument[]): { refe
   const references: ViewReference[] = [];
   let total = 0;
   for (const document of documents) {
-    const { analysis } = document;
-    if (analysis.kind !== 'seizure-manifest' && analysis.kind !== 'eeg-dataset-index') continue;
-    const links = pathLinks(analysis);
-    links.forEach((link) => {
-      if (link.file !== file) return;
+    for (const entry of entriesNaming(file, document.analysis)) {
       total++;
-      if (references.length >= MAX_VIEW_REFERENCES) return;
+      if (references.length >= MAX_VIEW_REFERENCES) continue;
+      const { path: where, entry: span, label } = entry;
       references.push({
         uri: document.uri,
-        range: { start: document.positionAt(link.span.offset + 1), end: document.positionAt(link.span.offset + link.span.length - 1) },
-        label: referenceLabel(analysis, link),
-        findings: analysis.diagnostics.filter((d) => overlaps(d, link)).map(({ severity, code, message }) => ({ severity, code, message })),
+        range: { start: document.positionAt(where.offset + 1), end: document.positionAt(where.offset + where.length - 1) },
+        label,
+        findings: document.analysis.diagnostics.filter((d) => overlaps(d, span)).map(({ severity, code, message }) => ({ severity, code, message })),
       });
-    });
+    }
   }
   return { references, referencesTotal: total };
 }
 
-function referenceLabel(analysis: Analysis, link: PathLink): string {
-  const name = path.basename(analysis.kind === 'unrelated' ? '' : analysis.directory);
+/** Each entry of `analysis` naming `file`: its path string, the whole entry (where its problems are) and a label. */
+function* entriesNaming(file: string, analysis: Analysis): Generator<{ path: Span; entry: Span; label: string }> {
   if (analysis.kind === 'seizure-manifest') {
+    const id = analysis.parsed.files.findIndex((name) => path.join(analysis.directory, name) === file);
+    if (id < 0) return;
     const { entries } = analysis.parsed;
+    const where = `${path.basename(analysis.directory)}/manifest.json`;
     for (let i = 0; i < entries.count; i++) {
-      if (entries.fileOffset[i] !== link.span.offset) continue;
+      if (entries.file[i] !== id) continue;
       const window = entries.window[i];
-      return `${name}/manifest.json ${CATEGORIES[entries.category[i]]}, window ${Number.isNaN(window) ? '?' : window}`;
+      yield {
+        path: { offset: entries.fileOffset[i], length: entries.fileLength[i] },
+        entry: { offset: entries.entryOffset[i], length: entries.entryLength[i] },
+        label: `${where} ${CATEGORIES[entries.category[i]]}, window ${Number.isNaN(window) ? '?' : window}`,
+      };
+    }
+  } else if (analysis.kind === 'eeg-dataset-index') {
+    const where = `${path.basename(analysis.directory)}/_dataset_index.json`;
+    for (const [k, f] of analysis.parsed.files.entries()) {
+      if (path.join(analysis.directory, f.cacheFile) === file) yield { path: f.span, entry: f.span, label: `${where} files[${k}]` };
     }
   }
-  if (analysis.kind === 'eeg-dataset-index') {
-    const k = analysis.parsed.files.findIndex((f) => f.span.offset === link.span.offset);
-    return `${name}/_dataset_index.json files[${k}]`;
-  }
-  return name;
 }
 
-// A problem is on an entry when it touches the entry's path (or covers it).
-function overlaps(d: Diagnostic, link: PathLink): boolean {
-  return d.offset < link.span.offset + link.span.length && link.span.offset < d.offset + Math.max(1, d.length);
+// A problem is on an entry when it touches it.
+function overlaps(d: Diagnostic, span: Span): boolean {
+  return d.offset < span.offset + span.length && span.offset < d.offset + Math.max(1, d.length);
 }
 
 export async function npzWindow(file: string, window: number, inspector: CacheInspector): Promise<NpzWindowRequest.Result> {
