@@ -15,7 +15,7 @@ import { categoryOf, summarizeNpz } from '../../server/src/engine/eeg/npz';
 import { MAX_ROW_BYTES, readMemberRow, readWindowTrace, TRACE_COLUMNS } from '../../server/src/engine/eeg/npzView';
 import { ByteSource, FormatError, memorySource } from '../../server/src/engine/io/source';
 import { MAX_VIEW_VOLUME_BYTES } from '../../server/src/protocol';
-import { analyzeDocument } from '../../server/src/service/check';
+import { analyzeDocument } from '../../server/src/service/analyze';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { CacheInspector } from '../../server/src/service/inspector';
 import { TextSnapshot } from '../../server/src/service/textDocument';

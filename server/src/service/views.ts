@@ -5,16 +5,16 @@
  */
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Diagnostic, Position, Span } from '../engine/diagnostics';
+import type { Diagnostic, Position, TextSpan } from '../engine/diagnostics';
 import { categoryOf, windowPositives } from '../engine/eeg/npz';
 import { trainingReadCost } from '../engine/eeg/npzView';
-import { describePythonOutcome } from '../engine/eeg/manifest';
+import { describePythonOutcome } from '../engine/eeg/manifestCheck';
 import { CATEGORIES, Category } from '../engine/eeg/category';
 import { notRegularFile } from '../engine/io/fileType';
 import {
   MAX_VIEW_VOLUME_BYTES, NiftiPairRequest, NpzViewRequest, NpzWindowRequest, SlicePictureRequest, ViewReference, ViewVolume, VolumeBytesRequest,
 } from '../protocol';
-import type { Analysis } from './check';
+import type { Analysis } from './analyze';
 import { CacheInspector, statOrUndefined } from './inspector';
 import { readRegularBytes } from './regularFile';
 
@@ -88,7 +88,7 @@ export function referencesTo(file: string, documents: CheckedDocument[]): { refe
 }
 
 /** Each entry of `analysis` naming `file`: its path string, the whole entry (where its problems are) and a label. */
-function* entriesNaming(file: string, analysis: Analysis): Generator<{ path: Span; entry: Span; label: string }> {
+function* entriesNaming(file: string, analysis: Analysis): Generator<{ path: TextSpan; entry: TextSpan; label: string }> {
   if (analysis.kind === 'seizure-manifest') {
     const id = analysis.parsed.files.findIndex((name) => path.join(analysis.directory, name) === file);
     if (id < 0) return;
@@ -112,7 +112,7 @@ function* entriesNaming(file: string, analysis: Analysis): Generator<{ path: Spa
 }
 
 // A problem is on an entry when it touches it.
-function overlaps(d: Diagnostic, span: Span): boolean {
+function overlaps(d: Diagnostic, span: TextSpan): boolean {
   return d.offset < span.offset + span.length && span.offset < d.offset + Math.max(1, d.length);
 }
 
