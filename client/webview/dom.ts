@@ -9,7 +9,10 @@ export function vscodeApi<T>(): VsCodeApi<T> {
   return acquireVsCodeApi<T>();
 }
 
-/** An element with attributes and children (text or elements); never HTML from data. */
+/**
+ * An element with attributes and children (text or elements); never HTML from data. No `style`
+ * attributes: the content security policy refuses them (set `element.style` instead).
+ */
 export function element<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string>, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) e.setAttribute(name, value);

@@ -66,7 +66,12 @@ function renderWindows(w: NonNullable<NpzViewRequest.Result['windows']>): void {
     `${numberInWords(w.count)} windows of ${numberInWords(w.samplesPerWindow)} label samples: `,
     ...(['partial', 'full', 'none'] as const).map((k) => element('span', {}, element('span', { class: `swatch ${k}` }), `${LABEL[k]} ${numberInWords(w.categories[k])} (${percent(w.categories[k], w.count)})  `)));
   const bar = element('div', { class: 'bar', id: 'category-bar' });
-  for (const k of ['partial', 'full', 'none'] as const) if (w.categories[k]) bar.append(element('div', { class: k, style: `flex: ${w.categories[k]}` }));
+  for (const k of ['partial', 'full', 'none'] as const) {
+    if (!w.categories[k]) continue;
+    const part = element('div', { class: k, title: `${LABEL[k]}: ${numberInWords(w.categories[k])}` });
+    part.style.flex = String(w.categories[k]); // CSSOM: the CSP refuses style attributes
+    bar.append(part);
+  }
   app.append(counts, bar);
   app.append(element('h2', {}, 'Seizure fraction of every window'), element('p', { class: 'muted' }, 'Click a window for its label trace and channels.'));
   app.append(strip(w), element('section', { id: 'window' }));
@@ -129,7 +134,9 @@ function showWindow(index: number, trace: NpzWindowRequest.Result): void {
 
 function labelTrace(labels: number[]): HTMLCanvasElement {
   const height = 28;
-  const canvas = element('canvas', { id: 'label-trace', width: String(labels.length), height: String(height), style: `width: ${Math.max(480, labels.length)}px; height: ${height}px` });
+  const canvas = element('canvas', { id: 'label-trace', width: String(labels.length), height: String(height) });
+  canvas.style.width = `${Math.max(480, labels.length)}px`;
+  canvas.style.height = `${height}px`;
   const g = canvas.getContext('2d')!;
   g.fillStyle = 'rgb(245,245,245)';
   g.fillRect(0, 0, labels.length, height);
@@ -143,7 +150,9 @@ function eegTrace(trace: Extract<NpzWindowRequest.Result, { ok: true }>): HTMLCa
   const row = 22;
   const columns = trace.channels[0]?.min.length ?? 0;
   const width = Math.max(1, columns);
-  const canvas = element('canvas', { id: 'eeg', width: String(width), height: String(row * trace.channels.length), 'data-channels': String(trace.channels.length), style: `width: ${Math.max(480, width)}px` });
+  const canvas = element('canvas', { id: 'eeg', width: String(width), height: String(row * trace.channels.length), 'data-channels': String(trace.channels.length) });
+  canvas.style.width = `${Math.max(480, width)}px`;
+  canvas.style.height = `${row * trace.channels.length}px`;
   const g = canvas.getContext('2d')!;
   // The theme's text colour on the page's own background (VS Code sets its colours on <html>).
   g.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--vscode-foreground').trim() || '#333';

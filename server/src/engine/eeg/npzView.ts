@@ -34,7 +34,7 @@ export const MAX_LISTED_MEMBERS = 200;
 
 /** The archive's members in directory order, each with its `.npy` header when it has one. */
 export async function listNpzMembers(file: ByteSource): Promise<{ members: NpzMemberInfo[]; total: number }> {
-  const source = await readNpzSpans(file);
+  const source = await readNpzSpans(file, { labels: false });
   const directory = await readZipDirectory(source);
   const listed = [...directory.values()].slice(0, MAX_LISTED_MEMBERS);
   const members = await Promise.all(
