@@ -22,19 +22,19 @@ function filePath(uri: unknown): string {
 
 /** Every checked document, after the scan and the checks under way (a check that keeps restarting is not waited for). */
 async function checkedDocuments(state: ServerState): Promise<CheckedDocument[]> {
-  await state.scan?.done;
-  const running = [...state.tracked.values()].filter((t) => t.running && !t.running.signal.aborted).map((t) => t.uri);
+  await state.workspace.scan?.done;
+  const running = [...state.documents.tracked.values()].filter((t) => t.running && !t.running.signal.aborted).map((t) => t.uri);
   await Promise.all(running.map((uri) => new Promise<void>((resolve) => {
     const onChecked = (checked: string) => {
       if (checked !== uri) return;
-      state.checks.off('checked', onChecked);
+      state.documents.checks.off('checked', onChecked);
       resolve();
     };
-    state.checks.on('checked', onChecked);
-    if (!state.tracked.get(uri)?.running) onChecked(uri);
+    state.documents.checks.on('checked', onChecked);
+    if (!state.documents.tracked.get(uri)?.running) onChecked(uri);
   })));
   const documents: CheckedDocument[] = [];
-  for (const t of state.tracked.values()) {
+  for (const t of state.documents.tracked.values()) {
     if (t.analysis && t.analysed) documents.push({ uri: t.uri, analysis: t.analysis, positionAt: (offset) => t.analysed!.positionAt(offset) });
   }
   return documents;
