@@ -127,6 +127,8 @@ export interface ClientCapabilities {
   progress: boolean;
   watcherRegistration: boolean;
   workspaceFolders: boolean;
+  /** The client has the data views (`InitializationOptions.dataViews`): "View sample" code lenses. */
+  dataViews: boolean;
 }
 
 export class ServerState {
@@ -134,7 +136,7 @@ export class ServerState {
   readonly workspace = new Workspace();
   readonly settings = new SettingsCache();
   readonly health = new Health();
-  readonly client: ClientCapabilities = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false };
+  readonly client: ClientCapabilities = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false, dataViews: false };
   inspector!: CacheInspector;
   shuttingDown = false;
   readonly log: ServerLog;

@@ -18,7 +18,8 @@ import { TAIL_READ, ZipMember } from '../engine/io/zip';
 import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
 import { Budget } from './budget';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
-import type { DeepWindowsValue, DeepWorkerMessage, FileStamp, LabelTrace, NiftiResult, NpzResult, Task, TaskResult } from './tasks';
+import type { DeepWindowsValue, DeepWorkerMessage, FileStamp, LabelTrace, NiftiResult, NpzResult, SlicePicture, Task, TaskResult } from './tasks';
+import type { NpzMemberInfo, WindowTrace } from '../engine/eeg/npzView';
 
 /** Compressed bytes held between reading and counting, by default. */
 export const DEFAULT_BYTES_IN_FLIGHT = 256 << 20;
@@ -207,6 +208,21 @@ export class WorkerPool {
 
   lesionPicture(mask: string, image: string): Promise<TaskResult<string>> {
     return this.run({ kind: 'lesion-picture', path: mask, image }) as Promise<TaskResult<string>>;
+  }
+
+  /** Axial slice `z` of an image with its mask over it, for the viewer's fallback (never cached: one per slider step). */
+  slicePicture(image: string, mask: string | undefined, z: number | undefined, signal?: AbortSignal): Promise<TaskResult<SlicePicture>> {
+    return this.run({ kind: 'slice-picture', path: image, mask, z }, signal) as Promise<TaskResult<SlicePicture>>;
+  }
+
+  /** One window's channels and labels, inflated in a worker up to that window only. */
+  npzWindow(file: string, window: number, signal?: AbortSignal): Promise<TaskResult<WindowTrace>> {
+    return this.run({ kind: 'npz-window', path: file, window }, signal) as Promise<TaskResult<WindowTrace>>;
+  }
+
+  /** The members and their `.npy` headers (each header inflates a few hundred bytes). */
+  npzMembers(file: string, signal?: AbortSignal): Promise<TaskResult<{ members: NpzMemberInfo[]; total: number }>> {
+    return this.run({ kind: 'npz-members', path: file }, signal) as Promise<TaskResult<{ members: NpzMemberInfo[]; total: number }>>;
   }
 
   /** Voxels > 0 of a mask (the lesion volume), or an error naming the file. */

@@ -27,7 +27,22 @@ export type Task =
    */
   | { kind: 'deep-windows'; path: string; port: MessagePort }
   /** PNG (base64) of the axial slice with the largest lesion area over the T2w image. */
-  | { kind: 'lesion-picture'; path: string; image: string };
+  | { kind: 'lesion-picture'; path: string; image: string }
+  /** PNG (base64) of axial slice `z` of an image (`path`) with its mask over it; z absent: the largest lesion slice (or the middle). */
+  | { kind: 'slice-picture'; path: string; mask?: string; z?: number }
+  /** One window of an NPZ's `windows` (and `labels`), inflated only up to it: the NPZ view's trace. */
+  | { kind: 'npz-window'; path: string; window: number }
+  /** The members of an NPZ with their `.npy` headers, for the NPZ view. */
+  | { kind: 'npz-members'; path: string };
+
+export interface SlicePicture {
+  png: string;
+  z: number;
+  /** Axial slices in the volume. */
+  depth: number;
+  width: number;
+  height: number;
+}
 
 export interface LabelTrace {
   windows: number;

@@ -75,7 +75,7 @@ export function windowPositives(summary: NpzSummary, window: number): number {
 }
 
 /** np.load's key lookup: a member named exactly `name` first, then `name.npy`. */
-function findMember(members: Map<string, ZipMember>, key: string): ZipMember | undefined {
+export function findMember(members: Map<string, ZipMember>, key: string): ZipMember | undefined {
   return members.get(key) ?? members.get(`${key}.npy`);
 }
 
@@ -267,7 +267,7 @@ const HEADER_PREFIX = 256;
 const MAX_HEADER = 1 << 20;
 
 /** Reads a member's `.npy` header without touching the rest of the member. */
-async function readMemberHeader(source: ByteSource, member: ZipMember): Promise<{ header: NpyHeader; dataOffset: number }> {
+export async function readMemberHeader(source: ByteSource, member: ZipMember): Promise<{ header: NpyHeader; dataOffset: number }> {
   const dataOffset = await memberDataOffset(source, member);
   for (let prefixLength = HEADER_PREFIX; ; prefixLength *= 4) {
     const length = Math.min(prefixLength, member.compressedSize);
@@ -306,7 +306,7 @@ export async function labelTrace(file: ByteSource, maxBins = 240): Promise<{ win
 const ONE_SHOT_LIMIT = 64 << 20;
 
 /** The member's bytes as zipfile delivers them, cut at `limit`; inflate problems are thrown as InflateError. */
-async function* memberBytes(source: ByteSource, member: ZipMember, dataOffset: number, limit: number): AsyncGenerator<Uint8Array> {
+export async function* memberBytes(source: ByteSource, member: ZipMember, dataOffset: number, limit: number): AsyncGenerator<Uint8Array> {
   if (member.method === 0) {
     const length = Math.min(member.compressedSize, limit);
     // One read when it fits (one round trip on network storage), chunks beyond.
