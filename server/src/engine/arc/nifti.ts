@@ -8,6 +8,8 @@ import { PositiveCounts } from '../numpy/counting';
 import { niftiDatatypeName, niftiDatatypeStatus, niftiElementType, niftiVoxelBytes, Scaling, valueReader } from '../numpy/elements';
 import { inflateChunks } from '../io/inflate';
 import { ByteSource, FormatError, readChunks } from '../io/source';
+import { LesionCollector, LesionMask } from './lesionMask';
+import { nibabelAffine } from './nibabelAffine';
 
 export interface NiftiSummary {
   version: 1 | 2;
@@ -20,7 +22,8 @@ export interface NiftiSummary {
   littleEndian: boolean;
   /** The scaling nibabel applies, or null when scl_slope is 0 or not finite. */
   scaling: Scaling | null;
-  affine: number[][];
+  /** `nib.load(path).affine` (sform, else qform, else the base affine); null when nibabel refuses the qform. */
+  affine: number[][] | null;
   description: string;
   compressed: boolean;
   totalVoxels: number;
@@ -43,6 +46,8 @@ export interface NiftiOptions {
   slice?: number;
   /** The file's name: nibabel decompresses by the `.gz` extension, not by the bytes. */
   name?: string;
+  /** Collect the lesion voxels (> 0) of a 3-D mask, for the preprocessing model. */
+  lesionMask?: boolean;
 }
 
 export interface NiftiContent extends NiftiSummary {
@@ -50,6 +55,8 @@ export interface NiftiContent extends NiftiSummary {
   positivesPerSlice?: number[];
   /** The requested axial slice, x fastest, as float64 after scaling. */
   slice?: { width: number; height: number; values: Float64Array };
+  /** The lesion voxels, with `lesionMask` (3-D images only). */
+  lesionMask?: LesionMask;
 }
 
 /** What nibabel does with the same file, appended to our messages: what training will see. */
@@ -115,7 +122,7 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
     const header = parseHeader(prefix);
     const dataOffset = nibabelDataOffset(header);
     checkNibabelDatatype(header.datatypeCode);
-    const summary = describe(header, compressed);
+    const summary = describe(header, compressed, prefix);
     const voxelBytes = niftiVoxelBytes(header.datatypeCode)!;
     const dataBytes = summary.totalVoxels * voxelBytes;
     const dataEnd = dataOffset + dataBytes;
@@ -130,15 +137,17 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
       throw new FormatError(`${summary.datatype} voxels are not numbers${nibabel('get_fdata raises TypeError')}`);
     }
     const verify = compressed && !(await gzipTrailerAgrees(source, dataEnd));
-    if (!options.countVoxels && options.slice === undefined && !verify) return summary;
-    const type = options.countVoxels || options.slice !== undefined ? niftiElementType(header.datatypeCode, header.littleEndian) : undefined;
+    const collect = options.lesionMask === true && summary.shape.length === 3;
+    if (!options.countVoxels && options.slice === undefined && !collect && !verify) return summary;
+    const type = options.countVoxels || options.slice !== undefined || collect ? niftiElementType(header.datatypeCode, header.littleEndian) : undefined;
     const [nx = 1, ny = 1] = summary.shape;
     const sliceVoxels = nx * ny;
     // Rows of the counter: axial slices (z and any further axes, in file order) or the whole volume.
     const rows = options.perSlice && sliceVoxels > 0 ? summary.totalVoxels / sliceVoxels : 1;
     const counter = options.countVoxels ? new PositiveCounts(type!, summary.totalVoxels, rows, false, summary.scaling ?? undefined) : undefined;
     const capture = options.slice !== undefined ? captureSlice(options.slice, sliceVoxels, type!.size, summary.shape[2] ?? 1) : undefined;
-    const wantsMore = () => counter !== undefined || verify || (capture !== undefined && !capture.done());
+    const lesion = collect ? new LesionCollector(type!, summary.shape as [number, number, number], summary.scaling ?? undefined) : undefined;
+    const wantsMore = () => counter !== undefined || verify || (capture !== undefined && !capture.done()) || (lesion !== undefined && !lesion.done);
     let remaining = dataBytes;
     let position = 0;
     // nibabel reads from vox_offset, which 0 places at the file's first byte (inside the header).
@@ -156,11 +165,13 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
       const take = chunk.subarray(0, Math.min(chunk.length, remaining));
       counter?.push(take);
       capture?.push(take, position);
+      lesion?.push(take);
       position += take.length;
       remaining -= take.length;
       chunk = undefined;
     }
     const content: NiftiContent = { ...summary };
+    if (lesion) content.lesionMask = lesion.result();
     if (counter) {
       content.positiveVoxels = counter.counts.reduce((a, b) => a + b, 0);
       if (options.perSlice) content.positivesPerSlice = Array.from(counter.counts.subarray(0, summary.shape[2] ?? 1));
@@ -342,7 +353,17 @@ function scalingOf(header: Header): Scaling | null {
   return { slope, inter };
 }
 
-function describe(header: Header, compressed: boolean): NiftiSummary {
+/** nibabel's affine, or null where nibabel refuses the header's qform. */
+function affineOf(header: Header, prefix: Uint8Array): number[][] | null {
+  try {
+    return nibabelAffine(prefix, header.littleEndian);
+  } catch (error) {
+    if (error instanceof FormatError) return null;
+    throw error;
+  }
+}
+
+function describe(header: Header, compressed: boolean, prefix: Uint8Array): NiftiSummary {
   const rank = header.dims[0];
   const shape = header.dims.slice(1, rank + 1);
   return {
@@ -353,7 +374,7 @@ function describe(header: Header, compressed: boolean): NiftiSummary {
     datatypeCode: header.datatypeCode,
     littleEndian: header.littleEndian,
     scaling: scalingOf(header),
-    affine: header.affine.map((row) => [...row]),
+    affine: affineOf(header, prefix),
     description: header.description,
     compressed,
     totalVoxels: shape.reduce((a, b) => a * b, 1),
