@@ -136,7 +136,7 @@ export function randomSample(seed: number, options: { large?: boolean } = {}): S
   // Nice voxel sizes sometimes: exact .5 products in zoom's shape rounding.
   if (rand() < 0.3) for (let k = 0; k < 3; k++) spacing[k] = pick([0.5, 1, 1.5, 2, 2.5, 3]);
   const perm = pick(AXIS_PERMUTATIONS);
-  let rotation = perm.map((p) => [0, 1, 2].map((j) => (j === p ? 1 : 0)));
+  let rotation: Matrix = perm.map((p) => [0, 1, 2].map((j) => (j === p ? 1 : 0)));
   rotation = multiply(rotation, [0, 1, 2].map((i) => [0, 1, 2].map((j) => (i === j ? (rand() < 0.3 ? -1 : 1) : 0))));
   if (rand() < 0.3) rotation = multiply(rotationAbout(int(0, 2), (rand() - 0.5) * 0.8), rotation);
   const origin = [0, 1, 2].map(() => (rand() < 0.3 ? int(-150, 150) : (rand() - 0.5) * 300)) as [number, number, number];

@@ -36,6 +36,11 @@ const CACHE_DIR_OPTION: OptionSpec = {
   help: 'where file fingerprints are kept (default: $NEUROCACHE_CACHE_DIR, $XDG_CACHE_HOME/neurocache or ~/.cache/neurocache)',
 };
 const READER_OPTIONS = [JOBS_OPTION, READS_OPTION, CACHE_DIR_OPTION];
+const RESAMPLE_OPTION: OptionSpec = {
+  name: 'resample-method',
+  value: 'M',
+  help: 'ARC: the --resample-method arc-meshchop train uses, scipy_zoom (default) or nibabel_conform; what preprocessing does under it is an error',
+};
 const CV_OPTIONS: OptionSpec[] = [
   { name: 'cv-seed', value: 'N', help: 'ARC cross-validation: StratifiedKFold random_state (default 42, as arc-meshchop)' },
   { name: 'outer-folds', value: 'N', help: 'ARC cross-validation: outer folds (default 3)' },
@@ -60,7 +65,7 @@ export const COMMANDS: CommandSpec[] = [
     description: [
       'Detects what each file is and prints path:line:col: severity code: message (codes: docs/diagnostics.md). Exit 1 when any error is found.',
     ],
-    options: [{ name: 'no-content', help: 'check schema and file existence only; do not read labels or masks' }, ...CV_OPTIONS, ...READER_OPTIONS, JSON_OPTION],
+    options: [{ name: 'no-content', help: 'check schema and file existence only; do not read labels or masks' }, ...CV_OPTIONS, RESAMPLE_OPTION, ...READER_OPTIONS, JSON_OPTION],
   },
   {
     name: 'stats',
@@ -75,7 +80,9 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'background-ratio', value: 'R', help: 'no-seizure windows per partial window (default 2.5)' },
       { name: 'selected', help: 'list the entries training picks for the seed' },
       { name: 'folds', help: 'ARC: the nested cross-validation folds arc-meshchop train draws' },
+      { name: 'preprocessing', help: "ARC: per sample, the lesion voxels preprocess_volume keeps with each resample method (reads the masks and the images' headers)" },
       ...CV_OPTIONS,
+      RESAMPLE_OPTION,
       ...READER_OPTIONS,
       JSON_OPTION,
     ],

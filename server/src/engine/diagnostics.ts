@@ -11,7 +11,8 @@ export type DiagnosticCode =
   | 'dataset-index-schema' | 'index-window-count' | 'index-missing-cache-file'
   | 'dataset-info-schema' | 'missing-file' | 'unreadable-nifti' | 'legacy-path' | 'missing-mask'
   | 'lesion-volume-mismatch' | 'shape-mismatch' | 'unknown-acquisition' | 'duplicate-sample' | 'sample-count'
-  | 'cv-small-stratum' | 'cv-split-fails';
+  | 'cv-small-stratum' | 'cv-split-fails'
+  | 'lesion-cropped' | 'lesion-lost-in-resampling' | 'mask-image-misaligned' | 'geometry-mismatch';
 
 export interface Diagnostic {
   offset: number;

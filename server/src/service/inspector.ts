@@ -10,7 +10,8 @@ import type { CacheFileFacts } from '../engine/eeg/manifest';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { NPZ_SUMMARY_KIND, NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';
-import type { LabelTrace, TaskResult } from '../workers/tasks';
+import type { LabelTrace, MaskPreprocessing, TaskResult } from '../workers/tasks';
+import type { PreprocessingOutcome } from '../engine/arc/preprocessSample';
 import { WorkerPool } from '../workers/pool';
 import { FingerprintStore } from './fingerprints';
 
@@ -68,6 +69,21 @@ export class CacheInspector {
       this.pool.nifti(file, countVoxels, signal),
     );
     return result.ok ? { nifti: result.value } : { error: result.error };
+  }
+
+  /**
+   * A mask's header facts and count (as `nifti(mask, true)`) plus what preprocess_volume makes
+   * of it with its image's header, from one pass over the mask; remembered by both files'
+   * fingerprints, so an unchanged sample is answered without reading either.
+   */
+  async maskPreprocessing(mask: string, image: string, signal?: AbortSignal): Promise<Pick<PathFacts, 'nifti' | 'error'> & { preprocessing?: PreprocessingOutcome }> {
+    const [stat, imageStat] = await Promise.all([statOrUndefined(mask), statOrUndefined(image)]);
+    if (!stat) return { error: 'file vanished' };
+    if (!imageStat) return this.nifti(mask, true, signal);
+    const kind = `preprocessing:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
+    const result = await this.cached<MaskPreprocessing>(mask, stat, kind, () => this.pool.maskPreprocessing(mask, image, signal));
+    if (!result.ok) return { error: result.error };
+    return { nifti: result.value.mask, preprocessing: result.value.preprocessing };
   }
 
   /** Per-window label bins of an NPZ, remembered by fingerprint. */

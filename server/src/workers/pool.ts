@@ -16,7 +16,7 @@ import { TAIL_READ } from '../engine/io/zip';
 import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
 import { Budget } from './budget';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
-import type { FileStamp, LabelTrace, NiftiResult, NpzResult, Task, TaskResult } from './tasks';
+import type { FileStamp, LabelTrace, MaskPreprocessing, NiftiResult, NpzResult, Task, TaskResult } from './tasks';
 
 /** Compressed bytes held between reading and counting, by default. */
 export const DEFAULT_BYTES_IN_FLIGHT = 256 << 20;
@@ -94,6 +94,11 @@ export class WorkerPool {
 
   nifti(file: string, countVoxels: boolean, signal?: AbortSignal): Promise<NiftiResult> {
     return this.run({ kind: 'nifti', path: file, countVoxels }, signal) as Promise<NiftiResult>;
+  }
+
+  /** A mask's summary and count, and what preprocess_volume makes of it with `image`'s header. */
+  maskPreprocessing(mask: string, image: string, signal?: AbortSignal): Promise<TaskResult<MaskPreprocessing>> {
+    return this.run({ kind: 'preprocessing', path: mask, image }, signal) as Promise<TaskResult<MaskPreprocessing>>;
   }
 
   labelTrace(file: string): Promise<TaskResult<LabelTrace>> {

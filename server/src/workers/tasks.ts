@@ -3,6 +3,7 @@
  * task and result objects. Workers import only the engine.
  */
 import type { NiftiSummary } from '../engine/arc/nifti';
+import type { PreprocessingOutcome } from '../engine/arc/preprocessSample';
 import type { NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';
 import type { Span } from '../engine/io/source';
@@ -16,6 +17,8 @@ export type Task =
   | { kind: 'nifti'; path: string; countVoxels: boolean }
   /** Per-window label bins, for the seizure-trace pictures. */
   | { kind: 'label-trace'; path: string }
+  /** A mask's voxel count and what preprocess_volume makes of it, from its image's header (preprocessSample.ts). */
+  | { kind: 'preprocessing'; path: string; image: string }
   /** PNG (base64) of the axial slice with the largest lesion area over the T2w image. */
   | { kind: 'lesion-picture'; path: string; image: string };
 
@@ -37,6 +40,12 @@ export type TaskResult<T> = ({ ok: true; value: T } | { ok: false; error: string
 export interface FileStamp {
   size: number;
   mtimeMs: number;
+}
+
+/** A mask's summary (with its count) and the preprocessing facts, or why they cannot be computed. */
+export interface MaskPreprocessing {
+  mask: NiftiSummary;
+  preprocessing: PreprocessingOutcome;
 }
 
 export type NpzResult = TaskResult<NpzSummary>;

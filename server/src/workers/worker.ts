@@ -7,7 +7,8 @@ import { summarizeNifti } from '../engine/arc/nifti';
 import { labelTrace, summarizeNpz } from '../engine/eeg/npz';
 import { ByteSource, SpanCache } from '../engine/io/source';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
-import type { Task, TaskResult } from './tasks';
+import type { MaskPreprocessing, Task, TaskResult } from './tasks';
+import { preprocessingFacts, PreprocessingOutcome } from '../engine/arc/preprocessSample';
 
 async function withFile<T>(file: string, use: (source: ByteSource) => Promise<T>): Promise<TaskResult<T>> {
   let source: FileSource | undefined;
@@ -56,10 +57,28 @@ async function lesionPicture(maskFile: string, imageFile: string): Promise<TaskR
   return { ok: true, value: Buffer.from(png).toString('base64'), bytesRead };
 }
 
+/**
+ * One pass over the mask: its count (the content check's) and its lesion voxels, which with the
+ * image's header give the preprocessing facts. The image's voxels are never read.
+ */
+async function maskPreprocessing(maskFile: string, imageFile: string): Promise<TaskResult<MaskPreprocessing>> {
+  const mask = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: true, lesionMask: true, name: maskFile }));
+  if (!mask.ok) return mask;
+  const { lesionMask, ...summary } = mask.value;
+  const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, name: imageFile }));
+  const bytesRead = mask.bytesRead + image.bytesRead;
+  const preprocessing: PreprocessingOutcome = image.ok
+    ? preprocessingFacts({ ...summary, lesionMask }, image.value)
+    : { ok: false, error: `the image cannot be read: ${image.error}` };
+  return { ok: true, value: { mask: summary, preprocessing }, bytesRead };
+}
+
 export default function run(task: Task): Promise<TaskResult<unknown>> {
   switch (task.kind) {
     case 'label-trace':
       return withFile(task.path, (source) => labelTrace(source));
+    case 'preprocessing':
+      return maskPreprocessing(task.path, task.image);
     case 'lesion-picture':
       return lesionPicture(task.path, task.image);
     case 'npz':
