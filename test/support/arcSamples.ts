@@ -166,3 +166,39 @@ export function randomSample(seed: number, options: { large?: boolean } = {}): S
   const mask: MaskSpec = { header: maskHeader, voxels, datatype, slope: datatype === 16 && rand() < 0.5 ? 0.017 : undefined, gzip: rand() < 0.7 };
   return { name: `random-${seed}`, image, mask };
 }
+
+const grid = (shape: [number, number, number], spacing: [number, number, number], origin: [number, number, number] = [-100, -120, -60]): HeaderSpec => ({
+  shape, spacing, origin, rotation: IDENTITY, storage: 'sform',
+});
+
+function box(from: number[], to: number[]): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (let z = from[2]; z <= to[2]; z++) for (let y = from[1]; y <= to[1]; y++) for (let x = from[0]; x <= to[0]; x++) out.push([x, y, z]);
+  return out;
+}
+
+/** The issue's planted cases (and a few more): the reference runs them with the unpatched conform call. */
+export const PLANTED: Record<string, SampleSpec> = (() => {
+  const fov300 = grid([300, 300, 24], [1, 1, 1], [-150, -150, -12]);
+  const at09 = grid([160, 160, 24], [0.9, 0.9, 0.9]);
+  const flipped: HeaderSpec = { ...at09, rotation: [[-1, 0, 0], [0, 1, 0], [0, 0, 1]], origin: [at09.origin[0] + 159 * 0.9, at09.origin[1], at09.origin[2]] };
+  const aniso = grid([120, 110, 30], [0.9, 0.9, 3]);
+  const small = grid([60, 60, 20], [0.6, 0.6, 0.6]);
+  return {
+    'fov-300mm-edge-lesion': { name: 'fov300', image: fov300, mask: { header: fov300, voxels: box([2, 100, 5], [30, 130, 9]), datatype: 2 } },
+    'mask-header-1.0mm-image-0.9mm': { name: 'mm10vs09', image: at09, mask: { header: { ...at09, spacing: [1, 1, 1] }, voxels: box([100, 40, 8], [125, 60, 14]), datatype: 2 } },
+    'mask-8mm-offset': { name: 'offset8', image: at09, mask: { header: { ...at09, origin: [at09.origin[0] + 8, at09.origin[1], at09.origin[2]] }, voxels: box([70, 70, 10], [80, 80, 14]), datatype: 2 } },
+    // zoom reads x = 32 but not 31 (60 -> 36 voxels); conform samples 29 ± 5/3 k, so both: scipy_zoom keeps 1 voxel, nibabel_conform 2.
+    'two-voxel-lesion-0.6mm': { name: 'two06', image: small, mask: { header: small, voxels: [[31, 29, 9], [32, 29, 9]], datatype: 2 } },
+    // No zoomed index reads y = 31: scipy_zoom keeps nothing of this voxel.
+    'one-voxel-lesion-lost-0.6mm': { name: 'one06', image: small, mask: { header: small, voxels: [[31, 31, 10]], datatype: 2 } },
+    'quiet-flipped-mask-matching-affine': {
+      name: 'flipped', image: at09,
+      mask: { header: flipped, voxels: box([159 - 90, 50, 5], [159 - 70, 70, 12]), datatype: 2 },
+    },
+    'quiet-anisotropic-shared-grid': { name: 'aniso', image: aniso, mask: { header: aniso, voxels: box([40, 40, 10], [70, 60, 14]), datatype: 4 } },
+    'mask-origin-0.3mm-off': { name: 'origin03', image: at09, mask: { header: { ...at09, origin: [at09.origin[0] + 0.3, at09.origin[1], at09.origin[2]] }, voxels: box([60, 60, 8], [90, 80, 12]), datatype: 2 } },
+    'quiet-float-mask-0.017-slope': { name: 'float017', image: at09, mask: { header: at09, voxels: box([60, 60, 8], [90, 80, 12]), datatype: 16, slope: 0.017 } },
+  };
+})();
+

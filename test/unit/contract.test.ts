@@ -70,6 +70,7 @@ test('settings from a client are taken only with the right type and range', () =
   });
   assert.deepEqual(resolved, {
     ...DEFAULT_SETTINGS, training: { seed: 7, fullRatio: DEFAULT_COMPOSITION.fullRatio, backgroundRatio: 4 }, cv: { seed: DEFAULT_CV.seed, outerFolds: 5, innerFolds: DEFAULT_CV.innerFolds },
+    preprocessing: { resampleMethod: DEFAULT_RESAMPLE_METHOD },
   });
   assert.deepEqual(resolveSettings({ cv: { seed: 2 ** 32 - 1, outerFolds: 2.5, innerFolds: 10 } }).cv, { seed: 2 ** 32 - 1, outerFolds: DEFAULT_CV.outerFolds, innerFolds: 10 });
   assert.deepEqual(resolveSettings({ contentChecks: false, extraGlobs: ['**/*_manifest.json'], maxDiagnosticsPerFile: 20 }).extraGlobs, ['**/*_manifest.json']);

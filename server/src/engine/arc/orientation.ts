@@ -3,6 +3,7 @@
  * the world axis it is closest to and its sign; the canonical array is the file's array flipped
  * and transposed so that axes run R, A, S. Nothing is resampled, so it is applied to indices.
  */
+import { fma } from './extended';
 import type { Affine } from './nibabelAffine';
 
 /** For each array axis: the canonical axis it becomes and whether it is flipped. */
@@ -88,10 +89,10 @@ export function canonicalGrid(grid: Grid, o: Orientation): Grid {
   for (let i = 0; i < 3; i++) shape[o.axis[i]] = grid.shape[i];
   for (let r = 0; r < 3; r++) {
     const row = grid.affine[r];
-    // Translation: t + sum of a_k (n_k - 1) over flipped axes, in axis order as the product sums.
+    // Translation: sum of a_k (n_k - 1) over flipped axes, then t, fused in axis order as numpy's dot (OpenBLAS dgemm) sums.
     let t = 0;
-    for (let k = 0; k < 3; k++) t += o.flip[k] ? row[k] * (grid.shape[k] - 1) : 0;
-    affine[r][3] = t + row[3];
+    for (let k = 0; k < 3; k++) t = fma(row[k], o.flip[k] ? grid.shape[k] - 1 : 0, t);
+    affine[r][3] = fma(row[3], 1, t);
     for (let k = 0; k < 3; k++) affine[r][o.axis[k]] = o.flip[k] ? -row[k] : row[k];
   }
   return { shape, affine };

@@ -15,6 +15,7 @@
  */
 import { FormatError } from '../io/source';
 import { hasVoxel, forEachVoxel, LesionMask } from './lesionMask';
+import { blasMatmul } from './extended';
 import type { Affine } from './nibabelAffine';
 import { canonicalGrid, fileIndex, Grid, ioOrientation, Orientation } from './orientation';
 
@@ -173,10 +174,6 @@ export function scipyZoomMask(mask: LesionMask, geometry: Canonical): MethodResu
   return { mask: out, cropped: before - out.count };
 }
 
-function multiply(a: Affine, b: Affine): Affine {
-  return a.map((row) => b[0].map((_, j) => row[0] * b[0][j] + row[1] * b[1][j] + row[2] * b[2][j] + row[3] * b[3][j]));
-}
-
 /**
  * numpy.linalg.inv (LAPACK gesv against the identity, as OpenBLAS computes it): left-looking LU
  * with partial pivoting, multipliers and back substitution scaled by the reciprocal of the
@@ -238,7 +235,7 @@ export function conformedAffine(image: Canonical): Affine {
 export function conformMask(mask: LesionMask, geometry: Canonical, image: Canonical): MethodResult {
   const out = new OutputMask();
   if (mask.count === 0) return { mask: out, cropped: 0 };
-  const v = multiply(invertAffine(geometry.grid.affine), conformedAffine(image));
+  const v = blasMatmul(invertAffine(geometry.grid.affine), conformedAffine(image));
   const n = geometry.grid.shape;
   // The lesion's box in canonical mask indices, widened by half a voxel, mapped into the output grid.
   const lo = [0, 0, 0];
