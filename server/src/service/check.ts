@@ -47,6 +47,8 @@ export type Analysis =
   | { kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats; facts: CacheFileFacts[]; directory: string }
   | {
       kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; folds: NestedFolds;
+      /** The resample method training uses (severity of the preprocessing findings, the hover's "training" method). */
+      resampleMethod: ResampleMethod;
       facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[]; preprocessing: (PreprocessingOutcome | undefined)[] }; directory: string;
     }
   | { kind: 'eeg-dataset-index'; parsed: ParsedDatasetIndex; diagnostics: Diagnostic[]; stats: DatasetIndexStats; facts: IndexFileFacts[]; directory: string }
@@ -169,7 +171,7 @@ export function structuralAnalysis(file: string, structure: Structure, compositi
     const parsed = structure.datasetInfo;
     const folds = datasetFolds(parsed, cv);
     const diagnostics = sortDiagnostics([...parsed.schema, ...foldDiagnostics(parsed, folds)]);
-    return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, facts: { images: [], masks: [], preprocessing: [] }, directory };
+    return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, resampleMethod: DEFAULT_RESAMPLE_METHOD, facts: { images: [], masks: [], preprocessing: [] }, directory };
   }
   if (structure.datasetIndex) {
     const parsed = structure.datasetIndex;
@@ -307,7 +309,7 @@ async function analyzeDatasetInfo(file: string, parsed: ParsedDatasetInfo, inspe
   });
   const folds = datasetFolds(parsed, options.cv ?? DEFAULT_CV);
   const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir }), ...findings, ...foldDiagnostics(parsed, folds)]);
-  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, facts: { images, masks, preprocessing }, directory: infoDir };
+  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, resampleMethod: method, facts: { images, masks, preprocessing }, directory: infoDir };
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {

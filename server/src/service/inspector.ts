@@ -12,6 +12,7 @@ import { NPZ_SUMMARY_KIND, NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';
 import type { LabelTrace, MaskPreprocessing, TaskResult } from '../workers/tasks';
 import type { PreprocessingOutcome } from '../engine/arc/preprocessSample';
+import type { ResampleMethod } from '../engine/arc/preprocessing';
 import { WorkerPool } from '../workers/pool';
 import { FingerprintStore } from './fingerprints';
 
@@ -100,6 +101,15 @@ export class CacheInspector {
     if (!stat || !imageStat) return undefined;
     const kind = `lesion-picture:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
     const result = await this.cached<string>(mask, stat, kind, () => this.pool.lesionPicture(mask, image));
+    return result.ok ? result.value : undefined;
+  }
+
+  /** Base64 PNG of the training grid's most-lesion slice for `method`, remembered by both fingerprints. */
+  async trainingPicture(mask: string, image: string, method: ResampleMethod): Promise<string | undefined> {
+    const [stat, imageStat] = await Promise.all([statOrUndefined(mask), statOrUndefined(image)]);
+    if (!stat || !imageStat) return undefined;
+    const kind = `training-picture:${method}:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
+    const result = await this.cached<string>(mask, stat, kind, () => this.pool.trainingPicture(mask, image, method));
     return result.ok ? result.value : undefined;
   }
 

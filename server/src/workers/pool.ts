@@ -14,6 +14,7 @@ import { readNpzSpans, readWindowCount } from '../engine/eeg/npz';
 import { ByteSource, Span } from '../engine/io/source';
 import { TAIL_READ } from '../engine/io/zip';
 import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
+import type { ResampleMethod } from '../engine/arc/preprocessing';
 import { Budget } from './budget';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
 import type { FileStamp, LabelTrace, MaskPreprocessing, NiftiResult, NpzResult, Task, TaskResult } from './tasks';
@@ -107,6 +108,10 @@ export class WorkerPool {
 
   lesionPicture(mask: string, image: string): Promise<TaskResult<string>> {
     return this.run({ kind: 'lesion-picture', path: mask, image }) as Promise<TaskResult<string>>;
+  }
+
+  trainingPicture(mask: string, image: string, method: ResampleMethod): Promise<TaskResult<string>> {
+    return this.run({ kind: 'training-picture', path: mask, image, method }) as Promise<TaskResult<string>>;
   }
 
   /** Voxels > 0 of a mask (the lesion volume), or an error naming the file. */

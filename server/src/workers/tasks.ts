@@ -4,6 +4,7 @@
  */
 import type { NiftiSummary } from '../engine/arc/nifti';
 import type { PreprocessingOutcome } from '../engine/arc/preprocessSample';
+import type { ResampleMethod } from '../engine/arc/preprocessing';
 import type { NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';
 import type { Span } from '../engine/io/source';
@@ -20,7 +21,9 @@ export type Task =
   /** A mask's voxel count and what preprocess_volume makes of it, from its image's header (preprocessSample.ts). */
   | { kind: 'preprocessing'; path: string; image: string }
   /** PNG (base64) of the axial slice with the largest lesion area over the T2w image. */
-  | { kind: 'lesion-picture'; path: string; image: string };
+  | { kind: 'lesion-picture'; path: string; image: string }
+  /** PNG (base64) of the 256³ training grid's slice with the most lesion voxels (preprocessed mask over the image). */
+  | { kind: 'training-picture'; path: string; image: string; method: ResampleMethod };
 
 export interface LabelTrace {
   windows: number;

@@ -48,6 +48,8 @@ export interface NiftiOptions {
   name?: string;
   /** Collect the lesion voxels (> 0) of a 3-D mask, for the preprocessing model. */
   lesionMask?: boolean;
+  /** Return the scaled values of these voxels (linear indices into the first volume, ascending). */
+  pick?: Float64Array;
 }
 
 export interface NiftiContent extends NiftiSummary {
@@ -57,6 +59,8 @@ export interface NiftiContent extends NiftiSummary {
   slice?: { width: number; height: number; values: Float64Array };
   /** The lesion voxels, with `lesionMask` (3-D images only). */
   lesionMask?: LesionMask;
+  /** The values of the `pick` voxels, in the same order. */
+  picked?: Float64Array;
 }
 
 /** What nibabel does with the same file, appended to our messages: what training will see. */
@@ -138,8 +142,9 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
     }
     const verify = compressed && !(await gzipTrailerAgrees(source, dataEnd));
     const collect = options.lesionMask === true && summary.shape.length === 3;
-    if (!options.countVoxels && options.slice === undefined && !collect && !verify) return summary;
-    const type = options.countVoxels || options.slice !== undefined || collect ? niftiElementType(header.datatypeCode, header.littleEndian) : undefined;
+    const picking = options.pick !== undefined && options.pick.length > 0;
+    if (!options.countVoxels && options.slice === undefined && !collect && !picking && !verify) return summary;
+    const type = options.countVoxels || options.slice !== undefined || collect || picking ? niftiElementType(header.datatypeCode, header.littleEndian) : undefined;
     const [nx = 1, ny = 1] = summary.shape;
     const sliceVoxels = nx * ny;
     // Rows of the counter: axial slices (z and any further axes, in file order) or the whole volume.
@@ -147,7 +152,8 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
     const counter = options.countVoxels ? new PositiveCounts(type!, summary.totalVoxels, rows, false, summary.scaling ?? undefined) : undefined;
     const capture = options.slice !== undefined ? captureSlice(options.slice, sliceVoxels, type!.size, summary.shape[2] ?? 1) : undefined;
     const lesion = collect ? new LesionCollector(type!, summary.shape as [number, number, number], summary.scaling ?? undefined) : undefined;
-    const wantsMore = () => counter !== undefined || verify || (capture !== undefined && !capture.done()) || (lesion !== undefined && !lesion.done);
+    const picker = picking ? capturePicks(options.pick!, type!.size) : undefined;
+    const wantsMore = () => counter !== undefined || verify || (capture !== undefined && !capture.done()) || (lesion !== undefined && !lesion.done) || (picker !== undefined && !picker.done());
     let remaining = dataBytes;
     let position = 0;
     // nibabel reads from vox_offset, which 0 places at the file's first byte (inside the header).
@@ -166,12 +172,19 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
       counter?.push(take);
       capture?.push(take, position);
       lesion?.push(take);
+      picker?.push(take, position);
       position += take.length;
       remaining -= take.length;
       chunk = undefined;
     }
     const content: NiftiContent = { ...summary };
     if (lesion) content.lesionMask = lesion.result();
+    if (picker) {
+      const read = valueReader(type!);
+      const view = new DataView(picker.bytes.buffer);
+      const { slope, inter } = summary.scaling ?? { slope: 1, inter: 0 };
+      content.picked = Float64Array.from({ length: options.pick!.length }, (_, i) => read(view, i * type!.size) * slope + inter);
+    }
     if (counter) {
       content.positiveVoxels = counter.counts.reduce((a, b) => a + b, 0);
       if (options.perSlice) content.positivesPerSlice = Array.from(counter.counts.subarray(0, summary.shape[2] ?? 1));
@@ -257,6 +270,27 @@ function captureSlice(z: number, sliceVoxels: number, size: number, depth: numbe
       if (from >= to) return;
       bytes.set(chunk.subarray(from - position, to - position), from - start);
       filled += to - from;
+    },
+  };
+}
+
+/** Collects the bytes of chosen voxels (ascending linear indices) as they stream past. */
+function capturePicks(indices: Float64Array, size: number) {
+  const bytes = new Uint8Array(indices.length * size);
+  let next = 0; // first index not yet complete
+  return {
+    bytes,
+    done: () => next === indices.length,
+    push(chunk: Uint8Array, position: number) {
+      const end = position + chunk.length;
+      for (let k = next; k < indices.length; k++) {
+        const from = indices[k] * size;
+        if (from >= end) break;
+        const lo = Math.max(from, position);
+        const hi = Math.min(from + size, end);
+        if (lo < hi) bytes.set(chunk.subarray(lo - position, hi - position), k * size + (lo - from));
+        if (from + size <= end && k === next) next++;
+      }
     },
   };
 }
