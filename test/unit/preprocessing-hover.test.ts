@@ -8,7 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { inflateSync } from 'node:zlib';
-import { analyzeDocument } from '../../server/src/service/check';
+import { analyzeDocument } from '../../server/src/service/analyze';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { hoverAt } from '../../server/src/service/hover';
 import { pictureMarkdown } from '../../server/src/service/hoverPictures';
