@@ -20,11 +20,6 @@ export interface LesionMask {
   max?: [number, number, number];
 }
 
-export function hasVoxel(mask: LesionMask, x: number, y: number, z: number): boolean {
-  const i = x + mask.shape[0] * (y + mask.shape[1] * z);
-  return (mask.bits[i >>> 5] & (1 << (i & 31))) !== 0;
-}
-
 /** Calls `visit` with the file indices of every lesion voxel, in file order. */
 export function forEachVoxel(mask: LesionMask, visit: (x: number, y: number, z: number) => void): void {
   const [nx, ny] = mask.shape;

@@ -14,7 +14,7 @@
  *   outside [0, n - 1] on any axis, else the voxel floor(c + 0.5).
  */
 import { FormatError } from '../io/source';
-import { hasVoxel, forEachVoxel, LesionMask } from './lesionMask';
+import { forEachVoxel, LesionMask } from './lesionMask';
 import { blasMatmul } from './extended';
 import type { Affine } from './nibabelAffine';
 import { canonicalGrid, fileIndex, Grid, ioOrientation, Orientation } from './orientation';
@@ -137,10 +137,22 @@ export function canonical(file: Grid): Canonical {
   return { file, orientation, grid: canonicalGrid(file, orientation) };
 }
 
-/** Whether canonical voxel (a, b, c) of the mask is a lesion voxel. */
-function canonicalHas(mask: LesionMask, geometry: Canonical, c: number[]): boolean {
-  const [x, y, z] = fileIndex(c, geometry.orientation, mask.shape);
-  return hasVoxel(mask, x, y, z);
+/**
+ * The file's linear voxel index of canonical voxel c as base + Σ coef[a] c[a]: the canonical
+ * array is the file's flipped and transposed, so each canonical axis is one file axis times ±1.
+ */
+function canonicalToFile(mask: LesionMask, geometry: Canonical): { base: number; coef: number[] } {
+  const strides = [1, mask.shape[0], mask.shape[0] * mask.shape[1]];
+  const coef = [0, 0, 0];
+  let base = 0;
+  for (let k = 0; k < 3; k++) {
+    const a = geometry.orientation.axis[k];
+    if (geometry.orientation.flip[k]) {
+      coef[a] = -strides[k];
+      base += (mask.shape[k] - 1) * strides[k];
+    } else coef[a] = strides[k];
+  }
+  return { base, coef };
 }
 
 export interface MethodResult {
@@ -258,20 +270,21 @@ export function conformMask(mask: LesionMask, geometry: Canonical, image: Canoni
   const visits = (to[0] - from[0] + 1) * (to[1] - from[1] + 1) * (to[2] - from[2] + 1);
   if (!(visits <= MAX_VISITED)) throw new FormatError(`the lesion spans ${visits} voxels of the 1 mm grid, more than the ${MAX_VISITED} the model visits (implausible voxel sizes?)`);
   let outside = 0;
-  const c = [0, 0, 0];
+  const { base, coef } = canonicalToFile(mask, geometry);
+  const bits = mask.bits;
+  const [v0, v1, v2] = v;
   for (let pz = from[2]; pz <= to[2]; pz++) {
     for (let py = from[1]; py <= to[1]; py++) {
       for (let px = from[0]; px <= to[0]; px++) {
-        let inside = true;
-        for (let i = 0; i < 3; i++) {
-          const cc = v[i][0] * px + v[i][1] * py + v[i][2] * pz + v[i][3];
-          if (!(cc >= 0 && cc <= n[i] - 1)) {
-            inside = false;
-            break;
-          }
-          c[i] = Math.floor(cc + 0.5);
-        }
-        if (!inside || !canonicalHas(mask, geometry, c)) continue;
+        // affine_transform's coordinate: products summed in output-axis order, then the shift.
+        const c0 = v0[0] * px + v0[1] * py + v0[2] * pz + v0[3];
+        if (!(c0 >= 0 && c0 <= n[0] - 1)) continue;
+        const c1 = v1[0] * px + v1[1] * py + v1[2] * pz + v1[3];
+        if (!(c1 >= 0 && c1 <= n[1] - 1)) continue;
+        const c2 = v2[0] * px + v2[1] * py + v2[2] * pz + v2[3];
+        if (!(c2 >= 0 && c2 <= n[2] - 1)) continue;
+        const i = base + coef[0] * Math.floor(c0 + 0.5) + coef[1] * Math.floor(c1 + 0.5) + coef[2] * Math.floor(c2 + 0.5);
+        if ((bits[i >>> 5] & (1 << (i & 31))) === 0) continue;
         if (px >= 0 && px < TARGET_SIZE && py >= 0 && py < TARGET_SIZE && pz >= 0 && pz < TARGET_SIZE) out.set(px, py, pz);
         else outside++;
       }
