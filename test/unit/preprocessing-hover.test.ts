@@ -56,7 +56,7 @@ test('mask hover: preprocessing numbers, and the training-grid picture beside th
     const markdown = (await pictureMarkdown(hover.picture!, inspector))!;
     const images = [...markdown.matchAll(/!\[[^\]]*\]\(data:image\/png;base64,([^)]+)\)/g)].map((m) => Buffer.from(m[1], 'base64'));
     assert.equal(images.length, 2, markdown.slice(0, 200));
-    assert.match(markdown, /Right: what the network is fed with nibabel_conform/);
+    assert.match(markdown, /Right: what the network is fed with nibabel_conform, the 256³ 1 mm training grid/);
     // The training picture (256 px drawn at 160) shows the lesion: some red, not all red.
     const red = redPixels(images[1]);
     assert.ok(red > 0 && red < 160 * 160 / 4, `red pixels ${red}`);

@@ -39,6 +39,6 @@ export async function pictureMarkdown(picture: PictureRequest, inspector: CacheI
   const field = dx && dy ? `, ${round(width * dx)} × ${round(height * dy)} mm` : '';
   const beside = training ? ` ![the same lesion in the training grid](data:image/png;base64,${training})` : '';
   return `![axial slice with the largest lesion area](data:image/png;base64,${png})${beside}\n\n` +
-    caption(`Left: the file's axial slice with the most lesion voxels, lesion in red over the T2w image (grey, 1st–99th percentile); ${width} × ${height} voxels${field}.`) +
-    (training ? ' ' + caption(`Right: what the network is fed with ${picture.method}: the 256³ 1 mm training grid's slice with the most lesion voxels, the preprocessed mask (exact) over the image resampled nearest-neighbour.`) : '');
+    caption(`Axial slice with the most lesion voxels: lesion in red over the T2w image (grey, 1st–99th percentile); ${width} × ${height} voxels${field}`) +
+    (training ? ' ' + caption(`Right: what the network is fed with ${picture.method}, the 256³ 1 mm training grid's slice with the most lesion voxels: the preprocessed mask (exact) over the image resampled nearest-neighbour`) : '');
 }

@@ -89,6 +89,10 @@ function sameZoom(mask: Canonical, image: Canonical): boolean {
 
 /** A centroid shift of at least one output voxel moves the lesion; less is resampling noise. */
 export const MOVED_MM = 1;
+/** Or an overlap this poor with the consistently placed mask (a stretched or squeezed lesion whose centroid stays). */
+export const MOVED_DICE = 0.5;
+
+const moves = (d: Displacement) => d.shiftMm >= MOVED_MM || (d.dice ?? 1) < MOVED_DICE;
 
 export function preprocessingFacts(mask: NiftiContent, image: NiftiSummary): PreprocessingOutcome {
   try {
@@ -107,13 +111,13 @@ export function preprocessingFacts(mask: NiftiContent, image: NiftiSummary): Pre
       // The mask's voxels resampled by its own header; consistent: by the image's (same array), else where the headers put it.
       const consistent = sameShape ? scipyZoomMask(lesion, { ...m, grid: { ...m.grid, affine: i.grid.affine } }).mask : conform.mask;
       const d = displacement(zoom.mask, consistent, sameShape ? 'image-grid' : 'mask-header');
-      if (d.shiftMm >= MOVED_MM || (d.dice ?? 1) < 0.5) moved.scipy_zoom = d;
+      if (moves(d)) moved.scipy_zoom = d;
     }
     if (sameShape) {
       // conform places the mask by its header; consistent with the image's grid: the same array with the image's affine.
       const consistent = conformMask(lesion, { ...m, grid: { ...m.grid, affine: i.grid.affine } }, i).mask;
       const d = displacement(conform.mask, consistent, 'image-grid');
-      if (d.shiftMm >= MOVED_MM || (d.dice ?? 1) < 0.5) moved.nibabel_conform = d;
+      if (moves(d)) moved.nibabel_conform = d;
     }
     const counts = (pick: (r: { mask: OutputMask; cropped: number }) => number) =>
       Object.fromEntries(RESAMPLE_METHODS.map((method) => [method, pick(method === 'scipy_zoom' ? zoom : conform)])) as Record<ResampleMethod, number>;
