@@ -122,7 +122,7 @@ for (const [name, sample] of Object.entries(PLANTED)) {
   test(`planted: ${name} equals preprocess_volume`, { skip }, async () => {
     const [result] = await compare([sample], { fast: false, cropped: name === 'fov-300mm-edge-lesion' });
     if (name === 'fov-300mm-edge-lesion') assert.ok(result!.croppedVoxels.scipy_zoom! > 0 && result!.croppedVoxels.nibabel_conform! > 0);
-    if (name === 'mask-header-1.0mm-image-0.9mm') assert.ok(result!.diceBetweenMethods! < 0.1);
+    if (name === 'mask-header-1.0mm-image-0.9mm') assert.ok(result!.diceBetweenMethods! < 0.5);
     if (name === 'two-voxel-lesion-0.6mm') assert.deepEqual(result!.lesionVoxels, { scipy_zoom: 1, nibabel_conform: 2 });
     if (name === 'quiet-flipped-mask-matching-affine') assert.equal(result!.diceBetweenMethods, 1);
   });
