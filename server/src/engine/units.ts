@@ -21,3 +21,12 @@ export function formatPercent(ratio: number): string {
   if (Number.isNaN(ratio)) return 'n/a';
   return `${(ratio * 100).toFixed(ratio !== 0 && ratio < 0.001 ? 4 : 2)}%`;
 }
+
+/** "2 m 10 s", "45 s", "1 h 5 m": a wait as people read it (rounded up to the second). */
+export function formatWait(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} m${s % 60 ? ` ${s % 60} s` : ''}`;
+  const m = Math.ceil((s % 3600) / 60);
+  return `${Math.floor(s / 3600)} h${m ? ` ${m} m` : ''}`;
+}
