@@ -91,15 +91,22 @@ export interface Settings {
   maxDiagnosticsPerFile: number;
   training: CompositionSettings;
   cv: CvSettings;
+  preprocessing: PreprocessingSettings;
+}
+
+/** arc-meshchop's `--resample-method` (train, evaluate, experiment): its preprocessing findings are errors. */
+export interface PreprocessingSettings {
+  resampleMethod: 'scipy_zoom' | 'nibabel_conform';
 }
 
 /**
  * Defaults of the per-resource settings. The training defaults are the trainer's own
  * (`DEFAULT_COMPOSITION` in engine/eeg/composition.ts, the one home of 42 / 0.3 / 2.5), the cv
- * defaults arc-meshchop's (`DEFAULT_CV` in engine/arc/folds.ts: 42 / 3 / 3); the server fills
+ * defaults arc-meshchop's (`DEFAULT_CV` in engine/arc/folds.ts: 42 / 3 / 3), the resample method
+ * arc-meshchop's (`DEFAULT_RESAMPLE_METHOD` in engine/arc/preprocessing.ts); the server fills
  * them in.
  */
-export const DEFAULT_SETTINGS: Omit<Settings, 'training' | 'cv'> = {
+export const DEFAULT_SETTINGS: Omit<Settings, 'training' | 'cv' | 'preprocessing'> = {
   contentChecks: true,
   deepChecks: false,
   extraGlobs: [],

@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { LineIndex } from '../engine/diagnostics';
 import { datasetIndexReport, datasetReport, foldsReport, manifestReport, readCostReport, textTable } from '../engine/report';
 import { CvSettings, DEFAULT_CV, foldsJson } from '../engine/arc/folds';
+import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS, ResampleMethod } from '../engine/arc/preprocessing';
+import { preprocessingJson, preprocessingReport } from '../engine/arc/preprocessingReport';
 import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument } from '../service/analyze';
 import { buildManifestFile } from '../service/buildManifest';
@@ -149,8 +151,17 @@ function cvOptions(values: Record<string, unknown>): CvSettings {
   };
 }
 
+/** --resample-method, as arc-meshchop's own option validates it. */
+function resampleOption(values: Record<string, unknown>): ResampleMethod {
+  const raw = values['resample-method'];
+  if (raw === undefined) return DEFAULT_RESAMPLE_METHOD;
+  if (!(RESAMPLE_METHODS as readonly unknown[]).includes(raw)) throw new UsageError(`--resample-method takes ${RESAMPLE_METHODS.join(' or ')}, not "${raw}"`);
+  return raw as ResampleMethod;
+}
+
 async function check({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   const cv = cvOptions(values);
+  const resampleMethod = resampleOption(values);
   if (positionals.length === 0) throw new UsageError('check needs at least one JSON file');
   if (values.deep && values['no-content']) throw new UsageError('--deep reads the cache windows, which --no-content forbids: pass one of them');
   const texts = await Promise.all(positionals.map(readInput));
@@ -161,7 +172,7 @@ async function check({ values, positionals }: ParsedOptions, io: Io): Promise<nu
       const { text, decodeError } = texts[i];
       // Named explicitly: an empty or broken manifest.json / dataset_info.json / _dataset_index.json is ours.
       const structure = await detectDocument(file, text, { explicit: true, decodeError });
-      const analysis = await analyzeDocument(file, text, inspector, { content: !values['no-content'], deep: !!values.deep, cwd: process.cwd(), cv }, structure);
+      const analysis = await analyzeDocument(file, text, inspector, { content: !values['no-content'], deep: !!values.deep, cwd: process.cwd(), cv, resampleMethod }, structure);
       // Built only when there is something to place: a 13 MB manifest's index costs ~40 ms.
       const lines = analysis.diagnostics.length ? new LineIndex(text) : undefined;
       const diagnostics = analysis.diagnostics.map((d) => ({ range: lines!.range(d.offset, d.length), severity: d.severity, code: d.code, message: d.message }));
@@ -193,6 +204,7 @@ function numberOption(values: Record<string, unknown>, name: string, fallback: n
 async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('stats takes exactly one JSON file');
   const cv = cvOptions(values);
+  const resampleMethod = resampleOption(values);
   const composition: CompositionSettings = {
     seed: numberOption(values, 'seed', DEFAULT_COMPOSITION.seed, true),
     fullRatio: numberOption(values, 'full-ratio', DEFAULT_COMPOSITION.fullRatio),
@@ -202,20 +214,24 @@ async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<nu
   const { text, decodeError } = await readInput(file);
   return withInspector(values, async (inspector) => {
     // The counts need only existence; the headers (shapes, members' sizes: what training reads) are
-    // read for manifests, remembered by fingerprint, and windows' values with --deep.
+    // read for manifests, remembered by fingerprint, and windows' values with --deep;
+    // --preprocessing reads masks and image headers.
     const structure = await detectDocument(file, text, { explicit: true, decodeError });
-    const content = structure.kind === 'seizure-manifest';
-    const analysis = await analyzeDocument(file, text, inspector, { content, deep: content && !!values.deep, cwd: process.cwd(), composition, cv }, structure);
+    const content = structure.kind === 'seizure-manifest' || (!!values.preprocessing && structure.kind === 'arc-dataset-info');
+    const analysis = await analyzeDocument(file, text, inspector, { content, deep: structure.kind === 'seizure-manifest' && !!values.deep, cwd: process.cwd(), composition, cv, resampleMethod }, structure);
     if (analysis.kind === 'unrelated') throw new InputError(`${file} is not a seizure manifest, EEG dataset index or ARC dataset_info`);
     // Numbers from a partial parse are not what training uses: say what training does instead.
     if (analysis.kind === 'invalid-json') throw new InputError(`${file}: ${analysis.diagnostics[0].message}`);
     if (values.folds && analysis.kind !== 'arc-dataset-info') throw new UsageError('--folds needs an ARC dataset_info.json');
     const folds = values.folds && analysis.kind === 'arc-dataset-info' ? analysis.folds : undefined;
+    if (values.preprocessing && analysis.kind !== 'arc-dataset-info') throw new UsageError('--preprocessing needs an ARC dataset_info.json');
+    const preprocessing = values.preprocessing && analysis.kind === 'arc-dataset-info'
+      ? preprocessingJson(analysis.parsed.samples, analysis.facts.preprocessing, resampleMethod) : undefined;
     // --selected: the entries training picks for this seed (a missing file is skipped by training).
     const selected = values.selected && analysis.kind === 'seizure-manifest' ? selectedEntries(analysis, composition) : undefined;
     if (values.json) {
       const perFile = analysis.kind === 'seizure-manifest' ? { readCost: analysis.readCost ?? null, cacheFiles: cacheFilesJson(analysis) } : {};
-      const extra = { ...perFile, ...(selected ? { selected } : {}), ...(folds ? { folds: foldsJson(folds) } : {}) };
+      const extra = { ...perFile, ...(selected ? { selected } : {}), ...(folds ? { folds: foldsJson(folds) } : {}), ...(preprocessing ? { preprocessing } : {}) };
       io.stdout.write(`${JSON.stringify({ path: file, kind: analysis.kind, ...analysis.stats, ...extra })}\n`);
       return 0;
     }
@@ -229,6 +245,10 @@ async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<nu
     if (folds && analysis.kind === 'arc-dataset-info') {
       const report = foldsReport(folds, analysis.parsed.samples.map((s) => s.volume?.value));
       lines.push('', ...report.lines, ...(report.table ? textTable(report.table).map((row) => `  ${row}`) : []), ...report.notes);
+    }
+    if (preprocessing && analysis.kind === 'arc-dataset-info') {
+      const report = preprocessingReport(preprocessing, analysis.parsed.samples.map((s) => s.subject?.value));
+      lines.push('', ...report.lines, ...textTable(report.table).map((row) => `  ${row}`), ...report.notes);
     }
     io.stdout.write(`${file} (${analysis.kind})\n${lines.map((l) => (l ? `  ${l}\n` : '\n')).join('')}`);
     return 0;

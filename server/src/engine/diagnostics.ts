@@ -12,7 +12,8 @@ export type DiagnosticCode =
   | 'dataset-info-schema' | 'missing-file' | 'unreadable-nifti' | 'legacy-path' | 'missing-mask'
   | 'lesion-volume-mismatch' | 'shape-mismatch' | 'unknown-acquisition' | 'duplicate-sample' | 'sample-count'
   | 'cv-small-stratum' | 'cv-split-fails'
-  | 'windows-labels-count' | 'window-shape' | 'non-finite-windows' | 'unclipped-windows';
+  | 'windows-labels-count' | 'window-shape' | 'non-finite-windows' | 'unclipped-windows'
+  | 'lesion-cropped' | 'lesion-lost-in-resampling' | 'mask-image-misaligned' | 'geometry-mismatch';
 
 export interface Diagnostic {
   offset: number;

@@ -7,6 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import type { DidChangeConfigurationParams } from 'vscode-languageserver/node';
 import { DEFAULT_CV } from '../engine/arc/folds';
+import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS, ResampleMethod } from '../engine/arc/preprocessing';
 import { DEFAULT_COMPOSITION } from '../engine/eeg/composition';
 import { isLegacySeed } from '../engine/numpy/legacyRandom';
 import { DEFAULT_SETTINGS, Settings } from '../protocol';
@@ -21,6 +22,7 @@ export function resolveSettings(raw: unknown): Settings {
   const given = isRecord(raw) ? raw : {};
   const training = isRecord(given.training) ? given.training : {};
   const cv = isRecord(given.cv) ? given.cv : {};
+  const preprocessing = isRecord(given.preprocessing) ? given.preprocessing : {};
   const folds = (n: number) => Number.isSafeInteger(n) && n >= 2;
   const number = (value: unknown, fallback: number, accept: (n: number) => boolean) => (typeof value === 'number' && accept(value) ? value : fallback);
   const ratio = (n: number) => Number.isFinite(n) && n >= 0;
@@ -38,6 +40,9 @@ export function resolveSettings(raw: unknown): Settings {
       seed: number(cv.seed, DEFAULT_CV.seed, isLegacySeed),
       outerFolds: number(cv.outerFolds, DEFAULT_CV.outerFolds, folds),
       innerFolds: number(cv.innerFolds, DEFAULT_CV.innerFolds, folds),
+    },
+    preprocessing: {
+      resampleMethod: (RESAMPLE_METHODS as readonly unknown[]).includes(preprocessing.resampleMethod) ? (preprocessing.resampleMethod as ResampleMethod) : DEFAULT_RESAMPLE_METHOD,
     },
   };
 }
@@ -75,7 +80,7 @@ export async function logSettings(state: ServerState): Promise<void> {
   for (const folder of state.workspace.folders) {
     const s = await settingsFor(state, pathToFileURL(folder).href);
     const globs = s.extraGlobs.length ? `, extraGlobs ${JSON.stringify(s.extraGlobs)}` : '';
-    const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, deepChecks ${s.deepChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}, cv seed ${s.cv.seed} outerFolds ${s.cv.outerFolds} innerFolds ${s.cv.innerFolds}`;
+    const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, deepChecks ${s.deepChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}, cv seed ${s.cv.seed} outerFolds ${s.cv.outerFolds} innerFolds ${s.cv.innerFolds}, resampleMethod ${s.preprocessing.resampleMethod}`;
     const before = state.settings.logged.get(folder);
     if (line === before) continue;
     state.settings.logged.set(folder, line);

@@ -5,6 +5,9 @@
 import * as path from 'node:path';
 import { checkDatasetInfo, datasetStats, DatasetStats, ParsedDatasetInfo, PathFacts, pathCandidates } from '../engine/arc/datasetInfo';
 import { CvSettings, datasetFolds, DEFAULT_CV, foldDiagnostics, NestedFolds } from '../engine/arc/folds';
+import { DEFAULT_RESAMPLE_METHOD, ResampleMethod } from '../engine/arc/preprocessing';
+import { preprocessingDiagnostics } from '../engine/arc/preprocessingFindings';
+import type { PreprocessingOutcome } from '../engine/arc/preprocessSample';
 import { Diagnostic, SEVERITY_ORDER, TextSpan } from '../engine/diagnostics';
 import { compositionDiagnostics, CompositionSettings, manifestStats, ManifestStats } from '../engine/eeg/composition';
 import { checkDatasetIndex, datasetIndexStats, DatasetIndexStats, IndexFileFacts, ParsedDatasetIndex } from '../engine/eeg/datasetIndex';
@@ -27,6 +30,8 @@ export interface CheckOptions {
   composition?: CompositionSettings;
   /** Seed and fold counts of arc-meshchop's nested cross-validation (default: 42, 3, 3). */
   cv?: CvSettings;
+  /** The `--resample-method` training uses: its preprocessing findings are errors (default scipy_zoom). */
+  resampleMethod?: ResampleMethod;
   cwd: string;
   signal?: AbortSignal;
   /** Also inflate every listed cache file's `windows` and check its values (SPEC §1.2c); needs `content`. */
@@ -45,7 +50,9 @@ export type Analysis =
     }
   | {
       kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; folds: NestedFolds;
-      facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[] }; directory: string;
+      /** The resample method training uses (severity of the preprocessing findings, the hover's "training" method). */
+      resampleMethod: ResampleMethod;
+      facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[]; preprocessing: (PreprocessingOutcome | undefined)[] }; directory: string;
     }
   | { kind: 'eeg-dataset-index'; parsed: ParsedDatasetIndex; diagnostics: Diagnostic[]; stats: DatasetIndexStats; facts: IndexFileFacts[]; directory: string }
   /** One of our files that Python's json.load cannot read: no statistics, only what training does with it. */
@@ -73,7 +80,7 @@ export function structuralAnalysis(file: string, structure: Structure, compositi
       const { parsed } = structure;
       const folds = datasetFolds(parsed, cv);
       const diagnostics = sortDiagnostics([...parsed.schema, ...foldDiagnostics(parsed, folds)]);
-      return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, facts: { images: [], masks: [] }, directory };
+      return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, resampleMethod: DEFAULT_RESAMPLE_METHOD, facts: { images: [], masks: [], preprocessing: [] }, directory };
     }
     case 'eeg-dataset-index': {
       const { parsed } = structure;
@@ -176,19 +183,40 @@ async function resolvePath(value: string, infoDir: string, cwd: string): Promise
 
 async function analyzeDatasetInfo(file: string, parsed: ParsedDatasetInfo, inspector: CacheInspector, options: CheckOptions): Promise<Analysis> {
   const infoDir = path.dirname(path.resolve(file));
-  const facts = async (value: string | null | undefined, countVoxels: boolean): Promise<PathFacts | undefined> => {
-    if (typeof value !== 'string') return undefined;
-    const resolved = await resolvePath(value, infoDir, options.cwd);
-    if (!resolved.resolved || !options.content) return resolved;
+  const resolve = (value: string | null | undefined) => (typeof value === 'string' ? resolvePath(value, infoDir, options.cwd) : undefined);
+  const read = async (resolved: PathFacts | undefined, countVoxels: boolean): Promise<PathFacts | undefined> => {
+    if (!resolved?.resolved || !options.content) return resolved;
     return { ...resolved, ...(await inspector.nifti(resolved.resolved, countVoxels, options.signal)) };
   };
-  const [images, masks] = await Promise.all([
-    Promise.all(parsed.samples.map((s) => facts(s.image?.value, false))),
-    Promise.all(parsed.samples.map((s) => facts(s.mask?.value, true))),
-  ]);
+  const preprocessing: (PreprocessingOutcome | undefined)[] = [];
+  const rows = await Promise.all(
+    parsed.samples.map(async (s) => {
+      const [image, mask] = await Promise.all([resolve(s.image?.value), resolve(s.mask?.value)]);
+      // A mask with a readable image: its count and its preprocessing come from one pass over the mask.
+      const withPreprocessing = options.content && mask?.resolved && image?.resolved;
+      const [imageFacts, maskFacts] = await Promise.all([
+        read(image, false),
+        withPreprocessing
+          ? inspector.maskPreprocessing(mask.resolved!, image.resolved!, options.signal).then(({ preprocessing: p, ...facts }) => {
+              preprocessing[s.index] = p;
+              return { ...mask, ...facts };
+            })
+          : read(mask, true),
+      ]);
+      return { imageFacts, maskFacts };
+    }),
+  );
+  const images = rows.map((r) => r.imageFacts);
+  const masks = rows.map((r) => r.maskFacts);
+  const method = options.resampleMethod ?? DEFAULT_RESAMPLE_METHOD;
+  const findings = parsed.samples.flatMap((s) => {
+    const outcome = preprocessing[s.index];
+    // Unreadable images or masks already have their own diagnostics; nothing to add for them.
+    return outcome?.ok && !images[s.index]?.error && !masks[s.index]?.error ? preprocessingDiagnostics(s, outcome.facts, method) : [];
+  });
   const folds = datasetFolds(parsed, options.cv ?? DEFAULT_CV);
-  const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir }), ...foldDiagnostics(parsed, folds)]);
-  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, facts: { images, masks }, directory: infoDir };
+  const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir }), ...findings, ...foldDiagnostics(parsed, folds)]);
+  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, resampleMethod: method, facts: { images, masks, preprocessing }, directory: infoDir };
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {

@@ -2,6 +2,8 @@
  * Hover text for a position in a checked document. Answers from the analysis' indexes (a
  * binary search over entry offsets, not a tree walk), so it stays instant on 150,000 entries.
  */
+import { preprocessingLine } from '../engine/arc/preprocessingReport';
+import type { ResampleMethod } from '../engine/arc/preprocessing';
 import * as path from 'node:path';
 import { isLegacyResolution, PathFacts } from '../engine/arc/datasetInfo';
 import { TextSpan } from '../engine/diagnostics';
@@ -21,7 +23,8 @@ import type { Analysis } from './analyze';
 export type PictureRequest =
   | { kind: 'categories'; partial: number; full: number; none: number }
   | { kind: 'trace'; file: string; window: number }
-  | { kind: 'lesion'; mask: string; image: string; grid: number[]; voxelSize: number[] };
+  /** `method`: the resample method whose training grid is drawn beside the original. */
+  | { kind: 'lesion'; mask: string; image: string; grid: number[]; voxelSize: number[]; method: ResampleMethod };
 
 /**
  * A hover: its statistics first (`markdown`), then the picture, then what is known about the
@@ -198,10 +201,13 @@ function datasetHover(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>,
     if (inside(offset, sample.mask)) {
       // The volume (the number) first, the picture, then the file.
       const lines = sample.mask!.value === null ? ['No lesion mask for this sample.'] : volumeLine ? [volumeLine] : [];
+      const preprocessing = facts.preprocessing[sample.index];
+      if (preprocessing?.ok) lines.push(preprocessingLine(preprocessing.facts, analysis.resampleMethod));
+      else if (preprocessing) lines.push(`preprocess_volume not modelled: ${preprocessing.error}`);
       const file = sample.mask!.value === null ? [] : describePath(mask, 'mask');
       const image = facts.images[sample.index];
       const picture: PictureRequest | undefined = mask?.nifti && image?.nifti && !mask.error && !image.error
-        ? { kind: 'lesion', mask: mask.resolved!, image: image.resolved!, grid: mask.nifti.shape, voxelSize: mask.nifti.voxelSize }
+        ? { kind: 'lesion', mask: mask.resolved!, image: image.resolved!, grid: mask.nifti.shape, voxelSize: mask.nifti.voxelSize, method: analysis.resampleMethod }
         : undefined;
       const markdown = `${title} — lesion mask${lines.length ? `\n\n${bullets(lines)}` : ''}`;
       return { markdown, span: sample.mask!, picture, after: file.length ? bullets(file) : undefined };

@@ -12,7 +12,9 @@ import { NPZ_SUMMARY_KIND, NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';
 import type { DeepResult } from '../engine/eeg/deepChecks';
 import { DEEP_WINDOWS_KIND, WindowValues } from '../engine/eeg/windowValues';
-import type { LabelTrace, TaskResult } from '../workers/tasks';
+import type { LabelTrace, MaskPreprocessing, TaskResult } from '../workers/tasks';
+import type { PreprocessingOutcome } from '../engine/arc/preprocessSample';
+import type { ResampleMethod } from '../engine/arc/preprocessing';
 import { WorkerPool } from '../workers/pool';
 import { FingerprintStore } from './fingerprints';
 
@@ -80,6 +82,21 @@ export class CacheInspector {
     return result.ok ? { nifti: result.value } : { error: result.error };
   }
 
+  /**
+   * A mask's header facts and count (as `nifti(mask, true)`) plus what preprocess_volume makes
+   * of it with its image's header, from one pass over the mask; remembered by both files'
+   * fingerprints, so an unchanged sample is answered without reading either.
+   */
+  async maskPreprocessing(mask: string, image: string, signal?: AbortSignal): Promise<Pick<PathFacts, 'nifti' | 'error'> & { preprocessing?: PreprocessingOutcome }> {
+    const [stat, imageStat] = await Promise.all([statOrUndefined(mask), statOrUndefined(image)]);
+    if (!stat) return { error: 'file vanished' };
+    if (!imageStat) return this.nifti(mask, true, signal);
+    const kind = `preprocessing:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
+    const result = await this.cached<MaskPreprocessing>(mask, stat, kind, () => this.pool.maskPreprocessing(mask, image, signal));
+    if (!result.ok) return { error: result.error };
+    return { nifti: result.value.mask, preprocessing: result.value.preprocessing };
+  }
+
   /** Per-window label bins of an NPZ, remembered by fingerprint. */
   async labelTrace(file: string): Promise<LabelTrace | undefined> {
     const stat = await statOrUndefined(file);
@@ -94,6 +111,15 @@ export class CacheInspector {
     if (!stat || !imageStat) return undefined;
     const kind = `lesion-picture:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
     const result = await this.cached<string>(mask, stat, kind, () => this.pool.lesionPicture(mask, image));
+    return result.ok ? result.value : undefined;
+  }
+
+  /** Base64 PNG of the training grid's most-lesion slice for `method`, remembered by both fingerprints. */
+  async trainingPicture(mask: string, image: string, method: ResampleMethod): Promise<string | undefined> {
+    const [stat, imageStat] = await Promise.all([statOrUndefined(mask), statOrUndefined(image)]);
+    if (!stat || !imageStat) return undefined;
+    const kind = `training-picture:${method}:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
+    const result = await this.cached<string>(mask, stat, kind, () => this.pool.trainingPicture(mask, image, method));
     return result.ok ? result.value : undefined;
   }
 

@@ -16,9 +16,10 @@ import type { WindowValues } from '../engine/eeg/windowValues';
 import { ByteSource, ByteSpan } from '../engine/io/source';
 import { TAIL_READ, ZipMember } from '../engine/io/zip';
 import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
+import type { ResampleMethod } from '../engine/arc/preprocessing';
 import { Budget } from './budget';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
-import type { DeepWindowsValue, DeepWorkerMessage, FileStamp, LabelTrace, NiftiResult, NpzResult, SlicePicture, Task, TaskResult } from './tasks';
+import type { DeepWindowsValue, DeepWorkerMessage, FileStamp, LabelTrace, MaskPreprocessing, NiftiResult, NpzResult, SlicePicture, Task, TaskResult } from './tasks';
 import type { NpzMemberInfo, WindowTrace } from '../engine/eeg/npzView';
 
 /** Compressed bytes held between reading and counting, by default. */
@@ -202,6 +203,11 @@ export class WorkerPool {
     return this.run({ kind: 'nifti', path: file, countVoxels }, signal) as Promise<NiftiResult>;
   }
 
+  /** A mask's summary and count, and what preprocess_volume makes of it with `image`'s header. */
+  maskPreprocessing(mask: string, image: string, signal?: AbortSignal): Promise<TaskResult<MaskPreprocessing>> {
+    return this.run({ kind: 'preprocessing', path: mask, image }, signal) as Promise<TaskResult<MaskPreprocessing>>;
+  }
+
   labelTrace(file: string): Promise<TaskResult<LabelTrace>> {
     return this.run({ kind: 'label-trace', path: file }) as Promise<TaskResult<LabelTrace>>;
   }
@@ -223,6 +229,10 @@ export class WorkerPool {
   /** The members and their `.npy` headers (each header inflates a few hundred bytes). */
   npzMembers(file: string, signal?: AbortSignal): Promise<TaskResult<{ members: NpzMemberInfo[]; total: number }>> {
     return this.run({ kind: 'npz-members', path: file }, signal) as Promise<TaskResult<{ members: NpzMemberInfo[]; total: number }>>;
+  }
+
+  trainingPicture(mask: string, image: string, method: ResampleMethod): Promise<TaskResult<string>> {
+    return this.run({ kind: 'training-picture', path: mask, image, method }) as Promise<TaskResult<string>>;
   }
 
   /** Voxels > 0 of a mask (the lesion volume), or an error naming the file. */

@@ -3,6 +3,8 @@
  * task and result objects. Workers import only the engine.
  */
 import type { NiftiSummary } from '../engine/arc/nifti';
+import type { PreprocessingOutcome } from '../engine/arc/preprocessSample';
+import type { ResampleMethod } from '../engine/arc/preprocessing';
 import type { NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';
 import type { ByteSpan } from '../engine/io/source';
@@ -33,7 +35,11 @@ export type Task =
   /** One window of an NPZ's `windows` (and `labels`), inflated only up to it: the NPZ view's trace. */
   | { kind: 'npz-window'; path: string; window: number }
   /** The members of an NPZ with their `.npy` headers, for the NPZ view. */
-  | { kind: 'npz-members'; path: string };
+  | { kind: 'npz-members'; path: string }
+  /** A mask's voxel count and what preprocess_volume makes of it, from its image's header (preprocessSample.ts). */
+  | { kind: 'preprocessing'; path: string; image: string }
+  /** PNG (base64) of the 256³ training grid's slice with the most lesion voxels (preprocessed mask over the image). */
+  | { kind: 'training-picture'; path: string; image: string; method: ResampleMethod };
 
 export interface SlicePicture {
   png: string;
@@ -62,6 +68,12 @@ export type TaskResult<T> = ({ ok: true; value: T } | { ok: false; error: string
 export interface FileStamp {
   size: number;
   mtimeMs: number;
+}
+
+/** A mask's summary (with its count) and the preprocessing facts, or why they cannot be computed. */
+export interface MaskPreprocessing {
+  mask: NiftiSummary;
+  preprocessing: PreprocessingOutcome;
 }
 
 export type NpzResult = TaskResult<NpzSummary>;

@@ -9,7 +9,11 @@ import { listNpzMembers, readWindowTrace } from '../engine/eeg/npzView';
 import { ByteSource, SpanCache } from '../engine/io/source';
 import { deepWindows } from './deepWindows';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
-import type { SlicePicture, Task, TaskResult } from './tasks';
+import type { MaskPreprocessing, SlicePicture, Task, TaskResult } from './tasks';
+import { preprocessingFacts, PreprocessingOutcome } from '../engine/arc/preprocessSample';
+import type { NiftiSummary } from '../engine/arc/nifti';
+import type { ResampleMethod } from '../engine/arc/preprocessing';
+import { planTrainingSlice, trainingSliceValues } from '../engine/arc/trainingGrid';
 
 async function withFile<T>(file: string, use: (source: ByteSource) => Promise<T>): Promise<TaskResult<T>> {
   let source: FileSource | undefined;
@@ -83,10 +87,52 @@ async function slicePicture(imageFile: string, maskFile?: string, z?: number): P
   return { ok: true, value: { png, z: slice, depth: depth ?? image.value.shape[2] ?? 1, width, height }, bytesRead };
 }
 
+/** PNG (base64) of the training grid's slice with the most lesion voxels, for one resample method. */
+async function trainingPicture(maskFile: string, imageFile: string, method: ResampleMethod): Promise<TaskResult<string>> {
+  const mask = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: false, lesionMask: true, name: maskFile }));
+  if (!mask.ok) return mask;
+  const header = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, name: imageFile }));
+  if (!header.ok) return { ...header, bytesRead: mask.bytesRead + header.bytesRead };
+  const grid = (s: NiftiSummary) => ({ shape: s.shape as [number, number, number], affine: s.affine! });
+  if (!mask.value.lesionMask || header.value.shape.length !== 3 || !mask.value.affine || !header.value.affine) {
+    return { ok: false, error: 'preprocess_volume needs 3-D volumes with valid affines', bytesRead: mask.bytesRead + header.bytesRead };
+  }
+  let plan;
+  try {
+    plan = planTrainingSlice(mask.value.lesionMask, grid(mask.value), grid(header.value), method);
+  } catch (error) {
+    return { ok: false, ...taskFailure(error), bytesRead: mask.bytesRead + header.bytesRead };
+  }
+  const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, pick: plan.pick, name: imageFile }));
+  const bytesRead = mask.bytesRead + header.bytesRead + image.bytesRead;
+  if (!image.ok) return { ...image, bytesRead };
+  const { lesionOverlay } = await import('../engine/pictures');
+  const png = lesionOverlay(trainingSliceValues(plan, image.value.picked ?? new Float64Array(0)), plan.mask);
+  return { ok: true, value: Buffer.from(png).toString('base64'), bytesRead };
+}
+
+/**
+ * One pass over the mask: its count (the content check's) and its lesion voxels, which with the
+ * image's header give the preprocessing facts. The image's voxels are never read.
+ */
+async function maskPreprocessing(maskFile: string, imageFile: string): Promise<TaskResult<MaskPreprocessing>> {
+  const mask = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: true, lesionMask: true, name: maskFile }));
+  if (!mask.ok) return mask;
+  const { lesionMask, ...summary } = mask.value;
+  const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, name: imageFile }));
+  const bytesRead = mask.bytesRead + image.bytesRead;
+  const preprocessing: PreprocessingOutcome = image.ok
+    ? preprocessingFacts({ ...summary, lesionMask }, image.value)
+    : { ok: false, error: `the image cannot be read: ${image.error}` };
+  return { ok: true, value: { mask: summary, preprocessing }, bytesRead };
+}
+
 export default function run(task: Task): Promise<TaskResult<unknown>> {
   switch (task.kind) {
     case 'label-trace':
       return withFile(task.path, (source) => labelTrace(source));
+    case 'preprocessing':
+      return maskPreprocessing(task.path, task.image);
     case 'lesion-picture':
       return lesionPicture(task.path, task.image);
     case 'slice-picture':
@@ -95,6 +141,8 @@ export default function run(task: Task): Promise<TaskResult<unknown>> {
       return withFile(task.path, (source) => readWindowTrace(source, task.window));
     case 'npz-members':
       return withFile(task.path, (source) => listNpzMembers(source));
+    case 'training-picture':
+      return trainingPicture(task.path, task.image, task.method);
     case 'npz':
       return withFetched(task, (source) => summarizeNpz(source));
     case 'deep-windows':
