@@ -226,6 +226,20 @@ export interface DownloadProgress {
   etaSeconds?: number;
 }
 
+/**
+ * A byte count of `DownloadProgress` (or any other), as download tools print it: "950 B", "12.3 MB", "1.2 GB".
+ * Here because the client, the server and the CLI all show these counts.
+ */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
 /** Why a row the filters keep cannot be used. */
 export type RowProblemReason = 'bad-id' | 'bad-image' | 'bad-mask' | 'duplicate';
 

@@ -1,6 +1,6 @@
 /** Finds a Python that can import the given modules, for reference comparisons (numpy, nibabel). */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -45,7 +45,7 @@ export function tempDir(prefix = 'neurocache-test-'): string {
 /** The checkout's root, found upward from the running (bundled) test file. */
 export function repoRoot(): string {
   let dir = __dirname;
-  while (!require('node:fs').existsSync(path.join(dir, 'package.json'))) {
+  while (!existsSync(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('package.json not found above the tests');
     dir = parent;

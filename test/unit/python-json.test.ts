@@ -5,6 +5,7 @@
  * bytes that are not UTF-8.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { decodeLikePython, PYTHON_JSON_MAX_DEPTH, pythonJsonError } from '../../server/src/engine/json/pythonJson';
 import { manifestStats, parseManifest } from '../../server/src/engine/eeg/manifest';
@@ -26,7 +27,6 @@ for s in json.load(sys.stdin):
     except RecursionError as e: out.append(['RecursionError', str(e), -1])
 print(json.dumps(out))
 `;
-  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
   return JSON.parse(execFileSync(python!, ['-c', script], { input: JSON.stringify(texts), encoding: 'utf8', maxBuffer: 64 << 20 }));
 }
 

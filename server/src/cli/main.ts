@@ -15,8 +15,7 @@ import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engi
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector, danglingTarget } from '../service/inspector';
 import { NotReadableFile } from '../service/regularFile';
-import { formatBytes } from '../engine/units';
-import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL, MAX_READS_IN_FLIGHT } from '../protocol';
+import { DEFAULT_MACHINE_SETTINGS, formatBytes, MAX_DOWNLOAD_PARALLEL, MAX_READS_IN_FLIGHT } from '../protocol';
 import { ProgressBar } from './progress';
 import { COMMANDS, CommandSpec, commandHelp, findCommand, generalHelp, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
 import { NEUROCACHE_VERSION as VERSION } from '../version';
@@ -365,7 +364,8 @@ function usageHint(command: CommandSpec | undefined): string {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
+  // main() reports every failure itself and never rejects.
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

@@ -130,7 +130,11 @@ export function foldsReport(folds: NestedFolds, volumes: readonly (number | unde
 function volumeRange(volumes: readonly (number | undefined)[]): string {
   let low = Infinity;
   let high = -Infinity;
-  for (const v of volumes) if (v !== undefined) (low = Math.min(low, v)), (high = Math.max(high, v));
+  for (const v of volumes) {
+    if (v === undefined) continue;
+    low = Math.min(low, v);
+    high = Math.max(high, v);
+  }
   return low <= high ? `${count(low)}–${count(high)}` : '–';
 }
 

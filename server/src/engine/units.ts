@@ -1,15 +1,7 @@
 /**
- * Numbers as people read them, shared by the CLI, the hovers and the VS Code client (so this
- * module imports nothing).
+ * Numbers as people read them, shared by the CLI and the hovers (this module imports nothing;
+ * byte counts, which the VS Code client shows too, are formatted by protocol.ts's `formatBytes`).
  */
-
-/** Decimal units, as download tools print them: "950 B", "12.3 MB", "1.2 GB". */
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) (n /= 1000), i++;
-  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
-}
 
 /** A limit written as a percentage without trailing zeros: 0.05 → "5%", 0.001 → "0.1%". */
 export function formatLimit(fraction: number): string {

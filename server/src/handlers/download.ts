@@ -10,8 +10,7 @@ import { DEFAULT_REPO, describeProblemCounts, downloadArc as download, DownloadE
 import { hubEndpoint, hubOffline, hubTokenWithSource, retryBaseFromEnv } from '../download/config';
 import type { Breakdown, FilterReason } from '../download/selection';
 import { plural } from '../engine/report';
-import { formatBytes } from '../engine/units';
-import { DEFAULT_MACHINE_SETTINGS, DownloadArcRequest, DownloadProgress, DownloadProgressNotification, DownloadRetry, MAX_DOWNLOAD_PARALLEL } from '../protocol';
+import { DEFAULT_MACHINE_SETTINGS, DownloadArcRequest, formatBytes, DownloadProgress, DownloadProgressNotification, DownloadRetry, MAX_DOWNLOAD_PARALLEL } from '../protocol';
 import { resolveFolderArgument } from '../service/documentFiles';
 import { sendNotification, ServerState } from './state';
 import { sendStatus } from './status';
