@@ -1,8 +1,10 @@
 /** Finds a Python that can import the given modules, for reference comparisons (numpy, nibabel). */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+
+// Scratch folders come from the one temp helper (removed when the test process ends).
+export { tempDir } from './temp';
 
 const found = new Map<string, string | undefined>();
 
@@ -38,9 +40,6 @@ export function runPython<T>(python: string, script: string, args: string[] = []
   return JSON.parse(out) as T;
 }
 
-export function tempDir(prefix = 'neurocache-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
-}
 
 /** The checkout's root, found upward from the running (bundled) test file. */
 export function repoRoot(): string {
