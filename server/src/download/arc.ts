@@ -22,7 +22,6 @@ import { HttpError, NetOptions, readRange, redactUrl, resolveDataUrl, RetryEvent
 import { collisionKey, idProblem, niftiGzProblem } from './rows';
 import { addBreakdown, Breakdown, decide, describeBreakdown, DownloadFilters, emptyBreakdown, HubRow, paperParityProblem, ProblemReason, tally } from './selection';
 
-export const DEFAULT_REPO = 'hugging-science/arc-aphasia-bids';
 export const COLUMNS = ['subject_id', 'session_id', 't2w', 't2w_acquisition', 'lesion'];
 const ID_COLUMNS = ['subject_id', 'session_id'];
 /** Bumped when the journal's records change: an older journal is not trusted, its shards are fetched again. */

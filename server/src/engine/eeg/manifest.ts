@@ -11,6 +11,7 @@ import { formatLimit } from '../units';
 import { pythonJson } from '../json/edits';
 import { pythonConstantAt } from '../json/pythonJson';
 import { balancedSelection } from '../numpy/random';
+import { DEFAULT_TRAINING_SETTINGS } from '../../protocol';
 import { Category, CATEGORIES } from './category';
 import { categoryOf, MAX_WINDOWS_PER_FILE, NpzSummary, windowPositives } from './npz';
 import { describeOutcome, failureOutcome, LoadFailure } from './numpyLoad';
@@ -517,7 +518,8 @@ export interface CompositionSettings {
   seed: number;
 }
 
-export const DEFAULT_COMPOSITION: CompositionSettings = { fullRatio: 0.3, backgroundRatio: 2.5, seed: 42 };
+/** The trainer's own (42 / 0.3 / 2.5), kept with the other setting defaults in protocol.ts. */
+export const DEFAULT_COMPOSITION: CompositionSettings = DEFAULT_TRAINING_SETTINGS;
 
 export interface ManifestStats {
   files: number;
