@@ -109,8 +109,12 @@ export const CHECKED_FILE_NAMES = {
   'arc-dataset-info': 'dataset_info.json',
 } as const;
 
-/** Training's `default_rng` seed and composition ratios, for exact hover numbers. */
-export interface TrainingSettings {
+/**
+ * Training's `default_rng` seed and composition ratios, for exact hover numbers: the shape of
+ * the engine's `CompositionSettings` (engine/eeg/composition.ts), under the same name, since
+ * this contract imports nothing.
+ */
+export interface CompositionSettings {
   seed: number;
   fullRatio: number;
   backgroundRatio: number;
@@ -134,7 +138,7 @@ export interface Settings {
   extraGlobs: string[];
   /** Most diagnostics published per file; the rest are summarised in one. */
   maxDiagnosticsPerFile: number;
-  training: TrainingSettings;
+  training: CompositionSettings;
   cv: CvSettings;
 }
 
@@ -146,7 +150,7 @@ export const DEFAULT_SETTINGS: Omit<Settings, 'training' | 'cv'> = {
 };
 
 /** The trainer's defaults (the engine's `DEFAULT_COMPOSITION`). */
-export const DEFAULT_TRAINING_SETTINGS: TrainingSettings = {
+export const DEFAULT_COMPOSITION_SETTINGS: CompositionSettings = {
   seed: NUMBER_OPTIONS['training.seed'].default,
   fullRatio: NUMBER_OPTIONS['training.fullRatio'].default,
   backgroundRatio: NUMBER_OPTIONS['training.backgroundRatio'].default,

@@ -12,7 +12,7 @@ import { CATEGORIES } from '../engine/eeg/category';
 import { dropEntryEdit, moveEntryEdits, windowCountEdit } from '../engine/eeg/fixes';
 import { categoryOf } from '../engine/eeg/npz';
 import type { TextEdit } from '../engine/json/edits';
-import type { Analysis } from './check';
+import type { Analysis } from './analyze';
 import { entryAt } from './hover';
 
 export interface EntryFix {
