@@ -11,7 +11,7 @@ import { decodeLikePython, PYTHON_JSON_MAX_DEPTH, pythonJsonError } from '../../
 import { manifestStats } from '../../server/src/engine/eeg/composition';
 import { parseManifest } from '../../server/src/engine/eeg/manifestParse';
 import { parseDatasetInfo } from '../../server/src/engine/arc/datasetInfo';
-import { pythonWith, runPython } from '../support/python';
+import { pythonWith, runPython, tempDir } from '../support/python';
 
 const python = pythonWith('json');
 const skip = !python && 'python3 not found';
@@ -98,14 +98,15 @@ test('bytes that are not UTF-8: the UnicodeDecodeError json.load raises when rea
 import json, sys, tempfile
 out = []
 for sample in json.loads(sys.argv[1]):
-    with tempfile.NamedTemporaryFile('wb', delete=False) as f: f.write(bytes(sample))
+    with tempfile.NamedTemporaryFile('wb', delete=False, dir=sys.argv[2]) as f: f.write(bytes(sample))
     try:
         json.load(open(f.name, encoding='utf-8')); out.append(None)
     except UnicodeDecodeError as e: out.append(str(e))
     except json.JSONDecodeError as e: out.append('json: ' + str(e))
 print(json.dumps(out))
 `;
-  const expected = runPython<(string | null)[]>(python!, script, [JSON.stringify(samples.map((s) => [...s]))]);
+  // The samples are written into a folder of ours, removed with the others.
+  const expected = runPython<(string | null)[]>(python!, script, [JSON.stringify(samples.map((s) => [...s])), tempDir()]);
   samples.forEach((bytes, i) => {
     const decoded = decodeLikePython(bytes);
     const mine = decoded.error ? decoded.error.message : pythonJsonError(decoded.text) ? `json: ${pythonJsonError(decoded.text)!.message}` : null;
