@@ -1,5 +1,5 @@
 /**
- * `neurocache` command line (SPEC 2): the same engine and worker pool as the editor, for
+ * `neurocache` command line (docs/cli.md): the same engine and worker pool as the editor, for
  * terminals, CI and training boxes. Exit codes: 0 ok, 1 errors found (or the job failed), 2 bad usage.
  */
 import '../threadpool'; // first: sizes libuv's thread pool before any fs call starts it

@@ -1,5 +1,5 @@
 /**
- * Hugging Face Hub conventions (SPEC 1.4): endpoint from the option, else HF_ENDPOINT, else
+ * Hugging Face Hub conventions (docs/cli.md, `arc download`): endpoint from the option, else HF_ENDPOINT, else
  * huggingface.co; token from the option, else HF_TOKEN, else the token file under HF_HOME;
  * HF_HUB_OFFLINE=1 forbids the network.
  */

@@ -1,5 +1,5 @@
 /**
- * The cross-validation folds `arc-meshchop train` splits a dataset_info.json into (SPEC 1.3b),
+ * The cross-validation folds `arc-meshchop train` splits a dataset_info.json into (docs/formats.md "ARC dataset_info.json"),
  * reproduced exactly so a person sees them before hours of training:
  *
  * - stratum per sample: `f"{get_lesion_quintile(volume)}_{acquisition}"` (data/preprocessing.py,
@@ -240,7 +240,7 @@ export function masksRefused(indices: number[]): string {
 }
 
 
-/** The `folds` object of `stats --folds --json` (SPEC 2). */
+/** The `folds` object of `stats --folds --json` (docs/cli.md, `stats`). */
 export function foldsJson(folds: NestedFolds) {
   const { settings, strata, warnings } = folds;
   return folds.ok
