@@ -39,7 +39,12 @@ export const NOBODY = { uid: 65534, gid: 65534 };
 
 /** Whether `nobody` can enter `dir` (and every folder above it). */
 function nobodyCanEnter(dir: string): boolean {
-  return spawnSync(process.execPath, ['-e', 'require("fs").readdirSync(process.argv[1])', dir], { ...NOBODY, stdio: 'ignore' }).status === 0;
+  return (
+    spawnSync(process.execPath, ['-e', 'require("fs").readdirSync(process.argv[1])', dir], {
+      ...NOBODY,
+      stdio: 'ignore',
+    }).status === 0
+  );
 }
 
 /**
@@ -50,7 +55,9 @@ function nobodyCanEnter(dir: string): boolean {
  * and then the folder is made under /tmp instead, removed all the same. Undefined when root
  * cannot switch to nobody.
  */
-export function otherReaderDir(files: Record<string, string> = {}): { dir: string; user: { uid?: number; gid?: number } } | undefined {
+export function otherReaderDir(
+  files: Record<string, string> = {},
+): { dir: string; user: { uid?: number; gid?: number } } | undefined {
   const root = process.getuid?.() === 0;
   let dir: string;
   if (root) {
