@@ -44,6 +44,10 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
       // Binary formats (NPY magic, ZIP names, terminal escapes) are matched on their control bytes on purpose.
+      // A `let` that a callback reads before its one assignment (set up first, assigned later) stays a let.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+      // Our errors are sentences for the user that already include the cause's words.
+      'preserve-caught-error': 'off',
       'no-control-regex': 'off',
     },
   },

@@ -8,7 +8,8 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { parquetMetadata } from 'hyparquet';
 import { COLUMNS } from '../server/src/download/shard';
 import { startFakeHub } from '../test/hub/fakeHub';
-import { writeArcShards } from '../test/hub/shards';
+import { expected } from '../test/hub/run';
+import { realShardOptions, writeArcShards } from '../test/hub/shards';
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -338,6 +339,37 @@ async function benchDownload(): Promise<void> {
     rows.push({ task: '', subject: 'wall time, --jobs 8 (default)', median: parallel.ms, unit: 'ms', ratio: `${(serial.ms / parallel.ms).toFixed(2)}× faster than --jobs 1` });
     rows.push({ task: '', subject: 'wall time, --jobs 1', median: serial.ms, unit: 'ms' });
     rows.push({ task: '', subject: 're-run with complete output', median: rerun, unit: 'ms', ratio: `${hub.requests.length} requests, ${hub.bytesServed('cdn')} shard bytes; target ≤ 2000 ms` });
+  } finally {
+    await hub.close();
+  }
+  await benchDownloadAsWritten();
+}
+
+/**
+ * The dataset as written (one session per shard, pyarrow-like ~9.2 KB footers, about half the
+ * sessions dropped by the filters): bytes transferred over what the KEPT sessions need.
+ */
+async function benchDownloadAsWritten(): Promise<void> {
+  const repo = path.join(data, 'hub-as-written');
+  const sessions = quick ? 12 : 48;
+  if (!existsSync(path.join(repo, '.complete'))) {
+    rmSync(repo, { recursive: true, force: true });
+    writeFileSync(path.join(data, 'hub-as-written.json'), JSON.stringify(writeArcShards(repo, realShardOptions(sessions)).sessions));
+    writeFileSync(path.join(repo, '.complete'), '');
+  }
+  const kept = new Set(expected(JSON.parse(readFileSync(path.join(data, 'hub-as-written.json'), 'utf8'))).map((s) => s.shard));
+  const needed = neededBytes([...kept].map((shard) => path.join(repo, shard)));
+  const hub = await startFakeHub({ root: repo, faults: { latencyMs: 50, bytesPerSecond: 50e6 } });
+  try {
+    const out = path.join(data, 'download-out-as-written');
+    rmSync(out, { recursive: true, force: true });
+    await runAsync(['arc', 'download', '--out', out, '--endpoint', hub.hubUrl, '--json']);
+    const served = hub.bytesServed('cdn');
+    const requests = hub.requests.filter((r) => r.server === 'cdn').length;
+    rows.push({
+      task: `ARC download as written: ${sessions} one-session shards, ${kept.size} kept`, subject: 'bytes transferred ÷ bytes the kept sessions need',
+      median: served / needed, unit: '×', ratio: `${(served / 1e6).toFixed(2)} MB for ${(needed / 1e6).toFixed(2)} MB; ${(requests / sessions).toFixed(1)} CDN requests per shard; target ≤ 1.10`,
+    });
   } finally {
     await hub.close();
   }

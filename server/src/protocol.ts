@@ -321,6 +321,15 @@ export function formatBytes(n: number): string {
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
+/** "2 m 10 s", "45 s", "1 h 5 m": a wait as people read it (rounded up to the second). */
+export function formatWait(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} m${s % 60 ? ` ${s % 60} s` : ''}`;
+  const m = Math.ceil((s % 3600) / 60);
+  return `${Math.floor(s / 3600)} h${m ? ` ${m} m` : ''}`;
+}
+
 /** Why a row the filters keep cannot be used. */
 export type RowProblemReason = 'bad-id' | 'bad-image' | 'bad-mask' | 'duplicate';
 
@@ -388,8 +397,10 @@ export interface DownloadRetry {
   attempts: number;
   /** Why the previous attempt failed, e.g. "HTTP 503 Service Unavailable" (never a URL's query or a token). */
   reason: string;
-  /** The wait before the attempt. */
+  /** The wait before the attempt (in a progress notification: what is left of it). */
   delayMs: number;
+  /** The Hub's rate limit: the wait is the one the Hub asked for. */
+  rateLimited?: boolean;
 }
 
 /**

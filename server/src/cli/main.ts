@@ -3,6 +3,7 @@
  * terminals, CI and training boxes. Exit codes: 0 ok, 1 errors found (or the job failed), 2 bad usage.
  */
 import '../threadpool'; // first: sizes libuv's thread pool before any fs call starts it
+import { exitQuietlyOnClosedPipe } from './closedPipe';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LineIndex } from '../engine/diagnostics';
@@ -18,12 +19,12 @@ import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engi
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector, danglingTarget } from '../service/inspector';
 import { NotReadableFile } from '../service/regularFile';
-import { ARC_DOWNLOAD_DEFAULTS, DEFAULT_MACHINE_SETTINGS, formatBytes } from '../protocol';
+import { ARC_DOWNLOAD_DEFAULTS, DEFAULT_MACHINE_SETTINGS, formatBytes, formatWait } from '../protocol';
 import { ProgressBar } from './progress';
 import { COMMANDS, CommandSpec, commandHelp, findCommand, generalHelp, numberValue, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
 import { NEUROCACHE_VERSION as VERSION } from '../version';
 import type { DownloadOptions } from '../download/arc';
-import { hubEndpoint, hubOffline, hubToken, retryBaseFromEnv } from '../download/config';
+import { hubEndpoint, hubOfflineVariable, hubToken, netTimingFromEnv, retryBaseFromEnv } from '../download/config';
 
 /** Input the command cannot work with (exit 2, without the usage text). */
 class InputError extends Error {}
@@ -217,12 +218,15 @@ async function arcDownload(parsed: ParsedOptions, io: Io): Promise<number> {
     verifyCounts: !values['no-verify-counts'],
     includeTse: !!values['include-tse'],
     requireMask: !values['no-require-mask'],
-    offline: hubOffline(),
+    offline: hubOfflineVariable(),
     retryBaseMs: retryBaseFromEnv(),
+    ...netTimingFromEnv(),
   };
   const pool = new WorkerPool();
   const bar = io.stderr.isTTY === true && !values.json;
   const controller = new AbortController();
+  /** The end of the Hub's rate-limit wait, shown in the progress line while it lasts. */
+  let rateLimitedUntil = 0;
   const interrupt = () => controller.abort(new Error('interrupted; run the same command again to resume'));
   process.once('SIGINT', interrupt);
   try {
@@ -232,7 +236,11 @@ async function arcDownload(parsed: ParsedOptions, io: Io): Promise<number> {
       onProgress: (p) => {
         if (!bar) return;
         const eta = p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`;
-        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}${p.problems ? ` (${p.problems} rows skipped)` : ''}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}\x1b[K`);
+        const waiting = rateLimitedUntil > Date.now() ? ` — rate limited by the Hub, resuming in ${formatWait(rateLimitedUntil - Date.now())}` : '';
+        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}${p.problems ? ` (${p.problems} rows skipped)` : ''}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}${waiting}\x1b[K`);
+      },
+      onRetry: (retry) => {
+        if (retry.rateLimited) rateLimitedUntil = Date.now() + retry.delayMs * (options.waitScale ?? 1);
       },
       log: (line) => io.stderr.write(`${bar ? '\r\x1b[K' : ''}${line}\n`),
     });
@@ -339,6 +347,7 @@ function usageHint(command: CommandSpec | undefined): string {
 }
 
 if (require.main === module) {
+  exitQuietlyOnClosedPipe();
   // main() reports every failure itself and never rejects.
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;

@@ -1,6 +1,7 @@
 /**
  * Numbers as people read them, shared by the CLI and the hovers (this module imports nothing;
- * byte counts, which the VS Code client shows too, are formatted by protocol.ts's `formatBytes`).
+ * byte counts and waits, which the VS Code client shows too, are formatted by protocol.ts's
+ * `formatBytes` and `formatWait`).
  */
 
 /** A limit written as a percentage without trailing zeros: 0.05 → "5%", 0.001 → "0.1%". */

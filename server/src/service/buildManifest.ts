@@ -2,13 +2,14 @@
  * The manifest build: every cache file read, the Python builder's manifest computed from them
  * (with what it leaves out and why, and where Python's own build would stop) and written.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { buildManifest, serializeManifest } from '../engine/eeg/manifestBuild';
 import { CacheFileFacts, describePythonOutcome } from '../engine/eeg/manifestCheck';
 import { MAX_WINDOWS_PER_FILE, NpzSummary } from '../engine/eeg/npz';
 import { failureOutcome, LoadFailure, PythonException } from '../engine/eeg/numpyLoad';
 import { plural } from '../engine/report';
-import { writeFileAtomic } from './atomic';
+import { removeStaleTemps, writeFileAtomic } from './atomic';
 import type { CacheInspector } from './inspector';
 import { listNpz } from './npzListing';
 
@@ -91,8 +92,11 @@ export async function buildManifestFile(
   inspector: CacheInspector,
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<BuildResult> {
+  // The folder as it is now: if it (or a folder above it) is swapped for a link while the cache is read, the write fails.
+  const confine = [await fs.realpath(directory)];
   const { text, result } = await computeManifest(directory, inspector, options);
-  await writeFileAtomic(result.manifestPath, text);
+  await writeFileAtomic(result.manifestPath, text, { confine });
+  await removeStaleTemps(result.manifestPath);
   return result;
 }
 
