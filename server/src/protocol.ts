@@ -266,14 +266,21 @@ export const ClientCommands = {
 } as const;
 
 /** The client commands that write (downloads): disabled in a restricted (untrusted) workspace. */
-export const DOWNLOAD_COMMANDS: ReadonlySet<string> = new Set<string>([ClientCommands.downloadArc, ClientCommands.forceDownloadArc]);
+export const DOWNLOAD_COMMANDS: ReadonlySet<string> = new Set<string>([
+  ClientCommands.downloadArc,
+  ClientCommands.forceDownloadArc,
+]);
 
 /**
  * The commands that write: each acts on one file (the URI argument, or the active editor's
  * file from the palette); none runs in a restricted (untrusted) workspace.
  */
 export const WRITING_COMMANDS: ReadonlySet<string> = new Set<CommandId>([
-  Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths, Commands.rewriteWindowCounts,
+  Commands.rebuildManifest,
+  Commands.dropMissingEntries,
+  Commands.recomputeLesionVolumes,
+  Commands.rewriteLegacyPaths,
+  Commands.rewriteWindowCounts,
 ]);
 
 /**
@@ -647,6 +654,7 @@ export namespace SlicePictureRequest {
     /** Absent: the slice with the most lesion voxels (or the middle one without a mask). */
     z?: number;
   }
-  export type Result = { ok: true; png: string; z: number; depth: number; width: number; height: number } | { ok: false; error: string };
+  export type Result =
+    { ok: true; png: string; z: number; depth: number; width: number; height: number } | { ok: false; error: string };
   export const type: RequestType<Params, Result> = { method };
 }

@@ -136,7 +136,13 @@ export class ServerState {
   readonly workspace = new Workspace();
   readonly settings = new SettingsCache();
   readonly health = new Health();
-  readonly client: ClientCapabilities = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false, dataViews: false };
+  readonly client: ClientCapabilities = {
+    configuration: false,
+    progress: false,
+    watcherRegistration: false,
+    workspaceFolders: false,
+    dataViews: false,
+  };
   inspector!: CacheInspector;
   shuttingDown = false;
   readonly log: ServerLog;
@@ -147,7 +153,11 @@ export class ServerState {
 }
 
 // The protocol's typed messages, bound to the server's connection.
-export function onRequest<P, R>(connection: Connection, type: RequestType<P, R>, handler: (params: P, token: CancellationToken) => R | Promise<R>): void {
+export function onRequest<P, R>(
+  connection: Connection,
+  type: RequestType<P, R>,
+  handler: (params: P, token: CancellationToken) => R | Promise<R>,
+): void {
   // The result type is checked against `type` above; the connection itself takes any JSON.
   connection.onRequest<unknown, unknown>(type.method, (params: P, token: CancellationToken) => handler(params, token));
 }
