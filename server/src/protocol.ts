@@ -529,15 +529,20 @@ export interface ViewReference {
 
 /** An archive member as the NPZ view lists it: sizes from the ZIP directory, shape and dtype from its `.npy` header. */
 export interface ViewNpzMember {
+  /** The name in the archive, e.g. `windows.npy`; `key` is what np.load calls it (`windows`). */
   name: string;
   key: string;
+  /** 0 stored, 8 deflate, others as the ZIP directory says. */
   method: number;
   compressedBytes: number;
   uncompressedBytes: number;
   shape?: number[];
+  /** numpy's dtype string, e.g. `<f4`. */
   dtype?: string;
+  /** Bytes per element (`dtype.itemsize`). */
   elementBytes?: number;
   fortranOrder?: boolean;
+  /** Why the `.npy` header could not be read (the member is then shown without a shape). */
   error?: string;
 }
 

@@ -21,6 +21,7 @@ import { NonNumericDtype, NpyHeader, NpyHeaderError, parseNpyHeader } from '../n
 import { ByteSource, FormatError, readChunks, readExact, SpanCache } from '../io/source';
 import { memberDataOffset, memberSpan, readZipDirectory, TAIL_READ, ZipMember, ZipMemberError } from '../io/zip';
 import { NumpyLoadError, PythonException, UnsupportedByNeuroCache } from './numpyLoad';
+import { concatBytes } from '../io/concatBytes';
 
 /** Fingerprint-store kind of NpzSummary results; bump when the summary's meaning changes. */
 export const NPZ_SUMMARY_KIND = 'npz-v3';
@@ -397,7 +398,7 @@ async function readArray(
       produced += data.length;
       if (header) push!(data);
       else {
-        pending = concat(pending, data);
+        pending = concatBytes(pending, data);
         header = parseMemberHeader(pending);
         if (!header) continue;
         limit = Math.min(declared, header.dataOffset + header.dataBytes);
@@ -435,14 +436,6 @@ function parseMemberHeader(prefix: Uint8Array): NpyHeader | undefined {
   } catch (error) {
     throw classifyHeaderError(error);
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 function classifyHeaderError(error: unknown): unknown {

@@ -10,24 +10,10 @@ import type { NpyHeader } from '../numpy/npy';
 import { ByteSource, FormatError } from '../io/source';
 import { readZipDirectory, ZipMember } from '../io/zip';
 import { findMember, memberBytes, readMemberHeader, readNpzSpans } from './npz';
+import type { ViewNpzMember } from '../../protocol';
 
-export interface NpzMemberInfo {
-  /** The name in the archive, e.g. `windows.npy`; `key` is what np.load calls it (`windows`). */
-  name: string;
-  key: string;
-  /** 0 stored, 8 deflate, others as the ZIP directory says. */
-  method: number;
-  compressedBytes: number;
-  uncompressedBytes: number;
-  shape?: number[];
-  /** numpy's dtype string, e.g. `<f4`. */
-  dtype?: string;
-  /** Bytes per element (`dtype.itemsize`). */
-  elementBytes?: number;
-  fortranOrder?: boolean;
-  /** Why the `.npy` header could not be read (the member is then shown without a shape). */
-  error?: string;
-}
+/** An archive member with its `.npy` header: the contract's shape, which the view receives as is. */
+export type NpzMemberInfo = ViewNpzMember;
 
 /** Most members listed (numpy's caches hold two; a hostile archive can name millions). */
 export const MAX_LISTED_MEMBERS = 200;

@@ -13,6 +13,7 @@
 import { FormatError } from '../io/source';
 import type { ElementType } from '../numpy/elements';
 import { NpyHeader, parseNpyHeader } from '../numpy/npy';
+import { concatBytes } from '../io/concatBytes';
 
 /** `data/preprocess.py` clips z-scored windows to ±10 (`np.clip(x, -10.0, 10.0)`). */
 export const CLIP_LIMIT = 10;
@@ -108,7 +109,7 @@ export class WindowValueScan {
   /** The next bytes of the member, as zipfile delivers them. */
   push(chunk: Uint8Array): void {
     if (!this.header) {
-      this.pending = concat(this.pending, chunk);
+      this.pending = concatBytes(this.pending, chunk);
       const header = parseNpyHeader(this.pending);
       if (!header) return;
       this.start(header);
@@ -304,12 +305,4 @@ function byteSwap(bytes: Uint8Array, size: number): void {
       bytes[b] = t;
     }
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
