@@ -30,7 +30,7 @@ import { downloadArc } from './handlers/download';
 import { hover } from './handlers/hover';
 import { documentLinks } from './handlers/links';
 import { initialize, initialized, installExitGuard, shutdown } from './handlers/lifecycle';
-import { didChangeConfiguration } from './handlers/settings';
+import { didChangeConfiguration } from './handlers/configuration';
 import { onRequest, ServerState } from './handlers/state';
 import { reportFailure, workCounters } from './handlers/status';
 import { didChangeWatchedFiles, didChangeWorkspaceFolders } from './handlers/workspace';

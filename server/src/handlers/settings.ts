@@ -5,10 +5,8 @@
  * cannot be asked get the pushed settings, else the defaults.
  */
 import { pathToFileURL } from 'node:url';
-import type { DidChangeConfigurationParams } from 'vscode-languageserver/node';
 import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS, ResampleMethod } from '../engine/arc/preprocessing';
 import { DEFAULT_SETTINGS, inRange, NUMBER_OPTIONS, NumberRange, Settings } from '../protocol';
-import { scheduleCheck } from './diagnostics';
 import { isLogLevel } from './log';
 import type { ServerState } from './state';
 
@@ -83,7 +81,7 @@ export function settingsFor(state: ServerState, scopeUri: string): Promise<Setti
  * client answers `workspace/configuration`, else from the pushed settings; a missing or
  * invalid value keeps the level in force.
  */
-async function refreshLogLevel(state: ServerState): Promise<void> {
+export async function refreshLogLevel(state: ServerState): Promise<void> {
   const section = state.client.configuration
     ? await state.connection.workspace.getConfiguration({ section: 'neurocache' }).catch(() => undefined)
     : isRecord(state.settings.pushed)
@@ -107,12 +105,4 @@ export async function logSettings(state: ServerState): Promise<void> {
     state.settings.logged.set(folder, line);
     state.log.info(`Settings for ${folder}${before === undefined ? '' : ' changed'}: ${line}`);
   }
-}
-
-export async function didChangeConfiguration(state: ServerState, params: DidChangeConfigurationParams): Promise<void> {
-  state.settings.pushed = params.settings;
-  state.settings.byScope.clear();
-  for (const uri of state.documents.tracked.keys()) scheduleCheck(state, uri, 0);
-  await refreshLogLevel(state);
-  await logSettings(state);
 }
