@@ -3,7 +3,7 @@
  * Chromium, the packaged extension installed) in a workspace with two ARC datasets and an EEG
  * cache, each with planted problems:
  *   - deletes a dataset folder in the terminal (`rm -rf data/arc`): its problems leave Problems;
- *   - Ctrl+clicks a cache file name in manifest.json: the NPZ opens (VS Code's binary editor);
+ *   - Ctrl+clicks a cache file name in manifest.json: the NPZ opens in the NPZ view;
  *   - fixes one manifest entry from the light bulb (Ctrl+.): just that entry goes;
  *   - Ctrl+clicks a mask path in dataset_info.json: the NIfTI file opens;
  *   - types a wrong lesion volume and saves: fix-on-save (`source.fixAll.neurocache` in the
@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { folderUrl, launchBrowser, openWorkbench } from './browser';
 import { ROOT, startCodeServer } from './codeServer';
-import { editorLine, steps, untilShown } from './steps';
+import { editorLine, steps, untilShown, webviewFrame } from './steps';
 import { writeArcDataset, writeEegCache } from '../support/workspaces';
 
 const VSIX = path.join(ROOT, 'neurocache.vsix');
@@ -60,12 +60,8 @@ test("a person clears, opens and fixes problems with the editor's own gestures",
     await page.keyboard.press('Enter');
     await page.locator('.editor-group-container.active .tab.active', { hasText: path.basename(relative) }).waitFor();
   };
-  // NPZ and NIfTI files are binary: VS Code says so and offers to open them anyway.
-  const binaryShown = () =>
-    page
-      .locator('.editor-group-container.active', { hasText: 'binary' })
-      .getByText('Open Anyway')
-      .waitFor({ timeout: 30_000 });
+  // NPZ and NIfTI files open in NeuroCache's own views (the default editors for them): a webview page.
+  const viewShown = (selector: string) => webviewFrame(page).locator(selector).first().waitFor({ timeout: 60_000 });
   /** Ctrl+clicks `text` in the active editor until the file it links to opens in a tab. */
   const ctrlClick = async (text: string, opens: string) => {
     const target = editorLine(page, text).locator('span', { hasText: text }).last();
@@ -135,11 +131,11 @@ test("a person clears, opens and fixes problems with the editor's own gestures",
     },
   );
 
-  await step('Ctrl+click on a cache_file name opens the NPZ file', '22-editor-npz-opened', async () => {
+  await step('Ctrl+click on a cache_file name opens the NPZ file in the NPZ view', '22-editor-npz-opened', async () => {
     await openFile('eeg/manifest.json');
     await ctrlClick('a_windows.npz', 'a_windows.npz');
     await page.locator('.editor-group-container.active .tab.active', { hasText: 'a_windows.npz' }).waitFor();
-    await binaryShown();
+    await viewShown('#counts');
   });
 
   await step(
@@ -168,14 +164,14 @@ test("a person clears, opens and fixes problems with the editor's own gestures",
   );
 
   await step(
-    'Ctrl+click on a mask path in dataset_info.json opens the NIfTI file',
+    'Ctrl+click on a mask path in dataset_info.json opens the NIfTI file in the viewer',
     '25-editor-nifti-opened',
     async () => {
       await openFile('arc/dataset_info.json');
       const mask = path.basename(arc.masks[0]);
       await ctrlClick(mask, mask);
       await page.locator('.editor-group-container.active .tab.active', { hasText: mask }).waitFor();
-      await binaryShown();
+      await viewShown('#grid-toggle');
     },
   );
 
