@@ -12,7 +12,7 @@
 import { createConnection, ErrorCodes, ProposedFeatures, ResponseError } from 'vscode-languageserver/node';
 import { writeSync } from 'node:fs';
 import { FramingCheck } from './stdioFraming';
-import { DeepCheckRequest, DownloadArcRequest, NiftiPairRequest, NpzViewRequest, NpzWindowRequest, SlicePictureRequest, VolumeBytesRequest, WorkCountersRequest } from './protocol';
+import { DeepCheckRequest, DownloadArcRequest, NiftiPairRequest, NpzViewRequest, NpzWindowRequest, SlicePictureRequest, VolumeBytesRequest, WorkCountersRequest, MemoryUsageRequest } from './protocol';
 import { deepCheck } from './handlers/deepCheck';
 import { codeActions } from './handlers/codeActions';
 import { executeCommand } from './handlers/commands';
@@ -23,7 +23,7 @@ import { documentLinks } from './handlers/links';
 import { initialize, initialized, installExitGuard, shutdown } from './handlers/lifecycle';
 import { didChangeConfiguration } from './handlers/settings';
 import { onRequest, ServerState } from './handlers/state';
-import { reportFailure, workCounters } from './handlers/status';
+import { memoryUsage, reportFailure, workCounters } from './handlers/status';
 import { didChangeWatchedFiles, didChangeWorkspaceFolders } from './handlers/workspace';
 import { codeLenses, niftiPairRequest, npzViewRequest, npzWindowRequest, slicePictureRequest, volumeBytesRequest } from './handlers/views';
 
@@ -64,6 +64,7 @@ export function startServer(): void {
   onRequest(connection, DownloadArcRequest.type, request((params, token) => downloadArc(state, params, token)));
   onRequest(connection, DeepCheckRequest.type, request((params, token) => deepCheck(state, params, token)));
   onRequest(connection, WorkCountersRequest.type, request((params) => workCounters(state, params)));
+  onRequest(connection, MemoryUsageRequest.type, request(() => memoryUsage()));
   connection.onCodeLens(request((params, token) => codeLenses(state, params, token)));
   onRequest(connection, NpzViewRequest.type, request((params) => npzViewRequest(state, params)));
   onRequest(connection, NpzWindowRequest.type, request((params) => npzWindowRequest(state, params)));

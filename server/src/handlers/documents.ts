@@ -1,15 +1,17 @@
 /**
  * Document sync: open documents are kept as queued edits (service/textDocument.ts), checked
  * at once when opened, after a quiet time when edited, and from disk once closed (a closed
- * file that is ours stays in the Problems panel).
+ * file that is ours stays in the Problems panel, its analysis kept within closedAnalyses.ts's bound).
  */
 import type { DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams } from 'vscode-languageserver/node';
 import { OpenDocument } from '../service/textDocument';
+import { forgetClosed } from './closedAnalyses';
 import { abortCheck, check, EDIT_DEBOUNCE_MS, scheduleCheck } from './diagnostics';
 import type { ServerState } from './state';
 
 export function didOpen(state: ServerState, { textDocument }: DidOpenTextDocumentParams): void {
   state.documents.open.set(textDocument.uri, new OpenDocument(textDocument.uri, textDocument.version, textDocument.text));
+  forgetClosed(state, textDocument.uri); // open documents are kept whole
   abortCheck(state, textDocument.uri);
   scheduleCheck(state, textDocument.uri, 0);
 }
