@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import * as path from 'node:path';
 import { test } from 'node:test';
 import { MAX_MESSAGE_BYTES } from '../../server/src/stdioFraming';
 import { cliPath, tempDir } from '../support/python';

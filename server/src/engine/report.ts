@@ -8,7 +8,8 @@ import type { DatasetIndexStats, IndexOutcome } from './eeg/datasetIndex';
 import { LOW_SEIZURE_RATIO, ManifestStats, STALE_MISSING_FRACTION } from './eeg/composition';
 import type { ReadCost } from './eeg/readCost';
 import { parseNumpyDescr } from './numpy/elements';
-import { formatBytes, formatLimit, formatPercent } from './units';
+import { formatBytes } from '../protocol';
+import { formatLimit, formatPercent } from './units';
 
 /** "1 entry", "2 entries". */
 export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
@@ -141,7 +142,11 @@ export function foldsReport(folds: NestedFolds, volumes: readonly (number | unde
 function volumeRange(volumes: readonly (number | undefined)[]): string {
   let low = Infinity;
   let high = -Infinity;
-  for (const v of volumes) if (v !== undefined) (low = Math.min(low, v)), (high = Math.max(high, v));
+  for (const v of volumes) {
+    if (v === undefined) continue;
+    low = Math.min(low, v);
+    high = Math.max(high, v);
+  }
   return low <= high ? `${count(low)}–${count(high)}` : '–';
 }
 
