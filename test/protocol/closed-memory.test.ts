@@ -22,39 +22,56 @@ const HEAP_MB = 64;
 // these manifests, 8.4 Mi characters); each file let go costs about 1.3 KB (measured on 10,000).
 const BOUND = 5 * CLOSED_KEPT_CHARACTERS + DOCUMENTS * 16_384;
 
-test(`${DOCUMENTS} closed 2 MB manifests fit a ${HEAP_MB} MB heap: only a bounded part of their analyses is kept`, { timeout: 600_000 }, async () => {
-  const root = tempDir();
-  const away = tempDir();
-  const lsp = new LspSession({ NODE_OPTIONS: `--max-old-space-size=${HEAP_MB} --expose-gc` });
-  try {
-    await lsp.initialize(root);
-    const entries = (n: number) => Array.from({ length: n }, (_, i) => ({ cache_file: `sub-${String(i % 500).padStart(5, '0')}_windows.npz`, window_idx: i % 30 }));
-    const text = JSON.stringify({ partial_seizure: entries(5_000), full_seizure: [], no_seizure: entries(20_000) }, null, 2);
-    assert.ok(text.length > 2e6);
-    const before = await lsp.request(MemoryUsageRequest.type, {});
-    assert.equal(before.collected, true);
-    const died = lsp.exited.then((how) => { throw new Error(`the server ended (${JSON.stringify(how)}) after the documents were closed`); });
-    died.catch(() => undefined); // raced below; the end of the session must not be an unhandled rejection
-    for (let i = 0; i < DOCUMENTS; i++) {
-      const directory = path.join(away, `d${i}`);
-      mkdirSync(directory);
-      writeFileSync(path.join(directory, 'manifest.json'), text);
-      const uri = pathToFileURL(path.join(directory, 'manifest.json')).href;
-      await lsp.open(uri, text);
-      await Promise.race([lsp.settled(uri), died]);
-      await lsp.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
-      lsp.documents.delete(uri);
-      // Checked from disk once closed: its problems stay in the Problems panel.
-      await Promise.race([lsp.until(() => lsp.published.get(uri)?.version === undefined), died]);
-      const { publishes } = await lsp.request(WorkCountersRequest.type, { uri });
-      assert.ok(publishes >= 3);
+test(
+  `${DOCUMENTS} closed 2 MB manifests fit a ${HEAP_MB} MB heap: only a bounded part of their analyses is kept`,
+  { timeout: 600_000 },
+  async () => {
+    const root = tempDir();
+    const away = tempDir();
+    const lsp = new LspSession({ NODE_OPTIONS: `--max-old-space-size=${HEAP_MB} --expose-gc` });
+    try {
+      await lsp.initialize(root);
+      const entries = (n: number) =>
+        Array.from({ length: n }, (_, i) => ({
+          cache_file: `sub-${String(i % 500).padStart(5, '0')}_windows.npz`,
+          window_idx: i % 30,
+        }));
+      const text = JSON.stringify(
+        { partial_seizure: entries(5_000), full_seizure: [], no_seizure: entries(20_000) },
+        null,
+        2,
+      );
+      assert.ok(text.length > 2e6);
+      const before = await lsp.request(MemoryUsageRequest.type, {});
+      assert.equal(before.collected, true);
+      const died = lsp.exited.then((how) => {
+        throw new Error(`the server ended (${JSON.stringify(how)}) after the documents were closed`);
+      });
+      died.catch(() => undefined); // raced below; the end of the session must not be an unhandled rejection
+      for (let i = 0; i < DOCUMENTS; i++) {
+        const directory = path.join(away, `d${i}`);
+        mkdirSync(directory);
+        writeFileSync(path.join(directory, 'manifest.json'), text);
+        const uri = pathToFileURL(path.join(directory, 'manifest.json')).href;
+        await lsp.open(uri, text);
+        await Promise.race([lsp.settled(uri), died]);
+        await lsp.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+        lsp.documents.delete(uri);
+        // Checked from disk once closed: its problems stay in the Problems panel.
+        await Promise.race([lsp.until(() => lsp.published.get(uri)?.version === undefined), died]);
+        const { publishes } = await lsp.request(WorkCountersRequest.type, { uri });
+        assert.ok(publishes >= 3);
+      }
+      const after = await lsp.request(MemoryUsageRequest.type, {});
+      const grown = after.heapUsed - before.heapUsed;
+      assert.ok(
+        grown < BOUND,
+        `heap grew by ${(grown / 2 ** 20).toFixed(1)} MB after closing ${DOCUMENTS} manifests (bound ${(BOUND / 2 ** 20).toFixed(1)} MB)`,
+      );
+    } finally {
+      await lsp.close();
+      rmSync(root, { recursive: true, force: true });
+      rmSync(away, { recursive: true, force: true });
     }
-    const after = await lsp.request(MemoryUsageRequest.type, {});
-    const grown = after.heapUsed - before.heapUsed;
-    assert.ok(grown < BOUND, `heap grew by ${(grown / 2 ** 20).toFixed(1)} MB after closing ${DOCUMENTS} manifests (bound ${(BOUND / 2 ** 20).toFixed(1)} MB)`);
-  } finally {
-    await lsp.close();
-    rmSync(root, { recursive: true, force: true });
-    rmSync(away, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -21,16 +21,23 @@ export interface Dependencies {
 /** What `analysis` depends on; `cwd` is where a dataset_info's relative paths may also resolve. */
 export function dependenciesOf(analysis: Exclude<Analysis, { kind: 'unrelated' }>, cwd: string): Dependencies {
   const { directory } = analysis;
-  const dependencies: Dependencies = { directory, npzInDirectory: analysis.kind === 'seizure-manifest', paths: new Set(), resolved: [] };
+  const dependencies: Dependencies = {
+    directory,
+    npzInDirectory: analysis.kind === 'seizure-manifest',
+    paths: new Set(),
+    resolved: [],
+  };
   if (analysis.kind === 'eeg-dataset-index') {
     for (const f of analysis.parsed.files) dependencies.paths.add(path.join(directory, f.cacheFile));
   } else if (analysis.kind === 'arc-dataset-info') {
     for (const s of analysis.parsed.samples) {
       for (const value of [s.image?.value, s.mask?.value]) {
-        if (typeof value === 'string') for (const c of pathCandidates(value, directory, cwd)) dependencies.paths.add(c.path);
+        if (typeof value === 'string')
+          for (const c of pathCandidates(value, directory, cwd)) dependencies.paths.add(c.path);
       }
     }
-    for (const facts of [...analysis.facts.images, ...analysis.facts.masks]) if (facts?.resolved) dependencies.resolved.push(facts.resolved);
+    for (const facts of [...analysis.facts.images, ...analysis.facts.masks])
+      if (facts?.resolved) dependencies.resolved.push(facts.resolved);
   }
   return dependencies;
 }
@@ -39,7 +46,8 @@ export function dependenciesOf(analysis: Exclude<Analysis, { kind: 'unrelated' }
 export function dependsOn(dependencies: Dependencies, changed: ReadonlySet<string>): boolean {
   for (const file of changed) {
     if (dependencies.paths.has(file)) return true;
-    if (dependencies.npzInDirectory && file.endsWith('.npz') && path.dirname(file) === dependencies.directory) return true;
+    if (dependencies.npzInDirectory && file.endsWith('.npz') && path.dirname(file) === dependencies.directory)
+      return true;
   }
   return underAny(dependencies.directory, changed) || dependencies.resolved.some((file) => underAny(file, changed));
 }
