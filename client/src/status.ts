@@ -7,7 +7,8 @@
 import * as vscode from 'vscode';
 import { ClientCommands, Commands, StatusNotification } from '../../server/src/protocol';
 
-type Health = { kind: 'starting' } | { kind: 'running'; status?: StatusNotification.Params } | { kind: 'stopped'; reason: string };
+type Health =
+  { kind: 'starting' } | { kind: 'running'; status?: StatusNotification.Params } | { kind: 'stopped'; reason: string };
 
 export class ServerStatus implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('neurocache.status', vscode.StatusBarAlignment.Left, 10);
@@ -38,9 +39,12 @@ export class ServerStatus implements vscode.Disposable {
     const icon = failed ? '$(error)' : busy ? '$(sync~spin)' : '$(database)';
     const doing = health.kind === 'starting' ? 'starting' : status?.activity;
     this.item.text = `${icon} NeuroCache${!failed && doing ? `: ${doing}` : ''}`;
-    const line = health.kind === 'starting' ? 'Starting the language server…'
-      : health.kind === 'stopped' ? `The language server stopped: ${health.reason}`
-      : status?.message ?? 'Ready';
+    const line =
+      health.kind === 'starting'
+        ? 'Starting the language server…'
+        : health.kind === 'stopped'
+          ? `The language server stopped: ${health.reason}`
+          : (status?.message ?? 'Ready');
     this.item.tooltip = tooltip(line);
     this.item.accessibilityInformation = { label: `NeuroCache: ${line}` };
     this.item.backgroundColor = failed ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
@@ -52,14 +56,18 @@ export class ServerStatus implements vscode.Disposable {
 }
 
 function tooltip(line: string): vscode.MarkdownString {
-  const restricted = vscode.workspace.isTrusted ? '' : '\n\nRestricted mode: NeuroCache never writes or downloads here.';
+  const restricted = vscode.workspace.isTrusted
+    ? ''
+    : '\n\nRestricted mode: NeuroCache never writes or downloads here.';
   const links = [
     `[Show Output](command:${ClientCommands.showOutput})`,
     `[Restart Server](command:${ClientCommands.restartServer})`,
     `[Check Workspace](command:${Commands.checkWorkspace})`,
   ].join(' · ');
   const text = new vscode.MarkdownString(`**NeuroCache**: ${escape(line)}${restricted}\n\n${links}`);
-  text.isTrusted = { enabledCommands: [ClientCommands.showOutput, ClientCommands.restartServer, Commands.checkWorkspace] };
+  text.isTrusted = {
+    enabledCommands: [ClientCommands.showOutput, ClientCommands.restartServer, Commands.checkWorkspace],
+  };
   return text;
 }
 

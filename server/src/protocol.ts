@@ -266,14 +266,21 @@ export const ClientCommands = {
 } as const;
 
 /** The client commands that write (downloads): disabled in a restricted (untrusted) workspace. */
-export const DOWNLOAD_COMMANDS: ReadonlySet<string> = new Set<string>([ClientCommands.downloadArc, ClientCommands.forceDownloadArc]);
+export const DOWNLOAD_COMMANDS: ReadonlySet<string> = new Set<string>([
+  ClientCommands.downloadArc,
+  ClientCommands.forceDownloadArc,
+]);
 
 /**
  * The commands that write: each acts on one file (the URI argument, or the active editor's
  * file from the palette); none runs in a restricted (untrusted) workspace.
  */
 export const WRITING_COMMANDS: ReadonlySet<string> = new Set<CommandId>([
-  Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths, Commands.rewriteWindowCounts,
+  Commands.rebuildManifest,
+  Commands.dropMissingEntries,
+  Commands.recomputeLesionVolumes,
+  Commands.rewriteLegacyPaths,
+  Commands.rewriteWindowCounts,
 ]);
 
 /**
@@ -543,15 +550,20 @@ export interface ViewReference {
 
 /** An archive member as the NPZ view lists it: sizes from the ZIP directory, shape and dtype from its `.npy` header. */
 export interface ViewNpzMember {
+  /** The name in the archive, e.g. `windows.npy`; `key` is what np.load calls it (`windows`). */
   name: string;
   key: string;
+  /** 0 stored, 8 deflate, others as the ZIP directory says. */
   method: number;
   compressedBytes: number;
   uncompressedBytes: number;
   shape?: number[];
+  /** numpy's dtype string, e.g. `<f4`. */
   dtype?: string;
+  /** Bytes per element (`dtype.itemsize`). */
   elementBytes?: number;
   fortranOrder?: boolean;
+  /** Why the `.npy` header could not be read (the member is then shown without a shape). */
   error?: string;
 }
 
@@ -668,6 +680,7 @@ export namespace SlicePictureRequest {
     /** Absent: the slice with the most lesion voxels (or the middle one without a mask). */
     z?: number;
   }
-  export type Result = { ok: true; png: string; z: number; depth: number; width: number; height: number } | { ok: false; error: string };
+  export type Result =
+    { ok: true; png: string; z: number; depth: number; width: number; height: number } | { ok: false; error: string };
   export const type: RequestType<Params, Result> = { method };
 }

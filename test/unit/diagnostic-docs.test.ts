@@ -31,7 +31,9 @@ function readEngineCodes(): string[] {
   const program = ts.createProgram([file], { strict: true, noEmit: true, noLib: true, types: [] });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file)!;
-  const alias = source.statements.find((s): s is TypeScript.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === 'DiagnosticCode');
+  const alias = source.statements.find(
+    (s): s is TypeScript.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === 'DiagnosticCode',
+  );
   assert.ok(alias, 'engine/diagnostics.ts declares DiagnosticCode');
   const type = checker.getTypeAtLocation(alias.name);
   const members = type.isUnion() ? type.types : [type];
@@ -43,13 +45,16 @@ function readEngineCodes(): string[] {
 
 test('every code the engine emits has a section in docs/diagnostics.md', () => {
   const codes = engineCodes();
-  assert.ok(codes.length >= 20 && codes.includes('missing-cache-file') && codes.includes('legacy-path'), `codes read: ${codes.join(', ')}`);
+  assert.ok(
+    codes.length >= 20 && codes.includes('missing-cache-file') && codes.includes('legacy-path'),
+    `codes read: ${codes.join(', ')}`,
+  );
   const sections = codeSections(readFileSync(DOC, 'utf8'));
   const undocumented = codes.filter((code) => !sections.has(code));
   assert.deepEqual(undocumented, [], 'codes without a "## code" section');
 });
 
-test('a code links to its heading\'s line in the installed docs', () => {
+test("a code links to its heading's line in the installed docs", () => {
   const links = codeLinks(DOC);
   const lines = readFileSync(DOC, 'utf8').split('\n');
   for (const code of engineCodes()) {

@@ -61,8 +61,18 @@ const CV_OPTIONS: OptionSpec[] = [
     range: NUMBER_OPTIONS['cv.seed'],
     defaultHelp: `default ${NUMBER_OPTIONS['cv.seed'].default}, as arc-meshchop`,
   },
-  { name: 'outer-folds', value: 'N', help: 'ARC cross-validation: outer folds', range: NUMBER_OPTIONS['cv.outerFolds'] },
-  { name: 'inner-folds', value: 'N', help: 'ARC cross-validation: inner folds per outer training set', range: NUMBER_OPTIONS['cv.innerFolds'] },
+  {
+    name: 'outer-folds',
+    value: 'N',
+    help: 'ARC cross-validation: outer folds',
+    range: NUMBER_OPTIONS['cv.outerFolds'],
+  },
+  {
+    name: 'inner-folds',
+    value: 'N',
+    help: 'ARC cross-validation: inner folds per outer training set',
+    range: NUMBER_OPTIONS['cv.innerFolds'],
+  },
 ];
 
 export const COMMANDS: CommandSpec[] = [
@@ -71,7 +81,7 @@ export const COMMANDS: CommandSpec[] = [
     args: '<cache_dir>',
     summary: 'write cache_dir/manifest.json exactly as the Python builder would',
     description: [
-      'Reads every *.npz directly in cache_dir (sorted by name), files each window as partial, full or no seizure, and writes manifest.json atomically, byte for byte what brain-go-brr-v2\'s scan_existing_cache writes.',
+      "Reads every *.npz directly in cache_dir (sorted by name), files each window as partial, full or no seizure, and writes manifest.json atomically, byte for byte what brain-go-brr-v2's scan_existing_cache writes.",
       'Files the Python builder leaves out (no labels, unreadable) are listed on stderr with what Python does with them, including where its build would stop.',
     ],
     options: [...READER_OPTIONS, JSON_OPTION],
@@ -85,8 +95,15 @@ export const COMMANDS: CommandSpec[] = [
     ],
     options: [
       { name: 'no-content', help: 'check schema and file existence only; do not read labels or masks' },
-      { name: 'deep', help: "EEG: also inflate every listed cache file's windows and report NaN/Inf and values beyond ±10 (remembered by fingerprint)" },
-      ...CV_OPTIONS, RESAMPLE_OPTION, ...READER_OPTIONS, JSON_OPTION],
+      {
+        name: 'deep',
+        help: "EEG: also inflate every listed cache file's windows and report NaN/Inf and values beyond ±10 (remembered by fingerprint)",
+      },
+      ...CV_OPTIONS,
+      RESAMPLE_OPTION,
+      ...READER_OPTIONS,
+      JSON_OPTION,
+    ],
   },
   {
     name: 'stats',
@@ -96,13 +113,34 @@ export const COMMANDS: CommandSpec[] = [
       'For a manifest: windows per category, raw and balanced seizure ratio, pos_weight and the exact balanced composition training builds for the seed. For a dataset index: files and windows. For dataset_info.json: samples, acquisitions, lesion-volume quartiles, the paper-cohort verdict and, with --folds, the cross-validation folds.',
     ],
     options: [
-      { name: 'seed', value: 'N', help: 'training seed for numpy.random.default_rng', range: NUMBER_OPTIONS['training.seed'] },
-      { name: 'full-ratio', value: 'R', help: 'full-seizure windows per partial window', range: NUMBER_OPTIONS['training.fullRatio'] },
-      { name: 'background-ratio', value: 'R', help: 'no-seizure windows per partial window', range: NUMBER_OPTIONS['training.backgroundRatio'] },
+      {
+        name: 'seed',
+        value: 'N',
+        help: 'training seed for numpy.random.default_rng',
+        range: NUMBER_OPTIONS['training.seed'],
+      },
+      {
+        name: 'full-ratio',
+        value: 'R',
+        help: 'full-seizure windows per partial window',
+        range: NUMBER_OPTIONS['training.fullRatio'],
+      },
+      {
+        name: 'background-ratio',
+        value: 'R',
+        help: 'no-seizure windows per partial window',
+        range: NUMBER_OPTIONS['training.backgroundRatio'],
+      },
       { name: 'selected', help: 'list the entries training picks for the seed' },
-      { name: 'deep', help: "EEG: also inflate every listed cache file's windows; --json lists each file's bad windows" },
+      {
+        name: 'deep',
+        help: "EEG: also inflate every listed cache file's windows; --json lists each file's bad windows",
+      },
       { name: 'folds', help: 'ARC: the nested cross-validation folds arc-meshchop train draws' },
-      { name: 'preprocessing', help: "ARC: per sample, the lesion voxels preprocess_volume keeps with each resample method (reads the masks and the images' headers)" },
+      {
+        name: 'preprocessing',
+        help: "ARC: per sample, the lesion voxels preprocess_volume keeps with each resample method (reads the masks and the images' headers)",
+      },
       ...CV_OPTIONS,
       RESAMPLE_OPTION,
       ...READER_OPTIONS,
@@ -121,9 +159,19 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'repo', value: 'ID', help: `dataset repository (default ${ARC_DOWNLOAD_DEFAULTS.repo})` },
       { name: 'revision', value: 'REV', help: `branch, tag or commit (default ${ARC_DOWNLOAD_DEFAULTS.revision})` },
       { name: 'endpoint', value: 'URL', help: 'Hub endpoint' },
-      { name: 'token', value: 'TOKEN', help: 'Hugging Face token (prefer HF_TOKEN: a command line is visible to other users)' },
+      {
+        name: 'token',
+        value: 'TOKEN',
+        help: 'Hugging Face token (prefer HF_TOKEN: a command line is visible to other users)',
+      },
       { name: 'parallel', value: 'N', help: 'shards fetched at once', range: NUMBER_OPTIONS['download.parallel'] },
-      { name: 'jobs', value: 'N', help: 'the same as --parallel (older name)', range: NUMBER_OPTIONS['download.parallel'], defaultHelp: '' },
+      {
+        name: 'jobs',
+        value: 'N',
+        help: 'the same as --parallel (older name)',
+        range: NUMBER_OPTIONS['download.parallel'],
+        defaultHelp: '',
+      },
       { name: 'force', help: 'download and rewrite everything, even a complete or resumable download' },
       { name: 'paper-parity', help: 'verify the paper cohort: 223 = 115 SPACE 2x + 108 SPACE no-accel' },
       { name: 'include-tse', help: 'also keep turbo-spin-echo sessions' },
@@ -172,13 +220,20 @@ export function numberValue({ command, values }: ParsedOptions, name: string): n
   const raw = values[name];
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !inRange(option.range, value)) throw new UsageError(`--${name} takes ${describeRange(option.range)}, not "${raw}"`, command);
+  if (typeof raw !== 'string' || raw.trim() === '' || !inRange(option.range, value))
+    throw new UsageError(`--${name} takes ${describeRange(option.range)}, not "${raw}"`, command);
   return value;
 }
 
 function columns(rows: [string, string][], indent = '  '): string {
   const width = Math.min(28, Math.max(...rows.map(([left]) => left.length)));
-  return rows.map(([left, right]) => (left.length > width ? `${indent}${left}\n${indent}${' '.repeat(width + 2)}${right}` : `${indent}${left.padEnd(width)}  ${right}`)).join('\n');
+  return rows
+    .map(([left, right]) =>
+      left.length > width
+        ? `${indent}${left}\n${indent}${' '.repeat(width + 2)}${right}`
+        : `${indent}${left.padEnd(width)}  ${right}`,
+    )
+    .join('\n');
 }
 
 export function synopsis(command: CommandSpec): string {
@@ -186,7 +241,10 @@ export function synopsis(command: CommandSpec): string {
 }
 
 export function commandHelp(command: CommandSpec): string {
-  const options = columns([...command.options.map((o): [string, string] => [optionLabel(o), optionHelp(o)]), ['-h, --help', 'show this help']]);
+  const options = columns([
+    ...command.options.map((o): [string, string] => [optionLabel(o), optionHelp(o)]),
+    ['-h, --help', 'show this help'],
+  ]);
   return `Usage: ${synopsis(command)}\n\n${command.summary[0].toUpperCase()}${command.summary.slice(1)}.\n\n${command.description.map((p) => wrap(p)).join('\n\n')}\n\nOptions:\n${options}\n`;
 }
 
@@ -194,7 +252,10 @@ export function generalHelp(version: string): string {
   return (
     `neurocache ${version} — builds and validates EEG seizure manifests, EEG dataset indexes and ARC dataset_info.json files exactly as the Python training code reads them.\n\n` +
     `Usage: neurocache <command> [options]\n\nCommands:\n${columns(COMMANDS.map((c) => [c.name, c.summary]))}\n\n` +
-    `Options:\n${columns([['-h, --help', 'show help (neurocache <command> --help for a command)'], ['-V, --version', 'print the version']])}\n\n` +
+    `Options:\n${columns([
+      ['-h, --help', 'show help (neurocache <command> --help for a command)'],
+      ['-V, --version', 'print the version'],
+    ])}\n\n` +
     'Exit codes: 0 fine, 1 errors found (or the job failed), 2 bad usage or unreadable input.\n'
   );
 }
@@ -208,7 +269,11 @@ export function findCommand(argv: string[]): { command: CommandSpec; rest: strin
   return undefined;
 }
 
-export type ParsedOptions = { command: CommandSpec; values: Record<string, string | boolean | undefined>; positionals: string[] };
+export type ParsedOptions = {
+  command: CommandSpec;
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+};
 
 /**
  * Parses a command's arguments against its table. Node's parser messages (which quote
@@ -216,7 +281,9 @@ export type ParsedOptions = { command: CommandSpec; values: Record<string, strin
  * user: each kind of mistake gets a sentence of our own.
  */
 export function parseCommand(command: CommandSpec, args: string[]): ParsedOptions {
-  const options = Object.fromEntries(command.options.map((o) => [o.name, { type: o.value ? ('string' as const) : ('boolean' as const) }]));
+  const options = Object.fromEntries(
+    command.options.map((o) => [o.name, { type: o.value ? ('string' as const) : ('boolean' as const) }]),
+  );
   try {
     return { command, ...parseArgs({ args, options, allowPositionals: true, strict: true }) };
   } catch (error) {
@@ -235,7 +302,9 @@ function describeParseError(command: CommandSpec, args: string[], error: NodeJS.
       return `${command.name} has no option ${name}${near ? ` (did you mean --${near.name}?)` : ''}`;
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return option?.value ? `--${option.name} needs a value: ${optionLabel(option)}` : `--${option?.name ?? mentioned} takes no value`;
+      return option?.value
+        ? `--${option.name} needs a value: ${optionLabel(option)}`
+        : `--${option?.name ?? mentioned} takes no value`;
     default:
       return `${command.name}: cannot read the arguments ${JSON.stringify(args.join(' '))}`;
   }
@@ -246,7 +315,8 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     previous = current;
   }
   return previous[b.length];

@@ -5,7 +5,14 @@
  * current version and carry that version, so an editor never applies them to another text.
  * In restricted mode nothing is offered (NeuroCache writes nothing there).
  */
-import { CancellationToken, CodeAction, CodeActionKind, CodeActionParams, Diagnostic, TextDocumentEdit } from 'vscode-languageserver/node';
+import {
+  CancellationToken,
+  CodeAction,
+  CodeActionKind,
+  CodeActionParams,
+  Diagnostic,
+  TextDocumentEdit,
+} from 'vscode-languageserver/node';
 import type { DiagnosticCode } from '../engine/diagnostics';
 import type { TextEdit } from '../engine/json/edits';
 import { Commands } from '../protocol';
@@ -28,15 +35,22 @@ const FILE_FIXES: Partial<Record<DiagnosticCode, { command: string; title: strin
   'unreferenced-cache-file': [REBUILD],
   'window-out-of-range': [REBUILD],
   'duplicate-entry': [REBUILD],
-  'lesion-volume-mismatch': [{ command: Commands.recomputeLesionVolumes, title: 'Recompute every lesion volume from the masks' }],
-  'legacy-path': [{ command: Commands.rewriteLegacyPaths, title: 'Rewrite every legacy path relative to dataset_info.json' }],
+  'lesion-volume-mismatch': [
+    { command: Commands.recomputeLesionVolumes, title: 'Recompute every lesion volume from the masks' },
+  ],
+  'legacy-path': [
+    { command: Commands.rewriteLegacyPaths, title: 'Rewrite every legacy path relative to dataset_info.json' },
+  ],
   'index-window-count': [{ command: Commands.rewriteWindowCounts, title: 'Rewrite every window count from the cache' }],
   'no-labels': [REBUILD],
 };
 
 /** `edits` on the text of `snapshot`, as an LSP edit of that document version. */
 export function documentEdit(uri: string, snapshot: TextSnapshot, edits: TextEdit[]): TextDocumentEdit {
-  const changes = edits.map((e) => ({ range: { start: snapshot.positionAt(e.offset), end: snapshot.positionAt(e.offset + e.length) }, newText: e.newText }));
+  const changes = edits.map((e) => ({
+    range: { start: snapshot.positionAt(e.offset), end: snapshot.positionAt(e.offset + e.length) },
+    newText: e.newText,
+  }));
   return TextDocumentEdit.create({ uri, version: snapshot.version }, changes);
 }
 
@@ -45,7 +59,11 @@ function wanted(only: string[] | undefined, kind: string): boolean {
   return !only || only.some((k) => kind === k || kind.startsWith(`${k}.`));
 }
 
-export async function codeActions(state: ServerState, params: CodeActionParams, token?: CancellationToken): Promise<CodeAction[]> {
+export async function codeActions(
+  state: ServerState,
+  params: CodeActionParams,
+  token?: CancellationToken,
+): Promise<CodeAction[]> {
   if (!state.workspace.trusted) return [];
   const uri = params.textDocument.uri;
   const { only } = params.context;
@@ -62,15 +80,29 @@ export async function codeActions(state: ServerState, params: CodeActionParams, 
     for (const diagnostic of diagnostics) {
       if (!current) break;
       const offset = current.analysed.offsetAt(diagnostic.range.start);
-      for (const fix of entryFixes(current.analysis, current.analysed.text, diagnostic.code as DiagnosticCode, offset)) {
-        actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: fix.preferred, edit: { documentChanges: [documentEdit(uri, current.analysed, fix.edits)] } });
+      for (const fix of entryFixes(
+        current.analysis,
+        current.analysed.text,
+        diagnostic.code as DiagnosticCode,
+        offset,
+      )) {
+        actions.push({
+          title: fix.title,
+          kind: CodeActionKind.QuickFix,
+          diagnostics: [diagnostic],
+          isPreferred: fix.preferred,
+          edit: { documentChanges: [documentEdit(uri, current.analysed, fix.edits)] },
+        });
       }
     }
     actions.push(...fileFixes(diagnostics, uri));
   }
   const safe = fixAll && current ? safeFixes(current.analysis) : [];
   if (safe.length) {
-    const title = current!.analysis.kind === 'eeg-dataset-index' ? 'Fix window counts (NeuroCache)' : 'Fix lesion volumes and legacy paths (NeuroCache)';
+    const title =
+      current!.analysis.kind === 'eeg-dataset-index'
+        ? 'Fix window counts (NeuroCache)'
+        : 'Fix lesion volumes and legacy paths (NeuroCache)';
     actions.push({ title, kind: FIX_ALL, edit: { documentChanges: [documentEdit(uri, current!.analysed, safe)] } });
   }
   return actions;
@@ -84,7 +116,12 @@ function fileFixes(diagnostics: Diagnostic[], uri: string): CodeAction[] {
     for (const fix of FILE_FIXES[diagnostic.code as DiagnosticCode] ?? []) {
       if (seen.has(fix.command)) continue;
       seen.add(fix.command);
-      actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], command: { title: fix.title, command: fix.command, arguments: [uri] } });
+      actions.push({
+        title: fix.title,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [diagnostic],
+        command: { title: fix.title, command: fix.command, arguments: [uri] },
+      });
     }
   }
   return actions;

@@ -6,7 +6,13 @@
  * (never replacing a link, never widening its mode: service/atomic.ts).
  */
 import { fileURLToPath } from 'node:url';
-import { ErrorCodes, ExecuteCommandParams, MessageType, ResponseError, ShowMessageNotification } from 'vscode-languageserver/node';
+import {
+  ErrorCodes,
+  ExecuteCommandParams,
+  MessageType,
+  ResponseError,
+  ShowMessageNotification,
+} from 'vscode-languageserver/node';
 import { applyEdits, TextEdit } from '../engine/json/edits';
 import { plural } from '../engine/report';
 import { CommandResult, Commands } from '../protocol';
@@ -20,7 +26,14 @@ import type { ServerState } from './state';
 import { scanWorkspace } from './workspace';
 
 /** Applies edits to the open buffer (as a workspace edit) or to the file on disk (atomically). */
-async function applyFix(state: ServerState, uri: string, file: string, before: TextSnapshot, edits: TextEdit[], confine: readonly string[]): Promise<void> {
+async function applyFix(
+  state: ServerState,
+  uri: string,
+  file: string,
+  before: TextSnapshot,
+  edits: TextEdit[],
+  confine: readonly string[],
+): Promise<void> {
   if (before.version >= 0) {
     const result = await state.connection.workspace.applyEdit({ documentChanges: [documentEdit(uri, before, edits)] });
     if (!result.applied) throw new RefusedWrite(result.failureReason ?? 'the editor refused the edit');
@@ -28,24 +41,35 @@ async function applyFix(state: ServerState, uri: string, file: string, before: T
   }
   // Planning can take a while (a rebuild reads the whole cache): never write over a change made meanwhile,
   // nor once the client has shut the server down.
-  if (state.shuttingDown) throw new RefusedWrite(`the server was shut down while the command ran; ${file} is unchanged`);
-  if ((await readDocumentFile(file)) !== before.text) throw new RefusedWrite(`${file} changed while the command ran; run it again`);
+  if (state.shuttingDown)
+    throw new RefusedWrite(`the server was shut down while the command ran; ${file} is unchanged`);
+  if ((await readDocumentFile(file)) !== before.text)
+    throw new RefusedWrite(`${file} changed while the command ran; run it again`);
   // Inside the workspace folders as they were checked, judged again as it is written.
   await writeFileAtomic(file, applyEdits(before.text, edits), { confine });
   await removeStaleTemps(file);
   await check(state, uri);
 }
 
-async function runFileCommand(state: ServerState, command: FileCommand, uri: string | undefined): Promise<CommandResult> {
-  if (!state.workspace.trusted) throw new RefusedWrite('NeuroCache does not write files in a restricted (untrusted) workspace.');
-  if (!uri?.startsWith('file:')) throw new RefusedWrite(`${command} needs the URI of a manifest.json, _dataset_index.json or dataset_info.json`);
+async function runFileCommand(
+  state: ServerState,
+  command: FileCommand,
+  uri: string | undefined,
+): Promise<CommandResult> {
+  if (!state.workspace.trusted)
+    throw new RefusedWrite('NeuroCache does not write files in a restricted (untrusted) workspace.');
+  if (!uri?.startsWith('file:'))
+    throw new RefusedWrite(`${command} needs the URI of a manifest.json, _dataset_index.json or dataset_info.json`);
   const file = fileURLToPath(uri);
   const confine = await assertInsideWorkspace(file, state.workspace.folders, 'the document');
   const open = state.documents.openText(uri);
   const text = open?.text ?? (await readDocumentFile(file));
   if (text === undefined) throw new RefusedWrite(`cannot read ${file} (missing, or not a regular file)`);
   const before = open ?? new TextSnapshot(text, -1);
-  const plan = await planCommand(command, file, text, { inspector: state.inspector, cwd: state.workspace.cwdFor(file) });
+  const plan = await planCommand(command, file, text, {
+    inspector: state.inspector,
+    cwd: state.workspace.cwdFor(file),
+  });
   if (plan.edits.length) await applyFix(state, uri, file, before, plan.edits, confine);
   return { ok: true, message: plan.message };
 }
@@ -60,7 +84,12 @@ async function checkWorkspace(state: ServerState): Promise<CommandResult> {
 export async function executeCommand(state: ServerState, params: ExecuteCommandParams): Promise<CommandResult> {
   const { command } = params;
   const uri = typeof params.arguments?.[0] === 'string' ? params.arguments[0] : undefined;
-  const run = command === Commands.checkWorkspace ? () => checkWorkspace(state) : isFileCommand(command) ? () => runFileCommand(state, command, uri) : undefined;
+  const run =
+    command === Commands.checkWorkspace
+      ? () => checkWorkspace(state)
+      : isFileCommand(command)
+        ? () => runFileCommand(state, command, uri)
+        : undefined;
   // Only the advertised commands exist: anything else is the client's mistake, never a fix to guess.
   if (!run) throw new ResponseError(ErrorCodes.InvalidParams, `NeuroCache has no command "${command}"`);
   try {
@@ -69,7 +98,10 @@ export async function executeCommand(state: ServerState, params: ExecuteCommandP
     const { message } = error as Error;
     state.log.error(`${command} failed: ${message}`);
     // A notification, not window/showMessageRequest: no client must be required to answer it.
-    void state.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message: `NeuroCache: ${message}` });
+    void state.connection.sendNotification(ShowMessageNotification.type, {
+      type: MessageType.Error,
+      message: `NeuroCache: ${message}`,
+    });
     return { ok: false, message };
   }
 }

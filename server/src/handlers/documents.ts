@@ -3,14 +3,21 @@
  * at once when opened, after a quiet time when edited, and from disk once closed (a closed
  * file that is ours stays in the Problems panel, its analysis kept within closedAnalyses.ts's bound).
  */
-import type { DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams } from 'vscode-languageserver/node';
+import type {
+  DidChangeTextDocumentParams,
+  DidCloseTextDocumentParams,
+  DidOpenTextDocumentParams,
+} from 'vscode-languageserver/node';
 import { OpenDocument } from '../service/textDocument';
 import { forgetClosed } from './closedAnalyses';
 import { abortCheck, check, EDIT_DEBOUNCE_MS, scheduleCheck } from './diagnostics';
 import type { ServerState } from './state';
 
 export function didOpen(state: ServerState, { textDocument }: DidOpenTextDocumentParams): void {
-  state.documents.open.set(textDocument.uri, new OpenDocument(textDocument.uri, textDocument.version, textDocument.text));
+  state.documents.open.set(
+    textDocument.uri,
+    new OpenDocument(textDocument.uri, textDocument.version, textDocument.text),
+  );
   forgetClosed(state, textDocument.uri); // open documents are kept whole
   abortCheck(state, textDocument.uri);
   scheduleCheck(state, textDocument.uri, 0);

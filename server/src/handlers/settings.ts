@@ -5,17 +5,17 @@
  * cannot be asked get the pushed settings, else the defaults.
  */
 import { pathToFileURL } from 'node:url';
-import type { DidChangeConfigurationParams } from 'vscode-languageserver/node';
 import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS, ResampleMethod } from '../engine/arc/preprocessing';
 import { DEFAULT_SETTINGS, inRange, NUMBER_OPTIONS, NumberRange, Settings } from '../protocol';
-import { scheduleCheck } from './diagnostics';
 import { isLogLevel } from './log';
 import type { ServerState } from './state';
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A per-resource number setting: the value sent when it is in the option's range, else its default. */
-const number = (value: unknown, range: NumberRange): number => (typeof value === 'number' && inRange(range, value) ? value : range.default);
+const number = (value: unknown, range: NumberRange): number =>
+  typeof value === 'number' && inRange(range, value) ? value : range.default;
 
 /**
  * A machine setting passed at start-up (threads, reads in flight, download parallelism): too
@@ -23,7 +23,9 @@ const number = (value: unknown, range: NumberRange): number => (typeof value ===
  * the minimum is undefined, for the caller's default.
  */
 export function cappedSetting(range: NumberRange, value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= range.minimum ? Math.min(value, range.maximum ?? value) : undefined;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= range.minimum
+    ? Math.min(value, range.maximum ?? value)
+    : undefined;
 }
 
 /** Settings from what a client sent: each value of the right type and range, else its default. */
@@ -35,7 +37,10 @@ export function resolveSettings(raw: unknown): Settings {
   return {
     contentChecks: typeof given.contentChecks === 'boolean' ? given.contentChecks : DEFAULT_SETTINGS.contentChecks,
     deepChecks: typeof given.deepChecks === 'boolean' ? given.deepChecks : DEFAULT_SETTINGS.deepChecks,
-    extraGlobs: Array.isArray(given.extraGlobs) && given.extraGlobs.every((g) => typeof g === 'string') ? given.extraGlobs : DEFAULT_SETTINGS.extraGlobs,
+    extraGlobs:
+      Array.isArray(given.extraGlobs) && given.extraGlobs.every((g) => typeof g === 'string')
+        ? given.extraGlobs
+        : DEFAULT_SETTINGS.extraGlobs,
     maxDiagnosticsPerFile: number(given.maxDiagnosticsPerFile, NUMBER_OPTIONS.maxDiagnosticsPerFile),
     training: {
       seed: number(training.seed, NUMBER_OPTIONS['training.seed']),
@@ -48,7 +53,9 @@ export function resolveSettings(raw: unknown): Settings {
       innerFolds: number(cv.innerFolds, NUMBER_OPTIONS['cv.innerFolds']),
     },
     preprocessing: {
-      resampleMethod: (RESAMPLE_METHODS as readonly unknown[]).includes(preprocessing.resampleMethod) ? (preprocessing.resampleMethod as ResampleMethod) : DEFAULT_RESAMPLE_METHOD,
+      resampleMethod: (RESAMPLE_METHODS as readonly unknown[]).includes(preprocessing.resampleMethod)
+        ? (preprocessing.resampleMethod as ResampleMethod)
+        : DEFAULT_RESAMPLE_METHOD,
     },
   };
 }
@@ -58,8 +65,12 @@ export function settingsFor(state: ServerState, scopeUri: string): Promise<Setti
   let settings = state.settings.byScope.get(scopeUri);
   if (!settings) {
     settings = state.client.configuration
-      ? state.connection.workspace.getConfiguration({ scopeUri, section: 'neurocache' }).then(resolveSettings, () => resolveSettings(undefined))
-      : Promise.resolve(resolveSettings(isRecord(state.settings.pushed) ? state.settings.pushed.neurocache : undefined));
+      ? state.connection.workspace
+          .getConfiguration({ scopeUri, section: 'neurocache' })
+          .then(resolveSettings, () => resolveSettings(undefined))
+      : Promise.resolve(
+          resolveSettings(isRecord(state.settings.pushed) ? state.settings.pushed.neurocache : undefined),
+        );
     state.settings.byScope.set(scopeUri, settings);
   }
   return settings;
@@ -70,10 +81,12 @@ export function settingsFor(state: ServerState, scopeUri: string): Promise<Setti
  * client answers `workspace/configuration`, else from the pushed settings; a missing or
  * invalid value keeps the level in force.
  */
-async function refreshLogLevel(state: ServerState): Promise<void> {
+export async function refreshLogLevel(state: ServerState): Promise<void> {
   const section = state.client.configuration
     ? await state.connection.workspace.getConfiguration({ section: 'neurocache' }).catch(() => undefined)
-    : isRecord(state.settings.pushed) ? state.settings.pushed.neurocache : undefined;
+    : isRecord(state.settings.pushed)
+      ? state.settings.pushed.neurocache
+      : undefined;
   const level = isRecord(section) ? section.logLevel : undefined;
   if (isLogLevel(level) && level !== state.log.level) {
     state.log.level = level;
@@ -92,12 +105,4 @@ export async function logSettings(state: ServerState): Promise<void> {
     state.settings.logged.set(folder, line);
     state.log.info(`Settings for ${folder}${before === undefined ? '' : ' changed'}: ${line}`);
   }
-}
-
-export async function didChangeConfiguration(state: ServerState, params: DidChangeConfigurationParams): Promise<void> {
-  state.settings.pushed = params.settings;
-  state.settings.byScope.clear();
-  for (const uri of state.documents.tracked.keys()) scheduleCheck(state, uri, 0);
-  await refreshLogLevel(state);
-  await logSettings(state);
 }

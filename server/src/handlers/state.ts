@@ -34,7 +34,8 @@ export interface Tracked {
 }
 
 /** Whether the file is one of ours (checked, and found to be a NeuroCache file), whether its analysis is kept or let go. */
-export const isOurs = (t: Tracked | undefined): t is Tracked => !!t && (t.analysis !== undefined || t.released !== undefined);
+export const isOurs = (t: Tracked | undefined): t is Tracked =>
+  !!t && (t.analysis !== undefined || t.released !== undefined);
 
 export type WorkCounters = WorkCountersRequest.Result;
 
@@ -150,7 +151,13 @@ export class ServerState {
   readonly workspace = new Workspace();
   readonly settings = new SettingsCache();
   readonly health = new Health();
-  readonly client: ClientCapabilities = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false, dataViews: false };
+  readonly client: ClientCapabilities = {
+    configuration: false,
+    progress: false,
+    watcherRegistration: false,
+    workspaceFolders: false,
+    dataViews: false,
+  };
   inspector!: CacheInspector;
   shuttingDown = false;
   readonly log: ServerLog;
@@ -161,7 +168,11 @@ export class ServerState {
 }
 
 // The protocol's typed messages, bound to the server's connection.
-export function onRequest<P, R>(connection: Connection, type: RequestType<P, R>, handler: (params: P, token: CancellationToken) => R | Promise<R>): void {
+export function onRequest<P, R>(
+  connection: Connection,
+  type: RequestType<P, R>,
+  handler: (params: P, token: CancellationToken) => R | Promise<R>,
+): void {
   // The result type is checked against `type` above; the connection itself takes any JSON.
   connection.onRequest<unknown, unknown>(type.method, (params: P, token: CancellationToken) => handler(params, token));
 }

@@ -12,7 +12,12 @@ import { isOurs, sendNotification, ServerState } from './state';
 function activity(state: ServerState, pending: number): string | undefined {
   const doing: string[] = [...state.health.downloads.values()];
   const scan = state.workspace.scan;
-  if (scan) doing.push(scan.found === undefined ? 'Looking for files to check' : `Checking the workspace (${scan.checked ?? 0}/${scan.found})`);
+  if (scan)
+    doing.push(
+      scan.found === undefined
+        ? 'Looking for files to check'
+        : `Checking the workspace (${scan.checked ?? 0}/${scan.found})`,
+    );
   else if (pending) doing.push(`Checking ${plural(pending, 'file')}`);
   return doing.length ? doing.join('; ') : undefined;
 }

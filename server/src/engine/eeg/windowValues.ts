@@ -13,6 +13,7 @@
 import { FormatError } from '../io/source';
 import type { ElementType } from '../numpy/elements';
 import { NpyHeader, parseNpyHeader } from '../numpy/npy';
+import { concatBytes } from '../io/concatBytes';
 
 /** `data/preprocess.py` clips z-scored windows to ±10 (`np.clip(x, -10.0, 10.0)`). */
 export const CLIP_LIMIT = 10;
@@ -59,18 +60,32 @@ function viewOf(type: ElementType, bytes: Uint8Array): View {
   const { buffer, byteOffset } = bytes;
   const n = bytes.length / type.size;
   switch (`${type.kind}${type.size}`) {
-    case 'float4': return new Float32Array(buffer, byteOffset, n);
-    case 'float8': return new Float64Array(buffer, byteOffset, n);
-    case 'float2': case 'uint2': return new Uint16Array(buffer, byteOffset, n);
-    case 'int1': return new Int8Array(buffer, byteOffset, n);
-    case 'uint1': case 'bool1': return bytes;
-    case 'int2': return new Int16Array(buffer, byteOffset, n);
-    case 'int4': return new Int32Array(buffer, byteOffset, n);
-    case 'uint4': return new Uint32Array(buffer, byteOffset, n);
-    case 'int8': return new BigInt64Array(buffer, byteOffset, n);
-    case 'uint8': return new BigUint64Array(buffer, byteOffset, n);
+    case 'float4':
+      return new Float32Array(buffer, byteOffset, n);
+    case 'float8':
+      return new Float64Array(buffer, byteOffset, n);
+    case 'float2':
+    case 'uint2':
+      return new Uint16Array(buffer, byteOffset, n);
+    case 'int1':
+      return new Int8Array(buffer, byteOffset, n);
+    case 'uint1':
+    case 'bool1':
+      return bytes;
+    case 'int2':
+      return new Int16Array(buffer, byteOffset, n);
+    case 'int4':
+      return new Int32Array(buffer, byteOffset, n);
+    case 'uint4':
+      return new Uint32Array(buffer, byteOffset, n);
+    case 'int8':
+      return new BigInt64Array(buffer, byteOffset, n);
+    case 'uint8':
+      return new BigUint64Array(buffer, byteOffset, n);
   }
-  throw new FormatError(`windows has dtype ${type.name}: the deep check reads float16/32/64, integer and bool windows (numpy's astype(np.float32) of it is not checked)`);
+  throw new FormatError(
+    `windows has dtype ${type.name}: the deep check reads float16/32/64, integer and bool windows (numpy's astype(np.float32) of it is not checked)`,
+  );
 }
 
 /** Accumulates per-window findings from a stream of `.npy` bytes (header first). */
@@ -94,7 +109,7 @@ export class WindowValueScan {
   /** The next bytes of the member, as zipfile delivers them. */
   push(chunk: Uint8Array): void {
     if (!this.header) {
-      this.pending = concat(this.pending, chunk);
+      this.pending = concatBytes(this.pending, chunk);
       const header = parseNpyHeader(this.pending);
       if (!header) return;
       this.start(header);
@@ -128,9 +143,14 @@ export class WindowValueScan {
   /** The findings, once the whole array has arrived (else what numpy raises for a short member). */
   finish(): WindowValues {
     const header = this.header;
-    if (!header) throw new FormatError('windows ends inside its .npy header (truncated): np.load raises ValueError on every window');
+    if (!header)
+      throw new FormatError(
+        'windows ends inside its .npy header (truncated): np.load raises ValueError on every window',
+      );
     if (this.received < header.dataBytes) {
-      throw new FormatError(`windows ends after ${this.received} of its ${header.dataBytes} data bytes (truncated): np.load raises ValueError on every window`);
+      throw new FormatError(
+        `windows ends after ${this.received} of its ${header.dataBytes} data bytes (truncated): np.load raises ValueError on every window`,
+      );
     }
     const inOrder = <T extends BadWindow>(m: Map<number, T>) => [...m.values()].sort((a, b) => a.window - b.window);
     return {
@@ -285,12 +305,4 @@ function byteSwap(bytes: Uint8Array, size: number): void {
       bytes[b] = t;
     }
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
