@@ -31,9 +31,9 @@ function filePath(uri: unknown): string {
 }
 
 /**
- * Every checked document that may name `file`, after the scan and the checks under way (a check
- * that keeps restarting is not waited for). Closed files whose analysis was let go are checked
- * again if they depend on `file`, one after another, each taken as soon as its check ends.
+ * Every checked document whose analysis is kept, after the scan and the checks under way (a check
+ * that keeps restarting is not waited for); and closed files whose analysis was let go that depend
+ * on `file`, checked again one after another, each taken as soon as its check ends.
  */
 async function checkedDocuments(state: ServerState, file: string): Promise<CheckedDocument[]> {
   await state.workspace.scan?.done;
