@@ -482,6 +482,27 @@ export namespace DeepCheckProgressNotification {
 }
 
 /**
+ * `neurocache/memoryUsage` — client → server, for tests and support: the server's memory after
+ * a full garbage collection when it was started with `--expose-gc` (else as it stands), to show
+ * that what closed documents and large messages leave behind is bounded.
+ */
+export namespace MemoryUsageRequest {
+  export const method = 'neurocache/memoryUsage';
+  export type Params = Record<string, never>;
+  export interface Result {
+    /** Whether a full collection ran first (the server has `global.gc`). */
+    collected: boolean;
+    /** V8 heap in use, bytes. */
+    heapUsed: number;
+    /** Memory outside the V8 heap held by JavaScript objects (buffers), bytes. */
+    external: number;
+    /** Resident set size of the process, bytes. */
+    rss: number;
+  }
+  export const type: RequestType<Params, Result> = { method };
+}
+
+/**
  * `neurocache/workCounters` — client → server, for tests and support: how much work the server
  * has done for one document since it started (edits arrive in bursts; the work must not grow
  * with the number of edits).

@@ -15,6 +15,7 @@ import { FramingCheck } from './stdioFraming';
 import {
   DeepCheckRequest,
   DownloadArcRequest,
+  MemoryUsageRequest,
   NiftiPairRequest,
   NpzViewRequest,
   NpzWindowRequest,
@@ -32,7 +33,7 @@ import { documentLinks } from './handlers/links';
 import { initialize, initialized, installExitGuard, shutdown } from './handlers/lifecycle';
 import { didChangeConfiguration } from './handlers/configuration';
 import { onRequest, ServerState } from './handlers/state';
-import { reportFailure, workCounters } from './handlers/status';
+import { memoryUsage, reportFailure, workCounters } from './handlers/status';
 import { didChangeWatchedFiles, didChangeWorkspaceFolders } from './handlers/workspace';
 import {
   codeLenses,
@@ -107,6 +108,7 @@ export function startServer(): void {
     WorkCountersRequest.type,
     request((params) => workCounters(state, params)),
   );
+  onRequest(connection, MemoryUsageRequest.type, request(memoryUsage));
   connection.onCodeLens(request((params, token) => codeLenses(state, params, token)));
   onRequest(
     connection,

@@ -7,14 +7,25 @@
  *
  * This check follows the same byte stream (it sees every chunk the reader sees) and names the
  * first framing error the moment it can be told: a header line that is not `Name: value`, a
- * header block without a usable Content-Length, or a header block longer than any real one. The
+ * header block without a usable Content-Length, a header block longer than any real one, or a
+ * Content-Length over MAX_MESSAGE_BYTES (the reader would buffer the whole body, then decode and
+ * parse it: a 500 MB message left the server at 2 GB; refused at its header, nothing is held). The
  * server then exits with that reason (the client restarts it): there is no way to resynchronise
  * on a stream without boundaries. A body that is not JSON-RPC but correctly framed is not a
  * framing error; the reader answers it and carries on.
  */
 
+import { MAX_JSON_BYTES } from './service/regularFile';
+
 /** Longest header block accepted (real ones are under 100 bytes: Content-Length and Content-Type). */
 export const MAX_HEADER_BYTES = 8192;
+
+/**
+ * Largest message body accepted: a didOpen of the largest document NeuroCache checks, with room
+ * for the backslashes JSON adds to it (a pretty-printed manifest escapes about a fifth of its
+ * characters: quotes and line breaks). Editors send no larger documents (VS Code none over 50 MB).
+ */
+export const MAX_MESSAGE_BYTES = MAX_JSON_BYTES + MAX_JSON_BYTES / 4;
 
 const CR = 13;
 const LF = 10;
@@ -80,7 +91,10 @@ export class FramingCheck {
     if (lengths.length > 1) return `a message header with ${lengths.length} Content-Length lines`;
     if (!/^\d+$/.test(lengths[0]) || !Number.isSafeInteger(Number(lengths[0])))
       return `a message header whose Content-Length is ${JSON.stringify(lengths[0])}, not a byte count`;
-    this.bodyLeft = Number(lengths[0]);
+    const length = Number(lengths[0]);
+    if (length > MAX_MESSAGE_BYTES)
+      return `a message of ${length} bytes (Content-Length), over the ${MAX_MESSAGE_BYTES} bytes a message may have`;
+    this.bodyLeft = length;
     return undefined;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Raw bytes on the server's stdin: a header without a usable Content-Length (missing, "abc",
  * negative, or shorter than the body so that the body's rest stands where a header should) makes
- * the message stream unreadable. The server exits with the reason on stderr (the client restarts
+ * the message stream unreadable, and one over MAX_MESSAGE_BYTES is refused at its header, before
+ * its body is buffered (only the header is sent here). The server exits with the reason on stderr (the client restarts
  * it) instead of living on deaf. A correctly framed body that is not JSON is no framing error:
  * the server goes on answering. The guard is against a hang, not a speed requirement.
  */
@@ -9,6 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
+import { MAX_MESSAGE_BYTES } from '../../server/src/stdioFraming';
 import { cliPath, tempDir } from '../support/python';
 
 const GUARD_MS = 30_000;
@@ -74,6 +76,12 @@ const CASES: [string, Buffer, RegExp][] = [
     'a header line without ":"',
     frame(SHUTDOWN, `Content-Length ${SHUTDOWN.length}`),
     /header line that is not "Name: value" \("Content-Length "\)/,
+  ],
+  // Only the header and a little of the body are sent: the server must not wait for (and buffer) the rest.
+  [
+    'a Content-Length over the bound',
+    frame(SHUTDOWN, `Content-Length: ${MAX_MESSAGE_BYTES + 1}`),
+    new RegExp(`a message of ${MAX_MESSAGE_BYTES + 1} bytes \\(Content-Length\\), over the ${MAX_MESSAGE_BYTES} bytes`),
   ],
   ['a bare line feed', Buffer.from(`Content-Length: ${SHUTDOWN.length}\n\n${SHUTDOWN}`), /bare line feed/],
 ];

@@ -13,8 +13,10 @@ import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
 import { Analysis, analyzeDocument, structuralAnalysis } from '../service/analyze';
 import { detectDocument } from '../service/detect';
 import { openDocumentDecodeError, readJsonFile } from '../service/readJson';
+import { MAX_JSON_BYTES } from '../service/regularFile';
 import { codeLink } from '../service/diagnosticDocs';
 import { TextSnapshot } from '../service/textDocument';
+import { forgetClosed, keepClosed } from './closedAnalyses';
 import { settingsFor } from './settings';
 import type { ServerState, Tracked } from './state';
 import { reportFailure, statusChanged } from './status';
@@ -61,6 +63,10 @@ async function currentText(
   return read && { snapshot: new TextSnapshot(read.text, -1), decodeError: read.decodeError };
 }
 
+/** Whether a text is over the largest JSON document read (its UTF-8 bytes are counted only when they may be). */
+const overJsonBound = (text: string) =>
+  text.length > MAX_JSON_BYTES || (text.length * 3 > MAX_JSON_BYTES && Buffer.byteLength(text) > MAX_JSON_BYTES);
+
 const versionOf = (snapshot: TextSnapshot) => (snapshot.version < 0 ? undefined : snapshot.version);
 
 async function publish(
@@ -104,6 +110,7 @@ export function untrack(state: ServerState, uri: string): void {
   const t = state.documents.tracked.get(uri);
   t?.running?.abort();
   state.documents.tracked.delete(uri);
+  forgetClosed(state, uri);
   void state.connection.sendDiagnostics({ uri, diagnostics: [] });
   statusChanged(state);
 }
@@ -123,6 +130,14 @@ export async function check(state: ServerState, uri: string): Promise<void> {
     if (signal.aborted) return;
     if (!current) return untrack(state, uri);
     const { snapshot } = current;
+    if (state.documents.open.has(uri) && overJsonBound(snapshot.text)) {
+      // As for a file on disk over the bound (readRegularBytes): not checked, and its text not kept.
+      state.documents.open.delete(uri);
+      state.log.warn(
+        `${t.file} is open with over ${MAX_JSON_BYTES} bytes of text, more than NeuroCache reads for a JSON file: not checked.`,
+      );
+      return untrack(state, uri);
+    }
     state.documents.counters(uri).parses++;
     // Decided by the content, and for a file Python cannot read that does not say what it is, by where it sits.
     const structure = await detectDocument(t.file, snapshot.text, { decodeError: current.decodeError });
@@ -131,12 +146,14 @@ export async function check(state: ServerState, uri: string): Promise<void> {
       // Named like ours but not our format (a browser-extension manifest): say nothing at all.
       if (state.documents.open.has(uri)) {
         t.analysis = undefined;
+        t.released = undefined;
         t.analysed = snapshot; // checked, and found to be none of ours
         await state.connection.sendDiagnostics({ uri, diagnostics: [] });
       } else untrack(state, uri);
       return;
     }
     t.analysis = structuralAnalysis(t.file, structure, training, cv);
+    t.released = undefined;
     t.analysed = snapshot;
     await publish(state, t, snapshot, t.analysis.diagnostics);
     if (signal.aborted) return;
@@ -166,6 +183,7 @@ export async function check(state: ServerState, uri: string): Promise<void> {
     if (!signal.aborted) reportFailure(state, `Checking ${t.file} failed: ${(error as Error).message}`);
   } finally {
     if (t.running === controller) t.running = undefined;
+    if (state.documents.tracked.get(uri) === t && !state.documents.open.has(uri)) keepClosed(state, t);
     statusChanged(state);
     state.documents.checks.emit('checked', uri);
   }

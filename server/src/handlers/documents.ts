@@ -1,7 +1,7 @@
 /**
  * Document sync: open documents are kept as queued edits (service/textDocument.ts), checked
  * at once when opened, after a quiet time when edited, and from disk once closed (a closed
- * file that is ours stays in the Problems panel).
+ * file that is ours stays in the Problems panel, its analysis kept within closedAnalyses.ts's bound).
  */
 import type {
   DidChangeTextDocumentParams,
@@ -9,6 +9,7 @@ import type {
   DidOpenTextDocumentParams,
 } from 'vscode-languageserver/node';
 import { OpenDocument } from '../service/textDocument';
+import { forgetClosed } from './closedAnalyses';
 import { abortCheck, check, EDIT_DEBOUNCE_MS, scheduleCheck } from './diagnostics';
 import type { ServerState } from './state';
 
@@ -17,6 +18,7 @@ export function didOpen(state: ServerState, { textDocument }: DidOpenTextDocumen
     textDocument.uri,
     new OpenDocument(textDocument.uri, textDocument.version, textDocument.text),
   );
+  forgetClosed(state, textDocument.uri); // open documents are kept whole
   abortCheck(state, textDocument.uri);
   scheduleCheck(state, textDocument.uri, 0);
 }

@@ -7,6 +7,7 @@
 import type { CancellationToken, Connection } from 'vscode-languageserver/node';
 import type { NotificationType, RequestType, Settings, WorkCountersRequest } from '../protocol';
 import type { Analysis } from '../service/analyze';
+import type { Dependencies } from '../service/dependencies';
 import { workingDirectoryFor } from '../service/documentFiles';
 import type { CacheInspector } from '../service/inspector';
 import type { OpenDocument, TextSnapshot } from '../service/textDocument';
@@ -21,11 +22,20 @@ export interface Tracked {
   analysis?: Analysis;
   /** The text `analysis` was made from, for mapping hover positions onto it. */
   analysed?: TextSnapshot;
+  /**
+   * What is left of a closed file's analysis once it has been let go (closedAnalyses.ts): its
+   * kind and what it depends on. The analysis is made again from the file when it is needed.
+   */
+  released?: { kind: Exclude<Analysis['kind'], 'unrelated'>; dependencies: Dependencies };
   errors: number;
   warnings: number;
   /** The latest check, until it finishes; aborted when a newer one starts or an edit arrives. */
   running?: AbortController;
 }
+
+/** Whether the file is one of ours (checked, and found to be a NeuroCache file), whether its analysis is kept or let go. */
+export const isOurs = (t: Tracked | undefined): t is Tracked =>
+  !!t && (t.analysis !== undefined || t.released !== undefined);
 
 export type WorkCounters = WorkCountersRequest.Result;
 
@@ -35,6 +45,11 @@ export class Documents {
   readonly open = new Map<string, OpenDocument>();
   /** Files being checked (open, or found by the scan), by URI. */
   readonly tracked = new Map<string, Tracked>();
+  /**
+   * Closed files whose analysis is kept whole, oldest first, with the length of the text each was
+   * made from (closedAnalyses.ts keeps their total within a bound).
+   */
+  readonly closedKept = new Map<string, number>();
   /** Pending debounced checks per URI. */
   readonly checkTimers = new Map<string, NodeJS.Timeout>();
   /** Emits `checked` (with the URI) whenever a check ends, for requests that need the current analysis. */

@@ -2,11 +2,11 @@
  * Health for the status bar (`neurocache/status`): what the server is busy with (the workspace
  * scan, background checks, downloads) and whether something failed that the log explains —
  * never the problem counts, which the editor already shows. Also the work counters tests and
- * support read (`neurocache/workCounters`).
+ * support read (`neurocache/workCounters`, `neurocache/memoryUsage`).
  */
-import { StatusNotification, WorkCountersRequest } from '../protocol';
+import { MemoryUsageRequest, StatusNotification, WorkCountersRequest } from '../protocol';
 import { plural } from '../engine/report';
-import { sendNotification, ServerState } from './state';
+import { isOurs, sendNotification, ServerState } from './state';
 
 /** What the server is doing right now, in a few words; undefined when idle. */
 function activity(state: ServerState, pending: number): string | undefined {
@@ -63,7 +63,7 @@ function send(state: ServerState, health: StatusNotification.Params['health'], u
   let pending = 0;
   let files = 0;
   for (const t of state.documents.tracked.values()) {
-    if (!t.analysis) continue;
+    if (!isOurs(t)) continue;
     files++;
     if (t.running) pending++;
   }
@@ -89,4 +89,11 @@ export function reportFailure(state: ServerState, line: string): void {
 
 export function workCounters(state: ServerState, { uri }: WorkCountersRequest.Params): WorkCountersRequest.Result {
   return { ...state.documents.counters(uri) };
+}
+
+export function memoryUsage(): MemoryUsageRequest.Result {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const { heapUsed, external, rss } = process.memoryUsage();
+  return { collected: !!gc, heapUsed, external, rss };
 }

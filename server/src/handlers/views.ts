@@ -2,7 +2,8 @@
  * The data views' requests (NPZ view, NIfTI viewer) and the "View sample" code lenses of a
  * dataset_info.json. Requests name files by `file:` URI; the answers come from service/views.ts.
  * References and pairs come from the checked documents, once the workspace scan and the checks
- * under way have finished (so a view opened at start-up still finds its manifest).
+ * under way have finished (so a view opened at start-up still finds its manifest), closed files
+ * whose analysis was let go checked again.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CancellationToken, CodeLens, CodeLensParams } from 'vscode-languageserver/node';
@@ -14,9 +15,10 @@ import {
   SlicePictureRequest,
   VolumeBytesRequest,
 } from '../protocol';
+import { dependsOn } from '../service/dependencies';
 import { CheckedDocument, niftiPair, npzView, npzWindow, slicePicture, volumeBytes } from '../service/views';
-import { currentAnalysis } from './diagnostics';
-import type { ServerState } from './state';
+import { check, currentAnalysis } from './diagnostics';
+import type { ServerState, Tracked } from './state';
 
 /** Most "View sample" lenses per document (one per sample; a larger dataset gets the first ones). */
 export const MAX_SAMPLE_LENSES = 5_000;
@@ -28,8 +30,12 @@ function filePath(uri: unknown): string {
   return fileURLToPath(uri);
 }
 
-/** Every checked document, after the scan and the checks under way (a check that keeps restarting is not waited for). */
-async function checkedDocuments(state: ServerState): Promise<CheckedDocument[]> {
+/**
+ * Every checked document whose analysis is kept, after the scan and the checks under way (a check
+ * that keeps restarting is not waited for); and closed files whose analysis was let go that depend
+ * on `file`, checked again one after another, each taken as soon as its check ends.
+ */
+async function checkedDocuments(state: ServerState, file: string): Promise<CheckedDocument[]> {
   await state.workspace.scan?.done;
   const running = [...state.documents.tracked.values()]
     .filter((t) => t.running && !t.running.signal.aborted)
@@ -49,9 +55,19 @@ async function checkedDocuments(state: ServerState): Promise<CheckedDocument[]> 
     ),
   );
   const documents: CheckedDocument[] = [];
+  const add = ({ uri, analysis, analysed }: Tracked) => {
+    if (analysis && analysed) documents.push({ uri, analysis, positionAt: (offset) => analysed.positionAt(offset) });
+  };
+  const released: Tracked[] = [];
   for (const t of state.documents.tracked.values()) {
-    if (t.analysis && t.analysed)
-      documents.push({ uri: t.uri, analysis: t.analysis, positionAt: (offset) => t.analysed!.positionAt(offset) });
+    if (t.released) released.push(t);
+    else add(t);
+  }
+  const asked = new Set([file]);
+  for (const t of released) {
+    if (!dependsOn(t.released!.dependencies, asked)) continue;
+    await check(state, t.uri);
+    add(t);
   }
   return documents;
 }
@@ -60,7 +76,7 @@ export async function npzViewRequest(
   state: ServerState,
   params: NpzViewRequest.Params,
 ): Promise<NpzViewRequest.Result> {
-  return npzView(filePath(params.uri), state.inspector, await checkedDocuments(state));
+  return npzView(filePath(params.uri), state.inspector, await checkedDocuments(state, filePath(params.uri)));
 }
 
 export function npzWindowRequest(
@@ -74,7 +90,7 @@ export async function niftiPairRequest(
   state: ServerState,
   params: NiftiPairRequest.Params,
 ): Promise<NiftiPairRequest.Result> {
-  return niftiPair(filePath(params.uri), await checkedDocuments(state));
+  return niftiPair(filePath(params.uri), await checkedDocuments(state, filePath(params.uri)));
 }
 
 export function volumeBytesRequest(params: VolumeBytesRequest.Params): Promise<VolumeBytesRequest.Result> {

@@ -13,14 +13,14 @@ import {
   WorkDoneProgressServerReporter,
   WorkspaceFoldersChangeEvent,
 } from 'vscode-languageserver/node';
-import { affectedBy, Analysis } from '../service/analyze';
+import { dependenciesOf, dependsOn } from '../service/dependencies';
 import { isInside } from '../service/documentFiles';
 import { findWorkspaceFiles, isTrackedName } from '../service/workspace';
 import { check, scheduleCheck, untrack } from './diagnostics';
 import { plural } from '../engine/report';
 import { CHECKED_FILE_NAMES } from '../protocol';
 import { settingsFor } from './settings';
-import type { Scan, ServerState } from './state';
+import { isOurs, Scan, ServerState } from './state';
 import { reportFailure, statusChanged } from './status';
 
 export const WATCHED_GLOBS = [
@@ -106,7 +106,7 @@ async function runScan(state: ServerState, scan: Scan): Promise<number> {
       if (state.log.enabled('debug')) {
         const t = state.documents.tracked.get(uri);
         state.log.debug(
-          `checked ${file} in ${Date.now() - checking} ms: ${t?.analysis ? `${plural(t.errors, 'error')}, ${plural(t.warnings, 'warning')}` : 'not a NeuroCache file'}`,
+          `checked ${file} in ${Date.now() - checking} ms: ${isOurs(t) ? `${plural(t.errors, 'error')}, ${plural(t.warnings, 'warning')}` : 'not a NeuroCache file'}`,
         );
       }
     }
@@ -126,7 +126,7 @@ async function runScan(state: ServerState, scan: Scan): Promise<number> {
       // Named like ours but another format (a browser extension's manifest.json): not tracked.
       const unrelated = files
         .slice(0, scan.checked)
-        .filter((f) => !state.documents.tracked.get(pathToFileURL(f).href)?.analysis).length;
+        .filter((f) => !isOurs(state.documents.tracked.get(pathToFileURL(f).href))).length;
       state.log.info(
         `Workspace scan: checked ${plural(scan.checked, 'file')} in ${seconds} s${unrelated ? ` (${unrelated} of them ${unrelated === 1 ? 'is' : 'are'} not NeuroCache's)` : ''}`,
       );
@@ -172,34 +172,16 @@ function forgetDeleted(state: ServerState, deleted: string): void {
   }
 }
 
-/** Whether `file` or a folder above it is among `changed` (a walk up, not a scan of `changed`). */
-function underAny(file: string, changed: ReadonlySet<string>): boolean {
-  for (let at = file; ; at = path.dirname(at)) {
-    if (changed.has(at)) return true;
-    if (path.dirname(at) === at) return false;
-  }
-}
-
-/** Whether a change (a file, or a deleted folder) holds the document's folder or a file it resolved. */
-function containsDependency(a: Exclude<Analysis, { kind: 'unrelated' }>, changed: ReadonlySet<string>): boolean {
-  if (underAny(a.directory, changed)) return true;
-  if (a.kind !== 'arc-dataset-info') return false;
-  const within = (facts: { resolved?: string } | undefined) => !!facts?.resolved && underAny(facts.resolved, changed);
-  return a.facts.images.some(within) || a.facts.masks.some(within);
-}
-
 /** Re-checks the documents a changed cache file can affect. */
 function recheckDependents(state: ServerState): void {
   const files = new Set(state.workspace.changedFiles);
   state.workspace.changedFiles.clear();
   for (const t of state.documents.tracked.values()) {
     const a = t.analysis;
-    if (
-      a &&
-      a.kind !== 'unrelated' &&
-      (affectedBy(a, [...files], state.workspace.cwdFor(t.file)) || containsDependency(a, files))
-    )
-      scheduleCheck(state, t.uri, 0);
+    const dependencies =
+      t.released?.dependencies ??
+      (a && a.kind !== 'unrelated' ? dependenciesOf(a, state.workspace.cwdFor(t.file)) : undefined);
+    if (dependencies && dependsOn(dependencies, files)) scheduleCheck(state, t.uri, 0);
   }
 }
 

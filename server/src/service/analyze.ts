@@ -1,6 +1,7 @@
 /**
  * A document's analysis: the facts its checks need, gathered through the inspector, run
- * through the engine into diagnostics and statistics; and which file changes can change it.
+ * through the engine into diagnostics and statistics (which file changes can change it:
+ * dependencies.ts).
  */
 import * as path from 'node:path';
 import {
@@ -207,27 +208,6 @@ async function analyzeDatasetIndex(
     facts,
     directory,
   };
-}
-
-/** Whether a change to any of `changed` (absolute paths) can change this analysis: watchers re-check only those. */
-export function affectedBy(analysis: Analysis, changed: string[], cwd: string): boolean {
-  if (analysis.kind === 'seizure-manifest')
-    return changed.some((f) => f.endsWith('.npz') && path.dirname(f) === analysis.directory);
-  if (analysis.kind === 'eeg-dataset-index') {
-    const caches = new Set(analysis.parsed.files.map((f) => path.join(analysis.directory, f.cacheFile)));
-    return changed.some((f) => caches.has(f));
-  }
-  // A dataset_info depends on every place its paths may resolve to (a missing file may appear).
-  if (analysis.kind === 'arc-dataset-info') {
-    return analysis.parsed.samples.some((s) =>
-      [s.image?.value, s.mask?.value].some(
-        (value) =>
-          typeof value === 'string' &&
-          pathCandidates(value, analysis.directory, cwd).some((c) => changed.includes(c.path)),
-      ),
-    );
-  }
-  return false;
 }
 
 async function analyzeManifest(
