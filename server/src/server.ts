@@ -19,6 +19,7 @@ import {
   NpzViewRequest,
   NpzWindowRequest,
   SlicePictureRequest,
+  TrainingGridRequest,
   VolumeBytesRequest,
   WorkCountersRequest,
 } from './protocol';
@@ -40,6 +41,7 @@ import {
   npzViewRequest,
   npzWindowRequest,
   slicePictureRequest,
+  trainingGridRequest,
   volumeBytesRequest,
 } from './handlers/views';
 
@@ -132,6 +134,11 @@ export function startServer(): void {
     connection,
     SlicePictureRequest.type,
     request((params) => slicePictureRequest(state, params)),
+  );
+  onRequest(
+    connection,
+    TrainingGridRequest.type,
+    request((params) => trainingGridRequest(state, params)),
   );
   // Methods nobody handles: after shutdown these too get InvalidRequest, before it MethodNotFound.
   connection.onRequest(
