@@ -2,11 +2,12 @@
  * The NIfTI viewer's page: NiiVue (WebGL2) with three planes and a 3-D render, the lesion mask
  * in red over the T2w image, opacity and slice controls and the crosshair in voxels and mm.
  * Without WebGL2, or when NiiVue cannot start, the server's own axial slice pictures (with the
- * overlay) and a slice slider instead: never a blank page. It names no file.
+ * overlay) and a slice slider instead: never a blank page. The training-grid toggle shows, above
+ * either, what the network is fed (the server's picture of the 256³ grid). It names no file.
  */
 import { Niivue, NVImage, SHOW_RENDER } from '@niivue/niivue';
 import type { NiftiViewAsk, NiftiViewTell, TrainingGridInfo } from '../src/views/messages';
-import type { NiftiPairRequest, SlicePictureRequest } from '../../server/src/protocol';
+import type { NiftiPairRequest, SlicePictureRequest, TrainingGridRequest } from '../../server/src/protocol';
 import { bytesInWords, clear, element, vscodeApi } from './dom';
 
 const vscode = vscodeApi<NiftiViewAsk>();
@@ -30,6 +31,7 @@ window.addEventListener('message', (event: MessageEvent<NiftiViewTell>) => {
     renderHeader(message.pair, message.grid);
   } else if (message.type === 'volumes') void showVolumes(message.image, message.mask, message.errors);
   else if (message.type === 'slice') showSlice(message.picture);
+  else if (message.type === 'grid') showTrainingGrid(message.grid);
   else if (message.type === 'failed') app.append(element('p', { class: 'error', id: 'failed' }, message.message));
 });
 const webgl2 = hasWebGl2();
@@ -55,8 +57,19 @@ function renderHeader(p: NiftiPairRequest.Result, grid: TrainingGridInfo): void 
   }
   const toggle = element('input', { type: 'checkbox', id: 'grid-toggle' });
   toggle.disabled = !grid.available;
+  // Asked for once, on the first "on"; "off" only hides it.
+  const section = element('section', { id: 'training-grid', hidden: '' });
+  toggle.addEventListener('change', () => {
+    section.hidden = !toggle.checked;
+    if (toggle.checked && !section.dataset.state) {
+      section.dataset.state = 'loading';
+      section.append(element('p', { class: 'muted' }, 'Preprocessing the sample as training does…'));
+      vscode.postMessage({ type: 'grid' });
+    }
+  });
   app.append(
     element('p', { class: 'muted', id: 'grid' }, element('label', { title: grid.message }, toggle, ` ${grid.message}`)),
+    section,
   );
   if (!webgl2)
     app.append(
@@ -235,4 +248,34 @@ function showSlice(picture: SlicePictureRequest.Result): void {
     `Axial slice ${picture.z} of ${picture.depth} (${picture.width} × ${picture.height} voxels), grey 1st–99th percentile${withMask}`;
   app.dataset.state = 'ready';
   app.dataset.renderer = fallback ? 'pictures' : 'niivue';
+}
+
+function showTrainingGrid(grid: TrainingGridRequest.Result): void {
+  const section = document.getElementById('training-grid');
+  if (!section) return;
+  clear(section);
+  if (!grid.ok) {
+    section.dataset.state = 'failed';
+    section.append(element('p', { class: 'error', id: 'training-grid-error' }, grid.error));
+    return;
+  }
+  const count = (n: number) => n.toLocaleString('en-US');
+  const cropped = grid.croppedVoxels
+    ? `${count(grid.croppedVoxels)} fall outside the ${grid.size}³ crop and are lost to training`
+    : `none fall outside the ${grid.size}³ crop`;
+  const img = element('img', {
+    id: 'training-grid-picture',
+    alt: 'the training grid slice with the most lesion voxels',
+  });
+  img.src = `data:image/png;base64,${grid.png}`;
+  section.append(
+    img,
+    element(
+      'p',
+      { class: 'muted', id: 'training-grid-caption' },
+      `What the network is fed with ${grid.method} (the neurocache.preprocessing.resampleMethod setting): the ${grid.size} × ${grid.size} slice, 1 mm voxels, of the training grid with the most lesion voxels; the preprocessed mask (exact) in red over the image resampled nearest-neighbour. ` +
+        `${count(grid.keptVoxels)} lesion voxels after preprocessing, from ${count(grid.originalVoxels)} in the mask; ${cropped}.`,
+    ),
+  );
+  section.dataset.state = 'ready';
 }

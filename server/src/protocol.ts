@@ -684,3 +684,34 @@ export namespace SlicePictureRequest {
     { ok: true; png: string; z: number; depth: number; width: number; height: number } | { ok: false; error: string };
   export const type: RequestType<Params, Result> = { method };
 }
+
+/**
+ * `neurocache/trainingGrid` — what the network is fed for a sample's image and mask: the 256³
+ * training grid's slice with the most lesion voxels (PNG, the mask in red) under the training
+ * method (the `neurocache.preprocessing.resampleMethod` setting of the image's folder), with the
+ * preprocessing model's numbers for that method.
+ */
+export namespace TrainingGridRequest {
+  export const method = 'neurocache/trainingGrid';
+  export interface Params {
+    image: string;
+    mask: string;
+  }
+  export type Result =
+    | {
+        ok: true;
+        png: string;
+        /** The resample method training uses here. */
+        method: string;
+        /** Side of the square training-grid slice, in voxels of 1 mm. */
+        size: number;
+        /** Lesion voxels (> 0) of the mask as stored. */
+        originalVoxels: number;
+        /** Lesion voxels of the preprocessed 256³ mask (what the network learns from). */
+        keptVoxels: number;
+        /** Lesion voxels resampled outside the 256³ crop (lost to training). */
+        croppedVoxels: number;
+      }
+    | { ok: false; error: string };
+  export const type: RequestType<Params, Result> = { method };
+}

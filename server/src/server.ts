@@ -20,6 +20,7 @@ import {
   NpzViewRequest,
   NpzWindowRequest,
   SlicePictureRequest,
+  TrainingGridRequest,
   VolumeBytesRequest,
   WorkCountersRequest,
 } from './protocol';
@@ -41,6 +42,7 @@ import {
   npzViewRequest,
   npzWindowRequest,
   slicePictureRequest,
+  trainingGridRequest,
   volumeBytesRequest,
 } from './handlers/views';
 
@@ -134,6 +136,11 @@ export function startServer(): void {
     connection,
     SlicePictureRequest.type,
     request((params) => slicePictureRequest(state, params)),
+  );
+  onRequest(
+    connection,
+    TrainingGridRequest.type,
+    request((params) => trainingGridRequest(state, params)),
   );
   // Methods nobody handles: after shutdown these too get InvalidRequest, before it MethodNotFound.
   connection.onRequest(

@@ -4,7 +4,9 @@
  * sees its label trace and channels; Ctrl+clicks a mask path of a dataset_info.json and the
  * NIfTI viewer shows the T2w image with the lesion in red (pixels of the screenshot counted:
  * red inside the lesion's planes at opacity 0.5, none at opacity 0); then, in a browser without
- * WebGL, "View sample" shows the fallback slice picture with the overlay. Screenshots 40–47.
+ * WebGL, "View sample" shows the fallback slice picture with the overlay. The training-grid toggle
+ * shows, in both, the 256³ grid's picture with the lesion in red and the preprocessing model's
+ * numbers. Screenshots 40–48.
  */
 import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { summarizeNifti } from '../../server/src/engine/arc/nifti';
+import { DEFAULT_RESAMPLE_METHOD } from '../../server/src/engine/arc/preprocessing';
+import { preprocessingFacts } from '../../server/src/engine/arc/preprocessSample';
 import { categoryOf, summarizeNpz } from '../../server/src/engine/eeg/npz';
 import { memorySource } from '../../server/src/engine/io/source';
 import { encodeNifti, encodeVoxels } from '../writers/nifti';
@@ -75,6 +80,39 @@ function writeArc(root: string): { datasetInfo: string; mask: string; image: str
   return { datasetInfo, mask: maskPath, image: imagePath, lesionVoxels };
 }
 
+/** The caption's numbers, from the preprocessing model run here on the sample's files (training's default method). */
+async function modelNumbers(arc: { mask: string; image: string }): Promise<RegExp> {
+  const image = await summarizeNifti(memorySource(readFileSync(arc.image)), { countVoxels: false, name: arc.image });
+  const mask = await summarizeNifti(memorySource(readFileSync(arc.mask)), {
+    countVoxels: false,
+    lesionMask: true,
+    name: arc.mask,
+  });
+  const outcome = preprocessingFacts(mask, image);
+  assert.ok(outcome.ok, !outcome.ok ? outcome.error : '');
+  const count = (n: number) => n.toLocaleString('en-US');
+  const { lesionVoxels, originalVoxels, croppedVoxels } = outcome.facts;
+  assert.equal(croppedVoxels[DEFAULT_RESAMPLE_METHOD], 0, 'the lesion lies inside the 256³ crop');
+  return new RegExp(
+    `with ${DEFAULT_RESAMPLE_METHOD} .* ${count(lesionVoxels[DEFAULT_RESAMPLE_METHOD])} lesion voxels after preprocessing, from ${count(originalVoxels)} in the mask; none fall outside`,
+  );
+}
+
+/** Turns the training-grid toggle on and counts the red pixels of its picture. */
+async function showTrainingGrid(page: Page, numbers: RegExp): Promise<{ red: number; caption: string }> {
+  const frame = webviewFrame(page);
+  const toggle = frame.locator('#grid-toggle');
+  assert.equal(await toggle.isEnabled(), true, 'the toggle is enabled for an image with its mask');
+  await toggle.check();
+  await frame.locator('#training-grid[data-state="ready"]').waitFor({ timeout: 90_000 });
+  const picture = frame.locator('#training-grid-picture');
+  await picture.evaluate((img) => (img as unknown as { decode(): Promise<void> }).decode());
+  await picture.scrollIntoViewIfNeeded();
+  const caption = await frame.locator('#training-grid-caption').innerText();
+  assert.match(caption, numbers);
+  return { red: redPixels(await picture.screenshot()), caption };
+}
+
 async function openInEditor(page: Page, relative: string, folder: string): Promise<void> {
   const quickInput = page.locator('.quick-input-widget');
   const input = quickInput.locator('input');
@@ -116,6 +154,7 @@ test(
     t.after(() => rmSync(scratch, { recursive: true, force: true }));
     const eeg = writeWorkspace(scratch);
     const arc = writeArc(eeg.root);
+    const numbers = await modelNumbers(arc);
     const server = await startCodeServer({ vsix: [VSIX] });
     t.after(() => server.stop());
     const browser = await launchBrowser({ webgl: 'swiftshader' });
@@ -269,6 +308,20 @@ test(
       assert.ok(without <= withOverlay / 10, `${without} red pixels left of ${withOverlay}`);
     });
 
+    await step(
+      'the training-grid toggle shows what the network is fed: the 256³ slice with the lesion in red',
+      '47-nifti-training-grid',
+      async () => {
+        const { red, caption } = await showTrainingGrid(page, numbers);
+        t.diagnostic(`training grid: ${caption}; ${red} red pixels`);
+        assert.ok(red >= 20, `the preprocessed lesion shows in the training grid (${red} red pixels)`);
+        const frame = webviewFrame(page);
+        await frame.locator('#grid-toggle').uncheck();
+        assert.equal(await frame.locator('#training-grid').isVisible(), false, 'off hides it');
+        await frame.locator('#grid-toggle').check();
+      },
+    );
+
     await browser.close();
     const plain = await launchBrowser({ webgl: 'none' });
     t.after(() => plain.close());
@@ -317,6 +370,15 @@ test(
         await picture.evaluate((img) => (img as unknown as { decode(): Promise<void> }).decode());
         const red = redPixels(await picture.screenshot());
         assert.equal(red, 0, `slice 2 has no lesion (${red} red pixels)`);
+      },
+    );
+
+    await fallback.step(
+      'without WebGL the training-grid toggle shows the same picture and numbers',
+      '48-nifti-fallback-training-grid',
+      async () => {
+        const { red } = await showTrainingGrid(plain.page, numbers);
+        assert.ok(red >= 20, `the preprocessed lesion shows in the fallback's training grid (${red} red pixels)`);
       },
     );
   },

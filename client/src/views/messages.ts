@@ -8,6 +8,7 @@ import type {
   NpzViewRequest,
   NpzWindowRequest,
   SlicePictureRequest,
+  TrainingGridRequest,
 } from '../../../server/src/protocol';
 
 /** webview → extension host, NPZ view. */
@@ -22,9 +23,12 @@ export type NpzViewTell =
 
 /** webview → extension host, NIfTI viewer. `webgl2`: whether the webview can render with WebGL2. */
 export type NiftiViewAsk =
-  { type: 'ready'; webgl2: boolean } | { type: 'slice'; z?: number } | { type: 'fallback'; reason: string };
+  | { type: 'ready'; webgl2: boolean }
+  | { type: 'slice'; z?: number }
+  | { type: 'fallback'; reason: string }
+  | { type: 'grid' };
 
-/** What the viewer knows of the training grid: the preprocessing model, when it is there. */
+/** Whether the viewer can show the training grid (an image with its mask), and why not. */
 export interface TrainingGridInfo {
   available: boolean;
   message: string;
@@ -35,4 +39,5 @@ export type NiftiViewTell =
   | { type: 'pair'; pair: NiftiPairRequest.Result; grid: TrainingGridInfo }
   | { type: 'volumes'; image?: Uint8Array; mask?: Uint8Array; errors: string[] }
   | { type: 'slice'; picture: SlicePictureRequest.Result }
+  | { type: 'grid'; grid: TrainingGridRequest.Result }
   | { type: 'failed'; message: string };

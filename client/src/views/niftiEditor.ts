@@ -7,19 +7,24 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { NiftiPairRequest, SlicePictureRequest, VolumeBytesRequest } from '../../../server/src/protocol';
+import {
+  NiftiPairRequest,
+  SlicePictureRequest,
+  TrainingGridRequest,
+  VolumeBytesRequest,
+} from '../../../server/src/protocol';
 import { sendRequest } from '../rpc';
 import type { NiftiViewAsk, NiftiViewTell, TrainingGridInfo } from './messages';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export const NIFTI_VIEW_TYPE = 'neurocache.niftiViewer';
 
-// The training grid needs arc-meshchop's preprocessing model (issue 18), which is not in this build.
-const TRAINING_GRID: TrainingGridInfo = {
-  available: false,
-  message:
-    'Training grid: not available yet (the arc-meshchop preprocessing model is not part of this NeuroCache build)',
-};
+/** The toggle's state: the training grid needs the image and its lesion mask. */
+function trainingGridInfo(pair: NiftiPairRequest.Result): TrainingGridInfo {
+  return pair.image && pair.mask
+    ? { available: true, message: 'Training grid: what the network is fed (256³, 1 mm, preprocess_volume)' }
+    : { available: false, message: 'Training grid: needs the T2w image with its lesion mask' };
+}
 
 export class NiftiEditorProvider implements vscode.CustomReadonlyEditorProvider {
   constructor(
@@ -48,12 +53,18 @@ export class NiftiEditorProvider implements vscode.CustomReadonlyEditorProvider 
           );
         if (message.type === 'ready') {
           pair = await sendRequest(client, NiftiPairRequest.type, { uri: document.uri.toString() });
-          tell({ type: 'pair', pair, grid: TRAINING_GRID });
+          tell({ type: 'pair', pair, grid: trainingGridInfo(pair) });
           if (pair.error) return;
           if (message.webgl2) await this.sendVolumes(client, pair, tell);
           else await this.sendSlice(client, pair, undefined, tell);
         } else if ((message.type === 'slice' || message.type === 'fallback') && pair) {
           await this.sendSlice(client, pair, message.type === 'slice' ? message.z : undefined, tell);
+        } else if (message.type === 'grid' && pair?.image && pair.mask) {
+          const grid = await sendRequest(client, TrainingGridRequest.type, {
+            image: pair.image.uri,
+            mask: pair.mask.uri,
+          });
+          tell({ type: 'grid', grid });
         }
       } catch (error) {
         tell({ type: 'failed', message: (error as Error).message });

@@ -67,4 +67,5 @@ a { color: var(--vscode-textLink-foreground); cursor: pointer; }
 .controls { display: flex; flex-wrap: wrap; gap: 14px; align-items: center; margin: 8px 0; }
 #gl-box { position: relative; width: 100%; height: 70vh; min-height: 360px; } #gl { position: absolute; inset: 0; width: 100%; height: 100%; background: #000; }
 #fallback img { image-rendering: pixelated; width: 480px; max-width: 100%; }
+#training-grid img { image-rendering: pixelated; width: 256px; max-width: 100%; }
 `;

@@ -13,11 +13,21 @@ import {
   NpzViewRequest,
   NpzWindowRequest,
   SlicePictureRequest,
+  TrainingGridRequest,
   VolumeBytesRequest,
 } from '../protocol';
 import { dependsOn } from '../service/dependencies';
-import { CheckedDocument, niftiPair, npzView, npzWindow, slicePicture, volumeBytes } from '../service/views';
+import {
+  CheckedDocument,
+  niftiPair,
+  npzView,
+  npzWindow,
+  slicePicture,
+  trainingGrid,
+  volumeBytes,
+} from '../service/views';
 import { check, currentAnalysis } from './diagnostics';
+import { settingsFor } from './settings';
 import type { ServerState, Tracked } from './state';
 
 /** Most "View sample" lenses per document (one per sample; a larger dataset gets the first ones). */
@@ -105,6 +115,17 @@ export function slicePictureRequest(
     { image: filePath(params.image), mask: params.mask === undefined ? undefined : filePath(params.mask), z: params.z },
     state.inspector,
   );
+}
+
+/** The training grid under the method training uses for the image (its folder's `resampleMethod` setting). */
+export async function trainingGridRequest(
+  state: ServerState,
+  params: TrainingGridRequest.Params,
+): Promise<TrainingGridRequest.Result> {
+  const image = filePath(params.image);
+  const mask = filePath(params.mask);
+  const { preprocessing } = await settingsFor(state, params.image);
+  return trainingGrid({ image, mask, method: preprocessing.resampleMethod }, state.inspector);
 }
 
 /** "View sample" above each sample's image path of a checked dataset_info.json: opens image and mask together. */

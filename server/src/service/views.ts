@@ -17,10 +17,12 @@ import {
   NpzViewRequest,
   NpzWindowRequest,
   SlicePictureRequest,
+  TrainingGridRequest,
   ViewReference,
   ViewVolume,
   VolumeBytesRequest,
 } from '../protocol';
+import { ResampleMethod, TARGET_SIZE } from '../engine/arc/preprocessing';
 import type { Analysis } from './analyze';
 import { CacheInspector, statOrUndefined } from './inspector';
 import { readRegularBytes } from './regularFile';
@@ -245,4 +247,38 @@ export async function slicePicture(
     return { ok: false, error: `slice ${params.z} is not a slice index` };
   const result = await inspector.pool.slicePicture(params.image, params.mask, params.z);
   return result.ok ? { ok: true, ...result.value } : { ok: false, error: result.error };
+}
+
+/**
+ * What the network is fed for one sample under `method`: the training grid's most-lesion slice
+ * and the preprocessing model's counts (both from the workers, remembered by fingerprint).
+ */
+export async function trainingGrid(
+  params: { image: string; mask: string; method: ResampleMethod },
+  inspector: CacheInspector,
+): Promise<TrainingGridRequest.Result> {
+  const { image, mask, method } = params;
+  for (const f of [image, mask]) {
+    const stat = await statOrUndefined(f);
+    if (!stat?.isFile())
+      return { ok: false, error: `${path.basename(f)}: ${stat ? notRegularFile(stat) : 'no such file'}` };
+  }
+  const [facts, png] = await Promise.all([
+    inspector.maskPreprocessing(mask, image),
+    inspector.trainingPicture(mask, image, method),
+  ]);
+  if (facts.error) return { ok: false, error: `${path.basename(mask)}: ${facts.error}` };
+  const outcome = facts.preprocessing;
+  if (!outcome) return { ok: false, error: `${path.basename(image)} cannot be read` };
+  if (!outcome.ok) return { ok: false, error: `preprocess_volume not modelled: ${outcome.error}` };
+  if (!png) return { ok: false, error: `the training grid of ${path.basename(mask)} cannot be drawn` };
+  return {
+    ok: true,
+    png,
+    method,
+    size: TARGET_SIZE,
+    originalVoxels: outcome.facts.originalVoxels,
+    keptVoxels: outcome.facts.lesionVoxels[method],
+    croppedVoxels: outcome.facts.croppedVoxels[method],
+  };
 }
