@@ -6,7 +6,7 @@ import '../threadpool'; // first: sizes libuv's thread pool before any fs call s
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LineIndex } from '../engine/diagnostics';
-import { datasetIndexReport, datasetReport, foldsReport, manifestReport, textTable } from '../engine/report';
+import { datasetIndexReport, datasetReport, foldsReport, manifestReport, plural, textTable } from '../engine/report';
 import { CvSettings, DEFAULT_CV, foldsJson } from '../engine/arc/folds';
 import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument, buildManifestFile, detectDocument, readJsonFile } from '../service/check';
@@ -18,7 +18,10 @@ import { NotReadableFile } from '../service/regularFile';
 import { formatBytes } from '../engine/units';
 import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL, MAX_READS_IN_FLIGHT } from '../protocol';
 import { ProgressBar } from './progress';
-import { COMMANDS, CommandSpec, commandHelp, findCommand, generalHelp, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
+import { COMMANDS, CommandSpec, commandHelp, commandsInGroup, findCommand, generalHelp, groupHelp, nearestCommand, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
+import { applySeverityOverrides, mergeOverrides, parseSeverityArgument, SeverityOverrides } from '../engine/severity';
+import { ProjectConfigs } from '../service/projectConfig';
+import { findWorkspaceFiles } from '../service/workspace';
 import { NEUROCACHE_VERSION as VERSION } from '../version';
 import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOffline, hubToken, retryBaseFromEnv } from '../download/config';
@@ -92,11 +95,22 @@ async function manifestBuild({ values, positionals }: ParsedOptions, io: Io): Pr
   if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);
   return withInspector(values, async (inspector) => {
     const bar = new ProgressBar('Scanning', io.stderr, io.stderr.isTTY === true && !values.json);
-    const result = await buildManifestFile(directory, inspector, { onProgress: (d, t) => bar.update(d, t) });
+    const result = await buildManifestFile(directory, inspector, { onProgress: (d, t) => bar.update(d, t), allowEmpty: !!values['allow-empty'] });
     bar.finish();
+    // Exit 1 when nothing was written, or when the Python builder would stop on a file (training
+    // then has no balanced set): a script must not take that for success.
+    const exitCode = !result.written || result.pythonStopsAt ? 1 : 0;
     if (values.json) {
       io.stdout.write(`${JSON.stringify({ ...result, bytesRead: inspector.pool.bytesRead })}\n`);
-      return 0;
+      return exitCode;
+    }
+    if (!result.written) {
+      io.stderr.write(`neurocache: no *.npz in ${directory}: nothing written (--allow-empty writes an empty manifest.json)\n`);
+      return exitCode;
+    }
+    if (result.pythonStopsAt) {
+      const { name, exception } = result.pythonStopsAt;
+      io.stderr.write(`The Python builder would stop at ${name} (${exception}) and write no manifest: delete or regenerate that file before training rebuilds the manifest. NeuroCache wrote one without it (exit code 1).\n`);
     }
     const w = result.windows;
     io.stdout.write(
@@ -114,12 +128,8 @@ async function manifestBuild({ values, positionals }: ParsedOptions, io: Io): Pr
     // Each file left out, with its code and what the Python builder does with it.
     for (const s of result.skipped) io.stderr.write(`skipped ${s.name}: ${s.reason} [${s.code}: ${s.python}]\n`);
     for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
-    if (result.pythonStopsAt) {
-      const { name, exception } = result.pythonStopsAt;
-      io.stderr.write(`The Python builder would stop at ${name} (${exception}) and write no manifest: delete or regenerate that file before training rebuilds the manifest.\n`);
-    }
     if (result.differsFromPython) io.stderr.write('This manifest leaves out files the Python builder lists: it differs from what Python writes.\n');
-    return 0;
+    return exitCode;
   }, true); // a build inflates every file: start the threads while the directory is listed
 }
 
@@ -137,21 +147,68 @@ function cvOptions(values: Record<string, unknown>): CvSettings {
   };
 }
 
+/** `--severity CODE=LEVEL`, repeatable: later ones win. */
+function severityOptions(values: Record<string, unknown>): SeverityOverrides {
+  const given = values.severity;
+  const overrides: SeverityOverrides = {};
+  for (const argument of Array.isArray(given) ? (given as string[]) : []) {
+    try {
+      const [code, level] = parseSeverityArgument(argument);
+      overrides[code] = level;
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  return overrides;
+}
+
+/**
+ * The files `check` was given: files as named (explicit: a broken file of our name is ours), and
+ * for each directory the manifest.json / _dataset_index.json / dataset_info.json under it, as
+ * the editor's workspace scan finds them (not explicit: only those that are NeuroCache's).
+ */
+async function checkTargets(positionals: string[]): Promise<{ file: string; explicit: boolean }[]> {
+  const targets: { file: string; explicit: boolean }[] = [];
+  for (const given of positionals) {
+    const stat = await fs.stat(given).catch(() => undefined);
+    if (!stat?.isDirectory()) targets.push({ file: given, explicit: true });
+    else {
+      const found = await findWorkspaceFiles([given], []);
+      if (found.length === 0) throw new InputError(`no manifest.json, _dataset_index.json or dataset_info.json under ${given}`);
+      for (const file of found) targets.push({ file, explicit: false });
+    }
+  }
+  return targets;
+}
+
 async function check({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   const cv = cvOptions(values);
-  if (positionals.length === 0) throw new UsageError('check needs at least one JSON file');
-  const texts = await Promise.all(positionals.map(readInput));
+  const fromCommandLine = severityOptions(values);
+  if (positionals.length === 0) throw new UsageError('check needs at least one JSON file or directory');
+  const targets = await checkTargets(positionals);
+  const texts = await Promise.all(targets.map((t) => readInput(t.file)));
+  const projects = new ProjectConfigs();
+  const configs = await Promise.all(targets.map((t) => projects.for(t.file)));
+  const told = new Set<string>();
+  for (const config of configs) {
+    if (!config.file || told.has(config.file)) continue;
+    told.add(config.file);
+    if (config.error) throw new InputError(config.error);
+    for (const problem of config.problems) io.stderr.write(`neurocache: ${config.file}: ${problem}; ignored\n`);
+  }
   return withInspector(values, async (inspector) => {
     const files = [];
     let errors = 0;
-    for (const [i, file] of positionals.entries()) {
+    for (const [i, { file, explicit }] of targets.entries()) {
       const { text, decodeError } = texts[i];
       // Named explicitly: an empty or broken manifest.json / dataset_info.json / _dataset_index.json is ours.
-      const structure = await detectDocument(file, text, { explicit: true, decodeError });
+      const structure = await detectDocument(file, text, { explicit, decodeError });
+      if (!explicit && structure.kind === 'unrelated') continue; // found in a directory, not ours: not mentioned
       const analysis = await analyzeDocument(file, text, inspector, { content: !values['no-content'], cwd: process.cwd(), cv }, structure);
+      const shown = applySeverityOverrides(analysis.diagnostics, mergeOverrides(configs[i].severity, fromCommandLine));
       // Built only when there is something to place: a 13 MB manifest's index costs ~40 ms.
-      const lines = analysis.diagnostics.length ? new LineIndex(text) : undefined;
-      const diagnostics = analysis.diagnostics.map((d) => ({ range: lines!.range(d.offset, d.length), severity: d.severity, code: d.code, message: d.message }));
+      const lines = shown.length ? new LineIndex(text) : undefined;
+      const diagnostics = shown.map((d) => ({ range: lines!.range(d.offset, d.length), severity: d.severity, code: d.code, message: d.message }));
       errors += diagnostics.filter((d) => d.severity === 'error').length;
       files.push({ path: file, kind: analysis.kind === 'invalid-json' ? analysis.format : analysis.kind, diagnostics });
       if (!values.json) {
@@ -163,7 +220,7 @@ async function check({ values, positionals }: ParsedOptions, io: Io): Promise<nu
     if (values.json) io.stdout.write(`${JSON.stringify({ files, io: { bytesRead: inspector.pool.bytesRead, filesRead: inspector.pool.tasksRun } })}\n`);
     else {
       const total = files.reduce((n, f) => n + f.diagnostics.length, 0);
-      io.stderr.write(`${files.length} file(s) checked: ${errors} error(s), ${total - errors} other finding(s)\n`);
+      io.stderr.write(`${plural(files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(total - errors, 'other finding')}\n`);
     }
     return errors > 0 ? 1 : 0;
   });
@@ -237,7 +294,7 @@ async function arcDownload({ values, positionals }: ParsedOptions, io: Io): Prom
     endpoint,
     token,
     // --jobs predates --parallel and meant the same here.
-    jobs: parallelOption(values.parallel) ?? jobsOption(values.jobs as string | undefined) ?? DEFAULT_MACHINE_SETTINGS.download.parallel,
+    jobs: parallelOption(values.parallel as string | undefined) ?? jobsOption(values.jobs as string | undefined) ?? DEFAULT_MACHINE_SETTINGS.download.parallel,
     force: !!values.force,
     paperParity: !!values['paper-parity'],
     verifyCounts: !values['no-verify-counts'],
@@ -316,7 +373,8 @@ function unknownCommand(argv: string[]): UsageError {
     const sub = group.name.split(' ')[1];
     return new UsageError(argv[1] === undefined ? `${argv[0]} needs a subcommand: ${group.name}` : `${argv[0]} has one subcommand, ${sub}, not "${argv[1]}"`, group);
   }
-  return new UsageError(`unknown command "${argv[0]}"`);
+  const near = nearestCommand(argv[0]);
+  return new UsageError(`unknown command "${argv[0]}"${near ? ` (did you mean ${near}?)` : ''}`);
 }
 
 const HELP = new Set(['--help', '-h']);
@@ -332,6 +390,11 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     if (HELP.has(first) || first === 'help') {
       const topic = first === 'help' ? findCommand(argv.slice(1)) : undefined;
       io.stdout.write(topic ? commandHelp(topic.command) : generalHelp(VERSION));
+      return 0;
+    }
+    // `neurocache manifest --help`: the group's subcommands.
+    if (commandsInGroup(first).length && HELP.has(argv[1])) {
+      io.stdout.write(groupHelp(first));
       return 0;
     }
     const found = findCommand(argv);

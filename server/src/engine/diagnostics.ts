@@ -4,14 +4,40 @@
  */
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 
-export type DiagnosticCode =
-  | 'manifest-schema' | 'missing-cache-file' | 'unreadable-cache-file' | 'window-out-of-range' | 'duplicate-entry'
-  | 'category-mismatch' | 'unreferenced-cache-file' | 'stale-manifest' | 'no-partial-windows' | 'low-seizure-ratio'
-  | 'cache-file-stops-build' | 'no-labels' | 'unsupported-cache-file' | 'invalid-json'
-  | 'dataset-index-schema' | 'index-window-count' | 'index-missing-cache-file'
-  | 'dataset-info-schema' | 'missing-file' | 'unreadable-nifti' | 'legacy-path' | 'missing-mask'
-  | 'lesion-volume-mismatch' | 'shape-mismatch' | 'unknown-acquisition' | 'duplicate-sample' | 'sample-count'
-  | 'cv-small-stratum' | 'cv-split-fails';
+/** Every code the engine emits (docs/diagnostics.md has a section for each); users filter on them. */
+export const DIAGNOSTIC_CODES = [
+  'manifest-schema',
+  'missing-cache-file',
+  'unreadable-cache-file',
+  'window-out-of-range',
+  'duplicate-entry',
+  'category-mismatch',
+  'unreferenced-cache-file',
+  'stale-manifest',
+  'no-partial-windows',
+  'low-seizure-ratio',
+  'cache-file-stops-build',
+  'no-labels',
+  'unsupported-cache-file',
+  'invalid-json',
+  'dataset-index-schema',
+  'index-window-count',
+  'index-missing-cache-file',
+  'dataset-info-schema',
+  'missing-file',
+  'unreadable-nifti',
+  'legacy-path',
+  'missing-mask',
+  'lesion-volume-mismatch',
+  'shape-mismatch',
+  'unknown-acquisition',
+  'duplicate-sample',
+  'sample-count',
+  'cv-small-stratum',
+  'cv-split-fails',
+] as const;
+
+export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 
 export interface Diagnostic {
   offset: number;

@@ -317,6 +317,8 @@ export interface BuildResult {
   pythonStopsAt: { name: string; exception: PythonException } | null;
   /** True when a file numpy reads could not be read here: the manifest then differs from Python's. */
   differsFromPython: boolean;
+  /** False when nothing was written: the folder holds no `*.npz` and an empty manifest was not asked for. */
+  written: boolean;
 }
 
 const SKIPPED_CODE = { skipped: 'unreadable-cache-file', 'stops-build': 'cache-file-stops-build', unsupported: 'unsupported-cache-file' } as const;
@@ -367,9 +369,12 @@ export function describeBuild(result: BuildResult): string {
 export async function buildManifestFile(
   directory: string,
   inspector: CacheInspector,
-  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; allowEmpty?: boolean } = {},
 ): Promise<BuildResult> {
   const { text, result } = await computeManifest(directory, inspector, options);
+  // A folder without caches is usually the wrong folder: an empty manifest there would make
+  // training rebuild it (no entries) and hide the mistake.
+  if (result.found === 0 && options.allowEmpty === false) return { ...result, written: false };
   await writeFileAtomic(result.manifestPath, text);
   return result;
 }
@@ -421,6 +426,7 @@ export async function computeManifest(
     notes,
     pythonStopsAt: stop ? { name: stop.name, exception: stop.exception! } : null,
     differsFromPython: skipped.some((s) => s.code === 'unsupported-cache-file'),
+    written: true,
   };
   return { text: serializeManifest(manifest, names.length > 0), result };
 }
