@@ -79,6 +79,12 @@ export interface Settings {
   maxDiagnosticsPerFile: number;
   training: TrainingSettings;
   cv: CvSettings;
+  diagnostics: DiagnosticsSettings;
+}
+
+/** How findings are shown: per code `off`, `hint`, `information`, `warning` or `error` (over `.neurocache.json`). */
+export interface DiagnosticsSettings {
+  severity: Record<string, string>;
 }
 
 /**
@@ -91,6 +97,7 @@ export const DEFAULT_SETTINGS: Omit<Settings, 'training' | 'cv'> = {
   contentChecks: true,
   extraGlobs: [],
   maxDiagnosticsPerFile: 1000,
+  diagnostics: { severity: {} },
 };
 
 /** The ARC download's settings, read by the client and sent with the download request. */

@@ -14,6 +14,8 @@ import {
   ClientCommands, Commands, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, DEFAULT_WINDOW_SETTINGS, DOWNLOAD_COMMANDS, LOG_LEVELS, MAX_DOWNLOAD_PARALLEL, WRITING_COMMANDS,
 } from '../../server/src/protocol';
 import { resolveSettings } from '../../server/src/handlers/settings';
+import { DIAGNOSTIC_CODES } from '../../server/src/engine/diagnostics';
+import { SEVERITY_LEVELS } from '../../server/src/engine/severity';
 import { repoRoot } from '../support/python';
 
 interface Contributes {
@@ -28,7 +30,8 @@ const contributes = (): Contributes => JSON.parse(readFileSync(path.join(repoRoo
 function flatten(value: object, prefix = 'neurocache'): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    if (inner && typeof inner === 'object' && !Array.isArray(inner)) Object.assign(out, flatten(inner, `${prefix}.${key}`));
+    // An empty object is a value (the severity overrides' default), not a group of settings.
+    if (inner && typeof inner === 'object' && !Array.isArray(inner) && Object.keys(inner).length) Object.assign(out, flatten(inner, `${prefix}.${key}`));
     else out[`${prefix}.${key}`] = inner;
   }
   return out;
@@ -48,6 +51,10 @@ test('package.json settings and defaults are the protocol\'s (training: the engi
   for (const key of Object.keys(flatten(DEFAULT_WINDOW_SETTINGS))) assert.equal(properties[key].scope, 'window', key);
   assert.equal(properties['neurocache.download.parallel'].maximum, MAX_DOWNLOAD_PARALLEL);
   assert.deepEqual(properties['neurocache.logLevel'].enum, [...LOG_LEVELS]);
+  // The settings editor offers exactly the engine's codes and levels.
+  const severity = properties['neurocache.diagnostics.severity'] as unknown as { propertyNames: { enum: string[] }; additionalProperties: { enum: string[] } };
+  assert.deepEqual(severity.propertyNames.enum, [...DIAGNOSTIC_CODES]);
+  assert.deepEqual(severity.additionalProperties.enum, [...SEVERITY_LEVELS]);
 });
 
 test('package.json commands are the protocol\'s; restricted mode disables exactly the writing ones and the downloads', () => {

@@ -14,6 +14,8 @@ import { Analysis, analyzeDocument, detectDocument, openDocumentDecodeError, rea
 import { codeLink } from '../service/diagnosticDocs';
 import { TextSnapshot } from '../service/textDocument';
 import { settingsFor } from './settings';
+import type { Settings } from '../protocol';
+import { applySeverityOverrides, mergeOverrides, SeverityOverrides } from '../engine/severity';
 import type { ServerState, Tracked } from './state';
 import { reportFailure, sendStatus } from './status';
 
@@ -55,8 +57,24 @@ async function currentText(state: ServerState, t: Tracked): Promise<{ snapshot: 
 
 const versionOf = (snapshot: TextSnapshot) => (snapshot.version < 0 ? undefined : snapshot.version);
 
-async function publish(state: ServerState, t: Tracked, snapshot: TextSnapshot, diagnostics: Diagnostic[]): Promise<void> {
-  const { maxDiagnosticsPerFile } = await settingsFor(state, t.uri);
+/** The levels the user chose: `.neurocache.json` (nearest above the file, within its folder), then the setting. */
+async function severityOverrides(state: ServerState, t: Tracked, settings: Settings): Promise<SeverityOverrides> {
+  const project = await state.projects.for(t.file, state.folderOf(t.file));
+  if (project.file && (project.error || project.problems.length)) {
+    const said = `${project.file}\0${project.error ?? project.problems.join('\0')}`;
+    if (!state.loggedProjectProblems.has(said)) {
+      state.loggedProjectProblems.add(said);
+      if (project.error) state.log.warn(`${project.error}: its severities are not applied`);
+      for (const problem of project.problems) state.log.warn(`${project.file}: ${problem}; ignored`);
+    }
+  }
+  return mergeOverrides(project.severity, settings.diagnostics.severity as SeverityOverrides);
+}
+
+async function publish(state: ServerState, t: Tracked, snapshot: TextSnapshot, found: Diagnostic[]): Promise<void> {
+  const settings = await settingsFor(state, t.uri);
+  const { maxDiagnosticsPerFile } = settings;
+  const diagnostics = applySeverityOverrides(found, await severityOverrides(state, t, settings));
   const lines = new LineIndex(snapshot.text);
   const shown = diagnostics.slice(0, maxDiagnosticsPerFile);
   const lsp: LspDiagnostic[] = shown.map((d) => {

@@ -9,6 +9,7 @@ import type { DidChangeConfigurationParams } from 'vscode-languageserver/node';
 import { DEFAULT_CV } from '../engine/arc/folds';
 import { DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
 import { isLegacySeed } from '../engine/numpy/legacyRandom';
+import { parseSeverityOverrides } from '../engine/severity';
 import { DEFAULT_SETTINGS, Settings } from '../protocol';
 import { scheduleCheck } from './diagnostics';
 import { isLogLevel } from './log';
@@ -28,6 +29,8 @@ export function resolveSettings(raw: unknown): Settings {
     contentChecks: typeof given.contentChecks === 'boolean' ? given.contentChecks : DEFAULT_SETTINGS.contentChecks,
     extraGlobs: Array.isArray(given.extraGlobs) && given.extraGlobs.every((g) => typeof g === 'string') ? given.extraGlobs : DEFAULT_SETTINGS.extraGlobs,
     maxDiagnosticsPerFile: number(given.maxDiagnosticsPerFile, DEFAULT_SETTINGS.maxDiagnosticsPerFile, (n) => Number.isSafeInteger(n) && n >= 1),
+    // Entries with an unknown code or level are left out (the settings editor marks them, from package.json's schema).
+    diagnostics: { severity: parseSeverityOverrides(isRecord(given.diagnostics) ? given.diagnostics.severity : undefined).overrides as Record<string, string> },
     training: {
       seed: number(training.seed, DEFAULT_COMPOSITION.seed, (n) => Number.isSafeInteger(n) && n >= 0),
       fullRatio: number(training.fullRatio, DEFAULT_COMPOSITION.fullRatio, ratio),
@@ -74,7 +77,8 @@ export async function logSettings(state: ServerState): Promise<void> {
   for (const folder of state.folders) {
     const s = await settingsFor(state, pathToFileURL(folder).href);
     const globs = s.extraGlobs.length ? `, extraGlobs ${JSON.stringify(s.extraGlobs)}` : '';
-    const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}, cv seed ${s.cv.seed} outerFolds ${s.cv.outerFolds} innerFolds ${s.cv.innerFolds}`;
+    const severity = Object.keys(s.diagnostics.severity).length ? `, diagnostics.severity ${JSON.stringify(s.diagnostics.severity)}` : '';
+    const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}${severity}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}, cv seed ${s.cv.seed} outerFolds ${s.cv.outerFolds} innerFolds ${s.cv.innerFolds}`;
     const before = state.loggedSettings.get(folder);
     if (line === before) continue;
     state.loggedSettings.set(folder, line);

@@ -9,6 +9,7 @@ import type { Analysis } from '../service/check';
 import { workingDirectoryFor } from '../service/documentFiles';
 import type { CacheInspector } from '../service/inspector';
 import type { OpenDocument, TextSnapshot } from '../service/textDocument';
+import { ProjectConfigs } from '../service/projectConfig';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { ServerLog } from './log';
@@ -43,6 +44,9 @@ export class ServerState {
   readonly settings = new Map<string, Promise<Settings>>();
   /** The settings line last logged per workspace folder (a change is logged once). */
   readonly loggedSettings = new Map<string, string>();
+  /** `.neurocache.json` files found per folder, forgotten when one changes; the problems of each logged once. */
+  readonly projects = new ProjectConfigs();
+  readonly loggedProjectProblems = new Set<string>();
   /** Settings pushed in `didChangeConfiguration` by clients that cannot be asked for them. */
   pushedSettings: unknown;
   inspector!: CacheInspector;
@@ -86,6 +90,11 @@ export class ServerState {
     const snapshot = document.snapshot();
     this.counters(uri).textBuilds += document.textBuilds - before;
     return snapshot;
+  }
+
+  /** The workspace folder holding `file`, if any (project files are looked up no higher). */
+  folderOf(file: string): string | undefined {
+    return this.folders.filter((f) => file === f || file.startsWith(f.endsWith('/') ? f : `${f}/`)).sort((a, b) => b.length - a.length)[0];
   }
 
   /** The working directory a document's relative paths fall back to: its workspace folder. */

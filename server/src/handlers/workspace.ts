@@ -9,13 +9,14 @@ import { DidChangeWatchedFilesParams, FileChangeType, FileSystemWatcher, WatchKi
 import { affectedBy, Analysis } from '../service/check';
 import { isInside } from '../service/documentFiles';
 import { findWorkspaceFiles, isTrackedName } from '../service/workspace';
+import { isProjectFile, PROJECT_FILE } from '../service/projectConfig';
 import { check, scheduleCheck, untrack } from './diagnostics';
 import { plural } from '../engine/report';
 import { settingsFor } from './settings';
 import type { ServerState } from './state';
 import { reportFailure, sendStatus } from './status';
 
-export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json'];
+export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json', `**/${PROJECT_FILE}`];
 
 /**
  * What the server asks the client to watch: the files above, and deletions of anything. A
@@ -118,7 +119,15 @@ export function didChangeWatchedFiles(state: ServerState, params: DidChangeWatch
   for (const change of params.changes) {
     if (!change.uri.startsWith('file:')) continue;
     const file = path.resolve(fileURLToPath(change.uri)); // a folder's URI may end in a slash
+    if (isProjectFile(file)) {
+      // Created, changed or deleted: severities change for every file below it (checked again,
+      // from fingerprints: no cache file is read for this).
+      state.projects.forget();
+      for (const uri of state.tracked.keys()) scheduleCheck(state, uri, WATCH_DEBOUNCE_MS);
+      continue;
+    }
     if (change.type === FileChangeType.Deleted) {
+      state.projects.forget(); // a deleted folder may have held one
       forgetDeleted(state, file);
       state.changedFiles.add(file);
       continue;
