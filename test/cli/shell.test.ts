@@ -122,3 +122,15 @@ test('group help, "did you mean" for commands, values refused at once', () => {
   assert.equal(endpoint.status, 2, 'refused before any network');
   assert.match(endpoint.stderr, /invalid Hub endpoint "htp:\/x" \(expected an http:\/\/ or https:\/\/ URL/);
 });
+
+test('stats refuses a manifest training fails on, as check reports it', () => {
+  const dir = tempDir();
+  const cache = writeEegCache(dir);
+  writeFileSync(cache.manifest, cache.text.replace('"window_idx": 0', '"window_idx": "one"'));
+  const check = cli('check', cache.manifest);
+  assert.match(check.stdout, /error manifest-schema: "window_idx" is "one": int\(\) raises ValueError/);
+  const stats = cli('stats', cache.manifest);
+  assert.equal(stats.code, 2);
+  assert.equal(stats.stdout, '', 'no numbers');
+  assert.match(stats.stderr, /1 schema error \(no statistics: training fails on this file\)\n.*manifest\.json:3:\d+: "window_idx" is "one"/);
+});

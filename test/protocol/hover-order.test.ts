@@ -48,7 +48,7 @@ test('manifest hovers: statistics, the picture and its caption, then the file an
     await lsp.open(uri, eeg.text);
     await lsp.settled(uri);
     const key = await hoverAt(lsp, uri, eeg.text, '"partial_seizure"');
-    inOrder(key, ['Windows: 3 = 2 partial + 0 full + 1 no seizure', 'Balanced seizure ratio', 'data:image/png', '*All 3 windows: partial (orange) 66.67% · full (red) 0.00% · no seizure (grey) 33.33%*', 'Missing references: 1 entry']);
+    inOrder(key, ['Windows: 3 = 2 partial + 0 full + 1 no seizure', 'Balanced training set: none from this manifest', 'data:image/png', '*All 3 windows: partial (orange) 66.67% · full (red) 0.00% · no seizure (grey) 33.33%*', 'Missing references: 1 entry']);
 
     const entry = await hoverAt(lsp, uri, eeg.text, '"a_windows.npz"');
     inOrder(entry, [

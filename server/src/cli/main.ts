@@ -251,6 +251,14 @@ async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<nu
     if (analysis.kind === 'unrelated') throw new InputError(`${file} is not a seizure manifest, EEG dataset index or ARC dataset_info`);
     // Numbers from a partial parse are not what training uses: say what training does instead.
     if (analysis.kind === 'invalid-json') throw new InputError(`${file}: ${analysis.diagnostics[0].message}`);
+    // A schema error is where training fails on the file (int("one") on an entry, parse_dataset_info
+    // refusing a float): statistics of the rest would not be what training sees. `check` says the same.
+    const schemaErrors = analysis.diagnostics.filter((d) => d.severity === 'error' && d.code.endsWith('-schema'));
+    if (schemaErrors.length) {
+      const lines = new LineIndex(text);
+      const where = (d: (typeof schemaErrors)[number]) => `${file}:${lines.position(d.offset).line + 1}:${lines.position(d.offset).character + 1}: ${d.message}`;
+      throw new InputError(`${plural(schemaErrors.length, 'schema error')} (no statistics: training fails on this file)\n${schemaErrors.slice(0, 10).map(where).join('\n')}${schemaErrors.length > 10 ? `\n… and ${schemaErrors.length - 10} more (neurocache check lists them)` : ''}`);
+    }
     if (values.folds && analysis.kind !== 'arc-dataset-info') throw new UsageError('--folds needs an ARC dataset_info.json');
     const folds = values.folds && analysis.kind === 'arc-dataset-info' ? analysis.folds : undefined;
     // --selected: the entries training picks for this seed (a missing file is skipped by training).

@@ -12,6 +12,7 @@ import { CATEGORIES } from '../engine/eeg/category';
 import { dropEntryEdit, moveEntryEdits, windowCountEdit } from '../engine/eeg/fixes';
 import { categoryOf } from '../engine/eeg/npz';
 import type { TextEdit } from '../engine/json/edits';
+import { plural } from '../engine/report';
 import type { Analysis } from './check';
 import { entryAt } from './hover';
 
@@ -60,7 +61,7 @@ function manifestEntryFixes(analysis: ManifestAnalysis, text: string, code: Diag
     case 'unreadable-cache-file':
       return file?.exists && file.error ? drop('Drop this entry (its cache file cannot be read)') : [];
     case 'window-out-of-range':
-      return file?.summary && window >= file.summary.windowCount ? drop(`Drop this entry (the file has ${file.summary.windowCount} windows)`) : [];
+      return file?.summary && window >= file.summary.windowCount ? drop(`Drop this entry (the file has ${plural(file.summary.windowCount, 'window')})`) : [];
     case 'duplicate-entry':
       return drop('Drop this duplicate entry');
     case 'category-mismatch': {
