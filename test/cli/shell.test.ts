@@ -132,5 +132,5 @@ test('stats refuses a manifest training fails on, as check reports it', () => {
   const stats = cli('stats', cache.manifest);
   assert.equal(stats.code, 2);
   assert.equal(stats.stdout, '', 'no numbers');
-  assert.match(stats.stderr, /1 schema error \(no statistics: training fails on this file\)\n.*manifest\.json:3:\d+: "window_idx" is "one"/);
+  assert.match(stats.stderr, /1 schema error \(no statistics: training fails on this file\)\n.*manifest\.json:5:21: "window_idx" is "one"/);
 });
