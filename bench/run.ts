@@ -6,7 +6,7 @@
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { parquetMetadata } from 'hyparquet';
-import { COLUMNS } from '../server/src/download/arc';
+import { COLUMNS } from '../server/src/download/shard';
 import { startFakeHub } from '../test/hub/fakeHub';
 import { writeArcShards } from '../test/hub/shards';
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -52,8 +52,12 @@ export interface InitializationOptions {
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Training's `default_rng` seed and composition ratios, for exact hover numbers. */
-export interface TrainingSettings {
+/**
+ * Training's `default_rng` seed and composition ratios, for exact hover numbers: the shape of
+ * the engine's `CompositionSettings` (engine/eeg/composition.ts), under the same name, since
+ * this contract imports nothing.
+ */
+export interface CompositionSettings {
   seed: number;
   fullRatio: number;
   backgroundRatio: number;
@@ -77,7 +81,7 @@ export interface Settings {
   extraGlobs: string[];
   /** Most diagnostics published per file; the rest are summarised in one. */
   maxDiagnosticsPerFile: number;
-  training: TrainingSettings;
+  training: CompositionSettings;
   cv: CvSettings;
   diagnostics: DiagnosticsSettings;
 }
@@ -89,7 +93,7 @@ export interface DiagnosticsSettings {
 
 /**
  * Defaults of the per-resource settings. The training defaults are the trainer's own
- * (`DEFAULT_COMPOSITION` in engine/eeg/manifest.ts, the one home of 42 / 0.3 / 2.5), the cv
+ * (`DEFAULT_COMPOSITION` in engine/eeg/composition.ts, the one home of 42 / 0.3 / 2.5), the cv
  * defaults arc-meshchop's (`DEFAULT_CV` in engine/arc/folds.ts: 42 / 3 / 3); the server fills
  * them in.
  */

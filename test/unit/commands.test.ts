@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { applyEdits } from '../../server/src/engine/json/edits';
 import { Commands } from '../../server/src/protocol';
-import { analyzeDocument } from '../../server/src/service/check';
+import { analyzeDocument } from '../../server/src/service/analyze';
 import { CommandContext, isFileCommand, planCommand } from '../../server/src/service/commands';
 import { assertInsideWorkspace, containingFolder, readDocumentFile, resolveFolderArgument } from '../../server/src/service/documentFiles';
 import { FingerprintStore } from '../../server/src/service/fingerprints';

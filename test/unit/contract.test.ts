@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CV } from '../../server/src/engine/arc/folds';
-import { DEFAULT_COMPOSITION } from '../../server/src/engine/eeg/manifest';
+import { DEFAULT_COMPOSITION } from '../../server/src/engine/eeg/composition';
 import {
   ClientCommands, Commands, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, DEFAULT_WINDOW_SETTINGS, DOWNLOAD_COMMANDS, LOG_LEVELS, MAX_DOWNLOAD_PARALLEL, WRITING_COMMANDS,
 } from '../../server/src/protocol';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseManifest, parseManifestWithJsonc } from '../../server/src/engine/eeg/manifest';
+import { parseManifest, parseManifestWithJsonc } from '../../server/src/engine/eeg/manifestParse';
 
 const cases = [
   JSON.stringify({ partial_seizure: [{ cache_file: 'a_windows.npz', window_idx: 0 }], full_seizure: [], no_seizure: [{ cache_file: 'b.npz', window_idx: 3 }] }, null, 2),

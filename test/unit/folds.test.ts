@@ -14,7 +14,8 @@ import {
   CvSettings, datasetFolds, DEFAULT_CV, lesionQuintile, LESION_QUINTILES, masksRefused, nestedFolds, NestedFolds, stratifiedKFold, stratumLabel,
 } from '../../server/src/engine/arc/folds';
 import { resolveSettings } from '../../server/src/handlers/settings';
-import { analyzeText, structuralAnalysis } from '../../server/src/service/check';
+import { structuralAnalysis } from '../../server/src/service/analyze';
+import { analyzeText } from '../../server/src/service/detect';
 import { hoverAt } from '../../server/src/service/hover';
 import { pythonWith, repoRoot, runPython } from '../support/python';
 

@@ -14,9 +14,11 @@ import { test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { checkDatasetInfo, datasetStats, parseDatasetInfo } from '../../server/src/engine/arc/datasetInfo';
 import { summarizeNifti } from '../../server/src/engine/arc/nifti';
-import { checkManifest, compositionDiagnostics, manifestStats, parseManifest } from '../../server/src/engine/eeg/manifest';
+import { compositionDiagnostics, manifestStats } from '../../server/src/engine/eeg/composition';
+import { checkManifest } from '../../server/src/engine/eeg/manifestCheck';
+import { parseManifest } from '../../server/src/engine/eeg/manifestParse';
 import { labelTrace, NpzSummary, summarizeNpz } from '../../server/src/engine/eeg/npz';
-import { pythonJson } from '../../server/src/engine/json/edits';
+import { pythonJsonDumpsIndented } from '../../server/src/engine/json/pythonJsonDump';
 import { FormatError, memorySource } from '../../server/src/engine/io/source';
 import { encodeNifti, encodeVoxels } from '../writers/nifti';
 import { encodeValues, npyHeader } from '../writers/npy';
@@ -101,7 +103,7 @@ function niftiCorpus(random: Random): { bytes: Uint8Array; name: string } {
 function jsonCorpus(random: Random): string {
   if (random() < 0.5) {
     const entry = (w: number) => ({ cache_file: pick(random, ['a_windows.npz', 'b_windows.npz', '../x.npz']), window_idx: w });
-    return pythonJson({ partial_seizure: [entry(0), entry(1)], full_seizure: [entry(2)], no_seizure: [entry(0), entry(5)] });
+    return pythonJsonDumpsIndented({ partial_seizure: [entry(0), entry(1)], full_seizure: [entry(2)], no_seizure: [entry(0), entry(5)] });
   }
   return JSON.stringify({
     num_samples: 2, image_paths: ['cache/a_t2w.nii.gz', 'cache/b_t2w.nii.gz'], mask_paths: ['cache/a_lesion.nii.gz', null],

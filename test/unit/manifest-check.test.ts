@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { analyzeDocument } from '../../server/src/service/check';
+import { analyzeDocument } from '../../server/src/service/analyze';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { CacheInspector } from '../../server/src/service/inspector';
 import { WorkerPool } from '../../server/src/workers/pool';

@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeLikePython, PYTHON_JSON_MAX_DEPTH, pythonJsonError } from '../../server/src/engine/json/pythonJson';
-import { manifestStats, parseManifest } from '../../server/src/engine/eeg/manifest';
+import { decodeLikePython, PYTHON_JSON_MAX_DEPTH, pythonJsonError } from '../../server/src/engine/json/pythonJsonLoad';
+import { manifestStats } from '../../server/src/engine/eeg/composition';
+import { parseManifest } from '../../server/src/engine/eeg/manifestParse';
 import { parseDatasetInfo } from '../../server/src/engine/arc/datasetInfo';
 import { pythonWith, runPython } from '../support/python';
 

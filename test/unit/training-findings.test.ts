@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compositionDiagnostics, DEFAULT_COMPOSITION, manifestStats, parseManifest } from '../../server/src/engine/eeg/manifest';
+import { compositionDiagnostics, DEFAULT_COMPOSITION, manifestStats } from '../../server/src/engine/eeg/composition';
+import { parseManifest } from '../../server/src/engine/eeg/manifestParse';
 import { manifestReport } from '../../server/src/engine/report';
 
 const entries = (n: number, file = 'a_windows.npz') => Array.from({ length: n }, (_, i) => ({ cache_file: file, window_idx: i }));

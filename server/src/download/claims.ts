@@ -5,6 +5,9 @@
  * shard has announced its ids, then until every earlier row with its name is settled (kept, or
  * left out by a filter or a bad byte). Collisions are rare; only colliding rows ever wait.
  */
+import type { RowProblem } from '../protocol';
+import type { SessionRecord } from './journal';
+import { collisionKey, idProblem } from './rows';
 
 /** The row that kept a name, for the message about the row that lost it. */
 export interface Holder {
@@ -80,4 +83,40 @@ export class NameClaims {
     this.byKey.set(key, list);
     return claimant;
   }
+}
+
+/** The collision key of a row whose ids can name files, else undefined. */
+export function claimKey(subject: string | null, session: string | null): string | undefined {
+  if (idProblem('subject_id', subject) || idProblem('session_id', session)) return undefined;
+  return collisionKey(subject!, session!);
+}
+
+export function duplicateMessage(subject: string, session: string, holder: Holder): string {
+  const same = holder.subject === subject && holder.session === session;
+  const why = same
+    ? 'the same subject and session'
+    : `ids that give the same file names once joined with "_"${`${holder.subject}_${holder.session}` === `${subject}_${session}` ? '' : ' (up to case, which case-insensitive file systems ignore)'}`;
+  return `${holder.shard} row ${holder.row} (subject ${holder.subject}, session ${holder.session}) has ${why}; the first row is kept`;
+}
+
+/**
+ * The sessions of all shards in order, one per name. The claims keep one row per name among
+ * the shards fetched now; a shard resumed from the journal can still hold a row whose name an
+ * earlier, re-fetched shard took: the earlier wins, and each later one is returned as a problem.
+ */
+export function firstOfEachName(shards: { path: string; sessions: SessionRecord[] }[]): { sessions: SessionRecord[]; duplicates: { problem: RowProblem; acquisition: string }[] } {
+  const holders = new Map<string, Holder>();
+  const duplicates: { problem: RowProblem; acquisition: string }[] = [];
+  const sessions = shards.flatMap((shard) => shard.sessions.filter((s) => {
+    const key = collisionKey(s.subject, s.session);
+    const holder = holders.get(key);
+    if (!holder) {
+      holders.set(key, { shard: shard.path, row: s.row, subject: s.subject, session: s.session });
+      return true;
+    }
+    const problem: RowProblem = { shard: shard.path, row: s.row, subject: s.subject, session: s.session, reason: 'duplicate', message: duplicateMessage(s.subject, s.session, holder) };
+    duplicates.push({ problem, acquisition: s.acquisition });
+    return false;
+  }));
+  return { sessions, duplicates };
 }

@@ -82,12 +82,12 @@ export class LineIndex {
 }
 
 /** A JSON value's place in the text. */
-export interface Span {
+export interface TextSpan {
   offset: number;
   length: number;
 }
 
-export function diagnostic(span: Span, severity: Severity, code: DiagnosticCode, message: string): Diagnostic {
+export function diagnostic(span: TextSpan, severity: Severity, code: DiagnosticCode, message: string): Diagnostic {
   return { offset: span.offset, length: span.length, severity, code, message };
 }
 

@@ -4,7 +4,7 @@
  * train/loop.py and datasets.py, arc-meshchop cli.py).
  */
 import { Diagnostic, diagnostic } from './diagnostics';
-import type { PythonJsonError } from './json/pythonJson';
+import type { PythonJsonError } from './json/pythonJsonLoad';
 
 export type JsonFormat = 'seizure-manifest' | 'eeg-dataset-index' | 'arc-dataset-info';
 

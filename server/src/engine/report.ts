@@ -5,9 +5,9 @@
 import type { DatasetStats } from './arc/datasetInfo';
 import type { NestedFolds } from './arc/folds';
 import type { DatasetIndexStats, IndexOutcome } from './eeg/datasetIndex';
-import { formatPercent, LOW_SEIZURE_RATIO, ManifestStats, STALE_MISSING_FRACTION } from './eeg/manifest';
+import { LOW_SEIZURE_RATIO, ManifestStats, STALE_MISSING_FRACTION } from './eeg/composition';
 import { parseNumpyDescr } from './numpy/elements';
-import { formatLimit } from './units';
+import { formatLimit, formatPercent } from './units';
 
 /** "1 entry", "2 entries". */
 export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;

@@ -15,3 +15,9 @@ export function formatBytes(n: number): string {
 export function formatLimit(fraction: number): string {
   return `${Number((fraction * 100).toPrecision(12))}%`;
 }
+
+/** A ratio as a percentage: two decimals, four for a small non-zero ratio ("0.0270%"), "n/a" for NaN. */
+export function formatPercent(ratio: number): string {
+  if (Number.isNaN(ratio)) return 'n/a';
+  return `${(ratio * 100).toFixed(ratio !== 0 && ratio < 0.001 ? 4 : 2)}%`;
+}

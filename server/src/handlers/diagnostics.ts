@@ -9,8 +9,10 @@
  */
 import { CancellationToken, Diagnostic as LspDiagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
 import { Diagnostic, LineIndex, Severity } from '../engine/diagnostics';
-import type { PythonJsonError } from '../engine/json/pythonJson';
-import { Analysis, analyzeDocument, detectDocument, openDocumentDecodeError, readJsonFile, structuralAnalysis } from '../service/check';
+import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
+import { Analysis, analyzeDocument, structuralAnalysis } from '../service/analyze';
+import { detectDocument } from '../service/detect';
+import { openDocumentDecodeError, readJsonFile } from '../service/readJson';
 import { codeLink } from '../service/diagnosticDocs';
 import { TextSnapshot } from '../service/textDocument';
 import { settingsFor } from './settings';

@@ -6,7 +6,8 @@
  * directory). The log says where the token came from, never what it is.
  */
 import { CancellationToken, ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
-import { DEFAULT_REPO, describeProblemCounts, downloadArc as download, DownloadError, DownloadResult } from '../download/arc';
+import { DEFAULT_REPO, describeProblemCounts, downloadArc as download, DownloadResult } from '../download/arc';
+import { DownloadError } from '../download/errors';
 import { hubEndpoint, hubOffline, hubTokenWithSource, retryBaseFromEnv } from '../download/config';
 import type { Breakdown, FilterReason } from '../download/selection';
 import { plural } from '../engine/report';

@@ -7,7 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import type { DidChangeConfigurationParams } from 'vscode-languageserver/node';
 import { DEFAULT_CV } from '../engine/arc/folds';
-import { DEFAULT_COMPOSITION } from '../engine/eeg/manifest';
+import { DEFAULT_COMPOSITION } from '../engine/eeg/composition';
 import { isLegacySeed } from '../engine/numpy/legacyRandom';
 import { parseSeverityOverrides } from '../engine/severity';
 import { DEFAULT_SETTINGS, Settings } from '../protocol';

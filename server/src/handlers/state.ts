@@ -5,7 +5,7 @@
  */
 import type { CancellationToken, Connection } from 'vscode-languageserver/node';
 import type { NotificationType, RequestType, Settings, WorkCountersRequest } from '../protocol';
-import type { Analysis } from '../service/check';
+import type { Analysis } from '../service/analyze';
 import { workingDirectoryFor } from '../service/documentFiles';
 import type { CacheInspector } from '../service/inspector';
 import type { OpenDocument, TextSnapshot } from '../service/textDocument';

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DidChangeWatchedFilesParams, FileChangeType, FileSystemWatcher, WatchKind, WorkDoneProgressServerReporter, WorkspaceFoldersChangeEvent } from 'vscode-languageserver/node';
-import { affectedBy, Analysis } from '../service/check';
+import { affectedBy, Analysis } from '../service/analyze';
 import { isInside } from '../service/documentFiles';
 import { findWorkspaceFiles, isTrackedName } from '../service/workspace';
 import { isProjectFile, PROJECT_FILE } from '../service/projectConfig';

@@ -12,7 +12,10 @@ import type { TextEdit } from '../engine/json/edits';
 import { plural } from '../engine/report';
 import { Commands } from '../protocol';
 import { RefusedWrite } from './atomic';
-import { analyzeDocument, analyzeText, computeManifest, describeBuild, detectDocument, DocumentKind, windowCountsFix } from './check';
+import { analyzeDocument } from './analyze';
+import { computeManifest, describeBuild } from './buildManifest';
+import { analyzeText, detectDocument, DocumentKind } from './detect';
+import { windowCountsFix } from './windowCountsFix';
 import type { CacheInspector } from './inspector';
 
 export type FileCommand =
@@ -49,7 +52,8 @@ const PLANNERS: Record<FileCommand, { kind: Exclude<DocumentKind, 'unrelated'>; 
     plan: async (file, text) => {
       const directory = path.dirname(file);
       const exists = new Map<string, boolean>();
-      for (const name of analyzeText(text).manifest?.files ?? []) {
+      const structure = analyzeText(text);
+      for (const name of structure.kind === 'seizure-manifest' ? structure.parsed.files : []) {
         exists.set(name, await fs.stat(path.join(directory, name)).then(() => true, () => false));
       }
       const result = dropEntries(text, (name) => typeof name === 'string' && exists.get(name) === true);
@@ -108,7 +112,7 @@ const KIND_NAMES: Record<Exclude<DocumentKind, 'unrelated'>, string> = {
 export async function planCommand(command: FileCommand, file: string, text: string, context: CommandContext): Promise<CommandPlan> {
   const planner = PLANNERS[command];
   const structure = await detectDocument(file, text);
-  const kind = structure.kind === 'invalid-json' ? structure.invalid!.format : structure.kind;
+  const kind = structure.kind === 'invalid-json' ? structure.format : structure.kind;
   if (kind !== planner.kind) {
     const what = kind === 'unrelated' ? 'neither a seizure manifest nor an ARC dataset_info.json nor an EEG _dataset_index.json' : KIND_NAMES[kind];
     throw new RefusedWrite(`${command} changes only ${KIND_NAMES[planner.kind]}; ${file} is ${what}`);

@@ -13,7 +13,7 @@ import { dropEntryEdit, moveEntryEdits, windowCountEdit } from '../engine/eeg/fi
 import { categoryOf } from '../engine/eeg/npz';
 import type { TextEdit } from '../engine/json/edits';
 import { plural } from '../engine/report';
-import type { Analysis } from './check';
+import type { Analysis } from './analyze';
 import { entryAt } from './hover';
 
 export interface EntryFix {

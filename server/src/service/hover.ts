@@ -4,14 +4,16 @@
  */
 import * as path from 'node:path';
 import { isLegacyResolution, PathFacts } from '../engine/arc/datasetInfo';
-import { Span } from '../engine/diagnostics';
-import { describeFailure, formatPercent, ParsedManifest } from '../engine/eeg/manifest';
+import { TextSpan } from '../engine/diagnostics';
+import { formatPercent } from '../engine/units';
+import { describeFailure } from '../engine/eeg/manifestCheck';
+import { ParsedManifest } from '../engine/eeg/manifestParse';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
 import { windowPositives } from '../engine/eeg/npz';
 import { datasetIndexReport, datasetReport, dtypeInWords, foldsReport, manifestFindings, manifestStatistics, markdownTable, plural, sampleFoldsLine } from '../engine/report';
 import { FORMAT_TITLES } from '../engine/invalidJson';
-import type { Analysis } from './check';
+import type { Analysis } from './analyze';
 
 /** A picture the hover would show; rendered (and cached) by the caller through the workers. */
 export type PictureRequest =
@@ -25,12 +27,12 @@ export type PictureRequest =
  */
 export interface HoverResult {
   markdown: string;
-  span: Span;
+  span: TextSpan;
   picture?: PictureRequest;
   after?: string;
 }
 
-const inside = (offset: number, span: Span | undefined) => !!span && offset >= span.offset && offset <= span.offset + span.length;
+const inside = (offset: number, span: TextSpan | undefined) => !!span && offset >= span.offset && offset <= span.offset + span.length;
 
 /** Index of the manifest entry whose object contains `offset`, or -1. */
 export function entryAt(parsed: ParsedManifest, offset: number): number {

@@ -4,7 +4,7 @@
  * come from the workers, cached by fingerprint in the inspector.
  */
 import { categoryBar, labelTraceImage, pngDataUri } from '../engine/pictures';
-import { formatPercent } from '../engine/eeg/manifest';
+import { formatPercent } from '../engine/units';
 import type { PictureRequest } from './hover';
 import type { CacheInspector } from './inspector';
 

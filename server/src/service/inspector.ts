@@ -6,7 +6,7 @@ import { promises as fs, Stats } from 'node:fs';
 import * as path from 'node:path';
 import { notRegularFile } from '../engine/io/fileType';
 import type { PathFacts } from '../engine/arc/datasetInfo';
-import type { CacheFileFacts } from '../engine/eeg/manifest';
+import type { CacheFileFacts } from '../engine/eeg/manifestCheck';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { NPZ_SUMMARY_KIND, NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';

@@ -8,8 +8,8 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Span } from '../engine/diagnostics';
-import type { Analysis } from './check';
+import type { TextSpan } from '../engine/diagnostics';
+import type { Analysis } from './analyze';
 
 /** Most links per document: a 150,000-entry manifest would otherwise send ~20 MB of links. */
 export const MAX_DOCUMENT_LINKS = 10_000;
@@ -18,7 +18,7 @@ const STATS_IN_FLIGHT = 32;
 
 export interface PathLink {
   /** The JSON string, quotes included. */
-  span: Span;
+  span: TextSpan;
   /** The absolute path it opens. */
   file: string;
 }

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import Piscina from 'piscina';
 import { readNpzSpans, readWindowCount } from '../engine/eeg/npz';
-import { ByteSource, Span } from '../engine/io/source';
+import { ByteSource, ByteSpan } from '../engine/io/source';
 import { TAIL_READ } from '../engine/io/zip';
 import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
 import { Budget } from './budget';
@@ -142,7 +142,7 @@ export class WorkerPool {
   private async readNpz(file: string, size: number | undefined, signal: AbortSignal): Promise<NpzResult> {
     let held = 0;
     try {
-      let fetched: Awaited<ReturnType<typeof this.readHere<{ size: number; spans: Span[] }>>>;
+      let fetched: Awaited<ReturnType<typeof this.readHere<{ size: number; spans: ByteSpan[] }>>>;
       try {
         fetched = await this.readHere(file, size, signal, async (source) => {
           const drawing = this.drawOnBudget(source, (n) => (held += n), () => held > 0);

@@ -5,14 +5,14 @@
 import type { NiftiSummary } from '../engine/arc/nifti';
 import type { NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';
-import type { Span } from '../engine/io/source';
+import type { ByteSpan } from '../engine/io/source';
 
 export type Task =
   /**
    * Inflates and counts an NPZ from the bytes the main thread fetched (`spans` of the file's
    * `size` bytes); the worker opens `path` only for bytes they miss (labels too large to hand over).
    */
-  | { kind: 'npz'; path: string; size: number; spans: Span[] }
+  | { kind: 'npz'; path: string; size: number; spans: ByteSpan[] }
   | { kind: 'nifti'; path: string; countVoxels: boolean }
   /** Per-window label bins, for the seizure-trace pictures. */
   | { kind: 'label-trace'; path: string }

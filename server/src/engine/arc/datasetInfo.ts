@@ -3,9 +3,9 @@
  * lesion-volume and shape checks against NIfTI facts, and the statistics a trainer needs.
  */
 import { Node, parseTree, ParseError, printParseErrorCode } from 'jsonc-parser';
-import { pythonConstantAt } from '../json/pythonJson';
+import { pythonConstantAt } from '../json/pythonJsonLoad';
 import * as path from 'node:path';
-import { Diagnostic, diagnostic, Span } from '../diagnostics';
+import { Diagnostic, diagnostic, TextSpan } from '../diagnostics';
 import { NiftiSummary } from './nifti';
 
 export const LIST_KEYS = ['image_paths', 'mask_paths', 'lesion_volumes', 'acquisition_types', 'subject_ids'] as const;
@@ -18,7 +18,7 @@ export function isPaperCohort(samples: number, acquisitions: Readonly<Record<str
   return samples === PAPER_COHORT.total && (acquisitions.space_2x ?? 0) === PAPER_COHORT.space_2x && (acquisitions.space_no_accel ?? 0) === PAPER_COHORT.space_no_accel;
 }
 
-export interface Item<T> extends Span {
+export interface Item<T> extends TextSpan {
   value: T;
 }
 
@@ -34,12 +34,12 @@ export interface DatasetSample {
 export interface ParsedDatasetInfo {
   /** False when the JSON is not an ARC dataset_info (no image_paths / mask_paths at the root). */
   isDatasetInfo: boolean;
-  keys: Partial<Record<ListKey | 'num_samples', Span>>;
+  keys: Partial<Record<ListKey | 'num_samples', TextSpan>>;
   samples: DatasetSample[];
   schema: Diagnostic[];
 }
 
-const span = (node: Node): Span => ({ offset: node.offset, length: node.length });
+const span = (node: Node): TextSpan => ({ offset: node.offset, length: node.length });
 
 export function parseDatasetInfo(text: string): ParsedDatasetInfo {
   const errors: ParseError[] = [];
@@ -47,7 +47,7 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
   const keys: ParsedDatasetInfo['keys'] = {};
   const samples: DatasetSample[] = [];
   const schema: Diagnostic[] = [];
-  const error = (where: Span, message: string) => schema.push(diagnostic(where, 'error', 'dataset-info-schema', message));
+  const error = (where: TextSpan, message: string) => schema.push(diagnostic(where, 'error', 'dataset-info-schema', message));
   // Python's json reads `1.0` and `1e3` as floats, which parse_dataset_info refuses where it wants an int.
   const isFloatLiteral = (n: Node) => /[.eE]/.test(text.slice(n.offset, n.offset + n.length));
   const isDatasetInfo = root?.type === 'object' && !!root.children?.some((p) => ['image_paths', 'mask_paths'].includes(p.children?.[0]?.value));

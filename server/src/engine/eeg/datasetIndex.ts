@@ -9,19 +9,19 @@
  * What training does with a damaged index is followed step by step here (`trainingOutcome`)
  * and checked against a reproduction of the upstream constructor in the tests.
  */
-import { Diagnostic, diagnostic, Span } from '../diagnostics';
-import { pythonJsonDumps } from '../json/edits';
+import { Diagnostic, diagnostic, TextSpan } from '../diagnostics';
+import { pythonJsonDumps } from '../json/pythonJsonDump';
 import { get, parsePythonTree, PyNode, typeName } from '../json/pythonTree';
 
 export interface IndexFile {
   /** The `files` entry as written (an EDF path). */
   path: string;
-  span: Span;
+  span: TextSpan;
   /** `{stem}_windows.npz`: the cache file training reads this EDF's windows from. */
   cacheFile: string;
   /** The recorded window count, when it is one training can use (an int; a bool counts as 0/1). */
   count?: number;
-  countSpan?: Span;
+  countSpan?: TextSpan;
 }
 
 /** What EEGWindowDataset does with the index on start-up. */
@@ -43,7 +43,7 @@ export interface ParsedDatasetIndex {
   /** False: not a dataset index (no window_counts, and not named _dataset_index.json with files). */
   isDatasetIndex: boolean;
   root?: PyNode;
-  keys: { files?: Span; windowCounts?: Span };
+  keys: { files?: TextSpan; windowCounts?: TextSpan };
   /** The EDF entries when `files` is a list of strings. */
   files: IndexFile[];
   outcome: IndexOutcome;

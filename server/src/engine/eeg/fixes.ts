@@ -1,9 +1,11 @@
 /** Fixes for seizure manifests and EEG dataset indexes. */
-import { pythonJson, TextEdit } from '../json/edits';
-import type { Span } from '../diagnostics';
+import { TextEdit } from '../json/edits';
+import { pythonJsonDumpsIndented } from '../json/pythonJsonDump';
+import type { TextSpan } from '../diagnostics';
 import { Category, CATEGORIES } from './category';
 import type { IndexFileFacts, ParsedDatasetIndex } from './datasetIndex';
-import type { ManifestEntries, ParsedManifest } from './manifest';
+import type { ManifestEntries } from './manifestEntries';
+import type { ParsedManifest } from './manifestParse';
 
 /**
  * The manifest without the entries `keep` rejects, in the pipeline's own format (other root
@@ -26,7 +28,7 @@ export function dropEntries(text: string, keep: (cacheFile: unknown) => boolean)
       return kept;
     });
   }
-  return { text: pythonJson(manifest), dropped };
+  return { text: pythonJsonDumpsIndented(manifest), dropped };
 }
 
 const isSpace = (c: string | undefined) => c === ' ' || c === '\n' || c === '\r' || c === '\t';
@@ -44,7 +46,7 @@ function skipSpaceBack(text: string, at: number): number {
   return at;
 }
 
-const entrySpan = (entries: ManifestEntries, i: number): Span => ({ offset: entries.entryOffset[i], length: entries.entryLength[i] });
+const entrySpan = (entries: ManifestEntries, i: number): TextSpan => ({ offset: entries.entryOffset[i], length: entries.entryLength[i] });
 
 /**
  * Removes one entry from its list with the comma that separates it, keeping the list's layout:

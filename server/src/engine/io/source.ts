@@ -34,7 +34,7 @@ export async function readExact(source: ByteSource, offset: number, length: numb
 }
 
 /** A byte range of a source already read. */
-export interface Span {
+export interface ByteSpan {
   offset: number;
   bytes: Uint8Array;
 }
@@ -47,12 +47,12 @@ export interface Span {
  * they can cross to a worker thread and back a cache there.
  */
 export class SpanCache implements ByteSource {
-  readonly spans: Span[];
+  readonly spans: ByteSpan[];
 
   constructor(
     readonly size: number,
     private readonly source: ByteSource | undefined,
-    spans: Span[] = [],
+    spans: ByteSpan[] = [],
   ) {
     this.spans = [...spans];
   }

@@ -5,12 +5,12 @@
  * readable by Python's json (check with pythonJsonError first).
  */
 import { visit } from 'jsonc-parser';
-import { Span } from '../diagnostics';
-import { pythonConstantAt } from './pythonJson';
+import { TextSpan } from '../diagnostics';
+import { pythonConstantAt } from './pythonJsonLoad';
 
-export type PyNode = Span &
+export type PyNode = TextSpan &
   (
-    | { type: 'dict'; entries: { key: string; keySpan: Span; value: PyNode }[] }
+    | { type: 'dict'; entries: { key: string; keySpan: TextSpan; value: PyNode }[] }
     | { type: 'list'; items: PyNode[] }
     | { type: 'str'; value: string }
     | { type: 'int' | 'float'; value: number }
@@ -31,10 +31,10 @@ export function typeName(node: PyNode): string {
 }
 
 export function parsePythonTree(text: string): PyNode | undefined {
-  type Open = { node: PyNode & ({ type: 'dict' } | { type: 'list' }); key?: { key: string; keySpan: Span } };
+  type Open = { node: PyNode & ({ type: 'dict' } | { type: 'list' }); key?: { key: string; keySpan: TextSpan } };
   const stack: Open[] = [];
   let root: PyNode | undefined;
-  let pendingKey: { key: string; keySpan: Span } | undefined;
+  let pendingKey: { key: string; keySpan: TextSpan } | undefined;
   let constantEnd = -1;
   const add = (node: PyNode) => {
     const parent = stack[stack.length - 1];

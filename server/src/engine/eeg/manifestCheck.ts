@@ -1,0 +1,164 @@
+/**
+ * The seizure manifest's content checks against cache-file facts: missing and unreadable
+ * files, window ranges, duplicates, categories and the cache files no entry lists.
+ */
+import { Diagnostic, diagnostic, TextSpan } from '../diagnostics';
+import { formatPercent } from '../units';
+import { CATEGORIES } from './category';
+import { ManifestEntries } from './manifestEntries';
+import { ParsedManifest } from './manifestParse';
+import { categoryOf, MAX_WINDOWS_PER_FILE, NpzSummary, windowPositives } from './npz';
+import { describeOutcome, failureOutcome, LoadFailure } from './numpyLoad';
+
+/** What is known about each cache file the manifest names, gathered by an adapter. */
+export interface CacheFileFacts {
+  exists: boolean;
+  /** Present when contents were read. */
+  summary?: NpzSummary;
+  /** Present when the file exists but could not be read, or (with exists false) is a dangling symbolic link. */
+  error?: string;
+  /** What Python raises for it, and so what the builder does with it. */
+  failure?: LoadFailure;
+}
+
+export interface ManifestCheckInput {
+  /** Facts per entry of `parsed.files`. */
+  files: CacheFileFacts[];
+  /** `*.npz` names in the manifest's directory, with their summaries when read (for unreferenced files). */
+  directory?: { name: string; facts: CacheFileFacts }[];
+}
+
+/** The code for a cache file that cannot be read, by what the Python builder does with it. */
+const FAILURE_CODE = { skipped: 'unreadable-cache-file', 'stops-build': 'cache-file-stops-build', unsupported: 'unsupported-cache-file' } as const;
+
+/** "x cannot be read (why): numpy raises ..., the builder ..." for a file that failed. */
+export function describeFailure(name: string, failure: LoadFailure): string {
+  if (failure.unsupported) return `${name}: ${failure.message}. The Python builder lists its windows; NeuroCache cannot check them`;
+  return `${name} cannot be read: ${failure.message}. ${describePythonOutcome(failure)}`;
+}
+
+/** What the Python builder does with a file that failed (an unopened FIFO or device: it would wait or read on). */
+export function describePythonOutcome(failure: LoadFailure): string {
+  if (failure.exception) return describeOutcome(failure.exception, failure.olderNumpy);
+  return "NeuroCache does not open it; the Python builder's np.load would wait on a FIFO forever, or read a device until it ends";
+}
+
+function failureOf(facts: CacheFileFacts): LoadFailure {
+  // A dangling symbolic link: Python's open() raises FileNotFoundError.
+  if (!facts.exists) return { message: facts.error ?? 'no such file', exception: 'FileNotFoundError' };
+  return facts.failure ?? { message: facts.error ?? 'unreadable' };
+}
+
+/** Content diagnostics: missing and unreadable files, ranges, duplicates, categories, staleness. */
+export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const { entries } = parsed;
+  // Windows listed per file: finds duplicates, and later the windows no entry lists.
+  const referencedWindows = new Map<number, Set<number>>();
+  for (let i = 0; i < entries.count; i++) {
+    const fileId = entries.file[i];
+    if (fileId < 0 || entries.shadowed[i]) continue;
+    const facts = input.files[fileId];
+    const window = entries.window[i];
+    const name = parsed.files[fileId];
+    const fileSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
+    if (!facts.exists) {
+      const why = facts.error ? ` (${facts.error})` : '';
+      out.push(diagnostic(fileSpan, 'error', 'missing-cache-file', `${name} does not exist${why}: training skips this entry.`));
+      continue;
+    }
+    if (facts.error) {
+      const failure = failureOf(facts);
+      const outcome = failureOutcome(failure);
+      const training = outcome === 'unsupported' ? '' : ' Training fails when it reads this entry.';
+      out.push(diagnostic(fileSpan, outcome === 'unsupported' ? 'warning' : 'error', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.${training}`));
+      continue;
+    }
+    if (Number.isNaN(window)) continue;
+    const summary = facts.summary;
+    const count = summary ? (summary.hasLabels ? summary.windowCount : summary.windowsShape?.[0]) : undefined;
+    // Python indexes from the end with a negative index.
+    const index = window < 0 && count !== undefined ? count + window : window;
+    if (index >= 0) {
+      let windows = referencedWindows.get(fileId);
+      if (!windows) referencedWindows.set(fileId, (windows = new Set()));
+      if (windows.has(index)) {
+        out.push(diagnostic(entrySpan(entries, i), 'warning', 'duplicate-entry', `${name} window ${index} is listed more than once: training uses it twice.`));
+      } else windows.add(index);
+    }
+    if (!summary) continue;
+    if (!summary.hasLabels) {
+      out.push(diagnostic(entrySpan(entries, i), 'warning', 'no-labels', `${name} has no labels: the builder leaves such files out (a rebuild drops this entry); until then training uses this window with all-zero labels.`));
+    }
+    if (count !== undefined && (index < 0 || index >= count)) {
+      const windowSpan = { offset: entries.windowOffset[i], length: entries.windowLength[i] };
+      out.push(diagnostic(windowSpan, 'error', 'window-out-of-range', `${name} has ${count} windows; window_idx ${window} does not exist: training raises IndexError when it reads this entry.`));
+      continue;
+    }
+    if (summary.windowsError) {
+      out.push(diagnostic(fileSpan, 'error', 'unreadable-cache-file', `${name}: windows cannot be read (${summary.windowsError}). The builder still lists the file (it reads only labels), but training fails when it reads this window.`));
+    }
+    if (!summary.hasLabels) continue;
+    const actual = categoryOf(summary, index);
+    const listed = CATEGORIES[entries.category[i]];
+    if (actual !== listed) {
+      out.push(diagnostic(entrySpan(entries, i), 'error', 'category-mismatch', `Listed as ${listed}, but ${describeWindow(summary, index)}: it is ${actual}. The manifest is stale; rebuild it.`));
+    }
+  }
+  out.push(...unreferenced(parsed, input, referencedWindows));
+  return out;
+}
+
+function entrySpan(entries: ManifestEntries, i: number): TextSpan {
+  return { offset: entries.entryOffset[i], length: entries.entryLength[i] };
+}
+
+/** "41 of 15360 label samples (0.27%) are > 0" for a window of a file with labels. */
+export function describeWindow(summary: NpzSummary, window: number): string {
+  const positives = windowPositives(summary, window);
+  const samples = summary.samplesPerWindow;
+  return `${positives} of ${samples} label samples (${formatPercent(positives / samples)}) are > 0`;
+}
+
+
+function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referenced: Map<number, Set<number>>): Diagnostic[] {
+  if (!input.directory || parsed.rootKeys.length === 0) return [];
+  const anchor = parsed.rootKeys[0].key;
+  const ids = new Map(parsed.files.map((f, i) => [f, i]));
+  const out: Diagnostic[] = [];
+  for (const { name, facts } of input.directory) {
+    const id = ids.get(name);
+    const summary = facts.summary;
+    if (facts.error) {
+      const failure = failureOf(facts);
+      const outcome = failureOutcome(failure);
+      // A file that stops the build matters even when the manifest lists it: the next rebuild fails.
+      if (outcome === 'stops-build') {
+        out.push(diagnostic(anchor, 'error', 'cache-file-stops-build', `${describeFailure(name, failure)}. Training rebuilds a missing or stale manifest, and that rebuild would fail; delete or regenerate the file.`));
+      } else if (id === undefined) {
+        out.push(diagnostic(anchor, 'warning', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.`));
+      }
+    } else if (summary && !summary.hasLabels) {
+      if (id === undefined) out.push(diagnostic(anchor, 'warning', 'no-labels', `${name} has no labels: the builder leaves it out ("has NO LABELS"), so training never sees its windows.`));
+    } else if (id === undefined) {
+      // A file without windows has nothing to list: no build would add it.
+      if (summary?.windowCount === 0) continue;
+      const windows = summary ? ` (${summary.windowCount} windows)` : '';
+      out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest${rebuildAdvice(summary, 'it')}`));
+    } else if (summary && input.files[id]?.summary) {
+      let listed = 0;
+      for (const w of referenced.get(id) ?? []) if (w < summary.windowCount) listed++;
+      if (listed < summary.windowCount) {
+        out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name} has ${summary.windowCount} windows but the manifest lists ${listed}${rebuildAdvice(summary, 'the rest')}`));
+      }
+    }
+  }
+  return out;
+}
+
+/** "; rebuild to include it.", unless NeuroCache's build leaves the file out for its size (then why). */
+function rebuildAdvice(summary: NpzSummary | undefined, what: string): string {
+  if (!summary || summary.windowCount <= MAX_WINDOWS_PER_FILE) return `; rebuild to include ${what}.`;
+  const notes = summary.notes.length ? ` (${summary.notes.join('; ')})` : '';
+  return `; NeuroCache's build leaves it out, with more than ${MAX_WINDOWS_PER_FILE} windows${notes}.`;
+}

@@ -1,0 +1,240 @@
+/**
+ * The seizure manifest's position-aware parse: one pass over the text into the columnar
+ * entries (manifestEntries.ts), with schema problems as `manifest-schema` diagnostics and
+ * Python's json semantics (NaN and Infinity load, a duplicate key keeps only the last list).
+ */
+import { JSONVisitor, visit } from 'jsonc-parser';
+import { NotPlainJson, visitPlainJson } from '../json/fastJson';
+import { Diagnostic, diagnostic, TextSpan } from '../diagnostics';
+import { pythonConstantAt } from '../json/pythonJsonLoad';
+import { Category, CATEGORIES } from './category';
+import { EntryColumns, ManifestEntries } from './manifestEntries';
+import { pythonIndex } from './windowIndex';
+
+export interface CategoryKey {
+  category: Category;
+  key: TextSpan;
+  value: TextSpan;
+  isArray: boolean;
+}
+
+export interface ParsedManifest {
+  /** False when the JSON is not a seizure manifest (no category key at the root). */
+  isManifest: boolean;
+  rootKeys: CategoryKey[];
+  /** Distinct valid cache_file names, in order of first appearance. */
+  files: string[];
+  entries: ManifestEntries;
+  schema: Diagnostic[];
+}
+
+const CATEGORY_INDEX = new Map<string, number>(CATEGORIES.map((c, i) => [c, i]));
+
+/** A bare file name in the manifest's directory: no separators, not `.` or `..`. */
+export function isBareFileName(name: string): boolean {
+  return name.length > 0 && name !== '.' && name !== '..' && !/[/\\]/.test(name) && !name.includes('\0');
+}
+
+type Frame = {
+  role: 'root' | 'category' | 'entry' | 'other';
+  category: number;
+  entry: number;
+  start: number;
+  /** A schema error about this container, reported when its end (and so its range) is known. */
+  problem?: string;
+};
+
+/** Parses manifest text in one pass; schema problems become `manifest-schema` diagnostics. */
+export function parseManifest(text: string): ParsedManifest {
+  try {
+    return collectManifest(text, (events) => visitPlainJson(text, events));
+  } catch (error) {
+    if (!(error instanceof NotPlainJson)) throw error;
+    // Not plain valid JSON: jsonc-parser reports the syntax errors with their exact ranges.
+    return parseManifestWithJsonc(text);
+  }
+}
+
+/** The general path (also the reference the fast path is tested against). */
+export function parseManifestWithJsonc(text: string): ParsedManifest {
+  return collectManifest(text, (events) => visit(text, events, { disallowComments: true, allowTrailingComma: false }));
+}
+
+type ManifestEvents = Parameters<typeof visitPlainJson>[1] & Pick<JSONVisitor, 'onError'>;
+
+function collectManifest(text: string, walk: (events: ManifestEvents) => void): ParsedManifest {
+  const schema: Diagnostic[] = [];
+  const rootKeys: CategoryKey[] = [];
+  const files: string[] = [];
+  const fileIds = new Map<string, number>();
+  const columns = new EntryColumns();
+  const stack: Frame[] = [];
+  let property: { name: string; offset: number; length: number } | undefined;
+  let rootSeen = false;
+  let constantEnd = 0;
+  const error = (span: TextSpan, message: string) => schema.push(diagnostic(span, 'error', 'manifest-schema', message));
+  let problem: string | undefined;
+  // Containers learn their length only at their end, so their problems wait in the frame.
+  const report = (span: TextSpan, kind: 'object' | 'array' | 'literal', message: string) => {
+    if (kind === 'literal') error(span, message);
+    else problem = message;
+  };
+
+  // Called for each value (object, array or literal) with its span; returns the role of a container.
+  const onValue = (span: TextSpan, kind: 'object' | 'array' | 'literal', literal?: unknown): Frame['role'] => {
+    const parent = stack[stack.length - 1];
+    const key = property;
+    property = undefined;
+    if (!parent) {
+      rootSeen = true;
+      if (kind !== 'object') report(span, kind, 'A seizure manifest must be a JSON object with partial_seizure, full_seizure and no_seizure lists.');
+      return 'root';
+    }
+    if (parent.role === 'root' && key) {
+      const category = CATEGORY_INDEX.get(key.name);
+      if (category === undefined) return 'other';
+      rootKeys.push({ category: CATEGORIES[category], key: { offset: key.offset, length: key.length }, value: span, isArray: kind === 'array' });
+      if (kind !== 'array') report(span, kind, `"${key.name}" must be a list of {"cache_file", "window_idx"} entries.`);
+      return kind === 'array' ? 'category' : 'other';
+    }
+    if (parent.role === 'category') {
+      if (kind !== 'object') {
+        report(span, kind, 'Each entry must be an object {"cache_file": "<name>.npz", "window_idx": <int>}.');
+        return 'other';
+      }
+      return 'entry';
+    }
+    if (parent.role === 'entry' && key) {
+      const i = parent.entry;
+      if (key.name === 'cache_file') {
+        // A repeated key replaces the earlier value, as in Python.
+        columns.file[i] = -1;
+        columns.fileOffset[i] = span.offset;
+        columns.fileLength[i] = span.length;
+        // Known names were validated when first seen: 150,000 entries name ~5,000 files.
+        const known = typeof literal === 'string' ? fileIds.get(literal) : undefined;
+        if (known !== undefined) columns.file[i] = known;
+        else if (typeof literal !== 'string') report(span, kind, '"cache_file" must be a string (a file name in the manifest\'s directory).');
+        else if (!isBareFileName(literal)) {
+          error(span, `"cache_file" must be a bare file name in the manifest's directory. Training opens cache_dir / "${literal}" if it exists, while its staleness check counts the entry as missing; NeuroCache does not read files outside the cache directory.`);
+        }
+        else fileIds.set(literal, (columns.file[i] = files.push(literal) - 1));
+      } else if (key.name === 'window_idx') {
+        columns.windowOffset[i] = span.offset;
+        columns.windowLength[i] = span.length;
+        const index = pythonIndex(kind === 'literal' ? literal : kind === 'array' ? [] : {});
+        columns.window[i] = index.value ?? NaN;
+        if (index.problem) {
+          if (kind === 'literal') schema.push(diagnostic(span, index.problem.severity, 'manifest-schema', index.problem.message));
+          else problem = index.problem.message;
+        }
+      }
+    }
+    return 'other';
+  };
+
+  const begin = (offset: number, kind: 'object' | 'array') => {
+    problem = undefined;
+    const role = onValue({ offset, length: 0 }, kind);
+    const parent = stack[stack.length - 1];
+    const frame: Frame = { role, category: parent?.category ?? -1, entry: -1, start: offset, problem };
+    if (role === 'entry') frame.entry = columns.add(parent.category, offset);
+    if (role === 'category') frame.category = CATEGORY_INDEX.get(rootKeys[rootKeys.length - 1].category)!;
+    stack.push(frame);
+  };
+  const end = (offset: number, length: number): Frame | undefined => {
+    const frame = stack.pop();
+    if (frame?.problem) error({ offset: frame.start, length: offset + length - frame.start }, frame.problem);
+    return frame;
+  };
+
+  walk({
+      onObjectBegin(offset) {
+        begin(offset, 'object');
+      },
+      onObjectEnd(offset, length) {
+        const frame = end(offset, length);
+        if (frame?.role === 'entry') {
+          const i = frame.entry;
+          columns.entryLength[i] = offset + length - columns.entryOffset[i];
+          const span = { offset: columns.entryOffset[i], length: columns.entryLength[i] };
+          if (columns.fileOffset[i] < 0) error(span, 'Entry has no "cache_file".');
+          if (columns.windowOffset[i] < 0) error(span, 'Entry has no "window_idx".');
+        }
+      },
+      onArrayBegin(offset) {
+        begin(offset, 'array');
+      },
+      onArrayEnd(offset, length) {
+        const frame = end(offset, length);
+        if (frame?.role === 'category') {
+          const key = rootKeys[rootKeys.length - 1];
+          key.value = { offset: key.value.offset, length: offset + length - key.value.offset };
+        }
+      },
+      onObjectProperty(name, offset, length) {
+        property = { name, offset, length };
+      },
+      onLiteralValue(value, offset, length) {
+        onValue({ offset, length }, 'literal', value);
+      },
+      onError(code, offset, length) {
+        // NaN, Infinity and -Infinity are floats to Python's json: values, not syntax errors.
+        if (offset < constantEnd || (code === 4 && text.slice(constantEnd, offset).trim() === '' && constantEnd > 0)) {
+          if (offset >= constantEnd) constantEnd = 0;
+          return;
+        }
+        const constant = pythonConstantAt(text, offset);
+        if (constant) {
+          constantEnd = offset + constant.length;
+          onValue({ offset, length: constant.length }, 'literal', constant === 'NaN' ? NaN : constant === 'Infinity' ? Infinity : -Infinity);
+          return;
+        }
+        error({ offset, length }, `Invalid JSON (${jsonErrorText(code)}).`);
+      },
+  });
+
+  const isManifest = rootKeys.length > 0;
+  if (isManifest) {
+    const present = new Set(rootKeys.map((k) => k.category));
+    const missing = CATEGORIES.filter((c) => !present.has(c));
+    if (missing.length) {
+      schema.push(diagnostic(rootKeys[0].key, 'warning', 'manifest-schema', `Missing ${missing.map((m) => `"${m}"`).join(', ')}: training treats it as empty.`));
+    }
+    flagDuplicateKeys(rootKeys, schema);
+  }
+  const entries = columns.finish();
+  shadowEarlierDuplicates(rootKeys, entries);
+  if (!rootSeen && text.trim() === '') schema.push(diagnostic({ offset: 0, length: 0 }, 'error', 'manifest-schema', 'Empty file.'));
+  return { isManifest, rootKeys, files, entries, schema };
+}
+
+/** Marks the entries of every category key but the last of its name: `json.load` drops them. */
+function shadowEarlierDuplicates(keys: CategoryKey[], entries: ManifestEntries): void {
+  const last = new Map<Category, CategoryKey>();
+  for (const key of keys) last.set(key.category, key);
+  if (last.size === keys.length) return;
+  for (let i = 0; i < entries.count; i++) {
+    const kept = last.get(CATEGORIES[entries.category[i]])!.value;
+    const offset = entries.entryOffset[i];
+    if (offset < kept.offset || offset > kept.offset + kept.length) entries.shadowed[i] = 1;
+  }
+}
+
+function flagDuplicateKeys(keys: CategoryKey[], out: Diagnostic[]): void {
+  const seen = new Set<Category>();
+  for (const key of keys) {
+    if (seen.has(key.category)) out.push(diagnostic(key.key, 'warning', 'manifest-schema', `Duplicate key "${key.category}": Python's json keeps only the last one, so training ignores the earlier list.`));
+    seen.add(key.category);
+  }
+}
+
+function jsonErrorText(code: number): string {
+  const names: Record<number, string> = {
+    1: 'invalid symbol', 2: 'invalid number format', 3: 'property name expected', 4: 'value expected', 5: 'colon expected',
+    6: 'comma expected', 7: 'closing brace expected', 8: 'closing bracket expected', 9: 'end of file expected',
+    10: 'comments are not allowed', 11: 'unexpected end of comment', 12: 'unexpected end of string',
+    13: 'unexpected end of number', 14: 'invalid unicode', 15: 'invalid escape character', 16: 'invalid character',
+  };
+  return names[code] ?? `error ${code}`;
+}

@@ -1,0 +1,154 @@
+/**
+ * The manifest build: every cache file read, the Python builder's manifest computed from them
+ * (with what it leaves out and why, and where Python's own build would stop) and written.
+ */
+import * as path from 'node:path';
+import { buildManifest, serializeManifest } from '../engine/eeg/manifestBuild';
+import { CacheFileFacts, describePythonOutcome } from '../engine/eeg/manifestCheck';
+import { MAX_WINDOWS_PER_FILE, NpzSummary } from '../engine/eeg/npz';
+import { failureOutcome, LoadFailure, PythonException } from '../engine/eeg/numpyLoad';
+import { plural } from '../engine/report';
+import { writeFileAtomic } from './atomic';
+import type { CacheInspector } from './inspector';
+import { listNpz } from './npzListing';
+
+/** A cache file the manifest leaves out, and what the Python builder does with it. */
+export interface SkippedFile {
+  name: string;
+  reason: string;
+  /** The diagnostic code for this outcome (what users filter on). */
+  code: 'no-labels' | 'unreadable-cache-file' | 'cache-file-stops-build' | 'unsupported-cache-file';
+  /** What Python raises for it (absent for no-labels). */
+  exception?: PythonException;
+  /** What the Python builder does, in words. */
+  python: string;
+}
+
+export interface BuildResult {
+  manifestPath: string;
+  /** Cache files the manifest lists (with at least one window): what `stats` calls "Cache files". */
+  files: number;
+  /** `*.npz` files found in the directory: listed + without windows + left out (`skipped`). */
+  found: number;
+  /** Readable files without any window: nothing to list (the Python builder lists nothing either). */
+  withoutWindows: string[];
+  windows: Record<'partial_seizure' | 'full_seizure' | 'no_seizure', number>;
+  skipped: SkippedFile[];
+  notes: { name: string; note: string }[];
+  /** The first file at which the Python builder would stop (it writes no manifest then), or null. */
+  pythonStopsAt: { name: string; exception: PythonException } | null;
+  /** True when a file numpy reads could not be read here: the manifest then differs from Python's. */
+  differsFromPython: boolean;
+  /** False when nothing was written: the folder holds no `*.npz` and an empty manifest was not asked for. */
+  written: boolean;
+}
+
+const SKIPPED_CODE = { skipped: 'unreadable-cache-file', 'stops-build': 'cache-file-stops-build', unsupported: 'unsupported-cache-file' } as const;
+
+/**
+ * Most entries a built manifest may hold (about 215 MB of JSON, 13 times the largest real cache
+ * seen, 150,000 entries): beyond it the text nears V8's string limit.
+ */
+export const MAX_BUILT_ENTRIES = 2_000_000;
+
+/** How the Python builder treats a file NeuroCache leaves out: no labels, unreadable, or more windows than NeuroCache lists. */
+function skippedFile(name: string, facts: CacheFileFacts): SkippedFile {
+  if (facts.summary && !facts.summary.hasLabels) {
+    return { name, reason: 'no labels array', code: 'no-labels', python: 'the Python builder warns "has NO LABELS" and leaves it out too' };
+  }
+  if (facts.summary) {
+    const count = facts.summary.windowCount;
+    const reason = `${count} windows, more than the ${MAX_WINDOWS_PER_FILE} NeuroCache lists for one file: left out of the manifest (the Python builder would list all ${count})`;
+    return { name, reason, code: 'unsupported-cache-file', python: "this manifest differs from Python's" };
+  }
+  // Gone between listing and reading (a dangling symbolic link, or deleted meanwhile): open() raises FileNotFoundError.
+  const gone = facts.error ?? 'no such file (deleted while scanning)';
+  const failure: LoadFailure = facts.failure ?? (facts.exists ? { message: facts.error ?? 'unreadable' } : { message: gone, exception: 'FileNotFoundError' });
+  const outcome = failureOutcome(failure);
+  const python = failure.unsupported ? 'numpy reads it, so the Python builder lists its windows: this manifest differs from Python\'s' : describePythonOutcome(failure);
+  return { name, reason: failure.message, code: SKIPPED_CODE[outcome], exception: failure.exception, python };
+}
+
+/** One line about a build: windows per category, files left out by outcome, where Python's build would stop. */
+export function describeBuild(result: BuildResult): string {
+  const w = result.windows;
+  const left = new Map<string, number>();
+  for (const s of result.skipped) left.set(s.code, (left.get(s.code) ?? 0) + 1);
+  const leftOut = left.size ? `; left out ${[...left].map(([code, n]) => `${n} (${code})`).join(', ')}` : '';
+  const stop = result.pythonStopsAt ? `. The Python builder would stop at ${result.pythonStopsAt.name} (${result.pythonStopsAt.exception}) and write no manifest` : '';
+  const empty = result.withoutWindows.length ? `; ${result.withoutWindows.length} without windows` : '';
+  const of = result.found !== result.files ? ` of ${result.found} found` : '';
+  return `Rebuilt: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${stop}.`;
+}
+
+/**
+ * The Python builder, exactly: every `*.npz` in the directory sorted by name, windows
+ * categorised, files without labels and unreadable files left out and reported with what the
+ * Python builder does with them (skip, or stop); written atomically with 2-space indent.
+ * Where Python's output would be unbounded NeuroCache stops short and says so: a file with more
+ * than MAX_WINDOWS_PER_FILE windows is left out, more than MAX_BUILT_ENTRIES in all is refused.
+ */
+export async function buildManifestFile(
+  directory: string,
+  inspector: CacheInspector,
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; allowEmpty?: boolean } = {},
+): Promise<BuildResult> {
+  const { text, result } = await computeManifest(directory, inspector, options);
+  // A folder without caches is usually the wrong folder: an empty manifest there would make
+  // training rebuild it (no entries) and hide the mistake.
+  if (result.found === 0 && options.allowEmpty === false) return { ...result, written: false };
+  await writeFileAtomic(result.manifestPath, text);
+  return result;
+}
+
+/** The manifest text the builder would write, without writing it (the editor applies it as an edit). */
+export async function computeManifest(
+  directory: string,
+  inspector: CacheInspector,
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<{ text: string; result: BuildResult }> {
+  const names = await listNpz(directory);
+  let done = 0;
+  options.onProgress?.(0, names.length);
+  const facts = await Promise.all(
+    names.map(async (name) => {
+      const result = await inspector.npz(path.join(directory, name), true, options.signal);
+      options.onProgress?.(++done, names.length);
+      return result;
+    }),
+  );
+  const readable: { name: string; summary: NpzSummary }[] = [];
+  const skipped: BuildResult['skipped'] = [];
+  const notes: BuildResult['notes'] = [];
+  names.forEach((name, i) => {
+    const f = facts[i];
+    for (const note of f.summary?.notes ?? []) notes.push({ name, note });
+    if (f.summary?.hasLabels && f.summary.windowCount <= MAX_WINDOWS_PER_FILE) {
+      readable.push({ name, summary: f.summary });
+      if (f.summary.windowsError) notes.push({ name, note: `windows cannot be read (${f.summary.windowsError}): listed, as the builder reads only labels, but training fails on these windows` });
+    } else skipped.push(skippedFile(name, f));
+  });
+  const entries = readable.reduce((n, r) => n + r.summary.windowCount, 0);
+  if (entries > MAX_BUILT_ENTRIES) {
+    const largest = [...readable].sort((a, b) => b.summary.windowCount - a.summary.windowCount).slice(0, 3);
+    throw new Error(
+      `the manifest would list ${entries} windows, more than the ${MAX_BUILT_ENTRIES} NeuroCache writes; not written ` +
+        `(largest: ${largest.map((r) => `${r.name} ${r.summary.windowCount}`).join(', ')})`,
+    );
+  }
+  const manifest = buildManifest(readable);
+  const stop = skipped.find((s) => s.code === 'cache-file-stops-build');
+  const result: BuildResult = {
+    manifestPath: path.join(directory, 'manifest.json'),
+    files: readable.filter((r) => r.summary.windowCount > 0).length,
+    found: names.length,
+    withoutWindows: readable.filter((r) => r.summary.windowCount === 0).map((r) => r.name),
+    windows: { partial_seizure: manifest.partial_seizure.length, full_seizure: manifest.full_seizure.length, no_seizure: manifest.no_seizure.length },
+    skipped,
+    notes,
+    pythonStopsAt: stop ? { name: stop.name, exception: stop.exception! } : null,
+    differsFromPython: skipped.some((s) => s.code === 'unsupported-cache-file'),
+    written: true,
+  };
+  return { text: serializeManifest(manifest, names.length > 0), result };
+}

@@ -1,0 +1,22 @@
+/** JSON files read as Python reads them: bytes decoded as UTF-8, with the error json.load raises. */
+import { decodeLikePython, PythonJsonError } from '../engine/json/pythonJsonLoad';
+import { readRegularBytes } from './regularFile';
+
+/**
+ * A JSON file as Python reads it: UTF-8 decoded, with the UnicodeDecodeError json.load would
+ * raise. Only a regular file, and bounded (a FIFO would block forever, /dev/zero never end).
+ */
+export async function readJsonFile(file: string): Promise<{ text: string; decodeError?: PythonJsonError }> {
+  const decoded = decodeLikePython(await readRegularBytes(file));
+  return { text: decoded.text, decodeError: decoded.error };
+}
+
+/**
+ * For a document open in an editor: the UnicodeDecodeError of the file on disk when the
+ * editor shows exactly its bytes with replacement characters (the editor cannot tell us the bytes).
+ */
+export async function openDocumentDecodeError(file: string, text: string): Promise<PythonJsonError | undefined> {
+  if (!text.includes('\ufffd')) return undefined;
+  const disk = await readJsonFile(file).catch(() => undefined);
+  return disk?.decodeError && disk.text === text ? disk.decodeError : undefined;
+}
