@@ -136,7 +136,7 @@ export async function check(state: ServerState, uri: string): Promise<void> {
     await publish(state, t, snapshot, t.analysis.diagnostics);
     if (signal.aborted) return;
     state.counters(uri).contentChecks++;
-    const analysis: Analysis = await analyzeDocument(t.file, snapshot.text, state.inspector, { content: contentChecks, composition: training, cv, cwd: state.cwdFor(t.file), signal }, structure);
+    const analysis: Analysis = await analyzeDocument(t.file, snapshot.text, state.inspector, { content: contentChecks, composition: training, cv, cwd: state.cwdFor(t.file), searchMovedUnder: state.folderOf(t.file), signal }, structure);
     const open = state.documents.get(uri);
     if (signal.aborted || (open && open.version !== snapshot.version)) return; // superseded
     t.analysis = analysis;

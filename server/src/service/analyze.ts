@@ -3,7 +3,10 @@
  * through the engine into diagnostics and statistics; and which file changes can change it.
  */
 import * as path from 'node:path';
-import { checkDatasetInfo, datasetStats, DatasetStats, ParsedDatasetInfo, PathFacts, pathCandidates } from '../engine/arc/datasetInfo';
+import { checkDatasetInfo, datasetStats, DatasetStats, massMissing, ParsedDatasetInfo, PathFacts, pathCandidates } from '../engine/arc/datasetInfo';
+import { baseName, movedPathEdits } from '../engine/arc/fixes';
+import type { TextEdit } from '../engine/json/edits';
+import { commonFolder, findMovedFiles } from './movedFiles';
 import { CvSettings, datasetFolds, DEFAULT_CV, foldDiagnostics, NestedFolds } from '../engine/arc/folds';
 import { Diagnostic, SEVERITY_ORDER, TextSpan } from '../engine/diagnostics';
 import { compositionDiagnostics, CompositionSettings, manifestStats, ManifestStats } from '../engine/eeg/composition';
@@ -24,6 +27,8 @@ export interface CheckOptions {
   /** Seed and fold counts of arc-meshchop's nested cross-validation (default: 42, 3, 3). */
   cv?: CvSettings;
   cwd: string;
+  /** Where to look for the files of a dataset_info.json whose paths mostly fail (the editor: the workspace folder). */
+  searchMovedUnder?: string;
   signal?: AbortSignal;
 }
 
@@ -32,6 +37,8 @@ export type Analysis =
   | {
       kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; folds: NestedFolds;
       facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[] }; directory: string;
+      /** The missing files of a mass failure, found again by name: the edits that point the paths at them. */
+      moved?: { edits: TextEdit[]; folder: string };
     }
   | { kind: 'eeg-dataset-index'; parsed: ParsedDatasetIndex; diagnostics: Diagnostic[]; stats: DatasetIndexStats; facts: IndexFileFacts[]; directory: string }
   /** One of our files that Python's json.load cannot read: no statistics, only what training does with it. */
@@ -165,8 +172,18 @@ async function analyzeDatasetInfo(file: string, parsed: ParsedDatasetInfo, inspe
     Promise.all(parsed.samples.map((s) => facts(s.mask?.value, true))),
   ]);
   const folds = datasetFolds(parsed, options.cv ?? DEFAULT_CV);
-  const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir }), ...foldDiagnostics(parsed, folds)]);
-  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, facts: { images, masks }, directory: infoDir };
+  const moved = await findMoved(parsed, images, masks, infoDir, options);
+  const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir, movedTo: moved?.folder }), ...foldDiagnostics(parsed, folds)]);
+  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, facts: { images, masks }, directory: infoDir, ...(moved && { moved }) };
+}
+
+/** For a mass failure only: the missing files found again by name under `searchMovedUnder`, as path edits. */
+async function findMoved(parsed: ParsedDatasetInfo, images: (PathFacts | undefined)[], masks: (PathFacts | undefined)[], infoDir: string, options: CheckOptions) {
+  const missing = options.searchMovedUnder ? massMissing(parsed, images, masks) : undefined;
+  if (!missing || !options.searchMovedUnder) return undefined;
+  const found = await findMovedFiles(options.searchMovedUnder, [...new Set(missing.map((item) => baseName(item.value)))], options.signal);
+  if (!found) return undefined;
+  return { edits: movedPathEdits(missing, found, infoDir), folder: commonFolder(found.values())! };
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {

@@ -78,6 +78,11 @@ function manifestEntryFixes(analysis: ManifestAnalysis, text: string, code: Diag
 
 function sampleFixes(analysis: DatasetAnalysis, code: DiagnosticCode, offset: number): EntryFix[] {
   const { parsed, facts, directory } = analysis;
+  // The mass failure's one finding: every missing path pointed at its file, found again by name.
+  if (code === 'missing-file' && analysis.moved && inside(offset, parsed.keys.image_paths ?? parsed.keys.mask_paths)) {
+    const { edits, folder } = analysis.moved;
+    return [{ title: `Rewrite ${plural(edits.length, 'path')} to the files found under ${folder}`, edits, preferred: true }];
+  }
   for (const sample of parsed.samples) {
     if (code === 'lesion-volume-mismatch' && inside(offset, sample.volume)) {
       const counted = facts.masks[sample.index]?.nifti?.positiveVoxels;
