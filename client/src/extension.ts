@@ -61,7 +61,10 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog): Languag
           throw error;
         }
         if (result?.message) log.info(`${command}: ${result.message}`);
-        if (result?.message && !result.message.startsWith('NeuroCache:')) void vscode.window.showInformationMessage(`NeuroCache: ${result.message}`);
+        if (result?.message && !result.message.startsWith('NeuroCache:')) {
+          const show = result.warning ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+          void show(`NeuroCache: ${result.message}`);
+        }
         return result;
       },
     },

@@ -199,6 +199,8 @@ export const WRITING_COMMANDS: ReadonlySet<string> = new Set<CommandId>([
 /** What a command reports back, for the client to show. */
 export interface CommandResult {
   message: string;
+  /** Show the message as a warning: something the user must act on (e.g. the Python build would stop). */
+  warning?: boolean;
 }
 
 /**

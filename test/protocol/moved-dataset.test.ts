@@ -57,8 +57,8 @@ test('a moved dataset: one missing-file finding on image_paths, and a fix that f
     assert.equal(missing.length, 1, JSON.stringify(published.diagnostics.map((d) => d.message)));
     const [finding] = missing;
     assert.equal(text.split('\n')[finding.range.start.line].slice(finding.range.start.character, finding.range.end.character), '"image_paths"');
-    assert.match(finding.message, /^None of the 16 image and mask paths resolve: was dataset_info\.json moved, or the data\?/);
-    assert.match(finding.message, new RegExp(`They are all under ${path.join(root, 'archive', 'nifti_cache').replace(/[.\\/]/g, '\\$&')}: the quick fix rewrites the paths`));
+    assert.match(String(finding.message), /^None of the 16 image and mask paths resolve: was dataset_info\.json moved, or the data\?/);
+    assert.match(String(finding.message), new RegExp(`They are all under ${path.join(root, 'archive', 'nifti_cache').replace(/[.\\/]/g, '\\$&')}: the quick fix rewrites the paths`));
 
     const actions = (await lsp.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: finding.range, context: { diagnostics: [finding] } })) as Action[];
     const fix = actions.find((a) => /^Rewrite 16 paths to the files found under /.test(a.title));
@@ -87,7 +87,7 @@ test('a few missing files stay one finding each; a name found twice offers no gu
     await lsp.open(uri, text);
     const few = (await lsp.settled(uri)).diagnostics.filter((d) => d.code === 'missing-file');
     assert.equal(few.length, 1);
-    assert.match(few[0].message, /^The image nifti_cache\/sub-M2001_ses-1_t2w\.nii\.gz does not exist/);
+    assert.match(String(few[0].message), /^The image nifti_cache\/sub-M2001_ses-1_t2w\.nii\.gz does not exist/);
 
     // Every file moved, and one name exists twice: the collapse stays, the fix does not.
     for (const name of (await import('node:fs')).readdirSync(cache)) renameSync(path.join(cache, name), path.join(root, 'copy2', name));
@@ -95,7 +95,7 @@ test('a few missing files stay one finding each; a name found twice offers no gu
     await lsp.change(uri, `${text}\n`);
     const mass = (await lsp.settled(uri)).diagnostics.filter((d) => d.code === 'missing-file');
     assert.equal(mass.length, 1);
-    assert.doesNotMatch(mass[0].message, /They are all under/);
+    assert.doesNotMatch(String(mass[0].message), /They are all under/);
     const actions = (await lsp.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: mass[0].range, context: { diagnostics: mass } })) as Action[];
     assert.ok(!actions.some((a) => /^Rewrite \d+ paths/.test(a.title)), actions.map((a) => a.title).join(' | '));
   } finally {

@@ -43,14 +43,22 @@ async function runFileCommand(state: ServerState, command: FileCommand, uri: str
   const before = open ?? new TextSnapshot(text, -1);
   const plan = await planCommand(command, file, text, { inspector: state.inspector, cwd: state.cwdFor(file) });
   if (plan.edits.length) await applyFix(state, uri, file, before, plan.edits);
-  return { message: plan.message };
+  return { message: plan.message, ...(plan.warning && { warning: true }) };
 }
 
 async function checkWorkspace(state: ServerState): Promise<CommandResult> {
-  const files = await scanWorkspace(state);
+  await scanWorkspace(state);
+  // Only NeuroCache's files count: a web app's manifest.json was looked at, not checked.
+  let files = 0;
   let errors = 0;
-  for (const t of state.tracked.values()) errors += t.errors;
-  return { message: `Checked ${plural(files, 'file')}: ${plural(errors, 'error')}.` };
+  let warnings = 0;
+  for (const t of state.tracked.values()) {
+    if (!t.analysis || t.analysis.kind === 'unrelated') continue;
+    files++;
+    errors += t.errors;
+    warnings += t.warnings;
+  }
+  return { message: `Checked ${plural(files, 'file')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}.` };
 }
 
 export async function executeCommand(state: ServerState, params: ExecuteCommandParams): Promise<CommandResult> {

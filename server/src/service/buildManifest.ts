@@ -75,10 +75,11 @@ export function describeBuild(result: BuildResult): string {
   const left = new Map<string, number>();
   for (const s of result.skipped) left.set(s.code, (left.get(s.code) ?? 0) + 1);
   const leftOut = left.size ? `; left out ${[...left].map(([code, n]) => `${n} (${code})`).join(', ')}` : '';
-  const stop = result.pythonStopsAt ? `. The Python builder would stop at ${result.pythonStopsAt.name} (${result.pythonStopsAt.exception}) and write no manifest` : '';
+  // What matters most first: a toast is cut off after a line or two.
+  const stop = result.pythonStopsAt ? `The Python builder would stop at ${result.pythonStopsAt.name} (${result.pythonStopsAt.exception}) and write no manifest: delete or regenerate that file. ` : '';
   const empty = result.withoutWindows.length ? `; ${result.withoutWindows.length} without windows` : '';
   const of = result.found !== result.files ? ` of ${result.found} found` : '';
-  return `Rebuilt: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${stop}.`;
+  return `${stop}Rebuilt: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}.`;
 }
 
 /**
