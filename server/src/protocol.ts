@@ -206,7 +206,8 @@ export interface CommandResult {
 /**
  * `neurocache/status` — server → client whenever its work starts, advances or ends, and when
  * its health changes. Drives the status bar item (as rust-analyzer's `serverStatus`): what the
- * server is doing, not how many problems the files have (the editor shows those).
+ * server is doing, the errors and warnings in NeuroCache's files (VS Code's own counts mix in
+ * every other extension's) and the last workspace scan.
  */
 export namespace StatusNotification {
   export const method = 'neurocache/status';
@@ -217,6 +218,11 @@ export namespace StatusNotification {
     pending: number;
     /** Checked files (open and found by the workspace scan). */
     files: number;
+    /** Errors and warnings shown in those files (after the user's severity overrides). */
+    errors: number;
+    warnings: number;
+    /** The last workspace scan that finished: files checked, seconds, ISO time it finished. */
+    lastScan?: { files: number; seconds: number; finished: string };
     /** What the server is busy with, e.g. "Scanning the workspace (3/10)"; absent when idle. */
     activity?: string;
     /** One line for the tooltip, e.g. "Checking 3 files…", "5 files checked" or the failure. */

@@ -7,10 +7,9 @@ import type { NestedFolds } from './arc/folds';
 import type { DatasetIndexStats, IndexOutcome } from './eeg/datasetIndex';
 import { LOW_SEIZURE_RATIO, ManifestStats, STALE_MISSING_FRACTION } from './eeg/composition';
 import { parseNumpyDescr } from './numpy/elements';
-import { formatLimit, formatPercent } from './units';
+import { formatLimit, formatPercent, plural } from './units';
 
-/** "1 entry", "2 entries". */
-export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+export { plural } from './units';
 
 // Percentiles between two volumes are exact halves or fractions (numpy's linear interpolation):
 // written with the same separators as whole numbers, not as an approximation.

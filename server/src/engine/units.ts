@@ -21,3 +21,6 @@ export function formatPercent(ratio: number): string {
   if (Number.isNaN(ratio)) return 'n/a';
   return `${(ratio * 100).toFixed(ratio !== 0 && ratio < 0.001 ? 4 : 2)}%`;
 }
+
+/** "1 entry", "2 entries". */
+export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;

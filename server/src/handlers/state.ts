@@ -54,6 +54,8 @@ export class ServerState {
   /** Workspace folders as file system paths. */
   folders: string[] = [];
   readonly client = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false };
+  /** The last workspace scan that finished: NeuroCache's files it checked, how long it took, when (for the status bar's tooltip). */
+  lastScan?: { files: number; seconds: number; finished: string };
   /** The workspace scan under way, and how far it has got (for the status bar). */
   scan?: { controller: AbortController; done: Promise<number>; checked?: number; found?: number };
   /** Downloads under way (request id → what the status bar says about it). */

@@ -1,7 +1,7 @@
 /**
  * Health for the status bar (`neurocache/status`): what the server is busy with (the workspace
- * scan, background checks, downloads) and whether something failed that the log explains —
- * never the problem counts, which the editor already shows. Also the work counters tests and
+ * scan, background checks, downloads), whether something failed that the log explains, the
+ * errors and warnings in NeuroCache's files and the last scan. Also the work counters tests and
  * support read (`neurocache/workCounters`).
  */
 import { StatusNotification, WorkCountersRequest } from '../protocol';
@@ -20,15 +20,19 @@ function activity(state: ServerState, pending: number): string | undefined {
 export function sendStatus(state: ServerState): void {
   let pending = 0;
   let files = 0;
+  let errors = 0;
+  let warnings = 0;
   for (const t of state.tracked.values()) {
-    if (!t.analysis) continue;
+    if (!t.analysis || t.analysis.kind === 'unrelated') continue;
     files++;
+    errors += t.errors;
+    warnings += t.warnings;
     if (t.running) pending++;
   }
   const doing = activity(state, pending);
   const health = state.failure ? 'error' : 'ok';
   const message = state.failure ?? (doing ? `${doing}…` : `${plural(files, 'file')} checked`);
-  void sendNotification(state.connection, StatusNotification.type, { health, pending, files, activity: doing, message });
+  void sendNotification(state.connection, StatusNotification.type, { health, pending, files, errors, warnings, activity: doing, message, ...(state.lastScan && { lastScan: state.lastScan }) });
 }
 
 /**

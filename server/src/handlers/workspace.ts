@@ -104,6 +104,7 @@ async function runScan(state: ServerState, scan: NonNullable<ServerState['scan']
       // Named like ours but another format (a browser extension's manifest.json): not tracked.
       const unrelated = files.slice(0, scan.checked).filter((f) => !state.tracked.get(pathToFileURL(f).href)?.analysis).length;
       state.log.info(`Workspace scan: checked ${plural(scan.checked, 'file')} in ${seconds} s${unrelated ? ` (${unrelated} of them ${unrelated === 1 ? 'is' : 'are'} not NeuroCache's)` : ''}`);
+      state.lastScan = { files: scan.checked - unrelated, seconds: Number(seconds), finished: new Date().toISOString() };
       if (state.failures === failuresBefore) state.failure = undefined;
     }
     return scan.checked;
