@@ -60,8 +60,10 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog): Languag
           log.error(`${command} failed: ${(error as Error).message}`);
           throw error;
         }
-        if (result?.message) log.info(`${command}: ${result.message}`);
-        if (result?.message && !result.message.startsWith('NeuroCache:')) {
+        // A failed command was shown as an error, and logged, by the server already.
+        if (result?.ok === false) log.error(`${command} failed: ${result.message}`);
+        else if (result?.message) {
+          log.info(`${command}: ${result.message}`);
           const show = result.warning ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
           void show(`NeuroCache: ${result.message}`);
         }

@@ -196,8 +196,12 @@ export const WRITING_COMMANDS: ReadonlySet<string> = new Set<CommandId>([
   Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths, Commands.rewriteWindowCounts,
 ]);
 
-/** What a command reports back, for the client to show. */
+/**
+ * What a command reports back, for the client to show. `ok` false: the command failed or
+ * refused (nothing was written); the server has already shown `message` as an error and logged it.
+ */
 export interface CommandResult {
+  ok: boolean;
   message: string;
   /** Show the message as a warning: something the user must act on (e.g. the Python build would stop). */
   warning?: boolean;

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ExecuteCommandRequest } from 'vscode-languageserver-protocol/node';
-import { Commands } from '../../server/src/protocol';
+import { CommandResult, Commands } from '../../server/src/protocol';
 import { encodeNifti, encodeVoxels } from '../writers/nifti';
 import { eegNpz } from '../writers/npz';
 import { LspSession } from '../support/lsp';
@@ -49,9 +49,23 @@ function layout() {
   return { root, outside, cache, put };
 }
 
-async function run(lsp: LspSession, command: string, file: string): Promise<string> {
-  const response = await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: [uriOf(file)] });
-  return JSON.stringify(response);
+async function run(lsp: LspSession, command: string, file: string): Promise<CommandResult> {
+  return (await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: [uriOf(file)] })) as CommandResult;
+}
+
+/** The message of a command that succeeded (`ok`). */
+async function succeeded(lsp: LspSession, command: string, file: string): Promise<string> {
+  const result = await run(lsp, command, file);
+  assert.equal(result.ok, true, result.message);
+  return result.message;
+}
+
+/** The message of a command that was refused (`ok` false), without any prefix to test for. */
+async function refused(lsp: LspSession, command: string, file: string): Promise<string> {
+  const result = await run(lsp, command, file);
+  assert.equal(result.ok, false, result.message);
+  assert.doesNotMatch(result.message, /^NeuroCache:/, 'the failure is in `ok`, not in a prefix');
+  return result.message;
 }
 
 test('writing commands refuse targets outside the workspace, links, read-only files and documents of another kind', async () => {
@@ -90,7 +104,7 @@ test('writing commands refuse targets outside the workspace, links, read-only fi
       [Commands.recomputeLesionVolumes, targets.linkTarget, /changes only an ARC dataset_info\.json; .* is a seizure manifest/],
       [Commands.rewriteLegacyPaths, targets.textOutside, /outside the workspace folders/],
     ];
-    for (const [command, file, expected] of refusals) assert.match(await run(lsp, command, file), expected, `${command} ${file}`);
+    for (const [command, file, expected] of refusals) assert.match(await refused(lsp, command, file), expected, `${command} ${file}`);
     assert.deepEqual(all.map(fileState), before, 'nothing changed: bytes, modes, links');
     assert.equal(lsp.edits.length, 0);
   } finally {
@@ -110,18 +124,18 @@ test('an allowed write keeps the file\'s mode; open documents outside the worksp
   const lsp = new LspSession();
   try {
     await lsp.initialize(root);
-    assert.match(await run(lsp, Commands.rebuildManifest, manifest), /Rebuilt: 1 cache file listed, /);
+    assert.match(await succeeded(lsp, Commands.rebuildManifest, manifest), /Rebuilt: 1 cache file listed, /);
     assert.deepEqual(JSON.parse(readFileSync(manifest, 'utf8')).partial_seizure, [{ cache_file: 'a_windows.npz', window_idx: 0 }]);
     assert.equal(fileState(manifest).mode, 0o640);
     assert.equal(fileState(manifest).link, null);
 
-    assert.match(await run(lsp, Commands.rewriteLegacyPaths, info), /Updated 1 legacy path/);
+    assert.match(await succeeded(lsp, Commands.rewriteLegacyPaths, info), /Updated 1 legacy path/);
     assert.deepEqual(JSON.parse(readFileSync(info, 'utf8')).image_paths, ['cache/nifti_cache/a_t2w.nii.gz']);
     assert.equal(fileState(info).mode, 0o600);
 
     const before = fileState(openOutside);
     await lsp.open(uriOf(openOutside), STALE);
-    assert.match(await run(lsp, Commands.dropMissingEntries, openOutside), /outside the workspace folders/);
+    assert.match(await refused(lsp, Commands.dropMissingEntries, openOutside), /outside the workspace folders/);
     assert.equal(lsp.edits.length, 0, 'no workspace edit was sent');
     assert.deepEqual(fileState(openOutside), before);
   } finally {
@@ -142,7 +156,7 @@ test('unknown commands are errors, also in restricted mode, and restricted mode 
       }
       if (!trusted) {
         for (const command of [Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths]) {
-          assert.match(await run(lsp, command, manifest), /restricted \(untrusted\) workspace/, command);
+          assert.match(await refused(lsp, command, manifest), /restricted \(untrusted\) workspace/, command);
         }
       }
       assert.deepEqual(fileState(manifest), before);

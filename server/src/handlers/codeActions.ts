@@ -46,7 +46,7 @@ function wanted(only: string[] | undefined, kind: string): boolean {
 }
 
 export async function codeActions(state: ServerState, params: CodeActionParams, token?: CancellationToken): Promise<CodeAction[]> {
-  if (!state.trusted) return [];
+  if (!state.workspace.trusted) return [];
   const uri = params.textDocument.uri;
   const { only } = params.context;
   const quickFixes = wanted(only, CodeActionKind.QuickFix);
@@ -54,7 +54,7 @@ export async function codeActions(state: ServerState, params: CodeActionParams, 
   const diagnostics = params.context.diagnostics.filter((d) => d.source === 'neurocache');
   if (!fixAll && !(quickFixes && diagnostics.length)) return [];
   // On save, a document with no safe fixes (a manifest) must not wait for a check of its cache.
-  const kind = state.tracked.get(uri)?.analysis?.kind;
+  const kind = state.documents.tracked.get(uri)?.analysis?.kind;
   if (!(quickFixes && diagnostics.length) && kind && !mayHaveSafeFixes(kind)) return [];
   const current = await currentAnalysis(state, uri, token);
   const actions: CodeAction[] = [];

@@ -33,17 +33,17 @@ async function applyFix(state: ServerState, uri: string, file: string, before: T
 }
 
 async function runFileCommand(state: ServerState, command: FileCommand, uri: string | undefined): Promise<CommandResult> {
-  if (!state.trusted) throw new RefusedWrite('NeuroCache does not write files in a restricted (untrusted) workspace.');
+  if (!state.workspace.trusted) throw new RefusedWrite('NeuroCache does not write files in a restricted (untrusted) workspace.');
   if (!uri?.startsWith('file:')) throw new RefusedWrite(`${command} needs the URI of a manifest.json, _dataset_index.json or dataset_info.json`);
   const file = fileURLToPath(uri);
-  await assertInsideWorkspace(file, state.folders, 'the document');
-  const open = state.openText(uri);
+  await assertInsideWorkspace(file, state.workspace.folders, 'the document');
+  const open = state.documents.openText(uri);
   const text = open?.text ?? (await readDocumentFile(file));
   if (text === undefined) throw new RefusedWrite(`cannot read ${file} (missing, or not a regular file)`);
   const before = open ?? new TextSnapshot(text, -1);
-  const plan = await planCommand(command, file, text, { inspector: state.inspector, cwd: state.cwdFor(file) });
+  const plan = await planCommand(command, file, text, { inspector: state.inspector, cwd: state.workspace.cwdFor(file) });
   if (plan.edits.length) await applyFix(state, uri, file, before, plan.edits);
-  return { message: plan.message, ...(plan.warning && { warning: true }) };
+  return { ok: true, message: plan.message, ...(plan.warning && { warning: true }) };
 }
 
 async function checkWorkspace(state: ServerState): Promise<CommandResult> {
@@ -52,13 +52,13 @@ async function checkWorkspace(state: ServerState): Promise<CommandResult> {
   let files = 0;
   let errors = 0;
   let warnings = 0;
-  for (const t of state.tracked.values()) {
+  for (const t of state.documents.tracked.values()) {
     if (!t.analysis || t.analysis.kind === 'unrelated') continue;
     files++;
     errors += t.errors;
     warnings += t.warnings;
   }
-  return { message: `Checked ${plural(files, 'file')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}.` };
+  return { ok: true, message: `Checked ${plural(files, 'file')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}.` };
 }
 
 export async function executeCommand(state: ServerState, params: ExecuteCommandParams): Promise<CommandResult> {
@@ -70,10 +70,10 @@ export async function executeCommand(state: ServerState, params: ExecuteCommandP
   try {
     return await run();
   } catch (error) {
-    const message = `NeuroCache: ${(error as Error).message}`;
-    state.log.error(`${command} failed: ${(error as Error).message}`);
+    const { message } = error as Error;
+    state.log.error(`${command} failed: ${message}`);
     // A notification, not window/showMessageRequest: no client must be required to answer it.
-    void state.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message });
-    return { message };
+    void state.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message: `NeuroCache: ${message}` });
+    return { ok: false, message };
   }
 }

@@ -19,7 +19,7 @@ import { settingsFor } from './settings';
 import type { Settings } from '../protocol';
 import { applySeverityOverrides, mergeOverrides, SeverityOverrides } from '../engine/severity';
 import type { ServerState, Tracked } from './state';
-import { reportFailure, sendStatus } from './status';
+import { reportFailure, statusChanged } from './status';
 
 /** Quiet time after the last edit before a document is checked again. */
 export const EDIT_DEBOUNCE_MS = 300;
@@ -34,16 +34,16 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
 /** Checks `uri` after `delay` ms; a later call for the same URI replaces an earlier one. */
 export function scheduleCheck(state: ServerState, uri: string, delay: number): void {
   if (state.shuttingDown || !uri.startsWith('file:')) return;
-  clearTimeout(state.checkTimers.get(uri));
-  state.checkTimers.set(uri, setTimeout(() => {
-    state.checkTimers.delete(uri);
+  clearTimeout(state.documents.checkTimers.get(uri));
+  state.documents.checkTimers.set(uri, setTimeout(() => {
+    state.documents.checkTimers.delete(uri);
     void check(state, uri);
   }, delay));
 }
 
 /** Stops the check under way for `uri` (its results would be for an older version). */
 export function abortCheck(state: ServerState, uri: string): void {
-  state.tracked.get(uri)?.running?.abort();
+  state.documents.tracked.get(uri)?.running?.abort();
 }
 
 /**
@@ -51,7 +51,7 @@ export function abortCheck(state: ServerState, uri: string): void {
  * UnicodeDecodeError Python's json.load raises for the bytes on disk, if any.
  */
 async function currentText(state: ServerState, t: Tracked): Promise<{ snapshot: TextSnapshot; decodeError?: PythonJsonError } | undefined> {
-  const open = state.openText(t.uri);
+  const open = state.documents.openText(t.uri);
   if (open) return { snapshot: open, decodeError: await openDocumentDecodeError(t.file, open.text) };
   const read = await readJsonFile(t.file).catch(() => undefined);
   return read && { snapshot: new TextSnapshot(read.text, -1), decodeError: read.decodeError };
@@ -61,11 +61,11 @@ const versionOf = (snapshot: TextSnapshot) => (snapshot.version < 0 ? undefined 
 
 /** The levels the user chose: `.neurocache.json` (nearest above the file, within its folder), then the setting. */
 async function severityOverrides(state: ServerState, t: Tracked, settings: Settings): Promise<SeverityOverrides> {
-  const project = await state.projects.for(t.file, state.folderOf(t.file));
+  const project = await state.settings.projects.for(t.file, state.workspace.folderOf(t.file));
   if (project.file && (project.error || project.problems.length)) {
     const said = `${project.file}\0${project.error ?? project.problems.join('\0')}`;
-    if (!state.loggedProjectProblems.has(said)) {
-      state.loggedProjectProblems.add(said);
+    if (!state.settings.loggedProjectProblems.has(said)) {
+      state.settings.loggedProjectProblems.add(said);
       if (project.error) state.log.warn(`${project.error}: its severities are not applied`);
       for (const problem of project.problems) state.log.warn(`${project.file}: ${problem}; ignored`);
     }
@@ -89,24 +89,24 @@ async function publish(state: ServerState, t: Tracked, snapshot: TextSnapshot, f
   }
   t.errors = diagnostics.filter((d) => d.severity === 'error').length;
   t.warnings = diagnostics.filter((d) => d.severity === 'warning').length;
-  state.counters(t.uri).publishes++;
+  state.documents.counters(t.uri).publishes++;
   await state.connection.sendDiagnostics({ uri: t.uri, version: versionOf(snapshot), diagnostics: lsp });
-  sendStatus(state);
+  statusChanged(state);
 }
 
 /** Forgets a file (closed and not ours, or deleted) and clears its diagnostics. */
 export function untrack(state: ServerState, uri: string): void {
-  const t = state.tracked.get(uri);
+  const t = state.documents.tracked.get(uri);
   t?.running?.abort();
-  state.tracked.delete(uri);
+  state.documents.tracked.delete(uri);
   void state.connection.sendDiagnostics({ uri, diagnostics: [] });
-  sendStatus(state);
+  statusChanged(state);
 }
 
 /** Checks one file: schema at once, content in the background; superseded work stops early. */
 export async function check(state: ServerState, uri: string): Promise<void> {
   if (!uri.startsWith('file:') || state.shuttingDown) return;
-  const t = state.track(uri);
+  const t = state.documents.track(uri);
   t.running?.abort();
   const controller = new AbortController();
   t.running = controller;
@@ -118,13 +118,13 @@ export async function check(state: ServerState, uri: string): Promise<void> {
     if (signal.aborted) return;
     if (!current) return untrack(state, uri);
     const { snapshot } = current;
-    state.counters(uri).parses++;
+    state.documents.counters(uri).parses++;
     // Decided by the content, and for a file Python cannot read that does not say what it is, by where it sits.
     const structure = await detectDocument(t.file, snapshot.text, { decodeError: current.decodeError });
     if (signal.aborted) return;
     if (structure.kind === 'unrelated') {
       // Named like ours but not our format (a browser-extension manifest): say nothing at all.
-      if (state.documents.has(uri)) {
+      if (state.documents.open.has(uri)) {
         t.analysis = undefined;
         t.analysed = snapshot; // checked, and found to be none of ours
         await state.connection.sendDiagnostics({ uri, diagnostics: [] });
@@ -135,9 +135,9 @@ export async function check(state: ServerState, uri: string): Promise<void> {
     t.analysed = snapshot;
     await publish(state, t, snapshot, t.analysis.diagnostics);
     if (signal.aborted) return;
-    state.counters(uri).contentChecks++;
-    const analysis: Analysis = await analyzeDocument(t.file, snapshot.text, state.inspector, { content: contentChecks, composition: training, cv, cwd: state.cwdFor(t.file), searchMovedUnder: state.folderOf(t.file), signal }, structure);
-    const open = state.documents.get(uri);
+    state.documents.counters(uri).contentChecks++;
+    const analysis: Analysis = await analyzeDocument(t.file, snapshot.text, state.inspector, { content: contentChecks, composition: training, cv, cwd: state.workspace.cwdFor(t.file), searchMovedUnder: state.workspace.folderOf(t.file), signal }, structure);
+    const open = state.documents.open.get(uri);
     if (signal.aborted || (open && open.version !== snapshot.version)) return; // superseded
     t.analysis = analysis;
     await publish(state, t, snapshot, analysis.diagnostics);
@@ -146,8 +146,8 @@ export async function check(state: ServerState, uri: string): Promise<void> {
     if (!signal.aborted) reportFailure(state, `Checking ${t.file} failed: ${(error as Error).message}`);
   } finally {
     if (t.running === controller) t.running = undefined;
-    sendStatus(state);
-    state.checks.emit('checked', uri);
+    statusChanged(state);
+    state.documents.checks.emit('checked', uri);
   }
 }
 
@@ -159,22 +159,22 @@ export async function check(state: ServerState, uri: string): Promise<void> {
  */
 export async function currentAnalysis(state: ServerState, uri: string, token?: CancellationToken): Promise<{ analysis: Analysis; analysed: TextSnapshot } | undefined> {
   for (;;) {
-    const document = state.documents.get(uri);
+    const document = state.documents.open.get(uri);
     if (!document || token?.isCancellationRequested || state.shuttingDown) return undefined;
-    const t = state.tracked.get(uri);
-    const underWay = !!t?.running || state.checkTimers.has(uri);
+    const t = state.documents.tracked.get(uri);
+    const underWay = !!t?.running || state.documents.checkTimers.has(uri);
     if (!underWay) {
       const current = t?.analysed?.version === document.version;
       return current && t.analysis && t.analysed ? { analysis: t.analysis, analysed: t.analysed } : undefined;
     }
     await new Promise<void>((resolve) => {
       const done = () => {
-        state.checks.off('checked', onChecked);
+        state.documents.checks.off('checked', onChecked);
         cancelled?.dispose();
         resolve();
       };
       const onChecked = (checked: string) => checked === uri && done();
-      state.checks.on('checked', onChecked);
+      state.documents.checks.on('checked', onChecked);
       const cancelled = token?.onCancellationRequested(done);
     });
   }

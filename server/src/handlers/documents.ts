@@ -9,13 +9,13 @@ import { abortCheck, check, EDIT_DEBOUNCE_MS, scheduleCheck } from './diagnostic
 import type { ServerState } from './state';
 
 export function didOpen(state: ServerState, { textDocument }: DidOpenTextDocumentParams): void {
-  state.documents.set(textDocument.uri, new OpenDocument(textDocument.uri, textDocument.version, textDocument.text));
+  state.documents.open.set(textDocument.uri, new OpenDocument(textDocument.uri, textDocument.version, textDocument.text));
   abortCheck(state, textDocument.uri);
   scheduleCheck(state, textDocument.uri, 0);
 }
 
 export function didChange(state: ServerState, { textDocument, contentChanges }: DidChangeTextDocumentParams): void {
-  const document = state.documents.get(textDocument.uri);
+  const document = state.documents.open.get(textDocument.uri);
   if (!document) return;
   document.update(contentChanges, textDocument.version);
   // The check under way is for an older version: stop it now rather than after the burst.
@@ -24,8 +24,8 @@ export function didChange(state: ServerState, { textDocument, contentChanges }: 
 }
 
 export function didClose(state: ServerState, { textDocument }: DidCloseTextDocumentParams): void {
-  state.documents.delete(textDocument.uri);
-  clearTimeout(state.checkTimers.get(textDocument.uri));
-  state.checkTimers.delete(textDocument.uri);
+  state.documents.open.delete(textDocument.uri);
+  clearTimeout(state.documents.checkTimers.get(textDocument.uri));
+  state.documents.checkTimers.delete(textDocument.uri);
   void check(state, textDocument.uri);
 }

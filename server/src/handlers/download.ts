@@ -15,7 +15,7 @@ import { formatBytes } from '../engine/units';
 import { DEFAULT_MACHINE_SETTINGS, DownloadArcRequest, DownloadProgress, DownloadProgressNotification, DownloadRetry, MAX_DOWNLOAD_PARALLEL } from '../protocol';
 import { resolveFolderArgument } from '../service/documentFiles';
 import { sendNotification, ServerState } from './state';
-import { sendStatus } from './status';
+import { statusChanged } from './status';
 
 /** Progress notifications at most this often (the last one, and retries, always go out). */
 const PROGRESS_INTERVAL_MS = 250;
@@ -55,7 +55,7 @@ export function describeDownload(result: DownloadResult): string {
 }
 
 export async function downloadArc(state: ServerState, params: DownloadArcRequest.Params, cancel: CancellationToken): Promise<DownloadArcRequest.Result> {
-  if (!state.trusted) throw new ResponseError(ErrorCodes.InvalidRequest, 'NeuroCache does not download in a restricted (untrusted) workspace.');
+  if (!state.workspace.trusted) throw new ResponseError(ErrorCodes.InvalidRequest, 'NeuroCache does not download in a restricted (untrusted) workspace.');
   const controller = new AbortController();
   cancel.onCancellationRequested(() => controller.abort(new Error('cancelled; run the download again to resume')));
   const token = hubTokenWithSource(params.token);
@@ -71,12 +71,12 @@ export async function downloadArc(state: ServerState, params: DownloadArcRequest
     void sendNotification(state.connection, DownloadProgressNotification.type, { id: params.id, ...last, ...(retrying ? { retrying } : {}) });
   };
   const setActivity = (what: string) => {
-    state.downloads.set(params.id, `Downloading the ARC dataset${what}`);
-    sendStatus(state);
+    state.health.downloads.set(params.id, `Downloading the ARC dataset${what}`);
+    statusChanged(state);
   };
   setActivity(' (listing the shards)');
   try {
-    const out = await resolveFolderArgument(String(params.out ?? ''), state.folders, 'the download folder');
+    const out = await resolveFolderArgument(String(params.out ?? ''), state.workspace.folders, 'the download folder');
     const options = {
       out,
       repo: params.repo || DEFAULT_REPO,
@@ -124,7 +124,7 @@ export async function downloadArc(state: ServerState, params: DownloadArcRequest
     const data: DownloadArcRequest.ErrorData = { httpStatus: error instanceof DownloadError ? error.httpStatus : undefined };
     throw new ResponseError(cancelled ? LSPErrorCodes.RequestCancelled : ErrorCodes.InternalError, `Download ARC dataset: ${reason}`, data);
   } finally {
-    state.downloads.delete(params.id);
-    sendStatus(state);
+    state.health.downloads.delete(params.id);
+    statusChanged(state);
   }
 }

@@ -9,9 +9,9 @@ import { pictureMarkdown } from '../service/hoverPictures';
 import type { ServerState } from './state';
 
 export async function hover(state: ServerState, params: HoverParams): Promise<Hover | null> {
-  const t = state.tracked.get(params.textDocument.uri);
+  const t = state.documents.tracked.get(params.textDocument.uri);
   const { analysis, analysed } = t ?? {};
-  if (!analysis || !analysed || !state.documents.has(params.textDocument.uri)) return null;
+  if (!analysis || !analysed || !state.documents.open.has(params.textDocument.uri)) return null;
   const found = hoverAt(analysis, analysed.offsetAt(params.position));
   if (!found) return null;
   const picture = found.picture ? await pictureMarkdown(found.picture, state.inspector).catch(() => undefined) : undefined;

@@ -33,7 +33,7 @@ function readsInFlight(value: unknown): number | undefined {
 
 export function initialize(state: ServerState, params: InitializeParams): InitializeResult {
   const options: InitializationOptions = typeof params.initializationOptions === 'object' && params.initializationOptions !== null ? params.initializationOptions : {};
-  state.trusted = options.trusted !== false;
+  state.workspace.trusted = options.trusted !== false;
   if (isLogLevel(options.logLevel)) state.log.level = options.logLevel;
   const storeDirectory = typeof options.storageDirectory === 'string' ? options.storageDirectory : defaultStoreDirectory();
   const store = FingerprintStore.inDirectory(storeDirectory);
@@ -45,11 +45,11 @@ export function initialize(state: ServerState, params: InitializeParams): Initia
   state.client.progress = !!capabilities.window?.workDoneProgress;
   state.client.watcherRegistration = !!capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
   state.client.workspaceFolders = !!capabilities.workspace?.workspaceFolders;
-  state.folders = folderPaths(params.workspaceFolders ? params.workspaceFolders.map((f) => f.uri) : params.rootUri ? [params.rootUri] : []);
+  state.workspace.folders = folderPaths(params.workspaceFolders ? params.workspaceFolders.map((f) => f.uri) : params.rootUri ? [params.rootUri] : []);
   const client = params.clientInfo ? `${params.clientInfo.name}${params.clientInfo.version ? ` ${params.clientInfo.version}` : ''}` : 'an unnamed client';
   state.log.info(`NeuroCache ${NEUROCACHE_VERSION} language server started for ${client} (Node ${process.versions.node}, pid ${process.pid})`);
-  state.log.info(`${plural(pool.threads, 'worker thread')}${options.maxWorkers ? ` (neurocache.maxWorkers ${options.maxWorkers})` : ' (one per core)'}; ${state.trusted ? 'trusted workspace' : 'restricted mode: nothing is written or downloaded'}; log level ${state.log.level}`);
-  state.log.info(`Fingerprints in ${storeDirectory}; workspace folders: ${state.folders.length ? state.folders.join(', ') : 'none'}`);
+  state.log.info(`${plural(pool.threads, 'worker thread')}${options.maxWorkers ? ` (neurocache.maxWorkers ${options.maxWorkers})` : ' (one per core)'}; ${state.workspace.trusted ? 'trusted workspace' : 'restricted mode: nothing is written or downloaded'}; log level ${state.log.level}`);
+  state.log.info(`Fingerprints in ${storeDirectory}; workspace folders: ${state.workspace.folders.length ? state.workspace.folders.join(', ') : 'none'}`);
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -75,10 +75,10 @@ const within = (ms: number, work: Promise<unknown>) => Promise.race([work, new P
 export async function shutdown(state: ServerState): Promise<void> {
   state.log.info('Shutting down');
   state.shuttingDown = true;
-  state.scan?.controller.abort();
-  for (const timer of state.checkTimers.values()) clearTimeout(timer);
-  state.checkTimers.clear();
-  for (const t of state.tracked.values()) t.running?.abort();
+  state.workspace.scan?.controller.abort();
+  for (const timer of state.documents.checkTimers.values()) clearTimeout(timer);
+  state.documents.checkTimers.clear();
+  for (const t of state.documents.tracked.values()) t.running?.abort();
   // A thread blocked in a system call (a FIFO, a hung mount) never finishes: answer anyway.
   await within(SHUTDOWN_GRACE_MS, Promise.allSettled([state.inspector?.store.save(), state.inspector?.pool.close()]));
 }

@@ -46,12 +46,12 @@ export function resolveSettings(raw: unknown): Settings {
 
 /** The settings that apply to `scopeUri` (a document or a workspace folder). */
 export function settingsFor(state: ServerState, scopeUri: string): Promise<Settings> {
-  let settings = state.settings.get(scopeUri);
+  let settings = state.settings.byScope.get(scopeUri);
   if (!settings) {
     settings = state.client.configuration
       ? state.connection.workspace.getConfiguration({ scopeUri, section: 'neurocache' }).then(resolveSettings, () => resolveSettings(undefined))
-      : Promise.resolve(resolveSettings(isRecord(state.pushedSettings) ? state.pushedSettings.neurocache : undefined));
-    state.settings.set(scopeUri, settings);
+      : Promise.resolve(resolveSettings(isRecord(state.settings.pushed) ? state.settings.pushed.neurocache : undefined));
+    state.settings.byScope.set(scopeUri, settings);
   }
   return settings;
 }
@@ -64,7 +64,7 @@ export function settingsFor(state: ServerState, scopeUri: string): Promise<Setti
 async function refreshLogLevel(state: ServerState): Promise<void> {
   const section = state.client.configuration
     ? await state.connection.workspace.getConfiguration({ section: 'neurocache' }).catch(() => undefined)
-    : isRecord(state.pushedSettings) ? state.pushedSettings.neurocache : undefined;
+    : isRecord(state.settings.pushed) ? state.settings.pushed.neurocache : undefined;
   const level = isRecord(section) ? section.logLevel : undefined;
   if (isLogLevel(level) && level !== state.log.level) {
     state.log.level = level;
@@ -74,22 +74,22 @@ async function refreshLogLevel(state: ServerState): Promise<void> {
 
 /** Logs the settings that apply to each workspace folder, at start-up and when they change. */
 export async function logSettings(state: ServerState): Promise<void> {
-  for (const folder of state.folders) {
+  for (const folder of state.workspace.folders) {
     const s = await settingsFor(state, pathToFileURL(folder).href);
     const globs = s.extraGlobs.length ? `, extraGlobs ${JSON.stringify(s.extraGlobs)}` : '';
     const severity = Object.keys(s.diagnostics.severity).length ? `, diagnostics.severity ${JSON.stringify(s.diagnostics.severity)}` : '';
     const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}${severity}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}, cv seed ${s.cv.seed} outerFolds ${s.cv.outerFolds} innerFolds ${s.cv.innerFolds}`;
-    const before = state.loggedSettings.get(folder);
+    const before = state.settings.logged.get(folder);
     if (line === before) continue;
-    state.loggedSettings.set(folder, line);
+    state.settings.logged.set(folder, line);
     state.log.info(`Settings for ${folder}${before === undefined ? '' : ' changed'}: ${line}`);
   }
 }
 
 export async function didChangeConfiguration(state: ServerState, params: DidChangeConfigurationParams): Promise<void> {
-  state.pushedSettings = params.settings;
-  state.settings.clear();
-  for (const uri of state.tracked.keys()) scheduleCheck(state, uri, 0);
+  state.settings.pushed = params.settings;
+  state.settings.byScope.clear();
+  for (const uri of state.documents.tracked.keys()) scheduleCheck(state, uri, 0);
   await refreshLogLevel(state);
   await logSettings(state);
 }

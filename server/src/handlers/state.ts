@@ -1,7 +1,8 @@
 /**
- * The one state object every handler receives (taplo's `WorldState`): the connection, the
- * open documents, the files being checked, the cache inspector, the workspace folders and
- * what the client can do. Handlers keep no state of their own.
+ * The one state object every handler receives (ruff's `Session`, taplo's `WorldState`), in
+ * groups: the documents (open and checked), the workspace (folders, trust, the scan, watched
+ * changes), settings, health (what the status bar reports) and what the client can do; plus
+ * the connection, the log and the cache inspector. Handlers keep no state of their own.
  */
 import type { CancellationToken, Connection } from 'vscode-languageserver/node';
 import type { NotificationType, RequestType, Settings, WorkCountersRequest } from '../protocol';
@@ -29,46 +30,19 @@ export interface Tracked {
 
 export type WorkCounters = WorkCountersRequest.Result;
 
-export class ServerState {
-  readonly documents = new Map<string, OpenDocument>();
+/** Open documents and the files being checked. */
+export class Documents {
+  /** Documents open in the editor, by URI. */
+  readonly open = new Map<string, OpenDocument>();
+  /** Files being checked (open, or found by the scan), by URI. */
   readonly tracked = new Map<string, Tracked>();
   /** Pending debounced checks per URI. */
   readonly checkTimers = new Map<string, NodeJS.Timeout>();
   /** Emits `checked` (with the URI) whenever a check ends, for requests that need the current analysis. */
   readonly checks = new EventEmitter();
-  readonly work = new Map<string, WorkCounters>();
-  /** Cache files reported changed by the watchers, waiting for their debounce. */
-  readonly changedFiles = new Set<string>();
-  watchTimer?: NodeJS.Timeout;
-  /** Settings per scope URI (a document or a folder); cleared on `didChangeConfiguration`. */
-  readonly settings = new Map<string, Promise<Settings>>();
-  /** The settings line last logged per workspace folder (a change is logged once). */
-  readonly loggedSettings = new Map<string, string>();
-  /** `.neurocache.json` files found per folder, forgotten when one changes; the problems of each logged once. */
-  readonly projects = new ProjectConfigs();
-  readonly loggedProjectProblems = new Set<string>();
-  /** Settings pushed in `didChangeConfiguration` by clients that cannot be asked for them. */
-  pushedSettings: unknown;
-  inspector!: CacheInspector;
-  trusted = true;
-  /** Workspace folders as file system paths. */
-  folders: string[] = [];
-  readonly client = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false };
-  /** The last workspace scan that finished: NeuroCache's files it checked, how long it took, when (for the status bar's tooltip). */
-  lastScan?: { files: number; seconds: number; finished: string };
-  /** The workspace scan under way, and how far it has got (for the status bar). */
-  scan?: { controller: AbortController; done: Promise<number>; checked?: number; found?: number };
-  /** Downloads under way (request id → what the status bar says about it). */
-  readonly downloads = new Map<string, string>();
-  /** The latest failure the user should look at in the log (status health 'error'), until the next success of the same kind. */
-  failure?: string;
-  /** Failures reported since the server started (a scan clears `failure` only if it saw none). */
-  failures = 0;
-  shuttingDown = false;
-  readonly log: ServerLog;
+  private readonly work = new Map<string, WorkCounters>();
 
-  constructor(readonly connection: Connection) {
-    this.log = new ServerLog(connection);
+  constructor() {
     this.checks.setMaxListeners(0); // one listener per waiting request, however many there are
   }
 
@@ -86,13 +60,35 @@ export class ServerState {
 
   /** The open document's latest text (queued edits applied once), or undefined when it is not open. */
   openText(uri: string): TextSnapshot | undefined {
-    const document = this.documents.get(uri);
+    const document = this.open.get(uri);
     if (!document) return undefined;
     const before = document.textBuilds;
     const snapshot = document.snapshot();
     this.counters(uri).textBuilds += document.textBuilds - before;
     return snapshot;
   }
+}
+
+/** The workspace scan under way, and how far it has got (for the status bar). */
+export interface Scan {
+  controller: AbortController;
+  done: Promise<number>;
+  checked?: number;
+  found?: number;
+}
+
+/** The workspace: its folders, whether it is trusted, the scan, and changes the watchers reported. */
+export class Workspace {
+  /** Workspace folders as file system paths. */
+  folders: string[] = [];
+  /** False in a restricted (untrusted) workspace: nothing is written or downloaded. */
+  trusted = true;
+  scan?: Scan;
+  /** The last workspace scan that finished: NeuroCache's files it checked, how long it took, when (for the status bar's tooltip). */
+  lastScan?: { files: number; seconds: number; finished: string };
+  /** Cache files reported changed by the watchers, waiting for their debounce. */
+  readonly changedFiles = new Set<string>();
+  watchTimer?: NodeJS.Timeout;
 
   /** The workspace folder holding `file`, if any (project files are looked up no higher). */
   folderOf(file: string): string | undefined {
@@ -102,6 +98,57 @@ export class ServerState {
   /** The working directory a document's relative paths fall back to: its workspace folder. */
   cwdFor(file: string): string {
     return workingDirectoryFor(file, this.folders);
+  }
+}
+
+/** Settings as the client gave them. */
+export class SettingsCache {
+  /** Settings per scope URI (a document or a folder); cleared on `didChangeConfiguration`. */
+  readonly byScope = new Map<string, Promise<Settings>>();
+  /** The settings line last logged per workspace folder (a change is logged once). */
+  readonly logged = new Map<string, string>();
+  /** Settings pushed in `didChangeConfiguration` by clients that cannot be asked for them. */
+  pushed: unknown;
+  /** `.neurocache.json` files found per folder, forgotten when one changes. */
+  readonly projects = new ProjectConfigs();
+  /** Project-file problems already logged (each once). */
+  readonly loggedProjectProblems = new Set<string>();
+}
+
+/** What the status bar reports besides the scan: failures and downloads. */
+export class Health {
+  /** The latest failure the user should look at in the log (status health 'error'), until the next success of the same kind. */
+  failure?: string;
+  /** Failures reported since the server started (a scan clears `failure` only if it saw none). */
+  failures = 0;
+  /** Downloads under way (request id → what the status bar says about it). */
+  readonly downloads = new Map<string, string>();
+  /** A status notification is due (sent once per turn of the event loop however many changes asked for it). */
+  statusDue = false;
+  /** What the last status sent said, to send only changes (status.ts). */
+  lastStatus?: string;
+}
+
+/** What the client said it can do, at initialisation. */
+export interface ClientCapabilities {
+  configuration: boolean;
+  progress: boolean;
+  watcherRegistration: boolean;
+  workspaceFolders: boolean;
+}
+
+export class ServerState {
+  readonly documents = new Documents();
+  readonly workspace = new Workspace();
+  readonly settings = new SettingsCache();
+  readonly health = new Health();
+  readonly client: ClientCapabilities = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false };
+  inspector!: CacheInspector;
+  shuttingDown = false;
+  readonly log: ServerLog;
+
+  constructor(readonly connection: Connection) {
+    this.log = new ServerLog(connection);
   }
 }
 

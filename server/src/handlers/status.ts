@@ -10,19 +10,56 @@ import { sendNotification, ServerState } from './state';
 
 /** What the server is doing right now, in a few words; undefined when idle. */
 function activity(state: ServerState, pending: number): string | undefined {
-  const doing: string[] = [...state.downloads.values()];
-  const scan = state.scan;
+  const doing: string[] = [...state.health.downloads.values()];
+  const scan = state.workspace.scan;
   if (scan) doing.push(scan.found === undefined ? 'Looking for files to check' : `Checking the workspace (${scan.checked ?? 0}/${scan.found})`);
   else if (pending) doing.push(`Checking ${plural(pending, 'file')}`);
   return doing.length ? doing.join('; ') : undefined;
 }
 
-export function sendStatus(state: ServerState): void {
+/** Steps a workspace scan's progress is reported in: a scan of any size sends about this many statuses. */
+export const SCAN_STATUS_STEPS = 100;
+
+/**
+ * Something the status reports may have changed. Every check asks several times (and a scan
+ * once per file), so the status is sent at most once per turn of the event loop, and only when
+ * it says something new; during a scan, per-file changes (counts, the file number) are sent in
+ * SCAN_STATUS_STEPS steps, so a scan of N files neither sends a status per file nor walks the
+ * N tracked files once per file.
+ */
+export function statusChanged(state: ServerState): void {
+  if (state.health.statusDue) return;
+  state.health.statusDue = true;
+  setImmediate(() => {
+    state.health.statusDue = false;
+    sendStatus(state);
+  });
+}
+
+function sendStatus(state: ServerState): void {
+  if (state.shuttingDown) return;
+  const scan = state.workspace.scan;
+  const health = state.health.failure ? 'error' : 'ok';
+  if (scan?.found) {
+    // Cheap to compute: decides, before any walk over the tracked files, whether there is news.
+    const step = Math.floor(((scan.checked ?? 0) * SCAN_STATUS_STEPS) / scan.found);
+    const key = JSON.stringify(['scan', health, state.health.failure, [...state.health.downloads.values()], step]);
+    if (key === state.health.lastStatus) return;
+    state.health.lastStatus = key;
+    send(state, health);
+    return;
+  }
+  const params = send(state, health, state.health.lastStatus);
+  if (params) state.health.lastStatus = params;
+}
+
+/** Sends the status unless it equals `unless` (JSON); returns what was sent, as JSON. */
+function send(state: ServerState, health: StatusNotification.Params['health'], unless?: string): string | undefined {
   let pending = 0;
   let files = 0;
   let errors = 0;
   let warnings = 0;
-  for (const t of state.tracked.values()) {
+  for (const t of state.documents.tracked.values()) {
     if (!t.analysis || t.analysis.kind === 'unrelated') continue;
     files++;
     errors += t.errors;
@@ -30,9 +67,13 @@ export function sendStatus(state: ServerState): void {
     if (t.running) pending++;
   }
   const doing = activity(state, pending);
-  const health = state.failure ? 'error' : 'ok';
-  const message = state.failure ?? (doing ? `${doing}…` : `${plural(files, 'file')} checked`);
-  void sendNotification(state.connection, StatusNotification.type, { health, pending, files, errors, warnings, activity: doing, message, ...(state.lastScan && { lastScan: state.lastScan }) });
+  const message = state.health.failure ?? (doing ? `${doing}…` : `${plural(files, 'file')} checked`);
+  const lastScan = state.workspace.lastScan;
+  const params: StatusNotification.Params = { health, pending, files, errors, warnings, activity: doing, message, ...(lastScan && { lastScan }) };
+  const json = JSON.stringify(params);
+  if (json === unless) return undefined;
+  void sendNotification(state.connection, StatusNotification.type, params);
+  return json;
 }
 
 /**
@@ -41,11 +82,11 @@ export function sendStatus(state: ServerState): void {
  */
 export function reportFailure(state: ServerState, line: string): void {
   state.log.error(line);
-  state.failure = `${line.split('\n')[0]} (see the NeuroCache output)`;
-  state.failures++;
-  sendStatus(state);
+  state.health.failure = `${line.split('\n')[0]} (see the NeuroCache output)`;
+  state.health.failures++;
+  statusChanged(state);
 }
 
 export function workCounters(state: ServerState, { uri }: WorkCountersRequest.Params): WorkCountersRequest.Result {
-  return { ...state.counters(uri) };
+  return { ...state.documents.counters(uri) };
 }

@@ -13,8 +13,8 @@ import { isProjectFile, PROJECT_FILE } from '../service/projectConfig';
 import { check, scheduleCheck, untrack } from './diagnostics';
 import { plural } from '../engine/report';
 import { settingsFor } from './settings';
-import type { ServerState } from './state';
-import { reportFailure, sendStatus } from './status';
+import type { Scan, ServerState } from './state';
+import { reportFailure, statusChanged } from './status';
 
 export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json', `**/${PROJECT_FILE}`];
 
@@ -47,53 +47,53 @@ async function progress(state: ServerState, title: string): Promise<WorkDoneProg
  * it stops, and whoever waits on it gets the new scan's count.
  */
 export function scanWorkspace(state: ServerState, restart = false): Promise<number> {
-  if (state.scan && !restart) return state.scan.done;
-  state.scan?.controller.abort();
+  if (state.workspace.scan && !restart) return state.workspace.scan.done;
+  state.workspace.scan?.controller.abort();
   const controller = new AbortController();
-  const scan: NonNullable<ServerState['scan']> = { controller, done: Promise.resolve(0) };
+  const scan: Scan = { controller, done: Promise.resolve(0) };
   scan.done = runScan(state, scan).then((checked) => {
-    if (state.scan === scan) state.scan = undefined;
-    sendStatus(state);
+    if (state.workspace.scan === scan) state.workspace.scan = undefined;
+    statusChanged(state);
     // Stopped for a newer scan: answer with that one.
-    return controller.signal.aborted && state.scan ? state.scan.done : checked;
+    return controller.signal.aborted && state.workspace.scan ? state.workspace.scan.done : checked;
   });
-  state.scan = scan;
-  sendStatus(state);
+  state.workspace.scan = scan;
+  statusChanged(state);
   return scan.done;
 }
 
-async function runScan(state: ServerState, scan: NonNullable<ServerState['scan']>): Promise<number> {
+async function runScan(state: ServerState, scan: Scan): Promise<number> {
   const reporter = await progress(state, 'NeuroCache: checking the workspace');
   reporter?.token.onCancellationRequested(() => scan.controller.abort());
   const stop = scan.controller.signal;
   const started = Date.now();
-  const failuresBefore = state.failures;
+  const failuresBefore = state.health.failures;
   try {
     const found: string[] = [];
-    for (const folder of state.folders) {
+    for (const folder of state.workspace.folders) {
       const { extraGlobs } = await settingsFor(state, pathToFileURL(folder).href);
       found.push(...(await findWorkspaceFiles([folder], extraGlobs, stop)));
     }
     const files = [...new Set(found)].sort();
     scan.found = files.length;
     scan.checked = 0;
-    state.log.info(`Workspace scan: found ${plural(files.length, 'file')} to check in ${plural(state.folders.length, 'folder')} (${Date.now() - started} ms)`);
+    state.log.info(`Workspace scan: found ${plural(files.length, 'file')} to check in ${plural(state.workspace.folders.length, 'folder')} (${Date.now() - started} ms)`);
     for (const file of files) {
       if (stop.aborted) break;
       reporter?.report(Math.round((scan.checked / files.length) * 100), `${scan.checked}/${files.length} ${path.basename(file)}`);
-      sendStatus(state);
+      statusChanged(state);
       const checking = Date.now();
       const uri = pathToFileURL(file).href;
       await check(state, uri);
       scan.checked++;
       if (state.log.enabled('debug')) {
-        const t = state.tracked.get(uri);
+        const t = state.documents.tracked.get(uri);
         state.log.debug(`checked ${file} in ${Date.now() - checking} ms: ${t?.analysis ? `${plural(t.errors, 'error')}, ${plural(t.warnings, 'warning')}` : 'not a NeuroCache file'}`);
       }
     }
     // Files checked before that the scan no longer finds: a check drops those that vanished.
     const uris = new Set(files.map((file) => pathToFileURL(file).href));
-    const others = [...state.tracked.keys()].filter((uri) => !uris.has(uri) && !state.documents.has(uri));
+    const others = [...state.documents.tracked.keys()].filter((uri) => !uris.has(uri) && !state.documents.open.has(uri));
     for (const uri of others) {
       if (stop.aborted) break;
       await check(state, uri);
@@ -102,10 +102,10 @@ async function runScan(state: ServerState, scan: NonNullable<ServerState['scan']
     if (stop.aborted) state.log.info(`Workspace scan stopped after ${scan.checked} of ${plural(files.length, 'file')} (${seconds} s)`);
     else {
       // Named like ours but another format (a browser extension's manifest.json): not tracked.
-      const unrelated = files.slice(0, scan.checked).filter((f) => !state.tracked.get(pathToFileURL(f).href)?.analysis).length;
+      const unrelated = files.slice(0, scan.checked).filter((f) => !state.documents.tracked.get(pathToFileURL(f).href)?.analysis).length;
       state.log.info(`Workspace scan: checked ${plural(scan.checked, 'file')} in ${seconds} s${unrelated ? ` (${unrelated} of them ${unrelated === 1 ? 'is' : 'are'} not NeuroCache's)` : ''}`);
-      state.lastScan = { files: scan.checked - unrelated, seconds: Number(seconds), finished: new Date().toISOString() };
-      if (state.failures === failuresBefore) state.failure = undefined;
+      state.workspace.lastScan = { files: scan.checked - unrelated, seconds: Number(seconds), finished: new Date().toISOString() };
+      if (state.health.failures === failuresBefore) state.health.failure = undefined;
     }
     return scan.checked;
   } catch (error) {
@@ -123,25 +123,25 @@ export function didChangeWatchedFiles(state: ServerState, params: DidChangeWatch
     if (isProjectFile(file)) {
       // Created, changed or deleted: severities change for every file below it (checked again,
       // from fingerprints: no cache file is read for this).
-      state.projects.forget();
-      for (const uri of state.tracked.keys()) scheduleCheck(state, uri, WATCH_DEBOUNCE_MS);
+      state.settings.projects.forget();
+      for (const uri of state.documents.tracked.keys()) scheduleCheck(state, uri, WATCH_DEBOUNCE_MS);
       continue;
     }
     if (change.type === FileChangeType.Deleted) {
-      state.projects.forget(); // a deleted folder may have held one
+      state.settings.projects.forget(); // a deleted folder may have held one
       forgetDeleted(state, file);
-      state.changedFiles.add(file);
+      state.workspace.changedFiles.add(file);
       continue;
     }
     if (isTrackedName(path.basename(file))) {
       // The open buffer is what counts.
-      if (!state.documents.has(change.uri)) scheduleCheck(state, change.uri, WATCH_DEBOUNCE_MS);
+      if (!state.documents.open.has(change.uri)) scheduleCheck(state, change.uri, WATCH_DEBOUNCE_MS);
       continue;
     }
-    state.changedFiles.add(file);
+    state.workspace.changedFiles.add(file);
   }
-  clearTimeout(state.watchTimer);
-  state.watchTimer = setTimeout(() => recheckDependents(state), WATCH_DEBOUNCE_MS);
+  clearTimeout(state.workspace.watchTimer);
+  state.workspace.watchTimer = setTimeout(() => recheckDependents(state), WATCH_DEBOUNCE_MS);
 }
 
 /**
@@ -149,9 +149,9 @@ export function didChangeWatchedFiles(state: ServerState, params: DidChangeWatch
  * (an open one keeps its diagnostics until it is closed, as the editor keeps its text).
  */
 function forgetDeleted(state: ServerState, deleted: string): void {
-  for (const uri of [...state.tracked.keys()]) {
-    const t = state.tracked.get(uri)!;
-    if (isInside(t.file, deleted) && !state.documents.has(uri)) untrack(state, uri);
+  for (const uri of [...state.documents.tracked.keys()]) {
+    const t = state.documents.tracked.get(uri)!;
+    if (isInside(t.file, deleted) && !state.documents.open.has(uri)) untrack(state, uri);
   }
 }
 
@@ -173,19 +173,19 @@ function containsDependency(a: Exclude<Analysis, { kind: 'unrelated' }>, changed
 
 /** Re-checks the documents a changed cache file can affect. */
 function recheckDependents(state: ServerState): void {
-  const files = new Set(state.changedFiles);
-  state.changedFiles.clear();
-  for (const t of state.tracked.values()) {
+  const files = new Set(state.workspace.changedFiles);
+  state.workspace.changedFiles.clear();
+  for (const t of state.documents.tracked.values()) {
     const a = t.analysis;
-    if (a && a.kind !== 'unrelated' && (affectedBy(a, [...files], state.cwdFor(t.file)) || containsDependency(a, files))) scheduleCheck(state, t.uri, 0);
+    if (a && a.kind !== 'unrelated' && (affectedBy(a, [...files], state.workspace.cwdFor(t.file)) || containsDependency(a, files))) scheduleCheck(state, t.uri, 0);
   }
 }
 
 /** Folders added or removed: relative paths resolve differently, and new folders need a scan. */
 export function didChangeWorkspaceFolders(state: ServerState, event: WorkspaceFoldersChangeEvent): void {
   const removed = new Set(folderPaths(event.removed.map((f) => f.uri)));
-  state.folders = state.folders.filter((f) => !removed.has(f)).concat(folderPaths(event.added.map((f) => f.uri)));
-  state.settings.clear();
+  state.workspace.folders = state.workspace.folders.filter((f) => !removed.has(f)).concat(folderPaths(event.added.map((f) => f.uri)));
+  state.settings.byScope.clear();
   void scanWorkspace(state, true);
-  for (const uri of state.tracked.keys()) scheduleCheck(state, uri, 0);
+  for (const uri of state.documents.tracked.keys()) scheduleCheck(state, uri, 0);
 }
