@@ -29,7 +29,11 @@ const entries = {
   server: 'server/src/serverMain.ts',
   worker: 'node_modules/piscina/dist/worker.js',
   'neurocache-worker': 'server/src/workers/worker.ts',
-  cli: 'server/src/cli/main.ts',
+  // The executable answers --version alone and loads cli-main (the engine and pool) for the rest.
+  cli: 'server/src/cli/entry.ts',
+  'cli-main': 'server/src/cli/main.ts',
+  // cli-main loads these on demand: `arc download`'s Hub client; `lsp` runs out/server.js.
+  'cli-download': 'server/src/download/arc.ts',
   demo: 'scripts/demo.ts',
   bench: 'bench/run.ts',
   'bench-count': 'bench/count.ts',

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { formatBytes } from '../../server/src/engine/units';
+import { formatBytes, formatWait } from '../../server/src/engine/units';
 import { DEFAULT_MACHINE_SETTINGS, DownloadArcRequest, DownloadProgressNotification, MachineSettings } from '../../server/src/protocol';
 import type { ClientLog } from './log';
 import { onNotification, sendRequest } from './rpc';
@@ -82,7 +82,7 @@ async function pickDownloadFolder(force: boolean): Promise<vscode.Uri | undefine
 function describeProgress(p: DownloadProgressNotification.Params): string {
   const eta = p.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
   const counts = p.shards ? `${p.shardsDone}/${p.shards} shards, ${p.sessionsWritten} sessions, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}` : 'listing the shards';
-  const retry = p.retrying ? ` — retrying (${p.retrying.attempt}/${p.retrying.attempts}) after ${p.retrying.reason}` : '';
+  const retry = !p.retrying ? '' : p.retrying.rateLimited ? ` — rate limited by the Hub, resuming in ${formatWait(p.retrying.delayMs)}` : ` — retrying (${p.retrying.attempt}/${p.retrying.attempts}) after ${p.retrying.reason}`;
   return counts + retry;
 }
 

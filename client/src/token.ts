@@ -1,7 +1,7 @@
 /**
  * The Hugging Face token, kept in VS Code's secret storage (never in settings, never logged)
  * and sent to the server with a download request only. Without one the server falls back to
- * HF_TOKEN and the token file under HF_HOME, as the CLI does.
+ * HF_TOKEN, HUGGING_FACE_HUB_TOKEN and the token file at HF_TOKEN_PATH (default under HF_HOME), as the CLI does.
  *
  * The old plain-text setting `neurocache.hubToken` is no longer read: a value found in the
  * user (or remote) settings, at start-up or when it is set, is moved into secret storage and
@@ -42,7 +42,7 @@ export class HubToken {
   async prompt(): Promise<void> {
     const value = await vscode.window.showInputBox({
       title: 'NeuroCache: Hugging Face token for the ARC download',
-      prompt: 'Kept in VS Code\'s secret storage and sent only to the Hub endpoint. Leave empty to remove it (HF_TOKEN or the token file under HF_HOME are used then).',
+      prompt: 'Kept in VS Code\'s secret storage and sent only to the Hub endpoint. Leave empty to remove it (HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH are used then).',
       placeHolder: 'hf_…',
       password: true,
       ignoreFocusOut: true,
@@ -51,8 +51,8 @@ export class HubToken {
     if (value === undefined) return;
     if (!value.trim()) {
       await this.secrets.delete(SECRET);
-      this.log.info('Removed the Hugging Face token from secret storage; downloads use HF_TOKEN or the token file under HF_HOME, if any.');
-      void vscode.window.showInformationMessage('NeuroCache: Hugging Face token removed; downloads use HF_TOKEN or the token file under HF_HOME, if any.');
+      this.log.info('Removed the Hugging Face token from secret storage; downloads use HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH, if any.');
+      void vscode.window.showInformationMessage('NeuroCache: Hugging Face token removed; downloads use HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH, if any.');
       return;
     }
     await this.secrets.store(SECRET, value.trim());

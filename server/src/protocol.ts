@@ -316,8 +316,10 @@ export interface DownloadRetry {
   attempts: number;
   /** Why the previous attempt failed, e.g. "HTTP 503 Service Unavailable" (never a URL's query or a token). */
   reason: string;
-  /** The wait before the attempt. */
+  /** The wait before the attempt (in a progress notification: what is left of it). */
   delayMs: number;
+  /** The Hub's rate limit: the wait is the one the Hub asked for. */
+  rateLimited?: boolean;
 }
 
 /**

@@ -9,7 +9,9 @@
  *   fixes, commands, the ARC download;
  * - handlers/settings.ts, status.ts, lifecycle.ts — settings per resource, status, start and end.
  */
-import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { createConnection, ErrorCodes, ProposedFeatures, ResponseError } from 'vscode-languageserver/node';
+import { writeSync } from 'node:fs';
+import { FramingCheck } from './stdioFraming';
 import { DownloadArcRequest, WorkCountersRequest } from './protocol';
 import { codeActions } from './handlers/codeActions';
 import { executeCommand } from './handlers/commands';
@@ -30,25 +32,57 @@ export function startServer(): void {
   // A failed background promise is logged, never allowed to take the server down.
   process.on('unhandledRejection', (error) => reportFailure(state, `Internal error: ${(error as Error)?.stack ?? String(error)}`));
 
-  connection.onInitialize((params) => initialize(state, params));
-  connection.onInitialized(() => {
-    if (state.client.workspaceFolders) connection.workspace.onDidChangeWorkspaceFolders((event) => didChangeWorkspaceFolders(state, event));
+  // After `shutdown` the LSP allows only `exit`: every request gets InvalidRequest (also a second
+  // shutdown), every notification is dropped, so nothing runs and nothing is written any more.
+  const request = <A extends unknown[], R>(handler: (...args: A) => R) => (...args: A): R => {
+    if (state.shuttingDown) throw new ResponseError(ErrorCodes.InvalidRequest, 'The server has been shut down: only "exit" is accepted now.');
+    return handler(...args);
+  };
+  const notification = <A extends unknown[]>(handler: (...args: A) => unknown) => (...args: A): void => {
+    if (!state.shuttingDown) void handler(...args);
+  };
+
+  connection.onInitialize(request((params) => initialize(state, params)));
+  connection.onInitialized(notification(() => {
+    if (state.client.workspaceFolders) connection.workspace.onDidChangeWorkspaceFolders(notification((event) => didChangeWorkspaceFolders(state, event)));
     return initialized(state);
-  });
-  connection.onShutdown(() => shutdown(state));
+  }));
+  connection.onShutdown(request(() => shutdown(state)));
 
-  connection.onDidOpenTextDocument((params) => didOpen(state, params));
-  connection.onDidChangeTextDocument((params) => didChange(state, params));
-  connection.onDidCloseTextDocument((params) => didClose(state, params));
-  connection.onDidChangeConfiguration((params) => didChangeConfiguration(state, params));
-  connection.onDidChangeWatchedFiles((params) => didChangeWatchedFiles(state, params));
+  connection.onDidOpenTextDocument(notification((params) => didOpen(state, params)));
+  connection.onDidChangeTextDocument(notification((params) => didChange(state, params)));
+  connection.onDidCloseTextDocument(notification((params) => didClose(state, params)));
+  connection.onDidChangeConfiguration(notification((params) => didChangeConfiguration(state, params)));
+  connection.onDidChangeWatchedFiles(notification((params) => didChangeWatchedFiles(state, params)));
 
-  connection.onHover((params) => hover(state, params));
-  connection.onCodeAction((params, token) => codeActions(state, params, token));
-  connection.onDocumentLinks((params, token) => documentLinks(state, params, token));
-  connection.onExecuteCommand((params) => executeCommand(state, params));
-  onRequest(connection, DownloadArcRequest.type, (params, token) => downloadArc(state, params, token));
-  onRequest(connection, WorkCountersRequest.type, (params) => workCounters(state, params));
+  connection.onHover(request((params) => hover(state, params)));
+  connection.onCodeAction(request((params, token) => codeActions(state, params, token)));
+  connection.onDocumentLinks(request((params, token) => documentLinks(state, params, token)));
+  connection.onExecuteCommand(request((params) => executeCommand(state, params)));
+  onRequest(connection, DownloadArcRequest.type, request((params, token) => downloadArc(state, params, token)));
+  onRequest(connection, WorkCountersRequest.type, request((params) => workCounters(state, params)));
+  // Methods nobody handles: after shutdown these too get InvalidRequest, before it MethodNotFound.
+  connection.onRequest(request((method: string) => {
+    throw new ResponseError(ErrorCodes.MethodNotFound, `Unhandled method ${method}`);
+  }));
 
   connection.listen();
+  // After listen: the reader is attached first, so both see every chunk from the first one on.
+  if (process.argv.includes('--stdio')) exitOnFramingError(state);
+}
+
+/** Follows stdin with the reader (see stdioFraming.ts) and ends the process, saying why, at the first framing error. */
+function exitOnFramingError(state: ServerState): void {
+  const framing = new FramingCheck();
+  const onData = (chunk: Buffer) => {
+    const problem = framing.push(chunk);
+    if (!problem) return;
+    process.stdin.off('data', onData);
+    const reason = `NeuroCache language server: the client sent ${problem}; LSP messages cannot be found in this stream any more, so the server exits (the editor restarts it).`;
+    // Synchronously, so the reason is out before the process ends; the log line may or may not reach the client.
+    writeSync(2, `${reason}\n`);
+    state.log.error(reason);
+    process.exit(1);
+  };
+  process.stdin.on('data', onData);
 }

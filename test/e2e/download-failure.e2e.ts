@@ -61,7 +61,8 @@ test('a failed download offers Retry, Open Settings and Show Output; the token n
     await quickInput.locator('.quick-input-title', { hasText: 'Download ARC dataset into' }).waitFor({ timeout: 60_000 });
     await quickInput.locator('.monaco-list-row', { hasText: 'data/arc' }).first().click();
   };
-  const failure = (status: number) => toast(page, `refused (HTTP ${status})`);
+  // The wrong token: the Hub rejects it (401 with "Invalid credentials"); then the repo is gated (403 GatedRepo).
+  const failure = (status: number) => toast(page, status === 401 ? 'rejected the token (HTTP 401' : `is gated (HTTP ${status})`);
   const button = (notification: ReturnType<typeof toast>, name: string) => notification.locator('.monaco-button', { hasText: name }).first();
 
   await step('"NeuroCache: Set Hugging Face Token" asks in a password box and keeps it', '20-token-set', async () => {

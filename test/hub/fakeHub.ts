@@ -40,7 +40,7 @@ export interface Faults {
   /** Answer the next `count` requests on `on` (default any endpoint) with `status`, e.g. 429/500/503. */
   statuses?: { status: number; count: number; on?: Endpoint | 'any'; retryAfter?: number | string }[];
   /** Destroy the socket mid-body on the next `count` body-bearing answers on `on` (default cdn). */
-  resets?: { count: number; on?: Endpoint; afterBytes?: number };
+  resets?: { count: number; on?: Endpoint; afterBytes?: number; /** Only bodies at least this long (default any). */ minBody?: number };
   /** Delay before answering each request, on both servers. */
   latencyMs?: number;
   /** Per-response throughput cap for bodies, on both servers. */
@@ -49,6 +49,17 @@ export interface Faults {
   ignoreRange?: boolean;
   /** The hub answers this for the repo (tree and resolve), e.g. 403 gated / 404 not found. */
   repoStatus?: 401 | 403 | 404;
+  /** With repoStatus: the X-Error-Code sent (default RepoNotFound for 404, GatedRepo else; null: none). */
+  repoErrorCode?: string | null;
+  /**
+   * The Hub's fixed-window rate limit on `on` (default resolve): `limit` requests per window of
+   * `windowSeconds`; beyond, 429 with `RateLimit: "resolvers";r=0;t=<seconds left>` and no
+   * Retry-After, as the real resolvers limit answers. `timeScale` shrinks the real window
+   * (0.01: a 130 s window lasts 1.3 s) while `t` keeps the Hub's numbers.
+   */
+  rateLimit?: { limit: number; windowSeconds: number; timeScale?: number; on?: Endpoint };
+  /** Signed CDN URLs expire this long after the resolve that made them (CDN answers 403 AccessDenied). */
+  signatureTtlMs?: number;
 }
 
 export interface FakeHubOptions {
@@ -153,6 +164,7 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   const bySha = new Map(files.map((f) => [f.sha256, f]));
   const commit = sha('sha1', files.map((f) => `${f.path}:${f.blob}`).join('\n'));
   const requests: RecordedRequest[] = [];
+  let window: { start: number; count: number } | undefined;
   let signingKey = randomBytes(16);
   let hubUrl = '';
   let cdnUrl = '';
@@ -181,6 +193,21 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   /** Applies latency and counted status faults; returns true when a fault already answered. */
   async function preamble(res: http.ServerResponse, rec: RecordedRequest): Promise<boolean> {
     if (hub.faults.latencyMs) await sleep(hub.faults.latencyMs);
+    const limit = hub.faults.rateLimit;
+    if (limit && (limit.on ?? 'resolve') === rec.endpoint) {
+      const scale = limit.timeScale ?? 1;
+      const length = limit.windowSeconds * 1000 * scale;
+      const now = Date.now();
+      if (!window || now - window.start >= length) window = { start: now, count: 0 };
+      if (++window.count > limit.limit) {
+        const left = Math.max(1, Math.ceil((window.start + length - now) / scale / 1000));
+        rec.fault = 'rate limit';
+        json(res, rec, 429, { error: 'You have been rate-limited; you can retry this action in about 5 minutes.' }, {
+          RateLimit: `"resolvers";r=0;t=${left}`, 'RateLimit-Policy': `"fixed window";"resolvers";q=${limit.limit};w=${limit.windowSeconds}`,
+        });
+        return true;
+      }
+    }
     const fault = hub.faults.statuses?.find((f) => f.count > 0 && (!f.on || f.on === 'any' || f.on === rec.endpoint));
     if (!fault) return false;
     fault.count--;
@@ -201,7 +228,7 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     if (method === 'HEAD' || body.length === 0) return void res.end();
     const reset = hub.faults.resets;
     let cut = Infinity;
-    if (reset && reset.count > 0 && (reset.on ?? 'cdn') === rec.endpoint) {
+    if (reset && reset.count > 0 && (reset.on ?? 'cdn') === rec.endpoint && body.length >= (reset.minBody ?? 0)) {
       reset.count--;
       rec.fault = 'reset';
       cut = Math.min(body.length - 1, reset.afterBytes ?? Math.floor(body.length / 2));
@@ -245,12 +272,16 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     if (!m || (resolve && req.method !== 'GET' && req.method !== 'HEAD') || (tree && req.method !== 'GET')) {
       return json(res, rec, 404, { error: 'Repository not found' }, { 'X-Error-Code': 'RepoNotFound' });
     }
-    if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
-      return json(res, rec, 401, { error: 'Invalid credentials in Authorization header' });
+    if (opts.token !== undefined && req.headers.authorization !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
+      return json(res, rec, 401, { error: 'Invalid credentials in Authorization header' }, { 'X-Error-Message': 'Invalid credentials in Authorization header' });
+    }
+    if (opts.token !== undefined && req.headers.authorization === undefined) {
+      // The Hub's answer to an anonymous request for a private repo (the same as for a missing one).
+      return json(res, rec, 401, { error: 'Repository not found' }, { 'X-Error-Code': 'RepoNotFound', 'X-Error-Message': 'Repository not found' });
     }
     if (hub.faults.repoStatus) {
-      const code = hub.faults.repoStatus === 404 ? 'RepoNotFound' : 'GatedRepo';
-      return json(res, rec, hub.faults.repoStatus, { error: `injected ${code}` }, { 'X-Error-Code': code });
+      const code = hub.faults.repoErrorCode !== undefined ? hub.faults.repoErrorCode : hub.faults.repoStatus === 404 ? 'RepoNotFound' : 'GatedRepo';
+      return json(res, rec, hub.faults.repoStatus, { error: `injected ${code}` }, code ? { 'X-Error-Code': code } : {});
     }
     const rev = decodeURIComponent(m[1]);
     if (rev !== revision && rev !== commit) {
@@ -278,7 +309,8 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     const common = { 'X-Repo-Commit': commit, ETag: `"${file.lfs ? file.sha256 : file.blob}"` };
     if (!file.lfs) return void send(res, rec, 200, { ...common, 'Content-Type': 'application/octet-stream' }, file.bytes, req.method);
     // LFS file: redirect to a pre-signed CDN URL on another origin (another port here).
-    const expires = String(Math.floor(Date.now() / 1000) + 3600);
+    // X-Amz-Date: when signed (ms here, so that tests can use short lifetimes).
+    const expires = String(Date.now());
     const name = encodeURIComponent(path.posix.basename(file.path));
     const location =
       `${cdnUrl}/repos/${file.sha256.slice(0, 2)}/${file.sha256}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600` +
@@ -299,6 +331,11 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     if (req.headers.authorization !== undefined) return json(res, rec, 400, { error: 'Only one auth mechanism allowed' });
     const expires = url.searchParams.get('X-Amz-Date') ?? '';
     if (url.searchParams.get('X-Amz-Signature') !== sign(file.sha256, expires)) return json(res, rec, 403, { error: 'SignatureDoesNotMatch' });
+    const ttl = hub.faults.signatureTtlMs;
+    if (ttl !== undefined && Date.now() > Number(expires) + ttl) {
+      rec.fault = 'expired';
+      return json(res, rec, 403, { error: 'AccessDenied: Request has expired' });
+    }
 
     const size = file.bytes.length;
     const common = { 'Accept-Ranges': 'bytes', ETag: `"${file.sha256}"`, 'Content-Type': 'application/octet-stream' };

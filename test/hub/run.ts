@@ -1,7 +1,7 @@
 /** Runs `neurocache arc download` (the built CLI) for the fake-Hub tests, and what they expect of it. */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
 import { cliPath, tempDir } from '../support/python';
@@ -13,15 +13,23 @@ export async function servedShards<T>(t: TestContext, write: (repoDir: string) =
   const repoDir = tempDir();
   const shards = await write(repoDir);
   const hub = await startFakeHub({ root: repoDir, ...options });
-  t.after(() => hub.close());
+  t.after(async () => {
+    await hub.close();
+    rmSync(repoDir, { recursive: true, force: true });
+  });
   return { shards, hub };
 }
 
 export function runDownload(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const home = tempDir();
+  // None of the caller's Hub settings: a token or offline flag of the machine must not leak in.
+  const inherited = { ...process.env };
+  for (const name of ['HUGGING_FACE_HUB_TOKEN', 'HF_TOKEN_PATH', 'TRANSFORMERS_OFFLINE', 'XDG_CACHE_HOME']) delete inherited[name];
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath(), 'arc', 'download', ...args], { env: { ...process.env, HF_TOKEN: '', HF_HOME: tempDir(), HF_ENDPOINT: '', HF_HUB_OFFLINE: '', NEUROCACHE_RETRY_BASE_MS: '5', ...env } }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
+    execFile(process.execPath, [cliPath(), 'arc', 'download', ...args], { env: { ...inherited, HF_TOKEN: '', HF_HOME: home, HF_ENDPOINT: '', HF_HUB_OFFLINE: '', NEUROCACHE_RETRY_BASE_MS: '5', ...env } }, (error, stdout, stderr) => {
+      rmSync(home, { recursive: true, force: true });
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
   });
 }
 

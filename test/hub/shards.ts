@@ -84,6 +84,17 @@ export interface ArcShardOptions {
    * should count, or null when the bytes are not a mask).
    */
   override?: (i: number) => RowOverride | undefined;
+  /**
+   * Write like pyarrow's `pq.write_table` defaults, as the real ARC shards are: every column
+   * dictionary-encoded (binary ones too), no page index, and the footer padded with
+   * key-value metadata (pyarrow's `ARROW:schema`, datasets' `huggingface`) to `footerBytes`.
+   */
+  pyarrowLike?: { footerBytes: number };
+}
+
+/** ARC's shards as written (SPEC 1.4): one session each, pyarrow-like, ~9.2 KB footers. */
+export function realShardOptions(sessions: number, dims: [number, number, number] = [64, 64, 40]): ArcShardOptions {
+  return { sessions, shards: sessions, rowGroupSize: 1, dims, pyarrowLike: { footerBytes: 9200 } };
 }
 
 export interface RowOverride {
@@ -233,15 +244,26 @@ export function writeArcShards(dir: string, opts: ArcShardOptions = {}): ArcShar
         lesionVolume: volume,
       });
     }
-    const bytes = new Uint8Array(
+    const write = (kvMetadata?: { key: string; value: string }[]) => new Uint8Array(
       parquetWriteBuffer({
         schema: ARC_SCHEMA,
-        columnData: Object.entries(rows).map(([name, data]) => ({ name, data })),
+        columnData: Object.entries(rows).map(([name, data]) => ({
+          name, data, ...(opts.pyarrowLike ? { encoding: 'RLE_DICTIONARY' as const, offsetIndex: false, columnIndex: false } : {}),
+        })),
         rowGroupSize: opts.rowGroupSize ?? 4,
         codec: 'SNAPPY', // pyarrow's default
-        createdBy: 'hyparquet-writer (NeuroCache ARC fixture)',
+        createdBy: opts.pyarrowLike ? 'parquet-cpp-arrow version 19.0.1' : 'hyparquet-writer (NeuroCache ARC fixture)',
+        kvMetadata,
       }),
     );
+    let bytes = write();
+    if (opts.pyarrowLike) {
+      // Pad to the footer size with what pyarrow and datasets put there (sizes from the real shards).
+      const features = JSON.stringify({ info: { features: Object.fromEntries(ARC_SCHEMA.slice(1).filter((e) => e.name !== 'bytes' && e.name !== 'path').map((e) => [e.name, { _type: 'Value' }])) } });
+      const footer = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getUint32(b.length - 8, true) + 8;
+      const pad = Math.max(0, opts.pyarrowLike.footerBytes - footer(bytes) - features.length - 40);
+      bytes = write([{ key: 'huggingface', value: features }, { key: 'ARROW:schema', value: Buffer.from(randomBytes(next, Math.floor((pad * 3) / 4))).toString('base64') }]);
+    }
     writeFileSync(path.join(dir, name), bytes);
     files.push({ path: name, size: bytes.length, sha256: sha256(bytes) });
   }

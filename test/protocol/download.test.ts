@@ -133,7 +133,7 @@ test('retries reach the progress notifications; a refused download fails with it
       () => assert.fail('the download succeeded with the wrong token'),
       (error: { message: string; data?: DownloadArcRequest.ErrorData }) => error,
     );
-    assert.match(refused.message, /refused \(HTTP 401\).*give a token \("NeuroCache: Set Hugging Face Token", HF_TOKEN or the token file under HF_HOME\)$/);
+    assert.match(refused.message, /the Hub rejected the token \(HTTP 401: invalid or expired\).*give a valid token \("NeuroCache: Set Hugging Face Token", HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH \(default \$HF_HOME\/token\)\)$/);
     assert.deepEqual(refused.data, { httpStatus: 401 });
     const retries = progress.filter((p) => p.id === 'wrong' && p.retrying).map((p) => p.retrying!);
     assert.deepEqual(retries.map((r) => [r.attempt, r.attempts, r.reason]), [[2, 6, 'HTTP 503 Service Unavailable'], [3, 6, 'HTTP 503 Service Unavailable']]);

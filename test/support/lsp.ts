@@ -124,6 +124,15 @@ export class LspSession {
   }
 
   /** Waits until the server has finished checking `uri` (its latest version) and gone idle. */
+  /** An edit as editors send it: only the replaced range and its new text (incremental sync). */
+  async changeRange(uri: string, start: number, end: number, text: string): Promise<void> {
+    const old = this.documents.get(uri)!;
+    const range = { start: old.positionAt(start), end: old.positionAt(end) };
+    const next = TextDocument.update(old, [{ range, text }], old.version + 1);
+    this.documents.set(uri, next);
+    await this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: next.version }, contentChanges: [{ range, text }] });
+  }
+
   async settled(uri: string): Promise<PublishDiagnosticsParams> {
     await this.until(() => {
       const last = this.published.get(uri);

@@ -54,6 +54,24 @@ for cls in [nib.Nifti1Image, nib.Nifti2Image]:
                 cases[name] = {"count": int((loaded.get_fdata() > 0).sum()), "shape": list(loaded.shape),
                                "zooms": [float(z) for z in loaded.header.get_zooms()]}
                 n += 1
+# Volumes many counting blocks long: whole blocks of 0 and of 1 (counted at once), mixed blocks
+# and a ragged tail, where a positive intercept makes every zero voxel count and a negative slope none.
+for dtype in ['u1', 'i1', 'i2', 'f4', 'f8']:
+    for order in ['<', '>']:
+        for slope, inter in [(np.nan, 0.0), (-1.0, 0.0), (0.5, 0.25), (2.0, -1.0)]:
+            data = np.zeros((61, 67, 9), order + dtype)
+            data[:, :, 3] = 1
+            data[5:20, 7:9, 6] = rng.integers(-2, 3, size=(15, 2)).astype(order + dtype)
+            if dtype[0] == 'f':
+                data[0, 0, 7] = np.nan
+                data[1, 0, 7] = -0.0
+            name = f"b{n:03d}_{order}{dtype}.nii.gz".replace('<', 'le').replace('>', 'be')
+            nib.save(nib.Nifti1Image(data, np.eye(4), dtype=np.dtype(order + dtype)), f"{out}/{name}")
+            patch_scaling(f"{out}/{name}", False, order, slope, inter)
+            loaded = nib.load(f"{out}/{name}")
+            cases[name] = {"count": int((loaded.get_fdata() > 0).sum()), "shape": list(loaded.shape),
+                           "zooms": [float(z) for z in loaded.header.get_zooms()]}
+            n += 1
 print(json.dumps(cases))
 `;
 

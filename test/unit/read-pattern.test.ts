@@ -20,6 +20,8 @@ import { WorkerPool } from '../../server/src/workers/pool';
 import { readRegularBytes } from '../../server/src/service/regularFile';
 import { MAX_READS_IN_FLIGHT } from '../../server/src/protocol';
 import { eegMembers, eegNpz, writeNpz } from '../writers/npz';
+import { encodeNifti } from '../writers/nifti';
+import { HEAD_READ as NIFTI_HEAD_READ, summarizeNifti } from '../../server/src/engine/arc/nifti';
 import { pythonWith, repoRoot, runPython, tempDir } from '../support/python';
 
 /**
@@ -112,6 +114,26 @@ test('labels larger than the tail: two rounds, bytes at most the member plus the
   assert.ok(source.bytesRead <= member + SPECULATIVE, `${source.bytesRead} bytes for a ${member}-byte member`);
   // The same counts as a reader that makes no speculative reads.
   assert.deepEqual(summary.positives, (await summarizeNpz(memorySource(bytes))).positives);
+});
+
+test('a NIfTI image read for its header costs one round of its first 4 KiB and gzip trailer, not megabytes', async () => {
+  // Incompressible voxels: the file is megabytes whatever the compression.
+  const data = randomBytes(3 << 20);
+  for (const gzip of [true, false]) {
+    const bytes = encodeNifti({ dims: [128, 128, 192], datatype: 2, data, gzip, extensions: [{ code: 6, data: new Uint8Array(200) }] });
+    assert.ok(bytes.length > 3e6);
+    const name = gzip ? 'image.nii.gz' : 'image.nii';
+    const source = roundTripSource(bytes);
+    const summary = await summarizeNifti(source, { countVoxels: false, name });
+    assert.deepEqual(summary.shape, [128, 128, 192]);
+    // The first round answers everything; the inflate stream may have asked one or two small chunks ahead.
+    assert.ok(source.bytesRead <= NIFTI_HEAD_READ + 4 + 2 * (16 << 10), `${name}: ${source.bytesRead} bytes in ${source.reads} reads`);
+    assert.equal(source.reads - (gzip ? 2 : 1) <= 2, true, `${name}: ${source.reads} reads`);
+    const counted = roundTripSource(bytes);
+    const full = await summarizeNifti(counted, { countVoxels: true, name });
+    assert.equal(full.positiveVoxels, data.reduce((n, b) => n + (b > 0 ? 1 : 0), 0));
+    assert.ok(counted.bytesRead <= bytes.length + NIFTI_HEAD_READ + 4, `counting reads each byte about once (${counted.bytesRead} of ${bytes.length})`);
+  }
 });
 
 test('files without labels: one round as well (their window count is in the head)', async () => {

@@ -65,3 +65,29 @@ test('a burst of edits is applied once, when the text is read', () => {
   assert.equal(document.snapshot(), snapshot, 'nothing new: the same snapshot');
   assert.equal(document.textBuilds, 1);
 });
+
+test('one edit between reads: the text and every position as a fresh scan gives, without scanning the whole text again', () => {
+  for (let seed = 1; seed <= 400; seed++) {
+    const next = generator(seed);
+    const piece = () => PIECES[next(PIECES.length)];
+    let initial = '';
+    for (let i = next(14); i > 0; i--) initial += piece();
+    const reference = TextDocument.create('file:///x.json', 'json', 1, initial);
+    const document = new OpenDocument('file:///x.json', 1, initial);
+    document.snapshot().positionAt(0); // line starts known, as after a hover
+    const position = () => ({ line: next(reference.lineCount + 2), character: next(6) });
+    let text = '';
+    for (let j = next(3); j > 0; j--) text += piece();
+    const change = { range: { start: position(), end: position() }, text };
+    const scansBefore = TextSnapshot.fullScans;
+    document.update([change], 2);
+    const edited = document.snapshot();
+    const expected = TextDocument.update(reference, [change], 2).getText();
+    const context = `seed ${seed}: ${JSON.stringify({ initial, change })}`;
+    assert.equal(edited.text, expected, context);
+    const positions = Array.from({ length: expected.length + 1 }, (_, offset) => edited.positionAt(offset));
+    assert.equal(TextSnapshot.fullScans, scansBefore, `${context}: the edited text was not scanned whole`);
+    const fresh = new TextSnapshot(expected, 0);
+    positions.forEach((position, offset) => assert.deepEqual(position, fresh.positionAt(offset), `${context}, offset ${offset}`));
+  }
+});

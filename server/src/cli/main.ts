@@ -3,6 +3,7 @@
  * terminals, CI and training boxes. Exit codes: 0 ok, 1 errors found (or the job failed), 2 bad usage.
  */
 import '../threadpool'; // first: sizes libuv's thread pool before any fs call starts it
+import { exitQuietlyOnClosedPipe } from './closedPipe';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LineIndex } from '../engine/diagnostics';
@@ -18,16 +19,18 @@ import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engi
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector, danglingTarget } from '../service/inspector';
 import { NotReadableFile } from '../service/regularFile';
-import { formatBytes } from '../engine/units';
+import { formatBytes, formatWait } from '../engine/units';
 import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL, MAX_READS_IN_FLIGHT } from '../protocol';
 import { ProgressBar } from './progress';
+import { listNpz } from '../service/npzListing';
+import { bundleBeside } from '../bundles';
 import { COMMANDS, CommandSpec, commandHelp, commandsInGroup, findCommand, generalHelp, groupHelp, nearestCommand, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
 import { applySeverityOverrides, mergeOverrides, parseSeverityArgument, SeverityOverrides } from '../engine/severity';
 import { ProjectConfigs } from '../service/projectConfig';
 import { findWorkspaceFiles } from '../service/workspace';
-import { NEUROCACHE_VERSION as VERSION } from '../version';
+import { NEUROCACHE_VERSION as VERSION, VERSION_ARGUMENTS } from '../version';
 import type { DownloadOptions } from '../download/arc';
-import { hubEndpoint, hubOffline, hubToken, retryBaseFromEnv } from '../download/config';
+import { hubEndpoint, hubOfflineVariable, hubToken, netTimingFromEnv, retryBaseFromEnv } from '../download/config';
 
 /** Input the command cannot work with (exit 2, without the usage text). */
 class InputError extends Error {}
@@ -94,11 +97,15 @@ async function readInput(file: string): Promise<{ text: string; decodeError?: Py
 async function manifestBuild({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('manifest build takes exactly one cache directory');
   const directory = path.resolve(positionals[0]);
+  // The listing is asked for with the stat (one round trip for both on network storage, not two
+  // in a row); on anything but a directory both fail and the stat's verdict is the one reported.
+  const listing = listNpz(directory);
+  listing.catch(() => undefined);
   const stat = await fs.stat(directory).catch(() => undefined);
   if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);
   return withInspector(values, async (inspector) => {
     const bar = new ProgressBar('Scanning', io.stderr, io.stderr.isTTY === true && !values.json);
-    const result = await buildManifestFile(directory, inspector, { onProgress: (d, t) => bar.update(d, t), allowEmpty: !!values['allow-empty'] });
+    const result = await buildManifestFile(directory, inspector, { listing, onProgress: (d, t) => bar.update(d, t), allowEmpty: !!values['allow-empty'] });
     bar.finish();
     // Exit 1 when nothing was written, or when the Python builder would stop on a file (training
     // then has no balanced set): a script must not take that for success.
@@ -297,7 +304,8 @@ async function arcDownload({ values, positionals }: ParsedOptions, io: Io): Prom
   }
   const token = hubToken(values.token as string | undefined);
   if (token && !token.startsWith('hf_')) throw new UsageError('the Hub token does not look like a Hugging Face token (it should start with "hf_")');
-  const { DEFAULT_REPO, downloadArc, describeProblemCounts } = await import('../download/arc');
+  // Its own bundle (the Hub client and Parquet reader), loaded only for this command.
+  const { DEFAULT_REPO, downloadArc, describeProblemCounts }: typeof import('../download/arc') = require(bundleBeside('cli-download.js'));
   const options: DownloadOptions = {
     out: path.resolve((values.out as string | undefined) ?? path.join('data', 'arc')),
     repo: (values.repo as string | undefined) ?? DEFAULT_REPO,
@@ -311,12 +319,15 @@ async function arcDownload({ values, positionals }: ParsedOptions, io: Io): Prom
     verifyCounts: !values['no-verify-counts'],
     includeTse: !!values['include-tse'],
     requireMask: !values['no-require-mask'],
-    offline: hubOffline(),
+    offline: hubOfflineVariable(),
     retryBaseMs: retryBaseFromEnv(),
+    ...netTimingFromEnv(),
   };
   const pool = new WorkerPool();
   const bar = io.stderr.isTTY === true && !values.json;
   const controller = new AbortController();
+  /** The end of the Hub's rate-limit wait, shown in the progress line while it lasts. */
+  let rateLimitedUntil = 0;
   const interrupt = () => controller.abort(new Error('interrupted; run the same command again to resume'));
   process.once('SIGINT', interrupt);
   try {
@@ -326,7 +337,11 @@ async function arcDownload({ values, positionals }: ParsedOptions, io: Io): Prom
       onProgress: (p) => {
         if (!bar) return;
         const eta = p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`;
-        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}${p.problems ? ` (${p.problems} rows skipped)` : ''}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}\x1b[K`);
+        const waiting = rateLimitedUntil > Date.now() ? ` — rate limited by the Hub, resuming in ${formatWait(rateLimitedUntil - Date.now())}` : '';
+        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}${p.problems ? ` (${p.problems} rows skipped)` : ''}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}${waiting}\x1b[K`);
+      },
+      onRetry: (retry) => {
+        if (retry.rateLimited) rateLimitedUntil = Date.now() + retry.delayMs * (options.waitScale ?? 1);
       },
       log: (line) => io.stderr.write(`${bar ? '\r\x1b[K' : ''}${line}\n`),
     });
@@ -369,9 +384,9 @@ const RUNNERS: Record<string, (options: ParsedOptions, io: Io) => Promise<number
   'arc download': arcDownload,
   lsp: async ({ values }) => {
     if (!values.stdio) throw new UsageError('lsp speaks LSP over stdio only: pass --stdio');
-    // Loaded on demand: the server and the Hub client are most of the bundle, and
-    // build/check/stats should start fast.
-    (await import('../server')).startServer();
+    // The language server's own bundle (it starts the server as it loads): build, check and
+    // stats never compile it.
+    require(bundleBeside('server.js'));
     return new Promise<number>(() => {}); // runs until the client disconnects
   },
 };
@@ -394,7 +409,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   let command: CommandSpec | undefined;
   try {
     const [first] = argv;
-    if (first === '--version' || first === '-V' || first === 'version') {
+    if (VERSION_ARGUMENTS.has(first)) {
       io.stdout.write(`neurocache ${VERSION}\n`);
       return 0;
     }
@@ -439,6 +454,7 @@ function usageHint(command: CommandSpec | undefined): string {
 }
 
 if (require.main === module) {
+  exitQuietlyOnClosedPipe();
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

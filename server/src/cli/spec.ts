@@ -95,7 +95,7 @@ export const COMMANDS: CommandSpec[] = [
     args: '',
     summary: 'download the ARC dataset from the Hugging Face Hub (only the needed Parquet columns)',
     description: [
-      'Writes DIR/cache/nifti_cache/*.nii.gz unchanged and DIR/dataset_info.json last; resumes an interrupted run. Endpoint from --endpoint, HF_ENDPOINT or huggingface.co; token from --token, HF_TOKEN or $HF_HOME/token (sent only to the endpoint, never printed). HF_HUB_OFFLINE=1 forbids the network.',
+      'Writes DIR/cache/nifti_cache/*.nii.gz unchanged and DIR/dataset_info.json last; resumes an interrupted run. Endpoint from --endpoint, HF_ENDPOINT or huggingface.co; token from --token, HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the file at HF_TOKEN_PATH (default $HF_HOME/token; sent only to the endpoint, never printed). HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE (1/ON/YES/TRUE) forbids the network.',
     ],
     options: [
       { name: 'out', value: 'DIR', help: 'output folder (default data/arc)' },

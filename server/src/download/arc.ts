@@ -17,9 +17,10 @@ import { writeFileAtomic } from '../service/atomic';
 import { firstOfEachName, NameClaims } from './claims';
 import { DownloadError } from './errors';
 import { DownloadJournal } from './journal';
-import { listShards, ListingOptions } from './listing';
+import { describeFailure } from './hubErrors';
+import { hubContext, listShards, ListingOptions } from './listing';
 import { acquireLock, NIFTI_DIR, removeLeftoverTemps, removeLeftoverTempsIfIdle } from './local';
-import { NetOptions, RetryEvent } from './net';
+import { formatWait, NetOptions, RetryEvent } from './net';
 import { ProgressTracker } from './progress';
 import { runQueue } from './queue';
 import { RunFiles } from './runFiles';
@@ -34,9 +35,12 @@ export interface DownloadOptions extends DownloadFilters, ListingOptions {
   force: boolean;
   paperParity: boolean;
   verifyCounts: boolean;
-  /** HF_HUB_OFFLINE=1: never touch the network. */
-  offline: boolean;
+  /** The variable that forbids the network ("HF_HUB_OFFLINE=1"), or undefined. */
+  offline: string | undefined;
   retryBaseMs?: number;
+  /** The network's clock knobs (tests): see `netTimingFromEnv`. */
+  idleTimeoutMs?: number;
+  waitScale?: number;
 }
 
 // The progress and row-problem types are part of the client/server contract.
@@ -105,7 +109,7 @@ export async function downloadArc(options: DownloadOptions, deps: DownloadDeps):
     return { status: 'up-to-date', datasetInfo: infoPath, samples, problems: [], shards: 0, shardsResumed: 0, bytesTransferred: 0, shardBytes: 0, tempFilesRemoved, elapsedMs: Date.now() - started };
   }
   if (options.offline) {
-    throw new DownloadError(`HF_HUB_OFFLINE=1 forbids network access and ${infoPath} is not a complete download; unset HF_HUB_OFFLINE to download`);
+    throw new DownloadError(`${options.offline} forbids network access and ${infoPath} is not a complete download; unset ${options.offline.split('=')[0]} to download`);
   }
   const release = await acquireLock(options.out).catch((error: Error) => {
     throw new DownloadError(error.message);
@@ -125,27 +129,37 @@ export async function downloadArc(options: DownloadOptions, deps: DownloadDeps):
  * the count check, and dataset_info.json written last.
  */
 async function download(options: DownloadOptions, deps: DownloadDeps, started: number): Promise<Omit<DownloadResult, 'tempFilesRemoved'>> {
+  // Every file lands inside the output folder as it is now (the lock file is in it): a folder on the way swapped for a link later fails the write.
+  const confine = [await fs.realpath(options.out)];
   const infoPath = path.join(options.out, 'dataset_info.json');
   // The first failing shard stops the others: nothing keeps writing once the run has failed.
   const stop = new AbortController();
   const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
   let bytes = 0;
+  let progress: ProgressTracker | undefined;
   const net: NetOptions = {
     endpointOrigin: new URL(options.endpoint).origin,
     token: options.token,
     signal,
     retryBaseMs: options.retryBaseMs,
-    onBytes: (n) => (bytes += n),
+    idleTimeoutMs: options.idleTimeoutMs,
+    waitScale: options.waitScale,
+    onBytes: (n) => {
+      bytes += n;
+      progress?.bytesArrived();
+    },
     onRetry: (retry) => {
-      deps.log?.(`retrying ${retry.what} in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${retry.attempt} of ${retry.attempts}): ${retry.reason}`, 'warn');
+      deps.log?.(retry.rateLimited
+        ? `${retry.what}: rate limited by the Hub, resuming in ${formatWait(retry.delayMs)}`
+        : `retrying ${retry.what} in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${retry.attempt} of ${retry.attempts}): ${retry.reason}`, 'warn');
       deps.onRetry?.(retry);
     },
   };
 
   const shards = await listShards(options, net, deps.signal);
-  const progress = new ProgressTracker(shards.length, started, () => bytes, deps.onProgress);
+  progress = new ProgressTracker(shards.length, started, () => bytes, deps.onProgress);
   await fs.mkdir(path.join(options.out, NIFTI_DIR), { recursive: true });
-  const journal = await DownloadJournal.open(options.out, options, options.force);
+  const journal = await DownloadJournal.open(options.out, options, options.force, confine);
   const shardBytes = shards.reduce((n, s) => n + s.size, 0);
   const reportProblem = (problem: RowProblem) => {
     progress.problemFound();
@@ -161,12 +175,17 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     signal,
     claims: new NameClaims(shards.length, signal),
     journal,
-    files: new RunFiles(options.out),
+    files: new RunFiles(options.out, confine),
     progress,
     countLesion: deps.countLesion,
     reportProblem,
   };
-  const { results, failed } = await runQueue(shards.length, options.jobs, stop, signal, (index) => processShard(shards[index], index, context), (index) => progress.shardFinished(index));
+  const hub = hubContext(options);
+  // A shard's failure is named for what it is (the Hub's refusal, a network or server fault).
+  const fetchShard = (index: number) => processShard(shards[index], index, context).catch((error) => {
+    throw signal.aborted ? error : describeFailure(error, hub);
+  });
+  const { results, failed } = await runQueue(shards.length, options.jobs, stop, signal, fetchShard, (index) => progress!.shardFinished(index));
   await journal.written();
   if (failed) throw deps.signal?.aborted ? deps.signal.reason : stop.signal.reason;
 
@@ -194,6 +213,6 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     acquisition_types: sessions.map((s) => s.acquisition),
     subject_ids: sessions.map((s) => s.subject),
   };
-  await writeFileAtomic(infoPath, pythonJsonDumpsIndented(info));
+  await writeFileAtomic(infoPath, pythonJsonDumpsIndented(info), { confine });
   return { status: 'downloaded', datasetInfo: infoPath, samples: sessions.length, breakdown, problems, shards: shards.length, shardsResumed: progress.shardsResumed, bytesTransferred: bytes, shardBytes, elapsedMs: Date.now() - started };
 }

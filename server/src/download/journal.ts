@@ -58,15 +58,19 @@ export class DownloadJournal {
     private readonly out: string,
     private readonly file: string,
     private readonly data: JournalData,
+    private readonly confine: readonly string[],
   ) {}
 
-  /** The journal in `out`; `fresh` (--force) ignores it, so every shard is fetched and every file rewritten. */
-  static async open(out: string, scope: JournalScope, fresh: boolean): Promise<DownloadJournal> {
+  /**
+   * The journal in `out`; `fresh` (--force) ignores it, so every shard is fetched and every file rewritten.
+   * `confine`: the real folders its writes must land in (writeFileAtomic).
+   */
+  static async open(out: string, scope: JournalScope, fresh: boolean, confine: readonly string[]): Promise<DownloadJournal> {
     const file = path.join(out, STATE_DIR, JOURNAL_NAME);
     const key = JSON.stringify([JOURNAL_FORMAT, scope.repo, scope.revision, scope.includeTse, scope.requireMask]);
     const loaded = fresh ? undefined : await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as Partial<JournalData> | null, () => undefined);
     const data = loaded?.key === key && typeof loaded.shards === 'object' && loaded.shards !== null ? (loaded as JournalData) : { key, shards: {} };
-    return new DownloadJournal(out, file, data);
+    return new DownloadJournal(out, file, data, confine);
   }
 
   /** A shard finished earlier, unchanged on the Hub, whose files all still hold what was written (size and SHA-256) is not fetched again. */
@@ -85,7 +89,7 @@ export class DownloadJournal {
     this.data.shards[shardPath] = record;
     this.writing = this.writing.then(async () => {
       await fs.mkdir(path.dirname(this.file), { recursive: true });
-      await writeFileAtomic(this.file, JSON.stringify(this.data));
+      await writeFileAtomic(this.file, JSON.stringify(this.data), { confine: this.confine });
     });
     return this.writing;
   }

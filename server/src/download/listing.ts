@@ -1,7 +1,8 @@
-/** The dataset's Parquet shards as the Hub lists them, and the Hub's refusals in words. */
-import { listFiles } from '@huggingface/hub';
+/** The dataset's Parquet shards as the Hub lists them (through the bounded lister), and the Hub's refusals in words. */
 import { DownloadError } from './errors';
-import { HttpError, NetOptions, retryingFetch } from './net';
+import { describeFailure } from './hubErrors';
+import { listTree } from './lister';
+import type { NetOptions } from './net';
 
 /** A shard as listed: its content id (the LFS sha256, else the git blob id) tells a re-uploaded shard of the same size. */
 export interface Shard {
@@ -20,39 +21,24 @@ export interface ListingOptions {
   tokenHint?: string;
 }
 
-export const CLI_TOKEN_HINT = '--token, HF_TOKEN or the token file under HF_HOME';
+export const CLI_TOKEN_HINT = '--token, HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH (default $HF_HOME/token)';
+
+/** What failure messages need to know about the Hub and the token. */
+export function hubContext(options: ListingOptions) {
+  return { repo: options.repo, revision: options.revision, endpoint: options.endpoint, token: !!options.token, tokenHint: options.tokenHint ?? CLI_TOKEN_HINT };
+}
 
 /** The `.parquet` files under data/, sorted by path; the caller's abort wins over any listing error. */
 export async function listShards(options: ListingOptions, net: NetOptions, callerSignal?: AbortSignal): Promise<Shard[]> {
   const shards: Shard[] = [];
   try {
-    for await (const entry of listFiles({
-      repo: { type: 'dataset', name: options.repo },
-      revision: options.revision,
-      recursive: true,
-      path: 'data',
-      hubUrl: options.endpoint,
-      accessToken: options.token,
-      fetch: retryingFetch(net),
-    })) {
-      if (entry.type === 'file' && entry.path.endsWith('.parquet')) shards.push({ path: entry.path, size: entry.lfs?.size ?? entry.size, oid: entry.lfs?.oid ?? entry.oid ?? '' });
+    for await (const entry of listTree(options.endpoint, options.repo, options.revision, 'data', net)) {
+      if (entry.type === 'file' && entry.path.endsWith('.parquet')) shards.push({ path: entry.path, size: entry.size, oid: entry.oid });
     }
   } catch (error) {
     if (callerSignal?.aborted) throw callerSignal.reason;
-    throw describeHubError(error, options);
+    throw describeFailure(error, hubContext(options));
   }
   if (shards.length === 0) throw new DownloadError(`${options.repo} has no Parquet shards under data/ at revision ${options.revision}`);
   return shards.sort((a, b) => (a.path < b.path ? -1 : 1));
-}
-
-function describeHubError(error: unknown, options: ListingOptions): Error {
-  const status = (error as { statusCode?: number; status?: number }).statusCode ?? (error as HttpError).status;
-  const where = `${options.repo} (revision ${options.revision}) on ${new URL(options.endpoint).origin}`;
-  if (status === 401 || status === 403) {
-    return new DownloadError(`access to ${where} was refused (HTTP ${status}): the dataset may be gated or private, or the token was not accepted — accept its terms on the Hub and give a token (${options.tokenHint ?? CLI_TOKEN_HINT})`, status);
-  }
-  if (status === 404) return new DownloadError(`${where} was not found (HTTP 404): check --repo and --revision`, status);
-  const message = (error as Error).message ?? String(error);
-  // Library messages may quote a token-bearing header or a signed URL: keep only our words.
-  return new DownloadError(`listing ${where} failed: ${message.replace(/hf_[A-Za-z0-9]+/g, 'hf_***').replace(/\?[^\s"']*/g, '')}`);
 }

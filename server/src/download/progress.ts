@@ -1,11 +1,15 @@
 /** The download's progress: shards done, the fraction of rows read, sessions written, problems, bytes, rate and ETA. */
 import type { DownloadProgress } from '../protocol';
 
+/** Reports while bytes arrive, at most this often. */
+const BYTES_REPORT_MS = 200;
+
 export class ProgressTracker {
   private resumed = 0;
   private shardsDone = 0;
   private sessionsWritten = 0;
   private problems = 0;
+  private lastReport = 0;
   /** Per shard, the fraction of its rows read; resumed shards count as done from the start. */
   private readonly shardFraction: number[];
 
@@ -47,6 +51,11 @@ export class ProgressTracker {
     this.report();
   }
 
+  /** Bytes arrived: a report at most every BYTES_REPORT_MS, so that a slow link shows movement within a row group. */
+  bytesArrived(): void {
+    if (Date.now() - this.lastReport >= BYTES_REPORT_MS) this.report();
+  }
+
   shardFinished(index: number): void {
     this.shardFraction[index] = 1;
     this.shardsDone++;
@@ -54,6 +63,7 @@ export class ProgressTracker {
   }
 
   private report(): void {
+    this.lastReport = Date.now();
     const seconds = (Date.now() - this.started) / 1000;
     const bytes = this.bytes();
     const rate = seconds > 0 ? bytes / seconds : 0;

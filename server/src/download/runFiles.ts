@@ -8,7 +8,11 @@ export class RunFiles {
   /** Files written by this run (case-folded): a second write to one of them is a bug, never done silently. */
   private readonly written = new Set<string>();
 
-  constructor(private readonly out: string) {}
+  /** `confine`: the real folders the files must land in (writeFileAtomic). */
+  constructor(
+    private readonly out: string,
+    private readonly confine: readonly string[],
+  ) {}
 
   /** Writes `name` under the NIfTI folder atomically; returns its path relative to `out`, with `/`. */
   async write(name: string, data: Uint8Array): Promise<string> {
@@ -16,7 +20,7 @@ export class RunFiles {
     const claim = relative.toLowerCase();
     if (this.written.has(claim)) throw new Error(`internal error: ${relative} would be written twice in one run`);
     this.written.add(claim);
-    await writeFileAtomic(path.join(this.out, relative), data);
+    await writeFileAtomic(path.join(this.out, relative), data, { confine: this.confine });
     return relative.split(path.sep).join('/');
   }
 

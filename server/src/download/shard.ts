@@ -1,11 +1,13 @@
 /**
- * One shard, fetched: its Parquet footer, then the five needed columns row group by row group
- * with Range requests (memory stays bounded by one group); each kept row's NIfTI bytes written
+ * One shard, fetched: its Parquet footer (one request for a typical footer, bounded), then
+ * row group by row group the needed columns in stages, T2w only for the rows the other
+ * columns keep (projection.ts), with Range requests through one resolve (remoteFile.ts;
+ * memory stays bounded by one group); each kept row's NIfTI bytes written
  * unchanged, its lesion counted in the worker pool while the next rows download, and names
  * that collide with an earlier row's left to the first (claims.ts). A shard the journal holds,
  * unchanged, is taken from it instead.
  */
-import { FileMetaData, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import type { FileMetaData } from 'hyparquet';
 import * as path from 'node:path';
 import type { RowProblem } from '../protocol';
 import { claimKey, duplicateMessage, Holder, NameClaims } from './claims';
@@ -13,14 +15,17 @@ import { DownloadError } from './errors';
 import type { DownloadJournal, SessionRecord, ShardRecord } from './journal';
 import type { Shard } from './listing';
 import { sha256 } from './local';
-import { HttpError, NetOptions, readRange, redactUrl, resolveDataUrl } from './net';
+import { checkColumnChunks, NotParquet, readFooter } from './footer';
+import { resolveUrl } from './lister';
+import type { NetOptions } from './net';
+import { COLUMNS, groupStarts, readGroupRows, readSmallColumns } from './projection';
+import { RemoteFile } from './remoteFile';
 import type { ProgressTracker } from './progress';
 import { collisionKey, idProblem, niftiGzProblem } from './rows';
 import type { RunFiles } from './runFiles';
-import { decide, DownloadFilters, emptyBreakdown, HubRow, ProblemReason, tally } from './selection';
+import { DownloadFilters, emptyBreakdown, HubRow, ProblemReason, tally } from './selection';
 
-export const COLUMNS = ['subject_id', 'session_id', 't2w', 't2w_acquisition', 'lesion'];
-const ID_COLUMNS = ['subject_id', 'session_id'];
+export { COLUMNS };
 
 /** What processing a shard needs from its run. */
 export interface ShardContext {
@@ -51,22 +56,22 @@ export async function processShard(shard: Shard, index: number, ctx: ShardContex
     resumed.problems.forEach(ctx.reportProblem);
     return resumed;
   }
-  const resolveUrl = `${ctx.endpoint.replace(/\/$/, '')}/datasets/${ctx.repo}/resolve/${encodeURIComponent(ctx.revision)}/${shard.path}`;
-  const dataUrl = await resolveDataUrl(resolveUrl, net);
-  const file = { byteLength: shard.size, slice: async (start: number, end?: number) => (await readRange(dataUrl, start, end ?? shard.size, net)).slice().buffer };
+  const remote = new RemoteFile(shard.path, resolveUrl(ctx.endpoint, ctx.repo, ctx.revision, shard.path), shard.size, net);
+  const file = { byteLength: shard.size, slice: async (start: number, end?: number) => arrayBuffer(await remote.read(start, end ?? shard.size)) };
   let metadata: FileMetaData;
   try {
-    metadata = await parquetMetadataAsync(file, { initialFetchSize: 8192 });
+    metadata = await readFooter((start, end) => remote.read(start, end), shard.size);
+    checkColumnChunks(metadata, shard.size, COLUMNS);
   } catch (error) {
-    if (error instanceof HttpError || signal.aborted) throw error;
-    throw new DownloadError(`${shard.path} is not a readable Parquet file (${(error as Error).message}; from ${redactUrl(dataUrl)})`);
+    // Only the data's own faults are "not Parquet"; network and server faults pass as they are.
+    if (error instanceof NotParquet) throw new DownloadError(`${shard.path} is not a readable Parquet file: ${error.message}`);
+    throw error;
   }
-  // The ids (small column chunks; all row groups at once, alongside the first group's read):
-  // later shards learn which names this one will claim.
-  const groupStarts = metadata.row_groups.map((_, g) => metadata.row_groups.slice(0, g).reduce((n, group) => n + Number(group.num_rows), 0));
-  const announcing = Promise.all(metadata.row_groups.map((group, g) =>
-    parquetReadObjects({ file, metadata, columns: ID_COLUMNS, utf8: false, rowStart: groupStarts[g], rowEnd: groupStarts[g] + Number(group.num_rows) }),
-  )).then((groups) => claims.announce(index, groups.flat().map((row) => claimKey(text(row.subject_id), text(row.session_id)))));
+  // The ids and acquisitions (small column chunks, all row groups at once): later shards
+  // learn which names this one will claim.
+  const starts = groupStarts(metadata);
+  const small = readSmallColumns(file, metadata);
+  const announcing = small.then((groups) => claims.announce(index, groups.flat().map((row) => claimKey(row.subject, row.session))));
   announcing.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
 
   const rows = emptyBreakdown();
@@ -81,14 +86,12 @@ export async function processShard(shard: Shard, index: number, ctx: ShardContex
   const totalRows = Math.max(1, Number(metadata.num_rows));
   try {
     // Row group by row group: memory stays bounded by one group's needed column chunks.
-    for (const group of metadata.row_groups) {
+    for (const [g, group] of metadata.row_groups.entries()) {
       const rowEnd = rowStart + Number(group.num_rows);
-      const objects = await parquetReadObjects({ file, metadata, columns: COLUMNS, utf8: false, rowStart, rowEnd });
       await announcing; // this shard's rows are claimants before any of them is settled
-      for (const [offset, object] of objects.entries()) {
+      const staged = await readGroupRows(file, metadata, g, starts[g], (await small)[g], ctx.filters);
+      for (const [offset, { row, decision }] of staged.entries()) {
         const rowIndex = rowStart + offset;
-        const row = toRow(object);
-        const decision = decide(row, ctx.filters);
         const key = claimKey(row.subject, row.session);
         const problem = ({ reason, message }: Unusable): RowProblem => ({ shard: shard.path, row: rowIndex, subject: row.subject, session: row.session, reason, message });
         if (!decision.keep) {
@@ -158,26 +161,9 @@ export async function processShard(shard: Shard, index: number, ctx: ShardContex
   return shardRecord;
 }
 
-function text(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
-  return null;
-}
-
-function niftiBytes(value: unknown): Uint8Array | null {
-  const bytes = (value as { bytes?: unknown } | null)?.bytes;
-  return bytes instanceof Uint8Array && bytes.length > 0 ? bytes : null;
-}
-
-function toRow(row: Record<string, unknown>): HubRow {
-  const runs = Array.isArray(row.t2w) ? row.t2w : [];
-  return {
-    subject: text(row.subject_id),
-    session: text(row.session_id),
-    acquisition: text(row.t2w_acquisition),
-    t2w: niftiBytes(runs[0]), // the first T2w run, as the Python download takes
-    lesion: niftiBytes(row.lesion),
-  };
+/** The ArrayBuffer hyparquet wants, without copying when the bytes fill their buffer. */
+function arrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
 }
 
 type Unusable = { reason: ProblemReason; message: string };

@@ -22,5 +22,14 @@ export function formatPercent(ratio: number): string {
   return `${(ratio * 100).toFixed(ratio !== 0 && ratio < 0.001 ? 4 : 2)}%`;
 }
 
+/** "2 m 10 s", "45 s", "1 h 5 m": a wait as people read it (rounded up to the second). */
+export function formatWait(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} m${s % 60 ? ` ${s % 60} s` : ''}`;
+  const m = Math.ceil((s % 3600) / 60);
+  return `${Math.floor(s / 3600)} h${m ? ` ${m} m` : ''}`;
+}
+
 /** "1 entry", "2 entries". */
 export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;

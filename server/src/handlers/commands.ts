@@ -10,7 +10,7 @@ import { ErrorCodes, ExecuteCommandParams, MessageType, ResponseError, ShowMessa
 import { applyEdits, TextEdit } from '../engine/json/edits';
 import { plural } from '../engine/report';
 import { CommandResult, Commands } from '../protocol';
-import { RefusedWrite, writeFileAtomic } from '../service/atomic';
+import { RefusedWrite, removeStaleTemps, writeFileAtomic } from '../service/atomic';
 import { FileCommand, isFileCommand, planCommand } from '../service/commands';
 import { assertInsideWorkspace, readDocumentFile } from '../service/documentFiles';
 import { TextSnapshot } from '../service/textDocument';
@@ -20,15 +20,19 @@ import type { ServerState } from './state';
 import { scanWorkspace } from './workspace';
 
 /** Applies edits to the open buffer (as a workspace edit) or to the file on disk (atomically). */
-async function applyFix(state: ServerState, uri: string, file: string, before: TextSnapshot, edits: TextEdit[]): Promise<void> {
+async function applyFix(state: ServerState, uri: string, file: string, before: TextSnapshot, edits: TextEdit[], confine: readonly string[]): Promise<void> {
   if (before.version >= 0) {
     const result = await state.connection.workspace.applyEdit({ documentChanges: [documentEdit(uri, before, edits)] });
     if (!result.applied) throw new RefusedWrite(result.failureReason ?? 'the editor refused the edit');
     return;
   }
-  // Planning can take a while (a rebuild reads the whole cache): never write over a change made meanwhile.
+  // Planning can take a while (a rebuild reads the whole cache): never write over a change made meanwhile,
+  // nor once the client has shut the server down.
+  if (state.shuttingDown) throw new RefusedWrite(`the server was shut down while the command ran; ${file} is unchanged`);
   if ((await readDocumentFile(file)) !== before.text) throw new RefusedWrite(`${file} changed while the command ran; run it again`);
-  await writeFileAtomic(file, applyEdits(before.text, edits));
+  // Inside the workspace folders as they were checked, judged again as it is written.
+  await writeFileAtomic(file, applyEdits(before.text, edits), { confine });
+  await removeStaleTemps(file);
   await check(state, uri);
 }
 
@@ -36,13 +40,13 @@ async function runFileCommand(state: ServerState, command: FileCommand, uri: str
   if (!state.workspace.trusted) throw new RefusedWrite('NeuroCache does not write files in a restricted (untrusted) workspace.');
   if (!uri?.startsWith('file:')) throw new RefusedWrite(`${command} needs the URI of a manifest.json, _dataset_index.json or dataset_info.json`);
   const file = fileURLToPath(uri);
-  await assertInsideWorkspace(file, state.workspace.folders, 'the document');
+  const confine = await assertInsideWorkspace(file, state.workspace.folders, 'the document');
   const open = state.documents.openText(uri);
   const text = open?.text ?? (await readDocumentFile(file));
   if (text === undefined) throw new RefusedWrite(`cannot read ${file} (missing, or not a regular file)`);
   const before = open ?? new TextSnapshot(text, -1);
   const plan = await planCommand(command, file, text, { inspector: state.inspector, cwd: state.workspace.cwdFor(file) });
-  if (plan.edits.length) await applyFix(state, uri, file, before, plan.edits);
+  if (plan.edits.length) await applyFix(state, uri, file, before, plan.edits, confine);
   return { ok: true, message: plan.message, ...(plan.warning && { warning: true }) };
 }
 

@@ -8,7 +8,7 @@
 import { CancellationToken, ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import { DEFAULT_REPO, describeProblemCounts, downloadArc as download, DownloadResult } from '../download/arc';
 import { DownloadError } from '../download/errors';
-import { hubEndpoint, hubOffline, hubTokenWithSource, retryBaseFromEnv } from '../download/config';
+import { hubEndpoint, hubOfflineVariable, hubTokenWithSource, netTimingFromEnv, retryBaseFromEnv, TokenSource } from '../download/config';
 import type { Breakdown, FilterReason } from '../download/selection';
 import { plural } from '../engine/report';
 import { formatBytes } from '../engine/units';
@@ -22,7 +22,7 @@ const PROGRESS_INTERVAL_MS = 250;
 /** A retry stays in the progress message for its wait, and at least this long. */
 const RETRY_SHOWN_MS = 3000;
 
-const TOKEN_SOURCES = { option: "the editor's secret storage", HF_TOKEN: 'HF_TOKEN', 'token file': 'the token file under HF_HOME' } as const;
+const TOKEN_SOURCES: Record<TokenSource, string> = { option: "the editor's secret storage", HF_TOKEN: 'HF_TOKEN', HUGGING_FACE_HUB_TOKEN: 'HUGGING_FACE_HUB_TOKEN', 'token file': 'the token file (HF_TOKEN_PATH)' };
 
 /** What the filters left out, in plain words. */
 const FILTERED_OUT: Record<FilterReason, string> = {
@@ -58,16 +58,24 @@ export async function downloadArc(state: ServerState, params: DownloadArcRequest
   if (!state.workspace.trusted) throw new ResponseError(ErrorCodes.InvalidRequest, 'NeuroCache does not download in a restricted (untrusted) workspace.');
   const controller = new AbortController();
   cancel.onCancellationRequested(() => controller.abort(new Error('cancelled; run the download again to resume')));
-  const token = hubTokenWithSource(params.token);
+  let token: ReturnType<typeof hubTokenWithSource>;
+  try {
+    token = hubTokenWithSource(params.token);
+  } catch (error) {
+    // A token file that exists but cannot be read (huggingface_hub fails too).
+    throw new ResponseError(ErrorCodes.InternalError, `Download ARC dataset: ${(error as Error).message}`);
+  }
   // Whatever the libraries put in a message, the token never reaches the log or the client.
   const scrub = (text: string) => (token ? text.split(token.token).join('***') : text);
   const started = Date.now();
   let last: DownloadProgress = { shards: 0, shardsDone: 0, fraction: 0, sessionsWritten: 0, problems: 0, bytes: 0, bytesPerSecond: 0 };
   let lastReport = 0;
-  let retry: { retrying: DownloadRetry; until: number } | undefined;
+  let retry: { retrying: DownloadRetry; until: number; resumesAt: number } | undefined;
   const notify = () => {
     lastReport = Date.now();
-    const retrying = retry && Date.now() < retry.until ? retry.retrying : undefined;
+    const now = Date.now();
+    // A rate-limit wait counts down in the notification ("resuming in 2 m 10 s").
+    const retrying = retry && now < retry.until ? { ...retry.retrying, delayMs: Math.max(0, retry.resumesAt - now) } : undefined;
     void sendNotification(state.connection, DownloadProgressNotification.type, { id: params.id, ...last, ...(retrying ? { retrying } : {}) });
   };
   const setActivity = (what: string) => {
@@ -89,9 +97,10 @@ export async function downloadArc(state: ServerState, params: DownloadArcRequest
       verifyCounts: true,
       includeTse: !!params.includeTse,
       requireMask: params.requireMask !== false,
-      offline: hubOffline(),
+      offline: hubOfflineVariable(),
       retryBaseMs: retryBaseFromEnv(),
-      tokenHint: '"NeuroCache: Set Hugging Face Token", HF_TOKEN or the token file under HF_HOME',
+      ...netTimingFromEnv(),
+      tokenHint: '"NeuroCache: Set Hugging Face Token", HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH (default $HF_HOME/token)',
     };
     state.log.info(
       `Download ARC dataset${options.force ? ' (force: everything again)' : ''}: ${options.repo} revision ${options.revision} from ${new URL(options.endpoint).origin} into ${out}; ` +
@@ -107,8 +116,9 @@ export async function downloadArc(state: ServerState, params: DownloadArcRequest
         if (Date.now() - lastReport < PROGRESS_INTERVAL_MS && p.shardsDone < p.shards) return;
         notify();
       },
-      onRetry: ({ attempt, attempts, reason, delayMs }) => {
-        retry = { retrying: { attempt, attempts, reason: scrub(reason), delayMs }, until: Date.now() + Math.max(delayMs, RETRY_SHOWN_MS) };
+      onRetry: ({ attempt, attempts, reason, delayMs, rateLimited }) => {
+        const waits = delayMs * (options.waitScale ?? 1);
+        retry = { retrying: { attempt, attempts, reason: scrub(reason), delayMs, rateLimited }, until: Date.now() + Math.max(waits, RETRY_SHOWN_MS), resumesAt: Date.now() + waits };
         notify();
       },
       log: (line, level) => (level === 'warn' ? state.log.warn(`Download: ${scrub(line)}`) : state.log.info(`Download: ${scrub(line)}`)),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs, Stats } from 'node:fs';
+import { constants, promises as fs, Stats } from 'node:fs';
 import * as path from 'node:path';
 
 /**
@@ -9,31 +9,104 @@ import * as path from 'node:path';
  */
 export const ATOMIC_TEMP = /^\.(.+)\.(?:[0-9a-f]{16}|\d+\.\d+)\.tmp$/;
 
+/**
+ * A temp file of ours left this long unchanged is a leftover (a write killed between create and
+ * rename), never a write under way: a writer fills and renames its temp file in one go, seconds
+ * even for the largest manifest on network storage, and each write updates its mtime.
+ */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/**
+ * Removes leftover temp files of writes of `target` (named `.{its name}.{16 hex}.tmp` or the
+ * older pattern, regular files, unchanged for STALE_TEMP_MS): a build or fix killed mid-write
+ * leaves one, and nothing else would ever remove it. Another file's temp files, anything not
+ * named by the pattern, links and fresh temp files (a concurrent writer's) are left alone.
+ * Returns how many were removed.
+ */
+export async function removeStaleTemps(target: string, now = Date.now()): Promise<number> {
+  const folder = path.dirname(path.resolve(target));
+  const name = path.basename(target);
+  const prefix = `.${name}.`;
+  let removed = 0;
+  try {
+    // Streamed, and only names with the target's prefix are looked at: a cache folder holds thousands of files.
+    for await (const entry of await fs.opendir(folder)) {
+      if (!entry.name.startsWith(prefix) || ATOMIC_TEMP.exec(entry.name)?.[1] !== name) continue;
+      const file = path.join(folder, entry.name);
+      const stat = await fs.lstat(file).catch(() => undefined);
+      if (!stat?.isFile() || now - stat.mtimeMs < STALE_TEMP_MS) continue;
+      await fs.rm(file, { force: true });
+      removed++;
+    }
+  } catch {
+    // An unreadable folder: nothing to tidy.
+  }
+  return removed;
+}
+
 /** A write that was refused because it would replace something it must not. */
 export class RefusedWrite extends Error {}
+
+/** Whether `child` is `parent` or lies inside it (lexically; both absolute and normalised). */
+export const isInside = (child: string, parent: string) => {
+  const relative = path.relative(parent, child);
+  return relative === '' || (!relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative));
+};
+
+export interface AtomicWriteOptions {
+  /** The target is NeuroCache's own (the fingerprint store): whatever stands in its place (a FIFO, a link) is replaced. */
+  ownFile?: boolean;
+  /**
+   * Real paths (links resolved when the caller checked where it may write: the workspace
+   * folders, the folder a build or download was given). The write lands inside one of them,
+   * judged again at the moment of writing, or not at all.
+   */
+  confine?: readonly string[];
+}
+
+/**
+ * For tests only: runs at each stage of a write, so that a test can change the file system
+ * exactly there (swap a folder for a link) instead of racing the write with sleeps.
+ */
+export const atomicWriteHooks: { stage?: (stage: 'start' | 'before-rename', target: string) => void | Promise<void> } = {};
+
+// O_EXCL never follows or reuses an existing path; O_NOFOLLOW says so for the last component on every platform.
+const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
 /**
  * Writes a file so readers see the old or the new content, never a half-written one (a temp
  * file in the same folder, synced, then renamed over the target).
  *
+ * Where it lands is decided when it is written, not when the caller looked: the target's folder
+ * is resolved to its real path at the start (and must lie inside `confine`), the temp file is
+ * created and renamed through that real path only, and right before the rename the folder must
+ * still be that real path (no component swapped for a link meanwhile) holding the very temp file
+ * written. A folder swapped for a link while a rebuild ran therefore makes the write fail instead
+ * of replacing a file elsewhere. (Node has no renameat: between the last check and the rename a
+ * few system calls remain, not the seconds or hours a rebuild or a download takes.)
+ *
  * Replacing must not do more than writing in place would: a symbolic link is refused (a
  * rename would turn the link into a regular file and leave its target unchanged), so is a
  * file nobody may write and anything that is not a regular file; the new file gets the old
  * one's mode (never wider, never narrower) and, where permitted, its owner.
- *
- * `ownFile`: the target is NeuroCache's own (the fingerprint store), so whatever stands in its
- * place (a FIFO, a link) is simply replaced by a regular file.
  */
-export async function writeFileAtomic(target: string, content: string | Uint8Array, options: { ownFile?: boolean } = {}): Promise<void> {
-  let existing = await fs.lstat(target).catch((error: NodeJS.ErrnoException) => {
+export async function writeFileAtomic(target: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  await atomicWriteHooks.stage?.('start', target);
+  const folder = await fs.realpath(path.dirname(path.resolve(target)));
+  if (options.confine && !options.confine.some((root) => isInside(folder, root))) {
+    throw new RefusedWrite(`${target} now lies in ${folder}, outside ${options.confine.join(', ')} (a folder on its way was replaced by a link); nothing was written`);
+  }
+  const real = path.join(folder, path.basename(target));
+  let existing = await fs.lstat(real).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
   if (existing && options.ownFile && !existing.isFile()) existing = undefined;
   if (existing && !options.ownFile) refuseUnlessReplaceable(target, existing);
-  // Random, so concurrent writers (or a stale temp file) never share a name; 'wx' never follows or reuses an existing path.
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(8).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, 'wx', existing ? existing.mode & 0o7777 : 0o666);
+  // Random, so concurrent writers (or a stale temp file) never share a name.
+  const temp = path.join(folder, `.${path.basename(target)}.${randomBytes(8).toString('hex')}.tmp`);
+  const handle = await fs.open(temp, TEMP_FLAGS, existing ? existing.mode & 0o7777 : 0o666);
+  const written = await handle.stat();
   try {
     await handle.writeFile(content);
     if (existing) {
@@ -42,17 +115,34 @@ export async function writeFileAtomic(target: string, content: string | Uint8Arr
       if (existing.uid !== process.getuid?.() || existing.gid !== process.getgid?.()) await handle.chown(existing.uid, existing.gid).catch(() => undefined);
     }
     await handle.sync();
+    await atomicWriteHooks.stage?.('before-rename', target);
+    await assertStillThere(target, folder, temp, written);
   } catch (error) {
     await handle.close();
-    await fs.rm(temp, { force: true });
+    await removeIfOurs(temp, written);
     throw error;
   }
   await handle.close();
   try {
-    await fs.rename(temp, target);
+    await fs.rename(temp, real);
   } catch (error) {
-    await fs.rm(temp, { force: true });
+    await removeIfOurs(temp, written);
     throw error;
+  }
+}
+
+const sameFile = (a: Stats | undefined, b: Stats) => !!a && a.ino === b.ino && a.dev === b.dev;
+
+/** Removes the temp file unless what is at its path now is not the one this write created (its folder was swapped). */
+async function removeIfOurs(temp: string, written: Stats): Promise<void> {
+  if (sameFile(await fs.lstat(temp).catch(() => undefined), written)) await fs.rm(temp, { force: true });
+}
+
+/** The folder still resolves to itself and holds the temp file this write created (same device and inode). */
+async function assertStillThere(target: string, folder: string, temp: string, written: Stats): Promise<void> {
+  const now = await fs.realpath(folder).catch(() => undefined);
+  if (now !== folder || !sameFile(await fs.lstat(temp).catch(() => undefined), written)) {
+    throw new RefusedWrite(`the folder of ${target} (${folder}) was moved or replaced while it was written${now && now !== folder ? ` (it now resolves to ${now})` : ''}; nothing was written`);
   }
 }
 

@@ -2,13 +2,14 @@
  * The manifest build: every cache file read, the Python builder's manifest computed from them
  * (with what it leaves out and why, and where Python's own build would stop) and written.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { buildManifest, serializeManifest } from '../engine/eeg/manifestBuild';
 import { CacheFileFacts, describePythonOutcome } from '../engine/eeg/manifestCheck';
 import { MAX_WINDOWS_PER_FILE, NpzSummary } from '../engine/eeg/npz';
 import { failureOutcome, LoadFailure, PythonException } from '../engine/eeg/numpyLoad';
 import { plural } from '../engine/report';
-import { writeFileAtomic } from './atomic';
+import { removeStaleTemps, writeFileAtomic } from './atomic';
 import type { CacheInspector } from './inspector';
 import { listNpz } from './npzListing';
 
@@ -89,26 +90,30 @@ export function describeBuild(result: BuildResult): string {
  * Where Python's output would be unbounded NeuroCache stops short and says so: a file with more
  * than MAX_WINDOWS_PER_FILE windows is left out, more than MAX_BUILT_ENTRIES in all is refused.
  */
-export async function buildManifestFile(
-  directory: string,
-  inspector: CacheInspector,
-  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; allowEmpty?: boolean } = {},
-): Promise<BuildResult> {
+export interface BuildOptions {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  /** `listNpz(directory)` already under way (started alongside the caller's own checks). */
+  listing?: Promise<string[]>;
+  /** False: a folder without `*.npz` gets no manifest (the result says `written: false`). */
+  allowEmpty?: boolean;
+}
+
+export async function buildManifestFile(directory: string, inspector: CacheInspector, options: BuildOptions = {}): Promise<BuildResult> {
+  // The folder as it is now: if it (or a folder above it) is swapped for a link while the cache is read, the write fails.
+  const confine = [await fs.realpath(directory)];
   const { text, result } = await computeManifest(directory, inspector, options);
   // A folder without caches is usually the wrong folder: an empty manifest there would make
   // training rebuild it (no entries) and hide the mistake.
   if (result.found === 0 && options.allowEmpty === false) return { ...result, written: false };
-  await writeFileAtomic(result.manifestPath, text);
+  await writeFileAtomic(result.manifestPath, text, { confine });
+  await removeStaleTemps(result.manifestPath);
   return result;
 }
 
 /** The manifest text the builder would write, without writing it (the editor applies it as an edit). */
-export async function computeManifest(
-  directory: string,
-  inspector: CacheInspector,
-  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
-): Promise<{ text: string; result: BuildResult }> {
-  const names = await listNpz(directory);
+export async function computeManifest(directory: string, inspector: CacheInspector, options: BuildOptions = {}): Promise<{ text: string; result: BuildResult }> {
+  const names = await (options.listing ?? listNpz(directory));
   let done = 0;
   options.onProgress?.(0, names.length);
   const facts = await Promise.all(

@@ -6,19 +6,15 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { RefusedWrite } from './atomic';
+import { isInside, RefusedWrite } from './atomic';
+
+export { isInside };
 import { readRegularText } from './regularFile';
 
 /** The text of a regular file (never blocking on a FIFO, bounded), or undefined when it cannot be read. */
 export function readDocumentFile(file: string): Promise<string | undefined> {
   return readRegularText(file).catch(() => undefined);
 }
-
-/** Whether `child` is `parent` or lies inside it (lexically). */
-export const isInside = (child: string, parent: string) => {
-  const relative = path.relative(parent, child);
-  return relative === '' || (!relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative));
-};
 
 /** The innermost workspace folder containing `file` (lexically), if any. */
 export function containingFolder(file: string, folders: readonly string[]): string | undefined {
@@ -50,15 +46,17 @@ async function realPathOfPrefix(target: string): Promise<string> {
 
 /**
  * Refuses unless `target`, with every symbolic link on its way resolved, lies inside one of
- * the workspace folders (also resolved).
+ * the workspace folders (also resolved). Returns those real folders: a later write is confined
+ * to them (writeFileAtomic's `confine`), so that a link put on the way meanwhile cannot lead it out.
  */
-export async function assertInsideWorkspace(target: string, folders: readonly string[], what: string): Promise<void> {
+export async function assertInsideWorkspace(target: string, folders: readonly string[], what: string): Promise<string[]> {
   if (folders.length === 0) throw new RefusedWrite(`NeuroCache changes files only inside a workspace folder, and none is open (${what} ${target})`);
   const real = await realPathOfPrefix(path.resolve(target));
   const roots = await Promise.all(folders.map((f) => realPathOfPrefix(f)));
   if (!roots.some((root) => isInside(real, root))) {
     throw new RefusedWrite(`${what} ${target} is outside the workspace folders${real !== path.resolve(target) ? ` (it resolves to ${real})` : ''}; NeuroCache changes files only inside them`);
   }
+  return roots;
 }
 
 /** An absolute folder as given, or a relative one inside the first workspace folder. */

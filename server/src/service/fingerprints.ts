@@ -5,10 +5,11 @@
  * MAX_STORE_BYTES the least recently written files go, and a store file over the bound (or
  * damaged, or not a regular file) is ignored rather than loaded.
  */
-import { promises as fs, Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomic';
+import { makeDirectory } from './makeDirectory';
 import { readRegularText } from './regularFile';
 
 // 2: values held as compact JSON text (long runs of equal numbers folded), sizes bounded.
@@ -163,7 +164,7 @@ export class FingerprintStore {
 
   async save(): Promise<void> {
     if (!this.file || !this.dirty) return;
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    await makeDirectory(path.dirname(this.file));
     await writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, records: Object.fromEntries(this.records) }), { ownFile: true });
     this.dirty = false;
   }

@@ -97,11 +97,18 @@ export class CacheInspector {
     const known = this.store.get<Stored<T>>(file, stat, kind);
     if (known) return known;
     const result = await compute();
-    const stored: Stored<T> = result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error, failure: result.failure };
     // A file that changed while we read it must not be remembered under the old key: compare
     // with its stamp after the last read (taken by the reader, or a stat now).
     const after = result.statAfter ?? (await statOrUndefined(file));
-    if (after && after.size === stat.size && after.mtimeMs === stat.mtimeMs) this.store.set(file, stat, kind, stored);
+    const unchanged = !!after && after.size === stat.size && after.mtimeMs === stat.mtimeMs;
+    if (!result.ok && !unchanged) {
+      // Whatever failed read a file in motion (truncated, rewritten): say that, not what the half-read bytes suggest.
+      const now = after ? `${after.size} bytes now` : 'gone now';
+      const message = `it changed while NeuroCache read it (${stat.size} bytes when it was opened, ${now}; the read said: ${result.error})`;
+      return { ok: false, error: message, failure: { message, changedWhileRead: true } };
+    }
+    const stored: Stored<T> = result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error, failure: result.failure };
+    if (unchanged) this.store.set(file, stat, kind, stored);
     return stored;
   }
 }

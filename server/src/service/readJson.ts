@@ -1,6 +1,6 @@
 /** JSON files read as Python reads them: bytes decoded as UTF-8, with the error json.load raises. */
-import { decodeLikePython, PythonJsonError } from '../engine/json/pythonJsonLoad';
-import { readRegularBytes } from './regularFile';
+import { decodeLikePython, PythonJsonError, pythonJsonError, UTF8_BOM } from '../engine/json/pythonJsonLoad';
+import { readRegularBytes, readRegularHead } from './regularFile';
 
 /**
  * A JSON file as Python reads it: UTF-8 decoded, with the UnicodeDecodeError json.load would
@@ -13,10 +13,18 @@ export async function readJsonFile(file: string): Promise<{ text: string; decode
 
 /**
  * For a document open in an editor: the UnicodeDecodeError of the file on disk when the
- * editor shows exactly its bytes with replacement characters (the editor cannot tell us the bytes).
+ * editor shows exactly its bytes with replacement characters (the editor cannot tell us the bytes),
+ * or json.load's byte-order-mark error when the file on disk starts with one: editors hide the
+ * mark from the buffer (VS Code, Neovim) and write it back on save.
  */
 export async function openDocumentDecodeError(file: string, text: string): Promise<PythonJsonError | undefined> {
+  if (!text.startsWith('\ufeff') && (await startsWithBom(file))) return pythonJsonError(`\ufeff${text}`);
   if (!text.includes('\ufffd')) return undefined;
   const disk = await readJsonFile(file).catch(() => undefined);
   return disk?.decodeError && disk.text === text ? disk.decodeError : undefined;
+}
+
+async function startsWithBom(file: string): Promise<boolean> {
+  const head = await readRegularHead(file, UTF8_BOM.length).catch(() => undefined);
+  return !!head && Buffer.from(UTF8_BOM).equals(head);
 }

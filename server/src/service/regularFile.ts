@@ -34,6 +34,18 @@ export async function readRegularText(file: string, maxBytes = MAX_JSON_BYTES): 
   return (await readRegularBytes(file, maxBytes)).toString('utf8');
 }
 
+/** The first `length` bytes of a regular file (fewer if it is shorter). */
+export async function readRegularHead(file: string, length: number): Promise<Buffer> {
+  const { handle } = await openRegularFile(file);
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
 // The size the stat gave is read in chunks side by side (no larger than a FUSE request, 128 KiB),
 // together with a read just past it: on network storage each read is a round trip, and one large
 // read is split into requests that go one after another (a 2 MB manifest: 15 in a row).

@@ -6,10 +6,10 @@
  * are capped too (`bytesInFlight`), so memory stays bounded however many files are in flight.
  * Cancellable through AbortSignal; identical in-flight jobs collapse into one.
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import Piscina from 'piscina';
+import { bundleBeside } from '../bundles';
 import { readNpzSpans, readWindowCount } from '../engine/eeg/npz';
 import { ByteSource, ByteSpan } from '../engine/io/source';
 import { TAIL_READ } from '../engine/io/zip';
@@ -32,12 +32,9 @@ export interface PoolOptions {
   startThreads?: boolean;
 }
 
-/** The bundled worker sits next to the bundle that starts the pool (out/), or above it (out/test/unit/). */
+/** The bundled worker. */
 export function workerScript(): string {
-  const candidates = ['.', '..', '../..'].map((up) => path.join(__dirname, up, 'neurocache-worker.js'));
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new Error(`NeuroCache worker bundle not found (looked in ${candidates.join(', ')}); run npm run build`);
-  return found;
+  return bundleBeside('neurocache-worker.js');
 }
 
 /** One job shared by every caller that asked for it; aborted only when all of them gave up. */

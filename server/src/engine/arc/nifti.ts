@@ -3,11 +3,11 @@
  * nifti-reader-js `readHeader` on the first inflated bytes (its async readers hang on some
  * files, see NOTES.md); voxels are streamed through the counter and never held as a volume.
  */
-import { NIFTI1, NIFTI2, readHeader } from 'nifti-reader-js';
+import { NIFTI1, NIFTI2 } from './niftiHeaderClasses';
 import { PositiveCounts } from '../numpy/counting';
 import { niftiDatatypeName, niftiDatatypeStatus, niftiElementType, niftiVoxelBytes, Scaling, valueReader } from '../numpy/elements';
 import { inflateChunks } from '../io/inflate';
-import { ByteSource, FormatError, readChunks } from '../io/source';
+import { ByteSource, ChunkPlan, FormatError, readChunks, SpanCache } from '../io/source';
 
 export interface NiftiSummary {
   version: 1 | 2;
@@ -29,6 +29,10 @@ export interface NiftiSummary {
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
+/** The start read first: a gzip header, the 348- or 540-byte NIfTI header compressed, typical extensions. */
+export const HEAD_READ = 4 << 10;
+/** Chunks after it when only the header is wanted (a file's header and extensions rarely reach past the first). */
+const HEADER_ONLY_CHUNK = 16 << 10;
 // Headers plus extensions beyond this are not plausible NIfTI; refuse rather than buffer them.
 const MAX_HEADER_BYTES = 64 << 20;
 // Deflate expands at most ~1032x: a gzip file cannot hold more voxel bytes than this many times its size.
@@ -76,7 +80,12 @@ class EndedEarly extends FormatError {}
  * bytes, the file long enough for the data, and a gzip stream whose trailer agrees with the
  * expected size (only when it does not is the stream inflated to find out).
  */
-export async function summarizeNifti(source: ByteSource, options: NiftiOptions): Promise<NiftiContent> {
+export async function summarizeNifti(file: ByteSource, options: NiftiOptions): Promise<NiftiContent> {
+  // One round of reads side by side: the start (gzip header, NIfTI header and usually its
+  // extensions) and, for a .gz, the trailer that says whether the stream is whole.
+  const source = SpanCache.over(file);
+  const gzTrailer: [number, number][] = options.name?.endsWith('.gz') ? [[file.size - 4, file.size]] : [];
+  await source.prefetch([[0, HEAD_READ], ...gzTrailer]);
   const head = await source.read(0, 2);
   const compressed = head.length === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
   if (options.name !== undefined) {
@@ -101,12 +110,15 @@ export async function summarizeNifti(source: ByteSource, options: NiftiOptions):
  */
 async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 'plain' | 'first-member' | 'all-members'): Promise<NiftiContent> {
   const compressed = mode !== 'plain';
+  // The first chunk is the rest of the start already fetched. Reading voxels, 1 MiB chunks follow;
+  // for the header alone, small ones: the inflate stream reads a chunk or two ahead of its reader.
+  const plan = (from: number): ChunkPlan => ({ first: Math.max(0, HEAD_READ - from), size: options.countVoxels || options.slice !== undefined ? 1 << 20 : HEADER_ONLY_CHUNK });
   let stream: AsyncIterable<Uint8Array>;
   if (mode === 'first-member') {
     const payload = await gzipPayloadOffset(source);
-    stream = inflateChunks(readChunks(source, payload, source.size - payload), 'raw', 'ends');
+    stream = inflateChunks(readChunks(source, payload, source.size - payload, plan(payload)), 'raw', 'ends');
   } else {
-    const raw = readChunks(source, 0, source.size);
+    const raw = readChunks(source, 0, source.size, plan(0));
     stream = compressed ? inflateChunks(raw, 'gzip', 'ends') : raw;
   }
   const iterator = (compressed ? namingZlibErrors(stream) : stream)[Symbol.asyncIterator]();
@@ -316,12 +328,23 @@ function headerExtent(bytes: Uint8Array): number {
   return Math.max(size + 4, Number.isFinite(offset) ? offset : 0);
 }
 
+/** nifti-reader-js's `readHeader` on bytes already inflated: the magic picks the class (never an .hdr/.img pair). */
+function readNiftiHeader(data: ArrayBuffer): Header {
+  // Its isNIFTI1/isNIFTI2: at least 348 bytes, and the first three bytes of the magic.
+  const bytes = new Uint8Array(data);
+  const hasMagic = (at: number, magic: number[]) => bytes.length >= NIFTI1.STANDARD_HEADER_SIZE && [0, 1, 2].every((i) => bytes[at + i] === magic[i]);
+  const header = hasMagic(NIFTI1.MAGIC_NUMBER_LOCATION, NIFTI1.MAGIC_NUMBER) ? new NIFTI1() : hasMagic(NIFTI2.MAGIC_NUMBER_LOCATION, NIFTI2.MAGIC_NUMBER) ? new NIFTI2() : undefined;
+  if (!header) throw new Error('That file does not appear to be NIFTI!');
+  header.readHeader(data);
+  return header;
+}
+
 function parseHeader(prefix: Uint8Array): Header {
   // A fresh ArrayBuffer: Buffer views may sit inside a shared pool at a non-zero offset.
   const copy = new Uint8Array(prefix).buffer;
   let header: Header;
   try {
-    header = readHeader(copy);
+    header = readNiftiHeader(copy);
   } catch (error) {
     throw new FormatError(`unreadable NIfTI header: ${(error as Error).message}${NOT_A_FILE_TYPE}`);
   }

@@ -39,6 +39,7 @@ export function describeFailure(name: string, failure: LoadFailure): string {
 
 /** What the Python builder does with a file that failed (an unopened FIFO or device: it would wait or read on). */
 export function describePythonOutcome(failure: LoadFailure): string {
+  if (failure.changedWhileRead) return 'What np.load makes of it depends on the bytes it finds when training reads it: check again once the file stops changing';
   if (failure.exception) return describeOutcome(failure.exception, failure.olderNumpy);
   return "NeuroCache does not open it; the Python builder's np.load would wait on a FIFO forever, or read a device until it ends";
 }

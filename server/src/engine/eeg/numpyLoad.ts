@@ -93,6 +93,8 @@ export interface LoadFailure {
   olderNumpy?: OlderNumpy;
   /** numpy reads it; NeuroCache cannot. */
   unsupported?: boolean;
+  /** Its size or mtime changed while NeuroCache read it: what failed is a mix of old and new bytes, not the file. */
+  changedWhileRead?: boolean;
 }
 
 /** The failure an engine error describes, or undefined for a bug (not bad input). */

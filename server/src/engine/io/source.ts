@@ -80,6 +80,8 @@ export class SpanCache implements ByteSource {
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     const end = Math.min(this.size, offset + length);
+    // At or past the end (a header field pointing beyond the file): nothing, as a file read returns.
+    if (end <= offset) return new Uint8Array(0);
     const [gapStart, gapEnd] = this.missing(offset, end);
     if (gapEnd <= gapStart) return this.assemble(offset, end);
     // Only a front is missing (a member that starts before the tail): read just that.
@@ -129,11 +131,18 @@ export class SpanCache implements ByteSource {
   }
 }
 
+/** Chunk sizes of a streamed read: the first (e.g. the rest of a span already fetched), then the size of every other. */
+export interface ChunkPlan {
+  first?: number;
+  size?: number;
+}
+
 /** Yields the range [offset, offset+length) in chunks, for streaming inflates. */
-export async function* readChunks(source: ByteSource, offset: number, length: number, chunkSize = 1 << 20): AsyncGenerator<Uint8Array> {
+export async function* readChunks(source: ByteSource, offset: number, length: number, plan: ChunkPlan = {}): AsyncGenerator<Uint8Array> {
   const end = offset + length;
-  for (let at = offset; at < end; ) {
-    const chunk = await source.read(at, Math.min(chunkSize, end - at));
+  const chunkSize = plan.size ?? 1 << 20;
+  for (let at = offset, wanted = plan.first || chunkSize; at < end; wanted = chunkSize) {
+    const chunk = await source.read(at, Math.min(wanted, end - at));
     if (chunk.length === 0) throw new FormatError('truncated file: unexpected end of data');
     at += chunk.length;
     yield chunk;

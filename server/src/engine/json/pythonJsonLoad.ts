@@ -6,6 +6,7 @@
  * raise UnicodeDecodeError before any parsing. Iterative, so any depth is safe here.
  * Compared with CPython's json in test/unit/python-json.test.ts.
  */
+import { isUtf8 } from 'node:buffer';
 
 export interface PythonJsonError {
   exception: 'json.JSONDecodeError' | 'RecursionError' | 'UnicodeDecodeError';
@@ -186,16 +187,26 @@ function scan(text: string): void {
   if (at !== length) fail('Extra data');
 }
 
+// Python's 'utf-8' codec keeps a leading byte-order mark as U+FEFF (only 'utf-8-sig' drops it), and json.loads then
+// refuses it; TextDecoder drops it unless told not to, which would hide that failure.
+const keepingBom = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** The UTF-8 byte-order mark, EF BB BF. */
+export const UTF8_BOM = Uint8Array.of(0xef, 0xbb, 0xbf);
+
 /**
  * Decodes bytes as Python's UTF-8 codec does before `json.load` sees them: the text (invalid
  * bytes replaced, for display) and, if any, the UnicodeDecodeError it raises.
  */
 export function decodeLikePython(bytes: Uint8Array): { text: string; error?: PythonJsonError } {
-  const text = new TextDecoder('utf-8').decode(bytes);
+  const text = keepingBom.decode(bytes);
+  // The native check first (simdutf: the same strict rules); measured on a 1M-entry manifest
+  // (120 MB): ~10 ms instead of 113 ms for the JavaScript scan, which now runs only to explain a failure.
+  if (isUtf8(bytes)) return { text };
   const bad = firstInvalidUtf8(bytes);
   if (!bad) return { text };
   const where = bad.end - bad.start === 1 ? `byte 0x${bytes[bad.start].toString(16).padStart(2, '0')} in position ${bad.start}` : `bytes in position ${bad.start}-${bad.end - 1}`;
-  const offset = new TextDecoder('utf-8').decode(bytes.subarray(0, bad.start)).length;
+  const offset = keepingBom.decode(bytes.subarray(0, bad.start)).length;
   return { text, error: { exception: 'UnicodeDecodeError', message: `'utf-8' codec can't decode ${where}: ${bad.reason}`, offset } };
 }
 

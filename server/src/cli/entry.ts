@@ -1,0 +1,18 @@
+/**
+ * The `neurocache` executable (out/cli.js). `--version` is answered here, from a bundle that
+ * holds nothing else; every other command loads the CLI proper (out/cli-main.js: engine, pool,
+ * service) on demand, so a version query costs about a bare `node` start.
+ */
+import * as path from 'node:path';
+import { NEUROCACHE_VERSION, VERSION_ARGUMENTS } from '../version';
+
+const argv = process.argv.slice(2);
+if (VERSION_ARGUMENTS.has(argv[0])) {
+  process.stdout.write(`neurocache ${NEUROCACHE_VERSION}\n`);
+} else {
+  // A path built at run time: the CLI proper is its own bundle next to this one, not inlined here.
+  const cli: typeof import('./main') = require(path.join(__dirname, 'cli-main.js'));
+  cli.main(argv).then((code) => {
+    process.exitCode = code;
+  });
+}
