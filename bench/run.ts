@@ -2,7 +2,7 @@
  * `npm run bench`: NeuroCache against the Python reference and against the hardware bound,
  * measured side by side in one run on generated data (bench/.data/, never committed).
  * Prints medians and ratios. `npm run bench -- --quick` uses smaller data for a smoke run;
- * `--only=startup,build,lesion,recheck,lsp,download,network` picks suites.
+ * `--only=startup,build,lesion,recheck,preprocessing,lsp,download,network,deep` picks suites.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { parquetMetadata } from 'hyparquet';
@@ -21,10 +21,12 @@ import { memorySource } from '../server/src/engine/io/source';
 import { LspSession } from '../test/support/lsp';
 import { EDIT_DEBOUNCE_MS } from '../server/src/handlers/diagnostics';
 import { pythonWith } from '../test/support/python';
+import { mulberry32 } from '../test/support/arcSamples';
 import { encodeNifti, encodeVoxels } from '../test/writers/nifti';
 import { writeNpz } from '../test/writers/npz';
 import { npyHeader } from '../test/writers/npy';
 import { benchNetwork } from './network';
+import { benchDeepCheck } from './deep';
 
 const quick = process.argv.includes('--quick');
 const root = path.resolve(__dirname, '..');
@@ -298,6 +300,75 @@ function benchRecheck(): void {
   rows.push({ task: `re-check unchanged cache (${files} files, ${files * 30} entries)`, subject: 'neurocache check (new process, warm fingerprints)', median: recheck, unit: 'ms', ratio: `target ≤ 1000 ms; ${bytesRead} bytes of cache content read` });
 }
 
+// ---- 3b. preprocessing model on an ARC-shaped cohort ------------------------------------------
+
+/**
+ * A cohort shaped like the paper's 223 samples: T2w-sized grids (about 176 × 240–256 × 240–256 at
+ * ~1 mm, zero voxels, so the files stay small) and masks with one blob lesion of 5k–150k voxels.
+ */
+function arcCohort(samples: number): string {
+  const dir = path.join(data, `arc-cohort-${samples}`);
+  if (existsSync(path.join(dir, '.complete'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  const nifti = path.join(dir, 'cache', 'nifti_cache');
+  mkdirSync(nifti, { recursive: true });
+  const rand = mulberry32(223);
+  const images: string[] = [];
+  const masks: string[] = [];
+  for (let k = 0; k < samples; k++) {
+    const dims = [160 + Math.floor(rand() * 32), 240 + Math.floor(rand() * 17), 240 + Math.floor(rand() * 17)];
+    const pixdims = [1, 0.9375 + rand() * 0.0625, 0.9375 + rand() * 0.0625];
+    const voxels = dims[0] * dims[1] * dims[2];
+    images.push(`cache/nifti_cache/sub-${k}_T2w.nii.gz`);
+    masks.push(`cache/nifti_cache/sub-${k}_lesion.nii.gz`);
+    writeFileSync(path.join(dir, images[k]), encodeNifti({ dims, pixdims, datatype: 4, data: new Uint8Array(voxels * 2), gzip: true }));
+    const values = new Uint8Array(voxels);
+    const radius = [8 + rand() * 16, 8 + rand() * 20, 8 + rand() * 20];
+    const centre = dims.map((n, a) => radius[a] + rand() * (n - 2 * radius[a]));
+    for (let z = 0; z < dims[2]; z++) for (let y = 0; y < dims[1]; y++) for (let x = 0; x < dims[0]; x++) {
+      const d = ((x - centre[0]) / radius[0]) ** 2 + ((y - centre[1]) / radius[1]) ** 2 + ((z - centre[2]) / radius[2]) ** 2;
+      if (d <= 1) values[x + dims[0] * (y + dims[1] * z)] = 1;
+    }
+    writeFileSync(path.join(dir, masks[k]), encodeNifti({ dims, pixdims, datatype: 2, data: values, gzip: true }));
+  }
+  writeFileSync(path.join(dir, 'dataset_info.json'), JSON.stringify({ num_samples: samples, image_paths: images, mask_paths: masks }, null, 2));
+  writeFileSync(path.join(dir, '.complete'), '');
+  return dir;
+}
+
+function benchPreprocessing(): void {
+  const samples = quick ? 12 : 223;
+  const dir = arcCohort(samples);
+  const info = path.join(dir, 'dataset_info.json');
+  let run = 0;
+  // A fresh fingerprint store each time: every mask is read and modelled.
+  const cold = time(() => void node(['stats', info, '--preprocessing', '--json', '--cache-dir', path.join(data, `preprocessing-cold-${run++}`)]), quick ? 2 : 3);
+  const perSample = cold / samples;
+  rows.push({ task: `preprocessing model, ${samples}-sample ARC-shaped cohort`, subject: 'neurocache stats --preprocessing (both methods, cold)', median: cold, unit: 'ms', ratio: `${perSample.toFixed(0)} ms per sample` });
+  const warm = path.join(data, 'preprocessing-warm');
+  node(['check', info, '--cache-dir', warm]);
+  let bytesRead = -1;
+  const recheck = time(() => {
+    bytesRead = JSON.parse(node(['check', info, '--json', '--cache-dir', warm])).io.bytesRead;
+  });
+  rows.push({ task: '', subject: 're-check unchanged cohort (warm fingerprints)', median: recheck, unit: 'ms', ratio: `${bytesRead} bytes of voxels read` });
+  const python = pythonWith('nibabel', 'scipy', 'numpy');
+  if (!python) {
+    rows.push({ task: '', subject: 'Python preprocess_volume', median: NaN, unit: '', note: 'skipped: no python3 with nibabel and scipy' });
+    return;
+  }
+  // preprocess_volume takes seconds per sample: timed on a few samples, scaled to the cohort.
+  const timed = quick ? 2 : 6;
+  const pairs = Array.from({ length: timed }, (_, k) => [`cache/nifti_cache/sub-${k}_T2w.nii.gz`, `cache/nifti_cache/sub-${k}_lesion.nii.gz`].map((p) => path.join(dir, p))).flat();
+  const secondsPerSample = Number(execFileSync(python, [path.join(root, 'bench', 'preprocess_volume.py'), ...pairs], { encoding: 'utf8' }));
+  const cohort = secondsPerSample * 1000 * samples;
+  rows.push({
+    task: '', subject: `Python preprocess_volume, both methods (median of ${timed} samples × ${samples})`, median: cohort, unit: 'ms',
+    ratio: `NeuroCache is ${(cohort / cold).toFixed(1)}× faster (${(secondsPerSample * 1000).toFixed(0)} vs ${perSample.toFixed(0)} ms per sample)`,
+  });
+}
+
+// ---- 4. language server on a 150,000-entry manifest -----------------------------------------
 // ---- 4. language server on 150,000- and ~1,000,000-entry manifests ---------------------------
 
 /** The re-check cache seven times over (hard links): ~1.05 M entries, with its manifest built by NeuroCache. */
@@ -510,9 +581,11 @@ async function main(): Promise<void> {
     ['build', benchManifestBuild],
     ['lesion', benchLesionVolume],
     ['recheck', benchRecheck],
+    ['preprocessing', benchPreprocessing],
     ['lsp', benchLanguageServer],
     ['download', benchDownload],
     ['network', async () => void rows.push(...(await benchNetwork({ data, quick, cli, numpy })))],
+    ['deep', async () => void rows.push(...(await benchDeepCheck({ data, quick, cli, numpy })))],
   ];
   for (const [name, run] of suites) if (!only || only.split(',').includes(name)) await run();
   printTable();

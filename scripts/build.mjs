@@ -1,5 +1,5 @@
 // Bundles every entry point with esbuild. One bundle per process kind: the VS Code client,
-// the language server, the pool worker, the CLI, the demo, and each test file.
+// the language server, the pool worker, the CLI, the demo, the webview pages, and each test file.
 // piscina is bundled too; it starts `worker.js` from the bundle's own folder, so its worker
 // wrapper is bundled as out/worker.js and ours as out/neurocache-worker.js. The .vsix then
 // needs no node_modules at all.
@@ -48,6 +48,23 @@ const builds = Object.entries(entries)
       banner: name === 'cli' ? { js: '#!/usr/bin/env node' } : undefined,
     }),
   );
+
+// The data views' webview pages run in the editor's browser: their own bundles, with NiiVue
+// only in the NIfTI viewer's (the server, the workers and the CLI never load it). Minified:
+// NiiVue is most of the extension's size.
+builds.push(
+  build({
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+    logLevel: 'warning',
+    absWorkingDir: root,
+    entryPoints: { npz: 'client/webview/npz.ts', nifti: 'client/webview/nifti.ts' },
+    outdir: join(out, 'webview'),
+  }),
+);
 
 function testFiles(dir) {
   if (!existsSync(dir)) return [];

@@ -13,9 +13,12 @@ import {
 } from '../../server/src/protocol';
 import { downloadArc, openHubSettings } from './download';
 import { ClientLog, logLevelSetting } from './log';
+import { deepCheckWindows } from './deepCheck';
 import { onNotification } from './rpc';
 import { ServerStatus } from './status';
 import { HubToken } from './token';
+import { NIFTI_VIEW_TYPE, NiftiEditorProvider } from './views/niftiEditor';
+import { NPZ_VIEW_TYPE, NpzEditorProvider } from './views/npzEditor';
 
 let client: LanguageClient | undefined;
 
@@ -36,6 +39,7 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog): Languag
     maxWorkers: vscode.workspace.getConfiguration('neurocache').get<MachineSettings['maxWorkers']>('maxWorkers', DEFAULT_MACHINE_SETTINGS.maxWorkers),
     logLevel: logLevelSetting(),
     readsInFlight: vscode.workspace.getConfiguration('neurocache.io').get<number>('readsInFlight', DEFAULT_MACHINE_SETTINGS.io.readsInFlight),
+    dataViews: true,
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: documentSelector(),
@@ -126,6 +130,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand(ClientCommands.openHubSettings, openHubSettings),
     vscode.commands.registerCommand(ClientCommands.showOutput, () => log.show()),
     vscode.commands.registerCommand(ClientCommands.restartServer, () => restart('asked for')),
+    vscode.commands.registerCommand(ClientCommands.deepCheckWindows, (uri?: vscode.Uri) => deepCheckWindows(client, uri instanceof vscode.Uri ? uri : undefined)),
+    // The data views: the server reads (where the data is), the webviews only draw.
+    vscode.window.registerCustomEditorProvider(NPZ_VIEW_TYPE, new NpzEditorProvider(context.extensionUri, () => client), { supportsMultipleEditorsPerDocument: true }),
+    vscode.window.registerCustomEditorProvider(NIFTI_VIEW_TYPE, new NiftiEditorProvider(context.extensionUri, () => client), { supportsMultipleEditorsPerDocument: true }),
+    vscode.commands.registerCommand(ClientCommands.viewSample, (uri: string) => vscode.commands.executeCommand('vscode.openWith', vscode.Uri.parse(uri), NIFTI_VIEW_TYPE)),
     // Trust granted: restart so the server may write; globs changed: the document selector changes.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void restart('workspace trusted')),
     vscode.workspace.onDidChangeConfiguration((e) => {

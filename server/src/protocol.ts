@@ -42,6 +42,8 @@ export interface InitializationOptions {
   readsInFlight?: number;
   /** `neurocache.logLevel` at start-up; later changes arrive with `didChangeConfiguration`. */
   logLevel?: LogLevel;
+  /** The client has the data views (`ClientCommands.viewSample`): the server then offers "View sample" code lenses. */
+  dataViews?: boolean;
 }
 
 /**
@@ -77,6 +79,12 @@ export interface CvSettings {
 export interface Settings {
   /** Read labels and masks (counts, categories); false checks schema and existence only. */
   contentChecks: boolean;
+  /**
+   * Also inflate every listed EEG cache file's `windows` and report NaN/Inf and values beyond
+   * ±10 (`non-finite-windows`, `unclipped-windows`); results are remembered by fingerprint.
+   * Off by default: it reads the whole cache once. Needs `contentChecks`.
+   */
+  deepChecks: boolean;
   /** Extra glob patterns (beyond manifest.json / dataset_info.json) of files to check. */
   extraGlobs: string[];
   /** Most diagnostics published per file; the rest are summarised in one. */
@@ -84,6 +92,7 @@ export interface Settings {
   training: CompositionSettings;
   cv: CvSettings;
   diagnostics: DiagnosticsSettings;
+  preprocessing: PreprocessingSettings;
 }
 
 /** How findings are shown: per code `off`, `hint`, `information`, `warning` or `error` (over `.neurocache.json`). */
@@ -91,14 +100,21 @@ export interface DiagnosticsSettings {
   severity: Record<string, string>;
 }
 
+/** arc-meshchop's `--resample-method` (train, evaluate, experiment): its preprocessing findings are errors. */
+export interface PreprocessingSettings {
+  resampleMethod: 'scipy_zoom' | 'nibabel_conform';
+}
+
 /**
  * Defaults of the per-resource settings. The training defaults are the trainer's own
  * (`DEFAULT_COMPOSITION` in engine/eeg/composition.ts, the one home of 42 / 0.3 / 2.5), the cv
- * defaults arc-meshchop's (`DEFAULT_CV` in engine/arc/folds.ts: 42 / 3 / 3); the server fills
+ * defaults arc-meshchop's (`DEFAULT_CV` in engine/arc/folds.ts: 42 / 3 / 3), the resample method
+ * arc-meshchop's (`DEFAULT_RESAMPLE_METHOD` in engine/arc/preprocessing.ts); the server fills
  * them in.
  */
-export const DEFAULT_SETTINGS: Omit<Settings, 'training' | 'cv'> = {
+export const DEFAULT_SETTINGS: Omit<Settings, 'training' | 'cv' | 'preprocessing'> = {
   contentChecks: true,
+  deepChecks: false,
   extraGlobs: [],
   maxDiagnosticsPerFile: 1000,
   diagnostics: { severity: {} },
@@ -183,6 +199,10 @@ export const ClientCommands = {
   showOutput: 'neurocache.showOutput',
   /** Stop the language server and start a new one. */
   restartServer: 'neurocache.restartServer',
+  /** Deep-check the active manifest's cache windows (through `DeepCheckRequest`), in a cancellable notification. */
+  deepCheckWindows: 'neurocache.deepCheckWindows',
+  /** Open a NIfTI image (the argument: its file: URI) in the viewer, with its lesion mask over it. */
+  viewSample: 'neurocache.viewSample',
 } as const;
 
 /** The client commands that write (downloads): disabled in a restricted (untrusted) workspace. */
@@ -337,6 +357,41 @@ export namespace DownloadProgressNotification {
 }
 
 /**
+ * `neurocache/deepCheck` — client → server request behind "Deep-check cache windows": the
+ * manifest's cache files' `windows` inflated in the pool (answered from fingerprints when
+ * unchanged); the document's diagnostics then include the deep findings, and keep them on
+ * later checks. Cancelling the request stops it.
+ */
+export namespace DeepCheckRequest {
+  export const method = 'neurocache/deepCheck';
+  export interface Params {
+    /** Distinguishes this check's progress notifications. */
+    id: string;
+    /** The manifest.json's URI. */
+    uri: string;
+  }
+  export interface Result {
+    /** Files deep-checked, windows with NaN/Inf, windows beyond ±10: what to tell the user. */
+    files: number;
+    nonFiniteWindows: number;
+    unclippedWindows: number;
+    message: string;
+  }
+  export const type: RequestType<Params, Result> = { method };
+}
+
+/** `neurocache/deepCheckProgress` — server → client while a deep check runs: files done of all. */
+export namespace DeepCheckProgressNotification {
+  export const method = 'neurocache/deepCheckProgress';
+  export interface Params {
+    id: string;
+    done: number;
+    total: number;
+  }
+  export const type: NotificationType<Params> = { method };
+}
+
+/**
  * `neurocache/workCounters` — client → server, for tests and support: how much work the server
  * has done for one document since it started (edits arrive in bursts; the work must not grow
  * with the number of edits).
@@ -356,5 +411,159 @@ export namespace WorkCountersRequest {
     /** Diagnostics published. */
     publishes: number;
   }
+  export const type: RequestType<Params, Result> = { method };
+}
+
+/**
+ * The data views' requests (the NPZ view and the NIfTI viewer, client/src/views/). The server
+ * reads, where the data is; the client passes each result to its webview. Every file is named by
+ * a `file:` URI the client opened (never one a webview chose), read only if it is a regular
+ * file, and only as far as the bounds below.
+ */
+export interface ViewFinding {
+  severity: 'error' | 'warning' | 'information' | 'hint';
+  code: string;
+  message: string;
+}
+
+/** A manifest.json or _dataset_index.json entry that points at the viewed file. */
+export interface ViewReference {
+  /** The JSON file, and where in it the entry's path is (0-based LSP positions). */
+  uri: string;
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  /** e.g. "partial_seizure[3], window 1" or "files[0]". */
+  label: string;
+  /** The problems reported on that entry. */
+  findings: ViewFinding[];
+}
+
+/** An archive member as the NPZ view lists it: sizes from the ZIP directory, shape and dtype from its `.npy` header. */
+export interface ViewNpzMember {
+  name: string;
+  key: string;
+  method: number;
+  compressedBytes: number;
+  uncompressedBytes: number;
+  shape?: number[];
+  dtype?: string;
+  elementBytes?: number;
+  fortranOrder?: boolean;
+  error?: string;
+}
+
+/**
+ * `neurocache/npzView` — client → server: what the NPZ view shows of one cache file. The check's
+ * own summary (the category of every window, or what numpy raises), never the windows' data.
+ */
+export namespace NpzViewRequest {
+  export const method = 'neurocache/npzView';
+  export interface Params {
+    uri: string;
+  }
+  export interface Result {
+    file: string;
+    size: number;
+    /** Not readable at all (not a regular file, gone): nothing else is set. */
+    error?: string;
+    members: ViewNpzMember[];
+    /** Members in the archive (more than listed when over the listing bound). */
+    membersTotal: number;
+    /** The builder's view, from `labels`: absent when the file has none or numpy cannot load it. */
+    windows?: {
+      count: number;
+      samplesPerWindow: number;
+      categories: { partial: number; full: number; none: number };
+      /** Per window, the share of its label samples > 0. */
+      fractions: number[];
+      /** Per window, its category as the builder decides it: one letter each, `p` partial, `f` full, `n` no seizure. */
+      categoryLetters: string;
+    };
+    /** What np.load and the manifest builder do with a file they cannot read, as `check` says it. */
+    failure?: { message: string; exception?: string; outcome: string };
+    /** `windows` cannot be read (training fails on it), and other notes of the check. */
+    notes: string[];
+    /** What one `__getitem__` of training reads: the whole `windows` (and `labels`) member. */
+    readCost?: { inflatedBytes: number; readBytes: number; windowBytes: number };
+    references: ViewReference[];
+    /** All references found (more than listed when over the bound). */
+    referencesTotal: number;
+  }
+  export const type: RequestType<Params, Result> = { method };
+}
+
+/** `neurocache/npzWindow` — one window's 19 channels (per-column ranges) and its label trace, read on demand. */
+export namespace NpzWindowRequest {
+  export const method = 'neurocache/npzWindow';
+  export interface Params {
+    uri: string;
+    window: number;
+  }
+  export type Result =
+    | {
+        ok: true;
+        window: number;
+        shape: number[];
+        samples: number;
+        samplesPerColumn: number;
+        channels: { min: (number | null)[]; max: (number | null)[] }[];
+        labels?: number[];
+        inflatedBytes: number;
+      }
+    | { ok: false; error: string };
+  export const type: RequestType<Params, Result> = { method };
+}
+
+/** A volume the viewer may load. */
+export interface ViewVolume {
+  uri: string;
+  name: string;
+  size: number;
+}
+
+/**
+ * `neurocache/niftiPair` — the image and lesion mask to show for a NIfTI file: the sample of a
+ * checked dataset_info.json that names it (as the checks resolve paths), else a sibling
+ * `*_lesion.nii.gz` of a `*_t2w.nii.gz` (or the other way round).
+ */
+export namespace NiftiPairRequest {
+  export const method = 'neurocache/niftiPair';
+  export interface Params {
+    uri: string;
+  }
+  export interface Result {
+    image?: ViewVolume;
+    mask?: ViewVolume;
+    /** How the pair was found, in words ("sample 3 of data/arc/dataset_info.json", "the sibling …", "no mask found …"). */
+    how: string;
+    /** The sample, when found through a dataset_info.json. */
+    sample?: { datasetInfo: string; index: number; subject?: string };
+    error?: string;
+  }
+  export const type: RequestType<Params, Result> = { method };
+}
+
+/** Largest NIfTI file the viewer loads (ARC's T2w images are a few MB compressed). */
+export const MAX_VIEW_VOLUME_BYTES = 256 << 20;
+
+/** `neurocache/volumeBytes` — a NIfTI file's bytes (base64), for the viewer's WebGL renderer. */
+export namespace VolumeBytesRequest {
+  export const method = 'neurocache/volumeBytes';
+  export interface Params {
+    uri: string;
+  }
+  export type Result = { ok: true; base64: string } | { ok: false; error: string };
+  export const type: RequestType<Params, Result> = { method };
+}
+
+/** `neurocache/slicePicture` — the viewer's fallback without WebGL2: an axial slice PNG with the mask in red. */
+export namespace SlicePictureRequest {
+  export const method = 'neurocache/slicePicture';
+  export interface Params {
+    image: string;
+    mask?: string;
+    /** Absent: the slice with the most lesion voxels (or the middle one without a mask). */
+    z?: number;
+  }
+  export type Result = { ok: true; png: string; z: number; depth: number; width: number; height: number } | { ok: false; error: string };
   export const type: RequestType<Params, Result> = { method };
 }

@@ -12,7 +12,8 @@
 import { createConnection, ErrorCodes, ProposedFeatures, ResponseError } from 'vscode-languageserver/node';
 import { writeSync } from 'node:fs';
 import { FramingCheck } from './stdioFraming';
-import { DownloadArcRequest, WorkCountersRequest } from './protocol';
+import { DeepCheckRequest, DownloadArcRequest, NiftiPairRequest, NpzViewRequest, NpzWindowRequest, SlicePictureRequest, VolumeBytesRequest, WorkCountersRequest } from './protocol';
+import { deepCheck } from './handlers/deepCheck';
 import { codeActions } from './handlers/codeActions';
 import { executeCommand } from './handlers/commands';
 import { didChange, didClose, didOpen } from './handlers/documents';
@@ -24,6 +25,7 @@ import { didChangeConfiguration } from './handlers/settings';
 import { onRequest, ServerState } from './handlers/state';
 import { reportFailure, workCounters } from './handlers/status';
 import { didChangeWatchedFiles, didChangeWorkspaceFolders } from './handlers/workspace';
+import { codeLenses, niftiPairRequest, npzViewRequest, npzWindowRequest, slicePictureRequest, volumeBytesRequest } from './handlers/views';
 
 export function startServer(): void {
   const connection = createConnection(ProposedFeatures.all);
@@ -60,7 +62,14 @@ export function startServer(): void {
   connection.onDocumentLinks(request((params, token) => documentLinks(state, params, token)));
   connection.onExecuteCommand(request((params) => executeCommand(state, params)));
   onRequest(connection, DownloadArcRequest.type, request((params, token) => downloadArc(state, params, token)));
+  onRequest(connection, DeepCheckRequest.type, request((params, token) => deepCheck(state, params, token)));
   onRequest(connection, WorkCountersRequest.type, request((params) => workCounters(state, params)));
+  connection.onCodeLens(request((params, token) => codeLenses(state, params, token)));
+  onRequest(connection, NpzViewRequest.type, request((params) => npzViewRequest(state, params)));
+  onRequest(connection, NpzWindowRequest.type, request((params) => npzWindowRequest(state, params)));
+  onRequest(connection, NiftiPairRequest.type, request((params) => niftiPairRequest(state, params)));
+  onRequest(connection, VolumeBytesRequest.type, request((params) => volumeBytesRequest(params)));
+  onRequest(connection, SlicePictureRequest.type, request((params) => slicePictureRequest(state, params)));
   // Methods nobody handles: after shutdown these too get InvalidRequest, before it MethodNotFound.
   connection.onRequest(request((method: string) => {
     throw new ResponseError(ErrorCodes.MethodNotFound, `Unhandled method ${method}`);

@@ -55,7 +55,7 @@ test('manifest build, check and stats agree, with --json shapes from the spec', 
   assert.equal(clean.code, 0);
   const cleanJson = JSON.parse(clean.stdout);
   assert.deepEqual(cleanJson.files, [{ path: path.join(dir, 'manifest.json'), kind: 'seizure-manifest', diagnostics: [] }]);
-  assert.deepEqual(cleanJson.io, { bytesRead: 0, filesRead: 0 }, 'answered from the fingerprints the build left');
+  assert.deepEqual(cleanJson.io, { bytesRead: 0, filesRead: 0, bytesInflated: 0 }, 'answered from the fingerprints the build left');
 
   const stats = JSON.parse(cli('stats', path.join(dir, 'manifest.json'), '--json').stdout);
   assert.equal(stats.kind, 'seizure-manifest');

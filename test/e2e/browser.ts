@@ -14,7 +14,18 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * WebGL in headless Chromium without a GPU: SwiftShader through ANGLE (the NIfTI viewer needs
+ * WebGL2). `none` turns WebGL off, as in a remote browser without it (the viewer's fallback).
+ */
+export type WebGl = 'default' | 'swiftshader' | 'none';
+const WEBGL_ARGS: Record<WebGl, string[]> = {
+  default: [],
+  swiftshader: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+  none: ['--disable-webgl', '--disable-webgl2'],
+};
+
+export async function launchBrowser({ webgl = 'default' }: { webgl?: WebGl } = {}): Promise<Browser> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'neurocache-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: tools().chromium,
@@ -22,7 +33,7 @@ export async function launchBrowser(): Promise<Browser> {
     viewport: { width: 1400, height: 900 },
     // No sandbox (we run as root); nothing that phones home (there is no network anyway and
     // each attempt would only add noise and delay).
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...WEBGL_ARGS[webgl]],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return {

@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
-import type { Locator, Page } from 'playwright-core';
+import { inflateSync } from 'node:zlib';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { ROOT } from './codeServer';
 
 /** Where the screenshots go; run.mjs empties it of *.png before the workbench tier. */
@@ -148,4 +149,62 @@ export async function textUntil(target: Locator, pattern: RegExp, timeoutMs = 30
     if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms in: ${text.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** RGBA pixels of a PNG (8-bit RGB or RGBA, as Chromium's screenshots are), for checking what a canvas shows. */
+export function decodePng(png: Buffer): { width: number; height: number; rgba: Uint8Array } {
+  let at = 8;
+  let width = 0;
+  let height = 0;
+  let colourType = 0;
+  const idat: Buffer[] = [];
+  while (at < png.length) {
+    const length = png.readUInt32BE(at);
+    const type = png.toString('latin1', at + 4, at + 8);
+    const data = png.subarray(at + 8, at + 8 + length);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      if (data[8] !== 8 || (data[9] !== 2 && data[9] !== 6) || data[12] !== 0) throw new Error('only 8-bit RGB/RGBA non-interlaced PNGs');
+      colourType = data[9];
+    } else if (type === 'IDAT') idat.push(data);
+    at += 12 + length;
+  }
+  const channels = colourType === 6 ? 4 : 3;
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const out = new Uint8Array(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= channels ? out[y * stride + x - channels] : 0;
+      const b = y > 0 ? out[(y - 1) * stride + x] : 0;
+      const c = x >= channels && y > 0 ? out[(y - 1) * stride + x - channels] : 0;
+      const p = a + b - c;
+      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const predictor = [0, a, b, (a + b) >> 1, paeth][filter];
+      out[y * stride + x] = (line[x] + predictor) & 0xff;
+    }
+  }
+  if (channels === 4) return { width, height, rgba: out };
+  const rgba = new Uint8Array(width * height * 4);
+  for (let i = 0; i < width * height; i++) rgba.set([out[i * 3], out[i * 3 + 1], out[i * 3 + 2], 255], i * 4);
+  return { width, height, rgba };
+}
+
+/** Pixels of a screenshot that are clearly red (the lesion overlay's colour): red well above green and blue. */
+export function redPixels(png: Buffer): number {
+  const { rgba } = decodePng(png);
+  let n = 0;
+  for (let i = 0; i < rgba.length; i += 4) if (rgba[i] > 120 && rgba[i] - Math.max(rgba[i + 1], rgba[i + 2]) > 60) n++;
+  return n;
+}
+
+/**
+ * The page inside the visible webview editor: VS Code draws webviews in an overlay above the
+ * editor (not inside it) and nests the extension's page in a second iframe.
+ */
+export function webviewFrame(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('#active-frame');
 }

@@ -60,6 +60,11 @@ export interface Faults {
   rateLimit?: { limit: number; windowSeconds: number; timeScale?: number; on?: Endpoint };
   /** Signed CDN URLs expire this long after the resolve that made them (CDN answers 403 AccessDenied). */
   signatureTtlMs?: number;
+  /**
+   * Resolves are answered only once `count` of them have arrived (or `timeoutMs` after the first):
+   * shows whether a client resolves shards side by side, whatever the machine's speed.
+   */
+  holdResolvesUntil?: { count: number; timeoutMs: number };
 }
 
 export interface FakeHubOptions {
@@ -174,6 +179,7 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     bytesServed: (server = 'cdn') => requests.filter((r) => r.server === server).reduce((a, r) => a + r.bytes, 0),
     reset(keepFaults = false) {
       requests.length = 0;
+      barrier = undefined;
       if (!keepFaults) hub.faults = {};
     },
     rotateSigningKey: () => void (signingKey = randomBytes(16)),
@@ -190,9 +196,26 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
 
   const sign = (sha256: string, expires: string) => createHmac('sha256', signingKey).update(`${sha256}:${expires}`).digest('hex');
 
+  let barrier: { arrived: number; open: Promise<void>; release: () => void; timer: NodeJS.Timeout } | undefined;
+  function resolveBarrier(hold: { count: number; timeoutMs: number }): Promise<void> {
+    if (!barrier) {
+      let release!: () => void;
+      const open = new Promise<void>((resolve) => (release = resolve));
+      barrier = { arrived: 0, open, release, timer: setTimeout(() => release(), hold.timeoutMs) };
+    }
+    const current = barrier;
+    if (++current.arrived >= hold.count) {
+      clearTimeout(current.timer);
+      current.release();
+    }
+    return current.open;
+  }
+
   /** Applies latency and counted status faults; returns true when a fault already answered. */
   async function preamble(res: http.ServerResponse, rec: RecordedRequest): Promise<boolean> {
     if (hub.faults.latencyMs) await sleep(hub.faults.latencyMs);
+    const hold = hub.faults.holdResolvesUntil;
+    if (hold && rec.endpoint === 'resolve') await resolveBarrier(hold);
     const limit = hub.faults.rateLimit;
     if (limit && (limit.on ?? 'resolve') === rec.endpoint) {
       const scale = limit.timeScale ?? 1;

@@ -57,8 +57,10 @@ test('the download request resolves a relative folder in the workspace, reports 
     assert.deepEqual(one.map((o) => o.shard), shards.files.map((f) => path.basename(f.path)).sort());
     assert.ok(one.every((o) => o.readsBeforeNext > 0), JSON.stringify(one));
 
-    // Unasked, the default parallelism resolves the shards together before reading any.
+    // Unasked, the default parallelism resolves the shards together before reading any: the Hub
+    // answers no resolve until all three have arrived (one at a time would wait out the 10 s).
     hub.reset(true);
+    hub.faults = { holdResolvesUntil: { count: 3, timeoutMs: 10_000 } };
     await lsp.request(DownloadArcRequest.type, { id: 'two', out: path.join(root, 'again'), endpoint: hub.hubUrl });
     assert.deepEqual(shardOrder(hub).map((o) => o.readsBeforeNext).slice(0, 2), [0, 0]);
   } finally {

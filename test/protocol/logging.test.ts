@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { DidChangeConfigurationNotification, ExecuteCommandRequest, MessageType } from 'vscode-languageserver-protocol/node';
+import { DEFAULT_RESAMPLE_METHOD } from '../../server/src/engine/arc/preprocessing';
 import { DEFAULT_CV } from '../../server/src/engine/arc/folds';
 import { Commands, StatusNotification } from '../../server/src/protocol';
 import { LspSession } from '../support/lsp';
@@ -42,7 +43,7 @@ test('start-up, settings and scans are logged at info; every file checked only a
     assert.ok(info.includes(`NeuroCache ${version} language server started for test client 9.9 (Node ${process.versions.node}, pid ${lsp.child.pid})`), info.join('\n'));
     assert.ok(info.some((l) => /^2 worker threads \(neurocache\.maxWorkers 2\); trusted workspace; log level info$/.test(l)), info.join('\n'));
     const cv = `cv seed ${DEFAULT_CV.seed} outerFolds ${DEFAULT_CV.outerFolds} innerFolds ${DEFAULT_CV.innerFolds}`;
-    assert.ok(info.includes(`Settings for ${root}: contentChecks on, maxDiagnosticsPerFile 1000, training seed 42 fullRatio 0.3 backgroundRatio 2.5, ${cv}`), info.join('\n'));
+    assert.ok(info.includes(`Settings for ${root}: contentChecks on, deepChecks off, maxDiagnosticsPerFile 1000, training seed 42 fullRatio 0.3 backgroundRatio 2.5, ${cv}, resampleMethod ${DEFAULT_RESAMPLE_METHOD}`), info.join('\n'));
     assert.ok(info.some((l) => /^Workspace scan: found 1 file to check in 1 folder \(\d+ ms\)$/.test(l)), info.join('\n'));
     assert.deepEqual(lines(lsp, MessageType.Debug), [], 'no debug lines at the default level');
 

@@ -148,7 +148,11 @@ test('dataset_info hovers show the NIfTI header and recorded vs counted volume',
   const nifti = path.join(root, 'cache', 'nifti_cache');
   mkdirSync(nifti, { recursive: true });
   writeFileSync(path.join(nifti, 's_t2w.nii.gz'), encodeNifti({ dims: [6, 5, 4], pixdims: [0.9, 0.9, 1.2], datatype: 16, data: encodeVoxels(16, new Float32Array(120).fill(3)), gzip: true }));
-  writeFileSync(path.join(nifti, 's_lesion.nii.gz'), encodeNifti({ dims: [6, 5, 4], datatype: 2, data: encodeVoxels(2, new Uint8Array(120).fill(1, 0, 17)), gzip: true }));
+  // 17 lesion voxels where both resample methods sample the 0.9 × 0.9 × 1.2 mm grid (x, y in {1, 3, 4}, z in {1, 2}): nothing lost in preprocessing.
+  const lesion = new Uint8Array(120);
+  const positions = [1, 2].flatMap((z) => [1, 3, 4].flatMap((y) => [1, 3, 4].map((x) => x + 6 * (y + 5 * z))));
+  for (const i of positions.slice(0, 17)) lesion[i] = 1;
+  writeFileSync(path.join(nifti, 's_lesion.nii.gz'), encodeNifti({ dims: [6, 5, 4], pixdims: [0.9, 0.9, 1.2], datatype: 2, data: encodeVoxels(2, lesion), gzip: true }));
   const text = JSON.stringify({ num_samples: 1, image_paths: ['cache/nifti_cache/s_t2w.nii.gz'], mask_paths: ['cache/nifti_cache/s_lesion.nii.gz'], lesion_volumes: [16], acquisition_types: ['space_2x'], subject_ids: ['sub-M2001'] }, null, 2);
   const file = path.join(root, 'dataset_info.json');
   writeFileSync(file, text);

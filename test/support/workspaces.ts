@@ -58,7 +58,7 @@ export function writeArcDataset(directory: string): ArcDataset {
   const images = subjects.map((s) => path.join(nifti, `${s}_ses-1_t2w.nii.gz`));
   const masks = subjects.map((s) => path.join(nifti, `${s}_ses-1_lesion.nii.gz`));
   subjects.forEach((_, i) => {
-    writeFileSync(images[i], encodeNifti({ dims: [6, 5, 4], pixdims: [0.9, 0.9, 1.2], datatype: 16, data: encodeVoxels(16, new Float32Array(120).fill(3 + i)), gzip: true }));
+    writeFileSync(images[i], encodeNifti({ dims: [6, 5, 4], datatype: 16, data: encodeVoxels(16, new Float32Array(120).fill(3 + i)), gzip: true }));
     writeFileSync(masks[i], encodeNifti({ dims: [6, 5, 4], datatype: 2, data: encodeVoxels(2, new Uint8Array(120).fill(1, 0, counted[i])), gzip: true }));
   });
   const legacy = (file: string) => path.relative(path.dirname(directory), file).split(path.sep).join('/');

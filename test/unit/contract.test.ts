@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CV } from '../../server/src/engine/arc/folds';
+import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS } from '../../server/src/engine/arc/preprocessing';
 import { DEFAULT_COMPOSITION } from '../../server/src/engine/eeg/composition';
 import {
   ClientCommands, Commands, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, DEFAULT_WINDOW_SETTINGS, DOWNLOAD_COMMANDS, LOG_LEVELS, MAX_DOWNLOAD_PARALLEL, WRITING_COMMANDS,
@@ -39,10 +40,10 @@ function flatten(value: object, prefix = 'neurocache'): Record<string, unknown> 
 
 test('package.json settings and defaults are the protocol\'s (training: the engine\'s)', () => {
   const declared = Object.fromEntries(Object.entries(contributes().configuration.properties).map(([key, p]) => [key, p.default]));
-  const expected = { ...flatten(DEFAULT_SETTINGS), ...flatten({ training: DEFAULT_COMPOSITION, cv: DEFAULT_CV }), ...flatten(DEFAULT_MACHINE_SETTINGS), ...flatten(DEFAULT_WINDOW_SETTINGS) };
+  const expected = { ...flatten(DEFAULT_SETTINGS), ...flatten({ training: DEFAULT_COMPOSITION, cv: DEFAULT_CV, preprocessing: { resampleMethod: DEFAULT_RESAMPLE_METHOD } }), ...flatten(DEFAULT_MACHINE_SETTINGS), ...flatten(DEFAULT_WINDOW_SETTINGS) };
   assert.deepEqual(declared, expected);
   // What the server falls back to for a client that sends nothing is the same.
-  assert.deepEqual(flatten(resolveSettings(undefined)), { ...flatten(DEFAULT_SETTINGS), ...flatten({ training: DEFAULT_COMPOSITION, cv: DEFAULT_CV }) });
+  assert.deepEqual(flatten(resolveSettings(undefined)), { ...flatten(DEFAULT_SETTINGS), ...flatten({ training: DEFAULT_COMPOSITION, cv: DEFAULT_CV, preprocessing: { resampleMethod: DEFAULT_RESAMPLE_METHOD } }) });
   // Machine settings are machine-scoped: the server never pulls them per resource.
   const properties = contributes().configuration.properties;
   for (const key of Object.keys(flatten(DEFAULT_MACHINE_SETTINGS))) assert.equal(properties[key].scope, 'machine', key);
@@ -55,6 +56,9 @@ test('package.json settings and defaults are the protocol\'s (training: the engi
   const severity = properties['neurocache.diagnostics.severity'] as unknown as { propertyNames: { enum: string[] }; additionalProperties: { enum: string[] } };
   assert.deepEqual(severity.propertyNames.enum, [...DIAGNOSTIC_CODES]);
   assert.deepEqual(severity.additionalProperties.enum, [...SEVERITY_LEVELS]);
+  assert.deepEqual(properties['neurocache.preprocessing.resampleMethod'].enum, [...RESAMPLE_METHODS]);
+  assert.equal(resolveSettings({ preprocessing: { resampleMethod: 'nibabel_conform' } }).preprocessing.resampleMethod, 'nibabel_conform');
+  assert.equal(resolveSettings({ preprocessing: { resampleMethod: 'linear' } }).preprocessing.resampleMethod, DEFAULT_RESAMPLE_METHOD);
 });
 
 test('package.json commands are the protocol\'s; restricted mode disables exactly the writing ones and the downloads', () => {
@@ -73,9 +77,14 @@ test('settings from a client are taken only with the right type and range', () =
   });
   assert.deepEqual(resolved, {
     ...DEFAULT_SETTINGS, training: { seed: 7, fullRatio: DEFAULT_COMPOSITION.fullRatio, backgroundRatio: 4 }, cv: { seed: DEFAULT_CV.seed, outerFolds: 5, innerFolds: DEFAULT_CV.innerFolds },
+    preprocessing: { resampleMethod: DEFAULT_RESAMPLE_METHOD },
   });
   assert.deepEqual(resolveSettings({ cv: { seed: 2 ** 32 - 1, outerFolds: 2.5, innerFolds: 10 } }).cv, { seed: 2 ** 32 - 1, outerFolds: DEFAULT_CV.outerFolds, innerFolds: 10 });
   assert.deepEqual(resolveSettings({ contentChecks: false, extraGlobs: ['**/*_manifest.json'], maxDiagnosticsPerFile: 20 }).extraGlobs, ['**/*_manifest.json']);
+  // The deep check is opt-in: only a boolean true turns it on.
+  assert.equal(DEFAULT_SETTINGS.deepChecks, false);
+  assert.equal(resolveSettings({ deepChecks: true }).deepChecks, true);
+  assert.equal(resolveSettings({ deepChecks: 'yes' }).deepChecks, false);
 });
 
 test('protocol.ts imports nothing', () => {

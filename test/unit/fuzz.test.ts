@@ -205,7 +205,7 @@ async function exercise(format: Format, index: number): Promise<string> {
   return 'ok';
 }
 
-const SAMPLE_SUMMARY: NpzSummary = { windowCount: 3, hasLabels: true, positives: [0, 5, 10], samplesPerWindow: 10, notes: [] };
+const SAMPLE_SUMMARY: NpzSummary = { windowCount: 3, hasLabels: true, positives: [0, 5, 10], samplesPerWindow: 10, notes: [], members: {} };
 
 /** A summary from hostile bytes goes on through the manifest checks. */
 function checkAgainst(summary: NpzSummary): void {

@@ -117,6 +117,8 @@ test('dataset_info checks: missing files, legacy paths, volume and shape mismatc
     'duplicate-sample "data/arc/cache/nifti_cache/a_t2w.nii.gz"',
     'legacy-path "data/arc/cache/nifti_cache/a_t2w.nii.gz"',
     'lesion-volume-mismatch 4',
+    // 5 slices against 4: scipy_zoom pads them half a slice apart, the lesion moves 1 mm off its image.
+    'mask-image-misaligned "cache/nifti_cache/b_lesion.nii"',
     'missing-file "cache/nifti_cache/none.nii.gz"',
     'shape-mismatch "cache/nifti_cache/b_lesion.nii"',
     'unknown-acquisition "unknown"',

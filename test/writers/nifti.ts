@@ -16,7 +16,7 @@ interface Layout {
   magicAt: number;
   fields: Record<
     | 'sizeof_hdr' | 'dim' | 'datatype' | 'bitpix' | 'pixdim' | 'vox_offset' | 'scl_slope' | 'scl_inter'
-    | 'xyzt_units' | 'qform_code' | 'sform_code' | 'srow_x' | 'srow_y' | 'srow_z',
+    | 'xyzt_units' | 'qform_code' | 'sform_code' | 'quatern' | 'qoffset' | 'srow_x' | 'srow_y' | 'srow_z',
     Field
   >;
   descripAt: number;
@@ -32,7 +32,7 @@ const LAYOUTS: Record<1 | 2, Layout> = {
       sizeof_hdr: [0, 'i32'], dim: [40, 'i16'], datatype: [70, 'i16'], bitpix: [72, 'i16'],
       pixdim: [76, 'f32'], vox_offset: [108, 'f32'], scl_slope: [112, 'f32'], scl_inter: [116, 'f32'],
       xyzt_units: [123, 'u8'], qform_code: [252, 'i16'], sform_code: [254, 'i16'],
-      srow_x: [280, 'f32'], srow_y: [296, 'f32'], srow_z: [312, 'f32'],
+      quatern: [256, 'f32'], qoffset: [268, 'f32'], srow_x: [280, 'f32'], srow_y: [296, 'f32'], srow_z: [312, 'f32'],
     },
   },
   2: {
@@ -43,7 +43,7 @@ const LAYOUTS: Record<1 | 2, Layout> = {
     fields: {
       sizeof_hdr: [0, 'i32'], datatype: [12, 'i16'], bitpix: [14, 'i16'], dim: [16, 'i64'],
       pixdim: [104, 'f64'], vox_offset: [168, 'i64'], scl_slope: [176, 'f64'], scl_inter: [184, 'f64'],
-      qform_code: [344, 'i32'], sform_code: [348, 'i32'],
+      qform_code: [344, 'i32'], sform_code: [348, 'i32'], quatern: [352, 'f64'], qoffset: [376, 'f64'],
       srow_x: [400, 'f64'], srow_y: [432, 'f64'], srow_z: [464, 'f64'], xyzt_units: [500, 'i32'],
     },
   },
@@ -84,6 +84,10 @@ export interface NiftiOptions {
   description?: string;
   /** 4x4 voxel-to-world matrix written as the sform; default diag(pixdim1..3, 1). */
   affine?: number[][];
+  /** sform_code; default 2 ("aligned to another file's coordinates"). */
+  sformCode?: number;
+  /** A qform (quaternion b, c, d, offset, qfac in pixdim[0]) with its code; default none. */
+  qform?: { code: number; quatern: [number, number, number]; offset: [number, number, number]; qfac?: number };
   gzip?: boolean;
   /** Data start; default right after the extensions (352 / 544 without any). */
   voxOffset?: number;
@@ -138,13 +142,17 @@ export function encodeNifti(opts: NiftiOptions): Uint8Array {
   put(dv, f.dim, [dims.length, ...dims, ...Array(7 - dims.length).fill(1)], le);
   put(dv, f.datatype, [opts.datatype], le);
   put(dv, f.bitpix, [bytesPerVoxel * 8], le);
-  put(dv, f.pixdim, [1, ...pixdims, ...Array(7 - dims.length).fill(1)], le);
+  put(dv, f.pixdim, [opts.qform?.qfac ?? 1, ...pixdims, ...Array(7 - dims.length).fill(1)], le);
   put(dv, f.vox_offset, [voxOffset], le);
   put(dv, f.scl_slope, [opts.sclSlope ?? 1], le);
   put(dv, f.scl_inter, [opts.sclInter ?? 0], le);
   put(dv, f.xyzt_units, [2 | 8], le); // millimetres, seconds
-  put(dv, f.qform_code, [0], le); // no quaternion transform
-  put(dv, f.sform_code, [2], le); // "aligned to another file's coordinates"
+  put(dv, f.qform_code, [opts.qform?.code ?? 0], le); // default: no quaternion transform
+  if (opts.qform) {
+    put(dv, f.quatern, opts.qform.quatern, le);
+    put(dv, f.qoffset, opts.qform.offset, le);
+  }
+  put(dv, f.sform_code, [opts.sformCode ?? 2], le); // "aligned to another file's coordinates"
   put(dv, f.srow_x, affine[0], le);
   put(dv, f.srow_y, affine[1], le);
   put(dv, f.srow_z, affine[2], le);

@@ -5,11 +5,14 @@
  */
 import * as path from 'node:path';
 import { NEUROCACHE_VERSION, VERSION_ARGUMENTS } from '../version';
+import { exitQuietlyOnClosedPipe } from './closedPipe';
 
 const argv = process.argv.slice(2);
 if (VERSION_ARGUMENTS.has(argv[0])) {
   process.stdout.write(`neurocache ${NEUROCACHE_VERSION}\n`);
 } else {
+  // Installed here: main.ts is loaded by require, so its own `require.main === module` start does not run.
+  exitQuietlyOnClosedPipe();
   // A path built at run time: the CLI proper is its own bundle next to this one, not inlined here.
   const cli: typeof import('./main') = require(path.join(__dirname, 'cli-main.js'));
   cli.main(argv).then((code) => {

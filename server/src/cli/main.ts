@@ -7,8 +7,10 @@ import { exitQuietlyOnClosedPipe } from './closedPipe';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LineIndex } from '../engine/diagnostics';
-import { datasetIndexReport, datasetReport, foldsReport, manifestReport, plural, textTable } from '../engine/report';
+import { datasetIndexReport, datasetReport, foldsReport, manifestReport, plural, readCostReport, textTable } from '../engine/report';
 import { CvSettings, DEFAULT_CV, foldsJson } from '../engine/arc/folds';
+import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS, ResampleMethod } from '../engine/arc/preprocessing';
+import { preprocessingJson, preprocessingReport } from '../engine/arc/preprocessingReport';
 import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument } from '../service/analyze';
 import { buildManifestFile } from '../service/buildManifest';
@@ -16,6 +18,7 @@ import { detectDocument } from '../service/detect';
 import { readJsonFile } from '../service/readJson';
 import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/composition';
+import { sampleCost } from '../engine/eeg/readCost';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector, danglingTarget } from '../service/inspector';
 import { NotReadableFile } from '../service/regularFile';
@@ -138,6 +141,7 @@ async function manifestBuild({ values, positionals }: ParsedOptions, io: Io): Pr
     // Each file left out, with its code and what the Python builder does with it.
     for (const s of result.skipped) io.stderr.write(`skipped ${s.name}: ${s.reason} [${s.code}: ${s.python}]\n`);
     for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
+    for (const f of result.windowFindings) io.stderr.write(`${f.severity} ${f.name} [${f.code}]: ${f.message}\n`);
     if (result.differsFromPython) io.stderr.write('This manifest leaves out files the Python builder lists: it differs from what Python writes.\n');
     return exitCode;
   }, true); // a build inflates every file: start the threads while the directory is listed
@@ -191,10 +195,20 @@ async function checkTargets(positionals: string[]): Promise<{ file: string; expl
   return targets;
 }
 
+/** --resample-method, as arc-meshchop's own option validates it. */
+function resampleOption(values: Record<string, unknown>): ResampleMethod {
+  const raw = values['resample-method'];
+  if (raw === undefined) return DEFAULT_RESAMPLE_METHOD;
+  if (!(RESAMPLE_METHODS as readonly unknown[]).includes(raw)) throw new UsageError(`--resample-method takes ${RESAMPLE_METHODS.join(' or ')}, not "${raw}"`);
+  return raw as ResampleMethod;
+}
+
 async function check({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   const cv = cvOptions(values);
   const fromCommandLine = severityOptions(values);
+  const resampleMethod = resampleOption(values);
   if (positionals.length === 0) throw new UsageError('check needs at least one JSON file or directory');
+  if (values.deep && values['no-content']) throw new UsageError('--deep reads the cache windows, which --no-content forbids: pass one of them');
   const targets = await checkTargets(positionals);
   const texts = await Promise.all(targets.map((t) => readInput(t.file)));
   const projects = new ProjectConfigs();
@@ -214,7 +228,7 @@ async function check({ values, positionals }: ParsedOptions, io: Io): Promise<nu
       // Named explicitly: an empty or broken manifest.json / dataset_info.json / _dataset_index.json is ours.
       const structure = await detectDocument(file, text, { explicit, decodeError });
       if (!explicit && structure.kind === 'unrelated') continue; // found in a directory, not ours: not mentioned
-      const analysis = await analyzeDocument(file, text, inspector, { content: !values['no-content'], cwd: process.cwd(), cv }, structure);
+      const analysis = await analyzeDocument(file, text, inspector, { content: !values['no-content'], deep: !!values.deep, cwd: process.cwd(), cv, resampleMethod }, structure);
       const shown = applySeverityOverrides(analysis.diagnostics, mergeOverrides(configs[i].severity, fromCommandLine));
       // Built only when there is something to place: a 13 MB manifest's index costs ~40 ms.
       const lines = shown.length ? new LineIndex(text) : undefined;
@@ -227,7 +241,7 @@ async function check({ values, positionals }: ParsedOptions, io: Io): Promise<nu
       }
     }
     // `io` counts cache-file content read: 0 when every file was answered from fingerprints.
-    if (values.json) io.stdout.write(`${JSON.stringify({ files, io: { bytesRead: inspector.pool.bytesRead, filesRead: inspector.pool.tasksRun } })}\n`);
+    if (values.json) io.stdout.write(`${JSON.stringify({ files, io: { bytesRead: inspector.pool.bytesRead, filesRead: inspector.pool.tasksRun, bytesInflated: inspector.pool.bytesInflated } })}\n`);
     else {
       const total = files.reduce((n, f) => n + f.diagnostics.length, 0);
       io.stderr.write(`${plural(files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(total - errors, 'other finding')}\n`);
@@ -247,6 +261,7 @@ function numberOption(values: Record<string, unknown>, name: string, fallback: n
 async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('stats takes exactly one JSON file');
   const cv = cvOptions(values);
+  const resampleMethod = resampleOption(values);
   const composition: CompositionSettings = {
     seed: numberOption(values, 'seed', DEFAULT_COMPOSITION.seed, true),
     fullRatio: numberOption(values, 'full-ratio', DEFAULT_COMPOSITION.fullRatio),
@@ -255,9 +270,12 @@ async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<nu
   const file = positionals[0];
   const { text, decodeError } = await readInput(file);
   return withInspector(values, async (inspector) => {
-    // Statistics need only existence of cache files, never their contents.
+    // The counts need only existence; the headers (shapes, members' sizes: what training reads) are
+    // read for manifests, remembered by fingerprint, and windows' values with --deep;
+    // --preprocessing reads masks and image headers.
     const structure = await detectDocument(file, text, { explicit: true, decodeError });
-    const analysis = await analyzeDocument(file, text, inspector, { content: false, cwd: process.cwd(), composition, cv }, structure);
+    const content = structure.kind === 'seizure-manifest' || (!!values.preprocessing && structure.kind === 'arc-dataset-info');
+    const analysis = await analyzeDocument(file, text, inspector, { content, deep: structure.kind === 'seizure-manifest' && !!values.deep, cwd: process.cwd(), composition, cv, resampleMethod }, structure);
     if (analysis.kind === 'unrelated') throw new InputError(`${file} is not a seizure manifest, EEG dataset index or ARC dataset_info`);
     // Numbers from a partial parse are not what training uses: say what training does instead.
     if (analysis.kind === 'invalid-json') throw new InputError(`${file}: ${analysis.diagnostics[0].message}`);
@@ -271,10 +289,14 @@ async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<nu
     }
     if (values.folds && analysis.kind !== 'arc-dataset-info') throw new UsageError('--folds needs an ARC dataset_info.json');
     const folds = values.folds && analysis.kind === 'arc-dataset-info' ? analysis.folds : undefined;
+    if (values.preprocessing && analysis.kind !== 'arc-dataset-info') throw new UsageError('--preprocessing needs an ARC dataset_info.json');
+    const preprocessing = values.preprocessing && analysis.kind === 'arc-dataset-info'
+      ? preprocessingJson(analysis.parsed.samples, analysis.facts.preprocessing, resampleMethod) : undefined;
     // --selected: the entries training picks for this seed (a missing file is skipped by training).
     const selected = values.selected && analysis.kind === 'seizure-manifest' ? selectedEntries(analysis, composition) : undefined;
     if (values.json) {
-      const extra = { ...(selected ? { selected } : {}), ...(folds ? { folds: foldsJson(folds) } : {}) };
+      const perFile = analysis.kind === 'seizure-manifest' ? { readCost: analysis.readCost ?? null, cacheFiles: cacheFilesJson(analysis) } : {};
+      const extra = { ...perFile, ...(selected ? { selected } : {}), ...(folds ? { folds: foldsJson(folds) } : {}), ...(preprocessing ? { preprocessing } : {}) };
       io.stdout.write(`${JSON.stringify({ path: file, kind: analysis.kind, ...analysis.stats, ...extra })}\n`);
       return 0;
     }
@@ -284,10 +306,14 @@ async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<nu
       }
       return 0;
     }
-    const lines = analysis.kind === 'seizure-manifest' ? manifestReport(analysis.stats) : analysis.kind === 'eeg-dataset-index' ? datasetIndexReport(analysis.stats) : datasetReport(analysis.stats);
+    const lines = analysis.kind === 'seizure-manifest' ? [...manifestReport(analysis.stats), ...(analysis.readCost ? readCostReport(analysis.readCost) : [])] : analysis.kind === 'eeg-dataset-index' ? datasetIndexReport(analysis.stats) : datasetReport(analysis.stats);
     if (folds && analysis.kind === 'arc-dataset-info') {
       const report = foldsReport(folds, analysis.parsed.samples.map((s) => s.volume?.value));
       lines.push('', ...report.lines, ...(report.table ? textTable(report.table).map((row) => `  ${row}`) : []), ...report.notes);
+    }
+    if (preprocessing && analysis.kind === 'arc-dataset-info') {
+      const report = preprocessingReport(preprocessing, analysis.parsed.samples.map((s) => s.subject?.value));
+      lines.push('', ...report.lines, ...textTable(report.table).map((row) => `  ${row}`), ...report.notes);
     }
     io.stdout.write(`${file} (${analysis.kind})\n${lines.map((l) => (l ? `  ${l}\n` : '\n')).join('')}`);
     return 0;
@@ -365,6 +391,28 @@ async function arcDownload({ values, positionals }: ParsedOptions, io: Io): Prom
     process.off('SIGINT', interrupt);
     await pool.close();
   }
+}
+
+/**
+ * Per file the manifest names: what its headers say training reads (`windowsShape`,
+ * `labelsShape`, dtype, bytes per sample) and, after --deep, its bad windows.
+ */
+function cacheFilesJson(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>) {
+  return analysis.parsed.files.map((name, i) => {
+    const facts = analysis.facts[i];
+    const summary = facts.summary;
+    const deep = analysis.deep?.[i];
+    return {
+      name,
+      exists: facts.exists,
+      ...(facts.error ? { error: facts.error } : {}),
+      windowsShape: summary?.windowsShape ?? null,
+      labelsShape: summary?.labelsShape ?? null,
+      windowsDtype: summary?.windowsDtype ?? null,
+      bytesPerSample: summary ? (sampleCost(summary) ?? null) : null,
+      ...(deep ? { badWindows: deep.ok ? { nonFinite: deep.value.nonFinite, unclipped: deep.value.unclipped } : { error: deep.error } } : {}),
+    };
+  });
 }
 
 function selectedEntries(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>, composition: CompositionSettings) {

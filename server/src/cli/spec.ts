@@ -39,6 +39,11 @@ const CACHE_DIR_OPTION: OptionSpec = {
   help: 'where file fingerprints are kept (default: $NEUROCACHE_CACHE_DIR, $XDG_CACHE_HOME/neurocache or ~/.cache/neurocache)',
 };
 const READER_OPTIONS = [JOBS_OPTION, READS_OPTION, CACHE_DIR_OPTION];
+const RESAMPLE_OPTION: OptionSpec = {
+  name: 'resample-method',
+  value: 'M',
+  help: 'ARC: the --resample-method arc-meshchop train uses, scipy_zoom (default) or nibabel_conform; what preprocessing does under it is an error',
+};
 const CV_OPTIONS: OptionSpec[] = [
   { name: 'cv-seed', value: 'N', help: 'ARC cross-validation: StratifiedKFold random_state (default 42, as arc-meshchop)' },
   { name: 'outer-folds', value: 'N', help: 'ARC cross-validation: outer folds (default 3)' },
@@ -66,8 +71,10 @@ export const COMMANDS: CommandSpec[] = [
     ],
     options: [
       { name: 'no-content', help: 'check schema and file existence only; do not read labels or masks' },
+      { name: 'deep', help: "EEG: also inflate every listed cache file's windows and report NaN/Inf and values beyond ±10 (remembered by fingerprint)" },
       { name: 'severity', value: 'CODE=LEVEL', multiple: true, help: 'show CODE as LEVEL: off, hint, information, warning or error (repeatable)' },
       ...CV_OPTIONS,
+      RESAMPLE_OPTION,
       ...READER_OPTIONS,
       JSON_OPTION,
     ],
@@ -84,8 +91,11 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'full-ratio', value: 'R', help: 'full-seizure windows per partial window (default 0.3)' },
       { name: 'background-ratio', value: 'R', help: 'no-seizure windows per partial window (default 2.5)' },
       { name: 'selected', help: 'list the entries training picks for the seed' },
+      { name: 'deep', help: "EEG: also inflate every listed cache file's windows; --json lists each file's bad windows" },
       { name: 'folds', help: 'ARC: the nested cross-validation folds arc-meshchop train draws' },
+      { name: 'preprocessing', help: "ARC: per sample, the lesion voxels preprocess_volume keeps with each resample method (reads the masks and the images' headers)" },
       ...CV_OPTIONS,
+      RESAMPLE_OPTION,
       ...READER_OPTIONS,
       JSON_OPTION,
     ],

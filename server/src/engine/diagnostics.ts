@@ -35,6 +35,14 @@ export const DIAGNOSTIC_CODES = [
   'sample-count',
   'cv-small-stratum',
   'cv-split-fails',
+  'windows-labels-count',
+  'window-shape',
+  'non-finite-windows',
+  'unclipped-windows',
+  'lesion-cropped',
+  'lesion-lost-in-resampling',
+  'mask-image-misaligned',
+  'geometry-mismatch',
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

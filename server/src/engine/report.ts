@@ -6,8 +6,9 @@ import type { DatasetStats } from './arc/datasetInfo';
 import type { NestedFolds } from './arc/folds';
 import type { DatasetIndexStats, IndexOutcome } from './eeg/datasetIndex';
 import { LOW_SEIZURE_RATIO, ManifestStats, STALE_MISSING_FRACTION } from './eeg/composition';
+import type { ReadCost } from './eeg/readCost';
 import { parseNumpyDescr } from './numpy/elements';
-import { formatLimit, formatPercent, plural } from './units';
+import { formatBytes, formatLimit, formatPercent, plural } from './units';
 
 export { plural } from './units';
 
@@ -54,6 +55,16 @@ export function manifestFindings(stats: ManifestStats): string[] {
   if (stats.refuses) lines.push('No partial seizure windows: training refuses to start');
   else if (stats.lowSeizureRatio) lines.push(`Seizure ratio below ${formatLimit(LOW_SEIZURE_RATIO)}: training warns`);
   return lines;
+}
+
+/** What training's reads cost: per sample (whole members inflated for one window) and per balanced epoch. */
+export function readCostReport(cost: ReadCost): string[] {
+  const { perSample: s, epoch: e } = cost;
+  const unknown = e.unknown ? ` (${plural(e.unknown, 'sample')} of unreadable files not counted)` : '';
+  return [
+    `Training reads per sample: ${formatBytes(s.inflated)} inflated from ${formatBytes(s.stored)} stored, to use one window of ${formatBytes(s.used)} (__getitem__ inflates the whole windows and labels members)`,
+    `Per epoch of the balanced set (seed ${e.seed}, ${count(e.samples)} samples): ${formatBytes(e.inflated)} inflated, ${formatBytes(e.stored)} read from storage${unknown}`,
+  ];
 }
 
 export function datasetReport(stats: DatasetStats): string[] {

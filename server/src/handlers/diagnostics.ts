@@ -112,7 +112,7 @@ export async function check(state: ServerState, uri: string): Promise<void> {
   t.running = controller;
   const { signal } = controller;
   try {
-    const { contentChecks, training, cv } = await settingsFor(state, uri);
+    const { contentChecks, deepChecks, training, cv, preprocessing } = await settingsFor(state, uri);
     if (signal.aborted) return; // a newer check (or an edit) came while we waited
     const current = await currentText(state, t);
     if (signal.aborted) return;
@@ -136,7 +136,10 @@ export async function check(state: ServerState, uri: string): Promise<void> {
     await publish(state, t, snapshot, t.analysis.diagnostics);
     if (signal.aborted) return;
     state.documents.counters(uri).contentChecks++;
-    const analysis: Analysis = await analyzeDocument(t.file, snapshot.text, state.inspector, { content: contentChecks, composition: training, cv, cwd: state.workspace.cwdFor(t.file), searchMovedUnder: state.workspace.folderOf(t.file), signal }, structure);
+    const analysis: Analysis = await analyzeDocument(t.file, snapshot.text, state.inspector, {
+      content: contentChecks, deep: deepChecks || state.documents.deepRequested.has(uri), onDeepProgress: state.documents.deepProgress.get(uri),
+      composition: training, cv, resampleMethod: preprocessing.resampleMethod, cwd: state.workspace.cwdFor(t.file), searchMovedUnder: state.workspace.folderOf(t.file), signal,
+    }, structure);
     const open = state.documents.open.get(uri);
     if (signal.aborted || (open && open.version !== snapshot.version)) return; // superseded
     t.analysis = analysis;

@@ -45,6 +45,7 @@ export function initialize(state: ServerState, params: InitializeParams): Initia
   state.client.progress = !!capabilities.window?.workDoneProgress;
   state.client.watcherRegistration = !!capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
   state.client.workspaceFolders = !!capabilities.workspace?.workspaceFolders;
+  state.client.dataViews = options.dataViews === true;
   state.workspace.folders = folderPaths(params.workspaceFolders ? params.workspaceFolders.map((f) => f.uri) : params.rootUri ? [params.rootUri] : []);
   const client = params.clientInfo ? `${params.clientInfo.name}${params.clientInfo.version ? ` ${params.clientInfo.version}` : ''}` : 'an unnamed client';
   state.log.info(`NeuroCache ${NEUROCACHE_VERSION} language server started for ${client} (Node ${process.versions.node}, pid ${process.pid})`);
@@ -55,6 +56,7 @@ export function initialize(state: ServerState, params: InitializeParams): Initia
       textDocumentSync: TextDocumentSyncKind.Incremental,
       hoverProvider: true,
       documentLinkProvider: { resolveProvider: false },
+      codeLensProvider: { resolveProvider: false },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL] },
       executeCommandProvider: { commands: Object.values(Commands) },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },

@@ -7,6 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import type { DidChangeConfigurationParams } from 'vscode-languageserver/node';
 import { DEFAULT_CV } from '../engine/arc/folds';
+import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS, ResampleMethod } from '../engine/arc/preprocessing';
 import { DEFAULT_COMPOSITION } from '../engine/eeg/composition';
 import { isLegacySeed } from '../engine/numpy/legacyRandom';
 import { parseSeverityOverrides } from '../engine/severity';
@@ -22,11 +23,13 @@ export function resolveSettings(raw: unknown): Settings {
   const given = isRecord(raw) ? raw : {};
   const training = isRecord(given.training) ? given.training : {};
   const cv = isRecord(given.cv) ? given.cv : {};
+  const preprocessing = isRecord(given.preprocessing) ? given.preprocessing : {};
   const folds = (n: number) => Number.isSafeInteger(n) && n >= 2;
   const number = (value: unknown, fallback: number, accept: (n: number) => boolean) => (typeof value === 'number' && accept(value) ? value : fallback);
   const ratio = (n: number) => Number.isFinite(n) && n >= 0;
   return {
     contentChecks: typeof given.contentChecks === 'boolean' ? given.contentChecks : DEFAULT_SETTINGS.contentChecks,
+    deepChecks: typeof given.deepChecks === 'boolean' ? given.deepChecks : DEFAULT_SETTINGS.deepChecks,
     extraGlobs: Array.isArray(given.extraGlobs) && given.extraGlobs.every((g) => typeof g === 'string') ? given.extraGlobs : DEFAULT_SETTINGS.extraGlobs,
     maxDiagnosticsPerFile: number(given.maxDiagnosticsPerFile, DEFAULT_SETTINGS.maxDiagnosticsPerFile, (n) => Number.isSafeInteger(n) && n >= 1),
     // Entries with an unknown code or level are left out (the settings editor marks them, from package.json's schema).
@@ -40,6 +43,9 @@ export function resolveSettings(raw: unknown): Settings {
       seed: number(cv.seed, DEFAULT_CV.seed, isLegacySeed),
       outerFolds: number(cv.outerFolds, DEFAULT_CV.outerFolds, folds),
       innerFolds: number(cv.innerFolds, DEFAULT_CV.innerFolds, folds),
+    },
+    preprocessing: {
+      resampleMethod: (RESAMPLE_METHODS as readonly unknown[]).includes(preprocessing.resampleMethod) ? (preprocessing.resampleMethod as ResampleMethod) : DEFAULT_RESAMPLE_METHOD,
     },
   };
 }
@@ -78,7 +84,7 @@ export async function logSettings(state: ServerState): Promise<void> {
     const s = await settingsFor(state, pathToFileURL(folder).href);
     const globs = s.extraGlobs.length ? `, extraGlobs ${JSON.stringify(s.extraGlobs)}` : '';
     const severity = Object.keys(s.diagnostics.severity).length ? `, diagnostics.severity ${JSON.stringify(s.diagnostics.severity)}` : '';
-    const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}${severity}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}, cv seed ${s.cv.seed} outerFolds ${s.cv.outerFolds} innerFolds ${s.cv.innerFolds}`;
+    const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, deepChecks ${s.deepChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}${severity}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}, cv seed ${s.cv.seed} outerFolds ${s.cv.outerFolds} innerFolds ${s.cv.innerFolds}, resampleMethod ${s.preprocessing.resampleMethod}`;
     const before = state.settings.logged.get(folder);
     if (line === before) continue;
     state.settings.logged.set(folder, line);

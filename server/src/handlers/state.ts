@@ -41,6 +41,10 @@ export class Documents {
   /** Emits `checked` (with the URI) whenever a check ends, for requests that need the current analysis. */
   readonly checks = new EventEmitter();
   private readonly work = new Map<string, WorkCounters>();
+  /** Manifests whose checks include the deep check (the command asked for it; the setting does it for all). */
+  readonly deepRequested = new Set<string>();
+  /** Progress listeners of deep checks under way, by document URI. */
+  readonly deepProgress = new Map<string, (done: number, total: number) => void>();
 
   constructor() {
     this.checks.setMaxListeners(0); // one listener per waiting request, however many there are
@@ -135,6 +139,8 @@ export interface ClientCapabilities {
   progress: boolean;
   watcherRegistration: boolean;
   workspaceFolders: boolean;
+  /** The client has the data views (`InitializationOptions.dataViews`): "View sample" code lenses. */
+  dataViews: boolean;
 }
 
 export class ServerState {
@@ -142,7 +148,7 @@ export class ServerState {
   readonly workspace = new Workspace();
   readonly settings = new SettingsCache();
   readonly health = new Health();
-  readonly client: ClientCapabilities = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false };
+  readonly client: ClientCapabilities = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false, dataViews: false };
   inspector!: CacheInspector;
   shuttingDown = false;
   readonly log: ServerLog;

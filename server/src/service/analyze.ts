@@ -8,11 +8,18 @@ import { baseName, movedPathEdits } from '../engine/arc/fixes';
 import type { TextEdit } from '../engine/json/edits';
 import { commonFolder, findMovedFiles } from './movedFiles';
 import { CvSettings, datasetFolds, DEFAULT_CV, foldDiagnostics, NestedFolds } from '../engine/arc/folds';
+import { DEFAULT_RESAMPLE_METHOD, ResampleMethod } from '../engine/arc/preprocessing';
+import { preprocessingDiagnostics } from '../engine/arc/preprocessingFindings';
+import type { PreprocessingOutcome } from '../engine/arc/preprocessSample';
 import { Diagnostic, SEVERITY_ORDER, TextSpan } from '../engine/diagnostics';
 import { compositionDiagnostics, CompositionSettings, manifestStats, ManifestStats } from '../engine/eeg/composition';
 import { checkDatasetIndex, datasetIndexStats, DatasetIndexStats, IndexFileFacts, ParsedDatasetIndex } from '../engine/eeg/datasetIndex';
 import { CacheFileFacts, checkManifest } from '../engine/eeg/manifestCheck';
 import { ParsedManifest } from '../engine/eeg/manifestParse';
+import { DeepResult, deepDiagnostics } from '../engine/eeg/deepChecks';
+import { ReadCost, trainingReadCost } from '../engine/eeg/readCost';
+import { windowHeaderDiagnostics } from '../engine/eeg/windowHeaders';
+import { deepCheck } from './deepCheck';
 import type { JsonFormat } from '../engine/invalidJson';
 import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
 import { analyzeText, Structure } from './detect';
@@ -26,17 +33,31 @@ export interface CheckOptions {
   composition?: CompositionSettings;
   /** Seed and fold counts of arc-meshchop's nested cross-validation (default: 42, 3, 3). */
   cv?: CvSettings;
+  /** The `--resample-method` training uses: its preprocessing findings are errors (default scipy_zoom). */
+  resampleMethod?: ResampleMethod;
   cwd: string;
   /** Where to look for the files of a dataset_info.json whose paths mostly fail (the editor: the workspace folder). */
   searchMovedUnder?: string;
   signal?: AbortSignal;
+  /** Also inflate every listed cache file's `windows` and check its values (SPEC §1.2c); needs `content`. */
+  deep?: boolean;
+  /** Deep-checked files so far, of all to check. */
+  onDeepProgress?: (done: number, total: number) => void;
 }
 
 export type Analysis =
-  | { kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats; facts: CacheFileFacts[]; directory: string }
+  | {
+      kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats; facts: CacheFileFacts[]; directory: string;
+      /** Per file of `parsed.files`, the deep check's result when it ran (undefined: not run, or the file could not be read). */
+      deep?: (DeepResult | undefined)[];
+      /** What training's reads cost, once contents were read. */
+      readCost?: ReadCost;
+    }
   | {
       kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; folds: NestedFolds;
-      facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[] }; directory: string;
+      /** The resample method training uses (severity of the preprocessing findings, the hover's "training" method). */
+      resampleMethod: ResampleMethod;
+      facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[]; preprocessing: (PreprocessingOutcome | undefined)[] }; directory: string;
       /** The missing files of a mass failure, found again by name: the edits that point the paths at them. */
       moved?: { edits: TextEdit[]; folder: string };
     }
@@ -66,7 +87,7 @@ export function structuralAnalysis(file: string, structure: Structure, compositi
       const { parsed } = structure;
       const folds = datasetFolds(parsed, cv);
       const diagnostics = sortDiagnostics([...parsed.schema, ...foldDiagnostics(parsed, folds)]);
-      return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, facts: { images: [], masks: [] }, directory };
+      return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, resampleMethod: DEFAULT_RESAMPLE_METHOD, facts: { images: [], masks: [], preprocessing: [] }, directory };
     }
     case 'eeg-dataset-index': {
       const { parsed } = structure;
@@ -128,7 +149,11 @@ export function affectedBy(analysis: Analysis, changed: string[], cwd: string): 
 
 async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: CacheInspector, options: CheckOptions): Promise<Analysis> {
   const directory = path.dirname(path.resolve(file));
-  const facts = await Promise.all(parsed.files.map((name) => inspector.npz(path.join(directory, name), options.content, options.signal)));
+  const pending = parsed.files.map((name) => inspector.npz(path.join(directory, name), options.content, options.signal));
+  // Each file's windows are inflated as soon as its header is known, while other files' headers are read.
+  const deepDone = options.content && options.deep ? deepCheck(parsed, pending, directory, inspector, options) : undefined;
+  deepDone?.catch(() => undefined); // awaited below; a failure before then must not be unhandled
+  const facts = await Promise.all(pending);
   let listing: { name: string; facts: CacheFileFacts }[] | undefined;
   if (options.content) {
     const names = await listNpz(directory).catch(() => []);
@@ -140,13 +165,17 @@ async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: 
       }),
     );
   }
+  const deep = await deepDone;
   const stats = manifestStats(parsed, facts.map((f) => f.exists), options.composition);
   const diagnostics = sortDiagnostics([
     ...parsed.schema,
     ...checkManifest(parsed, { files: facts, directory: listing }),
+    ...windowHeaderDiagnostics(parsed, { files: facts, directory: listing }),
+    ...(deep ? deepDiagnostics(parsed, deep) : []),
     ...compositionDiagnostics(parsed, stats),
   ]);
-  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory };
+  const readCost = options.content ? trainingReadCost(parsed, facts, options.composition) : undefined;
+  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory, deep, readCost };
 }
 
 async function resolvePath(value: string, infoDir: string, cwd: string): Promise<PathFacts> {
@@ -161,20 +190,41 @@ async function resolvePath(value: string, infoDir: string, cwd: string): Promise
 
 async function analyzeDatasetInfo(file: string, parsed: ParsedDatasetInfo, inspector: CacheInspector, options: CheckOptions): Promise<Analysis> {
   const infoDir = path.dirname(path.resolve(file));
-  const facts = async (value: string | null | undefined, countVoxels: boolean): Promise<PathFacts | undefined> => {
-    if (typeof value !== 'string') return undefined;
-    const resolved = await resolvePath(value, infoDir, options.cwd);
-    if (!resolved.resolved || !options.content) return resolved;
+  const resolve = (value: string | null | undefined) => (typeof value === 'string' ? resolvePath(value, infoDir, options.cwd) : undefined);
+  const read = async (resolved: PathFacts | undefined, countVoxels: boolean): Promise<PathFacts | undefined> => {
+    if (!resolved?.resolved || !options.content) return resolved;
     return { ...resolved, ...(await inspector.nifti(resolved.resolved, countVoxels, options.signal)) };
   };
-  const [images, masks] = await Promise.all([
-    Promise.all(parsed.samples.map((s) => facts(s.image?.value, false))),
-    Promise.all(parsed.samples.map((s) => facts(s.mask?.value, true))),
-  ]);
+  const preprocessing: (PreprocessingOutcome | undefined)[] = [];
+  const rows = await Promise.all(
+    parsed.samples.map(async (s) => {
+      const [image, mask] = await Promise.all([resolve(s.image?.value), resolve(s.mask?.value)]);
+      // A mask with a readable image: its count and its preprocessing come from one pass over the mask.
+      const withPreprocessing = options.content && mask?.resolved && image?.resolved;
+      const [imageFacts, maskFacts] = await Promise.all([
+        read(image, false),
+        withPreprocessing
+          ? inspector.maskPreprocessing(mask.resolved!, image.resolved!, options.signal).then(({ preprocessing: p, ...facts }) => {
+              preprocessing[s.index] = p;
+              return { ...mask, ...facts };
+            })
+          : read(mask, true),
+      ]);
+      return { imageFacts, maskFacts };
+    }),
+  );
+  const images = rows.map((r) => r.imageFacts);
+  const masks = rows.map((r) => r.maskFacts);
+  const method = options.resampleMethod ?? DEFAULT_RESAMPLE_METHOD;
+  const findings = parsed.samples.flatMap((s) => {
+    const outcome = preprocessing[s.index];
+    // Unreadable images or masks already have their own diagnostics; nothing to add for them.
+    return outcome?.ok && !images[s.index]?.error && !masks[s.index]?.error ? preprocessingDiagnostics(s, outcome.facts, method) : [];
+  });
   const folds = datasetFolds(parsed, options.cv ?? DEFAULT_CV);
   const moved = await findMoved(parsed, images, masks, infoDir, options);
-  const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir, movedTo: moved?.folder }), ...foldDiagnostics(parsed, folds)]);
-  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, facts: { images, masks }, directory: infoDir, ...(moved && { moved }) };
+  const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir, movedTo: moved?.folder }), ...findings, ...foldDiagnostics(parsed, folds)]);
+  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, resampleMethod: method, facts: { images, masks, preprocessing }, directory: infoDir, ...(moved && { moved }) };
 }
 
 /** For a mass failure only: the missing files found again by name under `searchMovedUnder`, as path edits. */

@@ -9,6 +9,7 @@ import { CacheFileFacts, describePythonOutcome } from '../engine/eeg/manifestChe
 import { MAX_WINDOWS_PER_FILE, NpzSummary } from '../engine/eeg/npz';
 import { failureOutcome, LoadFailure, PythonException } from '../engine/eeg/numpyLoad';
 import { plural } from '../engine/report';
+import { cacheWindowShape, fileWindowFindings, WindowHeaderFinding } from '../engine/eeg/windowHeaders';
 import { removeStaleTemps, writeFileAtomic } from './atomic';
 import type { CacheInspector } from './inspector';
 import { listNpz } from './npzListing';
@@ -36,6 +37,8 @@ export interface BuildResult {
   windows: Record<'partial_seizure' | 'full_seizure' | 'no_seizure', number>;
   skipped: SkippedFile[];
   notes: { name: string; note: string }[];
+  /** What training makes of the listed files' headers (windows-labels-count, window-shape), per file. */
+  windowFindings: WindowHeaderFinding[];
   /** The first file at which the Python builder would stop (it writes no manifest then), or null. */
   pythonStopsAt: { name: string; exception: PythonException } | null;
   /** True when a file numpy reads could not be read here: the manifest then differs from Python's. */
@@ -80,7 +83,9 @@ export function describeBuild(result: BuildResult): string {
   const stop = result.pythonStopsAt ? `The Python builder would stop at ${result.pythonStopsAt.name} (${result.pythonStopsAt.exception}) and write no manifest: delete or regenerate that file. ` : '';
   const empty = result.withoutWindows.length ? `; ${result.withoutWindows.length} without windows` : '';
   const of = result.found !== result.files ? ` of ${result.found} found` : '';
-  return `${stop}Rebuilt: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}.`;
+  const codes = [...new Set(result.windowFindings.map((f) => f.code))];
+  const training = codes.length ? `; ${plural(new Set(result.windowFindings.map((f) => f.name)).size, 'file')} training cannot read as listed (${codes.join(', ')}: see the problems)` : '';
+  return `${stop}Rebuilt: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${training}.`;
 }
 
 /**
@@ -143,6 +148,9 @@ export async function computeManifest(directory: string, inspector: CacheInspect
     );
   }
   const manifest = buildManifest(readable);
+  // Judged against every file the build lists: those are what training stacks.
+  const cache = cacheWindowShape(readable);
+  const windowFindings = readable.flatMap((r) => fileWindowFindings(r.name, r.summary, cache, true));
   const stop = skipped.find((s) => s.code === 'cache-file-stops-build');
   const result: BuildResult = {
     manifestPath: path.join(directory, 'manifest.json'),
@@ -152,6 +160,7 @@ export async function computeManifest(directory: string, inspector: CacheInspect
     windows: { partial_seizure: manifest.partial_seizure.length, full_seizure: manifest.full_seizure.length, no_seizure: manifest.no_seizure.length },
     skipped,
     notes,
+    windowFindings,
     pythonStopsAt: stop ? { name: stop.name, exception: stop.exception! } : null,
     differsFromPython: skipped.some((s) => s.code === 'unsupported-cache-file'),
     written: true,

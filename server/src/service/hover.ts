@@ -2,6 +2,8 @@
  * Hover text for a position in a checked document. Answers from the analysis' indexes (a
  * binary search over entry offsets, not a tree walk), so it stays instant on 150,000 entries.
  */
+import { preprocessingLine } from '../engine/arc/preprocessingReport';
+import type { ResampleMethod } from '../engine/arc/preprocessing';
 import * as path from 'node:path';
 import { isLegacyResolution, PathFacts } from '../engine/arc/datasetInfo';
 import { TextSpan } from '../engine/diagnostics';
@@ -11,7 +13,9 @@ import { ParsedManifest } from '../engine/eeg/manifestParse';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
 import { windowPositives } from '../engine/eeg/npz';
-import { datasetIndexReport, datasetReport, dtypeInWords, foldsReport, manifestFindings, manifestStatistics, markdownTable, plural, sampleFoldsLine } from '../engine/report';
+import { sampleCost } from '../engine/eeg/readCost';
+import { formatBytes } from '../engine/units';
+import { datasetIndexReport, datasetReport, dtypeInWords, foldsReport, manifestFindings, manifestStatistics, markdownTable, plural, readCostReport, sampleFoldsLine } from '../engine/report';
 import { FORMAT_TITLES } from '../engine/invalidJson';
 import type { Analysis } from './analyze';
 
@@ -19,7 +23,8 @@ import type { Analysis } from './analyze';
 export type PictureRequest =
   | { kind: 'categories'; partial: number; full: number; none: number }
   | { kind: 'trace'; file: string; window: number }
-  | { kind: 'lesion'; mask: string; image: string; grid: number[]; voxelSize: number[] };
+  /** `method`: the resample method whose training grid is drawn beside the original. */
+  | { kind: 'lesion'; mask: string; image: string; grid: number[]; voxelSize: number[]; method: ResampleMethod };
 
 /**
  * A hover: its statistics first (`markdown`), then the picture, then what is known about the
@@ -96,7 +101,7 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
     const own = `\`${key.category}\`: ${stats.windows[key.category].toLocaleString('en-US')} windows` +
       (stats.missingWindows[key.category] ? `, ${stats.missingWindows[key.category].toLocaleString('en-US')} with missing files` : '');
     const picture: PictureRequest = { kind: 'categories', partial: stats.windows.partial_seizure, full: stats.windows.full_seizure, none: stats.windows.no_seizure };
-    const findings = manifestFindings(stats);
+    const findings = [...manifestFindings(stats), ...windowFindingsIn(analysis, key.key), ...(analysis.readCost ? readCostReport(analysis.readCost) : [])];
     return { markdown: `**Seizure manifest** — ${own}\n\n${bullets(manifestStatistics(stats))}`, span: key.key, picture, after: findings.length ? bullets(findings) : undefined };
   }
   const i = entryAt(parsed, offset);
@@ -129,10 +134,34 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
       if (actual !== listed) lines.push(`Move the entry to ${actual} or rebuild the manifest to fix its category.`);
     }
     file.push(`The file holds ${plural(summary.windowCount, 'window')}${summary.labelsDtype ? `; its labels are ${dtypeInWords(summary.labelsDtype)}` : ''}.`);
+    if (summary.windowsShape) file.push(`windows: ${summary.windowsShape.join(' × ')}${summary.windowsDtype ? ` of ${dtypeInWords(summary.windowsDtype)}` : ''}${summary.labelsShape ? `; labels: ${summary.labelsShape.join(' × ')}` : ''}.`);
+    const cost = sampleCost(summary);
+    if (cost) file.push(`Each sample training takes from this file inflates ${formatBytes(cost.inflated)} (the whole windows and labels members) to use ${formatBytes(cost.used)}.`);
   }
+  lines.push(...windowFindingsIn(analysis, span));
   const summary = fileFacts?.summary;
   const picture: PictureRequest | undefined = summary?.hasLabels && window >= 0 && window < summary.windowCount ? { kind: 'trace', file: path.join(analysis.directory, name), window } : undefined;
   return { markdown: `**Window ${Number.isNaN(window) ? '?' : window} of ${name}**\n\n${bullets(lines)}`, span, picture, after: bullets(file) };
+}
+
+/** What training reads from the window: the header and deep findings on this span, in their words. */
+const WINDOW_CODES = new Set(['windows-labels-count', 'window-shape', 'non-finite-windows', 'unclipped-windows']);
+function windowFindingsIn(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>, span: TextSpan): string[] {
+  const { diagnostics } = analysis;
+  // Sorted by offset: start at the first at or after the span.
+  let low = 0;
+  let high = diagnostics.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (diagnostics[middle].offset < span.offset) low = middle + 1;
+    else high = middle;
+  }
+  const out: string[] = [];
+  for (let i = low; i < diagnostics.length && diagnostics[i].offset <= span.offset + span.length; i++) {
+    const d = diagnostics[i];
+    if (WINDOW_CODES.has(d.code) && d.offset + d.length <= span.offset + span.length) out.push(`${d.code}: ${d.message}`);
+  }
+  return out;
 }
 
 const round = (n: number) => Number(n.toPrecision(4));
@@ -172,10 +201,13 @@ function datasetHover(analysis: Extract<Analysis, { kind: 'arc-dataset-info' }>,
     if (inside(offset, sample.mask)) {
       // The volume (the number) first, the picture, then the file.
       const lines = sample.mask!.value === null ? ['No lesion mask for this sample.'] : volumeLine ? [volumeLine] : [];
+      const preprocessing = facts.preprocessing[sample.index];
+      if (preprocessing?.ok) lines.push(preprocessingLine(preprocessing.facts, analysis.resampleMethod));
+      else if (preprocessing) lines.push(`preprocess_volume not modelled: ${preprocessing.error}`);
       const file = sample.mask!.value === null ? [] : describePath(mask, 'mask');
       const image = facts.images[sample.index];
       const picture: PictureRequest | undefined = mask?.nifti && image?.nifti && !mask.error && !image.error
-        ? { kind: 'lesion', mask: mask.resolved!, image: image.resolved!, grid: mask.nifti.shape, voxelSize: mask.nifti.voxelSize }
+        ? { kind: 'lesion', mask: mask.resolved!, image: image.resolved!, grid: mask.nifti.shape, voxelSize: mask.nifti.voxelSize, method: analysis.resampleMethod }
         : undefined;
       const markdown = `${title} — lesion mask${lines.length ? `\n\n${bullets(lines)}` : ''}`;
       return { markdown, span: sample.mask!, picture, after: file.length ? bullets(file) : undefined };

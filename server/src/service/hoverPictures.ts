@@ -29,11 +29,16 @@ export async function pictureMarkdown(picture: PictureRequest, inspector: CacheI
       caption(`Seizure labels through window ${picture.window}, start to end: its ${number(samples)} label samples in ${number(trace.bins)} columns of ${number(trace.samplesPerBin)}; ` +
         'red height = share of samples > 0');
   }
-  const png = await inspector.lesionPicture(picture.mask, picture.image);
+  const [png, training] = await Promise.all([
+    inspector.lesionPicture(picture.mask, picture.image),
+    inspector.trainingPicture(picture.mask, picture.image, picture.method),
+  ]);
   if (!png) return undefined;
   const [width, height] = picture.grid;
   const [dx, dy] = picture.voxelSize;
   const field = dx && dy ? `, ${round(width * dx)} × ${round(height * dy)} mm` : '';
-  return `![axial slice with the largest lesion area](data:image/png;base64,${png})\n\n` +
-    caption(`Axial slice with the most lesion voxels: lesion in red over the T2w image (grey, 1st–99th percentile); ${width} × ${height} voxels${field}`);
+  const beside = training ? ` ![the same lesion in the training grid](data:image/png;base64,${training})` : '';
+  return `![axial slice with the largest lesion area](data:image/png;base64,${png})${beside}\n\n` +
+    caption(`Axial slice with the most lesion voxels: lesion in red over the T2w image (grey, 1st–99th percentile); ${width} × ${height} voxels${field}`) +
+    (training ? ' ' + caption(`Right: what the network is fed with ${picture.method}, the 256³ 1 mm training grid's slice with the most lesion voxels: the preprocessed mask (exact) over the image resampled nearest-neighbour`) : '');
 }

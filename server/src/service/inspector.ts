@@ -10,7 +10,11 @@ import type { CacheFileFacts } from '../engine/eeg/manifestCheck';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { NPZ_SUMMARY_KIND, NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';
-import type { LabelTrace, TaskResult } from '../workers/tasks';
+import type { DeepResult } from '../engine/eeg/deepChecks';
+import { DEEP_WINDOWS_KIND, WindowValues } from '../engine/eeg/windowValues';
+import type { LabelTrace, MaskPreprocessing, TaskResult } from '../workers/tasks';
+import type { PreprocessingOutcome } from '../engine/arc/preprocessSample';
+import type { ResampleMethod } from '../engine/arc/preprocessing';
 import { WorkerPool } from '../workers/pool';
 import { FingerprintStore } from './fingerprints';
 
@@ -52,6 +56,14 @@ export class CacheInspector {
     return result.ok ? { exists: true, summary: result.value } : { exists: true, error: result.error, failure: result.failure };
   }
 
+  /** The deep check of an NPZ's `windows` (every value inflated), remembered by fingerprint: an unchanged file is never inflated again. */
+  async deepWindows(file: string, signal?: AbortSignal): Promise<DeepResult | undefined> {
+    const stat = await statOrUndefined(file);
+    if (!stat) return undefined;
+    const result = await this.cached<WindowValues>(file, stat, DEEP_WINDOWS_KIND, () => this.pool.deepWindows(file, signal, { size: stat.size }));
+    return result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error };
+  }
+
   /** windows.shape[0] of an NPZ from its `.npy` header, remembered by fingerprint. */
   async windowCount(file: string, signal?: AbortSignal): Promise<{ exists: boolean; windows?: number; error?: string }> {
     const stat = await statOrUndefined(file);
@@ -70,6 +82,21 @@ export class CacheInspector {
     return result.ok ? { nifti: result.value } : { error: result.error };
   }
 
+  /**
+   * A mask's header facts and count (as `nifti(mask, true)`) plus what preprocess_volume makes
+   * of it with its image's header, from one pass over the mask; remembered by both files'
+   * fingerprints, so an unchanged sample is answered without reading either.
+   */
+  async maskPreprocessing(mask: string, image: string, signal?: AbortSignal): Promise<Pick<PathFacts, 'nifti' | 'error'> & { preprocessing?: PreprocessingOutcome }> {
+    const [stat, imageStat] = await Promise.all([statOrUndefined(mask), statOrUndefined(image)]);
+    if (!stat) return { error: 'file vanished' };
+    if (!imageStat) return this.nifti(mask, true, signal);
+    const kind = `preprocessing:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
+    const result = await this.cached<MaskPreprocessing>(mask, stat, kind, () => this.pool.maskPreprocessing(mask, image, signal));
+    if (!result.ok) return { error: result.error };
+    return { nifti: result.value.mask, preprocessing: result.value.preprocessing };
+  }
+
   /** Per-window label bins of an NPZ, remembered by fingerprint. */
   async labelTrace(file: string): Promise<LabelTrace | undefined> {
     const stat = await statOrUndefined(file);
@@ -84,6 +111,15 @@ export class CacheInspector {
     if (!stat || !imageStat) return undefined;
     const kind = `lesion-picture:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
     const result = await this.cached<string>(mask, stat, kind, () => this.pool.lesionPicture(mask, image));
+    return result.ok ? result.value : undefined;
+  }
+
+  /** Base64 PNG of the training grid's most-lesion slice for `method`, remembered by both fingerprints. */
+  async trainingPicture(mask: string, image: string, method: ResampleMethod): Promise<string | undefined> {
+    const [stat, imageStat] = await Promise.all([statOrUndefined(mask), statOrUndefined(image)]);
+    if (!stat || !imageStat) return undefined;
+    const kind = `training-picture:${method}:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
+    const result = await this.cached<string>(mask, stat, kind, () => this.pool.trainingPicture(mask, image, method));
     return result.ok ? result.value : undefined;
   }
 

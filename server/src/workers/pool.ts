@@ -8,18 +8,27 @@
  */
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import Piscina from 'piscina';
 import { bundleBeside } from '../bundles';
-import { readNpzSpans, readWindowCount } from '../engine/eeg/npz';
+import { locateWindowsMember, readNpzSpans, readWindowCount } from '../engine/eeg/npz';
+import type { WindowValues } from '../engine/eeg/windowValues';
 import { ByteSource, ByteSpan } from '../engine/io/source';
-import { TAIL_READ } from '../engine/io/zip';
+import { TAIL_READ, ZipMember } from '../engine/io/zip';
 import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
+import type { ResampleMethod } from '../engine/arc/preprocessing';
 import { Budget } from './budget';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
-import type { FileStamp, LabelTrace, NiftiResult, NpzResult, Task, TaskResult } from './tasks';
+import type { DeepWindowsValue, DeepWorkerMessage, FileStamp, LabelTrace, MaskPreprocessing, NiftiResult, NpzResult, SlicePicture, Task, TaskResult } from './tasks';
+import type { NpzMemberInfo, WindowTrace } from '../engine/eeg/npzView';
 
 /** Compressed bytes held between reading and counting, by default. */
 export const DEFAULT_BYTES_IN_FLIGHT = 256 << 20;
+
+/** Compressed bytes of `windows` per read of the deep check (smaller when the byte budget is). */
+export const DEEP_READ_CHUNK = 4 << 20;
+/** Chunks of one file read ahead of its worker: the next read overlaps the inflating of the last. */
+export const DEEP_READ_AHEAD = 2;
 
 export interface PoolOptions {
   /** Files whose contents are read at once (I/O concurrency, independent of `threads`). */
@@ -58,6 +67,10 @@ export class WorkerPool {
   /** Read requests made on the main thread (the workers' NIfTI reads are not counted). */
   readRequests = 0;
   tasksRun = 0;
+  /** Deep checks run, `.npy` bytes they inflated, and the most compressed bytes one worker held at once. */
+  deepScans = 0;
+  bytesInflated = 0;
+  deepPeakHeld = 0;
 
   constructor(readonly threads = availableParallelism(), options: PoolOptions = {}) {
     // Threads start on first use unless asked: a re-check answered from fingerprints never needs one.
@@ -89,8 +102,110 @@ export class WorkerPool {
     }) as Promise<TaskResult<number>>;
   }
 
+  /**
+   * The deep check of `windows`: its compressed bytes read here in sequential chunks (the next
+   * read in flight while the worker inflates the last), each drawn from the byte budget until
+   * the worker has consumed it, so memory stays bounded whatever the member's size.
+   */
+  deepWindows(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<TaskResult<WindowValues>> {
+    return this.once(JSON.stringify({ kind: 'deep-windows', path: file }), signal, (jobSignal) => this.streamWindows(file, options.size, jobSignal)) as Promise<TaskResult<WindowValues>>;
+  }
+
+  private async streamWindows(file: string, size: number | undefined, signal: AbortSignal): Promise<TaskResult<WindowValues>> {
+    const { port1, port2 } = new MessageChannel();
+    let held = 0;
+    let unacknowledged = 0;
+    let started = false;
+    let settled = false;
+    let wake = () => {};
+    const waitFor = async (ready: () => boolean) => {
+      while (!ready() && !settled && !signal.aborted) await new Promise<void>((r) => (wake = r));
+    };
+    port1.on('message', (message: DeepWorkerMessage) => {
+      if ('started' in message) started = true;
+      else {
+        held -= message.consumed;
+        unacknowledged--;
+        this.bytes.release(message.consumed);
+      }
+      wake();
+    });
+    const onAbort = () => wake();
+    signal.addEventListener('abort', onAbort);
+    const task: Task = { kind: 'deep-windows', path: file, port: port2 };
+    const result = this.dispatch(task, signal, [port2 as unknown as ArrayBuffer]) as Promise<TaskResult<DeepWindowsValue>>;
+    const outcome = result.then((r) => ((settled = true), wake(), r), (error) => ((settled = true), wake(), Promise.reject(error)));
+    outcome.catch(() => undefined);
+    let source: FileSource | undefined;
+    let slot = false;
+    try {
+      // Nothing is read, and no budget held, until a thread runs the task.
+      await waitFor(() => started);
+      signal.throwIfAborted();
+      await this.files.acquire(1);
+      slot = true;
+      let member: ZipMember;
+      let dataOffset: number;
+      try {
+        source = await this.open(file, size);
+        ({ member, dataOffset } = await locateWindowsMember(await readNpzSpans(source, { labels: false })));
+      } catch (error) {
+        port1.postMessage({ end: true });
+        await outcome.catch(() => undefined);
+        throw error;
+      }
+      port1.postMessage({ member: { method: member.method, uncompressedSize: member.uncompressedSize, crc32: member.crc32 } });
+      const chunkSize = Math.max(64 << 10, Math.min(DEEP_READ_CHUNK, Math.floor(this.bytes.capacity / DEEP_READ_AHEAD)));
+      const end = dataOffset + member.compressedSize;
+      for (let at = dataOffset; at < end && !settled; ) {
+        await waitFor(() => unacknowledged < DEEP_READ_AHEAD);
+        signal.throwIfAborted();
+        if (settled) break;
+        const length = Math.min(chunkSize, end - at);
+        await this.bytes.acquire(length);
+        held += length;
+        const bytes = await source.read(at, length);
+        const got = bytes.length; // the transfer below detaches `bytes`
+        // Bytes not sent are released here; a short read is a truncated member (the worker says so at the end).
+        this.bytes.release(length - got);
+        held -= length - got;
+        if (got === 0) break;
+        unacknowledged++;
+        port1.postMessage({ chunk: bytes }, [bytes.buffer as ArrayBuffer]);
+        at += got;
+        if (got < length) break;
+      }
+      port1.postMessage({ end: true });
+      const done = await outcome;
+      this.deepScans++;
+      const stamp = await source.stamp().catch(() => undefined);
+      if (!done.ok) return { ...done, statAfter: stamp };
+      this.bytesInflated += done.value.inflatedBytes;
+      this.deepPeakHeld = Math.max(this.deepPeakHeld, done.value.peakHeldBytes);
+      return { ok: true, value: done.value.values, bytesRead: 0, statAfter: stamp };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return { ok: false, ...taskFailure(error), bytesRead: 0 };
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.bytes.release(held);
+      port1.close();
+      if (source) {
+        this.bytesRead += source.bytesRead;
+        this.readRequests += source.reads;
+        await source.close().catch(() => undefined);
+      }
+      if (slot) this.files.release(1);
+    }
+  }
+
   nifti(file: string, countVoxels: boolean, signal?: AbortSignal): Promise<NiftiResult> {
     return this.run({ kind: 'nifti', path: file, countVoxels }, signal) as Promise<NiftiResult>;
+  }
+
+  /** A mask's summary and count, and what preprocess_volume makes of it with `image`'s header. */
+  maskPreprocessing(mask: string, image: string, signal?: AbortSignal): Promise<TaskResult<MaskPreprocessing>> {
+    return this.run({ kind: 'preprocessing', path: mask, image }, signal) as Promise<TaskResult<MaskPreprocessing>>;
   }
 
   labelTrace(file: string): Promise<TaskResult<LabelTrace>> {
@@ -99,6 +214,25 @@ export class WorkerPool {
 
   lesionPicture(mask: string, image: string): Promise<TaskResult<string>> {
     return this.run({ kind: 'lesion-picture', path: mask, image }) as Promise<TaskResult<string>>;
+  }
+
+  /** Axial slice `z` of an image with its mask over it, for the viewer's fallback (never cached: one per slider step). */
+  slicePicture(image: string, mask: string | undefined, z: number | undefined, signal?: AbortSignal): Promise<TaskResult<SlicePicture>> {
+    return this.run({ kind: 'slice-picture', path: image, mask, z }, signal) as Promise<TaskResult<SlicePicture>>;
+  }
+
+  /** One window's channels and labels, inflated in a worker up to that window only. */
+  npzWindow(file: string, window: number, signal?: AbortSignal): Promise<TaskResult<WindowTrace>> {
+    return this.run({ kind: 'npz-window', path: file, window }, signal) as Promise<TaskResult<WindowTrace>>;
+  }
+
+  /** The members and their `.npy` headers (each header inflates a few hundred bytes). */
+  npzMembers(file: string, signal?: AbortSignal): Promise<TaskResult<{ members: NpzMemberInfo[]; total: number }>> {
+    return this.run({ kind: 'npz-members', path: file }, signal) as Promise<TaskResult<{ members: NpzMemberInfo[]; total: number }>>;
+  }
+
+  trainingPicture(mask: string, image: string, method: ResampleMethod): Promise<TaskResult<string>> {
+    return this.run({ kind: 'training-picture', path: mask, image, method }) as Promise<TaskResult<string>>;
   }
 
   /** Voxels > 0 of a mask (the lesion volume), or an error naming the file. */

@@ -3,9 +3,13 @@
  * task and result objects. Workers import only the engine.
  */
 import type { NiftiSummary } from '../engine/arc/nifti';
+import type { PreprocessingOutcome } from '../engine/arc/preprocessSample';
+import type { ResampleMethod } from '../engine/arc/preprocessing';
 import type { NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';
 import type { ByteSpan } from '../engine/io/source';
+import type { MessagePort } from 'node:worker_threads';
+import type { WindowValues } from '../engine/eeg/windowValues';
 
 export type Task =
   /**
@@ -16,8 +20,35 @@ export type Task =
   | { kind: 'nifti'; path: string; countVoxels: boolean }
   /** Per-window label bins, for the seizure-trace pictures. */
   | { kind: 'label-trace'; path: string }
+  /**
+   * The deep check of one file's `windows` member (ZIP method 0 or 8): once the task runs on a
+   * thread it says so on `port`; the main thread then opens the file, sends the member's
+   * facts and its compressed bytes in chunks, read within the byte budget; the worker answers
+   * each chunk with how many bytes it has consumed (the budget's release). A task still queued
+   * for a thread holds no budget, so running ones can always go on.
+   */
+  | { kind: 'deep-windows'; path: string; port: MessagePort }
   /** PNG (base64) of the axial slice with the largest lesion area over the T2w image. */
-  | { kind: 'lesion-picture'; path: string; image: string };
+  | { kind: 'lesion-picture'; path: string; image: string }
+  /** PNG (base64) of axial slice `z` of an image (`path`) with its mask over it; z absent: the largest lesion slice (or the middle). */
+  | { kind: 'slice-picture'; path: string; mask?: string; z?: number }
+  /** One window of an NPZ's `windows` (and `labels`), inflated only up to it: the NPZ view's trace. */
+  | { kind: 'npz-window'; path: string; window: number }
+  /** The members of an NPZ with their `.npy` headers, for the NPZ view. */
+  | { kind: 'npz-members'; path: string }
+  /** A mask's voxel count and what preprocess_volume makes of it, from its image's header (preprocessSample.ts). */
+  | { kind: 'preprocessing'; path: string; image: string }
+  /** PNG (base64) of the 256³ training grid's slice with the most lesion voxels (preprocessed mask over the image). */
+  | { kind: 'training-picture'; path: string; image: string; method: ResampleMethod };
+
+export interface SlicePicture {
+  png: string;
+  z: number;
+  /** Axial slices in the volume. */
+  depth: number;
+  width: number;
+  height: number;
+}
 
 export interface LabelTrace {
   windows: number;
@@ -39,5 +70,35 @@ export interface FileStamp {
   mtimeMs: number;
 }
 
+/** A mask's summary (with its count) and the preprocessing facts, or why they cannot be computed. */
+export interface MaskPreprocessing {
+  mask: NiftiSummary;
+  preprocessing: PreprocessingOutcome;
+}
+
 export type NpzResult = TaskResult<NpzSummary>;
 export type NiftiResult = TaskResult<NiftiSummary>;
+
+/** The `windows` member as the ZIP directory describes it. */
+export interface DeepMember {
+  method: number;
+  uncompressedSize: number;
+  crc32: number;
+}
+
+/** Messages on a deep-windows task's port. Main → worker: the member, its chunks, then the end (alone: nothing to check). */
+export type DeepChunkMessage = { member: DeepMember } | { chunk: Uint8Array } | { end: true };
+/** Worker → main: the task is running; bytes of a chunk consumed. */
+export type DeepWorkerMessage = { started: true } | DeepConsumedMessage;
+export interface DeepConsumedMessage {
+  consumed: number;
+}
+
+/** A deep-windows task's value: the findings, and what it cost the worker (counted, for tests and benchmarks). */
+export interface DeepWindowsValue {
+  values: WindowValues;
+  /** Bytes of `.npy` stream inflated (the member's uncompressed bytes). */
+  inflatedBytes: number;
+  /** Most compressed bytes the worker held at once (received, not yet consumed). */
+  peakHeldBytes: number;
+}

@@ -8,6 +8,8 @@ import { PositiveCounts } from '../numpy/counting';
 import { niftiDatatypeName, niftiDatatypeStatus, niftiElementType, niftiVoxelBytes, Scaling, valueReader } from '../numpy/elements';
 import { inflateChunks } from '../io/inflate';
 import { ByteSource, ChunkPlan, FormatError, readChunks, SpanCache } from '../io/source';
+import { LesionCollector, LesionMask } from './lesionMask';
+import { nibabelAffine } from './nibabelAffine';
 
 export interface NiftiSummary {
   version: 1 | 2;
@@ -20,7 +22,8 @@ export interface NiftiSummary {
   littleEndian: boolean;
   /** The scaling nibabel applies, or null when scl_slope is 0 or not finite. */
   scaling: Scaling | null;
-  affine: number[][];
+  /** `nib.load(path).affine` (sform, else qform, else the base affine); null when nibabel refuses the qform. */
+  affine: number[][] | null;
   description: string;
   compressed: boolean;
   totalVoxels: number;
@@ -47,6 +50,10 @@ export interface NiftiOptions {
   slice?: number;
   /** The file's name: nibabel decompresses by the `.gz` extension, not by the bytes. */
   name?: string;
+  /** Collect the lesion voxels (> 0) of a 3-D mask, for the preprocessing model. */
+  lesionMask?: boolean;
+  /** Return the scaled values of these voxels (linear indices into the first volume, ascending). */
+  pick?: Float64Array;
 }
 
 export interface NiftiContent extends NiftiSummary {
@@ -54,6 +61,10 @@ export interface NiftiContent extends NiftiSummary {
   positivesPerSlice?: number[];
   /** The requested axial slice, x fastest, as float64 after scaling. */
   slice?: { width: number; height: number; values: Float64Array };
+  /** The lesion voxels, with `lesionMask` (3-D images only). */
+  lesionMask?: LesionMask;
+  /** The values of the `pick` voxels, in the same order. */
+  picked?: Float64Array;
 }
 
 /** What nibabel does with the same file, appended to our messages: what training will see. */
@@ -112,7 +123,7 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
   const compressed = mode !== 'plain';
   // The first chunk is the rest of the start already fetched. Reading voxels, 1 MiB chunks follow;
   // for the header alone, small ones: the inflate stream reads a chunk or two ahead of its reader.
-  const plan = (from: number): ChunkPlan => ({ first: Math.max(0, HEAD_READ - from), size: options.countVoxels || options.slice !== undefined ? 1 << 20 : HEADER_ONLY_CHUNK });
+  const plan = (from: number): ChunkPlan => ({ first: Math.max(0, HEAD_READ - from), size: options.countVoxels || options.slice !== undefined || options.lesionMask || options.pick !== undefined ? 1 << 20 : HEADER_ONLY_CHUNK });
   let stream: AsyncIterable<Uint8Array>;
   if (mode === 'first-member') {
     const payload = await gzipPayloadOffset(source);
@@ -127,7 +138,7 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
     const header = parseHeader(prefix);
     const dataOffset = nibabelDataOffset(header);
     checkNibabelDatatype(header.datatypeCode);
-    const summary = describe(header, compressed);
+    const summary = describe(header, compressed, prefix);
     const voxelBytes = niftiVoxelBytes(header.datatypeCode)!;
     const dataBytes = summary.totalVoxels * voxelBytes;
     const dataEnd = dataOffset + dataBytes;
@@ -142,15 +153,19 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
       throw new FormatError(`${summary.datatype} voxels are not numbers${nibabel('get_fdata raises TypeError')}`);
     }
     const verify = compressed && !(await gzipTrailerAgrees(source, dataEnd));
-    if (!options.countVoxels && options.slice === undefined && !verify) return summary;
-    const type = options.countVoxels || options.slice !== undefined ? niftiElementType(header.datatypeCode, header.littleEndian) : undefined;
+    const collect = options.lesionMask === true && summary.shape.length === 3;
+    const picking = options.pick !== undefined && options.pick.length > 0;
+    if (!options.countVoxels && options.slice === undefined && !collect && !picking && !verify) return summary;
+    const type = options.countVoxels || options.slice !== undefined || collect || picking ? niftiElementType(header.datatypeCode, header.littleEndian) : undefined;
     const [nx = 1, ny = 1] = summary.shape;
     const sliceVoxels = nx * ny;
     // Rows of the counter: axial slices (z and any further axes, in file order) or the whole volume.
     const rows = options.perSlice && sliceVoxels > 0 ? summary.totalVoxels / sliceVoxels : 1;
     const counter = options.countVoxels ? new PositiveCounts(type!, summary.totalVoxels, rows, false, summary.scaling ?? undefined) : undefined;
     const capture = options.slice !== undefined ? captureSlice(options.slice, sliceVoxels, type!.size, summary.shape[2] ?? 1) : undefined;
-    const wantsMore = () => counter !== undefined || verify || (capture !== undefined && !capture.done());
+    const lesion = collect ? new LesionCollector(type!, summary.shape as [number, number, number], summary.scaling ?? undefined) : undefined;
+    const picker = picking ? capturePicks(options.pick!, type!.size) : undefined;
+    const wantsMore = () => counter !== undefined || verify || (capture !== undefined && !capture.done()) || (lesion !== undefined && !lesion.done) || (picker !== undefined && !picker.done());
     let remaining = dataBytes;
     let position = 0;
     // nibabel reads from vox_offset, which 0 places at the file's first byte (inside the header).
@@ -168,11 +183,20 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
       const take = chunk.subarray(0, Math.min(chunk.length, remaining));
       counter?.push(take);
       capture?.push(take, position);
+      lesion?.push(take);
+      picker?.push(take, position);
       position += take.length;
       remaining -= take.length;
       chunk = undefined;
     }
     const content: NiftiContent = { ...summary };
+    if (lesion) content.lesionMask = lesion.result();
+    if (picker) {
+      const read = valueReader(type!);
+      const view = new DataView(picker.bytes.buffer);
+      const { slope, inter } = summary.scaling ?? { slope: 1, inter: 0 };
+      content.picked = Float64Array.from({ length: options.pick!.length }, (_, i) => read(view, i * type!.size) * slope + inter);
+    }
     if (counter) {
       content.positiveVoxels = counter.counts.reduce((a, b) => a + b, 0);
       if (options.perSlice) content.positivesPerSlice = Array.from(counter.counts.subarray(0, summary.shape[2] ?? 1));
@@ -258,6 +282,27 @@ function captureSlice(z: number, sliceVoxels: number, size: number, depth: numbe
       if (from >= to) return;
       bytes.set(chunk.subarray(from - position, to - position), from - start);
       filled += to - from;
+    },
+  };
+}
+
+/** Collects the bytes of chosen voxels (ascending linear indices) as they stream past. */
+function capturePicks(indices: Float64Array, size: number) {
+  const bytes = new Uint8Array(indices.length * size);
+  let next = 0; // first index not yet complete
+  return {
+    bytes,
+    done: () => next === indices.length,
+    push(chunk: Uint8Array, position: number) {
+      const end = position + chunk.length;
+      for (let k = next; k < indices.length; k++) {
+        const from = indices[k] * size;
+        if (from >= end) break;
+        const lo = Math.max(from, position);
+        const hi = Math.min(from + size, end);
+        if (lo < hi) bytes.set(chunk.subarray(lo - position, hi - position), k * size + (lo - from));
+        if (from + size <= end && k === next) next++;
+      }
     },
   };
 }
@@ -365,7 +410,17 @@ function scalingOf(header: Header): Scaling | null {
   return { slope, inter };
 }
 
-function describe(header: Header, compressed: boolean): NiftiSummary {
+/** nibabel's affine, or null where nibabel refuses the header's qform. */
+function affineOf(header: Header, prefix: Uint8Array): number[][] | null {
+  try {
+    return nibabelAffine(prefix, header.littleEndian);
+  } catch (error) {
+    if (error instanceof FormatError) return null;
+    throw error;
+  }
+}
+
+function describe(header: Header, compressed: boolean, prefix: Uint8Array): NiftiSummary {
   const rank = header.dims[0];
   const shape = header.dims.slice(1, rank + 1);
   return {
@@ -376,7 +431,7 @@ function describe(header: Header, compressed: boolean): NiftiSummary {
     datatypeCode: header.datatypeCode,
     littleEndian: header.littleEndian,
     scaling: scalingOf(header),
-    affine: header.affine.map((row) => [...row]),
+    affine: affineOf(header, prefix),
     description: header.description,
     compressed,
     totalVoxels: shape.reduce((a, b) => a * b, 1),

@@ -23,7 +23,7 @@ import { memberDataOffset, memberSpan, readZipDirectory, TAIL_READ, ZipMember, Z
 import { NumpyLoadError, PythonException, UnsupportedByNeuroCache } from './numpyLoad';
 
 /** Fingerprint-store kind of NpzSummary results; bump when the summary's meaning changes. */
-export const NPZ_SUMMARY_KIND = 'npz-v2';
+export const NPZ_SUMMARY_KIND = 'npz-v3';
 
 export interface NpzSummary {
   /** labels.shape[0] when there are labels (what the builder iterates), else windows.shape[0] (0 when unknown). */
@@ -37,11 +37,26 @@ export interface NpzSummary {
   windowsShape?: number[];
   labelsShape?: number[];
   labelsDtype?: string;
+  /** `windows`' element type as numpy writes it (e.g. `<f4`) and its order, from its header. */
+  windowsDtype?: string;
+  windowsFortranOrder?: boolean;
+  /** Per member, bytes stored in the ZIP and bytes inflated: what each `np.load(f)[key]` reads whole. */
+  members: { windows?: MemberBytes; labels?: MemberBytes };
   /** `windows` cannot be read (the builder never reads it; training fails on it). */
   windowsError?: string;
   /** Oddities worth telling the user that do not make the file unreadable. */
   notes: string[];
 }
+
+export interface MemberBytes {
+  /** Bytes of the member in the file (compressed, or as stored). */
+  stored: number;
+  /** Bytes zipfile delivers: the whole `.npy` stream numpy reads. */
+  inflated: number;
+}
+
+const memberBytesOf = (member: ZipMember | undefined): MemberBytes | undefined =>
+  member && { stored: member.compressedSize, inflated: member.uncompressedSize };
 
 /**
  * Most windows NeuroCache counts or lists for one file. Real caches hold tens to thousands; a
@@ -60,7 +75,7 @@ export function windowPositives(summary: NpzSummary, window: number): number {
 }
 
 /** np.load's key lookup: a member named exactly `name` first, then `name.npy`. */
-function findMember(members: Map<string, ZipMember>, key: string): ZipMember | undefined {
+export function findMember(members: Map<string, ZipMember>, key: string): ZipMember | undefined {
   return members.get(key) ?? members.get(`${key}.npy`);
 }
 
@@ -136,11 +151,16 @@ export async function summarizeNpz(file: ByteSource, options: NpzReadOptions = {
   const notes: string[] = [];
   // The builder never reads windows: a damaged one is noted, not fatal (training fails on it).
   let windowsShape: number[] | undefined;
+  let windowsDtype: string | undefined;
+  let windowsFortranOrder: boolean | undefined;
   let windowsError: string | undefined;
+  const memberSizes = { windows: memberBytesOf(windows), labels: memberBytesOf(labels) };
   if (windows) {
     try {
       const { header } = await readMemberHeader(source, windows);
       windowsShape = header.shape;
+      windowsDtype = header.dtype.name;
+      windowsFortranOrder = header.fortranOrder;
       const note = lyingMemberNote(windows, header);
       if (note) notes.push(note);
       if (windowsShape.length === 0) windowsError = 'windows is a 0-d array';
@@ -150,13 +170,11 @@ export async function summarizeNpz(file: ByteSource, options: NpzReadOptions = {
     }
   } else windowsError = 'has no windows array';
   if (!labels) {
-    return { windowCount: windowsShape?.[0] ?? 0, hasLabels: false, positives: [], samplesPerWindow: 0, windowsShape, windowsError, notes };
+    return { windowCount: windowsShape?.[0] ?? 0, hasLabels: false, positives: [], samplesPerWindow: 0, windowsShape, windowsDtype, windowsFortranOrder, members: memberSizes, windowsError, notes };
   }
   const counts = await countLabels(source, labels);
   const labelsShape = counts.header.shape;
-  if (windowsShape && windowsShape[0] !== labelsShape[0]) {
-    notes.push(`labels has ${labelsShape[0]} windows but windows has ${windowsShape[0]}; the builder follows labels`);
-  }
+  // labels.shape[0] against windows.shape[0] is a coded finding (windowHeaders.ts), not a note.
   if (counts.counter.rowSize === 0 && labelsShape[0] > 0) {
     notes.push(
       `labels has shape ${pythonShape(labelsShape)}: its windows hold no label samples, so each window's seizure ratio is NaN ` +
@@ -171,6 +189,9 @@ export async function summarizeNpz(file: ByteSource, options: NpzReadOptions = {
     windowsShape,
     labelsShape,
     labelsDtype: counts.header.dtype.name,
+    windowsDtype,
+    windowsFortranOrder,
+    members: memberSizes,
     windowsError,
     notes,
   };
@@ -204,6 +225,22 @@ export async function readWindowCount(file: ByteSource): Promise<number> {
   return shape[0];
 }
 
+/**
+ * Where `windows`' bytes start in the file, and how they are stored: for the deep check, which
+ * streams the whole member (the reads before it are the usual two: start and tail).
+ */
+export async function locateWindowsMember(source: ByteSource): Promise<{ member: ZipMember; dataOffset: number }> {
+  const windows = findMember(await readZipDirectory(source).catch(badZip), 'windows');
+  if (!windows) throw new FormatError('has no windows array');
+  if (windows.encrypted || (windows.method !== 0 && windows.method !== 8)) {
+    throw new UnsupportedByNeuroCache(`windows is ${windows.encrypted ? 'encrypted' : `compressed with method ${windows.method}`}, which the deep check cannot read`);
+  }
+  const dataOffset = await memberDataOffset(source, windows).catch((error) => {
+    throw classifyOpenError(error);
+  });
+  return { member: windows, dataOffset };
+}
+
 async function plainNpyHeader(source: ByteSource): Promise<NpyHeader> {
   for (let length = HEADER_PREFIX; ; length *= 4) {
     const prefix = await readExact(source, 0, Math.min(length, source.size), 'file start');
@@ -230,7 +267,7 @@ const HEADER_PREFIX = 256;
 const MAX_HEADER = 1 << 20;
 
 /** Reads a member's `.npy` header without touching the rest of the member. */
-async function readMemberHeader(source: ByteSource, member: ZipMember): Promise<{ header: NpyHeader; dataOffset: number }> {
+export async function readMemberHeader(source: ByteSource, member: ZipMember): Promise<{ header: NpyHeader; dataOffset: number }> {
   const dataOffset = await memberDataOffset(source, member);
   for (let prefixLength = HEADER_PREFIX; ; prefixLength *= 4) {
     const length = Math.min(prefixLength, member.compressedSize);
@@ -269,7 +306,7 @@ export async function labelTrace(file: ByteSource, maxBins = 240): Promise<{ win
 const ONE_SHOT_LIMIT = 64 << 20;
 
 /** The member's bytes as zipfile delivers them, cut at `limit`; inflate problems are thrown as InflateError. */
-async function* memberBytes(source: ByteSource, member: ZipMember, dataOffset: number, limit: number): AsyncGenerator<Uint8Array> {
+export async function* memberBytes(source: ByteSource, member: ZipMember, dataOffset: number, limit: number): AsyncGenerator<Uint8Array> {
   if (member.method === 0) {
     const length = Math.min(member.compressedSize, limit);
     // One read when it fits (one round trip on network storage), chunks beyond.
