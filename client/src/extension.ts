@@ -9,13 +9,15 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from 'vscode-languageclient/node';
 import {
-  ClientCommands, CommandResult, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, InitializationOptions, MachineSettings, StatusNotification, WRITING_COMMANDS,
+  ClientCommands, CommandResult, Commands, DEFAULT_MACHINE_SETTINGS, FileProblemsNotification, DEFAULT_SETTINGS, InitializationOptions, MachineSettings, StatusNotification, WRITING_COMMANDS,
 } from '../../server/src/protocol';
 import { downloadArc, openHubSettings } from './download';
 import { ClientLog, logLevelSetting } from './log';
 import { deepCheckWindows } from './deepCheck';
 import { onNotification } from './rpc';
 import { ServerStatus } from './status';
+import { CacheFolders } from './cacheFolders';
+import { FileBadges } from './fileBadges';
 import { HubToken } from './token';
 import { NIFTI_VIEW_TYPE, NiftiEditorProvider } from './views/niftiEditor';
 import { NPZ_VIEW_TYPE, NpzEditorProvider } from './views/npzEditor';
@@ -27,7 +29,7 @@ function documentSelector(): LanguageClientOptions['documentSelector'] {
   return ['**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json', ...extra].map((pattern) => ({ scheme: 'file', pattern }));
 }
 
-function createClient(context: vscode.ExtensionContext, log: ClientLog): LanguageClient {
+function createClient(context: vscode.ExtensionContext, log: ClientLog, cacheFolders: CacheFolders): LanguageClient {
   const module = context.asAbsolutePath(path.join('out', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
@@ -48,6 +50,15 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog): Languag
     synchronize: { configurationSection: 'neurocache' },
     middleware: {
       executeCommand: async (command, args, next) => {
+        // The Explorer passes a Uri object; the server takes URIs as strings.
+        args = args.map((a: unknown) => (a instanceof vscode.Uri ? a.toString() : a));
+        // Rebuild from the palette with no manifest active: which folder, then build there.
+        if (command === Commands.rebuildManifest && args.length === 0 && path.basename(vscode.window.activeTextEditor?.document.uri.fsPath ?? '') !== 'manifest.json') {
+          const folder = await cacheFolders.pick();
+          if (!folder) return undefined;
+          command = Commands.buildManifestHere;
+          args = [folder.toString()];
+        }
         // Every writing command acts on one file: from the palette, the active editor's.
         if (WRITING_COMMANDS.has(command) && args.length === 0) {
           const uri = vscode.window.activeTextEditor?.document.uri;
@@ -81,6 +92,8 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog): Languag
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = new ClientLog(vscode.window.createOutputChannel('NeuroCache', { log: true }));
   const status = new ServerStatus();
+  const badges = new FileBadges();
+  const cacheFolders = new CacheFolders();
   const token = new HubToken(context.secrets, log);
   const remote = vscode.env.remoteName ? `, remote ${vscode.env.remoteName}` : '';
   log.info(`NeuroCache ${String(context.extension.packageJSON.version)} in ${vscode.env.appName} ${vscode.version}${remote}; log level ${logLevelSetting()}`);
@@ -89,7 +102,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   let stopping = false;
   const start = async () => {
     status.starting();
-    const started = createClient(context, log);
+    badges.clear();
+    const started = createClient(context, log, cacheFolders);
     client = started;
     started.onDidChangeState(({ newState }) => {
       if (client !== started) return;
@@ -99,6 +113,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     });
     onNotification(started, StatusNotification.type, (params) => {
       if (client === started) status.running(params);
+    });
+    onNotification(started, FileProblemsNotification.type, (params) => {
+      if (client === started) badges.update(params);
     });
     try {
       await started.start();
@@ -124,6 +141,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     log,
     log.channel,
     status,
+    badges,
+    cacheFolders,
     vscode.commands.registerCommand(ClientCommands.downloadArc, () => downloadArc(downloads, false)),
     vscode.commands.registerCommand(ClientCommands.forceDownloadArc, () => downloadArc(downloads, true)),
     vscode.commands.registerCommand(ClientCommands.setHubToken, () => token.prompt()),

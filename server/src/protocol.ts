@@ -181,6 +181,11 @@ export const Commands = {
   rewriteWindowCounts: 'neurocache.rewriteWindowCounts',
   /** Find and check every manifest.json / dataset_info.json in the workspace. Takes no argument. */
   checkWorkspace: 'neurocache.checkWorkspace',
+  /**
+   * Write manifest.json in a folder (the argument: its file: URI) exactly as the Python builder
+   * would: a rebuild when a manifest is there, a new file otherwise (never over a file that is not a manifest).
+   */
+  buildManifestHere: 'neurocache.buildManifestHere',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -210,10 +215,11 @@ export const DOWNLOAD_COMMANDS: ReadonlySet<string> = new Set<string>([ClientCom
 
 /**
  * The commands that write: each acts on one file (the URI argument, or the active editor's
- * file from the palette); none runs in a restricted (untrusted) workspace.
+ * file from the palette) or, for buildManifestHere, one folder; none runs in a restricted (untrusted) workspace.
  */
 export const WRITING_COMMANDS: ReadonlySet<string> = new Set<CommandId>([
   Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths, Commands.rewriteWindowCounts,
+  Commands.buildManifestHere,
 ]);
 
 /**
@@ -251,6 +257,32 @@ export namespace StatusNotification {
     activity?: string;
     /** One line for the tooltip, e.g. "Checking 3 files…", "5 files checked" or the failure. */
     message: string;
+  }
+  export const type: NotificationType<Params> = { method };
+}
+
+/** The findings of the files NeuroCache checks about one data file (a cache `.npz`, a `.nii.gz`). */
+export interface FileProblem {
+  /** The data file's `file:` URI. */
+  uri: string;
+  errors: number;
+  warnings: number;
+  /** The first findings, one per line, for the Explorer badge's tooltip. */
+  tooltip: string;
+}
+
+/**
+ * `neurocache/fileProblems` — server → client when a checked document's findings about data
+ * files change (sent with its diagnostics, coalesced per turn of the event loop): the Explorer
+ * badges them, as Git and DVC badge theirs. `files` replaces what that document said before;
+ * empty when the document is no longer checked.
+ */
+export namespace FileProblemsNotification {
+  export const method = 'neurocache/fileProblems';
+  export interface Params {
+    /** The manifest.json / dataset_info.json the findings are in. */
+    document: string;
+    files: FileProblem[];
   }
   export const type: NotificationType<Params> = { method };
 }

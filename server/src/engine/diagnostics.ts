@@ -53,6 +53,11 @@ export interface Diagnostic {
   severity: Severity;
   code: DiagnosticCode;
   message: string;
+  /**
+   * The data file the finding is about: a cache file's bare name (in the manifest's directory) or a
+   * NIfTI file's resolved path. Lets the editor badge that file in the Explorer and offer to reveal it.
+   */
+  file?: string;
 }
 
 export interface Position {
@@ -95,8 +100,8 @@ export interface TextSpan {
   length: number;
 }
 
-export function diagnostic(span: TextSpan, severity: Severity, code: DiagnosticCode, message: string): Diagnostic {
-  return { offset: span.offset, length: span.length, severity, code, message };
+export function diagnostic(span: TextSpan, severity: Severity, code: DiagnosticCode, message: string, file?: string): Diagnostic {
+  return { offset: span.offset, length: span.length, severity, code, message, ...(file !== undefined && { file }) };
 }
 
 export const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };

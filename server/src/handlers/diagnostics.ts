@@ -7,6 +7,7 @@
  * check that a newer one supersedes stops before parsing, and results for an older version
  * are dropped.
  */
+import * as path from 'node:path';
 import { CancellationToken, Diagnostic as LspDiagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
 import { Diagnostic, LineIndex, Severity } from '../engine/diagnostics';
 import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
@@ -20,6 +21,7 @@ import type { Settings } from '../protocol';
 import { applySeverityOverrides, mergeOverrides, SeverityOverrides } from '../engine/severity';
 import type { ServerState, Tracked } from './state';
 import { reportFailure, statusChanged } from './status';
+import { fileProblems, fileProblemsChanged } from './fileProblems';
 
 /** Quiet time after the last edit before a document is checked again. */
 export const EDIT_DEBOUNCE_MS = 300;
@@ -91,6 +93,7 @@ async function publish(state: ServerState, t: Tracked, snapshot: TextSnapshot, f
   t.warnings = diagnostics.filter((d) => d.severity === 'warning').length;
   state.documents.counters(t.uri).publishes++;
   await state.connection.sendDiagnostics({ uri: t.uri, version: versionOf(snapshot), diagnostics: lsp });
+  fileProblemsChanged(state, t.uri, fileProblems(diagnostics, path.dirname(t.file)));
   statusChanged(state);
 }
 
@@ -100,6 +103,7 @@ export function untrack(state: ServerState, uri: string): void {
   t?.running?.abort();
   state.documents.tracked.delete(uri);
   void state.connection.sendDiagnostics({ uri, diagnostics: [] });
+  fileProblemsChanged(state, uri, []);
   statusChanged(state);
 }
 

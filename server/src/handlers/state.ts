@@ -5,7 +5,7 @@
  * the connection, the log and the cache inspector. Handlers keep no state of their own.
  */
 import type { CancellationToken, Connection } from 'vscode-languageserver/node';
-import type { NotificationType, RequestType, Settings, WorkCountersRequest } from '../protocol';
+import type { FileProblem, NotificationType, RequestType, Settings, WorkCountersRequest } from '../protocol';
 import type { Analysis } from '../service/analyze';
 import { workingDirectoryFor } from '../service/documentFiles';
 import type { CacheInspector } from '../service/inspector';
@@ -40,6 +40,8 @@ export class Documents {
   readonly checkTimers = new Map<string, NodeJS.Timeout>();
   /** Emits `checked` (with the URI) whenever a check ends, for requests that need the current analysis. */
   readonly checks = new EventEmitter();
+  /** Explorer badges: what was last sent per document (JSON), and what is due this turn. */
+  readonly fileProblems = { sent: new Map<string, string>(), due: new Map<string, FileProblem[]>() };
   private readonly work = new Map<string, WorkCounters>();
   /** Manifests whose checks include the deep check (the command asked for it; the setting does it for all). */
   readonly deepRequested = new Set<string>();

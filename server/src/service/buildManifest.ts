@@ -73,8 +73,11 @@ function skippedFile(name: string, facts: CacheFileFacts): SkippedFile {
   return { name, reason: failure.message, code: SKIPPED_CODE[outcome], exception: failure.exception, python };
 }
 
+/** The file the Python builder writes in the cache folder. */
+export const MANIFEST_FILE = 'manifest.json';
+
 /** One line about a build: windows per category, files left out by outcome, where Python's build would stop. */
-export function describeBuild(result: BuildResult): string {
+export function describeBuild(result: BuildResult, done = 'Rebuilt'): string {
   const w = result.windows;
   const left = new Map<string, number>();
   for (const s of result.skipped) left.set(s.code, (left.get(s.code) ?? 0) + 1);
@@ -85,7 +88,7 @@ export function describeBuild(result: BuildResult): string {
   const of = result.found !== result.files ? ` of ${result.found} found` : '';
   const codes = [...new Set(result.windowFindings.map((f) => f.code))];
   const training = codes.length ? `; ${plural(new Set(result.windowFindings.map((f) => f.name)).size, 'file')} training cannot read as listed (${codes.join(', ')}: see the problems)` : '';
-  return `${stop}Rebuilt: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${training}.`;
+  return `${stop}${done}: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${training}.`;
 }
 
 /**
@@ -153,7 +156,7 @@ export async function computeManifest(directory: string, inspector: CacheInspect
   const windowFindings = readable.flatMap((r) => fileWindowFindings(r.name, r.summary, cache, true));
   const stop = skipped.find((s) => s.code === 'cache-file-stops-build');
   const result: BuildResult = {
-    manifestPath: path.join(directory, 'manifest.json'),
+    manifestPath: path.join(directory, MANIFEST_FILE),
     files: readable.filter((r) => r.summary.windowCount > 0).length,
     found: names.length,
     withoutWindows: readable.filter((r) => r.summary.windowCount === 0).map((r) => r.name),

@@ -238,7 +238,7 @@ export function checkDatasetInfo(parsed: ParsedDatasetInfo, input: DatasetCheckI
       const imageShape = image?.nifti?.shape.slice(0, 3);
       const maskShape = mask.nifti?.shape.slice(0, 3);
       if (imageShape && maskShape && imageShape.join('x') !== maskShape.join('x')) {
-        out.push(diagnostic(sample.mask, 'error', 'shape-mismatch', `Mask is ${maskShape.join('×')} but its image is ${imageShape.join('×')}.`));
+        out.push(diagnostic(sample.mask, 'error', 'shape-mismatch', `Mask is ${maskShape.join('×')} but its image is ${imageShape.join('×')}.`, mask.resolved));
       }
     }
     if (sample.acquisition && !(ACQUISITIONS as readonly string[]).slice(0, 3).includes(sample.acquisition.value)) {
@@ -253,7 +253,7 @@ function pathDiagnostics(item: Item<string>, facts: PathFacts, what: string, inf
     out.push(diagnostic(item, 'error', 'missing-file', `The ${what} ${item.value} does not exist (looked next to dataset_info.json, in 5 parent folders and the working directory).`));
     return;
   }
-  if (facts.error) out.push(diagnostic(item, 'error', 'unreadable-nifti', `The ${what} cannot be read as NIfTI: ${facts.error}`));
+  if (facts.error) out.push(diagnostic(item, 'error', 'unreadable-nifti', `The ${what} cannot be read as NIfTI: ${facts.error}`, facts.resolved));
   if (isLegacyResolution(facts.how)) {
     const relative = relativeToInfo(infoDir, facts.resolved);
     const where = facts.how === 'cwd' ? 'the working directory' : 'a parent folder';

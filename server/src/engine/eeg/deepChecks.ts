@@ -42,7 +42,7 @@ export function deepDiagnostics(parsed: ParsedManifest, deep: (DeepResult | unde
     const name = parsed.files[id];
     if (result && !result.ok) {
       out.push(diagnostic({ offset: entries.fileOffset[i], length: entries.fileLength[i] }, 'error', 'unreadable-cache-file',
-        `${name}: windows cannot be read whole (${result.error}); training fails on every window of this file.`));
+        `${name}: windows cannot be read whole (${result.error}); training fails on every window of this file.`, name));
       continue;
     }
     const file = byFile[id];
@@ -50,9 +50,9 @@ export function deepDiagnostics(parsed: ParsedManifest, deep: (DeepResult | unde
     const window = entries.window[i] < 0 ? file.values.windows + entries.window[i] : entries.window[i];
     const span = { offset: entries.entryOffset[i], length: entries.entryLength[i] };
     const nonFinite = file.nonFinite.get(window);
-    if (nonFinite) out.push(diagnostic(span, 'error', 'non-finite-windows', nonFiniteMessage(name, nonFinite, file.values.valuesPerWindow)));
+    if (nonFinite) out.push(diagnostic(span, 'error', 'non-finite-windows', nonFiniteMessage(name, nonFinite, file.values.valuesPerWindow), name));
     const unclipped = file.unclipped.get(window);
-    if (unclipped) out.push(diagnostic(span, 'warning', 'unclipped-windows', unclippedMessage(name, unclipped, file.values.valuesPerWindow)));
+    if (unclipped) out.push(diagnostic(span, 'warning', 'unclipped-windows', unclippedMessage(name, unclipped, file.values.valuesPerWindow), name));
   }
   return out;
 }

@@ -72,7 +72,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
       const failure = failureOf(facts);
       const outcome = failureOutcome(failure);
       const training = outcome === 'unsupported' ? '' : ' Training fails when it reads this entry.';
-      out.push(diagnostic(fileSpan, outcome === 'unsupported' ? 'warning' : 'error', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.${training}`));
+      out.push(diagnostic(fileSpan, outcome === 'unsupported' ? 'warning' : 'error', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.${training}`, name));
       continue;
     }
     if (Number.isNaN(window)) continue;
@@ -89,7 +89,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
     }
     if (!summary) continue;
     if (!summary.hasLabels) {
-      out.push(diagnostic(entrySpan(entries, i), 'warning', 'no-labels', `${name} has no labels: the builder leaves such files out (a rebuild drops this entry); until then training uses this window with all-zero labels.`));
+      out.push(diagnostic(entrySpan(entries, i), 'warning', 'no-labels', `${name} has no labels: the builder leaves such files out (a rebuild drops this entry); until then training uses this window with all-zero labels.`, name));
     }
     if (count !== undefined && (index < 0 || index >= count)) {
       const windowSpan = { offset: entries.windowOffset[i], length: entries.windowLength[i] };
@@ -97,7 +97,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
       continue;
     }
     if (summary.windowsError) {
-      out.push(diagnostic(fileSpan, 'error', 'unreadable-cache-file', `${name}: windows cannot be read (${summary.windowsError}). The builder still lists the file (it reads only labels), but training fails when it reads this window.`));
+      out.push(diagnostic(fileSpan, 'error', 'unreadable-cache-file', `${name}: windows cannot be read (${summary.windowsError}). The builder still lists the file (it reads only labels), but training fails when it reads this window.`, name));
     }
     if (!summary.hasLabels) continue;
     const actual = categoryOf(summary, index);
@@ -135,22 +135,22 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
       const outcome = failureOutcome(failure);
       // A file that stops the build matters even when the manifest lists it: the next rebuild fails.
       if (outcome === 'stops-build') {
-        out.push(diagnostic(anchor, 'error', 'cache-file-stops-build', `${describeFailure(name, failure)}. Training rebuilds a missing or stale manifest, and that rebuild would fail; delete or regenerate the file.`));
+        out.push(diagnostic(anchor, 'error', 'cache-file-stops-build', `${describeFailure(name, failure)}. Training rebuilds a missing or stale manifest, and that rebuild would fail; delete or regenerate the file.`, name));
       } else if (id === undefined) {
-        out.push(diagnostic(anchor, 'warning', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.`));
+        out.push(diagnostic(anchor, 'warning', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.`, name));
       }
     } else if (summary && !summary.hasLabels) {
-      if (id === undefined) out.push(diagnostic(anchor, 'warning', 'no-labels', `${name} has no labels: the builder leaves it out ("has NO LABELS"), so training never sees its windows.`));
+      if (id === undefined) out.push(diagnostic(anchor, 'warning', 'no-labels', `${name} has no labels: the builder leaves it out ("has NO LABELS"), so training never sees its windows.`, name));
     } else if (id === undefined) {
       // A file without windows has nothing to list: no build would add it.
       if (summary?.windowCount === 0) continue;
       const windows = summary ? ` (${summary.windowCount} windows)` : '';
-      out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest${rebuildAdvice(summary, 'it')}`));
+      out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest${rebuildAdvice(summary, 'it')}`, name));
     } else if (summary && input.files[id]?.summary) {
       let listed = 0;
       for (const w of referenced.get(id) ?? []) if (w < summary.windowCount) listed++;
       if (listed < summary.windowCount) {
-        out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name} has ${summary.windowCount} windows but the manifest lists ${listed}${rebuildAdvice(summary, 'the rest')}`));
+        out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name} has ${summary.windowCount} windows but the manifest lists ${listed}${rebuildAdvice(summary, 'the rest')}`, name));
       }
     }
   }

@@ -132,7 +132,7 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
     const summary = listed[id].summary;
     if (!summary) continue;
     const fileSpan: TextSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
-    for (const f of perFile[id]) if (f.code === 'window-shape') out.push(diagnostic(fileSpan, f.severity, f.code, f.message));
+    for (const f of perFile[id]) if (f.code === 'window-shape') out.push(diagnostic(fileSpan, f.severity, f.code, f.message, f.name));
     const n = counts(summary);
     const window = entries.window[i];
     if (!n || Number.isNaN(window) || n.windows >= n.labelRows) continue;
@@ -144,11 +144,11 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
         `${listed[id].name} has ${n.labelRows} label rows but only ${n.windows} windows: window ${index} exists only in labels, and __getitem__'s windows[${window}] raises IndexError mid-epoch when training reads this entry.`));
     }
   }
-  for (const f of perFile.flat()) if (f.code === 'windows-labels-count') out.push(diagnostic(anchor, f.severity, f.code, f.message));
+  for (const f of perFile.flat()) if (f.code === 'windows-labels-count') out.push(diagnostic(anchor, f.severity, f.code, f.message, f.name));
   for (const { name, summary } of everyFile) {
     if (known.has(name) || !summary?.hasLabels) continue;
     for (const f of fileWindowFindings(name, summary, cache, true)) {
-      out.push(diagnostic(anchor, 'warning', f.code, `${f.message} A rebuild lists this file.`));
+      out.push(diagnostic(anchor, 'warning', f.code, `${f.message} A rebuild lists this file.`, f.name));
     }
   }
   return out;
