@@ -42,6 +42,7 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog, cacheFol
     logLevel: logLevelSetting(),
     readsInFlight: vscode.workspace.getConfiguration('neurocache.io').get<number>('readsInFlight', DEFAULT_MACHINE_SETTINGS.io.readsInFlight),
     dataViews: true,
+    fileCommands: true,
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: documentSelector(),
@@ -153,6 +154,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // The data views: the server reads (where the data is), the webviews only draw.
     vscode.window.registerCustomEditorProvider(NPZ_VIEW_TYPE, new NpzEditorProvider(context.extensionUri, () => client), { supportsMultipleEditorsPerDocument: true }),
     vscode.window.registerCustomEditorProvider(NIFTI_VIEW_TYPE, new NiftiEditorProvider(context.extensionUri, () => client), { supportsMultipleEditorsPerDocument: true }),
+    // Code actions on findings about a data file: where it is, and what is in it (the NPZ view for a cache).
+    vscode.commands.registerCommand(ClientCommands.revealFile, (uri: string) => vscode.commands.executeCommand('revealInExplorer', vscode.Uri.parse(uri))),
+    vscode.commands.registerCommand(ClientCommands.openFile, (uri: string) => vscode.commands.executeCommand('vscode.open', vscode.Uri.parse(uri))),
     vscode.commands.registerCommand(ClientCommands.viewSample, (uri: string) => vscode.commands.executeCommand('vscode.openWith', vscode.Uri.parse(uri), NIFTI_VIEW_TYPE)),
     // Trust granted: restart so the server may write; globs changed: the document selector changes.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void restart('workspace trusted')),

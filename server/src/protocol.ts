@@ -44,6 +44,8 @@ export interface InitializationOptions {
   logLevel?: LogLevel;
   /** The client has the data views (`ClientCommands.viewSample`): the server then offers "View sample" code lenses. */
   dataViews?: boolean;
+  /** The client has `ClientCommands.revealFile` and `openFile`: the server offers them for findings about a data file. */
+  fileCommands?: boolean;
 }
 
 /**
@@ -208,6 +210,10 @@ export const ClientCommands = {
   deepCheckWindows: 'neurocache.deepCheckWindows',
   /** Open a NIfTI image (the argument: its file: URI) in the viewer, with its lesion mask over it. */
   viewSample: 'neurocache.viewSample',
+  /** Select a file (the argument: its file: URI) in the Explorer. */
+  revealFile: 'neurocache.revealFile',
+  /** Open a file (the argument: its file: URI) in its default editor (the NPZ view for a cache file). */
+  openFile: 'neurocache.openFile',
 } as const;
 
 /** The client commands that write (downloads): disabled in a restricted (untrusted) workspace. */

@@ -46,6 +46,7 @@ export function initialize(state: ServerState, params: InitializeParams): Initia
   state.client.watcherRegistration = !!capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
   state.client.workspaceFolders = !!capabilities.workspace?.workspaceFolders;
   state.client.dataViews = options.dataViews === true;
+  state.client.fileCommands = options.fileCommands === true;
   state.workspace.folders = folderPaths(params.workspaceFolders ? params.workspaceFolders.map((f) => f.uri) : params.rootUri ? [params.rootUri] : []);
   const client = params.clientInfo ? `${params.clientInfo.name}${params.clientInfo.version ? ` ${params.clientInfo.version}` : ''}` : 'an unnamed client';
   state.log.info(`NeuroCache ${NEUROCACHE_VERSION} language server started for ${client} (Node ${process.versions.node}, pid ${process.pid})`);

@@ -143,6 +143,8 @@ export interface ClientCapabilities {
   workspaceFolders: boolean;
   /** The client has the data views (`InitializationOptions.dataViews`): "View sample" code lenses. */
   dataViews: boolean;
+  /** The client reveals and opens files (`InitializationOptions.fileCommands`): offered for findings about a data file. */
+  fileCommands: boolean;
 }
 
 export class ServerState {
@@ -150,7 +152,7 @@ export class ServerState {
   readonly workspace = new Workspace();
   readonly settings = new SettingsCache();
   readonly health = new Health();
-  readonly client: ClientCapabilities = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false, dataViews: false };
+  readonly client: ClientCapabilities = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false, dataViews: false, fileCommands: false };
   inspector!: CacheInspector;
   shuttingDown = false;
   readonly log: ServerLog;

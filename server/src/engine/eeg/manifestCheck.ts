@@ -157,9 +157,12 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
   return out;
 }
 
+/** Said of a file no rebuild would list (too many windows): a rebuild offers nothing for it. */
+export const BUILD_LEAVES_IT_OUT = "NeuroCache's build leaves it out";
+
 /** "; rebuild to include it.", unless NeuroCache's build leaves the file out for its size (then why). */
 function rebuildAdvice(summary: NpzSummary | undefined, what: string): string {
   if (!summary || summary.windowCount <= MAX_WINDOWS_PER_FILE) return `; rebuild to include ${what}.`;
   const notes = summary.notes.length ? ` (${summary.notes.join('; ')})` : '';
-  return `; NeuroCache's build leaves it out, with more than ${MAX_WINDOWS_PER_FILE} windows${notes}.`;
+  return `; ${BUILD_LEAVES_IT_OUT}, with more than ${MAX_WINDOWS_PER_FILE} windows${notes}.`;
 }
