@@ -22,7 +22,7 @@ import { repoRoot } from '../support/python';
 interface Contributes {
   configuration: { properties: Record<string, { default: unknown; scope?: string; maximum?: number; enum?: unknown[] }> };
   commands: { command: string; enablement?: string }[];
-  menus: { commandPalette: { command: string; when?: string }[] };
+  menus: Record<'commandPalette' | 'explorer/context', { command: string; when?: string }[]>;
 }
 
 const contributes = (): Contributes => JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).contributes;
@@ -67,7 +67,9 @@ test('package.json commands are the protocol\'s; restricted mode disables exactl
   const needTrust = commands.filter((c) => c.enablement === 'isWorkspaceTrusted').map((c) => c.command).sort();
   assert.deepEqual(needTrust, [...WRITING_COMMANDS, ...DOWNLOAD_COMMANDS].sort());
   assert.ok(DOWNLOAD_COMMANDS.has(ClientCommands.downloadArc) && DOWNLOAD_COMMANDS.has(ClientCommands.forceDownloadArc));
-  for (const entry of menus.commandPalette) if (WRITING_COMMANDS.has(entry.command)) assert.match(entry.when ?? '', /isWorkspaceTrusted/, entry.command);
+  // Every menu entry of a writing command needs trust, unless it is hidden ("false": the palette's Rebuild covers it).
+  for (const entry of Object.values(menus).flat()) if (WRITING_COMMANDS.has(entry.command) && entry.when !== 'false') assert.match(entry.when ?? '', /isWorkspaceTrusted/, entry.command);
+  assert.ok(menus['explorer/context'].some((e) => e.command === Commands.buildManifestHere && /explorerResourceIsFolder/.test(e.when ?? '')), 'Build manifest.json here on folders');
 });
 
 test('settings from a client are taken only with the right type and range', () => {
