@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import type { Locator } from 'playwright-core';
 import { folderUrl, launchBrowser, openWorkbench } from './browser';
 import { ROOT, startCodeServer } from './codeServer';
 import { writeWorkspace } from './fixtures';
@@ -17,6 +18,10 @@ import { eegMembers, writeNpzFile } from '../writers/npz';
 import { runCommand, steps, textUntil } from './steps';
 
 const VSIX = path.join(ROOT, 'neurocache.vsix');
+
+/** A file decoration's badge: the label's ::after content, as the page computes it (e.g. '"1"'). */
+const badgeOf = (label: Locator) =>
+  label.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown, pseudo: string): { content: string } }).getComputedStyle(el, '::after').content);
 const BROKEN = 'sub-005_s001_t000_windows.npz';
 
 test('badges, the folder menu, the status counts and the severity setting', { timeout: 5 * 60_000 }, async (t) => {
@@ -49,12 +54,12 @@ test('badges, the folder menu, the status counts and the severity setting', { ti
     const deadline = Date.now() + 90_000;
     let badge = '';
     while (Date.now() < deadline) {
-      badge = await row.locator('.monaco-icon-label').first().evaluate((el) => getComputedStyle(el, '::after').content);
+      badge = await badgeOf(row.locator('.monaco-icon-label').first());
       if (badge.includes('1')) break;
       await page.waitForTimeout(500);
     }
     assert.equal(badge, '"1"', 'one error on the file');
-    const good = await explorerRow('sub-001_s001_t000_windows.npz').locator('.monaco-icon-label').first().evaluate((el) => getComputedStyle(el, '::after').content);
+    const good = await badgeOf(explorerRow('sub-001_s001_t000_windows.npz').locator('.monaco-icon-label').first());
     assert.ok(good === 'none' || good === 'normal' || good === '""', `no badge on a good file (${good})`);
     const title = await row.locator('.monaco-icon-label').first().getAttribute('title') ?? await row.getAttribute('aria-label') ?? '';
     await row.hover();
