@@ -18,6 +18,7 @@ import { onNotification } from './rpc';
 import { ServerStatus } from './status';
 import { CacheFolders } from './cacheFolders';
 import { FileBadges } from './fileBadges';
+import { openDocs, previewCodeLinks } from './docsLinks';
 import { HubToken } from './token';
 import { NIFTI_VIEW_TYPE, NiftiEditorProvider } from './views/niftiEditor';
 import { NPZ_VIEW_TYPE, NpzEditorProvider } from './views/npzEditor';
@@ -50,6 +51,10 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog, cacheFol
     outputChannel: log.channel,
     synchronize: { configurationSection: 'neurocache' },
     middleware: {
+      handleDiagnostics: (uri, diagnostics, next) => {
+        previewCodeLinks(diagnostics);
+        next(uri, diagnostics);
+      },
       executeCommand: async (command, args, next) => {
         // The Explorer passes a Uri object; the server takes URIs as strings.
         args = args.map((a: unknown) => (a instanceof vscode.Uri ? a.toString() : a));
@@ -157,6 +162,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // Code actions on findings about a data file: where it is, and what is in it (the NPZ view for a cache).
     vscode.commands.registerCommand(ClientCommands.revealFile, (uri: string) => vscode.commands.executeCommand('revealInExplorer', vscode.Uri.parse(uri))),
     vscode.commands.registerCommand(ClientCommands.openFile, (uri: string) => vscode.commands.executeCommand('vscode.open', vscode.Uri.parse(uri))),
+    vscode.commands.registerCommand(ClientCommands.openDocs, (file: string, line: number) => openDocs(file, line)),
     vscode.commands.registerCommand(ClientCommands.viewSample, (uri: string) => vscode.commands.executeCommand('vscode.openWith', vscode.Uri.parse(uri), NIFTI_VIEW_TYPE)),
     // Trust granted: restart so the server may write; globs changed: the document selector changes.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void restart('workspace trusted')),

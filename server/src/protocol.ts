@@ -214,6 +214,8 @@ export const ClientCommands = {
   revealFile: 'neurocache.revealFile',
   /** Open a file (the argument: its file: URI) in its default editor (the NPZ view for a cache file). */
   openFile: 'neurocache.openFile',
+  /** Open a Markdown file (its URI) rendered at a 1-based line: diagnostics' code links, in VS Code. */
+  openDocs: 'neurocache.openDocs',
 } as const;
 
 /** The client commands that write (downloads): disabled in a restricted (untrusted) workspace. */

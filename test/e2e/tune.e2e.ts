@@ -98,6 +98,26 @@ test('badges, the folder menu, the status counts and the severity setting', { ti
     await page.keyboard.press('Escape');
   });
 
+  await step('a problem\'s code link opens the rendered docs at its section', '55-docs-preview', async () => {
+    await runCommand(page, 'View: Focus Problems');
+    const problems = page.locator('.part.panel .markers-panel');
+    await textUntil(problems, /missing-cache-file/, 60_000);
+    await problems.locator('.monaco-list-row a', { hasText: 'missing-cache-file' }).first().click();
+    await page.locator('.tabs-container .tab', { hasText: 'Preview diagnostics.md' }).first().waitFor({ timeout: 30_000 });
+    const preview = page.frameLocator('.editor-group-container.active iframe.webview.ready').frameLocator('iframe#active-frame');
+    const heading = preview.locator('h2', { hasText: /^missing-cache-file$/ }).first();
+    await heading.waitFor({ timeout: 30_000 });
+    // At the section: its heading is on screen without scrolling (the preview starts at the editor's line).
+    const deadline = Date.now() + 20_000;
+    let top = Number.NaN;
+    while (Date.now() < deadline) {
+      top = await heading.evaluate((el) => (el as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top);
+      if (top >= -5 && top < 300) break;
+      await page.waitForTimeout(500);
+    }
+    assert.ok(top >= -5 && top < 300, `the section's heading is at the top (${top} px)`);
+  });
+
   await step('a code turned off in neurocache.diagnostics.severity leaves the Problems view', '54-severity-off', async () => {
     await runCommand(page, 'View: Focus Problems');
     const problems = page.locator('.part.panel .markers-panel');
