@@ -2,7 +2,7 @@
 // the process's peak RSS: the memory a worker needs for it, including Node's own baseline.
 import run from '../server/src/workers/worker';
 
-run({ kind: 'nifti', path: process.argv[2], countVoxels: true }).then((result) => {
+void run({ kind: 'nifti', path: process.argv[2], countVoxels: true }).then((result) => {
   if (!result.ok) throw new Error(result.error);
   process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 }));
 });

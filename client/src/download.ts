@@ -6,8 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { formatBytes, formatWait } from '../../server/src/engine/units';
-import { DEFAULT_MACHINE_SETTINGS, DownloadArcRequest, DownloadProgressNotification, MachineSettings } from '../../server/src/protocol';
+import { DEFAULT_MACHINE_SETTINGS, DownloadArcRequest, DownloadProgressNotification, formatBytes, formatWait, MachineSettings } from '../../server/src/protocol';
 import type { ClientLog } from './log';
 import { onNotification, sendRequest } from './rpc';
 import type { HubToken } from './token';

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from 'vscode-languageclient/node';
 import {
-  ClientCommands, CommandResult, Commands, DEFAULT_MACHINE_SETTINGS, FileProblemsNotification, DEFAULT_SETTINGS, InitializationOptions, MachineSettings, StatusNotification, WRITING_COMMANDS,
+  CHECKED_FILE_NAMES, ClientCommands, CommandResult, Commands, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, FileProblemsNotification, InitializationOptions, MachineSettings, StatusNotification, WRITING_COMMANDS,
 } from '../../server/src/protocol';
 import { downloadArc, openHubSettings } from './download';
 import { ClientLog, logLevelSetting } from './log';
@@ -27,7 +27,7 @@ let client: LanguageClient | undefined;
 
 function documentSelector(): LanguageClientOptions['documentSelector'] {
   const extra = vscode.workspace.getConfiguration('neurocache').get<string[]>('extraGlobs', DEFAULT_SETTINGS.extraGlobs);
-  return ['**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json', ...extra].map((pattern) => ({ scheme: 'file', pattern }));
+  return [...Object.values(CHECKED_FILE_NAMES).map((name) => `**/${name}`), ...extra].map((pattern) => ({ scheme: 'file', pattern }));
 }
 
 function createClient(context: vscode.ExtensionContext, log: ClientLog, cacheFolders: CacheFolders): LanguageClient {

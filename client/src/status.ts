@@ -5,8 +5,8 @@
  * a click shows the output.
  */
 import * as vscode from 'vscode';
-import { ClientCommands, Commands, StatusNotification } from '../../server/src/protocol';
-import { plural } from '../../server/src/engine/units';
+import { ClientCommands, Commands, plural, StatusNotification } from '../../server/src/protocol';
+
 
 type Health = { kind: 'starting' } | { kind: 'running'; status?: StatusNotification.Params } | { kind: 'stopped'; reason: string };
 

@@ -57,6 +57,63 @@ export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
+ * A number option's range and default. Every numeric setting has one row in `NUMBER_OPTIONS`,
+ * from which package.json's declaration is checked (a contract test), the server resolves what
+ * a client sends and the CLI makes its help and its usage errors.
+ */
+export interface NumberRange {
+  readonly default: number;
+  readonly minimum: number;
+  /** Absent: no bound beyond being finite (and, for integers, exactly representable). */
+  readonly maximum?: number;
+  readonly integer: boolean;
+}
+
+/**
+ * The numeric settings, keyed as under `neurocache.` in package.json. The training numbers are
+ * the trainer's own (brain-go-brr-v2: seed 42, 0.3 full and 2.5 no-seizure windows per partial
+ * one), the cross-validation ones arc-meshchop's (random_state 42, 3 outer and 3 inner folds).
+ */
+export const NUMBER_OPTIONS = {
+  /** 0: one worker thread per core. */
+  maxWorkers: { default: 0, minimum: 0, maximum: 64, integer: true },
+  // Enough files in flight to hide ~100 ms round trips; memory is bounded by bytes, not by this.
+  'io.readsInFlight': { default: 64, minimum: 1, maximum: 4096, integer: true },
+  'download.parallel': { default: 8, minimum: 1, maximum: 64, integer: true },
+  maxDiagnosticsPerFile: { default: 1000, minimum: 1, integer: true },
+  'training.seed': { default: 42, minimum: 0, integer: true },
+  'training.fullRatio': { default: 0.3, minimum: 0, integer: false },
+  'training.backgroundRatio': { default: 2.5, minimum: 0, integer: false },
+  /** numpy's legacy RandomState takes seeds 0..2**32-1. */
+  'cv.seed': { default: 42, minimum: 0, maximum: 2 ** 32 - 1, integer: true },
+  /** scikit-learn needs at least 2 folds. */
+  'cv.outerFolds': { default: 3, minimum: 2, maximum: 1_000_000, integer: true },
+  'cv.innerFolds': { default: 3, minimum: 2, maximum: 1_000_000, integer: true },
+} as const satisfies Record<string, NumberRange>;
+
+export type NumberOption = keyof typeof NUMBER_OPTIONS;
+
+/** Whether `value` is a number the option takes. */
+export function inRange(range: NumberRange, value: number): boolean {
+  const kind = range.integer ? Number.isSafeInteger(value) : Number.isFinite(value);
+  return kind && value >= range.minimum && value <= (range.maximum ?? Infinity);
+}
+
+/** What the option takes, for messages: "a whole number from 1 to 64", "a non-negative number". */
+export function describeRange(range: NumberRange): string {
+  const kind = range.integer ? 'whole number' : 'number';
+  if (range.maximum !== undefined) return `a ${kind} from ${range.minimum} to ${range.maximum}`;
+  return range.minimum === 0 ? `a non-negative ${kind}` : `a ${kind} of at least ${range.minimum}`;
+}
+
+/** The three JSON files NeuroCache checks (besides `extraGlobs`), by format. */
+export const CHECKED_FILE_NAMES = {
+  'seizure-manifest': 'manifest.json',
+  'eeg-dataset-index': '_dataset_index.json',
+  'arc-dataset-info': 'dataset_info.json',
+} as const;
+
+/**
  * Training's `default_rng` seed and composition ratios, for exact hover numbers: the shape of
  * the engine's `CompositionSettings` (engine/eeg/composition.ts), under the same name, since
  * this contract imports nothing.
@@ -108,18 +165,29 @@ export interface PreprocessingSettings {
 }
 
 /**
- * Defaults of the per-resource settings. The training defaults are the trainer's own
- * (`DEFAULT_COMPOSITION` in engine/eeg/composition.ts, the one home of 42 / 0.3 / 2.5), the cv
- * defaults arc-meshchop's (`DEFAULT_CV` in engine/arc/folds.ts: 42 / 3 / 3), the resample method
- * arc-meshchop's (`DEFAULT_RESAMPLE_METHOD` in engine/arc/preprocessing.ts); the server fills
- * them in.
+ * Defaults of the per-resource settings (the numbers from `NUMBER_OPTIONS`); the resample method is
+ * arc-meshchop's (`DEFAULT_RESAMPLE_METHOD` in engine/arc/preprocessing.ts), filled in by the server.
  */
 export const DEFAULT_SETTINGS: Omit<Settings, 'training' | 'cv' | 'preprocessing'> = {
   contentChecks: true,
   deepChecks: false,
   extraGlobs: [],
-  maxDiagnosticsPerFile: 1000,
+  maxDiagnosticsPerFile: NUMBER_OPTIONS.maxDiagnosticsPerFile.default,
   diagnostics: { severity: {} },
+};
+
+/** The trainer's defaults (the engine's `DEFAULT_COMPOSITION`). */
+export const DEFAULT_COMPOSITION_SETTINGS: CompositionSettings = {
+  seed: NUMBER_OPTIONS['training.seed'].default,
+  fullRatio: NUMBER_OPTIONS['training.fullRatio'].default,
+  backgroundRatio: NUMBER_OPTIONS['training.backgroundRatio'].default,
+};
+
+/** arc-meshchop's defaults (the engine's `DEFAULT_CV`). */
+export const DEFAULT_CV_SETTINGS: CvSettings = {
+  seed: NUMBER_OPTIONS['cv.seed'].default,
+  outerFolds: NUMBER_OPTIONS['cv.outerFolds'].default,
+  innerFolds: NUMBER_OPTIONS['cv.innerFolds'].default,
 };
 
 /** The ARC download's settings, read by the client and sent with the download request. */
@@ -144,19 +212,18 @@ export interface MachineSettings {
   download: DownloadSettings;
 }
 
-/** Most cache files read at once (also `neurocache.io.readsInFlight`'s maximum). */
-export const MAX_READS_IN_FLIGHT = 4096;
+/** Most cache files read at once (`neurocache.io.readsInFlight`'s maximum). */
+export const MAX_READS_IN_FLIGHT = NUMBER_OPTIONS['io.readsInFlight'].maximum;
 
-/** Most shards a download may fetch at once (also `neurocache.download.parallel`'s maximum). */
-export const MAX_DOWNLOAD_PARALLEL = 64;
+/** Most shards a download may fetch at once (`neurocache.download.parallel`'s maximum). */
+export const MAX_DOWNLOAD_PARALLEL = NUMBER_OPTIONS['download.parallel'].maximum;
 
 export const DEFAULT_MACHINE_SETTINGS: MachineSettings = {
-  maxWorkers: 0,
-  // Enough files in flight to hide ~100 ms round trips; memory is bounded by bytes, not by this.
-  io: { readsInFlight: 64 },
+  maxWorkers: NUMBER_OPTIONS.maxWorkers.default,
+  io: { readsInFlight: NUMBER_OPTIONS['io.readsInFlight'].default },
   hubEndpoint: '',
   hubToken: '',
-  download: { includeTurboSpinEcho: false, requireMask: true, parallel: 8 },
+  download: { includeTurboSpinEcho: false, requireMask: true, parallel: NUMBER_OPTIONS['download.parallel'].default },
 };
 
 /**
@@ -295,6 +362,14 @@ export namespace FileProblemsNotification {
   export const type: NotificationType<Params> = { method };
 }
 
+/** What an ARC download reads when the request (or the CLI) names no other. */
+export const ARC_DOWNLOAD_DEFAULTS = {
+  repo: 'hugging-science/arc-aphasia-bids',
+  revision: 'main',
+  /** The output folder, relative to the workspace folder (the CLI: to the working directory). */
+  out: 'data/arc',
+} as const;
+
 /** Progress of an ARC download, as the download reports it. */
 export interface DownloadProgress {
   shards: number;
@@ -307,6 +382,32 @@ export interface DownloadProgress {
   bytes: number;
   bytesPerSecond: number;
   etaSeconds?: number;
+}
+
+/** "1 entry", "2 entries" (the server's messages and the client's status bar). */
+export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/**
+ * A byte count of `DownloadProgress` (or any other), as download tools print it: "950 B", "12.3 MB", "1.2 GB".
+ * Here because the client, the server and the CLI all show these counts.
+ */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+/** "2 m 10 s", "45 s", "1 h 5 m": a wait as people read it (rounded up to the second). */
+export function formatWait(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} m${s % 60 ? ` ${s % 60} s` : ''}`;
+  const m = Math.ceil((s % 3600) / 60);
+  return `${Math.floor(s / 3600)} h${m ? ` ${m} m` : ''}`;
 }
 
 /** Why a row the filters keep cannot be used. */

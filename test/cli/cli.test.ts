@@ -1,6 +1,6 @@
 /**
  * The `neurocache` CLI as a user runs it: real files, real processes, exit codes, --json shapes
- * (SPEC 2), clear errors for bad arguments and unreadable paths, quiet progress off a TTY.
+ * (docs/cli.md), clear errors for bad arguments and unreadable paths, quiet progress off a TTY.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

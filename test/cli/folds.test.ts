@@ -1,5 +1,5 @@
 /**
- * `neurocache stats --folds` as a user runs it: the SPEC 2 JSON shape (compared with
+ * `neurocache stats --folds` as a user runs it: the JSON shape of docs/cli.md (compared with
  * scikit-learn through test/reference/arc_folds.py when python3-sklearn is present), the text
  * table, the CV options, where train stops, and `check` exiting 1 on cv-split-fails.
  */
@@ -34,7 +34,7 @@ function dataset(options: { masks?: (string | null)[]; volumes?: number[]; acqui
   return { file, volumes, acquisitions };
 }
 
-test('stats --folds --json has the SPEC shape and equals scikit-learn', { skip: !sklearn && 'python3 with scikit-learn not found' }, () => {
+test('stats --folds --json has the documented shape and equals scikit-learn', { skip: !sklearn && 'python3 with scikit-learn not found' }, () => {
   const { file, volumes, acquisitions } = dataset();
   for (const [options, settings] of [[[], { seed: 42, outerFolds: 3, innerFolds: 3 }], [['--cv-seed', '7', '--outer-folds', '4', '--inner-folds', '2'], { seed: 7, outerFolds: 4, innerFolds: 2 }]] as const) {
     const run = cli('stats', file, '--folds', '--json', ...options);

@@ -60,7 +60,7 @@ test('mistakes get our own sentence and the command\'s usage; no parser internal
     const run = cli(...args);
     assert.equal(run.code, 2, args.join(' '));
     assert.match(run.stderr, expected, args.join(' '));
-    assert.doesNotMatch(run.stderr, /To specify|Unknown option '|ERR_PARSE_ARGS|    at /, `no parser text or stack: ${args.join(' ')}`);
+    assert.doesNotMatch(run.stderr, /To specify|Unknown option '|ERR_PARSE_ARGS| {4}at /, `no parser text or stack: ${args.join(' ')}`);
   }
 });
 
@@ -86,7 +86,7 @@ test('manifest build and stats count the same files, and build says what else it
   writeFileSync(path.join(dir, 'nolabels_windows.npz'), eegNpz({ windows: 2, channels: 1, samples: 10, compress: true }));
   const build = cli('manifest', 'build', dir);
   assert.equal(build.code, 0, build.stderr);
-  assert.match(build.stdout, /\n  2 cache files listed, 3 windows: 1 partial, 1 full, 1 no seizure\n  4 \*\.npz found: 1 without windows \(nothing to list\), 1 left out \(listed below\)\n/);
+  assert.match(build.stdout, /\n {2}2 cache files listed, 3 windows: 1 partial, 1 full, 1 no seizure\n {2}4 \*\.npz found: 1 without windows \(nothing to list\), 1 left out \(listed below\)\n/);
   const json = JSON.parse(cli('manifest', 'build', dir, '--json').stdout);
   assert.deepEqual([json.files, json.found, json.withoutWindows], [2, 4, ['empty_windows.npz']]);
   const stats = cli('stats', path.join(dir, 'manifest.json'));

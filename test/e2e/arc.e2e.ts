@@ -18,7 +18,7 @@ import { ExpectedSession, writeArcShards } from '../hub/shards';
 import { folderUrl, launchBrowser, openWorkbench } from './browser';
 import { ROOT, startCodeServer } from './codeServer';
 import { writeWorkspace } from './fixtures';
-import { editorLine, hoverUntil, loadedImage, runCommand, steps, untilShown } from './steps';
+import { editorLine, hoverUntil, loadedImage, runCommand, steps } from './steps';
 
 const VSIX = path.join(ROOT, 'neurocache.vsix');
 

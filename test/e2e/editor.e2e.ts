@@ -30,7 +30,7 @@ test('a person clears, opens and fixes problems with the editor\'s own gestures'
   const root = path.join(scratch, 'workspace');
   const doomed = writeArcDataset(path.join(root, 'data', 'arc'));
   const arc = writeArcDataset(path.join(root, 'arc'));
-  const eeg = writeEegCache(path.join(root, 'eeg'));
+  writeEegCache(path.join(root, 'eeg'));
   mkdirSync(path.join(root, '.vscode'));
   writeFileSync(path.join(root, '.vscode', 'settings.json'), JSON.stringify({ 'editor.codeActionsOnSave': { 'source.fixAll.neurocache': 'explicit' } }, null, 2));
 

@@ -17,7 +17,7 @@ export interface Workspace {
   webextManifest: string;
 }
 
-const SAMPLES = 15360; // 60 s at 256 Hz, as in SPEC 1.1
+const SAMPLES = 15360; // 60 s at 256 Hz, as brain-go-brr-v2 caches it
 
 /** Writes the workspace into a new folder under `parent` (default: the OS temp folder). */
 export function writeWorkspace(parent = os.tmpdir()): Workspace {

@@ -1,7 +1,7 @@
 /**
  * Any editor: Neovim's built-in LSP client (headless) starts `neurocache lsp --stdio`, opens a
  * stale manifest, and reads the diagnostics and a hover through `vim.lsp` — the configuration
- * the README shows. Skipped when `nvim` is not installed (CI installs Debian's neovim).
+ * docs/editors.md shows. Skipped when `nvim` is not installed (CI installs Debian's neovim).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,5 @@
-// A fake Hugging Face Hub for the ARC download tests: exactly the two endpoints SPEC 1.4
-// names, on 127.0.0.1, plus a second server playing the CDN the Hub redirects file downloads
+// A fake Hugging Face Hub for the ARC download tests: exactly the two endpoints the download
+// uses, on 127.0.0.1, plus a second server playing the CDN the Hub redirects file downloads
 // to. It serves a directory as the repo's tree and can inject the faults a real download
 // meets (resets, 429/5xx, slow links, servers that ignore Range, forbidden repos).
 //

@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { hfHome, hfTokenPath, hubOffline, hubOfflineVariable, hubTokenWithSource } from '../../server/src/download/config';
-import { formatWait } from '../../server/src/engine/units';
+import { formatWait } from '../../server/src/protocol';
 import { tempDir } from '../support/python';
 
 test('HF_HOME: ~ and $VAR expanded, XDG_CACHE_HOME fall-back, ~/.cache/huggingface by default', () => {

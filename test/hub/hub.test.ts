@@ -1,6 +1,6 @@
 /**
  * The download test kit checks itself: the ARC shard writer (hyparquet-writer) produces what
- * hyparquet reads back, and the fake Hub/CDN pair behaves like the real endpoints of SPEC 1.4,
+ * hyparquet reads back, and the fake Hub/CDN pair behaves like the real endpoints the download uses (docs/cli.md, `arc download`),
  * fault injection included. All on 127.0.0.1; no timing assertions.
  */
 import assert from 'node:assert/strict';

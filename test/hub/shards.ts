@@ -1,4 +1,4 @@
-// ARC-like Parquet shards for the download tests (SPEC 1.4), written with hyparquet-writer so
+// ARC-like Parquet shards for the download tests (docs/cli.md, `arc download`), written with hyparquet-writer so
 // that the reader under test (hyparquet) is not checked against its own writer.
 //
 // Column layout is what Hugging Face `datasets` (pyarrow) writes for a NIfTI/Image feature,
@@ -49,7 +49,7 @@ export interface ExpectedSession {
   lesionSha256: string | null;
   lesionSize: number | null;
   lesionPath: string | null;
-  /** Voxels > 0 in the mask (SPEC 1.3 lesion volume); null without a mask. */
+  /** Voxels > 0 in the mask (the lesion volume of docs/formats.md); null without a mask. */
   lesionVolume: number | null;
 }
 
@@ -181,7 +181,7 @@ export const ARC_SCHEMA: SchemaElement[] = [
   ...fileStruct('flair'),
 ];
 
-/** The columns the downloader needs (SPEC 1.4), in file order. */
+/** The columns the downloader needs (docs/cli.md, `arc download`), in file order. */
 export const NEEDED_COLUMNS = ['subject_id', 'session_id', 't2w', 't2w_acquisition', 'lesion'];
 
 type FileValue = { bytes: Uint8Array; path: string };

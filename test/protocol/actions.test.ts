@@ -8,24 +8,20 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { CodeAction, CodeActionRequest, Diagnostic, TextDocumentEdit } from 'vscode-languageserver-protocol/node';
 import { TextDocument, TextEdit } from 'vscode-languageserver-textdocument';
 import { Commands } from '../../server/src/protocol';
 import { eegNpz } from '../writers/npz';
-import { LspSession } from '../support/lsp';
+import { LspSession, uriOf, withLsp } from '../support/lsp';
 import { repoRoot, tempDir } from '../support/python';
 import { writeArcDataset, writeEegCache } from '../support/workspaces';
-
-const uriOf = (file: string) => pathToFileURL(file).href;
 
 test('every diagnostic links to its code\'s section of docs/diagnostics.md', async () => {
   const root = tempDir();
   const arc = writeArcDataset(path.join(root, 'data', 'arc'));
   const eeg = writeEegCache(path.join(root, 'eeg'));
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     for (const { file, text } of [{ file: arc.datasetInfo, text: arc.text }, { file: eeg.manifest, text: eeg.text }]) await lsp.open(uriOf(file), text);
     const published = [...(await lsp.settled(uriOf(arc.datasetInfo))).diagnostics, ...(await lsp.settled(uriOf(eeg.manifest))).diagnostics];
     assert.deepEqual([...new Set(published.map((d) => d.code))].sort(), ['cv-split-fails', 'legacy-path', 'lesion-volume-mismatch', 'missing-cache-file', 'stale-manifest']);
@@ -37,9 +33,7 @@ test('every diagnostic links to its code\'s section of docs/diagnostics.md', asy
       assert.equal(fileURLToPath(match[1]), doc, 'the docs beside the running server');
       assert.equal(lines[Number(match[2]) - 1], `## ${d.code}`);
     }
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 type Action = CodeAction & { edit?: { documentChanges?: TextDocumentEdit[] } };
@@ -62,9 +56,7 @@ test('per-entry fixes: drop one manifest entry, move one to its category; whole-
   const root = tempDir();
   const eeg = writeEegCache(path.join(root, 'eeg'));
   const manifest = JSON.parse(eeg.text);
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(eeg.manifest);
     await lsp.open(uri, eeg.text);
     const missing = (await lsp.settled(uri)).diagnostics.find((d) => d.code === 'missing-cache-file')!;
@@ -97,17 +89,13 @@ test('per-entry fixes: drop one manifest entry, move one to its category; whole-
       assert.equal(drop.title, 'Drop this duplicate entry');
       assert.equal(applied(lsp, uri, drop), expected);
     }
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('per-sample fixes and fix-on-save (source.fixAll.neurocache) for dataset_info.json', async () => {
   const root = tempDir();
   const arc = writeArcDataset(path.join(root, 'data', 'arc'));
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(arc.datasetInfo);
     await lsp.open(uri, arc.text);
     // Two samples are fewer than arc-meshchop's folds (cv-split-fails): no fix for that one.
@@ -143,16 +131,13 @@ test('per-sample fixes and fix-on-save (source.fixAll.neurocache) for dataset_in
     assert.deepEqual(JSON.parse(fixed), { ...info, lesion_volumes: [17, 5], image_paths: arc.images.map(relative), mask_paths: arc.masks.map(relative) });
     await lsp.change(uri, fixed);
     assert.deepEqual((await lsp.settled(uri)).diagnostics.map((d) => d.code), ['cv-split-fails']);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('restricted mode offers no fixes', async () => {
   const root = tempDir();
   const arc = writeArcDataset(path.join(root, 'data', 'arc'));
-  const lsp = new LspSession();
-  try {
+  await withLsp(undefined, async (lsp) => {
     await lsp.initialize(root, { initializationOptions: { trusted: false } });
     const uri = uriOf(arc.datasetInfo);
     await lsp.open(uri, arc.text);
@@ -160,9 +145,7 @@ test('restricted mode offers no fixes', async () => {
     assert.equal(diagnostics.length, 4);
     assert.deepEqual(await actionsFor(lsp, uri, diagnostics), []);
     assert.deepEqual(await actionsFor(lsp, uri, [], ['source.fixAll']), []);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('_dataset_index.json: set this count, and fix-on-save sets every count to what its cache holds', async () => {
@@ -175,9 +158,7 @@ test('_dataset_index.json: set this count, and fix-on-save sets every count to w
   const text = '{"files": ["/edf/a.edf", "/edf/b.edf", "/edf/c.edf"], "window_counts": [4, 2, 9]}';
   const index = path.join(dir, '_dataset_index.json');
   writeFileSync(index, text);
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(index);
     await lsp.open(uri, text);
     const counts = (await lsp.settled(uri)).diagnostics.filter((d) => d.code === 'index-window-count');
@@ -189,9 +170,7 @@ test('_dataset_index.json: set this count, and fix-on-save sets every count to w
     // c's cache is missing: its count stays.
     const [fixAll] = await actionsFor(lsp, uri, [], ['source.fixAll.neurocache']);
     assert.equal(applied(lsp, uri, fixAll), text.replace('[4, 2, 9]', '[3, 5, 9]'));
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('an entry of a file without labels: "Drop this entry", as a rebuild would', async () => {
@@ -208,16 +187,12 @@ test('an entry of a file without labels: "Drop this entry", as a rebuild would',
   const text = JSON.stringify(manifest, null, 2);
   const file = path.join(dir, 'manifest.json');
   writeFileSync(file, text);
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(file);
     await lsp.open(uri, text);
     const noLabels = (await lsp.settled(uri)).diagnostics.find((d) => d.code === 'no-labels')!;
     const actions = await actionsFor(lsp, uri, [noLabels]);
     assert.deepEqual(actions.map((a) => a.title), ['Drop this entry (its cache file has no labels)', 'Rebuild manifest.json from the cache']);
     assert.equal(applied(lsp, uri, actions[0]), JSON.stringify({ ...manifest, no_seizure: manifest.no_seizure.slice(0, 1) }, null, 2));
-  } finally {
-    await lsp.close();
-  }
+  });
 });

@@ -9,10 +9,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { HoverRequest } from 'vscode-languageserver-protocol/node';
 import { WorkCountersRequest } from '../../server/src/protocol';
-import { LspSession } from '../support/lsp';
+import { uriOf, withLsp } from '../support/lsp';
 import { tempDir } from '../support/python';
 
 const EDITS = 2000;
@@ -25,7 +24,7 @@ test('2,000 edits on a 150,000-entry manifest cost a few parses, hovers answer, 
   const text = JSON.stringify({ partial_seizure: entries(15000, 0), full_seizure: entries(5000, 15000), no_seizure: entries(130000, 20000) }, null, 2);
   const file = path.join(root, 'manifest.json');
   writeFileSync(file, text);
-  const uri = pathToFileURL(file).href;
+  const uri = uriOf(file);
   // The edited value: a single-digit window_idx of an early partial entry (within the diagnostics cap).
   const lines = text.split('\n');
   const line = lines.findIndex((l, i) => i > 400 && /"window_idx": \d$/.test(l));
@@ -37,9 +36,7 @@ test('2,000 edits on a 150,000-entry manifest cost a few parses, hovers answer, 
   lines[line] = `${lines[line].slice(0, character)}"x"`;
   const finalText = lines.join('\n');
 
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     await lsp.open(uri, text);
     await lsp.settled(uri);
     const before = await lsp.request(WorkCountersRequest.type, { uri });
@@ -57,7 +54,5 @@ test('2,000 edits on a 150,000-entry manifest cost a few parses, hovers answer, 
     const spent = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - before[k as keyof typeof before]]));
     process.stdout.write(`# ${EDITS} edits: ${JSON.stringify(spent)}\n`);
     for (const [unit, count] of Object.entries(spent)) assert.ok(count >= 1 && count <= PER_BURST, `${unit}: ${count} for one burst`);
-  } finally {
-    await lsp.close();
-  }
+  });
 });

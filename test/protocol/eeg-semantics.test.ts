@@ -9,13 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { CodeActionRequest, DidChangeWatchedFilesNotification, ExecuteCommandRequest, FileChangeType, HoverRequest } from 'vscode-languageserver-protocol/node';
 import { eegNpz } from '../writers/npz';
 import { pythonWith, tempDir } from '../support/python';
-import { LspSession } from '../support/lsp';
+import { LspSession, uriOf, withLsp } from '../support/lsp';
 
-const uriOf = (file: string) => pathToFileURL(file).href;
 const python = pythonWith('json');
 
 async function hoverText(lsp: LspSession, uri: string, line: number, character: number): Promise<string> {
@@ -43,9 +41,7 @@ test('_dataset_index.json: scan, counts against the caches, hover, the rewrite f
   const text = jsonDump(files, [3, 7, 2]);
   writeFileSync(index, text);
   const uri = uriOf(index);
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     await lsp.until(() => lsp.codes(uri).includes('index-window-count'));
     await lsp.settled(uri);
     const published = lsp.published.get(uri)!.diagnostics;
@@ -81,9 +77,7 @@ test('_dataset_index.json: scan, counts against the caches, hover, the rewrite f
     await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf(path.join(dir, 'c_windows.npz')), type: FileChangeType.Created }] });
     await lsp.until(() => lsp.codes(uri).join() === 'index-window-count');
     assert.match(lsp.published.get(uri)!.diagnostics[0].message as string, /silently leaves 2 of them out/);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test("files Python's json cannot read: invalid-json in a cache directory (also 100,000 levels deep), nothing for a web-extension manifest being typed", async () => {
@@ -97,9 +91,7 @@ test("files Python's json cannot read: invalid-json in a cache directory (also 1
   const typed = path.join(web, 'manifest.json');
   writeFileSync(manifest, '');
   writeFileSync(typed, '');
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(manifest);
     // Empty, next to a cache file: ours, and Python cannot read it.
     await lsp.open(uri, '');
@@ -126,9 +118,7 @@ test("files Python's json cannot read: invalid-json in a cache directory (also 1
     // The server answers an unrelated open document with an empty publish (no version).
     await lsp.until(() => lsp.published.has(typedUri));
     assert.deepEqual(lsp.published.get(typedUri)!.diagnostics, []);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('manifest.json entries whose files stop the Python build: cache-file-stops-build in the editor', async () => {
@@ -139,16 +129,12 @@ test('manifest.json entries whose files stop the Python build: cache-file-stops-
   const text = JSON.stringify({ partial_seizure: [{ cache_file: 'a_windows.npz', window_idx: 0 }], full_seizure: [], no_seizure: [{ cache_file: 'a_windows.npz', window_idx: 1 }, { cache_file: 'cut_windows.npz', window_idx: 0 }] }, null, 2);
   const file = path.join(root, 'manifest.json');
   writeFileSync(file, text);
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(file);
     await lsp.open(uri, text);
     await lsp.settled(uri);
     assert.deepEqual(lsp.codes(uri).sort(), ['cache-file-stops-build', 'cache-file-stops-build']);
     assert.match(lsp.published.get(uri)!.diagnostics[0].message as string, /zipfile\.BadZipFile, which the Python builder does not catch/);
     assert.equal(readFileSync(file, 'utf8'), text);
-  } finally {
-    await lsp.close();
-  }
+  });
 });

@@ -10,9 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { ExitNotification, ShutdownRequest } from 'vscode-languageserver-protocol/node';
-import { LspSession } from '../support/lsp';
+import { LspSession, uriOf } from '../support/lsp';
 import { tempDir } from '../support/python';
 
 const GUARD_MS = 30_000;
@@ -58,7 +57,7 @@ test('exit ends the server while the scan waits on a FIFO named like a cache fil
   await lsp.initialize(root);
   // Either a worker is stuck opening the FIFO, or (when cache files are opened only if regular) the check finishes.
   const stop = { done: false };
-  await Promise.race([blockedOnFifo(lsp.child.pid!, stop), lsp.settled(pathToFileURL(manifest).href)]);
+  await Promise.race([blockedOnFifo(lsp.child.pid!, stop), lsp.settled(uriOf(manifest))]);
   stop.done = true;
   const ended = await shutdownAndExit(lsp);
   assert.ok(ended.signal === 'SIGKILL' || ended.code === 0, JSON.stringify(ended));
@@ -87,7 +86,7 @@ test('with nothing blocked, exit is the ordinary one: 0 after shutdown, 1 withou
     writeFileSync(path.join(root, 'manifest.json'), JSON.stringify({ partial_seizure: [], full_seizure: [], no_seizure: [] }));
     const lsp = new LspSession();
     await lsp.initialize(root);
-    await lsp.settled(pathToFileURL(path.join(root, 'manifest.json')).href);
+    await lsp.settled(uriOf(path.join(root, 'manifest.json')));
     assert.deepEqual(await shutdownAndExit(lsp, shutdown), { code: shutdown ? 0 : 1, signal: null });
   }
 });

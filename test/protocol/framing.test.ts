@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import * as path from 'node:path';
 import { test } from 'node:test';
 import { cliPath, tempDir } from '../support/python';
 

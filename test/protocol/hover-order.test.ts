@@ -6,13 +6,10 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { HoverRequest, MarkupContent } from 'vscode-languageserver-protocol/node';
-import { LspSession } from '../support/lsp';
+import { LspSession, uriOf, withLsp } from '../support/lsp';
 import { tempDir } from '../support/python';
 import { writeArcDataset, writeEegCache } from '../support/workspaces';
-
-const uriOf = (file: string) => pathToFileURL(file).href;
 
 async function hoverAt(lsp: LspSession, uri: string, text: string, needle: string): Promise<string> {
   const lines = text.split('\n');
@@ -41,9 +38,7 @@ const NUMPY_CODES = /[<>|=][biufc]\d\b|\b(u?int|float)\d+\b/;
 test('manifest hovers: statistics, the picture and its caption, then the file and its findings', async () => {
   const root = tempDir();
   const eeg = writeEegCache(path.join(root, 'eeg'));
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(eeg.manifest);
     await lsp.open(uri, eeg.text);
     await lsp.settled(uri);
@@ -57,17 +52,13 @@ test('manifest hovers: statistics, the picture and its caption, then the file an
       `File: \`${path.join(eeg.directory, 'a_windows.npz')}\``, 'The file holds 2 windows; its labels are 32-bit floating-point numbers.',
     ]);
     assert.doesNotMatch(entry.replace(/base64,[^)]+/g, ''), NUMPY_CODES);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('a mask hover: the lesion volume, the slice with its caption and scale, then the file in plain words', async () => {
   const root = tempDir();
   const arc = writeArcDataset(path.join(root, 'data', 'arc'));
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(arc.datasetInfo);
     await lsp.open(uri, arc.text);
     await lsp.settled(uri);
@@ -80,7 +71,5 @@ test('a mask hover: the lesion volume, the slice with its caption and scale, the
     const image = await hoverAt(lsp, uri, arc.text, 'sub-M2001_ses-1_t2w');
     assert.match(image, /Voxel values: 32-bit floating-point numbers; NIfTI-1, gzipped/);
     for (const text of [mask, image]) assert.doesNotMatch(text.replace(/base64,[^)]+/g, '').replace(/\/[^`]*`/g, '`'), NUMPY_CODES);
-  } finally {
-    await lsp.close();
-  }
+  });
 });

@@ -10,14 +10,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { DocumentLink, DocumentLinkRequest } from 'vscode-languageserver-protocol/node';
 import { eegNpz } from '../writers/npz';
-import { LspSession } from '../support/lsp';
+import { LspSession, uriOf, withLsp } from '../support/lsp';
 import { tempDir } from '../support/python';
 import { writeArcDataset, writeEegCache } from '../support/workspaces';
-
-const uriOf = (file: string) => pathToFileURL(file).href;
 
 /** Where each occurrence of the JSON string `"value"` sits, inside its quotes, as LSP ranges. */
 function stringRanges(text: string, value: string): DocumentLink['range'][] {
@@ -48,9 +45,7 @@ test('a manifest links each cache_file that is a regular file, not missing files
   const manifest = JSON.parse(eeg.text);
   manifest.no_seizure.push({ cache_file: 'dir_windows.npz', window_idx: 0 }, { cache_file: 'fifo_windows.npz', window_idx: 0 });
   const text = JSON.stringify(manifest, null, 2);
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(eeg.manifest);
     await lsp.open(uri, text);
     const target = uriOf(path.join(eeg.directory, 'a_windows.npz'));
@@ -62,18 +57,14 @@ test('a manifest links each cache_file that is a regular file, not missing files
     const shifted = `\n\n${text}`;
     await lsp.change(uri, shifted);
     assert.deepEqual(await links(lsp, uri), stringRanges(shifted, 'a_windows.npz').map((range) => ({ range, target })));
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('dataset_info.json links images and masks where the checks resolve them, legacy paths included', async () => {
   const root = tempDir();
   const arc = writeArcDataset(path.join(root, 'data', 'arc'));
   const info = JSON.parse(arc.text);
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(arc.datasetInfo);
     await lsp.open(uri, arc.text);
     const expected = [
@@ -89,9 +80,7 @@ test('dataset_info.json links images and masks where the checks resolve them, le
     await lsp.change(uri, missing);
     const found = await links(lsp, uri);
     assert.deepEqual(found.map((l) => l.target), [uriOf(arc.images[0]), uriOf(arc.images[1]), uriOf(arc.masks[1])]);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('_dataset_index.json links each EDF whose cache exists to that cache, the file training reads', async () => {
@@ -102,13 +91,9 @@ test('_dataset_index.json links each EDF whose cache exists to that cache, the f
   const text = JSON.stringify({ files: ['/data/edf/a.edf', '/data/edf/gone.edf'], window_counts: [2, 1] });
   const index = path.join(dir, '_dataset_index.json');
   writeFileSync(index, text);
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(index);
     await lsp.open(uri, text);
     assert.deepEqual(await links(lsp, uri), [{ range: stringRanges(text, '/data/edf/a.edf')[0], target: uriOf(path.join(dir, 'a_windows.npz')) }]);
-  } finally {
-    await lsp.close();
-  }
+  });
 });

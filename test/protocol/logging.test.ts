@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { DidChangeConfigurationNotification, ExecuteCommandRequest, MessageType } from 'vscode-languageserver-protocol/node';
 import { DEFAULT_RESAMPLE_METHOD } from '../../server/src/engine/arc/preprocessing';
 import { DEFAULT_CV } from '../../server/src/engine/arc/folds';
 import { Commands, StatusNotification } from '../../server/src/protocol';
-import { LspSession } from '../support/lsp';
+import { LspSession, uriOf, withLsp } from '../support/lsp';
 import { repoRoot, tempDir } from '../support/python';
 import { eegNpz } from '../writers/npz';
 
@@ -35,8 +34,7 @@ const checkWorkspace = (lsp: LspSession) => lsp.connection.sendRequest(ExecuteCo
 test('start-up, settings and scans are logged at info; every file checked only at debug, switched on live', async () => {
   const { root, manifest } = workspace();
   const version = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).version;
-  const lsp = new LspSession();
-  try {
+  await withLsp(undefined, async (lsp) => {
     await lsp.initialize(root, { initializationOptions: { maxWorkers: 2 }, clientInfo: { name: 'test client', version: '9.9' } });
     await logged(lsp, /^Workspace scan: checked 1 file in [\d.]+ s$/);
     const info = lines(lsp, MessageType.Info);
@@ -53,33 +51,26 @@ test('start-up, settings and scans are logged at info; every file checked only a
     await checkWorkspace(lsp);
     const debug = lines(lsp, MessageType.Debug);
     // The counts are those of the diagnostics published for the file.
-    const published = lsp.published.get(pathToFileURL(manifest).href)?.diagnostics ?? [];
+    const published = lsp.published.get(uriOf(manifest))?.diagnostics ?? [];
     const errors = published.filter((d) => d.severity === 1).length;
     const warnings = published.filter((d) => d.severity === 2).length;
     assert.ok(errors > 0, 'the missing cache file is an error');
     assert.ok(debug.some((l) => l.startsWith(`checked ${manifest} in `) && l.endsWith(` ms: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`)), debug.join('\n'));
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('at level error the server says nothing while nothing fails', async () => {
   const { root } = workspace();
-  const lsp = new LspSession();
-  try {
+  await withLsp(undefined, async (lsp) => {
     await lsp.initialize(root, { initializationOptions: { logLevel: 'error' } });
     await checkWorkspace(lsp);
     assert.deepEqual(lsp.logs, []);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('the status says what the server is doing, that it is healthy, and the errors and warnings of our files', async () => {
   const { root } = workspace();
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     await checkWorkspace(lsp);
     await lsp.until(() => lsp.notifications.some((n) => !(n.params as StatusNotification.Params).activity && (n.params as StatusNotification.Params).files === 1));
     const statuses = lsp.notifications.filter((n) => n.method === StatusNotification.method).map((n) => n.params as StatusNotification.Params);
@@ -94,7 +85,5 @@ test('the status says what the server is doing, that it is healthy, and the erro
       assert.ok(Number.isInteger(s.errors) && Number.isInteger(s.warnings), JSON.stringify(s));
       assert.equal(s.message, s.activity ? `${s.activity}…` : `${s.files} file${s.files === 1 ? '' : 's'} checked`);
     }
-  } finally {
-    await lsp.close();
-  }
+  });
 });

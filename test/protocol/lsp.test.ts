@@ -9,30 +9,43 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import { CodeActionRequest, DidChangeWatchedFilesNotification, ExecuteCommandRequest, FileChangeType, HoverRequest } from 'vscode-languageserver-protocol/node';
+import { CodeActionRequest, DidChangeWatchedFilesNotification, ExecuteCommandRequest, FileChangeType, HoverRequest, Position } from 'vscode-languageserver-protocol/node';
 import { eegNpz } from '../writers/npz';
 import { encodeNifti, encodeVoxels } from '../writers/nifti';
 import { tempDir } from '../support/python';
-import { LspSession } from '../support/lsp';
-
-const uriOf = (file: string) => pathToFileURL(file).href;
+import { carets, LspSession, uriOf, withLsp } from '../support/lsp';
 
 /** A cache with a_windows.npz (window 0: 10% seizure, window 1: none) and a manifest that also names a missing file. */
-function staleWorkspace(): { root: string; cache: string; manifest: string; text: string } {
+function staleWorkspace(): { root: string; cache: string; manifest: string; text: string; onKey: Position; onEntry: Position; onMissingEntry: Position } {
   const root = tempDir();
   const cache = path.join(root, 'cache');
   mkdirSync(cache);
   const labels = new Float32Array(2 * 100).fill(1, 0, 10);
   writeFileSync(path.join(cache, 'a_windows.npz'), eegNpz({ windows: 2, channels: 1, samples: 100, labels, compress: true }));
-  const text = JSON.stringify({
-    partial_seizure: [{ cache_file: 'a_windows.npz', window_idx: 0 }, { cache_file: 'gone_windows.npz', window_idx: 0 }],
-    full_seizure: [],
-    no_seizure: [{ cache_file: 'a_windows.npz', window_idx: 1 }],
-  }, null, 2);
+  // json.dump's indent=2 layout; the carets mark where the tests hover.
+  const { text, at } = carets(`{
+  "pa‸rtial_seizure": [
+    {
+      "cac‸he_file": "a_windows.npz",
+      "window_idx": 0
+    },
+    {
+      "cac‸he_file": "gone_windows.npz",
+      "window_idx": 0
+    }
+  ],
+  "full_seizure": [],
+  "no_seizure": [
+    {
+      "cache_file": "a_windows.npz",
+      "window_idx": 1
+    }
+  ]
+}`);
+  const [onKey, onEntry, onMissingEntry] = at;
   const manifest = path.join(cache, 'manifest.json');
   writeFileSync(manifest, text);
-  return { root, cache, manifest, text };
+  return { root, cache, manifest, text, onKey, onEntry, onMissingEntry };
 }
 
 /** Width and height of the PNG data URI in a hover, after checking its signature. */
@@ -44,19 +57,18 @@ function pngSize(hover: string): [number, number] | undefined {
   return [png.readUInt32BE(16), png.readUInt32BE(20)];
 }
 
-async function hoverText(lsp: LspSession, uri: string, line: number, character: number): Promise<string> {
-  const hover = await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character } });
+async function hoverText(lsp: LspSession, uri: string, ...where: [Position] | [number, number]): Promise<string> {
+  const position = where.length === 1 ? where[0] : { line: where[0], character: where[1] };
+  const hover = await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position });
   return hover ? JSON.stringify(hover.contents) : '';
 }
 
 test('open documents: planted problems, hovers, fixes by edit, silence for unrelated JSON', async () => {
-  const { root, manifest, text } = staleWorkspace();
+  const { root, manifest, text, onKey, onEntry, onMissingEntry } = staleWorkspace();
   const browser = path.join(root, 'extension', 'manifest.json');
   mkdirSync(path.dirname(browser));
   writeFileSync(browser, JSON.stringify({ manifest_version: 3, name: 'x', version: '1.0' }));
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(manifest);
     await lsp.open(uriOf(browser), readFileSync(browser, 'utf8'));
     await lsp.open(uri, text);
@@ -67,14 +79,14 @@ test('open documents: planted problems, hovers, fixes by edit, silence for unrel
     assert.deepEqual(lsp.published.get(uriOf(browser))?.diagnostics ?? [], []);
 
     // A third of the entries are missing: training rescans first and never draws a balanced set from it.
-    assert.match(await hoverText(lsp, uri, 1, 5), /Balanced training set: none from this manifest \(training discards it and rescans the cache first\)/);
-    assert.doesNotMatch(await hoverText(lsp, uri, 1, 5), /pos_weight/);
-    assert.match(await hoverText(lsp, uri, 1, 5), /3 = 2 partial \+ 0 full \+ 1 no seizure/);
-    assert.match(await hoverText(lsp, uri, 3, 10), /Seizure fraction: 10\.00% \(10 of 100 label samples > 0\) → partial_seizure/);
+    assert.match(await hoverText(lsp, uri, onKey), /Balanced training set: none from this manifest \(training discards it and rescans the cache first\)/);
+    assert.doesNotMatch(await hoverText(lsp, uri, onKey), /pos_weight/);
+    assert.match(await hoverText(lsp, uri, onKey), /3 = 2 partial \+ 0 full \+ 1 no seizure/);
+    assert.match(await hoverText(lsp, uri, onEntry), /Seizure fraction: 10\.00% \(10 of 100 label samples > 0\) → partial_seizure/);
     // Pictures: the category bar on the key, the window's label trace on an entry.
-    assert.deepEqual(pngSize(await hoverText(lsp, uri, 1, 5)), [240, 12]);
-    assert.deepEqual(pngSize(await hoverText(lsp, uri, 3, 10)), [100, 24]);
-    assert.match(await hoverText(lsp, uri, 7, 10), /missing: training skips this entry/);
+    assert.deepEqual(pngSize(await hoverText(lsp, uri, onKey)), [240, 12]);
+    assert.deepEqual(pngSize(await hoverText(lsp, uri, onEntry)), [100, 24]);
+    assert.match(await hoverText(lsp, uri, onMissingEntry), /missing: training skips this entry/);
 
     const actions = await lsp.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: missing.range, context: { diagnostics: [missing] } });
     const drop = actions!.find((a) => JSON.stringify(a).includes('neurocache.dropMissingEntries'));
@@ -91,16 +103,12 @@ test('open documents: planted problems, hovers, fixes by edit, silence for unrel
     await lsp.change(uri, lsp.documents.get(uri)!.getText().replace('"window_idx": 1', '"window_idx": 7'));
     const broken = await lsp.settled(uri);
     assert.deepEqual(broken.diagnostics.map((d) => d.code), ['unreferenced-cache-file', 'window-out-of-range']);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('closed files: the workspace scan finds them, watchers re-check them, fixes write atomically', async () => {
   const { root, cache, manifest } = staleWorkspace();
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(manifest);
     await lsp.until(() => lsp.codes(uri).includes('missing-cache-file'));
     await lsp.settled(uri);
@@ -119,15 +127,12 @@ test('closed files: the workspace scan finds them, watchers re-check them, fixes
     assert.match(JSON.stringify(response), /Rebuilt: 1 cache file listed, 1 partial, 0 full, 1 no-seizure/);
     assert.deepEqual(JSON.parse(readFileSync(manifest, 'utf8')).partial_seizure, [{ cache_file: 'a_windows.npz', window_idx: 0 }]);
     await lsp.until(() => lsp.codes(uri).length === 0);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('restricted mode offers no writing fixes and refuses to write', async () => {
   const { root, manifest, text } = staleWorkspace();
-  const lsp = new LspSession();
-  try {
+  await withLsp(undefined, async (lsp) => {
     await lsp.initialize(root, { initializationOptions: { trusted: false } });
     const uri = uriOf(manifest);
     await lsp.open(uri, text);
@@ -138,9 +143,7 @@ test('restricted mode offers no writing fixes and refuses to write', async () =>
     assert.match(JSON.stringify(response), /restricted/);
     assert.equal(readFileSync(manifest, 'utf8'), text);
     assert.equal(lsp.edits.length, 0);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('dataset_info hovers show the NIfTI header and recorded vs counted volume', async () => {
@@ -156,9 +159,7 @@ test('dataset_info hovers show the NIfTI header and recorded vs counted volume',
   const text = JSON.stringify({ num_samples: 1, image_paths: ['cache/nifti_cache/s_t2w.nii.gz'], mask_paths: ['cache/nifti_cache/s_lesion.nii.gz'], lesion_volumes: [16], acquisition_types: ['space_2x'], subject_ids: ['sub-M2001'] }, null, 2);
   const file = path.join(root, 'dataset_info.json');
   writeFileSync(file, text);
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(file);
     await lsp.open(uri, text);
     await lsp.settled(uri);
@@ -173,9 +174,7 @@ test('dataset_info hovers show the NIfTI header and recorded vs counted volume',
     await lsp.until(() => lsp.documents.get(uri)!.getText().includes('17'));
     await lsp.settled(uri);
     assert.deepEqual(lsp.codes(uri), ['cv-split-fails']);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('a 150,000-entry manifest gets structural diagnostics and hovers', async () => {
@@ -187,9 +186,7 @@ test('a 150,000-entry manifest gets structural diagnostics and hovers', async ()
   assert.ok(text.length > 12_000_000);
   const file = path.join(root, 'manifest.json');
   writeFileSync(file, text);
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(file);
     const opened = performance.now();
     await lsp.open(uri, text);
@@ -208,9 +205,7 @@ test('a 150,000-entry manifest gets structural diagnostics and hovers', async ()
     // Reported, not asserted: tests must not depend on machine speed (bench/ measures).
     process.stdout.write(`# 150k manifest: first diagnostics ${firstDiagnostics.toFixed(0)} ms, hover p50 ${times[10].toFixed(1)} ms, p95 ${times[18].toFixed(1)} ms\n`);
     assert.ok(lsp.published.get(uri)!.diagnostics.length <= 1001, 'capped per file');
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('a dataset_info.json is re-checked when a file it names appears', async () => {
@@ -221,9 +216,7 @@ test('a dataset_info.json is re-checked when a file it names appears', async () 
   writeFileSync(path.join(nifti, 'a_t2w.nii.gz'), volume());
   const file = path.join(root, 'dataset_info.json');
   writeFileSync(file, JSON.stringify({ image_paths: ['cache/nifti_cache/a_t2w.nii.gz'], mask_paths: ['cache/nifti_cache/a_lesion.nii.gz'], lesion_volumes: [3], acquisition_types: ['space_2x'], subject_ids: ['sub-1'] }));
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const uri = uriOf(file);
     await lsp.until(() => lsp.codes(uri).includes('missing-file'));
     const mask = path.join(nifti, 'a_lesion.nii.gz');
@@ -232,7 +225,5 @@ test('a dataset_info.json is re-checked when a file it names appears', async () 
     await lsp.until(() => !lsp.codes(uri).includes('missing-file'));
     // What remains: one sample cannot be split into 3 folds.
     assert.deepEqual(lsp.codes(uri), ['cv-split-fails']);
-  } finally {
-    await lsp.close();
-  }
+  });
 });

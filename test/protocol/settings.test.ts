@@ -8,15 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { DidChangeConfigurationNotification, ExecuteCommandRequest } from 'vscode-languageserver-protocol/node';
 import { Commands } from '../../server/src/protocol';
 import { encodeNifti, encodeVoxels } from '../writers/nifti';
 import { eegNpz } from '../writers/npz';
-import { LspSession } from '../support/lsp';
+import { uriOf, withLsp } from '../support/lsp';
 import { tempDir } from '../support/python';
-
-const uriOf = (file: string) => pathToFileURL(file).href;
 
 /** A manifest listing a 30%-seizure window as full: a category mismatch, found only by content checks (and no partial windows). */
 function mislabelled(dir: string, name = 'manifest.json'): string {
@@ -42,17 +39,15 @@ test('each folder\'s settings, extra globs and working directory apply to its ow
   const info = path.join(deep, 'dataset_info.json');
   writeFileSync(info, JSON.stringify({ image_paths: ['shared/m_t2w.nii.gz'], mask_paths: [null], lesion_volumes: [0], acquisition_types: ['space_2x'], subject_ids: ['s'] }));
 
-  const lsp = new LspSession();
   const asked = new Set<string>();
   let settingsB: object = { contentChecks: false };
-  lsp.settings = (scope) => {
+  const settings = (scope: string | undefined) => {
     asked.add(scope ?? '');
     if (scope?.startsWith(uriOf(a))) return { extraGlobs: ['**/*_manifest.json'] };
     if (scope?.startsWith(uriOf(b))) return settingsB;
     return null;
   };
-  try {
-    await lsp.initialize([a, b]);
+  await withLsp([a, b], async (lsp) => {
     // Resolves once every file of both folders has been checked.
     const scan = await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command: Commands.checkWorkspace, arguments: [] });
     assert.match(JSON.stringify(scan), /Checked 4 files/);
@@ -69,7 +64,5 @@ test('each folder\'s settings, extra globs and working directory apply to its ow
     settingsB = {};
     await lsp.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
     await lsp.until(() => lsp.codes(uriOf(manifestB)).includes('category-mismatch'));
-  } finally {
-    await lsp.close();
-  }
+  }, { before: (lsp) => (lsp.settings = settings) });
 });

@@ -5,12 +5,12 @@
  * last one says where the server ended up.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { SCAN_STATUS_STEPS } from '../../server/src/handlers/status';
 import { StatusNotification } from '../../server/src/protocol';
-import { LspSession } from '../support/lsp';
+import { withLsp } from '../support/lsp';
 import { tempDir } from '../support/python';
 
 const FILES = 400;
@@ -22,10 +22,8 @@ test(`a scan of ${FILES} files sends about ${SCAN_STATUS_STEPS} statuses, not se
     mkdirSync(directory, { recursive: true });
     writeFileSync(path.join(directory, 'manifest.json'), JSON.stringify({ partial_seizure: [{ cache_file: 'a.npz', window_idx: 0 }], full_seizure: [], no_seizure: [] }));
   }
-  const lsp = new LspSession();
-  const statuses = () => lsp.notifications.filter((n) => n.method === StatusNotification.method).map((n) => n.params as StatusNotification.Params);
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
+    const statuses = () => lsp.notifications.filter((n) => n.method === StatusNotification.method).map((n) => n.params as StatusNotification.Params);
     await lsp.until(() => statuses().some((s) => !s.activity && s.files === FILES));
     const sent = statuses();
     const during = sent.filter((s) => s.activity?.startsWith('Checking the workspace'));
@@ -40,8 +38,5 @@ test(`a scan of ${FILES} files sends about ${SCAN_STATUS_STEPS} statuses, not se
     assert.deepEqual(rest, { health: 'ok', pending: 0, files: FILES, errors: rest.errors, warnings: rest.warnings, message: `${FILES} files checked` });
     assert.ok(rest.errors > 0 && rest.errors % FILES === 0, 'every file\'s errors counted once');
     assert.equal(lastScan?.files, FILES);
-  } finally {
-    await lsp.close();
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 });

@@ -8,14 +8,11 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification, ExecuteCommandRequest, FileChangeType, WatchKind } from 'vscode-languageserver-protocol/node';
 import { Commands, StatusNotification } from '../../server/src/protocol';
-import { LspSession } from '../support/lsp';
+import { LspSession, uriOf, withLsp } from '../support/lsp';
 import { tempDir } from '../support/python';
 import { writeArcDataset, writeEegCache } from '../support/workspaces';
-
-const uriOf = (file: string) => pathToFileURL(file).href;
 
 /** The last status the server sent. */
 function lastStatus(lsp: LspSession): StatusNotification.Params {
@@ -31,9 +28,7 @@ function workspace() {
 
 test('a deleted folder, reported by one event for the folder, takes its documents\' diagnostics with it', async () => {
   const { root, arc, arcUri, eegUri } = workspace();
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     await lsp.until(() => lsp.codes(arcUri).includes('lesion-volume-mismatch') && lsp.codes(eegUri).includes('missing-cache-file'));
     await lsp.until(() => lastStatus(lsp).pending === 0 && lastStatus(lsp).files === 2);
     const before = lastStatus(lsp);
@@ -52,16 +47,12 @@ test('a deleted folder, reported by one event for the folder, takes its document
     await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: `${uriOf(path.join(root, 'data'))}/`, type: FileChangeType.Deleted }] });
     await lsp.until(() => lsp.published.get(eegUri)!.diagnostics.length === 0);
     await lsp.until(() => lastStatus(lsp).files === 0);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('Check Workspace drops documents that vanished without a watcher event', async () => {
   const { root, arc, arcUri, eegUri } = workspace();
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     await lsp.until(() => lsp.codes(arcUri).includes('lesion-volume-mismatch') && lsp.codes(eegUri).includes('missing-cache-file'));
     rmSync(arc.directory, { recursive: true });
     const result = await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command: Commands.checkWorkspace, arguments: [] });
@@ -69,16 +60,12 @@ test('Check Workspace drops documents that vanished without a watcher event', as
     assert.deepEqual(lsp.published.get(arcUri)!.diagnostics, []);
     assert.ok(lsp.codes(eegUri).includes('missing-cache-file'));
     await lsp.until(() => lastStatus(lsp).files === 1);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('an open document keeps its diagnostics after its folder is deleted, until it is closed', async () => {
   const { root, eeg, eegUri } = workspace();
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     await lsp.open(eegUri, eeg.text);
     await lsp.settled(eegUri);
     assert.ok(lsp.codes(eegUri).includes('missing-cache-file'));
@@ -91,7 +78,5 @@ test('an open document keeps its diagnostics after its folder is deleted, until 
 
     await lsp.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri: eegUri } });
     await lsp.until(() => lsp.published.get(eegUri)!.diagnostics.length === 0);
-  } finally {
-    await lsp.close();
-  }
+  });
 });

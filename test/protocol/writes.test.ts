@@ -9,15 +9,12 @@ import assert from 'node:assert/strict';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { ExecuteCommandRequest } from 'vscode-languageserver-protocol/node';
 import { CommandResult, Commands } from '../../server/src/protocol';
 import { encodeNifti, encodeVoxels } from '../writers/nifti';
 import { eegNpz } from '../writers/npz';
-import { LspSession } from '../support/lsp';
+import { LspSession, uriOf, withLsp } from '../support/lsp';
 import { tempDir } from '../support/python';
-
-const uriOf = (file: string) => pathToFileURL(file).href;
 
 /** Everything about a path a write could change. */
 function fileState(file: string) {
@@ -88,9 +85,7 @@ test('writing commands refuse targets outside the workspace, links, read-only fi
   const all = [...Object.values(targets), link, viaFolderLink];
   const before = all.map(fileState);
 
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     const refusals: [string, string, RegExp][] = [
       [Commands.rebuildManifest, targets.textOutside, /outside the workspace folders/],
       [Commands.dropMissingEntries, targets.manifestOutside, /outside the workspace folders/],
@@ -107,9 +102,7 @@ test('writing commands refuse targets outside the workspace, links, read-only fi
     for (const [command, file, expected] of refusals) assert.match(await refused(lsp, command, file), expected, `${command} ${file}`);
     assert.deepEqual(all.map(fileState), before, 'nothing changed: bytes, modes, links');
     assert.equal(lsp.edits.length, 0);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('an allowed write keeps the file\'s mode; open documents outside the workspace are not edited', async () => {
@@ -121,9 +114,7 @@ test('an allowed write keeps the file\'s mode; open documents outside the worksp
   const legacy = JSON.stringify({ image_paths: ['data/arc/cache/nifti_cache/a_t2w.nii.gz'], mask_paths: [null], lesion_volumes: [0], acquisition_types: ['space_2x'], subject_ids: ['sub-1'] });
   const info = put(path.join(root, 'data', 'arc', 'dataset_info.json'), legacy, 0o600);
   const openOutside = put(path.join(outside, 'manifest.json'), STALE);
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
+  await withLsp(root, async (lsp) => {
     assert.match(await succeeded(lsp, Commands.rebuildManifest, manifest), /Rebuilt: 1 cache file listed, /);
     assert.deepEqual(JSON.parse(readFileSync(manifest, 'utf8')).partial_seizure, [{ cache_file: 'a_windows.npz', window_idx: 0 }]);
     assert.equal(fileState(manifest).mode, 0o640);
@@ -138,9 +129,7 @@ test('an allowed write keeps the file\'s mode; open documents outside the worksp
     assert.match(await refused(lsp, Commands.dropMissingEntries, openOutside), /outside the workspace folders/);
     assert.equal(lsp.edits.length, 0, 'no workspace edit was sent');
     assert.deepEqual(fileState(openOutside), before);
-  } finally {
-    await lsp.close();
-  }
+  });
 });
 
 test('unknown commands are errors, also in restricted mode, and restricted mode writes nothing', async () => {
@@ -148,8 +137,7 @@ test('unknown commands are errors, also in restricted mode, and restricted mode 
   const manifest = put(path.join(cache, 'manifest.json'), STALE);
   const before = fileState(manifest);
   for (const trusted of [true, false]) {
-    const lsp = new LspSession();
-    try {
+    await withLsp(undefined, async (lsp) => {
       await lsp.initialize(root, { initializationOptions: { trusted } });
       for (const command of ['neurocache.bogus', 'neurocache.rebuildmanifest', '__proto__', 'toString']) {
         await assert.rejects(run(lsp, command, manifest), (error: Error & { code?: number }) => error.code === -32602 && /has no command/.test(error.message), command);
@@ -160,8 +148,6 @@ test('unknown commands are errors, also in restricted mode, and restricted mode 
         }
       }
       assert.deepEqual(fileState(manifest), before);
-    } finally {
-      await lsp.close();
-    }
+    });
   }
 });

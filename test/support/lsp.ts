@@ -3,6 +3,7 @@
  * speaks JSON-RPC to it. Waits are on events (published diagnostics), never on sleeps.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import {
   ApplyWorkspaceEditRequest, ApplyWorkspaceEditResult, createProtocolConnection, DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification, ExitNotification, InitializeParams, InitializeRequest, InitializedNotification, LogMessageNotification, MessageType,
@@ -93,7 +94,6 @@ export class LspSession {
 
   /** Initializes with `rootPath` as the workspace folder (or several folders). */
   async initialize(rootPath: string | string[], options: Partial<InitializeParams> = {}): Promise<void> {
-    const { pathToFileURL } = await import('node:url');
     const roots = Array.isArray(rootPath) ? rootPath : [rootPath];
     await this.connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
@@ -158,4 +158,52 @@ export class LspSession {
     this.connection.dispose();
     this.child.kill();
   }
+}
+
+/** The `file:` URI an editor names the document at `file` by. */
+export const uriOf = (file: string): string => pathToFileURL(file).href;
+
+export interface SessionOptions {
+  /** Environment of the server process, over this process's. */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** More of `initialize`'s parameters (capabilities, initializationOptions). */
+  initialize?: Partial<InitializeParams>;
+  /** Runs before `initialize`, e.g. to set the settings the client answers with. */
+  before?: (lsp: LspSession) => void;
+}
+
+/**
+ * Runs `fn` on a new session with `root` as the workspace folder (or several; undefined: not
+ * initialized, `fn` does it), and always closes the session, whether `fn` passes or throws.
+ */
+export async function withLsp<T>(root: string | string[] | undefined, fn: (lsp: LspSession) => Promise<T>, options: SessionOptions = {}): Promise<T> {
+  const lsp = new LspSession(options.env, { cwd: options.cwd });
+  try {
+    options.before?.(lsp);
+    if (root !== undefined) await lsp.initialize(root, options.initialize);
+    return await fn(lsp);
+  } finally {
+    await lsp.close();
+  }
+}
+
+/** The caret marking a position in fixture text: `"se‸ed": 42`. */
+export const CARET = '‸';
+
+/**
+ * Fixture text with caret markers: the text without them, and the LSP position (line,
+ * UTF-16 character) of each marker in order, so a test says where it hovers in the text itself.
+ */
+export function carets(marked: string): { text: string; at: { line: number; character: number }[] } {
+  const at: { line: number; character: number }[] = [];
+  const lines = marked.split('\n').map((line, i) => {
+    let clean = '';
+    for (const [j, piece] of line.split(CARET).entries()) {
+      if (j > 0) at.push({ line: i, character: clean.length });
+      clean += piece;
+    }
+    return clean;
+  });
+  return { text: lines.join('\n'), at };
 }

@@ -1,8 +1,10 @@
 /** Finds a Python that can import the given modules, for reference comparisons (numpy, nibabel). */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+
+// Scratch folders come from the one temp helper (removed when the test process ends).
+export { tempDir } from './temp';
 
 const found = new Map<string, string | undefined>();
 
@@ -38,14 +40,11 @@ export function runPython<T>(python: string, script: string, args: string[] = []
   return JSON.parse(out) as T;
 }
 
-export function tempDir(prefix = 'neurocache-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
-}
 
 /** The checkout's root, found upward from the running (bundled) test file. */
 export function repoRoot(): string {
   let dir = __dirname;
-  while (!require('node:fs').existsSync(path.join(dir, 'package.json'))) {
+  while (!existsSync(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('package.json not found above the tests');
     dir = parent;

@@ -21,7 +21,10 @@ test('an NPZ truncated between stat and read is reported as changed while read',
   const open = fs.promises.open;
   let truncated = false;
   fs.promises.open = (async (target: fs.PathLike, ...rest: unknown[]) => {
-    if (target === file && !truncated) (truncated = true), fs.truncateSync(file, 100);
+    if (target === file && !truncated) {
+      truncated = true;
+      fs.truncateSync(file, 100);
+    }
     return (open as (...args: unknown[]) => Promise<fs.promises.FileHandle>)(target, ...rest);
   }) as typeof fs.promises.open;
   const pool = new WorkerPool(1);

@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { applyEdits } from '../../server/src/engine/json/edits';
 import { Commands } from '../../server/src/protocol';
 import { analyzeDocument } from '../../server/src/service/analyze';
+import { assertKind } from '../support/analysis';
 import { CommandContext, isFileCommand, planCommand } from '../../server/src/service/commands';
 import { assertInsideWorkspace, containingFolder, readDocumentFile, resolveFolderArgument } from '../../server/src/service/documentFiles';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
@@ -73,9 +74,9 @@ test('Rewrite Legacy Paths rewrites parent- and cwd-resolved paths relative to d
     assert.equal(rewritten.replace(/"[^"]*nii\.gz"/g, '""'), text.replace(/"[^"]*nii\.gz"/g, '""'));
     const after = await analyzeDocument(info, rewritten, context.inspector, { content: false, cwd });
     assert.deepEqual(after.diagnostics.map((d) => d.code), ['cv-split-fails']);
-    if (before.kind === 'arc-dataset-info' && after.kind === 'arc-dataset-info') {
-      assert.deepEqual(after.facts.masks.map((m) => m?.resolved), before.facts.masks.map((m) => m?.resolved));
-    }
+    assertKind(before, 'arc-dataset-info');
+    assertKind(after, 'arc-dataset-info');
+    assert.deepEqual(after.facts.masks.map((m) => m?.resolved), before.facts.masks.map((m) => m?.resolved));
     assert.deepEqual((await planCommand(Commands.rewriteLegacyPaths, info, rewritten, context)).edits, [], 'a second run changes nothing');
   });
 });

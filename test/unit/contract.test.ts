@@ -12,20 +12,22 @@ import { DEFAULT_CV } from '../../server/src/engine/arc/folds';
 import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS } from '../../server/src/engine/arc/preprocessing';
 import { DEFAULT_COMPOSITION } from '../../server/src/engine/eeg/composition';
 import {
-  ClientCommands, Commands, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, DEFAULT_WINDOW_SETTINGS, DOWNLOAD_COMMANDS, LOG_LEVELS, MAX_DOWNLOAD_PARALLEL, WRITING_COMMANDS,
+  CHECKED_FILE_NAMES, ClientCommands, Commands, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, DEFAULT_WINDOW_SETTINGS, DOWNLOAD_COMMANDS, LOG_LEVELS, NUMBER_OPTIONS, NumberRange, WRITING_COMMANDS,
 } from '../../server/src/protocol';
+import { COMMANDS } from '../../server/src/cli/spec';
 import { resolveSettings } from '../../server/src/handlers/settings';
 import { DIAGNOSTIC_CODES } from '../../server/src/engine/diagnostics';
 import { SEVERITY_LEVELS } from '../../server/src/engine/severity';
 import { repoRoot } from '../support/python';
 
 interface Contributes {
-  configuration: { properties: Record<string, { default: unknown; scope?: string; maximum?: number; enum?: unknown[] }> };
+  configuration: { properties: Record<string, { type: string; default: unknown; scope?: string; minimum?: number; maximum?: number; enum?: unknown[] }> };
   commands: { command: string; enablement?: string }[];
   menus: Record<'commandPalette' | 'explorer/context', { command: string; when?: string }[]>;
 }
 
-const contributes = (): Contributes => JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).contributes;
+const packageJson = () => JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8'));
+const contributes = (): Contributes => packageJson().contributes;
 
 /** `{a: {b: 1}}` → `{"neurocache.a.b": 1}` (arrays are values). */
 function flatten(value: object, prefix = 'neurocache'): Record<string, unknown> {
@@ -50,7 +52,6 @@ test('package.json settings and defaults are the protocol\'s (training: the engi
   for (const key of Object.keys(flatten(DEFAULT_SETTINGS))) assert.equal(properties[key].scope, 'resource', key);
   // Window settings apply to the whole window (the log level): user or workspace settings, never per folder.
   for (const key of Object.keys(flatten(DEFAULT_WINDOW_SETTINGS))) assert.equal(properties[key].scope, 'window', key);
-  assert.equal(properties['neurocache.download.parallel'].maximum, MAX_DOWNLOAD_PARALLEL);
   assert.deepEqual(properties['neurocache.logLevel'].enum, [...LOG_LEVELS]);
   // The settings editor offers exactly the engine's codes and levels.
   const severity = properties['neurocache.diagnostics.severity'] as unknown as { propertyNames: { enum: string[] }; additionalProperties: { enum: string[] } };
@@ -59,6 +60,38 @@ test('package.json settings and defaults are the protocol\'s (training: the engi
   assert.deepEqual(properties['neurocache.preprocessing.resampleMethod'].enum, [...RESAMPLE_METHODS]);
   assert.equal(resolveSettings({ preprocessing: { resampleMethod: 'nibabel_conform' } }).preprocessing.resampleMethod, 'nibabel_conform');
   assert.equal(resolveSettings({ preprocessing: { resampleMethod: 'linear' } }).preprocessing.resampleMethod, DEFAULT_RESAMPLE_METHOD);
+});
+
+test('every number setting in package.json declares exactly its NUMBER_OPTIONS row: type, default, minimum, maximum', () => {
+  const properties = contributes().configuration.properties;
+  const numbers = Object.keys(properties).filter((key) => ['number', 'integer'].includes(properties[key].type));
+  assert.deepEqual(numbers.sort(), Object.keys(NUMBER_OPTIONS).map((key) => `neurocache.${key}`).sort());
+  for (const [key, row] of Object.entries(NUMBER_OPTIONS) as [string, NumberRange][]) {
+    const { type, default: value, minimum, maximum } = properties[`neurocache.${key}`];
+    assert.deepEqual({ type, default: value, minimum, maximum }, { type: row.integer ? 'integer' : 'number', default: row.default, minimum: row.minimum, maximum: row.maximum }, key);
+  }
+});
+
+test('the CLI\'s number options are the settings\' rows: help and validation come from the same table', () => {
+  const rows = new Set<NumberRange>(Object.values(NUMBER_OPTIONS));
+  const numberOptions = COMMANDS.flatMap((c) => c.options.filter((o) => o.value === 'N' || o.value === 'R').map((o) => ({ command: c.name, option: o })));
+  for (const { command, option } of numberOptions) {
+    assert.ok(option.range, `${command} --${option.name} has a range`);
+    // --jobs starts at 1: leaving it out is the setting's 0 (one thread per core).
+    const row = option.name === 'jobs' && command !== 'arc download' ? NUMBER_OPTIONS.maxWorkers : option.range;
+    assert.ok(rows.has(row), `${command} --${option.name} uses a NUMBER_OPTIONS row`);
+    assert.equal(option.range.maximum, row.maximum, `${command} --${option.name}`);
+  }
+});
+
+test('the checked file names are protocol.ts\'s: package.json activates on each and offers their commands on them', () => {
+  const names = Object.values(CHECKED_FILE_NAMES);
+  const activation: string[] = packageJson().activationEvents;
+  for (const name of names) assert.ok(activation.includes(`workspaceContains:**/${name}`), name);
+  for (const entry of contributes().menus.commandPalette) {
+    const file = /resourceFilename == (\S+)/.exec(entry.when ?? '')?.[1];
+    if (file) assert.ok((names as string[]).includes(file), `${entry.command}: ${file}`);
+  }
 });
 
 test('package.json commands are the protocol\'s; restricted mode disables exactly the writing ones and the downloads', () => {

@@ -26,14 +26,6 @@ test('every code the engine emits has a section in docs/diagnostics.md', () => {
   assert.deepEqual(undocumented, [], 'codes without a "## code" section');
 });
 
-test('the README\'s list of codes names every code the engine emits', () => {
-  const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
-  const list = readme.slice(readme.indexOf('Diagnostic codes:'));
-  assert.ok(list.length < readme.length, 'the README has its "Diagnostic codes:" list');
-  const paragraph = list.slice(0, list.indexOf('\n\n'));
-  assert.deepEqual(engineCodes().filter((code) => !paragraph.includes(`\`${code}\``)), [], 'codes missing from the README list');
-});
-
 test('a code links to its heading\'s line in the installed docs', () => {
   const links = codeLinks(DOC);
   const lines = readFileSync(DOC, 'utf8').split('\n');

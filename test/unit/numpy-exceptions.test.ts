@@ -17,6 +17,7 @@ import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { CacheInspector } from '../../server/src/service/inspector';
 import { WorkerPool } from '../../server/src/workers/pool';
 import { cliPath, pythonsWith, repoRoot, runPython, tempDir } from '../support/python';
+import { otherReaderDir } from '../support/temp';
 
 const numpys = pythonsWith('numpy');
 const skip = numpys.length === 0 && 'python3 with numpy not found';
@@ -257,35 +258,30 @@ print("{}")
   }
 });
 
-/** Runs a command as user `nobody` when we are root (root reads any file, so chmod 000 would prove nothing). */
-function asReader(): { uid?: number; gid?: number } | undefined {
-  if (process.getuid?.() !== 0) return {};
-  const probe = spawnSync(process.execPath, ['-e', ''], { uid: 65534, gid: 65534 });
-  return probe.status === 0 ? { uid: 65534, gid: 65534 } : undefined;
-}
-
 test('a file without read permission: PermissionError, which the builder catches (skipped)', { skip }, (t) => {
-  const user = asReader();
-  if (!user) {
+  // What the reader runs (the reference builder, the CLI's bundles) is copied where it can read it.
+  const bundles = Object.fromEntries(['cli.js', 'neurocache-worker.js', 'worker.js'].map((f) => [f, path.join(repoRoot(), 'out', f)]));
+  const reader = otherReaderDir({ 'build_manifest.py': reference(), ...bundles });
+  if (!reader) {
     t.skip('running as root and cannot switch to user nobody: a chmod 000 file would be readable');
     return;
   }
-  const dir = path.join(tempDir(), 'cache');
+  const { dir: home, user } = reader;
+  const dir = path.join(home, 'cache');
   mkdirSync(dir, { mode: 0o777 });
-  chmodSync(path.dirname(dir), 0o755);
   chmodSync(dir, 0o777);
   runPython(numpys[0].python, 'import sys, numpy as np\nnp.savez(sys.argv[1] + "/locked_windows.npz", labels=np.zeros((2, 4), np.float32))\nnp.savez(sys.argv[1] + "/open_windows.npz", labels=np.ones((2, 4), np.float32))\nprint("{}")', [dir]);
   chmodSync(path.join(dir, 'locked_windows.npz'), 0o000);
   chmodSync(path.join(dir, 'open_windows.npz'), 0o644);
   for (const { python, version } of numpys) {
-    const measured: { status: number | null; stdout: string; stderr: string } = spawnSync(python, ['-c', `import json, runpy, sys\nref = runpy.run_path(sys.argv[1])\nprint(json.dumps(ref['outcomes'](sys.argv[2])))`, reference(), dir], { encoding: 'utf8', ...user });
+    const measured: { status: number | null; stdout: string; stderr: string } = spawnSync(python, ['-c', `import json, runpy, sys\nref = runpy.run_path(sys.argv[1])\nprint(json.dumps(ref['outcomes'](sys.argv[2])))`, path.join(home, 'build_manifest.py'), dir], { encoding: 'utf8', ...user });
     assert.equal(measured.status, 0, measured.stderr);
     assert.deepEqual(JSON.parse(measured.stdout), { 'locked_windows.npz': 'skipped PermissionError', 'open_windows.npz': 'windows 2' }, `numpy ${version}`);
   }
   const store = path.join(dir, 'store');
   mkdirSync(store, { mode: 0o777 });
   chmodSync(store, 0o777);
-  const build = spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--json', '--cache-dir', store], { encoding: 'utf8', ...user });
+  const build = spawnSync(process.execPath, [path.join(home, 'cli.js'), 'manifest', 'build', dir, '--json', '--cache-dir', store], { encoding: 'utf8', ...user });
   assert.equal(build.status, 0, build.stderr);
   const skipped = JSON.parse(build.stdout).skipped as SkippedFile[];
   assert.deepEqual(skipped.map((s) => [s.name, s.code, s.exception]), [['locked_windows.npz', 'unreadable-cache-file', 'PermissionError']]);

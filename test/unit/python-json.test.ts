@@ -5,12 +5,13 @@
  * bytes that are not UTF-8.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { decodeLikePython, PYTHON_JSON_MAX_DEPTH, pythonJsonError } from '../../server/src/engine/json/pythonJsonLoad';
 import { manifestStats } from '../../server/src/engine/eeg/composition';
 import { parseManifest } from '../../server/src/engine/eeg/manifestParse';
 import { parseDatasetInfo } from '../../server/src/engine/arc/datasetInfo';
-import { pythonWith, runPython } from '../support/python';
+import { pythonWith, runPython, tempDir } from '../support/python';
 
 const python = pythonWith('json');
 const skip = !python && 'python3 not found';
@@ -27,7 +28,6 @@ for s in json.load(sys.stdin):
     except RecursionError as e: out.append(['RecursionError', str(e), -1])
 print(json.dumps(out))
 `;
-  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
   return JSON.parse(execFileSync(python!, ['-c', script], { input: JSON.stringify(texts), encoding: 'utf8', maxBuffer: 64 << 20 }));
 }
 
@@ -98,14 +98,15 @@ test('bytes that are not UTF-8: the UnicodeDecodeError json.load raises when rea
 import json, sys, tempfile
 out = []
 for sample in json.loads(sys.argv[1]):
-    with tempfile.NamedTemporaryFile('wb', delete=False) as f: f.write(bytes(sample))
+    with tempfile.NamedTemporaryFile('wb', delete=False, dir=sys.argv[2]) as f: f.write(bytes(sample))
     try:
         json.load(open(f.name, encoding='utf-8')); out.append(None)
     except UnicodeDecodeError as e: out.append(str(e))
     except json.JSONDecodeError as e: out.append('json: ' + str(e))
 print(json.dumps(out))
 `;
-  const expected = runPython<(string | null)[]>(python!, script, [JSON.stringify(samples.map((s) => [...s]))]);
+  // The samples are written into a folder of ours, removed with the others.
+  const expected = runPython<(string | null)[]>(python!, script, [JSON.stringify(samples.map((s) => [...s])), tempDir()]);
   samples.forEach((bytes, i) => {
     const decoded = decodeLikePython(bytes);
     const mine = decoded.error ? decoded.error.message : pythonJsonError(decoded.text) ? `json: ${pythonJsonError(decoded.text)!.message}` : null;

@@ -8,6 +8,7 @@ import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { analyzeDocument } from '../../server/src/service/analyze';
+import { assertKind } from '../support/analysis';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { CacheInspector } from '../../server/src/service/inspector';
 import { WorkerPool } from '../../server/src/workers/pool';
@@ -124,11 +125,10 @@ test('dataset_info checks: missing files, legacy paths, volume and shape mismatc
     'unknown-acquisition "unknown"',
     'unreadable-nifti "cache/nifti_cache/broken.nii.gz"',
   ]);
-  if (analysis.kind === 'arc-dataset-info') {
-    assert.equal(analysis.stats.samples, 3);
-    assert.equal(analysis.stats.paperParity.matches, false);
-    assert.deepEqual(analysis.stats.lesionVolumes, { min: 0, q1: 2, median: 4, q3: 7, max: 10 });
-  }
+  assertKind(analysis, 'arc-dataset-info');
+  assert.equal(analysis.stats.samples, 3);
+  assert.equal(analysis.stats.paperParity.matches, false);
+  assert.deepEqual(analysis.stats.lesionVolumes, { min: 0, q1: 2, median: 4, q3: 7, max: 10 });
 });
 
 test('pool work is cancellable: an aborted scan rejects instead of finishing', async () => {

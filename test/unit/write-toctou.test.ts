@@ -40,7 +40,10 @@ function layout() {
 async function withHook<T>(stage: 'start' | 'before-rename', act: () => void, run: () => Promise<T>): Promise<T> {
   let done = false;
   atomicWriteHooks.stage = (at) => {
-    if (at === stage && !done) (done = true), act();
+    if (at === stage && !done) {
+      done = true;
+      act();
+    }
   };
   try {
     return await run();

@@ -254,7 +254,7 @@ export function writeNpzFile(path: string, members: NpzStreamMember[], opts: Npz
   }
 }
 
-// ---- EEG window caches (SPEC 1.1) -------------------------------------------------------
+// ---- EEG window caches (docs/formats.md) ---------------------------------------------------
 
 export interface EegOptions {
   windows: number;

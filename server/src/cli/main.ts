@@ -1,5 +1,5 @@
 /**
- * `neurocache` command line (SPEC 2): the same engine and worker pool as the editor, for
+ * `neurocache` command line (docs/cli.md): the same engine and worker pool as the editor, for
  * terminals, CI and training boxes. Exit codes: 0 ok, 1 errors found (or the job failed), 2 bad usage.
  */
 import '../threadpool'; // first: sizes libuv's thread pool before any fs call starts it
@@ -22,12 +22,11 @@ import { sampleCost } from '../engine/eeg/readCost';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector, danglingTarget } from '../service/inspector';
 import { NotReadableFile } from '../service/regularFile';
-import { formatBytes, formatWait } from '../engine/units';
-import { DEFAULT_MACHINE_SETTINGS, MAX_DOWNLOAD_PARALLEL, MAX_READS_IN_FLIGHT } from '../protocol';
+import { ARC_DOWNLOAD_DEFAULTS, DEFAULT_MACHINE_SETTINGS, formatBytes, formatWait } from '../protocol';
 import { ProgressBar } from './progress';
 import { listNpz } from '../service/npzListing';
 import { bundleBeside } from '../bundles';
-import { COMMANDS, CommandSpec, commandHelp, commandsInGroup, findCommand, generalHelp, groupHelp, nearestCommand, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
+import { COMMANDS, CommandSpec, commandHelp, commandsInGroup, findCommand, generalHelp, groupHelp, nearestCommand, numberValue, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
 import { applySeverityOverrides, mergeOverrides, parseSeverityArgument, SeverityOverrides } from '../engine/severity';
 import { ProjectConfigs } from '../service/projectConfig';
 import { findWorkspaceFiles } from '../service/workspace';
@@ -43,32 +42,12 @@ interface Io {
   stderr: NodeJS.WriteStream;
 }
 
-function parallelOption(value: string | boolean | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const parallel = Number(value);
-  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_DOWNLOAD_PARALLEL) throw new UsageError(`--parallel takes a whole number from 1 to ${MAX_DOWNLOAD_PARALLEL}, not "${value}"`);
-  return parallel;
-}
-
-function jobsOption(value: string | boolean | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const jobs = Number(value);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new UsageError(`--jobs takes a whole number from 1 to 256, not "${value}"`);
-  return jobs;
-}
-
-function readsInFlightOption(value: string | boolean | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const reads = Number(value);
-  if (!Number.isInteger(reads) || reads < 1 || reads > MAX_READS_IN_FLIGHT) throw new UsageError(`--reads-in-flight takes a whole number from 1 to ${MAX_READS_IN_FLIGHT}, not "${value}"`);
-  return reads;
-}
-
-async function withInspector<T>(values: Record<string, unknown>, run: (inspector: CacheInspector) => Promise<T>, startThreads = false): Promise<T> {
+async function withInspector<T>(options: ParsedOptions, run: (inspector: CacheInspector) => Promise<T>, startThreads = false): Promise<T> {
+  const { values } = options;
   const store = FingerprintStore.inDirectory(typeof values['cache-dir'] === 'string' ? values['cache-dir'] : defaultStoreDirectory());
   await store.load();
-  const readsInFlight = readsInFlightOption(values['reads-in-flight'] as string | undefined);
-  const pool = new WorkerPool(jobsOption(values.jobs as string | undefined), { readsInFlight, startThreads });
+  const readsInFlight = numberValue(options, 'reads-in-flight');
+  const pool = new WorkerPool(numberValue(options, 'jobs'), { readsInFlight, startThreads });
   try {
     return await run(new CacheInspector(pool, store));
   } finally {
@@ -97,7 +76,8 @@ async function readInput(file: string): Promise<{ text: string; decodeError?: Py
   }
 }
 
-async function manifestBuild({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
+async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
+  const { values, positionals } = options;
   if (positionals.length !== 1) throw new UsageError('manifest build takes exactly one cache directory');
   const directory = path.resolve(positionals[0]);
   // The listing is asked for with the stat (one round trip for both on network storage, not two
@@ -106,7 +86,7 @@ async function manifestBuild({ values, positionals }: ParsedOptions, io: Io): Pr
   listing.catch(() => undefined);
   const stat = await fs.stat(directory).catch(() => undefined);
   if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);
-  return withInspector(values, async (inspector) => {
+  return withInspector(options, async (inspector) => {
     const bar = new ProgressBar('Scanning', io.stderr, io.stderr.isTTY === true && !values.json);
     const result = await buildManifestFile(directory, inspector, { listing, onProgress: (d, t) => bar.update(d, t), allowEmpty: !!values['allow-empty'] });
     bar.finish();
@@ -147,17 +127,12 @@ async function manifestBuild({ values, positionals }: ParsedOptions, io: Io): Pr
   }, true); // a build inflates every file: start the threads while the directory is listed
 }
 
-/** --cv-seed (numpy accepts 0..2**32-1), --outer-folds and --inner-folds (scikit-learn needs at least 2). */
-function cvOptions(values: Record<string, unknown>): CvSettings {
-  const option = (name: string, fallback: number, min: number, max: number) => {
-    const value = numberOption(values, name, fallback, true);
-    if (value < min || value > max) throw new UsageError(`--${name} takes an integer from ${min} to ${max}, not "${values[name]}"`);
-    return value;
-  };
+/** --cv-seed, --outer-folds and --inner-folds, within their settings' ranges. */
+function cvOptions(options: ParsedOptions): CvSettings {
   return {
-    seed: option('cv-seed', DEFAULT_CV.seed, 0, 2 ** 32 - 1),
-    outerFolds: option('outer-folds', DEFAULT_CV.outerFolds, 2, 1_000_000),
-    innerFolds: option('inner-folds', DEFAULT_CV.innerFolds, 2, 1_000_000),
+    seed: numberValue(options, 'cv-seed') ?? DEFAULT_CV.seed,
+    outerFolds: numberValue(options, 'outer-folds') ?? DEFAULT_CV.outerFolds,
+    innerFolds: numberValue(options, 'inner-folds') ?? DEFAULT_CV.innerFolds,
   };
 }
 
@@ -203,8 +178,9 @@ function resampleOption(values: Record<string, unknown>): ResampleMethod {
   return raw as ResampleMethod;
 }
 
-async function check({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
-  const cv = cvOptions(values);
+async function check(options: ParsedOptions, io: Io): Promise<number> {
+  const { values, positionals } = options;
+  const cv = cvOptions(options);
   const fromCommandLine = severityOptions(values);
   const resampleMethod = resampleOption(values);
   if (positionals.length === 0) throw new UsageError('check needs at least one JSON file or directory');
@@ -220,7 +196,7 @@ async function check({ values, positionals }: ParsedOptions, io: Io): Promise<nu
     if (config.error) throw new InputError(config.error);
     for (const problem of config.problems) io.stderr.write(`neurocache: ${config.file}: ${problem}; ignored\n`);
   }
-  return withInspector(values, async (inspector) => {
+  return withInspector(options, async (inspector) => {
     const files = [];
     let errors = 0;
     for (const [i, { file, explicit }] of targets.entries()) {
@@ -250,26 +226,19 @@ async function check({ values, positionals }: ParsedOptions, io: Io): Promise<nu
   });
 }
 
-function numberOption(values: Record<string, unknown>, name: string, fallback: number, integer = false): number {
-  const raw = values[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isSafeInteger(value))) throw new UsageError(`--${name} takes a non-negative ${integer ? 'integer' : 'number'}, not "${raw}"`);
-  return value;
-}
-
-async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
+async function stats(options: ParsedOptions, io: Io): Promise<number> {
+  const { values, positionals } = options;
   if (positionals.length !== 1) throw new UsageError('stats takes exactly one JSON file');
-  const cv = cvOptions(values);
+  const cv = cvOptions(options);
   const resampleMethod = resampleOption(values);
   const composition: CompositionSettings = {
-    seed: numberOption(values, 'seed', DEFAULT_COMPOSITION.seed, true),
-    fullRatio: numberOption(values, 'full-ratio', DEFAULT_COMPOSITION.fullRatio),
-    backgroundRatio: numberOption(values, 'background-ratio', DEFAULT_COMPOSITION.backgroundRatio),
+    seed: numberValue(options, 'seed') ?? DEFAULT_COMPOSITION.seed,
+    fullRatio: numberValue(options, 'full-ratio') ?? DEFAULT_COMPOSITION.fullRatio,
+    backgroundRatio: numberValue(options, 'background-ratio') ?? DEFAULT_COMPOSITION.backgroundRatio,
   };
   const file = positionals[0];
   const { text, decodeError } = await readInput(file);
-  return withInspector(values, async (inspector) => {
+  return withInspector(options, async (inspector) => {
     // The counts need only existence; the headers (shapes, members' sizes: what training reads) are
     // read for manifests, remembered by fingerprint, and windows' values with --deep;
     // --preprocessing reads masks and image headers.
@@ -320,7 +289,8 @@ async function stats({ values, positionals }: ParsedOptions, io: Io): Promise<nu
   });
 }
 
-async function arcDownload({ values, positionals }: ParsedOptions, io: Io): Promise<number> {
+async function arcDownload(parsed: ParsedOptions, io: Io): Promise<number> {
+  const { values, positionals } = parsed;
   if (positionals.length) throw new UsageError(`arc download takes no positional arguments (got "${positionals[0]}")`);
   let endpoint: string;
   try {
@@ -330,16 +300,17 @@ async function arcDownload({ values, positionals }: ParsedOptions, io: Io): Prom
   }
   const token = hubToken(values.token as string | undefined);
   if (token && !token.startsWith('hf_')) throw new UsageError('the Hub token does not look like a Hugging Face token (it should start with "hf_")');
+  // --jobs predates --parallel and meant the same here (checked first, as before, in the same range).
+  const parallel = numberValue(parsed, 'parallel') ?? numberValue(parsed, 'jobs') ?? DEFAULT_MACHINE_SETTINGS.download.parallel;
   // Its own bundle (the Hub client and Parquet reader), loaded only for this command.
-  const { DEFAULT_REPO, downloadArc, describeProblemCounts }: typeof import('../download/arc') = require(bundleBeside('cli-download.js'));
+  const { downloadArc, describeProblemCounts }: typeof import('../download/arc') = require(bundleBeside('cli-download.js'));
   const options: DownloadOptions = {
-    out: path.resolve((values.out as string | undefined) ?? path.join('data', 'arc')),
-    repo: (values.repo as string | undefined) ?? DEFAULT_REPO,
-    revision: (values.revision as string | undefined) ?? 'main',
+    out: path.resolve((values.out as string | undefined) ?? ARC_DOWNLOAD_DEFAULTS.out),
+    repo: (values.repo as string | undefined) ?? ARC_DOWNLOAD_DEFAULTS.repo,
+    revision: (values.revision as string | undefined) ?? ARC_DOWNLOAD_DEFAULTS.revision,
     endpoint,
     token,
-    // --jobs predates --parallel and meant the same here.
-    jobs: parallelOption(values.parallel as string | undefined) ?? jobsOption(values.jobs as string | undefined) ?? DEFAULT_MACHINE_SETTINGS.download.parallel,
+    jobs: parallel,
     force: !!values.force,
     paperParity: !!values['paper-parity'],
     verifyCounts: !values['no-verify-counts'],
@@ -503,7 +474,8 @@ function usageHint(command: CommandSpec | undefined): string {
 
 if (require.main === module) {
   exitQuietlyOnClosedPipe();
-  main(process.argv.slice(2)).then((code) => {
+  // main() reports every failure itself and never rejects.
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

@@ -3,7 +3,7 @@
  * text and every usage error are made from it, so they cannot drift apart.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
+import { ARC_DOWNLOAD_DEFAULTS, describeRange, inRange, NUMBER_OPTIONS, NumberRange } from '../protocol';
 import { editDistance } from '../engine/editDistance';
 
 export interface OptionSpec {
@@ -13,6 +13,10 @@ export interface OptionSpec {
   /** May be given more than once (values collected in order). */
   multiple?: boolean;
   help: string;
+  /** A number option's range (the setting's row in NUMBER_OPTIONS): its validation and the default its help shows. */
+  range?: NumberRange;
+  /** What the help says of the default instead of "default <range.default>"; '' says nothing. */
+  defaultHelp?: string;
 }
 
 export interface CommandSpec {
@@ -27,11 +31,19 @@ export interface CommandSpec {
 }
 
 const JSON_OPTION: OptionSpec = { name: 'json', help: 'machine-readable output on stdout' };
-const JOBS_OPTION: OptionSpec = { name: 'jobs', value: 'N', help: 'worker threads that inflate and count (default: number of cores)' };
+const JOBS_OPTION: OptionSpec = {
+  name: 'jobs',
+  value: 'N',
+  help: 'worker threads that inflate and count',
+  // The setting's 0 (one per core) is what leaving the option out means.
+  range: { ...NUMBER_OPTIONS.maxWorkers, minimum: 1 },
+  defaultHelp: 'default: number of cores',
+};
 const READS_OPTION: OptionSpec = {
   name: 'reads-in-flight',
   value: 'N',
-  help: `cache files read at once, independent of --jobs; on network storage each read is a round trip, so more hide more latency (default ${DEFAULT_MACHINE_SETTINGS.io.readsInFlight})`,
+  help: 'cache files read at once, independent of --jobs; on network storage each read is a round trip, so more hide more latency',
+  range: NUMBER_OPTIONS['io.readsInFlight'],
 };
 const CACHE_DIR_OPTION: OptionSpec = {
   name: 'cache-dir',
@@ -45,9 +57,15 @@ const RESAMPLE_OPTION: OptionSpec = {
   help: 'ARC: the --resample-method arc-meshchop train uses, scipy_zoom (default) or nibabel_conform; what preprocessing does under it is an error',
 };
 const CV_OPTIONS: OptionSpec[] = [
-  { name: 'cv-seed', value: 'N', help: 'ARC cross-validation: StratifiedKFold random_state (default 42, as arc-meshchop)' },
-  { name: 'outer-folds', value: 'N', help: 'ARC cross-validation: outer folds (default 3)' },
-  { name: 'inner-folds', value: 'N', help: 'ARC cross-validation: inner folds per outer training set (default 3)' },
+  {
+    name: 'cv-seed',
+    value: 'N',
+    help: 'ARC cross-validation: StratifiedKFold random_state',
+    range: NUMBER_OPTIONS['cv.seed'],
+    defaultHelp: `default ${NUMBER_OPTIONS['cv.seed'].default}, as arc-meshchop`,
+  },
+  { name: 'outer-folds', value: 'N', help: 'ARC cross-validation: outer folds', range: NUMBER_OPTIONS['cv.outerFolds'] },
+  { name: 'inner-folds', value: 'N', help: 'ARC cross-validation: inner folds per outer training set', range: NUMBER_OPTIONS['cv.innerFolds'] },
 ];
 
 export const COMMANDS: CommandSpec[] = [
@@ -87,9 +105,9 @@ export const COMMANDS: CommandSpec[] = [
       'For a manifest: windows per category, raw and balanced seizure ratio, pos_weight and the exact balanced composition training builds for the seed. For a dataset index: files and windows. For dataset_info.json: samples, acquisitions, lesion-volume quartiles, the paper-cohort verdict and, with --folds, the cross-validation folds.',
     ],
     options: [
-      { name: 'seed', value: 'N', help: 'training seed for numpy.random.default_rng (default 42)' },
-      { name: 'full-ratio', value: 'R', help: 'full-seizure windows per partial window (default 0.3)' },
-      { name: 'background-ratio', value: 'R', help: 'no-seizure windows per partial window (default 2.5)' },
+      { name: 'seed', value: 'N', help: 'training seed for numpy.random.default_rng', range: NUMBER_OPTIONS['training.seed'] },
+      { name: 'full-ratio', value: 'R', help: 'full-seizure windows per partial window', range: NUMBER_OPTIONS['training.fullRatio'] },
+      { name: 'background-ratio', value: 'R', help: 'no-seizure windows per partial window', range: NUMBER_OPTIONS['training.backgroundRatio'] },
       { name: 'selected', help: 'list the entries training picks for the seed' },
       { name: 'deep', help: "EEG: also inflate every listed cache file's windows; --json lists each file's bad windows" },
       { name: 'folds', help: 'ARC: the nested cross-validation folds arc-meshchop train draws' },
@@ -108,13 +126,13 @@ export const COMMANDS: CommandSpec[] = [
       'Writes DIR/cache/nifti_cache/*.nii.gz unchanged and DIR/dataset_info.json last; resumes an interrupted run. Endpoint from --endpoint, HF_ENDPOINT or huggingface.co; token from --token, HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the file at HF_TOKEN_PATH (default $HF_HOME/token; sent only to the endpoint, never printed). HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE (1/ON/YES/TRUE) forbids the network.',
     ],
     options: [
-      { name: 'out', value: 'DIR', help: 'output folder (default data/arc)' },
-      { name: 'repo', value: 'ID', help: 'dataset repository (default hugging-science/arc-aphasia-bids)' },
-      { name: 'revision', value: 'REV', help: 'branch, tag or commit (default main)' },
+      { name: 'out', value: 'DIR', help: `output folder (default ${ARC_DOWNLOAD_DEFAULTS.out})` },
+      { name: 'repo', value: 'ID', help: `dataset repository (default ${ARC_DOWNLOAD_DEFAULTS.repo})` },
+      { name: 'revision', value: 'REV', help: `branch, tag or commit (default ${ARC_DOWNLOAD_DEFAULTS.revision})` },
       { name: 'endpoint', value: 'URL', help: 'Hub endpoint' },
       { name: 'token', value: 'TOKEN', help: 'Hugging Face token (prefer HF_TOKEN: a command line is visible to other users)' },
-      { name: 'parallel', value: 'N', help: 'shards fetched at once (default 8)' },
-      { name: 'jobs', value: 'N', help: 'the same as --parallel (older name)' },
+      { name: 'parallel', value: 'N', help: 'shards fetched at once', range: NUMBER_OPTIONS['download.parallel'] },
+      { name: 'jobs', value: 'N', help: 'the same as --parallel (older name)', range: NUMBER_OPTIONS['download.parallel'], defaultHelp: '' },
       { name: 'force', help: 'download and rewrite everything, even a complete or resumable download' },
       { name: 'paper-parity', help: 'verify the paper cohort: 223 = 115 SPACE 2x + 108 SPACE no-accel' },
       { name: 'include-tse', help: 'also keep turbo-spin-echo sessions' },
@@ -147,6 +165,26 @@ export class UsageError extends Error {
 
 const optionLabel = (o: OptionSpec) => `--${o.name}${o.value ? ` ${o.value}` : ''}`;
 
+/** The option's help line, with its default. */
+function optionHelp(o: OptionSpec): string {
+  const shown = o.defaultHelp ?? (o.range ? `default ${o.range.default}` : '');
+  return shown ? `${o.help} (${shown})` : o.help;
+}
+
+/**
+ * The value of a number option (undefined when absent), checked against its range: a usage
+ * error says what it takes, e.g. `--parallel takes a whole number from 1 to 64, not "0"`.
+ */
+export function numberValue({ command, values }: ParsedOptions, name: string): number | undefined {
+  const option = command.options.find((o) => o.name === name);
+  if (!option?.range) throw new Error(`${command.name} has no number option --${name}`);
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !inRange(option.range, value)) throw new UsageError(`--${name} takes ${describeRange(option.range)}, not "${raw}"`, command);
+  return value;
+}
+
 function columns(rows: [string, string][], indent = '  '): string {
   const width = Math.min(28, Math.max(...rows.map(([left]) => left.length)));
   return rows.map(([left, right]) => (left.length > width ? `${indent}${left}\n${indent}${' '.repeat(width + 2)}${right}` : `${indent}${left.padEnd(width)}  ${right}`)).join('\n');
@@ -157,7 +195,7 @@ export function synopsis(command: CommandSpec): string {
 }
 
 export function commandHelp(command: CommandSpec): string {
-  const options = columns([...command.options.map((o): [string, string] => [optionLabel(o), o.help]), ['-h, --help', 'show this help']]);
+  const options = columns([...command.options.map((o): [string, string] => [optionLabel(o), optionHelp(o)]), ['-h, --help', 'show this help']]);
   return `Usage: ${synopsis(command)}\n\n${command.summary[0].toUpperCase()}${command.summary.slice(1)}.\n\n${command.description.map((p) => wrap(p)).join('\n\n')}\n\nOptions:\n${options}\n`;
 }
 
@@ -196,7 +234,7 @@ export function findCommand(argv: string[]): { command: CommandSpec; rest: strin
   return undefined;
 }
 
-export type ParsedOptions = { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
+export type ParsedOptions = { command: CommandSpec; values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
 
 /**
  * Parses a command's arguments against its table. Node's parser messages (which quote
@@ -206,7 +244,7 @@ export type ParsedOptions = { values: Record<string, string | boolean | (string 
 export function parseCommand(command: CommandSpec, args: string[]): ParsedOptions {
   const options = Object.fromEntries(command.options.map((o) => [o.name, { type: o.value ? ('string' as const) : ('boolean' as const), multiple: o.multiple === true }]));
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { command, ...parseArgs({ args, options, allowPositionals: true, strict: true }) };
   } catch (error) {
     throw new UsageError(describeParseError(command, args, error as NodeJS.ErrnoException), command);
   }

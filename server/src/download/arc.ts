@@ -27,8 +27,6 @@ import { RunFiles } from './runFiles';
 import { addBreakdown, Breakdown, describeBreakdown, DownloadFilters, emptyBreakdown, paperParityProblem } from './selection';
 import { processShard, ShardContext } from './shard';
 
-export const DEFAULT_REPO = 'hugging-science/arc-aphasia-bids';
-
 export interface DownloadOptions extends DownloadFilters, ListingOptions {
   out: string;
   jobs: number;

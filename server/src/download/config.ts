@@ -1,5 +1,5 @@
 /**
- * Hugging Face Hub conventions (SPEC 1.4), read as huggingface_hub reads them
+ * Hugging Face Hub conventions (docs/cli.md, `arc download`), read as huggingface_hub reads them
  * (`constants.py`, `utils/_auth.py`): endpoint from the option, else HF_ENDPOINT, else
  * huggingface.co; token from the option, else HF_TOKEN, else HUGGING_FACE_HUB_TOKEN, else the
  * file at HF_TOKEN_PATH (default `$HF_HOME/token`, HF_HOME defaulting to

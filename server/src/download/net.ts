@@ -12,7 +12,7 @@
  *   loop or a redirect to `file:` is reported with the real URL.
  */
 
-import { formatWait } from '../engine/units';
+import { formatWait } from '../protocol';
 
 export { formatWait };
 

@@ -5,15 +5,14 @@
  */
 import { Diagnostic, diagnostic } from './diagnostics';
 import type { PythonJsonError } from './json/pythonJsonLoad';
+import { CHECKED_FILE_NAMES } from '../protocol';
 
-export type JsonFormat = 'seizure-manifest' | 'eeg-dataset-index' | 'arc-dataset-info';
+export type JsonFormat = keyof typeof CHECKED_FILE_NAMES;
 
-/** The file name each format has on disk. */
-export const FORMAT_FILE_NAMES: Record<string, JsonFormat> = {
-  'manifest.json': 'seizure-manifest',
-  '_dataset_index.json': 'eeg-dataset-index',
-  'dataset_info.json': 'arc-dataset-info',
-};
+/** The format of each file name on disk. */
+export const FORMAT_FILE_NAMES: Record<string, JsonFormat> = Object.fromEntries(
+  Object.entries(CHECKED_FILE_NAMES).map(([format, name]) => [name, format as JsonFormat]),
+);
 
 export const FORMAT_TITLES: Record<JsonFormat, string> = {
   'seizure-manifest': 'Seizure manifest',

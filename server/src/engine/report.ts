@@ -8,9 +8,10 @@ import type { DatasetIndexStats, IndexOutcome } from './eeg/datasetIndex';
 import { LOW_SEIZURE_RATIO, ManifestStats, STALE_MISSING_FRACTION } from './eeg/composition';
 import type { ReadCost } from './eeg/readCost';
 import { parseNumpyDescr } from './numpy/elements';
-import { formatBytes, formatLimit, formatPercent, plural } from './units';
+import { formatBytes, plural } from '../protocol';
+import { formatLimit, formatPercent } from './units';
 
-export { plural } from './units';
+export { plural } from '../protocol';
 
 // Percentiles between two volumes are exact halves or fractions (numpy's linear interpolation):
 // written with the same separators as whole numbers, not as an approximation.
@@ -148,7 +149,11 @@ export function foldsReport(folds: NestedFolds, volumes: readonly (number | unde
 function volumeRange(volumes: readonly (number | undefined)[]): string {
   let low = Infinity;
   let high = -Infinity;
-  for (const v of volumes) if (v !== undefined) (low = Math.min(low, v)), (high = Math.max(high, v));
+  for (const v of volumes) {
+    if (v === undefined) continue;
+    low = Math.min(low, v);
+    high = Math.max(high, v);
+  }
   return low <= high ? `${count(low)}–${count(high)}` : '–';
 }
 

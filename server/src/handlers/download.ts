@@ -6,14 +6,16 @@
  * directory). The log says where the token came from, never what it is.
  */
 import { CancellationToken, ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
-import { DEFAULT_REPO, describeProblemCounts, downloadArc as download, DownloadResult } from '../download/arc';
+import { describeProblemCounts, downloadArc as download, DownloadResult } from '../download/arc';
 import { DownloadError } from '../download/errors';
 import { hubEndpoint, hubOfflineVariable, hubTokenWithSource, netTimingFromEnv, retryBaseFromEnv, TokenSource } from '../download/config';
 import type { Breakdown, FilterReason } from '../download/selection';
 import { plural } from '../engine/report';
-import { formatBytes } from '../engine/units';
-import { DEFAULT_MACHINE_SETTINGS, DownloadArcRequest, DownloadProgress, DownloadProgressNotification, DownloadRetry, MAX_DOWNLOAD_PARALLEL } from '../protocol';
+import {
+  ARC_DOWNLOAD_DEFAULTS, DEFAULT_MACHINE_SETTINGS, DownloadArcRequest, formatBytes, DownloadProgress, DownloadProgressNotification, DownloadRetry, NUMBER_OPTIONS,
+} from '../protocol';
 import { resolveFolderArgument } from '../service/documentFiles';
+import { cappedSetting } from './settings';
 import { sendNotification, ServerState } from './state';
 import { statusChanged } from './status';
 
@@ -33,7 +35,7 @@ const FILTERED_OUT: Record<FilterReason, string> = {
 };
 
 function parallelism(value: unknown): number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? Math.min(value, MAX_DOWNLOAD_PARALLEL) : DEFAULT_MACHINE_SETTINGS.download.parallel;
+  return cappedSetting(NUMBER_OPTIONS['download.parallel'], value) ?? DEFAULT_MACHINE_SETTINGS.download.parallel;
 }
 
 /** "Downloaded 7 samples from 2 shards (…). The filters left out 4 of 12 sessions: …": what was kept and dropped. */
@@ -87,8 +89,8 @@ export async function downloadArc(state: ServerState, params: DownloadArcRequest
     const out = await resolveFolderArgument(String(params.out ?? ''), state.workspace.folders, 'the download folder');
     const options = {
       out,
-      repo: params.repo || DEFAULT_REPO,
-      revision: params.revision || 'main',
+      repo: params.repo || ARC_DOWNLOAD_DEFAULTS.repo,
+      revision: params.revision || ARC_DOWNLOAD_DEFAULTS.revision,
       endpoint: hubEndpoint(params.endpoint),
       token: token?.token,
       jobs: parallelism(params.parallel),

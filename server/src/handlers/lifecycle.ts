@@ -7,29 +7,24 @@ import type { Worker } from 'node:worker_threads';
 import {
   CodeActionKind, DidChangeWatchedFilesNotification, InitializeParams, InitializeResult, TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
-import { Commands, InitializationOptions, MAX_READS_IN_FLIGHT } from '../protocol';
+import { Commands, InitializationOptions, NUMBER_OPTIONS } from '../protocol';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector } from '../service/inspector';
 import { plural } from '../engine/report';
 import { NEUROCACHE_VERSION } from '../version';
 import { WorkerPool } from '../workers/pool';
 import { isLogLevel } from './log';
-import { logSettings } from './settings';
+import { cappedSetting, logSettings } from './settings';
 import { FIX_ALL } from './codeActions';
 import type { ServerState } from './state';
 import { FILE_WATCHERS, folderPaths, scanWorkspace } from './workspace';
 
 /** How long `shutdown` waits for fingerprints to be saved and worker threads to stop. */
 const SHUTDOWN_GRACE_MS = 2000;
-const MAX_WORKERS = 64;
 
-function workerThreads(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? Math.min(value, MAX_WORKERS) : undefined;
-}
-
-function readsInFlight(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? Math.min(value, MAX_READS_IN_FLIGHT) : undefined;
-}
+/** `maxWorkers`, capped; 0 (one per core) and bad values are undefined: the pool's own default. */
+const workerThreads = (value: unknown): number | undefined => cappedSetting(NUMBER_OPTIONS.maxWorkers, value) || undefined;
+const readsInFlight = (value: unknown): number | undefined => cappedSetting(NUMBER_OPTIONS['io.readsInFlight'], value);
 
 export function initialize(state: ServerState, params: InitializeParams): InitializeResult {
   const options: InitializationOptions = typeof params.initializationOptions === 'object' && params.initializationOptions !== null ? params.initializationOptions : {};

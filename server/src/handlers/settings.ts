@@ -6,17 +6,26 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { DidChangeConfigurationParams } from 'vscode-languageserver/node';
-import { DEFAULT_CV } from '../engine/arc/folds';
 import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS, ResampleMethod } from '../engine/arc/preprocessing';
-import { DEFAULT_COMPOSITION } from '../engine/eeg/composition';
-import { isLegacySeed } from '../engine/numpy/legacyRandom';
 import { parseSeverityOverrides } from '../engine/severity';
-import { DEFAULT_SETTINGS, Settings } from '../protocol';
+import { DEFAULT_SETTINGS, inRange, NUMBER_OPTIONS, NumberRange, Settings } from '../protocol';
 import { scheduleCheck } from './diagnostics';
 import { isLogLevel } from './log';
 import type { ServerState } from './state';
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A per-resource number setting: the value sent when it is in the option's range, else its default. */
+const number = (value: unknown, range: NumberRange): number => (typeof value === 'number' && inRange(range, value) ? value : range.default);
+
+/**
+ * A machine setting passed at start-up (threads, reads in flight, download parallelism): too
+ * large is capped at the maximum (a client may not know it); not a whole number of at least
+ * the minimum is undefined, for the caller's default.
+ */
+export function cappedSetting(range: NumberRange, value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= range.minimum ? Math.min(value, range.maximum ?? value) : undefined;
+}
 
 /** Settings from what a client sent: each value of the right type and range, else its default. */
 export function resolveSettings(raw: unknown): Settings {
@@ -24,25 +33,22 @@ export function resolveSettings(raw: unknown): Settings {
   const training = isRecord(given.training) ? given.training : {};
   const cv = isRecord(given.cv) ? given.cv : {};
   const preprocessing = isRecord(given.preprocessing) ? given.preprocessing : {};
-  const folds = (n: number) => Number.isSafeInteger(n) && n >= 2;
-  const number = (value: unknown, fallback: number, accept: (n: number) => boolean) => (typeof value === 'number' && accept(value) ? value : fallback);
-  const ratio = (n: number) => Number.isFinite(n) && n >= 0;
   return {
     contentChecks: typeof given.contentChecks === 'boolean' ? given.contentChecks : DEFAULT_SETTINGS.contentChecks,
     deepChecks: typeof given.deepChecks === 'boolean' ? given.deepChecks : DEFAULT_SETTINGS.deepChecks,
     extraGlobs: Array.isArray(given.extraGlobs) && given.extraGlobs.every((g) => typeof g === 'string') ? given.extraGlobs : DEFAULT_SETTINGS.extraGlobs,
-    maxDiagnosticsPerFile: number(given.maxDiagnosticsPerFile, DEFAULT_SETTINGS.maxDiagnosticsPerFile, (n) => Number.isSafeInteger(n) && n >= 1),
+    maxDiagnosticsPerFile: number(given.maxDiagnosticsPerFile, NUMBER_OPTIONS.maxDiagnosticsPerFile),
     // Entries with an unknown code or level are left out (the settings editor marks them, from package.json's schema).
     diagnostics: { severity: parseSeverityOverrides(isRecord(given.diagnostics) ? given.diagnostics.severity : undefined).overrides as Record<string, string> },
     training: {
-      seed: number(training.seed, DEFAULT_COMPOSITION.seed, (n) => Number.isSafeInteger(n) && n >= 0),
-      fullRatio: number(training.fullRatio, DEFAULT_COMPOSITION.fullRatio, ratio),
-      backgroundRatio: number(training.backgroundRatio, DEFAULT_COMPOSITION.backgroundRatio, ratio),
+      seed: number(training.seed, NUMBER_OPTIONS['training.seed']),
+      fullRatio: number(training.fullRatio, NUMBER_OPTIONS['training.fullRatio']),
+      backgroundRatio: number(training.backgroundRatio, NUMBER_OPTIONS['training.backgroundRatio']),
     },
     cv: {
-      seed: number(cv.seed, DEFAULT_CV.seed, isLegacySeed),
-      outerFolds: number(cv.outerFolds, DEFAULT_CV.outerFolds, folds),
-      innerFolds: number(cv.innerFolds, DEFAULT_CV.innerFolds, folds),
+      seed: number(cv.seed, NUMBER_OPTIONS['cv.seed']),
+      outerFolds: number(cv.outerFolds, NUMBER_OPTIONS['cv.outerFolds']),
+      innerFolds: number(cv.innerFolds, NUMBER_OPTIONS['cv.innerFolds']),
     },
     preprocessing: {
       resampleMethod: (RESAMPLE_METHODS as readonly unknown[]).includes(preprocessing.resampleMethod) ? (preprocessing.resampleMethod as ResampleMethod) : DEFAULT_RESAMPLE_METHOD,

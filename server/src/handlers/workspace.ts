@@ -12,11 +12,12 @@ import { findWorkspaceFiles, isTrackedName } from '../service/workspace';
 import { isProjectFile, PROJECT_FILE } from '../service/projectConfig';
 import { check, scheduleCheck, untrack } from './diagnostics';
 import { plural } from '../engine/report';
+import { CHECKED_FILE_NAMES } from '../protocol';
 import { settingsFor } from './settings';
 import type { Scan, ServerState } from './state';
 import { reportFailure, statusChanged } from './status';
 
-export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', '**/manifest.json', '**/_dataset_index.json', '**/dataset_info.json', `**/${PROJECT_FILE}`];
+export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', ...Object.values(CHECKED_FILE_NAMES).map((name) => `**/${name}`), `**/${PROJECT_FILE}`];
 
 /**
  * What the server asks the client to watch: the files above, and deletions of anything. A

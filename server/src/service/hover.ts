@@ -14,7 +14,7 @@ import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
 import { windowPositives } from '../engine/eeg/npz';
 import { sampleCost } from '../engine/eeg/readCost';
-import { formatBytes } from '../engine/units';
+import { formatBytes } from '../protocol';
 import { datasetIndexReport, datasetReport, dtypeInWords, foldsReport, manifestFindings, manifestStatistics, markdownTable, plural, readCostReport, sampleFoldsLine } from '../engine/report';
 import { FORMAT_TITLES } from '../engine/invalidJson';
 import type { Analysis } from './analyze';

@@ -7,8 +7,9 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { CHECKED_FILE_NAMES } from '../protocol';
 
-const NAMES = new Set(['manifest.json', '_dataset_index.json', 'dataset_info.json']);
+const NAMES = new Set<string>(Object.values(CHECKED_FILE_NAMES));
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '__pycache__', 'venv', '.venv', 'site-packages']);
 export const MAX_ENTRIES_VISITED = 200_000;
 

@@ -1,5 +1,5 @@
 /**
- * The cross-validation folds `arc-meshchop train` splits a dataset_info.json into (SPEC 1.3b),
+ * The cross-validation folds `arc-meshchop train` splits a dataset_info.json into (docs/formats.md "ARC dataset_info.json"),
  * reproduced exactly so a person sees them before hours of training:
  *
  * - stratum per sample: `f"{get_lesion_quintile(volume)}_{acquisition}"` (data/preprocessing.py,
@@ -14,6 +14,7 @@
 import type { ParsedDatasetInfo } from './datasetInfo';
 import { Diagnostic, diagnostic } from '../diagnostics';
 import { isLegacySeed, LegacyRandomState, SEED_RANGE_MESSAGE } from '../numpy/legacyRandom';
+import { DEFAULT_CV_SETTINGS } from '../../protocol';
 
 /** arc-meshchop `LESION_QUINTILES` (voxels): inclusive ranges, first match wins, so a shared bound belongs to the lower quintile. */
 export const LESION_QUINTILES = [
@@ -38,7 +39,8 @@ export interface CvSettings {
   innerFolds: number;
 }
 
-export const DEFAULT_CV: CvSettings = { seed: 42, outerFolds: 3, innerFolds: 3 };
+/** arc-meshchop's (42 / 3 / 3), kept with the other setting defaults in protocol.ts. */
+export const DEFAULT_CV: CvSettings = DEFAULT_CV_SETTINGS;
 
 /** A ValueError scikit-learn (or numpy, for the seed) raises: arc-meshchop stops on it. */
 export class SplitError extends Error {
@@ -238,7 +240,7 @@ export function masksRefused(indices: number[]): string {
 }
 
 
-/** The `folds` object of `stats --folds --json` (SPEC 2). */
+/** The `folds` object of `stats --folds --json` (docs/cli.md, `stats`). */
 export function foldsJson(folds: NestedFolds) {
   const { settings, strata, warnings } = folds;
   return folds.ok

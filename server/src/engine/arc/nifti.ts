@@ -134,7 +134,7 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
   }
   const iterator = (compressed ? namingZlibErrors(stream) : stream)[Symbol.asyncIterator]();
   try {
-    const { prefix, rest } = await readPrefix(iterator, compressed);
+    const { prefix, rest } = await readPrefix(iterator);
     const header = parseHeader(prefix);
     const dataOffset = nibabelDataOffset(header);
     checkNibabelDatatype(header.datatypeCode);
@@ -310,7 +310,7 @@ function capturePicks(indices: Float64Array, size: number) {
 type Header = NIFTI1 | NIFTI2;
 
 /** Collects decompressed bytes up to the voxel offset (header + extensions). */
-async function readPrefix(iterator: AsyncIterator<Uint8Array>, compressed: boolean): Promise<{ prefix: Uint8Array; rest: Uint8Array }> {
+async function readPrefix(iterator: AsyncIterator<Uint8Array>): Promise<{ prefix: Uint8Array; rest: Uint8Array }> {
   const parts: Uint8Array[] = [];
   let length = 0;
   let needed = 4;

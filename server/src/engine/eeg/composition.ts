@@ -5,6 +5,7 @@
 import { Diagnostic, diagnostic } from '../diagnostics';
 import { formatLimit, formatPercent } from '../units';
 import { balancedSelection } from '../numpy/random';
+import { DEFAULT_COMPOSITION_SETTINGS } from '../../protocol';
 import { Category, CATEGORIES } from './category';
 import { ParsedManifest } from './manifestParse';
 
@@ -20,7 +21,8 @@ export interface CompositionSettings {
   seed: number;
 }
 
-export const DEFAULT_COMPOSITION: CompositionSettings = { fullRatio: 0.3, backgroundRatio: 2.5, seed: 42 };
+/** The trainer's own (42 / 0.3 / 2.5), kept with the other setting defaults in protocol.ts. */
+export const DEFAULT_COMPOSITION: CompositionSettings = DEFAULT_COMPOSITION_SETTINGS;
 
 export interface ManifestStats {
   files: number;

@@ -1,5 +1,5 @@
 /**
- * EEG dataset index (`_dataset_index.json`, SPEC 1.2b), written by brain-go-brr-v2's
+ * EEG dataset index (`_dataset_index.json`, docs/formats.md "EEG dataset index"), written by brain-go-brr-v2's
  * `EEGWindowDataset` with `json.dump(cache_data, f)`:
  * `{"files": ["/data/x.edf", ...], "window_counts": [60, ...]}`.
  *

@@ -102,8 +102,13 @@ export class SpanCache implements ByteSource {
       moved = false;
       for (const s of this.spans) {
         const spanEnd = s.offset + s.bytes.length;
-        if (s.offset <= start && start < spanEnd) (start = spanEnd), (moved = true);
-        else if (s.offset < end && end <= spanEnd) (end = s.offset), (moved = true);
+        if (s.offset <= start && start < spanEnd) {
+          start = spanEnd;
+          moved = true;
+        } else if (s.offset < end && end <= spanEnd) {
+          end = s.offset;
+          moved = true;
+        }
       }
     }
     return [start, Math.max(start, end)];
@@ -121,7 +126,10 @@ export class SpanCache implements ByteSource {
     }
     const out = new Uint8Array(end - start);
     let filled = 0;
-    for (const piece of parts) (out.set(piece, filled), (filled += piece.length));
+    for (const piece of parts) {
+      out.set(piece, filled);
+      filled += piece.length;
+    }
     return out;
   }
 

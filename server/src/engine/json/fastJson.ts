@@ -22,7 +22,10 @@ function numberEnd(text: string, at: number): number {
   if (text.charCodeAt(at) === 45) at++;
   if (text.charCodeAt(at) === 48) at++;
   else digits();
-  if (text.charCodeAt(at) === 46) (at++, digits());
+  if (text.charCodeAt(at) === 46) {
+    at++;
+    digits();
+  }
   const e = text.charCodeAt(at);
   if (e === 101 || e === 69) {
     at++;
@@ -51,8 +54,10 @@ export function visitPlainJson(text: string, events: Events): void {
     for (;;) {
       const c = text.charCodeAt(at++);
       if (c === 34) break;
-      if (c === 92) (escaped = true), at++;
-      else if (c < 32 || Number.isNaN(c)) fail();
+      if (c === 92) {
+        escaped = true;
+        at++;
+      } else if (c < 32 || Number.isNaN(c)) fail();
     }
     if (!escaped) return text.slice(start + 1, at - 1);
     try {

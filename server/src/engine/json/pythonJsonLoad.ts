@@ -163,8 +163,10 @@ function scan(text: string): void {
       return true;
     }
     if (frame.first) frame.first = false;
-    else if (c === 44) (at++, space());
-    else fail("Expecting ',' delimiter");
+    else if (c === 44) {
+      at++;
+      space();
+    } else fail("Expecting ',' delimiter");
     return false;
   };
 
