@@ -83,7 +83,11 @@ interface Member {
 
 /** `windows.npy`'s data span in each file, from Python's zipfile (an independent reader). */
 function windowsMembers(python: string, dir: string): Member[] {
-  const out = execFileSync(python, ['-c', `
+  const out = execFileSync(
+    python,
+    [
+      '-c',
+      `
 import json, sys, zipfile, pathlib, struct
 spans = []
 for p in sorted(pathlib.Path(sys.argv[1]).glob("*.npz")):
@@ -94,7 +98,11 @@ for p in sorted(pathlib.Path(sys.argv[1]).glob("*.npz")):
         head = f.read(30)
         name, extra = struct.unpack("<HH", head[26:30])
     spans.append({"file": str(p), "offset": info.header_offset + 30 + name + extra, "length": info.compress_size})
-print(json.dumps(spans))`, dir], { encoding: 'utf8' });
+print(json.dumps(spans))`,
+      dir,
+    ],
+    { encoding: 'utf8' },
+  );
   return JSON.parse(out);
 }
 
@@ -108,11 +116,18 @@ async function inflateBound(members: Member[], threads: number): Promise<number>
     load[k] += m.length;
   }
   const started = performance.now();
-  await Promise.all(shares.filter((s) => s.length).map((share) => new Promise<number>((resolve, reject) => {
-    const worker = new Worker(INFLATE_WORKER, { eval: true, workerData: share });
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  })));
+  await Promise.all(
+    shares
+      .filter((s) => s.length)
+      .map(
+        (share) =>
+          new Promise<number>((resolve, reject) => {
+            const worker = new Worker(INFLATE_WORKER, { eval: true, workerData: share });
+            worker.once('message', resolve);
+            worker.once('error', reject);
+          }),
+      ),
+  );
   return performance.now() - started;
 }
 
@@ -121,10 +136,16 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-export async function benchDeepCheck(options: { data: string; quick: boolean; cli: string; numpy?: string }): Promise<Row[]> {
+export async function benchDeepCheck(options: {
+  data: string;
+  quick: boolean;
+  cli: string;
+  numpy?: string;
+}): Promise<Row[]> {
   const { quick, cli, numpy } = options;
   const task = 'deep check of windows (float32, savez_compressed)';
-  if (!numpy) return [{ task, subject: 'skipped', median: NaN, unit: '', note: 'no python3 with numpy to write the caches' }];
+  if (!numpy)
+    return [{ task, subject: 'skipped', median: NaN, unit: '', note: 'no python3 with numpy to write the caches' }];
   const files = quick ? 3 : 16;
   const windows = quick ? 8 : 60;
   const dir = path.join(options.data, `deep-${files}x${windows}`);
@@ -139,8 +160,12 @@ export async function benchDeepCheck(options: { data: string; quick: boolean; cl
   const store = path.join(options.data, 'fingerprints-deep');
   const threads = availableParallelism();
   const run = (args: string[]) => {
-    const result = spawnSync(process.execPath, [cli, ...args, '--cache-dir', store, '--jobs', String(threads)], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    if (result.status !== 0 && result.status !== 1) throw new Error(`neurocache ${args.join(' ')} failed: ${result.stderr}`);
+    const result = spawnSync(process.execPath, [cli, ...args, '--cache-dir', store, '--jobs', String(threads)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    if (result.status !== 0 && result.status !== 1)
+      throw new Error(`neurocache ${args.join(' ')} failed: ${result.stderr}`);
     return result.stdout;
   };
   rmSync(store, { recursive: true, force: true });
@@ -181,15 +206,43 @@ export async function benchDeepCheck(options: { data: string; quick: boolean; cl
   const gb = (n: number) => `${(n / 1e9).toFixed(2)} GB`;
   const rest = deep - bound;
   return [
-    { task: `${task}: ${npz.length} files, ${gb(onDisk)} on disk, ${gb(inflated)} inflated`, subject: `neurocache check --deep (cold, --jobs ${threads})`, median: deep, unit: 'ms', ratio: `${(inflated / 1e6 / (deep / 1000)).toFixed(0)} MB/s inflated and checked` },
-    { task: '', subject: `inflate bound (node:zlib, same members, ${threads} threads, no checks)`, median: bound, unit: 'ms', ratio: `deep check is ${(deep / bound).toFixed(2)}× the bound (target ≤ 1.3×)` },
-    { task: '', subject: 'numpy loop (np.load windows; isfinite + abs max per window)', median: loop, unit: 'ms', ratio: `deep check is ${(loop / deep).toFixed(2)}× faster (target ≥ 3×)` },
     {
-      task: '', subject: 'neurocache check, headers and labels only (cold)', median: headers, unit: 'ms',
-      ratio: rest > 0
-        ? `of the ${rest.toFixed(0)} ms beyond the bound, ${Math.min(headers, rest).toFixed(0)} ms are process start-up, headers and labels (before any windows are inflated); the rest is the scan and the chunk hand-over`
-        : 'the deep check is within the bound: start-up, headers and labels overlap the inflating of other files',
+      task: `${task}: ${npz.length} files, ${gb(onDisk)} on disk, ${gb(inflated)} inflated`,
+      subject: `neurocache check --deep (cold, --jobs ${threads})`,
+      median: deep,
+      unit: 'ms',
+      ratio: `${(inflated / 1e6 / (deep / 1000)).toFixed(0)} MB/s inflated and checked`,
     },
-    { task: '', subject: 'neurocache check --deep, unchanged (warm fingerprints)', median: warm, unit: 'ms', ratio: `${warmInflated} bytes inflated` },
+    {
+      task: '',
+      subject: `inflate bound (node:zlib, same members, ${threads} threads, no checks)`,
+      median: bound,
+      unit: 'ms',
+      ratio: `deep check is ${(deep / bound).toFixed(2)}× the bound (target ≤ 1.3×)`,
+    },
+    {
+      task: '',
+      subject: 'numpy loop (np.load windows; isfinite + abs max per window)',
+      median: loop,
+      unit: 'ms',
+      ratio: `deep check is ${(loop / deep).toFixed(2)}× faster (target ≥ 3×)`,
+    },
+    {
+      task: '',
+      subject: 'neurocache check, headers and labels only (cold)',
+      median: headers,
+      unit: 'ms',
+      ratio:
+        rest > 0
+          ? `of the ${rest.toFixed(0)} ms beyond the bound, ${Math.min(headers, rest).toFixed(0)} ms are process start-up, headers and labels (before any windows are inflated); the rest is the scan and the chunk hand-over`
+          : 'the deep check is within the bound: start-up, headers and labels overlap the inflating of other files',
+    },
+    {
+      task: '',
+      subject: 'neurocache check --deep, unchanged (warm fingerprints)',
+      median: warm,
+      unit: 'ms',
+      ratio: `${warmInflated} bytes inflated`,
+    },
   ];
 }

@@ -38,11 +38,17 @@ const STATS_FILE = '.latencyfs-stats';
 /** A python3 that can run the harness (fusepy) and one with numpy; installs fusepy if allowed. */
 function harnessPython(): string | { skip: string } {
   const python = '/usr/bin/python3';
-  const hasFusepy = () => spawnSync(python, ['-c', 'import fusepy'], { stdio: 'ignore' }).status === 0 || spawnSync(python, ['-c', 'from fuse import FUSE, Operations'], { stdio: 'ignore' }).status === 0;
+  const hasFusepy = () =>
+    spawnSync(python, ['-c', 'import fusepy'], { stdio: 'ignore' }).status === 0 ||
+    spawnSync(python, ['-c', 'from fuse import FUSE, Operations'], { stdio: 'ignore' }).status === 0;
   if (!existsSync('/dev/fuse')) return { skip: 'no /dev/fuse on this machine' };
   if (!hasFusepy() || !existsSync('/usr/bin/fusermount')) {
-    const apt = spawnSync('apt-get', ['install', '-y', '-qq', 'python3-fusepy', 'fuse3'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    if (apt.status !== 0 || !hasFusepy()) return { skip: 'python3-fusepy could not be installed (apt-get install python3-fusepy fuse3 as root)' };
+    const apt = spawnSync('apt-get', ['install', '-y', '-qq', 'python3-fusepy', 'fuse3'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (apt.status !== 0 || !hasFusepy())
+      return { skip: 'python3-fusepy could not be installed (apt-get install python3-fusepy fuse3 as root)' };
   }
   return python;
 }
@@ -52,7 +58,11 @@ class LatencyMount {
   private child?: ChildProcess;
   private readonly cleanup = () => this.unmountNow();
 
-  constructor(readonly source: string, readonly mountpoint: string, readonly delayMs: number) {}
+  constructor(
+    readonly source: string,
+    readonly mountpoint: string,
+    readonly delayMs: number,
+  ) {}
 
   async mount(python: string): Promise<void> {
     this.unmountNow(); // a mount left behind by an interrupted run
@@ -63,12 +73,25 @@ class LatencyMount {
     // Its messages go to a file, not a pipe: the benchmark waits in synchronous calls and would
     // not drain a pipe, and a daemon blocked writing to it would stall the mount.
     const log = openSync(`${this.mountpoint}.log`, 'w');
-    this.child = spawn(python, [path.join(__dirname, '..', 'bench', 'latencyfs.py'), this.source, this.mountpoint, '--delay-ms', String(this.delayMs)], { stdio: ['ignore', log, log] });
+    this.child = spawn(
+      python,
+      [
+        path.join(__dirname, '..', 'bench', 'latencyfs.py'),
+        this.source,
+        this.mountpoint,
+        '--delay-ms',
+        String(this.delayMs),
+      ],
+      { stdio: ['ignore', log, log] },
+    );
     closeSync(log);
     process.once('exit', this.cleanup);
     process.once('SIGINT', this.onInterrupt);
     for (let waited = 0; ; waited += 100) {
-      if (this.child.exitCode !== null) throw new Error(`latencyfs exited: ${readFileSync(`${this.mountpoint}.log`, 'utf8').trim().split('\n').slice(-3).join(' ')}`);
+      if (this.child.exitCode !== null)
+        throw new Error(
+          `latencyfs exited: ${readFileSync(`${this.mountpoint}.log`, 'utf8').trim().split('\n').slice(-3).join(' ')}`,
+        );
       try {
         readFileSync(path.join(this.mountpoint, STATS_FILE));
         return;
@@ -110,7 +133,9 @@ class LatencyMount {
 
 function isMounted(mountpoint: string): boolean {
   const resolved = path.resolve(mountpoint);
-  return readFileSync('/proc/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === resolved);
+  return readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[1] === resolved);
 }
 
 /** Caches as numpy writes them (savez_compressed: windows first, then labels); mostly background windows. */
@@ -118,7 +143,9 @@ function writeCaches(python: string, dir: string, files: number): void {
   if (existsSync(path.join(dir, '.complete'))) return;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  execFileSync(python, ['-c', `
+  execFileSync(python, [
+    '-c',
+    `
 import numpy as np, sys
 out, files = sys.argv[1], int(sys.argv[2])
 rng = np.random.default_rng(12)
@@ -134,7 +161,10 @@ for f in range(files):
     # Small windows keep generation quick; the layout is numpy's own (windows is the big first member).
     windows = rng.standard_normal((n, 19, 256)).astype(np.float32)
     np.savez_compressed(f"{out}/sub-{f:05d}_windows.npz", windows=windows, labels=labels)
-`, dir, String(files)]);
+`,
+    dir,
+    String(files),
+  ]);
   writeFileSync(path.join(dir, '.complete'), '');
 }
 
@@ -148,7 +178,13 @@ function perFile(before: Stats, after: Stats): FileCounts & { files: number } {
     for (const key of ['opens', 'reads', 'bytes', 'getattrs'] as const) sum[key] += counts[key] - was[key];
   }
   const n = Math.max(1, sum.files);
-  return { opens: sum.opens / n, reads: sum.reads / n, bytes: sum.bytes / n, getattrs: sum.getattrs / n, files: sum.files };
+  return {
+    opens: sum.opens / n,
+    reads: sum.reads / n,
+    bytes: sum.bytes / n,
+    getattrs: sum.getattrs / n,
+    files: sum.files,
+  };
 }
 
 function timed(run: () => void): number {
@@ -159,12 +195,19 @@ function timed(run: () => void): number {
 
 const kB = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 
-export async function benchNetwork(options: { data: string; quick: boolean; cli: string; numpy?: string }): Promise<Row[]> {
+export async function benchNetwork(options: {
+  data: string;
+  quick: boolean;
+  cli: string;
+  numpy?: string;
+}): Promise<Row[]> {
   const rows: Row[] = [];
   const task = 'network storage (FUSE, latency per open/read/stat/readdir)';
   const python = harnessPython();
-  if (typeof python !== 'string') return [{ task, subject: 'skipped', median: NaN, unit: '', note: `skipped: ${python.skip}` }];
-  if (!options.numpy) return [{ task, subject: 'skipped', median: NaN, unit: '', note: 'skipped: no python3 with numpy' }];
+  if (typeof python !== 'string')
+    return [{ task, subject: 'skipped', median: NaN, unit: '', note: `skipped: ${python.skip}` }];
+  if (!options.numpy)
+    return [{ task, subject: 'skipped', median: NaN, unit: '', note: 'skipped: no python3 with numpy' }];
   // --quick is a smoke run (start-up dominates): the issue's targets apply to the full sizes.
   const delayMs = options.quick ? 10 : 50;
   const targets = !options.quick;
@@ -180,7 +223,11 @@ export async function benchNetwork(options: { data: string; quick: boolean; cli:
       const store = path.join(options.data, 'network-fingerprints');
       const buildOnce = () => {
         rmSync(store, { recursive: true, force: true });
-        return timed(() => execFileSync(process.execPath, [options.cli, 'manifest', 'build', dir, '--cache-dir', store, '--json'], { stdio: 'ignore' }));
+        return timed(() =>
+          execFileSync(process.execPath, [options.cli, 'manifest', 'build', dir, '--cache-dir', store, '--json'], {
+            stdio: 'ignore',
+          }),
+        );
       };
 
       // NeuroCache alone on a fresh mount first: no name known to the kernel yet, so libfuse 2's
@@ -196,7 +243,11 @@ export async function benchNetwork(options: { data: string; quick: boolean; cli:
       // directory. The serial scan loses nothing to that and leaves every name known (later
       // lookups are revalidations, which run in parallel as on a network file system).
       let before = mount.stats();
-      const pythonMs = timed(() => execFileSync(options.numpy!, [path.join(__dirname, '..', 'bench', 'scan_existing_cache.py'), dir], { stdio: 'ignore' }));
+      const pythonMs = timed(() =>
+        execFileSync(options.numpy!, [path.join(__dirname, '..', 'bench', 'scan_existing_cache.py'), dir], {
+          stdio: 'ignore',
+        }),
+      );
       const numpyCounts = perFile(before, mount.stats());
       const expected = readFileSync(path.join(source, 'manifest.json'), 'utf8');
       rmSync(path.join(source, 'manifest.json'));
@@ -214,7 +265,11 @@ export async function benchNetwork(options: { data: string; quick: boolean; cli:
       // Re-check of the unchanged cache: the build left warm fingerprints; the first check also warms the manifest path.
       let contentBytes = -1;
       const check = () => {
-        const run = spawnSync(process.execPath, [options.cli, 'check', path.join(dir, 'manifest.json'), '--cache-dir', store, '--json'], { encoding: 'utf8' });
+        const run = spawnSync(
+          process.execPath,
+          [options.cli, 'check', path.join(dir, 'manifest.json'), '--cache-dir', store, '--json'],
+          { encoding: 'utf8' },
+        );
         if (run.status !== 0 && run.status !== 1) throw new Error(`neurocache check failed: ${run.stderr}`);
         contentBytes = JSON.parse(run.stdout).io.bytesRead;
       };
@@ -229,13 +284,43 @@ export async function benchNetwork(options: { data: string; quick: boolean; cli:
       const buildTarget = targets ? ` (target ≥ ${files >= 400 ? 100 : 35}×)` : '';
       const fresh = 'fresh mount';
       const warm = 'warm directory entries: after Python walked the mount';
-      rows.push({ task: `manifest build, ${label}`, subject: `Python scan_existing_cache (numpy) [${fresh}]`, median: pythonMs / 1000, unit: 's', ratio: `${numpyCounts.reads.toFixed(1)} reads, ${kB(numpyCounts.bytes)}, ${numpyCounts.getattrs.toFixed(1)} stats, ${numpyCounts.opens.toFixed(0)} open per file` });
-      rows.push({ task: '', subject: `neurocache manifest build [${fresh}]`, median: freshMs / 1000, unit: 's', ratio: `${(pythonMs / freshMs).toFixed(1)}× faster than Python's fresh-mount run${buildTarget}` });
-      rows.push({ task: '', subject: `neurocache manifest build, median of 3 [${warm}]`, median: oursMs / 1000, unit: 's', ratio: `${ratio.toFixed(1)}× faster${buildTarget}; manifest ${identical ? 'identical' : 'DIFFERS'}` });
-      rows.push({ task: '', subject: '  its reads per file', median: ourCounts.reads, unit: '', ratio: `${kB(ourCounts.bytes)}, ${ourCounts.getattrs.toFixed(1)} stats, ${ourCounts.opens.toFixed(0)} open; bytes ${ourCounts.bytes <= bound ? '≤' : 'EXCEED'} numpy's + 64 KiB (${kB(bound)}); peak ${after.maxInFlight} requests in flight` });
+      rows.push({
+        task: `manifest build, ${label}`,
+        subject: `Python scan_existing_cache (numpy) [${fresh}]`,
+        median: pythonMs / 1000,
+        unit: 's',
+        ratio: `${numpyCounts.reads.toFixed(1)} reads, ${kB(numpyCounts.bytes)}, ${numpyCounts.getattrs.toFixed(1)} stats, ${numpyCounts.opens.toFixed(0)} open per file`,
+      });
+      rows.push({
+        task: '',
+        subject: `neurocache manifest build [${fresh}]`,
+        median: freshMs / 1000,
+        unit: 's',
+        ratio: `${(pythonMs / freshMs).toFixed(1)}× faster than Python's fresh-mount run${buildTarget}`,
+      });
+      rows.push({
+        task: '',
+        subject: `neurocache manifest build, median of 3 [${warm}]`,
+        median: oursMs / 1000,
+        unit: 's',
+        ratio: `${ratio.toFixed(1)}× faster${buildTarget}; manifest ${identical ? 'identical' : 'DIFFERS'}`,
+      });
+      rows.push({
+        task: '',
+        subject: '  its reads per file',
+        median: ourCounts.reads,
+        unit: '',
+        ratio: `${kB(ourCounts.bytes)}, ${ourCounts.getattrs.toFixed(1)} stats, ${ourCounts.opens.toFixed(0)} open; bytes ${ourCounts.bytes <= bound ? '≤' : 'EXCEED'} numpy's + 64 KiB (${kB(bound)}); peak ${after.maxInFlight} requests in flight`,
+      });
       const perFileTrips = recheck / (files * delayMs);
       const recheckTarget = targets && files <= 40 ? ` (target ≤ 0.2, i.e. ${(0.2 * files).toFixed(0)} in all)` : '';
-      rows.push({ task: `re-check unchanged cache, ${label}`, subject: `neurocache check, warm fingerprints, median of 3 [${warm}]`, median: recheck / 1000, unit: 's', ratio: `${perFileTrips.toFixed(3)} serial round trips per file, ${(recheck / delayMs).toFixed(1)} in all incl. start-up${recheckTarget}; ${contentBytes} content bytes; ${checkCounts.getattrs.toFixed(1)} stats, ${checkCounts.reads} reads per file; last run ${(recheckMs / 1000).toFixed(2)} s` });
+      rows.push({
+        task: `re-check unchanged cache, ${label}`,
+        subject: `neurocache check, warm fingerprints, median of 3 [${warm}]`,
+        median: recheck / 1000,
+        unit: 's',
+        ratio: `${perFileTrips.toFixed(3)} serial round trips per file, ${(recheck / delayMs).toFixed(1)} in all incl. start-up${recheckTarget}; ${contentBytes} content bytes; ${checkCounts.getattrs.toFixed(1)} stats, ${checkCounts.reads} reads per file; last run ${(recheckMs / 1000).toFixed(2)} s`,
+      });
     } finally {
       await mount.unmount();
     }

@@ -50,19 +50,14 @@ function time(run: () => void, times = repeats): number {
   return median(samples);
 }
 
-async function timeAsync(run: () => Promise<unknown>, times = repeats): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const started = performance.now();
-    await run();
-    samples.push(performance.now() - started);
-  }
-  return median(samples);
-}
-
 function node(args: string[], env: NodeJS.ProcessEnv = {}): string {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
-  if (result.status !== 0 && result.status !== 1) throw new Error(`neurocache ${args.join(' ')} failed: ${result.stderr}`);
+  const result = spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 28,
+  });
+  if (result.status !== 0 && result.status !== 1)
+    throw new Error(`neurocache ${args.join(' ')} failed: ${result.stderr}`);
   return result.stdout;
 }
 
@@ -77,7 +72,9 @@ function eegCache(files: number, windows: number): string {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   if (numpy) {
-    execFileSync(numpy, ['-c', `
+    execFileSync(numpy, [
+      '-c',
+      `
 import numpy as np, sys
 out, files, windows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rng = np.random.default_rng(0)
@@ -89,14 +86,30 @@ for f in range(files):
     win = np.zeros((windows, 19, 15360), np.float32)
     win[:, :, ::97] = rng.standard_normal((windows, 19, (15360 + 96) // 97)).astype(np.float32)
     np.savez_compressed(f"{out}/s{f:04d}_windows.npz", windows=win, labels=labels)
-`, dir, String(files), String(windows)]);
+`,
+      dir,
+      String(files),
+      String(windows),
+    ]);
   } else {
     for (let f = 0; f < files; f++) {
       const labels = new Float32Array(windows * 15360);
       for (let w = 0; w < windows; w++) labels.fill(1, w * 15360, w * 15360 + ((w * 7919 + f * 31) % 15360));
-      const windowsNpy = Buffer.concat([npyHeader('<f4', [windows, 19, 15360]), Buffer.alloc(windows * 19 * 15360 * 4)]);
+      const windowsNpy = Buffer.concat([
+        npyHeader('<f4', [windows, 19, 15360]),
+        Buffer.alloc(windows * 19 * 15360 * 4),
+      ]);
       const labelsNpy = Buffer.concat([npyHeader('<f4', [windows, 15360]), Buffer.from(labels.buffer)]);
-      writeFileSync(path.join(dir, `s${String(f).padStart(4, '0')}_windows.npz`), writeNpz([{ name: 'windows.npy', bytes: windowsNpy }, { name: 'labels.npy', bytes: labelsNpy }], { compress: true }));
+      writeFileSync(
+        path.join(dir, `s${String(f).padStart(4, '0')}_windows.npz`),
+        writeNpz(
+          [
+            { name: 'windows.npy', bytes: windowsNpy },
+            { name: 'labels.npy', bytes: labelsNpy },
+          ],
+          { compress: true },
+        ),
+      );
     }
   }
   writeFileSync(path.join(dir, '.complete'), '');
@@ -119,7 +132,8 @@ async function cpuAsync(run: () => Promise<unknown>, times = repeats): Promise<n
 /** Inflates a raw-deflate or gzip buffer as a stream of 1 MiB chunks that are dropped at once: no whole-output allocation. */
 function streamedInflate(compressed: Uint8Array, format: 'raw' | 'gzip'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const inflater = format === 'raw' ? zlib.createInflateRaw({ chunkSize: 1 << 20 }) : zlib.createGunzip({ chunkSize: 1 << 20 });
+    const inflater =
+      format === 'raw' ? zlib.createInflateRaw({ chunkSize: 1 << 20 }) : zlib.createGunzip({ chunkSize: 1 << 20 });
     let produced = 0;
     inflater.on('data', (chunk: Buffer) => (produced += chunk.length));
     inflater.on('end', () => resolve(produced));
@@ -164,10 +178,11 @@ async function benchManifestBuild(): Promise<void> {
   const files = quick ? 8 : 40;
   const dir = eegCache(files, 60);
   const store = path.join(data, 'fingerprints-cold');
-  const ours = (target: string, jobs: number, times = repeats) => time(() => {
-    rmSync(store, { recursive: true, force: true });
-    node(['manifest', 'build', target, '--jobs', String(jobs), '--cache-dir', store]);
-  }, times);
+  const ours = (target: string, jobs: number, times = repeats) =>
+    time(() => {
+      rmSync(store, { recursive: true, force: true });
+      node(['manifest', 'build', target, '--jobs', String(jobs), '--cache-dir', store]);
+    }, times);
   const cores = Math.min(2, availableParallelism());
   const two = ours(dir, 2);
   const one = ours(dir, 1);
@@ -176,9 +191,27 @@ async function benchManifestBuild(): Promise<void> {
   const inflateCpu = await cpuAsync(() => Promise.all(members.map((m) => streamedInflate(m, 'raw'))));
   const startup = time(() => execFileSync(process.execPath, ['-e', '0']));
   const bound = startup + inflateCpu / cores;
-  rows.push({ task: `manifest build (${files} files × 60 windows, local disk, page cache warm)`, subject: `NeuroCache --jobs 2`, median: two, unit: 'ms', ratio: versusBound(two, bound, 1.5) });
-  rows.push({ task: '', subject: 'NeuroCache --jobs 1', median: one, unit: 'ms', ratio: `${(one / (startup + inflateCpu)).toFixed(2)}× its 1-core bound (${(startup + inflateCpu).toFixed(0)} ms)` });
-  rows.push({ task: '', subject: `bound: node -e 0 + labels inflate CPU ÷ ${cores} cores`, median: bound, unit: 'ms', note: `${startup.toFixed(0)} ms start-up + ${inflateCpu.toFixed(0)} ms ÷ ${cores} (streamed raw inflate, 1 MiB chunks dropped)` });
+  rows.push({
+    task: `manifest build (${files} files × 60 windows, local disk, page cache warm)`,
+    subject: `NeuroCache --jobs 2`,
+    median: two,
+    unit: 'ms',
+    ratio: versusBound(two, bound, 1.5),
+  });
+  rows.push({
+    task: '',
+    subject: 'NeuroCache --jobs 1',
+    median: one,
+    unit: 'ms',
+    ratio: `${(one / (startup + inflateCpu)).toFixed(2)}× its 1-core bound (${(startup + inflateCpu).toFixed(0)} ms)`,
+  });
+  rows.push({
+    task: '',
+    subject: `bound: node -e 0 + labels inflate CPU ÷ ${cores} cores`,
+    median: bound,
+    unit: 'ms',
+    note: `${startup.toFixed(0)} ms start-up + ${inflateCpu.toFixed(0)} ms ÷ ${cores} (streamed raw inflate, 1 MiB chunks dropped)`,
+  });
   const python = (script: string[], target: string, times = repeats) =>
     time(() => execFileSync(numpy!, [...script, target], { stdio: ['ignore', 'ignore', 'ignore'] }), times);
   const upstream = [path.join(root, 'bench', 'scan_existing_cache.py')];
@@ -186,23 +219,56 @@ async function benchManifestBuild(): Promise<void> {
   if (numpy) {
     const scan = python(upstream, dir);
     const plain = python(minimal, dir);
-    rows.push({ task: '', subject: 'upstream scan_existing_cache (bench/scan_existing_cache.py)', median: scan, unit: 'ms', ratio: `NeuroCache --jobs 2 is ${(scan / two).toFixed(2)}× faster` });
-    rows.push({ task: '', subject: 'minimal numpy program (np.load + vectorised mean)', median: plain, unit: 'ms', ratio: `NeuroCache --jobs 2 is ${(plain / two).toFixed(2)}× faster` });
-  } else rows.push({ task: '', subject: 'Python baselines', median: NaN, unit: '', note: 'skipped: no python3 with numpy' });
+    rows.push({
+      task: '',
+      subject: 'upstream scan_existing_cache (bench/scan_existing_cache.py)',
+      median: scan,
+      unit: 'ms',
+      ratio: `NeuroCache --jobs 2 is ${(scan / two).toFixed(2)}× faster`,
+    });
+    rows.push({
+      task: '',
+      subject: 'minimal numpy program (np.load + vectorised mean)',
+      median: plain,
+      unit: 'ms',
+      ratio: `NeuroCache --jobs 2 is ${(plain / two).toFixed(2)}× faster`,
+    });
+  } else
+    rows.push({ task: '', subject: 'Python baselines', median: NaN, unit: '', note: 'skipped: no python3 with numpy' });
   // The same files four times over (hard links): fixed start-up costs amortise as caches grow.
   const big = path.join(data, `eeg-${files * 4}x60`);
   if (!existsSync(big)) {
     mkdirSync(big, { recursive: true });
-    for (let copy = 0; copy < 4; copy++) for (const name of readdirSync(dir).filter((n) => n.endsWith('.npz'))) linkSync(path.join(dir, name), path.join(big, `c${copy}_${name}`));
+    for (let copy = 0; copy < 4; copy++)
+      for (const name of readdirSync(dir).filter((n) => n.endsWith('.npz')))
+        linkSync(path.join(dir, name), path.join(big, `c${copy}_${name}`));
   }
   const ours4 = ours(big, 2, 3);
   const bound4 = startup + (4 * inflateCpu) / cores;
-  rows.push({ task: `manifest build (${files * 4} files × 60 windows)`, subject: 'NeuroCache --jobs 2', median: ours4, unit: 'ms', ratio: versusBound(ours4, bound4, 1.5) + `, bound ${bound4.toFixed(0)} ms` });
+  rows.push({
+    task: `manifest build (${files * 4} files × 60 windows)`,
+    subject: 'NeuroCache --jobs 2',
+    median: ours4,
+    unit: 'ms',
+    ratio: versusBound(ours4, bound4, 1.5) + `, bound ${bound4.toFixed(0)} ms`,
+  });
   if (numpy) {
     const scan4 = python(upstream, big, 3);
     const plain4 = python(minimal, big, 3);
-    rows.push({ task: '', subject: 'upstream scan_existing_cache', median: scan4, unit: 'ms', ratio: `NeuroCache --jobs 2 is ${(scan4 / ours4).toFixed(2)}× faster` });
-    rows.push({ task: '', subject: 'minimal numpy program', median: plain4, unit: 'ms', ratio: `NeuroCache --jobs 2 is ${(plain4 / ours4).toFixed(2)}× faster` });
+    rows.push({
+      task: '',
+      subject: 'upstream scan_existing_cache',
+      median: scan4,
+      unit: 'ms',
+      ratio: `NeuroCache --jobs 2 is ${(scan4 / ours4).toFixed(2)}× faster`,
+    });
+    rows.push({
+      task: '',
+      subject: 'minimal numpy program',
+      median: plain4,
+      unit: 'ms',
+      ratio: `NeuroCache --jobs 2 is ${(plain4 / ours4).toFixed(2)}× faster`,
+    });
   }
   for (const target of [dir, big]) rmSync(path.join(target, 'manifest-minimal.json'), { force: true });
 }
@@ -218,7 +284,8 @@ function maskFile(datatype: 2 | 16): string {
   const n = 256;
   const values = datatype === 2 ? new Uint8Array(n ** 3) : new Float32Array(n ** 3);
   // A blob-shaped lesion of ~40,000 voxels.
-  for (let z = 100; z < 140; z++) for (let y = 90; y < 130; y++) for (let x = 80; x < 105; x++) values[x + n * (y + n * z)] = 1;
+  for (let z = 100; z < 140; z++)
+    for (let y = 90; y < 130; y++) for (let x = 80; x < 105; x++) values[x + n * (y + n * z)] = 1;
   writeFileSync(file, encodeNifti({ dims: [n, n, n], datatype, data: encodeVoxels(datatype, values), gzip: true }));
   return file;
 }
@@ -236,22 +303,48 @@ async function benchLesionVolume(): Promise<void> {
     // Both in this process, CPU time of all its threads (zlib's stream inflates on libuv's pool).
     const ours = await cpuAsync(() => summarizeNifti(memorySource(bytes), { countVoxels: true }));
     const bound = await cpuAsync(() => streamedInflate(bytes, 'gzip'));
-    rows.push({ task: `lesion volume, 256³ ${label} .nii.gz (${(bytes.length / 1000).toFixed(0)} kB)`, subject: 'NeuroCache count (in process, CPU)', median: ours, unit: 'ms', ratio: versusBound(ours, bound, 1.5) });
+    rows.push({
+      task: `lesion volume, 256³ ${label} .nii.gz (${(bytes.length / 1000).toFixed(0)} kB)`,
+      subject: 'NeuroCache count (in process, CPU)',
+      median: ours,
+      unit: 'ms',
+      ratio: versusBound(ours, bound, 1.5),
+    });
     rows.push({ task: '', subject: 'bound: streamed gunzip, 1 MiB chunks dropped (CPU)', median: bound, unit: 'ms' });
     // Whole processes: a worker's work from start-up to result, against start-up plus the bound.
     const whole = time(() => execFileSync(process.execPath, [path.join(__dirname, 'bench-count.js'), file]));
     const startup = time(() => execFileSync(process.execPath, ['-e', '0']));
-    rows.push({ task: '', subject: 'a process counting it (start to result)', median: whole, unit: 'ms', ratio: versusBound(whole, startup + bound, 1.5) + ` (node -e 0 ${startup.toFixed(0)} ms + bound)` });
+    rows.push({
+      task: '',
+      subject: 'a process counting it (start to result)',
+      median: whole,
+      unit: 'ms',
+      ratio: versusBound(whole, startup + bound, 1.5) + ` (node -e 0 ${startup.toFixed(0)} ms + bound)`,
+    });
     if (nibabel) {
-      const out = execFileSync(nibabel, ['-c', `
+      const out = execFileSync(
+        nibabel,
+        [
+          '-c',
+          `
 import json, sys, time, numpy as np, nibabel as nib
 samples = []
 for _ in range(${repeats}):
     t = time.perf_counter(); int((nib.load(sys.argv[1]).get_fdata() > 0).sum()); samples.append((time.perf_counter() - t) * 1000)
 print(json.dumps(sorted(samples)[len(samples) // 2]))
-`, file], { encoding: 'utf8' });
+`,
+          file,
+        ],
+        { encoding: 'utf8' },
+      );
       const reference = Number(out);
-      rows.push({ task: '', subject: 'nibabel get_fdata() > 0 (in process, wall)', median: reference, unit: 'ms', ratio: `NeuroCache's CPU time is ${(reference / ours).toFixed(2)}× less` });
+      rows.push({
+        task: '',
+        subject: 'nibabel get_fdata() > 0 (in process, wall)',
+        median: reference,
+        unit: 'ms',
+        ratio: `NeuroCache's CPU time is ${(reference / ours).toFixed(2)}× less`,
+      });
     }
     rows.push({ task: '', subject: 'peak RSS of a process counting it', median: peakRssMb(file), unit: 'MB' });
   }
@@ -263,7 +356,13 @@ function benchStartup(): void {
   const times = repeats * 2;
   const bare = time(() => execFileSync(process.execPath, ['-e', '0']), times);
   const version = time(() => execFileSync(process.execPath, [cli, '--version']), times);
-  rows.push({ task: 'start-up', subject: 'neurocache --version', median: version, unit: 'ms', ratio: `${(version / bare).toFixed(2)}× node -e 0 (target ≤ 1.2×)` });
+  rows.push({
+    task: 'start-up',
+    subject: 'neurocache --version',
+    median: version,
+    unit: 'ms',
+    ratio: `${(version / bare).toFixed(2)}× node -e 0 (target ≤ 1.2×)`,
+  });
   rows.push({ task: '', subject: 'node -e 0', median: bare, unit: 'ms' });
 }
 
@@ -277,10 +376,19 @@ function bigCache(files: number, windowsPerFile: number): string {
   const samples = 64;
   for (let f = 0; f < files; f++) {
     const labels = new Float32Array(windowsPerFile * samples).fill(1, 0, (f % 5) * 10);
-    const npz = writeNpz([
-      { name: 'windows.npy', bytes: Buffer.concat([npyHeader('<f4', [windowsPerFile, 19, 4]), Buffer.alloc(windowsPerFile * 19 * 4 * 4)]) },
-      { name: 'labels.npy', bytes: Buffer.concat([npyHeader('<f4', [windowsPerFile, samples]), Buffer.from(labels.buffer)]) },
-    ], { compress: true });
+    const npz = writeNpz(
+      [
+        {
+          name: 'windows.npy',
+          bytes: Buffer.concat([npyHeader('<f4', [windowsPerFile, 19, 4]), Buffer.alloc(windowsPerFile * 19 * 4 * 4)]),
+        },
+        {
+          name: 'labels.npy',
+          bytes: Buffer.concat([npyHeader('<f4', [windowsPerFile, samples]), Buffer.from(labels.buffer)]),
+        },
+      ],
+      { compress: true },
+    );
     writeFileSync(path.join(dir, `sub-${String(f).padStart(5, '0')}_windows.npz`), npz);
   }
   writeFileSync(path.join(dir, '.complete'), '');
@@ -295,9 +403,16 @@ function benchRecheck(): void {
   node(['check', path.join(dir, 'manifest.json'), '--cache-dir', store]);
   let bytesRead = -1;
   const recheck = time(() => {
-    bytesRead = JSON.parse(node(['check', path.join(dir, 'manifest.json'), '--json', '--cache-dir', store])).io.bytesRead;
+    bytesRead = JSON.parse(node(['check', path.join(dir, 'manifest.json'), '--json', '--cache-dir', store])).io
+      .bytesRead;
   });
-  rows.push({ task: `re-check unchanged cache (${files} files, ${files * 30} entries)`, subject: 'neurocache check (new process, warm fingerprints)', median: recheck, unit: 'ms', ratio: `target ≤ 1000 ms; ${bytesRead} bytes of cache content read` });
+  rows.push({
+    task: `re-check unchanged cache (${files} files, ${files * 30} entries)`,
+    subject: 'neurocache check (new process, warm fingerprints)',
+    median: recheck,
+    unit: 'ms',
+    ratio: `target ≤ 1000 ms; ${bytesRead} bytes of cache content read`,
+  });
 }
 
 // ---- 3b. preprocessing model on an ARC-shaped cohort ------------------------------------------
@@ -321,17 +436,28 @@ function arcCohort(samples: number): string {
     const voxels = dims[0] * dims[1] * dims[2];
     images.push(`cache/nifti_cache/sub-${k}_T2w.nii.gz`);
     masks.push(`cache/nifti_cache/sub-${k}_lesion.nii.gz`);
-    writeFileSync(path.join(dir, images[k]), encodeNifti({ dims, pixdims, datatype: 4, data: new Uint8Array(voxels * 2), gzip: true }));
+    writeFileSync(
+      path.join(dir, images[k]),
+      encodeNifti({ dims, pixdims, datatype: 4, data: new Uint8Array(voxels * 2), gzip: true }),
+    );
     const values = new Uint8Array(voxels);
     const radius = [8 + rand() * 16, 8 + rand() * 20, 8 + rand() * 20];
     const centre = dims.map((n, a) => radius[a] + rand() * (n - 2 * radius[a]));
-    for (let z = 0; z < dims[2]; z++) for (let y = 0; y < dims[1]; y++) for (let x = 0; x < dims[0]; x++) {
-      const d = ((x - centre[0]) / radius[0]) ** 2 + ((y - centre[1]) / radius[1]) ** 2 + ((z - centre[2]) / radius[2]) ** 2;
-      if (d <= 1) values[x + dims[0] * (y + dims[1] * z)] = 1;
-    }
+    for (let z = 0; z < dims[2]; z++)
+      for (let y = 0; y < dims[1]; y++)
+        for (let x = 0; x < dims[0]; x++) {
+          const d =
+            ((x - centre[0]) / radius[0]) ** 2 +
+            ((y - centre[1]) / radius[1]) ** 2 +
+            ((z - centre[2]) / radius[2]) ** 2;
+          if (d <= 1) values[x + dims[0] * (y + dims[1] * z)] = 1;
+        }
     writeFileSync(path.join(dir, masks[k]), encodeNifti({ dims, pixdims, datatype: 2, data: values, gzip: true }));
   }
-  writeFileSync(path.join(dir, 'dataset_info.json'), JSON.stringify({ num_samples: samples, image_paths: images, mask_paths: masks }, null, 2));
+  writeFileSync(
+    path.join(dir, 'dataset_info.json'),
+    JSON.stringify({ num_samples: samples, image_paths: images, mask_paths: masks }, null, 2),
+  );
   writeFileSync(path.join(dir, '.complete'), '');
   return dir;
 }
@@ -342,28 +468,64 @@ function benchPreprocessing(): void {
   const info = path.join(dir, 'dataset_info.json');
   let run = 0;
   // A fresh fingerprint store each time: every mask is read and modelled.
-  const cold = time(() => void node(['stats', info, '--preprocessing', '--json', '--cache-dir', path.join(data, `preprocessing-cold-${run++}`)]), quick ? 2 : 3);
+  const cold = time(
+    () =>
+      void node([
+        'stats',
+        info,
+        '--preprocessing',
+        '--json',
+        '--cache-dir',
+        path.join(data, `preprocessing-cold-${run++}`),
+      ]),
+    quick ? 2 : 3,
+  );
   const perSample = cold / samples;
-  rows.push({ task: `preprocessing model, ${samples}-sample ARC-shaped cohort`, subject: 'neurocache stats --preprocessing (both methods, cold)', median: cold, unit: 'ms', ratio: `${perSample.toFixed(0)} ms per sample` });
+  rows.push({
+    task: `preprocessing model, ${samples}-sample ARC-shaped cohort`,
+    subject: 'neurocache stats --preprocessing (both methods, cold)',
+    median: cold,
+    unit: 'ms',
+    ratio: `${perSample.toFixed(0)} ms per sample`,
+  });
   const warm = path.join(data, 'preprocessing-warm');
   node(['check', info, '--cache-dir', warm]);
   let bytesRead = -1;
   const recheck = time(() => {
     bytesRead = JSON.parse(node(['check', info, '--json', '--cache-dir', warm])).io.bytesRead;
   });
-  rows.push({ task: '', subject: 're-check unchanged cohort (warm fingerprints)', median: recheck, unit: 'ms', ratio: `${bytesRead} bytes of voxels read` });
+  rows.push({
+    task: '',
+    subject: 're-check unchanged cohort (warm fingerprints)',
+    median: recheck,
+    unit: 'ms',
+    ratio: `${bytesRead} bytes of voxels read`,
+  });
   const python = pythonWith('nibabel', 'scipy', 'numpy');
   if (!python) {
-    rows.push({ task: '', subject: 'Python preprocess_volume', median: NaN, unit: '', note: 'skipped: no python3 with nibabel and scipy' });
+    rows.push({
+      task: '',
+      subject: 'Python preprocess_volume',
+      median: NaN,
+      unit: '',
+      note: 'skipped: no python3 with nibabel and scipy',
+    });
     return;
   }
   // preprocess_volume takes seconds per sample: timed on a few samples, scaled to the cohort.
   const timed = quick ? 2 : 6;
-  const pairs = Array.from({ length: timed }, (_, k) => [`cache/nifti_cache/sub-${k}_T2w.nii.gz`, `cache/nifti_cache/sub-${k}_lesion.nii.gz`].map((p) => path.join(dir, p))).flat();
-  const secondsPerSample = Number(execFileSync(python, [path.join(root, 'bench', 'preprocess_volume.py'), ...pairs], { encoding: 'utf8' }));
+  const pairs = Array.from({ length: timed }, (_, k) =>
+    [`cache/nifti_cache/sub-${k}_T2w.nii.gz`, `cache/nifti_cache/sub-${k}_lesion.nii.gz`].map((p) => path.join(dir, p)),
+  ).flat();
+  const secondsPerSample = Number(
+    execFileSync(python, [path.join(root, 'bench', 'preprocess_volume.py'), ...pairs], { encoding: 'utf8' }),
+  );
   const cohort = secondsPerSample * 1000 * samples;
   rows.push({
-    task: '', subject: `Python preprocess_volume, both methods (median of ${timed} samples × ${samples})`, median: cohort, unit: 'ms',
+    task: '',
+    subject: `Python preprocess_volume, both methods (median of ${timed} samples × ${samples})`,
+    median: cohort,
+    unit: 'ms',
     ratio: `NeuroCache is ${(cohort / cold).toFixed(1)}× faster (${(secondsPerSample * 1000).toFixed(0)} vs ${perSample.toFixed(0)} ms per sample)`,
   });
 }
@@ -377,21 +539,26 @@ function hugeCache(base: string, copies: number): string {
   if (existsSync(path.join(dir, 'manifest.json'))) return dir;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  for (let copy = 0; copy < copies; copy++) for (const name of readdirSync(base).filter((n) => n.endsWith('.npz'))) linkSync(path.join(base, name), path.join(dir, `c${copy}_${name}`));
+  for (let copy = 0; copy < copies; copy++)
+    for (const name of readdirSync(base).filter((n) => n.endsWith('.npz')))
+      linkSync(path.join(base, name), path.join(dir, `c${copy}_${name}`));
   node(['manifest', 'build', dir, '--cache-dir', path.join(data, 'fingerprints-warm')]);
   return dir;
 }
 
 /** The most memory the process has held (VmHWM), in MB. */
 function peakRssOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
   return Number(line?.split(/\s+/)[1] ?? NaN) / 1024;
 }
 
 async function benchLanguageServer(): Promise<void> {
   const base = bigCache(quick ? 500 : 5000, 30);
   // Its manifest and warm fingerprints, as the re-check suite leaves them (--only=lsp runs alone).
-  if (!existsSync(path.join(base, 'manifest.json'))) node(['manifest', 'build', base, '--cache-dir', path.join(data, 'fingerprints-warm')]);
+  if (!existsSync(path.join(base, 'manifest.json')))
+    node(['manifest', 'build', base, '--cache-dir', path.join(data, 'fingerprints-warm')]);
   for (const dir of [base, hugeCache(base, 7)]) await benchLanguageServerOn(dir);
 }
 
@@ -420,7 +587,10 @@ async function benchLanguageServerOn(dir: string): Promise<void> {
     // An entry hover with its label-trace picture: the first renders in a worker, later ones come from the fingerprint store.
     const pictureHover = async () => {
       const started = performance.now();
-      const hover = await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 4, character: 8 } });
+      const hover = await lsp.connection.sendRequest(HoverRequest.type, {
+        textDocument: { uri },
+        position: { line: 4, character: 8 },
+      });
       if (!JSON.stringify(hover).includes('data:image/png')) throw new Error('no picture in the entry hover');
       return performance.now() - started;
     };
@@ -450,14 +620,38 @@ async function benchLanguageServerOn(dir: string): Promise<void> {
     typingHovers.sort((a, b) => a - b);
     const peak = peakRssOf(lsp.child.pid!);
     const task = `language server, ${entries.toLocaleString('en-US')}-entry manifest (${(text.length / 1e6).toFixed(1)} MB)`;
-    rows.push({ task, subject: 'first (structural) diagnostics after open', median: firstDiagnostics, unit: 'ms', ratio: 'target ≤ 2000 ms' });
+    rows.push({
+      task,
+      subject: 'first (structural) diagnostics after open',
+      median: firstDiagnostics,
+      unit: 'ms',
+      ratio: 'target ≤ 2000 ms',
+    });
     rows.push({ task: '', subject: 'full content check after open', median: fullCheck, unit: 'ms' });
     rows.push({ task: '', subject: 'hover p50 (idle)', median: hovers[100], unit: 'ms' });
     rows.push({ task: '', subject: 'hover p95 (idle)', median: hovers[190], unit: 'ms', ratio: 'target ≤ 10 ms' });
-    rows.push({ task: '', subject: 'hover p95 while typing (edit every 50 ms)', median: typingHovers[Math.floor(typingHovers.length * 0.95)], unit: 'ms', ratio: 'target ≤ 10 ms' });
+    rows.push({
+      task: '',
+      subject: 'hover p95 while typing (edit every 50 ms)',
+      median: typingHovers[Math.floor(typingHovers.length * 0.95)],
+      unit: 'ms',
+      ratio: 'target ≤ 10 ms',
+    });
     rows.push({ task: '', subject: 'entry hover with label-trace picture, first', median: firstPicture, unit: 'ms' });
-    rows.push({ task: '', subject: 'entry hover with label-trace picture, cached', median: median(cachedPictures), unit: 'ms', ratio: 'target < 100 ms' });
-    rows.push({ task: '', subject: `diagnostics after a range edit, past the ${EDIT_DEBOUNCE_MS} ms debounce (median of 3)`, median: median(rediagnoses), unit: 'ms', ratio: 'target ≤ 300 ms' });
+    rows.push({
+      task: '',
+      subject: 'entry hover with label-trace picture, cached',
+      median: median(cachedPictures),
+      unit: 'ms',
+      ratio: 'target < 100 ms',
+    });
+    rows.push({
+      task: '',
+      subject: `diagnostics after a range edit, past the ${EDIT_DEBOUNCE_MS} ms debounce (median of 3)`,
+      median: median(rediagnoses),
+      unit: 'ms',
+      ratio: 'target ≤ 300 ms',
+    });
     rows.push({ task: '', subject: 'server peak RSS (VmHWM)', median: peak, unit: 'MB', ratio: 'target ≤ 400 MB' });
   } finally {
     await lsp.close();
@@ -468,8 +662,12 @@ async function benchLanguageServerOn(dir: string): Promise<void> {
 
 function runAsync(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [cli, ...args], { env: { ...process.env, HF_TOKEN: '', HF_HUB_OFFLINE: '' }, maxBuffer: 1 << 24 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`${args.join(' ')}: ${stderr}`)) : resolve(stdout));
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      { env: { ...process.env, HF_TOKEN: '', HF_HUB_OFFLINE: '' }, maxBuffer: 1 << 24 },
+      (error, stdout, stderr) => (error ? reject(new Error(`${args.join(' ')}: ${stderr}`)) : resolve(stdout)),
+    );
   });
 }
 
@@ -482,7 +680,8 @@ function neededBytes(files: string[]): number {
     needed += bytes.readUInt32LE(bytes.length - 8) + 8;
     for (const group of metadata.row_groups) {
       for (const column of group.columns) {
-        if (COLUMNS.includes(column.meta_data!.path_in_schema[0])) needed += Number(column.meta_data!.total_compressed_size);
+        if (COLUMNS.includes(column.meta_data!.path_in_schema[0]))
+          needed += Number(column.meta_data!.total_compressed_size);
       }
     }
   }
@@ -494,7 +693,13 @@ async function benchDownload(): Promise<void> {
   const shardCount = quick ? 4 : 16;
   if (!existsSync(path.join(repo, '.complete'))) {
     rmSync(repo, { recursive: true, force: true });
-    writeArcShards(repo, { sessions: shardCount * 8, shards: shardCount, dims: [64, 64, 32], fillerBytes: 1 << 20, rowGroupSize: 4 });
+    writeArcShards(repo, {
+      sessions: shardCount * 8,
+      shards: shardCount,
+      dims: [64, 64, 32],
+      fillerBytes: 1 << 20,
+      rowGroupSize: 4,
+    });
     writeFileSync(path.join(repo, '.complete'), '');
   }
   const files = readdirSync(path.join(repo, 'data')).map((f) => path.join(repo, 'data', f));
@@ -517,10 +722,28 @@ async function benchDownload(): Promise<void> {
     await runAsync(['arc', 'download', '--out', parallel.out, '--endpoint', hub.hubUrl, '--json']);
     const rerun = performance.now() - started;
     const task = `ARC download, ${files.length} shards (${(totalBytes / 1e6).toFixed(0)} MB), 50 ms latency, 50 MB/s`;
-    rows.push({ task, subject: 'bytes transferred ÷ needed column-chunk bytes', median: parallel.served / needed, unit: '×', ratio: `${(parallel.served / 1e6).toFixed(2)} MB of ${(totalBytes / 1e6).toFixed(0)} MB in the shards (${((100 * parallel.served) / totalBytes).toFixed(1)}%); target ≤ 1.05` });
-    rows.push({ task: '', subject: 'wall time, --jobs 8 (default)', median: parallel.ms, unit: 'ms', ratio: `${(serial.ms / parallel.ms).toFixed(2)}× faster than --jobs 1` });
+    rows.push({
+      task,
+      subject: 'bytes transferred ÷ needed column-chunk bytes',
+      median: parallel.served / needed,
+      unit: '×',
+      ratio: `${(parallel.served / 1e6).toFixed(2)} MB of ${(totalBytes / 1e6).toFixed(0)} MB in the shards (${((100 * parallel.served) / totalBytes).toFixed(1)}%); target ≤ 1.05`,
+    });
+    rows.push({
+      task: '',
+      subject: 'wall time, --jobs 8 (default)',
+      median: parallel.ms,
+      unit: 'ms',
+      ratio: `${(serial.ms / parallel.ms).toFixed(2)}× faster than --jobs 1`,
+    });
     rows.push({ task: '', subject: 'wall time, --jobs 1', median: serial.ms, unit: 'ms' });
-    rows.push({ task: '', subject: 're-run with complete output', median: rerun, unit: 'ms', ratio: `${hub.requests.length} requests, ${hub.bytesServed('cdn')} shard bytes; target ≤ 2000 ms` });
+    rows.push({
+      task: '',
+      subject: 're-run with complete output',
+      median: rerun,
+      unit: 'ms',
+      ratio: `${hub.requests.length} requests, ${hub.bytesServed('cdn')} shard bytes; target ≤ 2000 ms`,
+    });
   } finally {
     await hub.close();
   }
@@ -536,10 +759,15 @@ async function benchDownloadAsWritten(): Promise<void> {
   const sessions = quick ? 12 : 48;
   if (!existsSync(path.join(repo, '.complete'))) {
     rmSync(repo, { recursive: true, force: true });
-    writeFileSync(path.join(data, 'hub-as-written.json'), JSON.stringify(writeArcShards(repo, realShardOptions(sessions)).sessions));
+    writeFileSync(
+      path.join(data, 'hub-as-written.json'),
+      JSON.stringify(writeArcShards(repo, realShardOptions(sessions)).sessions),
+    );
     writeFileSync(path.join(repo, '.complete'), '');
   }
-  const kept = new Set(expected(JSON.parse(readFileSync(path.join(data, 'hub-as-written.json'), 'utf8'))).map((s) => s.shard));
+  const kept = new Set(
+    expected(JSON.parse(readFileSync(path.join(data, 'hub-as-written.json'), 'utf8'))).map((s) => s.shard),
+  );
   const needed = neededBytes([...kept].map((shard) => path.join(repo, shard)));
   const hub = await startFakeHub({ root: repo, faults: { latencyMs: 50, bytesPerSecond: 50e6 } });
   try {
@@ -549,8 +777,11 @@ async function benchDownloadAsWritten(): Promise<void> {
     const served = hub.bytesServed('cdn');
     const requests = hub.requests.filter((r) => r.server === 'cdn').length;
     rows.push({
-      task: `ARC download as written: ${sessions} one-session shards, ${kept.size} kept`, subject: 'bytes transferred ÷ bytes the kept sessions need',
-      median: served / needed, unit: '×', ratio: `${(served / 1e6).toFixed(2)} MB for ${(needed / 1e6).toFixed(2)} MB; ${(requests / sessions).toFixed(1)} CDN requests per shard; target ≤ 1.10`,
+      task: `ARC download as written: ${sessions} one-session shards, ${kept.size} kept`,
+      subject: 'bytes transferred ÷ bytes the kept sessions need',
+      median: served / needed,
+      unit: '×',
+      ratio: `${(served / 1e6).toFixed(2)} MB for ${(needed / 1e6).toFixed(2)} MB; ${(requests / sessions).toFixed(1)} CDN requests per shard; target ≤ 1.10`,
     });
   } finally {
     await hub.close();
@@ -559,21 +790,40 @@ async function benchDownloadAsWritten(): Promise<void> {
 
 /** What the figures depend on: cores, how loaded the machine is, and the versions compared. */
 function conditions(): string {
-  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   const pythons = [...new Set([numpy, nibabel].filter((p): p is string => p !== undefined))].map((python) =>
-    execFileSync(python, ['-c', 'import sys, numpy\ntry:\n import nibabel; n = nibabel.__version__\nexcept ImportError: n = "absent"\nprint(f"{sys.executable}: python {sys.version.split()[0]}, numpy {numpy.__version__}, nibabel {n}")'], { encoding: 'utf8' }).trim(),
+    execFileSync(
+      python,
+      [
+        '-c',
+        'import sys, numpy\ntry:\n import nibabel; n = nibabel.__version__\nexcept ImportError: n = "absent"\nprint(f"{sys.executable}: python {sys.version.split()[0]}, numpy {numpy.__version__}, nibabel {n}")',
+      ],
+      { encoding: 'utf8' },
+    ).trim(),
   );
   return `conditions: ${availableParallelism()} cores, load average ${load} (1/5/15 min); node ${process.versions.node}\n${pythons.join('\n') || 'no python3 with numpy'}`;
 }
 
 function printTable(): void {
-  const lines = rows.map((r) => [r.task, r.subject, Number.isNaN(r.median) ? '—' : `${r.median.toFixed(r.median < 10 ? 2 : 0)} ${r.unit}`, r.ratio ?? r.note ?? '']);
+  const lines = rows.map((r) => [
+    r.task,
+    r.subject,
+    Number.isNaN(r.median) ? '—' : `${r.median.toFixed(r.median < 10 ? 2 : 0)} ${r.unit}`,
+    r.ratio ?? r.note ?? '',
+  ]);
   const widths = [0, 1, 2].map((i) => Math.max(...lines.map((l) => l[i].length), 4));
-  for (const l of lines) process.stdout.write(`${l[0].padEnd(widths[0])}  ${l[1].padEnd(widths[1])}  ${l[2].padStart(widths[2])}  ${l[3]}\n`);
+  for (const l of lines)
+    process.stdout.write(
+      `${l[0].padEnd(widths[0])}  ${l[1].padEnd(widths[1])}  ${l[2].padStart(widths[2])}  ${l[3]}\n`,
+    );
 }
 
 async function main(): Promise<void> {
-  process.stdout.write(`NeuroCache benchmarks (${quick ? 'quick' : 'full'}; medians of ${repeats}; data in ${path.relative(process.cwd(), data)})\n`);
+  process.stdout.write(
+    `NeuroCache benchmarks (${quick ? 'quick' : 'full'}; medians of ${repeats}; data in ${path.relative(process.cwd(), data)})\n`,
+  );
   process.stdout.write(`${conditions()}\n\n`);
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const suites: [string, () => Promise<void> | void][] = [

@@ -75,6 +75,14 @@ function testFiles(dir) {
 const tests = testFiles(join(root, 'test'));
 if (tests.length) {
   // Test bundles live in out/test/**, where a bundled piscina would not find its worker wrapper.
-  builds.push(build({ ...common, external: [...common.external, 'piscina'], entryPoints: tests, outdir: join(out, 'test'), outbase: join(root, 'test') }));
+  builds.push(
+    build({
+      ...common,
+      external: [...common.external, 'piscina'],
+      entryPoints: tests,
+      outdir: join(out, 'test'),
+      outbase: join(root, 'test'),
+    }),
+  );
 }
 await Promise.all(builds);

@@ -26,14 +26,25 @@ function makeEegCache(directory: string): void {
       labels.fill(1, w * samples, w * samples + Math.round(fraction * samples));
     }
     const name = `sub-${String(file + 1).padStart(3, '0')}_s001_t000_windows.npz`;
-    writeNpzFile(path.join(directory, name), eegMembers({ windows, labels: file === 5 ? null : labels, seed: file + 1 }), { compress: true });
+    writeNpzFile(
+      path.join(directory, name),
+      eegMembers({ windows, labels: file === 5 ? null : labels, seed: file + 1 }),
+      { compress: true },
+    );
   }
 }
 
 function makeArcCache(directory: string): void {
   const nifti = path.join(directory, 'cache', 'nifti_cache');
   mkdirSync(nifti, { recursive: true });
-  const info = { num_samples: 0, image_paths: [] as string[], mask_paths: [] as (string | null)[], lesion_volumes: [] as number[], acquisition_types: [] as string[], subject_ids: [] as string[] };
+  const info = {
+    num_samples: 0,
+    image_paths: [] as string[],
+    mask_paths: [] as (string | null)[],
+    lesion_volumes: [] as number[],
+    acquisition_types: [] as string[],
+    subject_ids: [] as string[],
+  };
   const size = 48;
   for (let s = 0; s < 6; s++) {
     const subject = `sub-M20${String(s + 1).padStart(2, '0')}`;
@@ -41,12 +52,20 @@ function makeArcCache(directory: string): void {
     const mask = new Uint8Array(size ** 3);
     // A box-shaped lesion of a different size per subject.
     const extent = 4 + s * 3;
-    for (let z = 10; z < 10 + extent; z++) for (let y = 12; y < 12 + extent; y++) for (let x = 8; x < 8 + extent; x++) mask[x + size * (y + size * z)] = 1;
+    for (let z = 10; z < 10 + extent; z++)
+      for (let y = 12; y < 12 + extent; y++) for (let x = 8; x < 8 + extent; x++) mask[x + size * (y + size * z)] = 1;
     const base = `${subject}_ses-1`;
     const common = { dims: [size, size, size], pixdims: [1, 1, 1], gzip: true };
-    writeFileSync(path.join(nifti, `${base}_t2w.nii.gz`), encodeNifti({ ...common, datatype: 16, data: encodeVoxels(16, image) }));
+    writeFileSync(
+      path.join(nifti, `${base}_t2w.nii.gz`),
+      encodeNifti({ ...common, datatype: 16, data: encodeVoxels(16, image) }),
+    );
     const hasMask = s !== 5;
-    if (hasMask) writeFileSync(path.join(nifti, `${base}_lesion.nii.gz`), encodeNifti({ ...common, datatype: 2, data: encodeVoxels(2, mask) }));
+    if (hasMask)
+      writeFileSync(
+        path.join(nifti, `${base}_lesion.nii.gz`),
+        encodeNifti({ ...common, datatype: 2, data: encodeVoxels(2, mask) }),
+      );
     info.image_paths.push(`cache/nifti_cache/${base}_t2w.nii.gz`);
     info.mask_paths.push(hasMask ? `cache/nifti_cache/${base}_lesion.nii.gz` : null);
     info.lesion_volumes.push(hasMask ? extent ** 3 : 0);
@@ -60,7 +79,10 @@ function makeArcCache(directory: string): void {
 function run(...args: string[]): void {
   const shown = args.map((a) => (path.isAbsolute(a) ? path.relative(root, a) : a));
   process.stdout.write(`\n$ neurocache ${shown.join(' ')}\n`);
-  const result = spawnSync(process.execPath, [cli, ...shown, '--cache-dir', fingerprints], { encoding: 'utf8', cwd: root });
+  const result = spawnSync(process.execPath, [cli, ...shown, '--cache-dir', fingerprints], {
+    encoding: 'utf8',
+    cwd: root,
+  });
   process.stdout.write(result.stdout + result.stderr + `(exit ${result.status})\n`);
 }
 
@@ -80,4 +102,6 @@ run('stats', path.join(arc, 'dataset_info.json'), '--folds');
 process.stdout.write('\nNow a cache file goes missing and the manifest is stale:\n');
 unlinkSync(path.join(eeg, 'sub-002_s001_t000_windows.npz'));
 run('check', path.join(eeg, 'manifest.json'));
-process.stdout.write(`\nThe demo workspace stays in ${path.relative(process.cwd(), demo) || demo}/ for you to explore.\n`);
+process.stdout.write(
+  `\nThe demo workspace stays in ${path.relative(process.cwd(), demo) || demo}/ for you to explore.\n`,
+);

@@ -54,15 +54,22 @@ export class CacheFolders implements vscode.Disposable {
     const [npz, manifests] = await Promise.all([foldersOf('**/*.npz'), foldersOf('**/manifest.json')]);
     const folders = [...new Set([...npz, ...manifests])].sort();
     if (folders.length === 0) {
-      void vscode.window.showWarningMessage('NeuroCache: no folder in the workspace holds *.npz cache files or a manifest.json.');
+      void vscode.window.showWarningMessage(
+        'NeuroCache: no folder in the workspace holds *.npz cache files or a manifest.json.',
+      );
       return undefined;
     }
     const items = folders.map((folder) => ({
       label: vscode.workspace.asRelativePath(folder, true),
-      description: [npz.has(folder) ? '*.npz' : '', manifests.has(folder) ? 'manifest.json' : ''].filter(Boolean).join(', '),
+      description: [npz.has(folder) ? '*.npz' : '', manifests.has(folder) ? 'manifest.json' : '']
+        .filter(Boolean)
+        .join(', '),
       folder,
     }));
-    const chosen = await vscode.window.showQuickPick(items, { title: 'Rebuild manifest.json in which cache folder?', placeHolder: 'Folders holding *.npz or a manifest.json' });
+    const chosen = await vscode.window.showQuickPick(items, {
+      title: 'Rebuild manifest.json in which cache folder?',
+      placeHolder: 'Folders holding *.npz or a manifest.json',
+    });
     return chosen && vscode.Uri.file(chosen.folder);
   }
 

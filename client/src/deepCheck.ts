@@ -10,8 +10,12 @@ import { onNotification, sendRequest } from './rpc';
 
 export async function deepCheckWindows(client: LanguageClient | undefined, target?: vscode.Uri): Promise<void> {
   const uri = target ?? vscode.window.activeTextEditor?.document.uri;
-  if (!client) return void vscode.window.showErrorMessage('NeuroCache: the language server is not running; run "NeuroCache: Restart Server" first.');
-  if (!uri) return void vscode.window.showErrorMessage('NeuroCache: open a manifest.json to deep-check its cache windows.');
+  if (!client)
+    return void vscode.window.showErrorMessage(
+      'NeuroCache: the language server is not running; run "NeuroCache: Restart Server" first.',
+    );
+  if (!uri)
+    return void vscode.window.showErrorMessage('NeuroCache: open a manifest.json to deep-check its cache windows.');
   const id = `${Date.now()}`;
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Deep-checking cache windows', cancellable: true },
@@ -32,8 +36,12 @@ export async function deepCheckWindows(client: LanguageClient | undefined, targe
       }
     },
   );
-  if ('cancelled' in outcome) void vscode.window.showInformationMessage('NeuroCache: deep check cancelled; files already checked are remembered.');
+  if ('cancelled' in outcome)
+    void vscode.window.showInformationMessage(
+      'NeuroCache: deep check cancelled; files already checked are remembered.',
+    );
   else if ('failure' in outcome) void vscode.window.showErrorMessage(`NeuroCache: ${outcome.failure}`);
-  else if (outcome.result.nonFiniteWindows || outcome.result.unclippedWindows) void vscode.window.showWarningMessage(`NeuroCache: ${outcome.result.message}`);
+  else if (outcome.result.nonFiniteWindows || outcome.result.unclippedWindows)
+    void vscode.window.showWarningMessage(`NeuroCache: ${outcome.result.message}`);
   else void vscode.window.showInformationMessage(`NeuroCache: ${outcome.result.message}`);
 }

@@ -18,7 +18,10 @@ export function previewCodeLinks(diagnostics: readonly vscode.Diagnostic[]): voi
     const line = LINE_FRAGMENT.exec(code.target.fragment);
     if (!line) continue;
     const args = [code.target.with({ fragment: '' }).toString(), Number(line[1])];
-    d.code = { value: code.value, target: vscode.Uri.parse(`command:${ClientCommands.openDocs}?${encodeURIComponent(JSON.stringify(args))}`) };
+    d.code = {
+      value: code.value,
+      target: vscode.Uri.parse(`command:${ClientCommands.openDocs}?${encodeURIComponent(JSON.stringify(args))}`),
+    };
   }
 }
 

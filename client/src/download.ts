@@ -6,7 +6,14 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { DEFAULT_MACHINE_SETTINGS, DownloadArcRequest, DownloadProgressNotification, formatBytes, formatWait, MachineSettings } from '../../server/src/protocol';
+import {
+  DEFAULT_MACHINE_SETTINGS,
+  DownloadArcRequest,
+  DownloadProgressNotification,
+  formatBytes,
+  formatWait,
+  MachineSettings,
+} from '../../server/src/protocol';
 import type { ClientLog } from './log';
 import { onNotification, sendRequest } from './rpc';
 import type { HubToken } from './token';
@@ -25,12 +32,10 @@ const SHOW_OUTPUT = 'Show Output';
 const SET_TOKEN = 'Set Token';
 const FORCE = 'Force Re-download';
 
-function machineSetting<K extends keyof MachineSettings>(key: K): MachineSettings[K] {
-  return vscode.workspace.getConfiguration('neurocache').get<MachineSettings[K]>(key, DEFAULT_MACHINE_SETTINGS[key]);
-}
-
 function downloadSetting<K extends keyof MachineSettings['download']>(key: K): MachineSettings['download'][K] {
-  return vscode.workspace.getConfiguration('neurocache.download').get<MachineSettings['download'][K]>(key, DEFAULT_MACHINE_SETTINGS.download[key]);
+  return vscode.workspace
+    .getConfiguration('neurocache.download')
+    .get<MachineSettings['download'][K]>(key, DEFAULT_MACHINE_SETTINGS.download[key]);
 }
 
 /**
@@ -55,8 +60,12 @@ export function hubEndpointSource(): { endpoint?: string; words: string } {
   const settings = remote ? `Remote settings (${remote})` : 'User settings';
   const value = inspected?.globalValue?.trim();
   if (value) return { endpoint: value, words: `Hub endpoint ${value}, from neurocache.hubEndpoint in ${settings}` };
-  const unread = remote ? `; in this remote window neurocache.hubEndpoint is read from ${settings} only, so a value in your local User settings is not used` : '';
-  return { words: `Hub endpoint: neurocache.hubEndpoint is not set in ${settings}, so the server uses HF_ENDPOINT on ${remote ? 'the remote machine' : 'this machine'} or https://huggingface.co${unread}` };
+  const unread = remote
+    ? `; in this remote window neurocache.hubEndpoint is read from ${settings} only, so a value in your local User settings is not used`
+    : '';
+  return {
+    words: `Hub endpoint: neurocache.hubEndpoint is not set in ${settings}, so the server uses HF_ENDPOINT on ${remote ? 'the remote machine' : 'this machine'} or https://huggingface.co${unread}`,
+  };
 }
 
 /** Asks where to put the dataset: data/arc in the workspace by default, or any folder. */
@@ -68,20 +77,34 @@ async function pickDownloadFolder(force: boolean): Promise<vscode.Uri | undefine
     { label: '$(folder-opened) Choose another folder…' },
   ];
   const choice = await vscode.window.showQuickPick(choices, {
-    title: force ? 'Force re-download the ARC dataset into (every file is fetched and written again)' : 'Download ARC dataset into',
+    title: force
+      ? 'Force re-download the ARC dataset into (every file is fetched and written again)'
+      : 'Download ARC dataset into',
     placeHolder: 'Where should dataset_info.json and cache/nifti_cache/ go?',
   });
   if (!choice) return undefined;
   if (choice.uri) return choice.uri;
-  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, defaultUri: folder, openLabel: 'Download here' });
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    canSelectMany: false,
+    defaultUri: folder,
+    openLabel: 'Download here',
+  });
   return picked?.[0];
 }
 
 /** The notification's line for a progress report: counts, then the latest retry while it is recent. */
 function describeProgress(p: DownloadProgressNotification.Params): string {
   const eta = p.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
-  const counts = p.shards ? `${p.shardsDone}/${p.shards} shards, ${p.sessionsWritten} sessions, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}` : 'listing the shards';
-  const retry = !p.retrying ? '' : p.retrying.rateLimited ? ` — rate limited by the Hub, resuming in ${formatWait(p.retrying.delayMs)}` : ` — retrying (${p.retrying.attempt}/${p.retrying.attempts}) after ${p.retrying.reason}`;
+  const counts = p.shards
+    ? `${p.shardsDone}/${p.shards} shards, ${p.sessionsWritten} sessions, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}`
+    : 'listing the shards';
+  const retry = !p.retrying
+    ? ''
+    : p.retrying.rateLimited
+      ? ` — rate limited by the Hub, resuming in ${formatWait(p.retrying.delayMs)}`
+      : ` — retrying (${p.retrying.attempt}/${p.retrying.attempts}) after ${p.retrying.reason}`;
   return counts + retry;
 }
 
@@ -95,14 +118,20 @@ type Outcome = { result: DownloadArcRequest.Result } | { failure: string; httpSt
 async function runDownload(deps: DownloadDeps, out: vscode.Uri, force: boolean): Promise<void> {
   const client = deps.client();
   if (!client) {
-    void vscode.window.showErrorMessage('NeuroCache: the language server is not running; run "NeuroCache: Restart Server" first.');
+    void vscode.window.showErrorMessage(
+      'NeuroCache: the language server is not running; run "NeuroCache: Restart Server" first.',
+    );
     return;
   }
   const id = `${Date.now()}`;
   const source = hubEndpointSource();
   deps.log.info(source.words);
   const outcome = await vscode.window.withProgress<Outcome>(
-    { location: vscode.ProgressLocation.Notification, title: force ? 'Re-downloading ARC dataset' : 'Downloading ARC dataset', cancellable: true },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: force ? 'Re-downloading ARC dataset' : 'Downloading ARC dataset',
+      cancellable: true,
+    },
     async (progress, cancel) => {
       let reported = 0;
       const listener = onNotification(client, DownloadProgressNotification.type, (p) => {
@@ -141,7 +170,10 @@ async function runDownload(deps: DownloadDeps, out: vscode.Uri, force: boolean):
     // What the user can do about it.
     const refused = outcome.httpStatus === 401 || outcome.httpStatus === 403;
     const actions = [RETRY, ...(refused ? [SET_TOKEN] : []), OPEN_SETTINGS, SHOW_OUTPUT];
-    const choice = await vscode.window.showErrorMessage(`NeuroCache: ${outcome.failure} (${source.words}.)`, ...actions);
+    const choice = await vscode.window.showErrorMessage(
+      `NeuroCache: ${outcome.failure} (${source.words}.)`,
+      ...actions,
+    );
     if (choice === RETRY) return runDownload(deps, out, force);
     if (choice === SET_TOKEN) {
       await deps.token.prompt();

@@ -9,7 +9,17 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from 'vscode-languageclient/node';
 import {
-  CHECKED_FILE_NAMES, ClientCommands, CommandResult, Commands, DEFAULT_MACHINE_SETTINGS, DEFAULT_SETTINGS, FileProblemsNotification, InitializationOptions, MachineSettings, StatusNotification, WRITING_COMMANDS,
+  CHECKED_FILE_NAMES,
+  ClientCommands,
+  CommandResult,
+  Commands,
+  DEFAULT_MACHINE_SETTINGS,
+  DEFAULT_SETTINGS,
+  FileProblemsNotification,
+  InitializationOptions,
+  MachineSettings,
+  StatusNotification,
+  WRITING_COMMANDS,
 } from '../../server/src/protocol';
 import { downloadArc, openHubSettings } from './download';
 import { ClientLog, logLevelSetting } from './log';
@@ -26,8 +36,13 @@ import { NPZ_VIEW_TYPE, NpzEditorProvider } from './views/npzEditor';
 let client: LanguageClient | undefined;
 
 function documentSelector(): LanguageClientOptions['documentSelector'] {
-  const extra = vscode.workspace.getConfiguration('neurocache').get<string[]>('extraGlobs', DEFAULT_SETTINGS.extraGlobs);
-  return [...Object.values(CHECKED_FILE_NAMES).map((name) => `**/${name}`), ...extra].map((pattern) => ({ scheme: 'file', pattern }));
+  const extra = vscode.workspace
+    .getConfiguration('neurocache')
+    .get<string[]>('extraGlobs', DEFAULT_SETTINGS.extraGlobs);
+  return [...Object.values(CHECKED_FILE_NAMES).map((name) => `**/${name}`), ...extra].map((pattern) => ({
+    scheme: 'file',
+    pattern,
+  }));
 }
 
 function createClient(context: vscode.ExtensionContext, log: ClientLog, cacheFolders: CacheFolders): LanguageClient {
@@ -39,9 +54,13 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog, cacheFol
   const initializationOptions: InitializationOptions = {
     storageDirectory: context.globalStorageUri.fsPath,
     trusted: vscode.workspace.isTrusted,
-    maxWorkers: vscode.workspace.getConfiguration('neurocache').get<MachineSettings['maxWorkers']>('maxWorkers', DEFAULT_MACHINE_SETTINGS.maxWorkers),
+    maxWorkers: vscode.workspace
+      .getConfiguration('neurocache')
+      .get<MachineSettings['maxWorkers']>('maxWorkers', DEFAULT_MACHINE_SETTINGS.maxWorkers),
     logLevel: logLevelSetting(),
-    readsInFlight: vscode.workspace.getConfiguration('neurocache.io').get<number>('readsInFlight', DEFAULT_MACHINE_SETTINGS.io.readsInFlight),
+    readsInFlight: vscode.workspace
+      .getConfiguration('neurocache.io')
+      .get<number>('readsInFlight', DEFAULT_MACHINE_SETTINGS.io.readsInFlight),
     dataViews: true,
     fileCommands: true,
   };
@@ -59,7 +78,11 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog, cacheFol
         // The Explorer passes a Uri object; the server takes URIs as strings.
         args = args.map((a: unknown) => (a instanceof vscode.Uri ? a.toString() : a));
         // Rebuild from the palette with no manifest active: which folder, then build there.
-        if (command === Commands.rebuildManifest && args.length === 0 && path.basename(vscode.window.activeTextEditor?.document.uri.fsPath ?? '') !== 'manifest.json') {
+        if (
+          command === Commands.rebuildManifest &&
+          args.length === 0 &&
+          path.basename(vscode.window.activeTextEditor?.document.uri.fsPath ?? '') !== 'manifest.json'
+        ) {
           const folder = await cacheFolders.pick();
           if (!folder) return undefined;
           command = Commands.buildManifestHere;
@@ -102,7 +125,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const cacheFolders = new CacheFolders();
   const token = new HubToken(context.secrets, log);
   const remote = vscode.env.remoteName ? `, remote ${vscode.env.remoteName}` : '';
-  log.info(`NeuroCache ${String(context.extension.packageJSON.version)} in ${vscode.env.appName} ${vscode.version}${remote}; log level ${logLevelSetting()}`);
+  log.info(
+    `NeuroCache ${String(context.extension.packageJSON.version)} in ${vscode.env.appName} ${vscode.version}${remote}; log level ${logLevelSetting()}`,
+  );
 
   // Set while this extension stops the server itself (a restart), so that is not reported as a failure.
   let stopping = false;
@@ -155,19 +180,36 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand(ClientCommands.openHubSettings, openHubSettings),
     vscode.commands.registerCommand(ClientCommands.showOutput, () => log.show()),
     vscode.commands.registerCommand(ClientCommands.restartServer, () => restart('asked for')),
-    vscode.commands.registerCommand(ClientCommands.deepCheckWindows, (uri?: vscode.Uri) => deepCheckWindows(client, uri instanceof vscode.Uri ? uri : undefined)),
+    vscode.commands.registerCommand(ClientCommands.deepCheckWindows, (uri?: vscode.Uri) =>
+      deepCheckWindows(client, uri instanceof vscode.Uri ? uri : undefined),
+    ),
     // The data views: the server reads (where the data is), the webviews only draw.
-    vscode.window.registerCustomEditorProvider(NPZ_VIEW_TYPE, new NpzEditorProvider(context.extensionUri, () => client), { supportsMultipleEditorsPerDocument: true }),
-    vscode.window.registerCustomEditorProvider(NIFTI_VIEW_TYPE, new NiftiEditorProvider(context.extensionUri, () => client), { supportsMultipleEditorsPerDocument: true }),
+    vscode.window.registerCustomEditorProvider(
+      NPZ_VIEW_TYPE,
+      new NpzEditorProvider(context.extensionUri, () => client),
+      { supportsMultipleEditorsPerDocument: true },
+    ),
+    vscode.window.registerCustomEditorProvider(
+      NIFTI_VIEW_TYPE,
+      new NiftiEditorProvider(context.extensionUri, () => client),
+      { supportsMultipleEditorsPerDocument: true },
+    ),
     // Code actions on findings about a data file: where it is, and what is in it (the NPZ view for a cache).
-    vscode.commands.registerCommand(ClientCommands.revealFile, (uri: string) => vscode.commands.executeCommand('revealInExplorer', vscode.Uri.parse(uri))),
-    vscode.commands.registerCommand(ClientCommands.openFile, (uri: string) => vscode.commands.executeCommand('vscode.open', vscode.Uri.parse(uri))),
+    vscode.commands.registerCommand(ClientCommands.revealFile, (uri: string) =>
+      vscode.commands.executeCommand('revealInExplorer', vscode.Uri.parse(uri)),
+    ),
+    vscode.commands.registerCommand(ClientCommands.openFile, (uri: string) =>
+      vscode.commands.executeCommand('vscode.open', vscode.Uri.parse(uri)),
+    ),
     vscode.commands.registerCommand(ClientCommands.openDocs, (file: string, line: number) => openDocs(file, line)),
-    vscode.commands.registerCommand(ClientCommands.viewSample, (uri: string) => vscode.commands.executeCommand('vscode.openWith', vscode.Uri.parse(uri), NIFTI_VIEW_TYPE)),
+    vscode.commands.registerCommand(ClientCommands.viewSample, (uri: string) =>
+      vscode.commands.executeCommand('vscode.openWith', vscode.Uri.parse(uri), NIFTI_VIEW_TYPE),
+    ),
     // Trust granted: restart so the server may write; globs changed: the document selector changes.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void restart('workspace trusted')),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (['extraGlobs', 'maxWorkers', 'io.readsInFlight'].some((key) => e.affectsConfiguration(`neurocache.${key}`))) void restart('settings changed');
+      if (['extraGlobs', 'maxWorkers', 'io.readsInFlight'].some((key) => e.affectsConfiguration(`neurocache.${key}`)))
+        void restart('settings changed');
       if (e.affectsConfiguration('neurocache.hubToken')) void token.moveOldSetting();
     }),
   );

@@ -11,7 +11,9 @@ import * as vscode from 'vscode';
 import { DEFAULT_WINDOW_SETTINGS, LOG_LEVELS, LogLevel } from '../../server/src/protocol';
 
 export function logLevelSetting(): LogLevel {
-  const value = vscode.workspace.getConfiguration('neurocache').get<string>('logLevel', DEFAULT_WINDOW_SETTINGS.logLevel);
+  const value = vscode.workspace
+    .getConfiguration('neurocache')
+    .get<string>('logLevel', DEFAULT_WINDOW_SETTINGS.logLevel);
   return (LOG_LEVELS as readonly string[]).includes(value) ? (value as LogLevel) : DEFAULT_WINDOW_SETTINGS.logLevel;
 }
 
@@ -37,7 +39,9 @@ export class ClientLog implements vscode.Disposable {
 
   private adviseOnDebug(): void {
     if (this.level === 'debug' && this.channel.logLevel > vscode.LogLevel.Debug) {
-      this.channel.info('neurocache.logLevel is "debug", but this output channel hides debug lines: choose Debug under the gear of the Output panel (or "Developer: Set Log Level…" → NeuroCache) to see them.');
+      this.channel.info(
+        'neurocache.logLevel is "debug", but this output channel hides debug lines: choose Debug under the gear of the Output panel (or "Developer: Set Log Level…" → NeuroCache) to see them.',
+      );
     }
   }
 

@@ -7,8 +7,8 @@
 import * as vscode from 'vscode';
 import { ClientCommands, Commands, plural, StatusNotification } from '../../server/src/protocol';
 
-
-type Health = { kind: 'starting' } | { kind: 'running'; status?: StatusNotification.Params } | { kind: 'stopped'; reason: string };
+type Health =
+  { kind: 'starting' } | { kind: 'running'; status?: StatusNotification.Params } | { kind: 'stopped'; reason: string };
 
 export class ServerStatus implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('neurocache.status', vscode.StatusBarAlignment.Left, 10);
@@ -40,16 +40,26 @@ export class ServerStatus implements vscode.Disposable {
     const doing = health.kind === 'starting' ? 'starting' : status?.activity;
     const errors = status?.errors ?? 0;
     const warnings = status?.warnings ?? 0;
-    const counts = status && !failed && !doing && (errors || warnings) ? ` $(error) ${errors} $(warning) ${warnings}` : '';
+    const counts =
+      status && !failed && !doing && (errors || warnings) ? ` $(error) ${errors} $(warning) ${warnings}` : '';
     this.item.text = `${icon} NeuroCache${!failed && doing ? `: ${doing}` : ''}${counts}`;
-    const line = health.kind === 'starting' ? 'Starting the language server…'
-      : health.kind === 'stopped' ? `The language server stopped: ${health.reason}`
-      : status?.message ?? 'Ready';
-    const findings = status ? `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(status.files, 'file')}` : undefined;
+    const line =
+      health.kind === 'starting'
+        ? 'Starting the language server…'
+        : health.kind === 'stopped'
+          ? `The language server stopped: ${health.reason}`
+          : (status?.message ?? 'Ready');
+    const findings = status
+      ? `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(status.files, 'file')}`
+      : undefined;
     this.item.tooltip = tooltip(line, findings, status?.lastScan);
     this.item.accessibilityInformation = { label: `NeuroCache: ${line}${findings ? `; ${findings}` : ''}` };
     // Red for a failure, yellow while files have errors (as rust-analyzer's warning state), plain otherwise.
-    this.item.backgroundColor = failed ? new vscode.ThemeColor('statusBarItem.errorBackground') : errors ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.backgroundColor = failed
+      ? new vscode.ThemeColor('statusBarItem.errorBackground')
+      : errors
+        ? new vscode.ThemeColor('statusBarItem.warningBackground')
+        : undefined;
   }
 
   dispose(): void {
@@ -57,8 +67,14 @@ export class ServerStatus implements vscode.Disposable {
   }
 }
 
-function tooltip(line: string, findings: string | undefined, lastScan: StatusNotification.Params['lastScan']): vscode.MarkdownString {
-  const restricted = vscode.workspace.isTrusted ? '' : '\n\nRestricted mode: NeuroCache never writes or downloads here.';
+function tooltip(
+  line: string,
+  findings: string | undefined,
+  lastScan: StatusNotification.Params['lastScan'],
+): vscode.MarkdownString {
+  const restricted = vscode.workspace.isTrusted
+    ? ''
+    : '\n\nRestricted mode: NeuroCache never writes or downloads here.';
   const scanned = lastScan
     ? `\n\nLast workspace scan: ${plural(lastScan.files, 'file')} in ${lastScan.seconds} s, at ${new Date(lastScan.finished).toLocaleTimeString()}`
     : '';
@@ -67,8 +83,12 @@ function tooltip(line: string, findings: string | undefined, lastScan: StatusNot
     `[Restart Server](command:${ClientCommands.restartServer})`,
     `[Check Workspace](command:${Commands.checkWorkspace})`,
   ].join(' · ');
-  const text = new vscode.MarkdownString(`**NeuroCache**: ${escape(line)}${findings ? `\n\n${escape(findings)}` : ''}${escape(scanned)}${restricted}\n\n${links}`);
-  text.isTrusted = { enabledCommands: [ClientCommands.showOutput, ClientCommands.restartServer, Commands.checkWorkspace] };
+  const text = new vscode.MarkdownString(
+    `**NeuroCache**: ${escape(line)}${findings ? `\n\n${escape(findings)}` : ''}${escape(scanned)}${restricted}\n\n${links}`,
+  );
+  text.isTrusted = {
+    enabledCommands: [ClientCommands.showOutput, ClientCommands.restartServer, Commands.checkWorkspace],
+  };
   return text;
 }
 

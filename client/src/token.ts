@@ -14,7 +14,10 @@ const SECRET = 'neurocache.hubToken';
 const OLD_SETTING = 'hubToken';
 
 export class HubToken {
-  constructor(private readonly secrets: vscode.SecretStorage, private readonly log: ClientLog) {}
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly log: ClientLog,
+  ) {}
 
   /** The stored token, if any. */
   async get(): Promise<string | undefined> {
@@ -31,10 +34,16 @@ export class HubToken {
     await this.secrets.store(SECRET, old.trim());
     try {
       await config.update(OLD_SETTING, undefined, vscode.ConfigurationTarget.Global);
-      this.log.info('Moved the Hugging Face token from the setting neurocache.hubToken into VS Code\'s secret storage and removed the setting.');
-      void vscode.window.showInformationMessage('NeuroCache: moved your Hugging Face token from the neurocache.hubToken setting into VS Code\'s secret storage (the setting is no longer read).');
+      this.log.info(
+        "Moved the Hugging Face token from the setting neurocache.hubToken into VS Code's secret storage and removed the setting.",
+      );
+      void vscode.window.showInformationMessage(
+        "NeuroCache: moved your Hugging Face token from the neurocache.hubToken setting into VS Code's secret storage (the setting is no longer read).",
+      );
     } catch (error) {
-      this.log.warn(`Moved the Hugging Face token into VS Code's secret storage, but could not remove the neurocache.hubToken setting (${(error as Error).message}): remove it by hand.`);
+      this.log.warn(
+        `Moved the Hugging Face token into VS Code's secret storage, but could not remove the neurocache.hubToken setting (${(error as Error).message}): remove it by hand.`,
+      );
     }
   }
 
@@ -42,21 +51,31 @@ export class HubToken {
   async prompt(): Promise<void> {
     const value = await vscode.window.showInputBox({
       title: 'NeuroCache: Hugging Face token for the ARC download',
-      prompt: 'Kept in VS Code\'s secret storage and sent only to the Hub endpoint. Leave empty to remove it (HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH are used then).',
+      prompt:
+        "Kept in VS Code's secret storage and sent only to the Hub endpoint. Leave empty to remove it (HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH are used then).",
       placeHolder: 'hf_…',
       password: true,
       ignoreFocusOut: true,
-      validateInput: (v) => (v.trim() === '' || /^hf_\S+$/.test(v.trim()) ? undefined : 'A Hugging Face token starts with "hf_" and has no spaces.'),
+      validateInput: (v) =>
+        v.trim() === '' || /^hf_\S+$/.test(v.trim())
+          ? undefined
+          : 'A Hugging Face token starts with "hf_" and has no spaces.',
     });
     if (value === undefined) return;
     if (!value.trim()) {
       await this.secrets.delete(SECRET);
-      this.log.info('Removed the Hugging Face token from secret storage; downloads use HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH, if any.');
-      void vscode.window.showInformationMessage('NeuroCache: Hugging Face token removed; downloads use HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH, if any.');
+      this.log.info(
+        'Removed the Hugging Face token from secret storage; downloads use HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH, if any.',
+      );
+      void vscode.window.showInformationMessage(
+        'NeuroCache: Hugging Face token removed; downloads use HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH, if any.',
+      );
       return;
     }
     await this.secrets.store(SECRET, value.trim());
     this.log.info('Stored a Hugging Face token in secret storage.');
-    void vscode.window.showInformationMessage('NeuroCache: Hugging Face token saved in VS Code\'s secret storage; it is sent only to the Hub endpoint, with downloads.');
+    void vscode.window.showInformationMessage(
+      "NeuroCache: Hugging Face token saved in VS Code's secret storage; it is sent only to the Hub endpoint, with downloads.",
+    );
   }
 }

@@ -28,14 +28,23 @@ vscode.postMessage({ type: 'ready' });
 function render(name: string, v: NpzViewRequest.Result): void {
   clear(app);
   app.dataset.state = 'ready';
-  app.append(element('h1', {}, name), element('p', { class: 'muted' }, `${bytesInWords(v.size)} on disk · read by the NeuroCache language server, nothing written`));
+  app.append(
+    element('h1', {}, name),
+    element(
+      'p',
+      { class: 'muted' },
+      `${bytesInWords(v.size)} on disk · read by the NeuroCache language server, nothing written`,
+    ),
+  );
   if (v.error) {
     app.append(element('p', { class: 'error', id: 'failure' }, `Cannot be read: ${v.error}`));
     return;
   }
   if (v.failure) {
     const exception = v.failure.exception ? `np.load raises ${v.failure.exception}: ` : '';
-    app.append(element('p', { class: 'error', id: 'failure' }, `${exception}${v.failure.message}. ${v.failure.outcome}`));
+    app.append(
+      element('p', { class: 'error', id: 'failure' }, `${exception}${v.failure.message}. ${v.failure.outcome}`),
+    );
   }
   renderMembers(v);
   if (v.windows) renderWindows(v.windows);
@@ -52,19 +61,46 @@ function renderMembers(v: NpzViewRequest.Result): void {
     const elements = m.shape ? m.shape.reduce((a, b) => a * b, 1) : undefined;
     const size = `${bytesInWords(m.uncompressedBytes)}${m.method === 8 ? `, ${bytesInWords(m.compressedBytes)} compressed` : ' stored'}`;
     const words = elements === undefined ? (m.error ?? '') : `${numberInWords(elements)} values; ${size}`;
-    table.append(element('tr', { 'data-key': m.key }, element('td', {}, m.key), element('td', { class: 'shape' }, m.shape ? pythonShape(m.shape) : '?'),
-      element('td', {}, m.dtype ? `${m.dtype}${m.fortranOrder ? ' (Fortran order)' : ''}` : '?'), element('td', {}, words)));
+    table.append(
+      element(
+        'tr',
+        { 'data-key': m.key },
+        element('td', {}, m.key),
+        element('td', { class: 'shape' }, m.shape ? pythonShape(m.shape) : '?'),
+        element('td', {}, m.dtype ? `${m.dtype}${m.fortranOrder ? ' (Fortran order)' : ''}` : '?'),
+        element('td', {}, words),
+      ),
+    );
   }
   app.append(table);
-  if (v.membersTotal > v.members.length) app.append(element('p', { class: 'muted' }, `and ${numberInWords(v.membersTotal - v.members.length)} more members`));
+  if (v.membersTotal > v.members.length)
+    app.append(
+      element('p', { class: 'muted' }, `and ${numberInWords(v.membersTotal - v.members.length)} more members`),
+    );
 }
 
 function renderWindows(w: NonNullable<NpzViewRequest.Result['windows']>): void {
   const { partial, full, none } = w.categories;
   app.append(element('h2', {}, 'Windows per category'));
-  const counts = element('p', { id: 'counts', 'data-count': String(w.count), 'data-partial': String(partial), 'data-full': String(full), 'data-none': String(none) },
+  const counts = element(
+    'p',
+    {
+      id: 'counts',
+      'data-count': String(w.count),
+      'data-partial': String(partial),
+      'data-full': String(full),
+      'data-none': String(none),
+    },
     `${numberInWords(w.count)} windows of ${numberInWords(w.samplesPerWindow)} label samples: `,
-    ...(['partial', 'full', 'none'] as const).map((k) => element('span', {}, element('span', { class: `swatch ${k}` }), `${LABEL[k]} ${numberInWords(w.categories[k])} (${percent(w.categories[k], w.count)})  `)));
+    ...(['partial', 'full', 'none'] as const).map((k) =>
+      element(
+        'span',
+        {},
+        element('span', { class: `swatch ${k}` }),
+        `${LABEL[k]} ${numberInWords(w.categories[k])} (${percent(w.categories[k], w.count)})  `,
+      ),
+    ),
+  );
   const bar = element('div', { class: 'bar', id: 'category-bar' });
   for (const k of ['partial', 'full', 'none'] as const) {
     if (!w.categories[k]) continue;
@@ -73,7 +109,10 @@ function renderWindows(w: NonNullable<NpzViewRequest.Result['windows']>): void {
     bar.append(part);
   }
   app.append(counts, bar);
-  app.append(element('h2', {}, 'Seizure fraction of every window'), element('p', { class: 'muted' }, 'Click a window for its label trace and channels.'));
+  app.append(
+    element('h2', {}, 'Seizure fraction of every window'),
+    element('p', { class: 'muted' }, 'Click a window for its label trace and channels.'),
+  );
   app.append(strip(w), element('section', { id: 'window' }));
 }
 
@@ -83,7 +122,12 @@ const LABEL = { partial: 'partial', full: 'full', none: 'no seizure' } as const;
 function strip(w: NonNullable<NpzViewRequest.Result['windows']>): HTMLCanvasElement {
   const height = 48;
   const width = Math.max(120, Math.min(1200, w.count * 8));
-  const canvas = element('canvas', { id: 'strip', width: String(width), height: String(height), 'data-windows': String(w.count) });
+  const canvas = element('canvas', {
+    id: 'strip',
+    width: String(width),
+    height: String(height),
+    'data-windows': String(w.count),
+  });
   const g = canvas.getContext('2d')!;
   g.fillStyle = 'rgba(128,128,128,0.12)';
   g.fillRect(0, 0, width, height);
@@ -115,7 +159,13 @@ function showWindow(index: number, trace: NpzWindowRequest.Result): void {
   clear(section);
   const w = view.windows;
   const letter = w.categoryLetters[index] as 'p' | 'f' | 'n';
-  section.append(element('h2', {}, `Window ${index}: ${LABEL[({ p: 'partial', f: 'full', n: 'none' } as const)[letter]]}, seizure fraction ${(w.fractions[index] * 100).toFixed(1)}%`));
+  section.append(
+    element(
+      'h2',
+      {},
+      `Window ${index}: ${LABEL[({ p: 'partial', f: 'full', n: 'none' } as const)[letter]]}, seizure fraction ${(w.fractions[index] * 100).toFixed(1)}%`,
+    ),
+  );
   if (!trace.ok) {
     section.dataset.state = 'failed';
     section.append(element('p', { class: 'error' }, `Cannot read this window: ${trace.error}`));
@@ -123,12 +173,24 @@ function showWindow(index: number, trace: NpzWindowRequest.Result): void {
   }
   section.dataset.state = 'ready';
   if (trace.labels) {
-    section.append(element('p', { class: 'muted' }, `Seizure labels through the window, start to end (red: share of label samples > 0 per column of ${numberInWords(Math.ceil(w.samplesPerWindow / trace.labels.length))})`));
+    section.append(
+      element(
+        'p',
+        { class: 'muted' },
+        `Seizure labels through the window, start to end (red: share of label samples > 0 per column of ${numberInWords(Math.ceil(w.samplesPerWindow / trace.labels.length))})`,
+      ),
+    );
     section.append(labelTrace(trace.labels));
   }
   const channels = trace.shape.length >= 2 ? trace.shape[0] : 1;
-  section.append(element('p', { class: 'muted' }, `${numberInWords(channels)} channels × ${numberInWords(trace.samples)} samples (${pythonShape(trace.shape)}), each column the range of ${numberInWords(trace.samplesPerColumn)} samples; ` +
-    `${bytesInWords(trace.inflatedBytes)} inflated to reach this window and no further`));
+  section.append(
+    element(
+      'p',
+      { class: 'muted' },
+      `${numberInWords(channels)} channels × ${numberInWords(trace.samples)} samples (${pythonShape(trace.shape)}), each column the range of ${numberInWords(trace.samplesPerColumn)} samples; ` +
+        `${bytesInWords(trace.inflatedBytes)} inflated to reach this window and no further`,
+    ),
+  );
   section.append(eegTrace(trace));
 }
 
@@ -150,7 +212,12 @@ function eegTrace(trace: Extract<NpzWindowRequest.Result, { ok: true }>): HTMLCa
   const row = 22;
   const columns = trace.channels[0]?.min.length ?? 0;
   const width = Math.max(1, columns);
-  const canvas = element('canvas', { id: 'eeg', width: String(width), height: String(row * trace.channels.length), 'data-channels': String(trace.channels.length) });
+  const canvas = element('canvas', {
+    id: 'eeg',
+    width: String(width),
+    height: String(row * trace.channels.length),
+    'data-channels': String(trace.channels.length),
+  });
   canvas.style.width = `${Math.max(480, width)}px`;
   canvas.style.height = `${row * trace.channels.length}px`;
   const g = canvas.getContext('2d')!;
@@ -175,16 +242,30 @@ function eegTrace(trace: Extract<NpzWindowRequest.Result, { ok: true }>): HTMLCa
 function renderCost(v: NpzViewRequest.Result): void {
   if (!v.readCost) return;
   const { inflatedBytes, readBytes, windowBytes } = v.readCost;
-  const times = windowBytes ? ` — ${numberInWords(Math.round(inflatedBytes / windowBytes))} times the ${bytesInWords(windowBytes)} of the window it uses` : '';
-  app.append(element('h2', {}, 'What training reads per window'),
-    element('p', { id: 'cost' }, `EEGWindowDataset.__getitem__ opens this file and takes cached["windows"][window_idx] and cached["labels"][window_idx]: numpy inflates both whole members each time, ` +
-      `${bytesInWords(inflatedBytes)} from ${bytesInWords(readBytes)} read${times}.`));
+  const times = windowBytes
+    ? ` — ${numberInWords(Math.round(inflatedBytes / windowBytes))} times the ${bytesInWords(windowBytes)} of the window it uses`
+    : '';
+  app.append(
+    element('h2', {}, 'What training reads per window'),
+    element(
+      'p',
+      { id: 'cost' },
+      `EEGWindowDataset.__getitem__ opens this file and takes cached["windows"][window_idx] and cached["labels"][window_idx]: numpy inflates both whole members each time, ` +
+        `${bytesInWords(inflatedBytes)} from ${bytesInWords(readBytes)} read${times}.`,
+    ),
+  );
 }
 
 function renderReferences(v: NpzViewRequest.Result): void {
   app.append(element('h2', {}, 'Entries that point here'));
   if (v.references.length === 0) {
-    app.append(element('p', { class: 'muted', id: 'references' }, 'No checked manifest.json or _dataset_index.json in the workspace names this file.'));
+    app.append(
+      element(
+        'p',
+        { class: 'muted', id: 'references' },
+        'No checked manifest.json or _dataset_index.json in the workspace names this file.',
+      ),
+    );
     return;
   }
   const list = element('ul', { id: 'references', 'data-total': String(v.referencesTotal) });
@@ -192,9 +273,11 @@ function renderReferences(v: NpzViewRequest.Result): void {
     const link = element('a', { 'data-index': String(index) }, r.label);
     link.addEventListener('click', () => vscode.postMessage({ type: 'openReference', index }));
     const item = element('li', {}, link);
-    for (const f of r.findings) item.append(element('div', { class: f.severity === 'error' ? 'error' : 'warning' }, `${f.code}: ${f.message}`));
+    for (const f of r.findings)
+      item.append(element('div', { class: f.severity === 'error' ? 'error' : 'warning' }, `${f.code}: ${f.message}`));
     list.append(item);
   });
   app.append(list);
-  if (v.referencesTotal > v.references.length) app.append(element('p', { class: 'muted' }, `and ${numberInWords(v.referencesTotal - v.references.length)} more`));
+  if (v.referencesTotal > v.references.length)
+    app.append(element('p', { class: 'muted' }, `and ${numberInWords(v.referencesTotal - v.references.length)} more`));
 }

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 export function bundleBeside(name: string): string {
   const candidates = ['.', '..', '../..'].map((up) => path.join(__dirname, up, name));
   const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new Error(`NeuroCache bundle ${name} not found (looked in ${candidates.join(', ')}); run npm run build`);
+  if (!found)
+    throw new Error(`NeuroCache bundle ${name} not found (looked in ${candidates.join(', ')}); run npm run build`);
   return found;
 }

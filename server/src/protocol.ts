@@ -286,14 +286,21 @@ export const ClientCommands = {
 } as const;
 
 /** The client commands that write (downloads): disabled in a restricted (untrusted) workspace. */
-export const DOWNLOAD_COMMANDS: ReadonlySet<string> = new Set<string>([ClientCommands.downloadArc, ClientCommands.forceDownloadArc]);
+export const DOWNLOAD_COMMANDS: ReadonlySet<string> = new Set<string>([
+  ClientCommands.downloadArc,
+  ClientCommands.forceDownloadArc,
+]);
 
 /**
  * The commands that write: each acts on one file (the URI argument, or the active editor's
  * file from the palette) or, for buildManifestHere, one folder; none runs in a restricted (untrusted) workspace.
  */
 export const WRITING_COMMANDS: ReadonlySet<string> = new Set<CommandId>([
-  Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths, Commands.rewriteWindowCounts,
+  Commands.rebuildManifest,
+  Commands.dropMissingEntries,
+  Commands.recomputeLesionVolumes,
+  Commands.rewriteLegacyPaths,
+  Commands.rewriteWindowCounts,
   Commands.buildManifestHere,
 ]);
 
@@ -385,7 +392,8 @@ export interface DownloadProgress {
 }
 
 /** "1 entry", "2 entries" (the server's messages and the client's status bar). */
-export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+export const plural = (n: number, one: string, many = `${one}s`) =>
+  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
 /**
  * A byte count of `DownloadProgress` (or any other), as download tools print it: "950 B", "12.3 MB", "1.2 GB".
@@ -705,6 +713,7 @@ export namespace SlicePictureRequest {
     /** Absent: the slice with the most lesion voxels (or the middle one without a mask). */
     z?: number;
   }
-  export type Result = { ok: true; png: string; z: number; depth: number; width: number; height: number } | { ok: false; error: string };
+  export type Result =
+    { ok: true; png: string; z: number; depth: number; width: number; height: number } | { ok: false; error: string };
   export const type: RequestType<Params, Result> = { method };
 }

@@ -12,7 +12,16 @@
 import { createConnection, ErrorCodes, ProposedFeatures, ResponseError } from 'vscode-languageserver/node';
 import { writeSync } from 'node:fs';
 import { FramingCheck } from './stdioFraming';
-import { DeepCheckRequest, DownloadArcRequest, NiftiPairRequest, NpzViewRequest, NpzWindowRequest, SlicePictureRequest, VolumeBytesRequest, WorkCountersRequest } from './protocol';
+import {
+  DeepCheckRequest,
+  DownloadArcRequest,
+  NiftiPairRequest,
+  NpzViewRequest,
+  NpzWindowRequest,
+  SlicePictureRequest,
+  VolumeBytesRequest,
+  WorkCountersRequest,
+} from './protocol';
 import { deepCheck } from './handlers/deepCheck';
 import { codeActions } from './handlers/codeActions';
 import { executeCommand } from './handlers/commands';
@@ -25,30 +34,52 @@ import { didChangeConfiguration } from './handlers/settings';
 import { onRequest, ServerState } from './handlers/state';
 import { reportFailure, workCounters } from './handlers/status';
 import { didChangeWatchedFiles, didChangeWorkspaceFolders } from './handlers/workspace';
-import { codeLenses, niftiPairRequest, npzViewRequest, npzWindowRequest, slicePictureRequest, volumeBytesRequest } from './handlers/views';
+import {
+  codeLenses,
+  niftiPairRequest,
+  npzViewRequest,
+  npzWindowRequest,
+  slicePictureRequest,
+  volumeBytesRequest,
+} from './handlers/views';
 
 export function startServer(): void {
   const connection = createConnection(ProposedFeatures.all);
   const state = new ServerState(connection);
   installExitGuard(state);
   // A failed background promise is logged, never allowed to take the server down.
-  process.on('unhandledRejection', (error) => reportFailure(state, `Internal error: ${(error as Error)?.stack ?? String(error)}`));
+  process.on('unhandledRejection', (error) =>
+    reportFailure(state, `Internal error: ${(error as Error)?.stack ?? String(error)}`),
+  );
 
   // After `shutdown` the LSP allows only `exit`: every request gets InvalidRequest (also a second
   // shutdown), every notification is dropped, so nothing runs and nothing is written any more.
-  const request = <A extends unknown[], R>(handler: (...args: A) => R) => (...args: A): R => {
-    if (state.shuttingDown) throw new ResponseError(ErrorCodes.InvalidRequest, 'The server has been shut down: only "exit" is accepted now.');
-    return handler(...args);
-  };
-  const notification = <A extends unknown[]>(handler: (...args: A) => unknown) => (...args: A): void => {
-    if (!state.shuttingDown) void handler(...args);
-  };
+  const request =
+    <A extends unknown[], R>(handler: (...args: A) => R) =>
+    (...args: A): R => {
+      if (state.shuttingDown)
+        throw new ResponseError(
+          ErrorCodes.InvalidRequest,
+          'The server has been shut down: only "exit" is accepted now.',
+        );
+      return handler(...args);
+    };
+  const notification =
+    <A extends unknown[]>(handler: (...args: A) => unknown) =>
+    (...args: A): void => {
+      if (!state.shuttingDown) void handler(...args);
+    };
 
   connection.onInitialize(request((params) => initialize(state, params)));
-  connection.onInitialized(notification(() => {
-    if (state.client.workspaceFolders) connection.workspace.onDidChangeWorkspaceFolders(notification((event) => didChangeWorkspaceFolders(state, event)));
-    return initialized(state);
-  }));
+  connection.onInitialized(
+    notification(() => {
+      if (state.client.workspaceFolders)
+        connection.workspace.onDidChangeWorkspaceFolders(
+          notification((event) => didChangeWorkspaceFolders(state, event)),
+        );
+      return initialized(state);
+    }),
+  );
   connection.onShutdown(request(() => shutdown(state)));
 
   connection.onDidOpenTextDocument(notification((params) => didOpen(state, params)));
@@ -61,19 +92,53 @@ export function startServer(): void {
   connection.onCodeAction(request((params, token) => codeActions(state, params, token)));
   connection.onDocumentLinks(request((params, token) => documentLinks(state, params, token)));
   connection.onExecuteCommand(request((params) => executeCommand(state, params)));
-  onRequest(connection, DownloadArcRequest.type, request((params, token) => downloadArc(state, params, token)));
-  onRequest(connection, DeepCheckRequest.type, request((params, token) => deepCheck(state, params, token)));
-  onRequest(connection, WorkCountersRequest.type, request((params) => workCounters(state, params)));
+  onRequest(
+    connection,
+    DownloadArcRequest.type,
+    request((params, token) => downloadArc(state, params, token)),
+  );
+  onRequest(
+    connection,
+    DeepCheckRequest.type,
+    request((params, token) => deepCheck(state, params, token)),
+  );
+  onRequest(
+    connection,
+    WorkCountersRequest.type,
+    request((params) => workCounters(state, params)),
+  );
   connection.onCodeLens(request((params, token) => codeLenses(state, params, token)));
-  onRequest(connection, NpzViewRequest.type, request((params) => npzViewRequest(state, params)));
-  onRequest(connection, NpzWindowRequest.type, request((params) => npzWindowRequest(state, params)));
-  onRequest(connection, NiftiPairRequest.type, request((params) => niftiPairRequest(state, params)));
-  onRequest(connection, VolumeBytesRequest.type, request((params) => volumeBytesRequest(params)));
-  onRequest(connection, SlicePictureRequest.type, request((params) => slicePictureRequest(state, params)));
+  onRequest(
+    connection,
+    NpzViewRequest.type,
+    request((params) => npzViewRequest(state, params)),
+  );
+  onRequest(
+    connection,
+    NpzWindowRequest.type,
+    request((params) => npzWindowRequest(state, params)),
+  );
+  onRequest(
+    connection,
+    NiftiPairRequest.type,
+    request((params) => niftiPairRequest(state, params)),
+  );
+  onRequest(
+    connection,
+    VolumeBytesRequest.type,
+    request((params) => volumeBytesRequest(params)),
+  );
+  onRequest(
+    connection,
+    SlicePictureRequest.type,
+    request((params) => slicePictureRequest(state, params)),
+  );
   // Methods nobody handles: after shutdown these too get InvalidRequest, before it MethodNotFound.
-  connection.onRequest(request((method: string) => {
-    throw new ResponseError(ErrorCodes.MethodNotFound, `Unhandled method ${method}`);
-  }));
+  connection.onRequest(
+    request((method: string) => {
+      throw new ResponseError(ErrorCodes.MethodNotFound, `Unhandled method ${method}`);
+    }),
+  );
 
   connection.listen();
   // After listen: the reader is attached first, so both see every chunk from the first one on.

@@ -50,17 +50,21 @@ export class FramingCheck {
   /** Checks the header block after each byte: complete (then starts the body), impossible, or not yet known. */
   private headerProblem(): string | undefined {
     const h = this.header;
-    if (h.length > MAX_HEADER_BYTES) return `a message header longer than ${MAX_HEADER_BYTES} bytes without its end (${shown(Uint8Array.from(h))})`;
+    if (h.length > MAX_HEADER_BYTES)
+      return `a message header longer than ${MAX_HEADER_BYTES} bytes without its end (${shown(Uint8Array.from(h))})`;
     const lineStart = lastLineStart(h);
     const line = Uint8Array.from(h.slice(lineStart));
     const colon = line.indexOf(COLON);
-    const name = Buffer.from(line.subarray(0, colon < 0 ? line.length : colon)).toString('latin1').replace(/\r?\n?$/, '');
+    const name = Buffer.from(line.subarray(0, colon < 0 ? line.length : colon))
+      .toString('latin1')
+      .replace(/\r?\n?$/, '');
     // A header name can be judged as soon as its characters arrive, without waiting for a line end that may never come.
     if (name && !TOKEN.test(name)) return `a message header line that is not "Name: value" (${shown(line)})`;
     if (colon === 0) return `a message header line without a name (${shown(line)})`;
     const n = h.length;
     if (h[n - 1] === LF && h[n - 2] !== CR) return `a message header line ending in a bare line feed (${shown(line)})`;
-    if (h[n - 2] === CR && h[n - 1] !== LF) return `a message header line with a carriage return not followed by a line feed (${shown(line)})`;
+    if (h[n - 2] === CR && h[n - 1] !== LF)
+      return `a message header line with a carriage return not followed by a line feed (${shown(line)})`;
     if (!(n >= 2 && h[n - 2] === CR && h[n - 1] === LF)) return undefined;
     if (line.length === 2) return this.endOfHeader();
     if (colon < 0) return `a message header line without ":" (${shown(line)})`;
@@ -74,7 +78,8 @@ export class FramingCheck {
     const lengths = lines.filter((l) => /^content-length:/i.test(l)).map((l) => l.slice(l.indexOf(':') + 1).trim());
     if (lengths.length === 0) return `a message header without Content-Length (${JSON.stringify(lines.join(' | '))})`;
     if (lengths.length > 1) return `a message header with ${lengths.length} Content-Length lines`;
-    if (!/^\d+$/.test(lengths[0]) || !Number.isSafeInteger(Number(lengths[0]))) return `a message header whose Content-Length is ${JSON.stringify(lengths[0])}, not a byte count`;
+    if (!/^\d+$/.test(lengths[0]) || !Number.isSafeInteger(Number(lengths[0])))
+      return `a message header whose Content-Length is ${JSON.stringify(lengths[0])}, not a byte count`;
     this.bodyLeft = Number(lengths[0]);
     return undefined;
   }

@@ -25,14 +25,23 @@ for (const { name, json } of BOM_CASES) {
     try {
       const file = path.join(dir, name);
       writeFileSync(file, Buffer.concat([BOM, Buffer.from(JSON.stringify(json, null, 2))]));
-      const expected = "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)";
+      const expected = 'Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)';
       if (python) {
-        const raised = runPython<string>(python, 'import json, sys\ntry:\n  json.load(open(sys.argv[1], encoding="utf-8")); print(json.dumps("loaded"))\nexcept json.JSONDecodeError as e: print(json.dumps(str(e)))', [file]);
+        const raised = runPython<string>(
+          python,
+          'import json, sys\ntry:\n  json.load(open(sys.argv[1], encoding="utf-8")); print(json.dumps("loaded"))\nexcept json.JSONDecodeError as e: print(json.dumps(str(e)))',
+          [file],
+        );
         assert.equal(raised, expected);
       }
       const checked = cli(['check', file], store);
       assert.equal(checked.status, 1, checked.stdout + checked.stderr);
-      assert.match(checked.stdout, new RegExp(`${name.replace('.', '\\.')}:1:1: error invalid-json: Python's json\\.load raises json\\.JSONDecodeError: ${expected.replace(/[()]/g, '\\$&')}\\. \\S`));
+      assert.match(
+        checked.stdout,
+        new RegExp(
+          `${name.replace('.', '\\.')}:1:1: error invalid-json: Python's json\\.load raises json\\.JSONDecodeError: ${expected.replace(/[()]/g, '\\$&')}\\. \\S`,
+        ),
+      );
       const stats = cli(['stats', file], store);
       assert.equal(stats.status, 2, stats.stdout + stats.stderr);
       assert.equal(stats.stdout, '', 'no numbers from a file training cannot read');

@@ -12,7 +12,9 @@ import { cliPath, tempDir } from '../support/python';
 
 const store = tempDir();
 function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, [cliPath(), ...args, ...(args.length ? ['--cache-dir', store] : [])], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [cliPath(), ...args, ...(args.length ? ['--cache-dir', store] : [])], {
+    encoding: 'utf8',
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -22,13 +24,24 @@ function cacheWith(files: Record<string, number[]>): string {
     const samples = 100;
     const labels = new Float32Array(fractions.length * samples);
     fractions.forEach((f, w) => labels.fill(1, w * samples, w * samples + Math.round(f * samples)));
-    writeFileSync(path.join(dir, name), eegNpz({ windows: fractions.length, channels: 2, samples, labels, compress: true }));
+    writeFileSync(
+      path.join(dir, name),
+      eegNpz({ windows: fractions.length, channels: 2, samples, labels, compress: true }),
+    );
   }
   return dir;
 }
 
 test('bad usage exits 2 with a clear message', () => {
-  for (const args of [[], ['frobnicate'], ['manifest'], ['manifest', 'build'], ['check'], ['stats', 'a', 'b'], ['check', 'x.json', '--bogus']]) {
+  for (const args of [
+    [],
+    ['frobnicate'],
+    ['manifest'],
+    ['manifest', 'build'],
+    ['check'],
+    ['stats', 'a', 'b'],
+    ['check', 'x.json', '--bogus'],
+  ]) {
     const run = spawnSync(process.execPath, [cliPath(), ...args], { encoding: 'utf8' });
     assert.equal(run.status, 2, args.join(' '));
     assert.match(run.stderr, /^neurocache: .+\n\nUsage:/, args.join(' '));
@@ -49,13 +62,22 @@ test('manifest build, check and stats agree, with --json shapes from the spec', 
   const result = JSON.parse(build.stdout);
   assert.deepEqual(result.windows, { partial_seizure: 2, full_seizure: 2, no_seizure: 3 });
   const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-  assert.deepEqual(manifest.partial_seizure, [{ cache_file: 'a_windows.npz', window_idx: 0 }, { cache_file: 'b_windows.npz', window_idx: 1 }]);
+  assert.deepEqual(manifest.partial_seizure, [
+    { cache_file: 'a_windows.npz', window_idx: 0 },
+    { cache_file: 'b_windows.npz', window_idx: 1 },
+  ]);
 
   const clean = cli('check', path.join(dir, 'manifest.json'), '--json');
   assert.equal(clean.code, 0);
   const cleanJson = JSON.parse(clean.stdout);
-  assert.deepEqual(cleanJson.files, [{ path: path.join(dir, 'manifest.json'), kind: 'seizure-manifest', diagnostics: [] }]);
-  assert.deepEqual(cleanJson.io, { bytesRead: 0, filesRead: 0, bytesInflated: 0 }, 'answered from the fingerprints the build left');
+  assert.deepEqual(cleanJson.files, [
+    { path: path.join(dir, 'manifest.json'), kind: 'seizure-manifest', diagnostics: [] },
+  ]);
+  assert.deepEqual(
+    cleanJson.io,
+    { bytesRead: 0, filesRead: 0, bytesInflated: 0 },
+    'answered from the fingerprints the build left',
+  );
 
   const stats = JSON.parse(cli('stats', path.join(dir, 'manifest.json'), '--json').stdout);
   assert.equal(stats.kind, 'seizure-manifest');
@@ -80,13 +102,33 @@ test('check reports planted problems with positions and exits 1; unrelated JSON 
   const run = cli('check', file);
   assert.equal(run.code, 1);
   const lines = run.stdout.trim().split('\n');
-  assert.ok(lines.includes(`${file}:2:23: error category-mismatch: Listed as partial_seizure, but 0 of 100 label samples (0.00%) are > 0: it is no_seizure. The manifest is stale; rebuild it.`), run.stdout);
-  assert.ok(lines.some((l) => l.startsWith(`${file}:3:66: error window-out-of-range:`)), run.stdout);
-  assert.ok(lines.some((l) => l.startsWith(`${file}:4:33: error missing-cache-file:`)), run.stdout);
-  assert.ok(lines.some((l) => /warning unreferenced-cache-file: a_windows.npz has 2 windows but the manifest lists 1/.test(l)), run.stdout);
+  assert.ok(
+    lines.includes(
+      `${file}:2:23: error category-mismatch: Listed as partial_seizure, but 0 of 100 label samples (0.00%) are > 0: it is no_seizure. The manifest is stale; rebuild it.`,
+    ),
+    run.stdout,
+  );
+  assert.ok(
+    lines.some((l) => l.startsWith(`${file}:3:66: error window-out-of-range:`)),
+    run.stdout,
+  );
+  assert.ok(
+    lines.some((l) => l.startsWith(`${file}:4:33: error missing-cache-file:`)),
+    run.stdout,
+  );
+  assert.ok(
+    lines.some((l) => /warning unreferenced-cache-file: a_windows.npz has 2 windows but the manifest lists 1/.test(l)),
+    run.stdout,
+  );
   const json = JSON.parse(cli('check', file, '--json', '--no-content').stdout);
-  assert.deepEqual(json.files[0].diagnostics.map((d: { code: string }) => d.code), ['stale-manifest', 'missing-cache-file']);
-  assert.deepEqual(json.files[0].diagnostics[1].range, { start: { line: 3, character: 32 }, end: { line: 3, character: 50 } });
+  assert.deepEqual(
+    json.files[0].diagnostics.map((d: { code: string }) => d.code),
+    ['stale-manifest', 'missing-cache-file'],
+  );
+  assert.deepEqual(json.files[0].diagnostics[1].range, {
+    start: { line: 3, character: 32 },
+    end: { line: 3, character: 50 },
+  });
 
   const other = path.join(tempDir(), 'manifest.json');
   mkdirSync(path.dirname(other), { recursive: true });
@@ -107,40 +149,82 @@ test("files Python's json.load cannot read: check reports invalid-json (exit 1),
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   const run = cli('check', ...Object.keys(files).map((n) => path.join(dir, n)), '--json');
   assert.equal(run.code, 1);
-  const report = JSON.parse(run.stdout) as { files: { kind: string; diagnostics: { code: string; message: string; range: unknown }[] }[] };
-  assert.deepEqual(report.files.map((f) => [f.kind, f.diagnostics.map((d) => d.code)]), [
-    ['seizure-manifest', ['invalid-json']], ['eeg-dataset-index', ['invalid-json']], ['arc-dataset-info', ['invalid-json']],
-  ]);
-  assert.match(report.files[0].diagnostics[0].message, /json\.JSONDecodeError: Expecting value: line 1 column 1 \(char 0\)\. The training loop .* deletes/);
-  assert.match(report.files[1].diagnostics[0].message, /Unterminated string starting at: line 1 column 12 \(char 11\)\. EEGWindowDataset ignores it/);
-  assert.deepEqual(report.files[1].diagnostics[0].range, { start: { line: 0, character: 11 }, end: { line: 0, character: 12 } });
+  const report = JSON.parse(run.stdout) as {
+    files: { kind: string; diagnostics: { code: string; message: string; range: unknown }[] }[];
+  };
+  assert.deepEqual(
+    report.files.map((f) => [f.kind, f.diagnostics.map((d) => d.code)]),
+    [
+      ['seizure-manifest', ['invalid-json']],
+      ['eeg-dataset-index', ['invalid-json']],
+      ['arc-dataset-info', ['invalid-json']],
+    ],
+  );
+  assert.match(
+    report.files[0].diagnostics[0].message,
+    /json\.JSONDecodeError: Expecting value: line 1 column 1 \(char 0\)\. The training loop .* deletes/,
+  );
+  assert.match(
+    report.files[1].diagnostics[0].message,
+    /Unterminated string starting at: line 1 column 12 \(char 11\)\. EEGWindowDataset ignores it/,
+  );
+  assert.deepEqual(report.files[1].diagnostics[0].range, {
+    start: { line: 0, character: 11 },
+    end: { line: 0, character: 12 },
+  });
   const stats = cli('stats', path.join(dir, 'manifest.json'), '--json');
   assert.equal(stats.code, 2);
   assert.equal(stats.stdout, '', 'no numbers from a partial parse');
-  assert.match(stats.stderr, /^neurocache: .*manifest\.json: Python's json\.load raises json\.JSONDecodeError.*rescans every cache file/);
+  assert.match(
+    stats.stderr,
+    /^neurocache: .*manifest\.json: Python's json\.load raises json\.JSONDecodeError.*rescans every cache file/,
+  );
   assert.doesNotMatch(stats.stderr, /Usage:/);
 
   // Deep nesting and bytes that are not UTF-8: reported, never a crash.
   writeFileSync(path.join(dir, 'manifest.json'), `{"partial_seizure": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
   const deep = cli('check', path.join(dir, 'manifest.json'));
   assert.equal(deep.code, 1, deep.stderr);
-  assert.match(deep.stdout, /:1:1014: error invalid-json: Python's json\.load raises RecursionError: maximum recursion depth exceeded/);
-  writeFileSync(path.join(dir, 'manifest.json'), Buffer.concat([Buffer.from('{"partial_seizure": [], "full_seizure": [], "no_seizure": ["'), Buffer.from([0xff]), Buffer.from('"]}')]));
-  assert.match(cli('check', path.join(dir, 'manifest.json')).stdout, /:1:61: error invalid-json: .*UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 60: invalid start byte/);
+  assert.match(
+    deep.stdout,
+    /:1:1014: error invalid-json: Python's json\.load raises RecursionError: maximum recursion depth exceeded/,
+  );
+  writeFileSync(
+    path.join(dir, 'manifest.json'),
+    Buffer.concat([
+      Buffer.from('{"partial_seizure": [], "full_seizure": [], "no_seizure": ["'),
+      Buffer.from([0xff]),
+      Buffer.from('"]}'),
+    ]),
+  );
+  assert.match(
+    cli('check', path.join(dir, 'manifest.json')).stdout,
+    /:1:61: error invalid-json: .*UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 60: invalid start byte/,
+  );
 
   // A valid JSON file of that name that is something else is still not ours.
   writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ manifest_version: 3, name: 'x' }));
   assert.equal(cli('check', path.join(dir, 'manifest.json')).code, 0);
 });
 
-test('_dataset_index.json: check compares counts with each cache\'s windows header, stats summarises it', () => {
+test("_dataset_index.json: check compares counts with each cache's windows header, stats summarises it", () => {
   const dir = cacheWith({ 'a_windows.npz': [0, 0.5, 1], 'b_windows.npz': [0, 0] });
   const index = path.join(dir, '_dataset_index.json');
-  writeFileSync(index, JSON.stringify({ files: ['/edf/a.edf', '/edf/b.edf', '/edf/c.edf'], window_counts: [3, 4, 2] }).replace(/,/g, ', ').replace(/:/g, ': '));
+  writeFileSync(
+    index,
+    JSON.stringify({ files: ['/edf/a.edf', '/edf/b.edf', '/edf/c.edf'], window_counts: [3, 4, 2] })
+      .replace(/,/g, ', ')
+      .replace(/:/g, ': '),
+  );
   const run = cli('check', index, '--json');
   assert.equal(run.code, 1);
-  const found = (JSON.parse(run.stdout).files[0].diagnostics as { code: string; severity: string; message: string }[]).map((d) => `${d.severity} ${d.code}`);
+  const found = (
+    JSON.parse(run.stdout).files[0].diagnostics as { code: string; severity: string; message: string }[]
+  ).map((d) => `${d.severity} ${d.code}`);
   assert.deepEqual(found, ['warning index-missing-cache-file', 'error index-window-count']);
   const stats = JSON.parse(cli('stats', index, '--json').stdout);
-  assert.deepEqual([stats.kind, stats.files, stats.windows, stats.missingCacheFiles, stats.outcome], ['eeg-dataset-index', 3, 9, 1, 'trusted']);
+  assert.deepEqual(
+    [stats.kind, stats.files, stats.windows, stats.missingCacheFiles, stats.outcome],
+    ['eeg-dataset-index', 3, 9, 1, 'trusted'],
+  );
 });

@@ -17,7 +17,11 @@ test('stats --selected into a pipe closed after one line exits quietly with 141'
     // Many lines: far more than a pipe buffer holds, so writes go on after the reader has gone.
     const entries = Array.from({ length: 20_000 }, (_, i) => ({ cache_file: `a_${i}_windows.npz`, window_idx: 0 }));
     writeFileSync(manifest, JSON.stringify({ partial_seizure: entries, full_seizure: [], no_seizure: [] }));
-    const child = spawn(process.execPath, [cliPath(), 'stats', manifest, '--selected', '--cache-dir', path.join(dir, 'store')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [cliPath(), 'stats', manifest, '--selected', '--cache-dir', path.join(dir, 'store')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));

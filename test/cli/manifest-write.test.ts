@@ -10,11 +10,15 @@ import { test } from 'node:test';
 import { eegNpz } from '../writers/npz';
 import { cliPath, tempDir } from '../support/python';
 
-const build = (dir: string) => spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--cache-dir', tempDir()], { encoding: 'utf8' });
+const build = (dir: string) =>
+  spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--cache-dir', tempDir()], { encoding: 'utf8' });
 
 function cache(): string {
   const dir = tempDir();
-  writeFileSync(path.join(dir, 'a_windows.npz'), eegNpz({ windows: 2, channels: 1, samples: 10, labels: new Float32Array(20).fill(1, 0, 5) }));
+  writeFileSync(
+    path.join(dir, 'a_windows.npz'),
+    eegNpz({ windows: 2, channels: 1, samples: 10, labels: new Float32Array(20).fill(1, 0, 5) }),
+  );
   return dir;
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { encodeImage, encodeMask, PLANTED } from '../support/arcSamples';
@@ -43,11 +43,19 @@ function cli(store: string, ...args: string[]) {
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-const PREPROCESSING_CODES = new Set(['lesion-cropped', 'lesion-lost-in-resampling', 'mask-image-misaligned', 'geometry-mismatch']);
+const PREPROCESSING_CODES = new Set([
+  'lesion-cropped',
+  'lesion-lost-in-resampling',
+  'mask-image-misaligned',
+  'geometry-mismatch',
+]);
 
 function findings(store: string, file: string, names: string[], ...flags: string[]) {
   const run = cli(store, 'check', file, '--json', ...flags);
-  const out = JSON.parse(run.stdout) as { files: { diagnostics: { code: string; severity: string; message: string; range: { start: { line: number } } }[] }[]; io: { bytesRead: number } };
+  const out = JSON.parse(run.stdout) as {
+    files: { diagnostics: { code: string; severity: string; message: string; range: { start: { line: number } } }[] }[];
+    io: { bytesRead: number };
+  };
   const byLine = new Map<number, string[]>();
   for (const d of out.files[0].diagnostics.filter((d) => PREPROCESSING_CODES.has(d.code))) {
     const list = byLine.get(d.range.start.line) ?? [];
@@ -55,9 +63,14 @@ function findings(store: string, file: string, names: string[], ...flags: string
     byLine.set(d.range.start.line, list);
   }
   // mask_paths entries sit one per line after the image_paths block: line of mask k.
-  const text = JSON.stringify(JSON.parse(require('node:fs').readFileSync(file, 'utf8')), null, 2).split('\n');
+  const text = JSON.stringify(JSON.parse(readFileSync(file, 'utf8')), null, 2).split('\n');
   const first = text.findIndex((l) => l.includes('"mask_paths"')) + 1;
-  return { byName: Object.fromEntries(names.map((n, k) => [n, byLine.get(first + k) ?? []])), io: out.io, all: out.files[0].diagnostics, code: run.code };
+  return {
+    byName: Object.fromEntries(names.map((n, k) => [n, byLine.get(first + k) ?? []])),
+    io: out.io,
+    all: out.files[0].diagnostics,
+    code: run.code,
+  };
 }
 
 test('planted cases get their findings on the mask path; the quiet cases get nothing', () => {
@@ -86,7 +99,10 @@ test('planted cases get their findings on the mask path; the quiet cases get not
     assert.deepEqual(conform.byName['mask-8mm-offset'], ['error mask-image-misaligned']);
     // The second and third checks read nothing: every mask and image answered from fingerprints.
     assert.equal(conform.io.bytesRead, 0);
-    assert.match(cli(store, 'check', file, '--resample-method', 'linear').stderr, /--resample-method takes scipy_zoom or nibabel_conform, not "linear"/);
+    assert.match(
+      cli(store, 'check', file, '--resample-method', 'linear').stderr,
+      /--resample-method takes scipy_zoom or nibabel_conform, not "linear"/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(store, { recursive: true, force: true });
@@ -105,7 +121,10 @@ test('stats --preprocessing: per-sample counts (SPEC §2), a cohort summary, a r
     assert.deepEqual(Object.keys(edge).slice(0, 4), ['index', 'lesionVoxels', 'croppedVoxels', 'diceBetweenMethods']);
     assert.ok(edge.croppedVoxels.scipy_zoom > 0 && edge.croppedVoxels.nibabel_conform > 0);
     assert.equal(json.samples[names.indexOf('quiet-flipped-mask-matching-affine')].diceBetweenMethods, 1);
-    assert.deepEqual(json.samples[names.indexOf('two-voxel-lesion-0.6mm')].lesionVoxels, { scipy_zoom: 1, nibabel_conform: 2 });
+    assert.deepEqual(json.samples[names.indexOf('two-voxel-lesion-0.6mm')].lesionVoxels, {
+      scipy_zoom: 1,
+      nibabel_conform: 2,
+    });
     assert.deepEqual(json.summary.affected['lesion-cropped'], { trainingMethod: 1, anyMethod: 1 });
     assert.deepEqual(json.summary.affected['mask-image-misaligned'], { trainingMethod: 1, anyMethod: 2 });
     const text = cli(store, 'stats', file, '--preprocessing');

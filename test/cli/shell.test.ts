@@ -17,7 +17,12 @@ function cli(...args: string[]) {
   const result = spawnSync(process.execPath, [cliPath(), ...args, '--cache-dir', store], { encoding: 'utf8' });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
-const codesOf = (stdout: string) => JSON.parse(stdout).files.flatMap((f: { diagnostics: { code: string; severity: string }[] }) => f.diagnostics.map((d) => `${d.code}:${d.severity}`)).sort();
+const codesOf = (stdout: string) =>
+  JSON.parse(stdout)
+    .files.flatMap((f: { diagnostics: { code: string; severity: string }[] }) =>
+      f.diagnostics.map((d) => `${d.code}:${d.severity}`),
+    )
+    .sort();
 
 /** A folder with a stale EEG cache (missing-cache-file errors) and an ARC dataset (a volume mismatch, a legacy path). */
 function project(): string {
@@ -34,8 +39,14 @@ test('check DIR finds the three kinds under it, and leaves out files that are no
   const root = project();
   const run = cli('check', root, '--json');
   assert.equal(run.code, 1, run.stderr);
-  const files = JSON.parse(run.stdout).files.map((f: { path: string; kind: string }) => [path.relative(root, f.path), f.kind]);
-  assert.deepEqual(files, [['arc/data/dataset_info.json', 'arc-dataset-info'], ['eeg/manifest.json', 'seizure-manifest']]);
+  const files = JSON.parse(run.stdout).files.map((f: { path: string; kind: string }) => [
+    path.relative(root, f.path),
+    f.kind,
+  ]);
+  assert.deepEqual(files, [
+    ['arc/data/dataset_info.json', 'arc-dataset-info'],
+    ['eeg/manifest.json', 'seizure-manifest'],
+  ]);
   const empty = tempDir();
   const none = cli('check', empty);
   assert.equal(none.code, 2);
@@ -47,15 +58,46 @@ test('--severity and .neurocache.json change levels and exit codes alike; the co
   const before = codesOf(cli('check', root, '--json').stdout);
   assert.ok(before.includes('missing-cache-file:error') && before.includes('legacy-path:warning'), before.join(' '));
 
-  const off = cli('check', root, '--json', '--severity', 'missing-cache-file=off', '--severity', 'stale-manifest=off', '--severity', 'lesion-volume-mismatch=hint', '--severity', 'cv-split-fails=warning');
+  const off = cli(
+    'check',
+    root,
+    '--json',
+    '--severity',
+    'missing-cache-file=off',
+    '--severity',
+    'stale-manifest=off',
+    '--severity',
+    'lesion-volume-mismatch=hint',
+    '--severity',
+    'cv-split-fails=warning',
+  );
   const offCodes = codesOf(off.stdout);
-  assert.ok(!offCodes.some((c: string) => c.startsWith('missing-cache-file') || c.startsWith('stale-manifest')), offCodes.join(' '));
+  assert.ok(
+    !offCodes.some((c: string) => c.startsWith('missing-cache-file') || c.startsWith('stale-manifest')),
+    offCodes.join(' '),
+  );
   assert.ok(offCodes.includes('lesion-volume-mismatch:hint'));
   assert.equal(off.code, 0, `no error left: exit 0 (${offCodes.join(' ')})`);
 
-  writeFileSync(path.join(root, '.neurocache.json'), JSON.stringify({ diagnostics: { severity: { 'missing-cache-file': 'off', 'stale-manifest': 'off', 'lesion-volume-mismatch': 'hint', 'cv-split-fails': 'warning', 'legacy-path': 'error' } } }));
+  writeFileSync(
+    path.join(root, '.neurocache.json'),
+    JSON.stringify({
+      diagnostics: {
+        severity: {
+          'missing-cache-file': 'off',
+          'stale-manifest': 'off',
+          'lesion-volume-mismatch': 'hint',
+          'cv-split-fails': 'warning',
+          'legacy-path': 'error',
+        },
+      },
+    }),
+  );
   const fromFile = cli('check', root, '--json');
-  assert.deepEqual(codesOf(fromFile.stdout), offCodes.map((c: string) => (c === 'legacy-path:warning' ? 'legacy-path:error' : c)).sort());
+  assert.deepEqual(
+    codesOf(fromFile.stdout),
+    offCodes.map((c: string) => (c === 'legacy-path:warning' ? 'legacy-path:error' : c)).sort(),
+  );
   assert.equal(fromFile.code, 1, 'legacy-path is an error now');
   const overridden = cli('check', root, '--json', '--severity', 'legacy-path=warning');
   assert.equal(overridden.code, 0, 'the command line wins over the project file');
@@ -70,10 +112,19 @@ test('bad severity overrides say what is wrong', () => {
   const root = project();
   const typo = cli('check', root, '--severity', 'missing-cache-fil=off');
   assert.equal(typo.code, 2);
-  assert.match(typo.stderr, /"missing-cache-fil" is not a NeuroCache diagnostic code \(did you mean missing-cache-file\?\)/);
-  assert.match(cli('check', root, '--severity', 'legacy-path=loud').stderr, /"loud" for legacy-path is not one of off, hint, information, warning, error/);
+  assert.match(
+    typo.stderr,
+    /"missing-cache-fil" is not a NeuroCache diagnostic code \(did you mean missing-cache-file\?\)/,
+  );
+  assert.match(
+    cli('check', root, '--severity', 'legacy-path=loud').stderr,
+    /"loud" for legacy-path is not one of off, hint, information, warning, error/,
+  );
   assert.match(cli('check', root, '--severity', 'legacy-path').stderr, /--severity takes CODE=LEVEL/);
-  writeFileSync(path.join(root, '.neurocache.json'), JSON.stringify({ diagnostics: { severity: { 'no-such-code': 'off' } }, extra: 1 }));
+  writeFileSync(
+    path.join(root, '.neurocache.json'),
+    JSON.stringify({ diagnostics: { severity: { 'no-such-code': 'off' } }, extra: 1 }),
+  );
   const unknown = cli('check', root);
   assert.match(unknown.stderr, /\.neurocache\.json: "no-such-code" is not a NeuroCache diagnostic code; ignored/);
   assert.match(unknown.stderr, /\.neurocache\.json: unknown key "extra"/);
@@ -118,7 +169,11 @@ test('group help, "did you mean" for commands, values refused at once', () => {
   const seed = cli('stats', 'x.json', '--seed', '-1');
   assert.equal(seed.code, 2);
   assert.match(seed.stderr, /--seed cannot be negative \("-1"\)/);
-  const endpoint = spawnSync(process.execPath, [cliPath(), 'arc', 'download', '--endpoint', 'htp:/x', '--out', tempDir()], { encoding: 'utf8', timeout: 20_000 });
+  const endpoint = spawnSync(
+    process.execPath,
+    [cliPath(), 'arc', 'download', '--endpoint', 'htp:/x', '--out', tempDir()],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
   assert.equal(endpoint.status, 2, 'refused before any network');
   assert.match(endpoint.stderr, /invalid Hub endpoint "htp:\/x" \(expected an http:\/\/ or https:\/\/ URL/);
 });
@@ -132,5 +187,8 @@ test('stats refuses a manifest training fails on, as check reports it', () => {
   const stats = cli('stats', cache.manifest);
   assert.equal(stats.code, 2);
   assert.equal(stats.stdout, '', 'no numbers');
-  assert.match(stats.stderr, /1 schema error \(no statistics: training fails on this file\)\n.*manifest\.json:5:21: "window_idx" is "one"/);
+  assert.match(
+    stats.stderr,
+    /1 schema error \(no statistics: training fails on this file\)\n.*manifest\.json:5:21: "window_idx" is "one"/,
+  );
 });

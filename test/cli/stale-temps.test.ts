@@ -15,7 +15,10 @@ import { cliPath, tempDir } from '../support/python';
 test('manifest build removes its own stale temp files, nothing else', () => {
   const dir = tempDir();
   try {
-    writeFileSync(path.join(dir, 'a_windows.npz'), eegNpz({ windows: 2, channels: 1, samples: 10, labels: new Float32Array(20).fill(1, 0, 3) }));
+    writeFileSync(
+      path.join(dir, 'a_windows.npz'),
+      eegNpz({ windows: 2, channels: 1, samples: 10, labels: new Float32Array(20).fill(1, 0, 3) }),
+    );
     const old = (Date.now() - 2 * STALE_TEMP_MS) / 1000;
     const put = (name: string, stale: boolean) => {
       writeFileSync(path.join(dir, name), '');
@@ -31,7 +34,11 @@ test('manifest build removes its own stale temp files, nothing else', () => {
     ];
     symlinkSync('/nonexistent', path.join(dir, '.manifest.json.aaaaaaaaaaaaaaaa.tmp'));
     kept.push('.manifest.json.aaaaaaaaaaaaaaaa.tmp');
-    const run = spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--cache-dir', path.join(dir, 'store')], { encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(
+      process.execPath,
+      [cliPath(), 'manifest', 'build', dir, '--cache-dir', path.join(dir, 'store')],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     assert.equal(run.status, 0, run.stderr);
     const left = readdirSync(dir);
     assert.ok(!left.includes(killed) && !left.includes(olderPattern), `stale temp files remain: ${left.join(', ')}`);

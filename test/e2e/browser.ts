@@ -33,7 +33,16 @@ export async function launchBrowser({ webgl = 'default' }: { webgl?: WebGl } = {
     viewport: { width: 1400, height: 900 },
     // No sandbox (we run as root); nothing that phones home (there is no network anyway and
     // each attempt would only add noise and delay).
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...WEBGL_ARGS[webgl]],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      ...WEBGL_ARGS[webgl],
+    ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return {
@@ -50,7 +59,12 @@ export async function launchBrowser({ webgl = 'default' }: { webgl?: WebGl } = {
  * Loads the workbench and waits until it is usable: the explorer lists the folder's files, or
  * for an empty folder (`empty`), the explorer shows the folder and the status bar its items.
  */
-export async function openWorkbench(page: Page, url: string, timeoutMs = 60_000, { empty = false } = {}): Promise<void> {
+export async function openWorkbench(
+  page: Page,
+  url: string,
+  timeoutMs = 60_000,
+  { empty = false } = {},
+): Promise<void> {
   await page.goto(url);
   await page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
   if (!empty) {

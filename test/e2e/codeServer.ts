@@ -79,7 +79,10 @@ export async function startCodeServer(options: StartOptions = {}): Promise<CodeS
   const userData = options.userDataDir ?? dir('user-data');
   const extensions = options.extensionsDir ?? dir('extensions');
   mkdirSync(path.join(userData, 'User'), { recursive: true });
-  writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ ...SETTINGS, ...options.settings }, null, 2));
+  writeFileSync(
+    path.join(userData, 'User', 'settings.json'),
+    JSON.stringify({ ...SETTINGS, ...options.settings }, null, 2),
+  );
   if (options.machineSettings) {
     mkdirSync(path.join(userData, 'Machine'), { recursive: true });
     writeFileSync(path.join(userData, 'Machine', 'settings.json'), JSON.stringify(options.machineSettings, null, 2));
@@ -104,7 +107,11 @@ export async function startCodeServer(options: StartOptions = {}): Promise<CodeS
   const common = ['--config', config, '--user-data-dir', userData, '--extensions-dir', extensions];
 
   for (const vsix of options.vsix ?? []) {
-    const r = spawnSync(node, [codeServer, ...common, '--install-extension', vsix], { env, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(node, [codeServer, ...common, '--install-extension', vsix], {
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     if (r.status !== 0) {
       rmSync(temp, { recursive: true, force: true });
       throw new Error(`installing ${vsix} failed:\n${r.stdout}${r.stderr}`);
@@ -112,11 +119,17 @@ export async function startCodeServer(options: StartOptions = {}): Promise<CodeS
   }
 
   const args = [
-    codeServer, ...common,
-    '--auth', 'none',
+    codeServer,
+    ...common,
+    '--auth',
+    'none',
     // Port 0: the kernel picks a free port and code-server prints it, so no port race.
-    '--bind-addr', '127.0.0.1:0',
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+    '--bind-addr',
+    '127.0.0.1:0',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
     ...(options.args ?? []),
   ];
   const child = spawn(node, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -157,12 +170,16 @@ export async function startCodeServer(options: StartOptions = {}): Promise<CodeS
 /** Resolves with the port once code-server prints "HTTP server listening on http://…:PORT/". */
 function listeningPort(child: ChildProcess, output: () => string, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`code-server did not start in ${timeoutMs} ms:\n${output()}`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`code-server did not start in ${timeoutMs} ms:\n${output()}`)),
+      timeoutMs,
+    );
     const check = () => {
       const m = /HTTP server listening on https?:\/\/[^\s]*:(\d+)\//.exec(output());
       if (m) done(undefined, Number(m[1]));
     };
-    const exited = (code: number | null) => done(new Error(`code-server exited (${code}) before listening:\n${output()}`));
+    const exited = (code: number | null) =>
+      done(new Error(`code-server exited (${code}) before listening:\n${output()}`));
     function done(error?: Error, port?: number) {
       clearTimeout(timer);
       child.stdout!.off('data', check);

@@ -31,7 +31,11 @@ export function writeWorkspace(parent = os.tmpdir()): Workspace {
     [1, 0],
     [0.25, 0],
   ];
-  const manifest: Record<string, { cache_file: string; window_idx: number }[]> = { partial_seizure: [], full_seizure: [], no_seizure: [] };
+  const manifest: Record<string, { cache_file: string; window_idx: number }[]> = {
+    partial_seizure: [],
+    full_seizure: [],
+    no_seizure: [],
+  };
   fractions.forEach((perWindow, file) => {
     const name = `sub-00${file + 1}_s001_t000_windows.npz`;
     const labels = new Float32Array(perWindow.length * SAMPLES);
@@ -40,7 +44,9 @@ export function writeWorkspace(parent = os.tmpdir()): Workspace {
       const category = fraction === 0 ? 'no_seizure' : fraction >= 0.99 ? 'full_seizure' : 'partial_seizure';
       manifest[category].push({ cache_file: name, window_idx: w });
     });
-    writeNpzFile(path.join(cache, name), eegMembers({ windows: perWindow.length, labels, seed: file + 1 }), { compress: true });
+    writeNpzFile(path.join(cache, name), eegMembers({ windows: perWindow.length, labels, seed: file + 1 }), {
+      compress: true,
+    });
   });
   // The stale part: an entry whose cache file was deleted (or never copied to this machine).
   manifest.partial_seizure.push({ cache_file: MISSING_CACHE_FILE, window_idx: 0 });
@@ -50,6 +56,10 @@ export function writeWorkspace(parent = os.tmpdir()): Workspace {
   const webext = path.join(root, 'webext');
   mkdirSync(webext);
   const webextManifest = path.join(webext, 'manifest.json');
-  writeFileSync(webextManifest, JSON.stringify({ manifest_version: 3, name: 'Tab Sorter', version: '1.2.0', permissions: ['tabs'] }, null, 2) + '\n');
+  writeFileSync(
+    webextManifest,
+    JSON.stringify({ manifest_version: 3, name: 'Tab Sorter', version: '1.2.0', permissions: ['tabs'] }, null, 2) +
+      '\n',
+  );
   return { root, manifest: manifestPath, webextManifest };
 }

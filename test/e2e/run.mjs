@@ -18,7 +18,10 @@ const outDir = join(root, 'out-e2e');
 const shots = join(root, '.test-output', 'e2e');
 const results = join(shots, 'extension-tests.json');
 // Tier 2: each top-level test/e2e/NAME.e2e.ts is a Playwright scenario, bundled to out-e2e/NAME.e2e.js.
-const scenarios = readdirSync(join(root, 'test', 'e2e')).filter((f) => f.endsWith('.e2e.ts')).sort().map((f) => f.slice(0, -3));
+const scenarios = readdirSync(join(root, 'test', 'e2e'))
+  .filter((f) => f.endsWith('.e2e.ts'))
+  .sort()
+  .map((f) => f.slice(0, -3));
 const flags = new Set(process.argv.slice(2));
 const only = [...flags].find((f) => f.startsWith('--only='))?.slice(7);
 const scenario = [...flags].find((f) => f.startsWith('--scenario='))?.slice(11);
@@ -26,7 +29,11 @@ const scenario = [...flags].find((f) => f.startsWith('--scenario='))?.slice(11);
 /** Runs a command with inherited stdio (and a copy of stdout when `capture`); resolves with its exit code. */
 function run(command, args, { capture = false, env } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'], env: { ...process.env, ...env } });
+    const child = spawn(command, args, {
+      cwd: root,
+      stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'],
+      env: { ...process.env, ...env },
+    });
     let output = '';
     child.stdout?.on('data', (d) => {
       output += d;
@@ -52,7 +59,18 @@ if (!existsSync(join(root, 'neurocache.vsix'))) {
 }
 
 rmSync(outDir, { recursive: true, force: true });
-const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'inline', logLevel: 'warning', absWorkingDir: root, packages: 'external', external: ['vscode'], outdir: outDir };
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: 'inline',
+  logLevel: 'warning',
+  absWorkingDir: root,
+  packages: 'external',
+  external: ['vscode'],
+  outdir: outDir,
+};
 await Promise.all([
   build({
     ...common,
@@ -73,7 +91,9 @@ let failed = 0;
 
 if (!only || only === 'extension') {
   console.log('\n# Tier 1: extension tests in the extension host (@vscode/test-electron + mocha)');
-  const { code } = await run(process.execPath, [join(outDir, 'runExtensionTests.js')], { env: { NEUROCACHE_E2E_RESULTS: results } });
+  const { code } = await run(process.execPath, [join(outDir, 'runExtensionTests.js')], {
+    env: { NEUROCACHE_E2E_RESULTS: results },
+  });
   const counts = existsSync(results) ? JSON.parse(readFileSync(results, 'utf8')) : undefined;
   if (counts) {
     passed += counts.passes;
@@ -90,12 +110,18 @@ if (!only || only === 'workbench') {
   for (const f of readdirSync(shots)) if (f.endsWith('.png')) rmSync(join(shots, f));
   // One scenario at a time: each runs its own code-server and Chromium, and their timing is
   // part of what they wait on.
-  const files = scenarios.filter((name) => !scenario || name === `${scenario}.e2e`).map((name) => join(outDir, `${name}.js`));
+  const files = scenarios
+    .filter((name) => !scenario || name === `${scenario}.e2e`)
+    .map((name) => join(outDir, `${name}.js`));
   if (files.length === 0) {
     console.error(`e2e: no scenario test/e2e/${scenario}.e2e.ts`);
     process.exit(1);
   }
-  const { code, output } = await run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { capture: true });
+  const { code, output } = await run(
+    process.execPath,
+    ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+    { capture: true },
+  );
   // node:test's spec reporter ends with "ℹ pass N" / "ℹ fail N" (subtests included).
   const count = (name) => Number(new RegExp(`^\\S* ?${name} (\\d+)$`, 'm').exec(output)?.[1] ?? 0);
   passed += count('pass');

@@ -15,7 +15,8 @@ async function main(): Promise<number> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'neurocache-e2e-ext-'));
   const workspace = writeWorkspace(scratch);
   const standin = path.join(__dirname, 'code-standin.js');
-  const vscodeExecutablePath = process.env.NEUROCACHE_E2E_VSCODE === 'download' ? undefined : (process.env.NEUROCACHE_E2E_VSCODE ?? standin);
+  const vscodeExecutablePath =
+    process.env.NEUROCACHE_E2E_VSCODE === 'download' ? undefined : (process.env.NEUROCACHE_E2E_VSCODE ?? standin);
   // suite/index.ts writes counts and mocha's report here.
   const results = process.env.NEUROCACHE_E2E_RESULTS ?? path.join(ROOT, '.test-output', 'e2e', 'extension-tests.json');
   rmSync(results, { force: true });
@@ -25,7 +26,12 @@ async function main(): Promise<number> {
       extensionDevelopmentPath: ROOT, // the bundles npm run package just built in out/
       extensionTestsPath: path.join(__dirname, 'suite', 'index.js'),
       // Own profile and extensions folders: no other extension, no state from earlier runs.
-      launchArgs: [workspace.root, '--disable-extensions', `--user-data-dir=${path.join(scratch, 'user-data')}`, `--extensions-dir=${path.join(scratch, 'extensions')}`],
+      launchArgs: [
+        workspace.root,
+        '--disable-extensions',
+        `--user-data-dir=${path.join(scratch, 'user-data')}`,
+        `--extensions-dir=${path.join(scratch, 'extensions')}`,
+      ],
       extensionTestsEnv: { NEUROCACHE_E2E_RESULTS: results },
     });
   } catch (error) {
@@ -33,7 +39,8 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     // A desktop VS Code prints the extension host's console itself; code-server does not.
-    if (vscodeExecutablePath === standin && existsSync(results)) process.stdout.write(JSON.parse(readFileSync(results, 'utf8')).report + '\n');
+    if (vscodeExecutablePath === standin && existsSync(results))
+      process.stdout.write(JSON.parse(readFileSync(results, 'utf8')).report + '\n');
     rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -57,8 +57,13 @@ async function main(): Promise<number> {
   try {
     // The extension host runs on the code-server side, so it gets remote URIs for local paths.
     const remote = (p: string) => `vscode-remote://127.0.0.1:${server.port}${p}`;
-    const payload = [...args.developmentPaths.map((p) => ['extensionDevelopmentPath', remote(p)]), ['extensionTestsPath', remote(args.testsPath)]];
-    const query = (args.folder ? `folder=${encodeURIComponent(args.folder)}&` : '') + `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const payload = [
+      ...args.developmentPaths.map((p) => ['extensionDevelopmentPath', remote(p)]),
+      ['extensionTestsPath', remote(args.testsPath)],
+    ];
+    const query =
+      (args.folder ? `folder=${encodeURIComponent(args.folder)}&` : '') +
+      `payload=${encodeURIComponent(JSON.stringify(payload))}`;
 
     const exit = new Promise<number>((resolve) => {
       void browser.page.exposeFunction('codeAutomationExit', (code: number) => resolve(Number(code) || 0));
@@ -70,7 +75,8 @@ async function main(): Promise<number> {
     });
     // The workbench's console carries the extension host's console too (as its own log
     // lines); it is noise unless something goes wrong, so only on request.
-    if (process.env.NEUROCACHE_E2E_DEBUG) browser.page.on('console', (m) => process.stderr.write(`[browser ${m.type()}] ${m.text()}\n`));
+    if (process.env.NEUROCACHE_E2E_DEBUG)
+      browser.page.on('console', (m) => process.stderr.write(`[browser ${m.type()}] ${m.text()}\n`));
     await browser.page.goto(`${server.url}/?${query}`);
     return await exit;
   } finally {

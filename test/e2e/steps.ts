@@ -52,7 +52,12 @@ export function editorLine(page: Page, text: string): Locator {
  * after a few seconds is retried by moving away and back, as a person would, until
  * `timeoutMs`.
  */
-export async function hoverUntil(page: Page, target: Locator, hasText: string | RegExp, { has, timeoutMs = 60_000 }: { has?: Locator; timeoutMs?: number } = {}): Promise<Locator> {
+export async function hoverUntil(
+  page: Page,
+  target: Locator,
+  hasText: string | RegExp,
+  { has, timeoutMs = 60_000 }: { has?: Locator; timeoutMs?: number } = {},
+): Promise<Locator> {
   const hover = page.locator('.monaco-hover', { hasText, has }).first();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -62,8 +67,14 @@ export async function hoverUntil(page: Page, target: Locator, hasText: string | 
       return hover;
     } catch (error) {
       if (Date.now() >= deadline) {
-        const shown = await page.locator('.monaco-hover').allInnerTexts().catch(() => []);
-        throw new Error(`no hover with ${String(hasText)} within ${timeoutMs} ms; hovers shown: ${JSON.stringify(shown)}`, { cause: error });
+        const shown = await page
+          .locator('.monaco-hover')
+          .allInnerTexts()
+          .catch(() => []);
+        throw new Error(
+          `no hover with ${String(hasText)} within ${timeoutMs} ms; hovers shown: ${JSON.stringify(shown)}`,
+          { cause: error },
+        );
       }
     }
     await page.keyboard.press('Escape');
@@ -73,7 +84,10 @@ export async function hoverUntil(page: Page, target: Locator, hasText: string | 
 }
 
 /** Resolves once `img` has loaded and decoded to a picture; returns its natural size. */
-export async function loadedImage(img: Locator, timeoutMs = 10_000): Promise<{ width: number; height: number; src: string }> {
+export async function loadedImage(
+  img: Locator,
+  timeoutMs = 10_000,
+): Promise<{ width: number; height: number; src: string }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const state = await img.evaluate((el) => {
@@ -81,7 +95,8 @@ export async function loadedImage(img: Locator, timeoutMs = 10_000): Promise<{ w
       return { complete: i.complete, width: i.naturalWidth, height: i.naturalHeight, src: i.src };
     });
     if (state.complete && state.width > 0) return state;
-    if (Date.now() >= deadline) throw new Error(`the picture did not load: ${JSON.stringify({ ...state, src: state.src.slice(0, 80) })}`);
+    if (Date.now() >= deadline)
+      throw new Error(`the picture did not load: ${JSON.stringify({ ...state, src: state.src.slice(0, 80) })}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -91,7 +106,11 @@ export async function loadedImage(img: Locator, timeoutMs = 10_000): Promise<{ w
  * what a person does and returns what should then appear; when it has not appeared within
  * `everyMs`, `undo` is done and the attempt repeated, until `timeoutMs`.
  */
-export async function untilShown(attempt: () => Promise<Locator>, undo: () => Promise<void>, { everyMs = 5000, timeoutMs = 60_000 } = {}): Promise<void> {
+export async function untilShown(
+  attempt: () => Promise<Locator>,
+  undo: () => Promise<void>,
+  { everyMs = 5000, timeoutMs = 60_000 } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const target = await attempt();
@@ -112,13 +131,16 @@ export async function untilShown(attempt: () => Promise<Locator>, undo: () => Pr
  */
 export async function runCommand(page: Page, title: string): Promise<void> {
   const quickInput = page.locator('.quick-input-widget');
-  await untilShown(async () => {
-    await page.keyboard.press('F1');
-    const input = quickInput.locator('input');
-    await input.waitFor();
-    await input.fill(`>${title}`);
-    return quickInput.locator('.monaco-list-row', { hasText: title }).first();
-  }, () => page.keyboard.press('Escape'));
+  await untilShown(
+    async () => {
+      await page.keyboard.press('F1');
+      const input = quickInput.locator('input');
+      await input.waitFor();
+      await input.fill(`>${title}`);
+      return quickInput.locator('.monaco-list-row', { hasText: title }).first();
+    },
+    () => page.keyboard.press('Escape'),
+  );
   await page.keyboard.press('Enter');
 }
 
@@ -165,7 +187,8 @@ export function decodePng(png: Buffer): { width: number; height: number; rgba: U
     if (type === 'IHDR') {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
-      if (data[8] !== 8 || (data[9] !== 2 && data[9] !== 6) || data[12] !== 0) throw new Error('only 8-bit RGB/RGBA non-interlaced PNGs');
+      if (data[8] !== 8 || (data[9] !== 2 && data[9] !== 6) || data[12] !== 0)
+        throw new Error('only 8-bit RGB/RGBA non-interlaced PNGs');
       colourType = data[9];
     } else if (type === 'IDAT') idat.push(data);
     at += 12 + length;
@@ -182,7 +205,12 @@ export function decodePng(png: Buffer): { width: number; height: number; rgba: U
       const b = y > 0 ? out[(y - 1) * stride + x] : 0;
       const c = x >= channels && y > 0 ? out[(y - 1) * stride + x - channels] : 0;
       const p = a + b - c;
-      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const paeth =
+        Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c)
+          ? a
+          : Math.abs(p - b) <= Math.abs(p - c)
+            ? b
+            : c;
       const predictor = [0, a, b, (a + b) >> 1, paeth][filter];
       out[y * stride + x] = (line[x] + predictor) & 0xff;
     }

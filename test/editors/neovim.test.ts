@@ -48,29 +48,52 @@ vim.lsp.stop_client(client)
 vim.cmd('qa!')
 `;
 
-test('Neovim reads diagnostics and a hover through vim.lsp', { skip: !nvim && 'nvim not installed (apt-get install neovim)' }, () => {
-  const root = tempDir();
-  const cache = path.join(root, 'cache');
-  mkdirSync(cache);
-  writeFileSync(path.join(cache, 'a_windows.npz'), eegNpz({ windows: 2, channels: 1, samples: 100, labels: new Float32Array(200).fill(1, 0, 10) }));
-  const manifest = path.join(cache, 'manifest.json');
-  writeFileSync(manifest, JSON.stringify({
-    partial_seizure: [{ cache_file: 'a_windows.npz', window_idx: 0 }, { cache_file: 'gone_windows.npz', window_idx: 0 }],
-    full_seizure: [],
-    no_seizure: [{ cache_file: 'a_windows.npz', window_idx: 1 }],
-  }, null, 2));
-  const script = path.join(root, 'check.lua');
-  const out = path.join(root, 'result.json');
-  writeFileSync(script, SCRIPT);
-  const setArgs = `lua _G.arg_manifest=${JSON.stringify(manifest)} _G.arg_cli=${JSON.stringify(cliPath())} _G.arg_out=${JSON.stringify(out)}`;
-  const run = spawnSync('nvim', ['--headless', '-u', 'NONE', '-i', 'NONE', '-n', '-c', setArgs, '-c', `luafile ${script}`], {
-    encoding: 'utf8', timeout: 60_000, env: { ...process.env, NEUROCACHE_CACHE_DIR: tempDir(), XDG_STATE_HOME: tempDir(), XDG_DATA_HOME: tempDir() },
-  });
-  assert.equal(run.status, 0, run.stderr);
-  const result = JSON.parse(readFileSync(out, 'utf8'));
-  assert.equal(result.ok, true, JSON.stringify(result));
-  const missing = result.diagnostics.find((d: { code: string }) => d.code === 'missing-cache-file');
-  assert.equal(missing.lnum, 7);
-  assert.match(result.hover, /Balanced training set: none from this manifest/);
-  assert.match(result.hover, /3 = 2 partial \+ 0 full \+ 1 no seizure/);
-});
+test(
+  'Neovim reads diagnostics and a hover through vim.lsp',
+  { skip: !nvim && 'nvim not installed (apt-get install neovim)' },
+  () => {
+    const root = tempDir();
+    const cache = path.join(root, 'cache');
+    mkdirSync(cache);
+    writeFileSync(
+      path.join(cache, 'a_windows.npz'),
+      eegNpz({ windows: 2, channels: 1, samples: 100, labels: new Float32Array(200).fill(1, 0, 10) }),
+    );
+    const manifest = path.join(cache, 'manifest.json');
+    writeFileSync(
+      manifest,
+      JSON.stringify(
+        {
+          partial_seizure: [
+            { cache_file: 'a_windows.npz', window_idx: 0 },
+            { cache_file: 'gone_windows.npz', window_idx: 0 },
+          ],
+          full_seizure: [],
+          no_seizure: [{ cache_file: 'a_windows.npz', window_idx: 1 }],
+        },
+        null,
+        2,
+      ),
+    );
+    const script = path.join(root, 'check.lua');
+    const out = path.join(root, 'result.json');
+    writeFileSync(script, SCRIPT);
+    const setArgs = `lua _G.arg_manifest=${JSON.stringify(manifest)} _G.arg_cli=${JSON.stringify(cliPath())} _G.arg_out=${JSON.stringify(out)}`;
+    const run = spawnSync(
+      'nvim',
+      ['--headless', '-u', 'NONE', '-i', 'NONE', '-n', '-c', setArgs, '-c', `luafile ${script}`],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, NEUROCACHE_CACHE_DIR: tempDir(), XDG_STATE_HOME: tempDir(), XDG_DATA_HOME: tempDir() },
+      },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(result.ok, true, JSON.stringify(result));
+    const missing = result.diagnostics.find((d: { code: string }) => d.code === 'missing-cache-file');
+    assert.equal(missing.lnum, 7);
+    assert.match(result.hover, /Balanced training set: none from this manifest/);
+    assert.match(result.hover, /3 = 2 partial \+ 0 full \+ 1 no seizure/);
+  },
+);

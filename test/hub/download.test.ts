@@ -31,7 +31,10 @@ function shardsFetched(hub: FakeHub, files: ArcShardFile[]): string[] {
 }
 
 test('downloads only the needed columns, writes the NIfTI bytes unchanged and dataset_info.json last', async (t) => {
-  const { shards, hub } = await servedShards(t, (dir) => writeArcShards(dir, { sessions: 24, shards: 3 }), { pageSize: 1, token: TOKEN });
+  const { shards, hub } = await servedShards(t, (dir) => writeArcShards(dir, { sessions: 24, shards: 3 }), {
+    pageSize: 1,
+    token: TOKEN,
+  });
   const out = tempDir();
   const result = await run(['--out', out, '--endpoint', hub.hubUrl, '--json'], { HF_TOKEN: TOKEN });
   assert.equal(result.code, 0, result.stderr);
@@ -40,9 +43,18 @@ test('downloads only the needed columns, writes the NIfTI bytes unchanged and da
   const keep = expected(shards.sessions);
   assert.ok(keep.length >= 8);
   assert.equal(info.num_samples, keep.length);
-  assert.deepEqual(info.subject_ids, keep.map((s) => s.subjectId));
-  assert.deepEqual(info.acquisition_types, keep.map((s) => s.acquisition));
-  assert.deepEqual(info.lesion_volumes, keep.map((s) => s.lesionVolume));
+  assert.deepEqual(
+    info.subject_ids,
+    keep.map((s) => s.subjectId),
+  );
+  assert.deepEqual(
+    info.acquisition_types,
+    keep.map((s) => s.acquisition),
+  );
+  assert.deepEqual(
+    info.lesion_volumes,
+    keep.map((s) => s.lesionVolume),
+  );
   keep.forEach((s, i) => {
     assert.equal(info.image_paths[i], `cache/nifti_cache/${s.subjectId}_${s.sessionId}_t2w.nii.gz`);
     assert.equal(sha256(path.join(out, info.image_paths[i])), s.t2wSha256, 'first T2w run, byte for byte');
@@ -127,10 +139,17 @@ test('--force downloads and rewrites every file, with or without a journal', asy
   const forced = await run(['--out', out, '--endpoint', hub.hubUrl, '--force', '--json']);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(JSON.parse(forced.stdout).shardsResumed, 0);
-  assert.deepEqual(shardsFetched(hub, shards.files), shards.files.map((f) => f.path));
+  assert.deepEqual(
+    shardsFetched(hub, shards.files),
+    shards.files.map((f) => f.path),
+  );
   assertDownloaded(out, keep, assert);
   for (const file of filesUnder(nifti)) {
-    assert.notEqual(statSync(path.join(nifti, file)).ino, inodes.get(path.join('cache', 'nifti_cache', file)), `${file} rewritten`);
+    assert.notEqual(
+      statSync(path.join(nifti, file)).ino,
+      inodes.get(path.join('cache', 'nifti_cache', file)),
+      `${file} rewritten`,
+    );
   }
 
   // No journal (a folder from an older version or another tool): same-size files are not trusted either.
@@ -140,14 +159,20 @@ test('--force downloads and rewrites every file, with or without a journal', asy
   hub.reset();
   const again = await run(['--out', out, '--endpoint', hub.hubUrl, '--json']);
   assert.equal(again.code, 0, again.stderr);
-  assert.deepEqual(shardsFetched(hub, shards.files), shards.files.map((f) => f.path));
+  assert.deepEqual(
+    shardsFetched(hub, shards.files),
+    shards.files.map((f) => f.path),
+  );
   assertDownloaded(out, keep, assert);
 });
 
 test('network faults are retried; a server that ignores Range is refused; access errors are clear', async (t) => {
   const { shards, hub } = await servedShards(t, (dir) => writeArcShards(dir, { sessions: 12, shards: 2 }));
   hub.faults.resets = { count: 2, on: 'cdn' };
-  hub.faults.statuses = [{ status: 503, count: 2, on: 'cdn', retryAfter: 0 }, { status: 429, count: 1, on: 'tree' }];
+  hub.faults.statuses = [
+    { status: 503, count: 2, on: 'cdn', retryAfter: 0 },
+    { status: 429, count: 1, on: 'tree' },
+  ];
   const flaky = await run(['--out', tempDir(), '--endpoint', hub.hubUrl, '--json']);
   assert.equal(flaky.code, 0, flaky.stderr);
   assert.equal(JSON.parse(flaky.stdout).samples, expected(shards.sessions).length);
@@ -178,14 +203,31 @@ test('network faults are retried; a server that ignores Range is refused; access
 
 test('filters and count verification follow the Python download', async (t) => {
   const { shards, hub } = await servedShards(t, (dir) => writeArcShards(dir, { sessions: 24, shards: 2 }));
-  const withTse = await run(['--out', tempDir(), '--endpoint', hub.hubUrl, '--include-tse', '--no-require-mask', '--json']);
-  assert.equal(JSON.parse(withTse.stdout).samples, expected(shards.sessions, { includeTse: true, requireMask: false }).length);
+  const withTse = await run([
+    '--out',
+    tempDir(),
+    '--endpoint',
+    hub.hubUrl,
+    '--include-tse',
+    '--no-require-mask',
+    '--json',
+  ]);
+  assert.equal(
+    JSON.parse(withTse.stdout).samples,
+    expected(shards.sessions, { includeTse: true, requireMask: false }).length,
+  );
   const out = tempDir();
   const parity = await run(['--out', out, '--endpoint', hub.hubUrl, '--paper-parity']);
   assert.equal(parity.code, 1);
-  assert.match(parity.stderr, /count verification failed: expected the paper cohort of 223 = 115 space_2x \+ 108 space_no_accel, got \d+ of 24 sessions kept/);
+  assert.match(
+    parity.stderr,
+    /count verification failed: expected the paper cohort of 223 = 115 space_2x \+ 108 space_no_accel, got \d+ of 24 sessions kept/,
+  );
   assert.equal(existsSync(path.join(out, 'dataset_info.json')), false);
-  assert.equal((await run(['--out', out, '--endpoint', hub.hubUrl, '--paper-parity', '--no-verify-counts']).then((r) => r.code)), 0);
+  assert.equal(
+    await run(['--out', out, '--endpoint', hub.hubUrl, '--paper-parity', '--no-verify-counts']).then((r) => r.code),
+    0,
+  );
 });
 
 /**
@@ -213,16 +255,26 @@ test('temp files of an interrupted download are removed on the next run, and onl
   const out = tempDir();
   const nifti = path.join(out, 'cache', 'nifti_cache');
   const plant = async () => {
-    await interruptedWrites([path.join(out, 'dataset_info.json'), path.join(nifti, 'sub-M2001_ses-1_t2w.nii.gz'), path.join(out, '.neurocache', 'download-journal.json')]);
+    await interruptedWrites([
+      path.join(out, 'dataset_info.json'),
+      path.join(nifti, 'sub-M2001_ses-1_t2w.nii.gz'),
+      path.join(out, '.neurocache', 'download-journal.json'),
+    ]);
     writeFileSync(path.join(nifti, '.sub-M2001_ses-1_lesion.nii.gz.4242.1763900000000.tmp'), 'older version'); // pid.ms names
   };
-  const others = ['notes.tmp', '.notes.txt.0123456789abcdef.tmp', 'cache/nifti_cache/.x.nii.gz.tmp', 'cache/nifti_cache/readme.txt'];
+  const others = [
+    'notes.tmp',
+    '.notes.txt.0123456789abcdef.tmp',
+    'cache/nifti_cache/.x.nii.gz.tmp',
+    'cache/nifti_cache/readme.txt',
+  ];
   for (const f of others) {
     mkdirSync(path.dirname(path.join(out, f)), { recursive: true });
     writeFileSync(path.join(out, f), 'not ours');
   }
   await plant();
-  const temps = () => filesUnder(out).filter((f) => /\.[0-9a-f]{16}\.tmp$|\.\d+\.\d+\.tmp$/.test(f) && !others.includes(f));
+  const temps = () =>
+    filesUnder(out).filter((f) => /\.[0-9a-f]{16}\.tmp$|\.\d+\.\d+\.tmp$/.test(f) && !others.includes(f));
   assert.equal(temps().length, 4, 'fixture: four leftovers');
 
   const first = await run(['--out', out, '--endpoint', hub.hubUrl, '--json']);
@@ -236,14 +288,17 @@ test('temp files of an interrupted download are removed on the next run, and onl
   await plant();
   hub.reset();
   const upToDate = await run(['--out', out, '--endpoint', hub.hubUrl, '--json']);
-  assert.deepEqual([JSON.parse(upToDate.stdout).status, JSON.parse(upToDate.stdout).tempFilesRemoved], ['up-to-date', 4]);
+  assert.deepEqual(
+    [JSON.parse(upToDate.stdout).status, JSON.parse(upToDate.stdout).tempFilesRemoved],
+    ['up-to-date', 4],
+  );
   assert.equal(hub.requests.length, 0);
   assert.deepEqual(temps(), []);
   for (const f of others) rmSync(path.join(out, f));
   assertDownloaded(out, expected(shards.sessions), assert);
 });
 
-test('one download per folder: a running one is refused, a dead one\'s lock is taken over', async (t) => {
+test("one download per folder: a running one is refused, a dead one's lock is taken over", async (t) => {
   const { shards, hub } = await servedShards(t, (dir) => writeArcShards(dir, { sessions: 12, shards: 2 }));
   const out = tempDir();
   const lock = path.join(out, '.neurocache', 'download.lock');
@@ -251,9 +306,14 @@ test('one download per folder: a running one is refused, a dead one\'s lock is t
   writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname() })); // this test process: alive
   const refused = await run(['--out', out, '--endpoint', hub.hubUrl]);
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, new RegExp(`another download into .* is running \\(process ${process.pid} on .*\\); if it is not, delete .*download\\.lock`));
+  assert.match(
+    refused.stderr,
+    new RegExp(
+      `another download into .* is running \\(process ${process.pid} on .*\\); if it is not, delete .*download\\.lock`,
+    ),
+  );
   assert.equal(hub.requests.filter((r) => r.server === 'cdn').length, 0);
-  assert.ok(existsSync(lock), 'the other download\'s lock is left alone');
+  assert.ok(existsSync(lock), "the other download's lock is left alone");
 
   const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
   writeFileSync(lock, JSON.stringify({ pid: dead, host: hostname() }));

@@ -40,7 +40,12 @@ export interface Faults {
   /** Answer the next `count` requests on `on` (default any endpoint) with `status`, e.g. 429/500/503. */
   statuses?: { status: number; count: number; on?: Endpoint | 'any'; retryAfter?: number | string }[];
   /** Destroy the socket mid-body on the next `count` body-bearing answers on `on` (default cdn). */
-  resets?: { count: number; on?: Endpoint; afterBytes?: number; /** Only bodies at least this long (default any). */ minBody?: number };
+  resets?: {
+    count: number;
+    on?: Endpoint;
+    afterBytes?: number;
+    /** Only bodies at least this long (default any). */ minBody?: number;
+  };
   /** Delay before answering each request, on both servers. */
   latencyMs?: number;
   /** Per-response throughput cap for bodies, on both servers. */
@@ -174,7 +179,12 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   let hubUrl = '';
   let cdnUrl = '';
   const hub: FakeHub = {
-    hubUrl, cdnUrl, repo, revision, commit, requests,
+    hubUrl,
+    cdnUrl,
+    repo,
+    revision,
+    commit,
+    requests,
     faults: { ...opts.faults },
     bytesServed: (server = 'cdn') => requests.filter((r) => r.server === server).reduce((a, r) => a + r.bytes, 0),
     reset(keepFaults = false) {
@@ -194,7 +204,8 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     },
   };
 
-  const sign = (sha256: string, expires: string) => createHmac('sha256', signingKey).update(`${sha256}:${expires}`).digest('hex');
+  const sign = (sha256: string, expires: string) =>
+    createHmac('sha256', signingKey).update(`${sha256}:${expires}`).digest('hex');
 
   let barrier: { arrived: number; open: Promise<void>; release: () => void; timer: NodeJS.Timeout } | undefined;
   function resolveBarrier(hold: { count: number; timeoutMs: number }): Promise<void> {
@@ -225,9 +236,16 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
       if (++window.count > limit.limit) {
         const left = Math.max(1, Math.ceil((window.start + length - now) / scale / 1000));
         rec.fault = 'rate limit';
-        json(res, rec, 429, { error: 'You have been rate-limited; you can retry this action in about 5 minutes.' }, {
-          RateLimit: `"resolvers";r=0;t=${left}`, 'RateLimit-Policy': `"fixed window";"resolvers";q=${limit.limit};w=${limit.windowSeconds}`,
-        });
+        json(
+          res,
+          rec,
+          429,
+          { error: 'You have been rate-limited; you can retry this action in about 5 minutes.' },
+          {
+            RateLimit: `"resolvers";r=0;t=${left}`,
+            'RateLimit-Policy': `"fixed window";"resolvers";q=${limit.limit};w=${limit.windowSeconds}`,
+          },
+        );
         return true;
       }
     }
@@ -235,17 +253,37 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     if (!fault) return false;
     fault.count--;
     rec.fault = `status ${fault.status}`;
-    const headers: http.OutgoingHttpHeaders = fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {};
+    const headers: http.OutgoingHttpHeaders =
+      fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {};
     json(res, rec, fault.status, { error: `injected ${fault.status}` }, headers);
     return true;
   }
 
-  function json(res: http.ServerResponse, rec: RecordedRequest, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
-    void send(res, rec, status, { 'Content-Type': 'application/json; charset=utf-8', ...headers }, Buffer.from(JSON.stringify(body)));
+  function json(
+    res: http.ServerResponse,
+    rec: RecordedRequest,
+    status: number,
+    body: unknown,
+    headers: http.OutgoingHttpHeaders = {},
+  ): void {
+    void send(
+      res,
+      rec,
+      status,
+      { 'Content-Type': 'application/json; charset=utf-8', ...headers },
+      Buffer.from(JSON.stringify(body)),
+    );
   }
 
   /** Writes status, headers and body, throttled and possibly reset as the faults say. */
-  async function send(res: http.ServerResponse, rec: RecordedRequest, status: number, headers: http.OutgoingHttpHeaders, body: Buffer, method = 'GET'): Promise<void> {
+  async function send(
+    res: http.ServerResponse,
+    rec: RecordedRequest,
+    status: number,
+    headers: http.OutgoingHttpHeaders,
+    body: Buffer,
+    method = 'GET',
+  ): Promise<void> {
     rec.status = status;
     res.writeHead(status, { 'Content-Length': body.length, ...headers });
     if (method === 'HEAD' || body.length === 0) return void res.end();
@@ -258,7 +296,7 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     }
     const bps = hub.faults.bytesPerSecond;
     const step = bps ? Math.max(1, Math.floor(bps / 20)) : 256 * 1024; // 50 ms slices when capped
-    for (let at = 0; at < body.length && !res.destroyed; ) {
+    for (let at = 0; at < body.length && !res.destroyed;) {
       const end = Math.min(body.length, at + step, cut);
       const chunk = body.subarray(at, end);
       rec.bytes += chunk.length;
@@ -276,8 +314,15 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
 
   function record(server: 'hub' | 'cdn', req: http.IncomingMessage, endpoint: Endpoint): RecordedRequest {
     const rec: RecordedRequest = {
-      server, endpoint, method: req.method ?? 'GET', host: req.headers.host ?? '', url: req.url ?? '',
-      range: req.headers.range ?? null, authorization: req.headers.authorization !== undefined, status: 0, bytes: 0,
+      server,
+      endpoint,
+      method: req.method ?? 'GET',
+      host: req.headers.host ?? '',
+      url: req.url ?? '',
+      range: req.headers.range ?? null,
+      authorization: req.headers.authorization !== undefined,
+      status: 0,
+      bytes: 0,
     };
     requests.push(rec);
     return rec;
@@ -295,15 +340,36 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     if (!m || (resolve && req.method !== 'GET' && req.method !== 'HEAD') || (tree && req.method !== 'GET')) {
       return json(res, rec, 404, { error: 'Repository not found' }, { 'X-Error-Code': 'RepoNotFound' });
     }
-    if (opts.token !== undefined && req.headers.authorization !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
-      return json(res, rec, 401, { error: 'Invalid credentials in Authorization header' }, { 'X-Error-Message': 'Invalid credentials in Authorization header' });
+    if (
+      opts.token !== undefined &&
+      req.headers.authorization !== undefined &&
+      req.headers.authorization !== `Bearer ${opts.token}`
+    ) {
+      return json(
+        res,
+        rec,
+        401,
+        { error: 'Invalid credentials in Authorization header' },
+        { 'X-Error-Message': 'Invalid credentials in Authorization header' },
+      );
     }
     if (opts.token !== undefined && req.headers.authorization === undefined) {
       // The Hub's answer to an anonymous request for a private repo (the same as for a missing one).
-      return json(res, rec, 401, { error: 'Repository not found' }, { 'X-Error-Code': 'RepoNotFound', 'X-Error-Message': 'Repository not found' });
+      return json(
+        res,
+        rec,
+        401,
+        { error: 'Repository not found' },
+        { 'X-Error-Code': 'RepoNotFound', 'X-Error-Message': 'Repository not found' },
+      );
     }
     if (hub.faults.repoStatus) {
-      const code = hub.faults.repoErrorCode !== undefined ? hub.faults.repoErrorCode : hub.faults.repoStatus === 404 ? 'RepoNotFound' : 'GatedRepo';
+      const code =
+        hub.faults.repoErrorCode !== undefined
+          ? hub.faults.repoErrorCode
+          : hub.faults.repoStatus === 404
+            ? 'RepoNotFound'
+            : 'GatedRepo';
       return json(res, rec, hub.faults.repoStatus, { error: `injected ${code}` }, code ? { 'X-Error-Code': code } : {});
     }
     const rev = decodeURIComponent(m[1]);
@@ -315,7 +381,8 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     if (tree) {
       const recursive = url.searchParams.get('recursive') === 'true' || url.searchParams.get('recursive') === '1';
       const entries = listing(files, target, recursive);
-      if (target && entries.length === 0) return json(res, rec, 404, { error: `Entry not found: ${target}` }, { 'X-Error-Code': 'EntryNotFound' });
+      if (target && entries.length === 0)
+        return json(res, rec, 404, { error: `Entry not found: ${target}` }, { 'X-Error-Code': 'EntryNotFound' });
       // Opaque cursor, as the Hub's: clients must follow Link, not compute offsets.
       const offset = Number(Buffer.from(url.searchParams.get('cursor') ?? '', 'base64url').toString() || 0);
       const headers: http.OutgoingHttpHeaders = {};
@@ -330,7 +397,15 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     const file = byPath.get(target);
     if (!file) return json(res, rec, 404, { error: `Entry not found: ${target}` }, { 'X-Error-Code': 'EntryNotFound' });
     const common = { 'X-Repo-Commit': commit, ETag: `"${file.lfs ? file.sha256 : file.blob}"` };
-    if (!file.lfs) return void send(res, rec, 200, { ...common, 'Content-Type': 'application/octet-stream' }, file.bytes, req.method);
+    if (!file.lfs)
+      return void send(
+        res,
+        rec,
+        200,
+        { ...common, 'Content-Type': 'application/octet-stream' },
+        file.bytes,
+        req.method,
+      );
     // LFS file: redirect to a pre-signed CDN URL on another origin (another port here).
     // X-Amz-Date: when signed (ms here, so that tests can use short lifetimes).
     const expires = String(Date.now());
@@ -338,9 +413,18 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     const location =
       `${cdnUrl}/repos/${file.sha256.slice(0, 2)}/${file.sha256}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600` +
       `&X-Amz-Date=${expires}&X-Amz-Signature=${sign(file.sha256, expires)}&response-content-disposition=inline%3B%20filename%3D${name}`;
-    return void send(res, rec, 302, {
-      ...common, Location: location, 'X-Linked-Size': file.bytes.length, 'X-Linked-Etag': `"${file.sha256}"`,
-    }, Buffer.alloc(0));
+    return void send(
+      res,
+      rec,
+      302,
+      {
+        ...common,
+        Location: location,
+        'X-Linked-Size': file.bytes.length,
+        'X-Linked-Etag': `"${file.sha256}"`,
+      },
+      Buffer.alloc(0),
+    );
   });
 
   const cdnServer = http.createServer(async (req, res) => {
@@ -351,9 +435,11 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     const file = m ? bySha.get(m[1]) : undefined;
     if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) return json(res, rec, 404, { error: 'NoSuchKey' });
     // Pre-signed URLs carry their own auth; S3 refuses a second mechanism with 400.
-    if (req.headers.authorization !== undefined) return json(res, rec, 400, { error: 'Only one auth mechanism allowed' });
+    if (req.headers.authorization !== undefined)
+      return json(res, rec, 400, { error: 'Only one auth mechanism allowed' });
     const expires = url.searchParams.get('X-Amz-Date') ?? '';
-    if (url.searchParams.get('X-Amz-Signature') !== sign(file.sha256, expires)) return json(res, rec, 403, { error: 'SignatureDoesNotMatch' });
+    if (url.searchParams.get('X-Amz-Signature') !== sign(file.sha256, expires))
+      return json(res, rec, 403, { error: 'SignatureDoesNotMatch' });
     const ttl = hub.faults.signatureTtlMs;
     if (ttl !== undefined && Date.now() > Number(expires) + ttl) {
       rec.fault = 'expired';
@@ -363,10 +449,18 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     const size = file.bytes.length;
     const common = { 'Accept-Ranges': 'bytes', ETag: `"${file.sha256}"`, 'Content-Type': 'application/octet-stream' };
     const range = hub.faults.ignoreRange ? null : parseRange(req.headers.range, size);
-    if (range === 'unsatisfiable') return void send(res, rec, 416, { 'Content-Range': `bytes */${size}` }, Buffer.alloc(0));
+    if (range === 'unsatisfiable')
+      return void send(res, rec, 416, { 'Content-Range': `bytes */${size}` }, Buffer.alloc(0));
     if (!range) return void send(res, rec, 200, common, file.bytes, req.method);
     const { start, end } = range;
-    return void send(res, rec, 206, { ...common, 'Content-Range': `bytes ${start}-${end}/${size}` }, file.bytes.subarray(start, end + 1), req.method);
+    return void send(
+      res,
+      rec,
+      206,
+      { ...common, 'Content-Range': `bytes ${start}-${end}/${size}` },
+      file.bytes.subarray(start, end + 1),
+      req.method,
+    );
   });
 
   for (const s of [hubServer, cdnServer]) {

@@ -73,7 +73,9 @@ export async function startHostileHub(mode: HostileMode, options: { dripMs?: num
       if (mode === 'endless-listing') {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.write('[');
-        const entry = Buffer.from(JSON.stringify({ type: 'file', oid: 'a'.repeat(40), size: 1, path: 'data/x.parquet' }) + ',');
+        const entry = Buffer.from(
+          JSON.stringify({ type: 'file', oid: 'a'.repeat(40), size: 1, path: 'data/x.parquet' }) + ',',
+        );
         while (!closing && !res.destroyed) {
           sent += entry.length;
           if (!res.write(entry)) await drained(res);
@@ -82,12 +84,26 @@ export async function startHostileHub(mode: HostileMode, options: { dripMs?: num
       }
       if (mode === 'endless-next') {
         const page = Number(url.searchParams.get('cursor') ?? 0);
-        res.writeHead(200, { 'Content-Type': 'application/json', Link: `<http://${req.headers.host}${url.pathname}?recursive=true&cursor=${page + 1}>; rel="next"` });
+        res.writeHead(200, {
+          'Content-Type': 'application/json',
+          Link: `<http://${req.headers.host}${url.pathname}?recursive=true&cursor=${page + 1}>; rel="next"`,
+        });
         return void res.end('[]');
       }
-      const size = mode === 'huge-footer' || mode === 'huge-content-length' || mode === 'endless-chunked' ? TEN_GB : 8192;
+      const size =
+        mode === 'huge-footer' || mode === 'huge-content-length' || mode === 'endless-chunked' ? TEN_GB : 8192;
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      return void res.end(JSON.stringify([{ type: 'file', oid: 'b'.repeat(40), size, path: SHARD, lfs: { oid: 'c'.repeat(64), size, pointerSize: 134 } }]));
+      return void res.end(
+        JSON.stringify([
+          {
+            type: 'file',
+            oid: 'b'.repeat(40),
+            size,
+            path: SHARD,
+            lfs: { oid: 'c'.repeat(64), size, pointerSize: 134 },
+          },
+        ]),
+      );
     }
     if (url.pathname === `/datasets/${REPO}/resolve/main/${SHARD}` || url.pathname === '/elsewhere') {
       if (mode === 'file-redirect') {
@@ -95,7 +111,9 @@ export async function startHostileHub(mode: HostileMode, options: { dripMs?: num
         return void res.end();
       }
       if (mode === 'redirect-loop') {
-        res.writeHead(302, { Location: url.pathname === '/elsewhere' ? `/datasets/${REPO}/resolve/main/${SHARD}` : '/elsewhere' });
+        res.writeHead(302, {
+          Location: url.pathname === '/elsewhere' ? `/datasets/${REPO}/resolve/main/${SHARD}` : '/elsewhere',
+        });
         return void res.end();
       }
       if (req.method === 'HEAD') {
@@ -128,7 +146,10 @@ export async function startHostileHub(mode: HostileMode, options: { dripMs?: num
         return void res.end(body);
       }
       // drip
-      res.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${size}`, 'Content-Length': String(end - start + 1) });
+      res.writeHead(206, {
+        'Content-Range': `bytes ${start}-${end}/${size}`,
+        'Content-Length': String(end - start + 1),
+      });
       for (let i = start; i <= end && !closing && !res.destroyed; i++) {
         res.write(FILLER.subarray(0, 1));
         sent++;

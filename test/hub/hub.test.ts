@@ -43,12 +43,18 @@ describe('ARC shards', () => {
   test('cover every case and are deterministic per seed', () => {
     const s = shards.sessions;
     assert.equal(s.length, 12);
-    assert.deepEqual(new Set(s.map((x) => x.acquisition)), new Set(['space_2x', 'space_no_accel', 'turbo_spin_echo', null]));
+    assert.deepEqual(
+      new Set(s.map((x) => x.acquisition)),
+      new Set(['space_2x', 'space_no_accel', 'turbo_spin_echo', null]),
+    );
     assert.ok(s.some((x) => !x.hasMask) && s.some((x) => x.t2wRuns === 2) && s.some((x) => x.t2wRuns === 0));
     const other = mkdtempSync(path.join(tmpdir(), 'fake-hub-'));
     const again = writeArcShards(other, { sessions: 12, shards: 2, seed: 7 });
     rmSync(other, { recursive: true, force: true });
-    assert.deepEqual(again.files.map((f) => f.sha256), shards.files.map((f) => f.sha256));
+    assert.deepEqual(
+      again.files.map((f) => f.sha256),
+      shards.files.map((f) => f.sha256),
+    );
   });
 
   test('nested levels are what Dremel prescribes (counts from the writer, not the reader)', async () => {
@@ -61,9 +67,14 @@ describe('ARC shards', () => {
       chunks.push(...metadata.row_groups.flatMap((g) => g.columns.map((c) => c.meta_data!)));
     }
     const sum = (col: string, key: 'num_values' | 'null_count') =>
-      chunks.filter((c) => c.path_in_schema.join('.') === col).reduce((a, c) => a + Number((key === 'num_values' ? c.num_values : c.statistics?.null_count) ?? NaN), 0);
+      chunks
+        .filter((c) => c.path_in_schema.join('.') === col)
+        .reduce((a, c) => a + Number((key === 'num_values' ? c.num_values : c.statistics?.null_count) ?? NaN), 0);
     const all = shards.sessions;
-    assert.equal(sum('t2w.list.element.bytes', 'num_values'), all.reduce((a, x) => a + Math.max(1, x.t2wRuns), 0));
+    assert.equal(
+      sum('t2w.list.element.bytes', 'num_values'),
+      all.reduce((a, x) => a + Math.max(1, x.t2wRuns), 0),
+    );
     assert.equal(sum('t2w.list.element.bytes', 'null_count'), all.filter((x) => x.t2wRuns === 0).length);
     assert.equal(sum('lesion.bytes', 'null_count'), all.filter((x) => !x.hasMask).length);
     assert.equal(sum('t2w_acquisition', 'null_count'), all.filter((x) => x.acquisition === null).length);
@@ -72,7 +83,11 @@ describe('ARC shards', () => {
   test('masks hold the recorded number of voxels > 0', async () => {
     // Decoded independently of the project's reader: gunzip, skip the 352-byte NIfTI-1 prefix.
     const { url, size } = await cdnLocation(shards.files[0].path);
-    const rows = await parquetReadObjects({ file: await asyncBufferFromUrl({ url, byteLength: size }), columns: ['lesion'], utf8: false });
+    const rows = await parquetReadObjects({
+      file: await asyncBufferFromUrl({ url, byteLength: size }),
+      columns: ['lesion'],
+      utf8: false,
+    });
     const expected = shards.sessions.filter((x) => x.shard === shards.files[0].path);
     rows.forEach((row, i) => {
       if (!expected[i].hasMask) return assert.equal(row.lesion ?? null, null);
@@ -96,7 +111,10 @@ describe('fake hub', () => {
       if (url) assert.ok(url.startsWith(hub.hubUrl + '/api/datasets/'), url);
     }
     assert.equal(pages, 2); // data/ + 2 shards, 2 per page
-    assert.deepEqual(entries.filter((e) => e.type === 'directory').map((e) => [e.path, e.size]), [['data', 0]]);
+    assert.deepEqual(
+      entries.filter((e) => e.type === 'directory').map((e) => [e.path, e.size]),
+      [['data', 0]],
+    );
     for (const f of shards.files) {
       const e = entries.find((x) => x.path === f.path);
       assert.equal(e?.type, 'file');
@@ -125,7 +143,10 @@ describe('fake hub', () => {
     const body = new Uint8Array(await (await fetch(url)).arrayBuffer());
     assert.equal(sha256(body), f.sha256);
     const head = await fetch(url, { method: 'HEAD' });
-    assert.deepEqual([head.status, head.headers.get('content-length'), head.headers.get('accept-ranges')], [200, String(f.size), 'bytes']);
+    assert.deepEqual(
+      [head.status, head.headers.get('content-length'), head.headers.get('accept-ranges')],
+      [200, String(f.size), 'bytes'],
+    );
     // The signature matters: tampered or rotated URLs are refused.
     assert.equal((await fetch(url.replace(/X-Amz-Signature=[0-9a-f]/, 'X-Amz-Signature=z'))).status, 403);
     hub.rotateSigningKey();
@@ -138,7 +159,12 @@ describe('fake hub', () => {
     const f = shards.files[1];
     const { url } = await cdnLocation(f.path);
     const whole = new Uint8Array(await (await fetch(url)).arrayBuffer());
-    const cases: [string, number, number][] = [['bytes=0-99', 0, 99], ['bytes=100-', 100, f.size - 1], ['bytes=-8', f.size - 8, f.size - 1], [`bytes=10-${f.size + 50}`, 10, f.size - 1]];
+    const cases: [string, number, number][] = [
+      ['bytes=0-99', 0, 99],
+      ['bytes=100-', 100, f.size - 1],
+      ['bytes=-8', f.size - 8, f.size - 1],
+      [`bytes=10-${f.size + 50}`, 10, f.size - 1],
+    ];
     for (const [range, start, end] of cases) {
       const res = await fetch(url, { headers: { Range: range } });
       assert.equal(res.status, 206, range);
@@ -158,7 +184,10 @@ describe('fake hub', () => {
     const file = shards.files[0].path;
     assert.equal((await fetch(hub.treeUrl())).status, 401);
     assert.equal((await fetch(hub.resolveUrl(file), { redirect: 'manual' })).status, 401);
-    assert.equal((await fetch(hub.resolveUrl(file), { headers: { Authorization: 'Bearer hf_wrong' }, redirect: 'manual' })).status, 401);
+    assert.equal(
+      (await fetch(hub.resolveUrl(file), { headers: { Authorization: 'Bearer hf_wrong' }, redirect: 'manual' })).status,
+      401,
+    );
     // fetch drops Authorization on a cross-origin redirect (ports differ), so following is safe.
     const followed = await fetch(hub.resolveUrl(file), { headers: auth });
     assert.equal(followed.status, 200);
@@ -167,9 +196,18 @@ describe('fake hub', () => {
     const { url } = await cdnLocation(file);
     assert.equal((await fetch(url, { headers: auth })).status, 400);
     const cdn = hub.requests.filter((r) => r.server === 'cdn');
-    assert.deepEqual(cdn.map((r) => [r.authorization, r.status]), [[false, 200], [true, 400]]);
+    assert.deepEqual(
+      cdn.map((r) => [r.authorization, r.status]),
+      [
+        [false, 200],
+        [true, 400],
+      ],
+    );
     assert.ok(cdn.every((r) => r.host === new URL(hub.cdnUrl).host));
-    assert.deepEqual(hub.requests.filter((r) => r.server === 'hub').map((r) => r.authorization), [false, false, true, true, true]);
+    assert.deepEqual(
+      hub.requests.filter((r) => r.server === 'hub').map((r) => r.authorization),
+      [false, false, true, true, true],
+    );
   });
 
   test('fault: connection reset mid-body, counted and consumed', async () => {
@@ -184,19 +222,36 @@ describe('fake hub', () => {
     }
     const ok = await fetch(url, { headers: { Range: 'bytes=0-4999' } });
     assert.equal((await ok.arrayBuffer()).byteLength, 5000);
-    assert.deepEqual(hub.requests.map((r) => [r.fault, r.bytes]), [['reset', 1000], ['reset', 1000], [undefined, 5000]]);
+    assert.deepEqual(
+      hub.requests.map((r) => [r.fault, r.bytes]),
+      [
+        ['reset', 1000],
+        ['reset', 1000],
+        [undefined, 5000],
+      ],
+    );
     assert.equal(hub.bytesServed(), 7000);
   });
 
   test('fault: 429 / 500 / 503 with Retry-After, on chosen endpoints', async () => {
     const { url } = await cdnLocation(shards.files[0].path);
     hub.reset();
-    hub.faults.statuses = [{ status: 429, count: 1, on: 'tree', retryAfter: 2 }, { status: 503, count: 2, on: 'cdn' }, { status: 500, count: 1, on: 'resolve' }];
+    hub.faults.statuses = [
+      { status: 429, count: 1, on: 'tree', retryAfter: 2 },
+      { status: 503, count: 2, on: 'cdn' },
+      { status: 500, count: 1, on: 'resolve' },
+    ];
     const tree = await fetch(hub.treeUrl(), { headers: auth });
     assert.deepEqual([tree.status, tree.headers.get('retry-after')], [429, '2']);
     assert.equal((await fetch(hub.treeUrl(), { headers: auth })).status, 200);
-    assert.equal((await fetch(hub.resolveUrl(shards.files[0].path), { headers: auth, redirect: 'manual' })).status, 500);
-    assert.deepEqual([(await fetch(url)).status, (await fetch(url)).status, (await fetch(url)).status], [503, 503, 200]);
+    assert.equal(
+      (await fetch(hub.resolveUrl(shards.files[0].path), { headers: auth, redirect: 'manual' })).status,
+      500,
+    );
+    assert.deepEqual(
+      [(await fetch(url)).status, (await fetch(url)).status, (await fetch(url)).status],
+      [503, 503, 200],
+    );
     assert.equal(hub.requests.filter((r) => r.fault).length, 4);
   });
 
@@ -225,7 +280,10 @@ describe('fake hub', () => {
     const file = await asyncBufferFromUrl({ url, byteLength: f.size });
     await parquetReadObjects({ file, columns: ['subject_id'], utf8: false });
     assert.equal(hub.bytesServed(), f.size);
-    assert.deepEqual(hub.requests.map((r) => r.status), [200]);
+    assert.deepEqual(
+      hub.requests.map((r) => r.status),
+      [200],
+    );
   });
 
   test('fault: 403 / 404 for the repo', async () => {
@@ -233,7 +291,10 @@ describe('fake hub', () => {
       hub.reset();
       hub.faults.repoStatus = status;
       assert.equal((await fetch(hub.treeUrl(), { headers: auth })).status, status);
-      assert.equal((await fetch(hub.resolveUrl(shards.files[0].path), { headers: auth, redirect: 'manual' })).status, status);
+      assert.equal(
+        (await fetch(hub.resolveUrl(shards.files[0].path), { headers: auth, redirect: 'manual' })).status,
+        status,
+      );
     }
     hub.reset();
     const other = await fetch(hub.treeUrl().replace('arc-aphasia-bids', 'other'), { headers: auth });
@@ -259,16 +320,25 @@ describe('hyparquet through the fake CDN', () => {
       rows.forEach((row, i) => {
         const e = expected[i];
         assert.deepEqual(Object.keys(row), NEEDED_COLUMNS);
-        assert.deepEqual([row.subject_id, row.session_id, row.t2w_acquisition], [e.subjectId, e.sessionId, e.acquisition]);
+        assert.deepEqual(
+          [row.subject_id, row.session_id, row.t2w_acquisition],
+          [e.subjectId, e.sessionId, e.acquisition],
+        );
         assert.equal(row.t2w.length, e.t2wRuns);
-        assert.deepEqual(row.t2w.map((r: { bytes: Uint8Array }) => sha256(r.bytes)), e.t2wRunSha256);
+        assert.deepEqual(
+          row.t2w.map((r: { bytes: Uint8Array }) => sha256(r.bytes)),
+          e.t2wRunSha256,
+        );
         if (e.t2wRuns) assert.equal(row.t2w[0].path, e.t2wPath);
         // hyparquet gives `undefined` (not null) for a null struct.
         assert.equal(row.lesion ? sha256(row.lesion.bytes) : null, e.lesionSha256);
       });
     }
     const cdn = hub.requests.filter((r) => r.server === 'cdn');
-    assert.ok(cdn.every((r) => r.status === 206 && !r.authorization), 'every CDN read was a range read without a token');
+    assert.ok(
+      cdn.every((r) => r.status === 206 && !r.authorization),
+      'every CDN read was a range read without a token',
+    );
     t.diagnostic(`CDN requests: ${cdn.length}`);
   });
 });

@@ -50,7 +50,10 @@ test('an idle timeout, not a total one: a body slower than the window in total a
   assert.ok(Date.now() - started > 2 * net.idleTimeoutMs, 'the body took longer than the window');
   // A loaded machine may still stall a window: then the read resumed, it never started over.
   const slowStarts = cdnRanges(hub).map((r) => Number(/^bytes=(\d+)-/.exec(r)![1]));
-  assert.ok(slowStarts.every((start, i) => i === 0 ? start === 0 : start > slowStarts[i - 1]), `${slowStarts}`);
+  assert.ok(
+    slowStarts.every((start, i) => (i === 0 ? start === 0 : start > slowStarts[i - 1])),
+    `${slowStarts}`,
+  );
 
   hub.reset();
   hub.faults.resets = { count: 2, on: 'cdn', afterBytes: 40_000 };
@@ -69,9 +72,24 @@ test('progress keeps moving on a slow link while a shard is read', async (t) => 
   const out = scratch(t);
   const seen: DownloadProgress[] = [];
   const result = await downloadArc(
-    { out, repo: hub.repo, revision: 'main', endpoint: hub.hubUrl, jobs: 1, force: false, paperParity: false, verifyCounts: false, includeTse: false, requireMask: true, offline: undefined, retryBaseMs: 5, idleTimeoutMs: 1000 },
     {
-      countLesion: async (file) => (await summarizeNifti(memorySource(readFileSync(file)), { countVoxels: true, name: file })).positiveVoxels ?? 0,
+      out,
+      repo: hub.repo,
+      revision: 'main',
+      endpoint: hub.hubUrl,
+      jobs: 1,
+      force: false,
+      paperParity: false,
+      verifyCounts: false,
+      includeTse: false,
+      requireMask: true,
+      offline: undefined,
+      retryBaseMs: 5,
+      idleTimeoutMs: 1000,
+    },
+    {
+      countLesion: async (file) =>
+        (await summarizeNifti(memorySource(readFileSync(file)), { countVoxels: true, name: file })).positiveVoxels ?? 0,
       onProgress: (p) => seen.push(p),
     },
   );
@@ -81,37 +99,70 @@ test('progress keeps moving on a slow link while a shard is read', async (t) => 
   assertDownloaded(out, expected(shards.sessions), assert);
 });
 
-test('the resolvers\' rate limit: the download waits what RateLimit says (t + 1 s), says so, and resolves each shard once', async (t) => {
+test("the resolvers' rate limit: the download waits what RateLimit says (t + 1 s), says so, and resolves each shard once", async (t) => {
   const { shards, hub } = await servedShards(t, (dir) => writeArcShards(dir, { sessions: 6, shards: 6 }));
   // 2 resolves per 130 s window (lasting 0.52 s here); waits scaled alike.
   hub.faults.rateLimit = { limit: 2, windowSeconds: 130, timeScale: 0.004 };
-  const result = await run(['--out', scratch(t), '--endpoint', hub.hubUrl, '--json'], { NEUROCACHE_WAIT_SCALE: '0.004' });
+  const result = await run(['--out', scratch(t), '--endpoint', hub.hubUrl, '--json'], {
+    NEUROCACHE_WAIT_SCALE: '0.004',
+  });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(JSON.parse(result.stdout).samples, expected(shards.sessions).length);
-  assert.match(result.stderr, /GET data\/train-\d+-of-00006\.parquet bytes \d+-\d+: rate limited by the Hub, resuming in (\d m( \d+ s)?|\d+ s)\n/);
-  assert.ok(hub.requests.some((r) => r.status === 429), 'the limit was hit');
+  assert.match(
+    result.stderr,
+    /GET data\/train-\d+-of-00006\.parquet bytes \d+-\d+: rate limited by the Hub, resuming in (\d m( \d+ s)?|\d+ s)\n/,
+  );
+  assert.ok(
+    hub.requests.some((r) => r.status === 429),
+    'the limit was hit',
+  );
   const resolves = hub.requests.filter((r) => r.endpoint === 'resolve' && r.status === 302);
   assert.equal(resolves.length, shards.files.length, 'one resolve per shard, reused for all its ranges');
-  assert.ok(hub.requests.every((r) => r.method === 'GET'), 'no HEAD: the GET\'s redirect says where the bytes are');
+  assert.ok(
+    hub.requests.every((r) => r.method === 'GET'),
+    "no HEAD: the GET's redirect says where the bytes are",
+  );
 });
 
-test('the editor\'s notification and output say the Hub rate-limits and when the download resumes', async (t) => {
+test("the editor's notification and output say the Hub rate-limits and when the download resumes", async (t) => {
   const { shards, hub } = await servedShards(t, (dir) => writeArcShards(dir, { sessions: 4, shards: 4 }));
   hub.faults.rateLimit = { limit: 1, windowSeconds: 130, timeScale: 0.004 };
-  const lsp = new LspSession({ HF_TOKEN: '', HF_ENDPOINT: '', HF_HOME: scratch(t), HF_HUB_OFFLINE: '', NEUROCACHE_WAIT_SCALE: '0.004' });
+  const lsp = new LspSession({
+    HF_TOKEN: '',
+    HF_ENDPOINT: '',
+    HF_HOME: scratch(t),
+    HF_HUB_OFFLINE: '',
+    NEUROCACHE_WAIT_SCALE: '0.004',
+  });
   const progress: DownloadProgressNotification.Params[] = [];
   const logged: string[] = [];
-  lsp.connection.onNotification(DownloadProgressNotification.method, (p: DownloadProgressNotification.Params) => void progress.push(p));
+  lsp.connection.onNotification(
+    DownloadProgressNotification.method,
+    (p: DownloadProgressNotification.Params) => void progress.push(p),
+  );
   lsp.connection.onNotification(LogMessageNotification.type, (m) => void logged.push(m.message));
   try {
     const out = scratch(t);
     await lsp.initialize(out);
-    const result = (await lsp.connection.sendRequest(DownloadArcRequest.method, { id: 'r1', out, endpoint: hub.hubUrl } satisfies DownloadArcRequest.Params)) as DownloadArcRequest.Result;
+    const result = (await lsp.connection.sendRequest(DownloadArcRequest.method, {
+      id: 'r1',
+      out,
+      endpoint: hub.hubUrl,
+    } satisfies DownloadArcRequest.Params)) as DownloadArcRequest.Result;
     assert.equal(result.samples, expected(shards.sessions).length);
     const limited = progress.filter((p) => p.retrying?.rateLimited);
     assert.ok(limited.length > 0, 'a progress notification carries the rate limit');
-    assert.ok(limited.every((p) => p.retrying!.delayMs <= 131_000 * 0.004 && p.retrying!.reason === 'rate limited by the Hub'));
-    assert.ok(logged.some((line) => /Download: GET data\/train-\d+-of-00004\.parquet bytes \d+-\d+: rate limited by the Hub, resuming in (\d m( \d+ s)?|\d+ s)$/.test(line)), logged.join('\n'));
+    assert.ok(
+      limited.every((p) => p.retrying!.delayMs <= 131_000 * 0.004 && p.retrying!.reason === 'rate limited by the Hub'),
+    );
+    assert.ok(
+      logged.some((line) =>
+        /Download: GET data\/train-\d+-of-00004\.parquet bytes \d+-\d+: rate limited by the Hub, resuming in (\d m( \d+ s)?|\d+ s)$/.test(
+          line,
+        ),
+      ),
+      logged.join('\n'),
+    );
   } finally {
     await lsp.close();
   }
@@ -129,7 +180,11 @@ test('a signed URL that expires while its shard is read is resolved again and th
   assertDownloaded(out, expected(shards.sessions), assert);
   const expired = hub.requests.filter((r) => r.fault === 'expired').length;
   assert.ok(expired >= 1, 'signatures expired during the run');
-  assert.equal(hub.requests.filter((r) => r.endpoint === 'resolve').length, shards.files.length + expired, 'one more resolve per refusal');
+  assert.equal(
+    hub.requests.filter((r) => r.endpoint === 'resolve').length,
+    shards.files.length + expired,
+    'one more resolve per refusal',
+  );
 });
 
 test('only the bytes the kept sessions need: the footer in one request, T2w only for sessions the filters keep (≤ 1.10×)', async (t) => {
@@ -142,20 +197,27 @@ test('only the bytes the kept sessions need: the footer in one request, T2w only
       const bytes = readFileSync(path.join(dir, f.path));
       const metadata = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
       footers.set(f.path, metadata.metadata_length + 8);
-      const chunks = metadata.row_groups.flatMap((g) => g.columns.map((c) => c.meta_data!)).filter((m) => NEEDED_COLUMNS.includes(m.path_in_schema[0]));
+      const chunks = metadata.row_groups
+        .flatMap((g) => g.columns.map((c) => c.meta_data!))
+        .filter((m) => NEEDED_COLUMNS.includes(m.path_in_schema[0]));
       need.set(f.path, metadata.metadata_length + 8 + chunks.reduce((n, m) => n + Number(m.total_compressed_size), 0));
     }
     return { ...written, need, footers };
   });
   const footers = [...shards.footers.values()];
-  assert.ok(footers.every((n) => n > 8500 && n < 10000), `footers like the real ones (~9.2 KB): ${footers}`);
+  assert.ok(
+    footers.every((n) => n > 8500 && n < 10000),
+    `footers like the real ones (~9.2 KB): ${footers}`,
+  );
   const result = await run(['--out', scratch(t), '--endpoint', hub.hubUrl, '--json']);
   assert.equal(result.code, 0, result.stderr);
   const keptShards = new Set(expected(shards.sessions).map((s) => s.shard));
   const needed = [...keptShards].reduce((n, s) => n + shards.need.get(s)!, 0);
   const served = hub.bytesServed('cdn');
   const ratio = served / needed;
-  process.stdout.write(`# bytes: ${served} served for ${needed} needed by ${keptShards.size} kept of ${shards.files.length} sessions: ${ratio.toFixed(3)}×\n`);
+  process.stdout.write(
+    `# bytes: ${served} served for ${needed} needed by ${keptShards.size} kept of ${shards.files.length} sessions: ${ratio.toFixed(3)}×\n`,
+  );
   assert.ok(ratio <= 1.1, `${ratio.toFixed(3)}× the bytes the kept sessions need`);
   for (const f of shards.files) {
     const tail = cdnRanges(hub, f.sha256).filter((r) => r.endsWith(`-${f.size - 1}`));
@@ -164,8 +226,18 @@ test('only the bytes the kept sessions need: the footer in one request, T2w only
 });
 
 test('revisions are URL-encoded in the listing and the resolve (refs/convert/parquet)', async (t) => {
-  const { shards, hub } = await servedShards(t, (dir) => writeArcShards(dir, { sessions: 6, shards: 2 }), { revision: 'refs/convert/parquet' });
-  const result = await run(['--out', scratch(t), '--endpoint', hub.hubUrl, '--revision', 'refs/convert/parquet', '--json']);
+  const { shards, hub } = await servedShards(t, (dir) => writeArcShards(dir, { sessions: 6, shards: 2 }), {
+    revision: 'refs/convert/parquet',
+  });
+  const result = await run([
+    '--out',
+    scratch(t),
+    '--endpoint',
+    hub.hubUrl,
+    '--revision',
+    'refs/convert/parquet',
+    '--json',
+  ]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(JSON.parse(result.stdout).samples, expected(shards.sessions).length);
   assert.ok(hub.requests.filter((r) => r.server === 'hub').every((r) => r.url.includes('/refs%2Fconvert%2Fparquet/')));
@@ -177,7 +249,11 @@ test('tokens as huggingface_hub finds them: HUGGING_FACE_HUB_TOKEN, the file at 
   mkdirSync(path.join(home, 'hf'));
   writeFileSync(path.join(home, 'hf', 'token'), `${TOKEN}\n`);
   writeFileSync(path.join(home, 'elsewhere'), `${TOKEN}\n`);
-  for (const env of [{ HUGGING_FACE_HUB_TOKEN: TOKEN }, { HF_TOKEN_PATH: path.join(home, 'elsewhere') }, { HOME: home, HF_HOME: '~/hf' }]) {
+  for (const env of [
+    { HUGGING_FACE_HUB_TOKEN: TOKEN },
+    { HF_TOKEN_PATH: path.join(home, 'elsewhere') },
+    { HOME: home, HF_HOME: '~/hf' },
+  ]) {
     hub.reset();
     const result = await run(['--out', scratch(t), '--endpoint', hub.hubUrl], env);
     assert.equal(result.code, 0, `${JSON.stringify(env)}: ${result.stderr}`);
@@ -193,14 +269,29 @@ test('errors name the real cause: no such repo (an anonymous 401), token rejecte
     assert.ok(!result.stderr.includes(TOKEN));
     return result.stderr;
   };
-  assert.match(await failing([]), /hugging-science\/arc-aphasia-bids \(revision main\) on http:\/\/127\.0\.0\.1:\d+ was not found \(HTTP 401\): check --repo and --revision; the Hub answers 401 to anonymous requests for a repo that does not exist or is private/);
-  assert.match(await failing(['--token', 'hf_wrongTOKEN']), /the Hub rejected the token \(HTTP 401: invalid or expired\)/);
+  assert.match(
+    await failing([]),
+    /hugging-science\/arc-aphasia-bids \(revision main\) on http:\/\/127\.0\.0\.1:\d+ was not found \(HTTP 401\): check --repo and --revision; the Hub answers 401 to anonymous requests for a repo that does not exist or is private/,
+  );
+  assert.match(
+    await failing(['--token', 'hf_wrongTOKEN']),
+    /the Hub rejected the token \(HTTP 401: invalid or expired\)/,
+  );
   hub.faults.repoStatus = 403;
-  assert.match(await failing(['--token', TOKEN]), /hugging-science\/arc-aphasia-bids is gated \(HTTP 403\): accept its terms at http:\/\/127\.0\.0\.1:\d+\/datasets\/hugging-science\/arc-aphasia-bids with your Hugging Face account/);
+  assert.match(
+    await failing(['--token', TOKEN]),
+    /hugging-science\/arc-aphasia-bids is gated \(HTTP 403\): accept its terms at http:\/\/127\.0\.0\.1:\d+\/datasets\/hugging-science\/arc-aphasia-bids with your Hugging Face account/,
+  );
   hub.faults.repoStatus = undefined;
-  assert.match(await failing(['--token', TOKEN, '--revision', 'nope']), /revision "nope" was not found \(HTTP 404\): check --revision/);
+  assert.match(
+    await failing(['--token', TOKEN, '--revision', 'nope']),
+    /revision "nope" was not found \(HTTP 404\): check --revision/,
+  );
   hub.faults.rateLimit = { limit: 0, windowSeconds: 7200, on: 'tree' };
-  assert.match(await failing(['--token', TOKEN]), /rate limited by the Hub.*the server asks to wait 2 h 1 m; try again later/);
+  assert.match(
+    await failing(['--token', TOKEN]),
+    /rate limited by the Hub.*the server asks to wait 2 h 1 m; try again later/,
+  );
   hub.reset();
   assert.match(await failing([], { TRANSFORMERS_OFFLINE: 'yes' }), /TRANSFORMERS_OFFLINE=yes forbids network access/);
   assert.equal(hub.requests.length, 0);

@@ -21,19 +21,63 @@ function noise(n: number, seed: number): Uint8Array {
   return out;
 }
 
-const plain = (dims = [16, 16, 8]) => encodeNifti({ dims, datatype: 4, data: encodeVoxels(4, Array.from({ length: dims.reduce((a, b) => a * b) }, (_, i) => i % 700)) });
+const plain = (dims = [16, 16, 8]) =>
+  encodeNifti({
+    dims,
+    datatype: 4,
+    data: encodeVoxels(
+      4,
+      Array.from({ length: dims.reduce((a, b) => a * b) }, (_, i) => i % 700),
+    ),
+  });
 const gz = (bytes: Uint8Array) => new Uint8Array(gzipSync(bytes));
 const good = gz(plain());
 
 /** Each case: bytes meant to be a .nii.gz, and whether nibabel loads them (asserted below when nibabel exists). */
 const CASES: { name: string; bytes: Uint8Array; loads: boolean }[] = [
   { name: 'nifti1 int16', bytes: good, loads: true },
-  { name: 'nifti2 big-endian float32', bytes: encodeNifti({ version: 2, dims: [8, 8, 4], datatype: 16, littleEndian: false, data: encodeVoxels(16, Array.from({ length: 256 }, (_, i) => i / 3), false), gzip: true }), loads: true },
+  {
+    name: 'nifti2 big-endian float32',
+    bytes: encodeNifti({
+      version: 2,
+      dims: [8, 8, 4],
+      datatype: 16,
+      littleEndian: false,
+      data: encodeVoxels(
+        16,
+        Array.from({ length: 256 }, (_, i) => i / 3),
+        false,
+      ),
+      gzip: true,
+    }),
+    loads: true,
+  },
   // 40 KB of incompressible extension: the header check must grow its prefix past 1 and 16 KiB.
-  { name: 'large extension', bytes: encodeNifti({ dims: [8, 8, 4], datatype: 2, data: new Uint8Array(256), extensions: [{ code: 6, data: noise(40_000, 3) }], gzip: true }), loads: true },
+  {
+    name: 'large extension',
+    bytes: encodeNifti({
+      dims: [8, 8, 4],
+      datatype: 2,
+      data: new Uint8Array(256),
+      extensions: [{ code: 6, data: noise(40_000, 3) }],
+      gzip: true,
+    }),
+    loads: true,
+  },
   // Two gzip members: the last member's ISIZE is not the whole length, so the whole stream is read.
-  { name: 'two gzip members', bytes: (() => { const p = plain(); return new Uint8Array(Buffer.concat([gzipSync(p.subarray(0, 1000)), gzipSync(p.subarray(1000))])); })(), loads: true },
-  { name: 'bytes after the voxels', bytes: gz(new Uint8Array(Buffer.concat([plain(), Buffer.alloc(100)]))), loads: true },
+  {
+    name: 'two gzip members',
+    bytes: (() => {
+      const p = plain();
+      return new Uint8Array(Buffer.concat([gzipSync(p.subarray(0, 1000)), gzipSync(p.subarray(1000))]));
+    })(),
+    loads: true,
+  },
+  {
+    name: 'bytes after the voxels',
+    bytes: gz(new Uint8Array(Buffer.concat([plain(), Buffer.alloc(100)]))),
+    loads: true,
+  },
   { name: 'truncated gzip', bytes: good.subarray(0, Math.floor(good.length * 0.6)), loads: false },
   { name: 'plain .nii named .nii.gz', bytes: plain(), loads: false },
   { name: 'gzip of text', bytes: gz(new TextEncoder().encode('this is not an image\n'.repeat(50))), loads: false },
@@ -57,7 +101,9 @@ test('.nii.gz bytes: accepted exactly when nibabel loads them', async (t) => {
     writeFileSync(file, c.bytes);
     return file;
   });
-  const loads = runPython<boolean[]>(nibabel, `
+  const loads = runPython<boolean[]>(
+    nibabel,
+    `
 import json, sys, nibabel as nib
 def loads(p):
     try:
@@ -66,8 +112,13 @@ def loads(p):
     except Exception:
         return False
 print(json.dumps([loads(p) for p in sys.argv[1:]]))
-`, files);
-  assert.deepEqual(Object.fromEntries(CASES.map((c, i) => [c.name, loads[i]])), Object.fromEntries(CASES.map((c) => [c.name, c.loads])));
+`,
+    files,
+  );
+  assert.deepEqual(
+    Object.fromEntries(CASES.map((c, i) => [c.name, loads[i]])),
+    Object.fromEntries(CASES.map((c) => [c.name, c.loads])),
+  );
 });
 
 test('the usual .nii.gz is judged by its header and gzip trailer, not by inflating it all', async () => {
@@ -85,7 +136,8 @@ test('ids must be safe file names of bounded length; collisions fold case', () =
   assert.match(idProblem('subject_id', null)!, /subject_id is null/);
   assert.equal(idProblem('session_id', 'x'.repeat(MAX_ID_LENGTH)), undefined);
   assert.match(idProblem('session_id', 'x'.repeat(300))!, /300 characters long \(at most 100\)/);
-  for (const unsafe of ['', '../x', 'a/b', '.hidden', '-x', 'a b', 'é', 'a\u0000b']) assert.match(idProblem('subject_id', unsafe)!, /not a safe file name/, JSON.stringify(unsafe));
+  for (const unsafe of ['', '../x', 'a/b', '.hidden', '-x', 'a b', 'é', 'a\u0000b'])
+    assert.match(idProblem('subject_id', unsafe)!, /not a safe file name/, JSON.stringify(unsafe));
   assert.equal(collisionKey('sub-A_ses-1', 'x'), collisionKey('sub-A', 'ses-1_x'));
   assert.equal(collisionKey('SUB-A', 'ses-1'), collisionKey('sub-a', 'SES-1'));
   assert.notEqual(collisionKey('sub-A', 'ses-1'), collisionKey('sub-A', 'ses-2'));

@@ -106,7 +106,7 @@ export interface RowOverride {
 
 /** xorshift32: tiny, seedable, and its output does not compress (snappy leaves it as is). */
 function prng(seed: number): () => number {
-  let s = (seed >>> 0) || 0x9e3779b9;
+  let s = seed >>> 0 || 0x9e3779b9;
   return () => {
     s ^= s << 13;
     s >>>= 0;
@@ -127,7 +127,14 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 // Session i's shape follows fixed patterns (not the PRNG) so that any count >= 12 covers
 // every case: all four acquisition values, missing masks, two-run sessions, no T2w at all.
-const ACQUISITIONS: Acquisition[] = ['space_2x', 'space_no_accel', 'turbo_spin_echo', 'space_2x', null, 'space_no_accel'];
+const ACQUISITIONS: Acquisition[] = [
+  'space_2x',
+  'space_no_accel',
+  'turbo_spin_echo',
+  'space_2x',
+  null,
+  'space_no_accel',
+];
 const runsOf = (i: number) => (i % 11 === 10 ? 0 : i % 3 === 1 ? 2 : 1);
 const hasMaskOf = (i: number) => i % 7 !== 5;
 
@@ -155,7 +162,11 @@ function lesionImage(next: () => number, dims: number[], volume: number): Uint8A
 
 // pyarrow writes strings with both the legacy converted type and the STRING logical type.
 const str = (name: string): SchemaElement => ({
-  name, type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', converted_type: 'UTF8', logical_type: { type: 'STRING' },
+  name,
+  type: 'BYTE_ARRAY',
+  repetition_type: 'OPTIONAL',
+  converted_type: 'UTF8',
+  logical_type: { type: 'STRING' },
 });
 /** struct<bytes: binary, path: string>, the datasets Image/Nifti storage type. */
 const fileStruct = (name: string): SchemaElement[] => [
@@ -205,7 +216,15 @@ export function writeArcShards(dir: string, opts: ArcShardOptions = {}): ArcShar
 
   for (let s = 0; s < shardCount; s++) {
     const name = `data/train-${String(s).padStart(5, '0')}-of-${String(shardCount).padStart(5, '0')}.parquet`;
-    const rows = { subject_id: [] as (string | null)[], session_id: [] as (string | null)[], t2w: [] as FileValue[][], t2w_acquisition: [] as Acquisition[], lesion: [] as (FileValue | null)[], t1w: [] as FileValue[][], flair: [] as FileValue[] };
+    const rows = {
+      subject_id: [] as (string | null)[],
+      session_id: [] as (string | null)[],
+      t2w: [] as FileValue[][],
+      t2w_acquisition: [] as Acquisition[],
+      lesion: [] as (FileValue | null)[],
+      t1w: [] as FileValue[][],
+      flair: [] as FileValue[],
+    };
     for (let i = s * perShard; i < Math.min(total, (s + 1) * perShard); i++) {
       // Two sessions per subject, as ARC subjects mostly have several sessions.
       const edit = opts.override?.(i) ?? {};
@@ -213,10 +232,14 @@ export function writeArcShards(dir: string, opts: ArcShardOptions = {}): ArcShar
       const sessionId = edit.sessionId !== undefined ? edit.sessionId : `ses-${(i % 2) + 1}`;
       const stem = `${subjectId}_${sessionId}`;
       const acquisition = ACQUISITIONS[i % ACQUISITIONS.length];
-      const runs = Array.from({ length: runsOf(i) }, (_, r) => ({ bytes: t2wImage(next, dims), path: `${stem}_run-${r + 1}_T2w.nii.gz` }));
+      const runs = Array.from({ length: runsOf(i) }, (_, r) => ({
+        bytes: t2wImage(next, dims),
+        path: `${stem}_run-${r + 1}_T2w.nii.gz`,
+      }));
       if (edit.t2w && runs[0]) runs[0].bytes = edit.t2w;
       let volume = hasMaskOf(i) ? 1 + (next() % 200) : null;
-      let lesion = volume === null ? null : { bytes: lesionImage(next, dims, volume), path: `${stem}_desc-lesion_mask.nii.gz` };
+      let lesion =
+        volume === null ? null : { bytes: lesionImage(next, dims, volume), path: `${stem}_desc-lesion_mask.nii.gz` };
       if (edit.lesion) {
         lesion = { bytes: edit.lesion.bytes, path: `${stem}_desc-lesion_mask.nii.gz` };
         volume = edit.lesion.volume;
@@ -231,7 +254,11 @@ export function writeArcShards(dir: string, opts: ArcShardOptions = {}): ArcShar
       rows.flair.push({ bytes: randomBytes(next, filler), path: `${stem}_FLAIR.nii.gz` });
 
       sessions.push({
-        subjectId, sessionId, acquisition, shard: name, row: rows.subject_id.length - 1,
+        subjectId,
+        sessionId,
+        acquisition,
+        shard: name,
+        row: rows.subject_id.length - 1,
         t2wRuns: runs.length,
         t2wSha256: runs[0] ? sha256(runs[0].bytes) : null,
         t2wSize: runs[0]?.bytes.length ?? null,
@@ -244,25 +271,43 @@ export function writeArcShards(dir: string, opts: ArcShardOptions = {}): ArcShar
         lesionVolume: volume,
       });
     }
-    const write = (kvMetadata?: { key: string; value: string }[]) => new Uint8Array(
-      parquetWriteBuffer({
-        schema: ARC_SCHEMA,
-        columnData: Object.entries(rows).map(([name, data]) => ({
-          name, data, ...(opts.pyarrowLike ? { encoding: 'RLE_DICTIONARY' as const, offsetIndex: false, columnIndex: false } : {}),
-        })),
-        rowGroupSize: opts.rowGroupSize ?? 4,
-        codec: 'SNAPPY', // pyarrow's default
-        createdBy: opts.pyarrowLike ? 'parquet-cpp-arrow version 19.0.1' : 'hyparquet-writer (NeuroCache ARC fixture)',
-        kvMetadata,
-      }),
-    );
+    const write = (kvMetadata?: { key: string; value: string }[]) =>
+      new Uint8Array(
+        parquetWriteBuffer({
+          schema: ARC_SCHEMA,
+          columnData: Object.entries(rows).map(([name, data]) => ({
+            name,
+            data,
+            ...(opts.pyarrowLike
+              ? { encoding: 'RLE_DICTIONARY' as const, offsetIndex: false, columnIndex: false }
+              : {}),
+          })),
+          rowGroupSize: opts.rowGroupSize ?? 4,
+          codec: 'SNAPPY', // pyarrow's default
+          createdBy: opts.pyarrowLike
+            ? 'parquet-cpp-arrow version 19.0.1'
+            : 'hyparquet-writer (NeuroCache ARC fixture)',
+          kvMetadata,
+        }),
+      );
     let bytes = write();
     if (opts.pyarrowLike) {
       // Pad to the footer size with what pyarrow and datasets put there (sizes from the real shards).
-      const features = JSON.stringify({ info: { features: Object.fromEntries(ARC_SCHEMA.slice(1).filter((e) => e.name !== 'bytes' && e.name !== 'path').map((e) => [e.name, { _type: 'Value' }])) } });
+      const features = JSON.stringify({
+        info: {
+          features: Object.fromEntries(
+            ARC_SCHEMA.slice(1)
+              .filter((e) => e.name !== 'bytes' && e.name !== 'path')
+              .map((e) => [e.name, { _type: 'Value' }]),
+          ),
+        },
+      });
       const footer = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getUint32(b.length - 8, true) + 8;
       const pad = Math.max(0, opts.pyarrowLike.footerBytes - footer(bytes) - features.length - 40);
-      bytes = write([{ key: 'huggingface', value: features }, { key: 'ARROW:schema', value: Buffer.from(randomBytes(next, Math.floor((pad * 3) / 4))).toString('base64') }]);
+      bytes = write([
+        { key: 'huggingface', value: features },
+        { key: 'ARROW:schema', value: Buffer.from(randomBytes(next, Math.floor((pad * 3) / 4))).toString('base64') },
+      ]);
     }
     writeFileSync(path.join(dir, name), bytes);
     files.push({ path: name, size: bytes.length, sha256: sha256(bytes) });

@@ -16,7 +16,9 @@ import { pythonWith, runPython, tempDir } from '../support/python';
 const numpy = pythonWith('numpy');
 
 function plant(dir: string): string {
-  runPython(numpy!, `
+  runPython(
+    numpy!,
+    `
 import sys, numpy as np
 d = sys.argv[1]
 for name, bad in [("a_windows.npz", True), ("b_windows.npz", False)]:
@@ -26,60 +28,86 @@ for name, bad in [("a_windows.npz", True), ("b_windows.npz", False)]:
         w[2, 3, 4] = 12.0
     l = np.zeros((3, 512), np.float32); l[0, :10] = 1
     np.savez_compressed(f"{d}/{name}", windows=w, labels=l)
-print("null")`, [dir]);
-  const entries = ['a_windows.npz', 'b_windows.npz'].flatMap((f) => [0, 1, 2].map((w) => ({ cache_file: f, window_idx: w })));
-  const manifest = { partial_seizure: entries.filter((e) => e.window_idx === 0), full_seizure: [], no_seizure: entries.filter((e) => e.window_idx > 0) };
+print("null")`,
+    [dir],
+  );
+  const entries = ['a_windows.npz', 'b_windows.npz'].flatMap((f) =>
+    [0, 1, 2].map((w) => ({ cache_file: f, window_idx: w })),
+  );
+  const manifest = {
+    partial_seizure: entries.filter((e) => e.window_idx === 0),
+    full_seizure: [],
+    no_seizure: entries.filter((e) => e.window_idx > 0),
+  };
   const file = path.join(dir, 'manifest.json');
   writeFileSync(file, JSON.stringify(manifest, null, 2));
   return file;
 }
 
-const codes = (lsp: LspSession, uri: string) => (lsp.published.get(uri)?.diagnostics ?? []).map((d) => `${d.code}@${d.range.start.line}`).filter((c) => /windows/.test(c)).sort();
+const codes = (lsp: LspSession, uri: string) =>
+  (lsp.published.get(uri)?.diagnostics ?? [])
+    .map((d) => `${d.code}@${d.range.start.line}`)
+    .filter((c) => /windows/.test(c))
+    .sort();
 
-test('the deep-check request publishes the bad windows, with progress, and keeps them; the setting does it for every check', { skip: !numpy && 'python3 with numpy not found' }, async (t) => {
-  const dir = tempDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = plant(dir);
-  const uri = pathToFileURL(file).href;
-  const text = readFileSync(file, 'utf8');
-  const lines = text.split('\n');
-  const entryLine = (cache: string, w: number) => lines.findIndex((l, i) => l.includes(`"${cache}"`) && lines[i + 1]?.includes(`"window_idx": ${w}`)) - 1;
-  const expected = [`non-finite-windows@${entryLine('a_windows.npz', 1)}`, `unclipped-windows@${entryLine('a_windows.npz', 2)}`].sort();
+test(
+  'the deep-check request publishes the bad windows, with progress, and keeps them; the setting does it for every check',
+  { skip: !numpy && 'python3 with numpy not found' },
+  async (t) => {
+    const dir = tempDir();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = plant(dir);
+    const uri = pathToFileURL(file).href;
+    const text = readFileSync(file, 'utf8');
+    const lines = text.split('\n');
+    const entryLine = (cache: string, w: number) =>
+      lines.findIndex((l, i) => l.includes(`"${cache}"`) && lines[i + 1]?.includes(`"window_idx": ${w}`)) - 1;
+    const expected = [
+      `non-finite-windows@${entryLine('a_windows.npz', 1)}`,
+      `unclipped-windows@${entryLine('a_windows.npz', 2)}`,
+    ].sort();
 
-  const lsp = new LspSession();
-  const progress: DeepCheckProgressNotification.Params[] = [];
-  lsp.onNotification(DeepCheckProgressNotification.type, (p) => void progress.push(p));
-  try {
-    await lsp.initialize(dir);
-    await lsp.open(uri, text);
-    await lsp.settled(uri);
-    assert.deepEqual(codes(lsp, uri), [], 'no deep findings before the request');
-    const result = await lsp.request(DeepCheckRequest.type, { id: 'deep-1', uri });
-    assert.deepEqual({ files: result.files, nonFinite: result.nonFiniteWindows, unclipped: result.unclippedWindows }, { files: 2, nonFinite: 1, unclipped: 1 });
-    assert.match(result.message, /^Deep-checked 2 cache files: 1 listed window with NaN\/Inf, 1 listed window beyond ±10/);
-    await lsp.until(() => codes(lsp, uri).length === 2);
-    assert.deepEqual(codes(lsp, uri), expected);
-    assert.ok(progress.length > 0 && progress.every((p) => p.id === 'deep-1'));
-    assert.deepEqual(progress[progress.length - 1], { id: 'deep-1', done: 2, total: 2 });
-    // An edit re-checks: the deep findings stay (answered from fingerprints).
-    await lsp.change(uri, `${text}\n`);
-    await lsp.until(() => lsp.documents.get(uri)!.version === 2 && codes(lsp, uri).length === 2);
-    assert.deepEqual(codes(lsp, uri), expected);
-  } finally {
-    await lsp.close();
-  }
+    const lsp = new LspSession();
+    const progress: DeepCheckProgressNotification.Params[] = [];
+    lsp.onNotification(DeepCheckProgressNotification.type, (p) => void progress.push(p));
+    try {
+      await lsp.initialize(dir);
+      await lsp.open(uri, text);
+      await lsp.settled(uri);
+      assert.deepEqual(codes(lsp, uri), [], 'no deep findings before the request');
+      const result = await lsp.request(DeepCheckRequest.type, { id: 'deep-1', uri });
+      assert.deepEqual(
+        { files: result.files, nonFinite: result.nonFiniteWindows, unclipped: result.unclippedWindows },
+        { files: 2, nonFinite: 1, unclipped: 1 },
+      );
+      assert.match(
+        result.message,
+        /^Deep-checked 2 cache files: 1 listed window with NaN\/Inf, 1 listed window beyond ±10/,
+      );
+      await lsp.until(() => codes(lsp, uri).length === 2);
+      assert.deepEqual(codes(lsp, uri), expected);
+      assert.ok(progress.length > 0 && progress.every((p) => p.id === 'deep-1'));
+      assert.deepEqual(progress[progress.length - 1], { id: 'deep-1', done: 2, total: 2 });
+      // An edit re-checks: the deep findings stay (answered from fingerprints).
+      await lsp.change(uri, `${text}\n`);
+      await lsp.until(() => lsp.documents.get(uri)!.version === 2 && codes(lsp, uri).length === 2);
+      assert.deepEqual(codes(lsp, uri), expected);
+    } finally {
+      await lsp.close();
+    }
 
-  const withSetting = new LspSession();
-  withSetting.settings = () => ({ deepChecks: true });
-  const without = new LspSession();
-  try {
-    await Promise.all([withSetting.initialize(dir), without.initialize(dir)]);
-    await Promise.all([withSetting.open(uri, text), without.open(uri, text)]);
-    await withSetting.until(() => codes(withSetting, uri).length === 2);
-    assert.deepEqual(codes(withSetting, uri), expected);
-    await without.settled(uri);
-    assert.deepEqual(codes(without, uri), [], 'off by default');
-  } finally {
-    await Promise.all([withSetting.close(), without.close()]);
-  }
-});
+    const withSetting = new LspSession();
+    withSetting.settings = () => ({ deepChecks: true });
+    const without = new LspSession();
+    try {
+      await Promise.all([withSetting.initialize(dir), without.initialize(dir)]);
+      await Promise.all([withSetting.open(uri, text), without.open(uri, text)]);
+      await withSetting.until(() => codes(withSetting, uri).length === 2);
+      assert.deepEqual(codes(withSetting, uri), expected);
+      await without.settled(uri);
+      assert.deepEqual(codes(without, uri), [], 'off by default');
+    } finally {
+      await Promise.all([withSetting.close(), without.close()]);
+    }
+  },
+);

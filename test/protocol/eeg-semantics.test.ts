@@ -9,7 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { CodeActionRequest, DidChangeWatchedFilesNotification, ExecuteCommandRequest, FileChangeType, HoverRequest } from 'vscode-languageserver-protocol/node';
+import {
+  CodeActionRequest,
+  DidChangeWatchedFilesNotification,
+  ExecuteCommandRequest,
+  FileChangeType,
+  HoverRequest,
+} from 'vscode-languageserver-protocol/node';
 import { eegNpz } from '../writers/npz';
 import { pythonWith, tempDir } from '../support/python';
 import { LspSession, uriOf, withLsp } from '../support/lsp';
@@ -17,17 +23,26 @@ import { LspSession, uriOf, withLsp } from '../support/lsp';
 const python = pythonWith('json');
 
 async function hoverText(lsp: LspSession, uri: string, line: number, character: number): Promise<string> {
-  const hover = await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character } });
+  const hover = await lsp.connection.sendRequest(HoverRequest.type, {
+    textDocument: { uri },
+    position: { line, character },
+  });
   return hover ? JSON.stringify(hover.contents) : '';
 }
 
-const cache = (windows: number) => eegNpz({ windows, channels: 1, samples: 8, labels: new Float32Array(windows * 8), compress: true });
+const cache = (windows: number) =>
+  eegNpz({ windows, channels: 1, samples: 8, labels: new Float32Array(windows * 8), compress: true });
 
 /** What Python's `json.dump(cache_data, f)` writes for these files and counts. */
 function jsonDump(files: string[], counts: number[]): string {
   const data = { files, window_counts: counts };
-  if (!python) return `{"files": [${files.map((f) => JSON.stringify(f)).join(', ')}], "window_counts": [${counts.join(', ')}]}`;
-  return execFileSync(python, ['-c', 'import json, sys\njson.dump(json.loads(sys.argv[1]), sys.stdout)', JSON.stringify(data)], { encoding: 'utf8' });
+  if (!python)
+    return `{"files": [${files.map((f) => JSON.stringify(f)).join(', ')}], "window_counts": [${counts.join(', ')}]}`;
+  return execFileSync(
+    python,
+    ['-c', 'import json, sys\njson.dump(json.loads(sys.argv[1]), sys.stdout)', JSON.stringify(data)],
+    { encoding: 'utf8' },
+  );
 }
 
 test('_dataset_index.json: scan, counts against the caches, hover, the rewrite fix in json.dump bytes, watchers', async () => {
@@ -45,10 +60,10 @@ test('_dataset_index.json: scan, counts against the caches, hover, the rewrite f
     await lsp.until(() => lsp.codes(uri).includes('index-window-count'));
     await lsp.settled(uri);
     const published = lsp.published.get(uri)!.diagnostics;
-    assert.deepEqual(published.map((d) => `${d.severity} ${d.code} ${text.slice(d.range.start.character, d.range.end.character)}`), [
-      '2 index-missing-cache-file "/data/edf/c.edf"',
-      '1 index-window-count 7',
-    ]);
+    assert.deepEqual(
+      published.map((d) => `${d.severity} ${d.code} ${text.slice(d.range.start.character, d.range.end.character)}`),
+      ['2 index-missing-cache-file "/data/edf/c.edf"', '1 index-window-count 7'],
+    );
     assert.match(published[1].message as string, /Recorded 7 windows, but b_windows\.npz has 5 .*IndexError mid-epoch/);
 
     // Hovers read the file as the editor shows it.
@@ -59,12 +74,22 @@ test('_dataset_index.json: scan, counts against the caches, hover, the rewrite f
     assert.match(onKey, /EDF files: 3 \(1 without a cache file/);
     assert.match(onKey, /Windows: 12 \(the sum of window_counts\)/);
     assert.match(onKey, /Verified: 2 of 3 counts against the windows each cache file holds.*1 differ/);
-    assert.match(await hoverText(lsp, uri, 0, text.indexOf('b.edf')), /b_windows\.npz.*Recorded windows: 7.*Windows in the cache file: 5 ✗/);
+    assert.match(
+      await hoverText(lsp, uri, 0, text.indexOf('b.edf')),
+      /b_windows\.npz.*Recorded windows: 7.*Windows in the cache file: 5 ✗/,
+    );
 
     const diagnostic = lsp.published.get(uri)!.diagnostics.find((d) => d.code === 'index-window-count')!;
-    const actions = await lsp.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } });
+    const actions = await lsp.connection.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri },
+      range: diagnostic.range,
+      context: { diagnostics: [diagnostic] },
+    });
     assert.ok(JSON.stringify(actions).includes('Rewrite every window count from the cache'));
-    const response = await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command: 'neurocache.rewriteWindowCounts', arguments: [uri] });
+    const response = await lsp.connection.sendRequest(ExecuteCommandRequest.type, {
+      command: 'neurocache.rewriteWindowCounts',
+      arguments: [uri],
+    });
     assert.match(JSON.stringify(response), /Rewrote 1 window count from the caches; kept 1 recorded/);
     await lsp.until(() => lsp.documents.get(uri)!.version === 2);
     // Counts from the caches; c's cache is missing, so its count stays: exactly json.dump's bytes.
@@ -74,7 +99,9 @@ test('_dataset_index.json: scan, counts against the caches, hover, the rewrite f
 
     // c's cache appears (with 4 windows, not the 2 recorded): the watcher re-checks the index.
     writeFileSync(path.join(dir, 'c_windows.npz'), cache(4));
-    await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf(path.join(dir, 'c_windows.npz')), type: FileChangeType.Created }] });
+    await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
+      changes: [{ uri: uriOf(path.join(dir, 'c_windows.npz')), type: FileChangeType.Created }],
+    });
     await lsp.until(() => lsp.codes(uri).join() === 'index-window-count');
     assert.match(lsp.published.get(uri)!.diagnostics[0].message as string, /silently leaves 2 of them out/);
   });
@@ -99,8 +126,14 @@ test("files Python's json cannot read: invalid-json in a cache directory (also 1
     assert.deepEqual(lsp.codes(uri), ['invalid-json']);
     await lsp.change(uri, '{"partial_seizure": [{"cache_file": "a_windows.npz", "window_idx": 0}');
     const broken = await lsp.settled(uri);
-    assert.deepEqual(broken.diagnostics.map((d) => [d.code, d.range.start.character]), [['invalid-json', 69]]);
-    assert.match(broken.diagnostics[0].message as string, /Expecting ',' delimiter: line 1 column 70 \(char 69\)\. The training loop/);
+    assert.deepEqual(
+      broken.diagnostics.map((d) => [d.code, d.range.start.character]),
+      [['invalid-json', 69]],
+    );
+    assert.match(
+      broken.diagnostics[0].message as string,
+      /Expecting ',' delimiter: line 1 column 70 \(char 69\)\. The training loop/,
+    );
     const hover = await hoverText(lsp, uri, 0, 5);
     assert.match(hover, /Python's json cannot read it/);
     assert.match(hover, /No statistics/);
@@ -108,7 +141,10 @@ test("files Python's json cannot read: invalid-json in a cache directory (also 1
 
     await lsp.change(uri, `{"partial_seizure": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
     const deep = await lsp.settled(uri);
-    assert.deepEqual(deep.diagnostics.map((d) => d.code), ['invalid-json']);
+    assert.deepEqual(
+      deep.diagnostics.map((d) => d.code),
+      ['invalid-json'],
+    );
     assert.match(deep.diagnostics[0].message as string, /RecursionError/);
 
     // A browser-extension manifest being typed, away from any cache: nothing at all.
@@ -123,10 +159,24 @@ test("files Python's json cannot read: invalid-json in a cache directory (also 1
 
 test('manifest.json entries whose files stop the Python build: cache-file-stops-build in the editor', async () => {
   const root = tempDir();
-  writeFileSync(path.join(root, 'a_windows.npz'), eegNpz({ windows: 2, channels: 1, samples: 10, labels: new Float32Array(20).fill(1, 0, 3), compress: true }));
+  writeFileSync(
+    path.join(root, 'a_windows.npz'),
+    eegNpz({ windows: 2, channels: 1, samples: 10, labels: new Float32Array(20).fill(1, 0, 3), compress: true }),
+  );
   const truncated = cache(2);
   writeFileSync(path.join(root, 'cut_windows.npz'), truncated.subarray(0, truncated.length - 40));
-  const text = JSON.stringify({ partial_seizure: [{ cache_file: 'a_windows.npz', window_idx: 0 }], full_seizure: [], no_seizure: [{ cache_file: 'a_windows.npz', window_idx: 1 }, { cache_file: 'cut_windows.npz', window_idx: 0 }] }, null, 2);
+  const text = JSON.stringify(
+    {
+      partial_seizure: [{ cache_file: 'a_windows.npz', window_idx: 0 }],
+      full_seizure: [],
+      no_seizure: [
+        { cache_file: 'a_windows.npz', window_idx: 1 },
+        { cache_file: 'cut_windows.npz', window_idx: 0 },
+      ],
+    },
+    null,
+    2,
+  );
   const file = path.join(root, 'manifest.json');
   writeFileSync(file, text);
   await withLsp(root, async (lsp) => {
@@ -134,7 +184,10 @@ test('manifest.json entries whose files stop the Python build: cache-file-stops-
     await lsp.open(uri, text);
     await lsp.settled(uri);
     assert.deepEqual(lsp.codes(uri).sort(), ['cache-file-stops-build', 'cache-file-stops-build']);
-    assert.match(lsp.published.get(uri)!.diagnostics[0].message as string, /zipfile\.BadZipFile, which the Python builder does not catch/);
+    assert.match(
+      lsp.published.get(uri)!.diagnostics[0].message as string,
+      /zipfile\.BadZipFile, which the Python builder does not catch/,
+    );
     assert.equal(readFileSync(file, 'utf8'), text);
   });
 });

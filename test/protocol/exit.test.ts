@@ -17,9 +17,15 @@ import { tempDir } from '../support/python';
 const GUARD_MS = 30_000;
 
 /** Shutdown (answered), then exit; resolves with how the process ended, or rejects if it does not. */
-async function shutdownAndExit(lsp: LspSession, shutdown = true): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+async function shutdownAndExit(
+  lsp: LspSession,
+  shutdown = true,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   let guard: NodeJS.Timeout | undefined;
-  const hung = new Promise<never>((_, reject) => (guard = setTimeout(() => reject(new Error(`the server was still running ${GUARD_MS} ms after exit`)), GUARD_MS)));
+  const hung = new Promise<never>(
+    (_, reject) =>
+      (guard = setTimeout(() => reject(new Error(`the server was still running ${GUARD_MS} ms after exit`)), GUARD_MS)),
+  );
   try {
     if (shutdown) await Promise.race([lsp.connection.sendRequest(ShutdownRequest.type), hung]);
     await lsp.connection.sendNotification(ExitNotification.type);
@@ -35,13 +41,14 @@ const fifo = (file: string) => (execFileSync('mkfifo', [file]), file);
 
 /** Resolves once a thread of `pid` waits in open() for a FIFO's writer (Linux reports it in wchan), or `stop` is set. */
 async function blockedOnFifo(pid: number, stop: { done: boolean }): Promise<void> {
-  const waiting = () => readdirSync(`/proc/${pid}/task`).some((task) => {
-    try {
-      return readFileSync(`/proc/${pid}/task/${task}/wchan`, 'utf8').includes('partner');
-    } catch {
-      return false;
-    }
-  });
+  const waiting = () =>
+    readdirSync(`/proc/${pid}/task`).some((task) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${task}/wchan`, 'utf8').includes('partner');
+      } catch {
+        return false;
+      }
+    });
   // The state is in /proc, not in any message: look again every few milliseconds.
   while (!stop.done && !waiting()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
@@ -52,7 +59,14 @@ test('exit ends the server while the scan waits on a FIFO named like a cache fil
   mkdirSync(cache);
   fifo(path.join(cache, 'x_windows.npz'));
   const manifest = path.join(cache, 'manifest.json');
-  writeFileSync(manifest, JSON.stringify({ partial_seizure: [{ cache_file: 'x_windows.npz', window_idx: 0 }], full_seizure: [], no_seizure: [] }));
+  writeFileSync(
+    manifest,
+    JSON.stringify({
+      partial_seizure: [{ cache_file: 'x_windows.npz', window_idx: 0 }],
+      full_seizure: [],
+      no_seizure: [],
+    }),
+  );
   const lsp = new LspSession();
   await lsp.initialize(root);
   // Either a worker is stuck opening the FIFO, or (when cache files are opened only if regular) the check finishes.
@@ -67,13 +81,16 @@ test('exit ends the server while a file read and a worker thread hang', async ()
   const dir = tempDir();
   const preload = path.join(dir, 'hang.cjs');
   // Main thread only: a read that never completes occupies a libuv thread; a worker blocks in open().
-  writeFileSync(preload, `
+  writeFileSync(
+    preload,
+    `
     const { isMainThread, Worker } = require('node:worker_threads');
     if (isMainThread) {
       require('node:fs').open(${JSON.stringify(fifo(path.join(dir, 'read.fifo')))}, () => {});
       new Worker("require('node:fs').openSync(" + ${JSON.stringify(JSON.stringify(fifo(path.join(dir, 'worker.fifo'))))} + ")", { eval: true });
     }
-  `);
+  `,
+  );
   const lsp = new LspSession({ NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}` });
   await lsp.initialize(tempDir());
   const ended = await shutdownAndExit(lsp);
@@ -83,7 +100,10 @@ test('exit ends the server while a file read and a worker thread hang', async ()
 test('with nothing blocked, exit is the ordinary one: 0 after shutdown, 1 without', async () => {
   for (const shutdown of [true, false]) {
     const root = tempDir();
-    writeFileSync(path.join(root, 'manifest.json'), JSON.stringify({ partial_seizure: [], full_seizure: [], no_seizure: [] }));
+    writeFileSync(
+      path.join(root, 'manifest.json'),
+      JSON.stringify({ partial_seizure: [], full_seizure: [], no_seizure: [] }),
+    );
     const lsp = new LspSession();
     await lsp.initialize(root);
     await lsp.settled(uriOf(path.join(root, 'manifest.json')));

@@ -22,17 +22,41 @@ test('the workspace scan finishes past FIFOs and reports the FIFO cache file', {
   mkdirSync(path.join(root, 'other'));
   execFileSync('mkfifo', [path.join(root, 'other', 'manifest.json')]);
   execFileSync('mkfifo', [path.join(cache, 'b_windows.npz')]);
-  writeFileSync(path.join(cache, 'a_windows.npz'), eegNpz({ windows: 1, channels: 1, samples: 10, labels: new Float32Array(10).fill(1, 0, 5) }));
+  writeFileSync(
+    path.join(cache, 'a_windows.npz'),
+    eegNpz({ windows: 1, channels: 1, samples: 10, labels: new Float32Array(10).fill(1, 0, 5) }),
+  );
   const manifest = path.join(cache, 'manifest.json');
-  writeFileSync(manifest, JSON.stringify({ partial_seizure: [{ cache_file: 'a_windows.npz', window_idx: 0 }, { cache_file: 'b_windows.npz', window_idx: 0 }], full_seizure: [], no_seizure: [] }, null, 2));
+  writeFileSync(
+    manifest,
+    JSON.stringify(
+      {
+        partial_seizure: [
+          { cache_file: 'a_windows.npz', window_idx: 0 },
+          { cache_file: 'b_windows.npz', window_idx: 0 },
+        ],
+        full_seizure: [],
+        no_seizure: [],
+      },
+      null,
+      2,
+    ),
+  );
   await withLsp(root, async (lsp) => {
     const uri = uriOf(manifest);
     await lsp.until(() => lsp.codes(uri).includes('unreadable-cache-file'));
     const fifo = lsp.published.get(uri)!.diagnostics.find((d) => d.code === 'unreadable-cache-file')!;
     assert.match(String(fifo.message), /^b_windows\.npz cannot be read: a FIFO \(named pipe\), not a regular file/);
     // A second full scan also ends, and the server answers it.
-    const response = await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command: 'neurocache.checkWorkspace', arguments: [] });
+    const response = await lsp.connection.sendRequest(ExecuteCommandRequest.type, {
+      command: 'neurocache.checkWorkspace',
+      arguments: [],
+    });
     assert.match(JSON.stringify(response), /Checked 1 file: 1 error/);
-    assert.equal(lsp.published.has(uriOf(path.join(root, 'other', 'manifest.json'))), false, 'the FIFO manifest.json is never read');
+    assert.equal(
+      lsp.published.has(uriOf(path.join(root, 'other', 'manifest.json'))),
+      false,
+      'the FIFO manifest.json is never read',
+    );
   });
 });

@@ -13,24 +13,35 @@ import { cliPath, tempDir } from '../support/python';
 
 const GUARD_MS = 30_000;
 
-const frame = (body: string, header = `Content-Length: ${Buffer.byteLength(body)}`) => Buffer.from(`${header}\r\n\r\n${body}`);
-const message = (id: number, method: string, params: unknown = {}) => JSON.stringify({ jsonrpc: '2.0', id, method, params });
+const frame = (body: string, header = `Content-Length: ${Buffer.byteLength(body)}`) =>
+  Buffer.from(`${header}\r\n\r\n${body}`);
+const message = (id: number, method: string, params: unknown = {}) =>
+  JSON.stringify({ jsonrpc: '2.0', id, method, params });
 const INITIALIZE = frame(message(1, 'initialize', { processId: null, rootUri: null, capabilities: {} }));
 
 /** Starts the server, sends `bytes` once it has answered initialize; resolves with its stdout, stderr and how it ended. */
 async function serverFed(bytes: Buffer, then?: (stdout: () => string) => Promise<void>) {
   const store = tempDir();
-  const child = spawn(process.execPath, [cliPath(), 'lsp', '--stdio'], { env: { ...process.env, NEUROCACHE_CACHE_DIR: store }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cliPath(), 'lsp', '--stdio'], {
+    env: { ...process.env, NEUROCACHE_CACHE_DIR: store },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const waiters: (() => void)[] = [];
   child.stdout.setEncoding('utf8').on('data', (c) => ((stdout += c), waiters.splice(0).forEach((w) => w())));
   child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   let guard: NodeJS.Timeout | undefined;
-  const hung = new Promise<never>((_, reject) => (guard = setTimeout(() => reject(new Error(`no exit within ${GUARD_MS} ms; stderr: ${stderr}`)), GUARD_MS)));
+  const hung = new Promise<never>(
+    (_, reject) =>
+      (guard = setTimeout(() => reject(new Error(`no exit within ${GUARD_MS} ms; stderr: ${stderr}`)), GUARD_MS)),
+  );
   const answered = async (id: number) => {
-    while (!stdout.includes(`"id":${id}`)) await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), hung]);
+    while (!stdout.includes(`"id":${id}`))
+      await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), hung]);
   };
   try {
     child.stdin.write(INITIALIZE);
@@ -47,11 +58,23 @@ async function serverFed(bytes: Buffer, then?: (stdout: () => string) => Promise
 
 const SHUTDOWN = message(2, 'shutdown');
 const CASES: [string, Buffer, RegExp][] = [
-  ['no Content-Length', frame(SHUTDOWN, 'Content-Type: application/vscode-jsonrpc; charset=utf-8'), /without Content-Length/],
+  [
+    'no Content-Length',
+    frame(SHUTDOWN, 'Content-Type: application/vscode-jsonrpc; charset=utf-8'),
+    /without Content-Length/,
+  ],
   ['Content-Length: abc', frame(SHUTDOWN, 'Content-Length: abc'), /Content-Length is "abc", not a byte count/],
   ['a negative Content-Length', frame(SHUTDOWN, 'Content-Length: -5'), /Content-Length is "-5", not a byte count/],
-  ['a Content-Length shorter than the body', frame(SHUTDOWN, 'Content-Length: 10'), /header line without a name|not "Name: value"/],
-  ['a header line without ":"', frame(SHUTDOWN, `Content-Length ${SHUTDOWN.length}`), /header line that is not "Name: value" \("Content-Length "\)/],
+  [
+    'a Content-Length shorter than the body',
+    frame(SHUTDOWN, 'Content-Length: 10'),
+    /header line without a name|not "Name: value"/,
+  ],
+  [
+    'a header line without ":"',
+    frame(SHUTDOWN, `Content-Length ${SHUTDOWN.length}`),
+    /header line that is not "Name: value" \("Content-Length "\)/,
+  ],
   ['a bare line feed', Buffer.from(`Content-Length: ${SHUTDOWN.length}\n\n${SHUTDOWN}`), /bare line feed/],
 ];
 
@@ -65,8 +88,11 @@ for (const [what, bytes, reason] of CASES) {
 }
 
 test('a correctly framed body that is not JSON leaves the server answering', { timeout: 60_000 }, async () => {
-  const { stdout } = await serverFed(Buffer.concat([frame('{"jsonrpc": "2.0", "id": 7, '), frame(SHUTDOWN)]), async (out) => {
-    while (!out().includes('"id":2')) await new Promise((resolve) => setTimeout(resolve, 20));
-  });
+  const { stdout } = await serverFed(
+    Buffer.concat([frame('{"jsonrpc": "2.0", "id": 7, '), frame(SHUTDOWN)]),
+    async (out) => {
+      while (!out().includes('"id":2')) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
+  );
   assert.match(stdout, /"id":2,"result":null/);
 });

@@ -15,7 +15,10 @@ async function hoverAt(lsp: LspSession, uri: string, text: string, needle: strin
   const lines = text.split('\n');
   const line = lines.findIndex((l) => l.includes(needle));
   const character = lines[line].indexOf(needle) + 2;
-  const hover = await lsp.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line, character } });
+  const hover = await lsp.connection.sendRequest(HoverRequest.type, {
+    textDocument: { uri },
+    position: { line, character },
+  });
   return (hover?.contents as MarkupContent | undefined)?.value ?? '';
 }
 
@@ -24,11 +27,17 @@ function inOrder(text: string, parts: (string | RegExp)[]): void {
   let from = 0;
   for (const part of parts) {
     const rest = text.slice(from);
-    const match = typeof part === 'string' ? { index: rest.indexOf(part), length: part.length } : (() => {
-      const m = part.exec(rest);
-      return { index: m ? m.index : -1, length: m?.[0].length ?? 0 };
-    })();
-    assert.ok(match.index >= 0, `${String(part)} after offset ${from} in:\n${text.replace(/base64,[^)]+/g, 'base64,…')}`);
+    const match =
+      typeof part === 'string'
+        ? { index: rest.indexOf(part), length: part.length }
+        : (() => {
+            const m = part.exec(rest);
+            return { index: m ? m.index : -1, length: m?.[0].length ?? 0 };
+          })();
+    assert.ok(
+      match.index >= 0,
+      `${String(part)} after offset ${from} in:\n${text.replace(/base64,[^)]+/g, 'base64,…')}`,
+    );
     from += match.index + match.length;
   }
 }
@@ -43,13 +52,23 @@ test('manifest hovers: statistics, the picture and its caption, then the file an
     await lsp.open(uri, eeg.text);
     await lsp.settled(uri);
     const key = await hoverAt(lsp, uri, eeg.text, '"partial_seizure"');
-    inOrder(key, ['Windows: 3 = 2 partial + 0 full + 1 no seizure', 'Balanced training set: none from this manifest', 'data:image/png', '*All 3 windows: partial (orange) 66.67% · full (red) 0.00% · no seizure (grey) 33.33%*', 'Missing references: 1 entry']);
+    inOrder(key, [
+      'Windows: 3 = 2 partial + 0 full + 1 no seizure',
+      'Balanced training set: none from this manifest',
+      'data:image/png',
+      '*All 3 windows: partial (orange) 66.67% · full (red) 0.00% · no seizure (grey) 33.33%*',
+      'Missing references: 1 entry',
+    ]);
 
     const entry = await hoverAt(lsp, uri, eeg.text, '"a_windows.npz"');
     inOrder(entry, [
-      '**Window 0 of a_windows.npz**', 'Listed as: partial_seizure', 'Seizure fraction: 10.00%', 'data:image/png',
+      '**Window 0 of a_windows.npz**',
+      'Listed as: partial_seizure',
+      'Seizure fraction: 10.00%',
+      'data:image/png',
       /\*Seizure labels through window 0, start to end: its 100 label samples in \d+ columns of \d+; red height = share of samples > 0\*/,
-      `File: \`${path.join(eeg.directory, 'a_windows.npz')}\``, 'The file holds 2 windows; its labels are 32-bit floating-point numbers.',
+      `File: \`${path.join(eeg.directory, 'a_windows.npz')}\``,
+      'The file holds 2 windows; its labels are 32-bit floating-point numbers.',
     ]);
     assert.doesNotMatch(entry.replace(/base64,[^)]+/g, ''), NUMPY_CODES);
   });
@@ -64,12 +83,17 @@ test('a mask hover: the lesion volume, the slice with its caption and scale, the
     await lsp.settled(uri);
     const mask = await hoverAt(lsp, uri, arc.text, 'sub-M2001_ses-1_lesion');
     inOrder(mask, [
-      'Lesion volume: recorded 16, counted 17 voxels > 0 ✗', 'data:image/png',
+      'Lesion volume: recorded 16, counted 17 voxels > 0 ✗',
+      'data:image/png',
       '*Axial slice with the most lesion voxels: lesion in red over the T2w image (grey, 1st–99th percentile); 6 × 5 voxels, 6 × 5 mm*',
-      'Resolved:', 'Grid: 6 × 5 × 4 voxels of 1 × 1 × 1 mm', 'Voxel values: 8-bit unsigned integers; NIfTI-1, gzipped', 'Read as stored (no scaling)',
+      'Resolved:',
+      'Grid: 6 × 5 × 4 voxels of 1 × 1 × 1 mm',
+      'Voxel values: 8-bit unsigned integers; NIfTI-1, gzipped',
+      'Read as stored (no scaling)',
     ]);
     const image = await hoverAt(lsp, uri, arc.text, 'sub-M2001_ses-1_t2w');
     assert.match(image, /Voxel values: 32-bit floating-point numbers; NIfTI-1, gzipped/);
-    for (const text of [mask, image]) assert.doesNotMatch(text.replace(/base64,[^)]+/g, '').replace(/\/[^`]*`/g, '`'), NUMPY_CODES);
+    for (const text of [mask, image])
+      assert.doesNotMatch(text.replace(/base64,[^)]+/g, '').replace(/\/[^`]*`/g, '`'), NUMPY_CODES);
   });
 });

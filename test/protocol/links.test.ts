@@ -43,7 +43,10 @@ test('a manifest links each cache_file that is a regular file, not missing files
     // No mkfifo here: the directory stands for every file that is not regular.
   }
   const manifest = JSON.parse(eeg.text);
-  manifest.no_seizure.push({ cache_file: 'dir_windows.npz', window_idx: 0 }, { cache_file: 'fifo_windows.npz', window_idx: 0 });
+  manifest.no_seizure.push(
+    { cache_file: 'dir_windows.npz', window_idx: 0 },
+    { cache_file: 'fifo_windows.npz', window_idx: 0 },
+  );
   const text = JSON.stringify(manifest, null, 2);
   await withLsp(root, async (lsp) => {
     const uri = uriOf(eeg.manifest);
@@ -56,7 +59,10 @@ test('a manifest links each cache_file that is a regular file, not missing files
     // Asked right after an edit that moves every line: the links are for the new text.
     const shifted = `\n\n${text}`;
     await lsp.change(uri, shifted);
-    assert.deepEqual(await links(lsp, uri), stringRanges(shifted, 'a_windows.npz').map((range) => ({ range, target })));
+    assert.deepEqual(
+      await links(lsp, uri),
+      stringRanges(shifted, 'a_windows.npz').map((range) => ({ range, target })),
+    );
   });
 });
 
@@ -68,8 +74,14 @@ test('dataset_info.json links images and masks where the checks resolve them, le
     const uri = uriOf(arc.datasetInfo);
     await lsp.open(uri, arc.text);
     const expected = [
-      ...info.image_paths.map((p: string, i: number) => ({ range: stringRanges(arc.text, p)[0], target: uriOf(arc.images[i]) })),
-      ...info.mask_paths.map((p: string, i: number) => ({ range: stringRanges(arc.text, p)[0], target: uriOf(arc.masks[i]) })),
+      ...info.image_paths.map((p: string, i: number) => ({
+        range: stringRanges(arc.text, p)[0],
+        target: uriOf(arc.images[i]),
+      })),
+      ...info.mask_paths.map((p: string, i: number) => ({
+        range: stringRanges(arc.text, p)[0],
+        target: uriOf(arc.masks[i]),
+      })),
     ].sort((a, b) => a.range.start.line - b.range.start.line);
     assert.deepEqual(await links(lsp, uri), expected);
     // The second sample's paths resolve through the parent folder (legacy): same files.
@@ -79,7 +91,10 @@ test('dataset_info.json links images and masks where the checks resolve them, le
     const missing = arc.text.replace(info.mask_paths[0], 'cache/nifti_cache/nobody_lesion.nii.gz');
     await lsp.change(uri, missing);
     const found = await links(lsp, uri);
-    assert.deepEqual(found.map((l) => l.target), [uriOf(arc.images[0]), uriOf(arc.images[1]), uriOf(arc.masks[1])]);
+    assert.deepEqual(
+      found.map((l) => l.target),
+      [uriOf(arc.images[0]), uriOf(arc.images[1]), uriOf(arc.masks[1])],
+    );
   });
 });
 
@@ -87,13 +102,18 @@ test('_dataset_index.json links each EDF whose cache exists to that cache, the f
   const root = tempDir();
   const dir = path.join(root, 'cache', 'train');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'a_windows.npz'), eegNpz({ windows: 2, channels: 1, samples: 8, labels: new Float32Array(16), compress: true }));
+  writeFileSync(
+    path.join(dir, 'a_windows.npz'),
+    eegNpz({ windows: 2, channels: 1, samples: 8, labels: new Float32Array(16), compress: true }),
+  );
   const text = JSON.stringify({ files: ['/data/edf/a.edf', '/data/edf/gone.edf'], window_counts: [2, 1] });
   const index = path.join(dir, '_dataset_index.json');
   writeFileSync(index, text);
   await withLsp(root, async (lsp) => {
     const uri = uriOf(index);
     await lsp.open(uri, text);
-    assert.deepEqual(await links(lsp, uri), [{ range: stringRanges(text, '/data/edf/a.edf')[0], target: uriOf(path.join(dir, 'a_windows.npz')) }]);
+    assert.deepEqual(await links(lsp, uri), [
+      { range: stringRanges(text, '/data/edf/a.edf')[0], target: uriOf(path.join(dir, 'a_windows.npz')) },
+    ]);
   });
 });

@@ -20,10 +20,16 @@ test(`a scan of ${FILES} files sends about ${SCAN_STATUS_STEPS} statuses, not se
   for (let i = 0; i < FILES; i++) {
     const directory = path.join(root, 'caches', `run-${String(i).padStart(3, '0')}`);
     mkdirSync(directory, { recursive: true });
-    writeFileSync(path.join(directory, 'manifest.json'), JSON.stringify({ partial_seizure: [{ cache_file: 'a.npz', window_idx: 0 }], full_seizure: [], no_seizure: [] }));
+    writeFileSync(
+      path.join(directory, 'manifest.json'),
+      JSON.stringify({ partial_seizure: [{ cache_file: 'a.npz', window_idx: 0 }], full_seizure: [], no_seizure: [] }),
+    );
   }
   await withLsp(root, async (lsp) => {
-    const statuses = () => lsp.notifications.filter((n) => n.method === StatusNotification.method).map((n) => n.params as StatusNotification.Params);
+    const statuses = () =>
+      lsp.notifications
+        .filter((n) => n.method === StatusNotification.method)
+        .map((n) => n.params as StatusNotification.Params);
     await lsp.until(() => statuses().some((s) => !s.activity && s.files === FILES));
     const sent = statuses();
     const during = sent.filter((s) => s.activity?.startsWith('Checking the workspace'));
@@ -31,12 +37,25 @@ test(`a scan of ${FILES} files sends about ${SCAN_STATUS_STEPS} statuses, not se
     assert.ok(sent.length <= SCAN_STATUS_STEPS + 10, `${sent.length} statuses for ${FILES} files`);
     assert.ok(during.length >= 2, 'the scan still reports its progress');
     const progress = during.map((s) => Number(/\((\d+)\//.exec(s.activity!)![1]));
-    assert.deepEqual(progress, [...progress].sort((a, b) => a - b), 'progress only moves forward');
-    assert.ok(during.every((s) => s.activity === `Checking the workspace (${/\((\d+)\//.exec(s.activity!)![1]}/${FILES})`));
+    assert.deepEqual(
+      progress,
+      [...progress].sort((a, b) => a - b),
+      'progress only moves forward',
+    );
+    assert.ok(
+      during.every((s) => s.activity === `Checking the workspace (${/\((\d+)\//.exec(s.activity!)![1]}/${FILES})`),
+    );
     const last = sent.at(-1)!;
     const { lastScan, ...rest } = last;
-    assert.deepEqual(rest, { health: 'ok', pending: 0, files: FILES, errors: rest.errors, warnings: rest.warnings, message: `${FILES} files checked` });
-    assert.ok(rest.errors > 0 && rest.errors % FILES === 0, 'every file\'s errors counted once');
+    assert.deepEqual(rest, {
+      health: 'ok',
+      pending: 0,
+      files: FILES,
+      errors: rest.errors,
+      warnings: rest.warnings,
+      message: `${FILES} files checked`,
+    });
+    assert.ok(rest.errors > 0 && rest.errors % FILES === 0, "every file's errors counted once");
     assert.equal(lastScan?.files, FILES);
   });
 });

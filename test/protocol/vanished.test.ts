@@ -8,7 +8,13 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification, ExecuteCommandRequest, FileChangeType, WatchKind } from 'vscode-languageserver-protocol/node';
+import {
+  DidChangeWatchedFilesNotification,
+  DidCloseTextDocumentNotification,
+  ExecuteCommandRequest,
+  FileChangeType,
+  WatchKind,
+} from 'vscode-languageserver-protocol/node';
 import { Commands, StatusNotification } from '../../server/src/protocol';
 import { LspSession, uriOf, withLsp } from '../support/lsp';
 import { tempDir } from '../support/python';
@@ -16,7 +22,8 @@ import { writeArcDataset, writeEegCache } from '../support/workspaces';
 
 /** The last status the server sent. */
 function lastStatus(lsp: LspSession): StatusNotification.Params {
-  return lsp.notifications.filter((n) => n.method === StatusNotification.method).at(-1)!.params as StatusNotification.Params;
+  return lsp.notifications.filter((n) => n.method === StatusNotification.method).at(-1)!
+    .params as StatusNotification.Params;
 }
 
 function workspace() {
@@ -26,17 +33,25 @@ function workspace() {
   return { root, arc, eeg, arcUri: uriOf(arc.datasetInfo), eegUri: uriOf(eeg.manifest) };
 }
 
-test('a deleted folder, reported by one event for the folder, takes its documents\' diagnostics with it', async () => {
+test("a deleted folder, reported by one event for the folder, takes its documents' diagnostics with it", async () => {
   const { root, arc, arcUri, eegUri } = workspace();
   await withLsp(root, async (lsp) => {
-    await lsp.until(() => lsp.codes(arcUri).includes('lesion-volume-mismatch') && lsp.codes(eegUri).includes('missing-cache-file'));
+    await lsp.until(
+      () => lsp.codes(arcUri).includes('lesion-volume-mismatch') && lsp.codes(eegUri).includes('missing-cache-file'),
+    );
     await lsp.until(() => lastStatus(lsp).pending === 0 && lastStatus(lsp).files === 2);
     const before = lastStatus(lsp);
     // Deletions of anything are watched: a folder's own event is the only one some watchers send.
-    assert.ok(lsp.registrations.some((r) => JSON.stringify(r.registerOptions).includes(JSON.stringify({ globPattern: '**/*', kind: WatchKind.Delete }))));
+    assert.ok(
+      lsp.registrations.some((r) =>
+        JSON.stringify(r.registerOptions).includes(JSON.stringify({ globPattern: '**/*', kind: WatchKind.Delete })),
+      ),
+    );
 
     rmSync(arc.directory, { recursive: true });
-    await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf(arc.directory), type: FileChangeType.Deleted }] });
+    await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
+      changes: [{ uri: uriOf(arc.directory), type: FileChangeType.Deleted }],
+    });
     await lsp.until(() => lsp.published.get(arcUri)!.diagnostics.length === 0);
     await lsp.until(() => lastStatus(lsp).files === 1);
     assert.ok(lastStatus(lsp).files < before.files, 'the status drops the vanished file');
@@ -44,7 +59,9 @@ test('a deleted folder, reported by one event for the folder, takes its document
 
     // Its parent goes too (named as a folder, with a trailing slash): the manifest inside goes with it.
     rmSync(path.join(root, 'data'), { recursive: true });
-    await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: `${uriOf(path.join(root, 'data'))}/`, type: FileChangeType.Deleted }] });
+    await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
+      changes: [{ uri: `${uriOf(path.join(root, 'data'))}/`, type: FileChangeType.Deleted }],
+    });
     await lsp.until(() => lsp.published.get(eegUri)!.diagnostics.length === 0);
     await lsp.until(() => lastStatus(lsp).files === 0);
   });
@@ -53,9 +70,14 @@ test('a deleted folder, reported by one event for the folder, takes its document
 test('Check Workspace drops documents that vanished without a watcher event', async () => {
   const { root, arc, arcUri, eegUri } = workspace();
   await withLsp(root, async (lsp) => {
-    await lsp.until(() => lsp.codes(arcUri).includes('lesion-volume-mismatch') && lsp.codes(eegUri).includes('missing-cache-file'));
+    await lsp.until(
+      () => lsp.codes(arcUri).includes('lesion-volume-mismatch') && lsp.codes(eegUri).includes('missing-cache-file'),
+    );
     rmSync(arc.directory, { recursive: true });
-    const result = await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command: Commands.checkWorkspace, arguments: [] });
+    const result = await lsp.connection.sendRequest(ExecuteCommandRequest.type, {
+      command: Commands.checkWorkspace,
+      arguments: [],
+    });
     assert.match(JSON.stringify(result), /Checked 1 file/);
     assert.deepEqual(lsp.published.get(arcUri)!.diagnostics, []);
     assert.ok(lsp.codes(eegUri).includes('missing-cache-file'));
@@ -70,7 +92,9 @@ test('an open document keeps its diagnostics after its folder is deleted, until 
     await lsp.settled(eegUri);
     assert.ok(lsp.codes(eegUri).includes('missing-cache-file'));
     rmSync(eeg.directory, { recursive: true });
-    await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf(eeg.directory), type: FileChangeType.Deleted }] });
+    await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
+      changes: [{ uri: uriOf(eeg.directory), type: FileChangeType.Deleted }],
+    });
     // The buffer is re-checked against the cache that is now gone: every file it names is missing.
     await lsp.until(() => lsp.codes(eegUri).filter((c) => c === 'missing-cache-file').length === 3);
     await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command: Commands.checkWorkspace, arguments: [] });

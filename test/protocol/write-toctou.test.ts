@@ -16,23 +16,35 @@ import { eegNpz } from '../writers/npz';
 import { LspSession } from '../support/lsp';
 import { tempDir } from '../support/python';
 
-const STALE = JSON.stringify({ partial_seizure: [{ cache_file: 'gone_windows.npz', window_idx: 0 }], full_seizure: [], no_seizure: [] }, null, 2);
+const STALE = JSON.stringify(
+  { partial_seizure: [{ cache_file: 'gone_windows.npz', window_idx: 0 }], full_seizure: [], no_seizure: [] },
+  null,
+  2,
+);
 
-test('rebuildManifest refuses to write when the cache folder becomes a link out of the workspace mid-command', { timeout: 60_000 }, async () => {
-  const base = realpathSync(tempDir());
-  const root = path.join(base, 'workspace');
-  const cache = path.join(root, 'cache');
-  const outside = path.join(base, 'outside');
-  mkdirSync(cache, { recursive: true });
-  mkdirSync(outside);
-  writeFileSync(path.join(cache, 'a_windows.npz'), eegNpz({ windows: 2, channels: 1, samples: 10, labels: new Float32Array(20).fill(1, 0, 3) }));
-  const manifest = path.join(cache, 'manifest.json');
-  writeFileSync(manifest, STALE);
-  // The same text outside, so that the server's "changed while the command ran" check cannot be what saves it.
-  writeFileSync(path.join(outside, 'manifest.json'), STALE);
-  const armed = path.join(base, 'armed');
-  const preload = path.join(base, 'swap.cjs');
-  writeFileSync(preload, `
+test(
+  'rebuildManifest refuses to write when the cache folder becomes a link out of the workspace mid-command',
+  { timeout: 60_000 },
+  async () => {
+    const base = realpathSync(tempDir());
+    const root = path.join(base, 'workspace');
+    const cache = path.join(root, 'cache');
+    const outside = path.join(base, 'outside');
+    mkdirSync(cache, { recursive: true });
+    mkdirSync(outside);
+    writeFileSync(
+      path.join(cache, 'a_windows.npz'),
+      eegNpz({ windows: 2, channels: 1, samples: 10, labels: new Float32Array(20).fill(1, 0, 3) }),
+    );
+    const manifest = path.join(cache, 'manifest.json');
+    writeFileSync(manifest, STALE);
+    // The same text outside, so that the server's "changed while the command ran" check cannot be what saves it.
+    writeFileSync(path.join(outside, 'manifest.json'), STALE);
+    const armed = path.join(base, 'armed');
+    const preload = path.join(base, 'swap.cjs');
+    writeFileSync(
+      preload,
+      `
     const fs = require('node:fs');
     const open = fs.promises.open;
     fs.promises.open = function (file, ...rest) {
@@ -43,20 +55,25 @@ test('rebuildManifest refuses to write when the cache folder becomes a link out 
       }
       return open.call(this, file, ...rest);
     };
-  `);
-  const lsp = new LspSession({ NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}` });
-  try {
-    const uri = pathToFileURL(manifest).href;
-    await lsp.initialize(root);
-    await lsp.until(() => lsp.codes(uri).length > 0);
-    writeFileSync(armed, '');
-    const response = await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command: Commands.rebuildManifest, arguments: [uri] });
-    assert.equal(existsSync(armed), false, 'the swap ran');
-    assert.match(JSON.stringify(response), /now lies in .*outside.*nothing was written/);
-    assert.equal(readFileSync(path.join(outside, 'manifest.json'), 'utf8'), STALE);
-    assert.deepEqual(readdirSync(outside), ['manifest.json']);
-  } finally {
-    await lsp.close();
-    rmSync(base, { recursive: true, force: true });
-  }
-});
+  `,
+    );
+    const lsp = new LspSession({ NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}` });
+    try {
+      const uri = pathToFileURL(manifest).href;
+      await lsp.initialize(root);
+      await lsp.until(() => lsp.codes(uri).length > 0);
+      writeFileSync(armed, '');
+      const response = await lsp.connection.sendRequest(ExecuteCommandRequest.type, {
+        command: Commands.rebuildManifest,
+        arguments: [uri],
+      });
+      assert.equal(existsSync(armed), false, 'the swap ran');
+      assert.match(JSON.stringify(response), /now lies in .*outside.*nothing was written/);
+      assert.equal(readFileSync(path.join(outside, 'manifest.json'), 'utf8'), STALE);
+      assert.deepEqual(readdirSync(outside), ['manifest.json']);
+    } finally {
+      await lsp.close();
+      rmSync(base, { recursive: true, force: true });
+    }
+  },
+);

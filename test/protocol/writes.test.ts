@@ -26,7 +26,11 @@ function fileState(file: string) {
   };
 }
 
-const STALE = JSON.stringify({ partial_seizure: [{ cache_file: 'gone_windows.npz', window_idx: 0 }], full_seizure: [], no_seizure: [] }, null, 2);
+const STALE = JSON.stringify(
+  { partial_seizure: [{ cache_file: 'gone_windows.npz', window_idx: 0 }], full_seizure: [], no_seizure: [] },
+  null,
+  2,
+);
 
 /** A workspace with a cache (one NPZ) and targets inside and outside it. */
 function layout() {
@@ -36,7 +40,10 @@ function layout() {
   const cache = path.join(root, 'cache');
   mkdirSync(cache, { recursive: true });
   mkdirSync(outside);
-  writeFileSync(path.join(cache, 'a_windows.npz'), eegNpz({ windows: 2, channels: 1, samples: 10, labels: new Float32Array(20).fill(1, 0, 3) }));
+  writeFileSync(
+    path.join(cache, 'a_windows.npz'),
+    eegNpz({ windows: 2, channels: 1, samples: 10, labels: new Float32Array(20).fill(1, 0, 3) }),
+  );
   const put = (file: string, text: string, mode = 0o644) => {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, text);
@@ -47,7 +54,10 @@ function layout() {
 }
 
 async function run(lsp: LspSession, command: string, file: string): Promise<CommandResult> {
-  return (await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: [uriOf(file)] })) as CommandResult;
+  return (await lsp.connection.sendRequest(ExecuteCommandRequest.type, {
+    command,
+    arguments: [uriOf(file)],
+  })) as CommandResult;
 }
 
 /** The message of a command that succeeded (`ok`). */
@@ -71,8 +81,14 @@ test('writing commands refuse targets outside the workspace, links, read-only fi
     textOutside: put(path.join(outside, 'notes.txt'), 'my notes\n'),
     manifestOutside: put(path.join(outside, 'manifest.json'), STALE),
     readOnlyOutside: put(path.join(outside, 'ro', 'manifest.json'), STALE, 0o444),
-    datasetInfo: put(path.join(root, 'arc', 'dataset_info.json'), JSON.stringify({ image_paths: [], mask_paths: [], lesion_volumes: [], acquisition_types: [], subject_ids: [] })),
-    browserManifest: put(path.join(root, 'web', 'manifest.json'), JSON.stringify({ manifest_version: 3, name: 'x', version: '1' })),
+    datasetInfo: put(
+      path.join(root, 'arc', 'dataset_info.json'),
+      JSON.stringify({ image_paths: [], mask_paths: [], lesion_volumes: [], acquisition_types: [], subject_ids: [] }),
+    ),
+    browserManifest: put(
+      path.join(root, 'web', 'manifest.json'),
+      JSON.stringify({ manifest_version: 3, name: 'x', version: '1' }),
+    ),
     textNamedManifest: put(path.join(root, 'notes', 'manifest.json'), 'not JSON at all\n'),
     readOnly: put(path.join(cache, 'ro', 'manifest.json'), STALE, 0o444),
     linkTarget: put(path.join(root, 'real', 'manifest.json'), STALE),
@@ -93,30 +109,50 @@ test('writing commands refuse targets outside the workspace, links, read-only fi
       [Commands.rebuildManifest, viaFolderLink, /outside the workspace folders \(it resolves to /],
       [Commands.rebuildManifest, link, /is a symbolic link; NeuroCache does not replace links/],
       [Commands.dropMissingEntries, targets.readOnly, /is read-only; NeuroCache does not replace it/],
-      [Commands.rebuildManifest, targets.datasetInfo, /changes only a seizure manifest; .* is an ARC dataset_info\.json/],
+      [
+        Commands.rebuildManifest,
+        targets.datasetInfo,
+        /changes only a seizure manifest; .* is an ARC dataset_info\.json/,
+      ],
       [Commands.dropMissingEntries, targets.browserManifest, /changes only a seizure manifest; .* is neither/],
       [Commands.rebuildManifest, targets.textNamedManifest, /changes only a seizure manifest/],
-      [Commands.recomputeLesionVolumes, targets.linkTarget, /changes only an ARC dataset_info\.json; .* is a seizure manifest/],
+      [
+        Commands.recomputeLesionVolumes,
+        targets.linkTarget,
+        /changes only an ARC dataset_info\.json; .* is a seizure manifest/,
+      ],
       [Commands.rewriteLegacyPaths, targets.textOutside, /outside the workspace folders/],
     ];
-    for (const [command, file, expected] of refusals) assert.match(await refused(lsp, command, file), expected, `${command} ${file}`);
+    for (const [command, file, expected] of refusals)
+      assert.match(await refused(lsp, command, file), expected, `${command} ${file}`);
     assert.deepEqual(all.map(fileState), before, 'nothing changed: bytes, modes, links');
     assert.equal(lsp.edits.length, 0);
   });
 });
 
-test('an allowed write keeps the file\'s mode; open documents outside the workspace are not edited', async () => {
+test("an allowed write keeps the file's mode; open documents outside the workspace are not edited", async () => {
   const { root, outside, cache, put } = layout();
   const manifest = put(path.join(cache, 'manifest.json'), STALE, 0o640);
   const nifti = path.join(root, 'data', 'arc', 'cache', 'nifti_cache');
   mkdirSync(nifti, { recursive: true });
-  writeFileSync(path.join(nifti, 'a_t2w.nii.gz'), encodeNifti({ dims: [2, 2, 2], datatype: 2, data: encodeVoxels(2, new Uint8Array(8).fill(1)), gzip: true }));
-  const legacy = JSON.stringify({ image_paths: ['data/arc/cache/nifti_cache/a_t2w.nii.gz'], mask_paths: [null], lesion_volumes: [0], acquisition_types: ['space_2x'], subject_ids: ['sub-1'] });
+  writeFileSync(
+    path.join(nifti, 'a_t2w.nii.gz'),
+    encodeNifti({ dims: [2, 2, 2], datatype: 2, data: encodeVoxels(2, new Uint8Array(8).fill(1)), gzip: true }),
+  );
+  const legacy = JSON.stringify({
+    image_paths: ['data/arc/cache/nifti_cache/a_t2w.nii.gz'],
+    mask_paths: [null],
+    lesion_volumes: [0],
+    acquisition_types: ['space_2x'],
+    subject_ids: ['sub-1'],
+  });
   const info = put(path.join(root, 'data', 'arc', 'dataset_info.json'), legacy, 0o600);
   const openOutside = put(path.join(outside, 'manifest.json'), STALE);
   await withLsp(root, async (lsp) => {
     assert.match(await succeeded(lsp, Commands.rebuildManifest, manifest), /Rebuilt: 1 cache file listed, /);
-    assert.deepEqual(JSON.parse(readFileSync(manifest, 'utf8')).partial_seizure, [{ cache_file: 'a_windows.npz', window_idx: 0 }]);
+    assert.deepEqual(JSON.parse(readFileSync(manifest, 'utf8')).partial_seizure, [
+      { cache_file: 'a_windows.npz', window_idx: 0 },
+    ]);
     assert.equal(fileState(manifest).mode, 0o640);
     assert.equal(fileState(manifest).link, null);
 
@@ -140,10 +176,19 @@ test('unknown commands are errors, also in restricted mode, and restricted mode 
     await withLsp(undefined, async (lsp) => {
       await lsp.initialize(root, { initializationOptions: { trusted } });
       for (const command of ['neurocache.bogus', 'neurocache.rebuildmanifest', '__proto__', 'toString']) {
-        await assert.rejects(run(lsp, command, manifest), (error: Error & { code?: number }) => error.code === -32602 && /has no command/.test(error.message), command);
+        await assert.rejects(
+          run(lsp, command, manifest),
+          (error: Error & { code?: number }) => error.code === -32602 && /has no command/.test(error.message),
+          command,
+        );
       }
       if (!trusted) {
-        for (const command of [Commands.rebuildManifest, Commands.dropMissingEntries, Commands.recomputeLesionVolumes, Commands.rewriteLegacyPaths]) {
+        for (const command of [
+          Commands.rebuildManifest,
+          Commands.dropMissingEntries,
+          Commands.recomputeLesionVolumes,
+          Commands.rewriteLegacyPaths,
+        ]) {
           assert.match(await refused(lsp, command, manifest), /restricted \(untrusted\) workspace/, command);
         }
       }

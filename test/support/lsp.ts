@@ -5,13 +5,37 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import {
-  ApplyWorkspaceEditRequest, ApplyWorkspaceEditResult, createProtocolConnection, DidChangeTextDocumentNotification,
-  DidOpenTextDocumentNotification, ExitNotification, InitializeParams, InitializeRequest, InitializedNotification, LogMessageNotification, MessageType,
-  ProtocolConnection, PublishDiagnosticsNotification, PublishDiagnosticsParams, RegistrationRequest, ShutdownRequest,
-  StreamMessageReader, StreamMessageWriter, TextDocumentEdit, WorkDoneProgressCreateRequest, ConfigurationRequest, Range,
+  ApplyWorkspaceEditRequest,
+  ApplyWorkspaceEditResult,
+  createProtocolConnection,
+  DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  ExitNotification,
+  InitializeParams,
+  InitializeRequest,
+  InitializedNotification,
+  LogMessageNotification,
+  MessageType,
+  ProtocolConnection,
+  PublishDiagnosticsNotification,
+  PublishDiagnosticsParams,
+  RegistrationRequest,
+  ShutdownRequest,
+  StreamMessageReader,
+  StreamMessageWriter,
+  TextDocumentEdit,
+  WorkDoneProgressCreateRequest,
+  ConfigurationRequest,
+  Range,
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument, TextEdit } from 'vscode-languageserver-textdocument';
-import { FileProblem, FileProblemsNotification, NotificationType, RequestType, StatusNotification } from '../../server/src/protocol';
+import {
+  FileProblem,
+  FileProblemsNotification,
+  NotificationType,
+  RequestType,
+  StatusNotification,
+} from '../../server/src/protocol';
 import { cliPath, tempDir } from './python';
 
 export class LspSession {
@@ -37,9 +61,16 @@ export class LspSession {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(env: NodeJS.ProcessEnv = {}, options: { cwd?: string } = {}) {
-    this.child = spawn(process.execPath, [cliPath(), 'lsp', '--stdio'], { env: { ...process.env, NEUROCACHE_CACHE_DIR: tempDir(), ...env }, stdio: ['pipe', 'pipe', 'inherit'], cwd: options.cwd });
+    this.child = spawn(process.execPath, [cliPath(), 'lsp', '--stdio'], {
+      env: { ...process.env, NEUROCACHE_CACHE_DIR: tempDir(), ...env },
+      stdio: ['pipe', 'pipe', 'inherit'],
+      cwd: options.cwd,
+    });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
-    this.connection = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
+    this.connection = createProtocolConnection(
+      new StreamMessageReader(this.child.stdout!),
+      new StreamMessageWriter(this.child.stdin!),
+    );
     this.connection.onNotification(PublishDiagnosticsNotification.type, (params) => {
       this.published.set(params.uri, params);
       this.publishedAt.set(params.uri, ++this.sequence);
@@ -58,9 +89,14 @@ export class LspSession {
       this.logs.push({ type, message });
       this.wake();
     });
-    this.connection.onRequest(RegistrationRequest.type, (params) => void this.registrations.push(...params.registrations));
+    this.connection.onRequest(
+      RegistrationRequest.type,
+      (params) => void this.registrations.push(...params.registrations),
+    );
     this.connection.onRequest(WorkDoneProgressCreateRequest.type, () => undefined);
-    this.connection.onRequest(ConfigurationRequest.type, (params) => params.items.map((item) => (item.section === 'neurocache' ? this.settings(item.scopeUri) : null)));
+    this.connection.onRequest(ConfigurationRequest.type, (params) =>
+      params.items.map((item) => (item.section === 'neurocache' ? this.settings(item.scopeUri) : null)),
+    );
     // Applies the server's edits to our copies of open documents, as an editor would.
     this.connection.onRequest(ApplyWorkspaceEditRequest.type, (params): ApplyWorkspaceEditResult => {
       for (const change of params.edit.documentChanges ?? []) {
@@ -99,7 +135,14 @@ export class LspSession {
       processId: process.pid,
       rootUri: pathToFileURL(roots[0]).href,
       workspaceFolders: roots.map((root, i) => ({ uri: pathToFileURL(root).href, name: `root${i}` })),
-      capabilities: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true }, configuration: true, workspaceFolders: true }, window: { workDoneProgress: true } },
+      capabilities: {
+        workspace: {
+          didChangeWatchedFiles: { dynamicRegistration: true },
+          configuration: true,
+          workspaceFolders: true,
+        },
+        window: { workDoneProgress: true },
+      },
       ...options,
     });
     await this.connection.sendNotification(InitializedNotification.type, {});
@@ -107,14 +150,19 @@ export class LspSession {
 
   async open(uri: string, text: string): Promise<void> {
     this.documents.set(uri, TextDocument.create(uri, 'json', 1, text));
-    await this.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'json', version: 1, text } });
+    await this.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: 'json', version: 1, text },
+    });
   }
 
   async change(uri: string, text: string): Promise<void> {
     const old = this.documents.get(uri)!;
     const next = TextDocument.create(uri, 'json', old.version + 1, text);
     this.documents.set(uri, next);
-    await this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: next.version }, contentChanges: [{ text }] });
+    await this.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: next.version },
+      contentChanges: [{ text }],
+    });
   }
 
   /**
@@ -124,7 +172,10 @@ export class LspSession {
   async burst(uri: string, changes: { range: Range; text: string }[], finalText: string): Promise<void> {
     let version = this.documents.get(uri)!.version;
     for (const change of changes) {
-      void this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: ++version }, contentChanges: [change] });
+      void this.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+        textDocument: { uri, version: ++version },
+        contentChanges: [change],
+      });
     }
     this.documents.set(uri, TextDocument.create(uri, 'json', version, finalText));
   }
@@ -136,14 +187,21 @@ export class LspSession {
     const range = { start: old.positionAt(start), end: old.positionAt(end) };
     const next = TextDocument.update(old, [{ range, text }], old.version + 1);
     this.documents.set(uri, next);
-    await this.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: next.version }, contentChanges: [{ range, text }] });
+    await this.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: next.version },
+      contentChanges: [{ range, text }],
+    });
   }
 
   async settled(uri: string): Promise<PublishDiagnosticsParams> {
     await this.until(() => {
       const last = this.published.get(uri);
       const version = this.documents.get(uri)?.version;
-      return !!last && (version === undefined || last.version === version) && this.idleAt > (this.publishedAt.get(uri) ?? Infinity);
+      return (
+        !!last &&
+        (version === undefined || last.version === version) &&
+        this.idleAt > (this.publishedAt.get(uri) ?? Infinity)
+      );
     });
     return this.published.get(uri)!;
   }
@@ -177,7 +235,11 @@ export interface SessionOptions {
  * Runs `fn` on a new session with `root` as the workspace folder (or several; undefined: not
  * initialized, `fn` does it), and always closes the session, whether `fn` passes or throws.
  */
-export async function withLsp<T>(root: string | string[] | undefined, fn: (lsp: LspSession) => Promise<T>, options: SessionOptions = {}): Promise<T> {
+export async function withLsp<T>(
+  root: string | string[] | undefined,
+  fn: (lsp: LspSession) => Promise<T>,
+  options: SessionOptions = {},
+): Promise<T> {
   const lsp = new LspSession(options.env, { cwd: options.cwd });
   try {
     options.before?.(lsp);

@@ -40,7 +40,6 @@ export function runPython<T>(python: string, script: string, args: string[] = []
   return JSON.parse(out) as T;
 }
 
-
 /** The checkout's root, found upward from the running (bundled) test file. */
 export function repoRoot(): string {
   let dir = __dirname;

@@ -21,12 +21,22 @@ export interface EegCache {
 export function writeEegCache(directory: string): EegCache {
   mkdirSync(directory, { recursive: true });
   const labels = new Float32Array(2 * 100).fill(1, 0, 10);
-  writeFileSync(path.join(directory, 'a_windows.npz'), eegNpz({ windows: 2, channels: 1, samples: 100, labels, compress: true }));
-  const text = JSON.stringify({
-    partial_seizure: [{ cache_file: 'a_windows.npz', window_idx: 0 }, { cache_file: 'gone_windows.npz', window_idx: 0 }],
-    full_seizure: [],
-    no_seizure: [{ cache_file: 'a_windows.npz', window_idx: 1 }],
-  }, null, 2);
+  writeFileSync(
+    path.join(directory, 'a_windows.npz'),
+    eegNpz({ windows: 2, channels: 1, samples: 100, labels, compress: true }),
+  );
+  const text = JSON.stringify(
+    {
+      partial_seizure: [
+        { cache_file: 'a_windows.npz', window_idx: 0 },
+        { cache_file: 'gone_windows.npz', window_idx: 0 },
+      ],
+      full_seizure: [],
+      no_seizure: [{ cache_file: 'a_windows.npz', window_idx: 1 }],
+    },
+    null,
+    2,
+  );
   const manifest = path.join(directory, 'manifest.json');
   writeFileSync(manifest, text);
   return { directory, manifest, text };
@@ -58,19 +68,39 @@ export function writeArcDataset(directory: string): ArcDataset {
   const images = subjects.map((s) => path.join(nifti, `${s}_ses-1_t2w.nii.gz`));
   const masks = subjects.map((s) => path.join(nifti, `${s}_ses-1_lesion.nii.gz`));
   subjects.forEach((_, i) => {
-    writeFileSync(images[i], encodeNifti({ dims: [6, 5, 4], datatype: 16, data: encodeVoxels(16, new Float32Array(120).fill(3 + i)), gzip: true }));
-    writeFileSync(masks[i], encodeNifti({ dims: [6, 5, 4], datatype: 2, data: encodeVoxels(2, new Uint8Array(120).fill(1, 0, counted[i])), gzip: true }));
+    writeFileSync(
+      images[i],
+      encodeNifti({
+        dims: [6, 5, 4],
+        datatype: 16,
+        data: encodeVoxels(16, new Float32Array(120).fill(3 + i)),
+        gzip: true,
+      }),
+    );
+    writeFileSync(
+      masks[i],
+      encodeNifti({
+        dims: [6, 5, 4],
+        datatype: 2,
+        data: encodeVoxels(2, new Uint8Array(120).fill(1, 0, counted[i])),
+        gzip: true,
+      }),
+    );
   });
   const legacy = (file: string) => path.relative(path.dirname(directory), file).split(path.sep).join('/');
   const relative = (file: string) => path.relative(directory, file).split(path.sep).join('/');
-  const text = JSON.stringify({
-    num_samples: 2,
-    image_paths: [relative(images[0]), legacy(images[1])],
-    mask_paths: [relative(masks[0]), legacy(masks[1])],
-    lesion_volumes: [16, 5],
-    acquisition_types: ['space_2x', 'space_no_accel'],
-    subject_ids: subjects,
-  }, null, 2);
+  const text = JSON.stringify(
+    {
+      num_samples: 2,
+      image_paths: [relative(images[0]), legacy(images[1])],
+      mask_paths: [relative(masks[0]), legacy(masks[1])],
+      lesion_volumes: [16, 5],
+      acquisition_types: ['space_2x', 'space_no_accel'],
+      subject_ids: subjects,
+    },
+    null,
+    2,
+  );
   const datasetInfo = path.join(directory, 'dataset_info.json');
   writeFileSync(datasetInfo, text);
   return { directory, datasetInfo, text, images, masks, counted };

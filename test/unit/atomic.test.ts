@@ -4,7 +4,17 @@
  * were, and concurrent writers to one file never collide on their temp files.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -24,7 +34,11 @@ test('the old mode is kept exactly, whatever the umask', async () => {
   const fresh = path.join(dir, 'fresh.json');
   await writeFileAtomic(fresh, 'x');
   assert.equal(statSync(fresh).mode & 0o7777, 0o666 & ~process.umask());
-  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), [], 'no temp files left');
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+    [],
+    'no temp files left',
+  );
 });
 
 test('links, read-only files and non-regular files are refused and left untouched', async () => {
@@ -33,7 +47,10 @@ test('links, read-only files and non-regular files are refused and left untouche
   writeFileSync(outside, 'precious\n');
   const link = path.join(dir, 'manifest.json');
   symlinkSync(outside, link);
-  await assert.rejects(writeFileAtomic(link, '{}'), (error: Error) => error instanceof RefusedWrite && /symbolic link/.test(error.message));
+  await assert.rejects(
+    writeFileAtomic(link, '{}'),
+    (error: Error) => error instanceof RefusedWrite && /symbolic link/.test(error.message),
+  );
   assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
   assert.equal(readlinkSync(link), outside);
   assert.equal(readFileSync(outside, 'utf8'), 'precious\n');
@@ -52,7 +69,10 @@ test('links, read-only files and non-regular files are refused and left untouche
   const directory = path.join(dir, 'folder.json');
   mkdirSync(directory);
   await assert.rejects(writeFileAtomic(directory, '{}'), /not a regular file/);
-  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+    [],
+  );
 });
 
 test('concurrent writers to one file do not collide', async () => {
@@ -60,5 +80,8 @@ test('concurrent writers to one file do not collide', async () => {
   const contents = Array.from({ length: 40 }, (_, i) => `{"writer": ${i}}`);
   await Promise.all(contents.map((c) => writeFileAtomic(file, c)));
   assert.ok(contents.includes(readFileSync(file, 'utf8')));
-  assert.deepEqual(readdirSync(path.dirname(file)).filter((n) => n.endsWith('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(path.dirname(file)).filter((n) => n.endsWith('.tmp')),
+    [],
+  );
 });

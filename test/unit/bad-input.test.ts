@@ -29,7 +29,11 @@ const labels = (windows: number, samples: number) => {
 };
 
 async function rejects(bytes: Uint8Array, pattern: RegExp, what: string): Promise<void> {
-  await assert.rejects(summarizeNpz(memorySource(bytes)), (e: Error) => e instanceof FormatError && pattern.test(e.message), what);
+  await assert.rejects(
+    summarizeNpz(memorySource(bytes)),
+    (e: Error) => e instanceof FormatError && pattern.test(e.message),
+    what,
+  );
 }
 
 test('truncated NPZ files are reported, at every cut point', async () => {
@@ -72,7 +76,8 @@ function patchDirectorySize(zip: Uint8Array, name: string, size: number): Uint8A
     const nameLength = view.getUint16(at + 28, true);
     if (Buffer.from(out.subarray(at + 46, at + 46 + nameLength)).toString() !== name) continue;
     const extra = at + 46 + nameLength;
-    if (view.getUint32(at + 24, true) === 0xffffffff && view.getUint16(extra, true) === 0x0001) view.setBigUint64(extra + 4, BigInt(size), true);
+    if (view.getUint32(at + 24, true) === 0xffffffff && view.getUint16(extra, true) === 0x0001)
+      view.setBigUint64(extra + 4, BigInt(size), true);
     else view.setUint32(at + 24, size, true);
     return out;
   }
@@ -97,12 +102,28 @@ test('a ZIP bomb in labels is read only as far as its .npy header needs, as nump
 
 test('lying .npy headers and missing arrays are reported', async () => {
   const claimBig = Buffer.concat([npyHeader('<f4', [100000, 15360]), encodeValues('<f4', new Float32Array(20))]);
-  await rejects(writeNpz([{ name: 'labels.npy', bytes: claimBig }], { compress: true }), /truncated/, 'shape larger than data');
+  await rejects(
+    writeNpz([{ name: 'labels.npy', bytes: claimBig }], { compress: true }),
+    /truncated/,
+    'shape larger than data',
+  );
   const strings = Buffer.concat([npyHeader('<U3', [2]), new Uint8Array(24)]);
-  await rejects(writeNpz([{ name: 'labels.npy', bytes: strings }], { compress: false }), /cannot be compared/, 'string dtype');
-  const notNpy = writeNpz([{ name: 'labels.npy', bytes: Buffer.from('hello world, not an array') }], { compress: false });
+  await rejects(
+    writeNpz([{ name: 'labels.npy', bytes: strings }], { compress: false }),
+    /cannot be compared/,
+    'string dtype',
+  );
+  const notNpy = writeNpz([{ name: 'labels.npy', bytes: Buffer.from('hello world, not an array') }], {
+    compress: false,
+  });
   await rejects(notNpy, /not a \.npy array/, 'not npy');
-  const noLabels = await summarizeNpz(memorySource(writeNpz([{ name: 'other.npy', bytes: Buffer.concat([npyHeader('<f4', [1]), new Uint8Array(4)]) }], { compress: false })));
+  const noLabels = await summarizeNpz(
+    memorySource(
+      writeNpz([{ name: 'other.npy', bytes: Buffer.concat([npyHeader('<f4', [1]), new Uint8Array(4)]) }], {
+        compress: false,
+      }),
+    ),
+  );
   assert.equal(noLabels.hasLabels, false, 'no labels: the builder leaves the file out');
   await rejects(new Uint8Array(100), /not a ZIP/, 'zeros');
 });
@@ -114,17 +135,33 @@ test('NIfTI headers that claim more voxels than the file holds are refused witho
   new DataView(lying.buffer, lying.byteOffset).setInt16(42, 0x7fff, true);
   new DataView(lying.buffer, lying.byteOffset).setInt16(44, 0x7fff, true);
   await assert.rejects(summarizeNifti(memorySource(lying), { countVoxels: true }), /more than the file can hold/);
-  const truncated = encodeNifti({ dims: [4, 4, 4], datatype: 16, data: encodeVoxels(16, new Float32Array(64)), gzip: true });
-  await assert.rejects(summarizeNifti(memorySource(truncated.subarray(0, truncated.length - 30)), { countVoxels: true }), FormatError);
-  await assert.rejects(summarizeNifti(memorySource(Buffer.from('{"not": "nifti"}')), { countVoxels: true }), FormatError);
+  const truncated = encodeNifti({
+    dims: [4, 4, 4],
+    datatype: 16,
+    data: encodeVoxels(16, new Float32Array(64)),
+    gzip: true,
+  });
+  await assert.rejects(
+    summarizeNifti(memorySource(truncated.subarray(0, truncated.length - 30)), { countVoxels: true }),
+    FormatError,
+  );
+  await assert.rejects(
+    summarizeNifti(memorySource(Buffer.from('{"not": "nifti"}')), { countVoxels: true }),
+    FormatError,
+  );
 });
 
 test('non-JSON and wrong types get schema diagnostics on the exact ranges', () => {
-  const text = '{\n  "partial_seizure": [\n    {"cache_file": 3, "window_idx": "0"},\n    7\n  ],\n  "full_seizure": {},\n  "no_seizure": []\n}';
+  const text =
+    '{\n  "partial_seizure": [\n    {"cache_file": 3, "window_idx": "0"},\n    7\n  ],\n  "full_seizure": {},\n  "no_seizure": []\n}';
   const parsed = parseManifest(text);
   assert.ok(parsed.isManifest);
   const lines = new LineIndex(text);
-  const found = parsed.schema.map((d) => ({ at: lines.position(d.offset), text: text.slice(d.offset, d.offset + d.length), code: d.code }));
+  const found = parsed.schema.map((d) => ({
+    at: lines.position(d.offset),
+    text: text.slice(d.offset, d.offset + d.length),
+    code: d.code,
+  }));
   assert.deepEqual(found, [
     { at: { line: 2, character: 19 }, text: '3', code: 'manifest-schema' },
     { at: { line: 2, character: 36 }, text: '"0"', code: 'manifest-schema' },
@@ -133,7 +170,9 @@ test('non-JSON and wrong types get schema diagnostics on the exact ranges', () =
   ]);
   const broken = parseManifest('{"partial_seizure": [ {"cache_file": "a.npz", "window_idx": 0 ');
   assert.ok(broken.schema.some((d) => /Invalid JSON/.test(d.message)));
-  const info = parseDatasetInfo('{"num_samples": 2, "image_paths": ["a.nii.gz", 5], "mask_paths": [null], "lesion_volumes": [1.5, -2], "acquisition_types": [], "subject_ids": ["s", "t"]}');
+  const info = parseDatasetInfo(
+    '{"num_samples": 2, "image_paths": ["a.nii.gz", 5], "mask_paths": [null], "lesion_volumes": [1.5, -2], "acquisition_types": [], "subject_ids": ["s", "t"]}',
+  );
   const codes = info.schema.map((d) => d.code).sort();
   assert.ok(codes.includes('dataset-info-schema') && codes.includes('sample-count'), codes.join());
   assert.equal(parseManifest('{"name": "my-extension", "manifest_version": 3}').isManifest, false);
@@ -144,15 +183,35 @@ test('path traversal in cache_file is rejected with a diagnostic and never read'
   const root = tempDir();
   const cache = path.join(root, 'cache');
   mkdirSync(cache);
-  writeFileSync(path.join(root, 'outside_windows.npz'), eegNpz({ windows: 2, samples: 64, channels: 1, labels: labels(2, 64) }));
-  const text = JSON.stringify({ partial_seizure: [{ cache_file: '../outside_windows.npz', window_idx: 0 }, { cache_file: '/etc/passwd', window_idx: 0 }], full_seizure: [], no_seizure: [] }, null, 2);
+  writeFileSync(
+    path.join(root, 'outside_windows.npz'),
+    eegNpz({ windows: 2, samples: 64, channels: 1, labels: labels(2, 64) }),
+  );
+  const text = JSON.stringify(
+    {
+      partial_seizure: [
+        { cache_file: '../outside_windows.npz', window_idx: 0 },
+        { cache_file: '/etc/passwd', window_idx: 0 },
+      ],
+      full_seizure: [],
+      no_seizure: [],
+    },
+    null,
+    2,
+  );
   const manifest = path.join(cache, 'manifest.json');
   writeFileSync(manifest, text);
   const pool = new WorkerPool(1);
   try {
-    const analysis = await analyzeDocument(manifest, text, new CacheInspector(pool, new FingerprintStore()), { content: true, cwd: root });
+    const analysis = await analyzeDocument(manifest, text, new CacheInspector(pool, new FingerprintStore()), {
+      content: true,
+      cwd: root,
+    });
     const traversal = analysis.diagnostics.filter((d) => d.code === 'manifest-schema');
-    assert.deepEqual(traversal.map((d) => text.slice(d.offset, d.offset + d.length)), ['"../outside_windows.npz"', '"/etc/passwd"']);
+    assert.deepEqual(
+      traversal.map((d) => text.slice(d.offset, d.offset + d.length)),
+      ['"../outside_windows.npz"', '"/etc/passwd"'],
+    );
     assert.equal(pool.tasksRun, 0, 'no file was read');
     assert.equal(pool.bytesRead, 0);
   } finally {

@@ -17,7 +17,10 @@ import { tempDir } from '../support/python';
 test('an NPZ truncated between stat and read is reported as changed while read', async () => {
   const dir = tempDir();
   const file = path.join(dir, 'a_windows.npz');
-  fs.writeFileSync(file, eegNpz({ windows: 4, channels: 2, samples: 64, labels: new Float32Array(256).fill(1, 0, 10) }));
+  fs.writeFileSync(
+    file,
+    eegNpz({ windows: 4, channels: 2, samples: 64, labels: new Float32Array(256).fill(1, 0, 10) }),
+  );
   const open = fs.promises.open;
   let truncated = false;
   fs.promises.open = (async (target: fs.PathLike, ...rest: unknown[]) => {
@@ -34,7 +37,10 @@ test('an NPZ truncated between stat and read is reported as changed while read',
     assert.ok(truncated, 'the hook ran');
     assert.ok(facts.failure, JSON.stringify(facts));
     const text = describeFailure('a_windows.npz', facts.failure);
-    assert.match(text, /^a_windows\.npz cannot be read: it changed while NeuroCache read it \(\d+ bytes when it was opened, 100 bytes now; the read said: .+\)\. What np\.load makes of it depends on the bytes it finds when training reads it/);
+    assert.match(
+      text,
+      /^a_windows\.npz cannot be read: it changed while NeuroCache read it \(\d+ bytes when it was opened, 100 bytes now; the read said: .+\)\. What np\.load makes of it depends on the bytes it finds when training reads it/,
+    );
     assert.doesNotMatch(text, /FIFO/);
     // Not remembered: the next look reads the file as it is now.
     const again = await new CacheInspector(pool, store).npz(file, true);

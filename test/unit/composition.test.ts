@@ -39,34 +39,65 @@ total = sum(kept.values())
 print(json.dumps({"kept": kept, "ratio": (kept["partial"] + kept["full"]) / total if total else 0.0, "selected": selected}))
 `;
 
-test('stats reproduce the training composition exactly, seed by seed', { skip: !numpy && 'python3 with numpy not found' }, () => {
-  const cases = [
-    { files: 40, partial: 120, full: 300, none: 20000, seeds: [42, 0, 7] },
-    { files: 7, partial: 9, full: 2, none: 15, seeds: [42, 123456789] },
-    { files: 200, partial: 500, full: 40, none: 120000, seeds: [42] },
-  ];
-  for (const c of cases) {
-    const dir = tempDir();
-    const entry = (i: number) => ({ cache_file: `f${String(i % c.files).padStart(4, '0')}_windows.npz`, window_idx: Math.floor(i / c.files) });
-    const manifest = {
-      partial_seizure: Array.from({ length: c.partial }, (_, i) => entry(i * 3)),
-      full_seizure: Array.from({ length: c.full }, (_, i) => entry(i * 5 + 1)),
-      no_seizure: Array.from({ length: c.none }, (_, i) => entry(i * 7 + 2)),
-    };
-    const file = path.join(dir, 'manifest.json');
-    writeFileSync(file, JSON.stringify(manifest, null, 2));
-    // About a third of the cache files exist: picks that hit missing ones are skipped.
-    for (let f = 0; f < c.files; f += 3) writeFileSync(path.join(dir, `f${String(f).padStart(4, '0')}_windows.npz`), '');
-    for (const seed of c.seeds) {
-      const reference = runPython<{ kept: Record<string, number>; ratio: number; selected: Record<string, [string, number][]> }>(numpy!, TRAINING, [file, String(seed)]);
-      const run = spawnSync(process.execPath, [cliPath(), 'stats', file, '--json', '--selected', '--seed', String(seed), '--cache-dir', tempDir()], { encoding: 'utf8', maxBuffer: 1 << 28 });
-      assert.equal(run.status, 0, run.stderr);
-      const ours = JSON.parse(run.stdout);
-      const label = `${c.files} files, seed ${seed}`;
-      assert.deepEqual([ours.balanced.partial, ours.balanced.full, ours.balanced.background], [reference.kept.partial, reference.kept.full, reference.kept.background], label);
-      assert.equal(ours.balanced.seizureRatio, reference.ratio, label);
-      assert.deepEqual(ours.selected.full_seizure.map((e: { cache_file: string; window_idx: number }) => [e.cache_file, e.window_idx]), reference.selected.full, label);
-      assert.deepEqual(ours.selected.no_seizure.map((e: { cache_file: string; window_idx: number }) => [e.cache_file, e.window_idx]), reference.selected.background, label);
+test(
+  'stats reproduce the training composition exactly, seed by seed',
+  { skip: !numpy && 'python3 with numpy not found' },
+  () => {
+    const cases = [
+      { files: 40, partial: 120, full: 300, none: 20000, seeds: [42, 0, 7] },
+      { files: 7, partial: 9, full: 2, none: 15, seeds: [42, 123456789] },
+      { files: 200, partial: 500, full: 40, none: 120000, seeds: [42] },
+    ];
+    for (const c of cases) {
+      const dir = tempDir();
+      const entry = (i: number) => ({
+        cache_file: `f${String(i % c.files).padStart(4, '0')}_windows.npz`,
+        window_idx: Math.floor(i / c.files),
+      });
+      const manifest = {
+        partial_seizure: Array.from({ length: c.partial }, (_, i) => entry(i * 3)),
+        full_seizure: Array.from({ length: c.full }, (_, i) => entry(i * 5 + 1)),
+        no_seizure: Array.from({ length: c.none }, (_, i) => entry(i * 7 + 2)),
+      };
+      const file = path.join(dir, 'manifest.json');
+      writeFileSync(file, JSON.stringify(manifest, null, 2));
+      // About a third of the cache files exist: picks that hit missing ones are skipped.
+      for (let f = 0; f < c.files; f += 3)
+        writeFileSync(path.join(dir, `f${String(f).padStart(4, '0')}_windows.npz`), '');
+      for (const seed of c.seeds) {
+        const reference = runPython<{
+          kept: Record<string, number>;
+          ratio: number;
+          selected: Record<string, [string, number][]>;
+        }>(numpy!, TRAINING, [file, String(seed)]);
+        const run = spawnSync(
+          process.execPath,
+          [cliPath(), 'stats', file, '--json', '--selected', '--seed', String(seed), '--cache-dir', tempDir()],
+          { encoding: 'utf8', maxBuffer: 1 << 28 },
+        );
+        assert.equal(run.status, 0, run.stderr);
+        const ours = JSON.parse(run.stdout);
+        const label = `${c.files} files, seed ${seed}`;
+        assert.deepEqual(
+          [ours.balanced.partial, ours.balanced.full, ours.balanced.background],
+          [reference.kept.partial, reference.kept.full, reference.kept.background],
+          label,
+        );
+        assert.equal(ours.balanced.seizureRatio, reference.ratio, label);
+        assert.deepEqual(
+          ours.selected.full_seizure.map((e: { cache_file: string; window_idx: number }) => [
+            e.cache_file,
+            e.window_idx,
+          ]),
+          reference.selected.full,
+          label,
+        );
+        assert.deepEqual(
+          ours.selected.no_seizure.map((e: { cache_file: string; window_idx: number }) => [e.cache_file, e.window_idx]),
+          reference.selected.background,
+          label,
+        );
+      }
     }
-  }
-});
+  },
+);

@@ -76,69 +76,96 @@ function comparable(values: WindowValues) {
   return { windows: values.windows, nonFinite: values.nonFinite, unclipped: values.unclipped };
 }
 
-test('the bad windows of every dtype, byte order and memory order equal numpy\'s, and the byte budget holds', { skip: !numpy && 'python3 with numpy not found' }, async (t) => {
-  const dir = tempDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const cases = runPython<Record<string, ReturnType<typeof comparable>>>(numpy!, WRITE, [dir]);
-  // One thread and every file at once: tasks queued for the thread must not hold the budget the running one needs.
-  const pool = new WorkerPool(1, { bytesInFlight: BUDGET, readsInFlight: 64 });
-  try {
-    const names = Object.keys(cases).filter((name) => name.endsWith('.npz'));
-    const results = await Promise.all(names.map((name) => pool.deepWindows(path.join(dir, name))));
-    names.forEach((name, i) => {
-      const result = results[i];
-      assert.ok(result.ok, `${name}: ${!result.ok && result.error}`);
-      assert.deepEqual(comparable(result.value), cases[name], name);
-    });
-    assert.ok(cases['big.npz'].nonFinite.some((w) => w.window === 7) && cases['lef4_F.npz'].unclipped.length > 0, 'the planted values are there');
-    assert.ok(pool.bytes.peak <= BUDGET, `budget peak ${pool.bytes.peak}`);
-    assert.ok(pool.deepPeakHeld <= BUDGET && pool.deepPeakHeld > 0, `a worker held ${pool.deepPeakHeld} bytes at most`);
-    assert.ok(pool.deepPeakHeld <= DEEP_READ_AHEAD * (BUDGET / DEEP_READ_AHEAD));
-  } finally {
-    await pool.close();
-  }
-  // Chunks of every size, elements straddling them: the scan alone on a Fortran-order float16 array.
-  const raw = readFileSync(path.join(dir, 'raw_F_f2.npy'));
-  for (const size of [1, 3, 7, 4096]) {
-    const scan = new WindowValueScan();
-    for (let at = 0; at < raw.length; at += size) scan.push(raw.subarray(at, at + size));
-    assert.deepEqual(comparable(scan.finish()), cases['raw_F_f2.npy'], `chunks of ${size}`);
-  }
-});
+test(
+  "the bad windows of every dtype, byte order and memory order equal numpy's, and the byte budget holds",
+  { skip: !numpy && 'python3 with numpy not found' },
+  async (t) => {
+    const dir = tempDir();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const cases = runPython<Record<string, ReturnType<typeof comparable>>>(numpy!, WRITE, [dir]);
+    // One thread and every file at once: tasks queued for the thread must not hold the budget the running one needs.
+    const pool = new WorkerPool(1, { bytesInFlight: BUDGET, readsInFlight: 64 });
+    try {
+      const names = Object.keys(cases).filter((name) => name.endsWith('.npz'));
+      const results = await Promise.all(names.map((name) => pool.deepWindows(path.join(dir, name))));
+      names.forEach((name, i) => {
+        const result = results[i];
+        assert.ok(result.ok, `${name}: ${!result.ok && result.error}`);
+        assert.deepEqual(comparable(result.value), cases[name], name);
+      });
+      assert.ok(
+        cases['big.npz'].nonFinite.some((w) => w.window === 7) && cases['lef4_F.npz'].unclipped.length > 0,
+        'the planted values are there',
+      );
+      assert.ok(pool.bytes.peak <= BUDGET, `budget peak ${pool.bytes.peak}`);
+      assert.ok(
+        pool.deepPeakHeld <= BUDGET && pool.deepPeakHeld > 0,
+        `a worker held ${pool.deepPeakHeld} bytes at most`,
+      );
+      assert.ok(pool.deepPeakHeld <= DEEP_READ_AHEAD * (BUDGET / DEEP_READ_AHEAD));
+    } finally {
+      await pool.close();
+    }
+    // Chunks of every size, elements straddling them: the scan alone on a Fortran-order float16 array.
+    const raw = readFileSync(path.join(dir, 'raw_F_f2.npy'));
+    for (const size of [1, 3, 7, 4096]) {
+      const scan = new WindowValueScan();
+      for (let at = 0; at < raw.length; at += size) scan.push(raw.subarray(at, at + size));
+      assert.deepEqual(comparable(scan.finish()), cases['raw_F_f2.npy'], `chunks of ${size}`);
+    }
+  },
+);
 
-test('a deep re-check of an unchanged file inflates nothing; a changed file is inflated again', { skip: !numpy && 'python3 with numpy not found' }, async (t) => {
-  const dir = tempDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  runPython(numpy!, `
+test(
+  'a deep re-check of an unchanged file inflates nothing; a changed file is inflated again',
+  { skip: !numpy && 'python3 with numpy not found' },
+  async (t) => {
+    const dir = tempDir();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    runPython(
+      numpy!,
+      `
 import sys, json, numpy as np
 w = np.zeros((3, 19, 256), np.float32); w[1, 2, 3] = np.nan
 np.savez_compressed(sys.argv[1] + "/x_windows.npz", windows=w, labels=np.zeros((3, 256), np.float32))
-print("null")`, [dir]);
-  const file = path.join(dir, 'x_windows.npz');
-  const pool = new WorkerPool(1);
-  const inspector = new CacheInspector(pool, new FingerprintStore());
-  try {
-    const first = await inspector.deepWindows(file);
-    assert.ok(first?.ok && first.value.nonFinite[0].window === 1);
-    const after = { scans: pool.deepScans, inflated: pool.bytesInflated, read: pool.bytesRead };
-    assert.equal(after.scans, 1);
-    assert.equal(after.inflated, 3 * 19 * 256 * 4 + 128);
-    const second = await inspector.deepWindows(file);
-    assert.deepEqual(second, first);
-    assert.deepEqual({ scans: pool.deepScans, inflated: pool.bytesInflated, read: pool.bytesRead }, after, 'answered from the fingerprint store');
-    const { utimesSync } = await import('node:fs');
-    utimesSync(file, new Date(), new Date(Date.now() + 5000));
-    await inspector.deepWindows(file);
-    assert.equal(pool.deepScans, 2, 'a new mtime is inflated again');
-  } finally {
-    await pool.close();
-  }
-});
+print("null")`,
+      [dir],
+    );
+    const file = path.join(dir, 'x_windows.npz');
+    const pool = new WorkerPool(1);
+    const inspector = new CacheInspector(pool, new FingerprintStore());
+    try {
+      const first = await inspector.deepWindows(file);
+      assert.ok(first?.ok && first.value.nonFinite[0].window === 1);
+      const after = { scans: pool.deepScans, inflated: pool.bytesInflated, read: pool.bytesRead };
+      assert.equal(after.scans, 1);
+      assert.equal(after.inflated, 3 * 19 * 256 * 4 + 128);
+      const second = await inspector.deepWindows(file);
+      assert.deepEqual(second, first);
+      assert.deepEqual(
+        { scans: pool.deepScans, inflated: pool.bytesInflated, read: pool.bytesRead },
+        after,
+        'answered from the fingerprint store',
+      );
+      const { utimesSync } = await import('node:fs');
+      utimesSync(file, new Date(), new Date(Date.now() + 5000));
+      await inspector.deepWindows(file);
+      assert.equal(pool.deepScans, 2, 'a new mtime is inflated again');
+    } finally {
+      await pool.close();
+    }
+  },
+);
 
-test('a corrupt or truncated windows member is reported, not thrown', { skip: !numpy && 'python3 with numpy not found' }, async (t) => {
-  const dir = tempDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  runPython(numpy!, `
+test(
+  'a corrupt or truncated windows member is reported, not thrown',
+  { skip: !numpy && 'python3 with numpy not found' },
+  async (t) => {
+    const dir = tempDir();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    runPython(
+      numpy!,
+      `
 import sys, numpy as np
 d = sys.argv[1]
 w = np.random.default_rng(1).standard_normal((4, 19, 512)).astype(np.float32)
@@ -146,13 +173,16 @@ np.savez_compressed(d + "/x.npz", windows=w, labels=np.zeros((4, 512), np.float3
 b = bytearray(open(d + "/x.npz", "rb").read())
 b[2000:2100] = bytes(100)
 open(d + "/corrupt.npz", "wb").write(b)
-print("null")`, [dir]);
-  const pool = new WorkerPool(1);
-  try {
-    const result = await pool.deepWindows(path.join(dir, 'corrupt.npz'));
-    assert.equal(result.ok, false);
-    assert.match(!result.ok ? result.error : '', /CRC-32|corrupt/);
-  } finally {
-    await pool.close();
-  }
-});
+print("null")`,
+      [dir],
+    );
+    const pool = new WorkerPool(1);
+    try {
+      const result = await pool.deepWindows(path.join(dir, 'corrupt.npz'));
+      assert.equal(result.ok, false);
+      assert.match(!result.ok ? result.error : '', /CRC-32|corrupt/);
+    } finally {
+      await pool.close();
+    }
+  },
+);

@@ -20,13 +20,16 @@ const engineCodes = (): string[] => [...DIAGNOSTIC_CODES];
 
 test('every code the engine emits has a section in docs/diagnostics.md', () => {
   const codes = engineCodes();
-  assert.ok(codes.length >= 20 && codes.includes('missing-cache-file') && codes.includes('legacy-path'), `codes read: ${codes.join(', ')}`);
+  assert.ok(
+    codes.length >= 20 && codes.includes('missing-cache-file') && codes.includes('legacy-path'),
+    `codes read: ${codes.join(', ')}`,
+  );
   const sections = codeSections(readFileSync(DOC, 'utf8'));
   const undocumented = codes.filter((code) => !sections.has(code));
   assert.deepEqual(undocumented, [], 'codes without a "## code" section');
 });
 
-test('a code links to its heading\'s line in the installed docs', () => {
+test("a code links to its heading's line in the installed docs", () => {
   const links = codeLinks(DOC);
   const lines = readFileSync(DOC, 'utf8').split('\n');
   for (const code of engineCodes()) {

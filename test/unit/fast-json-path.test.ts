@@ -26,11 +26,19 @@ function recorder(): { events: Event[]; visitor: Parameters<typeof visitPlainJso
   };
 }
 
-const manifest = (n: number) => JSON.stringify({
-  partial_seizure: Array.from({ length: n }, (_, i) => ({ cache_file: `sub-${String(i % 50).padStart(3, '0')}_windows.npz`, window_idx: i % 30 })),
-  full_seizure: [],
-  no_seizure: [{ cache_file: 'caf\u00e9 "q".npz', window_idx: 0 }],
-}, null, 2);
+const manifest = (n: number) =>
+  JSON.stringify(
+    {
+      partial_seizure: Array.from({ length: n }, (_, i) => ({
+        cache_file: `sub-${String(i % 50).padStart(3, '0')}_windows.npz`,
+        window_idx: i % 30,
+      })),
+      full_seizure: [],
+      no_seizure: [{ cache_file: 'caf\u00e9 "q".npz', window_idx: 0 }],
+    },
+    null,
+    2,
+  );
 
 const PLAIN = [
   manifest(3000),
@@ -40,9 +48,20 @@ const PLAIN = [
   '"just a string"',
   '{"extra": "ünïcode ✓ 😀"}',
 ];
-const NOT_PLAIN = ['{"a": 1,}', '// comment\n{}', '{"a": 01}', '{"a": "\\x"}', '', '{"a": tru}', '{"a": 1} {', '{"a": "tab\there"}', '{"a": NaN}', '{"partial_seizure": ['];
+const NOT_PLAIN = [
+  '{"a": 1,}',
+  '// comment\n{}',
+  '{"a": 01}',
+  '{"a": "\\x"}',
+  '',
+  '{"a": tru}',
+  '{"a": 1} {',
+  '{"a": "tab\there"}',
+  '{"a": NaN}',
+  '{"partial_seizure": [',
+];
 
-test('plain JSON takes the fast path and reports exactly jsonc-parser\'s events', () => {
+test("plain JSON takes the fast path and reports exactly jsonc-parser's events", () => {
   for (const text of PLAIN) {
     const fast = recorder();
     assert.doesNotThrow(() => visitPlainJson(text, fast.visitor), `gave up on plain JSON: ${text.slice(0, 60)}`);
@@ -54,5 +73,6 @@ test('plain JSON takes the fast path and reports exactly jsonc-parser\'s events'
 });
 
 test('anything but plain JSON makes the fast path give up', () => {
-  for (const text of NOT_PLAIN) assert.throws(() => visitPlainJson(text, recorder().visitor), NotPlainJson, JSON.stringify(text));
+  for (const text of NOT_PLAIN)
+    assert.throws(() => visitPlainJson(text, recorder().visitor), NotPlainJson, JSON.stringify(text));
 });

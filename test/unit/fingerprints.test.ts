@@ -15,7 +15,10 @@ const noFifo = spawnSync('mkfifo', ['--version'], { stdio: 'ignore' }).status !=
 const stat = (size: number, mtimeMs = 1000) => ({ size, mtimeMs }) as import('node:fs').Stats;
 
 function summary(positives: number[]) {
-  return { ok: true, value: { windowCount: positives.length, hasLabels: true, positives, samplesPerWindow: 15360, notes: [] } };
+  return {
+    ok: true,
+    value: { windowCount: positives.length, hasLabels: true, positives, samplesPerWindow: 15360, notes: [] },
+  };
 }
 
 test('per-window positives round-trip through a save, folded where they repeat', async () => {
@@ -64,21 +67,32 @@ test('damaged, foreign and oversized store files are ignored, never loaded into 
     writeFileSync(store.file!, text);
     return store;
   };
-  for (const text of ['', '{"format": 2, "records": ', 'null', '{"format": 1, "records": {"/a": []}}', '{"format": 2, "records": [1, 2]}']) {
+  for (const text of [
+    '',
+    '{"format": 2, "records": ',
+    'null',
+    '{"format": 1, "records": {"/a": []}}',
+    '{"format": 2, "records": [1, 2]}',
+  ]) {
     const store = write(text);
     await store.load();
     assert.equal(store.sizeInBytes, 0, text);
   }
   // Bad records are dropped one by one; good ones stay.
-  const mixed = write(JSON.stringify({
-    format: 2,
-    records: {
-      '/a.npz': [{ size: 1, mtimeMs: 1000, kind: 'npz', value: '{"ok":true,"value":3}' }, { size: 'x', kind: 'npz', value: '1' }],
-      '/b.npz': 'nope',
-      '/c.npz': [{ size: 1, mtimeMs: 1000, kind: 'npz', value: '{"ok":true,"value":{"$runs":[0,1000000000000]}}' }],
-      '/d.npz': [{ size: 1, mtimeMs: 1000, kind: 'npz', value: '{"ok":tr' }],
-    },
-  }));
+  const mixed = write(
+    JSON.stringify({
+      format: 2,
+      records: {
+        '/a.npz': [
+          { size: 1, mtimeMs: 1000, kind: 'npz', value: '{"ok":true,"value":3}' },
+          { size: 'x', kind: 'npz', value: '1' },
+        ],
+        '/b.npz': 'nope',
+        '/c.npz': [{ size: 1, mtimeMs: 1000, kind: 'npz', value: '{"ok":true,"value":{"$runs":[0,1000000000000]}}' }],
+        '/d.npz': [{ size: 1, mtimeMs: 1000, kind: 'npz', value: '{"ok":tr' }],
+      },
+    }),
+  );
   await mixed.load();
   assert.deepEqual(mixed.get('/a.npz', stat(1), 'npz'), { ok: true, value: 3 });
   const before = process.memoryUsage().heapUsed;

@@ -50,12 +50,20 @@ type Random = ReturnType<typeof prng>;
 const below = (random: Random, n: number) => Math.floor(random() * n);
 const pick = <T>(random: Random, items: readonly T[]): T => items[below(random, items.length)];
 
-const labels = (windows: number, samples: number) => new Float32Array(windows * samples).map((_, i) => (i % samples < (i / samples) * 7 ? 1 : 0));
+const labels = (windows: number, samples: number) =>
+  new Float32Array(windows * samples).map((_, i) => (i % samples < (i / samples) * 7 ? 1 : 0));
 
 /** A labels member whose `.npy` bytes are damaged, zipped with honest sizes and CRC: the damage reaches the array reader. */
 function damagedMember(random: Random): Uint8Array {
-  const [descr, size] = pick(random, [['<f4', 4], ['|b1', 1], ['>u2', 2]] as const);
-  const npy = Buffer.concat([npyHeader(descr, [3, 16], random() < 0.3), new Uint8Array(3 * 16 * size).map((_, i) => (i % 5 ? 0 : 63))]);
+  const [descr, size] = pick(random, [
+    ['<f4', 4],
+    ['|b1', 1],
+    ['>u2', 2],
+  ] as const);
+  const npy = Buffer.concat([
+    npyHeader(descr, [3, 16], random() < 0.3),
+    new Uint8Array(3 * 16 * size).map((_, i) => (i % 5 ? 0 : 63)),
+  ]);
   const member = mutate(random, npy.subarray(0, npy.length - (npy.length % 2)));
   return writeNpz([{ name: 'labels.npy', bytes: member }], { compress: random() < 0.5 });
 }
@@ -66,20 +74,48 @@ function npzCorpus(random: Random): Uint8Array {
     case 0:
       return eegNpz({ windows: 3, channels: 2, samples: 64, labels: labels(3, 64), compress: random() < 0.5 });
     case 1: {
-      const data = encodeValues('|b1', new Uint8Array(4 * 32).map((_, i) => i % 3));
-      return writeNpz([{ name: 'labels.npy', bytes: Buffer.concat([npyHeader('|b1', [4, 32], random() < 0.5), data]) }], { compress: random() < 0.5, zip64: random() < 0.5 });
+      const data = encodeValues(
+        '|b1',
+        new Uint8Array(4 * 32).map((_, i) => i % 3),
+      );
+      return writeNpz(
+        [{ name: 'labels.npy', bytes: Buffer.concat([npyHeader('|b1', [4, 32], random() < 0.5), data]) }],
+        { compress: random() < 0.5, zip64: random() < 0.5 },
+      );
     }
     case 2: {
       // A shape of many windows over few bytes: the bytes it needs when that is few (an (n, 0) array
       // needs none), else a few that lie.
       const shape = pick(random, lyingShapes);
-      const [descr, size] = pick(random, [['<f4', 4], ['|u1', 1], ['>i8', 8]] as const);
+      const [descr, size] = pick(random, [
+        ['<f4', 4],
+        ['|u1', 1],
+        ['>i8', 8],
+      ] as const);
       const needed = shape.reduce((a, b) => a * b, 1) * size;
       const member = pick(random, ['labels.npy', 'windows.npy']);
-      return writeNpz([{ name: member, bytes: Buffer.concat([npyHeader(descr, shape), new Uint8Array(needed <= 4096 ? needed : below(random, 64))]) }], { compress: random() < 0.5 });
+      return writeNpz(
+        [
+          {
+            name: member,
+            bytes: Buffer.concat([
+              npyHeader(descr, shape),
+              new Uint8Array(needed <= 4096 ? needed : below(random, 64)),
+            ]),
+          },
+        ],
+        { compress: random() < 0.5 },
+      );
     }
     case 3:
-      return eegNpz({ windows: 2, channels: 1, samples: 16, labels: labels(2, 16), labelsDescr: pick(random, ['<f8', '>i2', '|u1', '<c8']), compress: true });
+      return eegNpz({
+        windows: 2,
+        channels: 1,
+        samples: 16,
+        labels: labels(2, 16),
+        labelsDescr: pick(random, ['<f8', '>i2', '|u1', '<c8']),
+        compress: true,
+      });
     default:
       return eegNpz({ windows: 1, channels: 1, samples: 8, labels: null });
   }
@@ -91,10 +127,18 @@ function niftiCorpus(random: Random): { bytes: Uint8Array; name: string } {
   const datatype = pick(random, [2, 4, 16, 64, 512]);
   const dims = pick(random, [[6, 5, 4], [4, 4, 2, 2], [10]]);
   const count = dims.reduce((a, b) => a * b, 1);
-  const values = Array.from({ length: count }, (_, i) => ((i * 7) % 5) - 1).map((v) => (datatype === 2 || datatype === 512 ? Math.abs(v) : v));
+  const values = Array.from({ length: count }, (_, i) => ((i * 7) % 5) - 1).map((v) =>
+    datatype === 2 || datatype === 512 ? Math.abs(v) : v,
+  );
   const bytes = encodeNifti({
-    version, dims, datatype, data: encodeVoxels(datatype, values, random() < 0.7), littleEndian: undefined, gzip,
-    sclSlope: pick(random, [1, 0, -2, NaN]), sclInter: pick(random, [0, 0.5]),
+    version,
+    dims,
+    datatype,
+    data: encodeVoxels(datatype, values, random() < 0.7),
+    littleEndian: undefined,
+    gzip,
+    sclSlope: pick(random, [1, 0, -2, NaN]),
+    sclInter: pick(random, [0, 0.5]),
     extensions: random() < 0.3 ? [{ code: 6, data: new TextEncoder().encode('fuzz extension') }] : undefined,
   });
   return { bytes, name: gzip ? 'x_lesion.nii.gz' : 'x_lesion.nii' };
@@ -102,13 +146,28 @@ function niftiCorpus(random: Random): { bytes: Uint8Array; name: string } {
 
 function jsonCorpus(random: Random): string {
   if (random() < 0.5) {
-    const entry = (w: number) => ({ cache_file: pick(random, ['a_windows.npz', 'b_windows.npz', '../x.npz']), window_idx: w });
-    return pythonJsonDumpsIndented({ partial_seizure: [entry(0), entry(1)], full_seizure: [entry(2)], no_seizure: [entry(0), entry(5)] });
+    const entry = (w: number) => ({
+      cache_file: pick(random, ['a_windows.npz', 'b_windows.npz', '../x.npz']),
+      window_idx: w,
+    });
+    return pythonJsonDumpsIndented({
+      partial_seizure: [entry(0), entry(1)],
+      full_seizure: [entry(2)],
+      no_seizure: [entry(0), entry(5)],
+    });
   }
-  return JSON.stringify({
-    num_samples: 2, image_paths: ['cache/a_t2w.nii.gz', 'cache/b_t2w.nii.gz'], mask_paths: ['cache/a_lesion.nii.gz', null],
-    lesion_volumes: [12, 0], acquisition_types: ['space_2x', 'turbo_spin_echo'], subject_ids: ['sub-1', 'sub-2'],
-  }, null, random() < 0.5 ? 2 : undefined);
+  return JSON.stringify(
+    {
+      num_samples: 2,
+      image_paths: ['cache/a_t2w.nii.gz', 'cache/b_t2w.nii.gz'],
+      mask_paths: ['cache/a_lesion.nii.gz', null],
+      lesion_volumes: [12, 0],
+      acquisition_types: ['space_2x', 'turbo_spin_echo'],
+      subject_ids: ['sub-1', 'sub-2'],
+    },
+    null,
+    random() < 0.5 ? 2 : undefined,
+  );
 }
 
 // Values that make sizes, counts and offsets lie.
@@ -125,13 +184,15 @@ function mutate(random: Random, input: Uint8Array): Uint8Array {
         bytes = bytes.subarray(0, at);
         break;
       case 1:
-        for (let flips = 1 + below(random, 8); flips > 0; flips--) bytes[below(random, bytes.length)] ^= 1 << below(random, 8);
+        for (let flips = 1 + below(random, 8); flips > 0; flips--)
+          bytes[below(random, bytes.length)] ^= 1 << below(random, 8);
         break;
       case 2: {
         const width = pick(random, [1, 2, 4, 8]);
         const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         const value = pick(random, INTERESTING);
-        for (let i = 0; i < width && at + i < bytes.length; i++) view.setUint8(at + i, (value >>> (8 * (i % 4))) & 0xff);
+        for (let i = 0; i < width && at + i < bytes.length; i++)
+          view.setUint8(at + i, (value >>> (8 * (i % 4))) & 0xff);
         break;
       }
       case 3: {
@@ -187,7 +248,8 @@ async function exercise(format: Format, index: number): Promise<string> {
   }
   if (format === 'nifti') {
     return expectFormatErrors(async () => {
-      for (const countVoxels of [false, true]) await summarizeNifti(memorySource(input.bytes!), { countVoxels, name: input.name, perSlice: countVoxels });
+      for (const countVoxels of [false, true])
+        await summarizeNifti(memorySource(input.bytes!), { countVoxels, name: input.name, perSlice: countVoxels });
       await summarizeNifti(memorySource(input.bytes!), { countVoxels: false, slice: 1 }).catch((e) => {
         if (!(e instanceof FormatError)) throw e;
       });
@@ -196,8 +258,18 @@ async function exercise(format: Format, index: number): Promise<string> {
   // JSON: parsing and checking never throw, whatever the text.
   const manifest = parseManifest(input.text!);
   const facts = manifest.files.map(() => ({ exists: true, summary: SAMPLE_SUMMARY }));
-  checkManifest(manifest, { files: facts, directory: [{ name: 'a_windows.npz', facts: facts[0] ?? { exists: false } }] });
-  if (manifest.isManifest) compositionDiagnostics(manifest, manifestStats(manifest, facts.map(() => true)));
+  checkManifest(manifest, {
+    files: facts,
+    directory: [{ name: 'a_windows.npz', facts: facts[0] ?? { exists: false } }],
+  });
+  if (manifest.isManifest)
+    compositionDiagnostics(
+      manifest,
+      manifestStats(
+        manifest,
+        facts.map(() => true),
+      ),
+    );
   const info = parseDatasetInfo(input.text!);
   const pathFacts = info.samples.map(() => ({ resolved: '/x', how: 'relative' as const }));
   checkDatasetInfo(info, { images: pathFacts, masks: pathFacts, infoDir: '/' });
@@ -205,13 +277,30 @@ async function exercise(format: Format, index: number): Promise<string> {
   return 'ok';
 }
 
-const SAMPLE_SUMMARY: NpzSummary = { windowCount: 3, hasLabels: true, positives: [0, 5, 10], samplesPerWindow: 10, notes: [], members: {} };
+const SAMPLE_SUMMARY: NpzSummary = {
+  windowCount: 3,
+  hasLabels: true,
+  positives: [0, 5, 10],
+  samplesPerWindow: 10,
+  notes: [],
+  members: {},
+};
 
 /** A summary from hostile bytes goes on through the manifest checks. */
 function checkAgainst(summary: NpzSummary): void {
-  const text = JSON.stringify({ partial_seizure: [{ cache_file: 'f.npz', window_idx: 0 }, { cache_file: 'f.npz', window_idx: 99999999 }], full_seizure: [], no_seizure: [] });
+  const text = JSON.stringify({
+    partial_seizure: [
+      { cache_file: 'f.npz', window_idx: 0 },
+      { cache_file: 'f.npz', window_idx: 99999999 },
+    ],
+    full_seizure: [],
+    no_seizure: [],
+  });
   const parsed = parseManifest(text);
-  checkManifest(parsed, { files: [{ exists: true, summary }], directory: [{ name: 'f.npz', facts: { exists: true, summary } }] });
+  checkManifest(parsed, {
+    files: [{ exists: true, summary }],
+    directory: [{ name: 'f.npz', facts: { exists: true, summary } }],
+  });
 }
 
 // ---- child: runs inputs, reports each ------------------------------------------------------
@@ -255,7 +344,8 @@ function watch(): Promise<Report> {
     let stderr = '';
     let buffered = '';
     let timer: NodeJS.Timeout | undefined;
-    const replay = (format: string, index: number) => `${format} input ${index} (replay: NEUROCACHE_FUZZ_SEED=${SEED} NEUROCACHE_FUZZ_ONLY=${index})`;
+    const replay = (format: string, index: number) =>
+      `${format} input ${index} (replay: NEUROCACHE_FUZZ_SEED=${SEED} NEUROCACHE_FUZZ_ONLY=${index})`;
     const fail = (message: string) => {
       clearTimeout(timer);
       proc.kill('SIGKILL');
@@ -263,7 +353,10 @@ function watch(): Promise<Report> {
     };
     const arm = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => fail(`${current} did not finish within ${INPUT_TIME_LIMIT_MS} ms (hang)`), INPUT_TIME_LIMIT_MS);
+      timer = setTimeout(
+        () => fail(`${current} did not finish within ${INPUT_TIME_LIMIT_MS} ms (hang)`),
+        INPUT_TIME_LIMIT_MS,
+      );
     };
     arm();
     proc.stderr.on('data', (chunk) => (stderr += chunk));
@@ -279,16 +372,25 @@ function watch(): Promise<Report> {
         } else if (message.crash !== undefined) {
           fail(`${replay(message.format, message.crash)} threw something other than a FormatError:\n${message.error}`);
         } else {
-          report.outcomes[`${message.format} ${message.outcome}`] = (report.outcomes[`${message.format} ${message.outcome}`] ?? 0) + 1;
+          report.outcomes[`${message.format} ${message.outcome}`] =
+            (report.outcomes[`${message.format} ${message.outcome}`] ?? 0) + 1;
           report.peakExternalMB = Math.max(report.peakExternalMB, message.externalMB);
-          if (message.externalMB > EXTERNAL_LIMIT_MB) fail(`${replay(message.format, message.done)} left ${message.externalMB.toFixed(0)} MB of buffers (limit ${EXTERNAL_LIMIT_MB})`);
+          if (message.externalMB > EXTERNAL_LIMIT_MB)
+            fail(
+              `${replay(message.format, message.done)} left ${message.externalMB.toFixed(0)} MB of buffers (limit ${EXTERNAL_LIMIT_MB})`,
+            );
         }
       }
     });
     proc.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(report);
-      else reject(new Error(`the fuzz child died (${signal ?? `exit ${code}`}) during ${current}: out of memory beyond the ${HEAP_LIMIT_MB} MB heap?\n${stderr.slice(-2000)}`));
+      else
+        reject(
+          new Error(
+            `the fuzz child died (${signal ?? `exit ${code}`}) during ${current}: out of memory beyond the ${HEAP_LIMIT_MB} MB heap?\n${stderr.slice(-2000)}`,
+          ),
+        );
     });
   });
 }
@@ -303,9 +405,14 @@ if (process.env.NEUROCACHE_FUZZ_CHILD) {
     // The damage must reach past the first check: some inputs still read, some fail with a FormatError.
     if (ONLY === undefined) {
       for (const format of ['npz', 'nifti']) {
-        assert.ok(report.outcomes[`${format} ok`] > 0 && report.outcomes[`${format} format-error`] > 0, JSON.stringify(report.outcomes));
+        assert.ok(
+          report.outcomes[`${format} ok`] > 0 && report.outcomes[`${format} format-error`] > 0,
+          JSON.stringify(report.outcomes),
+        );
       }
     }
-    process.stdout.write(`# fuzz outcomes ${JSON.stringify(report.outcomes)}, peak buffers ${report.peakExternalMB.toFixed(1)} MB\n`);
+    process.stdout.write(
+      `# fuzz outcomes ${JSON.stringify(report.outcomes)}, peak buffers ${report.peakExternalMB.toFixed(1)} MB\n`,
+    );
   });
 }

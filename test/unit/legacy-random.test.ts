@@ -13,7 +13,23 @@ const numpy = pythonWith('numpy');
 const skip = !numpy && 'python3 with numpy not found';
 
 const SEEDS = [0, 1, 2, 3, 42, 1234, 65535, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 2, 2 ** 32 - 1, 20240611, 987654321];
-const HIGHS = ['1', '2', '3', '5', '7', '8', '100', '1000003', String(2 ** 31), String(2 ** 32 - 1), String(2 ** 32), String(2 ** 32 + 1), String(2 ** 40 + 5), String(2n ** 62n + 3n), String(2n ** 63n - 1n)];
+const HIGHS = [
+  '1',
+  '2',
+  '3',
+  '5',
+  '7',
+  '8',
+  '100',
+  '1000003',
+  String(2 ** 31),
+  String(2 ** 32 - 1),
+  String(2 ** 32),
+  String(2 ** 32 + 1),
+  String(2 ** 40 + 5),
+  String(2n ** 62n + 3n),
+  String(2n ** 63n - 1n),
+];
 const LOWS = ['0', '-7', String(-(2n ** 62n))];
 const SHUFFLE_SIZES = [0, 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 32, 33, 100, 257, 1000, 4097];
 
@@ -47,7 +63,15 @@ print(json.dumps({'cases': out, 'errors': errors}))
 `;
 
 interface Reference {
-  cases: { key: number[]; pos: number; raw: number[]; samples: number[]; ints: string[][]; shuffles: number[][]; after: number[] }[];
+  cases: {
+    key: number[];
+    pos: number;
+    raw: number[];
+    samples: number[];
+    ints: string[][];
+    shuffles: number[][];
+    after: number[];
+  }[];
   errors: (string | null)[];
 }
 
@@ -60,13 +84,23 @@ test('RandomState(seed) streams equal numpy', { skip }, () => {
     assert.deepEqual(seeded, { key: expected.key, pos: expected.pos }, `seeded key, seed ${seed}`);
 
     let rs = new LegacyRandomState(seed);
-    assert.deepEqual(Array.from({ length: 1500 }, () => rs.nextUint32()), expected.raw, `raw words, seed ${seed}`);
+    assert.deepEqual(
+      Array.from({ length: 1500 }, () => rs.nextUint32()),
+      expected.raw,
+      `raw words, seed ${seed}`,
+    );
 
     rs = new LegacyRandomState(seed);
-    assert.deepEqual(Array.from({ length: 705 }, () => rs.randomSample()), expected.samples, `random_sample, seed ${seed}`);
+    assert.deepEqual(
+      Array.from({ length: 705 }, () => rs.randomSample()),
+      expected.samples,
+      `random_sample, seed ${seed}`,
+    );
 
     rs = new LegacyRandomState(seed);
-    const ints = LOWS.flatMap((low) => HIGHS.map((h) => Array.from({ length: 4 }, () => String(rs.randint(BigInt(low), BigInt(low) + BigInt(h))))));
+    const ints = LOWS.flatMap((low) =>
+      HIGHS.map((h) => Array.from({ length: 4 }, () => String(rs.randint(BigInt(low), BigInt(low) + BigInt(h))))),
+    );
     assert.deepEqual(ints, expected.ints, `randint, seed ${seed}`);
 
     rs = new LegacyRandomState(seed);
@@ -83,7 +117,8 @@ test('RandomState(seed) streams equal numpy', { skip }, () => {
 });
 
 test('RandomState refuses seeds numpy refuses', () => {
-  for (const seed of [-1, 2 ** 32, 1.5, Number.NaN]) assert.throws(() => new LegacyRandomState(seed), { message: SEED_RANGE_MESSAGE });
+  for (const seed of [-1, 2 ** 32, 1.5, Number.NaN])
+    assert.throws(() => new LegacyRandomState(seed), { message: SEED_RANGE_MESSAGE });
   assert.doesNotThrow(() => new LegacyRandomState(2 ** 32 - 1));
 });
 
@@ -95,6 +130,12 @@ test('shuffle is a permutation and consumes nothing for fewer than two items', (
   assert.deepEqual(rs.state(), before);
   const items = Array.from({ length: 50 }, (_, i) => i);
   rs.shuffle(items);
-  assert.notDeepEqual(items, [...items].sort((a, b) => a - b));
-  assert.deepEqual([...items].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+  assert.notDeepEqual(
+    items,
+    [...items].sort((a, b) => a - b),
+  );
+  assert.deepEqual(
+    [...items].sort((a, b) => a - b),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });

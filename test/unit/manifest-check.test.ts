@@ -21,26 +21,52 @@ async function check(dir: string, manifest: unknown) {
   writeFileSync(file, text);
   const pool = new WorkerPool(2);
   try {
-    const analysis = await analyzeDocument(file, text, new CacheInspector(pool, new FingerprintStore()), { content: true, cwd: dir });
-    return { analysis, found: analysis.diagnostics.map((d) => `${d.severity} ${d.code} ${text.slice(d.offset, d.offset + d.length).replace(/\s+/g, ' ')}`) };
+    const analysis = await analyzeDocument(file, text, new CacheInspector(pool, new FingerprintStore()), {
+      content: true,
+      cwd: dir,
+    });
+    return {
+      analysis,
+      found: analysis.diagnostics.map(
+        (d) => `${d.severity} ${d.code} ${text.slice(d.offset, d.offset + d.length).replace(/\s+/g, ' ')}`,
+      ),
+    };
   } finally {
     await pool.close();
   }
 }
 
-const labelled = (windows: number, seizure: number) => eegNpz({ windows, channels: 1, samples: 10, labels: new Float32Array(windows * 10).fill(1, 0, seizure), compress: true });
+const labelled = (windows: number, seizure: number) =>
+  eegNpz({
+    windows,
+    channels: 1,
+    samples: 10,
+    labels: new Float32Array(windows * 10).fill(1, 0, seizure),
+    compress: true,
+  });
 const entry = (cache_file: string, window_idx: number) => ({ cache_file, window_idx });
 
 test("an older builder's entries for a file without labels are flagged no-labels; a rebuild drops them", async () => {
   const dir = tempDir();
   writeFileSync(path.join(dir, 'a_windows.npz'), labelled(2, 5));
   const windowsOnly = Buffer.concat([npyHeader('<f4', [2, 1, 10]), encodeValues('<f4', new Float32Array(20))]);
-  writeFileSync(path.join(dir, 'b_windows.npz'), writeNpz([{ name: 'windows.npy', bytes: windowsOnly }], { compress: false }));
-  writeFileSync(path.join(dir, 'c_windows.npz'), writeNpz([{ name: 'windows.npy', bytes: windowsOnly }], { compress: false }));
+  writeFileSync(
+    path.join(dir, 'b_windows.npz'),
+    writeNpz([{ name: 'windows.npy', bytes: windowsOnly }], { compress: false }),
+  );
+  writeFileSync(
+    path.join(dir, 'c_windows.npz'),
+    writeNpz([{ name: 'windows.npy', bytes: windowsOnly }], { compress: false }),
+  );
   const { found, analysis } = await check(dir, {
     partial_seizure: [entry('a_windows.npz', 0)],
     full_seizure: [],
-    no_seizure: [entry('a_windows.npz', 1), entry('b_windows.npz', 0), entry('b_windows.npz', 1), entry('b_windows.npz', 5)],
+    no_seizure: [
+      entry('a_windows.npz', 1),
+      entry('b_windows.npz', 0),
+      entry('b_windows.npz', 1),
+      entry('b_windows.npz', 5),
+    ],
   });
   assert.deepEqual(found, [
     'warning no-labels "partial_seizure"', // c_windows.npz: not listed, and a rebuild will not list it either
@@ -72,19 +98,29 @@ test('a file the builder skips and one that stops it get different codes, on ent
     'error unreadable-cache-file "text_windows.npz"',
   ]);
   const messages = analysis.diagnostics.map((d) => d.message).join('\n');
-  assert.match(messages, /cut_windows\.npz cannot be read: .*numpy raises zipfile\.BadZipFile, which the Python builder does not catch: its build stops/);
-  assert.match(messages, /\._cut_windows\.npz cannot be read: .*numpy raises ValueError, which the Python builder catches: it skips this file/);
+  assert.match(
+    messages,
+    /cut_windows\.npz cannot be read: .*numpy raises zipfile\.BadZipFile, which the Python builder does not catch: its build stops/,
+  );
+  assert.match(
+    messages,
+    /\._cut_windows\.npz cannot be read: .*numpy raises ValueError, which the Python builder catches: it skips this file/,
+  );
 });
 
 test("a duplicated category key: Python's json keeps the last list, and so do the statistics", async () => {
   const dir = tempDir();
   writeFileSync(path.join(dir, 'a_windows.npz'), labelled(3, 5));
-  const text = '{"partial_seizure": [{"cache_file": "a_windows.npz", "window_idx": 0}], "full_seizure": [], "no_seizure": [{"cache_file": "a_windows.npz", "window_idx": 1}, {"cache_file": "a_windows.npz", "window_idx": 2}], "partial_seizure": []}';
+  const text =
+    '{"partial_seizure": [{"cache_file": "a_windows.npz", "window_idx": 0}], "full_seizure": [], "no_seizure": [{"cache_file": "a_windows.npz", "window_idx": 1}, {"cache_file": "a_windows.npz", "window_idx": 2}], "partial_seizure": []}';
   const file = path.join(dir, 'manifest.json');
   writeFileSync(file, text);
   const pool = new WorkerPool(1);
   try {
-    const analysis = await analyzeDocument(file, text, new CacheInspector(pool, new FingerprintStore()), { content: true, cwd: dir });
+    const analysis = await analyzeDocument(file, text, new CacheInspector(pool, new FingerprintStore()), {
+      content: true,
+      cwd: dir,
+    });
     assert.equal(analysis.kind, 'seizure-manifest');
     if (analysis.kind !== 'seizure-manifest') return;
     assert.deepEqual(analysis.stats.windows, { partial_seizure: 0, full_seizure: 0, no_seizure: 2 });

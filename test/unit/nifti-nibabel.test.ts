@@ -75,14 +75,24 @@ for dtype in ['u1', 'i1', 'i2', 'f4', 'f8']:
 print(json.dumps(cases))
 `;
 
-test('positive voxels equal nibabel get_fdata() > 0', { skip: !nibabel && 'no python3 with nibabel (apt-get install python3-nibabel)' }, async () => {
-  const dir = tempDir();
-  const cases = runPython<Record<string, { count: number; shape: number[]; zooms: number[] }>>(nibabel!, WRITE, [dir]);
-  assert.ok(Object.keys(cases).length >= 200);
-  for (const [name, expected] of Object.entries(cases)) {
-    const summary = await summarizeNifti(memorySource(readFileSync(path.join(dir, name))), { countVoxels: true });
-    assert.equal(summary.positiveVoxels, expected.count, name);
-    assert.deepEqual(summary.shape, expected.shape, name);
-    assert.deepEqual(summary.voxelSize.map((z) => Math.fround(z)), expected.zooms.map((z) => Math.fround(z)), name);
-  }
-});
+test(
+  'positive voxels equal nibabel get_fdata() > 0',
+  { skip: !nibabel && 'no python3 with nibabel (apt-get install python3-nibabel)' },
+  async () => {
+    const dir = tempDir();
+    const cases = runPython<Record<string, { count: number; shape: number[]; zooms: number[] }>>(nibabel!, WRITE, [
+      dir,
+    ]);
+    assert.ok(Object.keys(cases).length >= 200);
+    for (const [name, expected] of Object.entries(cases)) {
+      const summary = await summarizeNifti(memorySource(readFileSync(path.join(dir, name))), { countVoxels: true });
+      assert.equal(summary.positiveVoxels, expected.count, name);
+      assert.deepEqual(summary.shape, expected.shape, name);
+      assert.deepEqual(
+        summary.voxelSize.map((z) => Math.fround(z)),
+        expected.zooms.map((z) => Math.fround(z)),
+        name,
+      );
+    }
+  },
+);

@@ -82,7 +82,11 @@ print(json.dumps(files))
 type Outcome = { outcome: string; count?: number };
 
 /** "ok:<count>", or the stage and exception names our message attributes to nibabel. */
-async function ours(bytes: Uint8Array, name: string, countVoxels: boolean): Promise<{ ok: true; count?: number } | { ok: false; stage: string; names: string[]; message: string }> {
+async function ours(
+  bytes: Uint8Array,
+  name: string,
+  countVoxels: boolean,
+): Promise<{ ok: true; count?: number } | { ok: false; stage: string; names: string[]; message: string }> {
   try {
     const summary = await summarizeNifti(memorySource(bytes), { countVoxels, name });
     return { ok: true, count: summary.positiveVoxels };
@@ -98,30 +102,35 @@ async function ours(bytes: Uint8Array, name: string, countVoxels: boolean): Prom
 // Found only by inflating every voxel: images get the cheap checks (trailer length), masks all.
 const IMAGE_CHECK_MISSES = new Set(['flipped_deep.nii.gz']);
 
-test('nibabel outcomes are matched and named, for images and masks', { skip: !nibabel && 'no python3 with nibabel (apt-get install python3-nibabel)' }, async () => {
-  const dir = tempDir();
-  const expected = runPython<Record<string, Outcome>>(nibabel!, DAMAGE, [dir]);
-  assert.ok(Object.keys(expected).length >= 50);
-  const mismatches: string[] = [];
-  for (const [name, nib] of Object.entries(expected)) {
-    const bytes = readFileSync(path.join(dir, name));
-    for (const countVoxels of [false, true]) {
-      const got = await ours(bytes, name, countVoxels);
-      const what = `${name} (${countVoxels ? 'mask' : 'image'}): nibabel ${nib.outcome}${nib.count !== undefined ? ` ${nib.count}` : ''}, ours ${got.ok ? `ok ${got.count ?? ''}` : got.message}`;
-      if (!countVoxels && IMAGE_CHECK_MISSES.has(name)) {
-        if (!got.ok) mismatches.push(`${what} (expected a miss: update IMAGE_CHECK_MISSES)`);
-        continue;
+test(
+  'nibabel outcomes are matched and named, for images and masks',
+  { skip: !nibabel && 'no python3 with nibabel (apt-get install python3-nibabel)' },
+  async () => {
+    const dir = tempDir();
+    const expected = runPython<Record<string, Outcome>>(nibabel!, DAMAGE, [dir]);
+    assert.ok(Object.keys(expected).length >= 50);
+    const mismatches: string[] = [];
+    for (const [name, nib] of Object.entries(expected)) {
+      const bytes = readFileSync(path.join(dir, name));
+      for (const countVoxels of [false, true]) {
+        const got = await ours(bytes, name, countVoxels);
+        const what = `${name} (${countVoxels ? 'mask' : 'image'}): nibabel ${nib.outcome}${nib.count !== undefined ? ` ${nib.count}` : ''}, ours ${got.ok ? `ok ${got.count ?? ''}` : got.message}`;
+        if (!countVoxels && IMAGE_CHECK_MISSES.has(name)) {
+          if (!got.ok) mismatches.push(`${what} (expected a miss: update IMAGE_CHECK_MISSES)`);
+          continue;
+        }
+        if (nib.outcome === 'ok') {
+          if (!got.ok || (countVoxels && got.count !== nib.count)) mismatches.push(what);
+          continue;
+        }
+        const [stage, exception] = nib.outcome.split(':');
+        if (got.ok || !got.names.includes(exception) || !(got.stage === stage || got.stage === 'any'))
+          mismatches.push(what);
       }
-      if (nib.outcome === 'ok') {
-        if (!got.ok || (countVoxels && got.count !== nib.count)) mismatches.push(what);
-        continue;
-      }
-      const [stage, exception] = nib.outcome.split(':');
-      if (got.ok || !got.names.includes(exception) || !(got.stage === stage || got.stage === 'any')) mismatches.push(what);
     }
-  }
-  assert.deepEqual(mismatches, []);
-});
+    assert.deepEqual(mismatches, []);
+  },
+);
 
 test('a valid image is checked from its header and gzip trailer, without reading the voxels', async () => {
   // 8 MB of incompressible int16 voxels.
@@ -130,7 +139,13 @@ test('a valid image is checked from its header and gzip trailer, without reading
   const bytes = encodeNifti({ dims: [128, 128, 256], datatype: 4, data: encodeVoxels(4, values), gzip: true });
   assert.ok(bytes.length > 8_000_000);
   let read = 0;
-  const source: ByteSource = { size: bytes.length, read: async (offset, length) => ((read += Math.max(0, Math.min(length, bytes.length - offset))), bytes.subarray(offset, offset + length)) };
+  const source: ByteSource = {
+    size: bytes.length,
+    read: async (offset, length) => (
+      (read += Math.max(0, Math.min(length, bytes.length - offset))),
+      bytes.subarray(offset, offset + length)
+    ),
+  };
   const image = await summarizeNifti(source, { countVoxels: false, name: 'x_t2w.nii.gz' });
   assert.deepEqual(image.shape, [128, 128, 256]);
   // The header's chunk and the stream's read-ahead, not the voxels.
@@ -138,7 +153,16 @@ test('a valid image is checked from its header and gzip trailer, without reading
   // A trailer that disagrees makes it inflate everything to see what nibabel would get.
   read = 0;
   const cut = bytes.subarray(0, bytes.length - 1000);
-  const cutSource: ByteSource = { size: cut.length, read: async (offset, length) => ((read += Math.max(0, Math.min(length, cut.length - offset))), cut.subarray(offset, offset + length)) };
-  await assert.rejects(summarizeNifti(cutSource, { countVoxels: false, name: 'x_t2w.nii.gz' }), /truncated file: voxel data ends \d+ bytes early \(nibabel: nib.load works, get_fdata raises EOFError\)/);
+  const cutSource: ByteSource = {
+    size: cut.length,
+    read: async (offset, length) => (
+      (read += Math.max(0, Math.min(length, cut.length - offset))),
+      cut.subarray(offset, offset + length)
+    ),
+  };
+  await assert.rejects(
+    summarizeNifti(cutSource, { countVoxels: false, name: 'x_t2w.nii.gz' }),
+    /truncated file: voxel data ends \d+ bytes early \(nibabel: nib.load works, get_fdata raises EOFError\)/,
+  );
   assert.ok(read >= cut.length);
 });

@@ -47,16 +47,20 @@ cases["oned.npz"] = [0, 1, 0, 0]
 print(json.dumps(cases))
 `;
 
-test('per-window positives equal numpy for every dtype, order and compression', { skip: !numpy && 'python3 with numpy not found' }, async () => {
-  const dir = tempDir();
-  const cases = runPython<Record<string, number[]>>(numpy!, WRITE, [dir]);
-  assert.ok(Object.keys(cases).length > 60);
-  for (const [name, expected] of Object.entries(cases)) {
-    const summary = await summarizeNpz(memorySource(readFileSync(path.join(dir, name))));
-    assert.deepEqual(summary.positives, expected, name);
-    assert.equal(summary.windowCount, expected.length, name);
-  }
-});
+test(
+  'per-window positives equal numpy for every dtype, order and compression',
+  { skip: !numpy && 'python3 with numpy not found' },
+  async () => {
+    const dir = tempDir();
+    const cases = runPython<Record<string, number[]>>(numpy!, WRITE, [dir]);
+    assert.ok(Object.keys(cases).length > 60);
+    for (const [name, expected] of Object.entries(cases)) {
+      const summary = await summarizeNpz(memorySource(readFileSync(path.join(dir, name))));
+      assert.deepEqual(summary.positives, expected, name);
+      assert.equal(summary.windowCount, expected.length, name);
+    }
+  },
+);
 
 test('window categories follow the reference thresholds exactly', () => {
   assert.equal(windowCategory(0, 15360), 'no_seizure');
@@ -85,14 +89,22 @@ open(f"{out}/broken_windows.npz", "wb").write(b"not a zip: numpy raises ValueErr
 print("{}")
 `;
 
-test('manifest build is byte-identical to the Python reference builder', { skip: !numpy && 'python3 with numpy not found' }, async () => {
-  const { execFileSync } = await import('node:child_process');
-  const dir = tempDir();
-  runPython(numpy!, BUILD_CACHE, [dir]);
-  const cli = cliPath();
-  const store = tempDir();
-  execFileSync(process.execPath, [cli, 'manifest', 'build', dir, '--cache-dir', store, '--jobs', '2'], { stdio: 'pipe' });
-  const ours = readFileSync(path.join(dir, 'manifest.json'), 'utf8');
-  const reference = execFileSync(numpy!, [path.join(repoRoot(), 'test', 'reference', 'build_manifest.py'), dir], { encoding: 'utf8' });
-  assert.equal(ours, reference);
-});
+test(
+  'manifest build is byte-identical to the Python reference builder',
+  { skip: !numpy && 'python3 with numpy not found' },
+  async () => {
+    const { execFileSync } = await import('node:child_process');
+    const dir = tempDir();
+    runPython(numpy!, BUILD_CACHE, [dir]);
+    const cli = cliPath();
+    const store = tempDir();
+    execFileSync(process.execPath, [cli, 'manifest', 'build', dir, '--cache-dir', store, '--jobs', '2'], {
+      stdio: 'pipe',
+    });
+    const ours = readFileSync(path.join(dir, 'manifest.json'), 'utf8');
+    const reference = execFileSync(numpy!, [path.join(repoRoot(), 'test', 'reference', 'build_manifest.py'), dir], {
+      encoding: 'utf8',
+    });
+    assert.equal(ours, reference);
+  },
+);

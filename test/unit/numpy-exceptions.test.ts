@@ -148,12 +148,23 @@ async function classify(dir: string): Promise<Map<string, { outcome: string; exc
     const { text, result } = await computeManifest(dir, new CacheInspector(pool, new FingerprintStore()));
     const windows = new Map<string, number>();
     const manifest = JSON.parse(text) as Record<string, { cache_file: string }[]>;
-    for (const entries of Object.values(manifest)) for (const e of entries) windows.set(e.cache_file, (windows.get(e.cache_file) ?? 0) + 1);
+    for (const entries of Object.values(manifest))
+      for (const e of entries) windows.set(e.cache_file, (windows.get(e.cache_file) ?? 0) + 1);
     const out = new Map<string, { outcome: string; exceptions: string[] }>();
-    const word: Record<SkippedFile['code'], string> = { 'no-labels': 'no-labels', 'unreadable-cache-file': 'skipped', 'cache-file-stops-build': 'stops', 'unsupported-cache-file': 'unsupported' };
-    for (const s of result.skipped) out.set(s.name, { outcome: word[s.code], exceptions: [s.exception, olderNumpyException(s)].filter((e): e is string => !!e) });
+    const word: Record<SkippedFile['code'], string> = {
+      'no-labels': 'no-labels',
+      'unreadable-cache-file': 'skipped',
+      'cache-file-stops-build': 'stops',
+      'unsupported-cache-file': 'unsupported',
+    };
+    for (const s of result.skipped)
+      out.set(s.name, {
+        outcome: word[s.code],
+        exceptions: [s.exception, olderNumpyException(s)].filter((e): e is string => !!e),
+      });
     // Every other file the builder globs is read: its windows are in the manifest (maybe none).
-    for (const name of await listNpz(dir)) if (!out.has(name)) out.set(name, { outcome: `windows ${windows.get(name) ?? 0}`, exceptions: [] });
+    for (const name of await listNpz(dir))
+      if (!out.has(name)) out.set(name, { outcome: `windows ${windows.get(name) ?? 0}`, exceptions: [] });
     return out;
   } finally {
     await pool.close();
@@ -165,40 +176,61 @@ function olderNumpyException(s: SkippedFile): string | undefined {
   return /numpy [\d.]+ and older raise (\S+):/.exec(s.python)?.[1];
 }
 
-test('each kind of damage: NeuroCache names the exception numpy raises and whether the Python build skips or stops', { skip }, async () => {
-  const dir = tempDir();
-  runPython(numpys[0].python, DAMAGE, [dir]);
-  const ours = await classify(dir);
-  const rows: string[] = [];
-  for (const { python, version } of numpys) {
-    const measured = measure(python, dir);
-    assert.equal(measured.numpy, version);
-    assert.ok(Object.keys(measured.files).length >= 45, `every kind of damage was written (${Object.keys(measured.files).length})`);
-    assert.deepEqual([...ours.keys()].sort(), Object.keys(measured.files).sort(), 'the same files, as the builder globs them');
-    for (const [name, python] of Object.entries(measured.files)) {
-      const mine = ours.get(name)!;
-      const [outcome, ...mro] = python.split(' ');
-      const what = `${name}: numpy ${version} ${python} vs NeuroCache ${mine.outcome} ${mine.exceptions.join('/')}`;
-      if (mine.outcome === 'unsupported') {
-        assert.equal(outcome, 'windows', `${what} (NeuroCache cannot read it; numpy must)`);
-      } else if (outcome === 'windows' || outcome === 'no-labels') {
-        assert.equal(mine.outcome, python, what);
-      } else {
-        // The outcome may differ across numpy versions only where NeuroCache says so (olderNumpy).
-        const named = mine.exceptions.find((e) => mro.includes(e));
-        assert.ok(named, `${what}: the exception NeuroCache names is not what numpy raised`);
-        assert.equal(builderCatches(named as never) ? 'skipped' : 'stops', outcome, what);
-        if (named !== mine.exceptions[0]) assert.notEqual(outcome, mine.outcome, `${what}: the older-numpy exception applies only when the outcome differs`);
-        else assert.equal(mine.outcome, outcome, what);
+test(
+  'each kind of damage: NeuroCache names the exception numpy raises and whether the Python build skips or stops',
+  { skip },
+  async () => {
+    const dir = tempDir();
+    runPython(numpys[0].python, DAMAGE, [dir]);
+    const ours = await classify(dir);
+    const rows: string[] = [];
+    for (const { python, version } of numpys) {
+      const measured = measure(python, dir);
+      assert.equal(measured.numpy, version);
+      assert.ok(
+        Object.keys(measured.files).length >= 45,
+        `every kind of damage was written (${Object.keys(measured.files).length})`,
+      );
+      assert.deepEqual(
+        [...ours.keys()].sort(),
+        Object.keys(measured.files).sort(),
+        'the same files, as the builder globs them',
+      );
+      for (const [name, python] of Object.entries(measured.files)) {
+        const mine = ours.get(name)!;
+        const [outcome, ...mro] = python.split(' ');
+        const what = `${name}: numpy ${version} ${python} vs NeuroCache ${mine.outcome} ${mine.exceptions.join('/')}`;
+        if (mine.outcome === 'unsupported') {
+          assert.equal(outcome, 'windows', `${what} (NeuroCache cannot read it; numpy must)`);
+        } else if (outcome === 'windows' || outcome === 'no-labels') {
+          assert.equal(mine.outcome, python, what);
+        } else {
+          // The outcome may differ across numpy versions only where NeuroCache says so (olderNumpy).
+          const named = mine.exceptions.find((e) => mro.includes(e));
+          assert.ok(named, `${what}: the exception NeuroCache names is not what numpy raised`);
+          assert.equal(builderCatches(named as never) ? 'skipped' : 'stops', outcome, what);
+          if (named !== mine.exceptions[0])
+            assert.notEqual(
+              outcome,
+              mine.outcome,
+              `${what}: the older-numpy exception applies only when the outcome differs`,
+            );
+          else assert.equal(mine.outcome, outcome, what);
+        }
+        rows.push(
+          `${name.padEnd(34)} numpy ${version.padEnd(7)} ${python.split(' ').slice(0, 2).join(' ').padEnd(34)} NeuroCache: ${mine.outcome} ${mine.exceptions.join(' / numpy <= 1.24: ')}`,
+        );
       }
-      rows.push(`${name.padEnd(34)} numpy ${version.padEnd(7)} ${python.split(' ').slice(0, 2).join(' ').padEnd(34)} NeuroCache: ${mine.outcome} ${mine.exceptions.join(' / numpy <= 1.24: ')}`);
     }
-  }
-  process.stdout.write(`measured exception table\n${rows.join("\n")}\n`);
-});
+    process.stdout.write(`measured exception table\n${rows.join('\n')}\n`);
+  },
+);
 
-test('the builder catches exactly the OSError and ValueError subclasses among the exceptions NeuroCache names', { skip }, () => {
-  const script = `
+test(
+  'the builder catches exactly the OSError and ValueError subclasses among the exceptions NeuroCache names',
+  { skip },
+  () => {
+    const script = `
 import json, sys, zipfile, zlib, tokenize
 names = json.loads(sys.argv[1])
 def resolve(name):
@@ -206,15 +238,23 @@ def resolve(name):
     return getattr(sys.modules[module] if module else __builtins__, attr)
 print(json.dumps({n: issubclass(resolve(n), (OSError, ValueError)) for n in names}))
 `;
-  const caught = runPython<Record<string, boolean>>(numpys[0].python, script, [JSON.stringify(ALL_PYTHON_EXCEPTIONS)]);
-  for (const name of ALL_PYTHON_EXCEPTIONS) assert.equal(builderCatches(name), caught[name], name);
-});
+    const caught = runPython<Record<string, boolean>>(numpys[0].python, script, [
+      JSON.stringify(ALL_PYTHON_EXCEPTIONS),
+    ]);
+    for (const name of ALL_PYTHON_EXCEPTIONS) assert.equal(builderCatches(name), caught[name], name);
+  },
+);
 
-test('manifests are byte-identical to the Python builder on caches with label-less and damaged files', { skip }, async () => {
-  for (const { python, version } of numpys) {
-    const dir = tempDir();
-    // Files the builder skips or leaves out, around readable ones: Python writes a manifest.
-    runPython(python, String.raw`
+test(
+  'manifests are byte-identical to the Python builder on caches with label-less and damaged files',
+  { skip },
+  async () => {
+    for (const { python, version } of numpys) {
+      const dir = tempDir();
+      // Files the builder skips or leaves out, around readable ones: Python writes a manifest.
+      runPython(
+        python,
+        String.raw`
 import io, sys, numpy as np
 out = sys.argv[1]
 rng = np.random.default_rng(5)
@@ -228,39 +268,66 @@ open(f"{out}/._s0_windows.npz", "wb").write(b"\x00\x05\x16\x07" + bytes(80))
 open(f"{out}/text_windows.npz", "wb").write(b"not a zip")
 import os; os.mkdir(f"{out}/folder.npz")
 print("{}")
-`, [dir]);
-    const store = tempDir();
-    const build = spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--json', '--cache-dir', store], { encoding: 'utf8' });
-    assert.equal(build.status, 0, build.stderr);
-    const expected = spawnSync(python, [reference(), dir], { encoding: 'utf8' });
-    assert.equal(expected.status, 0, expected.stderr);
-    assert.equal(readFileSync(path.join(dir, 'manifest.json'), 'utf8'), expected.stdout, `numpy ${version}`);
-    const result = JSON.parse(build.stdout);
-    assert.deepEqual(result.skipped.map((s: SkippedFile) => `${s.name} ${s.code}`).sort(), [
-      '._s0_windows.npz unreadable-cache-file', 'folder.npz unreadable-cache-file', 'nolabels_windows.npz no-labels', 'text_windows.npz unreadable-cache-file',
-    ]);
-    assert.equal(result.pythonStopsAt, null);
+`,
+        [dir],
+      );
+      const store = tempDir();
+      const build = spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--json', '--cache-dir', store], {
+        encoding: 'utf8',
+      });
+      assert.equal(build.status, 0, build.stderr);
+      const expected = spawnSync(python, [reference(), dir], { encoding: 'utf8' });
+      assert.equal(expected.status, 0, expected.stderr);
+      assert.equal(readFileSync(path.join(dir, 'manifest.json'), 'utf8'), expected.stdout, `numpy ${version}`);
+      const result = JSON.parse(build.stdout);
+      assert.deepEqual(result.skipped.map((s: SkippedFile) => `${s.name} ${s.code}`).sort(), [
+        '._s0_windows.npz unreadable-cache-file',
+        'folder.npz unreadable-cache-file',
+        'nolabels_windows.npz no-labels',
+        'text_windows.npz unreadable-cache-file',
+      ]);
+      assert.equal(result.pythonStopsAt, null);
 
-    // A file that stops Python's build: Python writes nothing; NeuroCache writes what Python
-    // writes once that file is gone, and says where Python stops.
-    writeFileSync(path.join(dir, 'm_truncated_windows.npz'), readFileSync(path.join(dir, 's1_windows.npz')).subarray(0, 100));
-    const stopped = spawnSync(python, [reference(), dir], { encoding: 'utf8' });
-    assert.equal(stopped.status, 3);
-    assert.match(stopped.stderr, /^STOPPED zipfile\.BadZipFile/);
-    const again = spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--json', '--cache-dir', store], { encoding: 'utf8' });
-    assert.equal(again.status, 1, 'exit 1: the Python build would stop (the manifest is written all the same)');
-    assert.deepEqual(JSON.parse(again.stdout).pythonStopsAt, { name: 'm_truncated_windows.npz', exception: 'zipfile.BadZipFile' });
-    assert.equal(readFileSync(path.join(dir, 'manifest.json'), 'utf8'), expected.stdout, 'the stopping file contributes nothing');
-    const text = spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--cache-dir', store], { encoding: 'utf8' });
-    assert.match(text.stderr, /skipped m_truncated_windows\.npz: .* \[cache-file-stops-build: numpy raises zipfile\.BadZipFile, which the Python builder does not catch/);
-    assert.match(text.stderr, /skipped nolabels_windows\.npz: no labels array \[no-labels: /);
-    assert.match(text.stderr, /The Python builder would stop at m_truncated_windows\.npz \(zipfile\.BadZipFile\)/);
-  }
-});
+      // A file that stops Python's build: Python writes nothing; NeuroCache writes what Python
+      // writes once that file is gone, and says where Python stops.
+      writeFileSync(
+        path.join(dir, 'm_truncated_windows.npz'),
+        readFileSync(path.join(dir, 's1_windows.npz')).subarray(0, 100),
+      );
+      const stopped = spawnSync(python, [reference(), dir], { encoding: 'utf8' });
+      assert.equal(stopped.status, 3);
+      assert.match(stopped.stderr, /^STOPPED zipfile\.BadZipFile/);
+      const again = spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--json', '--cache-dir', store], {
+        encoding: 'utf8',
+      });
+      assert.equal(again.status, 1, 'exit 1: the Python build would stop (the manifest is written all the same)');
+      assert.deepEqual(JSON.parse(again.stdout).pythonStopsAt, {
+        name: 'm_truncated_windows.npz',
+        exception: 'zipfile.BadZipFile',
+      });
+      assert.equal(
+        readFileSync(path.join(dir, 'manifest.json'), 'utf8'),
+        expected.stdout,
+        'the stopping file contributes nothing',
+      );
+      const text = spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--cache-dir', store], {
+        encoding: 'utf8',
+      });
+      assert.match(
+        text.stderr,
+        /skipped m_truncated_windows\.npz: .* \[cache-file-stops-build: numpy raises zipfile\.BadZipFile, which the Python builder does not catch/,
+      );
+      assert.match(text.stderr, /skipped nolabels_windows\.npz: no labels array \[no-labels: /);
+      assert.match(text.stderr, /The Python builder would stop at m_truncated_windows\.npz \(zipfile\.BadZipFile\)/);
+    }
+  },
+);
 
 test('a file without read permission: PermissionError, which the builder catches (skipped)', { skip }, (t) => {
   // What the reader runs (the reference builder, the CLI's bundles) is copied where it can read it.
-  const bundles = Object.fromEntries(['cli.js', 'neurocache-worker.js', 'worker.js'].map((f) => [f, path.join(repoRoot(), 'out', f)]));
+  const bundles = Object.fromEntries(
+    ['cli.js', 'neurocache-worker.js', 'worker.js'].map((f) => [f, path.join(repoRoot(), 'out', f)]),
+  );
   const reader = otherReaderDir({ 'build_manifest.py': reference(), ...bundles });
   if (!reader) {
     t.skip('running as root and cannot switch to user nobody: a chmod 000 file would be readable');
@@ -270,19 +337,43 @@ test('a file without read permission: PermissionError, which the builder catches
   const dir = path.join(home, 'cache');
   mkdirSync(dir, { mode: 0o777 });
   chmodSync(dir, 0o777);
-  runPython(numpys[0].python, 'import sys, numpy as np\nnp.savez(sys.argv[1] + "/locked_windows.npz", labels=np.zeros((2, 4), np.float32))\nnp.savez(sys.argv[1] + "/open_windows.npz", labels=np.ones((2, 4), np.float32))\nprint("{}")', [dir]);
+  runPython(
+    numpys[0].python,
+    'import sys, numpy as np\nnp.savez(sys.argv[1] + "/locked_windows.npz", labels=np.zeros((2, 4), np.float32))\nnp.savez(sys.argv[1] + "/open_windows.npz", labels=np.ones((2, 4), np.float32))\nprint("{}")',
+    [dir],
+  );
   chmodSync(path.join(dir, 'locked_windows.npz'), 0o000);
   chmodSync(path.join(dir, 'open_windows.npz'), 0o644);
   for (const { python, version } of numpys) {
-    const measured: { status: number | null; stdout: string; stderr: string } = spawnSync(python, ['-c', `import json, runpy, sys\nref = runpy.run_path(sys.argv[1])\nprint(json.dumps(ref['outcomes'](sys.argv[2])))`, path.join(home, 'build_manifest.py'), dir], { encoding: 'utf8', ...user });
+    const measured: { status: number | null; stdout: string; stderr: string } = spawnSync(
+      python,
+      [
+        '-c',
+        `import json, runpy, sys\nref = runpy.run_path(sys.argv[1])\nprint(json.dumps(ref['outcomes'](sys.argv[2])))`,
+        path.join(home, 'build_manifest.py'),
+        dir,
+      ],
+      { encoding: 'utf8', ...user },
+    );
     assert.equal(measured.status, 0, measured.stderr);
-    assert.deepEqual(JSON.parse(measured.stdout), { 'locked_windows.npz': 'skipped PermissionError', 'open_windows.npz': 'windows 2' }, `numpy ${version}`);
+    assert.deepEqual(
+      JSON.parse(measured.stdout),
+      { 'locked_windows.npz': 'skipped PermissionError', 'open_windows.npz': 'windows 2' },
+      `numpy ${version}`,
+    );
   }
   const store = path.join(dir, 'store');
   mkdirSync(store, { mode: 0o777 });
   chmodSync(store, 0o777);
-  const build = spawnSync(process.execPath, [path.join(home, 'cli.js'), 'manifest', 'build', dir, '--json', '--cache-dir', store], { encoding: 'utf8', ...user });
+  const build = spawnSync(
+    process.execPath,
+    [path.join(home, 'cli.js'), 'manifest', 'build', dir, '--json', '--cache-dir', store],
+    { encoding: 'utf8', ...user },
+  );
   assert.equal(build.status, 0, build.stderr);
   const skipped = JSON.parse(build.stdout).skipped as SkippedFile[];
-  assert.deepEqual(skipped.map((s) => [s.name, s.code, s.exception]), [['locked_windows.npz', 'unreadable-cache-file', 'PermissionError']]);
+  assert.deepEqual(
+    skipped.map((s) => [s.name, s.code, s.exception]),
+    [['locked_windows.npz', 'unreadable-cache-file', 'PermissionError']],
+  );
 });

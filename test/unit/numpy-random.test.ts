@@ -89,7 +89,12 @@ for n, k in [(3, 4), (0, 1), (5, -1)]:
 print(json.dumps({'raw': raw, 'ints': ints, 'choices': choices, 'balanced': balanced, 'errors': errors}))
 `;
 
-interface State { state: string; inc: string; has_uint32: number; uinteger: number }
+interface State {
+  state: string;
+  inc: string;
+  has_uint32: number;
+  uinteger: number;
+}
 interface Reference {
   raw: { seed: string; seeded: State; raw: string[] }[];
   ints: { seed: string; draws: [number, number[]][]; after: State }[];
@@ -112,7 +117,11 @@ test('SeedSequence-seeded PCG64 state and raw 64-bit draws equal numpy', { skip 
   for (const r of raw) {
     const g = NumpyGenerator.defaultRng(BigInt(r.seed));
     assert.deepEqual(stateOf(g), r.seeded, `seeded state, seed ${r.seed}`);
-    assert.deepEqual(Array.from({ length: 5 }, () => g.nextUint64().toString()), r.raw, `random_raw(5), seed ${r.seed}`);
+    assert.deepEqual(
+      Array.from({ length: 5 }, () => g.nextUint64().toString()),
+      r.raw,
+      `random_raw(5), seed ${r.seed}`,
+    );
   }
 });
 
@@ -120,7 +129,11 @@ test('bounded integers (32-bit Lemire with the uint32 cache, 2^32-1, 64-bit Lemi
   for (const r of reference().ints) {
     const g = NumpyGenerator.defaultRng(BigInt(r.seed));
     for (const [high, draws] of r.draws) {
-      assert.deepEqual([0, 1, 2].map(() => g.integers(0, high)), draws, `integers(0, ${high}), seed ${r.seed}`);
+      assert.deepEqual(
+        [0, 1, 2].map(() => g.integers(0, high)),
+        draws,
+        `integers(0, ${high}), seed ${r.seed}`,
+      );
     }
     assert.deepEqual(stateOf(g), r.after, `state after integers, seed ${r.seed}`);
   }
@@ -135,7 +148,10 @@ test('two consecutive choice(n, k, replace=False) calls and the state after them
       const got = g.choiceWithoutReplacement(n, k);
       // deepEqual on 150 000-element arrays would print unreadably; find the first difference.
       const at = got.findIndex((v, j) => v !== c.out[i][j]);
-      assert.ok(got.length === c.out[i].length && at < 0, `seed ${c.seed}, call ${i + 1} choice(${n}, ${k}): first difference at ${at} (length ${got.length} vs ${c.out[i].length})`);
+      assert.ok(
+        got.length === c.out[i].length && at < 0,
+        `seed ${c.seed}, call ${i + 1} choice(${n}, ${k}): first difference at ${at} (length ${got.length} vs ${c.out[i].length})`,
+      );
     });
     assert.deepEqual(stateOf(g), c.after, `state after both calls, seed ${c.seed}, calls ${JSON.stringify(c.calls)}`);
   }
@@ -144,15 +160,23 @@ test('two consecutive choice(n, k, replace=False) calls and the state after them
 test('balancedSelection equals the training script on one generator', { skip }, () => {
   for (const b of reference().balanced) {
     const [nf, kf, nb, kb] = b.args;
-    assert.deepEqual(balancedSelection(BigInt(b.seed), nf, kf, nb, kb), { full: b.full, background: b.background }, `seed ${b.seed} ${b.args}`);
+    assert.deepEqual(
+      balancedSelection(BigInt(b.seed), nf, kf, nb, kb),
+      { full: b.full, background: b.background },
+      `seed ${b.seed} ${b.args}`,
+    );
   }
 });
 
-test('choice raises where numpy raises, with numpy\'s message', { skip }, () => {
+test("choice raises where numpy raises, with numpy's message", { skip }, () => {
   for (const [key, message] of Object.entries(reference().errors)) {
     const [n, k] = key.split(',').map(Number);
     assert.ok(message, `numpy accepted choice(${key})`);
-    assert.throws(() => NumpyGenerator.defaultRng(0).choiceWithoutReplacement(n, k), (e: Error) => e.message.startsWith(message), key);
+    assert.throws(
+      () => NumpyGenerator.defaultRng(0).choiceWithoutReplacement(n, k),
+      (e: Error) => e.message.startsWith(message),
+      key,
+    );
   }
 });
 
@@ -163,13 +187,19 @@ test('edge cases without numpy: empty draws, k = n, bad seeds, skipped calls', (
   assert.deepEqual(g.choiceWithoutReplacement(150000, 0), []);
   assert.deepEqual(g.bitGeneratorState(), before, 'k = 0 draws nothing');
   assert.deepEqual(g.choiceWithoutReplacement(1, 1), [0]);
-  assert.deepEqual([...g.choiceWithoutReplacement(20000, 20000)].sort((a, b) => a - b), Array.from({ length: 20000 }, (_, i) => i));
+  assert.deepEqual(
+    [...g.choiceWithoutReplacement(20000, 20000)].sort((a, b) => a - b),
+    Array.from({ length: 20000 }, (_, i) => i),
+  );
   assert.throws(() => g.choiceWithoutReplacement(3, 4), /larger sample than population/);
   assert.throws(() => NumpyGenerator.defaultRng(-1), /non-negative/);
   assert.throws(() => NumpyGenerator.defaultRng(2 ** 63), /bigint/);
   assert.throws(() => NumpyGenerator.defaultRng(1.5), /integer/);
   // Seeds given as number and as bigint are the same seed.
-  assert.deepEqual(NumpyGenerator.defaultRng(42).bitGeneratorState(), NumpyGenerator.defaultRng(42n).bitGeneratorState());
+  assert.deepEqual(
+    NumpyGenerator.defaultRng(42).bitGeneratorState(),
+    NumpyGenerator.defaultRng(42n).bitGeneratorState(),
+  );
   // The training code skips empty populations and empty samples (n = 0 with k > 0 included).
   const one = balancedSelection(9, 0, 5, 10, 3);
   assert.deepEqual(one, { full: [], background: NumpyGenerator.defaultRng(9).choiceWithoutReplacement(10, 3) });

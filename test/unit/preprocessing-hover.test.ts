@@ -21,7 +21,7 @@ import { tempDir } from '../support/python';
 function redPixels(png: Buffer): number {
   const width = png.readUInt32BE(16);
   const chunks: Buffer[] = [];
-  for (let at = 8; at < png.length; ) {
+  for (let at = 8; at < png.length;) {
     const length = png.readUInt32BE(at);
     if (png.toString('latin1', at + 4, at + 8) === 'IDAT') chunks.push(png.subarray(at + 8, at + 8 + length));
     at += 12 + length;
@@ -46,20 +46,37 @@ test('mask hover: preprocessing numbers, and the training-grid picture beside th
     const sample = PLANTED['mask-8mm-offset'];
     writeFileSync(path.join(nifti, 'a_T2w.nii.gz'), encodeImage(sample.image));
     writeFileSync(path.join(nifti, 'a_lesion.nii.gz'), encodeMask({ ...sample.mask, gzip: true }));
-    const text = JSON.stringify({ image_paths: ['cache/nifti_cache/a_T2w.nii.gz'], mask_paths: ['cache/nifti_cache/a_lesion.nii.gz'], lesion_volumes: [sample.mask.voxels.length] }, null, 2);
+    const text = JSON.stringify(
+      {
+        image_paths: ['cache/nifti_cache/a_T2w.nii.gz'],
+        mask_paths: ['cache/nifti_cache/a_lesion.nii.gz'],
+        lesion_volumes: [sample.mask.voxels.length],
+      },
+      null,
+      2,
+    );
     const file = path.join(dir, 'dataset_info.json');
     writeFileSync(file, text);
     const inspector = new CacheInspector(pool, new FingerprintStore());
-    const analysis = await analyzeDocument(file, text, inspector, { content: true, cwd: dir, resampleMethod: 'nibabel_conform' });
+    const analysis = await analyzeDocument(file, text, inspector, {
+      content: true,
+      cwd: dir,
+      resampleMethod: 'nibabel_conform',
+    });
     const hover = hoverAt(analysis, text.indexOf('a_lesion') + 2)!;
-    assert.match(hover.markdown, /After preprocess_volume \(256³, 1 mm\): scipy_zoom [\d,]+, nibabel_conform \(training\) [\d,]+ lesion voxels of [\d,]+ in the mask; Dice between the methods 0\.\d+/);
+    assert.match(
+      hover.markdown,
+      /After preprocess_volume \(256³, 1 mm\): scipy_zoom [\d,]+, nibabel_conform \(training\) [\d,]+ lesion voxels of [\d,]+ in the mask; Dice between the methods 0\.\d+/,
+    );
     const markdown = (await pictureMarkdown(hover.picture!, inspector))!;
-    const images = [...markdown.matchAll(/!\[[^\]]*\]\(data:image\/png;base64,([^)]+)\)/g)].map((m) => Buffer.from(m[1], 'base64'));
+    const images = [...markdown.matchAll(/!\[[^\]]*\]\(data:image\/png;base64,([^)]+)\)/g)].map((m) =>
+      Buffer.from(m[1], 'base64'),
+    );
     assert.equal(images.length, 2, markdown.slice(0, 200));
     assert.match(markdown, /Right: what the network is fed with nibabel_conform, the 256³ 1 mm training grid/);
     // The training picture (256 px drawn at 160) shows the lesion: some red, not all red.
     const red = redPixels(images[1]);
-    assert.ok(red > 0 && red < 160 * 160 / 4, `red pixels ${red}`);
+    assert.ok(red > 0 && red < (160 * 160) / 4, `red pixels ${red}`);
   } finally {
     await pool.close();
     rmSync(dir, { recursive: true, force: true });

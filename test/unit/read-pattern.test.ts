@@ -88,7 +88,10 @@ async function labelsMemberBytes(bytes: Uint8Array): Promise<number> {
 const SPECULATIVE = HEAD_READ + TAIL_READ;
 
 test('a typical savez_compressed cache costs one round: its first 4 KiB and its last 64 KiB', async () => {
-  const members = eegMembers({ windows: 60, channels: 19, samples: 2048, labels: runLabels(60, 2048, 3) }).map((m) => ({ name: m.name, bytes: Buffer.concat([...m.chunks()]) }));
+  const members = eegMembers({ windows: 60, channels: 19, samples: 2048, labels: runLabels(60, 2048, 3) }).map((m) => ({
+    name: m.name,
+    bytes: Buffer.concat([...m.chunks()]),
+  }));
   // Also with every ZIP64 structure, as numpy writes caches beyond 4 GiB.
   for (const zip64 of [false, true]) {
     const bytes = writeNpz(members, { compress: true, zip64 });
@@ -96,7 +99,11 @@ test('a typical savez_compressed cache costs one round: its first 4 KiB and its 
     const source = roundTripSource(bytes);
     const summary = await summarizeNpz(source);
     assert.equal(summary.windowCount, 60);
-    assert.deepEqual(summary.windowsShape, [60, 19, 2048], "windows' header comes with np.load's magic check at the start");
+    assert.deepEqual(
+      summary.windowsShape,
+      [60, 19, 2048],
+      "windows' header comes with np.load's magic check at the start",
+    );
     assert.equal(source.rounds, 1, `zip64 ${zip64}: ${source.reads} reads in ${source.rounds} rounds`);
     assert.equal(source.reads, 2);
     assert.ok(source.bytesRead <= SPECULATIVE, `${source.bytesRead} bytes`);
@@ -120,19 +127,34 @@ test('a NIfTI image read for its header costs one round of its first 4 KiB and g
   // Incompressible voxels: the file is megabytes whatever the compression.
   const data = randomBytes(3 << 20);
   for (const gzip of [true, false]) {
-    const bytes = encodeNifti({ dims: [128, 128, 192], datatype: 2, data, gzip, extensions: [{ code: 6, data: new Uint8Array(200) }] });
+    const bytes = encodeNifti({
+      dims: [128, 128, 192],
+      datatype: 2,
+      data,
+      gzip,
+      extensions: [{ code: 6, data: new Uint8Array(200) }],
+    });
     assert.ok(bytes.length > 3e6);
     const name = gzip ? 'image.nii.gz' : 'image.nii';
     const source = roundTripSource(bytes);
     const summary = await summarizeNifti(source, { countVoxels: false, name });
     assert.deepEqual(summary.shape, [128, 128, 192]);
     // The first round answers everything; the inflate stream may have asked one or two small chunks ahead.
-    assert.ok(source.bytesRead <= NIFTI_HEAD_READ + 4 + 2 * (16 << 10), `${name}: ${source.bytesRead} bytes in ${source.reads} reads`);
+    assert.ok(
+      source.bytesRead <= NIFTI_HEAD_READ + 4 + 2 * (16 << 10),
+      `${name}: ${source.bytesRead} bytes in ${source.reads} reads`,
+    );
     assert.equal(source.reads - (gzip ? 2 : 1) <= 2, true, `${name}: ${source.reads} reads`);
     const counted = roundTripSource(bytes);
     const full = await summarizeNifti(counted, { countVoxels: true, name });
-    assert.equal(full.positiveVoxels, data.reduce((n, b) => n + (b > 0 ? 1 : 0), 0));
-    assert.ok(counted.bytesRead <= bytes.length + NIFTI_HEAD_READ + 4, `counting reads each byte about once (${counted.bytesRead} of ${bytes.length})`);
+    assert.equal(
+      full.positiveVoxels,
+      data.reduce((n, b) => n + (b > 0 ? 1 : 0), 0),
+    );
+    assert.ok(
+      counted.bytesRead <= bytes.length + NIFTI_HEAD_READ + 4,
+      `counting reads each byte about once (${counted.bytesRead} of ${bytes.length})`,
+    );
   }
 });
 
@@ -147,9 +169,14 @@ test('files without labels: one round as well (their window count is in the head
 
 const numpy = pythonWith('numpy');
 
-test('numpy-written caches: one round when labels fit the tail, two when not; positives equal numpy', { skip: !numpy && 'python3 with numpy not found' }, async () => {
-  const dir = tempDir();
-  const expected = runPython<Record<string, number[]>>(numpy!, `
+test(
+  'numpy-written caches: one round when labels fit the tail, two when not; positives equal numpy',
+  { skip: !numpy && 'python3 with numpy not found' },
+  async () => {
+    const dir = tempDir();
+    const expected = runPython<Record<string, number[]>>(
+      numpy!,
+      `
 import json, sys, numpy as np
 rng = np.random.default_rng(5)
 out = {}
@@ -164,18 +191,24 @@ for name, noisy in [("runs", False), ("noise", True)]:
     np.savez_compressed(f"{sys.argv[1]}/{name}_windows.npz", windows=windows, labels=labels)
     out[name] = [int((labels[w] > 0).sum()) for w in range(n)]
 print(json.dumps(out))
-`, [dir]);
-  for (const [name, positives] of Object.entries(expected)) {
-    const bytes = readFileSync(path.join(dir, `${name}_windows.npz`));
-    const source = roundTripSource(bytes);
-    const summary = await summarizeNpz(source);
-    assert.deepEqual(summary.positives, positives, name);
-    const member = await labelsMemberBytes(bytes);
-    if (member + 600 <= TAIL_READ) assert.equal(source.rounds, 1, name);
-    else assert.equal(source.rounds, 2, name);
-    assert.ok(source.bytesRead <= member + SPECULATIVE, `${name}: ${source.bytesRead} bytes for a ${member}-byte member`);
-  }
-});
+`,
+      [dir],
+    );
+    for (const [name, positives] of Object.entries(expected)) {
+      const bytes = readFileSync(path.join(dir, `${name}_windows.npz`));
+      const source = roundTripSource(bytes);
+      const summary = await summarizeNpz(source);
+      assert.deepEqual(summary.positives, positives, name);
+      const member = await labelsMemberBytes(bytes);
+      if (member + 600 <= TAIL_READ) assert.equal(source.rounds, 1, name);
+      else assert.equal(source.rounds, 2, name);
+      assert.ok(
+        source.bytesRead <= member + SPECULATIVE,
+        `${name}: ${source.bytesRead} bytes for a ${member}-byte member`,
+      );
+    }
+  },
+);
 
 /** In-memory files behind the pool's `open`, with reads held until the test lets them go. */
 class HeldFiles {
@@ -238,7 +271,12 @@ async function settle(ready: () => boolean): Promise<void> {
 test('the pool reads many files at once, more than it has threads, and never more than readsInFlight', async () => {
   const held = new HeldFiles();
   const names = Array.from({ length: 20 }, (_, i) => `/cache/f${i}_windows.npz`);
-  names.forEach((name, i) => held.files.set(name, eegNpz({ windows: 5, channels: 2, samples: 512, labels: runLabels(5, 512, i), compress: true })));
+  names.forEach((name, i) =>
+    held.files.set(
+      name,
+      eegNpz({ windows: 5, channels: 2, samples: 512, labels: runLabels(5, 512, i), compress: true }),
+    ),
+  );
   const pool = new WorkerPool(1, { readsInFlight: 8, open: held.open });
   try {
     const results = Promise.all(names.map((name) => pool.npz(name)));
@@ -264,7 +302,12 @@ test('the pool reads many files at once, more than it has threads, and never mor
 test('bytes in flight stay within the byte budget however many files are in flight', async () => {
   const held = new HeldFiles();
   const names = Array.from({ length: 6 }, (_, i) => `/cache/n${i}_windows.npz`);
-  names.forEach((name) => held.files.set(name, eegNpz({ windows: 20, channels: 2, samples: 4096, labels: noisyLabels(20, 4096), compress: true })));
+  names.forEach((name) =>
+    held.files.set(
+      name,
+      eegNpz({ windows: 20, channels: 2, samples: 4096, labels: noisyLabels(20, 4096), compress: true }),
+    ),
+  );
   const member = await labelsMemberBytes(held.files.get(names[0])!);
   assert.ok(member > 3 * TAIL_READ);
   // Room for two members' reads beyond the tail at a time, not three.
@@ -288,7 +331,11 @@ test('bytes in flight stay within the byte budget however many files are in flig
 
 test('a build reads each file once; a re-check of the unchanged cache opens none', async () => {
   const dir = tempDir();
-  for (let i = 0; i < 12; i++) writeFileSync(path.join(dir, `s${i}_windows.npz`), eegNpz({ windows: 4, channels: 2, samples: 256, labels: runLabels(4, 256, i), compress: true }));
+  for (let i = 0; i < 12; i++)
+    writeFileSync(
+      path.join(dir, `s${i}_windows.npz`),
+      eegNpz({ windows: 4, channels: 2, samples: 256, labels: runLabels(4, 256, i), compress: true }),
+    );
   const storeDir = tempDir();
   const run = async <T>(use: (inspector: CacheInspector, opens: () => number) => Promise<T>): Promise<T> => {
     let opens = 0;
@@ -310,14 +357,17 @@ test('a build reads each file once; a re-check of the unchanged cache opens none
   });
   const manifest = path.join(dir, 'manifest.json');
   await run(async (inspector, opens) => {
-    const analysis = await analyzeDocument(manifest, readFileSync(manifest, 'utf8'), inspector, { content: true, cwd: dir });
+    const analysis = await analyzeDocument(manifest, readFileSync(manifest, 'utf8'), inspector, {
+      content: true,
+      cwd: dir,
+    });
     assert.equal(analysis.kind, 'seizure-manifest');
     assert.equal(opens(), 0, 'answered from fingerprints (one stat per file, no reads)');
     assert.equal(inspector.pool.bytesRead, 0);
   });
 });
 
-test('the editor setting neurocache.io.readsInFlight has the CLI flag\'s maximum', () => {
+test("the editor setting neurocache.io.readsInFlight has the CLI flag's maximum", () => {
   const pkg = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8'));
   assert.equal(pkg.contributes.configuration.properties['neurocache.io.readsInFlight'].maximum, MAX_READS_IN_FLIGHT);
 });
@@ -366,8 +416,15 @@ test('--reads-in-flight takes a whole number within the bound; a build with one 
   const { spawnSync } = await import('node:child_process');
   const { cliPath } = await import('../support/python');
   const dir = tempDir();
-  for (let i = 0; i < 5; i++) writeFileSync(path.join(dir, `s${i}_windows.npz`), eegNpz({ windows: 3, channels: 2, samples: 256, labels: runLabels(3, 256, i), compress: true }));
-  const run = (...args: string[]) => spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--cache-dir', tempDir(), ...args], { encoding: 'utf8' });
+  for (let i = 0; i < 5; i++)
+    writeFileSync(
+      path.join(dir, `s${i}_windows.npz`),
+      eegNpz({ windows: 3, channels: 2, samples: 256, labels: runLabels(3, 256, i), compress: true }),
+    );
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [cliPath(), 'manifest', 'build', dir, '--cache-dir', tempDir(), ...args], {
+      encoding: 'utf8',
+    });
   for (const bad of ['0', '2.5', String(MAX_READS_IN_FLIGHT + 1)]) {
     const refused = run('--reads-in-flight', bad);
     assert.equal(refused.status, 2, bad);

@@ -24,8 +24,16 @@ test('the worker refuses a FIFO or a device handed to it directly, at once', { s
   execFileSync('mkfifo', [pipe]);
   const pool = new WorkerPool(1);
   try {
-    const results = await Promise.all([pool.npz(pipe), pool.nifti(pipe, true), pool.npz('/dev/zero'), pool.labelTrace(pipe)]);
-    assert.deepEqual(results.map((r) => r.ok), [false, false, false, false]);
+    const results = await Promise.all([
+      pool.npz(pipe),
+      pool.nifti(pipe, true),
+      pool.npz('/dev/zero'),
+      pool.labelTrace(pipe),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.ok),
+      [false, false, false, false],
+    );
     assert.match(!results[0].ok ? results[0].error : '', /^a FIFO \(named pipe\), not a regular file/);
     assert.match(!results[2].ok ? results[2].error : '', /^a character device, not a regular file/);
     assert.equal(pool.bytesRead, 0);
@@ -42,13 +50,25 @@ test('bounded text reads: regular files only, at most the bound', { skip: noFifo
   const dir = tempDir();
   const pipe = path.join(dir, 'p.json');
   execFileSync('mkfifo', [pipe]);
-  await assert.rejects(readRegularText(pipe), (e: Error) => e instanceof NotReadableFile && /is a FIFO/.test(e.message));
-  await assert.rejects(readRegularText('/dev/zero'), (e: Error) => e instanceof NotReadableFile && /character device/.test(e.message));
-  await assert.rejects(readRegularText(dir), (e: Error) => e instanceof NotReadableFile && /is a directory/.test(e.message));
+  await assert.rejects(
+    readRegularText(pipe),
+    (e: Error) => e instanceof NotReadableFile && /is a FIFO/.test(e.message),
+  );
+  await assert.rejects(
+    readRegularText('/dev/zero'),
+    (e: Error) => e instanceof NotReadableFile && /character device/.test(e.message),
+  );
+  await assert.rejects(
+    readRegularText(dir),
+    (e: Error) => e instanceof NotReadableFile && /is a directory/.test(e.message),
+  );
   const file = path.join(dir, 'a.json');
   writeFileSync(file, '{"é": 1}');
   assert.equal(await readRegularText(file), '{"é": 1}');
-  await assert.rejects(readRegularText(file, 4), (e: Error) => e instanceof NotReadableFile && /over 4 bytes/.test(e.message));
+  await assert.rejects(
+    readRegularText(file, 4),
+    (e: Error) => e instanceof NotReadableFile && /over 4 bytes/.test(e.message),
+  );
   await assert.rejects(readRegularText(path.join(dir, 'none.json')), { code: 'ENOENT' });
 });
 
@@ -60,14 +80,20 @@ test('the workspace scan lists regular files and links, never a FIFO', { skip: n
   execFileSync('mkfifo', [path.join(root, 'b', 'manifest.json')]);
   execFileSync('mkfifo', [path.join(root, 'b', 'dataset_info.json')]);
   symlinkSync(path.join(root, 'a', 'manifest.json'), path.join(root, 'dataset_info.json'));
-  assert.deepEqual(await findWorkspaceFiles([root], []), [path.join(root, 'a', 'manifest.json'), path.join(root, 'dataset_info.json')]);
+  assert.deepEqual(await findWorkspaceFiles([root], []), [
+    path.join(root, 'a', 'manifest.json'),
+    path.join(root, 'dataset_info.json'),
+  ]);
 });
 
-test('Python: the builder globs FIFOs and dangling links; np.load blocks on a FIFO and raises an OSError on a dangling link', { skip: (!numpy && 'python3 with numpy not found') || noFifo }, async () => {
-  const dir = tempDir();
-  execFileSync('mkfifo', [path.join(dir, 'b.npz')]);
-  symlinkSync('/nonexistent/c.npz', path.join(dir, 'c.npz'));
-  const script = `
+test(
+  'Python: the builder globs FIFOs and dangling links; np.load blocks on a FIFO and raises an OSError on a dangling link',
+  { skip: (!numpy && 'python3 with numpy not found') || noFifo },
+  async () => {
+    const dir = tempDir();
+    execFileSync('mkfifo', [path.join(dir, 'b.npz')]);
+    symlinkSync('/nonexistent/c.npz', path.join(dir, 'c.npz'));
+    const script = `
 import pathlib, sys, numpy as np
 d = pathlib.Path(sys.argv[1])
 print(sorted(p.name for p in d.glob('*.npz')))
@@ -79,22 +105,23 @@ print('opening fifo', flush=True)
 np.load(d / 'b.npz')
 print('returned', flush=True)
 `;
-  const child = spawn(numpy!, ['-c', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  let exited = false;
-  // Waits for Python to reach the FIFO, then gives it a full second more: it never returns.
-  await new Promise<void>((resolve) => {
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('opening fifo')) resolve();
+    const child = spawn(numpy!, ['-c', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    let exited = false;
+    // Waits for Python to reach the FIFO, then gives it a full second more: it never returns.
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+        if (out.includes('opening fifo')) resolve();
+      });
+      child.on('exit', () => {
+        exited = true;
+        resolve();
+      });
     });
-    child.on('exit', () => {
-      exited = true;
-      resolve();
-    });
-  });
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  child.kill();
-  assert.equal(exited, false, 'Python returned');
-  assert.equal(out, "['b.npz', 'c.npz']\nFileNotFoundError True\nopening fifo\n");
-});
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    child.kill();
+    assert.equal(exited, false, 'Python returned');
+    assert.equal(out, "['b.npz', 'c.npz']\nFileNotFoundError True\nopening fifo\n");
+  },
+);

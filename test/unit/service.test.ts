@@ -38,15 +38,25 @@ function labelsFor(windows: number, samples: number, seed: number): Float32Array
 test('an unchanged cache is re-checked from fingerprints after a restart; a change re-reads only that file', async () => {
   const root = tempDir();
   const names = ['a_windows.npz', 'b_windows.npz', 'c_windows.npz'];
-  names.forEach((name, i) => writeFileSync(path.join(root, name), eegNpz({ windows: 3, channels: 2, samples: 128, labels: labelsFor(3, 128, i + 1), compress: true })));
-  const manifest = JSON.stringify({ partial_seizure: [], full_seizure: [], no_seizure: names.map((cache_file) => ({ cache_file, window_idx: 0 })) });
+  names.forEach((name, i) =>
+    writeFileSync(
+      path.join(root, name),
+      eegNpz({ windows: 3, channels: 2, samples: 128, labels: labelsFor(3, 128, i + 1), compress: true }),
+    ),
+  );
+  const manifest = JSON.stringify({
+    partial_seizure: [],
+    full_seizure: [],
+    no_seizure: names.map((cache_file) => ({ cache_file, window_idx: 0 })),
+  });
   const file = path.join(root, 'manifest.json');
   writeFileSync(file, manifest);
   const storeDir = tempDir();
-  const check = () => withInspector(storeDir, async (inspector) => {
-    const analysis = await analyzeDocument(file, manifest, inspector, { content: true, cwd: root });
-    return { analysis, tasks: inspector.pool.tasksRun, bytes: inspector.pool.bytesRead };
-  });
+  const check = () =>
+    withInspector(storeDir, async (inspector) => {
+      const analysis = await analyzeDocument(file, manifest, inspector, { content: true, cwd: root });
+      return { analysis, tasks: inspector.pool.tasksRun, bytes: inspector.pool.bytesRead };
+    });
   const first = await check();
   assert.equal(first.tasks, 3);
   assert.ok(first.bytes > 0);
@@ -65,10 +75,19 @@ test('an unchanged cache is re-checked from fingerprints after a restart; a chan
 function writeHugeSparseNpz(file: string, labels: Uint8Array): void {
   const windowsHeader = npyHeader('<f4', [73242, 19, 808]); // 4,497,547,392 data bytes
   const dataBytes = 73242 * 19 * 808 * 4;
-  writeNpzFile(file, [
-    { name: 'windows.npy', size: windowsHeader.length + dataBytes, chunks: () => [windowsHeader], holeBytes: dataBytes },
-    { name: 'labels.npy', size: labels.length, chunks: () => [labels] },
-  ], { compress: false });
+  writeNpzFile(
+    file,
+    [
+      {
+        name: 'windows.npy',
+        size: windowsHeader.length + dataBytes,
+        chunks: () => [windowsHeader],
+        holeBytes: dataBytes,
+      },
+      { name: 'labels.npy', size: labels.length, chunks: () => [labels] },
+    ],
+    { compress: false },
+  );
 }
 
 test('caches beyond 4 GiB are read with ZIP64 offsets and positional reads', async () => {
@@ -94,14 +113,31 @@ test('dataset_info checks: missing files, legacy paths, volume and shape mismatc
   const nifti = path.join(arc, 'cache', 'nifti_cache');
   mkdirSync(nifti, { recursive: true });
   const mask = new Uint8Array(4 * 4 * 4).fill(1, 0, 10);
-  writeFileSync(path.join(nifti, 'a_t2w.nii.gz'), encodeNifti({ dims: [4, 4, 4], datatype: 16, data: encodeVoxels(16, new Float32Array(64).fill(1)), gzip: true }));
-  writeFileSync(path.join(nifti, 'a_lesion.nii.gz'), encodeNifti({ dims: [4, 4, 4], datatype: 2, data: encodeVoxels(2, mask), gzip: true }));
-  writeFileSync(path.join(nifti, 'b_lesion.nii'), encodeNifti({ dims: [4, 4, 5], datatype: 2, data: encodeVoxels(2, new Uint8Array(80).fill(1, 0, 3)) }));
+  writeFileSync(
+    path.join(nifti, 'a_t2w.nii.gz'),
+    encodeNifti({ dims: [4, 4, 4], datatype: 16, data: encodeVoxels(16, new Float32Array(64).fill(1)), gzip: true }),
+  );
+  writeFileSync(
+    path.join(nifti, 'a_lesion.nii.gz'),
+    encodeNifti({ dims: [4, 4, 4], datatype: 2, data: encodeVoxels(2, mask), gzip: true }),
+  );
+  writeFileSync(
+    path.join(nifti, 'b_lesion.nii'),
+    encodeNifti({ dims: [4, 4, 5], datatype: 2, data: encodeVoxels(2, new Uint8Array(80).fill(1, 0, 3)) }),
+  );
   writeFileSync(path.join(nifti, 'broken.nii.gz'), Buffer.from('not gzip at all'));
   const info = {
     num_samples: 3,
-    image_paths: ['cache/nifti_cache/a_t2w.nii.gz', 'data/arc/cache/nifti_cache/a_t2w.nii.gz', 'cache/nifti_cache/none.nii.gz'],
-    mask_paths: ['cache/nifti_cache/a_lesion.nii.gz', 'cache/nifti_cache/b_lesion.nii', 'cache/nifti_cache/broken.nii.gz'],
+    image_paths: [
+      'cache/nifti_cache/a_t2w.nii.gz',
+      'data/arc/cache/nifti_cache/a_t2w.nii.gz',
+      'cache/nifti_cache/none.nii.gz',
+    ],
+    mask_paths: [
+      'cache/nifti_cache/a_lesion.nii.gz',
+      'cache/nifti_cache/b_lesion.nii',
+      'cache/nifti_cache/broken.nii.gz',
+    ],
     lesion_volumes: [10, 4, 0],
     acquisition_types: ['space_2x', 'space_no_accel', 'unknown'],
     subject_ids: ['sub-1', 'sub-2', 'sub-3'],
@@ -109,7 +145,9 @@ test('dataset_info checks: missing files, legacy paths, volume and shape mismatc
   const text = JSON.stringify(info, null, 2);
   const file = path.join(arc, 'dataset_info.json');
   writeFileSync(file, text);
-  const analysis = await withInspector(tempDir(), (inspector) => analyzeDocument(file, text, inspector, { content: true, cwd: repo }));
+  const analysis = await withInspector(tempDir(), (inspector) =>
+    analyzeDocument(file, text, inspector, { content: true, cwd: repo }),
+  );
   assert.equal(analysis.kind, 'arc-dataset-info');
   const found = analysis.diagnostics.map((d) => `${d.code} ${text.slice(d.offset, d.offset + d.length)}`);
   assert.deepEqual(found.sort(), [
@@ -133,14 +171,24 @@ test('dataset_info checks: missing files, legacy paths, volume and shape mismatc
 
 test('pool work is cancellable: an aborted scan rejects instead of finishing', async () => {
   const root = tempDir();
-  for (let i = 0; i < 12; i++) writeFileSync(path.join(root, `f${i}_windows.npz`), eegNpz({ windows: 2, channels: 2, samples: 64, labels: labelsFor(2, 64, i) }));
+  for (let i = 0; i < 12; i++)
+    writeFileSync(
+      path.join(root, `f${i}_windows.npz`),
+      eegNpz({ windows: 2, channels: 2, samples: 64, labels: labelsFor(2, 64, i) }),
+    );
   const pool = new WorkerPool(1);
   try {
     const controller = new AbortController();
-    const jobs = Array.from({ length: 12 }, (_, i) => pool.npz(path.join(root, `f${i}_windows.npz`), controller.signal));
+    const jobs = Array.from({ length: 12 }, (_, i) =>
+      pool.npz(path.join(root, `f${i}_windows.npz`), controller.signal),
+    );
     controller.abort();
     const settled = await Promise.allSettled(jobs);
-    assert.ok(settled.some((s) => s.status === 'rejected' && /abort/i.test(String((s.reason as Error).name + (s.reason as Error).message))));
+    assert.ok(
+      settled.some(
+        (s) => s.status === 'rejected' && /abort/i.test(String((s.reason as Error).name + (s.reason as Error).message)),
+      ),
+    );
     // The pool stays usable after a cancellation.
     const after = await pool.npz(path.join(root, 'f0_windows.npz'));
     assert.equal(after.ok, true);

@@ -35,9 +35,17 @@ test('batched edits equal edits applied one by one, for every kind of line break
       for (let j = next(3); j > 0; j--) text += piece();
       const change: ContentChange = next(10) === 0 ? { text } : { range: { start: position(), end: position() }, text };
       changes.push(change);
-      expected = TextDocument.update(TextDocument.create(expected.uri, 'json', expected.version, expected.getText()), [change], expected.version + 1);
+      expected = TextDocument.update(
+        TextDocument.create(expected.uri, 'json', expected.version, expected.getText()),
+        [change],
+        expected.version + 1,
+      );
     }
-    assert.equal(applyChanges(initial, changes), expected.getText(), `seed ${seed}: ${JSON.stringify({ initial, changes })}`);
+    assert.equal(
+      applyChanges(initial, changes),
+      expected.getText(),
+      `seed ${seed}: ${JSON.stringify({ initial, changes })}`,
+    );
   }
 });
 
@@ -50,13 +58,17 @@ test('snapshots map offsets and positions as vscode-languageserver-textdocument 
       assert.equal(ours.offsetAt({ line, character }), reference.offsetAt({ line, character }), `${line}:${character}`);
     }
   }
-  for (let offset = -1; offset <= text.length + 1; offset++) assert.deepEqual(ours.positionAt(offset), reference.positionAt(offset), `offset ${offset}`);
+  for (let offset = -1; offset <= text.length + 1; offset++)
+    assert.deepEqual(ours.positionAt(offset), reference.positionAt(offset), `offset ${offset}`);
 });
 
 test('a burst of edits is applied once, when the text is read', () => {
   const document = new OpenDocument('file:///m.json', 1, '{"n": 0}');
   for (let version = 2; version <= 5001; version++) {
-    document.update([{ range: { start: { line: 0, character: 6 }, end: { line: 0, character: 7 } }, text: String(version % 10) }], version);
+    document.update(
+      [{ range: { start: { line: 0, character: 6 }, end: { line: 0, character: 7 } }, text: String(version % 10) }],
+      version,
+    );
   }
   assert.equal(document.textBuilds, 0);
   const snapshot = document.snapshot();
@@ -88,6 +100,8 @@ test('one edit between reads: the text and every position as a fresh scan gives,
     const positions = Array.from({ length: expected.length + 1 }, (_, offset) => edited.positionAt(offset));
     assert.equal(TextSnapshot.fullScans, scansBefore, `${context}: the edited text was not scanned whole`);
     const fresh = new TextSnapshot(expected, 0);
-    positions.forEach((position, offset) => assert.deepEqual(position, fresh.positionAt(offset), `${context}, offset ${offset}`));
+    positions.forEach((position, offset) =>
+      assert.deepEqual(position, fresh.positionAt(offset), `${context}, offset ${offset}`),
+    );
   }
 });

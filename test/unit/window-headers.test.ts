@@ -10,7 +10,11 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { NpzSummary } from '../../server/src/engine/eeg/npz';
 import { parseManifest } from '../../server/src/engine/eeg/manifestParse';
-import { cacheWindowShape, fileWindowFindings, windowHeaderDiagnostics } from '../../server/src/engine/eeg/windowHeaders';
+import {
+  cacheWindowShape,
+  fileWindowFindings,
+  windowHeaderDiagnostics,
+} from '../../server/src/engine/eeg/windowHeaders';
 import { analyzeDocument } from '../../server/src/service/analyze';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { hoverAt } from '../../server/src/service/hover';
@@ -22,19 +26,29 @@ import { tempDir } from '../support/python';
 function summary(windows: number[], labels: number[] | undefined): NpzSummary {
   const samples = labels ? labels.slice(1).reduce((a, b) => a * b, 1) : 0;
   return {
-    windowCount: labels ? labels[0] : windows[0], hasLabels: !!labels, positives: labels ? new Array(labels[0]).fill(0) : [], samplesPerWindow: samples,
-    windowsShape: windows, labelsShape: labels, windowsDtype: '<f4', members: {}, notes: [],
+    windowCount: labels ? labels[0] : windows[0],
+    hasLabels: !!labels,
+    positives: labels ? new Array(labels[0]).fill(0) : [],
+    samplesPerWindow: samples,
+    windowsShape: windows,
+    labelsShape: labels,
+    windowsDtype: '<f4',
+    members: {},
+    notes: [],
   };
 }
 
-test('the cache\'s shape is the most files\', a tie going to the first by name', () => {
+test("the cache's shape is the most files', a tie going to the first by name", () => {
   const a = { name: 'a.npz', summary: summary([2, 18, 100], [2, 100]) };
   const b = { name: 'b.npz', summary: summary([2, 19, 100], [2, 100]) };
   const c = { name: 'c.npz', summary: summary([2, 19, 100], [2, 100]) };
   assert.deepEqual(cacheWindowShape([a, b, c]), { shape: [19, 100], files: 2, of: 3 });
   assert.deepEqual(cacheWindowShape([a, b])?.shape, [18, 100], 'a tie: the first file');
   const cache = cacheWindowShape([a, b, c]);
-  assert.deepEqual(fileWindowFindings('a.npz', a.summary, cache, true).map((f) => f.code), ['window-shape']);
+  assert.deepEqual(
+    fileWindowFindings('a.npz', a.summary, cache, true).map((f) => f.code),
+    ['window-shape'],
+  );
   assert.deepEqual(fileWindowFindings('b.npz', b.summary, cache, true), []);
   // Labels of another length than the windows: the loss compares them.
   const short = fileWindowFindings('d.npz', summary([2, 19, 100], [2, 50]), cache, true);
@@ -45,36 +59,69 @@ test('the cache\'s shape is the most files\', a tie going to the first by name',
 });
 
 test('a file no entry lists is judged on the root key, as a warning a rebuild would make real', () => {
-  const text = JSON.stringify({ partial_seizure: [{ cache_file: 'a.npz', window_idx: 0 }], full_seizure: [], no_seizure: [] }, null, 2);
+  const text = JSON.stringify(
+    { partial_seizure: [{ cache_file: 'a.npz', window_idx: 0 }], full_seizure: [], no_seizure: [] },
+    null,
+    2,
+  );
   const parsed = parseManifest(text);
   const listed = { exists: true, summary: summary([1, 19, 100], [1, 100]) };
   const odd = { exists: true, summary: summary([4, 18, 100], [3, 100]) };
   const third = { exists: true, summary: summary([1, 19, 100], [1, 100]) };
-  const diagnostics = windowHeaderDiagnostics(parsed, { files: [listed], directory: [{ name: 'a.npz', facts: listed }, { name: 'b.npz', facts: odd }, { name: 'c.npz', facts: third }] });
-  assert.deepEqual(diagnostics.map((d) => `${d.code} ${d.severity} ${d.offset}`), [
-    `windows-labels-count warning ${text.indexOf('"partial_seizure"')}`, `window-shape warning ${text.indexOf('"partial_seizure"')}`,
-  ]);
-  assert.match(diagnostics[0].message, /b\.npz has 4 windows but 3 label rows.*window 3 is never trained.*A rebuild lists this file/);
+  const diagnostics = windowHeaderDiagnostics(parsed, {
+    files: [listed],
+    directory: [
+      { name: 'a.npz', facts: listed },
+      { name: 'b.npz', facts: odd },
+      { name: 'c.npz', facts: third },
+    ],
+  });
+  assert.deepEqual(
+    diagnostics.map((d) => `${d.code} ${d.severity} ${d.offset}`),
+    [
+      `windows-labels-count warning ${text.indexOf('"partial_seizure"')}`,
+      `window-shape warning ${text.indexOf('"partial_seizure"')}`,
+    ],
+  );
+  assert.match(
+    diagnostics[0].message,
+    /b\.npz has 4 windows but 3 label rows.*window 3 is never trained.*A rebuild lists this file/,
+  );
 });
 
-test('an entry\'s hover names its file\'s shapes, the bytes a sample inflates and the findings on it', async (t) => {
+test("an entry's hover names its file's shapes, the bytes a sample inflates and the findings on it", async (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const labels = (n: number, s: number) => new Float32Array(n * s);
-  writeFileSync(path.join(dir, 'a_windows.npz'), eegNpz({ windows: 2, channels: 19, samples: 64, labels: labels(2, 64), compress: true }));
-  writeFileSync(path.join(dir, 'b_windows.npz'), eegNpz({ windows: 2, channels: 19, samples: 64, labels: labels(2, 64), compress: true }));
-  writeFileSync(path.join(dir, 'c_windows.npz'), eegNpz({ windows: 2, channels: 18, samples: 64, labels: labels(2, 64), compress: true }));
+  writeFileSync(
+    path.join(dir, 'a_windows.npz'),
+    eegNpz({ windows: 2, channels: 19, samples: 64, labels: labels(2, 64), compress: true }),
+  );
+  writeFileSync(
+    path.join(dir, 'b_windows.npz'),
+    eegNpz({ windows: 2, channels: 19, samples: 64, labels: labels(2, 64), compress: true }),
+  );
+  writeFileSync(
+    path.join(dir, 'c_windows.npz'),
+    eegNpz({ windows: 2, channels: 18, samples: 64, labels: labels(2, 64), compress: true }),
+  );
   const entries = ['a', 'b', 'c'].map((f) => ({ cache_file: `${f}_windows.npz`, window_idx: 0 }));
   const text = JSON.stringify({ partial_seizure: entries, full_seizure: [], no_seizure: [] }, null, 2);
   const file = path.join(dir, 'manifest.json');
   writeFileSync(file, text);
   const pool = new WorkerPool(1);
   try {
-    const analysis = await analyzeDocument(file, text, new CacheInspector(pool, new FingerprintStore()), { content: true, cwd: dir });
+    const analysis = await analyzeDocument(file, text, new CacheInspector(pool, new FingerprintStore()), {
+      content: true,
+      cwd: dir,
+    });
     const entry = hoverAt(analysis, text.indexOf('"c_windows.npz"'))!;
     assert.match(entry.markdown, /window-shape: c_windows\.npz holds windows of 18 × 64/);
     assert.match(entry.after!, /windows: 2 × 18 × 64 of 32-bit floating-point numbers; labels: 2 × 64/);
-    assert.match(entry.after!, /Each sample training takes from this file inflates \d.* \(the whole windows and labels members\)/);
+    assert.match(
+      entry.after!,
+      /Each sample training takes from this file inflates \d.* \(the whole windows and labels members\)/,
+    );
     const other = hoverAt(analysis, text.indexOf('"a_windows.npz"'))!;
     assert.doesNotMatch(other.markdown, /window-shape/);
     const key = hoverAt(analysis, text.indexOf('"partial_seizure"') + 2)!;

@@ -5,7 +5,16 @@
  * test hook at an exact stage of the write (atomicWriteHooks), never raced with sleeps.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { atomicWriteHooks, RefusedWrite, writeFileAtomic } from '../../server/src/service/atomic';
@@ -33,7 +42,12 @@ function layout() {
     renameSync(cache, `${cache}.moved`);
     symlinkSync(outside, cache);
   };
-  const temps = () => [outside, `${cache}.moved`].flatMap((dir) => readdirSync(dir).filter((n) => n.endsWith('.tmp')).map((n) => path.join(dir, n)));
+  const temps = () =>
+    [outside, `${cache}.moved`].flatMap((dir) =>
+      readdirSync(dir)
+        .filter((n) => n.endsWith('.tmp'))
+        .map((n) => path.join(dir, n)),
+    );
   return { base, root, cache, outside, swap, temps };
 }
 
@@ -77,7 +91,10 @@ test('without a swap the confined write lands, also through a link that stays in
     symlinkSync(cache, alias);
     await writeFileAtomic(path.join(alias, 'manifest.json'), 'new', { confine: [root] });
     assert.equal(readFileSync(path.join(cache, 'manifest.json'), 'utf8'), 'new');
-    await assert.rejects(writeFileAtomic(path.join(alias, 'manifest.json'), 'x', { confine: [path.join(base, 'elsewhere')] }), RefusedWrite);
+    await assert.rejects(
+      writeFileAtomic(path.join(alias, 'manifest.json'), 'x', { confine: [path.join(base, 'elsewhere')] }),
+      RefusedWrite,
+    );
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
@@ -87,7 +104,10 @@ test('manifest build: the cache folder swapped for a link while the cache was re
   const { base, cache, outside, swap } = layout();
   const pool = new WorkerPool(1);
   try {
-    writeFileSync(path.join(cache, 'a_windows.npz'), eegNpz({ windows: 2, channels: 1, samples: 10, labels: new Float32Array(20).fill(1, 0, 3) }));
+    writeFileSync(
+      path.join(cache, 'a_windows.npz'),
+      eegNpz({ windows: 2, channels: 1, samples: 10, labels: new Float32Array(20).fill(1, 0, 3) }),
+    );
     // The build has read the cache when the first write stage runs: the swap comes after every check it made.
     await assert.rejects(
       withHook('start', swap, () => buildManifestFile(cache, new CacheInspector(pool, new FingerprintStore()))),

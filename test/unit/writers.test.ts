@@ -21,12 +21,17 @@ function check<T>(python: string, dir: string, script: string, spec: unknown): T
 /** JSON text that Python's json module reads back exactly, including NaN, ±Infinity, -0 and big ints. */
 function pyJson(values: ArrayLike<number | bigint>): string {
   const lit = (v: number | bigint) =>
-    typeof v === 'bigint' ? String(v)
-    : Number.isNaN(v) ? 'NaN'
-    : v === Infinity ? 'Infinity'
-    : v === -Infinity ? '-Infinity'
-    : Object.is(v, -0) ? '-0.0'
-    : String(v);
+    typeof v === 'bigint'
+      ? String(v)
+      : Number.isNaN(v)
+        ? 'NaN'
+        : v === Infinity
+          ? 'Infinity'
+          : v === -Infinity
+            ? '-Infinity'
+            : Object.is(v, -0)
+              ? '-0.0'
+              : String(v);
   return `[${Array.from(values, lit).join(',')}]`;
 }
 
@@ -49,12 +54,30 @@ function assertClose(actual: number, expected: number, what: string): void {
 test('npy headers and half floats follow numpy bit for bit', () => {
   const npy = encodeNpy({ descr: '<f4', shape: [60, 19, 15360], data: new Uint8Array(0) });
   assert.equal(npy.length % 64, 0); // numpy aligns the data start to 64 bytes
-  assert.match(Buffer.from(npy).toString('latin1'), /^\x93NUMPY\x01\x00.{2}\{'descr': '<f4', 'fortran_order': False, 'shape': \(60, 19, 15360\), \} +\n$/s);
-  assert.match(Buffer.from(encodeNpy({ descr: '|b1', shape: [5], data: new Uint8Array(5) })).toString('latin1'), /'shape': \(5,\)/);
-  assert.match(Buffer.from(encodeNpy({ descr: '|b1', shape: [], data: new Uint8Array(1) })).toString('latin1'), /'shape': \(\), \}/);
+  assert.match(
+    Buffer.from(npy).toString('latin1'),
+    /^\x93NUMPY\x01\x00.{2}\{'descr': '<f4', 'fortran_order': False, 'shape': \(60, 19, 15360\), \} +\n$/s,
+  );
+  assert.match(
+    Buffer.from(encodeNpy({ descr: '|b1', shape: [5], data: new Uint8Array(5) })).toString('latin1'),
+    /'shape': \(5,\)/,
+  );
+  assert.match(
+    Buffer.from(encodeNpy({ descr: '|b1', shape: [], data: new Uint8Array(1) })).toString('latin1'),
+    /'shape': \(\), \}/,
+  );
   // largest half, rounding to infinity, smallest subnormal, ties to even, NaN, -0
-  const cases: [number, number][] = [[65504, 0x7bff], [65520, 0x7c00], [2 ** -24, 0x0001], [2 ** -25, 0x0000],
-    [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02], [NaN, 0x7e00], [-0, 0x8000], [-Infinity, 0xfc00]];
+  const cases: [number, number][] = [
+    [65504, 0x7bff],
+    [65520, 0x7c00],
+    [2 ** -24, 0x0001],
+    [2 ** -25, 0x0000],
+    [1 + 2 ** -11, 0x3c00],
+    [1 + 3 * 2 ** -11, 0x3c02],
+    [NaN, 0x7e00],
+    [-0, 0x8000],
+    [-Infinity, 0xfc00],
+  ];
   for (const [v, bits] of cases) assert.equal(halfBits(v), bits, `half(${v})`);
 });
 
@@ -74,12 +97,41 @@ interface ArrayCase {
 const seq = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
 
 const ARRAYS: ArrayCase[] = [
-  { name: 'windows', descr: '<f4', shape: [2, 3, 4], fortran: false, version: 1, values: seq(24, (i) => (i === 5 ? NaN : i === 0 ? -0 : i * 0.25 - 2)) },
-  { name: 'big_endian', descr: '>f8', shape: [3, 4], fortran: true, version: 2, values: seq(12, (i) => (i === 7 ? Infinity : i === 2 ? NaN : i * 1.5 - 4)) },
+  {
+    name: 'windows',
+    descr: '<f4',
+    shape: [2, 3, 4],
+    fortran: false,
+    version: 1,
+    values: seq(24, (i) => (i === 5 ? NaN : i === 0 ? -0 : i * 0.25 - 2)),
+  },
+  {
+    name: 'big_endian',
+    descr: '>f8',
+    shape: [3, 4],
+    fortran: true,
+    version: 2,
+    values: seq(12, (i) => (i === 7 ? Infinity : i === 2 ? NaN : i * 1.5 - 4)),
+  },
   { name: 'labels', descr: '|b1', shape: [2, 3], fortran: false, version: 3, values: [1, 0, NaN, -0, 2, 0] },
-  { name: 'half', descr: '<f2', shape: [2, 4], fortran: true, version: 1, values: [0.1, 65504, 1e-7, -0, NaN, 2.5, -1024.75, 1 + 2 ** -11] },
+  {
+    name: 'half',
+    descr: '<f2',
+    shape: [2, 4],
+    fortran: true,
+    version: 1,
+    values: [0.1, 65504, 1e-7, -0, NaN, 2.5, -1024.75, 1 + 2 ** -11],
+  },
   { name: 'int64', descr: '<i8', shape: [3], fortran: false, version: 2, values: [2n ** 62n, -5n, -(2n ** 63n)] },
-  { name: 'complex', descr: '<c8', shape: [3], fortran: false, version: 3, values: [1.5, -2, 0.25], imag: [0.5, 3, -1] },
+  {
+    name: 'complex',
+    descr: '<c8',
+    shape: [3],
+    fortran: false,
+    version: 3,
+    values: [1.5, -2, 0.25],
+    imag: [0.5, 3, -1],
+  },
   { name: 'duration', descr: '<m8[s]', shape: [2, 2], fortran: true, version: 1, values: [1, -3, 86400, 0] },
 ];
 
@@ -102,8 +154,13 @@ function toFortran<T>(values: T[], shape: number[]): T[] {
 
 function npyOf(c: ArrayCase): NpzMember {
   const order = <T>(v: T[]) => (c.fortran ? toFortran(v, c.shape) : v);
-  const data = c.imag ? encodeComplex(c.descr, order(c.values as number[]), order(c.imag)) : encodeValues(c.descr, order(c.values));
-  return { name: `${c.name}.npy`, bytes: encodeNpy({ descr: c.descr, shape: c.shape, fortranOrder: c.fortran, version: c.version, data }) };
+  const data = c.imag
+    ? encodeComplex(c.descr, order(c.values as number[]), order(c.imag))
+    : encodeValues(c.descr, order(c.values));
+  return {
+    name: `${c.name}.npy`,
+    bytes: encodeNpy({ descr: c.descr, shape: c.shape, fortranOrder: c.fortran, version: c.version, data }),
+  };
 }
 
 /** What np.load must report: bools sum their truthy values (NaN included), others their finite values. */
@@ -172,13 +229,32 @@ test('npz files load in numpy with the written dtypes, shapes and values', (t) =
       const path = join(dir, file);
       if (how === 'memory') writeFileSync(path, writeNpz(members, opts));
       // Several small chunks per member, so batching and CRC continuation are exercised.
-      else writeNpzFile(path, members.map((m) => ({ name: m.name, size: m.bytes.length, chunks: () => [m.bytes.subarray(0, 70), m.bytes.subarray(70)] })), opts);
-      const described = ARRAYS.map((c) => ({ name: c.name, values: pyJson(c.values), ...(c.imag && { imag: pyJson(c.imag) }) }));
+      else
+        writeNpzFile(
+          path,
+          members.map((m) => ({
+            name: m.name,
+            size: m.bytes.length,
+            chunks: () => [m.bytes.subarray(0, 70), m.bytes.subarray(70)],
+          })),
+          opts,
+        );
+      const described = ARRAYS.map((c) => ({
+        name: c.name,
+        values: pyJson(c.values),
+        ...(c.imag && { imag: pyJson(c.imag) }),
+      }));
       spec.push({ path, members: described });
     }
     // With numpy's default (version 1.0) headers, a stored file must equal np.savez's bytes.
     const v1Path = join(dir, 'as-numpy.npz');
-    writeFileSync(v1Path, writeNpz(ARRAYS.map((c) => npyOf({ ...c, version: 1 })), { compress: false }));
+    writeFileSync(
+      v1Path,
+      writeNpz(
+        ARRAYS.map((c) => npyOf({ ...c, version: 1 })),
+        { compress: false },
+      ),
+    );
     spec.push({ path: v1Path, members: [], sameAsSavez: true });
     // The EEG cache helper: a windows array plus boolean labels.
     const eegPath = join(dir, 'eeg.npz');
@@ -245,7 +321,13 @@ const DESCRIPTION = 'NeuroCache test fixture, 40-char descrip';
 const EXTENSION = { code: 6, data: Buffer.from('{"fixture": true}') }; // 6 = comment
 const DATATYPES = [2, 4, 8, 16, 64, 256, 512, 768, 1024, 1280];
 // [slope, inter]; slope 0 or NaN means "no scaling" (inter ignored), a negative slope flips.
-const SCALINGS: [number, number][] = [[1, 0], [2, -1], [-0.5, 3], [NaN, 5], [0, 7]];
+const SCALINGS: [number, number][] = [
+  [1, 0],
+  [2, -1],
+  [-0.5, 3],
+  [NaN, 5],
+  [0, 7],
+];
 
 test('NIfTI-1/2 files load in nibabel with the written shape, dtype, scaling and header', (t) => {
   const python = pythonWith('nibabel');
@@ -266,23 +348,68 @@ test('NIfTI-1/2 files load in nibabel with the written shape, dtype, scaling and
         if (kind !== 'f') return v;
         return i === 3 ? NaN : i === 4 ? -0 : v * 0.5;
       });
-      const affine = k % 2 ? undefined : [[-1, 0, 0, 10], [0, 1, 0, -20], [0, 0, 2, 5], [0, 0, 0, 1]];
+      const affine =
+        k % 2
+          ? undefined
+          : [
+              [-1, 0, 0, 10],
+              [0, 1, 0, -20],
+              [0, 0, 2, 5],
+              [0, 0, 0, 1],
+            ];
       const path = join(dir, `case${k}.nii${gzip ? '.gz' : ''}`);
       const data = encodeVoxels(datatype, values, littleEndian);
-      writeFileSync(path, encodeNifti({ version, dims, datatype, data, littleEndian, sclSlope, sclInter, gzip, affine,
-        pixdims: [2, 1.5, 1], extensions: [EXTENSION], description: DESCRIPTION }));
+      writeFileSync(
+        path,
+        encodeNifti({
+          version,
+          dims,
+          datatype,
+          data,
+          littleEndian,
+          sclSlope,
+          sclInter,
+          gzip,
+          affine,
+          pixdims: [2, 1.5, 1],
+          extensions: [EXTENSION],
+          description: DESCRIPTION,
+        }),
+      );
       const scaled = values.map((v) => (sclSlope === 0 || Number.isNaN(sclSlope) ? v : v * sclSlope + sclInter));
-      return { path, version, datatype, littleEndian, dims, scaled, affine: affine ?? [[2, 0, 0, 0], [0, 1.5, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] };
+      return {
+        path,
+        version,
+        datatype,
+        littleEndian,
+        dims,
+        scaled,
+        affine: affine ?? [
+          [2, 0, 0, 0],
+          [0, 1.5, 0, 0],
+          [0, 0, 1, 0],
+          [0, 0, 0, 1],
+        ],
+      };
     });
 
-    const results = check<NibabelResult[]>(python, dir, NIBABEL_CHECK, cases.map((c) => c.path));
+    const results = check<NibabelResult[]>(
+      python,
+      dir,
+      NIBABEL_CHECK,
+      cases.map((c) => c.path),
+    );
     const extHex = EXTENSION.data.toString('hex');
     cases.forEach((c, i) => {
       const got = results[i];
       const what = `case ${i} (NIfTI-${c.version}, datatype ${c.datatype}, ${c.littleEndian ? 'LE' : 'BE'})`;
       assert.deepEqual(got.shape, c.dims, `${what} shape`);
       assert.equal(got.descr, niftiDescr(c.datatype, c.littleEndian), `${what} dtype`);
-      assertClose(got.sum, c.scaled.filter((v) => !Number.isNaN(v)).reduce((a, b) => a + b, 0), `${what} sum`);
+      assertClose(
+        got.sum,
+        c.scaled.filter((v) => !Number.isNaN(v)).reduce((a, b) => a + b, 0),
+        `${what} sum`,
+      );
       assert.equal(got.positive, c.scaled.filter((v) => v > 0).length, `${what} voxels > 0`);
       assert.equal(got.sizeofHdr, c.version === 1 ? 348 : 540, `${what} sizeof_hdr`);
       assert.equal(got.voxOffset, (c.version === 1 ? 352 : 544) + 32, `${what} vox_offset`);

@@ -15,8 +15,22 @@ interface Layout {
   magic: string;
   magicAt: number;
   fields: Record<
-    | 'sizeof_hdr' | 'dim' | 'datatype' | 'bitpix' | 'pixdim' | 'vox_offset' | 'scl_slope' | 'scl_inter'
-    | 'xyzt_units' | 'qform_code' | 'sform_code' | 'quatern' | 'qoffset' | 'srow_x' | 'srow_y' | 'srow_z',
+    | 'sizeof_hdr'
+    | 'dim'
+    | 'datatype'
+    | 'bitpix'
+    | 'pixdim'
+    | 'vox_offset'
+    | 'scl_slope'
+    | 'scl_inter'
+    | 'xyzt_units'
+    | 'qform_code'
+    | 'sform_code'
+    | 'quatern'
+    | 'qoffset'
+    | 'srow_x'
+    | 'srow_y'
+    | 'srow_z',
     Field
   >;
   descripAt: number;
@@ -29,10 +43,22 @@ const LAYOUTS: Record<1 | 2, Layout> = {
     magicAt: 344,
     descripAt: 148,
     fields: {
-      sizeof_hdr: [0, 'i32'], dim: [40, 'i16'], datatype: [70, 'i16'], bitpix: [72, 'i16'],
-      pixdim: [76, 'f32'], vox_offset: [108, 'f32'], scl_slope: [112, 'f32'], scl_inter: [116, 'f32'],
-      xyzt_units: [123, 'u8'], qform_code: [252, 'i16'], sform_code: [254, 'i16'],
-      quatern: [256, 'f32'], qoffset: [268, 'f32'], srow_x: [280, 'f32'], srow_y: [296, 'f32'], srow_z: [312, 'f32'],
+      sizeof_hdr: [0, 'i32'],
+      dim: [40, 'i16'],
+      datatype: [70, 'i16'],
+      bitpix: [72, 'i16'],
+      pixdim: [76, 'f32'],
+      vox_offset: [108, 'f32'],
+      scl_slope: [112, 'f32'],
+      scl_inter: [116, 'f32'],
+      xyzt_units: [123, 'u8'],
+      qform_code: [252, 'i16'],
+      sform_code: [254, 'i16'],
+      quatern: [256, 'f32'],
+      qoffset: [268, 'f32'],
+      srow_x: [280, 'f32'],
+      srow_y: [296, 'f32'],
+      srow_z: [312, 'f32'],
     },
   },
   2: {
@@ -41,17 +67,38 @@ const LAYOUTS: Record<1 | 2, Layout> = {
     magicAt: 4,
     descripAt: 240,
     fields: {
-      sizeof_hdr: [0, 'i32'], datatype: [12, 'i16'], bitpix: [14, 'i16'], dim: [16, 'i64'],
-      pixdim: [104, 'f64'], vox_offset: [168, 'i64'], scl_slope: [176, 'f64'], scl_inter: [184, 'f64'],
-      qform_code: [344, 'i32'], sform_code: [348, 'i32'], quatern: [352, 'f64'], qoffset: [376, 'f64'],
-      srow_x: [400, 'f64'], srow_y: [432, 'f64'], srow_z: [464, 'f64'], xyzt_units: [500, 'i32'],
+      sizeof_hdr: [0, 'i32'],
+      datatype: [12, 'i16'],
+      bitpix: [14, 'i16'],
+      dim: [16, 'i64'],
+      pixdim: [104, 'f64'],
+      vox_offset: [168, 'i64'],
+      scl_slope: [176, 'f64'],
+      scl_inter: [184, 'f64'],
+      qform_code: [344, 'i32'],
+      sform_code: [348, 'i32'],
+      quatern: [352, 'f64'],
+      qoffset: [376, 'f64'],
+      srow_x: [400, 'f64'],
+      srow_y: [432, 'f64'],
+      srow_z: [464, 'f64'],
+      xyzt_units: [500, 'i32'],
     },
   },
 };
 
 /** NIfTI datatype code -> numpy kind+size (the descr without its byte order). */
 const DATATYPES: Record<number, string> = {
-  2: 'u1', 4: 'i2', 8: 'i4', 16: 'f4', 64: 'f8', 256: 'i1', 512: 'u2', 768: 'u4', 1024: 'i8', 1280: 'u8',
+  2: 'u1',
+  4: 'i2',
+  8: 'i4',
+  16: 'f4',
+  64: 'f8',
+  256: 'i1',
+  512: 'u2',
+  768: 'u4',
+  1024: 'i8',
+  1280: 'u8',
 };
 
 /** The numpy descr nibabel reports for a NIfTI datatype code, e.g. (4, false) -> '>i2'. */
@@ -129,14 +176,20 @@ export function encodeNifti(opts: NiftiOptions): Uint8Array {
   });
   const minOffset = layout.headerSize + 4 + exts.reduce((a, e) => a + e.length, 0);
   const voxOffset = opts.voxOffset ?? minOffset;
-  if (voxOffset < minOffset) throw new Error(`voxOffset ${voxOffset} overlaps the header/extensions (min ${minOffset})`);
+  if (voxOffset < minOffset)
+    throw new Error(`voxOffset ${voxOffset} overlaps the header/extensions (min ${minOffset})`);
 
   const head = new Uint8Array(voxOffset);
   const dv = new DataView(head.buffer);
   const f = layout.fields;
   const pixdims = dims.map((_, i) => opts.pixdims?.[i] ?? 1);
   const [px, py, pz] = [pixdims[0], pixdims[1] ?? 1, pixdims[2] ?? 1];
-  const affine = opts.affine ?? [[px, 0, 0, 0], [0, py, 0, 0], [0, 0, pz, 0], [0, 0, 0, 1]];
+  const affine = opts.affine ?? [
+    [px, 0, 0, 0],
+    [0, py, 0, 0],
+    [0, 0, pz, 0],
+    [0, 0, 0, 1],
+  ];
 
   put(dv, f.sizeof_hdr, [layout.headerSize], le);
   put(dv, f.dim, [dims.length, ...dims, ...Array(7 - dims.length).fill(1)], le);

@@ -74,7 +74,15 @@ export function parseDescr(descr: NpyDtype): DescrInfo {
   const m = /^([<>|=])([biufcmM])(\d+)(\[\w+\])?$/.exec(descr);
   if (!m) throw new Error(`unsupported descr ${descr}`);
   const size = Number(m[3]);
-  const ok: Record<string, number[]> = { b: [1], i: [1, 2, 4, 8], u: [1, 2, 4, 8], f: [2, 4, 8], c: [8, 16], m: [8], M: [8] };
+  const ok: Record<string, number[]> = {
+    b: [1],
+    i: [1, 2, 4, 8],
+    u: [1, 2, 4, 8],
+    f: [2, 4, 8],
+    c: [8, 16],
+    m: [8],
+    M: [8],
+  };
   if (!ok[m[2]].includes(size)) throw new Error(`unsupported descr ${descr}`);
   // '|' (not applicable) only occurs on 1-byte types; '=' is native, which is little on our hosts.
   return { littleEndian: m[1] !== '>', kind: m[2], size };
@@ -101,7 +109,8 @@ export function halfBits(v: number): number {
   if (a >= 65520) return sign | 0x7c00;
   if (a < 2 ** -14) return sign | roundHalfEven(a * 2 ** 24); // subnormal, units of 2^-24
   let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--; // log2 can be off by one next to powers of two
+  if (2 ** e > a)
+    e--; // log2 can be off by one next to powers of two
   else if (2 ** (e + 1) <= a) e++;
   const mant = roundHalfEven((a / 2 ** e) * 1024); // in [1024, 2048]; 2048 carries into the exponent
   return sign | (((e + 15) << 10) + (mant - 1024));

@@ -17,7 +17,8 @@ export const NIFTI_VIEW_TYPE = 'neurocache.niftiViewer';
 // The training grid needs arc-meshchop's preprocessing model (issue 18), which is not in this build.
 const TRAINING_GRID: TrainingGridInfo = {
   available: false,
-  message: 'Training grid: not available yet (the arc-meshchop preprocessing model is not part of this NeuroCache build)',
+  message:
+    'Training grid: not available yet (the arc-meshchop preprocessing model is not part of this NeuroCache build)',
 };
 
 export class NiftiEditorProvider implements vscode.CustomReadonlyEditorProvider {
@@ -39,8 +40,12 @@ export class NiftiEditorProvider implements vscode.CustomReadonlyEditorProvider 
     const subscription = webview.onDidReceiveMessage(async (message: NiftiViewAsk) => {
       const client = this.client();
       try {
-        if (!client) throw new Error('the NeuroCache language server is not running ("NeuroCache: Restart Server" starts it)');
-        if (document.uri.scheme !== 'file') throw new Error(`${document.uri.scheme}: files cannot be read by the language server; open the file from the workspace`);
+        if (!client)
+          throw new Error('the NeuroCache language server is not running ("NeuroCache: Restart Server" starts it)');
+        if (document.uri.scheme !== 'file')
+          throw new Error(
+            `${document.uri.scheme}: files cannot be read by the language server; open the file from the workspace`,
+          );
         if (message.type === 'ready') {
           pair = await sendRequest(client, NiftiPairRequest.type, { uri: document.uri.toString() });
           tell({ type: 'pair', pair, grid: TRAINING_GRID });
@@ -57,7 +62,11 @@ export class NiftiEditorProvider implements vscode.CustomReadonlyEditorProvider 
     panel.onDidDispose(() => subscription.dispose());
   }
 
-  private async sendVolumes(client: LanguageClient, pair: NiftiPairRequest.Result, tell: (m: NiftiViewTell) => void): Promise<void> {
+  private async sendVolumes(
+    client: LanguageClient,
+    pair: NiftiPairRequest.Result,
+    tell: (m: NiftiViewTell) => void,
+  ): Promise<void> {
     const errors: string[] = [];
     const load = async (volume: NiftiPairRequest.Result['image']) => {
       if (!volume) return undefined;
@@ -70,10 +79,19 @@ export class NiftiEditorProvider implements vscode.CustomReadonlyEditorProvider 
     tell({ type: 'volumes', image, mask, errors });
   }
 
-  private async sendSlice(client: LanguageClient, pair: NiftiPairRequest.Result, z: number | undefined, tell: (m: NiftiViewTell) => void): Promise<void> {
+  private async sendSlice(
+    client: LanguageClient,
+    pair: NiftiPairRequest.Result,
+    z: number | undefined,
+    tell: (m: NiftiViewTell) => void,
+  ): Promise<void> {
     const image = pair.image ?? pair.mask;
     if (!image) return;
-    const picture = await sendRequest(client, SlicePictureRequest.type, { image: image.uri, mask: pair.image ? pair.mask?.uri : undefined, z });
+    const picture = await sendRequest(client, SlicePictureRequest.type, {
+      image: image.uri,
+      mask: pair.image ? pair.mask?.uri : undefined,
+      z,
+    });
     tell({ type: 'slice', picture });
   }
 }

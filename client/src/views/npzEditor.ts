@@ -33,20 +33,30 @@ export class NpzEditorProvider implements vscode.CustomReadonlyEditorProvider {
     const subscription = webview.onDidReceiveMessage(async (message: NpzViewAsk) => {
       const client = this.client();
       try {
-        if (!client) throw new Error('the NeuroCache language server is not running ("NeuroCache: Restart Server" starts it)');
-        if (document.uri.scheme !== 'file') throw new Error(`${document.uri.scheme}: files cannot be read by the language server; open the file from the workspace`);
+        if (!client)
+          throw new Error('the NeuroCache language server is not running ("NeuroCache: Restart Server" starts it)');
+        if (document.uri.scheme !== 'file')
+          throw new Error(
+            `${document.uri.scheme}: files cannot be read by the language server; open the file from the workspace`,
+          );
         if (message.type === 'ready') {
           view = await sendRequest(client, NpzViewRequest.type, { uri: document.uri.toString() });
           tell({ type: 'view', name, view });
         } else if (message.type === 'window' && Number.isInteger(message.window)) {
-          const trace = await sendRequest(client, NpzWindowRequest.type, { uri: document.uri.toString(), window: message.window });
+          const trace = await sendRequest(client, NpzWindowRequest.type, {
+            uri: document.uri.toString(),
+            window: message.window,
+          });
           tell({ type: 'window', window: message.window, trace });
         } else if (message.type === 'openReference') {
           const reference = view?.references[message.index];
           if (!reference) return;
           const { start, end } = reference.range;
           const selection = new vscode.Range(start.line, start.character, end.line, end.character);
-          await vscode.window.showTextDocument(vscode.Uri.parse(reference.uri), { selection, viewColumn: vscode.ViewColumn.Active });
+          await vscode.window.showTextDocument(vscode.Uri.parse(reference.uri), {
+            selection,
+            viewColumn: vscode.ViewColumn.Active,
+          });
         }
       } catch (error) {
         tell({ type: 'failed', message: (error as Error).message });

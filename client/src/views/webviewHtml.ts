@@ -16,7 +16,12 @@ export function webviewOptions(extension: vscode.Uri): vscode.WebviewOptions {
   return { enableScripts: true, localResourceRoots: [webviewRoot(extension)] };
 }
 
-export function webviewHtml(webview: vscode.Webview, extension: vscode.Uri, script: 'npz' | 'nifti', title: string): string {
+export function webviewHtml(
+  webview: vscode.Webview,
+  extension: vscode.Uri,
+  script: 'npz' | 'nifti',
+  title: string,
+): string {
   const nonce = randomBytes(18).toString('base64');
   const src = webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot(extension), `${script}.js`));
   const csp = [

@@ -14,8 +14,9 @@ if (VERSION_ARGUMENTS.has(argv[0])) {
   // Installed here: main.ts is loaded by require, so its own `require.main === module` start does not run.
   exitQuietlyOnClosedPipe();
   // A path built at run time: the CLI proper is its own bundle next to this one, not inlined here.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle found at run time, not bundled in
   const cli: typeof import('./main') = require(path.join(__dirname, 'cli-main.js'));
-  cli.main(argv).then((code) => {
+  void cli.main(argv).then((code) => {
     process.exitCode = code;
   });
 }

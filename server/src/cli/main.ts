@@ -7,10 +7,18 @@ import { exitQuietlyOnClosedPipe } from './closedPipe';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LineIndex } from '../engine/diagnostics';
-import { datasetIndexReport, datasetReport, foldsReport, manifestReport, plural, readCostReport, textTable } from '../engine/report';
+import {
+  datasetIndexReport,
+  datasetReport,
+  foldsReport,
+  manifestReport,
+  plural,
+  readCostReport,
+  textTable,
+} from '../engine/report';
 import { CvSettings, DEFAULT_CV, foldsJson } from '../engine/arc/folds';
 import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS, ResampleMethod } from '../engine/arc/preprocessing';
-import { preprocessingJson, preprocessingReport } from '../engine/arc/preprocessingReport';
+import { preprocessingJson, preprocessingReport } from '../engine/preprocessingReport';
 import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument } from '../service/analyze';
 import { buildManifestFile } from '../service/buildManifest';
@@ -26,7 +34,21 @@ import { ARC_DOWNLOAD_DEFAULTS, DEFAULT_MACHINE_SETTINGS, formatBytes, formatWai
 import { ProgressBar } from './progress';
 import { listNpz } from '../service/npzListing';
 import { bundleBeside } from '../bundles';
-import { COMMANDS, CommandSpec, commandHelp, commandsInGroup, findCommand, generalHelp, groupHelp, nearestCommand, numberValue, parseCommand, ParsedOptions, synopsis, UsageError } from './spec';
+import {
+  COMMANDS,
+  CommandSpec,
+  commandHelp,
+  commandsInGroup,
+  findCommand,
+  generalHelp,
+  groupHelp,
+  nearestCommand,
+  numberValue,
+  parseCommand,
+  ParsedOptions,
+  synopsis,
+  UsageError,
+} from './spec';
 import { applySeverityOverrides, mergeOverrides, parseSeverityArgument, SeverityOverrides } from '../engine/severity';
 import { ProjectConfigs } from '../service/projectConfig';
 import { findWorkspaceFiles } from '../service/workspace';
@@ -42,9 +64,15 @@ interface Io {
   stderr: NodeJS.WriteStream;
 }
 
-async function withInspector<T>(options: ParsedOptions, run: (inspector: CacheInspector) => Promise<T>, startThreads = false): Promise<T> {
+async function withInspector<T>(
+  options: ParsedOptions,
+  run: (inspector: CacheInspector) => Promise<T>,
+  startThreads = false,
+): Promise<T> {
   const { values } = options;
-  const store = FingerprintStore.inDirectory(typeof values['cache-dir'] === 'string' ? values['cache-dir'] : defaultStoreDirectory());
+  const store = FingerprintStore.inDirectory(
+    typeof values['cache-dir'] === 'string' ? values['cache-dir'] : defaultStoreDirectory(),
+  );
   await store.load();
   const readsInFlight = numberValue(options, 'reads-in-flight');
   const pool = new WorkerPool(numberValue(options, 'jobs'), { readsInFlight, startThreads });
@@ -53,7 +81,11 @@ async function withInspector<T>(options: ParsedOptions, run: (inspector: CacheIn
   } finally {
     await Promise.all([
       pool.close(),
-      store.save().catch((error) => process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`)),
+      store
+        .save()
+        .catch((error) =>
+          process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`),
+        ),
     ]);
   }
 }
@@ -70,7 +102,9 @@ async function readInput(file: string): Promise<{ text: string; decodeError?: Py
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       const target = await danglingTarget(file);
-      throw new InputError(`cannot read ${file}: ${target === undefined ? 'no such file' : `dangling symbolic link to ${target}`}`);
+      throw new InputError(
+        `cannot read ${file}: ${target === undefined ? 'no such file' : `dangling symbolic link to ${target}`}`,
+      );
     }
     throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
   }
@@ -86,45 +120,62 @@ async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
   listing.catch(() => undefined);
   const stat = await fs.stat(directory).catch(() => undefined);
   if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);
-  return withInspector(options, async (inspector) => {
-    const bar = new ProgressBar('Scanning', io.stderr, io.stderr.isTTY === true && !values.json);
-    const result = await buildManifestFile(directory, inspector, { listing, onProgress: (d, t) => bar.update(d, t), allowEmpty: !!values['allow-empty'] });
-    bar.finish();
-    // Exit 1 when nothing was written, or when the Python builder would stop on a file (training
-    // then has no balanced set): a script must not take that for success.
-    const exitCode = !result.written || result.pythonStopsAt ? 1 : 0;
-    if (values.json) {
-      io.stdout.write(`${JSON.stringify({ ...result, bytesRead: inspector.pool.bytesRead })}\n`);
+  return withInspector(
+    options,
+    async (inspector) => {
+      const bar = new ProgressBar('Scanning', io.stderr, io.stderr.isTTY === true && !values.json);
+      const result = await buildManifestFile(directory, inspector, {
+        listing,
+        onProgress: (d, t) => bar.update(d, t),
+        allowEmpty: !!values['allow-empty'],
+      });
+      bar.finish();
+      // Exit 1 when nothing was written, or when the Python builder would stop on a file (training
+      // then has no balanced set): a script must not take that for success.
+      const exitCode = !result.written || result.pythonStopsAt ? 1 : 0;
+      if (values.json) {
+        io.stdout.write(`${JSON.stringify({ ...result, bytesRead: inspector.pool.bytesRead })}\n`);
+        return exitCode;
+      }
+      if (!result.written) {
+        io.stderr.write(
+          `neurocache: no *.npz in ${directory}: nothing written (--allow-empty writes an empty manifest.json)\n`,
+        );
+        return exitCode;
+      }
+      if (result.pythonStopsAt) {
+        const { name, exception } = result.pythonStopsAt;
+        io.stderr.write(
+          `The Python builder would stop at ${name} (${exception}) and write no manifest: delete or regenerate that file before training rebuilds the manifest. NeuroCache wrote one without it (exit code 1).\n`,
+        );
+      }
+      const w = result.windows;
+      io.stdout.write(
+        `Wrote ${result.manifestPath}\n` +
+          `  ${result.files} cache files listed, ${w.partial_seizure + w.full_seizure + w.no_seizure} windows: ` +
+          `${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no seizure\n` +
+          // Says what the count above leaves out, so it agrees with `stats` ("Cache files": those the manifest names).
+          (result.found !== result.files
+            ? `  ${result.found} *.npz found: ${[
+                result.withoutWindows.length ? `${result.withoutWindows.length} without windows (nothing to list)` : '',
+                result.skipped.length ? `${result.skipped.length} left out (listed below)` : '',
+              ]
+                .filter(Boolean)
+                .join(', ')}\n`
+            : ''),
+      );
+      // Each file left out, with its code and what the Python builder does with it.
+      for (const s of result.skipped) io.stderr.write(`skipped ${s.name}: ${s.reason} [${s.code}: ${s.python}]\n`);
+      for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
+      for (const f of result.windowFindings) io.stderr.write(`${f.severity} ${f.name} [${f.code}]: ${f.message}\n`);
+      if (result.differsFromPython)
+        io.stderr.write(
+          'This manifest leaves out files the Python builder lists: it differs from what Python writes.\n',
+        );
       return exitCode;
-    }
-    if (!result.written) {
-      io.stderr.write(`neurocache: no *.npz in ${directory}: nothing written (--allow-empty writes an empty manifest.json)\n`);
-      return exitCode;
-    }
-    if (result.pythonStopsAt) {
-      const { name, exception } = result.pythonStopsAt;
-      io.stderr.write(`The Python builder would stop at ${name} (${exception}) and write no manifest: delete or regenerate that file before training rebuilds the manifest. NeuroCache wrote one without it (exit code 1).\n`);
-    }
-    const w = result.windows;
-    io.stdout.write(
-      `Wrote ${result.manifestPath}\n` +
-        `  ${result.files} cache files listed, ${w.partial_seizure + w.full_seizure + w.no_seizure} windows: ` +
-        `${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no seizure\n` +
-        // Says what the count above leaves out, so it agrees with `stats` ("Cache files": those the manifest names).
-        (result.found !== result.files
-          ? `  ${result.found} *.npz found: ${[
-              result.withoutWindows.length ? `${result.withoutWindows.length} without windows (nothing to list)` : '',
-              result.skipped.length ? `${result.skipped.length} left out (listed below)` : '',
-            ].filter(Boolean).join(', ')}\n`
-          : ''),
-    );
-    // Each file left out, with its code and what the Python builder does with it.
-    for (const s of result.skipped) io.stderr.write(`skipped ${s.name}: ${s.reason} [${s.code}: ${s.python}]\n`);
-    for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
-    for (const f of result.windowFindings) io.stderr.write(`${f.severity} ${f.name} [${f.code}]: ${f.message}\n`);
-    if (result.differsFromPython) io.stderr.write('This manifest leaves out files the Python builder lists: it differs from what Python writes.\n');
-    return exitCode;
-  }, true); // a build inflates every file: start the threads while the directory is listed
+    },
+    true,
+  ); // a build inflates every file: start the threads while the directory is listed
 }
 
 /** --cv-seed, --outer-folds and --inner-folds, within their settings' ranges. */
@@ -163,7 +214,8 @@ async function checkTargets(positionals: string[]): Promise<{ file: string; expl
     if (!stat?.isDirectory()) targets.push({ file: given, explicit: true });
     else {
       const found = await findWorkspaceFiles([given], []);
-      if (found.length === 0) throw new InputError(`no manifest.json, _dataset_index.json or dataset_info.json under ${given}`);
+      if (found.length === 0)
+        throw new InputError(`no manifest.json, _dataset_index.json or dataset_info.json under ${given}`);
       for (const file of found) targets.push({ file, explicit: false });
     }
   }
@@ -174,7 +226,8 @@ async function checkTargets(positionals: string[]): Promise<{ file: string; expl
 function resampleOption(values: Record<string, unknown>): ResampleMethod {
   const raw = values['resample-method'];
   if (raw === undefined) return DEFAULT_RESAMPLE_METHOD;
-  if (!(RESAMPLE_METHODS as readonly unknown[]).includes(raw)) throw new UsageError(`--resample-method takes ${RESAMPLE_METHODS.join(' or ')}, not "${raw}"`);
+  if (!(RESAMPLE_METHODS as readonly unknown[]).includes(raw))
+    throw new UsageError(`--resample-method takes ${RESAMPLE_METHODS.join(' or ')}, not "${raw}"`);
   return raw as ResampleMethod;
 }
 
@@ -184,7 +237,8 @@ async function check(options: ParsedOptions, io: Io): Promise<number> {
   const fromCommandLine = severityOptions(values);
   const resampleMethod = resampleOption(values);
   if (positionals.length === 0) throw new UsageError('check needs at least one JSON file or directory');
-  if (values.deep && values['no-content']) throw new UsageError('--deep reads the cache windows, which --no-content forbids: pass one of them');
+  if (values.deep && values['no-content'])
+    throw new UsageError('--deep reads the cache windows, which --no-content forbids: pass one of them');
   const targets = await checkTargets(positionals);
   const texts = await Promise.all(targets.map((t) => readInput(t.file)));
   const projects = new ProjectConfigs();
@@ -204,23 +258,43 @@ async function check(options: ParsedOptions, io: Io): Promise<number> {
       // Named explicitly: an empty or broken manifest.json / dataset_info.json / _dataset_index.json is ours.
       const structure = await detectDocument(file, text, { explicit, decodeError });
       if (!explicit && structure.kind === 'unrelated') continue; // found in a directory, not ours: not mentioned
-      const analysis = await analyzeDocument(file, text, inspector, { content: !values['no-content'], deep: !!values.deep, cwd: process.cwd(), cv, resampleMethod }, structure);
+      const analysis = await analyzeDocument(
+        file,
+        text,
+        inspector,
+        { content: !values['no-content'], deep: !!values.deep, cwd: process.cwd(), cv, resampleMethod },
+        structure,
+      );
       const shown = applySeverityOverrides(analysis.diagnostics, mergeOverrides(configs[i].severity, fromCommandLine));
       // Built only when there is something to place: a 13 MB manifest's index costs ~40 ms.
       const lines = shown.length ? new LineIndex(text) : undefined;
-      const diagnostics = shown.map((d) => ({ range: lines!.range(d.offset, d.length), severity: d.severity, code: d.code, message: d.message }));
+      const diagnostics = shown.map((d) => ({
+        range: lines!.range(d.offset, d.length),
+        severity: d.severity,
+        code: d.code,
+        message: d.message,
+      }));
       errors += diagnostics.filter((d) => d.severity === 'error').length;
       files.push({ path: file, kind: analysis.kind === 'invalid-json' ? analysis.format : analysis.kind, diagnostics });
       if (!values.json) {
-        if (analysis.kind === 'unrelated') io.stderr.write(`${file}: not a seizure manifest, EEG dataset index or ARC dataset_info; nothing to check\n`);
-        for (const d of diagnostics) io.stdout.write(`${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}\n`);
+        if (analysis.kind === 'unrelated')
+          io.stderr.write(`${file}: not a seizure manifest, EEG dataset index or ARC dataset_info; nothing to check\n`);
+        for (const d of diagnostics)
+          io.stdout.write(
+            `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}\n`,
+          );
       }
     }
     // `io` counts cache-file content read: 0 when every file was answered from fingerprints.
-    if (values.json) io.stdout.write(`${JSON.stringify({ files, io: { bytesRead: inspector.pool.bytesRead, filesRead: inspector.pool.tasksRun, bytesInflated: inspector.pool.bytesInflated } })}\n`);
+    if (values.json)
+      io.stdout.write(
+        `${JSON.stringify({ files, io: { bytesRead: inspector.pool.bytesRead, filesRead: inspector.pool.tasksRun, bytesInflated: inspector.pool.bytesInflated } })}\n`,
+      );
     else {
       const total = files.reduce((n, f) => n + f.diagnostics.length, 0);
-      io.stderr.write(`${plural(files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(total - errors, 'other finding')}\n`);
+      io.stderr.write(
+        `${plural(files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(total - errors, 'other finding')}\n`,
+      );
     }
     return errors > 0 ? 1 : 0;
   });
@@ -243,9 +317,24 @@ async function stats(options: ParsedOptions, io: Io): Promise<number> {
     // read for manifests, remembered by fingerprint, and windows' values with --deep;
     // --preprocessing reads masks and image headers.
     const structure = await detectDocument(file, text, { explicit: true, decodeError });
-    const content = structure.kind === 'seizure-manifest' || (!!values.preprocessing && structure.kind === 'arc-dataset-info');
-    const analysis = await analyzeDocument(file, text, inspector, { content, deep: structure.kind === 'seizure-manifest' && !!values.deep, cwd: process.cwd(), composition, cv, resampleMethod }, structure);
-    if (analysis.kind === 'unrelated') throw new InputError(`${file} is not a seizure manifest, EEG dataset index or ARC dataset_info`);
+    const content =
+      structure.kind === 'seizure-manifest' || (!!values.preprocessing && structure.kind === 'arc-dataset-info');
+    const analysis = await analyzeDocument(
+      file,
+      text,
+      inspector,
+      {
+        content,
+        deep: structure.kind === 'seizure-manifest' && !!values.deep,
+        cwd: process.cwd(),
+        composition,
+        cv,
+        resampleMethod,
+      },
+      structure,
+    );
+    if (analysis.kind === 'unrelated')
+      throw new InputError(`${file} is not a seizure manifest, EEG dataset index or ARC dataset_info`);
     // Numbers from a partial parse are not what training uses: say what training does instead.
     if (analysis.kind === 'invalid-json') throw new InputError(`${file}: ${analysis.diagnostics[0].message}`);
     // A schema error is where training fails on the file (int("one") on an entry, parse_dataset_info
@@ -253,35 +342,68 @@ async function stats(options: ParsedOptions, io: Io): Promise<number> {
     const schemaErrors = analysis.diagnostics.filter((d) => d.severity === 'error' && d.code.endsWith('-schema'));
     if (schemaErrors.length) {
       const lines = new LineIndex(text);
-      const where = (d: (typeof schemaErrors)[number]) => `${file}:${lines.position(d.offset).line + 1}:${lines.position(d.offset).character + 1}: ${d.message}`;
-      throw new InputError(`${plural(schemaErrors.length, 'schema error')} (no statistics: training fails on this file)\n${schemaErrors.slice(0, 10).map(where).join('\n')}${schemaErrors.length > 10 ? `\n… and ${schemaErrors.length - 10} more (neurocache check lists them)` : ''}`);
+      const where = (d: (typeof schemaErrors)[number]) =>
+        `${file}:${lines.position(d.offset).line + 1}:${lines.position(d.offset).character + 1}: ${d.message}`;
+      throw new InputError(
+        `${plural(schemaErrors.length, 'schema error')} (no statistics: training fails on this file)\n${schemaErrors.slice(0, 10).map(where).join('\n')}${schemaErrors.length > 10 ? `\n… and ${schemaErrors.length - 10} more (neurocache check lists them)` : ''}`,
+      );
     }
-    if (values.folds && analysis.kind !== 'arc-dataset-info') throw new UsageError('--folds needs an ARC dataset_info.json');
+    if (values.folds && analysis.kind !== 'arc-dataset-info')
+      throw new UsageError('--folds needs an ARC dataset_info.json');
     const folds = values.folds && analysis.kind === 'arc-dataset-info' ? analysis.folds : undefined;
-    if (values.preprocessing && analysis.kind !== 'arc-dataset-info') throw new UsageError('--preprocessing needs an ARC dataset_info.json');
-    const preprocessing = values.preprocessing && analysis.kind === 'arc-dataset-info'
-      ? preprocessingJson(analysis.parsed.samples, analysis.facts.preprocessing, resampleMethod) : undefined;
+    if (values.preprocessing && analysis.kind !== 'arc-dataset-info')
+      throw new UsageError('--preprocessing needs an ARC dataset_info.json');
+    const preprocessing =
+      values.preprocessing && analysis.kind === 'arc-dataset-info'
+        ? preprocessingJson(analysis.parsed.samples, analysis.facts.preprocessing, resampleMethod)
+        : undefined;
     // --selected: the entries training picks for this seed (a missing file is skipped by training).
-    const selected = values.selected && analysis.kind === 'seizure-manifest' ? selectedEntries(analysis, composition) : undefined;
+    const selected =
+      values.selected && analysis.kind === 'seizure-manifest' ? selectedEntries(analysis, composition) : undefined;
     if (values.json) {
-      const perFile = analysis.kind === 'seizure-manifest' ? { readCost: analysis.readCost ?? null, cacheFiles: cacheFilesJson(analysis) } : {};
-      const extra = { ...perFile, ...(selected ? { selected } : {}), ...(folds ? { folds: foldsJson(folds) } : {}), ...(preprocessing ? { preprocessing } : {}) };
+      const perFile =
+        analysis.kind === 'seizure-manifest'
+          ? { readCost: analysis.readCost ?? null, cacheFiles: cacheFilesJson(analysis) }
+          : {};
+      const extra = {
+        ...perFile,
+        ...(selected ? { selected } : {}),
+        ...(folds ? { folds: foldsJson(folds) } : {}),
+        ...(preprocessing ? { preprocessing } : {}),
+      };
       io.stdout.write(`${JSON.stringify({ path: file, kind: analysis.kind, ...analysis.stats, ...extra })}\n`);
       return 0;
     }
     if (selected) {
       for (const [category, entries] of Object.entries(selected)) {
-        for (const e of entries) io.stdout.write(`${category}\t${e.cache_file}\t${e.window_idx}${e.exists ? '' : '\t(missing: skipped)'}\n`);
+        for (const e of entries)
+          io.stdout.write(`${category}\t${e.cache_file}\t${e.window_idx}${e.exists ? '' : '\t(missing: skipped)'}\n`);
       }
       return 0;
     }
-    const lines = analysis.kind === 'seizure-manifest' ? [...manifestReport(analysis.stats), ...(analysis.readCost ? readCostReport(analysis.readCost) : [])] : analysis.kind === 'eeg-dataset-index' ? datasetIndexReport(analysis.stats) : datasetReport(analysis.stats);
+    const lines =
+      analysis.kind === 'seizure-manifest'
+        ? [...manifestReport(analysis.stats), ...(analysis.readCost ? readCostReport(analysis.readCost) : [])]
+        : analysis.kind === 'eeg-dataset-index'
+          ? datasetIndexReport(analysis.stats)
+          : datasetReport(analysis.stats);
     if (folds && analysis.kind === 'arc-dataset-info') {
-      const report = foldsReport(folds, analysis.parsed.samples.map((s) => s.volume?.value));
-      lines.push('', ...report.lines, ...(report.table ? textTable(report.table).map((row) => `  ${row}`) : []), ...report.notes);
+      const report = foldsReport(
+        folds,
+        analysis.parsed.samples.map((s) => s.volume?.value),
+      );
+      lines.push(
+        '',
+        ...report.lines,
+        ...(report.table ? textTable(report.table).map((row) => `  ${row}`) : []),
+        ...report.notes,
+      );
     }
     if (preprocessing && analysis.kind === 'arc-dataset-info') {
-      const report = preprocessingReport(preprocessing, analysis.parsed.samples.map((s) => s.subject?.value));
+      const report = preprocessingReport(
+        preprocessing,
+        analysis.parsed.samples.map((s) => s.subject?.value),
+      );
       lines.push('', ...report.lines, ...textTable(report.table).map((row) => `  ${row}`), ...report.notes);
     }
     io.stdout.write(`${file} (${analysis.kind})\n${lines.map((l) => (l ? `  ${l}\n` : '\n')).join('')}`);
@@ -299,11 +421,16 @@ async function arcDownload(parsed: ParsedOptions, io: Io): Promise<number> {
     throw new UsageError((error as Error).message);
   }
   const token = hubToken(values.token as string | undefined);
-  if (token && !token.startsWith('hf_')) throw new UsageError('the Hub token does not look like a Hugging Face token (it should start with "hf_")');
+  if (token && !token.startsWith('hf_'))
+    throw new UsageError('the Hub token does not look like a Hugging Face token (it should start with "hf_")');
   // --jobs predates --parallel and meant the same here (checked first, as before, in the same range).
-  const parallel = numberValue(parsed, 'parallel') ?? numberValue(parsed, 'jobs') ?? DEFAULT_MACHINE_SETTINGS.download.parallel;
+  const parallel =
+    numberValue(parsed, 'parallel') ?? numberValue(parsed, 'jobs') ?? DEFAULT_MACHINE_SETTINGS.download.parallel;
   // Its own bundle (the Hub client and Parquet reader), loaded only for this command.
-  const { downloadArc, describeProblemCounts }: typeof import('../download/arc') = require(bundleBeside('cli-download.js'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle found at run time, not bundled in
+  const { downloadArc, describeProblemCounts }: typeof import('../download/arc') = require(
+    bundleBeside('cli-download.js'),
+  );
   const options: DownloadOptions = {
     out: path.resolve((values.out as string | undefined) ?? ARC_DOWNLOAD_DEFAULTS.out),
     repo: (values.repo as string | undefined) ?? ARC_DOWNLOAD_DEFAULTS.repo,
@@ -334,8 +461,13 @@ async function arcDownload(parsed: ParsedOptions, io: Io): Promise<number> {
       onProgress: (p) => {
         if (!bar) return;
         const eta = p.etaSeconds === undefined ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`;
-        const waiting = rateLimitedUntil > Date.now() ? ` — rate limited by the Hub, resuming in ${formatWait(rateLimitedUntil - Date.now())}` : '';
-        io.stderr.write(`\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}${p.problems ? ` (${p.problems} rows skipped)` : ''}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}${waiting}\x1b[K`);
+        const waiting =
+          rateLimitedUntil > Date.now()
+            ? ` — rate limited by the Hub, resuming in ${formatWait(rateLimitedUntil - Date.now())}`
+            : '';
+        io.stderr.write(
+          `\r${Math.floor(100 * p.fraction)}% — shards ${p.shardsDone}/${p.shards}, sessions ${p.sessionsWritten}${p.problems ? ` (${p.problems} rows skipped)` : ''}, ${formatBytes(p.bytes)} at ${formatBytes(p.bytesPerSecond)}/s${eta}${waiting}\x1b[K`,
+        );
       },
       onRetry: (retry) => {
         if (retry.rateLimited) rateLimitedUntil = Date.now() + retry.delayMs * (options.waitScale ?? 1);
@@ -344,12 +476,17 @@ async function arcDownload(parsed: ParsedOptions, io: Io): Promise<number> {
     });
     if (bar) io.stderr.write('\r\x1b[K');
     if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
-    else if (result.status === 'up-to-date') io.stdout.write(`${result.datasetInfo} is complete (${result.samples} samples); nothing to download (use --force to download again)\n`);
+    else if (result.status === 'up-to-date')
+      io.stdout.write(
+        `${result.datasetInfo} is complete (${result.samples} samples); nothing to download (use --force to download again)\n`,
+      );
     else {
       io.stdout.write(
         `Wrote ${result.datasetInfo}: ${result.samples} samples from ${result.shards} shards${result.shardsResumed ? ` (${result.shardsResumed} resumed)` : ''}\n` +
           `  transferred ${formatBytes(result.bytesTransferred)} of ${formatBytes(result.shardBytes)} in the shards, ${(result.elapsedMs / 1000).toFixed(1)} s\n` +
-          (result.problems.length ? `  skipped ${describeProblemCounts(result.problems)} that could not be used (listed on stderr; --json lists them)\n` : ''),
+          (result.problems.length
+            ? `  skipped ${describeProblemCounts(result.problems)} that could not be used (listed on stderr; --json lists them)\n`
+            : ''),
       );
     }
     return 0;
@@ -381,7 +518,13 @@ function cacheFilesJson(analysis: Extract<Analysis, { kind: 'seizure-manifest' }
       labelsShape: summary?.labelsShape ?? null,
       windowsDtype: summary?.windowsDtype ?? null,
       bytesPerSample: summary ? (sampleCost(summary) ?? null) : null,
-      ...(deep ? { badWindows: deep.ok ? { nonFinite: deep.value.nonFinite, unclipped: deep.value.unclipped } : { error: deep.error } } : {}),
+      ...(deep
+        ? {
+            badWindows: deep.ok
+              ? { nonFinite: deep.value.nonFinite, unclipped: deep.value.unclipped }
+              : { error: deep.error },
+          }
+        : {}),
     };
   });
 }
@@ -391,9 +534,17 @@ function selectedEntries(analysis: Extract<Analysis, { kind: 'seizure-manifest' 
   const picks = balancedPicks(parsed, composition);
   const describe = (i: number) => {
     const fileId = parsed.entries.file[i];
-    return { cache_file: fileId >= 0 ? parsed.files[fileId] : null, window_idx: parsed.entries.window[i], exists: fileId >= 0 && facts[fileId].exists };
+    return {
+      cache_file: fileId >= 0 ? parsed.files[fileId] : null,
+      window_idx: parsed.entries.window[i],
+      exists: fileId >= 0 && facts[fileId].exists,
+    };
   };
-  return { partial_seizure: picks.partial.map(describe), full_seizure: picks.full.map(describe), no_seizure: picks.background.map(describe) };
+  return {
+    partial_seizure: picks.partial.map(describe),
+    full_seizure: picks.full.map(describe),
+    no_seizure: picks.background.map(describe),
+  };
 }
 
 const RUNNERS: Record<string, (options: ParsedOptions, io: Io) => Promise<number>> = {
@@ -405,6 +556,7 @@ const RUNNERS: Record<string, (options: ParsedOptions, io: Io) => Promise<number
     if (!values.stdio) throw new UsageError('lsp speaks LSP over stdio only: pass --stdio');
     // The language server's own bundle (it starts the server as it loads): build, check and
     // stats never compile it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle found at run time, not bundled in
     require(bundleBeside('server.js'));
     return new Promise<number>(() => {}); // runs until the client disconnects
   },
@@ -416,7 +568,12 @@ function unknownCommand(argv: string[]): UsageError {
   const group = COMMANDS.find((c) => c.name.startsWith(`${argv[0]} `));
   if (group) {
     const sub = group.name.split(' ')[1];
-    return new UsageError(argv[1] === undefined ? `${argv[0]} needs a subcommand: ${group.name}` : `${argv[0]} has one subcommand, ${sub}, not "${argv[1]}"`, group);
+    return new UsageError(
+      argv[1] === undefined
+        ? `${argv[0]} needs a subcommand: ${group.name}`
+        : `${argv[0]} has one subcommand, ${sub}, not "${argv[1]}"`,
+      group,
+    );
   }
   const near = nearestCommand(argv[0]);
   return new UsageError(`unknown command "${argv[0]}"${near ? ` (did you mean ${near}?)` : ''}`);
@@ -424,7 +581,10 @@ function unknownCommand(argv: string[]): UsageError {
 
 const HELP = new Set(['--help', '-h']);
 
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   let command: CommandSpec | undefined;
   try {
     const [first] = argv;

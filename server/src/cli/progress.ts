@@ -23,7 +23,9 @@ export class ProgressBar {
     const filled = Math.round(fraction * width);
     const elapsed = (now - this.started) / 1000;
     const eta = done > 0 && done < total ? ` ETA ${formatSeconds((elapsed / done) * (total - done))}` : '';
-    this.stream.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${eta}\x1b[K`);
+    this.stream.write(
+      `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${eta}\x1b[K`,
+    );
     this.drawn = true;
   }
 

@@ -64,8 +64,18 @@ const CV_OPTIONS: OptionSpec[] = [
     range: NUMBER_OPTIONS['cv.seed'],
     defaultHelp: `default ${NUMBER_OPTIONS['cv.seed'].default}, as arc-meshchop`,
   },
-  { name: 'outer-folds', value: 'N', help: 'ARC cross-validation: outer folds', range: NUMBER_OPTIONS['cv.outerFolds'] },
-  { name: 'inner-folds', value: 'N', help: 'ARC cross-validation: inner folds per outer training set', range: NUMBER_OPTIONS['cv.innerFolds'] },
+  {
+    name: 'outer-folds',
+    value: 'N',
+    help: 'ARC cross-validation: outer folds',
+    range: NUMBER_OPTIONS['cv.outerFolds'],
+  },
+  {
+    name: 'inner-folds',
+    value: 'N',
+    help: 'ARC cross-validation: inner folds per outer training set',
+    range: NUMBER_OPTIONS['cv.innerFolds'],
+  },
 ];
 
 export const COMMANDS: CommandSpec[] = [
@@ -74,23 +84,38 @@ export const COMMANDS: CommandSpec[] = [
     args: '<cache_dir>',
     summary: 'write cache_dir/manifest.json exactly as the Python builder would',
     description: [
-      'Reads every *.npz directly in cache_dir (sorted by name), files each window as partial, full or no seizure, and writes manifest.json atomically, byte for byte what brain-go-brr-v2\'s scan_existing_cache writes.',
+      "Reads every *.npz directly in cache_dir (sorted by name), files each window as partial, full or no seizure, and writes manifest.json atomically, byte for byte what brain-go-brr-v2's scan_existing_cache writes.",
       'Files the Python builder leaves out (no labels, unreadable) are listed on stderr with what Python does with them, including where its build would stop.',
     ],
-    options: [{ name: 'allow-empty', help: 'write an empty manifest when cache_dir holds no *.npz (otherwise nothing is written and the exit code is 1)' }, ...READER_OPTIONS, JSON_OPTION],
+    options: [
+      {
+        name: 'allow-empty',
+        help: 'write an empty manifest when cache_dir holds no *.npz (otherwise nothing is written and the exit code is 1)',
+      },
+      ...READER_OPTIONS,
+      JSON_OPTION,
+    ],
   },
   {
     name: 'check',
     args: '<file.json|dir>...',
     summary: 'report problems in manifest.json, _dataset_index.json and dataset_info.json files',
     description: [
-      'Detects what each file is and prints path:line:col: severity code: message (codes: docs/diagnostics.md). A directory is searched for manifest.json, _dataset_index.json and dataset_info.json files that are NeuroCache\'s. Exit 1 when any error is found.',
+      "Detects what each file is and prints path:line:col: severity code: message (codes: docs/diagnostics.md). A directory is searched for manifest.json, _dataset_index.json and dataset_info.json files that are NeuroCache's. Exit 1 when any error is found.",
       `Severities come from the nearest .neurocache.json above each file ({"diagnostics": {"severity": {"no-labels": "off"}}}), then from --severity, as in the editor.`,
     ],
     options: [
       { name: 'no-content', help: 'check schema and file existence only; do not read labels or masks' },
-      { name: 'deep', help: "EEG: also inflate every listed cache file's windows and report NaN/Inf and values beyond ±10 (remembered by fingerprint)" },
-      { name: 'severity', value: 'CODE=LEVEL', multiple: true, help: 'show CODE as LEVEL: off, hint, information, warning or error (repeatable)' },
+      {
+        name: 'deep',
+        help: "EEG: also inflate every listed cache file's windows and report NaN/Inf and values beyond ±10 (remembered by fingerprint)",
+      },
+      {
+        name: 'severity',
+        value: 'CODE=LEVEL',
+        multiple: true,
+        help: 'show CODE as LEVEL: off, hint, information, warning or error (repeatable)',
+      },
       ...CV_OPTIONS,
       RESAMPLE_OPTION,
       ...READER_OPTIONS,
@@ -105,13 +130,34 @@ export const COMMANDS: CommandSpec[] = [
       'For a manifest: windows per category, raw and balanced seizure ratio, pos_weight and the exact balanced composition training builds for the seed. For a dataset index: files and windows. For dataset_info.json: samples, acquisitions, lesion-volume quartiles, the paper-cohort verdict and, with --folds, the cross-validation folds.',
     ],
     options: [
-      { name: 'seed', value: 'N', help: 'training seed for numpy.random.default_rng', range: NUMBER_OPTIONS['training.seed'] },
-      { name: 'full-ratio', value: 'R', help: 'full-seizure windows per partial window', range: NUMBER_OPTIONS['training.fullRatio'] },
-      { name: 'background-ratio', value: 'R', help: 'no-seizure windows per partial window', range: NUMBER_OPTIONS['training.backgroundRatio'] },
+      {
+        name: 'seed',
+        value: 'N',
+        help: 'training seed for numpy.random.default_rng',
+        range: NUMBER_OPTIONS['training.seed'],
+      },
+      {
+        name: 'full-ratio',
+        value: 'R',
+        help: 'full-seizure windows per partial window',
+        range: NUMBER_OPTIONS['training.fullRatio'],
+      },
+      {
+        name: 'background-ratio',
+        value: 'R',
+        help: 'no-seizure windows per partial window',
+        range: NUMBER_OPTIONS['training.backgroundRatio'],
+      },
       { name: 'selected', help: 'list the entries training picks for the seed' },
-      { name: 'deep', help: "EEG: also inflate every listed cache file's windows; --json lists each file's bad windows" },
+      {
+        name: 'deep',
+        help: "EEG: also inflate every listed cache file's windows; --json lists each file's bad windows",
+      },
       { name: 'folds', help: 'ARC: the nested cross-validation folds arc-meshchop train draws' },
-      { name: 'preprocessing', help: "ARC: per sample, the lesion voxels preprocess_volume keeps with each resample method (reads the masks and the images' headers)" },
+      {
+        name: 'preprocessing',
+        help: "ARC: per sample, the lesion voxels preprocess_volume keeps with each resample method (reads the masks and the images' headers)",
+      },
       ...CV_OPTIONS,
       RESAMPLE_OPTION,
       ...READER_OPTIONS,
@@ -130,9 +176,19 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'repo', value: 'ID', help: `dataset repository (default ${ARC_DOWNLOAD_DEFAULTS.repo})` },
       { name: 'revision', value: 'REV', help: `branch, tag or commit (default ${ARC_DOWNLOAD_DEFAULTS.revision})` },
       { name: 'endpoint', value: 'URL', help: 'Hub endpoint' },
-      { name: 'token', value: 'TOKEN', help: 'Hugging Face token (prefer HF_TOKEN: a command line is visible to other users)' },
+      {
+        name: 'token',
+        value: 'TOKEN',
+        help: 'Hugging Face token (prefer HF_TOKEN: a command line is visible to other users)',
+      },
       { name: 'parallel', value: 'N', help: 'shards fetched at once', range: NUMBER_OPTIONS['download.parallel'] },
-      { name: 'jobs', value: 'N', help: 'the same as --parallel (older name)', range: NUMBER_OPTIONS['download.parallel'], defaultHelp: '' },
+      {
+        name: 'jobs',
+        value: 'N',
+        help: 'the same as --parallel (older name)',
+        range: NUMBER_OPTIONS['download.parallel'],
+        defaultHelp: '',
+      },
       { name: 'force', help: 'download and rewrite everything, even a complete or resumable download' },
       { name: 'paper-parity', help: 'verify the paper cohort: 223 = 115 SPACE 2x + 108 SPACE no-accel' },
       { name: 'include-tse', help: 'also keep turbo-spin-echo sessions' },
@@ -181,13 +237,20 @@ export function numberValue({ command, values }: ParsedOptions, name: string): n
   const raw = values[name];
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !inRange(option.range, value)) throw new UsageError(`--${name} takes ${describeRange(option.range)}, not "${raw}"`, command);
+  if (typeof raw !== 'string' || raw.trim() === '' || !inRange(option.range, value))
+    throw new UsageError(`--${name} takes ${describeRange(option.range)}, not "${raw}"`, command);
   return value;
 }
 
 function columns(rows: [string, string][], indent = '  '): string {
   const width = Math.min(28, Math.max(...rows.map(([left]) => left.length)));
-  return rows.map(([left, right]) => (left.length > width ? `${indent}${left}\n${indent}${' '.repeat(width + 2)}${right}` : `${indent}${left.padEnd(width)}  ${right}`)).join('\n');
+  return rows
+    .map(([left, right]) =>
+      left.length > width
+        ? `${indent}${left}\n${indent}${' '.repeat(width + 2)}${right}`
+        : `${indent}${left.padEnd(width)}  ${right}`,
+    )
+    .join('\n');
 }
 
 export function synopsis(command: CommandSpec): string {
@@ -195,7 +258,10 @@ export function synopsis(command: CommandSpec): string {
 }
 
 export function commandHelp(command: CommandSpec): string {
-  const options = columns([...command.options.map((o): [string, string] => [optionLabel(o), optionHelp(o)]), ['-h, --help', 'show this help']]);
+  const options = columns([
+    ...command.options.map((o): [string, string] => [optionLabel(o), optionHelp(o)]),
+    ['-h, --help', 'show this help'],
+  ]);
   return `Usage: ${synopsis(command)}\n\n${command.summary[0].toUpperCase()}${command.summary.slice(1)}.\n\n${command.description.map((p) => wrap(p)).join('\n\n')}\n\nOptions:\n${options}\n`;
 }
 
@@ -203,7 +269,10 @@ export function generalHelp(version: string): string {
   return (
     `neurocache ${version} — builds and validates EEG seizure manifests, EEG dataset indexes and ARC dataset_info.json files exactly as the Python training code reads them.\n\n` +
     `Usage: neurocache <command> [options]\n\nCommands:\n${columns(COMMANDS.map((c) => [c.name, c.summary]))}\n\n` +
-    `Options:\n${columns([['-h, --help', 'show help (neurocache <command> --help for a command)'], ['-V, --version', 'print the version']])}\n\n` +
+    `Options:\n${columns([
+      ['-h, --help', 'show help (neurocache <command> --help for a command)'],
+      ['-V, --version', 'print the version'],
+    ])}\n\n` +
     'Exit codes: 0 fine, 1 errors found (or the job failed), 2 bad usage or unreadable input.\n'
   );
 }
@@ -234,7 +303,11 @@ export function findCommand(argv: string[]): { command: CommandSpec; rest: strin
   return undefined;
 }
 
-export type ParsedOptions = { command: CommandSpec; values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
+export type ParsedOptions = {
+  command: CommandSpec;
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+};
 
 /**
  * Parses a command's arguments against its table. Node's parser messages (which quote
@@ -242,7 +315,12 @@ export type ParsedOptions = { command: CommandSpec; values: Record<string, strin
  * user: each kind of mistake gets a sentence of our own.
  */
 export function parseCommand(command: CommandSpec, args: string[]): ParsedOptions {
-  const options = Object.fromEntries(command.options.map((o) => [o.name, { type: o.value ? ('string' as const) : ('boolean' as const), multiple: o.multiple === true }]));
+  const options = Object.fromEntries(
+    command.options.map((o) => [
+      o.name,
+      { type: o.value ? ('string' as const) : ('boolean' as const), multiple: o.multiple === true },
+    ]),
+  );
   try {
     return { command, ...parseArgs({ args, options, allowPositionals: true, strict: true }) };
   } catch (error) {
@@ -263,8 +341,11 @@ function describeParseError(command: CommandSpec, args: string[], error: NodeJS.
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       // `--seed -1`: the parser takes "-1" for an option; what is wrong is the value's sign (no option takes a negative number).
       const next = option ? args[args.indexOf(`--${option.name}`) + 1] : undefined;
-      if (option?.value && next !== undefined && /^-\d/.test(next)) return `--${option.name} cannot be negative ("${next}"): ${option.help}`;
-      return option?.value ? `--${option.name} needs a value: ${optionLabel(option)}` : `--${option?.name ?? mentioned} takes no value`;
+      if (option?.value && next !== undefined && /^-\d/.test(next))
+        return `--${option.name} cannot be negative ("${next}"): ${option.help}`;
+      return option?.value
+        ? `--${option.name} needs a value: ${optionLabel(option)}`
+        : `--${option?.name ?? mentioned} takes no value`;
     }
     default:
       return `${command.name}: cannot read the arguments ${JSON.stringify(args.join(' '))}`;

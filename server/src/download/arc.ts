@@ -24,7 +24,14 @@ import { formatWait, NetOptions, RetryEvent } from './net';
 import { ProgressTracker } from './progress';
 import { runQueue } from './queue';
 import { RunFiles } from './runFiles';
-import { addBreakdown, Breakdown, describeBreakdown, DownloadFilters, emptyBreakdown, paperParityProblem } from './selection';
+import {
+  addBreakdown,
+  Breakdown,
+  describeBreakdown,
+  DownloadFilters,
+  emptyBreakdown,
+  paperParityProblem,
+} from './selection';
 import { processShard, ShardContext } from './shard';
 
 export interface DownloadOptions extends DownloadFilters, ListingOptions {
@@ -70,7 +77,8 @@ export function describeProblemCounts(problems: RowProblem[]): string {
 
 /** One line per problem, for logs; long ids are cut (the JSON summary has them whole). */
 export function describeProblem(p: RowProblem): string {
-  const shown = (id: string | null) => (id === null ? 'null' : JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id));
+  const shown = (id: string | null) =>
+    id === null ? 'null' : JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id);
   return `skipped ${p.shard} row ${p.row} (subject ${shown(p.subject)}, session ${shown(p.session)}): ${p.reason}: ${p.message}`;
 }
 
@@ -92,8 +100,17 @@ export async function isComplete(infoPath: string): Promise<boolean> {
   const parsed = parseDatasetInfo(content);
   if (!parsed.isDatasetInfo || parsed.schema.length > 0) return false;
   const dir = path.dirname(infoPath);
-  const paths = parsed.samples.flatMap((s) => [s.image?.value, s.mask?.value]).filter((p): p is string => typeof p === 'string');
-  const present = await Promise.all(paths.map((p) => fs.stat(path.resolve(dir, p)).then((st) => st.isFile(), () => false)));
+  const paths = parsed.samples
+    .flatMap((s) => [s.image?.value, s.mask?.value])
+    .filter((p): p is string => typeof p === 'string');
+  const present = await Promise.all(
+    paths.map((p) =>
+      fs.stat(path.resolve(dir, p)).then(
+        (st) => st.isFile(),
+        () => false,
+      ),
+    ),
+  );
   return present.every(Boolean);
 }
 
@@ -104,10 +121,23 @@ export async function downloadArc(options: DownloadOptions, deps: DownloadDeps):
     const samples = parseDatasetInfo(await fs.readFile(infoPath, 'utf8')).samples.length;
     // An interrupted `--force` run leaves a complete dataset_info.json and its temp files.
     const tempFilesRemoved = await removeLeftoverTempsIfIdle(options.out);
-    return { status: 'up-to-date', datasetInfo: infoPath, samples, problems: [], shards: 0, shardsResumed: 0, bytesTransferred: 0, shardBytes: 0, tempFilesRemoved, elapsedMs: Date.now() - started };
+    return {
+      status: 'up-to-date',
+      datasetInfo: infoPath,
+      samples,
+      problems: [],
+      shards: 0,
+      shardsResumed: 0,
+      bytesTransferred: 0,
+      shardBytes: 0,
+      tempFilesRemoved,
+      elapsedMs: Date.now() - started,
+    };
   }
   if (options.offline) {
-    throw new DownloadError(`${options.offline} forbids network access and ${infoPath} is not a complete download; unset ${options.offline.split('=')[0]} to download`);
+    throw new DownloadError(
+      `${options.offline} forbids network access and ${infoPath} is not a complete download; unset ${options.offline.split('=')[0]} to download`,
+    );
   }
   const release = await acquireLock(options.out).catch((error: Error) => {
     throw new DownloadError(error.message);
@@ -126,7 +156,11 @@ export async function downloadArc(options: DownloadOptions, deps: DownloadDeps):
  * of workers (resumed from the journal where they can be), one session per name across them,
  * the count check, and dataset_info.json written last.
  */
-async function download(options: DownloadOptions, deps: DownloadDeps, started: number): Promise<Omit<DownloadResult, 'tempFilesRemoved'>> {
+async function download(
+  options: DownloadOptions,
+  deps: DownloadDeps,
+  started: number,
+): Promise<Omit<DownloadResult, 'tempFilesRemoved'>> {
   // Every file lands inside the output folder as it is now (the lock file is in it): a folder on the way swapped for a link later fails the write.
   const confine = [await fs.realpath(options.out)];
   const infoPath = path.join(options.out, 'dataset_info.json');
@@ -147,9 +181,12 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
       progress?.bytesArrived();
     },
     onRetry: (retry) => {
-      deps.log?.(retry.rateLimited
-        ? `${retry.what}: rate limited by the Hub, resuming in ${formatWait(retry.delayMs)}`
-        : `retrying ${retry.what} in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${retry.attempt} of ${retry.attempts}): ${retry.reason}`, 'warn');
+      deps.log?.(
+        retry.rateLimited
+          ? `${retry.what}: rate limited by the Hub, resuming in ${formatWait(retry.delayMs)}`
+          : `retrying ${retry.what} in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${retry.attempt} of ${retry.attempts}): ${retry.reason}`,
+        'warn',
+      );
       deps.onRetry?.(retry);
     },
   };
@@ -180,17 +217,22 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
   };
   const hub = hubContext(options);
   // A shard's failure is named for what it is (the Hub's refusal, a network or server fault).
-  const fetchShard = (index: number) => processShard(shards[index], index, context).catch((error) => {
-    throw signal.aborted ? error : describeFailure(error, hub);
-  });
-  const { results, failed } = await runQueue(shards.length, options.jobs, stop, signal, fetchShard, (index) => progress!.shardFinished(index));
+  const fetchShard = (index: number) =>
+    processShard(shards[index], index, context).catch((error) => {
+      throw signal.aborted ? error : describeFailure(error, hub);
+    });
+  const { results, failed } = await runQueue(shards.length, options.jobs, stop, signal, fetchShard, (index) =>
+    progress!.shardFinished(index),
+  );
   await journal.written();
   if (failed) throw deps.signal?.aborted ? deps.signal.reason : stop.signal.reason;
 
   const breakdown = emptyBreakdown();
   for (const r of results) addBreakdown(breakdown, r.rows);
   const problems = results.flatMap((r) => r.problems);
-  const { sessions, duplicates } = firstOfEachName(results.map((r, index) => ({ path: shards[index].path, sessions: r.sessions })));
+  const { sessions, duplicates } = firstOfEachName(
+    results.map((r, index) => ({ path: shards[index].path, sessions: r.sessions })),
+  );
   for (const { problem, acquisition } of duplicates) {
     problems.push(problem);
     reportProblem(problem);
@@ -201,7 +243,10 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
   deps.log?.(describeBreakdown(breakdown));
   if (options.paperParity && options.verifyCounts) {
     const problem = paperParityProblem(breakdown);
-    if (problem) throw new DownloadError(`count verification failed: ${problem} (pass --no-verify-counts to accept it); dataset_info.json was not written`);
+    if (problem)
+      throw new DownloadError(
+        `count verification failed: ${problem} (pass --no-verify-counts to accept it); dataset_info.json was not written`,
+      );
   }
   const info = {
     num_samples: sessions.length,
@@ -212,5 +257,16 @@ async function download(options: DownloadOptions, deps: DownloadDeps, started: n
     subject_ids: sessions.map((s) => s.subject),
   };
   await writeFileAtomic(infoPath, pythonJsonDumpsIndented(info), { confine });
-  return { status: 'downloaded', datasetInfo: infoPath, samples: sessions.length, breakdown, problems, shards: shards.length, shardsResumed: progress.shardsResumed, bytesTransferred: bytes, shardBytes, elapsedMs: Date.now() - started };
+  return {
+    status: 'downloaded',
+    datasetInfo: infoPath,
+    samples: sessions.length,
+    breakdown,
+    problems,
+    shards: shards.length,
+    shardsResumed: progress.shardsResumed,
+    bytesTransferred: bytes,
+    shardBytes,
+    elapsedMs: Date.now() - started,
+  };
 }

@@ -59,7 +59,10 @@ export class NameClaims {
 
   /** Row `row` of `shard` kept its name (`holder`) or not (undefined). */
   settle(shard: number, row: number, key: string, holder: Holder | undefined): void {
-    this.byKey.get(key)?.find((c) => c.shard === shard && c.row === row)?.settle(holder);
+    this.byKey
+      .get(key)
+      ?.find((c) => c.shard === shard && c.row === row)
+      ?.settle(holder);
   }
 
   /** The earlier row that kept `key`, if any. */
@@ -104,19 +107,31 @@ export function duplicateMessage(subject: string, session: string, holder: Holde
  * the shards fetched now; a shard resumed from the journal can still hold a row whose name an
  * earlier, re-fetched shard took: the earlier wins, and each later one is returned as a problem.
  */
-export function firstOfEachName(shards: { path: string; sessions: SessionRecord[] }[]): { sessions: SessionRecord[]; duplicates: { problem: RowProblem; acquisition: string }[] } {
+export function firstOfEachName(shards: { path: string; sessions: SessionRecord[] }[]): {
+  sessions: SessionRecord[];
+  duplicates: { problem: RowProblem; acquisition: string }[];
+} {
   const holders = new Map<string, Holder>();
   const duplicates: { problem: RowProblem; acquisition: string }[] = [];
-  const sessions = shards.flatMap((shard) => shard.sessions.filter((s) => {
-    const key = collisionKey(s.subject, s.session);
-    const holder = holders.get(key);
-    if (!holder) {
-      holders.set(key, { shard: shard.path, row: s.row, subject: s.subject, session: s.session });
-      return true;
-    }
-    const problem: RowProblem = { shard: shard.path, row: s.row, subject: s.subject, session: s.session, reason: 'duplicate', message: duplicateMessage(s.subject, s.session, holder) };
-    duplicates.push({ problem, acquisition: s.acquisition });
-    return false;
-  }));
+  const sessions = shards.flatMap((shard) =>
+    shard.sessions.filter((s) => {
+      const key = collisionKey(s.subject, s.session);
+      const holder = holders.get(key);
+      if (!holder) {
+        holders.set(key, { shard: shard.path, row: s.row, subject: s.subject, session: s.session });
+        return true;
+      }
+      const problem: RowProblem = {
+        shard: shard.path,
+        row: s.row,
+        subject: s.subject,
+        session: s.session,
+        reason: 'duplicate',
+        message: duplicateMessage(s.subject, s.session, holder),
+      };
+      duplicates.push({ problem, acquisition: s.acquisition });
+      return false;
+    }),
+  );
   return { sessions, duplicates };
 }

@@ -20,7 +20,9 @@ export function hubEndpoint(option?: string, env = process.env): string {
   }
   // "htp:/host" parses as a URL of scheme htp: refuse it now rather than after 30 s of retries.
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || !url.hostname) {
-    throw new Error(`invalid Hub endpoint "${endpoint}" (expected an http:// or https:// URL such as https://huggingface.co)`);
+    throw new Error(
+      `invalid Hub endpoint "${endpoint}" (expected an http:// or https:// URL such as https://huggingface.co)`,
+    );
   }
   return url.href.replace(/\/$/, '');
 }
@@ -71,7 +73,10 @@ export function hubToken(option?: string, env = process.env): string | undefined
  * A token file that exists but cannot be read is an error, as in huggingface_hub (only a
  * missing file means "no token").
  */
-export function hubTokenWithSource(option?: string, env = process.env): { token: string; source: TokenSource; path?: string } | undefined {
+export function hubTokenWithSource(
+  option?: string,
+  env = process.env,
+): { token: string; source: TokenSource; path?: string } | undefined {
   const given = cleanToken(option);
   if (given) return { token: given, source: 'option' };
   // `HF_TOKEN or HUGGING_FACE_HUB_TOKEN`, then cleaned: an empty HF_TOKEN defers to the other,
@@ -84,7 +89,9 @@ export function hubTokenWithSource(option?: string, env = process.env): { token:
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`cannot read the Hub token file ${file} (HF_TOKEN_PATH, default under HF_HOME): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new Error(
+      `cannot read the Hub token file ${file} (HF_TOKEN_PATH, default under HF_HOME): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   const token = cleanToken(text);
   return token ? { token, source: 'token file', path: file } : undefined;
@@ -123,5 +130,8 @@ export function retryBaseFromEnv(env = process.env): number | undefined {
  * 130 s. Unset: the defaults.
  */
 export function netTimingFromEnv(env = process.env): { idleTimeoutMs?: number; waitScale?: number } {
-  return { idleTimeoutMs: nonNegativeNumber(env.NEUROCACHE_HTTP_IDLE_MS), waitScale: nonNegativeNumber(env.NEUROCACHE_WAIT_SCALE) };
+  return {
+    idleTimeoutMs: nonNegativeNumber(env.NEUROCACHE_HTTP_IDLE_MS),
+    waitScale: nonNegativeNumber(env.NEUROCACHE_WAIT_SCALE),
+  };
 }

@@ -17,16 +17,26 @@ export function maxMetadataBytes(size: number): number {
 /** Not a Parquet file (or not one this download can read): a property of the data, not of the network. */
 export class NotParquet extends Error {}
 
-export async function readFooter(read: (start: number, end: number) => Promise<Uint8Array>, size: number): Promise<FileMetaData> {
+export async function readFooter(
+  read: (start: number, end: number) => Promise<Uint8Array>,
+  size: number,
+): Promise<FileMetaData> {
   if (size < 12) throw new NotParquet(`${size} bytes, too short for a Parquet file`);
   const tailStart = Math.max(0, size - FOOTER_FETCH);
   let tail = await read(tailStart, size);
   const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
-  if (view.getUint32(tail.length - 4, true) !== 0x31524150) throw new NotParquet('it does not end with the Parquet magic bytes "PAR1"');
+  if (view.getUint32(tail.length - 4, true) !== 0x31524150)
+    throw new NotParquet('it does not end with the Parquet magic bytes "PAR1"');
   const metadataLength = view.getUint32(tail.length - 8, true);
-  if (metadataLength > size - 12) throw new NotParquet(`its footer claims ${metadataLength} bytes of metadata, more than the file's ${size} bytes hold`);
+  if (metadataLength > size - 12)
+    throw new NotParquet(
+      `its footer claims ${metadataLength} bytes of metadata, more than the file's ${size} bytes hold`,
+    );
   const max = maxMetadataBytes(size);
-  if (metadataLength > max) throw new NotParquet(`its footer claims ${metadataLength} bytes of metadata, more than the ${max} accepted for a ${size}-byte shard`);
+  if (metadataLength > max)
+    throw new NotParquet(
+      `its footer claims ${metadataLength} bytes of metadata, more than the ${max} accepted for a ${size}-byte shard`,
+    );
   const needed = metadataLength + 8;
   if (needed > tail.length) {
     const head = await read(size - needed, tailStart);
@@ -58,8 +68,12 @@ export function checkColumnChunks(metadata: FileMetaData, size: number, columns:
       const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
       const length = Number(meta.total_compressed_size);
       const name = `column chunk ${meta.path_in_schema.join('.')} of row group ${g}`;
-      if (!(start >= 4 && length >= 0 && start + length <= dataEnd)) throw new NotParquet(`its ${name} claims bytes ${start}-${start + length - 1}, outside the file's ${dataEnd} data bytes`);
-      if (length > MAX_COLUMN_CHUNK) throw new NotParquet(`its ${name} claims ${length} bytes, more than the ${MAX_COLUMN_CHUNK} accepted`);
+      if (!(start >= 4 && length >= 0 && start + length <= dataEnd))
+        throw new NotParquet(
+          `its ${name} claims bytes ${start}-${start + length - 1}, outside the file's ${dataEnd} data bytes`,
+        );
+      if (length > MAX_COLUMN_CHUNK)
+        throw new NotParquet(`its ${name} claims ${length} bytes, more than the ${MAX_COLUMN_CHUNK} accepted`);
     }
   }
 }

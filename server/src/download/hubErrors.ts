@@ -34,24 +34,50 @@ export function describeFailure(error: unknown, hub: HubContext): Error {
   if (!(error instanceof HttpError)) {
     const cause = (error as { cause?: { code?: unknown } })?.cause;
     const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
-    return new DownloadError(`network fault while downloading ${where}: ${scrubbed((error as Error)?.message ?? String(error))}${code}`);
+    return new DownloadError(
+      `network fault while downloading ${where}: ${scrubbed((error as Error)?.message ?? String(error))}${code}`,
+    );
   }
   const { status, hub: said } = error;
-  if (said.rateLimited) return new DownloadError(`${scrubbed(error.message)} (the Hub limits requests per IP address; a token raises the limit: ${hub.tokenHint})`, status);
+  if (said.rateLimited)
+    return new DownloadError(
+      `${scrubbed(error.message)} (the Hub limits requests per IP address; a token raises the limit: ${hub.tokenHint})`,
+      status,
+    );
   if (said.errorCode === 'GatedRepo') {
-    return new DownloadError(`${hub.repo} is gated (HTTP ${status}): accept its terms at ${page} with your Hugging Face account, then ${hub.token ? 'use a token of that account' : 'give a token'} (${hub.tokenHint})`, status);
+    return new DownloadError(
+      `${hub.repo} is gated (HTTP ${status}): accept its terms at ${page} with your Hugging Face account, then ${hub.token ? 'use a token of that account' : 'give a token'} (${hub.tokenHint})`,
+      status,
+    );
   }
-  if (said.errorCode === 'RevisionNotFound') return new DownloadError(`${where}: revision "${hub.revision}" was not found (HTTP ${status}): check --revision`, status);
-  if (said.errorCode === 'EntryNotFound') return new DownloadError(`${where} has no data/ folder (HTTP ${status}): is it the ARC dataset?`, status);
+  if (said.errorCode === 'RevisionNotFound')
+    return new DownloadError(
+      `${where}: revision "${hub.revision}" was not found (HTTP ${status}): check --revision`,
+      status,
+    );
+  if (said.errorCode === 'EntryNotFound')
+    return new DownloadError(`${where} has no data/ folder (HTTP ${status}): is it the ARC dataset?`, status);
   if (status === 401 && said.errorMessage === INVALID_CREDENTIALS) {
-    return new DownloadError(`the Hub rejected the token (HTTP 401: invalid or expired) for ${where}: give a valid token (${hub.tokenHint})`, status);
+    return new DownloadError(
+      `the Hub rejected the token (HTTP 401: invalid or expired) for ${where}: give a valid token (${hub.tokenHint})`,
+      status,
+    );
   }
   if (said.errorCode === 'RepoNotFound' || status === 404 || (status === 401 && !hub.token)) {
-    const anonymous = status === 401 && !hub.token ? '; the Hub answers 401 to anonymous requests for a repo that does not exist or is private' : '';
-    return new DownloadError(`${where} was not found (HTTP ${status}): check --repo and --revision${anonymous}; a private repo needs a token with access (${hub.tokenHint})`, status);
+    const anonymous =
+      status === 401 && !hub.token
+        ? '; the Hub answers 401 to anonymous requests for a repo that does not exist or is private'
+        : '';
+    return new DownloadError(
+      `${where} was not found (HTTP ${status}): check --repo and --revision${anonymous}; a private repo needs a token with access (${hub.tokenHint})`,
+      status,
+    );
   }
   if (status === 401 || status === 403) {
-    return new DownloadError(`access to ${where} was refused (HTTP ${status}): the token was not accepted for it, or the dataset is gated or private — accept its terms at ${page} and give a token with access (${hub.tokenHint})`, status);
+    return new DownloadError(
+      `access to ${where} was refused (HTTP ${status}): the token was not accepted for it, or the dataset is gated or private — accept its terms at ${page} and give a token with access (${hub.tokenHint})`,
+      status,
+    );
   }
   return new DownloadError(`${where}: ${scrubbed(error.message)}`, status >= 400 ? status : undefined);
 }

@@ -65,11 +65,24 @@ export class DownloadJournal {
    * The journal in `out`; `fresh` (--force) ignores it, so every shard is fetched and every file rewritten.
    * `confine`: the real folders its writes must land in (writeFileAtomic).
    */
-  static async open(out: string, scope: JournalScope, fresh: boolean, confine: readonly string[]): Promise<DownloadJournal> {
+  static async open(
+    out: string,
+    scope: JournalScope,
+    fresh: boolean,
+    confine: readonly string[],
+  ): Promise<DownloadJournal> {
     const file = path.join(out, STATE_DIR, JOURNAL_NAME);
     const key = JSON.stringify([JOURNAL_FORMAT, scope.repo, scope.revision, scope.includeTse, scope.requireMask]);
-    const loaded = fresh ? undefined : await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as Partial<JournalData> | null, () => undefined);
-    const data = loaded?.key === key && typeof loaded.shards === 'object' && loaded.shards !== null ? (loaded as JournalData) : { key, shards: {} };
+    const loaded = fresh
+      ? undefined
+      : await fs.readFile(file, 'utf8').then(
+          (t) => JSON.parse(t) as Partial<JournalData> | null,
+          () => undefined,
+        );
+    const data =
+      loaded?.key === key && typeof loaded.shards === 'object' && loaded.shards !== null
+        ? (loaded as JournalData)
+        : { key, shards: {} };
     return new DownloadJournal(out, file, data, confine);
   }
 

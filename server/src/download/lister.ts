@@ -46,22 +46,47 @@ function nextLink(link: string | null, base: string): string | undefined {
 }
 
 function toEntry(value: unknown, where: string): TreeEntry {
-  const v = value as { type?: unknown; path?: unknown; size?: unknown; oid?: unknown; lfs?: { oid?: unknown; size?: unknown } | null };
+  const v = value as {
+    type?: unknown;
+    path?: unknown;
+    size?: unknown;
+    oid?: unknown;
+    lfs?: { oid?: unknown; size?: unknown } | null;
+  };
   const size = typeof v?.lfs?.size === 'number' ? v.lfs.size : v?.size;
-  if ((v?.type !== 'file' && v?.type !== 'directory') || typeof v.path !== 'string' || typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-    throw new ServerFault(`${where}: the listing holds an entry that is not a Hub tree entry: ${JSON.stringify(value)?.slice(0, 200)}`);
+  if (
+    (v?.type !== 'file' && v?.type !== 'directory') ||
+    typeof v.path !== 'string' ||
+    typeof size !== 'number' ||
+    !Number.isSafeInteger(size) ||
+    size < 0
+  ) {
+    throw new ServerFault(
+      `${where}: the listing holds an entry that is not a Hub tree entry: ${JSON.stringify(value)?.slice(0, 200)}`,
+    );
   }
   const oid = typeof v.lfs?.oid === 'string' ? v.lfs.oid : typeof v.oid === 'string' ? v.oid : '';
   return { type: v.type, path: v.path, size, oid };
 }
 
-export async function* listTree(endpoint: string, repo: string, revision: string, dir: string, net: NetOptions, budget: ListingBudget = LISTING_BUDGET): AsyncGenerator<TreeEntry> {
+export async function* listTree(
+  endpoint: string,
+  repo: string,
+  revision: string,
+  dir: string,
+  net: NetOptions,
+  budget: ListingBudget = LISTING_BUDGET,
+): AsyncGenerator<TreeEntry> {
   let url: string | undefined = treeUrl(endpoint, repo, revision, dir);
   const seen = new Set<string>();
   let entries = 0;
   for (let page = 1; url; page++) {
-    if (page > budget.pages) throw new ServerFault(`the listing of ${repo} did not end after ${budget.pages} pages (${entries} entries): the Hub or a proxy keeps sending Link rel="next"`);
-    if (seen.has(url)) throw new ServerFault(`the listing of ${repo} loops: page ${page} links back to ${redactUrl(url)}`);
+    if (page > budget.pages)
+      throw new ServerFault(
+        `the listing of ${repo} did not end after ${budget.pages} pages (${entries} entries): the Hub or a proxy keeps sending Link rel="next"`,
+      );
+    if (seen.has(url))
+      throw new ServerFault(`the listing of ${repo} loops: page ${page} links back to ${redactUrl(url)}`);
     seen.add(url);
     const pageUrl: string = url;
     const { body, link } = await withRetries(`GET ${redactUrl(pageUrl)}`, net, async (attempt) => {
@@ -70,10 +95,17 @@ export async function* listTree(endpoint: string, repo: string, revision: string
       const chunks: Uint8Array[] = [];
       let length = 0;
       const budgetWords = `the ${budget.pageBytes}-byte budget of one listing page`;
-      await readCapped(response, budget.pageBytes, `GET ${redactUrl(landed)} (page ${page} of the listing)`, attempt, (c) => {
-        chunks.push(c);
-        length += c.length;
-      }, budgetWords);
+      await readCapped(
+        response,
+        budget.pageBytes,
+        `GET ${redactUrl(landed)} (page ${page} of the listing)`,
+        attempt,
+        (c) => {
+          chunks.push(c);
+          length += c.length;
+        },
+        budgetWords,
+      );
       return { body: concatChunks(chunks, length), link: nextLink(response.headers.get('link'), landed) };
     });
     let parsed: unknown;
@@ -82,9 +114,13 @@ export async function* listTree(endpoint: string, repo: string, revision: string
     } catch {
       throw new ServerFault(`GET ${redactUrl(pageUrl)}: the listing page is not JSON`);
     }
-    if (!Array.isArray(parsed)) throw new ServerFault(`GET ${redactUrl(pageUrl)}: the listing page is not a JSON array`);
+    if (!Array.isArray(parsed))
+      throw new ServerFault(`GET ${redactUrl(pageUrl)}: the listing page is not a JSON array`);
     entries += parsed.length;
-    if (entries > budget.entries) throw new ServerFault(`the listing of ${repo} has more than ${budget.entries} entries: not a dataset this download reads`);
+    if (entries > budget.entries)
+      throw new ServerFault(
+        `the listing of ${repo} has more than ${budget.entries} entries: not a dataset this download reads`,
+      );
     for (const value of parsed) yield toEntry(value, `GET ${redactUrl(pageUrl)}`);
     url = link;
   }

@@ -21,24 +21,37 @@ export interface ListingOptions {
   tokenHint?: string;
 }
 
-export const CLI_TOKEN_HINT = '--token, HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH (default $HF_HOME/token)';
+export const CLI_TOKEN_HINT =
+  '--token, HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file at HF_TOKEN_PATH (default $HF_HOME/token)';
 
 /** What failure messages need to know about the Hub and the token. */
 export function hubContext(options: ListingOptions) {
-  return { repo: options.repo, revision: options.revision, endpoint: options.endpoint, token: !!options.token, tokenHint: options.tokenHint ?? CLI_TOKEN_HINT };
+  return {
+    repo: options.repo,
+    revision: options.revision,
+    endpoint: options.endpoint,
+    token: !!options.token,
+    tokenHint: options.tokenHint ?? CLI_TOKEN_HINT,
+  };
 }
 
 /** The `.parquet` files under data/, sorted by path; the caller's abort wins over any listing error. */
-export async function listShards(options: ListingOptions, net: NetOptions, callerSignal?: AbortSignal): Promise<Shard[]> {
+export async function listShards(
+  options: ListingOptions,
+  net: NetOptions,
+  callerSignal?: AbortSignal,
+): Promise<Shard[]> {
   const shards: Shard[] = [];
   try {
     for await (const entry of listTree(options.endpoint, options.repo, options.revision, 'data', net)) {
-      if (entry.type === 'file' && entry.path.endsWith('.parquet')) shards.push({ path: entry.path, size: entry.size, oid: entry.oid });
+      if (entry.type === 'file' && entry.path.endsWith('.parquet'))
+        shards.push({ path: entry.path, size: entry.size, oid: entry.oid });
     }
   } catch (error) {
     if (callerSignal?.aborted) throw callerSignal.reason;
     throw describeFailure(error, hubContext(options));
   }
-  if (shards.length === 0) throw new DownloadError(`${options.repo} has no Parquet shards under data/ at revision ${options.revision}`);
+  if (shards.length === 0)
+    throw new DownloadError(`${options.repo} has no Parquet shards under data/ at revision ${options.revision}`);
   return shards.sort((a, b) => (a.path < b.path ? -1 : 1));
 }

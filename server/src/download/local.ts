@@ -41,10 +41,15 @@ export async function acquireLock(out: string): Promise<() => Promise<void>> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const holder = await fs.readFile(lock, 'utf8').then((t) => JSON.parse(t) as typeof me, () => undefined);
+    const holder = await fs.readFile(lock, 'utf8').then(
+      (t) => JSON.parse(t) as typeof me,
+      () => undefined,
+    );
     const stale = !holder || typeof holder.pid !== 'number' || (holder.host === me.host && !alive(holder.pid));
     if (!stale || attempt > 0) {
-      throw new LockedError(`another download into ${out} is running (process ${holder?.pid} on ${holder?.host}); if it is not, delete ${lock}`);
+      throw new LockedError(
+        `another download into ${out} is running (process ${holder?.pid} on ${holder?.host}); if it is not, delete ${lock}`,
+      );
     }
     await fs.rm(lock, { force: true });
   }

@@ -19,7 +19,12 @@ export { formatWait };
 export class HttpError extends Error {
   /** `message` without where: "HTTP 503 Service Unavailable". */
   readonly brief: string;
-  constructor(readonly status: number, message: string, brief?: string, readonly hub: HubErrorHeaders = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    brief?: string,
+    readonly hub: HubErrorHeaders = {},
+  ) {
     super(message);
     this.brief = brief ?? message;
   }
@@ -105,7 +110,8 @@ export function redactUrl(url: string): string {
 
 function headersFor(url: string, options: NetOptions, extra: Record<string, string> = {}): Record<string, string> {
   const headers: Record<string, string> = { 'user-agent': 'neurocache', ...extra };
-  if (options.token && new URL(url).origin === options.endpointOrigin) headers.authorization = `Bearer ${options.token}`;
+  if (options.token && new URL(url).origin === options.endpointOrigin)
+    headers.authorization = `Bearer ${options.token}`;
   return headers;
 }
 
@@ -113,22 +119,39 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 
 /** An attempt that got no bytes, or too few, for an idle window. */
 class StallError extends Error {
-  constructor(readonly received: number, readonly windowMs: number) {
+  constructor(
+    readonly received: number,
+    readonly windowMs: number,
+  ) {
     const window = windowMs < 60_000 ? `${Number((windowMs / 1000).toFixed(1))} s` : formatWait(windowMs);
-    super(received ? `too slow: ${received} bytes in ${window} (at least ${MIN_BYTES_PER_SECOND} B/s needed)` : `no data for ${window}`);
+    super(
+      received
+        ? `too slow: ${received} bytes in ${window} (at least ${MIN_BYTES_PER_SECOND} B/s needed)`
+        : `no data for ${window}`,
+    );
   }
 }
 
 class RetryableStatus extends HttpError {
-  constructor(status: number, message: string, brief: string, hub: HubErrorHeaders, readonly waitMs?: number) {
+  constructor(
+    status: number,
+    message: string,
+    brief: string,
+    hub: HubErrorHeaders,
+    readonly waitMs?: number,
+  ) {
     super(status, message, brief, hub);
   }
 }
@@ -144,7 +167,12 @@ export interface Attempt {
  * that fires when it idles (the watchdog) or the run is cancelled. `progress` (bytes kept so
  * far) lets an attempt that moved the body forward start the attempt count again.
  */
-export async function withRetries<T>(what: string, options: NetOptions, attempt: (a: Attempt) => Promise<T>, progress?: () => number): Promise<T> {
+export async function withRetries<T>(
+  what: string,
+  options: NetOptions,
+  attempt: (a: Attempt) => Promise<T>,
+  progress?: () => number,
+): Promise<T> {
   const attempts = options.attempts ?? 6;
   const base = options.retryBaseMs ?? 500;
   const idle = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
@@ -168,7 +196,8 @@ export async function withRetries<T>(what: string, options: NetOptions, attempt:
     } catch (caught) {
       if (options.signal?.aborted) throw options.signal.reason;
       const error = controller.signal.aborted ? (controller.signal.reason as Error) : caught;
-      if (error instanceof ServerFault || (error instanceof HttpError && !(error instanceof RetryableStatus))) throw error;
+      if (error instanceof ServerFault || (error instanceof HttpError && !(error instanceof RetryableStatus)))
+        throw error;
       const now = progress?.() ?? 0;
       if (now - kept >= PROGRESS_RESETS_ATTEMPTS) failures = 0;
       kept = now;
@@ -180,13 +209,24 @@ export async function withRetries<T>(what: string, options: NetOptions, attempt:
         if (++rateWaits > RATE_LIMIT_WAITS || wait > MAX_SERVER_WAIT_MS) throw finalError(error, wait);
         delay = wait;
       } else {
-        if (error instanceof StallError && ++stalls >= STALL_ATTEMPTS) throw new Error(`${what}: ${error.message}, ${STALL_ATTEMPTS} times`);
-        if (++failures >= attempts) throw error instanceof RetryableStatus ? new HttpError(error.status, error.message, error.brief, error.hub) : error;
+        if (error instanceof StallError && ++stalls >= STALL_ATTEMPTS)
+          throw new Error(`${what}: ${error.message}, ${STALL_ATTEMPTS} times`);
+        if (++failures >= attempts)
+          throw error instanceof RetryableStatus
+            ? new HttpError(error.status, error.message, error.brief, error.hub)
+            : error;
         const asked = error instanceof RetryableStatus ? error.waitMs : undefined;
         if (asked !== undefined && asked > MAX_SERVER_WAIT_MS) throw finalError(error as RetryableStatus, asked);
         delay = asked ?? Math.min(base * 2 ** (failures - 1) * (1 + Math.random()), MAX_BACKOFF_MS);
       }
-      options.onRetry?.({ what, attempt: failures + rateWaits + stalls + 1, attempts: attempts + (rateLimited ? RATE_LIMIT_WAITS : 0), reason: briefReason(error), delayMs: delay, rateLimited });
+      options.onRetry?.({
+        what,
+        attempt: failures + rateWaits + stalls + 1,
+        attempts: attempts + (rateLimited ? RATE_LIMIT_WAITS : 0),
+        reason: briefReason(error),
+        delayMs: delay,
+        rateLimited,
+      });
       await sleep(delay * scale, options.signal);
     } finally {
       clearInterval(watchdog);
@@ -197,7 +237,12 @@ export async function withRetries<T>(what: string, options: NetOptions, attempt:
 /** The error a request ends with when the server asks for a wait too long to make (or too many). */
 function finalError(error: RetryableStatus, waitMs: number): HttpError {
   const what = error.hub.rateLimited ? 'rate limited by the Hub' : error.brief;
-  return new HttpError(error.status, `${error.message.replace(error.brief, what)}: the server asks to wait ${formatWait(waitMs)}; try again later`, what, error.hub);
+  return new HttpError(
+    error.status,
+    `${error.message.replace(error.brief, what)}: the server asks to wait ${formatWait(waitMs)}; try again later`,
+    what,
+    error.hub,
+  );
 }
 
 /** "HTTP 503 Service Unavailable", "fetch failed (ECONNRESET)", "no data for 30 s": what went wrong, without where. */
@@ -236,7 +281,8 @@ export async function statusError(response: Response, what: string): Promise<Htt
   };
   const message = `${what}: ${hub.rateLimited ? `rate limited by the Hub (${brief})` : brief}`;
   if (!RETRY_STATUS.has(response.status)) return new HttpError(response.status, message, brief, hub);
-  const wait = (response.status === 429 ? rateLimitResetMs(response.headers) : undefined) ?? retryAfterMs(response.headers);
+  const wait =
+    (response.status === 429 ? rateLimitResetMs(response.headers) : undefined) ?? retryAfterMs(response.headers);
   return new RetryableStatus(response.status, message, brief, hub, wait);
 }
 
@@ -244,14 +290,20 @@ export async function statusError(response: Response, what: string): Promise<Htt
  * One GET, following redirects here: the token goes only to the endpoint's origin; a loop, a
  * redirect without Location, or to anything but http(s) is a ServerFault naming the URLs.
  */
-export async function get(url: string, options: NetOptions, signal: AbortSignal, extra: Record<string, string> = {}): Promise<{ response: Response; url: string }> {
+export async function get(
+  url: string,
+  options: NetOptions,
+  signal: AbortSignal,
+  extra: Record<string, string> = {},
+): Promise<{ response: Response; url: string }> {
   const seen = [url];
   for (;;) {
     const response = await fetch(url, { headers: headersFor(url, options, extra), redirect: 'manual', signal });
     if (![301, 302, 303, 307, 308].includes(response.status)) return { response, url };
     await response.body?.cancel().catch(() => undefined);
     const location = response.headers.get('location');
-    if (!location) throw new ServerFault(`${redactUrl(url)} answered HTTP ${response.status} (a redirect) without a Location`);
+    if (!location)
+      throw new ServerFault(`${redactUrl(url)} answered HTTP ${response.status} (a redirect) without a Location`);
     let next: URL;
     try {
       next = new URL(location, url);
@@ -259,10 +311,14 @@ export async function get(url: string, options: NetOptions, signal: AbortSignal,
       throw new ServerFault(`${redactUrl(url)} redirected to an invalid URL ${JSON.stringify(location.split('?')[0])}`);
     }
     if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      throw new ServerFault(`${redactUrl(url)} redirected to ${redactUrl(next.href)}: only http and https redirects are followed`);
+      throw new ServerFault(
+        `${redactUrl(url)} redirected to ${redactUrl(next.href)}: only http and https redirects are followed`,
+      );
     }
-    if (seen.includes(next.href)) throw new ServerFault(`redirect loop: ${[...seen, next.href].map(redactUrl).join(' → ')}`);
-    if (seen.length > MAX_REDIRECTS) throw new ServerFault(`more than ${MAX_REDIRECTS} redirects from ${redactUrl(seen[0])}`);
+    if (seen.includes(next.href))
+      throw new ServerFault(`redirect loop: ${[...seen, next.href].map(redactUrl).join(' → ')}`);
+    if (seen.length > MAX_REDIRECTS)
+      throw new ServerFault(`more than ${MAX_REDIRECTS} redirects from ${redactUrl(seen[0])}`);
     seen.push(next.href);
     url = next.href;
   }
@@ -273,7 +329,14 @@ export async function get(url: string, options: NetOptions, signal: AbortSignal,
  * `limit` (announced by Content-Length, or arriving) ends the request with a ServerFault at
  * once; nothing is ever allocated from what a header announces.
  */
-export async function readCapped(response: Response, limit: number, what: string, attempt: Attempt, sink: (chunk: Uint8Array) => void, limitWords = `the ${limit} bytes asked for`): Promise<number> {
+export async function readCapped(
+  response: Response,
+  limit: number,
+  what: string,
+  attempt: Attempt,
+  sink: (chunk: Uint8Array) => void,
+  limitWords = `the ${limit} bytes asked for`,
+): Promise<number> {
   const announced = response.headers.get('content-length');
   if (announced !== null && !response.headers.get('content-encoding') && Number(announced) > limit) {
     await response.body?.cancel().catch(() => undefined);

@@ -70,6 +70,15 @@ export class ProgressTracker {
     const fraction = this.shardFraction.reduce((a, b) => a + b, 0) / this.shards;
     const fetched = fraction - this.resumed / this.shards;
     const eta = fetched > 0 ? (seconds / fetched) * (1 - fraction) : undefined;
-    this.onProgress?.({ shards: this.shards, shardsDone: this.shardsDone, fraction, sessionsWritten: this.sessionsWritten, problems: this.problems, bytes, bytesPerSecond: rate, etaSeconds: eta });
+    this.onProgress?.({
+      shards: this.shards,
+      shardsDone: this.shardsDone,
+      fraction,
+      sessionsWritten: this.sessionsWritten,
+      problems: this.problems,
+      bytes,
+      bytesPerSecond: rate,
+      etaSeconds: eta,
+    });
   }
 }

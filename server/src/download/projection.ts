@@ -55,10 +55,23 @@ export function groupStarts(metadata: FileMetaData): number[] {
 /** Ids and acquisition of every row group (small chunks, fetched together). */
 export async function readSmallColumns(file: AsyncBuffer, metadata: FileMetaData): Promise<SmallRow[][]> {
   const starts = groupStarts(metadata);
-  return Promise.all(metadata.row_groups.map(async (group, g) => {
-    const objects = await parquetReadObjects({ file, metadata, columns: SMALL_COLUMNS, utf8: false, rowStart: starts[g], rowEnd: starts[g] + Number(group.num_rows) });
-    return objects.map((o) => ({ subject: text(o.subject_id), session: text(o.session_id), acquisition: text(o.t2w_acquisition) }));
-  }));
+  return Promise.all(
+    metadata.row_groups.map(async (group, g) => {
+      const objects = await parquetReadObjects({
+        file,
+        metadata,
+        columns: SMALL_COLUMNS,
+        utf8: false,
+        rowStart: starts[g],
+        rowEnd: starts[g] + Number(group.num_rows),
+      });
+      return objects.map((o) => ({
+        subject: text(o.subject_id),
+        session: text(o.session_id),
+        acquisition: text(o.t2w_acquisition),
+      }));
+    }),
+  );
 }
 
 type Presence = 'all' | 'none' | 'unknown';
@@ -70,7 +83,9 @@ type Presence = 'all' | 'none' | 'unknown';
  */
 export function t2wPresence(metadata: FileMetaData, group: number): Presence {
   const rows = Number(metadata.row_groups[group].num_rows);
-  const chunk: ColumnMetaData | undefined = metadata.row_groups[group].columns.map((c) => c.meta_data).find((m) => m?.path_in_schema.join('.') === T2W_BYTES);
+  const chunk: ColumnMetaData | undefined = metadata.row_groups[group].columns
+    .map((c) => c.meta_data)
+    .find((m) => m?.path_in_schema.join('.') === T2W_BYTES);
   const nulls = chunk?.statistics?.null_count;
   if (!chunk || nulls === undefined) return 'unknown';
   const min = chunk.statistics?.min_value as { length?: number } | undefined | null;
@@ -81,10 +96,26 @@ export function t2wPresence(metadata: FileMetaData, group: number): Presence {
 const PRESENT = new Uint8Array(1);
 
 /** Rows [groupStart, groupStart + small.length) of one row group, decided, reading the lesion and T2w chunks only as needed. */
-export async function readGroupRows(file: AsyncBuffer, metadata: FileMetaData, group: number, groupStart: number, small: SmallRow[], filters: DownloadFilters): Promise<StagedRow[]> {
+export async function readGroupRows(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  group: number,
+  groupStart: number,
+  small: SmallRow[],
+  filters: DownloadFilters,
+): Promise<StagedRow[]> {
   const presence = t2wPresence(metadata, group);
   const read = async (column: string) =>
-    (await parquetReadObjects({ file, metadata, columns: [column], utf8: false, rowStart: groupStart, rowEnd: groupStart + small.length })).map((o) => o[column]);
+    (
+      await parquetReadObjects({
+        file,
+        metadata,
+        columns: [column],
+        utf8: false,
+        rowStart: groupStart,
+        rowEnd: groupStart + small.length,
+      })
+    ).map((o) => o[column]);
   const rows: HubRow[] = small.map((s) => ({ ...s, t2w: null, lesion: null }));
   const decisions: (Decision | undefined)[] = new Array(rows.length);
   /** Rows whose label depends on whether they have a T2w run. */

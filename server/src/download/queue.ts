@@ -19,11 +19,13 @@ export async function runQueue<T>(
       onDone(index);
     }
   };
-  const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(jobs, count)) }, () =>
-    worker().catch((error) => {
-      stop.abort(error);
-      throw error;
-    }),
-  ));
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: Math.max(1, Math.min(jobs, count)) }, () =>
+      worker().catch((error) => {
+        stop.abort(error);
+        throw error;
+      }),
+    ),
+  );
   return { results, failed: outcomes.some((o) => o.status === 'rejected') };
 }

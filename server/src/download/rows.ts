@@ -15,7 +15,8 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export function idProblem(column: 'subject_id' | 'session_id', value: string | null): string | undefined {
   if (value === null) return `${column} is null`;
   if (value.length > MAX_ID_LENGTH) return `${column} is ${value.length} characters long (at most ${MAX_ID_LENGTH})`;
-  if (!SAFE_ID.test(value)) return `${column} ${JSON.stringify(value)} is not a safe file name (letters, digits, '.', '_' and '-', starting with a letter or digit)`;
+  if (!SAFE_ID.test(value))
+    return `${column} ${JSON.stringify(value)} is not a safe file name (letters, digits, '.', '_' and '-', starting with a letter or digit)`;
   return undefined;
 }
 

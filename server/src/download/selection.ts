@@ -27,7 +27,11 @@ export type FilterReason = 'no-t2w' | 'turbo-spin-echo' | 'other-acquisition' | 
 export type ProblemReason = RowProblemReason;
 export type SkipReason = FilterReason | ProblemReason;
 
-const ACQUISITION_NAMES: Record<string, string> = { space_2x: 'space_2x', space_no_accel: 'space_no_accel', turbo_spin_echo: 'turbo_spin_echo' };
+const ACQUISITION_NAMES: Record<string, string> = {
+  space_2x: 'space_2x',
+  space_no_accel: 'space_no_accel',
+  turbo_spin_echo: 'turbo_spin_echo',
+};
 
 export function decide(row: HubRow, filters: DownloadFilters): Decision {
   if (!row.t2w) return { keep: false, reason: 'no-t2w' };
@@ -47,8 +51,19 @@ export interface Breakdown {
 
 export function emptyBreakdown(): Breakdown {
   return {
-    rows: 0, kept: 0, acquisitions: {},
-    skipped: { 'no-t2w': 0, 'turbo-spin-echo': 0, 'other-acquisition': 0, 'no-mask': 0, 'bad-id': 0, 'bad-image': 0, 'bad-mask': 0, duplicate: 0 },
+    rows: 0,
+    kept: 0,
+    acquisitions: {},
+    skipped: {
+      'no-t2w': 0,
+      'turbo-spin-echo': 0,
+      'other-acquisition': 0,
+      'no-mask': 0,
+      'bad-id': 0,
+      'bad-image': 0,
+      'bad-mask': 0,
+      duplicate: 0,
+    },
   };
 }
 
@@ -56,8 +71,10 @@ export function emptyBreakdown(): Breakdown {
 export function addBreakdown(breakdown: Breakdown, other: Breakdown): void {
   breakdown.rows += other.rows;
   breakdown.kept += other.kept;
-  for (const [a, n] of Object.entries(other.acquisitions)) breakdown.acquisitions[a] = (breakdown.acquisitions[a] ?? 0) + n;
-  for (const [k, n] of Object.entries(other.skipped)) breakdown.skipped[k as SkipReason] = (breakdown.skipped[k as SkipReason] ?? 0) + n;
+  for (const [a, n] of Object.entries(other.acquisitions))
+    breakdown.acquisitions[a] = (breakdown.acquisitions[a] ?? 0) + n;
+  for (const [k, n] of Object.entries(other.skipped))
+    breakdown.skipped[k as SkipReason] = (breakdown.skipped[k as SkipReason] ?? 0) + n;
 }
 
 export function tally(breakdown: Breakdown, decision: Decision): void {
@@ -69,8 +86,14 @@ export function tally(breakdown: Breakdown, decision: Decision): void {
 }
 
 export function describeBreakdown(b: Breakdown): string {
-  const kept = Object.entries(b.acquisitions).map(([a, n]) => `${n} ${a}`).join(' + ') || 'none';
-  const skipped = Object.entries(b.skipped).filter(([, n]) => n).map(([r, n]) => `${n} ${r}`).join(', ');
+  const kept =
+    Object.entries(b.acquisitions)
+      .map(([a, n]) => `${n} ${a}`)
+      .join(' + ') || 'none';
+  const skipped = Object.entries(b.skipped)
+    .filter(([, n]) => n)
+    .map(([r, n]) => `${n} ${r}`)
+    .join(', ');
   return `${b.kept} of ${b.rows} sessions kept (${kept})${skipped ? `; skipped ${skipped}` : ''}`;
 }
 

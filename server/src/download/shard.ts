@@ -52,26 +52,46 @@ export async function processShard(shard: Shard, index: number, ctx: ShardContex
   const resumed = await ctx.journal.resumable(shard);
   if (resumed) {
     progress.shardResumed();
-    claims.announceKept(index, resumed.sessions.map((s) => ({ key: collisionKey(s.subject, s.session), holder: { shard: shard.path, row: s.row, subject: s.subject, session: s.session } })));
+    claims.announceKept(
+      index,
+      resumed.sessions.map((s) => ({
+        key: collisionKey(s.subject, s.session),
+        holder: { shard: shard.path, row: s.row, subject: s.subject, session: s.session },
+      })),
+    );
     resumed.problems.forEach(ctx.reportProblem);
     return resumed;
   }
-  const remote = new RemoteFile(shard.path, resolveUrl(ctx.endpoint, ctx.repo, ctx.revision, shard.path), shard.size, net);
-  const file = { byteLength: shard.size, slice: async (start: number, end?: number) => arrayBuffer(await remote.read(start, end ?? shard.size)) };
+  const remote = new RemoteFile(
+    shard.path,
+    resolveUrl(ctx.endpoint, ctx.repo, ctx.revision, shard.path),
+    shard.size,
+    net,
+  );
+  const file = {
+    byteLength: shard.size,
+    slice: async (start: number, end?: number) => arrayBuffer(await remote.read(start, end ?? shard.size)),
+  };
   let metadata: FileMetaData;
   try {
     metadata = await readFooter((start, end) => remote.read(start, end), shard.size);
     checkColumnChunks(metadata, shard.size, COLUMNS);
   } catch (error) {
     // Only the data's own faults are "not Parquet"; network and server faults pass as they are.
-    if (error instanceof NotParquet) throw new DownloadError(`${shard.path} is not a readable Parquet file: ${error.message}`);
+    if (error instanceof NotParquet)
+      throw new DownloadError(`${shard.path} is not a readable Parquet file: ${error.message}`);
     throw error;
   }
   // The ids and acquisitions (small column chunks, all row groups at once): later shards
   // learn which names this one will claim.
   const starts = groupStarts(metadata);
   const small = readSmallColumns(file, metadata);
-  const announcing = small.then((groups) => claims.announce(index, groups.flat().map((row) => claimKey(row.subject, row.session))));
+  const announcing = small.then((groups) =>
+    claims.announce(
+      index,
+      groups.flat().map((row) => claimKey(row.subject, row.session)),
+    ),
+  );
   announcing.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
 
   const rows = emptyBreakdown();
@@ -93,7 +113,14 @@ export async function processShard(shard: Shard, index: number, ctx: ShardContex
       for (const [offset, { row, decision }] of staged.entries()) {
         const rowIndex = rowStart + offset;
         const key = claimKey(row.subject, row.session);
-        const problem = ({ reason, message }: Unusable): RowProblem => ({ shard: shard.path, row: rowIndex, subject: row.subject, session: row.session, reason, message });
+        const problem = ({ reason, message }: Unusable): RowProblem => ({
+          shard: shard.path,
+          row: rowIndex,
+          subject: row.subject,
+          session: row.session,
+          reason,
+          message,
+        });
         if (!decision.keep) {
           tally(rows, decision);
           if (key) claims.settle(index, rowIndex, key, undefined);
@@ -129,20 +156,24 @@ export async function processShard(shard: Shard, index: number, ctx: ShardContex
           continue;
         }
         // Counting reads the whole mask: a mask that fails it (truncated, corrupt) takes its row out again.
-        counting.push(ctx.countLesion(path.join(ctx.out, record.mask)).then(
-          (n) => {
-            record.lesionVolume = n;
-            claims.settle(index, rowIndex, key, kept);
-          },
-          async (error: Error) => {
-            if (signal.aborted) throw error;
-            sessions[slot] = undefined;
-            progress.sessionRemoved();
-            await Promise.all([files.remove(record.image), files.remove(record.mask!)]);
-            claims.settle(index, rowIndex, key, undefined);
-            skip(problem({ reason: 'bad-mask', message: `lesion mask: not a readable NIfTI image: ${error.message}` }));
-          },
-        ));
+        counting.push(
+          ctx.countLesion(path.join(ctx.out, record.mask)).then(
+            (n) => {
+              record.lesionVolume = n;
+              claims.settle(index, rowIndex, key, kept);
+            },
+            async (error: Error) => {
+              if (signal.aborted) throw error;
+              sessions[slot] = undefined;
+              progress.sessionRemoved();
+              await Promise.all([files.remove(record.image), files.remove(record.mask!)]);
+              claims.settle(index, rowIndex, key, undefined);
+              skip(
+                problem({ reason: 'bad-mask', message: `lesion mask: not a readable NIfTI image: ${error.message}` }),
+              );
+            },
+          ),
+        );
       }
       rowStart = rowEnd;
       progress.shardRead(index, rowEnd / totalRows);
@@ -163,7 +194,9 @@ export async function processShard(shard: Shard, index: number, ctx: ShardContex
 
 /** The ArrayBuffer hyparquet wants, without copying when the bytes fill their buffer. */
 function arrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? (bytes.buffer as ArrayBuffer)
+    : (bytes.slice().buffer as ArrayBuffer);
 }
 
 type Unusable = { reason: ProblemReason; message: string };

@@ -100,7 +100,13 @@ export interface TextSpan {
   length: number;
 }
 
-export function diagnostic(span: TextSpan, severity: Severity, code: DiagnosticCode, message: string, file?: string): Diagnostic {
+export function diagnostic(
+  span: TextSpan,
+  severity: Severity,
+  code: DiagnosticCode,
+  message: string,
+  file?: string,
+): Diagnostic {
   return { offset: span.offset, length: span.length, severity, code, message, ...(file !== undefined && { file }) };
 }
 

@@ -33,5 +33,10 @@ export const UNREADABLE_CONSEQUENCE: Record<JsonFormat, string> = {
 export function invalidJsonDiagnostic(format: JsonFormat, error: PythonJsonError, text: string): Diagnostic {
   const exception = error.exception === 'json.JSONDecodeError' ? 'json.JSONDecodeError' : error.exception;
   const span = { offset: error.offset, length: error.offset < text.length ? 1 : 0 };
-  return diagnostic(span, 'error', 'invalid-json', `Python's json.load raises ${exception}: ${error.message}. ${UNREADABLE_CONSEQUENCE[format]}`);
+  return diagnostic(
+    span,
+    'error',
+    'invalid-json',
+    `Python's json.load raises ${exception}: ${error.message}. ${UNREADABLE_CONSEQUENCE[format]}`,
+  );
 }

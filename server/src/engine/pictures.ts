@@ -12,7 +12,11 @@ type Rgb = [number, number, number];
 /** An RGBA canvas. */
 class Canvas {
   readonly pixels: Uint8Array;
-  constructor(readonly width: number, readonly height: number, background: Rgb = [255, 255, 255]) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background: Rgb = [255, 255, 255],
+  ) {
     this.pixels = new Uint8Array(width * height * 4);
     this.fill(0, 0, width, height, background);
   }
@@ -54,7 +58,12 @@ export function encodePng(width: number, height: number, rgba: Uint8Array): Uint
   header.set([8, 6, 0, 0, 0], 8); // bit depth 8, colour type RGBA, deflate, no filter method, no interlace
   const rows = new Uint8Array(height * (width * 4 + 1));
   for (let y = 0; y < height; y++) rows.set(rgba.subarray(y * width * 4, (y + 1) * width * 4), y * (width * 4 + 1) + 1);
-  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', zlibSync(rows, { level: 9 })), chunk('IEND', new Uint8Array(0))];
+  const parts = [
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', zlibSync(rows, { level: 9 })),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -64,10 +73,18 @@ export function encodePng(width: number, height: number, rgba: Uint8Array): Uint
   return out;
 }
 
-export const COLORS: Record<'partial' | 'full' | 'none', Rgb> = { partial: [230, 126, 34], full: [192, 57, 43], none: [127, 140, 141] };
+export const COLORS: Record<'partial' | 'full' | 'none', Rgb> = {
+  partial: [230, 126, 34],
+  full: [192, 57, 43],
+  none: [127, 140, 141],
+};
 
 /** One horizontal bar split in proportion to the category counts. */
-export function categoryBar(counts: { partial: number; full: number; none: number }, width = 240, height = 12): Uint8Array {
+export function categoryBar(
+  counts: { partial: number; full: number; none: number },
+  width = 240,
+  height = 12,
+): Uint8Array {
   const canvas = new Canvas(width, height);
   const total = counts.partial + counts.full + counts.none;
   let x = 0;
@@ -93,13 +110,19 @@ export function labelTraceImage(fractions: number[], height = 24): Uint8Array {
  * The T2w slice in grey (scaled between its 1st and 99th percentile) with the lesion in
  * translucent red, shown radiologically upright (first row at the bottom), `size` px on its long side.
  */
-export function lesionOverlay(image: { width: number; height: number; values: Float64Array }, mask: Float64Array, size = 160): Uint8Array {
+export function lesionOverlay(
+  image: { width: number; height: number; values: Float64Array },
+  mask: Float64Array,
+  size = 160,
+): Uint8Array {
   const { width, height, values } = image;
   // Nearest-neighbour to `size` px on the long side: small grids grow, large ones shrink.
   const scale = size / Math.max(width, height);
   const w = Math.max(1, Math.round(width * scale));
   const h = Math.max(1, Math.round(height * scale));
-  const finite = Array.from(values).filter(Number.isFinite).sort((a, b) => a - b);
+  const finite = Array.from(values)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   const low = finite[Math.floor(finite.length * 0.01)] ?? 0;
   const high = finite[Math.floor(finite.length * 0.99)] ?? 1;
   const canvas = new Canvas(w, h, [0, 0, 0]);

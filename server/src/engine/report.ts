@@ -32,7 +32,11 @@ export function manifestStatistics(stats: ManifestStats): string[] {
   ];
   // Training never builds a balanced set from a stale manifest: it rescans first, so numbers
   // drawn from this one would describe a set nobody trains on.
-  if (stats.stale) return [...files, 'Balanced training set: none from this manifest (training discards it and rescans the cache first)'];
+  if (stats.stale)
+    return [
+      ...files,
+      'Balanced training set: none from this manifest (training discards it and rescans the cache first)',
+    ];
   return [
     ...files,
     `Balanced training set (seed ${b.seed}): ${count(b.total)} = ${count(b.partial)} partial + ${count(b.full)} full + ${count(b.background)} no seizure`,
@@ -48,7 +52,9 @@ export function manifestFindings(stats: ManifestStats): string[] {
   if (missing) {
     lines.push(
       `Missing references: ${plural(missing, 'entry', 'entries')} (${formatPercent(missing / stats.total)}); ` +
-        (stats.stale ? `over ${formatLimit(STALE_MISSING_FRACTION)}: training discards the manifest and rescans the cache` : 'training skips them'),
+        (stats.stale
+          ? `over ${formatLimit(STALE_MISSING_FRACTION)}: training discards the manifest and rescans the cache`
+          : 'training skips them'),
     );
   } else if (stats.stale) {
     lines.push('Empty manifest: training discards it and rescans the cache');
@@ -84,7 +90,12 @@ export function datasetReport(stats: DatasetStats): string[] {
   ];
 }
 
-const KIND_WORDS = { int: 'signed integers', uint: 'unsigned integers', float: 'floating-point numbers', complex: 'complex numbers' } as const;
+const KIND_WORDS = {
+  int: 'signed integers',
+  uint: 'unsigned integers',
+  float: 'floating-point numbers',
+  complex: 'complex numbers',
+} as const;
 
 /**
  * An element type in plain words instead of numpy's code: `|u1` → "8-bit unsigned integers",
@@ -107,7 +118,8 @@ export function dtypeInWords(dtype: string): string {
 const INDEX_OUTCOMES: Record<IndexOutcome['kind'], string> = {
   trusted: 'EEGWindowDataset uses it as is on start-up, without opening the caches',
   rebuilt: 'EEGWindowDataset cannot use it: it opens every cache file again and rewrites it',
-  'rebuilt-corrupt': 'EEGWindowDataset fails on it part-way, opens every cache file again and writes the bad list back (on every start)',
+  'rebuilt-corrupt':
+    'EEGWindowDataset fails on it part-way, opens every cache file again and writes the bad list back (on every start)',
   crash: 'EEGWindowDataset raises on it: training stops at start-up',
 };
 
@@ -127,7 +139,10 @@ export type Table = string[][];
  * test fold table (with fold sizes and lesion-volume ranges), inner train/val sizes, and
  * scikit-learn's warnings; or where train stops.
  */
-export function foldsReport(folds: NestedFolds, volumes: readonly (number | undefined)[]): { lines: string[]; table?: Table; notes: string[] } {
+export function foldsReport(
+  folds: NestedFolds,
+  volumes: readonly (number | undefined)[],
+): { lines: string[]; table?: Table; notes: string[] } {
   const { seed, outerFolds, innerFolds } = folds.settings;
   const heading = `Cross-validation as arc-meshchop train splits it: StratifiedKFold, seed ${seed}, ${outerFolds} outer × ${innerFolds} inner folds`;
   const warnings = folds.warnings.map((w) => `scikit-learn warns — ${w}`);
@@ -139,10 +154,17 @@ export function foldsReport(folds: NestedFolds, volumes: readonly (number | unde
     return counts;
   });
   const table: Table = [['Stratum', 'Samples', ...folds.outer.map((_, k) => `Test fold ${k}`)]];
-  for (const [stratum, size] of Object.entries(folds.strata)) table.push([stratum, count(size), ...perFold.map((c) => count(c.get(stratum) ?? 0))]);
+  for (const [stratum, size] of Object.entries(folds.strata))
+    table.push([stratum, count(size), ...perFold.map((c) => count(c.get(stratum) ?? 0))]);
   table.push(['All', count(labels.length), ...folds.outer.map((f) => count(f.test.length))]);
-  table.push(['Lesion volume', volumeRange(volumes), ...folds.outer.map((f) => volumeRange(f.test.map((i) => volumes[i])))]);
-  const inner = folds.outer.map((f, k) => `outer fold ${k}: ${f.inner.map((i) => `${i.train.length}/${i.val.length}`).join(', ')}`);
+  table.push([
+    'Lesion volume',
+    volumeRange(volumes),
+    ...folds.outer.map((f) => volumeRange(f.test.map((i) => volumes[i]))),
+  ]);
+  const inner = folds.outer.map(
+    (f, k) => `outer fold ${k}: ${f.inner.map((i) => `${i.train.length}/${i.val.length}`).join(', ')}`,
+  );
   return { lines: [heading], table, notes: [`Inner train/val sizes — ${inner.join('; ')}`, ...warnings] };
 }
 
@@ -158,7 +180,8 @@ function volumeRange(volumes: readonly (number | undefined)[]): string {
 }
 
 /** Control characters (possible in acquisition names) shown as escapes, so a row stays one line. */
-const printable = (cell: string) => cell.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const printable = (cell: string) =>
+  cell.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Aligned plain-text rows: first column left-aligned, the others right-aligned. */
 export function textTable(table: Table): string[] {
@@ -166,13 +189,23 @@ export function textTable(table: Table): string[] {
   const width = (cell: string) => [...cell].length;
   const widths = cells[0].map((_, c) => Math.max(...cells.map((row) => width(row[c] ?? ''))));
   const pad = (cell: string, c: number) => ' '.repeat(widths[c] - width(cell));
-  return cells.map((row) => row.map((cell, c) => (c === 0 ? cell + pad(cell, c) : pad(cell, c) + cell)).join('  ').trimEnd());
+  return cells.map((row) =>
+    row
+      .map((cell, c) => (c === 0 ? cell + pad(cell, c) : pad(cell, c) + cell))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** A markdown table (markdown punctuation in cells escaped). */
 export function markdownTable(table: Table): string {
-  const line = (row: string[]) => `| ${row.map((cell) => printable(cell).replace(/[|\\`*_<>[\]]/g, (m) => `\\${m}`)).join(' | ')} |`;
-  return [line(table[0]), `|${table[0].map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...table.slice(1).map(line)].join('\n');
+  const line = (row: string[]) =>
+    `| ${row.map((cell) => printable(cell).replace(/[|\\`*_<>[\]]/g, (m) => `\\${m}`)).join(' | ')} |`;
+  return [
+    line(table[0]),
+    `|${table[0].map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...table.slice(1).map(line),
+  ].join('\n');
 }
 
 /** One sample's place in the nested cross-validation: its stratum, outer test fold and inner validation folds. */

@@ -21,7 +21,8 @@ export function nearestCode(typed: string): DiagnosticCode | undefined {
   let best: { code: DiagnosticCode; distance: number } | undefined;
   for (const code of DIAGNOSTIC_CODES) {
     const distance = editDistance(code, typed);
-    if (distance <= Math.max(2, Math.floor(typed.length / 4)) && (!best || distance < best.distance)) best = { code, distance };
+    if (distance <= Math.max(2, Math.floor(typed.length / 4)) && (!best || distance < best.distance))
+      best = { code, distance };
   }
   return best?.code;
 }
@@ -37,7 +38,8 @@ export function parseSeverityOverrides(raw: unknown): ParsedOverrides {
   const overrides: SeverityOverrides = {};
   const problems: string[] = [];
   if (raw === undefined || raw === null) return { overrides, problems };
-  if (typeof raw !== 'object' || Array.isArray(raw)) return { overrides, problems: ['severity overrides must be an object of "code": "level"'] };
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    return { overrides, problems: ['severity overrides must be an object of "code": "level"'] };
   for (const [code, level] of Object.entries(raw)) {
     const problem = entryProblem(code, level);
     if (problem) problems.push(problem);

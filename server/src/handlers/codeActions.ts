@@ -5,7 +5,14 @@
  * current version and carry that version, so an editor never applies them to another text.
  * In restricted mode nothing is offered (NeuroCache writes nothing there).
  */
-import { CancellationToken, CodeAction, CodeActionKind, CodeActionParams, Diagnostic, TextDocumentEdit } from 'vscode-languageserver/node';
+import {
+  CancellationToken,
+  CodeAction,
+  CodeActionKind,
+  CodeActionParams,
+  Diagnostic,
+  TextDocumentEdit,
+} from 'vscode-languageserver/node';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic as EngineDiagnostic, DiagnosticCode } from '../engine/diagnostics';
@@ -32,15 +39,22 @@ const FILE_FIXES: Partial<Record<DiagnosticCode, { command: string; title: strin
   'unreferenced-cache-file': [REBUILD],
   'window-out-of-range': [REBUILD],
   'duplicate-entry': [REBUILD],
-  'lesion-volume-mismatch': [{ command: Commands.recomputeLesionVolumes, title: 'Recompute every lesion volume from the masks' }],
-  'legacy-path': [{ command: Commands.rewriteLegacyPaths, title: 'Rewrite every legacy path relative to dataset_info.json' }],
+  'lesion-volume-mismatch': [
+    { command: Commands.recomputeLesionVolumes, title: 'Recompute every lesion volume from the masks' },
+  ],
+  'legacy-path': [
+    { command: Commands.rewriteLegacyPaths, title: 'Rewrite every legacy path relative to dataset_info.json' },
+  ],
   'index-window-count': [{ command: Commands.rewriteWindowCounts, title: 'Rewrite every window count from the cache' }],
   'no-labels': [REBUILD],
 };
 
 /** `edits` on the text of `snapshot`, as an LSP edit of that document version. */
 export function documentEdit(uri: string, snapshot: TextSnapshot, edits: TextEdit[]): TextDocumentEdit {
-  const changes = edits.map((e) => ({ range: { start: snapshot.positionAt(e.offset), end: snapshot.positionAt(e.offset + e.length) }, newText: e.newText }));
+  const changes = edits.map((e) => ({
+    range: { start: snapshot.positionAt(e.offset), end: snapshot.positionAt(e.offset + e.length) },
+    newText: e.newText,
+  }));
   return TextDocumentEdit.create({ uri, version: snapshot.version }, changes);
 }
 
@@ -49,7 +63,11 @@ function wanted(only: string[] | undefined, kind: string): boolean {
   return !only || only.some((k) => kind === k || kind.startsWith(`${k}.`));
 }
 
-export async function codeActions(state: ServerState, params: CodeActionParams, token?: CancellationToken): Promise<CodeAction[]> {
+export async function codeActions(
+  state: ServerState,
+  params: CodeActionParams,
+  token?: CancellationToken,
+): Promise<CodeAction[]> {
   if (!state.workspace.trusted) return [];
   const uri = params.textDocument.uri;
   const { only } = params.context;
@@ -66,16 +84,31 @@ export async function codeActions(state: ServerState, params: CodeActionParams, 
     for (const diagnostic of diagnostics) {
       if (!current) break;
       const offset = current.analysed.offsetAt(diagnostic.range.start);
-      for (const fix of entryFixes(current.analysis, current.analysed.text, diagnostic.code as DiagnosticCode, offset)) {
-        actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: fix.preferred, edit: { documentChanges: [documentEdit(uri, current.analysed, fix.edits)] } });
+      for (const fix of entryFixes(
+        current.analysis,
+        current.analysed.text,
+        diagnostic.code as DiagnosticCode,
+        offset,
+      )) {
+        actions.push({
+          title: fix.title,
+          kind: CodeActionKind.QuickFix,
+          diagnostics: [diagnostic],
+          isPreferred: fix.preferred,
+          edit: { documentChanges: [documentEdit(uri, current.analysed, fix.edits)] },
+        });
       }
     }
     actions.push(...fileFixes(diagnostics, uri, current?.analysis));
-    if (state.client.fileCommands && current) actions.push(...dataFileActions(diagnostics, current.analysis, current.analysed));
+    if (state.client.fileCommands && current)
+      actions.push(...dataFileActions(diagnostics, current.analysis, current.analysed));
   }
   const safe = fixAll && current ? safeFixes(current.analysis) : [];
   if (safe.length) {
-    const title = current!.analysis.kind === 'eeg-dataset-index' ? 'Fix window counts (NeuroCache)' : 'Fix lesion volumes and legacy paths (NeuroCache)';
+    const title =
+      current!.analysis.kind === 'eeg-dataset-index'
+        ? 'Fix window counts (NeuroCache)'
+        : 'Fix lesion volumes and legacy paths (NeuroCache)';
     actions.push({ title, kind: FIX_ALL, edit: { documentChanges: [documentEdit(uri, current!.analysed, safe)] } });
   }
   return actions;
@@ -84,7 +117,9 @@ export async function codeActions(state: ServerState, params: CodeActionParams, 
 /** The engine's finding an LSP diagnostic shows (same place, code and message). */
 function findingOf(diagnostic: Diagnostic, analysis: Analysis, analysed: TextSnapshot): EngineDiagnostic | undefined {
   const offset = analysed.offsetAt(diagnostic.range.start);
-  return analysis.diagnostics.find((d) => d.offset === offset && d.code === diagnostic.code && d.message === diagnostic.message);
+  return analysis.diagnostics.find(
+    (d) => d.offset === offset && d.code === diagnostic.code && d.message === diagnostic.message,
+  );
 }
 
 /**
@@ -100,19 +135,28 @@ function rebuildHelps(diagnostic: Diagnostic, analysis: Analysis | undefined): b
 }
 
 /** The empty or broken manifest.json training would rebuild: the rebuild is the fix. */
-const isBrokenManifest = (analysis: Analysis | undefined) => analysis?.kind === 'invalid-json' && analysis.format === 'seizure-manifest';
+const isBrokenManifest = (analysis: Analysis | undefined) =>
+  analysis?.kind === 'invalid-json' && analysis.format === 'seizure-manifest';
 
 /** The whole-file commands for the diagnostics, each once, after every per-entry fix. */
 function fileFixes(diagnostics: Diagnostic[], uri: string, analysis: Analysis | undefined): CodeAction[] {
   const actions: CodeAction[] = [];
   const seen = new Set<string>();
   for (const diagnostic of diagnostics) {
-    const fixes = diagnostic.code === 'invalid-json' && isBrokenManifest(analysis) ? [REBUILD] : FILE_FIXES[diagnostic.code as DiagnosticCode] ?? [];
+    const fixes =
+      diagnostic.code === 'invalid-json' && isBrokenManifest(analysis)
+        ? [REBUILD]
+        : (FILE_FIXES[diagnostic.code as DiagnosticCode] ?? []);
     for (const fix of fixes) {
       if (seen.has(fix.command)) continue;
       if (fix === REBUILD && !rebuildHelps(diagnostic, analysis)) continue;
       seen.add(fix.command);
-      actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], command: { title: fix.title, command: fix.command, arguments: [uri] } });
+      actions.push({
+        title: fix.title,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [diagnostic],
+        command: { title: fix.title, command: fix.command, arguments: [uri] },
+      });
     }
   }
   return actions;
@@ -129,8 +173,16 @@ function dataFileActions(diagnostics: Diagnostic[], analysis: Analysis, analysed
     if (seen.has(target)) continue;
     seen.add(target);
     const name = path.basename(file);
-    for (const [command, title] of [[ClientCommands.revealFile, `Reveal ${name} in the Explorer`], [ClientCommands.openFile, `Open ${name}`]]) {
-      actions.push({ title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], command: { title, command, arguments: [target] } });
+    for (const [command, title] of [
+      [ClientCommands.revealFile, `Reveal ${name} in the Explorer`],
+      [ClientCommands.openFile, `Open ${name}`],
+    ]) {
+      actions.push({
+        title,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [diagnostic],
+        command: { title, command, arguments: [target] },
+      });
     }
   }
   return actions;

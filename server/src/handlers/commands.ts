@@ -8,7 +8,13 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ErrorCodes, ExecuteCommandParams, MessageType, ResponseError, ShowMessageNotification } from 'vscode-languageserver/node';
+import {
+  ErrorCodes,
+  ExecuteCommandParams,
+  MessageType,
+  ResponseError,
+  ShowMessageNotification,
+} from 'vscode-languageserver/node';
 import { applyEdits, TextEdit } from '../engine/json/edits';
 import { plural } from '../engine/report';
 import { CommandResult, Commands } from '../protocol';
@@ -23,7 +29,14 @@ import type { ServerState } from './state';
 import { scanWorkspace } from './workspace';
 
 /** Applies edits to the open buffer (as a workspace edit) or to the file on disk (atomically). */
-async function applyFix(state: ServerState, uri: string, file: string, before: TextSnapshot, edits: TextEdit[], confine: readonly string[]): Promise<void> {
+async function applyFix(
+  state: ServerState,
+  uri: string,
+  file: string,
+  before: TextSnapshot,
+  edits: TextEdit[],
+  confine: readonly string[],
+): Promise<void> {
   if (before.version >= 0) {
     const result = await state.connection.workspace.applyEdit({ documentChanges: [documentEdit(uri, before, edits)] });
     if (!result.applied) throw new RefusedWrite(result.failureReason ?? 'the editor refused the edit');
@@ -31,24 +44,35 @@ async function applyFix(state: ServerState, uri: string, file: string, before: T
   }
   // Planning can take a while (a rebuild reads the whole cache): never write over a change made meanwhile,
   // nor once the client has shut the server down.
-  if (state.shuttingDown) throw new RefusedWrite(`the server was shut down while the command ran; ${file} is unchanged`);
-  if ((await readDocumentFile(file)) !== before.text) throw new RefusedWrite(`${file} changed while the command ran; run it again`);
+  if (state.shuttingDown)
+    throw new RefusedWrite(`the server was shut down while the command ran; ${file} is unchanged`);
+  if ((await readDocumentFile(file)) !== before.text)
+    throw new RefusedWrite(`${file} changed while the command ran; run it again`);
   // Inside the workspace folders as they were checked, judged again as it is written.
   await writeFileAtomic(file, applyEdits(before.text, edits), { confine });
   await removeStaleTemps(file);
   await check(state, uri);
 }
 
-async function runFileCommand(state: ServerState, command: FileCommand, uri: string | undefined): Promise<CommandResult> {
-  if (!state.workspace.trusted) throw new RefusedWrite('NeuroCache does not write files in a restricted (untrusted) workspace.');
-  if (!uri?.startsWith('file:')) throw new RefusedWrite(`${command} needs the URI of a manifest.json, _dataset_index.json or dataset_info.json`);
+async function runFileCommand(
+  state: ServerState,
+  command: FileCommand,
+  uri: string | undefined,
+): Promise<CommandResult> {
+  if (!state.workspace.trusted)
+    throw new RefusedWrite('NeuroCache does not write files in a restricted (untrusted) workspace.');
+  if (!uri?.startsWith('file:'))
+    throw new RefusedWrite(`${command} needs the URI of a manifest.json, _dataset_index.json or dataset_info.json`);
   const file = fileURLToPath(uri);
   const confine = await assertInsideWorkspace(file, state.workspace.folders, 'the document');
   const open = state.documents.openText(uri);
   const text = open?.text ?? (await readDocumentFile(file));
   if (text === undefined) throw new RefusedWrite(`cannot read ${file} (missing, or not a regular file)`);
   const before = open ?? new TextSnapshot(text, -1);
-  const plan = await planCommand(command, file, text, { inspector: state.inspector, cwd: state.workspace.cwdFor(file) });
+  const plan = await planCommand(command, file, text, {
+    inspector: state.inspector,
+    cwd: state.workspace.cwdFor(file),
+  });
   if (plan.edits.length) await applyFix(state, uri, file, before, plan.edits, confine);
   return { ok: true, message: plan.message, ...(plan.warning && { warning: true }) };
 }
@@ -59,21 +83,29 @@ async function runFileCommand(state: ServerState, command: FileCommand, uri: str
  * without *.npz gets nothing: an empty manifest would make training rebuild it and hide the mistake.
  */
 async function buildManifestHere(state: ServerState, uri: string | undefined): Promise<CommandResult> {
-  if (!state.workspace.trusted) throw new RefusedWrite('NeuroCache does not write files in a restricted (untrusted) workspace.');
-  if (!uri?.startsWith('file:')) throw new RefusedWrite(`${Commands.buildManifestHere} needs the URI of a folder holding *.npz cache files`);
+  if (!state.workspace.trusted)
+    throw new RefusedWrite('NeuroCache does not write files in a restricted (untrusted) workspace.');
+  if (!uri?.startsWith('file:'))
+    throw new RefusedWrite(`${Commands.buildManifestHere} needs the URI of a folder holding *.npz cache files`);
   const folder = fileURLToPath(uri);
   const confine = await assertInsideWorkspace(folder, state.workspace.folders, 'the folder');
   const manifest = path.join(folder, MANIFEST_FILE);
   const manifestUri = pathToFileURL(manifest).href;
   // A manifest already there (open or on disk) is rebuilt, so an open buffer gets an edit, never a write behind it.
-  if (state.documents.openText(manifestUri) || (await fs.lstat(manifest).catch(() => undefined))) return runFileCommand(state, Commands.rebuildManifest, manifestUri);
+  if (state.documents.openText(manifestUri) || (await fs.lstat(manifest).catch(() => undefined)))
+    return runFileCommand(state, Commands.rebuildManifest, manifestUri);
   const { text, result } = await computeManifest(folder, state.inspector);
   if (result.found === 0) throw new RefusedWrite(`${folder} holds no *.npz cache files: no manifest.json written`);
-  if (state.shuttingDown) throw new RefusedWrite(`the server was shut down while the command ran; nothing was written in ${folder}`);
+  if (state.shuttingDown)
+    throw new RefusedWrite(`the server was shut down while the command ran; nothing was written in ${folder}`);
   await writeFileAtomic(manifest, text, { confine });
   await removeStaleTemps(manifest);
   await check(state, manifestUri);
-  return { ok: true, message: describeBuild(result, `Wrote ${manifest}`), ...(result.pythonStopsAt && { warning: true }) };
+  return {
+    ok: true,
+    message: describeBuild(result, `Wrote ${manifest}`),
+    ...(result.pythonStopsAt && { warning: true }),
+  };
 }
 
 async function checkWorkspace(state: ServerState): Promise<CommandResult> {
@@ -88,15 +120,23 @@ async function checkWorkspace(state: ServerState): Promise<CommandResult> {
     errors += t.errors;
     warnings += t.warnings;
   }
-  return { ok: true, message: `Checked ${plural(files, 'file')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}.` };
+  return {
+    ok: true,
+    message: `Checked ${plural(files, 'file')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}.`,
+  };
 }
 
 export async function executeCommand(state: ServerState, params: ExecuteCommandParams): Promise<CommandResult> {
   const { command } = params;
   const uri = typeof params.arguments?.[0] === 'string' ? params.arguments[0] : undefined;
-  const run = command === Commands.checkWorkspace ? () => checkWorkspace(state)
-    : command === Commands.buildManifestHere ? () => buildManifestHere(state, uri)
-    : isFileCommand(command) ? () => runFileCommand(state, command, uri) : undefined;
+  const run =
+    command === Commands.checkWorkspace
+      ? () => checkWorkspace(state)
+      : command === Commands.buildManifestHere
+        ? () => buildManifestHere(state, uri)
+        : isFileCommand(command)
+          ? () => runFileCommand(state, command, uri)
+          : undefined;
   // Only the advertised commands exist: anything else is the client's mistake, never a fix to guess.
   if (!run) throw new ResponseError(ErrorCodes.InvalidParams, `NeuroCache has no command "${command}"`);
   try {
@@ -105,7 +145,10 @@ export async function executeCommand(state: ServerState, params: ExecuteCommandP
     const { message } = error as Error;
     state.log.error(`${command} failed: ${message}`);
     // A notification, not window/showMessageRequest: no client must be required to answer it.
-    void state.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message: `NeuroCache: ${message}` });
+    void state.connection.sendNotification(ShowMessageNotification.type, {
+      type: MessageType.Error,
+      message: `NeuroCache: ${message}`,
+    });
     return { ok: false, message };
   }
 }

@@ -13,9 +13,14 @@ import { sendNotification, ServerState } from './state';
 /** Progress notifications at most this often (the last one always goes out). */
 const PROGRESS_INTERVAL_MS = 250;
 
-export async function deepCheck(state: ServerState, params: DeepCheckRequest.Params, cancel: CancellationToken): Promise<DeepCheckRequest.Result> {
+export async function deepCheck(
+  state: ServerState,
+  params: DeepCheckRequest.Params,
+  cancel: CancellationToken,
+): Promise<DeepCheckRequest.Result> {
   const { uri, id } = params;
-  if (!uri.startsWith('file:')) throw new ResponseError(ErrorCodes.InvalidParams, 'NeuroCache deep-checks manifest.json files on disk only.');
+  if (!uri.startsWith('file:'))
+    throw new ResponseError(ErrorCodes.InvalidParams, 'NeuroCache deep-checks manifest.json files on disk only.');
   const wasRequested = state.documents.deepRequested.has(uri);
   state.documents.deepRequested.add(uri);
   let last = 0;
@@ -28,26 +33,41 @@ export async function deepCheck(state: ServerState, params: DeepCheckRequest.Par
   try {
     await check(state, uri);
     // An edit meanwhile supersedes this check with another (deep as well): an open document's current one.
-    const analysis = state.documents.open.has(uri) ? (await currentAnalysis(state, uri, cancel))?.analysis : state.documents.tracked.get(uri)?.analysis;
+    const analysis = state.documents.open.has(uri)
+      ? (await currentAnalysis(state, uri, cancel))?.analysis
+      : state.documents.tracked.get(uri)?.analysis;
     if (cancel.isCancellationRequested) {
       if (!wasRequested) state.documents.deepRequested.delete(uri);
       throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Deep check cancelled.');
     }
     if (analysis?.kind !== 'seizure-manifest') {
       if (!wasRequested) state.documents.deepRequested.delete(uri);
-      throw new ResponseError(ErrorCodes.InvalidParams, 'The deep check needs a seizure manifest (manifest.json) that Python can read.');
+      throw new ResponseError(
+        ErrorCodes.InvalidParams,
+        'The deep check needs a seizure manifest (manifest.json) that Python can read.',
+      );
     }
-    if (!analysis.deep) throw new ResponseError(ErrorCodes.InvalidRequest, 'The deep check needs content checks: turn on neurocache.contentChecks.');
+    if (!analysis.deep)
+      throw new ResponseError(
+        ErrorCodes.InvalidRequest,
+        'The deep check needs content checks: turn on neurocache.contentChecks.',
+      );
     const count = (code: string) => analysis.diagnostics.filter((d) => d.code === code).length;
     const files = analysis.deep.filter(Boolean).length;
     const nonFiniteWindows = count('non-finite-windows');
     const unclippedWindows = count('unclipped-windows');
     const unreadable = analysis.deep.filter((d) => d && !d.ok).length;
-    const findings = nonFiniteWindows + unclippedWindows
-      ? `${plural(nonFiniteWindows, 'listed window')} with NaN/Inf, ${plural(unclippedWindows, 'listed window')} beyond ±10: see the problems`
-      : 'every listed window is finite and within ±10';
+    const findings =
+      nonFiniteWindows + unclippedWindows
+        ? `${plural(nonFiniteWindows, 'listed window')} with NaN/Inf, ${plural(unclippedWindows, 'listed window')} beyond ±10: see the problems`
+        : 'every listed window is finite and within ±10';
     const broken = unreadable ? `; ${plural(unreadable, 'file')} whose windows cannot be read whole` : '';
-    return { files, nonFiniteWindows, unclippedWindows, message: `Deep-checked ${plural(files, 'cache file')}: ${findings}${broken}.` };
+    return {
+      files,
+      nonFiniteWindows,
+      unclippedWindows,
+      message: `Deep-checked ${plural(files, 'cache file')}: ${findings}${broken}.`,
+    };
   } finally {
     stop.dispose();
     state.documents.deepProgress.delete(uri);

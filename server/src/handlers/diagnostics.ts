@@ -37,10 +37,13 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
 export function scheduleCheck(state: ServerState, uri: string, delay: number): void {
   if (state.shuttingDown || !uri.startsWith('file:')) return;
   clearTimeout(state.documents.checkTimers.get(uri));
-  state.documents.checkTimers.set(uri, setTimeout(() => {
-    state.documents.checkTimers.delete(uri);
-    void check(state, uri);
-  }, delay));
+  state.documents.checkTimers.set(
+    uri,
+    setTimeout(() => {
+      state.documents.checkTimers.delete(uri);
+      void check(state, uri);
+    }, delay),
+  );
 }
 
 /** Stops the check under way for `uri` (its results would be for an older version). */
@@ -52,7 +55,10 @@ export function abortCheck(state: ServerState, uri: string): void {
  * The document's current text: the open buffer, else the file (regular files only), with the
  * UnicodeDecodeError Python's json.load raises for the bytes on disk, if any.
  */
-async function currentText(state: ServerState, t: Tracked): Promise<{ snapshot: TextSnapshot; decodeError?: PythonJsonError } | undefined> {
+async function currentText(
+  state: ServerState,
+  t: Tracked,
+): Promise<{ snapshot: TextSnapshot; decodeError?: PythonJsonError } | undefined> {
   const open = state.documents.openText(t.uri);
   if (open) return { snapshot: open, decodeError: await openDocumentDecodeError(t.file, open.text) };
   const read = await readJsonFile(t.file).catch(() => undefined);
@@ -83,11 +89,23 @@ async function publish(state: ServerState, t: Tracked, snapshot: TextSnapshot, f
   const shown = diagnostics.slice(0, maxDiagnosticsPerFile);
   const lsp: LspDiagnostic[] = shown.map((d) => {
     const href = codeLink(d.code);
-    return { range: lines.range(d.offset, d.length), severity: SEVERITY[d.severity], code: d.code, ...(href && { codeDescription: { href } }), source: 'neurocache', message: d.message };
+    return {
+      range: lines.range(d.offset, d.length),
+      severity: SEVERITY[d.severity],
+      code: d.code,
+      ...(href && { codeDescription: { href } }),
+      source: 'neurocache',
+      message: d.message,
+    };
   });
   if (diagnostics.length > shown.length) {
     const more = diagnostics.length - shown.length;
-    lsp.push({ range: lines.range(0, 1), severity: DiagnosticSeverity.Information, source: 'neurocache', message: `${more.toLocaleString('en-US')} more findings not shown: raise neurocache.maxDiagnosticsPerFile (now ${maxDiagnosticsPerFile}) to see them.` });
+    lsp.push({
+      range: lines.range(0, 1),
+      severity: DiagnosticSeverity.Information,
+      source: 'neurocache',
+      message: `${more.toLocaleString('en-US')} more findings not shown: raise neurocache.maxDiagnosticsPerFile (now ${maxDiagnosticsPerFile}) to see them.`,
+    });
   }
   t.errors = diagnostics.filter((d) => d.severity === 'error').length;
   t.warnings = diagnostics.filter((d) => d.severity === 'warning').length;
@@ -140,10 +158,23 @@ export async function check(state: ServerState, uri: string): Promise<void> {
     await publish(state, t, snapshot, t.analysis.diagnostics);
     if (signal.aborted) return;
     state.documents.counters(uri).contentChecks++;
-    const analysis: Analysis = await analyzeDocument(t.file, snapshot.text, state.inspector, {
-      content: contentChecks, deep: deepChecks || state.documents.deepRequested.has(uri), onDeepProgress: state.documents.deepProgress.get(uri),
-      composition: training, cv, resampleMethod: preprocessing.resampleMethod, cwd: state.workspace.cwdFor(t.file), searchMovedUnder: state.workspace.folderOf(t.file), signal,
-    }, structure);
+    const analysis: Analysis = await analyzeDocument(
+      t.file,
+      snapshot.text,
+      state.inspector,
+      {
+        content: contentChecks,
+        deep: deepChecks || state.documents.deepRequested.has(uri),
+        onDeepProgress: state.documents.deepProgress.get(uri),
+        composition: training,
+        cv,
+        resampleMethod: preprocessing.resampleMethod,
+        cwd: state.workspace.cwdFor(t.file),
+        searchMovedUnder: state.workspace.folderOf(t.file),
+        signal,
+      },
+      structure,
+    );
     const open = state.documents.open.get(uri);
     if (signal.aborted || (open && open.version !== snapshot.version)) return; // superseded
     t.analysis = analysis;
@@ -164,7 +195,11 @@ export async function check(state: ServerState, uri: string): Promise<void> {
  * Undefined when the document is not open, not one of ours, its check failed, or `token` is
  * cancelled.
  */
-export async function currentAnalysis(state: ServerState, uri: string, token?: CancellationToken): Promise<{ analysis: Analysis; analysed: TextSnapshot } | undefined> {
+export async function currentAnalysis(
+  state: ServerState,
+  uri: string,
+  token?: CancellationToken,
+): Promise<{ analysis: Analysis; analysed: TextSnapshot } | undefined> {
   for (;;) {
     const document = state.documents.open.get(uri);
     if (!document || token?.isCancellationRequested || state.shuttingDown) return undefined;

@@ -3,13 +3,20 @@
  * at once when opened, after a quiet time when edited, and from disk once closed (a closed
  * file that is ours stays in the Problems panel).
  */
-import type { DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams } from 'vscode-languageserver/node';
+import type {
+  DidChangeTextDocumentParams,
+  DidCloseTextDocumentParams,
+  DidOpenTextDocumentParams,
+} from 'vscode-languageserver/node';
 import { OpenDocument } from '../service/textDocument';
 import { abortCheck, check, EDIT_DEBOUNCE_MS, scheduleCheck } from './diagnostics';
 import type { ServerState } from './state';
 
 export function didOpen(state: ServerState, { textDocument }: DidOpenTextDocumentParams): void {
-  state.documents.open.set(textDocument.uri, new OpenDocument(textDocument.uri, textDocument.version, textDocument.text));
+  state.documents.open.set(
+    textDocument.uri,
+    new OpenDocument(textDocument.uri, textDocument.version, textDocument.text),
+  );
   abortCheck(state, textDocument.uri);
   scheduleCheck(state, textDocument.uri, 0);
 }

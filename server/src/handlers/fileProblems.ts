@@ -24,10 +24,13 @@ export function fileProblems(diagnostics: Diagnostic[], directory: string): File
     else entry.warnings++;
     // One line per code: a file listed 500 times with no labels is one reason, not 500.
     const line = `${d.code}: ${d.message}`;
-    if (entry.lines.length <= TOOLTIP_LINES && !entry.lines.some((l) => l.startsWith(`${d.code}:`))) entry.lines.push(line);
+    if (entry.lines.length <= TOOLTIP_LINES && !entry.lines.some((l) => l.startsWith(`${d.code}:`)))
+      entry.lines.push(line);
   }
   return [...byFile].map(([uri, { errors, warnings, lines }]) => ({
-    uri, errors, warnings,
+    uri,
+    errors,
+    warnings,
     tooltip: lines.length > TOOLTIP_LINES ? [...lines.slice(0, TOOLTIP_LINES), '…'].join('\n') : lines.join('\n'),
   }));
 }

@@ -14,11 +14,16 @@ export async function hover(state: ServerState, params: HoverParams): Promise<Ho
   if (!analysis || !analysed || !state.documents.open.has(params.textDocument.uri)) return null;
   const found = hoverAt(analysis, analysed.offsetAt(params.position));
   if (!found) return null;
-  const picture = found.picture ? await pictureMarkdown(found.picture, state.inspector).catch(() => undefined) : undefined;
+  const picture = found.picture
+    ? await pictureMarkdown(found.picture, state.inspector).catch(() => undefined)
+    : undefined;
   // Statistics, the picture, then the file and its findings.
   const value = [found.markdown, picture, found.after].filter(Boolean).join('\n\n');
   return {
     contents: { kind: MarkupKind.Markdown, value },
-    range: { start: analysed.positionAt(found.span.offset), end: analysed.positionAt(found.span.offset + found.span.length) },
+    range: {
+      start: analysed.positionAt(found.span.offset),
+      end: analysed.positionAt(found.span.offset + found.span.length),
+    },
   };
 }

@@ -5,7 +5,11 @@
  */
 import type { Worker } from 'node:worker_threads';
 import {
-  CodeActionKind, DidChangeWatchedFilesNotification, InitializeParams, InitializeResult, TextDocumentSyncKind,
+  CodeActionKind,
+  DidChangeWatchedFilesNotification,
+  InitializeParams,
+  InitializeResult,
+  TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { Commands, InitializationOptions, NUMBER_OPTIONS } from '../protocol';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
@@ -23,17 +27,24 @@ import { FILE_WATCHERS, folderPaths, scanWorkspace } from './workspace';
 const SHUTDOWN_GRACE_MS = 2000;
 
 /** `maxWorkers`, capped; 0 (one per core) and bad values are undefined: the pool's own default. */
-const workerThreads = (value: unknown): number | undefined => cappedSetting(NUMBER_OPTIONS.maxWorkers, value) || undefined;
+const workerThreads = (value: unknown): number | undefined =>
+  cappedSetting(NUMBER_OPTIONS.maxWorkers, value) || undefined;
 const readsInFlight = (value: unknown): number | undefined => cappedSetting(NUMBER_OPTIONS['io.readsInFlight'], value);
 
 export function initialize(state: ServerState, params: InitializeParams): InitializeResult {
-  const options: InitializationOptions = typeof params.initializationOptions === 'object' && params.initializationOptions !== null ? params.initializationOptions : {};
+  const options: InitializationOptions =
+    typeof params.initializationOptions === 'object' && params.initializationOptions !== null
+      ? params.initializationOptions
+      : {};
   state.workspace.trusted = options.trusted !== false;
   if (isLogLevel(options.logLevel)) state.log.level = options.logLevel;
-  const storeDirectory = typeof options.storageDirectory === 'string' ? options.storageDirectory : defaultStoreDirectory();
+  const storeDirectory =
+    typeof options.storageDirectory === 'string' ? options.storageDirectory : defaultStoreDirectory();
   const store = FingerprintStore.inDirectory(storeDirectory);
   void store.load();
-  const pool = new WorkerPool(workerThreads(options.maxWorkers), { readsInFlight: readsInFlight(options.readsInFlight) });
+  const pool = new WorkerPool(workerThreads(options.maxWorkers), {
+    readsInFlight: readsInFlight(options.readsInFlight),
+  });
   state.inspector = new CacheInspector(pool, store);
   const capabilities = params.capabilities;
   state.client.configuration = !!capabilities.workspace?.configuration;
@@ -42,11 +53,21 @@ export function initialize(state: ServerState, params: InitializeParams): Initia
   state.client.workspaceFolders = !!capabilities.workspace?.workspaceFolders;
   state.client.dataViews = options.dataViews === true;
   state.client.fileCommands = options.fileCommands === true;
-  state.workspace.folders = folderPaths(params.workspaceFolders ? params.workspaceFolders.map((f) => f.uri) : params.rootUri ? [params.rootUri] : []);
-  const client = params.clientInfo ? `${params.clientInfo.name}${params.clientInfo.version ? ` ${params.clientInfo.version}` : ''}` : 'an unnamed client';
-  state.log.info(`NeuroCache ${NEUROCACHE_VERSION} language server started for ${client} (Node ${process.versions.node}, pid ${process.pid})`);
-  state.log.info(`${plural(pool.threads, 'worker thread')}${options.maxWorkers ? ` (neurocache.maxWorkers ${options.maxWorkers})` : ' (one per core)'}; ${state.workspace.trusted ? 'trusted workspace' : 'restricted mode: nothing is written or downloaded'}; log level ${state.log.level}`);
-  state.log.info(`Fingerprints in ${storeDirectory}; workspace folders: ${state.workspace.folders.length ? state.workspace.folders.join(', ') : 'none'}`);
+  state.workspace.folders = folderPaths(
+    params.workspaceFolders ? params.workspaceFolders.map((f) => f.uri) : params.rootUri ? [params.rootUri] : [],
+  );
+  const client = params.clientInfo
+    ? `${params.clientInfo.name}${params.clientInfo.version ? ` ${params.clientInfo.version}` : ''}`
+    : 'an unnamed client';
+  state.log.info(
+    `NeuroCache ${NEUROCACHE_VERSION} language server started for ${client} (Node ${process.versions.node}, pid ${process.pid})`,
+  );
+  state.log.info(
+    `${plural(pool.threads, 'worker thread')}${options.maxWorkers ? ` (neurocache.maxWorkers ${options.maxWorkers})` : ' (one per core)'}; ${state.workspace.trusted ? 'trusted workspace' : 'restricted mode: nothing is written or downloaded'}; log level ${state.log.level}`,
+  );
+  state.log.info(
+    `Fingerprints in ${storeDirectory}; workspace folders: ${state.workspace.folders.length ? state.workspace.folders.join(', ') : 'none'}`,
+  );
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -68,7 +89,8 @@ export async function initialized(state: ServerState): Promise<void> {
   void scanWorkspace(state);
 }
 
-const within = (ms: number, work: Promise<unknown>) => Promise.race([work, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+const within = (ms: number, work: Promise<unknown>) =>
+  Promise.race([work, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
 
 export async function shutdown(state: ServerState): Promise<void> {
   state.log.info('Shutting down');
@@ -95,7 +117,9 @@ export function installExitGuard(state: ServerState): void {
   process.on('exit', () => {
     const pool = state.inspector?.pool;
     // Requests that occupy a libuv thread: file system calls and name lookups.
-    const pendingIo = process.getActiveResourcesInfo().some((r) => /^(FSReq|FileHandleCloseReq|GetAddrInfoReqWrap|GetNameInfoReqWrap)/.test(r));
+    const pendingIo = process
+      .getActiveResourcesInfo()
+      .some((r) => /^(FSReq|FileHandleCloseReq|GetAddrInfoReqWrap|GetNameInfoReqWrap)/.test(r));
     // Pool threads with a task, or threads being terminated (after a cancelled task or `close`).
     const busyThreads = (pool?.tasksInFlight ?? 0) > 0 || liveWorkers.size > (pool?.threadCount ?? 0);
     if (pendingIo || busyThreads) process.kill(process.pid, 'SIGKILL');

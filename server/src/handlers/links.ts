@@ -12,7 +12,11 @@ import { documentPathLinks } from '../service/links';
 import { currentAnalysis } from './diagnostics';
 import type { ServerState } from './state';
 
-export async function documentLinks(state: ServerState, params: DocumentLinkParams, token?: CancellationToken): Promise<DocumentLink[]> {
+export async function documentLinks(
+  state: ServerState,
+  params: DocumentLinkParams,
+  token?: CancellationToken,
+): Promise<DocumentLink[]> {
   const current = await currentAnalysis(state, params.textDocument.uri, token);
   if (!current) return [];
   const links = await documentPathLinks(current.analysis);

@@ -13,10 +13,12 @@ import { scheduleCheck } from './diagnostics';
 import { isLogLevel } from './log';
 import type { ServerState } from './state';
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A per-resource number setting: the value sent when it is in the option's range, else its default. */
-const number = (value: unknown, range: NumberRange): number => (typeof value === 'number' && inRange(range, value) ? value : range.default);
+const number = (value: unknown, range: NumberRange): number =>
+  typeof value === 'number' && inRange(range, value) ? value : range.default;
 
 /**
  * A machine setting passed at start-up (threads, reads in flight, download parallelism): too
@@ -24,7 +26,9 @@ const number = (value: unknown, range: NumberRange): number => (typeof value ===
  * the minimum is undefined, for the caller's default.
  */
 export function cappedSetting(range: NumberRange, value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= range.minimum ? Math.min(value, range.maximum ?? value) : undefined;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= range.minimum
+    ? Math.min(value, range.maximum ?? value)
+    : undefined;
 }
 
 /** Settings from what a client sent: each value of the right type and range, else its default. */
@@ -36,10 +40,16 @@ export function resolveSettings(raw: unknown): Settings {
   return {
     contentChecks: typeof given.contentChecks === 'boolean' ? given.contentChecks : DEFAULT_SETTINGS.contentChecks,
     deepChecks: typeof given.deepChecks === 'boolean' ? given.deepChecks : DEFAULT_SETTINGS.deepChecks,
-    extraGlobs: Array.isArray(given.extraGlobs) && given.extraGlobs.every((g) => typeof g === 'string') ? given.extraGlobs : DEFAULT_SETTINGS.extraGlobs,
+    extraGlobs:
+      Array.isArray(given.extraGlobs) && given.extraGlobs.every((g) => typeof g === 'string')
+        ? given.extraGlobs
+        : DEFAULT_SETTINGS.extraGlobs,
     maxDiagnosticsPerFile: number(given.maxDiagnosticsPerFile, NUMBER_OPTIONS.maxDiagnosticsPerFile),
     // Entries with an unknown code or level are left out (the settings editor marks them, from package.json's schema).
-    diagnostics: { severity: parseSeverityOverrides(isRecord(given.diagnostics) ? given.diagnostics.severity : undefined).overrides as Record<string, string> },
+    diagnostics: {
+      severity: parseSeverityOverrides(isRecord(given.diagnostics) ? given.diagnostics.severity : undefined)
+        .overrides as Record<string, string>,
+    },
     training: {
       seed: number(training.seed, NUMBER_OPTIONS['training.seed']),
       fullRatio: number(training.fullRatio, NUMBER_OPTIONS['training.fullRatio']),
@@ -51,7 +61,9 @@ export function resolveSettings(raw: unknown): Settings {
       innerFolds: number(cv.innerFolds, NUMBER_OPTIONS['cv.innerFolds']),
     },
     preprocessing: {
-      resampleMethod: (RESAMPLE_METHODS as readonly unknown[]).includes(preprocessing.resampleMethod) ? (preprocessing.resampleMethod as ResampleMethod) : DEFAULT_RESAMPLE_METHOD,
+      resampleMethod: (RESAMPLE_METHODS as readonly unknown[]).includes(preprocessing.resampleMethod)
+        ? (preprocessing.resampleMethod as ResampleMethod)
+        : DEFAULT_RESAMPLE_METHOD,
     },
   };
 }
@@ -61,8 +73,12 @@ export function settingsFor(state: ServerState, scopeUri: string): Promise<Setti
   let settings = state.settings.byScope.get(scopeUri);
   if (!settings) {
     settings = state.client.configuration
-      ? state.connection.workspace.getConfiguration({ scopeUri, section: 'neurocache' }).then(resolveSettings, () => resolveSettings(undefined))
-      : Promise.resolve(resolveSettings(isRecord(state.settings.pushed) ? state.settings.pushed.neurocache : undefined));
+      ? state.connection.workspace
+          .getConfiguration({ scopeUri, section: 'neurocache' })
+          .then(resolveSettings, () => resolveSettings(undefined))
+      : Promise.resolve(
+          resolveSettings(isRecord(state.settings.pushed) ? state.settings.pushed.neurocache : undefined),
+        );
     state.settings.byScope.set(scopeUri, settings);
   }
   return settings;
@@ -76,7 +92,9 @@ export function settingsFor(state: ServerState, scopeUri: string): Promise<Setti
 async function refreshLogLevel(state: ServerState): Promise<void> {
   const section = state.client.configuration
     ? await state.connection.workspace.getConfiguration({ section: 'neurocache' }).catch(() => undefined)
-    : isRecord(state.settings.pushed) ? state.settings.pushed.neurocache : undefined;
+    : isRecord(state.settings.pushed)
+      ? state.settings.pushed.neurocache
+      : undefined;
   const level = isRecord(section) ? section.logLevel : undefined;
   if (isLogLevel(level) && level !== state.log.level) {
     state.log.level = level;
@@ -89,7 +107,9 @@ export async function logSettings(state: ServerState): Promise<void> {
   for (const folder of state.workspace.folders) {
     const s = await settingsFor(state, pathToFileURL(folder).href);
     const globs = s.extraGlobs.length ? `, extraGlobs ${JSON.stringify(s.extraGlobs)}` : '';
-    const severity = Object.keys(s.diagnostics.severity).length ? `, diagnostics.severity ${JSON.stringify(s.diagnostics.severity)}` : '';
+    const severity = Object.keys(s.diagnostics.severity).length
+      ? `, diagnostics.severity ${JSON.stringify(s.diagnostics.severity)}`
+      : '';
     const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, deepChecks ${s.deepChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}${severity}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}, cv seed ${s.cv.seed} outerFolds ${s.cv.outerFolds} innerFolds ${s.cv.innerFolds}, resampleMethod ${s.preprocessing.resampleMethod}`;
     const before = state.settings.logged.get(folder);
     if (line === before) continue;

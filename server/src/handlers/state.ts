@@ -98,7 +98,9 @@ export class Workspace {
 
   /** The workspace folder holding `file`, if any (project files are looked up no higher). */
   folderOf(file: string): string | undefined {
-    return this.folders.filter((f) => file === f || file.startsWith(f.endsWith('/') ? f : `${f}/`)).sort((a, b) => b.length - a.length)[0];
+    return this.folders
+      .filter((f) => file === f || file.startsWith(f.endsWith('/') ? f : `${f}/`))
+      .sort((a, b) => b.length - a.length)[0];
   }
 
   /** The working directory a document's relative paths fall back to: its workspace folder. */
@@ -152,7 +154,14 @@ export class ServerState {
   readonly workspace = new Workspace();
   readonly settings = new SettingsCache();
   readonly health = new Health();
-  readonly client: ClientCapabilities = { configuration: false, progress: false, watcherRegistration: false, workspaceFolders: false, dataViews: false, fileCommands: false };
+  readonly client: ClientCapabilities = {
+    configuration: false,
+    progress: false,
+    watcherRegistration: false,
+    workspaceFolders: false,
+    dataViews: false,
+    fileCommands: false,
+  };
   inspector!: CacheInspector;
   shuttingDown = false;
   readonly log: ServerLog;
@@ -163,7 +172,11 @@ export class ServerState {
 }
 
 // The protocol's typed messages, bound to the server's connection.
-export function onRequest<P, R>(connection: Connection, type: RequestType<P, R>, handler: (params: P, token: CancellationToken) => R | Promise<R>): void {
+export function onRequest<P, R>(
+  connection: Connection,
+  type: RequestType<P, R>,
+  handler: (params: P, token: CancellationToken) => R | Promise<R>,
+): void {
   // The result type is checked against `type` above; the connection itself takes any JSON.
   connection.onRequest<unknown, unknown>(type.method, (params: P, token: CancellationToken) => handler(params, token));
 }

@@ -12,7 +12,12 @@ import { sendNotification, ServerState } from './state';
 function activity(state: ServerState, pending: number): string | undefined {
   const doing: string[] = [...state.health.downloads.values()];
   const scan = state.workspace.scan;
-  if (scan) doing.push(scan.found === undefined ? 'Looking for files to check' : `Checking the workspace (${scan.checked ?? 0}/${scan.found})`);
+  if (scan)
+    doing.push(
+      scan.found === undefined
+        ? 'Looking for files to check'
+        : `Checking the workspace (${scan.checked ?? 0}/${scan.found})`,
+    );
   else if (pending) doing.push(`Checking ${plural(pending, 'file')}`);
   return doing.length ? doing.join('; ') : undefined;
 }
@@ -69,7 +74,16 @@ function send(state: ServerState, health: StatusNotification.Params['health'], u
   const doing = activity(state, pending);
   const message = state.health.failure ?? (doing ? `${doing}…` : `${plural(files, 'file')} checked`);
   const lastScan = state.workspace.lastScan;
-  const params: StatusNotification.Params = { health, pending, files, errors, warnings, activity: doing, message, ...(lastScan && { lastScan }) };
+  const params: StatusNotification.Params = {
+    health,
+    pending,
+    files,
+    errors,
+    warnings,
+    activity: doing,
+    message,
+    ...(lastScan && { lastScan }),
+  };
   const json = JSON.stringify(params);
   if (json === unless) return undefined;
   void sendNotification(state.connection, StatusNotification.type, params);

@@ -6,7 +6,14 @@
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CancellationToken, CodeLens, CodeLensParams } from 'vscode-languageserver/node';
-import { ClientCommands, NiftiPairRequest, NpzViewRequest, NpzWindowRequest, SlicePictureRequest, VolumeBytesRequest } from '../protocol';
+import {
+  ClientCommands,
+  NiftiPairRequest,
+  NpzViewRequest,
+  NpzWindowRequest,
+  SlicePictureRequest,
+  VolumeBytesRequest,
+} from '../protocol';
 import { CheckedDocument, niftiPair, npzView, npzWindow, slicePicture, volumeBytes } from '../service/views';
 import { currentAnalysis } from './diagnostics';
 import type { ServerState } from './state';
@@ -16,39 +23,57 @@ export const MAX_SAMPLE_LENSES = 5_000;
 
 /** A file: URI's path, or an error the view shows (another scheme cannot be read where the server runs). */
 function filePath(uri: unknown): string {
-  if (typeof uri !== 'string' || !uri.startsWith('file:')) throw new Error(`not a file: URI: ${String(uri).slice(0, 200)}`);
+  if (typeof uri !== 'string' || !uri.startsWith('file:'))
+    throw new Error(`not a file: URI: ${String(uri).slice(0, 200)}`);
   return fileURLToPath(uri);
 }
 
 /** Every checked document, after the scan and the checks under way (a check that keeps restarting is not waited for). */
 async function checkedDocuments(state: ServerState): Promise<CheckedDocument[]> {
   await state.workspace.scan?.done;
-  const running = [...state.documents.tracked.values()].filter((t) => t.running && !t.running.signal.aborted).map((t) => t.uri);
-  await Promise.all(running.map((uri) => new Promise<void>((resolve) => {
-    const onChecked = (checked: string) => {
-      if (checked !== uri) return;
-      state.documents.checks.off('checked', onChecked);
-      resolve();
-    };
-    state.documents.checks.on('checked', onChecked);
-    if (!state.documents.tracked.get(uri)?.running) onChecked(uri);
-  })));
+  const running = [...state.documents.tracked.values()]
+    .filter((t) => t.running && !t.running.signal.aborted)
+    .map((t) => t.uri);
+  await Promise.all(
+    running.map(
+      (uri) =>
+        new Promise<void>((resolve) => {
+          const onChecked = (checked: string) => {
+            if (checked !== uri) return;
+            state.documents.checks.off('checked', onChecked);
+            resolve();
+          };
+          state.documents.checks.on('checked', onChecked);
+          if (!state.documents.tracked.get(uri)?.running) onChecked(uri);
+        }),
+    ),
+  );
   const documents: CheckedDocument[] = [];
   for (const t of state.documents.tracked.values()) {
-    if (t.analysis && t.analysed) documents.push({ uri: t.uri, analysis: t.analysis, positionAt: (offset) => t.analysed!.positionAt(offset) });
+    if (t.analysis && t.analysed)
+      documents.push({ uri: t.uri, analysis: t.analysis, positionAt: (offset) => t.analysed!.positionAt(offset) });
   }
   return documents;
 }
 
-export async function npzViewRequest(state: ServerState, params: NpzViewRequest.Params): Promise<NpzViewRequest.Result> {
+export async function npzViewRequest(
+  state: ServerState,
+  params: NpzViewRequest.Params,
+): Promise<NpzViewRequest.Result> {
   return npzView(filePath(params.uri), state.inspector, await checkedDocuments(state));
 }
 
-export function npzWindowRequest(state: ServerState, params: NpzWindowRequest.Params): Promise<NpzWindowRequest.Result> {
+export function npzWindowRequest(
+  state: ServerState,
+  params: NpzWindowRequest.Params,
+): Promise<NpzWindowRequest.Result> {
   return npzWindow(filePath(params.uri), params.window, state.inspector);
 }
 
-export async function niftiPairRequest(state: ServerState, params: NiftiPairRequest.Params): Promise<NiftiPairRequest.Result> {
+export async function niftiPairRequest(
+  state: ServerState,
+  params: NiftiPairRequest.Params,
+): Promise<NiftiPairRequest.Result> {
   return niftiPair(filePath(params.uri), await checkedDocuments(state));
 }
 
@@ -56,12 +81,22 @@ export function volumeBytesRequest(params: VolumeBytesRequest.Params): Promise<V
   return volumeBytes(filePath(params.uri));
 }
 
-export function slicePictureRequest(state: ServerState, params: SlicePictureRequest.Params): Promise<SlicePictureRequest.Result> {
-  return slicePicture({ image: filePath(params.image), mask: params.mask === undefined ? undefined : filePath(params.mask), z: params.z }, state.inspector);
+export function slicePictureRequest(
+  state: ServerState,
+  params: SlicePictureRequest.Params,
+): Promise<SlicePictureRequest.Result> {
+  return slicePicture(
+    { image: filePath(params.image), mask: params.mask === undefined ? undefined : filePath(params.mask), z: params.z },
+    state.inspector,
+  );
 }
 
 /** "View sample" above each sample's image path of a checked dataset_info.json: opens image and mask together. */
-export async function codeLenses(state: ServerState, params: CodeLensParams, token?: CancellationToken): Promise<CodeLens[]> {
+export async function codeLenses(
+  state: ServerState,
+  params: CodeLensParams,
+  token?: CancellationToken,
+): Promise<CodeLens[]> {
   if (!state.client.dataViews) return [];
   const current = await currentAnalysis(state, params.textDocument.uri, token);
   if (!current || current.analysis.kind !== 'arc-dataset-info') return [];

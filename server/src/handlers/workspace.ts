@@ -5,7 +5,14 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DidChangeWatchedFilesParams, FileChangeType, FileSystemWatcher, WatchKind, WorkDoneProgressServerReporter, WorkspaceFoldersChangeEvent } from 'vscode-languageserver/node';
+import {
+  DidChangeWatchedFilesParams,
+  FileChangeType,
+  FileSystemWatcher,
+  WatchKind,
+  WorkDoneProgressServerReporter,
+  WorkspaceFoldersChangeEvent,
+} from 'vscode-languageserver/node';
 import { affectedBy, Analysis } from '../service/analyze';
 import { isInside } from '../service/documentFiles';
 import { findWorkspaceFiles, isTrackedName } from '../service/workspace';
@@ -17,7 +24,13 @@ import { settingsFor } from './settings';
 import type { Scan, ServerState } from './state';
 import { reportFailure, statusChanged } from './status';
 
-export const WATCHED_GLOBS = ['**/*.npz', '**/*.nii', '**/*.nii.gz', ...Object.values(CHECKED_FILE_NAMES).map((name) => `**/${name}`), `**/${PROJECT_FILE}`];
+export const WATCHED_GLOBS = [
+  '**/*.npz',
+  '**/*.nii',
+  '**/*.nii.gz',
+  ...Object.values(CHECKED_FILE_NAMES).map((name) => `**/${name}`),
+  `**/${PROJECT_FILE}`,
+];
 
 /**
  * What the server asks the client to watch: the files above, and deletions of anything. A
@@ -78,10 +91,15 @@ async function runScan(state: ServerState, scan: Scan): Promise<number> {
     const files = [...new Set(found)].sort();
     scan.found = files.length;
     scan.checked = 0;
-    state.log.info(`Workspace scan: found ${plural(files.length, 'file')} to check in ${plural(state.workspace.folders.length, 'folder')} (${Date.now() - started} ms)`);
+    state.log.info(
+      `Workspace scan: found ${plural(files.length, 'file')} to check in ${plural(state.workspace.folders.length, 'folder')} (${Date.now() - started} ms)`,
+    );
     for (const file of files) {
       if (stop.aborted) break;
-      reporter?.report(Math.round((scan.checked / files.length) * 100), `${scan.checked}/${files.length} ${path.basename(file)}`);
+      reporter?.report(
+        Math.round((scan.checked / files.length) * 100),
+        `${scan.checked}/${files.length} ${path.basename(file)}`,
+      );
       statusChanged(state);
       const checking = Date.now();
       const uri = pathToFileURL(file).href;
@@ -89,23 +107,36 @@ async function runScan(state: ServerState, scan: Scan): Promise<number> {
       scan.checked++;
       if (state.log.enabled('debug')) {
         const t = state.documents.tracked.get(uri);
-        state.log.debug(`checked ${file} in ${Date.now() - checking} ms: ${t?.analysis ? `${plural(t.errors, 'error')}, ${plural(t.warnings, 'warning')}` : 'not a NeuroCache file'}`);
+        state.log.debug(
+          `checked ${file} in ${Date.now() - checking} ms: ${t?.analysis ? `${plural(t.errors, 'error')}, ${plural(t.warnings, 'warning')}` : 'not a NeuroCache file'}`,
+        );
       }
     }
     // Files checked before that the scan no longer finds: a check drops those that vanished.
     const uris = new Set(files.map((file) => pathToFileURL(file).href));
-    const others = [...state.documents.tracked.keys()].filter((uri) => !uris.has(uri) && !state.documents.open.has(uri));
+    const others = [...state.documents.tracked.keys()].filter(
+      (uri) => !uris.has(uri) && !state.documents.open.has(uri),
+    );
     for (const uri of others) {
       if (stop.aborted) break;
       await check(state, uri);
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    if (stop.aborted) state.log.info(`Workspace scan stopped after ${scan.checked} of ${plural(files.length, 'file')} (${seconds} s)`);
+    if (stop.aborted)
+      state.log.info(`Workspace scan stopped after ${scan.checked} of ${plural(files.length, 'file')} (${seconds} s)`);
     else {
       // Named like ours but another format (a browser extension's manifest.json): not tracked.
-      const unrelated = files.slice(0, scan.checked).filter((f) => !state.documents.tracked.get(pathToFileURL(f).href)?.analysis).length;
-      state.log.info(`Workspace scan: checked ${plural(scan.checked, 'file')} in ${seconds} s${unrelated ? ` (${unrelated} of them ${unrelated === 1 ? 'is' : 'are'} not NeuroCache's)` : ''}`);
-      state.workspace.lastScan = { files: scan.checked - unrelated, seconds: Number(seconds), finished: new Date().toISOString() };
+      const unrelated = files
+        .slice(0, scan.checked)
+        .filter((f) => !state.documents.tracked.get(pathToFileURL(f).href)?.analysis).length;
+      state.log.info(
+        `Workspace scan: checked ${plural(scan.checked, 'file')} in ${seconds} s${unrelated ? ` (${unrelated} of them ${unrelated === 1 ? 'is' : 'are'} not NeuroCache's)` : ''}`,
+      );
+      state.workspace.lastScan = {
+        files: scan.checked - unrelated,
+        seconds: Number(seconds),
+        finished: new Date().toISOString(),
+      };
       if (state.health.failures === failuresBefore) state.health.failure = undefined;
     }
     return scan.checked;
@@ -178,14 +209,21 @@ function recheckDependents(state: ServerState): void {
   state.workspace.changedFiles.clear();
   for (const t of state.documents.tracked.values()) {
     const a = t.analysis;
-    if (a && a.kind !== 'unrelated' && (affectedBy(a, [...files], state.workspace.cwdFor(t.file)) || containsDependency(a, files))) scheduleCheck(state, t.uri, 0);
+    if (
+      a &&
+      a.kind !== 'unrelated' &&
+      (affectedBy(a, [...files], state.workspace.cwdFor(t.file)) || containsDependency(a, files))
+    )
+      scheduleCheck(state, t.uri, 0);
   }
 }
 
 /** Folders added or removed: relative paths resolve differently, and new folders need a scan. */
 export function didChangeWorkspaceFolders(state: ServerState, event: WorkspaceFoldersChangeEvent): void {
   const removed = new Set(folderPaths(event.removed.map((f) => f.uri)));
-  state.workspace.folders = state.workspace.folders.filter((f) => !removed.has(f)).concat(folderPaths(event.added.map((f) => f.uri)));
+  state.workspace.folders = state.workspace.folders
+    .filter((f) => !removed.has(f))
+    .concat(folderPaths(event.added.map((f) => f.uri)));
   state.settings.byScope.clear();
   void scanWorkspace(state, true);
   for (const uri of state.documents.tracked.keys()) scheduleCheck(state, uri, 0);

@@ -3,7 +3,15 @@
  * through the engine into diagnostics and statistics; and which file changes can change it.
  */
 import * as path from 'node:path';
-import { checkDatasetInfo, datasetStats, DatasetStats, massMissing, ParsedDatasetInfo, PathFacts, pathCandidates } from '../engine/arc/datasetInfo';
+import {
+  checkDatasetInfo,
+  datasetStats,
+  DatasetStats,
+  massMissing,
+  ParsedDatasetInfo,
+  PathFacts,
+  pathCandidates,
+} from '../engine/arc/datasetInfo';
 import { baseName, movedPathEdits } from '../engine/arc/fixes';
 import type { TextEdit } from '../engine/json/edits';
 import { commonFolder, findMovedFiles } from './movedFiles';
@@ -13,7 +21,13 @@ import { preprocessingDiagnostics } from '../engine/arc/preprocessingFindings';
 import type { PreprocessingOutcome } from '../engine/arc/preprocessSample';
 import { Diagnostic, SEVERITY_ORDER, TextSpan } from '../engine/diagnostics';
 import { compositionDiagnostics, CompositionSettings, manifestStats, ManifestStats } from '../engine/eeg/composition';
-import { checkDatasetIndex, datasetIndexStats, DatasetIndexStats, IndexFileFacts, ParsedDatasetIndex } from '../engine/eeg/datasetIndex';
+import {
+  checkDatasetIndex,
+  datasetIndexStats,
+  DatasetIndexStats,
+  IndexFileFacts,
+  ParsedDatasetIndex,
+} from '../engine/eeg/datasetIndex';
 import { CacheFileFacts, checkManifest } from '../engine/eeg/manifestCheck';
 import { ParsedManifest } from '../engine/eeg/manifestParse';
 import { DeepResult, deepDiagnostics } from '../engine/eeg/deepChecks';
@@ -47,30 +61,63 @@ export interface CheckOptions {
 
 export type Analysis =
   | {
-      kind: 'seizure-manifest'; parsed: ParsedManifest; diagnostics: Diagnostic[]; stats: ManifestStats; facts: CacheFileFacts[]; directory: string;
+      kind: 'seizure-manifest';
+      parsed: ParsedManifest;
+      diagnostics: Diagnostic[];
+      stats: ManifestStats;
+      facts: CacheFileFacts[];
+      directory: string;
       /** Per file of `parsed.files`, the deep check's result when it ran (undefined: not run, or the file could not be read). */
       deep?: (DeepResult | undefined)[];
       /** What training's reads cost, once contents were read. */
       readCost?: ReadCost;
     }
   | {
-      kind: 'arc-dataset-info'; parsed: ParsedDatasetInfo; diagnostics: Diagnostic[]; stats: DatasetStats; folds: NestedFolds;
+      kind: 'arc-dataset-info';
+      parsed: ParsedDatasetInfo;
+      diagnostics: Diagnostic[];
+      stats: DatasetStats;
+      folds: NestedFolds;
       /** The resample method training uses (severity of the preprocessing findings, the hover's "training" method). */
       resampleMethod: ResampleMethod;
-      facts: { images: (PathFacts | undefined)[]; masks: (PathFacts | undefined)[]; preprocessing: (PreprocessingOutcome | undefined)[] }; directory: string;
+      facts: {
+        images: (PathFacts | undefined)[];
+        masks: (PathFacts | undefined)[];
+        preprocessing: (PreprocessingOutcome | undefined)[];
+      };
+      directory: string;
       /** The missing files of a mass failure, found again by name: the edits that point the paths at them. */
       moved?: { edits: TextEdit[]; folder: string };
     }
-  | { kind: 'eeg-dataset-index'; parsed: ParsedDatasetIndex; diagnostics: Diagnostic[]; stats: DatasetIndexStats; facts: IndexFileFacts[]; directory: string }
+  | {
+      kind: 'eeg-dataset-index';
+      parsed: ParsedDatasetIndex;
+      diagnostics: Diagnostic[];
+      stats: DatasetIndexStats;
+      facts: IndexFileFacts[];
+      directory: string;
+    }
   /** One of our files that Python's json.load cannot read: no statistics, only what training does with it. */
-  | { kind: 'invalid-json'; format: JsonFormat; error: PythonJsonError; diagnostics: Diagnostic[]; keySpans: TextSpan[]; directory: string }
+  | {
+      kind: 'invalid-json';
+      format: JsonFormat;
+      error: PythonJsonError;
+      diagnostics: Diagnostic[];
+      keySpans: TextSpan[];
+      directory: string;
+    }
   | { kind: 'unrelated'; diagnostics: [] };
 
 /**
  * An analysis from the text alone, before any file is touched: schema diagnostics, and
  * statistics that assume every referenced file exists. Lets hovers answer at once.
  */
-export function structuralAnalysis(file: string, structure: Structure, composition?: CompositionSettings, cv: CvSettings = DEFAULT_CV): Analysis {
+export function structuralAnalysis(
+  file: string,
+  structure: Structure,
+  composition?: CompositionSettings,
+  cv: CvSettings = DEFAULT_CV,
+): Analysis {
   const directory = path.dirname(path.resolve(file));
   switch (structure.kind) {
     case 'invalid-json': {
@@ -80,19 +127,42 @@ export function structuralAnalysis(file: string, structure: Structure, compositi
     case 'seizure-manifest': {
       const { parsed } = structure;
       const facts = parsed.files.map(() => ({ exists: true }));
-      const stats = manifestStats(parsed, facts.map(() => true), composition);
+      const stats = manifestStats(
+        parsed,
+        facts.map(() => true),
+        composition,
+      );
       return { kind: 'seizure-manifest', parsed, diagnostics: parsed.schema, stats, facts, directory };
     }
     case 'arc-dataset-info': {
       const { parsed } = structure;
       const folds = datasetFolds(parsed, cv);
       const diagnostics = sortDiagnostics([...parsed.schema, ...foldDiagnostics(parsed, folds)]);
-      return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, resampleMethod: DEFAULT_RESAMPLE_METHOD, facts: { images: [], masks: [], preprocessing: [] }, directory };
+      return {
+        kind: 'arc-dataset-info',
+        parsed,
+        diagnostics,
+        stats: datasetStats(parsed),
+        folds,
+        resampleMethod: DEFAULT_RESAMPLE_METHOD,
+        facts: { images: [], masks: [], preprocessing: [] },
+        directory,
+      };
     }
     case 'eeg-dataset-index': {
       const { parsed } = structure;
       const facts = parsed.files.map(() => ({ exists: true }));
-      return { kind: 'eeg-dataset-index', parsed, diagnostics: parsed.schema, stats: datasetIndexStats(parsed, facts.map(() => true)), facts, directory };
+      return {
+        kind: 'eeg-dataset-index',
+        parsed,
+        diagnostics: parsed.schema,
+        stats: datasetIndexStats(
+          parsed,
+          facts.map(() => true),
+        ),
+        facts,
+        directory,
+      };
     }
     case 'unrelated':
       return { kind: 'unrelated', diagnostics: [] };
@@ -118,7 +188,12 @@ export async function analyzeDocument(
   }
 }
 
-async function analyzeDatasetIndex(file: string, parsed: ParsedDatasetIndex, inspector: CacheInspector, options: CheckOptions): Promise<Analysis> {
+async function analyzeDatasetIndex(
+  file: string,
+  parsed: ParsedDatasetIndex,
+  inspector: CacheInspector,
+  options: CheckOptions,
+): Promise<Analysis> {
   const directory = path.dirname(path.resolve(file));
   // Only the windows member's .npy header is read (windows.shape[0]), never the windows.
   const facts: IndexFileFacts[] = await Promise.all(
@@ -129,29 +204,53 @@ async function analyzeDatasetIndex(file: string, parsed: ParsedDatasetIndex, ins
     }),
   );
   const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetIndex(parsed, facts)]);
-  return { kind: 'eeg-dataset-index', parsed, diagnostics, stats: datasetIndexStats(parsed, facts.map((f) => f.exists)), facts, directory };
+  return {
+    kind: 'eeg-dataset-index',
+    parsed,
+    diagnostics,
+    stats: datasetIndexStats(
+      parsed,
+      facts.map((f) => f.exists),
+    ),
+    facts,
+    directory,
+  };
 }
 
 /** Whether a change to any of `changed` (absolute paths) can change this analysis: watchers re-check only those. */
 export function affectedBy(analysis: Analysis, changed: string[], cwd: string): boolean {
-  if (analysis.kind === 'seizure-manifest') return changed.some((f) => f.endsWith('.npz') && path.dirname(f) === analysis.directory);
+  if (analysis.kind === 'seizure-manifest')
+    return changed.some((f) => f.endsWith('.npz') && path.dirname(f) === analysis.directory);
   if (analysis.kind === 'eeg-dataset-index') {
     const caches = new Set(analysis.parsed.files.map((f) => path.join(analysis.directory, f.cacheFile)));
     return changed.some((f) => caches.has(f));
   }
   // A dataset_info depends on every place its paths may resolve to (a missing file may appear).
   if (analysis.kind === 'arc-dataset-info') {
-    return analysis.parsed.samples.some((s) => [s.image?.value, s.mask?.value].some((value) =>
-      typeof value === 'string' && pathCandidates(value, analysis.directory, cwd).some((c) => changed.includes(c.path))));
+    return analysis.parsed.samples.some((s) =>
+      [s.image?.value, s.mask?.value].some(
+        (value) =>
+          typeof value === 'string' &&
+          pathCandidates(value, analysis.directory, cwd).some((c) => changed.includes(c.path)),
+      ),
+    );
   }
   return false;
 }
 
-async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: CacheInspector, options: CheckOptions): Promise<Analysis> {
+async function analyzeManifest(
+  file: string,
+  parsed: ParsedManifest,
+  inspector: CacheInspector,
+  options: CheckOptions,
+): Promise<Analysis> {
   const directory = path.dirname(path.resolve(file));
-  const pending = parsed.files.map((name) => inspector.npz(path.join(directory, name), options.content, options.signal));
+  const pending = parsed.files.map((name) =>
+    inspector.npz(path.join(directory, name), options.content, options.signal),
+  );
   // Each file's windows are inflated as soon as its header is known, while other files' headers are read.
-  const deepDone = options.content && options.deep ? deepCheck(parsed, pending, directory, inspector, options) : undefined;
+  const deepDone =
+    options.content && options.deep ? deepCheck(parsed, pending, directory, inspector, options) : undefined;
   deepDone?.catch(() => undefined); // awaited below; a failure before then must not be unhandled
   const facts = await Promise.all(pending);
   let listing: { name: string; facts: CacheFileFacts }[] | undefined;
@@ -166,7 +265,11 @@ async function analyzeManifest(file: string, parsed: ParsedManifest, inspector: 
     );
   }
   const deep = await deepDone;
-  const stats = manifestStats(parsed, facts.map((f) => f.exists), options.composition);
+  const stats = manifestStats(
+    parsed,
+    facts.map((f) => f.exists),
+    options.composition,
+  );
   const diagnostics = sortDiagnostics([
     ...parsed.schema,
     ...checkManifest(parsed, { files: facts, directory: listing }),
@@ -188,9 +291,15 @@ async function resolvePath(value: string, infoDir: string, cwd: string): Promise
   return {};
 }
 
-async function analyzeDatasetInfo(file: string, parsed: ParsedDatasetInfo, inspector: CacheInspector, options: CheckOptions): Promise<Analysis> {
+async function analyzeDatasetInfo(
+  file: string,
+  parsed: ParsedDatasetInfo,
+  inspector: CacheInspector,
+  options: CheckOptions,
+): Promise<Analysis> {
   const infoDir = path.dirname(path.resolve(file));
-  const resolve = (value: string | null | undefined) => (typeof value === 'string' ? resolvePath(value, infoDir, options.cwd) : undefined);
+  const resolve = (value: string | null | undefined) =>
+    typeof value === 'string' ? resolvePath(value, infoDir, options.cwd) : undefined;
   const read = async (resolved: PathFacts | undefined, countVoxels: boolean): Promise<PathFacts | undefined> => {
     if (!resolved?.resolved || !options.content) return resolved;
     return { ...resolved, ...(await inspector.nifti(resolved.resolved, countVoxels, options.signal)) };
@@ -204,10 +313,12 @@ async function analyzeDatasetInfo(file: string, parsed: ParsedDatasetInfo, inspe
       const [imageFacts, maskFacts] = await Promise.all([
         read(image, false),
         withPreprocessing
-          ? inspector.maskPreprocessing(mask.resolved!, image.resolved!, options.signal).then(({ preprocessing: p, ...facts }) => {
-              preprocessing[s.index] = p;
-              return { ...mask, ...facts };
-            })
+          ? inspector
+              .maskPreprocessing(mask.resolved!, image.resolved!, options.signal)
+              .then(({ preprocessing: p, ...facts }) => {
+                preprocessing[s.index] = p;
+                return { ...mask, ...facts };
+              })
           : read(mask, true),
       ]);
       return { imageFacts, maskFacts };
@@ -219,19 +330,46 @@ async function analyzeDatasetInfo(file: string, parsed: ParsedDatasetInfo, inspe
   const findings = parsed.samples.flatMap((s) => {
     const outcome = preprocessing[s.index];
     // Unreadable images or masks already have their own diagnostics; nothing to add for them.
-    return outcome?.ok && !images[s.index]?.error && !masks[s.index]?.error ? preprocessingDiagnostics(s, outcome.facts, method) : [];
+    return outcome?.ok && !images[s.index]?.error && !masks[s.index]?.error
+      ? preprocessingDiagnostics(s, outcome.facts, method)
+      : [];
   });
   const folds = datasetFolds(parsed, options.cv ?? DEFAULT_CV);
   const moved = await findMoved(parsed, images, masks, infoDir, options);
-  const diagnostics = sortDiagnostics([...parsed.schema, ...checkDatasetInfo(parsed, { images, masks, infoDir, movedTo: moved?.folder }), ...findings, ...foldDiagnostics(parsed, folds)]);
-  return { kind: 'arc-dataset-info', parsed, diagnostics, stats: datasetStats(parsed), folds, resampleMethod: method, facts: { images, masks, preprocessing }, directory: infoDir, ...(moved && { moved }) };
+  const diagnostics = sortDiagnostics([
+    ...parsed.schema,
+    ...checkDatasetInfo(parsed, { images, masks, infoDir, movedTo: moved?.folder }),
+    ...findings,
+    ...foldDiagnostics(parsed, folds),
+  ]);
+  return {
+    kind: 'arc-dataset-info',
+    parsed,
+    diagnostics,
+    stats: datasetStats(parsed),
+    folds,
+    resampleMethod: method,
+    facts: { images, masks, preprocessing },
+    directory: infoDir,
+    ...(moved && { moved }),
+  };
 }
 
 /** For a mass failure only: the missing files found again by name under `searchMovedUnder`, as path edits. */
-async function findMoved(parsed: ParsedDatasetInfo, images: (PathFacts | undefined)[], masks: (PathFacts | undefined)[], infoDir: string, options: CheckOptions) {
+async function findMoved(
+  parsed: ParsedDatasetInfo,
+  images: (PathFacts | undefined)[],
+  masks: (PathFacts | undefined)[],
+  infoDir: string,
+  options: CheckOptions,
+) {
   const missing = options.searchMovedUnder ? massMissing(parsed, images, masks) : undefined;
   if (!missing || !options.searchMovedUnder) return undefined;
-  const found = await findMovedFiles(options.searchMovedUnder, [...new Set(missing.map((item) => baseName(item.value)))], options.signal);
+  const found = await findMovedFiles(
+    options.searchMovedUnder,
+    [...new Set(missing.map((item) => baseName(item.value)))],
+    options.signal,
+  );
   if (!found) return undefined;
   return { edits: movedPathEdits(missing, found, infoDir), folder: commonFolder(found.values())! };
 }

@@ -68,7 +68,8 @@ export interface AtomicWriteOptions {
  * For tests only: runs at each stage of a write, so that a test can change the file system
  * exactly there (swap a folder for a link) instead of racing the write with sleeps.
  */
-export const atomicWriteHooks: { stage?: (stage: 'start' | 'before-rename', target: string) => void | Promise<void> } = {};
+export const atomicWriteHooks: { stage?: (stage: 'start' | 'before-rename', target: string) => void | Promise<void> } =
+  {};
 
 // O_EXCL never follows or reuses an existing path; O_NOFOLLOW says so for the last component on every platform.
 const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
@@ -90,11 +91,17 @@ const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (
  * file nobody may write and anything that is not a regular file; the new file gets the old
  * one's mode (never wider, never narrower) and, where permitted, its owner.
  */
-export async function writeFileAtomic(target: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  target: string,
+  content: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   await atomicWriteHooks.stage?.('start', target);
   const folder = await fs.realpath(path.dirname(path.resolve(target)));
   if (options.confine && !options.confine.some((root) => isInside(folder, root))) {
-    throw new RefusedWrite(`${target} now lies in ${folder}, outside ${options.confine.join(', ')} (a folder on its way was replaced by a link); nothing was written`);
+    throw new RefusedWrite(
+      `${target} now lies in ${folder}, outside ${options.confine.join(', ')} (a folder on its way was replaced by a link); nothing was written`,
+    );
   }
   const real = path.join(folder, path.basename(target));
   let existing = await fs.lstat(real).catch((error: NodeJS.ErrnoException) => {
@@ -112,7 +119,8 @@ export async function writeFileAtomic(target: string, content: string | Uint8Arr
     if (existing) {
       // The umask may have narrowed the mode given to open: set exactly the old one.
       await handle.chmod(existing.mode & 0o7777);
-      if (existing.uid !== process.getuid?.() || existing.gid !== process.getgid?.()) await handle.chown(existing.uid, existing.gid).catch(() => undefined);
+      if (existing.uid !== process.getuid?.() || existing.gid !== process.getgid?.())
+        await handle.chown(existing.uid, existing.gid).catch(() => undefined);
     }
     await handle.sync();
     await atomicWriteHooks.stage?.('before-rename', target);
@@ -142,12 +150,18 @@ async function removeIfOurs(temp: string, written: Stats): Promise<void> {
 async function assertStillThere(target: string, folder: string, temp: string, written: Stats): Promise<void> {
   const now = await fs.realpath(folder).catch(() => undefined);
   if (now !== folder || !sameFile(await fs.lstat(temp).catch(() => undefined), written)) {
-    throw new RefusedWrite(`the folder of ${target} (${folder}) was moved or replaced while it was written${now && now !== folder ? ` (it now resolves to ${now})` : ''}; nothing was written`);
+    throw new RefusedWrite(
+      `the folder of ${target} (${folder}) was moved or replaced while it was written${now && now !== folder ? ` (it now resolves to ${now})` : ''}; nothing was written`,
+    );
   }
 }
 
 function refuseUnlessReplaceable(target: string, stat: Stats): void {
-  if (stat.isSymbolicLink()) throw new RefusedWrite(`${target} is a symbolic link; NeuroCache does not replace links (change the file it points to instead)`);
+  if (stat.isSymbolicLink())
+    throw new RefusedWrite(
+      `${target} is a symbolic link; NeuroCache does not replace links (change the file it points to instead)`,
+    );
   if (!stat.isFile()) throw new RefusedWrite(`${target} is not a regular file; NeuroCache does not replace it`);
-  if ((stat.mode & 0o222) === 0) throw new RefusedWrite(`${target} is read-only; NeuroCache does not replace it (make it writable first)`);
+  if ((stat.mode & 0o222) === 0)
+    throw new RefusedWrite(`${target} is read-only; NeuroCache does not replace it (make it writable first)`);
 }

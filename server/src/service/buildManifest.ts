@@ -47,7 +47,11 @@ export interface BuildResult {
   written: boolean;
 }
 
-const SKIPPED_CODE = { skipped: 'unreadable-cache-file', 'stops-build': 'cache-file-stops-build', unsupported: 'unsupported-cache-file' } as const;
+const SKIPPED_CODE = {
+  skipped: 'unreadable-cache-file',
+  'stops-build': 'cache-file-stops-build',
+  unsupported: 'unsupported-cache-file',
+} as const;
 
 /**
  * Most entries a built manifest may hold (about 215 MB of JSON, 13 times the largest real cache
@@ -58,7 +62,12 @@ export const MAX_BUILT_ENTRIES = 2_000_000;
 /** How the Python builder treats a file NeuroCache leaves out: no labels, unreadable, or more windows than NeuroCache lists. */
 function skippedFile(name: string, facts: CacheFileFacts): SkippedFile {
   if (facts.summary && !facts.summary.hasLabels) {
-    return { name, reason: 'no labels array', code: 'no-labels', python: 'the Python builder warns "has NO LABELS" and leaves it out too' };
+    return {
+      name,
+      reason: 'no labels array',
+      code: 'no-labels',
+      python: 'the Python builder warns "has NO LABELS" and leaves it out too',
+    };
   }
   if (facts.summary) {
     const count = facts.summary.windowCount;
@@ -67,9 +76,13 @@ function skippedFile(name: string, facts: CacheFileFacts): SkippedFile {
   }
   // Gone between listing and reading (a dangling symbolic link, or deleted meanwhile): open() raises FileNotFoundError.
   const gone = facts.error ?? 'no such file (deleted while scanning)';
-  const failure: LoadFailure = facts.failure ?? (facts.exists ? { message: facts.error ?? 'unreadable' } : { message: gone, exception: 'FileNotFoundError' });
+  const failure: LoadFailure =
+    facts.failure ??
+    (facts.exists ? { message: facts.error ?? 'unreadable' } : { message: gone, exception: 'FileNotFoundError' });
   const outcome = failureOutcome(failure);
-  const python = failure.unsupported ? 'numpy reads it, so the Python builder lists its windows: this manifest differs from Python\'s' : describePythonOutcome(failure);
+  const python = failure.unsupported
+    ? "numpy reads it, so the Python builder lists its windows: this manifest differs from Python's"
+    : describePythonOutcome(failure);
   return { name, reason: failure.message, code: SKIPPED_CODE[outcome], exception: failure.exception, python };
 }
 
@@ -83,11 +96,15 @@ export function describeBuild(result: BuildResult, done = 'Rebuilt'): string {
   for (const s of result.skipped) left.set(s.code, (left.get(s.code) ?? 0) + 1);
   const leftOut = left.size ? `; left out ${[...left].map(([code, n]) => `${n} (${code})`).join(', ')}` : '';
   // What matters most first: a toast is cut off after a line or two.
-  const stop = result.pythonStopsAt ? `The Python builder would stop at ${result.pythonStopsAt.name} (${result.pythonStopsAt.exception}) and write no manifest: delete or regenerate that file. ` : '';
+  const stop = result.pythonStopsAt
+    ? `The Python builder would stop at ${result.pythonStopsAt.name} (${result.pythonStopsAt.exception}) and write no manifest: delete or regenerate that file. `
+    : '';
   const empty = result.withoutWindows.length ? `; ${result.withoutWindows.length} without windows` : '';
   const of = result.found !== result.files ? ` of ${result.found} found` : '';
   const codes = [...new Set(result.windowFindings.map((f) => f.code))];
-  const training = codes.length ? `; ${plural(new Set(result.windowFindings.map((f) => f.name)).size, 'file')} training cannot read as listed (${codes.join(', ')}: see the problems)` : '';
+  const training = codes.length
+    ? `; ${plural(new Set(result.windowFindings.map((f) => f.name)).size, 'file')} training cannot read as listed (${codes.join(', ')}: see the problems)`
+    : '';
   return `${stop}${done}: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${training}.`;
 }
 
@@ -107,7 +124,11 @@ export interface BuildOptions {
   allowEmpty?: boolean;
 }
 
-export async function buildManifestFile(directory: string, inspector: CacheInspector, options: BuildOptions = {}): Promise<BuildResult> {
+export async function buildManifestFile(
+  directory: string,
+  inspector: CacheInspector,
+  options: BuildOptions = {},
+): Promise<BuildResult> {
   // The folder as it is now: if it (or a folder above it) is swapped for a link while the cache is read, the write fails.
   const confine = [await fs.realpath(directory)];
   const { text, result } = await computeManifest(directory, inspector, options);
@@ -120,7 +141,11 @@ export async function buildManifestFile(directory: string, inspector: CacheInspe
 }
 
 /** The manifest text the builder would write, without writing it (the editor applies it as an edit). */
-export async function computeManifest(directory: string, inspector: CacheInspector, options: BuildOptions = {}): Promise<{ text: string; result: BuildResult }> {
+export async function computeManifest(
+  directory: string,
+  inspector: CacheInspector,
+  options: BuildOptions = {},
+): Promise<{ text: string; result: BuildResult }> {
   const names = await (options.listing ?? listNpz(directory));
   let done = 0;
   options.onProgress?.(0, names.length);
@@ -139,7 +164,11 @@ export async function computeManifest(directory: string, inspector: CacheInspect
     for (const note of f.summary?.notes ?? []) notes.push({ name, note });
     if (f.summary?.hasLabels && f.summary.windowCount <= MAX_WINDOWS_PER_FILE) {
       readable.push({ name, summary: f.summary });
-      if (f.summary.windowsError) notes.push({ name, note: `windows cannot be read (${f.summary.windowsError}): listed, as the builder reads only labels, but training fails on these windows` });
+      if (f.summary.windowsError)
+        notes.push({
+          name,
+          note: `windows cannot be read (${f.summary.windowsError}): listed, as the builder reads only labels, but training fails on these windows`,
+        });
     } else skipped.push(skippedFile(name, f));
   });
   const entries = readable.reduce((n, r) => n + r.summary.windowCount, 0);
@@ -160,7 +189,11 @@ export async function computeManifest(directory: string, inspector: CacheInspect
     files: readable.filter((r) => r.summary.windowCount > 0).length,
     found: names.length,
     withoutWindows: readable.filter((r) => r.summary.windowCount === 0).map((r) => r.name),
-    windows: { partial_seizure: manifest.partial_seizure.length, full_seizure: manifest.full_seizure.length, no_seizure: manifest.no_seizure.length },
+    windows: {
+      partial_seizure: manifest.partial_seizure.length,
+      full_seizure: manifest.full_seizure.length,
+      no_seizure: manifest.no_seizure.length,
+    },
     skipped,
     notes,
     windowFindings,

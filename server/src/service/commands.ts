@@ -19,7 +19,10 @@ import { windowCountsFix } from './windowCountsFix';
 import type { CacheInspector } from './inspector';
 
 export type FileCommand =
-  | typeof Commands.rebuildManifest | typeof Commands.dropMissingEntries | typeof Commands.recomputeLesionVolumes | typeof Commands.rewriteLegacyPaths
+  | typeof Commands.rebuildManifest
+  | typeof Commands.dropMissingEntries
+  | typeof Commands.recomputeLesionVolumes
+  | typeof Commands.rewriteLegacyPaths
   | typeof Commands.rewriteWindowCounts;
 
 export interface CommandContext {
@@ -39,14 +42,19 @@ export interface CommandPlan {
 
 type Planner = (file: string, text: string, context: CommandContext) => Promise<CommandPlan>;
 
-const whole = (text: string, next: string): TextEdit[] => (next === text ? [] : [{ offset: 0, length: text.length, newText: next }]);
+const whole = (text: string, next: string): TextEdit[] =>
+  next === text ? [] : [{ offset: 0, length: text.length, newText: next }];
 
 const PLANNERS: Record<FileCommand, { kind: Exclude<DocumentKind, 'unrelated'>; plan: Planner }> = {
   [Commands.rebuildManifest]: {
     kind: 'seizure-manifest',
     plan: async (file, text, { inspector, signal }) => {
       const { text: rebuilt, result } = await computeManifest(path.dirname(file), inspector, { signal });
-      return { edits: whole(text, rebuilt), message: describeBuild(result), ...(result.pythonStopsAt && { warning: true }) };
+      return {
+        edits: whole(text, rebuilt),
+        message: describeBuild(result),
+        ...(result.pythonStopsAt && { warning: true }),
+      };
     },
   },
   [Commands.dropMissingEntries]: {
@@ -56,12 +64,21 @@ const PLANNERS: Record<FileCommand, { kind: Exclude<DocumentKind, 'unrelated'>; 
       const exists = new Map<string, boolean>();
       const structure = analyzeText(text);
       for (const name of structure.kind === 'seizure-manifest' ? structure.parsed.files : []) {
-        exists.set(name, await fs.stat(path.join(directory, name)).then(() => true, () => false));
+        exists.set(
+          name,
+          await fs.stat(path.join(directory, name)).then(
+            () => true,
+            () => false,
+          ),
+        );
       }
       const result = dropEntries(text, (name) => typeof name === 'string' && exists.get(name) === true);
       if (!result) throw new RefusedWrite('the manifest is not valid JSON; fix it or rebuild it');
       return result.dropped
-        ? { edits: whole(text, result.text), message: `Dropped ${plural(result.dropped, 'entry', 'entries')} whose cache files are missing.` }
+        ? {
+            edits: whole(text, result.text),
+            message: `Dropped ${plural(result.dropped, 'entry', 'entries')} whose cache files are missing.`,
+          }
         : { edits: [], message: 'No entry references a missing file.' };
     },
   },
@@ -69,8 +86,16 @@ const PLANNERS: Record<FileCommand, { kind: Exclude<DocumentKind, 'unrelated'>; 
     kind: 'arc-dataset-info',
     plan: async (file, text, context) => {
       const analysis = await analyzeDatasetInfo(file, text, context);
-      const edits = lesionVolumeEdits(analysis.parsed, analysis.facts.masks.map((m) => m?.nifti?.positiveVoxels));
-      return { edits, message: edits.length ? `Updated ${plural(edits.length, 'lesion volume')}.` : 'Every lesion volume is already correct.' };
+      const edits = lesionVolumeEdits(
+        analysis.parsed,
+        analysis.facts.masks.map((m) => m?.nifti?.positiveVoxels),
+      );
+      return {
+        edits,
+        message: edits.length
+          ? `Updated ${plural(edits.length, 'lesion volume')}.`
+          : 'Every lesion volume is already correct.',
+      };
     },
   },
   [Commands.rewriteLegacyPaths]: {
@@ -78,7 +103,12 @@ const PLANNERS: Record<FileCommand, { kind: Exclude<DocumentKind, 'unrelated'>; 
     plan: async (file, text, context) => {
       const analysis = await analyzeDatasetInfo(file, text, context);
       const edits = legacyPathEdits(analysis.parsed, analysis.facts.images, analysis.facts.masks, analysis.directory);
-      return { edits, message: edits.length ? `Updated ${plural(edits.length, 'legacy path')}.` : 'Every legacy path is already correct.' };
+      return {
+        edits,
+        message: edits.length
+          ? `Updated ${plural(edits.length, 'legacy path')}.`
+          : 'Every legacy path is already correct.',
+      };
     },
   },
   [Commands.rewriteWindowCounts]: {
@@ -94,7 +124,8 @@ const PLANNERS: Record<FileCommand, { kind: Exclude<DocumentKind, 'unrelated'>; 
 
 async function analyzeDatasetInfo(file: string, text: string, { inspector, cwd, signal }: CommandContext) {
   const analysis = await analyzeDocument(file, text, inspector, { content: true, cwd, signal });
-  if (analysis.kind !== 'arc-dataset-info') throw new RefusedWrite(`${path.basename(file)} is not an ARC dataset_info.json`);
+  if (analysis.kind !== 'arc-dataset-info')
+    throw new RefusedWrite(`${path.basename(file)} is not an ARC dataset_info.json`);
   return analysis;
 }
 
@@ -103,7 +134,9 @@ export function isFileCommand(command: string): command is FileCommand {
 }
 
 const KIND_NAMES: Record<Exclude<DocumentKind, 'unrelated'>, string> = {
-  'seizure-manifest': 'a seizure manifest', 'eeg-dataset-index': 'an EEG _dataset_index.json', 'arc-dataset-info': 'an ARC dataset_info.json',
+  'seizure-manifest': 'a seizure manifest',
+  'eeg-dataset-index': 'an EEG _dataset_index.json',
+  'arc-dataset-info': 'an ARC dataset_info.json',
 };
 
 /**
@@ -111,12 +144,20 @@ const KIND_NAMES: Record<Exclude<DocumentKind, 'unrelated'>, string> = {
  * another kind. A file Python cannot read counts as the format it is recognised as (by its keys
  * or its place), so a broken manifest.json can be rebuilt.
  */
-export async function planCommand(command: FileCommand, file: string, text: string, context: CommandContext): Promise<CommandPlan> {
+export async function planCommand(
+  command: FileCommand,
+  file: string,
+  text: string,
+  context: CommandContext,
+): Promise<CommandPlan> {
   const planner = PLANNERS[command];
   const structure = await detectDocument(file, text);
   const kind = structure.kind === 'invalid-json' ? structure.format : structure.kind;
   if (kind !== planner.kind) {
-    const what = kind === 'unrelated' ? 'neither a seizure manifest nor an ARC dataset_info.json nor an EEG _dataset_index.json' : KIND_NAMES[kind];
+    const what =
+      kind === 'unrelated'
+        ? 'neither a seizure manifest nor an ARC dataset_info.json nor an EEG _dataset_index.json'
+        : KIND_NAMES[kind];
     throw new RefusedWrite(`${command} changes only ${KIND_NAMES[planner.kind]}; ${file} is ${what}`);
   }
   return planner.plan(file, text, context);

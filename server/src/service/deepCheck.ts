@@ -23,7 +23,10 @@ export async function deepCheck(
   return Promise.all(
     parsed.files.map(async (name, i) => {
       const known = await facts[i];
-      const result = known.summary && !known.summary.windowsError ? await inspector.deepWindows(path.join(directory, name), options.signal) : undefined;
+      const result =
+        known.summary && !known.summary.windowsError
+          ? await inspector.deepWindows(path.join(directory, name), options.signal)
+          : undefined;
       options.onDeepProgress?.(++done, total);
       return result;
     }),

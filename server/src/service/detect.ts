@@ -43,7 +43,10 @@ function formatByContent(text: string, named: JsonFormat | undefined): JsonForma
  * `name` is the file's base name; `ours` says the name alone makes it ours (an explicit
  * `neurocache check`, or a file that sits in a cache directory).
  */
-export function analyzeText(text: string, options: { name?: string; ours?: boolean; decodeError?: PythonJsonError } = {}): Structure {
+export function analyzeText(
+  text: string,
+  options: { name?: string; ours?: boolean; decodeError?: PythonJsonError } = {},
+): Structure {
   const named = options.name ? FORMAT_FILE_NAMES[options.name] : undefined;
   const error = options.decodeError ?? pythonJsonError(text);
   const byContent = formatByContent(text, named);
@@ -51,7 +54,9 @@ export function analyzeText(text: string, options: { name?: string; ours?: boole
     const format = byContent ?? (options.ours ? named : undefined);
     if (!format) return { kind: 'unrelated', undecided: named };
     const keys = CONTENT_KEYS.find(([f]) => f === format)?.[1];
-    const keySpans = keys ? [...text.matchAll(new RegExp(keys.source, 'g'))].map((m) => ({ offset: m.index!, length: m[1].length + 2 })) : [];
+    const keySpans = keys
+      ? [...text.matchAll(new RegExp(keys.source, 'g'))].map((m) => ({ offset: m.index!, length: m[1].length + 2 }))
+      : [];
     return { kind: 'invalid-json', format, error, diagnostic: invalidJsonDiagnostic(format, error, text), keySpans };
   }
   // A cheap look at the root keys decides which parser runs; each format names its keys early.
@@ -73,7 +78,8 @@ export function analyzeText(text: string, options: { name?: string; ours?: boole
 /** Whether a file named like one of ours sits where such files live: next to *.npz caches (EEG) or a cache/nifti_cache folder (ARC). */
 export async function locatedLikeOurs(file: string, format: JsonFormat): Promise<boolean> {
   const directory = path.dirname(path.resolve(file));
-  if (format === 'arc-dataset-info') return (await statOrUndefined(path.join(directory, 'cache', 'nifti_cache')))?.isDirectory() ?? false;
+  if (format === 'arc-dataset-info')
+    return (await statOrUndefined(path.join(directory, 'cache', 'nifti_cache')))?.isDirectory() ?? false;
   try {
     // Stops at the first cache file: a data directory can hold millions of entries.
     for await (const entry of await fs.opendir(directory)) if (entry.name.endsWith('.npz')) return true;
@@ -84,9 +90,19 @@ export async function locatedLikeOurs(file: string, format: JsonFormat): Promise
 }
 
 /** The structure of a file's text, asking where it sits only when the text cannot tell. `explicit`: named by the user. */
-export async function detectDocument(file: string, text: string, options: { explicit?: boolean; decodeError?: PythonJsonError } = {}): Promise<Structure> {
+export async function detectDocument(
+  file: string,
+  text: string,
+  options: { explicit?: boolean; decodeError?: PythonJsonError } = {},
+): Promise<Structure> {
   const name = path.basename(file);
   const structure = analyzeText(text, { name, ours: options.explicit, decodeError: options.decodeError });
-  if (structure.kind !== 'unrelated' || !structure.undecided || options.explicit || !(await locatedLikeOurs(file, structure.undecided))) return structure;
+  if (
+    structure.kind !== 'unrelated' ||
+    !structure.undecided ||
+    options.explicit ||
+    !(await locatedLikeOurs(file, structure.undecided))
+  )
+    return structure;
   return analyzeText(text, { name, ours: true, decodeError: options.decodeError });
 }

@@ -49,12 +49,21 @@ async function realPathOfPrefix(target: string): Promise<string> {
  * the workspace folders (also resolved). Returns those real folders: a later write is confined
  * to them (writeFileAtomic's `confine`), so that a link put on the way meanwhile cannot lead it out.
  */
-export async function assertInsideWorkspace(target: string, folders: readonly string[], what: string): Promise<string[]> {
-  if (folders.length === 0) throw new RefusedWrite(`NeuroCache changes files only inside a workspace folder, and none is open (${what} ${target})`);
+export async function assertInsideWorkspace(
+  target: string,
+  folders: readonly string[],
+  what: string,
+): Promise<string[]> {
+  if (folders.length === 0)
+    throw new RefusedWrite(
+      `NeuroCache changes files only inside a workspace folder, and none is open (${what} ${target})`,
+    );
   const real = await realPathOfPrefix(path.resolve(target));
   const roots = await Promise.all(folders.map((f) => realPathOfPrefix(f)));
   if (!roots.some((root) => isInside(real, root))) {
-    throw new RefusedWrite(`${what} ${target} is outside the workspace folders${real !== path.resolve(target) ? ` (it resolves to ${real})` : ''}; NeuroCache changes files only inside them`);
+    throw new RefusedWrite(
+      `${what} ${target} is outside the workspace folders${real !== path.resolve(target) ? ` (it resolves to ${real})` : ''}; NeuroCache changes files only inside them`,
+    );
   }
   return roots;
 }
@@ -63,7 +72,8 @@ export async function assertInsideWorkspace(target: string, folders: readonly st
 export async function resolveFolderArgument(folder: string, folders: readonly string[], what: string): Promise<string> {
   if (path.isAbsolute(folder)) return path.normalize(folder);
   const root = folders[0];
-  if (!root) throw new RefusedWrite(`${what} "${folder}" is relative, and no workspace folder is open to resolve it against`);
+  if (!root)
+    throw new RefusedWrite(`${what} "${folder}" is relative, and no workspace folder is open to resolve it against`);
   const resolved = path.resolve(root, folder);
   await assertInsideWorkspace(resolved, [root], what);
   return resolved;

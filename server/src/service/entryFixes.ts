@@ -27,7 +27,8 @@ type ManifestAnalysis = Extract<Analysis, { kind: 'seizure-manifest' }>;
 type DatasetAnalysis = Extract<Analysis, { kind: 'arc-dataset-info' }>;
 type IndexAnalysis = Extract<Analysis, { kind: 'eeg-dataset-index' }>;
 
-const inside = (offset: number, span: { offset: number; length: number } | undefined) => !!span && offset >= span.offset && offset <= span.offset + span.length;
+const inside = (offset: number, span: { offset: number; length: number } | undefined) =>
+  !!span && offset >= span.offset && offset <= span.offset + span.length;
 
 /** The fixes for the one entry or sample that a `code` diagnostic starting at `offset` is about. */
 export function entryFixes(analysis: Analysis, text: string, code: DiagnosticCode, offset: number): EntryFix[] {
@@ -41,10 +42,23 @@ function indexEntryFixes(analysis: IndexAnalysis, code: DiagnosticCode, offset: 
   if (code !== 'index-window-count') return [];
   const k = analysis.parsed.files.findIndex((f) => inside(offset, f.countSpan) || inside(offset, f.span));
   const edit = k < 0 ? undefined : windowCountEdit(analysis.parsed, k, analysis.facts[k]);
-  return edit ? [{ title: `Set this count to ${edit.newText} (the windows in ${analysis.parsed.files[k].cacheFile})`, edits: [edit], preferred: true }] : [];
+  return edit
+    ? [
+        {
+          title: `Set this count to ${edit.newText} (the windows in ${analysis.parsed.files[k].cacheFile})`,
+          edits: [edit],
+          preferred: true,
+        },
+      ]
+    : [];
 }
 
-function manifestEntryFixes(analysis: ManifestAnalysis, text: string, code: DiagnosticCode, offset: number): EntryFix[] {
+function manifestEntryFixes(
+  analysis: ManifestAnalysis,
+  text: string,
+  code: DiagnosticCode,
+  offset: number,
+): EntryFix[] {
   const { parsed, facts } = analysis;
   const i = entryAt(parsed, offset);
   if (i < 0) return [];
@@ -61,7 +75,9 @@ function manifestEntryFixes(analysis: ManifestAnalysis, text: string, code: Diag
     case 'unreadable-cache-file':
       return file?.exists && file.error ? drop('Drop this entry (its cache file cannot be read)') : [];
     case 'window-out-of-range':
-      return file?.summary && window >= file.summary.windowCount ? drop(`Drop this entry (the file has ${plural(file.summary.windowCount, 'window')})`) : [];
+      return file?.summary && window >= file.summary.windowCount
+        ? drop(`Drop this entry (the file has ${plural(file.summary.windowCount, 'window')})`)
+        : [];
     case 'duplicate-entry':
       return drop('Drop this duplicate entry');
     case 'category-mismatch': {
@@ -81,18 +97,33 @@ function sampleFixes(analysis: DatasetAnalysis, code: DiagnosticCode, offset: nu
   // The mass failure's one finding: every missing path pointed at its file, found again by name.
   if (code === 'missing-file' && analysis.moved && inside(offset, parsed.keys.image_paths ?? parsed.keys.mask_paths)) {
     const { edits, folder } = analysis.moved;
-    return [{ title: `Rewrite ${plural(edits.length, 'path')} to the files found under ${folder}`, edits, preferred: true }];
+    return [
+      { title: `Rewrite ${plural(edits.length, 'path')} to the files found under ${folder}`, edits, preferred: true },
+    ];
   }
   for (const sample of parsed.samples) {
     if (code === 'lesion-volume-mismatch' && inside(offset, sample.volume)) {
       const counted = facts.masks[sample.index]?.nifti?.positiveVoxels;
       const edit = lesionVolumeEdit(sample.volume, counted);
-      return edit ? [{ title: `Set this lesion volume to ${counted} (the mask's voxels > 0)`, edits: [edit], preferred: true }] : [];
+      return edit
+        ? [{ title: `Set this lesion volume to ${counted} (the mask's voxels > 0)`, edits: [edit], preferred: true }]
+        : [];
     }
     if (code === 'legacy-path') {
-      const [item, pathFacts] = inside(offset, sample.image) ? [sample.image, facts.images[sample.index]] : inside(offset, sample.mask) ? [sample.mask, facts.masks[sample.index]] : [];
+      const [item, pathFacts] = inside(offset, sample.image)
+        ? [sample.image, facts.images[sample.index]]
+        : inside(offset, sample.mask)
+          ? [sample.mask, facts.masks[sample.index]]
+          : [];
       const edit = legacyPathEdit(item, pathFacts, directory);
-      if (edit) return [{ title: `Rewrite this path as "${relativeToInfo(directory, pathFacts!.resolved!)}"`, edits: [edit], preferred: true }];
+      if (edit)
+        return [
+          {
+            title: `Rewrite this path as "${relativeToInfo(directory, pathFacts!.resolved!)}"`,
+            edits: [edit],
+            preferred: true,
+          },
+        ];
       if (item) return [];
     }
   }
@@ -120,7 +151,10 @@ export function safeFixes(analysis: Analysis): TextEdit[] {
   }
   const { parsed, facts, directory } = analysis as DatasetAnalysis;
   return [
-    ...lesionVolumeEdits(parsed, facts.masks.map((m) => m?.nifti?.positiveVoxels)),
+    ...lesionVolumeEdits(
+      parsed,
+      facts.masks.map((m) => m?.nifti?.positiveVoxels),
+    ),
     ...legacyPathEdits(parsed, facts.images, facts.masks, path.resolve(directory)),
   ];
 }

@@ -47,9 +47,10 @@ export function defaultStoreDirectory(): string {
  */
 function compact(value: unknown): string {
   return JSON.stringify(value, (key, item: unknown) => {
-    if (key === '$runs' || !Array.isArray(item) || item.length < FOLD_FROM || !item.every((x) => typeof x === 'number')) return item;
+    if (key === '$runs' || !Array.isArray(item) || item.length < FOLD_FROM || !item.every((x) => typeof x === 'number'))
+      return item;
     const runs: number[] = [];
-    for (let i = 0; i < item.length; ) {
+    for (let i = 0; i < item.length;) {
       let j = i + 1;
       while (j < item.length && Object.is(item[j], item[i])) j++;
       runs.push(item[i] as number, j - i);
@@ -70,7 +71,8 @@ function expand(text: string): unknown {
     for (let i = 0; i + 1 < runs.length; i += 2) {
       const [value, count] = [runs[i], runs[i + 1]];
       unfolded += count;
-      if (typeof value !== 'number' || !Number.isSafeInteger(count) || count < 0 || unfolded > MAX_UNFOLDED) throw new CorruptRecord();
+      if (typeof value !== 'number' || !Number.isSafeInteger(count) || count < 0 || unfolded > MAX_UNFOLDED)
+        throw new CorruptRecord();
       for (let k = 0; k < count; k++) out.push(value);
     }
     return out;
@@ -79,7 +81,13 @@ function expand(text: string): unknown {
 
 function isRecord(r: unknown): r is Record {
   const x = r as Record;
-  return !!x && typeof x.size === 'number' && typeof x.mtimeMs === 'number' && typeof x.kind === 'string' && typeof x.value === 'string';
+  return (
+    !!x &&
+    typeof x.size === 'number' &&
+    typeof x.mtimeMs === 'number' &&
+    typeof x.kind === 'string' &&
+    typeof x.value === 'string'
+  );
 }
 
 /** Bytes a file's entry takes in the saved store, near enough for the bound. */
@@ -123,7 +131,11 @@ export class FingerprintStore {
     }
     if (data?.format !== FORMAT || !data.records || typeof data.records !== 'object') return;
     for (const [file, records] of Object.entries(data.records as object)) {
-      if (Array.isArray(records)) this.put(file, records.filter((r) => isRecord(r) && r.value.length <= this.limits.recordBytes));
+      if (Array.isArray(records))
+        this.put(
+          file,
+          records.filter((r) => isRecord(r) && r.value.length <= this.limits.recordBytes),
+        );
     }
   }
 
@@ -138,9 +150,12 @@ export class FingerprintStore {
   }
 
   set(file: string, stat: Stats, kind: string, value: unknown): void {
-    const kept = (this.records.get(file) ?? []).filter((r) => r.kind !== kind && r.size === stat.size && r.mtimeMs === stat.mtimeMs);
+    const kept = (this.records.get(file) ?? []).filter(
+      (r) => r.kind !== kind && r.size === stat.size && r.mtimeMs === stat.mtimeMs,
+    );
     const text = compact(value);
-    if (text.length <= this.limits.recordBytes) kept.push({ size: stat.size, mtimeMs: stat.mtimeMs, kind, value: text });
+    if (text.length <= this.limits.recordBytes)
+      kept.push({ size: stat.size, mtimeMs: stat.mtimeMs, kind, value: text });
     this.put(file, kept);
     this.dirty = true;
   }
@@ -152,7 +167,8 @@ export class FingerprintStore {
       this.records.set(file, records);
       this.bytes += entryBytes(file, records);
     }
-    while (this.records.size > MAX_FILES || this.bytes > this.limits.storeBytes) this.drop(this.records.keys().next().value!);
+    while (this.records.size > MAX_FILES || this.bytes > this.limits.storeBytes)
+      this.drop(this.records.keys().next().value!);
   }
 
   private drop(file: string): void {
@@ -165,7 +181,9 @@ export class FingerprintStore {
   async save(): Promise<void> {
     if (!this.file || !this.dirty) return;
     await makeDirectory(path.dirname(this.file));
-    await writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, records: Object.fromEntries(this.records) }), { ownFile: true });
+    await writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, records: Object.fromEntries(this.records) }), {
+      ownFile: true,
+    });
     this.dirty = false;
   }
 }

@@ -30,7 +30,9 @@ export async function statOrUndefined(file: string): Promise<Stats | undefined> 
 export async function danglingTarget(file: string): Promise<string | undefined> {
   try {
     const target = await fs.readlink(file);
-    return path.resolve(path.dirname(file), target) === target ? target : `${target} (${path.resolve(path.dirname(file), target)})`;
+    return path.resolve(path.dirname(file), target) === target
+      ? target
+      : `${target} (${path.resolve(path.dirname(file), target)})`;
   } catch {
     return undefined;
   }
@@ -52,23 +54,34 @@ export class CacheInspector {
       return target === undefined ? { exists: false } : { exists: false, error: `dangling symbolic link to ${target}` };
     }
     if (!readContent) return { exists: true };
-    const result = await this.cached(file, stat, NPZ_SUMMARY_KIND, () => this.pool.npz(file, signal, { size: stat.size }));
-    return result.ok ? { exists: true, summary: result.value } : { exists: true, error: result.error, failure: result.failure };
+    const result = await this.cached(file, stat, NPZ_SUMMARY_KIND, () =>
+      this.pool.npz(file, signal, { size: stat.size }),
+    );
+    return result.ok
+      ? { exists: true, summary: result.value }
+      : { exists: true, error: result.error, failure: result.failure };
   }
 
   /** The deep check of an NPZ's `windows` (every value inflated), remembered by fingerprint: an unchanged file is never inflated again. */
   async deepWindows(file: string, signal?: AbortSignal): Promise<DeepResult | undefined> {
     const stat = await statOrUndefined(file);
     if (!stat) return undefined;
-    const result = await this.cached<WindowValues>(file, stat, DEEP_WINDOWS_KIND, () => this.pool.deepWindows(file, signal, { size: stat.size }));
+    const result = await this.cached<WindowValues>(file, stat, DEEP_WINDOWS_KIND, () =>
+      this.pool.deepWindows(file, signal, { size: stat.size }),
+    );
     return result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error };
   }
 
   /** windows.shape[0] of an NPZ from its `.npy` header, remembered by fingerprint. */
-  async windowCount(file: string, signal?: AbortSignal): Promise<{ exists: boolean; windows?: number; error?: string }> {
+  async windowCount(
+    file: string,
+    signal?: AbortSignal,
+  ): Promise<{ exists: boolean; windows?: number; error?: string }> {
     const stat = await statOrUndefined(file);
     if (!stat) return { exists: false };
-    const result = await this.cached(file, stat, 'window-count', () => this.pool.windowCount(file, signal, { size: stat.size }));
+    const result = await this.cached(file, stat, 'window-count', () =>
+      this.pool.windowCount(file, signal, { size: stat.size }),
+    );
     return result.ok ? { exists: true, windows: result.value } : { exists: true, error: result.error };
   }
 
@@ -87,12 +100,18 @@ export class CacheInspector {
    * of it with its image's header, from one pass over the mask; remembered by both files'
    * fingerprints, so an unchanged sample is answered without reading either.
    */
-  async maskPreprocessing(mask: string, image: string, signal?: AbortSignal): Promise<Pick<PathFacts, 'nifti' | 'error'> & { preprocessing?: PreprocessingOutcome }> {
+  async maskPreprocessing(
+    mask: string,
+    image: string,
+    signal?: AbortSignal,
+  ): Promise<Pick<PathFacts, 'nifti' | 'error'> & { preprocessing?: PreprocessingOutcome }> {
     const [stat, imageStat] = await Promise.all([statOrUndefined(mask), statOrUndefined(image)]);
     if (!stat) return { error: 'file vanished' };
     if (!imageStat) return this.nifti(mask, true, signal);
     const kind = `preprocessing:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
-    const result = await this.cached<MaskPreprocessing>(mask, stat, kind, () => this.pool.maskPreprocessing(mask, image, signal));
+    const result = await this.cached<MaskPreprocessing>(mask, stat, kind, () =>
+      this.pool.maskPreprocessing(mask, image, signal),
+    );
     if (!result.ok) return { error: result.error };
     return { nifti: result.value.mask, preprocessing: result.value.preprocessing };
   }
@@ -123,12 +142,21 @@ export class CacheInspector {
     return result.ok ? result.value : undefined;
   }
 
-  private async cached<T>(file: string, stat: Stats, kind: string, compute: () => Promise<TaskResult<T>>): Promise<Stored<T>> {
+  private async cached<T>(
+    file: string,
+    stat: Stats,
+    kind: string,
+    compute: () => Promise<TaskResult<T>>,
+  ): Promise<Stored<T>> {
     // Never handed to a worker: a FIFO would block it forever, a device never end. (Python's
     // open() refuses a directory with IsADirectoryError, which the manifest builder catches.)
     if (!stat.isFile()) {
       const error = notRegularFile(stat);
-      return { ok: false, error, failure: stat.isDirectory() ? { message: error, exception: 'IsADirectoryError' } : { message: error } };
+      return {
+        ok: false,
+        error,
+        failure: stat.isDirectory() ? { message: error, exception: 'IsADirectoryError' } : { message: error },
+      };
     }
     const known = this.store.get<Stored<T>>(file, stat, kind);
     if (known) return known;
@@ -143,7 +171,9 @@ export class CacheInspector {
       const message = `it changed while NeuroCache read it (${stat.size} bytes when it was opened, ${now}; the read said: ${result.error})`;
       return { ok: false, error: message, failure: { message, changedWhileRead: true } };
     }
-    const stored: Stored<T> = result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error, failure: result.failure };
+    const stored: Stored<T> = result.ok
+      ? { ok: true, value: result.value }
+      : { ok: false, error: result.error, failure: result.failure };
     if (unchanged) this.store.set(file, stat, kind, stored);
     return stored;
   }

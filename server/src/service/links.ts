@@ -31,13 +31,19 @@ export function pathLinks(analysis: Analysis): PathLink[] {
     for (let i = 0; i < entries.count && links.length < MAX_DOCUMENT_LINKS; i++) {
       const id = entries.file[i];
       if (id < 0 || !analysis.facts[id]?.exists) continue;
-      links.push({ span: { offset: entries.fileOffset[i], length: entries.fileLength[i] }, file: path.join(analysis.directory, analysis.parsed.files[id]) });
+      links.push({
+        span: { offset: entries.fileOffset[i], length: entries.fileLength[i] },
+        file: path.join(analysis.directory, analysis.parsed.files[id]),
+      });
     }
   } else if (analysis.kind === 'arc-dataset-info') {
     const { samples } = analysis.parsed;
     const { images, masks } = analysis.facts;
     for (const sample of samples) {
-      for (const [item, facts] of [[sample.image, images[sample.index]], [sample.mask, masks[sample.index]]] as const) {
+      for (const [item, facts] of [
+        [sample.image, images[sample.index]],
+        [sample.mask, masks[sample.index]],
+      ] as const) {
         if (item && typeof item.value === 'string' && facts?.resolved) links.push({ span: item, file: facts.resolved });
       }
     }
@@ -74,7 +80,13 @@ export async function regularFileLinks(links: PathLink[], signal?: AbortSignal):
   const worker = async () => {
     while (next < files.length && !signal?.aborted) {
       const file = files[next++];
-      if (await fs.stat(file).then((s) => s.isFile(), () => false)) regular.add(file);
+      if (
+        await fs.stat(file).then(
+          (s) => s.isFile(),
+          () => false,
+        )
+      )
+        regular.add(file);
     }
   };
   await Promise.all(Array.from({ length: Math.min(STATS_IN_FLIGHT, files.length) }, worker));

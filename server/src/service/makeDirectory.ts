@@ -13,7 +13,14 @@ export async function makeDirectory(directory: string): Promise<void> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     let missing = path.resolve(directory);
-    while (path.dirname(missing) !== missing && !(await fs.lstat(path.dirname(missing)).then(() => true, () => false))) missing = path.dirname(missing);
+    while (
+      path.dirname(missing) !== missing &&
+      !(await fs.lstat(path.dirname(missing)).then(
+        () => true,
+        () => false,
+      ))
+    )
+      missing = path.dirname(missing);
     await fs.mkdir(missing).catch((real: NodeJS.ErrnoException) => {
       // EEXIST: created meanwhile by someone else; anything else is the real reason (EROFS, EACCES, ENOTDIR, ...).
       if (real.code !== 'EEXIST') throw real;

@@ -18,7 +18,11 @@ const SKIPPED = new Set(['node_modules', '__pycache__', 'venv', 'site-packages']
 const LISTINGS_IN_FLIGHT = 16;
 
 /** For each wanted file name, the one path under `root` that has it; undefined unless every name is found exactly once. */
-export async function findMovedFiles(root: string, names: readonly string[], signal?: AbortSignal): Promise<Map<string, string> | undefined> {
+export async function findMovedFiles(
+  root: string,
+  names: readonly string[],
+  signal?: AbortSignal,
+): Promise<Map<string, string> | undefined> {
   const wanted = new Set(names);
   const found = new Map<string, string[]>();
   let visited = 0;

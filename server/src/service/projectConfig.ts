@@ -36,14 +36,20 @@ export function parseProjectConfig(file: string, text: string): ProjectConfig {
   } catch (error) {
     return { file, severity: {}, problems: [], error: `${file} is not valid JSON (${(error as Error).message})` };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { file, severity: {}, problems: [], error: `${file} must hold a JSON object` };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { file, severity: {}, problems: [], error: `${file} must hold a JSON object` };
   const problems: string[] = [];
-  for (const key of Object.keys(value)) if (key !== 'diagnostics') problems.push(`unknown key "${key}" (known: diagnostics)`);
+  for (const key of Object.keys(value))
+    if (key !== 'diagnostics') problems.push(`unknown key "${key}" (known: diagnostics)`);
   const diagnostics = (value as { diagnostics?: unknown }).diagnostics;
-  if (diagnostics !== undefined && (typeof diagnostics !== 'object' || diagnostics === null || Array.isArray(diagnostics))) {
+  if (
+    diagnostics !== undefined &&
+    (typeof diagnostics !== 'object' || diagnostics === null || Array.isArray(diagnostics))
+  ) {
     return { file, severity: {}, problems, error: `${file}: "diagnostics" must be an object` };
   }
-  for (const key of Object.keys(diagnostics ?? {})) if (key !== 'severity') problems.push(`unknown key "diagnostics.${key}" (known: diagnostics.severity)`);
+  for (const key of Object.keys(diagnostics ?? {}))
+    if (key !== 'severity') problems.push(`unknown key "diagnostics.${key}" (known: diagnostics.severity)`);
   const parsed = parseSeverityOverrides((diagnostics as { severity?: unknown } | undefined)?.severity);
   return { file, severity: parsed.overrides, problems: [...problems, ...parsed.problems] };
 }
@@ -79,7 +85,8 @@ export class ProjectConfigs {
       return { unreadable: (error as Error).message };
     });
     if (typeof text === 'string') return parseProjectConfig(candidate, text);
-    if (text) return { file: candidate, severity: {}, problems: [], error: `cannot read ${candidate}: ${text.unreadable}` };
+    if (text)
+      return { file: candidate, severity: {}, problems: [], error: `cannot read ${candidate}: ${text.unreadable}` };
     const parent = path.dirname(directory);
     if (parent === directory || directory === stopAt || (stopAt && !isInside(parent, stopAt))) return NONE;
     return this.inDirectory(parent, stopAt);

@@ -56,7 +56,8 @@ const CHUNKS_IN_FLIGHT = 16;
 export async function readRegularBytes(file: string, maxBytes = MAX_JSON_BYTES): Promise<Buffer> {
   const { handle, size } = await openRegularFile(file);
   try {
-    const tooLarge = () => new NotReadableFile(`${file} is over ${maxBytes} bytes, more than NeuroCache reads for a JSON file`);
+    const tooLarge = () =>
+      new NotReadableFile(`${file} is over ${maxBytes} bytes, more than NeuroCache reads for a JSON file`);
     if (size > maxBytes) throw tooLarge();
     let buffer = Buffer.allocUnsafe(size + 1);
     let next = 0;
@@ -67,7 +68,8 @@ export async function readRegularBytes(file: string, maxBytes = MAX_JSON_BYTES):
         next += CHUNK;
         const want = Math.min(CHUNK, size - at);
         let got = 0;
-        for (let n = -1; got < want && n !== 0; got += n) n = (await handle.read(buffer, at + got, want - got, at + got)).bytesRead;
+        for (let n = -1; got < want && n !== 0; got += n)
+          n = (await handle.read(buffer, at + got, want - got, at + got)).bytesRead;
         if (got < want) end = Math.min(end, at + got);
       }
     };

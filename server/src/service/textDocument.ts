@@ -15,7 +15,8 @@ export interface TextPosition {
 }
 
 /** LSP's `TextDocumentContentChangeEvent`: a range edit, or the whole text. */
-export type ContentChange = { range: { start: TextPosition; end: TextPosition }; text: string } | { range?: undefined; text: string };
+export type ContentChange =
+  { range: { start: TextPosition; end: TextPosition }; text: string } | { range?: undefined; text: string };
 
 /** One version of a document's text, with lazily computed line starts. */
 export class TextSnapshot {

@@ -12,7 +12,14 @@ import { describePythonOutcome } from '../engine/eeg/manifestCheck';
 import { CATEGORIES, Category } from '../engine/eeg/category';
 import { notRegularFile } from '../engine/io/fileType';
 import {
-  MAX_VIEW_VOLUME_BYTES, NiftiPairRequest, NpzViewRequest, NpzWindowRequest, SlicePictureRequest, ViewReference, ViewVolume, VolumeBytesRequest,
+  MAX_VIEW_VOLUME_BYTES,
+  NiftiPairRequest,
+  NpzViewRequest,
+  NpzWindowRequest,
+  SlicePictureRequest,
+  ViewReference,
+  ViewVolume,
+  VolumeBytesRequest,
 } from '../protocol';
 import type { Analysis } from './analyze';
 import { CacheInspector, statOrUndefined } from './inspector';
@@ -28,7 +35,11 @@ export interface CheckedDocument {
 /** Most references listed per viewed file (a manifest lists each window of a file once). */
 export const MAX_VIEW_REFERENCES = 500;
 
-export async function npzView(file: string, inspector: CacheInspector, documents: CheckedDocument[]): Promise<NpzViewRequest.Result> {
+export async function npzView(
+  file: string,
+  inspector: CacheInspector,
+  documents: CheckedDocument[],
+): Promise<NpzViewRequest.Result> {
   const stat = await statOrUndefined(file);
   const references = referencesTo(file, documents);
   const empty = { file, size: stat?.size ?? 0, members: [], membersTotal: 0, notes: [], ...references };
@@ -41,7 +52,12 @@ export async function npzView(file: string, inspector: CacheInspector, documents
     members,
     membersTotal: listing.ok ? listing.value.total : 0,
     readCost: trainingReadCost(members),
-    notes: [...(facts.summary?.notes ?? []), ...(facts.summary?.windowsError ? [`windows cannot be read: ${facts.summary.windowsError}; training fails on every window of this file`] : [])],
+    notes: [
+      ...(facts.summary?.notes ?? []),
+      ...(facts.summary?.windowsError
+        ? [`windows cannot be read: ${facts.summary.windowsError}; training fails on every window of this file`]
+        : []),
+    ],
   };
   const summary = facts.summary;
   if (summary?.hasLabels) {
@@ -54,21 +70,38 @@ export async function npzView(file: string, inspector: CacheInspector, documents
       letters.push(category[0]);
       fractions.push(summary.samplesPerWindow === 0 ? 0 : windowPositives(summary, w) / summary.samplesPerWindow);
     }
-    result.windows = { count: summary.windowCount, samplesPerWindow: summary.samplesPerWindow, categories, fractions, categoryLetters: letters.join('') };
+    result.windows = {
+      count: summary.windowCount,
+      samplesPerWindow: summary.samplesPerWindow,
+      categories,
+      fractions,
+      categoryLetters: letters.join(''),
+    };
   } else if (summary) {
     result.notes.push('no labels array: the manifest builder warns "has NO LABELS" and leaves this file out');
   }
   if (!summary) {
     const failure = facts.failure ?? { message: facts.error ?? 'unreadable' };
-    result.failure = { message: failure.message, exception: failure.exception, outcome: describePythonOutcome(failure) };
+    result.failure = {
+      message: failure.message,
+      exception: failure.exception,
+      outcome: describePythonOutcome(failure),
+    };
   }
   return result;
 }
 
-const CATEGORY_SHORT: Record<Category, 'partial' | 'full' | 'none'> = { partial_seizure: 'partial', full_seizure: 'full', no_seizure: 'none' };
+const CATEGORY_SHORT: Record<Category, 'partial' | 'full' | 'none'> = {
+  partial_seizure: 'partial',
+  full_seizure: 'full',
+  no_seizure: 'none',
+};
 
 /** The entries of checked manifests and dataset indexes whose path is `file`, with the problems on them. */
-export function referencesTo(file: string, documents: CheckedDocument[]): { references: ViewReference[]; referencesTotal: number } {
+export function referencesTo(
+  file: string,
+  documents: CheckedDocument[],
+): { references: ViewReference[]; referencesTotal: number } {
   const references: ViewReference[] = [];
   let total = 0;
   for (const document of documents) {
@@ -78,9 +111,14 @@ export function referencesTo(file: string, documents: CheckedDocument[]): { refe
       const { path: where, entry: span, label } = entry;
       references.push({
         uri: document.uri,
-        range: { start: document.positionAt(where.offset + 1), end: document.positionAt(where.offset + where.length - 1) },
+        range: {
+          start: document.positionAt(where.offset + 1),
+          end: document.positionAt(where.offset + where.length - 1),
+        },
         label,
-        findings: document.analysis.diagnostics.filter((d) => overlaps(d, span)).map(({ severity, code, message }) => ({ severity, code, message })),
+        findings: document.analysis.diagnostics
+          .filter((d) => overlaps(d, span))
+          .map(({ severity, code, message }) => ({ severity, code, message })),
       });
     }
   }
@@ -88,7 +126,10 @@ export function referencesTo(file: string, documents: CheckedDocument[]): { refe
 }
 
 /** Each entry of `analysis` naming `file`: its path string, the whole entry (where its problems are) and a label. */
-function* entriesNaming(file: string, analysis: Analysis): Generator<{ path: TextSpan; entry: TextSpan; label: string }> {
+function* entriesNaming(
+  file: string,
+  analysis: Analysis,
+): Generator<{ path: TextSpan; entry: TextSpan; label: string }> {
   if (analysis.kind === 'seizure-manifest') {
     const id = analysis.parsed.files.findIndex((name) => path.join(analysis.directory, name) === file);
     if (id < 0) return;
@@ -106,7 +147,8 @@ function* entriesNaming(file: string, analysis: Analysis): Generator<{ path: Tex
   } else if (analysis.kind === 'eeg-dataset-index') {
     const where = `${path.basename(analysis.directory)}/_dataset_index.json`;
     for (const [k, f] of analysis.parsed.files.entries()) {
-      if (path.join(analysis.directory, f.cacheFile) === file) yield { path: f.span, entry: f.span, label: `${where} files[${k}]` };
+      if (path.join(analysis.directory, f.cacheFile) === file)
+        yield { path: f.span, entry: f.span, label: `${where} files[${k}]` };
     }
   }
 }
@@ -116,7 +158,11 @@ function overlaps(d: Diagnostic, span: TextSpan): boolean {
   return d.offset < span.offset + span.length && span.offset < d.offset + Math.max(1, d.length);
 }
 
-export async function npzWindow(file: string, window: number, inspector: CacheInspector): Promise<NpzWindowRequest.Result> {
+export async function npzWindow(
+  file: string,
+  window: number,
+  inspector: CacheInspector,
+): Promise<NpzWindowRequest.Result> {
   if (!Number.isInteger(window) || window < 0) return { ok: false, error: `window ${window} is not a window index` };
   const stat = await statOrUndefined(file);
   if (!stat?.isFile()) return { ok: false, error: stat ? notRegularFile(stat) : 'no such file' };
@@ -146,21 +192,38 @@ export async function niftiPair(file: string, documents: CheckedDocument[]): Pro
       const where = path.relative(path.dirname(analysis.directory), path.join(analysis.directory, 'dataset_info.json'));
       const pair = { image: await volume(image), mask: await volume(mask) };
       const subject = typeof sample.subject?.value === 'string' ? sample.subject.value : undefined;
-      return { ...pair, how: `sample ${sample.index} of ${where}${subject ? ` (${subject})` : ''}`, sample: { datasetInfo: document.uri, index: sample.index, subject } };
+      return {
+        ...pair,
+        how: `sample ${sample.index} of ${where}${subject ? ` (${subject})` : ''}`,
+        sample: { datasetInfo: document.uri, index: sample.index, subject },
+      };
     }
   }
   const name = path.basename(file);
   const isMask = /_lesion\.nii(\.gz)?$/i.test(name);
-  const sibling = isMask ? file.replace(/_lesion(\.nii(\.gz)?)$/i, '_t2w$1') : file.replace(/_t2w(\.nii(\.gz)?)$/i, '_lesion$1');
+  const sibling = isMask
+    ? file.replace(/_lesion(\.nii(\.gz)?)$/i, '_t2w$1')
+    : file.replace(/_t2w(\.nii(\.gz)?)$/i, '_lesion$1');
   const other = sibling !== file && NIFTI_NAME.test(sibling) ? await volume(sibling) : undefined;
   const self = await volume(file);
-  if (other) return isMask ? { image: other, mask: self, how: `the sibling image ${other.name}` } : { image: self, mask: other, how: `the sibling mask ${other.name}` };
-  return isMask ? { mask: self, how: 'no image found for this mask (no dataset_info.json sample names it, and no sibling *_t2w file)' }
-    : { image: self, how: 'no lesion mask found (no dataset_info.json sample names this image, and no sibling *_lesion file)' };
+  if (other)
+    return isMask
+      ? { image: other, mask: self, how: `the sibling image ${other.name}` }
+      : { image: self, mask: other, how: `the sibling mask ${other.name}` };
+  return isMask
+    ? {
+        mask: self,
+        how: 'no image found for this mask (no dataset_info.json sample names it, and no sibling *_t2w file)',
+      }
+    : {
+        image: self,
+        how: 'no lesion mask found (no dataset_info.json sample names this image, and no sibling *_lesion file)',
+      };
 }
 
 export async function volumeBytes(file: string): Promise<VolumeBytesRequest.Result> {
-  if (!NIFTI_NAME.test(file)) return { ok: false, error: `${path.basename(file)} is not a NIfTI file (.nii or .nii.gz)` };
+  if (!NIFTI_NAME.test(file))
+    return { ok: false, error: `${path.basename(file)} is not a NIfTI file (.nii or .nii.gz)` };
   try {
     return { ok: true, base64: (await readRegularBytes(file, MAX_VIEW_VOLUME_BYTES)).toString('base64') };
   } catch (error) {
@@ -168,13 +231,18 @@ export async function volumeBytes(file: string): Promise<VolumeBytesRequest.Resu
   }
 }
 
-export async function slicePicture(params: { image: string; mask?: string; z?: number }, inspector: CacheInspector): Promise<SlicePictureRequest.Result> {
+export async function slicePicture(
+  params: { image: string; mask?: string; z?: number },
+  inspector: CacheInspector,
+): Promise<SlicePictureRequest.Result> {
   for (const f of [params.image, params.mask]) {
     if (f === undefined) continue;
     const stat = await statOrUndefined(f);
-    if (!stat?.isFile()) return { ok: false, error: `${path.basename(f)}: ${stat ? notRegularFile(stat) : 'no such file'}` };
+    if (!stat?.isFile())
+      return { ok: false, error: `${path.basename(f)}: ${stat ? notRegularFile(stat) : 'no such file'}` };
   }
-  if (params.z !== undefined && !(Number.isInteger(params.z) && params.z >= 0)) return { ok: false, error: `slice ${params.z} is not a slice index` };
+  if (params.z !== undefined && !(Number.isInteger(params.z) && params.z >= 0))
+    return { ok: false, error: `slice ${params.z} is not a slice index` };
   const result = await inspector.pool.slicePicture(params.image, params.mask, params.z);
   return result.ok ? { ok: true, ...result.value } : { ok: false, error: result.error };
 }

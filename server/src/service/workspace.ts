@@ -21,10 +21,15 @@ export function isTrackedName(name: string): boolean {
 function globMatcher(globs: string[]): (relative: string) => boolean {
   const matchesGlob = (path as unknown as { matchesGlob?: (p: string, g: string) => boolean }).matchesGlob;
   if (!globs.length) return () => false;
-  return (relative) => globs.some((g) => (matchesGlob ? matchesGlob(relative, g) : relative.endsWith(g.replace(/^\*\*\/(\*)?/, ''))));
+  return (relative) =>
+    globs.some((g) => (matchesGlob ? matchesGlob(relative, g) : relative.endsWith(g.replace(/^\*\*\/(\*)?/, ''))));
 }
 
-export async function findWorkspaceFiles(roots: string[], extraGlobs: string[], signal?: AbortSignal): Promise<string[]> {
+export async function findWorkspaceFiles(
+  roots: string[],
+  extraGlobs: string[],
+  signal?: AbortSignal,
+): Promise<string[]> {
   const found: string[] = [];
   const matches = globMatcher(extraGlobs);
   let visited = 0;
@@ -38,7 +43,11 @@ export async function findWorkspaceFiles(roots: string[], extraGlobs: string[], 
         const full = path.join(directory, entry.name);
         if (entry.isDirectory()) {
           if (!entry.name.startsWith('.') && !SKIPPED_DIRECTORIES.has(entry.name)) queue.push(full);
-        } else if ((entry.isFile() || entry.isSymbolicLink()) && entry.name.endsWith('.json') && (NAMES.has(entry.name) || matches(path.relative(root, full).split(path.sep).join('/')))) {
+        } else if (
+          (entry.isFile() || entry.isSymbolicLink()) &&
+          entry.name.endsWith('.json') &&
+          (NAMES.has(entry.name) || matches(path.relative(root, full).split(path.sep).join('/')))
+        ) {
           found.push(full);
         }
       }

@@ -10,7 +10,15 @@ import { FormatError } from '../engine/io/source';
 import { NpyHeaderError } from '../engine/numpy/npy';
 import { WindowValueScan } from '../engine/eeg/windowValues';
 import { taskFailure } from './fileSource';
-import type { DeepChunkMessage, DeepConsumedMessage, DeepMember, DeepWindowsValue, DeepWorkerMessage, Task, TaskResult } from './tasks';
+import type {
+  DeepChunkMessage,
+  DeepConsumedMessage,
+  DeepMember,
+  DeepWindowsValue,
+  DeepWorkerMessage,
+  Task,
+  TaskResult,
+} from './tasks';
 
 /** Inflated bytes zlib hands over at a time. */
 const INFLATE_OUTPUT_CHUNK = 1 << 20;
@@ -48,11 +56,19 @@ export function deepWindows(task: Extract<Task, { kind: 'deep-windows' }>): Prom
     const finish = () => {
       if (settled) return;
       // np.load reads the whole member, so zipfile reaches its end and checks the CRC.
-      if (inflated >= member!.uncompressedSize && (crc >>> 0) !== member!.crc32) {
-        return fail(new FormatError('windows fails its CRC-32 check (corrupt data): np.load raises zipfile.BadZipFile on every window'));
+      if (inflated >= member!.uncompressedSize && crc >>> 0 !== member!.crc32) {
+        return fail(
+          new FormatError(
+            'windows fails its CRC-32 check (corrupt data): np.load raises zipfile.BadZipFile on every window',
+          ),
+        );
       }
       try {
-        settle({ ok: true, value: { values: scan.finish(), inflatedBytes: inflated, peakHeldBytes: peakHeld }, bytesRead: 0 });
+        settle({
+          ok: true,
+          value: { values: scan.finish(), inflatedBytes: inflated, peakHeldBytes: peakHeld },
+          bytesRead: 0,
+        });
       } catch (error) {
         fail(error);
       }
@@ -70,13 +86,20 @@ export function deepWindows(task: Extract<Task, { kind: 'deep-windows' }>): Prom
       inflater.on('error', (error: NodeJS.ErrnoException) => {
         const truncated = error.code === 'Z_BUF_ERROR';
         // zipfile raises EOFError on a deflate stream cut short, zlib.error on an invalid one.
-        fail(new FormatError(truncated ? "windows' compressed data ends early (truncated): np.load raises EOFError" : `windows' compressed data is corrupt (${error.message}): np.load raises zlib.error`));
+        fail(
+          new FormatError(
+            truncated
+              ? "windows' compressed data ends early (truncated): np.load raises EOFError"
+              : `windows' compressed data is corrupt (${error.message}): np.load raises zlib.error`,
+          ),
+        );
       });
     };
     port.on('message', (message: DeepChunkMessage) => {
       if (settled) return;
       if ('member' in message) start(message.member);
-      else if (!member) fail(new FormatError('no windows member to check')); // the reader gave up before it began
+      else if (!member)
+        fail(new FormatError('no windows member to check')); // the reader gave up before it began
       else if ('chunk' in message) {
         const length = message.chunk.length;
         held += length;

@@ -69,7 +69,10 @@ export async function openFileSource(file: string, size?: number): Promise<FileS
 /** A failed task's message, and what Python's open() or np.load raises for the same file. */
 export function taskFailure(error: unknown): { error: string; failure?: LoadFailure } {
   const code = (error as NodeJS.ErrnoException).code;
-  return { error: describeError(error), failure: loadFailure(error) ?? (code ? { message: describeError(error), exception: osException(code) } : undefined) };
+  return {
+    error: describeError(error),
+    failure: loadFailure(error) ?? (code ? { message: describeError(error), exception: osException(code) } : undefined),
+  };
 }
 
 /** The message users see for a file that could not be read. */

@@ -19,7 +19,18 @@ import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
 import type { ResampleMethod } from '../engine/arc/preprocessing';
 import { Budget } from './budget';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
-import type { DeepWindowsValue, DeepWorkerMessage, FileStamp, LabelTrace, MaskPreprocessing, NiftiResult, NpzResult, SlicePicture, Task, TaskResult } from './tasks';
+import type {
+  DeepWindowsValue,
+  DeepWorkerMessage,
+  FileStamp,
+  LabelTrace,
+  MaskPreprocessing,
+  NiftiResult,
+  NpzResult,
+  SlicePicture,
+  Task,
+  TaskResult,
+} from './tasks';
 import type { NpzMemberInfo, WindowTrace } from '../engine/eeg/npzView';
 
 /** Compressed bytes held between reading and counting, by default. */
@@ -72,10 +83,18 @@ export class WorkerPool {
   bytesInflated = 0;
   deepPeakHeld = 0;
 
-  constructor(readonly threads = availableParallelism(), options: PoolOptions = {}) {
+  constructor(
+    readonly threads = availableParallelism(),
+    options: PoolOptions = {},
+  ) {
     // Threads start on first use unless asked: a re-check answered from fingerprints never needs one.
     const max = Math.max(1, threads);
-    this.piscina = new Piscina({ filename: workerScript(), minThreads: options.startThreads ? max : 0, maxThreads: max, idleTimeout: 2000 });
+    this.piscina = new Piscina({
+      filename: workerScript(),
+      minThreads: options.startThreads ? max : 0,
+      maxThreads: max,
+      idleTimeout: 2000,
+    });
     this.files = new Budget(Math.max(1, options.readsInFlight ?? DEFAULT_MACHINE_SETTINGS.io.readsInFlight));
     this.bytes = new Budget(Math.max(1, options.bytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT));
     this.open = options.open ?? openFileSource;
@@ -86,14 +105,18 @@ export class WorkerPool {
    * round of two reads), counted in a worker. `size` (from a stat just made) saves a round trip.
    */
   npz(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<NpzResult> {
-    return this.once(JSON.stringify({ kind: 'npz', path: file }), signal, (jobSignal) => this.readNpz(file, options.size, jobSignal)) as Promise<NpzResult>;
+    return this.once(JSON.stringify({ kind: 'npz', path: file }), signal, (jobSignal) =>
+      this.readNpz(file, options.size, jobSignal),
+    ) as Promise<NpzResult>;
   }
 
   /** windows.shape[0] from its `.npy` header (for `_dataset_index.json`): read and parsed here, no worker needed. */
   windowCount(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<TaskResult<number>> {
     return this.once(JSON.stringify({ kind: 'window-count', path: file }), signal, async (jobSignal) => {
       try {
-        const { value, statAfter } = await this.readHere(file, options.size, jobSignal, (source) => readWindowCount(source));
+        const { value, statAfter } = await this.readHere(file, options.size, jobSignal, (source) =>
+          readWindowCount(source),
+        );
         return { ok: true, value, bytesRead: 0, statAfter: await statAfter };
       } catch (error) {
         if (jobSignal.aborted) throw error;
@@ -108,10 +131,16 @@ export class WorkerPool {
    * the worker has consumed it, so memory stays bounded whatever the member's size.
    */
   deepWindows(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<TaskResult<WindowValues>> {
-    return this.once(JSON.stringify({ kind: 'deep-windows', path: file }), signal, (jobSignal) => this.streamWindows(file, options.size, jobSignal)) as Promise<TaskResult<WindowValues>>;
+    return this.once(JSON.stringify({ kind: 'deep-windows', path: file }), signal, (jobSignal) =>
+      this.streamWindows(file, options.size, jobSignal),
+    ) as Promise<TaskResult<WindowValues>>;
   }
 
-  private async streamWindows(file: string, size: number | undefined, signal: AbortSignal): Promise<TaskResult<WindowValues>> {
+  private async streamWindows(
+    file: string,
+    size: number | undefined,
+    signal: AbortSignal,
+  ): Promise<TaskResult<WindowValues>> {
     const { port1, port2 } = new MessageChannel();
     let held = 0;
     let unacknowledged = 0;
@@ -133,8 +162,13 @@ export class WorkerPool {
     const onAbort = () => wake();
     signal.addEventListener('abort', onAbort);
     const task: Task = { kind: 'deep-windows', path: file, port: port2 };
-    const result = this.dispatch(task, signal, [port2 as unknown as ArrayBuffer]) as Promise<TaskResult<DeepWindowsValue>>;
-    const outcome = result.then((r) => ((settled = true), wake(), r), (error) => ((settled = true), wake(), Promise.reject(error)));
+    const result = this.dispatch(task, signal, [port2 as unknown as ArrayBuffer]) as Promise<
+      TaskResult<DeepWindowsValue>
+    >;
+    const outcome = result.then(
+      (r) => ((settled = true), wake(), r),
+      (error) => ((settled = true), wake(), Promise.reject(error)),
+    );
     outcome.catch(() => undefined);
     let source: FileSource | undefined;
     let slot = false;
@@ -154,10 +188,15 @@ export class WorkerPool {
         await outcome.catch(() => undefined);
         throw error;
       }
-      port1.postMessage({ member: { method: member.method, uncompressedSize: member.uncompressedSize, crc32: member.crc32 } });
-      const chunkSize = Math.max(64 << 10, Math.min(DEEP_READ_CHUNK, Math.floor(this.bytes.capacity / DEEP_READ_AHEAD)));
+      port1.postMessage({
+        member: { method: member.method, uncompressedSize: member.uncompressedSize, crc32: member.crc32 },
+      });
+      const chunkSize = Math.max(
+        64 << 10,
+        Math.min(DEEP_READ_CHUNK, Math.floor(this.bytes.capacity / DEEP_READ_AHEAD)),
+      );
       const end = dataOffset + member.compressedSize;
-      for (let at = dataOffset; at < end && !settled; ) {
+      for (let at = dataOffset; at < end && !settled;) {
         await waitFor(() => unacknowledged < DEEP_READ_AHEAD);
         signal.throwIfAborted();
         if (settled) break;
@@ -217,7 +256,12 @@ export class WorkerPool {
   }
 
   /** Axial slice `z` of an image with its mask over it, for the viewer's fallback (never cached: one per slider step). */
-  slicePicture(image: string, mask: string | undefined, z: number | undefined, signal?: AbortSignal): Promise<TaskResult<SlicePicture>> {
+  slicePicture(
+    image: string,
+    mask: string | undefined,
+    z: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<TaskResult<SlicePicture>> {
     return this.run({ kind: 'slice-picture', path: image, mask, z }, signal) as Promise<TaskResult<SlicePicture>>;
   }
 
@@ -228,7 +272,9 @@ export class WorkerPool {
 
   /** The members and their `.npy` headers (each header inflates a few hundred bytes). */
   npzMembers(file: string, signal?: AbortSignal): Promise<TaskResult<{ members: NpzMemberInfo[]; total: number }>> {
-    return this.run({ kind: 'npz-members', path: file }, signal) as Promise<TaskResult<{ members: NpzMemberInfo[]; total: number }>>;
+    return this.run({ kind: 'npz-members', path: file }, signal) as Promise<
+      TaskResult<{ members: NpzMemberInfo[]; total: number }>
+    >;
   }
 
   trainingPicture(mask: string, image: string, method: ResampleMethod): Promise<TaskResult<string>> {
@@ -247,7 +293,12 @@ export class WorkerPool {
    * returns whether the file changed while it was read: its fstat afterwards, which completes
    * while the caller goes on (counting in a worker).
    */
-  private async readHere<T>(file: string, size: number | undefined, signal: AbortSignal, read: (source: FileSource) => Promise<T>): Promise<{ value: T; statAfter: Promise<FileStamp | undefined> }> {
+  private async readHere<T>(
+    file: string,
+    size: number | undefined,
+    signal: AbortSignal,
+    read: (source: FileSource) => Promise<T>,
+  ): Promise<{ value: T; statAfter: Promise<FileStamp | undefined> }> {
     await this.files.acquire(1);
     try {
       signal.throwIfAborted();
@@ -262,7 +313,13 @@ export class WorkerPool {
         this.bytesRead += source.bytesRead;
         this.readRequests += source.reads;
       }
-      const statAfter = source.stamp().then((stamp) => stamp, () => undefined).finally(() => source.close().catch(() => undefined));
+      const statAfter = source
+        .stamp()
+        .then(
+          (stamp) => stamp,
+          () => undefined,
+        )
+        .finally(() => source.close().catch(() => undefined));
       return { value, statAfter };
     } finally {
       this.files.release(1);
@@ -276,7 +333,11 @@ export class WorkerPool {
       let fetched: Awaited<ReturnType<typeof this.readHere<{ size: number; spans: ByteSpan[] }>>>;
       try {
         fetched = await this.readHere(file, size, signal, async (source) => {
-          const drawing = this.drawOnBudget(source, (n) => (held += n), () => held > 0);
+          const drawing = this.drawOnBudget(
+            source,
+            (n) => (held += n),
+            () => held > 0,
+          );
           const cache = await readNpzSpans(drawing, { maxLabelsInMemory: this.bytes.capacity });
           return { size: source.size, spans: cache.spans };
         });
@@ -323,7 +384,11 @@ export class WorkerPool {
     return this.once(JSON.stringify(task), signal, (jobSignal) => this.dispatch(task, jobSignal));
   }
 
-  private async dispatch(task: Task, signal?: AbortSignal, transferList: ArrayBuffer[] = []): Promise<TaskResult<unknown>> {
+  private async dispatch(
+    task: Task,
+    signal?: AbortSignal,
+    transferList: ArrayBuffer[] = [],
+  ): Promise<TaskResult<unknown>> {
     const result = (await this.piscina.run(task, { signal, transferList })) as TaskResult<unknown>;
     this.bytesRead += result.bytesRead;
     this.tasksRun++;
@@ -335,7 +400,11 @@ export class WorkerPool {
    * once; the job itself is cancelled only when every caller has (one editor check superseding
    * another must not cancel the file read the newer check shares).
    */
-  private once(key: string, signal: AbortSignal | undefined, job: (signal: AbortSignal) => Promise<TaskResult<unknown>>): Promise<TaskResult<unknown>> {
+  private once(
+    key: string,
+    signal: AbortSignal | undefined,
+    job: (signal: AbortSignal) => Promise<TaskResult<unknown>>,
+  ): Promise<TaskResult<unknown>> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     let shared = this.inFlight.get(key);
     if (!shared) {

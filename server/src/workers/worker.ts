@@ -28,16 +28,34 @@ async function withFile<T>(file: string, use: (source: ByteSource) => Promise<T>
 }
 
 /** Works on the fetched bytes; the file is opened only if they miss something (labels left to stream). */
-async function withFetched<T>(task: Extract<Task, { kind: 'npz' }>, use: (source: ByteSource) => Promise<T>): Promise<TaskResult<T>> {
+async function withFetched<T>(
+  task: Extract<Task, { kind: 'npz' }>,
+  use: (source: ByteSource) => Promise<T>,
+): Promise<TaskResult<T>> {
   let opened: Promise<FileSource> | undefined;
-  const file: ByteSource = { size: task.size, read: async (offset, length) => (await (opened ??= openFileSource(task.path, task.size))).read(offset, length) };
+  const file: ByteSource = {
+    size: task.size,
+    read: async (offset, length) => (await (opened ??= openFileSource(task.path, task.size))).read(offset, length),
+  };
   try {
-    return { ok: true, value: await use(new SpanCache(task.size, file, task.spans)), bytesRead: opened ? (await opened).bytesRead : 0 };
+    return {
+      ok: true,
+      value: await use(new SpanCache(task.size, file, task.spans)),
+      bytesRead: opened ? (await opened).bytesRead : 0,
+    };
   } catch (error) {
-    const bytesRead = opened ? await opened.then((s) => s.bytesRead, () => 0) : 0;
+    const bytesRead = opened
+      ? await opened.then(
+          (s) => s.bytesRead,
+          () => 0,
+        )
+      : 0;
     return { ok: false, ...taskFailure(error), bytesRead };
   } finally {
-    await opened?.then((s) => s.close(), () => undefined);
+    await opened?.then(
+      (s) => s.close(),
+      () => undefined,
+    );
   }
 }
 
@@ -56,7 +74,9 @@ async function slicePicture(imageFile: string, maskFile?: string, z?: number): P
   let slice = z;
   let depth: number | undefined;
   if (maskFile && slice === undefined) {
-    const profile = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: true, perSlice: true, name: maskFile }));
+    const profile = await withFile(maskFile, (source) =>
+      summarizeNifti(source, { countVoxels: true, perSlice: true, name: maskFile }),
+    );
     bytesRead += profile.bytesRead;
     if (!profile.ok) return { ...profile, bytesRead };
     const perSlice = profile.value.positivesPerSlice ?? [0];
@@ -68,15 +88,21 @@ async function slicePicture(imageFile: string, maskFile?: string, z?: number): P
     });
   }
   if (slice === undefined) {
-    const header = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, name: imageFile }));
+    const header = await withFile(imageFile, (source) =>
+      summarizeNifti(source, { countVoxels: false, name: imageFile }),
+    );
     bytesRead += header.bytesRead;
     if (!header.ok) return { ...header, bytesRead };
     slice = Math.floor((header.value.shape[2] ?? 1) / 2);
   }
-  const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, slice, name: imageFile }));
+  const image = await withFile(imageFile, (source) =>
+    summarizeNifti(source, { countVoxels: false, slice, name: imageFile }),
+  );
   bytesRead += image.bytesRead;
   if (!image.ok) return { ...image, bytesRead };
-  const mask = maskFile ? await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: false, slice, name: maskFile })) : undefined;
+  const mask = maskFile
+    ? await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: false, slice, name: maskFile }))
+    : undefined;
   bytesRead += mask?.bytesRead ?? 0;
   if (mask && !mask.ok) return { ...mask, bytesRead };
   const { width, height, values } = image.value.slice!;
@@ -88,14 +114,24 @@ async function slicePicture(imageFile: string, maskFile?: string, z?: number): P
 }
 
 /** PNG (base64) of the training grid's slice with the most lesion voxels, for one resample method. */
-async function trainingPicture(maskFile: string, imageFile: string, method: ResampleMethod): Promise<TaskResult<string>> {
-  const mask = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: false, lesionMask: true, name: maskFile }));
+async function trainingPicture(
+  maskFile: string,
+  imageFile: string,
+  method: ResampleMethod,
+): Promise<TaskResult<string>> {
+  const mask = await withFile(maskFile, (source) =>
+    summarizeNifti(source, { countVoxels: false, lesionMask: true, name: maskFile }),
+  );
   if (!mask.ok) return mask;
   const header = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, name: imageFile }));
   if (!header.ok) return { ...header, bytesRead: mask.bytesRead + header.bytesRead };
   const grid = (s: NiftiSummary) => ({ shape: s.shape as [number, number, number], affine: s.affine! });
   if (!mask.value.lesionMask || header.value.shape.length !== 3 || !mask.value.affine || !header.value.affine) {
-    return { ok: false, error: 'preprocess_volume needs 3-D volumes with valid affines', bytesRead: mask.bytesRead + header.bytesRead };
+    return {
+      ok: false,
+      error: 'preprocess_volume needs 3-D volumes with valid affines',
+      bytesRead: mask.bytesRead + header.bytesRead,
+    };
   }
   let plan;
   try {
@@ -103,7 +139,9 @@ async function trainingPicture(maskFile: string, imageFile: string, method: Resa
   } catch (error) {
     return { ok: false, ...taskFailure(error), bytesRead: mask.bytesRead + header.bytesRead };
   }
-  const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, pick: plan.pick, name: imageFile }));
+  const image = await withFile(imageFile, (source) =>
+    summarizeNifti(source, { countVoxels: false, pick: plan.pick, name: imageFile }),
+  );
   const bytesRead = mask.bytesRead + header.bytesRead + image.bytesRead;
   if (!image.ok) return { ...image, bytesRead };
   const { lesionOverlay } = await import('../engine/pictures');
@@ -116,7 +154,9 @@ async function trainingPicture(maskFile: string, imageFile: string, method: Resa
  * image's header give the preprocessing facts. The image's voxels are never read.
  */
 async function maskPreprocessing(maskFile: string, imageFile: string): Promise<TaskResult<MaskPreprocessing>> {
-  const mask = await withFile(maskFile, (source) => summarizeNifti(source, { countVoxels: true, lesionMask: true, name: maskFile }));
+  const mask = await withFile(maskFile, (source) =>
+    summarizeNifti(source, { countVoxels: true, lesionMask: true, name: maskFile }),
+  );
   if (!mask.ok) return mask;
   const { lesionMask, ...summary } = mask.value;
   const image = await withFile(imageFile, (source) => summarizeNifti(source, { countVoxels: false, name: imageFile }));
@@ -148,6 +188,8 @@ export default function run(task: Task): Promise<TaskResult<unknown>> {
     case 'deep-windows':
       return deepWindows(task);
     case 'nifti':
-      return withFile(task.path, (source) => summarizeNifti(source, { countVoxels: task.countVoxels, name: task.path }));
+      return withFile(task.path, (source) =>
+        summarizeNifti(source, { countVoxels: task.countVoxels, name: task.path }),
+      );
   }
 }

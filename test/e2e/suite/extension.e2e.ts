@@ -14,10 +14,16 @@ const MISSING = 'sub-009_s001_t000_windows.npz'; // fixtures.ts MISSING_CACHE_FI
 
 const codeOf = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? d.code.value : d.code);
 const ours = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'neurocache');
-const describe = (ds: vscode.Diagnostic[]) => JSON.stringify(ds.map((d) => `${codeOf(d)}@${d.range.start.line}: ${d.message}`));
+const describe = (ds: vscode.Diagnostic[]) =>
+  JSON.stringify(ds.map((d) => `${codeOf(d)}@${d.range.start.line}: ${d.message}`));
 
 /** Resolves with `uri`'s NeuroCache diagnostics as soon as `predicate` holds for them. */
-function diagnosticsWhere(uri: vscode.Uri, predicate: (ds: vscode.Diagnostic[]) => boolean, what: string, timeoutMs = 60_000): Promise<vscode.Diagnostic[]> {
+function diagnosticsWhere(
+  uri: vscode.Uri,
+  predicate: (ds: vscode.Diagnostic[]) => boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<vscode.Diagnostic[]> {
   return new Promise((resolve, reject) => {
     const check = () => {
       const ds = ours(uri);
@@ -68,7 +74,11 @@ suite('NeuroCache in VS Code', () => {
 
   test('hover on the "partial_seizure" key says training rescans the stale manifest instead of a balanced set', async () => {
     const position = document.positionAt(document.getText().indexOf('"partial_seizure"') + 3);
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', manifest, position);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      manifest,
+      position,
+    );
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(text, /Balanced training set: none from this manifest/, text);
     assert.doesNotMatch(text, /pos_weight/, text);
@@ -82,7 +92,11 @@ suite('NeuroCache in VS Code', () => {
     assert.ok(hasMissingCacheFile(ours(manifest)), 'the check still flags the stale manifest');
     assert.deepEqual(describe(ours(webext)), '[]');
     const position = other.positionAt(other.getText().indexOf('"manifest_version"') + 3);
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', webext, position);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      webext,
+      position,
+    );
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.doesNotMatch(text, /seizure|NeuroCache/i, text);
   });
@@ -109,12 +123,15 @@ suite('NeuroCache commands and settings', () => {
     // A manifest naming only a missing cache file, flagged by the running server first.
     const stale = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, 'restart_cache', 'manifest.json');
     const entry = { cache_file: MISSING, window_idx: 0 };
-    await vscode.workspace.fs.writeFile(stale, Buffer.from(JSON.stringify({ partial_seizure: [], full_seizure: [], no_seizure: [entry] })));
+    await vscode.workspace.fs.writeFile(
+      stale,
+      Buffer.from(JSON.stringify({ partial_seizure: [], full_seizure: [], no_seizure: [entry] })),
+    );
     await vscode.commands.executeCommand(Commands.checkWorkspace);
     await diagnosticsWhere(stale, hasMissingCacheFile, 'missing-cache-file before the restart');
     // Stopping the old client drops its diagnostics: what shows afterwards, the new server published.
     await vscode.commands.executeCommand(ClientCommands.restartServer);
-    assert.deepEqual(describe(ours(stale)), '[]', 'the old server\'s diagnostics went with it');
+    assert.deepEqual(describe(ours(stale)), '[]', "the old server's diagnostics went with it");
     await diagnosticsWhere(stale, hasMissingCacheFile, 'missing-cache-file from the restarted server');
     const result = await vscode.commands.executeCommand<{ message: string }>(Commands.checkWorkspace);
     assert.match(result?.message ?? '', /^Checked [1-9]\d* files?: /);
@@ -124,7 +141,10 @@ suite('NeuroCache commands and settings', () => {
   test('a token in the old neurocache.hubToken setting is moved out of the settings', async () => {
     const config = () => vscode.workspace.getConfiguration('neurocache');
     const removed = new Promise<void>((resolve, reject) => {
-      const guard = setTimeout(() => reject(new Error(`neurocache.hubToken is still set: ${JSON.stringify(config().inspect('hubToken'))}`)), 30_000);
+      const guard = setTimeout(
+        () => reject(new Error(`neurocache.hubToken is still set: ${JSON.stringify(config().inspect('hubToken'))}`)),
+        30_000,
+      );
       const subscription = vscode.workspace.onDidChangeConfiguration(() => {
         if (config().inspect<string>('hubToken')?.globalValue !== undefined) return;
         clearTimeout(guard);

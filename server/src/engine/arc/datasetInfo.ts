@@ -15,7 +15,11 @@ export const PAPER_COHORT = { total: 223, space_2x: 115, space_no_accel: 108 };
 
 /** The paper-parity check (dataset_info statistics and `arc download --paper-parity` both use it). */
 export function isPaperCohort(samples: number, acquisitions: Readonly<Record<string, number>>): boolean {
-  return samples === PAPER_COHORT.total && (acquisitions.space_2x ?? 0) === PAPER_COHORT.space_2x && (acquisitions.space_no_accel ?? 0) === PAPER_COHORT.space_no_accel;
+  return (
+    samples === PAPER_COHORT.total &&
+    (acquisitions.space_2x ?? 0) === PAPER_COHORT.space_2x &&
+    (acquisitions.space_no_accel ?? 0) === PAPER_COHORT.space_no_accel
+  );
 }
 
 export interface Item<T> extends TextSpan {
@@ -47,17 +51,23 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
   const keys: ParsedDatasetInfo['keys'] = {};
   const samples: DatasetSample[] = [];
   const schema: Diagnostic[] = [];
-  const error = (where: TextSpan, message: string) => schema.push(diagnostic(where, 'error', 'dataset-info-schema', message));
+  const error = (where: TextSpan, message: string) =>
+    schema.push(diagnostic(where, 'error', 'dataset-info-schema', message));
   // Python's json reads `1.0` and `1e3` as floats, which parse_dataset_info refuses where it wants an int.
   const isFloatLiteral = (n: Node) => /[.eE]/.test(text.slice(n.offset, n.offset + n.length));
-  const isDatasetInfo = root?.type === 'object' && !!root.children?.some((p) => ['image_paths', 'mask_paths'].includes(p.children?.[0]?.value));
+  const isDatasetInfo =
+    root?.type === 'object' &&
+    !!root.children?.some((p) => ['image_paths', 'mask_paths'].includes(p.children?.[0]?.value));
   if (!isDatasetInfo || !root) return { isDatasetInfo: false, keys, samples, schema };
   let constantEnd = -1;
   for (const e of errors) {
     // NaN and Infinity load in Python (as floats); jsonc-parser reports them, the rest of them, and a missing value after them.
     const constant = e.offset < constantEnd ? undefined : pythonConstantAt(text, e.offset);
     if (constant) {
-      error({ offset: e.offset, length: constant.length }, `${constant} is a float to Python's json; not a valid value here.`);
+      error(
+        { offset: e.offset, length: constant.length },
+        `${constant} is a float to Python's json; not a valid value here.`,
+      );
       constantEnd = e.offset + constant.length;
     } else if (!(e.offset < constantEnd || (constantEnd >= 0 && text.slice(constantEnd, e.offset).trim() === ''))) {
       error({ offset: e.offset, length: e.length }, `Invalid JSON (${printParseErrorCode(e.error)}).`);
@@ -66,10 +76,12 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
 
   for (const property of root.children ?? []) {
     const [key] = property.children ?? [];
-    if (key && (LIST_KEYS as readonly string[]).includes(key.value) || key?.value === 'num_samples') keys[key.value as ListKey] = span(key);
+    if ((key && (LIST_KEYS as readonly string[]).includes(key.value)) || key?.value === 'num_samples')
+      keys[key.value as ListKey] = span(key);
   }
   const missing = LIST_KEYS.filter((k) => !keys[k]);
-  if (missing.length) error(span(root.children![0].children![0]), `Missing required ${missing.map((m) => `"${m}"`).join(', ')}.`);
+  if (missing.length)
+    error(span(root.children![0].children![0]), `Missing required ${missing.map((m) => `"${m}"`).join(', ')}.`);
 
   const lists = new Map<ListKey, Node>();
   for (const key of LIST_KEYS) {
@@ -83,14 +95,29 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
   const expected = mostCommon(lengths.map((l) => l.length));
   for (const { key, length } of lengths) {
     if (length !== expected) {
-      schema.push(diagnostic(keys[key]!, 'error', 'sample-count', `"${key}" has ${length} items but the other lists have ${expected}: every list needs one item per sample.`));
+      schema.push(
+        diagnostic(
+          keys[key]!,
+          'error',
+          'sample-count',
+          `"${key}" has ${length} items but the other lists have ${expected}: every list needs one item per sample.`,
+        ),
+      );
     }
   }
   const numSamples = lastValue(root, 'num_samples');
   if (numSamples) {
-    if (numSamples.type !== 'number' || !Number.isInteger(numSamples.value) || isFloatLiteral(numSamples)) error(span(numSamples), '"num_samples" must be an integer.');
+    if (numSamples.type !== 'number' || !Number.isInteger(numSamples.value) || isFloatLiteral(numSamples))
+      error(span(numSamples), '"num_samples" must be an integer.');
     else if (lengths.length && numSamples.value !== expected) {
-      schema.push(diagnostic(span(numSamples), 'error', 'sample-count', `num_samples is ${numSamples.value} but the lists hold ${expected} samples.`));
+      schema.push(
+        diagnostic(
+          span(numSamples),
+          'error',
+          'sample-count',
+          `num_samples is ${numSamples.value} but the lists hold ${expected} samples.`,
+        ),
+      );
     }
   }
 
@@ -108,7 +135,11 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
       index,
       image: item('image_paths', isString, 'Image paths must be strings.'),
       mask: item('mask_paths', (n) => n.type === 'string' || n.type === 'null', 'Mask paths must be strings or null.'),
-      volume: item('lesion_volumes', (n) => n.type === 'number' && Number.isSafeInteger(n.value) && n.value >= 0 && !isFloatLiteral(n), 'Lesion volumes must be non-negative integers (voxel counts) written without a decimal point or exponent: Python reads 1.0 as a float and arc-meshchop refuses it.'),
+      volume: item(
+        'lesion_volumes',
+        (n) => n.type === 'number' && Number.isSafeInteger(n.value) && n.value >= 0 && !isFloatLiteral(n),
+        'Lesion volumes must be non-negative integers (voxel counts) written without a decimal point or exponent: Python reads 1.0 as a float and arc-meshchop refuses it.',
+      ),
       acquisition: item('acquisition_types', isString, 'Acquisition types must be strings.'),
       subject: item('subject_ids', isString, 'Subject ids must be strings.'),
     };
@@ -120,7 +151,8 @@ export function parseDatasetInfo(text: string): ParsedDatasetInfo {
 /** `d[key]` of the root object: of duplicate keys Python's json keeps the last. */
 function lastValue(root: Node, key: string): Node | undefined {
   const properties = root.children ?? [];
-  for (let i = properties.length - 1; i >= 0; i--) if (properties[i].children?.[0]?.value === key) return properties[i].children?.[1];
+  for (let i = properties.length - 1; i >= 0; i--)
+    if (properties[i].children?.[0]?.value === key) return properties[i].children?.[1];
   return undefined;
 }
 
@@ -189,7 +221,11 @@ export interface DatasetCheckInput {
 export const MASS_MISSING = { minPaths: 10, fraction: 0.9 } as const;
 
 /** The path items that do not resolve, when they are a mass failure (see MASS_MISSING); else undefined. */
-export function massMissing(parsed: ParsedDatasetInfo, images: (PathFacts | undefined)[], masks: (PathFacts | undefined)[]): Item<string>[] | undefined {
+export function massMissing(
+  parsed: ParsedDatasetInfo,
+  images: (PathFacts | undefined)[],
+  masks: (PathFacts | undefined)[],
+): Item<string>[] | undefined {
   const checked: [Item<string>, PathFacts][] = [];
   for (const sample of parsed.samples) {
     const image = images[sample.index];
@@ -198,15 +234,35 @@ export function massMissing(parsed: ParsedDatasetInfo, images: (PathFacts | unde
     if (sample.mask && sample.mask.value !== null && mask) checked.push([sample.mask as Item<string>, mask]);
   }
   const missing = checked.filter(([, facts]) => !facts.resolved).map(([item]) => item);
-  return missing.length >= MASS_MISSING.minPaths && missing.length >= MASS_MISSING.fraction * checked.length ? missing : undefined;
+  return missing.length >= MASS_MISSING.minPaths && missing.length >= MASS_MISSING.fraction * checked.length
+    ? missing
+    : undefined;
 }
 
-function massMissingDiagnostic(parsed: ParsedDatasetInfo, missing: Item<string>[], input: DatasetCheckInput): Diagnostic {
-  const total = parsed.samples.reduce((n, s) => n + (s.image && input.images[s.index] ? 1 : 0) + (s.mask && s.mask.value !== null && input.masks[s.index] ? 1 : 0), 0);
-  const how = missing.length === total ? `None of the ${total.toLocaleString('en-US')} image and mask paths resolve` : `${missing.length.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} image and mask paths do not resolve`;
+function massMissingDiagnostic(
+  parsed: ParsedDatasetInfo,
+  missing: Item<string>[],
+  input: DatasetCheckInput,
+): Diagnostic {
+  const total = parsed.samples.reduce(
+    (n, s) =>
+      n +
+      (s.image && input.images[s.index] ? 1 : 0) +
+      (s.mask && s.mask.value !== null && input.masks[s.index] ? 1 : 0),
+    0,
+  );
+  const how =
+    missing.length === total
+      ? `None of the ${total.toLocaleString('en-US')} image and mask paths resolve`
+      : `${missing.length.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} image and mask paths do not resolve`;
   const where = input.movedTo ? ` They are all under ${input.movedTo}: the quick fix rewrites the paths to them.` : '';
   const key = parsed.keys.image_paths ?? parsed.keys.mask_paths!;
-  return diagnostic(key, 'error', 'missing-file', `${how}: was dataset_info.json moved, or the data? (Looked next to it, in 5 parent folders and the working directory; training stops at the first missing file.)${where}`);
+  return diagnostic(
+    key,
+    'error',
+    'missing-file',
+    `${how}: was dataset_info.json moved, or the data? (Looked next to it, in 5 parent folders and the working directory; training stops at the first missing file.)${where}`,
+  );
 }
 
 export function checkDatasetInfo(parsed: ParsedDatasetInfo, input: DatasetCheckInput): Diagnostic[] {
@@ -222,27 +278,65 @@ export function checkDatasetInfo(parsed: ParsedDatasetInfo, input: DatasetCheckI
       if (!collapsed.has(sample.image.offset)) pathDiagnostics(sample.image, image, 'image', input.infoDir, out);
       const key = image.resolved ?? sample.image.value;
       const first = seenImages.get(key);
-      if (first !== undefined) out.push(diagnostic(sample.image, 'warning', 'duplicate-sample', `Same image as sample ${first}: the sample is counted twice.`));
+      if (first !== undefined)
+        out.push(
+          diagnostic(
+            sample.image,
+            'warning',
+            'duplicate-sample',
+            `Same image as sample ${first}: the sample is counted twice.`,
+          ),
+        );
       else seenImages.set(key, sample.index);
     }
     if (sample.mask && sample.mask.value === null) {
       // validate_masks_present raises on any null mask before train or experiment splits.
       const who = `Sample ${sample.index}${sample.subject ? ` (${sample.subject.value})` : ''}`;
-      out.push(diagnostic(sample.mask, 'error', 'missing-mask', `${who} has no lesion mask: arc-meshchop train and experiment stop (validate_masks_present refuses null masks).`));
+      out.push(
+        diagnostic(
+          sample.mask,
+          'error',
+          'missing-mask',
+          `${who} has no lesion mask: arc-meshchop train and experiment stop (validate_masks_present refuses null masks).`,
+        ),
+      );
     } else if (sample.mask && mask) {
-      if (!collapsed.has(sample.mask.offset)) pathDiagnostics(sample.mask as Item<string>, mask, 'mask', input.infoDir, out);
+      if (!collapsed.has(sample.mask.offset))
+        pathDiagnostics(sample.mask as Item<string>, mask, 'mask', input.infoDir, out);
       const counted = mask.nifti?.positiveVoxels;
       if (sample.volume && counted !== undefined && counted !== sample.volume.value) {
-        out.push(diagnostic(sample.volume, 'error', 'lesion-volume-mismatch', `Recorded lesion volume ${sample.volume.value} but the mask has ${counted} voxels > 0.`));
+        out.push(
+          diagnostic(
+            sample.volume,
+            'error',
+            'lesion-volume-mismatch',
+            `Recorded lesion volume ${sample.volume.value} but the mask has ${counted} voxels > 0.`,
+          ),
+        );
       }
       const imageShape = image?.nifti?.shape.slice(0, 3);
       const maskShape = mask.nifti?.shape.slice(0, 3);
       if (imageShape && maskShape && imageShape.join('x') !== maskShape.join('x')) {
-        out.push(diagnostic(sample.mask, 'error', 'shape-mismatch', `Mask is ${maskShape.join('×')} but its image is ${imageShape.join('×')}.`, mask.resolved));
+        out.push(
+          diagnostic(
+            sample.mask,
+            'error',
+            'shape-mismatch',
+            `Mask is ${maskShape.join('×')} but its image is ${imageShape.join('×')}.`,
+            mask.resolved,
+          ),
+        );
       }
     }
     if (sample.acquisition && !(ACQUISITIONS as readonly string[]).slice(0, 3).includes(sample.acquisition.value)) {
-      out.push(diagnostic(sample.acquisition, 'warning', 'unknown-acquisition', `Acquisition "${sample.acquisition.value}" is not space_2x, space_no_accel or turbo_spin_echo: the paper cohort cannot include it.`));
+      out.push(
+        diagnostic(
+          sample.acquisition,
+          'warning',
+          'unknown-acquisition',
+          `Acquisition "${sample.acquisition.value}" is not space_2x, space_no_accel or turbo_spin_echo: the paper cohort cannot include it.`,
+        ),
+      );
     }
   }
   return out;
@@ -250,14 +344,37 @@ export function checkDatasetInfo(parsed: ParsedDatasetInfo, input: DatasetCheckI
 
 function pathDiagnostics(item: Item<string>, facts: PathFacts, what: string, infoDir: string, out: Diagnostic[]): void {
   if (!facts.resolved) {
-    out.push(diagnostic(item, 'error', 'missing-file', `The ${what} ${item.value} does not exist (looked next to dataset_info.json, in 5 parent folders and the working directory).`));
+    out.push(
+      diagnostic(
+        item,
+        'error',
+        'missing-file',
+        `The ${what} ${item.value} does not exist (looked next to dataset_info.json, in 5 parent folders and the working directory).`,
+      ),
+    );
     return;
   }
-  if (facts.error) out.push(diagnostic(item, 'error', 'unreadable-nifti', `The ${what} cannot be read as NIfTI: ${facts.error}`, facts.resolved));
+  if (facts.error)
+    out.push(
+      diagnostic(
+        item,
+        'error',
+        'unreadable-nifti',
+        `The ${what} cannot be read as NIfTI: ${facts.error}`,
+        facts.resolved,
+      ),
+    );
   if (isLegacyResolution(facts.how)) {
     const relative = relativeToInfo(infoDir, facts.resolved);
     const where = facts.how === 'cwd' ? 'the working directory' : 'a parent folder';
-    out.push(diagnostic(item, 'warning', 'legacy-path', `Resolved only relative to ${where}; relative to dataset_info.json it is "${relative}".`));
+    out.push(
+      diagnostic(
+        item,
+        'warning',
+        'legacy-path',
+        `Resolved only relative to ${where}; relative to dataset_info.json it is "${relative}".`,
+      ),
+    );
   }
 }
 
@@ -311,7 +428,13 @@ export function datasetStats(parsed: ParsedDatasetInfo): DatasetStats {
     acquisitions,
     withMask,
     lesionVolumes: volumes.length
-      ? { min: volumes[0], q1: percentile(volumes, 0.25), median: percentile(volumes, 0.5), q3: percentile(volumes, 0.75), max: volumes[volumes.length - 1] }
+      ? {
+          min: volumes[0],
+          q1: percentile(volumes, 0.25),
+          median: percentile(volumes, 0.5),
+          q3: percentile(volumes, 0.75),
+          max: volumes[volumes.length - 1],
+        }
       : null,
     subjects: new Set(parsed.samples.map((s) => s.subject?.value).filter(Boolean)).size,
     paperParity: { matches, verdict },

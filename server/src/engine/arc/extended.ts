@@ -80,7 +80,7 @@ export function div(a: Extended, b: Extended): Extended {
   let q = numerator / b.m;
   let e = a.e - b.e - shift;
   if (numerator % b.m !== 0n) {
-    q = q * 2n + (q < 0n || (q === 0n && (a.m < 0n) !== (b.m < 0n)) ? -1n : 1n);
+    q = q * 2n + (q < 0n || (q === 0n && a.m < 0n !== b.m < 0n) ? -1n : 1n);
     e -= 1;
   }
   return round(q, e);

@@ -45,7 +45,10 @@ export const DEFAULT_CV: CvSettings = DEFAULT_CV_SETTINGS;
 /** A ValueError scikit-learn (or numpy, for the seed) raises: arc-meshchop stops on it. */
 export class SplitError extends Error {
   /** What it is about: too few samples, too small strata, or the seed / fold count itself. */
-  constructor(message: string, readonly about: 'samples' | 'strata' | 'settings') {
+  constructor(
+    message: string,
+    readonly about: 'samples' | 'strata' | 'settings',
+  ) {
     super(message);
   }
 }
@@ -67,13 +70,25 @@ export interface KFold {
 export function stratifiedKFold(labels: readonly string[], nSplits: number, seed: number): KFold {
   // Checked in scikit-learn's order: constructor, check_array(y), n_splits vs samples, then
   // _make_test_folds (check_random_state, class counts).
-  if (!Number.isInteger(nSplits)) throw new SplitError(`The number of folds must be of Integral type. ${nSplits} of type <class 'float'> was passed.`, 'settings');
+  if (!Number.isInteger(nSplits))
+    throw new SplitError(
+      `The number of folds must be of Integral type. ${nSplits} of type <class 'float'> was passed.`,
+      'settings',
+    );
   if (nSplits <= 1) {
-    throw new SplitError(`k-fold cross-validation requires at least one train/test split by setting n_splits=2 or more, got n_splits=${nSplits}.`, 'settings');
+    throw new SplitError(
+      `k-fold cross-validation requires at least one train/test split by setting n_splits=2 or more, got n_splits=${nSplits}.`,
+      'settings',
+    );
   }
   const n = labels.length;
-  if (n === 0) throw new SplitError('Found array with 0 sample(s) (shape=(0,)) while a minimum of 1 is required.', 'samples');
-  if (nSplits > n) throw new SplitError(`Cannot have number of splits n_splits=${nSplits} greater than the number of samples: n_samples=${n}.`, 'samples');
+  if (n === 0)
+    throw new SplitError('Found array with 0 sample(s) (shape=(0,)) while a minimum of 1 is required.', 'samples');
+  if (nSplits > n)
+    throw new SplitError(
+      `Cannot have number of splits n_splits=${nSplits} greater than the number of samples: n_samples=${n}.`,
+      'samples',
+    );
   if (!isLegacySeed(seed)) throw new SplitError(SEED_RANGE_MESSAGE, 'settings');
   const rng = new LegacyRandomState(seed);
 
@@ -87,9 +102,13 @@ export function stratifiedKFold(labels: readonly string[], nSplits: number, seed
   });
   const counts = new Array<number>(classOf.size).fill(0);
   for (const k of encoded) counts[k]++;
-  if (counts.every((c) => nSplits > c)) throw new SplitError(`n_splits=${nSplits} cannot be greater than the number of members in each class.`, 'strata');
+  if (counts.every((c) => nSplits > c))
+    throw new SplitError(`n_splits=${nSplits} cannot be greater than the number of members in each class.`, 'strata');
   const smallest = counts.reduce((a, b) => Math.min(a, b));
-  const warning = nSplits > smallest ? `The least populated class in y has only ${smallest} members, which is less than n_splits=${nSplits}.` : undefined;
+  const warning =
+    nSplits > smallest
+      ? `The least populated class in y has only ${smallest} members, which is less than n_splits=${nSplits}.`
+      : undefined;
 
   // Round robin over the sorted encoded labels: position p of that order goes to fold p % nSplits,
   // and class k holds positions [start, start + counts[k]). Each class's fold numbers, in
@@ -121,7 +140,8 @@ export interface OuterFold {
 /** Where in `generate_nested_cv_splits` a warning or error arises. */
 export type SplitStage = { outer: true } | { innerOf: number };
 
-export const stageName = (stage: SplitStage): string => ('innerOf' in stage ? `Inner split of outer fold ${stage.innerOf}` : 'Outer split');
+export const stageName = (stage: SplitStage): string =>
+  'innerOf' in stage ? `Inner split of outer fold ${stage.innerOf}` : 'Outer split';
 
 /** A stratum scikit-learn warns about: fewer members than folds, in the outer split or in an outer fold's training set. */
 export interface SmallStratum {
@@ -148,7 +168,13 @@ interface FoldsCommon {
 
 export type NestedFolds =
   | (FoldsCommon & { ok: true; strata: Record<string, number>; outer: OuterFold[] })
-  | (FoldsCommon & { ok: false; stage: 'parse' | 'masks' | 'outer' | 'inner'; outerFold?: number; error: string; about?: SplitError['about'] });
+  | (FoldsCommon & {
+      ok: false;
+      stage: 'parse' | 'masks' | 'outer' | 'inner';
+      outerFold?: number;
+      error: string;
+      about?: SplitError['about'];
+    });
 
 export function strataCounts(labels: readonly string[]): Record<string, number> {
   const counts = new Map<string, number>();
@@ -159,7 +185,13 @@ export function strataCounts(labels: readonly string[]): Record<string, number> 
 /** `generate_nested_cv_splits(n, labels, outerFolds, innerFolds, seed)`: warnings in the order Python emits them; the first error stops it. */
 export function nestedFolds(labels: readonly string[], settings: CvSettings): NestedFolds {
   const strata = strataCounts(labels);
-  const common = { settings, strata, warnings: [] as string[], small: [] as SmallStratum[], labels: labels.map(numpyString) };
+  const common = {
+    settings,
+    strata,
+    warnings: [] as string[],
+    small: [] as SmallStratum[],
+    labels: labels.map(numpyString),
+  };
   const members = new Map<string, number[]>();
   common.labels.forEach((label, i) => (members.get(label) ?? members.set(label, []).get(label)!).push(i));
   const small = new Map<string, SmallStratum>();
@@ -171,7 +203,8 @@ export function nestedFolds(labels: readonly string[], settings: CvSettings): Ne
   const fail = (stage: SplitStage, error: unknown): NestedFolds => {
     if (!(error instanceof SplitError)) throw error;
     common.small = [...small.values()];
-    const where = 'innerOf' in stage ? { stage: 'inner' as const, outerFold: stage.innerOf } : { stage: 'outer' as const };
+    const where =
+      'innerOf' in stage ? { stage: 'inner' as const, outerFold: stage.innerOf } : { stage: 'outer' as const };
     return { ...common, ok: false, ...where, error: `${stageName(stage)}: ${error.message}`, about: error.about };
   };
   let outerSplit: KFold;
@@ -181,7 +214,8 @@ export function nestedFolds(labels: readonly string[], settings: CvSettings): Ne
     return fail({ outer: true }, error);
   }
   if (outerSplit.warning) common.warnings.push(`${stageName({ outer: true })}: ${outerSplit.warning}`);
-  for (const [stratum, count] of Object.entries(strata)) if (count < settings.outerFolds) smallEntry(stratum).outerCount = count;
+  for (const [stratum, count] of Object.entries(strata))
+    if (count < settings.outerFolds) smallEntry(stratum).outerCount = count;
 
   const outer: OuterFold[] = [];
   for (const [k, test] of outerSplit.tests.entries()) {
@@ -195,7 +229,8 @@ export function nestedFolds(labels: readonly string[], settings: CvSettings): Ne
     }
     if (innerSplit.warning) common.warnings.push(`${stageName({ innerOf: k })}: ${innerSplit.warning}`);
     for (const [stratum, count] of Object.entries(strataCounts(trainingLabels))) {
-      if (count < settings.innerFolds && strata[stratum] >= settings.outerFolds) smallEntry(stratum).innerCounts.push({ outerFold: k, count });
+      if (count < settings.innerFolds && strata[stratum] >= settings.outerFolds)
+        smallEntry(stratum).innerCounts.push({ outerFold: k, count });
     }
     // Inner indices point into the training set; map them back to sample indices.
     const inner = innerSplit.tests.map((val) => ({
@@ -222,30 +257,54 @@ function complement(excluded: readonly number[], n: number): number[] {
 export function datasetFolds(parsed: ParsedDatasetInfo, settings: CvSettings): NestedFolds {
   if (parsed.schema.some((d) => d.severity === 'error')) {
     return {
-      ok: false, settings, stage: 'parse', warnings: [], small: [],
-      error: "dataset_info.json does not pass arc-meshchop's parse_dataset_info (see its schema errors): train stops before splitting.",
+      ok: false,
+      settings,
+      stage: 'parse',
+      warnings: [],
+      small: [],
+      error:
+        "dataset_info.json does not pass arc-meshchop's parse_dataset_info (see its schema errors): train stops before splitting.",
     };
   }
   const missing = parsed.samples.filter((s) => s.mask?.value === null).map((s) => s.index);
   const labels = parsed.samples.map((s) => stratumLabel(s.volume!.value, s.acquisition!.value));
-  if (missing.length) return { ok: false, settings, stage: 'masks', error: masksRefused(missing), strata: strataCounts(labels), warnings: [], small: [], labels: labels.map(numpyString) };
+  if (missing.length)
+    return {
+      ok: false,
+      settings,
+      stage: 'masks',
+      error: masksRefused(missing),
+      strata: strataCounts(labels),
+      warnings: [],
+      small: [],
+      labels: labels.map(numpyString),
+    };
   return nestedFolds(labels, settings);
 }
 
 /** `validate_masks_present(..., context="Training")`'s ValueError text. */
 export function masksRefused(indices: number[]): string {
   const more = indices.length > 5 ? `... and ${indices.length - 5} more` : '';
-  return `Training requires lesion masks, but ${indices.length} samples have None masks (indices: [${indices.slice(0, 5).join(', ')}]${more}). ` +
-    "Re-download dataset with 'arc-meshchop download' (default requires masks).";
+  return (
+    `Training requires lesion masks, but ${indices.length} samples have None masks (indices: [${indices.slice(0, 5).join(', ')}]${more}). ` +
+    "Re-download dataset with 'arc-meshchop download' (default requires masks)."
+  );
 }
-
 
 /** The `folds` object of `stats --folds --json` (docs/cli.md, `stats`). */
 export function foldsJson(folds: NestedFolds) {
   const { settings, strata, warnings } = folds;
   return folds.ok
     ? { ok: true, settings, strata, warnings, outer: folds.outer }
-    : { ok: false, stage: folds.stage, ...(folds.outerFold === undefined ? {} : { outerFold: folds.outerFold }), error: folds.error, settings, ...(strata ? { strata } : {}), warnings };
+    : {
+        ok: false,
+        stage: folds.stage,
+        ...(folds.outerFold === undefined ? {} : { outerFold: folds.outerFold }),
+        error: folds.error,
+        settings,
+        ...(strata ? { strata } : {}),
+        warnings,
+      };
 }
 
 /**
@@ -258,22 +317,30 @@ export function foldDiagnostics(parsed: ParsedDatasetInfo, folds: NestedFolds): 
   const { outerFolds, innerFolds } = folds.settings;
   for (const small of folds.small) {
     const total = folds.strata?.[small.stratum] ?? small.samples.length;
-    const message = small.outerCount !== undefined
-      ? `Stratum ${small.stratum} has ${count(small.outerCount, 'sample')}, fewer than the ${outerFolds} outer folds: scikit-learn warns, and ` +
-        `${outerFolds - small.outerCount} of the outer test folds get none of it.`
-      : `Stratum ${small.stratum} has ${count(total, 'sample')}, ${small.innerCounts.map((c) => `${c.count} in the training set of outer fold ${c.outerFold}`).join(', ')}: ` +
-        `fewer than the ${innerFolds} inner folds, so scikit-learn warns and some inner validation folds get none of it.`;
+    const message =
+      small.outerCount !== undefined
+        ? `Stratum ${small.stratum} has ${count(small.outerCount, 'sample')}, fewer than the ${outerFolds} outer folds: scikit-learn warns, and ` +
+          `${outerFolds - small.outerCount} of the outer test folds get none of it.`
+        : `Stratum ${small.stratum} has ${count(total, 'sample')}, ${small.innerCounts.map((c) => `${c.count} in the training set of outer fold ${c.outerFold}`).join(', ')}: ` +
+          `fewer than the ${innerFolds} inner folds, so scikit-learn warns and some inner validation folds get none of it.`;
     for (const index of small.samples) {
       const where = parsed.samples[index]?.volume ?? parsed.samples[index]?.acquisition;
       if (where) out.push(diagnostic(where, 'warning', 'cv-small-stratum', message));
     }
   }
   if (!folds.ok && (folds.stage === 'outer' || folds.stage === 'inner')) {
-    const key = (folds.about === 'strata' ? parsed.keys.acquisition_types : parsed.keys.image_paths) ?? parsed.keys.image_paths ?? parsed.keys.mask_paths;
-    const consequence = folds.stage === 'outer'
-      ? 'arc-meshchop train and experiment stop before training.'
-      : 'arc-meshchop train stops before training (experiment, which uses only the outer folds, runs).';
-    if (key) out.push(diagnostic(key, 'error', 'cv-split-fails', `scikit-learn raises ValueError. ${folds.error} ${consequence}`));
+    const key =
+      (folds.about === 'strata' ? parsed.keys.acquisition_types : parsed.keys.image_paths) ??
+      parsed.keys.image_paths ??
+      parsed.keys.mask_paths;
+    const consequence =
+      folds.stage === 'outer'
+        ? 'arc-meshchop train and experiment stop before training.'
+        : 'arc-meshchop train stops before training (experiment, which uses only the outer folds, runs).';
+    if (key)
+      out.push(
+        diagnostic(key, 'error', 'cv-split-fails', `scikit-learn raises ValueError. ${folds.error} ${consequence}`),
+      );
   }
   return out;
 }

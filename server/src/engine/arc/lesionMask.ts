@@ -54,7 +54,10 @@ export class LesionCollector {
     scaling?: Scaling,
   ) {
     this.voxels = shape[0] * shape[1] * shape[2];
-    if (!(this.voxels <= MAX_MODELLED_VOXELS)) throw new FormatError(`${this.voxels} voxels, more than the ${MAX_MODELLED_VOXELS} the preprocessing model holds`);
+    if (!(this.voxels <= MAX_MODELLED_VOXELS))
+      throw new FormatError(
+        `${this.voxels} voxels, more than the ${MAX_MODELLED_VOXELS} the preprocessing model holds`,
+      );
     this.bits = new Uint32Array(Math.ceil(this.voxels / 32));
     this.positive = positiveRunCounter(type, scaling);
     this.carry = new Uint8Array(type.size);
@@ -89,7 +92,7 @@ export class LesionCollector {
     const size = this.type.size;
     // Masks are mostly zeros: blocks without a positive voxel are skipped in one counter call.
     const BLOCK = 64;
-    for (let done = 0; done < elements && this.index < this.voxels; ) {
+    for (let done = 0; done < elements && this.index < this.voxels;) {
       const n = Math.min(BLOCK, elements - done, this.voxels - this.index);
       const from = start + done * size;
       if (this.positive(bytes, from, n) > 0) {

@@ -31,7 +31,8 @@ function rawGeometry(header: Uint8Array, littleEndian: boolean): RawGeometry {
   const dims = nifti2
     ? Array.from({ length: 8 }, (_, i) => Number(view.getBigInt64(16 + 8 * i, littleEndian)))
     : Array.from({ length: 8 }, (_, i) => view.getInt16(40 + 2 * i, littleEndian));
-  const code = (at1: number, at2: number) => (nifti2 ? view.getInt32(at2, littleEndian) : view.getInt16(at1, littleEndian));
+  const code = (at1: number, at2: number) =>
+    nifti2 ? view.getInt32(at2, littleEndian) : view.getInt16(at1, littleEndian);
   const q = nifti2 ? 352 : 256;
   const s = nifti2 ? 400 : 280;
   const step = nifti2 ? 32 : 16;
@@ -68,13 +69,16 @@ function qformAffine(g: RawGeometry): Affine {
   // fillpositive: w² = 1 - xyz·xyz in longdouble; down to -3 float32 eps counts as 0.
   const w2 = sub(fromNumber(1), add(add(mul(b, b), mul(c, c)), mul(d, d)));
   if (lessThan(w2, fromNumber(-3 * FLOAT32_EPS))) {
-    throw new FormatError(`qform quaternion (b, c, d) has length > 1 (nibabel: nib.load raises ValueError, "w2 should be positive")`);
+    throw new FormatError(
+      `qform quaternion (b, c, d) has length > 1 (nibabel: nib.load raises ValueError, "w2 should be positive")`,
+    );
   }
   const w = lessThan(w2, fromNumber(0)) ? fromNumber(0) : sqrt(w2);
   const rotation = quaternionMatrix(w, b, c, d);
   const qfac = g.pixdim[0] === -1 ? -1 : 1; // nib.load fixes any other qfac to 1
   const voxel = [Math.abs(g.pixdim[1]), Math.abs(g.pixdim[2]), Math.abs(g.pixdim[3]) * qfac].map(fromNumber);
-  const entry = (i: number, j: number) => (rotation ? toNumber(mul(rotation[i][j], voxel[j])) : i === j ? toNumber(voxel[j]) : 0);
+  const entry = (i: number, j: number) =>
+    rotation ? toNumber(mul(rotation[i][j], voxel[j])) : i === j ? toNumber(voxel[j]) : 0;
   return [
     [entry(0, 0), entry(0, 1), entry(0, 2), g.qoffset[0]],
     [entry(1, 0), entry(1, 1), entry(1, 2), g.qoffset[1]],

@@ -5,7 +5,14 @@
  */
 import { NIFTI1, NIFTI2 } from './niftiHeaderClasses';
 import { PositiveCounts } from '../numpy/counting';
-import { niftiDatatypeName, niftiDatatypeStatus, niftiElementType, niftiVoxelBytes, Scaling, valueReader } from '../numpy/elements';
+import {
+  niftiDatatypeName,
+  niftiDatatypeStatus,
+  niftiElementType,
+  niftiVoxelBytes,
+  Scaling,
+  valueReader,
+} from '../numpy/elements';
 import { inflateChunks } from '../io/inflate';
 import { ByteSource, ChunkPlan, FormatError, readChunks, SpanCache } from '../io/source';
 import { LesionCollector, LesionMask } from './lesionMask';
@@ -101,8 +108,14 @@ export async function summarizeNifti(file: ByteSource, options: NiftiOptions): P
   const compressed = head.length === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
   if (options.name !== undefined) {
     const gzName = options.name.endsWith('.gz');
-    if (gzName && !compressed) throw new FormatError(`named .gz but not gzip-compressed${nibabel('nib.load raises ImageFileError, "not a gzip file"')}`);
-    if (!gzName && compressed) throw new FormatError(`gzip-compressed but not named .gz${nibabel('nib.load raises ImageFileError, "Cannot work out file type"')}`);
+    if (gzName && !compressed)
+      throw new FormatError(
+        `named .gz but not gzip-compressed${nibabel('nib.load raises ImageFileError, "not a gzip file"')}`,
+      );
+    if (!gzName && compressed)
+      throw new FormatError(
+        `gzip-compressed but not named .gz${nibabel('nib.load raises ImageFileError, "Cannot work out file type"')}`,
+      );
   }
   if (!compressed) return summarizeStream(source, options, 'plain');
   try {
@@ -119,11 +132,21 @@ export async function summarizeNifti(file: ByteSource, options: NiftiOptions): P
  * bytes nibabel asks for: a damaged CRC, a missing trailer or garbage after the member are never
  * seen (nibabel loads such files). 'all-members' follows further members, for files split in many.
  */
-async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 'plain' | 'first-member' | 'all-members'): Promise<NiftiContent> {
+async function summarizeStream(
+  source: ByteSource,
+  options: NiftiOptions,
+  mode: 'plain' | 'first-member' | 'all-members',
+): Promise<NiftiContent> {
   const compressed = mode !== 'plain';
   // The first chunk is the rest of the start already fetched. Reading voxels, 1 MiB chunks follow;
   // for the header alone, small ones: the inflate stream reads a chunk or two ahead of its reader.
-  const plan = (from: number): ChunkPlan => ({ first: Math.max(0, HEAD_READ - from), size: options.countVoxels || options.slice !== undefined || options.lesionMask || options.pick !== undefined ? 1 << 20 : HEADER_ONLY_CHUNK });
+  const plan = (from: number): ChunkPlan => ({
+    first: Math.max(0, HEAD_READ - from),
+    size:
+      options.countVoxels || options.slice !== undefined || options.lesionMask || options.pick !== undefined
+        ? 1 << 20
+        : HEADER_ONLY_CHUNK,
+  });
   let stream: AsyncIterable<Uint8Array>;
   if (mode === 'first-member') {
     const payload = await gzipPayloadOffset(source);
@@ -146,7 +169,9 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
     if (!Number.isSafeInteger(dataEnd) || dataEnd > holds) {
       throw new FormatError(
         `header declares ${summary.totalVoxels} voxels (${dataEnd} bytes with the header), more than the file can hold (${source.size} bytes): truncated or lying header` +
-          nibabel(`get_fdata raises MemoryError when the shape cannot be allocated, else ${compressed ? 'EOFError' : 'OSError'}`),
+          nibabel(
+            `get_fdata raises MemoryError when the shape cannot be allocated, else ${compressed ? 'EOFError' : 'OSError'}`,
+          ),
       );
     }
     if (summary.datatype.startsWith('RGB')) {
@@ -156,20 +181,36 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
     const collect = options.lesionMask === true && summary.shape.length === 3;
     const picking = options.pick !== undefined && options.pick.length > 0;
     if (!options.countVoxels && options.slice === undefined && !collect && !picking && !verify) return summary;
-    const type = options.countVoxels || options.slice !== undefined || collect || picking ? niftiElementType(header.datatypeCode, header.littleEndian) : undefined;
+    const type =
+      options.countVoxels || options.slice !== undefined || collect || picking
+        ? niftiElementType(header.datatypeCode, header.littleEndian)
+        : undefined;
     const [nx = 1, ny = 1] = summary.shape;
     const sliceVoxels = nx * ny;
     // Rows of the counter: axial slices (z and any further axes, in file order) or the whole volume.
     const rows = options.perSlice && sliceVoxels > 0 ? summary.totalVoxels / sliceVoxels : 1;
-    const counter = options.countVoxels ? new PositiveCounts(type!, summary.totalVoxels, rows, false, summary.scaling ?? undefined) : undefined;
-    const capture = options.slice !== undefined ? captureSlice(options.slice, sliceVoxels, type!.size, summary.shape[2] ?? 1) : undefined;
-    const lesion = collect ? new LesionCollector(type!, summary.shape as [number, number, number], summary.scaling ?? undefined) : undefined;
+    const counter = options.countVoxels
+      ? new PositiveCounts(type!, summary.totalVoxels, rows, false, summary.scaling ?? undefined)
+      : undefined;
+    const capture =
+      options.slice !== undefined
+        ? captureSlice(options.slice, sliceVoxels, type!.size, summary.shape[2] ?? 1)
+        : undefined;
+    const lesion = collect
+      ? new LesionCollector(type!, summary.shape as [number, number, number], summary.scaling ?? undefined)
+      : undefined;
     const picker = picking ? capturePicks(options.pick!, type!.size) : undefined;
-    const wantsMore = () => counter !== undefined || verify || (capture !== undefined && !capture.done()) || (lesion !== undefined && !lesion.done) || (picker !== undefined && !picker.done());
+    const wantsMore = () =>
+      counter !== undefined ||
+      verify ||
+      (capture !== undefined && !capture.done()) ||
+      (lesion !== undefined && !lesion.done) ||
+      (picker !== undefined && !picker.done());
     let remaining = dataBytes;
     let position = 0;
     // nibabel reads from vox_offset, which 0 places at the file's first byte (inside the header).
-    let chunk: Uint8Array | undefined = dataOffset < prefix.length ? Buffer.concat([prefix.subarray(dataOffset), rest]) : rest;
+    let chunk: Uint8Array | undefined =
+      dataOffset < prefix.length ? Buffer.concat([prefix.subarray(dataOffset), rest]) : rest;
     while (remaining > 0 && wantsMore()) {
       if (!chunk) {
         const next = await iterator.next();
@@ -195,7 +236,10 @@ async function summarizeStream(source: ByteSource, options: NiftiOptions, mode: 
       const read = valueReader(type!);
       const view = new DataView(picker.bytes.buffer);
       const { slope, inter } = summary.scaling ?? { slope: 1, inter: 0 };
-      content.picked = Float64Array.from({ length: options.pick!.length }, (_, i) => read(view, i * type!.size) * slope + inter);
+      content.picked = Float64Array.from(
+        { length: options.pick!.length },
+        (_, i) => read(view, i * type!.size) * slope + inter,
+      );
     }
     if (counter) {
       content.positiveVoxels = counter.counts.reduce((a, b) => a + b, 0);
@@ -318,7 +362,8 @@ async function readPrefix(iterator: AsyncIterator<Uint8Array>): Promise<{ prefix
     while (length < needed) {
       const next = await iterator.next();
       if (next.done) {
-        const what = length < 348 ? 'not a NIfTI file (too short for a header)' : 'truncated NIfTI header or extensions';
+        const what =
+          length < 348 ? 'not a NIfTI file (too short for a header)' : 'truncated NIfTI header or extensions';
         throw new EndedEarly(what + NOT_A_FILE_TYPE);
       }
       parts.push(next.value);
@@ -330,7 +375,9 @@ async function readPrefix(iterator: AsyncIterator<Uint8Array>): Promise<{ prefix
     const wanted = headerExtent(buffered);
     if (wanted > MAX_HEADER_BYTES) {
       // nibabel loads the header, then fails to seek there (beyond a C long) or to read there.
-      throw new FormatError(`implausible voxel offset ${wanted}${nibabel(`get_fdata raises ${wanted >= 2 ** 63 ? 'OverflowError' : 'OSError'}`)}`);
+      throw new FormatError(
+        `implausible voxel offset ${wanted}${nibabel(`get_fdata raises ${wanted >= 2 ** 63 ? 'OverflowError' : 'OSError'}`)}`,
+      );
     }
     if (buffered.length >= wanted) return { prefix: buffered.subarray(0, wanted), rest: buffered.subarray(wanted) };
     needed = wanted;
@@ -344,11 +391,14 @@ async function readPrefix(iterator: AsyncIterator<Uint8Array>): Promise<{ prefix
 function nibabelDataOffset(header: Header): number {
   const value = header.vox_offset;
   if (Number.isNaN(value)) throw new FormatError(`vox_offset is NaN${nibabel('nib.load raises ValueError')}`);
-  if (!Number.isFinite(value)) throw new FormatError(`vox_offset is ${value}${nibabel('nib.load raises OverflowError')}`);
+  if (!Number.isFinite(value))
+    throw new FormatError(`vox_offset is ${value}${nibabel('nib.load raises OverflowError')}`);
   const minimum = (header instanceof NIFTI2 ? 540 : 348) + 4;
   const offset = Math.trunc(value);
   if (value !== 0 && offset < minimum) {
-    throw new FormatError(`vox_offset ${value} lies inside the ${minimum}-byte header${nibabel('nib.load raises HeaderDataError, "vox offset too low"')}`);
+    throw new FormatError(
+      `vox_offset ${value} lies inside the ${minimum}-byte header${nibabel('nib.load raises HeaderDataError, "vox offset too low"')}`,
+    );
   }
   return offset;
 }
@@ -356,7 +406,10 @@ function nibabelDataOffset(header: Header): number {
 function checkNibabelDatatype(code: number): void {
   const status = niftiDatatypeStatus(code);
   if (status === 'loads') return;
-  const what = status === 'not supported' ? `NIfTI datatype ${niftiDatatypeName(code)} (code ${code})` : `unknown NIfTI datatype code ${code}`;
+  const what =
+    status === 'not supported'
+      ? `NIfTI datatype ${niftiDatatypeName(code)} (code ${code})`
+      : `unknown NIfTI datatype code ${code}`;
   throw new FormatError(`${what}${nibabel(`nib.load raises HeaderDataError, "data code ${code} ${status}"`)}`);
 }
 
@@ -377,8 +430,13 @@ function headerExtent(bytes: Uint8Array): number {
 function readNiftiHeader(data: ArrayBuffer): Header {
   // Its isNIFTI1/isNIFTI2: at least 348 bytes, and the first three bytes of the magic.
   const bytes = new Uint8Array(data);
-  const hasMagic = (at: number, magic: number[]) => bytes.length >= NIFTI1.STANDARD_HEADER_SIZE && [0, 1, 2].every((i) => bytes[at + i] === magic[i]);
-  const header = hasMagic(NIFTI1.MAGIC_NUMBER_LOCATION, NIFTI1.MAGIC_NUMBER) ? new NIFTI1() : hasMagic(NIFTI2.MAGIC_NUMBER_LOCATION, NIFTI2.MAGIC_NUMBER) ? new NIFTI2() : undefined;
+  const hasMagic = (at: number, magic: number[]) =>
+    bytes.length >= NIFTI1.STANDARD_HEADER_SIZE && [0, 1, 2].every((i) => bytes[at + i] === magic[i]);
+  const header = hasMagic(NIFTI1.MAGIC_NUMBER_LOCATION, NIFTI1.MAGIC_NUMBER)
+    ? new NIFTI1()
+    : hasMagic(NIFTI2.MAGIC_NUMBER_LOCATION, NIFTI2.MAGIC_NUMBER)
+      ? new NIFTI2()
+      : undefined;
   if (!header) throw new Error('That file does not appear to be NIFTI!');
   header.readHeader(data);
   return header;
@@ -406,7 +464,10 @@ function scalingOf(header: Header): Scaling | null {
   const slope = header.scl_slope;
   const inter = header.scl_inter;
   if (slope === 0 || !Number.isFinite(slope)) return null;
-  if (!Number.isFinite(inter)) throw new FormatError(`valid scl_slope ${slope} but invalid scl_inter ${inter}${nibabel('nib.load raises HeaderDataError')}`);
+  if (!Number.isFinite(inter))
+    throw new FormatError(
+      `valid scl_slope ${slope} but invalid scl_inter ${inter}${nibabel('nib.load raises HeaderDataError')}`,
+    );
   return { slope, inter };
 }
 

@@ -20,7 +20,9 @@ function transpose(m: number[][]): number[][] {
 
 function inverse3(m: number[][]): number[][] {
   const [[a, b, c], [d, e, f], [g, h, i]] = m;
-  const A = e * i - f * h, B = -(d * i - f * g), C = d * h - e * g;
+  const A = e * i - f * h,
+    B = -(d * i - f * g),
+    C = d * h - e * g;
   const det = a * A + b * B + c * C;
   return [
     [A / det, -(b * i - c * h) / det, (b * f - c * e) / det],

@@ -8,7 +8,17 @@ import type { LesionMask } from './lesionMask';
 import type { NiftiContent, NiftiSummary } from './nifti';
 import type { Affine } from './nibabelAffine';
 import {
-  Canonical, canonical, centroid, conformMask, dice, OutputMask, RESAMPLE_METHODS, ResampleMethod, scipyZoomMask, spacingOf, zoomAxis,
+  Canonical,
+  canonical,
+  centroid,
+  conformMask,
+  dice,
+  OutputMask,
+  RESAMPLE_METHODS,
+  ResampleMethod,
+  scipyZoomMask,
+  spacingOf,
+  zoomAxis,
 } from './preprocessing';
 import type { Grid } from './orientation';
 
@@ -44,7 +54,9 @@ export type PreprocessingOutcome = { ok: true; facts: PreprocessingFacts } | { o
 
 function gridOf(summary: NiftiSummary, what: string): Grid {
   if (summary.shape.length !== 3) {
-    throw new FormatError(`the ${what} is ${summary.shape.length}-D; preprocess_volume needs 3-D volumes (ndimage.zoom and conform raise)`);
+    throw new FormatError(
+      `the ${what} is ${summary.shape.length}-D; preprocess_volume needs 3-D volumes (ndimage.zoom and conform raise)`,
+    );
   }
   if (!summary.affine) throw new FormatError(`nibabel refuses the ${what}'s qform (nib.load raises)`);
   return { shape: summary.shape as [number, number, number], affine: summary.affine };
@@ -59,7 +71,8 @@ const fmt = (values: number[]) => values.map((v) => Number(v.toPrecision(4))).jo
 /** Shape, spacing, origin and direction of the canonical grids, compared as nnU-Net does. */
 export function headerDifferences(mask: Grid, image: Grid): string[] {
   const out: string[] = [];
-  if (mask.shape.some((n, k) => n !== image.shape[k])) out.push(`shape ${mask.shape.join('×')} vs ${image.shape.join('×')}`);
+  if (mask.shape.some((n, k) => n !== image.shape[k]))
+    out.push(`shape ${mask.shape.join('×')} vs ${image.shape.join('×')}`);
   const ms = spacingOf(mask.affine);
   const is = spacingOf(image.affine);
   if (ms.some((s, k) => !isClose(s, is[k]))) out.push(`spacing ${fmt(ms)} vs ${fmt(is)} mm`);
@@ -84,7 +97,11 @@ function displacement(actual: OutputMask, consistent: OutputMask, against: Displ
 function sameZoom(mask: Canonical, image: Canonical): boolean {
   const ms = spacingOf(mask.grid.affine);
   const is = spacingOf(image.grid.affine);
-  return [0, 1, 2].every((k) => mask.grid.shape[k] === image.grid.shape[k] && zoomAxis(mask.grid.shape[k], ms[k]).zoomed === zoomAxis(image.grid.shape[k], is[k]).zoomed);
+  return [0, 1, 2].every(
+    (k) =>
+      mask.grid.shape[k] === image.grid.shape[k] &&
+      zoomAxis(mask.grid.shape[k], ms[k]).zoomed === zoomAxis(image.grid.shape[k], is[k]).zoomed,
+  );
 }
 
 /** A centroid shift of at least one output voxel moves the lesion; less is resampling noise. */
@@ -109,7 +126,9 @@ export function preprocessingFacts(mask: NiftiContent, image: NiftiSummary): Pre
     const moved: PreprocessingFacts['moved'] = {};
     if (!sameZoom(m, i)) {
       // The mask's voxels resampled by its own header; consistent: by the image's (same array), else where the headers put it.
-      const consistent = sameShape ? scipyZoomMask(lesion, { ...m, grid: { ...m.grid, affine: i.grid.affine } }).mask : conform.mask;
+      const consistent = sameShape
+        ? scipyZoomMask(lesion, { ...m, grid: { ...m.grid, affine: i.grid.affine } }).mask
+        : conform.mask;
       const d = displacement(zoom.mask, consistent, sameShape ? 'image-grid' : 'mask-header');
       if (moves(d)) moved.scipy_zoom = d;
     }
@@ -120,7 +139,9 @@ export function preprocessingFacts(mask: NiftiContent, image: NiftiSummary): Pre
       if (moves(d)) moved.nibabel_conform = d;
     }
     const counts = (pick: (r: { mask: OutputMask; cropped: number }) => number) =>
-      Object.fromEntries(RESAMPLE_METHODS.map((method) => [method, pick(method === 'scipy_zoom' ? zoom : conform)])) as Record<ResampleMethod, number>;
+      Object.fromEntries(
+        RESAMPLE_METHODS.map((method) => [method, pick(method === 'scipy_zoom' ? zoom : conform)]),
+      ) as Record<ResampleMethod, number>;
     return {
       ok: true,
       facts: {

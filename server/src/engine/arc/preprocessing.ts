@@ -17,7 +17,7 @@ import { FormatError } from '../io/source';
 import { forEachVoxel, LesionMask } from './lesionMask';
 import { blasMatmul } from './extended';
 import type { Affine } from './nibabelAffine';
-import { canonicalGrid, fileIndex, Grid, ioOrientation, Orientation } from './orientation';
+import { canonicalGrid, Grid, ioOrientation, Orientation } from './orientation';
 
 export const RESAMPLE_METHODS = ['scipy_zoom', 'nibabel_conform'] as const;
 export type ResampleMethod = (typeof RESAMPLE_METHODS)[number];
@@ -32,7 +32,7 @@ const MAX_VISITED = 2 ** 28;
 
 /** A 256³ set of output voxels, one bit each (2 MiB). */
 export class OutputMask {
-  readonly bits = new Uint32Array((TARGET_SIZE ** 3) / 32);
+  readonly bits = new Uint32Array(TARGET_SIZE ** 3 / 32);
   count = 0;
   set(x: number, y: number, z: number): void {
     const i = x + TARGET_SIZE * (y + TARGET_SIZE * z);
@@ -121,7 +121,11 @@ export function zoomAxis(n: number, spacing: number): ZoomAxis {
 
 /** get_spacing: the column norms of the affine's 3x3 part. */
 export function spacingOf(affine: Affine): [number, number, number] {
-  return [0, 1, 2].map((j) => Math.sqrt(affine[0][j] ** 2 + affine[1][j] ** 2 + affine[2][j] ** 2)) as [number, number, number];
+  return [0, 1, 2].map((j) => Math.sqrt(affine[0][j] ** 2 + affine[1][j] ** 2 + affine[2][j] ** 2)) as [
+    number,
+    number,
+    number,
+  ];
 }
 
 /** A file's geometry after `as_closest_canonical`, with the map back to file indices. */
@@ -133,7 +137,8 @@ export interface Canonical {
 
 export function canonical(file: Grid): Canonical {
   const orientation = ioOrientation(file.affine);
-  if (!orientation) throw new FormatError('the affine is singular: nibabel cannot orient it (as_closest_canonical fails)');
+  if (!orientation)
+    throw new FormatError('the affine is singular: nibabel cannot orient it (as_closest_canonical fails)');
   return { file, orientation, grid: canonicalGrid(file, orientation) };
 }
 
@@ -181,7 +186,8 @@ export function scipyZoomMask(mask: LesionMask, geometry: Canonical): MethodResu
     const f = [x, y, z];
     for (let k = 0; k < 3; k++) c[o.axis[k]] = o.flip[k] ? mask.shape[k] - 1 - f[k] : f[k];
     before += axes[0].before[c[0]] * axes[1].before[c[1]] * axes[2].before[c[2]];
-    for (const px of readers[0][c[0]]) for (const py of readers[1][c[1]]) for (const pz of readers[2][c[2]]) out.set(px, py, pz);
+    for (const px of readers[0][c[0]])
+      for (const py of readers[1][c[1]]) for (const pz of readers[2][c[2]]) out.set(px, py, pz);
   });
   return { mask: out, cropped: before - out.count };
 }
@@ -205,7 +211,8 @@ export function invertAffine(m: Affine): Affine {
     let p = j;
     for (let i = j + 1; i < n; i++) if (Math.abs(a[i][j]) > Math.abs(a[p][j])) p = i;
     pivots.push(p);
-    if (a[p][j] === 0 || !Number.isFinite(a[p][j])) throw new FormatError('the mask affine is singular (numpy.linalg.inv raises LinAlgError)');
+    if (a[p][j] === 0 || !Number.isFinite(a[p][j]))
+      throw new FormatError('the mask affine is singular (numpy.linalg.inv raises LinAlgError)');
     [a[j], a[p]] = [a[p], a[j]];
     const reciprocal = 1 / a[j][j];
     for (let i = j + 1; i < n; i++) a[i][j] *= reciprocal;
@@ -262,13 +269,19 @@ export function conformMask(mask: LesionMask, geometry: Canonical, image: Canoni
     lo[axis] = flip ? mask.shape[k] - 1 - fileMax[k] : fileMin[k];
     hi[axis] = flip ? mask.shape[k] - 1 - fileMin[k] : fileMax[k];
   }
-  for (const x of [lo[0] - 0.5, hi[0] + 0.5]) for (const y of [lo[1] - 0.5, hi[1] + 0.5]) for (const z of [lo[2] - 0.5, hi[2] + 0.5]) corners.push([x, y, z]);
+  for (const x of [lo[0] - 0.5, hi[0] + 0.5])
+    for (const y of [lo[1] - 0.5, hi[1] + 0.5]) for (const z of [lo[2] - 0.5, hi[2] + 0.5]) corners.push([x, y, z]);
   const back = invertAffine(v);
-  const mapped = corners.map((c) => [0, 1, 2].map((i) => back[i][0] * c[0] + back[i][1] * c[1] + back[i][2] * c[2] + back[i][3]));
+  const mapped = corners.map((c) =>
+    [0, 1, 2].map((i) => back[i][0] * c[0] + back[i][1] * c[1] + back[i][2] * c[2] + back[i][3]),
+  );
   const from = [0, 1, 2].map((i) => Math.floor(Math.min(...mapped.map((p) => p[i]))) - 1);
   const to = [0, 1, 2].map((i) => Math.ceil(Math.max(...mapped.map((p) => p[i]))) + 1);
   const visits = (to[0] - from[0] + 1) * (to[1] - from[1] + 1) * (to[2] - from[2] + 1);
-  if (!(visits <= MAX_VISITED)) throw new FormatError(`the lesion spans ${visits} voxels of the 1 mm grid, more than the ${MAX_VISITED} the model visits (implausible voxel sizes?)`);
+  if (!(visits <= MAX_VISITED))
+    throw new FormatError(
+      `the lesion spans ${visits} voxels of the 1 mm grid, more than the ${MAX_VISITED} the model visits (implausible voxel sizes?)`,
+    );
   let outside = 0;
   const { base, coef } = canonicalToFile(mask, geometry);
   const bits = mask.bits;
@@ -283,9 +296,11 @@ export function conformMask(mask: LesionMask, geometry: Canonical, image: Canoni
         if (!(c1 >= 0 && c1 <= n[1] - 1)) continue;
         const c2 = v2[0] * px + v2[1] * py + v2[2] * pz + v2[3];
         if (!(c2 >= 0 && c2 <= n[2] - 1)) continue;
-        const i = base + coef[0] * Math.floor(c0 + 0.5) + coef[1] * Math.floor(c1 + 0.5) + coef[2] * Math.floor(c2 + 0.5);
+        const i =
+          base + coef[0] * Math.floor(c0 + 0.5) + coef[1] * Math.floor(c1 + 0.5) + coef[2] * Math.floor(c2 + 0.5);
         if ((bits[i >>> 5] & (1 << (i & 31))) === 0) continue;
-        if (px >= 0 && px < TARGET_SIZE && py >= 0 && py < TARGET_SIZE && pz >= 0 && pz < TARGET_SIZE) out.set(px, py, pz);
+        if (px >= 0 && px < TARGET_SIZE && py >= 0 && py < TARGET_SIZE && pz >= 0 && pz < TARGET_SIZE)
+          out.set(px, py, pz);
         else outside++;
       }
     }
@@ -307,5 +322,8 @@ export interface PreprocessedMasks {
 export function preprocessMasks(mask: LesionMask, geometry: SampleGeometry): PreprocessedMasks {
   const maskCanonical = canonical(geometry.mask);
   const imageCanonical = canonical(geometry.image);
-  return { scipy_zoom: scipyZoomMask(mask, maskCanonical), nibabel_conform: conformMask(mask, maskCanonical, imageCanonical) };
+  return {
+    scipy_zoom: scipyZoomMask(mask, maskCanonical),
+    nibabel_conform: conformMask(mask, maskCanonical, imageCanonical),
+  };
 }

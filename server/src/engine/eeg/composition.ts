@@ -58,7 +58,11 @@ export function posWeight(ratio: number): number {
  * How many full and no-seizure windows training picks for `partial` partial windows:
  * `int(ratio * len(partial))` in Python (a float product, truncated), at most all of them.
  */
-function pickCounts(partial: number, available: { full: number; background: number }, settings: CompositionSettings): { full: number; background: number } {
+function pickCounts(
+  partial: number,
+  available: { full: number; background: number },
+  settings: CompositionSettings,
+): { full: number; background: number } {
   return {
     full: Math.min(Math.trunc(settings.fullRatio * partial), available.full),
     background: Math.min(Math.trunc(settings.backgroundRatio * partial), available.background),
@@ -68,7 +72,8 @@ function pickCounts(partial: number, available: { full: number; background: numb
 /** Entry indices of each category, in document order (the lists training indexes into). */
 function entriesByCategory(parsed: ParsedManifest): Record<Category, number[]> {
   const lists: Record<Category, number[]> = { partial_seizure: [], full_seizure: [], no_seizure: [] };
-  for (let i = 0; i < parsed.entries.count; i++) if (!parsed.entries.shadowed[i]) lists[CATEGORIES[parsed.entries.category[i]]].push(i);
+  for (let i = 0; i < parsed.entries.count; i++)
+    if (!parsed.entries.shadowed[i]) lists[CATEGORIES[parsed.entries.category[i]]].push(i);
   return lists;
 }
 
@@ -76,10 +81,23 @@ function entriesByCategory(parsed: ParsedManifest): Record<Category, number[]> {
  * The entries training picks: `rng.choice(len(full), int(0.3 * len(partial)))` then the same
  * for no-seizure windows, on one `default_rng(seed)` — reproduced exactly (numpyRandom.ts).
  */
-export function balancedPicks(parsed: ParsedManifest, settings = DEFAULT_COMPOSITION): { partial: number[]; full: number[]; background: number[] } {
+export function balancedPicks(
+  parsed: ParsedManifest,
+  settings = DEFAULT_COMPOSITION,
+): { partial: number[]; full: number[]; background: number[] } {
   const lists = entriesByCategory(parsed);
-  const k = pickCounts(lists.partial_seizure.length, { full: lists.full_seizure.length, background: lists.no_seizure.length }, settings);
-  const picks = balancedSelection(settings.seed, lists.full_seizure.length, k.full, lists.no_seizure.length, k.background);
+  const k = pickCounts(
+    lists.partial_seizure.length,
+    { full: lists.full_seizure.length, background: lists.no_seizure.length },
+    settings,
+  );
+  const picks = balancedSelection(
+    settings.seed,
+    lists.full_seizure.length,
+    k.full,
+    lists.no_seizure.length,
+    k.background,
+  );
   return {
     partial: lists.partial_seizure,
     full: picks.full.map((i) => lists.full_seizure[i]),
@@ -91,7 +109,11 @@ export function balancedPicks(parsed: ParsedManifest, settings = DEFAULT_COMPOSI
  * Statistics and the balanced composition. `fileExists[i]` says whether `parsed.files[i]`
  * exists; entries with an invalid cache_file count as missing, as training would fail to find them.
  */
-export function manifestStats(parsed: ParsedManifest, fileExists: boolean[], settings = DEFAULT_COMPOSITION): ManifestStats {
+export function manifestStats(
+  parsed: ParsedManifest,
+  fileExists: boolean[],
+  settings = DEFAULT_COMPOSITION,
+): ManifestStats {
   const windows = { partial_seizure: 0, full_seizure: 0, no_seizure: 0 };
   const missingWindows = { partial_seizure: 0, full_seizure: 0, no_seizure: 0 };
   const { entries } = parsed;
@@ -105,7 +127,11 @@ export function manifestStats(parsed: ParsedManifest, fileExists: boolean[], set
   const total = windows.partial_seizure + windows.full_seizure + windows.no_seizure;
   const missingTotal = missingWindows.partial_seizure + missingWindows.full_seizure + missingWindows.no_seizure;
   const partialAll = windows.partial_seizure;
-  let { full, background } = pickCounts(partialAll, { full: windows.full_seizure, background: windows.no_seizure }, settings);
+  let { full, background } = pickCounts(
+    partialAll,
+    { full: windows.full_seizure, background: windows.no_seizure },
+    settings,
+  );
   // Only when picks can hit missing files do the kept counts depend on the RNG.
   if ((missingWindows.full_seizure && full) || (missingWindows.no_seizure && background)) {
     const picks = balancedPicks(parsed, settings);
@@ -122,7 +148,15 @@ export function manifestStats(parsed: ParsedManifest, fileExists: boolean[], set
     missingWindows,
     total,
     rawSeizureRatio: total > 0 ? (windows.partial_seizure + windows.full_seizure) / total : 0,
-    balanced: { seed: settings.seed, partial, full, background, total: keptTotal, seizureRatio, posWeight: posWeight(seizureRatio) },
+    balanced: {
+      seed: settings.seed,
+      partial,
+      full,
+      background,
+      total: keptTotal,
+      seizureRatio,
+      posWeight: posWeight(seizureRatio),
+    },
     stale: total === 0 || missingTotal / total > STALE_MISSING_FRACTION,
     refuses: partialAll === 0,
     lowSeizureRatio: keptTotal > 0 && seizureRatio < LOW_SEIZURE_RATIO,
@@ -132,19 +166,42 @@ export function manifestStats(parsed: ParsedManifest, fileExists: boolean[], set
 /** Whole-file findings from the statistics, anchored on the root keys they concern. */
 export function compositionDiagnostics(parsed: ParsedManifest, stats: ManifestStats): Diagnostic[] {
   if (!parsed.isManifest) return [];
-  const keyOf = (category: Category) => (parsed.rootKeys.find((k) => k.category === category) ?? parsed.rootKeys[0]).key;
+  const keyOf = (category: Category) =>
+    (parsed.rootKeys.find((k) => k.category === category) ?? parsed.rootKeys[0]).key;
   const out: Diagnostic[] = [];
   if (stats.stale) {
     const missing = Object.values(stats.missingWindows).reduce((a, b) => a + b, 0);
-    const why = stats.total === 0
-      ? 'it has no entries'
-      : `${missing} of ${stats.total} entries (${formatPercent(missing / stats.total)}) reference missing files, over the ${formatLimit(STALE_MISSING_FRACTION)} limit`;
-    out.push(diagnostic(parsed.rootKeys[0].key, 'error', 'stale-manifest', `Training will discard this manifest and rescan the cache: ${why}.`));
+    const why =
+      stats.total === 0
+        ? 'it has no entries'
+        : `${missing} of ${stats.total} entries (${formatPercent(missing / stats.total)}) reference missing files, over the ${formatLimit(STALE_MISSING_FRACTION)} limit`;
+    out.push(
+      diagnostic(
+        parsed.rootKeys[0].key,
+        'error',
+        'stale-manifest',
+        `Training will discard this manifest and rescan the cache: ${why}.`,
+      ),
+    );
   }
   if (stats.refuses) {
-    out.push(diagnostic(keyOf('partial_seizure'), 'error', 'no-partial-windows', 'No partial seizure windows: training refuses to start.'));
+    out.push(
+      diagnostic(
+        keyOf('partial_seizure'),
+        'error',
+        'no-partial-windows',
+        'No partial seizure windows: training refuses to start.',
+      ),
+    );
   } else if (stats.lowSeizureRatio) {
-    out.push(diagnostic(keyOf('partial_seizure'), 'warning', 'low-seizure-ratio', `Balanced seizure ratio ${formatPercent(stats.balanced.seizureRatio)} is below ${formatLimit(LOW_SEIZURE_RATIO)}: training warns and will learn little.`));
+    out.push(
+      diagnostic(
+        keyOf('partial_seizure'),
+        'warning',
+        'low-seizure-ratio',
+        `Balanced seizure ratio ${formatPercent(stats.balanced.seizureRatio)} is below ${formatLimit(LOW_SEIZURE_RATIO)}: training warns and will learn little.`,
+      ),
+    );
   }
   return out;
 }

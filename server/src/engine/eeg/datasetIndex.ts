@@ -70,7 +70,8 @@ export function trainingOutcome(root: PyNode): IndexOutcome {
   const files = get(root, 'files');
   if (!files) return { kind: 'rebuilt', exception: "KeyError: 'files'", at: root };
   // [Path(p).name for p in files]: strings only; a str or dict iterates characters or keys, whose names cannot be EDF names.
-  if (files.type === 'str' || files.type === 'dict') return { kind: 'rebuilt', exception: 'file names differ (not a list)', at: files };
+  if (files.type === 'str' || files.type === 'dict')
+    return { kind: 'rebuilt', exception: 'file names differ (not a list)', at: files };
   if (files.type !== 'list') return { kind: 'rebuilt', exception: 'TypeError', at: files };
   const notString = files.items.find((item) => item.type !== 'str');
   if (notString) return { kind: 'rebuilt', exception: 'TypeError', at: notString };
@@ -80,12 +81,23 @@ export function trainingOutcome(root: PyNode): IndexOutcome {
   // failure falls back to re-counting with self._file_window_counts.append(...).
   const appendable = counts.type === 'list';
   const failed = (exception: string, at: PyNode, duplicated: number): IndexOutcome =>
-    appendable ? { kind: 'rebuilt-corrupt', exception, at, duplicated } : { kind: 'crash', exception: `AttributeError ('${typeName(counts)}' object has no attribute 'append', after ${exception})`, at };
+    appendable
+      ? { kind: 'rebuilt-corrupt', exception, at, duplicated }
+      : {
+          kind: 'crash',
+          exception: `AttributeError ('${typeName(counts)}' object has no attribute 'append', after ${exception})`,
+          at,
+        };
   if (counts.type === 'list') {
     const notNumber = counts.items.find((item) => !['int', 'float', 'bool'].includes(item.type));
     if (notNumber) return failed('TypeError in sum()', notNumber, 0);
     const notInt = counts.items.findIndex((item) => item.type === 'float');
-    if (notInt >= 0) return failed(`TypeError: range() of the float ${counts.items[notInt].type === 'float' ? (counts.items[notInt] as { value: number }).value : ''}`, counts.items[notInt], notInt);
+    if (notInt >= 0)
+      return failed(
+        `TypeError: range() of the float ${counts.items[notInt].type === 'float' ? (counts.items[notInt] as { value: number }).value : ''}`,
+        counts.items[notInt],
+        notInt,
+      );
     return { kind: 'trusted' };
   }
   if (counts.type === 'str' || counts.type === 'dict') {
@@ -100,9 +112,16 @@ export function trainingOutcome(root: PyNode): IndexOutcome {
 /** Parses `_dataset_index.json` text (readable by Python's json); `named` when the file has that name. */
 export function parseDatasetIndex(text: string, named: boolean): ParsedDatasetIndex {
   const root = parsePythonTree(text);
-  const none: ParsedDatasetIndex = { isDatasetIndex: false, keys: {}, files: [], outcome: { kind: 'trusted' }, schema: [] };
+  const none: ParsedDatasetIndex = {
+    isDatasetIndex: false,
+    keys: {},
+    files: [],
+    outcome: { kind: 'trusted' },
+    schema: [],
+  };
   if (!root) return none;
-  const keyOf = (key: string) => (root.type === 'dict' ? [...root.entries].reverse().find((e) => e.key === key)?.keySpan : undefined);
+  const keyOf = (key: string) =>
+    root.type === 'dict' ? [...root.entries].reverse().find((e) => e.key === key)?.keySpan : undefined;
   const keys = { files: keyOf('files'), windowCounts: keyOf('window_counts') };
   if (!keys.windowCounts && !(named && keys.files)) return none;
   const schema: Diagnostic[] = [];
@@ -115,7 +134,8 @@ export function parseDatasetIndex(text: string, named: boolean): ParsedDatasetIn
     filesNode.items.forEach((item, k) => {
       const path = (item as { value: string }).value;
       const countNode = counts[k];
-      const count = countNode && (countNode.type === 'int' || countNode.type === 'bool') ? Number(countNode.value) : undefined;
+      const count =
+        countNode && (countNode.type === 'int' || countNode.type === 'bool') ? Number(countNode.value) : undefined;
       files.push({ path, span: item, cacheFile: cacheFileFor(path), count, countSpan: countNode });
     });
   }
@@ -124,13 +144,43 @@ export function parseDatasetIndex(text: string, named: boolean): ParsedDatasetIn
     const extra = countsNode.items.length - filesNode.items.length;
     if (extra > 0) {
       const first = countsNode.items[filesNode.items.length];
-      schema.push(diagnostic(first, 'error', 'dataset-index-schema', `window_counts has ${extra} more ${extra === 1 ? 'count' : 'counts'} than files: their windows belong to no file, and training raises IndexError mid-epoch when it reaches one.`));
+      schema.push(
+        diagnostic(
+          first,
+          'error',
+          'dataset-index-schema',
+          `window_counts has ${extra} more ${extra === 1 ? 'count' : 'counts'} than files: their windows belong to no file, and training raises IndexError mid-epoch when it reaches one.`,
+        ),
+      );
     } else if (extra < 0) {
-      schema.push(diagnostic(keys.windowCounts ?? filesNode, 'warning', 'dataset-index-schema', `window_counts has ${-extra} fewer ${-extra === 1 ? 'count' : 'counts'} than files: training reads no windows from the last ${-extra} ${-extra === 1 ? 'file' : 'files'}.`));
+      schema.push(
+        diagnostic(
+          keys.windowCounts ?? filesNode,
+          'warning',
+          'dataset-index-schema',
+          `window_counts has ${-extra} fewer ${-extra === 1 ? 'count' : 'counts'} than files: training reads no windows from the last ${-extra} ${-extra === 1 ? 'file' : 'files'}.`,
+        ),
+      );
     }
     for (const item of countsNode.items) {
-      if (item.type === 'bool') schema.push(diagnostic(item, 'warning', 'dataset-index-schema', `${item.value} is a bool: range(${item.value ? 'True' : 'False'}) gives ${Number(item.value)} ${item.value ? 'window' : 'windows'}.`));
-      else if (item.type === 'int' && item.value < 0) schema.push(diagnostic(item, 'warning', 'dataset-index-schema', `A negative count: range(${item.value}) is empty, so training reads no windows from this file.`));
+      if (item.type === 'bool')
+        schema.push(
+          diagnostic(
+            item,
+            'warning',
+            'dataset-index-schema',
+            `${item.value} is a bool: range(${item.value ? 'True' : 'False'}) gives ${Number(item.value)} ${item.value ? 'window' : 'windows'}.`,
+          ),
+        );
+      else if (item.type === 'int' && item.value < 0)
+        schema.push(
+          diagnostic(
+            item,
+            'warning',
+            'dataset-index-schema',
+            `A negative count: range(${item.value}) is empty, so training reads no windows from this file.`,
+          ),
+        );
     }
   }
   return { isDatasetIndex: true, root, keys, files, outcome, schema };
@@ -139,16 +189,40 @@ export function parseDatasetIndex(text: string, named: boolean): ParsedDatasetIn
 function outcomeDiagnostics(outcome: IndexOutcome, keys: ParsedDatasetIndex['keys']): Diagnostic[] {
   if (outcome.kind === 'trusted') return [];
   // Whole-document findings sit on a root key; value findings on the value.
-  const at = outcome.at.type === 'dict' && (keys.windowCounts ?? keys.files) ? (keys.windowCounts ?? keys.files)! : outcome.at;
+  const at =
+    outcome.at.type === 'dict' && (keys.windowCounts ?? keys.files) ? (keys.windowCounts ?? keys.files)! : outcome.at;
   const shape = 'It should be {"files": [EDF paths], "window_counts": [int, ...]}.';
   if (outcome.kind === 'rebuilt') {
-    return [diagnostic(at, 'warning', 'dataset-index-schema', `EEGWindowDataset cannot use this index (${outcome.exception}): on every start it opens every cache file again to count windows (slow on network storage), then rewrites it. ${shape}`)];
+    return [
+      diagnostic(
+        at,
+        'warning',
+        'dataset-index-schema',
+        `EEGWindowDataset cannot use this index (${outcome.exception}): on every start it opens every cache file again to count windows (slow on network storage), then rewrites it. ${shape}`,
+      ),
+    ];
   }
   if (outcome.kind === 'crash') {
-    return [diagnostic(at, 'error', 'dataset-index-schema', `EEGWindowDataset raises ${outcome.exception}: training stops at start-up. ${shape}`)];
+    return [
+      diagnostic(
+        at,
+        'error',
+        'dataset-index-schema',
+        `EEGWindowDataset raises ${outcome.exception}: training stops at start-up. ${shape}`,
+      ),
+    ];
   }
-  const twice = outcome.duplicated ? ` The windows of the first ${outcome.duplicated} ${outcome.duplicated === 1 ? 'file' : 'files'} were already added and appear twice.` : '';
-  return [diagnostic(at, 'error', 'dataset-index-schema', `EEGWindowDataset fails here (${outcome.exception}), re-reads every cache file, and writes this bad list back with the new counts appended, so it happens again on every start.${twice} ${shape}`)];
+  const twice = outcome.duplicated
+    ? ` The windows of the first ${outcome.duplicated} ${outcome.duplicated === 1 ? 'file' : 'files'} were already added and appear twice.`
+    : '';
+  return [
+    diagnostic(
+      at,
+      'error',
+      'dataset-index-schema',
+      `EEGWindowDataset fails here (${outcome.exception}), re-reads every cache file, and writes this bad list back with the new counts appended, so it happens again on every start.${twice} ${shape}`,
+    ),
+  ];
 }
 
 /** What is known about the cache file of each index entry, gathered by an adapter. */
@@ -167,20 +241,48 @@ export function checkDatasetIndex(parsed: ParsedDatasetIndex, facts: IndexFileFa
     const fact = facts[k];
     if (!fact) return;
     if (!fact.exists) {
-      out.push(diagnostic(file.span, 'warning', 'index-missing-cache-file', `${file.cacheFile} does not exist: training preprocesses this EDF again for every window it reads (train/loop.py allows on-demand), or raises RuntimeError when on-demand is disabled.`));
+      out.push(
+        diagnostic(
+          file.span,
+          'warning',
+          'index-missing-cache-file',
+          `${file.cacheFile} does not exist: training preprocesses this EDF again for every window it reads (train/loop.py allows on-demand), or raises RuntimeError when on-demand is disabled.`,
+        ),
+      );
       return;
     }
     if (fact.error) {
-      out.push(diagnostic(file.span, 'error', 'unreadable-cache-file', `${file.cacheFile}: windows cannot be read (${fact.error}): training fails when it reads this file's windows.`));
+      out.push(
+        diagnostic(
+          file.span,
+          'error',
+          'unreadable-cache-file',
+          `${file.cacheFile}: windows cannot be read (${fact.error}): training fails when it reads this file's windows.`,
+        ),
+      );
       return;
     }
     if (file.count === undefined || fact.windows === undefined || file.count === fact.windows) return;
     const where = file.countSpan ?? file.span;
     const recorded = Math.max(0, file.count);
     if (recorded > fact.windows) {
-      out.push(diagnostic(where, 'error', 'index-window-count', `Recorded ${file.count} windows, but ${file.cacheFile} has ${fact.windows} (windows.shape[0]): training raises IndexError mid-epoch when it reads window ${fact.windows}.`));
+      out.push(
+        diagnostic(
+          where,
+          'error',
+          'index-window-count',
+          `Recorded ${file.count} windows, but ${file.cacheFile} has ${fact.windows} (windows.shape[0]): training raises IndexError mid-epoch when it reads window ${fact.windows}.`,
+        ),
+      );
     } else {
-      out.push(diagnostic(where, 'warning', 'index-window-count', `Recorded ${file.count} windows, but ${file.cacheFile} has ${fact.windows} (windows.shape[0]): training silently leaves ${fact.windows - recorded} of them out.`));
+      out.push(
+        diagnostic(
+          where,
+          'warning',
+          'index-window-count',
+          `Recorded ${file.count} windows, but ${file.cacheFile} has ${fact.windows} (windows.shape[0]): training silently leaves ${fact.windows - recorded} of them out.`,
+        ),
+      );
     }
   });
   return out;
@@ -196,8 +298,14 @@ export interface DatasetIndexStats {
 }
 
 export function datasetIndexStats(parsed: ParsedDatasetIndex, exists: boolean[]): DatasetIndexStats {
-  const windows = parsed.outcome.kind === 'trusted' ? parsed.files.reduce((sum, f) => sum + Math.max(0, f.count ?? 0), 0) : 0;
-  return { files: parsed.files.length, windows, missingCacheFiles: exists.filter((e) => !e).length, outcome: parsed.outcome.kind };
+  const windows =
+    parsed.outcome.kind === 'trusted' ? parsed.files.reduce((sum, f) => sum + Math.max(0, f.count ?? 0), 0) : 0;
+  return {
+    files: parsed.files.length,
+    windows,
+    missingCacheFiles: exists.filter((e) => !e).length,
+    outcome: parsed.outcome.kind,
+  };
 }
 
 /**
@@ -205,7 +313,10 @@ export function datasetIndexStats(parsed: ParsedDatasetIndex, exists: boolean[])
  * unreadable caches are kept), in the bytes `json.dump(cache_data, f)` writes. Undefined when
  * `files` is not a list of strings.
  */
-export function rewriteWindowCounts(parsed: ParsedDatasetIndex, facts: IndexFileFacts[]): { text: string; changed: number; kept: number } | undefined {
+export function rewriteWindowCounts(
+  parsed: ParsedDatasetIndex,
+  facts: IndexFileFacts[],
+): { text: string; changed: number; kept: number } | undefined {
   const filesNode = parsed.root && get(parsed.root, 'files');
   if (filesNode?.type !== 'list' || filesNode.items.some((i) => i.type !== 'str')) return undefined;
   let changed = 0;

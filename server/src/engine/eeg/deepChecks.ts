@@ -13,14 +13,24 @@ export type DeepResult = { ok: true; value: WindowValues } | { ok: false; error:
 const n = (x: number) => x.toLocaleString('en-US');
 
 export function nonFiniteMessage(name: string, bad: NonFiniteWindow, perWindow: number): string {
-  const parts = [bad.nan && `${n(bad.nan)} NaN`, bad.posInf && `${n(bad.posInf)} +Inf`, bad.negInf && `${n(bad.negInf)} −Inf`].filter(Boolean).join(', ');
-  return `${name} window ${bad.window} holds ${n(bad.values)} non-finite value${bad.values === 1 ? '' : 's'} (${parts}) of ${n(perWindow)}: training feeds them to the model and its loss becomes NaN. ` +
-    'Current preprocessing replaces NaN/Inf with 0: this cache was written before that fix, or is damaged; rebuild it.';
+  const parts = [
+    bad.nan && `${n(bad.nan)} NaN`,
+    bad.posInf && `${n(bad.posInf)} +Inf`,
+    bad.negInf && `${n(bad.negInf)} −Inf`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return (
+    `${name} window ${bad.window} holds ${n(bad.values)} non-finite value${bad.values === 1 ? '' : 's'} (${parts}) of ${n(perWindow)}: training feeds them to the model and its loss becomes NaN. ` +
+    'Current preprocessing replaces NaN/Inf with 0: this cache was written before that fix, or is damaged; rebuild it.'
+  );
 }
 
 export function unclippedMessage(name: string, bad: UnclippedWindow, perWindow: number): string {
-  return `${name} window ${bad.window} holds ${n(bad.values)} value${bad.values === 1 ? '' : 's'} beyond ±${CLIP_LIMIT} (largest |x| ${Number(bad.maxAbs.toPrecision(6))}) of ${n(perWindow)}: ` +
-    `current preprocessing clips z-scored windows to ±${CLIP_LIMIT}, so this cache was written before that fix and the model gets inputs it never sees from a current cache; rebuild it.`;
+  return (
+    `${name} window ${bad.window} holds ${n(bad.values)} value${bad.values === 1 ? '' : 's'} beyond ±${CLIP_LIMIT} (largest |x| ${Number(bad.maxAbs.toPrecision(6))}) of ${n(perWindow)}: ` +
+    `current preprocessing clips z-scored windows to ±${CLIP_LIMIT}, so this cache was written before that fix and the model gets inputs it never sees from a current cache; rebuild it.`
+  );
 }
 
 /** `deep[k]` is the result for `parsed.files[k]` (undefined: not checked, e.g. missing or unreadable). */
@@ -41,8 +51,15 @@ export function deepDiagnostics(parsed: ParsedManifest, deep: (DeepResult | unde
     const result = deep[id];
     const name = parsed.files[id];
     if (result && !result.ok) {
-      out.push(diagnostic({ offset: entries.fileOffset[i], length: entries.fileLength[i] }, 'error', 'unreadable-cache-file',
-        `${name}: windows cannot be read whole (${result.error}); training fails on every window of this file.`, name));
+      out.push(
+        diagnostic(
+          { offset: entries.fileOffset[i], length: entries.fileLength[i] },
+          'error',
+          'unreadable-cache-file',
+          `${name}: windows cannot be read whole (${result.error}); training fails on every window of this file.`,
+          name,
+        ),
+      );
       continue;
     }
     const file = byFile[id];
@@ -50,9 +67,27 @@ export function deepDiagnostics(parsed: ParsedManifest, deep: (DeepResult | unde
     const window = entries.window[i] < 0 ? file.values.windows + entries.window[i] : entries.window[i];
     const span = { offset: entries.entryOffset[i], length: entries.entryLength[i] };
     const nonFinite = file.nonFinite.get(window);
-    if (nonFinite) out.push(diagnostic(span, 'error', 'non-finite-windows', nonFiniteMessage(name, nonFinite, file.values.valuesPerWindow), name));
+    if (nonFinite)
+      out.push(
+        diagnostic(
+          span,
+          'error',
+          'non-finite-windows',
+          nonFiniteMessage(name, nonFinite, file.values.valuesPerWindow),
+          name,
+        ),
+      );
     const unclipped = file.unclipped.get(window);
-    if (unclipped) out.push(diagnostic(span, 'warning', 'unclipped-windows', unclippedMessage(name, unclipped, file.values.valuesPerWindow), name));
+    if (unclipped)
+      out.push(
+        diagnostic(
+          span,
+          'warning',
+          'unclipped-windows',
+          unclippedMessage(name, unclipped, file.values.valuesPerWindow),
+          name,
+        ),
+      );
   }
   return out;
 }

@@ -11,7 +11,10 @@ import type { ParsedManifest } from './manifestParse';
  * The manifest without the entries `keep` rejects, in the pipeline's own format (other root
  * keys and their order are preserved). Undefined when the text is not valid JSON.
  */
-export function dropEntries(text: string, keep: (cacheFile: unknown) => boolean): { text: string; dropped: number } | undefined {
+export function dropEntries(
+  text: string,
+  keep: (cacheFile: unknown) => boolean,
+): { text: string; dropped: number } | undefined {
   let manifest: Record<string, unknown>;
   try {
     manifest = JSON.parse(text);
@@ -46,7 +49,10 @@ function skipSpaceBack(text: string, at: number): number {
   return at;
 }
 
-const entrySpan = (entries: ManifestEntries, i: number): TextSpan => ({ offset: entries.entryOffset[i], length: entries.entryLength[i] });
+const entrySpan = (entries: ManifestEntries, i: number): TextSpan => ({
+  offset: entries.entryOffset[i],
+  length: entries.entryLength[i],
+});
 
 /**
  * Removes one entry from its list with the comma that separates it, keeping the list's layout:
@@ -75,14 +81,17 @@ export function moveEntryEdits(text: string, parsed: ParsedManifest, i: number, 
   const entryText = text.slice(offset, offset + length);
   // The entry's indentation in its list, and that of its list's closing bracket.
   const lead = text.slice(skipSpaceBack(text, offset) + 1, offset);
-  const source = parsed.rootKeys.find((k) => k.isArray && offset > k.value.offset && offset < k.value.offset + k.value.length);
+  const source = parsed.rootKeys.find(
+    (k) => k.isArray && offset > k.value.offset && offset < k.value.offset + k.value.length,
+  );
   const sourceClose = source ? source.value.offset + source.value.length - 1 : offset + length;
   const closing = text.slice(skipSpaceBack(text, sourceClose) + 1, sourceClose);
   const close = target.value.offset + target.value.length - 1;
   const last = skipSpaceBack(text, close);
-  const insert: TextEdit = text[last] === '['
-    ? { offset: last + 1, length: close - last - 1, newText: `${lead}${entryText}${closing}` }
-    : { offset: last + 1, length: 0, newText: `,${lead}${entryText}` };
+  const insert: TextEdit =
+    text[last] === '['
+      ? { offset: last + 1, length: close - last - 1, newText: `${lead}${entryText}${closing}` }
+      : { offset: last + 1, length: 0, newText: `,${lead}${entryText}` };
   return [dropEntryEdit(text, parsed.entries, i), insert];
 }
 
@@ -90,9 +99,14 @@ export function moveEntryEdits(text: string, parsed: ParsedManifest, i: number, 
  * Sets one recorded window count of a `_dataset_index.json` to the windows its cache holds;
  * undefined when training does not use the index as is, or there is nothing to change.
  */
-export function windowCountEdit(parsed: ParsedDatasetIndex, k: number, facts: IndexFileFacts | undefined): TextEdit | undefined {
+export function windowCountEdit(
+  parsed: ParsedDatasetIndex,
+  k: number,
+  facts: IndexFileFacts | undefined,
+): TextEdit | undefined {
   const file = parsed.files[k];
   const windows = facts?.windows;
-  if (parsed.outcome.kind !== 'trusted' || !file?.countSpan || windows === undefined || file.count === windows) return undefined;
+  if (parsed.outcome.kind !== 'trusted' || !file?.countSpan || windows === undefined || file.count === windows)
+    return undefined;
   return { offset: file.countSpan.offset, length: file.countSpan.length, newText: String(windows) };
 }

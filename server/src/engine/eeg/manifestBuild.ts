@@ -4,12 +4,19 @@ import { Category } from './category';
 import { categoryOf, NpzSummary } from './npz';
 
 /** The manifest the Python builder writes for these per-file results (files sorted by name). */
-export function buildManifest(files: { name: string; summary: NpzSummary }[]): Record<Category, { cache_file: string; window_idx: number }[]> {
-  const manifest: Record<Category, { cache_file: string; window_idx: number }[]> = { partial_seizure: [], full_seizure: [], no_seizure: [] };
+export function buildManifest(
+  files: { name: string; summary: NpzSummary }[],
+): Record<Category, { cache_file: string; window_idx: number }[]> {
+  const manifest: Record<Category, { cache_file: string; window_idx: number }[]> = {
+    partial_seizure: [],
+    full_seizure: [],
+    no_seizure: [],
+  };
   for (const { name, summary } of files) {
     // Files without labels are left out ("has NO LABELS"), as the builder has done since commit 63689f9.
     if (!summary.hasLabels) continue;
-    for (let w = 0; w < summary.windowCount; w++) manifest[categoryOf(summary, w)].push({ cache_file: name, window_idx: w });
+    for (let w = 0; w < summary.windowCount; w++)
+      manifest[categoryOf(summary, w)].push({ cache_file: name, window_idx: w });
   }
   return manifest;
 }

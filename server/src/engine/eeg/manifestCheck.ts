@@ -29,17 +29,23 @@ export interface ManifestCheckInput {
 }
 
 /** The code for a cache file that cannot be read, by what the Python builder does with it. */
-const FAILURE_CODE = { skipped: 'unreadable-cache-file', 'stops-build': 'cache-file-stops-build', unsupported: 'unsupported-cache-file' } as const;
+const FAILURE_CODE = {
+  skipped: 'unreadable-cache-file',
+  'stops-build': 'cache-file-stops-build',
+  unsupported: 'unsupported-cache-file',
+} as const;
 
 /** "x cannot be read (why): numpy raises ..., the builder ..." for a file that failed. */
 export function describeFailure(name: string, failure: LoadFailure): string {
-  if (failure.unsupported) return `${name}: ${failure.message}. The Python builder lists its windows; NeuroCache cannot check them`;
+  if (failure.unsupported)
+    return `${name}: ${failure.message}. The Python builder lists its windows; NeuroCache cannot check them`;
   return `${name} cannot be read: ${failure.message}. ${describePythonOutcome(failure)}`;
 }
 
 /** What the Python builder does with a file that failed (an unopened FIFO or device: it would wait or read on). */
 export function describePythonOutcome(failure: LoadFailure): string {
-  if (failure.changedWhileRead) return 'What np.load makes of it depends on the bytes it finds when training reads it: check again once the file stops changing';
+  if (failure.changedWhileRead)
+    return 'What np.load makes of it depends on the bytes it finds when training reads it: check again once the file stops changing';
   if (failure.exception) return describeOutcome(failure.exception, failure.olderNumpy);
   return "NeuroCache does not open it; the Python builder's np.load would wait on a FIFO forever, or read a device until it ends";
 }
@@ -65,14 +71,24 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
     const fileSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
     if (!facts.exists) {
       const why = facts.error ? ` (${facts.error})` : '';
-      out.push(diagnostic(fileSpan, 'error', 'missing-cache-file', `${name} does not exist${why}: training skips this entry.`));
+      out.push(
+        diagnostic(fileSpan, 'error', 'missing-cache-file', `${name} does not exist${why}: training skips this entry.`),
+      );
       continue;
     }
     if (facts.error) {
       const failure = failureOf(facts);
       const outcome = failureOutcome(failure);
       const training = outcome === 'unsupported' ? '' : ' Training fails when it reads this entry.';
-      out.push(diagnostic(fileSpan, outcome === 'unsupported' ? 'warning' : 'error', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.${training}`, name));
+      out.push(
+        diagnostic(
+          fileSpan,
+          outcome === 'unsupported' ? 'warning' : 'error',
+          FAILURE_CODE[outcome],
+          `${describeFailure(name, failure)}.${training}`,
+          name,
+        ),
+      );
       continue;
     }
     if (Number.isNaN(window)) continue;
@@ -84,26 +100,63 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
       let windows = referencedWindows.get(fileId);
       if (!windows) referencedWindows.set(fileId, (windows = new Set()));
       if (windows.has(index)) {
-        out.push(diagnostic(entrySpan(entries, i), 'warning', 'duplicate-entry', `${name} window ${index} is listed more than once: training uses it twice.`));
+        out.push(
+          diagnostic(
+            entrySpan(entries, i),
+            'warning',
+            'duplicate-entry',
+            `${name} window ${index} is listed more than once: training uses it twice.`,
+          ),
+        );
       } else windows.add(index);
     }
     if (!summary) continue;
     if (!summary.hasLabels) {
-      out.push(diagnostic(entrySpan(entries, i), 'warning', 'no-labels', `${name} has no labels: the builder leaves such files out (a rebuild drops this entry); until then training uses this window with all-zero labels.`, name));
+      out.push(
+        diagnostic(
+          entrySpan(entries, i),
+          'warning',
+          'no-labels',
+          `${name} has no labels: the builder leaves such files out (a rebuild drops this entry); until then training uses this window with all-zero labels.`,
+          name,
+        ),
+      );
     }
     if (count !== undefined && (index < 0 || index >= count)) {
       const windowSpan = { offset: entries.windowOffset[i], length: entries.windowLength[i] };
-      out.push(diagnostic(windowSpan, 'error', 'window-out-of-range', `${name} has ${count} windows; window_idx ${window} does not exist: training raises IndexError when it reads this entry.`));
+      out.push(
+        diagnostic(
+          windowSpan,
+          'error',
+          'window-out-of-range',
+          `${name} has ${count} windows; window_idx ${window} does not exist: training raises IndexError when it reads this entry.`,
+        ),
+      );
       continue;
     }
     if (summary.windowsError) {
-      out.push(diagnostic(fileSpan, 'error', 'unreadable-cache-file', `${name}: windows cannot be read (${summary.windowsError}). The builder still lists the file (it reads only labels), but training fails when it reads this window.`, name));
+      out.push(
+        diagnostic(
+          fileSpan,
+          'error',
+          'unreadable-cache-file',
+          `${name}: windows cannot be read (${summary.windowsError}). The builder still lists the file (it reads only labels), but training fails when it reads this window.`,
+          name,
+        ),
+      );
     }
     if (!summary.hasLabels) continue;
     const actual = categoryOf(summary, index);
     const listed = CATEGORIES[entries.category[i]];
     if (actual !== listed) {
-      out.push(diagnostic(entrySpan(entries, i), 'error', 'category-mismatch', `Listed as ${listed}, but ${describeWindow(summary, index)}: it is ${actual}. The manifest is stale; rebuild it.`));
+      out.push(
+        diagnostic(
+          entrySpan(entries, i),
+          'error',
+          'category-mismatch',
+          `Listed as ${listed}, but ${describeWindow(summary, index)}: it is ${actual}. The manifest is stale; rebuild it.`,
+        ),
+      );
     }
   }
   out.push(...unreferenced(parsed, input, referencedWindows));
@@ -121,8 +174,11 @@ export function describeWindow(summary: NpzSummary, window: number): string {
   return `${positives} of ${samples} label samples (${formatPercent(positives / samples)}) are > 0`;
 }
 
-
-function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referenced: Map<number, Set<number>>): Diagnostic[] {
+function unreferenced(
+  parsed: ParsedManifest,
+  input: ManifestCheckInput,
+  referenced: Map<number, Set<number>>,
+): Diagnostic[] {
   if (!input.directory || parsed.rootKeys.length === 0) return [];
   const anchor = parsed.rootKeys[0].key;
   const ids = new Map(parsed.files.map((f, i) => [f, i]));
@@ -135,22 +191,55 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
       const outcome = failureOutcome(failure);
       // A file that stops the build matters even when the manifest lists it: the next rebuild fails.
       if (outcome === 'stops-build') {
-        out.push(diagnostic(anchor, 'error', 'cache-file-stops-build', `${describeFailure(name, failure)}. Training rebuilds a missing or stale manifest, and that rebuild would fail; delete or regenerate the file.`, name));
+        out.push(
+          diagnostic(
+            anchor,
+            'error',
+            'cache-file-stops-build',
+            `${describeFailure(name, failure)}. Training rebuilds a missing or stale manifest, and that rebuild would fail; delete or regenerate the file.`,
+            name,
+          ),
+        );
       } else if (id === undefined) {
         out.push(diagnostic(anchor, 'warning', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.`, name));
       }
     } else if (summary && !summary.hasLabels) {
-      if (id === undefined) out.push(diagnostic(anchor, 'warning', 'no-labels', `${name} has no labels: the builder leaves it out ("has NO LABELS"), so training never sees its windows.`, name));
+      if (id === undefined)
+        out.push(
+          diagnostic(
+            anchor,
+            'warning',
+            'no-labels',
+            `${name} has no labels: the builder leaves it out ("has NO LABELS"), so training never sees its windows.`,
+            name,
+          ),
+        );
     } else if (id === undefined) {
       // A file without windows has nothing to list: no build would add it.
       if (summary?.windowCount === 0) continue;
       const windows = summary ? ` (${summary.windowCount} windows)` : '';
-      out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name}${windows} is in the cache directory but not in the manifest${rebuildAdvice(summary, 'it')}`, name));
+      out.push(
+        diagnostic(
+          anchor,
+          'warning',
+          'unreferenced-cache-file',
+          `${name}${windows} is in the cache directory but not in the manifest${rebuildAdvice(summary, 'it')}`,
+          name,
+        ),
+      );
     } else if (summary && input.files[id]?.summary) {
       let listed = 0;
       for (const w of referenced.get(id) ?? []) if (w < summary.windowCount) listed++;
       if (listed < summary.windowCount) {
-        out.push(diagnostic(anchor, 'warning', 'unreferenced-cache-file', `${name} has ${summary.windowCount} windows but the manifest lists ${listed}${rebuildAdvice(summary, 'the rest')}`, name));
+        out.push(
+          diagnostic(
+            anchor,
+            'warning',
+            'unreferenced-cache-file',
+            `${name} has ${summary.windowCount} windows but the manifest lists ${listed}${rebuildAdvice(summary, 'the rest')}`,
+            name,
+          ),
+        );
       }
     }
   }

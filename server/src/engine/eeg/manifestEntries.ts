@@ -49,7 +49,18 @@ export class EntryColumns {
 
   private grow(): void {
     this.capacity *= 2;
-    for (const key of ['category', 'file', 'window', 'entryOffset', 'entryLength', 'fileOffset', 'fileLength', 'windowOffset', 'windowLength', 'shadowed'] as const) {
+    for (const key of [
+      'category',
+      'file',
+      'window',
+      'entryOffset',
+      'entryLength',
+      'fileOffset',
+      'fileLength',
+      'windowOffset',
+      'windowLength',
+      'shadowed',
+    ] as const) {
       const old = this[key];
       const next = new (old.constructor as new (n: number) => typeof old)(this.capacity);
       next.set(old as never);

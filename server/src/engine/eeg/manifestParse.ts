@@ -87,13 +87,23 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
     property = undefined;
     if (!parent) {
       rootSeen = true;
-      if (kind !== 'object') report(span, kind, 'A seizure manifest must be a JSON object with partial_seizure, full_seizure and no_seizure lists.');
+      if (kind !== 'object')
+        report(
+          span,
+          kind,
+          'A seizure manifest must be a JSON object with partial_seizure, full_seizure and no_seizure lists.',
+        );
       return 'root';
     }
     if (parent.role === 'root' && key) {
       const category = CATEGORY_INDEX.get(key.name);
       if (category === undefined) return 'other';
-      rootKeys.push({ category: CATEGORIES[category], key: { offset: key.offset, length: key.length }, value: span, isArray: kind === 'array' });
+      rootKeys.push({
+        category: CATEGORIES[category],
+        key: { offset: key.offset, length: key.length },
+        value: span,
+        isArray: kind === 'array',
+      });
       if (kind !== 'array') report(span, kind, `"${key.name}" must be a list of {"cache_file", "window_idx"} entries.`);
       return kind === 'array' ? 'category' : 'other';
     }
@@ -114,18 +124,22 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
         // Known names were validated when first seen: 150,000 entries name ~5,000 files.
         const known = typeof literal === 'string' ? fileIds.get(literal) : undefined;
         if (known !== undefined) columns.file[i] = known;
-        else if (typeof literal !== 'string') report(span, kind, '"cache_file" must be a string (a file name in the manifest\'s directory).');
+        else if (typeof literal !== 'string')
+          report(span, kind, '"cache_file" must be a string (a file name in the manifest\'s directory).');
         else if (!isBareFileName(literal)) {
-          error(span, `"cache_file" must be a bare file name in the manifest's directory. Training opens cache_dir / "${literal}" if it exists, while its staleness check counts the entry as missing; NeuroCache does not read files outside the cache directory.`);
-        }
-        else fileIds.set(literal, (columns.file[i] = files.push(literal) - 1));
+          error(
+            span,
+            `"cache_file" must be a bare file name in the manifest's directory. Training opens cache_dir / "${literal}" if it exists, while its staleness check counts the entry as missing; NeuroCache does not read files outside the cache directory.`,
+          );
+        } else fileIds.set(literal, (columns.file[i] = files.push(literal) - 1));
       } else if (key.name === 'window_idx') {
         columns.windowOffset[i] = span.offset;
         columns.windowLength[i] = span.length;
         const index = pythonIndex(kind === 'literal' ? literal : kind === 'array' ? [] : {});
         columns.window[i] = index.value ?? NaN;
         if (index.problem) {
-          if (kind === 'literal') schema.push(diagnostic(span, index.problem.severity, 'manifest-schema', index.problem.message));
+          if (kind === 'literal')
+            schema.push(diagnostic(span, index.problem.severity, 'manifest-schema', index.problem.message));
           else problem = index.problem.message;
         }
       }
@@ -149,49 +163,53 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
   };
 
   walk({
-      onObjectBegin(offset) {
-        begin(offset, 'object');
-      },
-      onObjectEnd(offset, length) {
-        const frame = end(offset, length);
-        if (frame?.role === 'entry') {
-          const i = frame.entry;
-          columns.entryLength[i] = offset + length - columns.entryOffset[i];
-          const span = { offset: columns.entryOffset[i], length: columns.entryLength[i] };
-          if (columns.fileOffset[i] < 0) error(span, 'Entry has no "cache_file".');
-          if (columns.windowOffset[i] < 0) error(span, 'Entry has no "window_idx".');
-        }
-      },
-      onArrayBegin(offset) {
-        begin(offset, 'array');
-      },
-      onArrayEnd(offset, length) {
-        const frame = end(offset, length);
-        if (frame?.role === 'category') {
-          const key = rootKeys[rootKeys.length - 1];
-          key.value = { offset: key.value.offset, length: offset + length - key.value.offset };
-        }
-      },
-      onObjectProperty(name, offset, length) {
-        property = { name, offset, length };
-      },
-      onLiteralValue(value, offset, length) {
-        onValue({ offset, length }, 'literal', value);
-      },
-      onError(code, offset, length) {
-        // NaN, Infinity and -Infinity are floats to Python's json: values, not syntax errors.
-        if (offset < constantEnd || (code === 4 && text.slice(constantEnd, offset).trim() === '' && constantEnd > 0)) {
-          if (offset >= constantEnd) constantEnd = 0;
-          return;
-        }
-        const constant = pythonConstantAt(text, offset);
-        if (constant) {
-          constantEnd = offset + constant.length;
-          onValue({ offset, length: constant.length }, 'literal', constant === 'NaN' ? NaN : constant === 'Infinity' ? Infinity : -Infinity);
-          return;
-        }
-        error({ offset, length }, `Invalid JSON (${jsonErrorText(code)}).`);
-      },
+    onObjectBegin(offset) {
+      begin(offset, 'object');
+    },
+    onObjectEnd(offset, length) {
+      const frame = end(offset, length);
+      if (frame?.role === 'entry') {
+        const i = frame.entry;
+        columns.entryLength[i] = offset + length - columns.entryOffset[i];
+        const span = { offset: columns.entryOffset[i], length: columns.entryLength[i] };
+        if (columns.fileOffset[i] < 0) error(span, 'Entry has no "cache_file".');
+        if (columns.windowOffset[i] < 0) error(span, 'Entry has no "window_idx".');
+      }
+    },
+    onArrayBegin(offset) {
+      begin(offset, 'array');
+    },
+    onArrayEnd(offset, length) {
+      const frame = end(offset, length);
+      if (frame?.role === 'category') {
+        const key = rootKeys[rootKeys.length - 1];
+        key.value = { offset: key.value.offset, length: offset + length - key.value.offset };
+      }
+    },
+    onObjectProperty(name, offset, length) {
+      property = { name, offset, length };
+    },
+    onLiteralValue(value, offset, length) {
+      onValue({ offset, length }, 'literal', value);
+    },
+    onError(code, offset, length) {
+      // NaN, Infinity and -Infinity are floats to Python's json: values, not syntax errors.
+      if (offset < constantEnd || (code === 4 && text.slice(constantEnd, offset).trim() === '' && constantEnd > 0)) {
+        if (offset >= constantEnd) constantEnd = 0;
+        return;
+      }
+      const constant = pythonConstantAt(text, offset);
+      if (constant) {
+        constantEnd = offset + constant.length;
+        onValue(
+          { offset, length: constant.length },
+          'literal',
+          constant === 'NaN' ? NaN : constant === 'Infinity' ? Infinity : -Infinity,
+        );
+        return;
+      }
+      error({ offset, length }, `Invalid JSON (${jsonErrorText(code)}).`);
+    },
   });
 
   const isManifest = rootKeys.length > 0;
@@ -199,13 +217,21 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
     const present = new Set(rootKeys.map((k) => k.category));
     const missing = CATEGORIES.filter((c) => !present.has(c));
     if (missing.length) {
-      schema.push(diagnostic(rootKeys[0].key, 'warning', 'manifest-schema', `Missing ${missing.map((m) => `"${m}"`).join(', ')}: training treats it as empty.`));
+      schema.push(
+        diagnostic(
+          rootKeys[0].key,
+          'warning',
+          'manifest-schema',
+          `Missing ${missing.map((m) => `"${m}"`).join(', ')}: training treats it as empty.`,
+        ),
+      );
     }
     flagDuplicateKeys(rootKeys, schema);
   }
   const entries = columns.finish();
   shadowEarlierDuplicates(rootKeys, entries);
-  if (!rootSeen && text.trim() === '') schema.push(diagnostic({ offset: 0, length: 0 }, 'error', 'manifest-schema', 'Empty file.'));
+  if (!rootSeen && text.trim() === '')
+    schema.push(diagnostic({ offset: 0, length: 0 }, 'error', 'manifest-schema', 'Empty file.'));
   return { isManifest, rootKeys, files, entries, schema };
 }
 
@@ -224,17 +250,37 @@ function shadowEarlierDuplicates(keys: CategoryKey[], entries: ManifestEntries):
 function flagDuplicateKeys(keys: CategoryKey[], out: Diagnostic[]): void {
   const seen = new Set<Category>();
   for (const key of keys) {
-    if (seen.has(key.category)) out.push(diagnostic(key.key, 'warning', 'manifest-schema', `Duplicate key "${key.category}": Python's json keeps only the last one, so training ignores the earlier list.`));
+    if (seen.has(key.category))
+      out.push(
+        diagnostic(
+          key.key,
+          'warning',
+          'manifest-schema',
+          `Duplicate key "${key.category}": Python's json keeps only the last one, so training ignores the earlier list.`,
+        ),
+      );
     seen.add(key.category);
   }
 }
 
 function jsonErrorText(code: number): string {
   const names: Record<number, string> = {
-    1: 'invalid symbol', 2: 'invalid number format', 3: 'property name expected', 4: 'value expected', 5: 'colon expected',
-    6: 'comma expected', 7: 'closing brace expected', 8: 'closing bracket expected', 9: 'end of file expected',
-    10: 'comments are not allowed', 11: 'unexpected end of comment', 12: 'unexpected end of string',
-    13: 'unexpected end of number', 14: 'invalid unicode', 15: 'invalid escape character', 16: 'invalid character',
+    1: 'invalid symbol',
+    2: 'invalid number format',
+    3: 'property name expected',
+    4: 'value expected',
+    5: 'colon expected',
+    6: 'comma expected',
+    7: 'closing brace expected',
+    8: 'closing bracket expected',
+    9: 'end of file expected',
+    10: 'comments are not allowed',
+    11: 'unexpected end of comment',
+    12: 'unexpected end of string',
+    13: 'unexpected end of number',
+    14: 'invalid unicode',
+    15: 'invalid escape character',
+    16: 'invalid character',
   };
   return names[code] ?? `error ${code}`;
 }

@@ -95,8 +95,12 @@ async function checkMagic(source: ByteSource): Promise<void> {
   if (head.length === 6 && startsWith(head, NPY_MAGIC)) {
     // A plain .npy named .npz: np.load returns an array (if it loads at all), which `with` refuses.
     const header = await plainNpyHeader(source);
-    if (source.size < header.dataOffset + header.dataBytes) throw new NumpyLoadError('a truncated plain .npy array, not an .npz archive', 'ValueError');
-    throw new NumpyLoadError('a plain .npy array, not an .npz archive: the builder\'s `with np.load(...)` fails on it', 'TypeError');
+    if (source.size < header.dataOffset + header.dataBytes)
+      throw new NumpyLoadError('a truncated plain .npy array, not an .npz archive', 'ValueError');
+    throw new NumpyLoadError(
+      "a plain .npy array, not an .npz archive: the builder's `with np.load(...)` fails on it",
+      'TypeError',
+    );
   }
   throw new NumpyLoadError('not a ZIP archive (numpy then tries to unpickle it and refuses)', 'ValueError');
 }
@@ -120,7 +124,10 @@ export interface NpzReadOptions {
  */
 export async function readNpzSpans(source: ByteSource, options: NpzReadOptions = {}): Promise<SpanCache> {
   const cache = SpanCache.over(source);
-  await cache.prefetch([[0, HEAD_READ], [source.size - TAIL_READ, source.size]]);
+  await cache.prefetch([
+    [0, HEAD_READ],
+    [source.size - TAIL_READ, source.size],
+  ]);
   let members: Map<string, ZipMember>;
   try {
     members = await readZipDirectory(cache);
@@ -170,7 +177,18 @@ export async function summarizeNpz(file: ByteSource, options: NpzReadOptions = {
     }
   } else windowsError = 'has no windows array';
   if (!labels) {
-    return { windowCount: windowsShape?.[0] ?? 0, hasLabels: false, positives: [], samplesPerWindow: 0, windowsShape, windowsDtype, windowsFortranOrder, members: memberSizes, windowsError, notes };
+    return {
+      windowCount: windowsShape?.[0] ?? 0,
+      hasLabels: false,
+      positives: [],
+      samplesPerWindow: 0,
+      windowsShape,
+      windowsDtype,
+      windowsFortranOrder,
+      members: memberSizes,
+      windowsError,
+      notes,
+    };
   }
   const counts = await countLabels(source, labels);
   const labelsShape = counts.header.shape;
@@ -233,7 +251,9 @@ export async function locateWindowsMember(source: ByteSource): Promise<{ member:
   const windows = findMember(await readZipDirectory(source).catch(badZip), 'windows');
   if (!windows) throw new FormatError('has no windows array');
   if (windows.encrypted || (windows.method !== 0 && windows.method !== 8)) {
-    throw new UnsupportedByNeuroCache(`windows is ${windows.encrypted ? 'encrypted' : `compressed with method ${windows.method}`}, which the deep check cannot read`);
+    throw new UnsupportedByNeuroCache(
+      `windows is ${windows.encrypted ? 'encrypted' : `compressed with method ${windows.method}`}, which the deep check cannot read`,
+    );
   }
   const dataOffset = await memberDataOffset(source, windows).catch((error) => {
     throw classifyOpenError(error);
@@ -248,11 +268,13 @@ async function plainNpyHeader(source: ByteSource): Promise<NpyHeader> {
     try {
       header = parseMemberHeader(prefix);
     } catch (error) {
-      if (error instanceof NonNumericDtype) throw new NumpyLoadError('a plain .npy array, not an .npz archive', 'TypeError');
+      if (error instanceof NonNumericDtype)
+        throw new NumpyLoadError('a plain .npy array, not an .npz archive', 'TypeError');
       throw error;
     }
     if (header) return header;
-    if (prefix.length === source.size) throw new NumpyLoadError('a truncated plain .npy array, not an .npz archive', 'ValueError');
+    if (prefix.length === source.size)
+      throw new NumpyLoadError('a truncated plain .npy array, not an .npz archive', 'ValueError');
   }
 }
 
@@ -267,7 +289,10 @@ const HEADER_PREFIX = 256;
 const MAX_HEADER = 1 << 20;
 
 /** Reads a member's `.npy` header without touching the rest of the member. */
-export async function readMemberHeader(source: ByteSource, member: ZipMember): Promise<{ header: NpyHeader; dataOffset: number }> {
+export async function readMemberHeader(
+  source: ByteSource,
+  member: ZipMember,
+): Promise<{ header: NpyHeader; dataOffset: number }> {
   const dataOffset = await memberDataOffset(source, member);
   for (let prefixLength = HEADER_PREFIX; ; prefixLength *= 4) {
     const length = Math.min(prefixLength, member.compressedSize);
@@ -285,7 +310,10 @@ export async function readMemberHeader(source: ByteSource, member: ZipMember): P
  * Per window, positives in each of `bins` equal slices of the window's samples: the data of
  * the seizure-label trace pictures. Bins must divide the samples per window; C-order only.
  */
-export async function labelTrace(file: ByteSource, maxBins = 240): Promise<{ windows: number; bins: number; samplesPerBin: number; counts: number[] }> {
+export async function labelTrace(
+  file: ByteSource,
+  maxBins = 240,
+): Promise<{ windows: number; bins: number; samplesPerBin: number; counts: number[] }> {
   const source = await readNpzSpans(file);
   const members = await readZipDirectory(source);
   const labels = findMember(members, 'labels');
@@ -297,7 +325,12 @@ export async function labelTrace(file: ByteSource, maxBins = 240): Promise<{ win
   let bins = header.fortranOrder && samples > 1 ? 1 : Math.min(maxBins, samples, binsAllowed);
   while (bins > 1 && samples % bins !== 0) bins--;
   const { counter } = await countLabels(source, labels, Math.max(1, bins));
-  return { windows: header.shape[0], bins, samplesPerBin: samples / Math.max(1, bins), counts: Array.from(counter.counts) };
+  return {
+    windows: header.shape[0],
+    bins,
+    samplesPerBin: samples / Math.max(1, bins),
+    counts: Array.from(counter.counts),
+  };
 }
 
 // Labels up to this size (a 1,000-window cache of float32 is 61 MB) inflate in one call into an
@@ -306,7 +339,12 @@ export async function labelTrace(file: ByteSource, maxBins = 240): Promise<{ win
 const ONE_SHOT_LIMIT = 64 << 20;
 
 /** The member's bytes as zipfile delivers them, cut at `limit`; inflate problems are thrown as InflateError. */
-export async function* memberBytes(source: ByteSource, member: ZipMember, dataOffset: number, limit: number): AsyncGenerator<Uint8Array> {
+export async function* memberBytes(
+  source: ByteSource,
+  member: ZipMember,
+  dataOffset: number,
+  limit: number,
+): AsyncGenerator<Uint8Array> {
   if (member.method === 0) {
     const length = Math.min(member.compressedSize, limit);
     // One read when it fits (one round trip on network storage), chunks beyond.
@@ -375,14 +413,19 @@ async function readArray(
     if (!(error instanceof InflateError)) throw error;
     if (!error.truncated) throw new NumpyLoadError(`${member.name}: ${error.message}`, 'zlib.error');
   }
-  const crcFails = () => (crc >>> 0) !== member.crc32;
+  const crcFails = () => crc >>> 0 !== member.crc32;
   const needed = header ? header.dataOffset + header.dataBytes : Infinity;
   if (produced < needed) {
     // The read reached the member's end: zipfile checks the CRC before numpy sees the short read.
-    if (crcFails()) throw new NumpyLoadError(`${member.name} fails its CRC-32 check (corrupt data)`, 'zipfile.BadZipFile');
-    throw new NumpyLoadError(`${member.name} ends after ${produced} bytes, in the middle of its ${header ? 'data' : '.npy header'} (truncated)`, 'ValueError');
+    if (crcFails())
+      throw new NumpyLoadError(`${member.name} fails its CRC-32 check (corrupt data)`, 'zipfile.BadZipFile');
+    throw new NumpyLoadError(
+      `${member.name} ends after ${produced} bytes, in the middle of its ${header ? 'data' : '.npy header'} (truncated)`,
+      'ValueError',
+    );
   }
-  if (produced === declared && crcFails()) throw new NumpyLoadError(`${member.name} fails its CRC-32 check (corrupt data)`, 'zipfile.BadZipFile');
+  if (produced === declared && crcFails())
+    throw new NumpyLoadError(`${member.name} fails its CRC-32 check (corrupt data)`, 'zipfile.BadZipFile');
   return header!;
 }
 
@@ -413,7 +456,10 @@ function classifyHeaderError(error: unknown): unknown {
 function classifyOpenError(error: unknown): unknown {
   if (!(error instanceof ZipMemberError)) return error;
   const exception: Record<ZipMemberError['reason'], PythonException> = {
-    'local-header': 'zipfile.BadZipFile', encrypted: 'RuntimeError', method: 'NotImplementedError', 'past-end': 'EOFError',
+    'local-header': 'zipfile.BadZipFile',
+    encrypted: 'RuntimeError',
+    method: 'NotImplementedError',
+    'past-end': 'EOFError',
   };
   return new NumpyLoadError(error.message, exception[error.reason]);
 }
@@ -421,9 +467,15 @@ function classifyOpenError(error: unknown): unknown {
 // Python's zipfile also decodes these (bz2 and lzma are in the standard library); we cannot.
 const PYTHON_ONLY_METHODS: Record<number, string> = { 12: 'bzip2', 14: 'LZMA' };
 
-async function countLabels(source: ByteSource, member: ZipMember, binsPerWindow = 1): Promise<{ header: NpyHeader; counter: PositiveCounts }> {
+async function countLabels(
+  source: ByteSource,
+  member: ZipMember,
+  binsPerWindow = 1,
+): Promise<{ header: NpyHeader; counter: PositiveCounts }> {
   if (!member.encrypted && PYTHON_ONLY_METHODS[member.method]) {
-    throw new UnsupportedByNeuroCache(`${member.name} is compressed with ${PYTHON_ONLY_METHODS[member.method]}, which numpy reads but NeuroCache cannot decode`);
+    throw new UnsupportedByNeuroCache(
+      `${member.name} is compressed with ${PYTHON_ONLY_METHODS[member.method]}, which numpy reads but NeuroCache cannot decode`,
+    );
   }
   const dataOffset = await memberDataOffset(source, member).catch((error) => {
     throw classifyOpenError(error);
@@ -438,7 +490,9 @@ async function countLabels(source: ByteSource, member: ZipMember, binsPerWindow 
       const elements = h.dataBytes / h.dtype.size;
       // Windows of 0 samples hold no bytes and need no counts: (10^8, 0) costs nothing.
       if (elements > 0 && windows > MAX_WINDOWS_PER_FILE) {
-        throw new UnsupportedByNeuroCache(`labels has ${windows} windows, more than the ${MAX_WINDOWS_PER_FILE} NeuroCache reads per file (corrupt or not a window cache)`);
+        throw new UnsupportedByNeuroCache(
+          `labels has ${windows} windows, more than the ${MAX_WINDOWS_PER_FILE} NeuroCache reads per file (corrupt or not a window cache)`,
+        );
       }
       counter = new PositiveCounts(h.dtype, elements, elements === 0 ? 0 : windows * binsPerWindow, h.fortranOrder);
       return (data) => counter!.push(data);
@@ -446,20 +500,31 @@ async function countLabels(source: ByteSource, member: ZipMember, binsPerWindow 
   } catch (error) {
     if (!(error instanceof NonNumericDtype)) throw error;
     // The builder takes labels.shape[0], then compares each window with 0.
-    if (error.shape.length === 0) throw new NumpyLoadError('labels is a 0-d array: the builder fails on labels.shape[0]', 'IndexError');
-    if (error.shape[0] > 0) throw new NumpyLoadError(`${error.message}: the builder fails on labels[w] > 0`, 'TypeError');
+    if (error.shape.length === 0)
+      throw new NumpyLoadError('labels is a 0-d array: the builder fails on labels.shape[0]', 'IndexError');
+    if (error.shape[0] > 0)
+      throw new NumpyLoadError(`${error.message}: the builder fails on labels[w] > 0`, 'TypeError');
     // No windows: the builder never compares anything, and the file contributes nothing.
     const dtype: ElementType = { kind: 'bool', size: 1, littleEndian: true, name: error.descr };
-    return { header: { dataOffset: 0, dtype, fortranOrder: false, shape: error.shape, dataBytes: 0 }, counter: new PositiveCounts(dtype, 0, 0) };
+    return {
+      header: { dataOffset: 0, dtype, fortranOrder: false, shape: error.shape, dataBytes: 0 },
+      counter: new PositiveCounts(dtype, 0, 0),
+    };
   }
   // numpy has loaded the array; the builder's first use of it is labels.shape[0].
-  if (header.shape.length === 0) throw new NumpyLoadError('labels is a 0-d array: the builder fails on labels.shape[0]', 'IndexError');
+  if (header.shape.length === 0)
+    throw new NumpyLoadError('labels is a 0-d array: the builder fails on labels.shape[0]', 'IndexError');
   if (!counter?.complete) throw new FormatError('labels data ended early');
   return { header, counter };
 }
 
 /** The first `wanted` bytes of a member (fewer if it is shorter), from a small compressed prefix. */
-async function memberPrefix(source: ByteSource, member: ZipMember, dataOffset: number, wanted: number): Promise<Uint8Array> {
+async function memberPrefix(
+  source: ByteSource,
+  member: ZipMember,
+  dataOffset: number,
+  wanted: number,
+): Promise<Uint8Array> {
   for (let length = HEADER_PREFIX; ; length *= 4) {
     const raw = await readExact(source, dataOffset, Math.min(length, member.compressedSize), `${member.name} start`);
     let prefix: Uint8Array;
@@ -469,7 +534,8 @@ async function memberPrefix(source: ByteSource, member: ZipMember, dataOffset: n
       if (error instanceof InflateError) throw new NumpyLoadError(`${member.name}: ${error.message}`, 'zlib.error');
       throw error;
     }
-    if (prefix.length >= wanted || raw.length === member.compressedSize) return prefix.subarray(0, Math.min(wanted, member.uncompressedSize));
+    if (prefix.length >= wanted || raw.length === member.compressedSize)
+      return prefix.subarray(0, Math.min(wanted, member.uncompressedSize));
   }
 }
 
@@ -487,6 +553,10 @@ async function checkMemberMagic(source: ByteSource, member: ZipMember, dataOffse
     if (!(error instanceof InflateError)) throw error;
     if (!error.truncated) throw new NumpyLoadError(`${member.name}: ${error.message}`, 'zlib.error');
   }
-  if ((crc >>> 0) !== member.crc32) throw new NumpyLoadError(`${member.name} fails its CRC-32 check (corrupt data)`, 'zipfile.BadZipFile');
-  throw new NumpyLoadError(`${member.name} is not a .npy array (numpy returns its raw bytes, which have no shape)`, 'AttributeError');
+  if (crc >>> 0 !== member.crc32)
+    throw new NumpyLoadError(`${member.name} fails its CRC-32 check (corrupt data)`, 'zipfile.BadZipFile');
+  throw new NumpyLoadError(
+    `${member.name} is not a .npy array (numpy returns its raw bytes, which have no shape)`,
+    'AttributeError',
+  );
 }

@@ -40,13 +40,23 @@ export async function listNpzMembers(file: ByteSource): Promise<{ members: NpzMe
   const members = await Promise.all(
     listed.map(async (member): Promise<NpzMemberInfo> => {
       const info: NpzMemberInfo = {
-        name: member.name, key: member.name.replace(/\.npy$/, ''), method: member.method,
-        compressedBytes: member.compressedSize, uncompressedBytes: member.uncompressedSize,
+        name: member.name,
+        key: member.name.replace(/\.npy$/, ''),
+        method: member.method,
+        compressedBytes: member.compressedSize,
+        uncompressedBytes: member.uncompressedSize,
       };
-      if (member.encrypted || (member.method !== 0 && member.method !== 8)) return { ...info, error: member.encrypted ? 'encrypted' : `compression method ${member.method}` };
+      if (member.encrypted || (member.method !== 0 && member.method !== 8))
+        return { ...info, error: member.encrypted ? 'encrypted' : `compression method ${member.method}` };
       try {
         const { header } = await readMemberHeader(source, member);
-        return { ...info, shape: header.shape, dtype: header.dtype.name, elementBytes: header.dtype.size, fortranOrder: header.fortranOrder };
+        return {
+          ...info,
+          shape: header.shape,
+          dtype: header.dtype.name,
+          elementBytes: header.dtype.size,
+          fortranOrder: header.fortranOrder,
+        };
       } catch (error) {
         return { ...info, error: (error as Error).message };
       }
@@ -116,7 +126,8 @@ export async function readMemberRow(file: ByteSource, key: string, row: number):
     position += chunk.length;
     if (position >= end) break;
   }
-  if (position < end) throw new FormatError(`${member.name} ends after ${position} bytes, before row ${row} ends at ${end} (truncated)`);
+  if (position < end)
+    throw new FormatError(`${member.name} ends after ${position} bytes, before row ${row} ends at ${end} (truncated)`);
   const read = valueReader(header.dtype);
   const view = new DataView(bytes.buffer);
   const size = header.dtype.size;
@@ -128,10 +139,15 @@ export async function readMemberRow(file: ByteSource, key: string, row: number):
 function checkRow(member: ZipMember, header: NpyHeader, row: number): number {
   if (header.shape.length === 0) throw new FormatError(`${member.name} is a 0-d array: it has no rows`);
   const rows = header.shape[0];
-  if (!Number.isInteger(row) || row < 0 || row >= rows) throw new FormatError(`row ${row} is outside ${member.name}'s ${rows} rows`);
+  if (!Number.isInteger(row) || row < 0 || row >= rows)
+    throw new FormatError(`row ${row} is outside ${member.name}'s ${rows} rows`);
   const rowBytes = rows === 0 ? 0 : header.dataBytes / rows;
-  if (header.fortranOrder && header.shape.slice(1).some((n) => n > 1)) throw new FormatError(`${member.name} is stored in Fortran order: a row is not one contiguous range`);
-  if (rowBytes > MAX_ROW_BYTES) throw new FormatError(`a row of ${member.name} holds ${rowBytes} bytes, more than the ${MAX_ROW_BYTES} NeuroCache reads`);
+  if (header.fortranOrder && header.shape.slice(1).some((n) => n > 1))
+    throw new FormatError(`${member.name} is stored in Fortran order: a row is not one contiguous range`);
+  if (rowBytes > MAX_ROW_BYTES)
+    throw new FormatError(
+      `a row of ${member.name} holds ${rowBytes} bytes, more than the ${MAX_ROW_BYTES} NeuroCache reads`,
+    );
   return rowBytes;
 }
 
@@ -159,7 +175,10 @@ export const MAX_TRACE_CHANNELS = 64;
 /** Window `window` of an EEG cache: `windows[window]` as per-channel ranges, `labels[window]` as fractions. */
 export async function readWindowTrace(file: ByteSource, window: number): Promise<WindowTrace> {
   const windows = await readMemberRow(file, 'windows', window);
-  const [channelCount, samples] = windows.shape.length >= 2 ? [windows.shape[0], windows.values.length / Math.max(1, windows.shape[0])] : [1, windows.values.length];
+  const [channelCount, samples] =
+    windows.shape.length >= 2
+      ? [windows.shape[0], windows.values.length / Math.max(1, windows.shape[0])]
+      : [1, windows.values.length];
   const columns = Math.max(1, Math.min(TRACE_COLUMNS, samples));
   const samplesPerColumn = Math.ceil(samples / columns);
   const channels = Array.from({ length: Math.min(channelCount, MAX_TRACE_CHANNELS) }, (_, c) =>
@@ -174,7 +193,9 @@ export async function readWindowTrace(file: ByteSource, window: number): Promise
   if (labelRow) {
     inflatedBytes += labelRow.inflatedBytes;
     const perColumn = Math.ceil(labelRow.values.length / Math.max(1, Math.min(TRACE_COLUMNS, labelRow.values.length)));
-    labels = ranges(labelRow.values, perColumn, (slice) => [slice.reduce((n, v) => n + (v > 0 ? 1 : 0), 0) / slice.length]).map((r) => r[0]);
+    labels = ranges(labelRow.values, perColumn, (slice) => [
+      slice.reduce((n, v) => n + (v > 0 ? 1 : 0), 0) / slice.length,
+    ]).map((r) => r[0]);
   }
   return { window, shape: windows.shape, samples, samplesPerColumn, channels, labels, inflatedBytes };
 }

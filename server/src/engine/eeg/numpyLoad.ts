@@ -10,18 +10,43 @@ import { FormatError } from '../io/source';
 
 /** Python exceptions numpy, zipfile and the builder raise for cache files, by qualified name. */
 export type PythonException =
-  | 'ValueError' | 'UnicodeDecodeError' | 'OSError' | 'FileNotFoundError' | 'IsADirectoryError' | 'PermissionError'
-  | 'zipfile.BadZipFile' | 'zlib.error' | 'EOFError' | 'RuntimeError' | 'NotImplementedError' | 'AttributeError'
-  | 'TypeError' | 'IndexError' | 'tokenize.TokenError';
+  | 'ValueError'
+  | 'UnicodeDecodeError'
+  | 'OSError'
+  | 'FileNotFoundError'
+  | 'IsADirectoryError'
+  | 'PermissionError'
+  | 'zipfile.BadZipFile'
+  | 'zlib.error'
+  | 'EOFError'
+  | 'RuntimeError'
+  | 'NotImplementedError'
+  | 'AttributeError'
+  | 'TypeError'
+  | 'IndexError'
+  | 'tokenize.TokenError';
 
 /** The subclasses of (OSError, ValueError) among them: the ones the builder catches. */
 const CAUGHT_BY_BUILDER: ReadonlySet<PythonException> = new Set<PythonException>([
-  'ValueError', 'UnicodeDecodeError', 'OSError', 'FileNotFoundError', 'IsADirectoryError', 'PermissionError',
+  'ValueError',
+  'UnicodeDecodeError',
+  'OSError',
+  'FileNotFoundError',
+  'IsADirectoryError',
+  'PermissionError',
 ]);
 
 export const ALL_PYTHON_EXCEPTIONS: readonly PythonException[] = [
-  ...CAUGHT_BY_BUILDER, 'zipfile.BadZipFile', 'zlib.error', 'EOFError', 'RuntimeError', 'NotImplementedError',
-  'AttributeError', 'TypeError', 'IndexError', 'tokenize.TokenError',
+  ...CAUGHT_BY_BUILDER,
+  'zipfile.BadZipFile',
+  'zlib.error',
+  'EOFError',
+  'RuntimeError',
+  'NotImplementedError',
+  'AttributeError',
+  'TypeError',
+  'IndexError',
+  'tokenize.TokenError',
 ];
 
 export function builderCatches(exception: PythonException): boolean {
@@ -99,7 +124,8 @@ export interface LoadFailure {
 
 /** The failure an engine error describes, or undefined for a bug (not bad input). */
 export function loadFailure(error: unknown): LoadFailure | undefined {
-  if (error instanceof NumpyLoadError) return { message: error.message, exception: error.exception, olderNumpy: error.olderNumpy };
+  if (error instanceof NumpyLoadError)
+    return { message: error.message, exception: error.exception, olderNumpy: error.olderNumpy };
   if (error instanceof UnsupportedByNeuroCache) return { message: error.message, unsupported: true };
   if (error instanceof FormatError) return { message: error.message };
   return undefined;

@@ -24,7 +24,11 @@ export interface ReadCost {
   /** Per sample, averaged over the epoch's samples whose files were read. */
   perSample: SampleCost;
   /** One epoch of the balanced set for `seed`. */
-  epoch: SampleCost & { seed: number; samples: number; /** Samples whose file exists but whose members are not known (unreadable). */ unknown: number };
+  epoch: SampleCost & {
+    seed: number;
+    samples: number;
+    /** Samples whose file exists but whose members are not known (unreadable). */ unknown: number;
+  };
 }
 
 /** One sample of `summary`'s file, or undefined when its members are not known. */
@@ -48,7 +52,11 @@ function elementSize(dtype: string | undefined): number {
 }
 
 /** The epoch's cost; undefined when no file's members are known (contents not read). */
-export function trainingReadCost(parsed: ParsedManifest, facts: CacheFileFacts[], settings: CompositionSettings = DEFAULT_COMPOSITION): ReadCost | undefined {
+export function trainingReadCost(
+  parsed: ParsedManifest,
+  facts: CacheFileFacts[],
+  settings: CompositionSettings = DEFAULT_COMPOSITION,
+): ReadCost | undefined {
   const perFile = facts.map((f) => (f.summary ? sampleCost(f.summary) : undefined));
   if (!perFile.some(Boolean)) return undefined;
   const picks = balancedPicks(parsed, settings);

@@ -25,7 +25,10 @@ export interface WindowHeaderFinding {
 }
 
 /** One window's `(channels, samples)`: `windows.shape[1:]`. */
-const windowShape = (summary: NpzSummary): number[] | undefined => summary.windowsShape && summary.windowsShape.length >= 2 && !summary.windowsError ? summary.windowsShape.slice(1) : undefined;
+const windowShape = (summary: NpzSummary): number[] | undefined =>
+  summary.windowsShape && summary.windowsShape.length >= 2 && !summary.windowsError
+    ? summary.windowsShape.slice(1)
+    : undefined;
 
 const shapeText = (shape: number[]) => shape.join(' × ');
 
@@ -54,14 +57,16 @@ export function cacheWindowShape(files: { name: string; summary?: NpzSummary }[]
   });
   let best: { shape: number[]; files: number; first: number } | undefined;
   for (const candidate of counts.values()) {
-    if (!best || candidate.files > best.files || (candidate.files === best.files && candidate.first < best.first)) best = candidate;
+    if (!best || candidate.files > best.files || (candidate.files === best.files && candidate.first < best.first))
+      best = candidate;
   }
   return best && { shape: best.shape, files: best.files, of };
 }
 
 /** Windows one file has beyond its label rows, or label rows beyond its windows. */
 function counts(summary: NpzSummary): { windows: number; labelRows: number } | undefined {
-  if (!summary.hasLabels || !summary.labelsShape || !summary.windowsShape?.length || summary.windowsError) return undefined;
+  if (!summary.hasLabels || !summary.labelsShape || !summary.windowsShape?.length || summary.windowsError)
+    return undefined;
   return { windows: summary.windowsShape[0], labelRows: summary.labelsShape[0] };
 }
 
@@ -72,33 +77,54 @@ const windowRange = (from: number, to: number) => (to - from === 1 ? `window ${f
  * the cache's, labels of another length than the windows. `listsMissing` adds the error for
  * label rows without a window (the build lists them; a check reports them on the entries).
  */
-export function fileWindowFindings(name: string, summary: NpzSummary, cache: CacheShape | undefined, listsMissing: boolean): WindowHeaderFinding[] {
+export function fileWindowFindings(
+  name: string,
+  summary: NpzSummary,
+  cache: CacheShape | undefined,
+  listsMissing: boolean,
+): WindowHeaderFinding[] {
   const out: WindowHeaderFinding[] = [];
   const n = counts(summary);
   if (n && n.windows > n.labelRows) {
     out.push({
-      name, code: 'windows-labels-count', severity: 'warning',
+      name,
+      code: 'windows-labels-count',
+      severity: 'warning',
       message: `${name} has ${n.windows} windows but ${n.labelRows} label rows: the manifest is built from labels, so ${windowRange(n.labelRows, n.windows)} ${n.windows - n.labelRows === 1 ? 'is' : 'are'} never trained.`,
     });
   }
   if (n && n.windows < n.labelRows && listsMissing) {
     out.push({
-      name, code: 'windows-labels-count', severity: 'error',
+      name,
+      code: 'windows-labels-count',
+      severity: 'error',
       message: `${name} has ${n.labelRows} label rows but ${n.windows} windows: the manifest lists ${windowRange(n.windows, n.labelRows)}, and __getitem__'s windows[w_idx] raises IndexError mid-epoch when training reaches ${n.labelRows - n.windows === 1 ? 'it' : 'one'}.`,
     });
   }
   const own = windowShape(summary);
   if (own && cache && own.join(',') !== cache.shape.join(',')) {
     out.push({
-      name, code: 'window-shape', severity: 'error',
-      message: `${name} holds windows of ${shapeText(own)} (channels × samples), the rest of the cache ${shapeText(cache.shape)} (${cache.files} of ${cache.of} files): ` +
+      name,
+      code: 'window-shape',
+      severity: 'error',
+      message:
+        `${name} holds windows of ${shapeText(own)} (channels × samples), the rest of the cache ${shapeText(cache.shape)} (${cache.files} of ${cache.of} files): ` +
         "the DataLoader's torch.stack fails on the first batch that mixes them, and a batch of this file alone gives the model input of the wrong shape.",
     });
   }
   const samples = own?.[own.length - 1];
-  if (summary.hasLabels && samples !== undefined && summary.labelsShape && summary.labelsShape.length >= 1 && summary.labelsShape[0] > 0 && summary.samplesPerWindow !== samples) {
+  if (
+    summary.hasLabels &&
+    samples !== undefined &&
+    summary.labelsShape &&
+    summary.labelsShape.length >= 1 &&
+    summary.labelsShape[0] > 0 &&
+    summary.samplesPerWindow !== samples
+  ) {
     out.push({
-      name, code: 'window-shape', severity: 'error',
+      name,
+      code: 'window-shape',
+      severity: 'error',
       message: `${name}'s labels hold ${summary.samplesPerWindow} samples per window but its windows ${samples}: the per-sample loss compares ${samples} predictions with ${summary.samplesPerWindow} labels and raises a size mismatch (and torch.stack fails on batches mixing it with other files).`,
     });
   }
@@ -121,7 +147,12 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
   const anchor = parsed.rootKeys[0].key;
   const listed = parsed.files.map((name, i) => ({ name, summary: input.files[i]?.summary }));
   const known = new Set(parsed.files);
-  const everyFile = input.directory ? input.directory.map(({ name, facts }) => ({ name, summary: facts.summary ?? listed.find((l) => l.name === name)?.summary })) : listed;
+  const everyFile = input.directory
+    ? input.directory.map(({ name, facts }) => ({
+        name,
+        summary: facts.summary ?? listed.find((l) => l.name === name)?.summary,
+      }))
+    : listed;
   const cache = cacheWindowShape(everyFile);
   const out: Diagnostic[] = [];
   const perFile = listed.map(({ name, summary }) => (summary ? fileWindowFindings(name, summary, cache, false) : []));
@@ -132,7 +163,8 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
     const summary = listed[id].summary;
     if (!summary) continue;
     const fileSpan: TextSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
-    for (const f of perFile[id]) if (f.code === 'window-shape') out.push(diagnostic(fileSpan, f.severity, f.code, f.message, f.name));
+    for (const f of perFile[id])
+      if (f.code === 'window-shape') out.push(diagnostic(fileSpan, f.severity, f.code, f.message, f.name));
     const n = counts(summary);
     const window = entries.window[i];
     if (!n || Number.isNaN(window) || n.windows >= n.labelRows) continue;
@@ -140,11 +172,18 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
     // Beyond the label rows is window-out-of-range's; between the two counts is ours.
     if (index >= n.windows && index < n.labelRows) {
       const windowSpan: TextSpan = { offset: entries.windowOffset[i], length: entries.windowLength[i] };
-      out.push(diagnostic(windowSpan, 'error', 'windows-labels-count',
-        `${listed[id].name} has ${n.labelRows} label rows but only ${n.windows} windows: window ${index} exists only in labels, and __getitem__'s windows[${window}] raises IndexError mid-epoch when training reads this entry.`));
+      out.push(
+        diagnostic(
+          windowSpan,
+          'error',
+          'windows-labels-count',
+          `${listed[id].name} has ${n.labelRows} label rows but only ${n.windows} windows: window ${index} exists only in labels, and __getitem__'s windows[${window}] raises IndexError mid-epoch when training reads this entry.`,
+        ),
+      );
     }
   }
-  for (const f of perFile.flat()) if (f.code === 'windows-labels-count') out.push(diagnostic(anchor, f.severity, f.code, f.message, f.name));
+  for (const f of perFile.flat())
+    if (f.code === 'windows-labels-count') out.push(diagnostic(anchor, f.severity, f.code, f.message, f.name));
   for (const { name, summary } of everyFile) {
     if (known.has(name) || !summary?.hasLabels) continue;
     for (const f of fileWindowFindings(name, summary, cache, true)) {

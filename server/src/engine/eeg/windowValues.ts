@@ -59,18 +59,32 @@ function viewOf(type: ElementType, bytes: Uint8Array): View {
   const { buffer, byteOffset } = bytes;
   const n = bytes.length / type.size;
   switch (`${type.kind}${type.size}`) {
-    case 'float4': return new Float32Array(buffer, byteOffset, n);
-    case 'float8': return new Float64Array(buffer, byteOffset, n);
-    case 'float2': case 'uint2': return new Uint16Array(buffer, byteOffset, n);
-    case 'int1': return new Int8Array(buffer, byteOffset, n);
-    case 'uint1': case 'bool1': return bytes;
-    case 'int2': return new Int16Array(buffer, byteOffset, n);
-    case 'int4': return new Int32Array(buffer, byteOffset, n);
-    case 'uint4': return new Uint32Array(buffer, byteOffset, n);
-    case 'int8': return new BigInt64Array(buffer, byteOffset, n);
-    case 'uint8': return new BigUint64Array(buffer, byteOffset, n);
+    case 'float4':
+      return new Float32Array(buffer, byteOffset, n);
+    case 'float8':
+      return new Float64Array(buffer, byteOffset, n);
+    case 'float2':
+    case 'uint2':
+      return new Uint16Array(buffer, byteOffset, n);
+    case 'int1':
+      return new Int8Array(buffer, byteOffset, n);
+    case 'uint1':
+    case 'bool1':
+      return bytes;
+    case 'int2':
+      return new Int16Array(buffer, byteOffset, n);
+    case 'int4':
+      return new Int32Array(buffer, byteOffset, n);
+    case 'uint4':
+      return new Uint32Array(buffer, byteOffset, n);
+    case 'int8':
+      return new BigInt64Array(buffer, byteOffset, n);
+    case 'uint8':
+      return new BigUint64Array(buffer, byteOffset, n);
   }
-  throw new FormatError(`windows has dtype ${type.name}: the deep check reads float16/32/64, integer and bool windows (numpy's astype(np.float32) of it is not checked)`);
+  throw new FormatError(
+    `windows has dtype ${type.name}: the deep check reads float16/32/64, integer and bool windows (numpy's astype(np.float32) of it is not checked)`,
+  );
 }
 
 /** Accumulates per-window findings from a stream of `.npy` bytes (header first). */
@@ -128,9 +142,14 @@ export class WindowValueScan {
   /** The findings, once the whole array has arrived (else what numpy raises for a short member). */
   finish(): WindowValues {
     const header = this.header;
-    if (!header) throw new FormatError('windows ends inside its .npy header (truncated): np.load raises ValueError on every window');
+    if (!header)
+      throw new FormatError(
+        'windows ends inside its .npy header (truncated): np.load raises ValueError on every window',
+      );
     if (this.received < header.dataBytes) {
-      throw new FormatError(`windows ends after ${this.received} of its ${header.dataBytes} data bytes (truncated): np.load raises ValueError on every window`);
+      throw new FormatError(
+        `windows ends after ${this.received} of its ${header.dataBytes} data bytes (truncated): np.load raises ValueError on every window`,
+      );
     }
     const inOrder = <T extends BadWindow>(m: Map<number, T>) => [...m.values()].sort((a, b) => a.window - b.window);
     return {

@@ -11,7 +11,11 @@ import { FormatError } from './source';
  * `cutShort: 'ends'` ends quietly where the input is cut short (the caller checks it got what it
  * needs, as a reader that stops at the bytes it wants would) instead of failing there.
  */
-export async function* inflateChunks(input: AsyncIterable<Uint8Array>, format: 'raw' | 'gzip', cutShort: 'fails' | 'ends' = 'fails'): AsyncGenerator<Uint8Array> {
+export async function* inflateChunks(
+  input: AsyncIterable<Uint8Array>,
+  format: 'raw' | 'gzip',
+  cutShort: 'fails' | 'ends' = 'fails',
+): AsyncGenerator<Uint8Array> {
   const options = { chunkSize: 1 << 20, ...(cutShort === 'ends' ? { finishFlush: zlib.constants.Z_SYNC_FLUSH } : {}) };
   const inflater = format === 'raw' ? zlib.createInflateRaw(options) : zlib.createGunzip(options);
   const source = Readable.from(input, { objectMode: false });
@@ -52,7 +56,9 @@ export function inflateRawAll(compressed: Uint8Array, limit: number): Uint8Array
     return zlib.inflateRawSync(compressed, { maxOutputLength: limit, chunkSize: INFLATE_CHUNK });
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new FormatError(`member inflates beyond the ${limit - 1} bytes its .npy header declares (ZIP bomb or corrupt data)`);
+      throw new FormatError(
+        `member inflates beyond the ${limit - 1} bytes its .npy header declares (ZIP bomb or corrupt data)`,
+      );
     }
     throw asFormatError(error);
   }
@@ -75,6 +81,7 @@ export class InflateError extends FormatError {
 function asFormatError(error: unknown): Error {
   if (error instanceof FormatError) return error;
   const code = (error as { code?: string }).code ?? '';
-  if (code.startsWith('Z_')) return new InflateError(`corrupt compressed data (${(error as Error).message})`, code === 'Z_BUF_ERROR');
+  if (code.startsWith('Z_'))
+    return new InflateError(`corrupt compressed data (${(error as Error).message})`, code === 'Z_BUF_ERROR');
   return error as Error;
 }

@@ -26,7 +26,9 @@ export function memorySource(bytes: Uint8Array): ByteSource {
 /** Reads exactly `length` bytes or throws a FormatError naming what was being read. */
 export async function readExact(source: ByteSource, offset: number, length: number, what: string): Promise<Uint8Array> {
   if (offset < 0 || offset + length > source.size) {
-    throw new FormatError(`truncated file: ${what} lies outside the file (bytes ${offset}..${offset + length} of ${source.size})`);
+    throw new FormatError(
+      `truncated file: ${what} lies outside the file (bytes ${offset}..${offset + length} of ${source.size})`,
+    );
   }
   const bytes = await source.read(offset, length);
   if (bytes.length !== length) throw new FormatError(`truncated file: short read of ${what}`);
@@ -98,7 +100,7 @@ export class SpanCache implements ByteSource {
 
   /** [start, end) shrunk by the held bytes at both ends: what is still to read. */
   private missing(start: number, end: number): [number, number] {
-    for (let moved = true; moved && start < end; ) {
+    for (let moved = true; moved && start < end;) {
       moved = false;
       for (const s of this.spans) {
         const spanEnd = s.offset + s.bytes.length;
@@ -117,7 +119,7 @@ export class SpanCache implements ByteSource {
   /** The bytes of [start, end), all held (in one span or several adjacent ones). */
   private assemble(start: number, end: number): Uint8Array {
     const parts: Uint8Array[] = [];
-    for (let at = start; at < end; ) {
+    for (let at = start; at < end;) {
       const span = this.spans.find((s) => s.offset <= at && at < s.offset + s.bytes.length)!;
       const piece = span.bytes.subarray(at - span.offset, Math.min(end, span.offset + span.bytes.length) - span.offset);
       if (piece.length === end - start) return piece;
@@ -134,7 +136,8 @@ export class SpanCache implements ByteSource {
   }
 
   private from(offset: number, length: number): Promise<Uint8Array> {
-    if (!this.source) throw new Error(`bytes ${offset}..${offset + length} were not fetched and there is no source to read them from`);
+    if (!this.source)
+      throw new Error(`bytes ${offset}..${offset + length} were not fetched and there is no source to read them from`);
     return this.source.read(offset, length);
   }
 }
@@ -146,7 +149,12 @@ export interface ChunkPlan {
 }
 
 /** Yields the range [offset, offset+length) in chunks, for streaming inflates. */
-export async function* readChunks(source: ByteSource, offset: number, length: number, plan: ChunkPlan = {}): AsyncGenerator<Uint8Array> {
+export async function* readChunks(
+  source: ByteSource,
+  offset: number,
+  length: number,
+  plan: ChunkPlan = {},
+): AsyncGenerator<Uint8Array> {
   const end = offset + length;
   const chunkSize = plan.size ?? 1 << 20;
   for (let at = offset, wanted = plan.first || chunkSize; at < end; wanted = chunkSize) {

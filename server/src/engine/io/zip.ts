@@ -51,7 +51,8 @@ function viewOf(bytes: Uint8Array): DataView {
 function findEndRecord(tail: Uint8Array): number {
   const view = viewOf(tail);
   for (let at = tail.length - EOCD_SIZE; at >= 0; at--) {
-    if (view.getUint32(at, true) === EOCD_SIG && at + EOCD_SIZE + view.getUint16(at + 20, true) <= tail.length) return at;
+    if (view.getUint32(at, true) === EOCD_SIG && at + EOCD_SIZE + view.getUint16(at + 20, true) <= tail.length)
+      return at;
   }
   return -1;
 }
@@ -86,13 +87,15 @@ export async function readZipDirectory(source: ByteSource): Promise<Map<string, 
     if (locator.getUint32(0, true) === ZIP64_LOCATOR_SIG) {
       const recordAt = u64(locator, 8);
       const record = viewOf(await readNear(recordAt, 56, 'ZIP64 end record'));
-      if (record.getUint32(0, true) !== ZIP64_EOCD_SIG) throw new FormatError('corrupt ZIP64 end-of-central-directory record');
+      if (record.getUint32(0, true) !== ZIP64_EOCD_SIG)
+        throw new FormatError('corrupt ZIP64 end-of-central-directory record');
       entryCount = u64(record, 32);
       directorySize = u64(record, 40);
       directoryOffset = u64(record, 48);
     }
   }
-  if (directorySize > MAX_CENTRAL_DIRECTORY) throw new FormatError(`corrupt ZIP: central directory claims ${directorySize} bytes`);
+  if (directorySize > MAX_CENTRAL_DIRECTORY)
+    throw new FormatError(`corrupt ZIP: central directory claims ${directorySize} bytes`);
   const directory = await readNear(directoryOffset, directorySize, 'ZIP central directory');
   const view = viewOf(directory);
   const members = new Map<string, ZipMember>();
@@ -106,7 +109,8 @@ export async function readZipDirectory(source: ByteSource): Promise<Map<string, 
     const extraLength = view.getUint16(at + 30, true);
     const commentLength = view.getUint16(at + 32, true);
     const end = at + 46 + nameLength + extraLength + commentLength;
-    if (end > directory.length) throw new FormatError(`corrupt ZIP: central directory entry ${index} overruns the directory`);
+    if (end > directory.length)
+      throw new FormatError(`corrupt ZIP: central directory entry ${index} overruns the directory`);
     const nameBytes = directory.subarray(at + 46, at + 46 + nameLength);
     // Bit 11 marks UTF-8 names; numpy writes ASCII names, so latin1 is a safe fallback.
     const name = new TextDecoder(flags & 0x800 ? 'utf-8' : 'latin1').decode(nameBytes);
@@ -114,7 +118,7 @@ export async function readZipDirectory(source: ByteSource): Promise<Map<string, 
     let uncompressedSize = view.getUint32(at + 24, true);
     let localHeaderOffset = view.getUint32(at + 42, true);
     // The ZIP64 extra holds, in this order, only the fields whose 32-bit slot is saturated.
-    for (let extra = at + 46 + nameLength; extra + 4 <= at + 46 + nameLength + extraLength; ) {
+    for (let extra = at + 46 + nameLength; extra + 4 <= at + 46 + nameLength + extraLength;) {
       const id = view.getUint16(extra, true);
       const size = view.getUint16(extra + 2, true);
       if (id === 0x0001) {
@@ -164,11 +168,17 @@ export class ZipMemberError extends FormatError {
 export async function memberDataOffset(source: ByteSource, member: ZipMember): Promise<number> {
   // The name is read along with the fixed header (one read): zipfile refuses a member whose local name differs.
   const nameBytes = member.nameLength ?? 0;
-  const local = await readExact(source, member.localHeaderOffset, Math.min(30 + nameBytes, source.size - member.localHeaderOffset), `local header of ${member.name}`).catch(() => {
+  const local = await readExact(
+    source,
+    member.localHeaderOffset,
+    Math.min(30 + nameBytes, source.size - member.localHeaderOffset),
+    `local header of ${member.name}`,
+  ).catch(() => {
     throw new ZipMemberError(`truncated file: no local header for ${member.name}`, 'local-header');
   });
   const view = viewOf(local);
-  if (local.length < 30 || view.getUint32(0, true) !== LOCAL_SIG) throw new ZipMemberError(`corrupt ZIP: bad local header for ${member.name}`, 'local-header');
+  if (local.length < 30 || view.getUint32(0, true) !== LOCAL_SIG)
+    throw new ZipMemberError(`corrupt ZIP: bad local header for ${member.name}`, 'local-header');
   const localNameLength = view.getUint16(26, true);
   const localName = local.subarray(30, 30 + localNameLength);
   if (localNameLength !== nameBytes || !localName.every((b, i) => b === member.nameRaw?.[i])) {
@@ -177,7 +187,10 @@ export async function memberDataOffset(source: ByteSource, member: ZipMember): P
   const dataOffset = member.localHeaderOffset + 30 + localNameLength + view.getUint16(28, true);
   if (member.encrypted) throw new ZipMemberError(`member ${member.name} is encrypted`, 'encrypted');
   if (member.method !== 0 && member.method !== 8) {
-    throw new ZipMemberError(`member ${member.name} uses ZIP compression method ${member.method} (only stored and deflate are supported)`, 'method');
+    throw new ZipMemberError(
+      `member ${member.name} uses ZIP compression method ${member.method} (only stored and deflate are supported)`,
+      'method',
+    );
   }
   if (dataOffset + member.compressedSize > source.size) {
     throw new ZipMemberError(`truncated file: member ${member.name} extends past the end of the file`, 'past-end');
@@ -192,5 +205,8 @@ export async function memberDataOffset(source: ByteSource, member: ZipMember): P
  */
 export function memberSpan(member: ZipMember, dataLength: number, fileSize: number): [number, number] {
   const start = member.localHeaderOffset;
-  return [start, Math.min(fileSize, start + LOCAL_HEADER_ALLOWANCE + (member.nameLength ?? member.name.length) + dataLength)];
+  return [
+    start,
+    Math.min(fileSize, start + LOCAL_HEADER_ALLOWANCE + (member.nameLength ?? member.name.length) + dataLength),
+  ];
 }

@@ -8,7 +8,12 @@ import type { JSONVisitor } from 'jsonc-parser';
 
 export class NotPlainJson extends Error {}
 
-type Events = Required<Pick<JSONVisitor, 'onObjectBegin' | 'onObjectEnd' | 'onArrayBegin' | 'onArrayEnd' | 'onObjectProperty' | 'onLiteralValue'>>;
+type Events = Required<
+  Pick<
+    JSONVisitor,
+    'onObjectBegin' | 'onObjectEnd' | 'onArrayBegin' | 'onArrayEnd' | 'onObjectProperty' | 'onLiteralValue'
+  >
+>;
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 

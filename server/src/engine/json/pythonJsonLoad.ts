@@ -43,7 +43,11 @@ export function pythonJsonError(text: string): PythonJsonError | undefined {
     if (!(error instanceof Failure)) throw error;
     if (error.what === 'RecursionError') {
       const container = text[error.at] === '{' ? 'object' : 'array';
-      return { exception: 'RecursionError', message: `maximum recursion depth exceeded while decoding a JSON ${container} from a unicode string`, offset: error.at };
+      return {
+        exception: 'RecursionError',
+        message: `maximum recursion depth exceeded while decoding a JSON ${container} from a unicode string`,
+        offset: error.at,
+      };
     }
     return { exception: 'json.JSONDecodeError', message: withPosition(text, error.what, error.at), offset: error.at };
   }
@@ -145,7 +149,13 @@ function scan(text: string): void {
       const unit = parseInt(text.slice(digits, digits + 4), 16);
       at = digits + 4;
       // A high surrogate followed by another \u escape: CPython reads it at once and checks its digits too.
-      if (unit >= 0xd800 && unit <= 0xdbff && at + 6 < length && text.charCodeAt(at) === 92 && text.charCodeAt(at + 1) === 117) {
+      if (
+        unit >= 0xd800 &&
+        unit <= 0xdbff &&
+        at + 6 < length &&
+        text.charCodeAt(at) === 92 &&
+        text.charCodeAt(at + 1) === 117
+      ) {
         for (let i = at + 2; i < at + 6; i++) if (!isHex(text.charCodeAt(i))) fail('Invalid \\uXXXX escape', at + 1);
         const low = parseInt(text.slice(at + 2, at + 6), 16);
         if (low >= 0xdc00 && low <= 0xdfff) at += 6;
@@ -207,20 +217,27 @@ export function decodeLikePython(bytes: Uint8Array): { text: string; error?: Pyt
   if (isUtf8(bytes)) return { text };
   const bad = firstInvalidUtf8(bytes);
   if (!bad) return { text };
-  const where = bad.end - bad.start === 1 ? `byte 0x${bytes[bad.start].toString(16).padStart(2, '0')} in position ${bad.start}` : `bytes in position ${bad.start}-${bad.end - 1}`;
+  const where =
+    bad.end - bad.start === 1
+      ? `byte 0x${bytes[bad.start].toString(16).padStart(2, '0')} in position ${bad.start}`
+      : `bytes in position ${bad.start}-${bad.end - 1}`;
   const offset = keepingBom.decode(bytes.subarray(0, bad.start)).length;
-  return { text, error: { exception: 'UnicodeDecodeError', message: `'utf-8' codec can't decode ${where}: ${bad.reason}`, offset } };
+  return {
+    text,
+    error: { exception: 'UnicodeDecodeError', message: `'utf-8' codec can't decode ${where}: ${bad.reason}`, offset },
+  };
 }
 
 /** The first byte range Python's strict UTF-8 decoder rejects, with its reason. */
 function firstInvalidUtf8(bytes: Uint8Array): { start: number; end: number; reason: string } | undefined {
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const lead = bytes[i];
     if (lead < 0x80) {
       i++;
       continue;
     }
-    const size = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    const size =
+      lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
     if (size === 0) return { start: i, end: i + 1, reason: 'invalid start byte' };
     // The second byte's range is narrower after E0, ED, F0 and F4 (no overlongs, surrogates or > U+10FFFF).
     const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;

@@ -52,29 +52,39 @@ export function parsePythonTree(text: string): PyNode | undefined {
     const { node } = stack.pop()!;
     node.length = offset + 1 - node.offset;
   };
-  visit(text, {
-    onObjectBegin: (offset) => open({ type: 'dict', entries: [], offset, length: 0 }),
-    onObjectEnd: (offset) => close(offset),
-    onArrayBegin: (offset) => open({ type: 'list', items: [], offset, length: 0 }),
-    onArrayEnd: (offset) => close(offset),
-    onObjectProperty: (key, offset, length) => {
-      pendingKey = { key, keySpan: { offset, length } };
+  visit(
+    text,
+    {
+      onObjectBegin: (offset) => open({ type: 'dict', entries: [], offset, length: 0 }),
+      onObjectEnd: (offset) => close(offset),
+      onArrayBegin: (offset) => open({ type: 'list', items: [], offset, length: 0 }),
+      onArrayEnd: (offset) => close(offset),
+      onObjectProperty: (key, offset, length) => {
+        pendingKey = { key, keySpan: { offset, length } };
+      },
+      onLiteralValue: (value, offset, length) => {
+        const span = { offset, length };
+        if (typeof value === 'string') add({ ...span, type: 'str', value });
+        else if (typeof value === 'boolean') add({ ...span, type: 'bool', value });
+        else if (value === null) add({ ...span, type: 'none' });
+        else
+          add({ ...span, type: /^-?(0|[1-9]\d*)$/.test(text.slice(offset, offset + length)) ? 'int' : 'float', value });
+      },
+      onError: (_code, offset) => {
+        // Only NaN, Infinity and -Infinity reach here in text Python reads; each is a float.
+        if (offset < constantEnd) return;
+        const constant = pythonConstantAt(text, offset);
+        if (!constant) return;
+        constantEnd = offset + constant.length;
+        add({
+          offset,
+          length: constant.length,
+          type: 'float',
+          value: constant === 'NaN' ? NaN : constant === 'Infinity' ? Infinity : -Infinity,
+        });
+      },
     },
-    onLiteralValue: (value, offset, length) => {
-      const span = { offset, length };
-      if (typeof value === 'string') add({ ...span, type: 'str', value });
-      else if (typeof value === 'boolean') add({ ...span, type: 'bool', value });
-      else if (value === null) add({ ...span, type: 'none' });
-      else add({ ...span, type: /^-?(0|[1-9]\d*)$/.test(text.slice(offset, offset + length)) ? 'int' : 'float', value });
-    },
-    onError: (_code, offset) => {
-      // Only NaN, Infinity and -Infinity reach here in text Python reads; each is a float.
-      if (offset < constantEnd) return;
-      const constant = pythonConstantAt(text, offset);
-      if (!constant) return;
-      constantEnd = offset + constant.length;
-      add({ offset, length: constant.length, type: 'float', value: constant === 'NaN' ? NaN : constant === 'Infinity' ? Infinity : -Infinity });
-    },
-  }, { disallowComments: true, allowTrailingComma: false });
+    { disallowComments: true, allowTrailingComma: false },
+  );
   return root;
 }

@@ -29,7 +29,9 @@ export class PositiveCounts {
     scaling?: Scaling,
   ) {
     if (!(Number.isSafeInteger(rows) && rows >= 0 && rows <= MAX_COUNTED_ROWS)) {
-      throw new FormatError(`${rows} rows to count, more than the ${MAX_COUNTED_ROWS} a file can plausibly hold (corrupt header)`);
+      throw new FormatError(
+        `${rows} rows to count, more than the ${MAX_COUNTED_ROWS} a file can plausibly hold (corrupt header)`,
+      );
     }
     this.counts = new Float64Array(rows);
     this.rowSize = rows === 0 ? 0 : totalElements / rows;
@@ -75,7 +77,8 @@ export class PositiveCounts {
     const size = this.type.size;
     if (this.fortranOrder && this.rowSize > 1) {
       // Column-major: the row index varies fastest.
-      for (let i = 0; i < elements; i++, this.index++) this.counts[this.index % this.rows] += this.countRun(bytes, start + i * size, 1);
+      for (let i = 0; i < elements; i++, this.index++)
+        this.counts[this.index % this.rows] += this.countRun(bytes, start + i * size, 1);
       return;
     }
     while (elements > 0) {

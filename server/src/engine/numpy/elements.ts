@@ -22,13 +22,45 @@ const NATIVE_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const PAIR_OF_ONES = new Float64Array(new Uint32Array([0x3f800000, 0x3f800000]).buffer)[0];
 
 const NUMPY_NAMES: Record<string, string> = {
-  bool: 'b1', '?': 'b1', int8: 'i1', uint8: 'u1', int16: 'i2', uint16: 'u2', int32: 'i4', uint32: 'u4',
-  int64: 'i8', uint64: 'u8', float16: 'f2', float32: 'f4', float64: 'f8', complex64: 'c8', complex128: 'c16',
-  half: 'f2', single: 'f4', double: 'f8', longdouble: 'f16', byte: 'i1', ubyte: 'u1', short: 'i2', ushort: 'u2',
+  bool: 'b1',
+  '?': 'b1',
+  int8: 'i1',
+  uint8: 'u1',
+  int16: 'i2',
+  uint16: 'u2',
+  int32: 'i4',
+  uint32: 'u4',
+  int64: 'i8',
+  uint64: 'u8',
+  float16: 'f2',
+  float32: 'f4',
+  float64: 'f8',
+  complex64: 'c8',
+  complex128: 'c16',
+  half: 'f2',
+  single: 'f4',
+  double: 'f8',
+  longdouble: 'f16',
+  byte: 'i1',
+  ubyte: 'u1',
+  short: 'i2',
+  ushort: 'u2',
 };
-const KIND_CODES: Record<string, ElementKind> = { b: 'bool', i: 'int', u: 'uint', f: 'float', c: 'complex', m: 'timedelta' };
+const KIND_CODES: Record<string, ElementKind> = {
+  b: 'bool',
+  i: 'int',
+  u: 'uint',
+  f: 'float',
+  c: 'complex',
+  m: 'timedelta',
+};
 const VALID_SIZES: Record<ElementKind, number[]> = {
-  bool: [1], int: [1, 2, 4, 8], uint: [1, 2, 4, 8], float: [2, 4, 8, 16], complex: [8, 16], timedelta: [8],
+  bool: [1],
+  int: [1, 2, 4, 8],
+  uint: [1, 2, 4, 8],
+  float: [2, 4, 8, 16],
+  complex: [8, 16],
+  timedelta: [8],
 };
 
 /** Parses a numpy dtype string (`<f4`, `|b1`, `>i8`, `<m8[s]`, `float32`, ...). */
@@ -48,14 +80,29 @@ export function parseNumpyDescr(descr: string): ElementType {
  * voxels are real numbers (complex and RGB are not). nibabel refuses every other code at nib.load.
  */
 const NIFTI_TYPES: Record<number, { name: string; size: number; kind?: ElementKind }> = {
-  2: { name: 'uint8', size: 1, kind: 'uint' }, 4: { name: 'int16', size: 2, kind: 'int' }, 8: { name: 'int32', size: 4, kind: 'int' },
-  16: { name: 'float32', size: 4, kind: 'float' }, 32: { name: 'complex64', size: 8 }, 64: { name: 'float64', size: 8, kind: 'float' },
-  128: { name: 'RGB24', size: 3 }, 256: { name: 'int8', size: 1, kind: 'int' }, 512: { name: 'uint16', size: 2, kind: 'uint' },
-  768: { name: 'uint32', size: 4, kind: 'uint' }, 1024: { name: 'int64', size: 8, kind: 'int' }, 1280: { name: 'uint64', size: 8, kind: 'uint' },
-  1792: { name: 'complex128', size: 16 }, 2304: { name: 'RGBA32', size: 4 },
+  2: { name: 'uint8', size: 1, kind: 'uint' },
+  4: { name: 'int16', size: 2, kind: 'int' },
+  8: { name: 'int32', size: 4, kind: 'int' },
+  16: { name: 'float32', size: 4, kind: 'float' },
+  32: { name: 'complex64', size: 8 },
+  64: { name: 'float64', size: 8, kind: 'float' },
+  128: { name: 'RGB24', size: 3 },
+  256: { name: 'int8', size: 1, kind: 'int' },
+  512: { name: 'uint16', size: 2, kind: 'uint' },
+  768: { name: 'uint32', size: 4, kind: 'uint' },
+  1024: { name: 'int64', size: 8, kind: 'int' },
+  1280: { name: 'uint64', size: 8, kind: 'uint' },
+  1792: { name: 'complex128', size: 16 },
+  2304: { name: 'RGBA32', size: 4 },
 };
 /** Codes nibabel knows but refuses ("data code N not supported"; float128 where long double is not binary128). */
-const NIFTI_NOT_SUPPORTED: Record<number, string> = { 0: 'none', 1: 'binary (1 bit)', 255: 'all', 1536: 'float128', 2048: 'complex256' };
+const NIFTI_NOT_SUPPORTED: Record<number, string> = {
+  0: 'none',
+  1: 'binary (1 bit)',
+  255: 'all',
+  1536: 'float128',
+  2048: 'complex256',
+};
 
 export function niftiDatatypeName(code: number): string {
   return NIFTI_TYPES[code]?.name ?? NIFTI_NOT_SUPPORTED[code] ?? `code ${code}`;
@@ -76,7 +123,9 @@ export function niftiElementType(code: number, littleEndian: boolean): ElementTy
   const known = NIFTI_TYPES[code];
   if (!known?.kind) {
     const what = known?.name ?? NIFTI_NOT_SUPPORTED[code];
-    throw new FormatError(what ? `NIfTI datatype ${what} cannot be read as real-valued voxels` : `unknown NIfTI datatype code ${code}`);
+    throw new FormatError(
+      what ? `NIfTI datatype ${what} cannot be read as real-valued voxels` : `unknown NIfTI datatype code ${code}`,
+    );
   }
   return { kind: known.kind, size: known.size, littleEndian, name: known.name };
 }
@@ -123,7 +172,12 @@ function onePattern(type: ElementType): Uint8Array | undefined {
  * recognised with a native comparison (Buffer.compare is memcmp) and counted at once; only the
  * other blocks go through the elementwise counter, which decides every value as numpy does.
  */
-function uniformBlockCounter(type: ElementType, elementwise: RunCounter, zeroIsPositive: boolean, one: Uint8Array | undefined): RunCounter {
+function uniformBlockCounter(
+  type: ElementType,
+  elementwise: RunCounter,
+  zeroIsPositive: boolean,
+  one: Uint8Array | undefined,
+): RunCounter {
   const perBlock = BLOCK / type.size;
   const oneBlock = one && Buffer.alloc(BLOCK, one);
   return (bytes, start, count) => {
@@ -210,7 +264,8 @@ function rawPositiveCounter(type: ElementType): RunCounter {
         for (let i = 0; i < count; i++) positives += positive(words[i]);
       } else {
         const view = viewOf(bytes);
-        for (let i = 0, at = start; i < count; i++, at += 4) positives += (view.getUint32(at, le) - 1) >>> 0 < 0x7f800000 ? 1 : 0;
+        for (let i = 0, at = start; i < count; i++, at += 4)
+          positives += (view.getUint32(at, le) - 1) >>> 0 < 0x7f800000 ? 1 : 0;
       }
       return positives;
     };
@@ -231,27 +286,38 @@ function positiveTest(type: ElementType): Test {
   const hiAt = le ? 4 : 0;
   const loAt = le ? 0 : 4;
   switch (`${type.kind}${type.size}`) {
-    case 'int2': return (v, at) => v.getInt16(at, le) > 0;
-    case 'uint2': return (v, at) => v.getUint16(at, le) !== 0;
-    case 'int4': return (v, at) => v.getInt32(at, le) > 0;
-    case 'uint4': return (v, at) => v.getUint32(at, le) !== 0;
+    case 'int2':
+      return (v, at) => v.getInt16(at, le) > 0;
+    case 'uint2':
+      return (v, at) => v.getUint16(at, le) !== 0;
+    case 'int4':
+      return (v, at) => v.getInt32(at, le) > 0;
+    case 'uint4':
+      return (v, at) => v.getUint32(at, le) !== 0;
     case 'int8':
-    case 'timedelta8': return (v, at) => {
-      const hi = v.getInt32(at + hiAt, le);
-      return hi > 0 || (hi === 0 && v.getUint32(at + loAt, le) !== 0);
-    };
-    case 'uint8': return (v, at) => (v.getUint32(at + hiAt, le) | v.getUint32(at + loAt, le)) !== 0;
-    case 'float2': return (v, at) => (v.getUint16(at, le) - 1) >>> 0 < 0x7c00;
-    case 'float8': return (v, at) => v.getFloat64(at, le) > 0;
-    case 'float16': return (v, at) => {
-      // Decided on the bits: a tiny positive extended value would underflow to 0 as a float64.
-      const { mantissa, signExponent } = longDoubleParts(v, at, le);
-      const exponent = signExponent & 0x7fff;
-      if (signExponent & 0x8000 || (exponent === 0 && mantissa === 0n)) return false;
-      return exponent !== 0x7fff || (mantissa & 0x7fffffffffffffffn) === 0n;
-    };
-    case 'complex8': return complexTest((v, at) => v.getFloat32(at, le), 4);
-    case 'complex16': return complexTest((v, at) => v.getFloat64(at, le), 8);
+    case 'timedelta8':
+      return (v, at) => {
+        const hi = v.getInt32(at + hiAt, le);
+        return hi > 0 || (hi === 0 && v.getUint32(at + loAt, le) !== 0);
+      };
+    case 'uint8':
+      return (v, at) => (v.getUint32(at + hiAt, le) | v.getUint32(at + loAt, le)) !== 0;
+    case 'float2':
+      return (v, at) => (v.getUint16(at, le) - 1) >>> 0 < 0x7c00;
+    case 'float8':
+      return (v, at) => v.getFloat64(at, le) > 0;
+    case 'float16':
+      return (v, at) => {
+        // Decided on the bits: a tiny positive extended value would underflow to 0 as a float64.
+        const { mantissa, signExponent } = longDoubleParts(v, at, le);
+        const exponent = signExponent & 0x7fff;
+        if (signExponent & 0x8000 || (exponent === 0 && mantissa === 0n)) return false;
+        return exponent !== 0x7fff || (mantissa & 0x7fffffffffffffffn) === 0n;
+      };
+    case 'complex8':
+      return complexTest((v, at) => v.getFloat32(at, le), 4);
+    case 'complex16':
+      return complexTest((v, at) => v.getFloat64(at, le), 8);
   }
   throw new FormatError(`unsupported element type ${type.name}`);
 }
@@ -270,19 +336,31 @@ export function valueReader(type: ElementType): (view: DataView, at: number) => 
   const le = type.littleEndian;
   switch (`${type.kind}${type.size}`) {
     case 'bool1':
-    case 'uint1': return (v, at) => v.getUint8(at);
-    case 'int1': return (v, at) => v.getInt8(at);
-    case 'int2': return (v, at) => v.getInt16(at, le);
-    case 'uint2': return (v, at) => v.getUint16(at, le);
-    case 'int4': return (v, at) => v.getInt32(at, le);
-    case 'uint4': return (v, at) => v.getUint32(at, le);
+    case 'uint1':
+      return (v, at) => v.getUint8(at);
+    case 'int1':
+      return (v, at) => v.getInt8(at);
+    case 'int2':
+      return (v, at) => v.getInt16(at, le);
+    case 'uint2':
+      return (v, at) => v.getUint16(at, le);
+    case 'int4':
+      return (v, at) => v.getInt32(at, le);
+    case 'uint4':
+      return (v, at) => v.getUint32(at, le);
     // Number(bigint) rounds to nearest-even, exactly like numpy's int64 -> float64 cast.
-    case 'int8': return (v, at) => Number(v.getBigInt64(at, le));
-    case 'uint8': return (v, at) => Number(v.getBigUint64(at, le));
-    case 'float2': return (v, at) => halfToNumber(v.getUint16(at, le));
-    case 'float4': return (v, at) => v.getFloat32(at, le);
-    case 'float8': return (v, at) => v.getFloat64(at, le);
-    case 'float16': return (v, at) => longDoubleAt(v, at, le);
+    case 'int8':
+      return (v, at) => Number(v.getBigInt64(at, le));
+    case 'uint8':
+      return (v, at) => Number(v.getBigUint64(at, le));
+    case 'float2':
+      return (v, at) => halfToNumber(v.getUint16(at, le));
+    case 'float4':
+      return (v, at) => v.getFloat32(at, le);
+    case 'float8':
+      return (v, at) => v.getFloat64(at, le);
+    case 'float16':
+      return (v, at) => longDoubleAt(v, at, le);
   }
   throw new FormatError(`element type ${type.name} has no real value`);
 }

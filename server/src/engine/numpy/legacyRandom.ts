@@ -96,7 +96,8 @@ export class LegacyRandomState {
    */
   interval(max: number): number {
     if (max === 0) return 0;
-    if (!Number.isInteger(max) || max < 0 || max > MAX_SEED) throw new RangeError(`interval bound ${max} is outside 0..2**32-1`);
+    if (!Number.isInteger(max) || max < 0 || max > MAX_SEED)
+      throw new RangeError(`interval bound ${max} is outside 0..2**32-1`);
     const mask = maskFor(max);
     let value: number;
     do value = (this.nextUint32() & mask) >>> 0;

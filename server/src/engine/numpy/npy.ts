@@ -53,7 +53,8 @@ export function npyHeaderLength(prefix: Uint8Array): number | undefined {
   }
   const major = prefix[6];
   const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
-  if (prefix[7] !== 0 || major < 1 || major > 3) throw new NpyHeaderError(`unsupported .npy format version ${major}.${prefix[7]}`, 'ValueError');
+  if (prefix[7] !== 0 || major < 1 || major > 3)
+    throw new NpyHeaderError(`unsupported .npy format version ${major}.${prefix[7]}`, 'ValueError');
   if (major === 1) return 10 + view.getUint16(8, true);
   if (prefix.length < 12) return undefined;
   return 12 + view.getUint32(8, true);
@@ -67,19 +68,26 @@ export function parseNpyHeader(prefix: Uint8Array): NpyHeader | undefined {
   const textStart = version === 1 ? 10 : 12;
   // numpy refuses long headers before reading them (a security limit), so we need not read them either.
   if (dataOffset - textStart > NUMPY_MAX_HEADER_SIZE * (version === 3 ? 4 : 1)) {
-    throw new NpyHeaderError(`the .npy header is ${dataOffset - textStart} bytes, over numpy's ${NUMPY_MAX_HEADER_SIZE}-character limit`, 'ValueError');
+    throw new NpyHeaderError(
+      `the .npy header is ${dataOffset - textStart} bytes, over numpy's ${NUMPY_MAX_HEADER_SIZE}-character limit`,
+      'ValueError',
+    );
   }
   if (prefix.length < dataOffset) return undefined;
   // Version 3 headers are UTF-8; 1 and 2 are latin1 (numpy writes ASCII in practice).
   const text = new TextDecoder(version === 3 ? 'utf-8' : 'latin1').decode(prefix.subarray(textStart, dataOffset));
-  if (text.length > NUMPY_MAX_HEADER_SIZE) throw new NpyHeaderError(`the .npy header is over numpy's ${NUMPY_MAX_HEADER_SIZE}-character limit`, 'ValueError');
+  if (text.length > NUMPY_MAX_HEADER_SIZE)
+    throw new NpyHeaderError(`the .npy header is over numpy's ${NUMPY_MAX_HEADER_SIZE}-character limit`, 'ValueError');
   let literal: Literal;
   try {
     literal = new PythonLiteral(text).parseAll();
   } catch (error) {
     if (error instanceof NpyHeaderError || !(error instanceof FormatError)) throw error;
     // numpy re-tokenizes a v1/v2 header that does not parse; the tokenizer fails on open brackets.
-    throw new NpyHeaderError(error.message, version !== 3 && !bracketsBalance(text) ? 'tokenize.TokenError' : 'ValueError');
+    throw new NpyHeaderError(
+      error.message,
+      version !== 3 && !bracketsBalance(text) ? 'tokenize.TokenError' : 'ValueError',
+    );
   }
   const bad = (message: string) => new NpyHeaderError(`bad .npy header: ${message}`, 'ValueError');
   if (!isDict(literal)) throw bad('not a dict');
@@ -88,7 +96,8 @@ export function parseNpyHeader(prefix: Uint8Array): NpyHeader | undefined {
   const descr = literal.get('descr');
   const fortran = literal.get('fortran_order');
   const shape = literal.get('shape');
-  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d))) throw bad('shape is not a tuple of ints');
+  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d)))
+    throw bad('shape is not a tuple of ints');
   if (typeof fortran !== 'boolean') throw bad('fortran_order is not a bool');
   const dims = shape as number[];
   if (dims.some((d) => d < 0)) throw bad('negative dimensions are not allowed');
@@ -107,14 +116,20 @@ function numpyDtype(descr: Literal | undefined, shape: number[]): ElementType {
     } catch {
       // Object arrays need allow_pickle; strings, bytes, datetimes and voids load but do not compare.
       const kind = /^[<>|=]?([a-zA-Z])/.exec(descr)?.[1];
-      if (kind === 'O') throw new NpyHeaderError('labels is an object array: numpy refuses it without allow_pickle', 'ValueError');
+      if (kind === 'O')
+        throw new NpyHeaderError('labels is an object array: numpy refuses it without allow_pickle', 'ValueError');
       if (kind && /^[<>|=]?(?:[USaV]\d+|M8(?:\[\w+\])?)$/.test(descr)) throw new NonNumericDtype(descr, shape);
       throw new NpyHeaderError(`descr ${JSON.stringify(descr)} is not a valid dtype`, 'ValueError');
     }
   }
   // A structured dtype (list of fields): loads unless a field holds Python objects.
-  if (Array.isArray(descr) && descr.length > 0 && descr.every((f) => Array.isArray(f) && f.length >= 2 && typeof f[0] === 'string')) {
-    if (JSON.stringify(descr).includes('O')) throw new NpyHeaderError('labels has object fields: numpy refuses it without allow_pickle', 'ValueError');
+  if (
+    Array.isArray(descr) &&
+    descr.length > 0 &&
+    descr.every((f) => Array.isArray(f) && f.length >= 2 && typeof f[0] === 'string')
+  ) {
+    if (JSON.stringify(descr).includes('O'))
+      throw new NpyHeaderError('labels has object fields: numpy refuses it without allow_pickle', 'ValueError');
     throw new NonNumericDtype(JSON.stringify(descr), shape);
   }
   throw new NpyHeaderError('descr is not a valid dtype', 'ValueError');
@@ -215,7 +230,8 @@ class PythonLiteral {
       }
       const key = this.value();
       // Python: a list or dict key is unhashable (TypeError); any other non-string key fails the keys check.
-      if (Array.isArray(key) && this.text[this.at - 1] === ']') throw new NpyHeaderError('bad .npy header: unhashable dict key', 'TypeError');
+      if (Array.isArray(key) && this.text[this.at - 1] === ']')
+        throw new NpyHeaderError('bad .npy header: unhashable dict key', 'TypeError');
       if (key instanceof Map) throw new NpyHeaderError('bad .npy header: unhashable dict key', 'TypeError');
       if (typeof key !== 'string') throw this.fail('dict key is not a string');
       this.space();

@@ -102,7 +102,9 @@ export class NumpyGenerator {
   /** `np.random.default_rng(seed)`, i.e. `Generator(PCG64(SeedSequence(seed)))`. */
   static defaultRng(seed: number | bigint): NumpyGenerator {
     if (typeof seed === 'number' && !Number.isSafeInteger(seed)) {
-      throw new Error(`seed must be an integer that a double holds exactly (pass a bigint for larger seeds), not ${seed}`);
+      throw new Error(
+        `seed must be an integer that a double holds exactly (pass a bigint for larger seeds), not ${seed}`,
+      );
     }
     const s = BigInt(seed);
     if (s < 0n) throw new Error(`seed must be a non-negative integer, not ${s}`);
@@ -165,7 +167,8 @@ export class NumpyGenerator {
    * `low + random_bounded_uint64(high - 1 - low)`; exposed mainly to test the bounded draws.
    */
   integers(low: number, high: number): number {
-    if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high)) throw new Error('integers: bounds must be safe integers');
+    if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high))
+      throw new Error('integers: bounds must be safe integers');
     if (high <= low) throw new Error(`low >= high (low ${low}, high ${high})`);
     return low + this.boundedUint64(high - 1 - low);
   }
@@ -235,7 +238,10 @@ export class NumpyGenerator {
     }
     // Checked in numpy's order: empty population first, then size > population, then size < 0.
     if (n <= 0 && k !== 0) throw new Error('a must be a positive integer unless no samples are taken');
-    if (k > n) throw new Error(`Cannot take a larger sample than population when replace is False (size ${k} > population ${n})`);
+    if (k > n)
+      throw new Error(
+        `Cannot take a larger sample than population when replace is False (size ${k} > population ${n})`,
+      );
     if (k < 0) throw new Error('negative dimensions are not allowed');
 
     // numpy's heuristic (with shuffle=True the cutoff is 50; it is 20 for shuffle=False):
