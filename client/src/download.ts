@@ -32,10 +32,6 @@ const SHOW_OUTPUT = 'Show Output';
 const SET_TOKEN = 'Set Token';
 const FORCE = 'Force Re-download';
 
-function machineSetting<K extends keyof MachineSettings>(key: K): MachineSettings[K] {
-  return vscode.workspace.getConfiguration('neurocache').get<MachineSettings[K]>(key, DEFAULT_MACHINE_SETTINGS[key]);
-}
-
 function downloadSetting<K extends keyof MachineSettings['download']>(key: K): MachineSettings['download'][K] {
   return vscode.workspace
     .getConfiguration('neurocache.download')
@@ -51,6 +47,25 @@ export async function openHubSettings(): Promise<void> {
   const query = '@id:neurocache.hubEndpoint';
   if (vscode.env.remoteName) await vscode.commands.executeCommand('workbench.action.openRemoteSettings', { query });
   else await vscode.commands.executeCommand('workbench.action.openSettings', query);
+}
+
+/**
+ * Where the Hub endpoint comes from, in words: `neurocache.hubEndpoint` is machine-scoped, so in
+ * a remote window (SSH, containers, code-server) only the Remote settings count, and a value in
+ * the local User settings is silently not used. Said in the log and with every failure.
+ */
+export function hubEndpointSource(): { endpoint?: string; words: string } {
+  const inspected = vscode.workspace.getConfiguration('neurocache').inspect<string>('hubEndpoint');
+  const remote = vscode.env.remoteName;
+  const settings = remote ? `Remote settings (${remote})` : 'User settings';
+  const value = inspected?.globalValue?.trim();
+  if (value) return { endpoint: value, words: `Hub endpoint ${value}, from neurocache.hubEndpoint in ${settings}` };
+  const unread = remote
+    ? `; in this remote window neurocache.hubEndpoint is read from ${settings} only, so a value in your local User settings is not used`
+    : '';
+  return {
+    words: `Hub endpoint: neurocache.hubEndpoint is not set in ${settings}, so the server uses HF_ENDPOINT on ${remote ? 'the remote machine' : 'this machine'} or https://huggingface.co${unread}`,
+  };
 }
 
 /** Asks where to put the dataset: data/arc in the workspace by default, or any folder. */
@@ -109,6 +124,8 @@ async function runDownload(deps: DownloadDeps, out: vscode.Uri, force: boolean):
     return;
   }
   const id = `${Date.now()}`;
+  const source = hubEndpointSource();
+  deps.log.info(source.words);
   const outcome = await vscode.window.withProgress<Outcome>(
     {
       location: vscode.ProgressLocation.Notification,
@@ -127,7 +144,7 @@ async function runDownload(deps: DownloadDeps, out: vscode.Uri, force: boolean):
         const params: DownloadArcRequest.Params = {
           id,
           out: out.fsPath,
-          endpoint: machineSetting('hubEndpoint') || undefined,
+          endpoint: source.endpoint,
           token: await deps.token.get(),
           force,
           includeTse: downloadSetting('includeTurboSpinEcho'),
@@ -153,7 +170,10 @@ async function runDownload(deps: DownloadDeps, out: vscode.Uri, force: boolean):
     // What the user can do about it.
     const refused = outcome.httpStatus === 401 || outcome.httpStatus === 403;
     const actions = [RETRY, ...(refused ? [SET_TOKEN] : []), OPEN_SETTINGS, SHOW_OUTPUT];
-    const choice = await vscode.window.showErrorMessage(`NeuroCache: ${outcome.failure}`, ...actions);
+    const choice = await vscode.window.showErrorMessage(
+      `NeuroCache: ${outcome.failure} (${source.words}.)`,
+      ...actions,
+    );
     if (choice === RETRY) return runDownload(deps, out, force);
     if (choice === SET_TOKEN) {
       await deps.token.prompt();

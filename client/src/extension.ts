@@ -12,8 +12,10 @@ import {
   CHECKED_FILE_NAMES,
   ClientCommands,
   CommandResult,
+  Commands,
   DEFAULT_MACHINE_SETTINGS,
   DEFAULT_SETTINGS,
+  FileProblemsNotification,
   InitializationOptions,
   MachineSettings,
   StatusNotification,
@@ -24,6 +26,9 @@ import { ClientLog, logLevelSetting } from './log';
 import { deepCheckWindows } from './deepCheck';
 import { onNotification } from './rpc';
 import { ServerStatus } from './status';
+import { CacheFolders } from './cacheFolders';
+import { FileBadges } from './fileBadges';
+import { openDocs, previewCodeLinks } from './docsLinks';
 import { HubToken } from './token';
 import { NIFTI_VIEW_TYPE, NiftiEditorProvider } from './views/niftiEditor';
 import { NPZ_VIEW_TYPE, NpzEditorProvider } from './views/npzEditor';
@@ -40,7 +45,7 @@ function documentSelector(): LanguageClientOptions['documentSelector'] {
   }));
 }
 
-function createClient(context: vscode.ExtensionContext, log: ClientLog): LanguageClient {
+function createClient(context: vscode.ExtensionContext, log: ClientLog, cacheFolders: CacheFolders): LanguageClient {
   const module = context.asAbsolutePath(path.join('out', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
@@ -57,6 +62,7 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog): Languag
       .getConfiguration('neurocache.io')
       .get<number>('readsInFlight', DEFAULT_MACHINE_SETTINGS.io.readsInFlight),
     dataViews: true,
+    fileCommands: true,
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: documentSelector(),
@@ -64,7 +70,24 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog): Languag
     outputChannel: log.channel,
     synchronize: { configurationSection: 'neurocache' },
     middleware: {
+      handleDiagnostics: (uri, diagnostics, next) => {
+        previewCodeLinks(diagnostics);
+        next(uri, diagnostics);
+      },
       executeCommand: async (command, args, next) => {
+        // The Explorer passes a Uri object; the server takes URIs as strings.
+        args = args.map((a: unknown) => (a instanceof vscode.Uri ? a.toString() : a));
+        // Rebuild from the palette with no manifest active: which folder, then build there.
+        if (
+          command === Commands.rebuildManifest &&
+          args.length === 0 &&
+          path.basename(vscode.window.activeTextEditor?.document.uri.fsPath ?? '') !== 'manifest.json'
+        ) {
+          const folder = await cacheFolders.pick();
+          if (!folder) return undefined;
+          command = Commands.buildManifestHere;
+          args = [folder.toString()];
+        }
         // Every writing command acts on one file: from the palette, the active editor's.
         if (WRITING_COMMANDS.has(command) && args.length === 0) {
           const uri = vscode.window.activeTextEditor?.document.uri;
@@ -85,7 +108,8 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog): Languag
         if (result?.ok === false) log.error(`${command} failed: ${result.message}`);
         else if (result?.message) {
           log.info(`${command}: ${result.message}`);
-          void vscode.window.showInformationMessage(`NeuroCache: ${result.message}`);
+          const show = result.warning ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+          void show(`NeuroCache: ${result.message}`);
         }
         return result;
       },
@@ -97,6 +121,8 @@ function createClient(context: vscode.ExtensionContext, log: ClientLog): Languag
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = new ClientLog(vscode.window.createOutputChannel('NeuroCache', { log: true }));
   const status = new ServerStatus();
+  const badges = new FileBadges();
+  const cacheFolders = new CacheFolders();
   const token = new HubToken(context.secrets, log);
   const remote = vscode.env.remoteName ? `, remote ${vscode.env.remoteName}` : '';
   log.info(
@@ -107,7 +133,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   let stopping = false;
   const start = async () => {
     status.starting();
-    const started = createClient(context, log);
+    badges.clear();
+    const started = createClient(context, log, cacheFolders);
     client = started;
     started.onDidChangeState(({ newState }) => {
       if (client !== started) return;
@@ -117,6 +144,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     });
     onNotification(started, StatusNotification.type, (params) => {
       if (client === started) status.running(params);
+    });
+    onNotification(started, FileProblemsNotification.type, (params) => {
+      if (client === started) badges.update(params);
     });
     try {
       await started.start();
@@ -142,6 +172,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     log,
     log.channel,
     status,
+    badges,
+    cacheFolders,
     vscode.commands.registerCommand(ClientCommands.downloadArc, () => downloadArc(downloads, false)),
     vscode.commands.registerCommand(ClientCommands.forceDownloadArc, () => downloadArc(downloads, true)),
     vscode.commands.registerCommand(ClientCommands.setHubToken, () => token.prompt()),
@@ -162,6 +194,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       new NiftiEditorProvider(context.extensionUri, () => client),
       { supportsMultipleEditorsPerDocument: true },
     ),
+    // Code actions on findings about a data file: where it is, and what is in it (the NPZ view for a cache).
+    vscode.commands.registerCommand(ClientCommands.revealFile, (uri: string) =>
+      vscode.commands.executeCommand('revealInExplorer', vscode.Uri.parse(uri)),
+    ),
+    vscode.commands.registerCommand(ClientCommands.openFile, (uri: string) =>
+      vscode.commands.executeCommand('vscode.open', vscode.Uri.parse(uri)),
+    ),
+    vscode.commands.registerCommand(ClientCommands.openDocs, (file: string, line: number) => openDocs(file, line)),
     vscode.commands.registerCommand(ClientCommands.viewSample, (uri: string) =>
       vscode.commands.executeCommand('vscode.openWith', vscode.Uri.parse(uri), NIFTI_VIEW_TYPE),
     ),

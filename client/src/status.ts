@@ -1,11 +1,11 @@
 /**
- * The status bar item: the language server's health (starting, ready, busy with what, failed
- * or stopped), as rust-analyzer's. Problem counts are not repeated here: VS Code's own status
- * bar item and the Problems panel show them. A click shows the output; the tooltip offers the
- * other commands.
+ * The status bar item, in rust-analyzer's states: starting, busy with what, failed or stopped,
+ * and when ready the errors and warnings in NeuroCache's files (VS Code's own counts mix in
+ * every other extension's). The tooltip names the last workspace scan and offers the commands;
+ * a click shows the output.
  */
 import * as vscode from 'vscode';
-import { ClientCommands, Commands, StatusNotification } from '../../server/src/protocol';
+import { ClientCommands, Commands, plural, StatusNotification } from '../../server/src/protocol';
 
 type Health =
   { kind: 'starting' } | { kind: 'running'; status?: StatusNotification.Params } | { kind: 'stopped'; reason: string };
@@ -38,16 +38,28 @@ export class ServerStatus implements vscode.Disposable {
     const busy = health.kind === 'starting' || !!status?.activity;
     const icon = failed ? '$(error)' : busy ? '$(sync~spin)' : '$(database)';
     const doing = health.kind === 'starting' ? 'starting' : status?.activity;
-    this.item.text = `${icon} NeuroCache${!failed && doing ? `: ${doing}` : ''}`;
+    const errors = status?.errors ?? 0;
+    const warnings = status?.warnings ?? 0;
+    const counts =
+      status && !failed && !doing && (errors || warnings) ? ` $(error) ${errors} $(warning) ${warnings}` : '';
+    this.item.text = `${icon} NeuroCache${!failed && doing ? `: ${doing}` : ''}${counts}`;
     const line =
       health.kind === 'starting'
         ? 'Starting the language server…'
         : health.kind === 'stopped'
           ? `The language server stopped: ${health.reason}`
           : (status?.message ?? 'Ready');
-    this.item.tooltip = tooltip(line);
-    this.item.accessibilityInformation = { label: `NeuroCache: ${line}` };
-    this.item.backgroundColor = failed ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    const findings = status
+      ? `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(status.files, 'file')}`
+      : undefined;
+    this.item.tooltip = tooltip(line, findings, status?.lastScan);
+    this.item.accessibilityInformation = { label: `NeuroCache: ${line}${findings ? `; ${findings}` : ''}` };
+    // Red for a failure, yellow while files have errors (as rust-analyzer's warning state), plain otherwise.
+    this.item.backgroundColor = failed
+      ? new vscode.ThemeColor('statusBarItem.errorBackground')
+      : errors
+        ? new vscode.ThemeColor('statusBarItem.warningBackground')
+        : undefined;
   }
 
   dispose(): void {
@@ -55,16 +67,25 @@ export class ServerStatus implements vscode.Disposable {
   }
 }
 
-function tooltip(line: string): vscode.MarkdownString {
+function tooltip(
+  line: string,
+  findings: string | undefined,
+  lastScan: StatusNotification.Params['lastScan'],
+): vscode.MarkdownString {
   const restricted = vscode.workspace.isTrusted
     ? ''
     : '\n\nRestricted mode: NeuroCache never writes or downloads here.';
+  const scanned = lastScan
+    ? `\n\nLast workspace scan: ${plural(lastScan.files, 'file')} in ${lastScan.seconds} s, at ${new Date(lastScan.finished).toLocaleTimeString()}`
+    : '';
   const links = [
     `[Show Output](command:${ClientCommands.showOutput})`,
     `[Restart Server](command:${ClientCommands.restartServer})`,
     `[Check Workspace](command:${Commands.checkWorkspace})`,
   ].join(' · ');
-  const text = new vscode.MarkdownString(`**NeuroCache**: ${escape(line)}${restricted}\n\n${links}`);
+  const text = new vscode.MarkdownString(
+    `**NeuroCache**: ${escape(line)}${findings ? `\n\n${escape(findings)}` : ''}${escape(scanned)}${restricted}\n\n${links}`,
+  );
   text.isTrusted = {
     enabledCommands: [ClientCommands.showOutput, ClientCommands.restartServer, Commands.checkWorkspace],
   };

@@ -44,6 +44,8 @@ export interface InitializationOptions {
   logLevel?: LogLevel;
   /** The client has the data views (`ClientCommands.viewSample`): the server then offers "View sample" code lenses. */
   dataViews?: boolean;
+  /** The client has `ClientCommands.revealFile` and `openFile`: the server offers them for findings about a data file. */
+  fileCommands?: boolean;
 }
 
 /**
@@ -148,7 +150,13 @@ export interface Settings {
   maxDiagnosticsPerFile: number;
   training: CompositionSettings;
   cv: CvSettings;
+  diagnostics: DiagnosticsSettings;
   preprocessing: PreprocessingSettings;
+}
+
+/** How findings are shown: per code `off`, `hint`, `information`, `warning` or `error` (over `.neurocache.json`). */
+export interface DiagnosticsSettings {
+  severity: Record<string, string>;
 }
 
 /** arc-meshchop's `--resample-method` (train, evaluate, experiment): its preprocessing findings are errors. */
@@ -165,6 +173,7 @@ export const DEFAULT_SETTINGS: Omit<Settings, 'training' | 'cv' | 'preprocessing
   deepChecks: false,
   extraGlobs: [],
   maxDiagnosticsPerFile: NUMBER_OPTIONS.maxDiagnosticsPerFile.default,
+  diagnostics: { severity: {} },
 };
 
 /** The trainer's defaults (the engine's `DEFAULT_COMPOSITION`). */
@@ -241,6 +250,11 @@ export const Commands = {
   rewriteWindowCounts: 'neurocache.rewriteWindowCounts',
   /** Find and check every manifest.json / dataset_info.json in the workspace. Takes no argument. */
   checkWorkspace: 'neurocache.checkWorkspace',
+  /**
+   * Write manifest.json in a folder (the argument: its file: URI) exactly as the Python builder
+   * would: a rebuild when a manifest is there, a new file otherwise (never over a file that is not a manifest).
+   */
+  buildManifestHere: 'neurocache.buildManifestHere',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -263,6 +277,12 @@ export const ClientCommands = {
   deepCheckWindows: 'neurocache.deepCheckWindows',
   /** Open a NIfTI image (the argument: its file: URI) in the viewer, with its lesion mask over it. */
   viewSample: 'neurocache.viewSample',
+  /** Select a file (the argument: its file: URI) in the Explorer. */
+  revealFile: 'neurocache.revealFile',
+  /** Open a file (the argument: its file: URI) in its default editor (the NPZ view for a cache file). */
+  openFile: 'neurocache.openFile',
+  /** Open a Markdown file (its URI) rendered at a 1-based line: diagnostics' code links, in VS Code. */
+  openDocs: 'neurocache.openDocs',
 } as const;
 
 /** The client commands that write (downloads): disabled in a restricted (untrusted) workspace. */
@@ -273,7 +293,7 @@ export const DOWNLOAD_COMMANDS: ReadonlySet<string> = new Set<string>([
 
 /**
  * The commands that write: each acts on one file (the URI argument, or the active editor's
- * file from the palette); none runs in a restricted (untrusted) workspace.
+ * file from the palette) or, for buildManifestHere, one folder; none runs in a restricted (untrusted) workspace.
  */
 export const WRITING_COMMANDS: ReadonlySet<string> = new Set<CommandId>([
   Commands.rebuildManifest,
@@ -281,6 +301,7 @@ export const WRITING_COMMANDS: ReadonlySet<string> = new Set<CommandId>([
   Commands.recomputeLesionVolumes,
   Commands.rewriteLegacyPaths,
   Commands.rewriteWindowCounts,
+  Commands.buildManifestHere,
 ]);
 
 /**
@@ -290,12 +311,15 @@ export const WRITING_COMMANDS: ReadonlySet<string> = new Set<CommandId>([
 export interface CommandResult {
   ok: boolean;
   message: string;
+  /** Show the message as a warning: something the user must act on (e.g. the Python build would stop). */
+  warning?: boolean;
 }
 
 /**
  * `neurocache/status` — server → client whenever its work starts, advances or ends, and when
  * its health changes. Drives the status bar item (as rust-analyzer's `serverStatus`): what the
- * server is doing, not how many problems the files have (the editor shows those).
+ * server is doing, the errors and warnings in NeuroCache's files (VS Code's own counts mix in
+ * every other extension's) and the last workspace scan.
  */
 export namespace StatusNotification {
   export const method = 'neurocache/status';
@@ -306,10 +330,41 @@ export namespace StatusNotification {
     pending: number;
     /** Checked files (open and found by the workspace scan). */
     files: number;
+    /** Errors and warnings shown in those files (after the user's severity overrides). */
+    errors: number;
+    warnings: number;
+    /** The last workspace scan that finished: files checked, seconds, ISO time it finished. */
+    lastScan?: { files: number; seconds: number; finished: string };
     /** What the server is busy with, e.g. "Scanning the workspace (3/10)"; absent when idle. */
     activity?: string;
     /** One line for the tooltip, e.g. "Checking 3 files…", "5 files checked" or the failure. */
     message: string;
+  }
+  export const type: NotificationType<Params> = { method };
+}
+
+/** The findings of the files NeuroCache checks about one data file (a cache `.npz`, a `.nii.gz`). */
+export interface FileProblem {
+  /** The data file's `file:` URI. */
+  uri: string;
+  errors: number;
+  warnings: number;
+  /** The first findings, one per line, for the Explorer badge's tooltip. */
+  tooltip: string;
+}
+
+/**
+ * `neurocache/fileProblems` — server → client when a checked document's findings about data
+ * files change (sent with its diagnostics, coalesced per turn of the event loop): the Explorer
+ * badges them, as Git and DVC badge theirs. `files` replaces what that document said before;
+ * empty when the document is no longer checked.
+ */
+export namespace FileProblemsNotification {
+  export const method = 'neurocache/fileProblems';
+  export interface Params {
+    /** The manifest.json / dataset_info.json the findings are in. */
+    document: string;
+    files: FileProblem[];
   }
   export const type: NotificationType<Params> = { method };
 }
@@ -335,6 +390,10 @@ export interface DownloadProgress {
   bytesPerSecond: number;
   etaSeconds?: number;
 }
+
+/** "1 entry", "2 entries" (the server's messages and the client's status bar). */
+export const plural = (n: number, one: string, many = `${one}s`) =>
+  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
 /**
  * A byte count of `DownloadProgress` (or any other), as download tools print it: "950 B", "12.3 MB", "1.2 GB".

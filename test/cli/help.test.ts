@@ -61,7 +61,7 @@ test("mistakes get our own sentence and the command's usage; no parser internals
   const cases: [string[], RegExp][] = [
     [
       ['check', 'x.json', '--bogus'],
-      /^neurocache: check has no option --bogus\n\nUsage: neurocache check <file\.json>\.\.\. \[options\]\nRun "neurocache check --help"/,
+      /^neurocache: check has no option --bogus\n\nUsage: neurocache check <file\.json\|dir>\.\.\. \[options\]\nRun "neurocache check --help"/,
     ],
     [['stats', 'x.json', '--jsn'], /^neurocache: stats has no option --jsn \(did you mean --json\?\)/],
     [['check', 'x.json', '--jobs'], /^neurocache: --jobs needs a value: --jobs N\n/],

@@ -52,16 +52,19 @@ test('a person finds and fixes a stale seizure manifest in VS Code', { timeout: 
     assert.match(await row.first().innerText(), new RegExp(MISSING_CACHE_FILE.replace(/\./g, '\\.')));
   });
 
-  await step('hovering "partial_seizure" shows the balanced seizure ratio', '04-hover', async () => {
-    await editorLine(page, 'partial_seizure').locator('span', { hasText: 'partial_seizure' }).last().hover();
-    const hover = page.locator('.monaco-hover', { hasText: 'Balanced seizure ratio' });
-    await hover.first().waitFor({ timeout: 30_000 });
-    const text = await hover.first().innerText();
-    const ratio = /Balanced seizure ratio:?\s*([\d.]+\s*%)/.exec(text);
-    assert.ok(ratio, `no ratio in the hover: ${text}`);
-    t.diagnostic(`hover says: balanced seizure ratio ${ratio[1]}`);
-    await page.keyboard.press('Escape');
-  });
+  await step(
+    'hovering "partial_seizure" of the stale manifest says training rescans it (no balanced set from it)',
+    '04-hover',
+    async () => {
+      await editorLine(page, 'partial_seizure').locator('span', { hasText: 'partial_seizure' }).last().hover();
+      const hover = page.locator('.monaco-hover', { hasText: 'Balanced training set' });
+      await hover.first().waitFor({ timeout: 30_000 });
+      const text = await hover.first().innerText();
+      assert.match(text, /Balanced training set:?\s*none from this manifest/, text);
+      assert.doesNotMatch(text, /pos_weight/, text);
+      await page.keyboard.press('Escape');
+    },
+  );
 
   await step(
     '"NeuroCache: Drop Entries With Missing Files" from the Command Palette fixes it',
@@ -88,6 +91,21 @@ test('a person finds and fixes a stale seizure manifest in VS Code', { timeout: 
         .first()
         .waitFor({ state: 'detached', timeout: 60_000 });
       await editorLine(page, MISSING_CACHE_FILE).waitFor({ state: 'detached', timeout: 30_000 });
+    },
+  );
+
+  await step(
+    'with no entry missing, hovering "partial_seizure" shows the balanced seizure ratio',
+    '07-hover-balanced',
+    async () => {
+      await editorLine(page, 'partial_seizure').locator('span', { hasText: 'partial_seizure' }).last().hover();
+      const hover = page.locator('.monaco-hover', { hasText: 'Balanced seizure ratio' });
+      await hover.first().waitFor({ timeout: 30_000 });
+      const text = await hover.first().innerText();
+      const ratio = /Balanced seizure ratio:?\s*([\d.]+\s*%)/.exec(text);
+      assert.ok(ratio, `no ratio in the hover: ${text}`);
+      t.diagnostic(`hover says: balanced seizure ratio ${ratio[1]}`);
+      await page.keyboard.press('Escape');
     },
   );
 });

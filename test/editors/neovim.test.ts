@@ -93,7 +93,7 @@ test(
     assert.equal(result.ok, true, JSON.stringify(result));
     const missing = result.diagnostics.find((d: { code: string }) => d.code === 'missing-cache-file');
     assert.equal(missing.lnum, 7);
-    assert.match(result.hover, /Balanced seizure ratio/);
+    assert.match(result.hover, /Balanced training set: none from this manifest/);
     assert.match(result.hover, /3 = 2 partial \+ 0 full \+ 1 no seizure/);
   },
 );

@@ -54,7 +54,7 @@ test('manifest hovers: statistics, the picture and its caption, then the file an
     const key = await hoverAt(lsp, uri, eeg.text, '"partial_seizure"');
     inOrder(key, [
       'Windows: 3 = 2 partial + 0 full + 1 no seizure',
-      'Balanced seizure ratio',
+      'Balanced training set: none from this manifest',
       'data:image/png',
       '*All 3 windows: partial (orange) 66.67% · full (red) 0.00% · no seizure (grey) 33.33%*',
       'Missing references: 1 entry',

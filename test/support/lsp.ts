@@ -29,7 +29,13 @@ import {
   Range,
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument, TextEdit } from 'vscode-languageserver-textdocument';
-import { NotificationType, RequestType, StatusNotification } from '../../server/src/protocol';
+import {
+  FileProblem,
+  FileProblemsNotification,
+  NotificationType,
+  RequestType,
+  StatusNotification,
+} from '../../server/src/protocol';
 import { cliPath, tempDir } from './python';
 
 export class LspSession {
@@ -38,6 +44,8 @@ export class LspSession {
   readonly documents = new Map<string, TextDocument>();
   readonly edits: TextDocumentEdit[] = [];
   readonly notifications: { method: string; params: unknown }[] = [];
+  /** The latest `neurocache/fileProblems` per document (Explorer badges). */
+  readonly fileProblems = new Map<string, FileProblem[]>();
   /** Every `window/logMessage` line, in arrival order. */
   readonly logs: { type: MessageType; message: string }[] = [];
   /** What the server registered dynamically (`client/registerCapability`), e.g. its file watchers. */
@@ -71,6 +79,10 @@ export class LspSession {
     this.onNotification(StatusNotification.type, (params) => {
       this.notifications.push({ method: StatusNotification.method, params });
       if (params.pending === 0) this.idleAt = ++this.sequence;
+      this.wake();
+    });
+    this.onNotification(FileProblemsNotification.type, ({ document, files }) => {
+      this.fileProblems.set(document, files);
       this.wake();
     });
     this.connection.onNotification(LogMessageNotification.type, ({ type, message }) => {

@@ -26,6 +26,8 @@ import {
 } from '../../server/src/protocol';
 import { COMMANDS } from '../../server/src/cli/spec';
 import { resolveSettings } from '../../server/src/handlers/settings';
+import { DIAGNOSTIC_CODES } from '../../server/src/engine/diagnostics';
+import { SEVERITY_LEVELS } from '../../server/src/engine/severity';
 import { repoRoot } from '../support/python';
 
 interface Contributes {
@@ -36,7 +38,7 @@ interface Contributes {
     >;
   };
   commands: { command: string; enablement?: string }[];
-  menus: { commandPalette: { command: string; when?: string }[] };
+  menus: Record<'commandPalette' | 'explorer/context', { command: string; when?: string }[]>;
 }
 
 const packageJson = () => JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8'));
@@ -46,7 +48,8 @@ const contributes = (): Contributes => packageJson().contributes;
 function flatten(value: object, prefix = 'neurocache'): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    if (inner && typeof inner === 'object' && !Array.isArray(inner))
+    // An empty object is a value (the severity overrides' default), not a group of settings.
+    if (inner && typeof inner === 'object' && !Array.isArray(inner) && Object.keys(inner).length)
       Object.assign(out, flatten(inner, `${prefix}.${key}`));
     else out[`${prefix}.${key}`] = inner;
   }
@@ -84,6 +87,13 @@ test("package.json settings and defaults are the protocol's (training: the engin
   // Window settings apply to the whole window (the log level): user or workspace settings, never per folder.
   for (const key of Object.keys(flatten(DEFAULT_WINDOW_SETTINGS))) assert.equal(properties[key].scope, 'window', key);
   assert.deepEqual(properties['neurocache.logLevel'].enum, [...LOG_LEVELS]);
+  // The settings editor offers exactly the engine's codes and levels.
+  const severity = properties['neurocache.diagnostics.severity'] as unknown as {
+    propertyNames: { enum: string[] };
+    additionalProperties: { enum: string[] };
+  };
+  assert.deepEqual(severity.propertyNames.enum, [...DIAGNOSTIC_CODES]);
+  assert.deepEqual(severity.additionalProperties.enum, [...SEVERITY_LEVELS]);
   assert.deepEqual(properties['neurocache.preprocessing.resampleMethod'].enum, [...RESAMPLE_METHODS]);
   assert.equal(
     resolveSettings({ preprocessing: { resampleMethod: 'nibabel_conform' } }).preprocessing.resampleMethod,
@@ -152,8 +162,16 @@ test("package.json commands are the protocol's; restricted mode disables exactly
   assert.ok(
     DOWNLOAD_COMMANDS.has(ClientCommands.downloadArc) && DOWNLOAD_COMMANDS.has(ClientCommands.forceDownloadArc),
   );
-  for (const entry of menus.commandPalette)
-    if (WRITING_COMMANDS.has(entry.command)) assert.match(entry.when ?? '', /isWorkspaceTrusted/, entry.command);
+  // Every menu entry of a writing command needs trust, unless it is hidden ("false": the palette's Rebuild covers it).
+  for (const entry of Object.values(menus).flat())
+    if (WRITING_COMMANDS.has(entry.command) && entry.when !== 'false')
+      assert.match(entry.when ?? '', /isWorkspaceTrusted/, entry.command);
+  assert.ok(
+    menus['explorer/context'].some(
+      (e) => e.command === Commands.buildManifestHere && /explorerResourceIsFolder/.test(e.when ?? ''),
+    ),
+    'Build manifest.json here on folders',
+  );
 });
 
 test('settings from a client are taken only with the right type and range', () => {

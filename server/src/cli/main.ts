@@ -12,6 +12,7 @@ import {
   datasetReport,
   foldsReport,
   manifestReport,
+  plural,
   readCostReport,
   textTable,
 } from '../engine/report';
@@ -37,14 +38,20 @@ import {
   COMMANDS,
   CommandSpec,
   commandHelp,
+  commandsInGroup,
   findCommand,
   generalHelp,
+  groupHelp,
+  nearestCommand,
   numberValue,
   parseCommand,
   ParsedOptions,
   synopsis,
   UsageError,
 } from './spec';
+import { applySeverityOverrides, mergeOverrides, parseSeverityArgument, SeverityOverrides } from '../engine/severity';
+import { ProjectConfigs } from '../service/projectConfig';
+import { findWorkspaceFiles } from '../service/workspace';
 import { NEUROCACHE_VERSION as VERSION, VERSION_ARGUMENTS } from '../version';
 import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOfflineVariable, hubToken, netTimingFromEnv, retryBaseFromEnv } from '../download/config';
@@ -117,11 +124,30 @@ async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
     options,
     async (inspector) => {
       const bar = new ProgressBar('Scanning', io.stderr, io.stderr.isTTY === true && !values.json);
-      const result = await buildManifestFile(directory, inspector, { listing, onProgress: (d, t) => bar.update(d, t) });
+      const result = await buildManifestFile(directory, inspector, {
+        listing,
+        onProgress: (d, t) => bar.update(d, t),
+        allowEmpty: !!values['allow-empty'],
+      });
       bar.finish();
+      // Exit 1 when nothing was written, or when the Python builder would stop on a file (training
+      // then has no balanced set): a script must not take that for success.
+      const exitCode = !result.written || result.pythonStopsAt ? 1 : 0;
       if (values.json) {
         io.stdout.write(`${JSON.stringify({ ...result, bytesRead: inspector.pool.bytesRead })}\n`);
-        return 0;
+        return exitCode;
+      }
+      if (!result.written) {
+        io.stderr.write(
+          `neurocache: no *.npz in ${directory}: nothing written (--allow-empty writes an empty manifest.json)\n`,
+        );
+        return exitCode;
+      }
+      if (result.pythonStopsAt) {
+        const { name, exception } = result.pythonStopsAt;
+        io.stderr.write(
+          `The Python builder would stop at ${name} (${exception}) and write no manifest: delete or regenerate that file before training rebuilds the manifest. NeuroCache wrote one without it (exit code 1).\n`,
+        );
       }
       const w = result.windows;
       io.stdout.write(
@@ -142,17 +168,11 @@ async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
       for (const s of result.skipped) io.stderr.write(`skipped ${s.name}: ${s.reason} [${s.code}: ${s.python}]\n`);
       for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
       for (const f of result.windowFindings) io.stderr.write(`${f.severity} ${f.name} [${f.code}]: ${f.message}\n`);
-      if (result.pythonStopsAt) {
-        const { name, exception } = result.pythonStopsAt;
-        io.stderr.write(
-          `The Python builder would stop at ${name} (${exception}) and write no manifest: delete or regenerate that file before training rebuilds the manifest.\n`,
-        );
-      }
       if (result.differsFromPython)
         io.stderr.write(
           'This manifest leaves out files the Python builder lists: it differs from what Python writes.\n',
         );
-      return 0;
+      return exitCode;
     },
     true,
   ); // a build inflates every file: start the threads while the directory is listed
@@ -167,6 +187,41 @@ function cvOptions(options: ParsedOptions): CvSettings {
   };
 }
 
+/** `--severity CODE=LEVEL`, repeatable: later ones win. */
+function severityOptions(values: Record<string, unknown>): SeverityOverrides {
+  const given = values.severity;
+  const overrides: SeverityOverrides = {};
+  for (const argument of Array.isArray(given) ? (given as string[]) : []) {
+    try {
+      const [code, level] = parseSeverityArgument(argument);
+      overrides[code] = level;
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  return overrides;
+}
+
+/**
+ * The files `check` was given: files as named (explicit: a broken file of our name is ours), and
+ * for each directory the manifest.json / _dataset_index.json / dataset_info.json under it, as
+ * the editor's workspace scan finds them (not explicit: only those that are NeuroCache's).
+ */
+async function checkTargets(positionals: string[]): Promise<{ file: string; explicit: boolean }[]> {
+  const targets: { file: string; explicit: boolean }[] = [];
+  for (const given of positionals) {
+    const stat = await fs.stat(given).catch(() => undefined);
+    if (!stat?.isDirectory()) targets.push({ file: given, explicit: true });
+    else {
+      const found = await findWorkspaceFiles([given], []);
+      if (found.length === 0)
+        throw new InputError(`no manifest.json, _dataset_index.json or dataset_info.json under ${given}`);
+      for (const file of found) targets.push({ file, explicit: false });
+    }
+  }
+  return targets;
+}
+
 /** --resample-method, as arc-meshchop's own option validates it. */
 function resampleOption(values: Record<string, unknown>): ResampleMethod {
   const raw = values['resample-method'];
@@ -179,18 +234,30 @@ function resampleOption(values: Record<string, unknown>): ResampleMethod {
 async function check(options: ParsedOptions, io: Io): Promise<number> {
   const { values, positionals } = options;
   const cv = cvOptions(options);
+  const fromCommandLine = severityOptions(values);
   const resampleMethod = resampleOption(values);
-  if (positionals.length === 0) throw new UsageError('check needs at least one JSON file');
+  if (positionals.length === 0) throw new UsageError('check needs at least one JSON file or directory');
   if (values.deep && values['no-content'])
     throw new UsageError('--deep reads the cache windows, which --no-content forbids: pass one of them');
-  const texts = await Promise.all(positionals.map(readInput));
+  const targets = await checkTargets(positionals);
+  const texts = await Promise.all(targets.map((t) => readInput(t.file)));
+  const projects = new ProjectConfigs();
+  const configs = await Promise.all(targets.map((t) => projects.for(t.file)));
+  const told = new Set<string>();
+  for (const config of configs) {
+    if (!config.file || told.has(config.file)) continue;
+    told.add(config.file);
+    if (config.error) throw new InputError(config.error);
+    for (const problem of config.problems) io.stderr.write(`neurocache: ${config.file}: ${problem}; ignored\n`);
+  }
   return withInspector(options, async (inspector) => {
     const files = [];
     let errors = 0;
-    for (const [i, file] of positionals.entries()) {
+    for (const [i, { file, explicit }] of targets.entries()) {
       const { text, decodeError } = texts[i];
       // Named explicitly: an empty or broken manifest.json / dataset_info.json / _dataset_index.json is ours.
-      const structure = await detectDocument(file, text, { explicit: true, decodeError });
+      const structure = await detectDocument(file, text, { explicit, decodeError });
+      if (!explicit && structure.kind === 'unrelated') continue; // found in a directory, not ours: not mentioned
       const analysis = await analyzeDocument(
         file,
         text,
@@ -198,9 +265,10 @@ async function check(options: ParsedOptions, io: Io): Promise<number> {
         { content: !values['no-content'], deep: !!values.deep, cwd: process.cwd(), cv, resampleMethod },
         structure,
       );
+      const shown = applySeverityOverrides(analysis.diagnostics, mergeOverrides(configs[i].severity, fromCommandLine));
       // Built only when there is something to place: a 13 MB manifest's index costs ~40 ms.
-      const lines = analysis.diagnostics.length ? new LineIndex(text) : undefined;
-      const diagnostics = analysis.diagnostics.map((d) => ({
+      const lines = shown.length ? new LineIndex(text) : undefined;
+      const diagnostics = shown.map((d) => ({
         range: lines!.range(d.offset, d.length),
         severity: d.severity,
         code: d.code,
@@ -224,7 +292,9 @@ async function check(options: ParsedOptions, io: Io): Promise<number> {
       );
     else {
       const total = files.reduce((n, f) => n + f.diagnostics.length, 0);
-      io.stderr.write(`${files.length} file(s) checked: ${errors} error(s), ${total - errors} other finding(s)\n`);
+      io.stderr.write(
+        `${plural(files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(total - errors, 'other finding')}\n`,
+      );
     }
     return errors > 0 ? 1 : 0;
   });
@@ -267,6 +337,17 @@ async function stats(options: ParsedOptions, io: Io): Promise<number> {
       throw new InputError(`${file} is not a seizure manifest, EEG dataset index or ARC dataset_info`);
     // Numbers from a partial parse are not what training uses: say what training does instead.
     if (analysis.kind === 'invalid-json') throw new InputError(`${file}: ${analysis.diagnostics[0].message}`);
+    // A schema error is where training fails on the file (int("one") on an entry, parse_dataset_info
+    // refusing a float): statistics of the rest would not be what training sees. `check` says the same.
+    const schemaErrors = analysis.diagnostics.filter((d) => d.severity === 'error' && d.code.endsWith('-schema'));
+    if (schemaErrors.length) {
+      const lines = new LineIndex(text);
+      const where = (d: (typeof schemaErrors)[number]) =>
+        `${file}:${lines.position(d.offset).line + 1}:${lines.position(d.offset).character + 1}: ${d.message}`;
+      throw new InputError(
+        `${plural(schemaErrors.length, 'schema error')} (no statistics: training fails on this file)\n${schemaErrors.slice(0, 10).map(where).join('\n')}${schemaErrors.length > 10 ? `\n… and ${schemaErrors.length - 10} more (neurocache check lists them)` : ''}`,
+      );
+    }
     if (values.folds && analysis.kind !== 'arc-dataset-info')
       throw new UsageError('--folds needs an ARC dataset_info.json');
     const folds = values.folds && analysis.kind === 'arc-dataset-info' ? analysis.folds : undefined;
@@ -494,7 +575,8 @@ function unknownCommand(argv: string[]): UsageError {
       group,
     );
   }
-  return new UsageError(`unknown command "${argv[0]}"`);
+  const near = nearestCommand(argv[0]);
+  return new UsageError(`unknown command "${argv[0]}"${near ? ` (did you mean ${near}?)` : ''}`);
 }
 
 const HELP = new Set(['--help', '-h']);
@@ -513,6 +595,11 @@ export async function main(
     if (HELP.has(first) || first === 'help') {
       const topic = first === 'help' ? findCommand(argv.slice(1)) : undefined;
       io.stdout.write(topic ? commandHelp(topic.command) : generalHelp(VERSION));
+      return 0;
+    }
+    // `neurocache manifest --help`: the group's subcommands.
+    if (commandsInGroup(first).length && HELP.has(argv[1])) {
+      io.stdout.write(groupHelp(first));
       return 0;
     }
     const found = findCommand(argv);

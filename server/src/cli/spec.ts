@@ -4,11 +4,14 @@
  */
 import { parseArgs } from 'node:util';
 import { ARC_DOWNLOAD_DEFAULTS, describeRange, inRange, NUMBER_OPTIONS, NumberRange } from '../protocol';
+import { editDistance } from '../engine/editDistance';
 
 export interface OptionSpec {
   name: string;
   /** Placeholder of the value (`N`, `DIR`); absent for a flag. */
   value?: string;
+  /** May be given more than once (values collected in order). */
+  multiple?: boolean;
   help: string;
   /** A number option's range (the setting's row in NUMBER_OPTIONS): its validation and the default its help shows. */
   range?: NumberRange;
@@ -84,20 +87,34 @@ export const COMMANDS: CommandSpec[] = [
       "Reads every *.npz directly in cache_dir (sorted by name), files each window as partial, full or no seizure, and writes manifest.json atomically, byte for byte what brain-go-brr-v2's scan_existing_cache writes.",
       'Files the Python builder leaves out (no labels, unreadable) are listed on stderr with what Python does with them, including where its build would stop.',
     ],
-    options: [...READER_OPTIONS, JSON_OPTION],
+    options: [
+      {
+        name: 'allow-empty',
+        help: 'write an empty manifest when cache_dir holds no *.npz (otherwise nothing is written and the exit code is 1)',
+      },
+      ...READER_OPTIONS,
+      JSON_OPTION,
+    ],
   },
   {
     name: 'check',
-    args: '<file.json>...',
+    args: '<file.json|dir>...',
     summary: 'report problems in manifest.json, _dataset_index.json and dataset_info.json files',
     description: [
-      'Detects what each file is and prints path:line:col: severity code: message (codes: docs/diagnostics.md). Exit 1 when any error is found.',
+      "Detects what each file is and prints path:line:col: severity code: message (codes: docs/diagnostics.md). A directory is searched for manifest.json, _dataset_index.json and dataset_info.json files that are NeuroCache's. Exit 1 when any error is found.",
+      `Severities come from the nearest .neurocache.json above each file ({"diagnostics": {"severity": {"no-labels": "off"}}}), then from --severity, as in the editor.`,
     ],
     options: [
       { name: 'no-content', help: 'check schema and file existence only; do not read labels or masks' },
       {
         name: 'deep',
         help: "EEG: also inflate every listed cache file's windows and report NaN/Inf and values beyond ±10 (remembered by fingerprint)",
+      },
+      {
+        name: 'severity',
+        value: 'CODE=LEVEL',
+        multiple: true,
+        help: 'show CODE as LEVEL: off, hint, information, warning or error (repeatable)',
       },
       ...CV_OPTIONS,
       RESAMPLE_OPTION,
@@ -260,6 +277,23 @@ export function generalHelp(version: string): string {
   );
 }
 
+/** Commands of a group (`manifest`, `arc`): their first word. */
+export function commandsInGroup(word: string): CommandSpec[] {
+  return COMMANDS.filter((c) => c.name.startsWith(`${word} `));
+}
+
+/** `neurocache manifest --help`: the group's subcommands. */
+export function groupHelp(word: string): string {
+  const members = commandsInGroup(word);
+  return `Usage: neurocache ${word} <subcommand> [options]\n\nSubcommands:\n${columns(members.map((c) => [c.name, c.summary]))}\n\nRun "neurocache ${members[0].name} --help" for its options.\n`;
+}
+
+/** The command (or group) nearest to a mistyped first word, for "did you mean". */
+export function nearestCommand(word: string): string | undefined {
+  const names = [...new Set(COMMANDS.map((c) => c.name.split(' ')[0]))];
+  return names.find((n) => editDistance(n, word) <= 2 || (word.length >= 3 && n.startsWith(word)));
+}
+
 /** The command's name from the first words of argv (`manifest build`, `check`), if any. */
 export function findCommand(argv: string[]): { command: CommandSpec; rest: string[] } | undefined {
   for (const command of COMMANDS) {
@@ -271,7 +305,7 @@ export function findCommand(argv: string[]): { command: CommandSpec; rest: strin
 
 export type ParsedOptions = {
   command: CommandSpec;
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   positionals: string[];
 };
 
@@ -282,7 +316,10 @@ export type ParsedOptions = {
  */
 export function parseCommand(command: CommandSpec, args: string[]): ParsedOptions {
   const options = Object.fromEntries(
-    command.options.map((o) => [o.name, { type: o.value ? ('string' as const) : ('boolean' as const) }]),
+    command.options.map((o) => [
+      o.name,
+      { type: o.value ? ('string' as const) : ('boolean' as const), multiple: o.multiple === true },
+    ]),
   );
   try {
     return { command, ...parseArgs({ args, options, allowPositionals: true, strict: true }) };
@@ -301,25 +338,18 @@ function describeParseError(command: CommandSpec, args: string[], error: NodeJS.
       const near = command.options.find((o) => editDistance(o.name, bare) <= 2 || o.name.startsWith(bare));
       return `${command.name} has no option ${name}${near ? ` (did you mean --${near.name}?)` : ''}`;
     }
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      // `--seed -1`: the parser takes "-1" for an option; what is wrong is the value's sign (no option takes a negative number).
+      const next = option ? args[args.indexOf(`--${option.name}`) + 1] : undefined;
+      if (option?.value && next !== undefined && /^-\d/.test(next))
+        return `--${option.name} cannot be negative ("${next}"): ${option.help}`;
       return option?.value
         ? `--${option.name} needs a value: ${optionLabel(option)}`
         : `--${option?.name ?? mentioned} takes no value`;
+    }
     default:
       return `${command.name}: cannot read the arguments ${JSON.stringify(args.join(' '))}`;
   }
-}
-
-/** Levenshtein distance, for "did you mean" on short option names. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++)
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length];
 }
 
 /** Breaks a paragraph into lines of at most `width` characters. */

@@ -12,11 +12,19 @@ import * as path from 'node:path';
 
 export function hubEndpoint(option?: string, env = process.env): string {
   const endpoint = option || env.HF_ENDPOINT || 'https://huggingface.co';
+  let url: URL | undefined;
   try {
-    return new URL(endpoint).href.replace(/\/$/, '');
+    url = new URL(endpoint);
   } catch {
-    throw new Error(`invalid Hub endpoint "${endpoint}" (expected a URL such as https://huggingface.co)`);
+    url = undefined;
   }
+  // "htp:/host" parses as a URL of scheme htp: refuse it now rather than after 30 s of retries.
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || !url.hostname) {
+    throw new Error(
+      `invalid Hub endpoint "${endpoint}" (expected an http:// or https:// URL such as https://huggingface.co)`,
+    );
+  }
+  return url.href.replace(/\/$/, '');
 }
 
 /** Python's `os.path.expanduser`: a leading `~` (alone or before a separator) is the home folder ($HOME first). */

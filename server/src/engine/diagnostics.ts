@@ -4,44 +4,48 @@
  */
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 
-export type DiagnosticCode =
-  | 'manifest-schema'
-  | 'missing-cache-file'
-  | 'unreadable-cache-file'
-  | 'window-out-of-range'
-  | 'duplicate-entry'
-  | 'category-mismatch'
-  | 'unreferenced-cache-file'
-  | 'stale-manifest'
-  | 'no-partial-windows'
-  | 'low-seizure-ratio'
-  | 'cache-file-stops-build'
-  | 'no-labels'
-  | 'unsupported-cache-file'
-  | 'invalid-json'
-  | 'dataset-index-schema'
-  | 'index-window-count'
-  | 'index-missing-cache-file'
-  | 'dataset-info-schema'
-  | 'missing-file'
-  | 'unreadable-nifti'
-  | 'legacy-path'
-  | 'missing-mask'
-  | 'lesion-volume-mismatch'
-  | 'shape-mismatch'
-  | 'unknown-acquisition'
-  | 'duplicate-sample'
-  | 'sample-count'
-  | 'cv-small-stratum'
-  | 'cv-split-fails'
-  | 'windows-labels-count'
-  | 'window-shape'
-  | 'non-finite-windows'
-  | 'unclipped-windows'
-  | 'lesion-cropped'
-  | 'lesion-lost-in-resampling'
-  | 'mask-image-misaligned'
-  | 'geometry-mismatch';
+/** Every code the engine emits (docs/diagnostics.md has a section for each); users filter on them. */
+export const DIAGNOSTIC_CODES = [
+  'manifest-schema',
+  'missing-cache-file',
+  'unreadable-cache-file',
+  'window-out-of-range',
+  'duplicate-entry',
+  'category-mismatch',
+  'unreferenced-cache-file',
+  'stale-manifest',
+  'no-partial-windows',
+  'low-seizure-ratio',
+  'cache-file-stops-build',
+  'no-labels',
+  'unsupported-cache-file',
+  'invalid-json',
+  'dataset-index-schema',
+  'index-window-count',
+  'index-missing-cache-file',
+  'dataset-info-schema',
+  'missing-file',
+  'unreadable-nifti',
+  'legacy-path',
+  'missing-mask',
+  'lesion-volume-mismatch',
+  'shape-mismatch',
+  'unknown-acquisition',
+  'duplicate-sample',
+  'sample-count',
+  'cv-small-stratum',
+  'cv-split-fails',
+  'windows-labels-count',
+  'window-shape',
+  'non-finite-windows',
+  'unclipped-windows',
+  'lesion-cropped',
+  'lesion-lost-in-resampling',
+  'mask-image-misaligned',
+  'geometry-mismatch',
+] as const;
+
+export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 
 export interface Diagnostic {
   offset: number;
@@ -49,6 +53,11 @@ export interface Diagnostic {
   severity: Severity;
   code: DiagnosticCode;
   message: string;
+  /**
+   * The data file the finding is about: a cache file's bare name (in the manifest's directory) or a
+   * NIfTI file's resolved path. Lets the editor badge that file in the Explorer and offer to reveal it.
+   */
+  file?: string;
 }
 
 export interface Position {
@@ -91,8 +100,14 @@ export interface TextSpan {
   length: number;
 }
 
-export function diagnostic(span: TextSpan, severity: Severity, code: DiagnosticCode, message: string): Diagnostic {
-  return { offset: span.offset, length: span.length, severity, code, message };
+export function diagnostic(
+  span: TextSpan,
+  severity: Severity,
+  code: DiagnosticCode,
+  message: string,
+  file?: string,
+): Diagnostic {
+  return { offset: span.offset, length: span.length, severity, code, message, ...(file !== undefined && { file }) };
 }
 
 export const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };

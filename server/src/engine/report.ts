@@ -8,14 +8,14 @@ import type { DatasetIndexStats, IndexOutcome } from './eeg/datasetIndex';
 import { LOW_SEIZURE_RATIO, ManifestStats, STALE_MISSING_FRACTION } from './eeg/composition';
 import type { ReadCost } from './eeg/readCost';
 import { parseNumpyDescr } from './numpy/elements';
-import { formatBytes } from '../protocol';
+import { formatBytes, plural } from '../protocol';
 import { formatLimit, formatPercent } from './units';
 
-/** "1 entry", "2 entries". */
-export const plural = (n: number, one: string, many = `${one}s`) =>
-  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+export { plural } from '../protocol';
 
-const count = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : `≈${n.toFixed(1)}`);
+// Percentiles between two volumes are exact halves or fractions (numpy's linear interpolation):
+// written with the same separators as whole numbers, not as an approximation.
+const count = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
 /** Everything `stats` prints for a manifest: its statistics, then what training does about its problems. */
 export function manifestReport(stats: ManifestStats): string[] {
@@ -25,10 +25,20 @@ export function manifestReport(stats: ManifestStats): string[] {
 /** The numbers: files, windows per category, raw and balanced seizure ratio, pos_weight. */
 export function manifestStatistics(stats: ManifestStats): string[] {
   const { windows: w, balanced: b } = stats;
-  return [
+  const files = [
     `Cache files named by the manifest: ${count(stats.files)}${stats.missingFiles ? ` (${count(stats.missingFiles)} missing)` : ''}`,
     `Windows: ${count(stats.total)} = ${count(w.partial_seizure)} partial + ${count(w.full_seizure)} full + ${count(w.no_seizure)} no seizure`,
     `Raw seizure ratio: ${formatPercent(stats.rawSeizureRatio)}`,
+  ];
+  // Training never builds a balanced set from a stale manifest: it rescans first, so numbers
+  // drawn from this one would describe a set nobody trains on.
+  if (stats.stale)
+    return [
+      ...files,
+      'Balanced training set: none from this manifest (training discards it and rescans the cache first)',
+    ];
+  return [
+    ...files,
     `Balanced training set (seed ${b.seed}): ${count(b.total)} = ${count(b.partial)} partial + ${count(b.full)} full + ${count(b.background)} no seizure`,
     `Balanced seizure ratio: ${formatPercent(b.seizureRatio)}, pos_weight ${b.posWeight.toFixed(4)}`,
   ];
@@ -71,7 +81,7 @@ export function datasetReport(stats: DatasetStats): string[] {
     .join(', ');
   const q = stats.lesionVolumes;
   return [
-    `Samples: ${stats.samples} from ${stats.subjects} subjects; ${stats.withMask} with a lesion mask`,
+    `Samples: ${count(stats.samples)} from ${plural(stats.subjects, 'subject')}; ${count(stats.withMask)} with a lesion mask`,
     `Acquisitions: ${acquisitions || 'none'}`,
     q
       ? `Lesion volume (voxels): min ${count(q.min)}, Q1 ${count(q.q1)}, median ${count(q.median)}, Q3 ${count(q.q3)}, max ${count(q.max)}`

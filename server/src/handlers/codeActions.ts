@@ -13,9 +13,13 @@ import {
   Diagnostic,
   TextDocumentEdit,
 } from 'vscode-languageserver/node';
-import type { DiagnosticCode } from '../engine/diagnostics';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Diagnostic as EngineDiagnostic, DiagnosticCode } from '../engine/diagnostics';
+import { BUILD_LEAVES_IT_OUT } from '../engine/eeg/manifestCheck';
+import type { Analysis } from '../service/analyze';
 import type { TextEdit } from '../engine/json/edits';
-import { Commands } from '../protocol';
+import { ClientCommands, Commands } from '../protocol';
 import { entryFixes, mayHaveSafeFixes, safeFixes } from '../service/entryFixes';
 import type { TextSnapshot } from '../service/textDocument';
 import { currentAnalysis } from './diagnostics';
@@ -95,7 +99,9 @@ export async function codeActions(
         });
       }
     }
-    actions.push(...fileFixes(diagnostics, uri));
+    actions.push(...fileFixes(diagnostics, uri, current?.analysis));
+    if (state.client.fileCommands && current)
+      actions.push(...dataFileActions(diagnostics, current.analysis, current.analysed));
   }
   const safe = fixAll && current ? safeFixes(current.analysis) : [];
   if (safe.length) {
@@ -108,19 +114,74 @@ export async function codeActions(
   return actions;
 }
 
+/** The engine's finding an LSP diagnostic shows (same place, code and message). */
+function findingOf(diagnostic: Diagnostic, analysis: Analysis, analysed: TextSnapshot): EngineDiagnostic | undefined {
+  const offset = analysed.offsetAt(diagnostic.range.start);
+  return analysis.diagnostics.find(
+    (d) => d.offset === offset && d.code === diagnostic.code && d.message === diagnostic.message,
+  );
+}
+
+/**
+ * Whether a rebuild changes this finding. It cannot for a file the build leaves out anyway (no
+ * labels, unreadable, too many windows) that the manifest does not list: offering it would be a dead end.
+ */
+function rebuildHelps(diagnostic: Diagnostic, analysis: Analysis | undefined): boolean {
+  if (analysis?.kind !== 'seizure-manifest') return true;
+  const finding = analysis.diagnostics.find((d) => d.code === diagnostic.code && d.message === diagnostic.message);
+  if (finding?.file === undefined) return true;
+  if (finding.code === 'unreferenced-cache-file') return !finding.message.includes(BUILD_LEAVES_IT_OUT);
+  return analysis.parsed.files.includes(finding.file);
+}
+
+/** The empty or broken manifest.json training would rebuild: the rebuild is the fix. */
+const isBrokenManifest = (analysis: Analysis | undefined) =>
+  analysis?.kind === 'invalid-json' && analysis.format === 'seizure-manifest';
+
 /** The whole-file commands for the diagnostics, each once, after every per-entry fix. */
-function fileFixes(diagnostics: Diagnostic[], uri: string): CodeAction[] {
+function fileFixes(diagnostics: Diagnostic[], uri: string, analysis: Analysis | undefined): CodeAction[] {
   const actions: CodeAction[] = [];
   const seen = new Set<string>();
   for (const diagnostic of diagnostics) {
-    for (const fix of FILE_FIXES[diagnostic.code as DiagnosticCode] ?? []) {
+    const fixes =
+      diagnostic.code === 'invalid-json' && isBrokenManifest(analysis)
+        ? [REBUILD]
+        : (FILE_FIXES[diagnostic.code as DiagnosticCode] ?? []);
+    for (const fix of fixes) {
       if (seen.has(fix.command)) continue;
+      if (fix === REBUILD && !rebuildHelps(diagnostic, analysis)) continue;
       seen.add(fix.command);
       actions.push({
         title: fix.title,
         kind: CodeActionKind.QuickFix,
         diagnostics: [diagnostic],
         command: { title: fix.title, command: fix.command, arguments: [uri] },
+      });
+    }
+  }
+  return actions;
+}
+
+/** For findings about one data file: reveal it in the Explorer and open it (each file once). */
+function dataFileActions(diagnostics: Diagnostic[], analysis: Analysis, analysed: TextSnapshot): CodeAction[] {
+  const actions: CodeAction[] = [];
+  const seen = new Set<string>();
+  for (const diagnostic of diagnostics) {
+    const file = findingOf(diagnostic, analysis, analysed)?.file;
+    if (file === undefined || !('directory' in analysis)) continue;
+    const target = pathToFileURL(path.resolve(analysis.directory, file)).href;
+    if (seen.has(target)) continue;
+    seen.add(target);
+    const name = path.basename(file);
+    for (const [command, title] of [
+      [ClientCommands.revealFile, `Reveal ${name} in the Explorer`],
+      [ClientCommands.openFile, `Open ${name}`],
+    ]) {
+      actions.push({
+        title,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [diagnostic],
+        command: { title, command, arguments: [target] },
       });
     }
   }

@@ -5,7 +5,9 @@
  * Its edits go to the open buffer as a workspace edit, or to the closed file atomically
  * (never replacing a link, never widening its mode: service/atomic.ts).
  */
-import { fileURLToPath } from 'node:url';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   ErrorCodes,
   ExecuteCommandParams,
@@ -17,12 +19,13 @@ import { applyEdits, TextEdit } from '../engine/json/edits';
 import { plural } from '../engine/report';
 import { CommandResult, Commands } from '../protocol';
 import { RefusedWrite, removeStaleTemps, writeFileAtomic } from '../service/atomic';
+import { computeManifest, describeBuild, MANIFEST_FILE } from '../service/buildManifest';
 import { FileCommand, isFileCommand, planCommand } from '../service/commands';
 import { assertInsideWorkspace, readDocumentFile } from '../service/documentFiles';
 import { TextSnapshot } from '../service/textDocument';
 import { documentEdit } from './codeActions';
 import { check } from './diagnostics';
-import type { ServerState } from './state';
+import { isOurs, type ServerState } from './state';
 import { scanWorkspace } from './workspace';
 
 /** Applies edits to the open buffer (as a workspace edit) or to the file on disk (atomically). */
@@ -71,14 +74,56 @@ async function runFileCommand(
     cwd: state.workspace.cwdFor(file),
   });
   if (plan.edits.length) await applyFix(state, uri, file, before, plan.edits, confine);
-  return { ok: true, message: plan.message };
+  return { ok: true, message: plan.message, ...(plan.warning && { warning: true }) };
+}
+
+/**
+ * "Build manifest.json here": the folder's manifest.json rebuilt when there is one (as the
+ * Rebuild command does), written new otherwise, atomically and only inside the workspace. A folder
+ * without *.npz gets nothing: an empty manifest would make training rebuild it and hide the mistake.
+ */
+async function buildManifestHere(state: ServerState, uri: string | undefined): Promise<CommandResult> {
+  if (!state.workspace.trusted)
+    throw new RefusedWrite('NeuroCache does not write files in a restricted (untrusted) workspace.');
+  if (!uri?.startsWith('file:'))
+    throw new RefusedWrite(`${Commands.buildManifestHere} needs the URI of a folder holding *.npz cache files`);
+  const folder = fileURLToPath(uri);
+  const confine = await assertInsideWorkspace(folder, state.workspace.folders, 'the folder');
+  const manifest = path.join(folder, MANIFEST_FILE);
+  const manifestUri = pathToFileURL(manifest).href;
+  // A manifest already there (open or on disk) is rebuilt, so an open buffer gets an edit, never a write behind it.
+  if (state.documents.openText(manifestUri) || (await fs.lstat(manifest).catch(() => undefined)))
+    return runFileCommand(state, Commands.rebuildManifest, manifestUri);
+  const { text, result } = await computeManifest(folder, state.inspector);
+  if (result.found === 0) throw new RefusedWrite(`${folder} holds no *.npz cache files: no manifest.json written`);
+  if (state.shuttingDown)
+    throw new RefusedWrite(`the server was shut down while the command ran; nothing was written in ${folder}`);
+  await writeFileAtomic(manifest, text, { confine });
+  await removeStaleTemps(manifest);
+  await check(state, manifestUri);
+  return {
+    ok: true,
+    message: describeBuild(result, `Wrote ${manifest}`),
+    ...(result.pythonStopsAt && { warning: true }),
+  };
 }
 
 async function checkWorkspace(state: ServerState): Promise<CommandResult> {
-  const files = await scanWorkspace(state);
+  await scanWorkspace(state);
+  // Only NeuroCache's files count: a web app's manifest.json was looked at, not checked.
+  let files = 0;
   let errors = 0;
-  for (const t of state.documents.tracked.values()) errors += t.errors;
-  return { ok: true, message: `Checked ${plural(files, 'file')}: ${plural(errors, 'error')}.` };
+  let warnings = 0;
+  for (const t of state.documents.tracked.values()) {
+    if (!isOurs(t)) continue;
+    files++;
+    errors += t.errors;
+    warnings += t.warnings;
+  }
+  return {
+    ok: true,
+    message: `Checked ${plural(files, 'file')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}.`,
+  };
 }
 
 export async function executeCommand(state: ServerState, params: ExecuteCommandParams): Promise<CommandResult> {
@@ -87,9 +132,11 @@ export async function executeCommand(state: ServerState, params: ExecuteCommandP
   const run =
     command === Commands.checkWorkspace
       ? () => checkWorkspace(state)
-      : isFileCommand(command)
-        ? () => runFileCommand(state, command, uri)
-        : undefined;
+      : command === Commands.buildManifestHere
+        ? () => buildManifestHere(state, uri)
+        : isFileCommand(command)
+          ? () => runFileCommand(state, command, uri)
+          : undefined;
   // Only the advertised commands exist: anything else is the client's mistake, never a fix to guess.
   if (!run) throw new ResponseError(ErrorCodes.InvalidParams, `NeuroCache has no command "${command}"`);
   try {

@@ -7,6 +7,7 @@
  * check that a newer one supersedes stops before parsing, and results for an older version
  * are dropped.
  */
+import * as path from 'node:path';
 import { CancellationToken, Diagnostic as LspDiagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
 import { Diagnostic, LineIndex, Severity } from '../engine/diagnostics';
 import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
@@ -18,8 +19,11 @@ import { codeLink } from '../service/diagnosticDocs';
 import { TextSnapshot } from '../service/textDocument';
 import { forgetClosed, keepClosed } from './closedAnalyses';
 import { settingsFor } from './settings';
+import type { Settings } from '../protocol';
+import { applySeverityOverrides, mergeOverrides, SeverityOverrides } from '../engine/severity';
 import type { ServerState, Tracked } from './state';
 import { reportFailure, statusChanged } from './status';
+import { fileProblems, fileProblemsChanged } from './fileProblems';
 
 /** Quiet time after the last edit before a document is checked again. */
 export const EDIT_DEBOUNCE_MS = 300;
@@ -69,13 +73,24 @@ const overJsonBound = (text: string) =>
 
 const versionOf = (snapshot: TextSnapshot) => (snapshot.version < 0 ? undefined : snapshot.version);
 
-async function publish(
-  state: ServerState,
-  t: Tracked,
-  snapshot: TextSnapshot,
-  diagnostics: Diagnostic[],
-): Promise<void> {
-  const { maxDiagnosticsPerFile } = await settingsFor(state, t.uri);
+/** The levels the user chose: `.neurocache.json` (nearest above the file, within its folder), then the setting. */
+async function severityOverrides(state: ServerState, t: Tracked, settings: Settings): Promise<SeverityOverrides> {
+  const project = await state.settings.projects.for(t.file, state.workspace.folderOf(t.file));
+  if (project.file && (project.error || project.problems.length)) {
+    const said = `${project.file}\0${project.error ?? project.problems.join('\0')}`;
+    if (!state.settings.loggedProjectProblems.has(said)) {
+      state.settings.loggedProjectProblems.add(said);
+      if (project.error) state.log.warn(`${project.error}: its severities are not applied`);
+      for (const problem of project.problems) state.log.warn(`${project.file}: ${problem}; ignored`);
+    }
+  }
+  return mergeOverrides(project.severity, settings.diagnostics.severity as SeverityOverrides);
+}
+
+async function publish(state: ServerState, t: Tracked, snapshot: TextSnapshot, found: Diagnostic[]): Promise<void> {
+  const settings = await settingsFor(state, t.uri);
+  const { maxDiagnosticsPerFile } = settings;
+  const diagnostics = applySeverityOverrides(found, await severityOverrides(state, t, settings));
   const lines = new LineIndex(snapshot.text);
   const shown = diagnostics.slice(0, maxDiagnosticsPerFile);
   const lsp: LspDiagnostic[] = shown.map((d) => {
@@ -102,6 +117,7 @@ async function publish(
   t.warnings = diagnostics.filter((d) => d.severity === 'warning').length;
   state.documents.counters(t.uri).publishes++;
   await state.connection.sendDiagnostics({ uri: t.uri, version: versionOf(snapshot), diagnostics: lsp });
+  fileProblemsChanged(state, t.uri, fileProblems(diagnostics, path.dirname(t.file)));
   statusChanged(state);
 }
 
@@ -112,6 +128,7 @@ export function untrack(state: ServerState, uri: string): void {
   state.documents.tracked.delete(uri);
   forgetClosed(state, uri);
   void state.connection.sendDiagnostics({ uri, diagnostics: [] });
+  fileProblemsChanged(state, uri, []);
   statusChanged(state);
 }
 
@@ -170,6 +187,7 @@ export async function check(state: ServerState, uri: string): Promise<void> {
         cv,
         resampleMethod: preprocessing.resampleMethod,
         cwd: state.workspace.cwdFor(t.file),
+        searchMovedUnder: state.workspace.folderOf(t.file),
         signal,
       },
       structure,

@@ -52,6 +52,7 @@ export function initialize(state: ServerState, params: InitializeParams): Initia
   state.client.watcherRegistration = !!capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
   state.client.workspaceFolders = !!capabilities.workspace?.workspaceFolders;
   state.client.dataViews = options.dataViews === true;
+  state.client.fileCommands = options.fileCommands === true;
   state.workspace.folders = folderPaths(
     params.workspaceFolders ? params.workspaceFolders.map((f) => f.uri) : params.rootUri ? [params.rootUri] : [],
   );

@@ -6,6 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS, ResampleMethod } from '../engine/arc/preprocessing';
+import { parseSeverityOverrides } from '../engine/severity';
 import { DEFAULT_SETTINGS, inRange, NUMBER_OPTIONS, NumberRange, Settings } from '../protocol';
 import { isLogLevel } from './log';
 import type { ServerState } from './state';
@@ -42,6 +43,11 @@ export function resolveSettings(raw: unknown): Settings {
         ? given.extraGlobs
         : DEFAULT_SETTINGS.extraGlobs,
     maxDiagnosticsPerFile: number(given.maxDiagnosticsPerFile, NUMBER_OPTIONS.maxDiagnosticsPerFile),
+    // Entries with an unknown code or level are left out (the settings editor marks them, from package.json's schema).
+    diagnostics: {
+      severity: parseSeverityOverrides(isRecord(given.diagnostics) ? given.diagnostics.severity : undefined)
+        .overrides as Record<string, string>,
+    },
     training: {
       seed: number(training.seed, NUMBER_OPTIONS['training.seed']),
       fullRatio: number(training.fullRatio, NUMBER_OPTIONS['training.fullRatio']),
@@ -99,7 +105,10 @@ export async function logSettings(state: ServerState): Promise<void> {
   for (const folder of state.workspace.folders) {
     const s = await settingsFor(state, pathToFileURL(folder).href);
     const globs = s.extraGlobs.length ? `, extraGlobs ${JSON.stringify(s.extraGlobs)}` : '';
-    const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, deepChecks ${s.deepChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}, cv seed ${s.cv.seed} outerFolds ${s.cv.outerFolds} innerFolds ${s.cv.innerFolds}, resampleMethod ${s.preprocessing.resampleMethod}`;
+    const severity = Object.keys(s.diagnostics.severity).length
+      ? `, diagnostics.severity ${JSON.stringify(s.diagnostics.severity)}`
+      : '';
+    const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, deepChecks ${s.deepChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}${severity}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}, cv seed ${s.cv.seed} outerFolds ${s.cv.outerFolds} innerFolds ${s.cv.innerFolds}, resampleMethod ${s.preprocessing.resampleMethod}`;
     const before = state.settings.logged.get(folder);
     if (line === before) continue;
     state.settings.logged.set(folder, line);

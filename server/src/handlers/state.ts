@@ -5,12 +5,13 @@
  * the connection, the log and the cache inspector. Handlers keep no state of their own.
  */
 import type { CancellationToken, Connection } from 'vscode-languageserver/node';
-import type { NotificationType, RequestType, Settings, WorkCountersRequest } from '../protocol';
+import type { FileProblem, NotificationType, RequestType, Settings, WorkCountersRequest } from '../protocol';
 import type { Analysis } from '../service/analyze';
 import type { Dependencies } from '../service/dependencies';
 import { workingDirectoryFor } from '../service/documentFiles';
 import type { CacheInspector } from '../service/inspector';
 import type { OpenDocument, TextSnapshot } from '../service/textDocument';
+import { ProjectConfigs } from '../service/projectConfig';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { ServerLog } from './log';
@@ -54,6 +55,8 @@ export class Documents {
   readonly checkTimers = new Map<string, NodeJS.Timeout>();
   /** Emits `checked` (with the URI) whenever a check ends, for requests that need the current analysis. */
   readonly checks = new EventEmitter();
+  /** Explorer badges: what was last sent per document (JSON), and what is due this turn. */
+  readonly fileProblems = { sent: new Map<string, string>(), due: new Map<string, FileProblem[]>() };
   private readonly work = new Map<string, WorkCounters>();
   /** Manifests whose checks include the deep check (the command asked for it; the setting does it for all). */
   readonly deepRequested = new Set<string>();
@@ -102,9 +105,18 @@ export class Workspace {
   /** False in a restricted (untrusted) workspace: nothing is written or downloaded. */
   trusted = true;
   scan?: Scan;
+  /** The last workspace scan that finished: NeuroCache's files it checked, how long it took, when (for the status bar's tooltip). */
+  lastScan?: { files: number; seconds: number; finished: string };
   /** Cache files reported changed by the watchers, waiting for their debounce. */
   readonly changedFiles = new Set<string>();
   watchTimer?: NodeJS.Timeout;
+
+  /** The workspace folder holding `file`, if any (project files are looked up no higher). */
+  folderOf(file: string): string | undefined {
+    return this.folders
+      .filter((f) => file === f || file.startsWith(f.endsWith('/') ? f : `${f}/`))
+      .sort((a, b) => b.length - a.length)[0];
+  }
 
   /** The working directory a document's relative paths fall back to: its workspace folder. */
   cwdFor(file: string): string {
@@ -120,6 +132,10 @@ export class SettingsCache {
   readonly logged = new Map<string, string>();
   /** Settings pushed in `didChangeConfiguration` by clients that cannot be asked for them. */
   pushed: unknown;
+  /** `.neurocache.json` files found per folder, forgotten when one changes. */
+  readonly projects = new ProjectConfigs();
+  /** Project-file problems already logged (each once). */
+  readonly loggedProjectProblems = new Set<string>();
 }
 
 /** What the status bar reports besides the scan: failures and downloads. */
@@ -144,6 +160,8 @@ export interface ClientCapabilities {
   workspaceFolders: boolean;
   /** The client has the data views (`InitializationOptions.dataViews`): "View sample" code lenses. */
   dataViews: boolean;
+  /** The client reveals and opens files (`InitializationOptions.fileCommands`): offered for findings about a data file. */
+  fileCommands: boolean;
 }
 
 export class ServerState {
@@ -157,6 +175,7 @@ export class ServerState {
     watcherRegistration: false,
     workspaceFolders: false,
     dataViews: false,
+    fileCommands: false,
   };
   inspector!: CacheInspector;
   shuttingDown = false;

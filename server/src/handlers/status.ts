@@ -1,7 +1,7 @@
 /**
  * Health for the status bar (`neurocache/status`): what the server is busy with (the workspace
- * scan, background checks, downloads) and whether something failed that the log explains —
- * never the problem counts, which the editor already shows. Also the work counters tests and
+ * scan, background checks, downloads), whether something failed that the log explains, the
+ * errors and warnings in NeuroCache's files and the last scan. Also the work counters tests and
  * support read (`neurocache/workCounters`, `neurocache/memoryUsage`).
  */
 import { MemoryUsageRequest, StatusNotification, WorkCountersRequest } from '../protocol';
@@ -62,14 +62,28 @@ function sendStatus(state: ServerState): void {
 function send(state: ServerState, health: StatusNotification.Params['health'], unless?: string): string | undefined {
   let pending = 0;
   let files = 0;
+  let errors = 0;
+  let warnings = 0;
   for (const t of state.documents.tracked.values()) {
     if (!isOurs(t)) continue;
     files++;
+    errors += t.errors;
+    warnings += t.warnings;
     if (t.running) pending++;
   }
   const doing = activity(state, pending);
   const message = state.health.failure ?? (doing ? `${doing}…` : `${plural(files, 'file')} checked`);
-  const params: StatusNotification.Params = { health, pending, files, activity: doing, message };
+  const lastScan = state.workspace.lastScan;
+  const params: StatusNotification.Params = {
+    health,
+    pending,
+    files,
+    errors,
+    warnings,
+    activity: doing,
+    message,
+    ...(lastScan && { lastScan }),
+  };
   const json = JSON.stringify(params);
   if (json === unless) return undefined;
   void sendNotification(state.connection, StatusNotification.type, params);

@@ -16,6 +16,7 @@ import {
 import { dependenciesOf, dependsOn } from '../service/dependencies';
 import { isInside } from '../service/documentFiles';
 import { findWorkspaceFiles, isTrackedName } from '../service/workspace';
+import { isProjectFile, PROJECT_FILE } from '../service/projectConfig';
 import { check, scheduleCheck, untrack } from './diagnostics';
 import { plural } from '../engine/report';
 import { CHECKED_FILE_NAMES } from '../protocol';
@@ -28,6 +29,7 @@ export const WATCHED_GLOBS = [
   '**/*.nii',
   '**/*.nii.gz',
   ...Object.values(CHECKED_FILE_NAMES).map((name) => `**/${name}`),
+  `**/${PROJECT_FILE}`,
 ];
 
 /**
@@ -130,6 +132,11 @@ async function runScan(state: ServerState, scan: Scan): Promise<number> {
       state.log.info(
         `Workspace scan: checked ${plural(scan.checked, 'file')} in ${seconds} s${unrelated ? ` (${unrelated} of them ${unrelated === 1 ? 'is' : 'are'} not NeuroCache's)` : ''}`,
       );
+      state.workspace.lastScan = {
+        files: scan.checked - unrelated,
+        seconds: Number(seconds),
+        finished: new Date().toISOString(),
+      };
       if (state.health.failures === failuresBefore) state.health.failure = undefined;
     }
     return scan.checked;
@@ -145,7 +152,15 @@ export function didChangeWatchedFiles(state: ServerState, params: DidChangeWatch
   for (const change of params.changes) {
     if (!change.uri.startsWith('file:')) continue;
     const file = path.resolve(fileURLToPath(change.uri)); // a folder's URI may end in a slash
+    if (isProjectFile(file)) {
+      // Created, changed or deleted: severities change for every file below it (checked again,
+      // from fingerprints: no cache file is read for this).
+      state.settings.projects.forget();
+      for (const uri of state.documents.tracked.keys()) scheduleCheck(state, uri, WATCH_DEBOUNCE_MS);
+      continue;
+    }
     if (change.type === FileChangeType.Deleted) {
+      state.settings.projects.forget(); // a deleted folder may have held one
       forgetDeleted(state, file);
       state.workspace.changedFiles.add(file);
       continue;

@@ -8,10 +8,14 @@ import {
   checkDatasetInfo,
   datasetStats,
   DatasetStats,
+  massMissing,
   ParsedDatasetInfo,
   PathFacts,
   pathCandidates,
 } from '../engine/arc/datasetInfo';
+import { baseName, movedPathEdits } from '../engine/arc/fixes';
+import type { TextEdit } from '../engine/json/edits';
+import { commonFolder, findMovedFiles } from './movedFiles';
 import { CvSettings, datasetFolds, DEFAULT_CV, foldDiagnostics, NestedFolds } from '../engine/arc/folds';
 import { DEFAULT_RESAMPLE_METHOD, ResampleMethod } from '../engine/arc/preprocessing';
 import { preprocessingDiagnostics } from '../engine/arc/preprocessingFindings';
@@ -47,6 +51,8 @@ export interface CheckOptions {
   /** The `--resample-method` training uses: its preprocessing findings are errors (default scipy_zoom). */
   resampleMethod?: ResampleMethod;
   cwd: string;
+  /** Where to look for the files of a dataset_info.json whose paths mostly fail (the editor: the workspace folder). */
+  searchMovedUnder?: string;
   signal?: AbortSignal;
   /** Also inflate every listed cache file's `windows` and check its values (SPEC §1.2c); needs `content`. */
   deep?: boolean;
@@ -81,6 +87,8 @@ export type Analysis =
         preprocessing: (PreprocessingOutcome | undefined)[];
       };
       directory: string;
+      /** The missing files of a mass failure, found again by name: the edits that point the paths at them. */
+      moved?: { edits: TextEdit[]; folder: string };
     }
   | {
       kind: 'eeg-dataset-index';
@@ -307,9 +315,10 @@ async function analyzeDatasetInfo(
       : [];
   });
   const folds = datasetFolds(parsed, options.cv ?? DEFAULT_CV);
+  const moved = await findMoved(parsed, images, masks, infoDir, options);
   const diagnostics = sortDiagnostics([
     ...parsed.schema,
-    ...checkDatasetInfo(parsed, { images, masks, infoDir }),
+    ...checkDatasetInfo(parsed, { images, masks, infoDir, movedTo: moved?.folder }),
     ...findings,
     ...foldDiagnostics(parsed, folds),
   ]);
@@ -322,7 +331,27 @@ async function analyzeDatasetInfo(
     resampleMethod: method,
     facts: { images, masks, preprocessing },
     directory: infoDir,
+    ...(moved && { moved }),
   };
+}
+
+/** For a mass failure only: the missing files found again by name under `searchMovedUnder`, as path edits. */
+async function findMoved(
+  parsed: ParsedDatasetInfo,
+  images: (PathFacts | undefined)[],
+  masks: (PathFacts | undefined)[],
+  infoDir: string,
+  options: CheckOptions,
+) {
+  const missing = options.searchMovedUnder ? massMissing(parsed, images, masks) : undefined;
+  if (!missing || !options.searchMovedUnder) return undefined;
+  const found = await findMovedFiles(
+    options.searchMovedUnder,
+    [...new Set(missing.map((item) => baseName(item.value)))],
+    options.signal,
+  );
+  if (!found) return undefined;
+  return { edits: movedPathEdits(missing, found, infoDir), folder: commonFolder(found.values())! };
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {

@@ -43,6 +43,8 @@ export interface BuildResult {
   pythonStopsAt: { name: string; exception: PythonException } | null;
   /** True when a file numpy reads could not be read here: the manifest then differs from Python's. */
   differsFromPython: boolean;
+  /** False when nothing was written: the folder holds no `*.npz` and an empty manifest was not asked for. */
+  written: boolean;
 }
 
 const SKIPPED_CODE = {
@@ -84,14 +86,18 @@ function skippedFile(name: string, facts: CacheFileFacts): SkippedFile {
   return { name, reason: failure.message, code: SKIPPED_CODE[outcome], exception: failure.exception, python };
 }
 
+/** The file the Python builder writes in the cache folder. */
+export const MANIFEST_FILE = 'manifest.json';
+
 /** One line about a build: windows per category, files left out by outcome, where Python's build would stop. */
-export function describeBuild(result: BuildResult): string {
+export function describeBuild(result: BuildResult, done = 'Rebuilt'): string {
   const w = result.windows;
   const left = new Map<string, number>();
   for (const s of result.skipped) left.set(s.code, (left.get(s.code) ?? 0) + 1);
   const leftOut = left.size ? `; left out ${[...left].map(([code, n]) => `${n} (${code})`).join(', ')}` : '';
+  // What matters most first: a toast is cut off after a line or two.
   const stop = result.pythonStopsAt
-    ? `. The Python builder would stop at ${result.pythonStopsAt.name} (${result.pythonStopsAt.exception}) and write no manifest`
+    ? `The Python builder would stop at ${result.pythonStopsAt.name} (${result.pythonStopsAt.exception}) and write no manifest: delete or regenerate that file. `
     : '';
   const empty = result.withoutWindows.length ? `; ${result.withoutWindows.length} without windows` : '';
   const of = result.found !== result.files ? ` of ${result.found} found` : '';
@@ -99,7 +105,7 @@ export function describeBuild(result: BuildResult): string {
   const training = codes.length
     ? `; ${plural(new Set(result.windowFindings.map((f) => f.name)).size, 'file')} training cannot read as listed (${codes.join(', ')}: see the problems)`
     : '';
-  return `Rebuilt: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${training}${stop}.`;
+  return `${stop}${done}: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${training}.`;
 }
 
 /**
@@ -114,6 +120,8 @@ export interface BuildOptions {
   onProgress?: (done: number, total: number) => void;
   /** `listNpz(directory)` already under way (started alongside the caller's own checks). */
   listing?: Promise<string[]>;
+  /** False: a folder without `*.npz` gets no manifest (the result says `written: false`). */
+  allowEmpty?: boolean;
 }
 
 export async function buildManifestFile(
@@ -124,6 +132,9 @@ export async function buildManifestFile(
   // The folder as it is now: if it (or a folder above it) is swapped for a link while the cache is read, the write fails.
   const confine = [await fs.realpath(directory)];
   const { text, result } = await computeManifest(directory, inspector, options);
+  // A folder without caches is usually the wrong folder: an empty manifest there would make
+  // training rebuild it (no entries) and hide the mistake.
+  if (result.found === 0 && options.allowEmpty === false) return { ...result, written: false };
   await writeFileAtomic(result.manifestPath, text, { confine });
   await removeStaleTemps(result.manifestPath);
   return result;
@@ -174,7 +185,7 @@ export async function computeManifest(
   const windowFindings = readable.flatMap((r) => fileWindowFindings(r.name, r.summary, cache, true));
   const stop = skipped.find((s) => s.code === 'cache-file-stops-build');
   const result: BuildResult = {
-    manifestPath: path.join(directory, 'manifest.json'),
+    manifestPath: path.join(directory, MANIFEST_FILE),
     files: readable.filter((r) => r.summary.windowCount > 0).length,
     found: names.length,
     withoutWindows: readable.filter((r) => r.summary.windowCount === 0).map((r) => r.name),
@@ -188,6 +199,7 @@ export async function computeManifest(
     windowFindings,
     pythonStopsAt: stop ? { name: stop.name, exception: stop.exception! } : null,
     differsFromPython: skipped.some((s) => s.code === 'unsupported-cache-file'),
+    written: true,
   };
   return { text: serializeManifest(manifest, names.length > 0), result };
 }

@@ -36,6 +36,8 @@ export interface CommandContext {
 export interface CommandPlan {
   edits: TextEdit[];
   message: string;
+  /** The message is a warning (the Python build would stop), not news. */
+  warning?: boolean;
 }
 
 type Planner = (file: string, text: string, context: CommandContext) => Promise<CommandPlan>;
@@ -48,7 +50,11 @@ const PLANNERS: Record<FileCommand, { kind: Exclude<DocumentKind, 'unrelated'>; 
     kind: 'seizure-manifest',
     plan: async (file, text, { inspector, signal }) => {
       const { text: rebuilt, result } = await computeManifest(path.dirname(file), inspector, { signal });
-      return { edits: whole(text, rebuilt), message: describeBuild(result) };
+      return {
+        edits: whole(text, rebuilt),
+        message: describeBuild(result),
+        ...(result.pythonStopsAt && { warning: true }),
+      };
     },
   },
   [Commands.dropMissingEntries]: {

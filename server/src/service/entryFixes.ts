@@ -12,6 +12,7 @@ import { CATEGORIES } from '../engine/eeg/category';
 import { dropEntryEdit, moveEntryEdits, windowCountEdit } from '../engine/eeg/fixes';
 import { categoryOf } from '../engine/eeg/npz';
 import type { TextEdit } from '../engine/json/edits';
+import { plural } from '../engine/report';
 import type { Analysis } from './analyze';
 import { entryAt } from './hover';
 
@@ -75,7 +76,7 @@ function manifestEntryFixes(
       return file?.exists && file.error ? drop('Drop this entry (its cache file cannot be read)') : [];
     case 'window-out-of-range':
       return file?.summary && window >= file.summary.windowCount
-        ? drop(`Drop this entry (the file has ${file.summary.windowCount} windows)`)
+        ? drop(`Drop this entry (the file has ${plural(file.summary.windowCount, 'window')})`)
         : [];
     case 'duplicate-entry':
       return drop('Drop this duplicate entry');
@@ -93,6 +94,13 @@ function manifestEntryFixes(
 
 function sampleFixes(analysis: DatasetAnalysis, code: DiagnosticCode, offset: number): EntryFix[] {
   const { parsed, facts, directory } = analysis;
+  // The mass failure's one finding: every missing path pointed at its file, found again by name.
+  if (code === 'missing-file' && analysis.moved && inside(offset, parsed.keys.image_paths ?? parsed.keys.mask_paths)) {
+    const { edits, folder } = analysis.moved;
+    return [
+      { title: `Rewrite ${plural(edits.length, 'path')} to the files found under ${folder}`, edits, preferred: true },
+    ];
+  }
   for (const sample of parsed.samples) {
     if (code === 'lesion-volume-mismatch' && inside(offset, sample.volume)) {
       const counted = facts.masks[sample.index]?.nifti?.positiveVoxels;

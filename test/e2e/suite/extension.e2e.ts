@@ -72,7 +72,7 @@ suite('NeuroCache in VS Code', () => {
     assert.equal(describe(ds.filter((d) => /sub-00[123]_/.test(document.getText(d.range)))), '[]');
   });
 
-  test('hover on the "partial_seizure" key shows the balanced seizure ratio', async () => {
+  test('hover on the "partial_seizure" key says training rescans the stale manifest instead of a balanced set', async () => {
     const position = document.positionAt(document.getText().indexOf('"partial_seizure"') + 3);
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
       'vscode.executeHoverProvider',
@@ -80,7 +80,8 @@ suite('NeuroCache in VS Code', () => {
       position,
     );
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
-    assert.match(text, /Balanced seizure ratio/, text);
+    assert.match(text, /Balanced training set: none from this manifest/, text);
+    assert.doesNotMatch(text, /pos_weight/, text);
   });
 
   test('a browser-extension manifest.json gets no diagnostics and no statistics', async () => {

@@ -209,16 +209,73 @@ export interface DatasetCheckInput {
   masks: (PathFacts | undefined)[];
   /** Directory of dataset_info.json, for the rewrite suggestion of legacy paths. */
   infoDir: string;
+  /** Where the missing files of a mass failure were found again (by name), when they all were. */
+  movedTo?: string;
+}
+
+/**
+ * When most paths fail at once the file was moved, or the data was: one finding says so
+ * instead of one error per path (214 errors in 8 files hide the cause). At least this many
+ * paths, and this share of them missing.
+ */
+export const MASS_MISSING = { minPaths: 10, fraction: 0.9 } as const;
+
+/** The path items that do not resolve, when they are a mass failure (see MASS_MISSING); else undefined. */
+export function massMissing(
+  parsed: ParsedDatasetInfo,
+  images: (PathFacts | undefined)[],
+  masks: (PathFacts | undefined)[],
+): Item<string>[] | undefined {
+  const checked: [Item<string>, PathFacts][] = [];
+  for (const sample of parsed.samples) {
+    const image = images[sample.index];
+    const mask = masks[sample.index];
+    if (sample.image && image) checked.push([sample.image, image]);
+    if (sample.mask && sample.mask.value !== null && mask) checked.push([sample.mask as Item<string>, mask]);
+  }
+  const missing = checked.filter(([, facts]) => !facts.resolved).map(([item]) => item);
+  return missing.length >= MASS_MISSING.minPaths && missing.length >= MASS_MISSING.fraction * checked.length
+    ? missing
+    : undefined;
+}
+
+function massMissingDiagnostic(
+  parsed: ParsedDatasetInfo,
+  missing: Item<string>[],
+  input: DatasetCheckInput,
+): Diagnostic {
+  const total = parsed.samples.reduce(
+    (n, s) =>
+      n +
+      (s.image && input.images[s.index] ? 1 : 0) +
+      (s.mask && s.mask.value !== null && input.masks[s.index] ? 1 : 0),
+    0,
+  );
+  const how =
+    missing.length === total
+      ? `None of the ${total.toLocaleString('en-US')} image and mask paths resolve`
+      : `${missing.length.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} image and mask paths do not resolve`;
+  const where = input.movedTo ? ` They are all under ${input.movedTo}: the quick fix rewrites the paths to them.` : '';
+  const key = parsed.keys.image_paths ?? parsed.keys.mask_paths!;
+  return diagnostic(
+    key,
+    'error',
+    'missing-file',
+    `${how}: was dataset_info.json moved, or the data? (Looked next to it, in 5 parent folders and the working directory; training stops at the first missing file.)${where}`,
+  );
 }
 
 export function checkDatasetInfo(parsed: ParsedDatasetInfo, input: DatasetCheckInput): Diagnostic[] {
   const out: Diagnostic[] = [];
+  const mass = massMissing(parsed, input.images, input.masks);
+  if (mass) out.push(massMissingDiagnostic(parsed, mass, input));
+  const collapsed = new Set(mass?.map((item) => item.offset));
   const seenImages = new Map<string, number>();
   for (const sample of parsed.samples) {
     const image = input.images[sample.index];
     const mask = input.masks[sample.index];
     if (sample.image && image) {
-      pathDiagnostics(sample.image, image, 'image', input.infoDir, out);
+      if (!collapsed.has(sample.image.offset)) pathDiagnostics(sample.image, image, 'image', input.infoDir, out);
       const key = image.resolved ?? sample.image.value;
       const first = seenImages.get(key);
       if (first !== undefined)
@@ -244,7 +301,8 @@ export function checkDatasetInfo(parsed: ParsedDatasetInfo, input: DatasetCheckI
         ),
       );
     } else if (sample.mask && mask) {
-      pathDiagnostics(sample.mask as Item<string>, mask, 'mask', input.infoDir, out);
+      if (!collapsed.has(sample.mask.offset))
+        pathDiagnostics(sample.mask as Item<string>, mask, 'mask', input.infoDir, out);
       const counted = mask.nifti?.positiveVoxels;
       if (sample.volume && counted !== undefined && counted !== sample.volume.value) {
         out.push(
@@ -265,6 +323,7 @@ export function checkDatasetInfo(parsed: ParsedDatasetInfo, input: DatasetCheckI
             'error',
             'shape-mismatch',
             `Mask is ${maskShape.join('×')} but its image is ${imageShape.join('×')}.`,
+            mask.resolved,
           ),
         );
       }
@@ -296,7 +355,15 @@ function pathDiagnostics(item: Item<string>, facts: PathFacts, what: string, inf
     return;
   }
   if (facts.error)
-    out.push(diagnostic(item, 'error', 'unreadable-nifti', `The ${what} cannot be read as NIfTI: ${facts.error}`));
+    out.push(
+      diagnostic(
+        item,
+        'error',
+        'unreadable-nifti',
+        `The ${what} cannot be read as NIfTI: ${facts.error}`,
+        facts.resolved,
+      ),
+    );
   if (isLegacyResolution(facts.how)) {
     const relative = relativeToInfo(infoDir, facts.resolved);
     const where = facts.how === 'cwd' ? 'the working directory' : 'a parent folder';

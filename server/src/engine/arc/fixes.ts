@@ -40,3 +40,21 @@ export function legacyPathEdits(
     ].filter((e) => e !== undefined),
   );
 }
+
+/** Points each missing path at the file found again by name (`moved`: file name → absolute path), relative to dataset_info.json. */
+export function movedPathEdits(
+  missing: Item<string>[],
+  moved: ReadonlyMap<string, string>,
+  infoDir: string,
+): TextEdit[] {
+  return missing.flatMap((item) => {
+    const found = moved.get(baseName(item.value));
+    return found
+      ? [{ offset: item.offset, length: item.length, newText: JSON.stringify(relativeToInfo(infoDir, found)) }]
+      : [];
+  });
+}
+
+/** The file name of a path as written in dataset_info.json (either separator). */
+export const baseName = (written: string) =>
+  written.slice(Math.max(written.lastIndexOf('/'), written.lastIndexOf('\\')) + 1);

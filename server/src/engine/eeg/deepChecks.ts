@@ -57,6 +57,7 @@ export function deepDiagnostics(parsed: ParsedManifest, deep: (DeepResult | unde
           'error',
           'unreadable-cache-file',
           `${name}: windows cannot be read whole (${result.error}); training fails on every window of this file.`,
+          name,
         ),
       );
       continue;
@@ -68,7 +69,13 @@ export function deepDiagnostics(parsed: ParsedManifest, deep: (DeepResult | unde
     const nonFinite = file.nonFinite.get(window);
     if (nonFinite)
       out.push(
-        diagnostic(span, 'error', 'non-finite-windows', nonFiniteMessage(name, nonFinite, file.values.valuesPerWindow)),
+        diagnostic(
+          span,
+          'error',
+          'non-finite-windows',
+          nonFiniteMessage(name, nonFinite, file.values.valuesPerWindow),
+          name,
+        ),
       );
     const unclipped = file.unclipped.get(window);
     if (unclipped)
@@ -78,6 +85,7 @@ export function deepDiagnostics(parsed: ParsedManifest, deep: (DeepResult | unde
           'warning',
           'unclipped-windows',
           unclippedMessage(name, unclipped, file.values.valuesPerWindow),
+          name,
         ),
       );
   }

@@ -86,6 +86,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
           outcome === 'unsupported' ? 'warning' : 'error',
           FAILURE_CODE[outcome],
           `${describeFailure(name, failure)}.${training}`,
+          name,
         ),
       );
       continue;
@@ -117,6 +118,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
           'warning',
           'no-labels',
           `${name} has no labels: the builder leaves such files out (a rebuild drops this entry); until then training uses this window with all-zero labels.`,
+          name,
         ),
       );
     }
@@ -139,6 +141,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
           'error',
           'unreadable-cache-file',
           `${name}: windows cannot be read (${summary.windowsError}). The builder still lists the file (it reads only labels), but training fails when it reads this window.`,
+          name,
         ),
       );
     }
@@ -194,10 +197,11 @@ function unreferenced(
             'error',
             'cache-file-stops-build',
             `${describeFailure(name, failure)}. Training rebuilds a missing or stale manifest, and that rebuild would fail; delete or regenerate the file.`,
+            name,
           ),
         );
       } else if (id === undefined) {
-        out.push(diagnostic(anchor, 'warning', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.`));
+        out.push(diagnostic(anchor, 'warning', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.`, name));
       }
     } else if (summary && !summary.hasLabels) {
       if (id === undefined)
@@ -207,6 +211,7 @@ function unreferenced(
             'warning',
             'no-labels',
             `${name} has no labels: the builder leaves it out ("has NO LABELS"), so training never sees its windows.`,
+            name,
           ),
         );
     } else if (id === undefined) {
@@ -219,6 +224,7 @@ function unreferenced(
           'warning',
           'unreferenced-cache-file',
           `${name}${windows} is in the cache directory but not in the manifest${rebuildAdvice(summary, 'it')}`,
+          name,
         ),
       );
     } else if (summary && input.files[id]?.summary) {
@@ -231,6 +237,7 @@ function unreferenced(
             'warning',
             'unreferenced-cache-file',
             `${name} has ${summary.windowCount} windows but the manifest lists ${listed}${rebuildAdvice(summary, 'the rest')}`,
+            name,
           ),
         );
       }
@@ -239,9 +246,12 @@ function unreferenced(
   return out;
 }
 
+/** Said of a file no rebuild would list (too many windows): a rebuild offers nothing for it. */
+export const BUILD_LEAVES_IT_OUT = "NeuroCache's build leaves it out";
+
 /** "; rebuild to include it.", unless NeuroCache's build leaves the file out for its size (then why). */
 function rebuildAdvice(summary: NpzSummary | undefined, what: string): string {
   if (!summary || summary.windowCount <= MAX_WINDOWS_PER_FILE) return `; rebuild to include ${what}.`;
   const notes = summary.notes.length ? ` (${summary.notes.join('; ')})` : '';
-  return `; NeuroCache's build leaves it out, with more than ${MAX_WINDOWS_PER_FILE} windows${notes}.`;
+  return `; ${BUILD_LEAVES_IT_OUT}, with more than ${MAX_WINDOWS_PER_FILE} windows${notes}.`;
 }

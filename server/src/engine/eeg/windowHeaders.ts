@@ -164,7 +164,7 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
     if (!summary) continue;
     const fileSpan: TextSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
     for (const f of perFile[id])
-      if (f.code === 'window-shape') out.push(diagnostic(fileSpan, f.severity, f.code, f.message));
+      if (f.code === 'window-shape') out.push(diagnostic(fileSpan, f.severity, f.code, f.message, f.name));
     const n = counts(summary);
     const window = entries.window[i];
     if (!n || Number.isNaN(window) || n.windows >= n.labelRows) continue;
@@ -183,11 +183,11 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
     }
   }
   for (const f of perFile.flat())
-    if (f.code === 'windows-labels-count') out.push(diagnostic(anchor, f.severity, f.code, f.message));
+    if (f.code === 'windows-labels-count') out.push(diagnostic(anchor, f.severity, f.code, f.message, f.name));
   for (const { name, summary } of everyFile) {
     if (known.has(name) || !summary?.hasLabels) continue;
     for (const f of fileWindowFindings(name, summary, cache, true)) {
-      out.push(diagnostic(anchor, 'warning', f.code, `${f.message} A rebuild lists this file.`));
+      out.push(diagnostic(anchor, 'warning', f.code, `${f.message} A rebuild lists this file.`, f.name));
     }
   }
   return out;
