@@ -81,7 +81,10 @@ test(
         }),
       );
       await lsp.connection.sendNotification(ExitNotification.type);
-      assert.deepEqual(await lsp.exited, { code: 0, signal: null });
+      // Exit code 0; or SIGKILL from the exit guard (lifecycle.ts) when a file system call is still
+      // in flight at that moment (a loaded machine), which it cannot join: the process ends either way.
+      const exited = await lsp.exited;
+      assert.ok((exited.code === 0 && exited.signal === null) || exited.signal === 'SIGKILL', JSON.stringify(exited));
       assert.equal(lsp.published.has(other), false);
       assert.equal(readFileSync(manifest, 'utf8'), STALE);
     } finally {
