@@ -13,6 +13,9 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } f
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
+// Node 22+ (code-server runs on 24) keeps a compile cache in the temp folder unless told not to:
+// the tests must leave TMPDIR as they found it.
+process.env.NODE_DISABLE_COMPILE_CACHE = '1';
 const root = new URL('../..', import.meta.url).pathname;
 const outDir = join(root, 'out-e2e');
 const shots = join(root, '.test-output', 'e2e');
