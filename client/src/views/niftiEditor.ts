@@ -15,7 +15,7 @@ import {
 } from '../../../server/src/protocol';
 import { sendRequest } from '../rpc';
 import type { NiftiViewAsk, NiftiViewTell, TrainingGridInfo } from './messages';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { webviewHtml, webviewOptions, serverFor } from './webviewHtml';
 
 export const NIFTI_VIEW_TYPE = 'neurocache.niftiViewer';
 
@@ -43,14 +43,8 @@ export class NiftiEditorProvider implements vscode.CustomReadonlyEditorProvider 
     const tell = (message: NiftiViewTell) => void webview.postMessage(message);
     let pair: NiftiPairRequest.Result | undefined;
     const subscription = webview.onDidReceiveMessage(async (message: NiftiViewAsk) => {
-      const client = this.client();
       try {
-        if (!client)
-          throw new Error('the NeuroCache language server is not running ("NeuroCache: Restart Server" starts it)');
-        if (document.uri.scheme !== 'file')
-          throw new Error(
-            `${document.uri.scheme}: files cannot be read by the language server; open the file from the workspace`,
-          );
+        const client = serverFor(this.client(), document.uri);
         if (message.type === 'ready') {
           pair = await sendRequest(client, NiftiPairRequest.type, { uri: document.uri.toString() });
           tell({ type: 'pair', pair, grid: trainingGridInfo(pair) });

@@ -9,7 +9,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { NpzViewRequest, NpzWindowRequest } from '../../../server/src/protocol';
 import { sendRequest } from '../rpc';
 import type { NpzViewAsk, NpzViewTell } from './messages';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { webviewHtml, webviewOptions, serverFor } from './webviewHtml';
 
 export const NPZ_VIEW_TYPE = 'neurocache.npzView';
 
@@ -31,14 +31,8 @@ export class NpzEditorProvider implements vscode.CustomReadonlyEditorProvider {
     const tell = (message: NpzViewTell) => void webview.postMessage(message);
     let view: NpzViewRequest.Result | undefined;
     const subscription = webview.onDidReceiveMessage(async (message: NpzViewAsk) => {
-      const client = this.client();
       try {
-        if (!client)
-          throw new Error('the NeuroCache language server is not running ("NeuroCache: Restart Server" starts it)');
-        if (document.uri.scheme !== 'file')
-          throw new Error(
-            `${document.uri.scheme}: files cannot be read by the language server; open the file from the workspace`,
-          );
+        const client = serverFor(this.client(), document.uri);
         if (message.type === 'ready') {
           view = await sendRequest(client, NpzViewRequest.type, { uri: document.uri.toString() });
           tell({ type: 'view', name, view });

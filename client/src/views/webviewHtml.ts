@@ -69,3 +69,16 @@ a { color: var(--vscode-textLink-foreground); cursor: pointer; }
 #fallback img { image-rendering: pixelated; width: 480px; max-width: 100%; }
 #training-grid img { image-rendering: pixelated; width: 256px; max-width: 100%; }
 `;
+
+/**
+ * The language server a view asks for its data, or why it cannot: the server reads the file
+ * where the data is, so a view needs it running and a `file:` document.
+ */
+export function serverFor<C>(client: C | undefined, uri: vscode.Uri): C {
+  if (!client)
+    throw new Error('the NeuroCache language server is not running ("NeuroCache: Restart Server" starts it)');
+  if (uri.scheme !== 'file') {
+    throw new Error(`${uri.scheme}: files cannot be read by the language server; open the file from the workspace`);
+  }
+  return client;
+}
