@@ -19,7 +19,7 @@ import {
 import { CvSettings, DEFAULT_CV, foldsJson } from '../engine/arc/folds';
 import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS, ResampleMethod } from '../engine/arc/preprocessing';
 import { preprocessingJson, preprocessingReport } from '../engine/preprocessingReport';
-import { WorkerPool } from '../workers/pool';
+import { PoolOptions, WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument } from '../service/analyze';
 import { buildManifestFile } from '../service/buildManifest';
 import { detectDocument } from '../service/detect';
@@ -67,7 +67,7 @@ interface Io {
 async function withInspector<T>(
   options: ParsedOptions,
   run: (inspector: CacheInspector) => Promise<T>,
-  startThreads = false,
+  pooling: Pick<PoolOptions, 'countHereBytes'> = {},
 ): Promise<T> {
   const { values } = options;
   const store = FingerprintStore.inDirectory(
@@ -75,7 +75,7 @@ async function withInspector<T>(
   );
   await store.load();
   const readsInFlight = numberValue(options, 'reads-in-flight');
-  const pool = new WorkerPool(numberValue(options, 'jobs'), { readsInFlight, startThreads });
+  const pool = new WorkerPool(numberValue(options, 'jobs'), { readsInFlight, ...pooling });
   try {
     return await run(new CacheInspector(pool, store));
   } finally {
@@ -109,6 +109,9 @@ async function readInput(file: string): Promise<{ text: string; decodeError?: Py
     throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
   }
 }
+
+/** Inflated labels a build counts on the main thread before it starts worker threads (pool.ts). */
+const BUILD_COUNT_HERE_BYTES = 64 << 20;
 
 async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
   const { values, positionals } = options;
@@ -174,8 +177,9 @@ async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
         );
       return exitCode;
     },
-    true,
-  ); // a build inflates every file: start the threads while the directory is listed
+    // Nothing else runs here: count the first files on this thread while the threads would start.
+    { countHereBytes: BUILD_COUNT_HERE_BYTES },
+  );
 }
 
 /** --cv-seed, --outer-folds and --inner-folds, within their settings' ranges. */
