@@ -32,6 +32,8 @@ const entries = {
   // The executable answers --version alone and loads cli-main (the engine and pool) for the rest.
   cli: 'server/src/cli/entry.ts',
   'cli-main': 'server/src/cli/main.ts',
+  // `manifest build` alone (cli.js loads it instead of cli-main): no checks or reports to compile.
+  'cli-build': 'server/src/cli/buildMain.ts',
   // cli-main loads these on demand: `arc download`'s Hub client; `lsp` runs out/server.js.
   'cli-download': 'server/src/download/arc.ts',
   demo: 'scripts/demo.ts',

@@ -303,6 +303,15 @@ export function findCommand(argv: string[]): { command: CommandSpec; rest: strin
   return undefined;
 }
 
+/** The words that ask for help. */
+export const HELP = new Set(['--help', '-h']);
+
+/** --help anywhere before a `--` asks for the command's help, whatever else is there. */
+export function asksForHelp(rest: string[]): boolean {
+  const end = rest.indexOf('--');
+  return rest.slice(0, end < 0 ? undefined : end).some((a) => HELP.has(a));
+}
+
 export type ParsedOptions = {
   command: CommandSpec;
   values: Record<string, string | boolean | (string | boolean)[] | undefined>;

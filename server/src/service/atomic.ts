@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { constants, promises as fs, Stats } from 'node:fs';
 import * as path from 'node:path';
 
@@ -72,6 +71,19 @@ export const atomicWriteHooks: { stage?: (stage: 'start' | 'before-rename', targ
   {};
 
 // O_EXCL never follows or reuses an existing path; O_NOFOLLOW says so for the last component on every platform.
+/**
+ * 16 random hex digits (ATOMIC_TEMP's form), as many random bits as before; O_EXCL refuses a
+ * name taken anyway. From Math.random, not node:crypto: loading that compiles ~20 internal
+ * modules, a few ms of every short CLI run that writes a manifest.
+ */
+function uniqueSuffix(): string {
+  const word = () =>
+    Math.floor(Math.random() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
+  return word() + word();
+}
+
 const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
 /**
@@ -111,7 +123,7 @@ export async function writeFileAtomic(
   if (existing && options.ownFile && !existing.isFile()) existing = undefined;
   if (existing && !options.ownFile) refuseUnlessReplaceable(target, existing);
   // Random, so concurrent writers (or a stale temp file) never share a name.
-  const temp = path.join(folder, `.${path.basename(target)}.${randomBytes(8).toString('hex')}.tmp`);
+  const temp = path.join(folder, `.${path.basename(target)}.${uniqueSuffix()}.tmp`);
   const handle = await fs.open(temp, TEMP_FLAGS, existing ? existing.mode & 0o7777 : 0o666);
   const written = await handle.stat();
   try {

@@ -8,8 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
-import Piscina from 'piscina';
+import type Piscina from 'piscina';
 import { bundleBeside } from '../bundles';
 import { locateWindowsMember, readNpzSpans, readWindowCount } from '../engine/eeg/npz';
 import type { WindowValues } from '../engine/eeg/windowValues';
@@ -76,7 +75,10 @@ interface SharedJob {
 }
 
 export class WorkerPool {
-  private readonly piscina: Piscina;
+  /** Created on first use: a process that never needs a thread (a small build, a re-check) never loads piscina. */
+  private piscina: Piscina | undefined;
+  private readonly max: number;
+  private readonly startThreads: boolean;
   private readonly inFlight = new Map<string, SharedJob>();
   /** Files being read on the main thread; `peak` is the most ever read at once. */
   readonly files: Budget;
@@ -101,13 +103,9 @@ export class WorkerPool {
     options: PoolOptions = {},
   ) {
     // Threads start on first use unless asked: a re-check answered from fingerprints never needs one.
-    const max = Math.max(1, threads);
-    this.piscina = new Piscina({
-      filename: workerScript(),
-      minThreads: options.startThreads ? max : 0,
-      maxThreads: max,
-      idleTimeout: 2000,
-    });
+    this.max = Math.max(1, threads);
+    this.startThreads = options.startThreads ?? false;
+    if (this.startThreads) this.threadPool();
     this.files = new Budget(Math.max(1, options.readsInFlight ?? DEFAULT_MACHINE_SETTINGS.io.readsInFlight));
     this.bytes = new Budget(Math.max(1, options.bytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT));
     this.open = options.open ?? openFileSource;
@@ -155,6 +153,8 @@ export class WorkerPool {
     size: number | undefined,
     signal: AbortSignal,
   ): Promise<TaskResult<WindowValues>> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- node:worker_threads loads only when a thread is needed
+    const { MessageChannel } = require('node:worker_threads') as typeof import('node:worker_threads');
     const { port1, port2 } = new MessageChannel();
     let held = 0;
     let unacknowledged = 0;
@@ -386,10 +386,25 @@ export class WorkerPool {
     }
   }
 
+  private threadPool(): Piscina {
+    if (!this.piscina) {
+      // Loaded here, not imported: its module and node:worker_threads cost a short process ~10 ms.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- evaluated on first use only
+      const { Piscina: Pool } = require('piscina') as typeof import('piscina');
+      this.piscina = new Pool({
+        filename: workerScript(),
+        minThreads: this.startThreads ? this.max : 0,
+        maxThreads: this.max,
+        idleTimeout: 2000,
+      });
+    }
+    return this.piscina;
+  }
+
   /** Whether the next NPZ is counted here: within the allowance, or while every thread has files waiting. */
   private countHere(): boolean {
     if (this.countHereBytes <= 0) return false;
-    return this.bytesCountedHere < this.countHereBytes || this.piscina.queueSize > 0;
+    return this.bytesCountedHere < this.countHereBytes || (this.piscina?.queueSize ?? 0) > 0;
   }
 
   /**
@@ -419,7 +434,7 @@ export class WorkerPool {
     signal?: AbortSignal,
     transferList: ArrayBuffer[] = [],
   ): Promise<TaskResult<unknown>> {
-    const result = (await this.piscina.run(task, { signal, transferList })) as TaskResult<unknown>;
+    const result = (await this.threadPool().run(task, { signal, transferList })) as TaskResult<unknown>;
     this.bytesRead += result.bytesRead;
     this.tasksRun++;
     return result;
@@ -471,10 +486,10 @@ export class WorkerPool {
 
   /** Threads the pool holds now (a terminated thread leaves at once, even before it has stopped). */
   get threadCount(): number {
-    return this.piscina.threads.length;
+    return this.piscina?.threads.length ?? 0;
   }
 
   async close(): Promise<void> {
-    await this.piscina.destroy();
+    await this.piscina?.destroy();
   }
 }

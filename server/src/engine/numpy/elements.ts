@@ -199,7 +199,9 @@ function uniformBlockCounter(
     const front = uniform(buffer, at, half);
     const back = uniform(buffer, at + half, half);
     if (front < 0 && back < 0) return elementwise(bytes, at, length / size);
-    return (front < 0 ? mixed(buffer, bytes, at, half) : front) + (back < 0 ? mixed(buffer, bytes, at + half, half) : back);
+    return (
+      (front < 0 ? mixed(buffer, bytes, at, half) : front) + (back < 0 ? mixed(buffer, bytes, at + half, half) : back)
+    );
   };
   return (bytes, start, count) => {
     if (count < perBlock) return elementwise(bytes, start, count);

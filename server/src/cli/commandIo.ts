@@ -1,0 +1,63 @@
+/**
+ * What every command of the CLI shares, in whichever bundle it runs (cli-main, or cli-build for
+ * `manifest build` alone): its streams, the errors that end it with exit code 2, how a failure
+ * is reported, and the inspector (fingerprint store and worker pool) it reads caches with.
+ */
+import { CacheInspector } from '../service/inspector';
+import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
+import { PoolOptions, WorkerPool } from '../workers/pool';
+import { CommandSpec, numberValue, ParsedOptions, synopsis, UsageError } from './spec';
+
+/** Input the command cannot work with (exit 2, without the usage text). */
+export class InputError extends Error {}
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WriteStream;
+}
+
+/** The message and exit code of a command that threw: 2 for bad usage or input, else 1. */
+export function reportFailure(error: unknown, command: CommandSpec | undefined, io: Io): number {
+  if (error instanceof UsageError) {
+    io.stderr.write(`neurocache: ${error.message}\n\n${usageHint(error.command ?? command)}`);
+    return 2;
+  }
+  if (error instanceof InputError) {
+    io.stderr.write(`neurocache: ${error.message}\n`);
+    return 2;
+  }
+  io.stderr.write(`neurocache: ${(error as Error).message}\n`);
+  return 1;
+}
+
+function usageHint(command: CommandSpec | undefined): string {
+  return command
+    ? `Usage: ${synopsis(command)}\nRun "neurocache ${command.name} --help" for its options.\n`
+    : 'Usage: neurocache <command> [options]\nRun "neurocache --help" for the commands.\n';
+}
+
+export async function withInspector<T>(
+  options: ParsedOptions,
+  run: (inspector: CacheInspector) => Promise<T>,
+  pooling: Pick<PoolOptions, 'countHereBytes'> = {},
+): Promise<T> {
+  const { values } = options;
+  const store = FingerprintStore.inDirectory(
+    typeof values['cache-dir'] === 'string' ? values['cache-dir'] : defaultStoreDirectory(),
+  );
+  await store.load();
+  const readsInFlight = numberValue(options, 'reads-in-flight');
+  const pool = new WorkerPool(numberValue(options, 'jobs'), { readsInFlight, ...pooling });
+  try {
+    return await run(new CacheInspector(pool, store));
+  } finally {
+    await Promise.all([
+      pool.close(),
+      store
+        .save()
+        .catch((error) =>
+          process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`),
+        ),
+    ]);
+  }
+}
