@@ -39,7 +39,7 @@ function usageHint(command: CommandSpec | undefined): string {
 export async function withInspector<T>(
   options: ParsedOptions,
   run: (inspector: CacheInspector) => Promise<T>,
-  pooling: Pick<PoolOptions, 'countHereBytes'> = {},
+  pooling: Pick<PoolOptions, 'countHereBytes'> & { defaultThreads?: number } = {},
 ): Promise<T> {
   const { values } = options;
   const store = FingerprintStore.inDirectory(
@@ -47,7 +47,8 @@ export async function withInspector<T>(
   );
   await store.load();
   const readsInFlight = numberValue(options, 'reads-in-flight');
-  const pool = new WorkerPool(numberValue(options, 'jobs'), { readsInFlight, ...pooling });
+  const { defaultThreads, ...poolOptions } = pooling;
+  const pool = new WorkerPool(numberValue(options, 'jobs') ?? defaultThreads, { readsInFlight, ...poolOptions });
   try {
     return await run(new CacheInspector(pool, store));
   } finally {

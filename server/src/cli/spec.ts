@@ -92,7 +92,10 @@ export const COMMANDS: CommandSpec[] = [
         name: 'allow-empty',
         help: 'write an empty manifest when cache_dir holds no *.npz (otherwise nothing is written and the exit code is 1)',
       },
-      ...READER_OPTIONS,
+      // The build's main thread counts too (manifestBuild.ts), so it starts one thread fewer.
+      { ...JOBS_OPTION, defaultHelp: 'default: number of cores − 1' },
+      READS_OPTION,
+      CACHE_DIR_OPTION,
       JSON_OPTION,
     ],
   },
