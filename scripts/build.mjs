@@ -29,6 +29,8 @@ const entries = {
   server: 'server/src/serverMain.ts',
   worker: 'node_modules/piscina/dist/worker.js',
   'neurocache-worker': 'server/src/workers/worker.ts',
+  // The NPZ counting task alone: a build's threads load only this.
+  'neurocache-npz-worker': 'server/src/workers/npzWorker.ts',
   // The executable answers --version alone and loads cli-main (the engine and pool) for the rest.
   cli: 'server/src/cli/entry.ts',
   'cli-main': 'server/src/cli/main.ts',

@@ -60,9 +60,9 @@ export interface PoolOptions {
   countHereBytes?: number;
 }
 
-/** The bundled worker. */
-export function workerScript(): string {
-  return bundleBeside('neurocache-worker.js');
+/** The bundled worker for a task: NPZ counting has a bundle of its own, which loads far less. */
+export function workerScript(kind?: Task['kind']): string {
+  return bundleBeside(kind === 'npz' ? 'neurocache-npz-worker.js' : 'neurocache-worker.js');
 }
 
 /** One job shared by every caller that asked for it; aborted only when all of them gave up. */
@@ -392,7 +392,8 @@ export class WorkerPool {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- evaluated on first use only
       const { Piscina: Pool } = require('piscina') as typeof import('piscina');
       this.piscina = new Pool({
-        filename: workerScript(),
+        // Each task names its bundle (dispatch): a thread loads only the bundles of the tasks it runs.
+        filename: null,
         minThreads: this.startThreads ? this.max : 0,
         maxThreads: this.max,
         idleTimeout: 2000,
@@ -434,7 +435,11 @@ export class WorkerPool {
     signal?: AbortSignal,
     transferList: ArrayBuffer[] = [],
   ): Promise<TaskResult<unknown>> {
-    const result = (await this.threadPool().run(task, { signal, transferList })) as TaskResult<unknown>;
+    const result = (await this.threadPool().run(task, {
+      signal,
+      transferList,
+      filename: workerScript(task.kind),
+    })) as TaskResult<unknown>;
     this.bytesRead += result.bytesRead;
     this.tasksRun++;
     return result;
