@@ -4,7 +4,8 @@
  * thread, many files at once (`readsInFlight`), because on network storage each read is a round
  * trip and a thread per file would leave most of the time waiting. Bytes read but not yet counted
  * are capped too (`bytesInFlight`), so memory stays bounded however many files are in flight.
- * Cancellable through AbortSignal; identical in-flight jobs collapse into one.
+ * Cancellable through AbortSignal; identical in-flight jobs collapse into one. A process with
+ * nothing else to do (the CLI's build) may count NPZ files on the main thread too (`countHereBytes`).
  */
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
@@ -361,6 +362,7 @@ export class WorkerPool {
         return { ok: false, ...taskFailure(error), bytesRead: 0 };
       }
       if (this.countHere()) {
+        signal.throwIfAborted();
         const task: Task = { kind: 'npz', path: file, size: fetched.value.size, spans: fetched.value.spans };
         const result = await countNpz(task);
         this.countedHere++;

@@ -1,7 +1,9 @@
 /**
- * Pool worker: inflates and counts, returning a plain summary. All inflating happens here,
- * never on the main thread. NPZ files arrive as the bytes the main thread fetched (reading many
- * files at once there); NIfTI files, label traces and pictures are opened and read here.
+ * Pool worker: inflates and counts, returning a plain summary. In the language server all
+ * inflating happens in workers, never on its main thread (the CLI's build may count NPZ files on
+ * its own, pool.ts). NPZ files arrive as the bytes the main thread fetched (reading many files at
+ * once there; npzTask.ts, a bundle of its own); NIfTI files, label traces and pictures are
+ * opened and read here.
  */
 import { summarizeNifti } from '../engine/arc/nifti';
 import { labelTrace } from '../engine/eeg/npz';

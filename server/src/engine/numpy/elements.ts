@@ -172,9 +172,10 @@ function onePattern(type: ElementType): Uint8Array | undefined {
  * recognised with a native comparison (Buffer.compare is memcmp) and counted at once; only the
  * other blocks go through the elementwise counter, which decides every value as numpy does.
  * A block that mixes values is halved while one half is uniform, so a run's edge costs a few
- * comparisons and SMALLEST_SPLIT bytes of elementwise work instead of a whole block (in a
- * short-lived process that loop runs before it is optimised: 8 label members of 3.7 MB took
- * 25 ms counted by blocks, 3 ms halved); a block whose halves both mix is counted at once.
+ * comparisons and SMALLEST_SPLIT bytes of elementwise work instead of a whole block; a block
+ * whose halves both mix is counted at once. In a short-lived process the elementwise loop runs
+ * before it is optimised: on 8 label members of 3.7 MB (the bench's) halving decides 20,272
+ * elements one by one instead of 713,728, for 24,108 comparisons instead of 9,899.
  */
 const SMALLEST_SPLIT = 64;
 
