@@ -18,6 +18,7 @@ import { MAX_JSON_BYTES } from '../service/regularFile';
 import { codeLink } from '../service/diagnosticDocs';
 import { TextSnapshot } from '../service/textDocument';
 import { forgetClosed, keepClosed } from './closedAnalyses';
+import { buildExcludeFor } from './buildExclude';
 import { settingsFor } from './settings';
 import type { Settings } from '../protocol';
 import { applySeverityOverrides, mergeOverrides, SeverityOverrides } from '../engine/severity';
@@ -188,6 +189,7 @@ export async function check(state: ServerState, uri: string): Promise<void> {
         resampleMethod: preprocessing.resampleMethod,
         cwd: state.workspace.cwdFor(t.file),
         searchMovedUnder: state.workspace.folderOf(t.file),
+        buildExclude: await buildExcludeFor(state, t.file),
         signal,
       },
       structure,
