@@ -89,7 +89,7 @@ test('manifest build leaves excluded files out and says the manifest differs fro
   assert.match(built.stderr, /excluded damaged_windows\.npz: by "damaged_windows\.npz" in --exclude \[.*skips/);
   assert.match(
     built.stderr,
-    /this manifest differs from the Python builder's by their 2 windows, which Python would list/,
+    /This manifest deliberately differs from the Python builder's by 2 windows, which Python would list: excluded on purpose damaged_windows\.npz \(by "damaged_windows\.npz" in --exclude\), extra_windows\.npz \(by "eeg\/extra_windows\.npz" in .*\.neurocache\.json\)\./,
   );
 
   const json = cli(root, 'manifest', 'build', cache.directory, '--json');

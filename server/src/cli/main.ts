@@ -203,7 +203,7 @@ async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
           'This manifest leaves out files the Python builder lists: it differs from what Python writes.\n',
         );
       const excluded = describeExcluded(result.excluded);
-      if (excluded) io.stderr.write(`${excluded.trim()}\n`);
+      if (excluded) io.stderr.write(`${excluded}\n`);
       return exitCode;
     },
     true,

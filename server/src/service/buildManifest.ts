@@ -137,21 +137,23 @@ export function describeBuild(result: BuildResult, done = 'Rebuilt'): string {
   const training = codes.length
     ? `; ${plural(new Set(result.windowFindings.map((f) => f.name)).size, 'file')} training cannot read as listed (${codes.join(', ')}: see the problems)`
     : '';
-  return `${stop}${done}: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${training}.${describeExcluded(result.excluded)}`;
+  // Right after where Python's build stops: a manifest that differs on purpose must say so before it is cut off.
+  const excluded = result.excluded.length ? `${describeExcluded(result.excluded)} ` : '';
+  return `${stop}${excluded}${done}: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${training}.`;
 }
 
 /**
- * " Excluded on purpose: x.npz (by "x.npz" in /p/.neurocache.json); this manifest differs from
- * the Python builder's by its 4 windows.", or "" when nothing was excluded.
+ * The sentence that says a manifest deliberately differs from Python's ("This manifest
+ * deliberately differs from the Python builder's by 2 windows, which Python would list:
+ * excluded on purpose x.npz (by "x.npz" in /p/.neurocache.json)."), or "" when nothing was excluded.
  */
 export function describeExcluded(excluded: readonly ExcludedFile[]): string {
   if (!excluded.length) return '';
   const files = excluded.map((e) => `${e.name} (by "${e.pattern}" in ${e.source})`).join(', ');
   const windows = excluded.reduce((n, e) => n + e.pythonWindows, 0);
-  const differs = windows
-    ? `this manifest differs from the Python builder's by ${excluded.length === 1 ? 'its' : 'their'} ${plural(windows, 'window')}, which Python would list`
-    : "the Python builder lists no window from them either, so this manifest is Python's";
-  return ` Excluded on purpose: ${files}; ${differs}.`;
+  return windows
+    ? `This manifest deliberately differs from the Python builder's by ${plural(windows, 'window')}, which Python would list: excluded on purpose ${files}.`
+    : `Excluded on purpose ${files}; the Python builder lists no window from ${excluded.length === 1 ? 'it' : 'them'} either.`;
 }
 
 /**
