@@ -81,7 +81,7 @@ async function severityOverrides(state: ServerState, t: Tracked, settings: Setti
     const said = `${project.file}\0${project.error ?? project.problems.join('\0')}`;
     if (!state.settings.loggedProjectProblems.has(said)) {
       state.settings.loggedProjectProblems.add(said);
-      if (project.error) state.log.warn(`${project.error}: its severities are not applied`);
+      if (project.error) state.log.warn(`${project.error}: its severities and build exclusions are not applied`);
       for (const problem of project.problems) state.log.warn(`${project.file}: ${problem}; ignored`);
     }
   }
