@@ -118,3 +118,16 @@ test('a project file whose build.exclude is not a list of patterns: named, ignor
   assert.equal(broken.code, 2);
   assert.match(broken.stderr, /\.neurocache\.json is not valid JSON/);
 });
+
+test('a file the Python build stops on stays reported when excluded: Python’s own rebuild knows no exclusions', () => {
+  const root = tempDir();
+  const cache = writeRebuiltCache(path.join(root, 'eeg'));
+  // PK magic, no archive: zipfile.BadZipFile, which the Python builder does not catch.
+  writeFileSync(path.join(cache.directory, 'stops_windows.npz'), Buffer.from('PK\x03\x04 truncated'));
+  const checked = cli(root, 'check', cache.manifest, '--json', '--exclude', 'stops_windows.npz');
+  assert.ok(fileLevelCodes(checked.stdout).includes('cache-file-stops-build stops_windows.npz'), checked.stdout);
+  const built = cli(root, 'manifest', 'build', cache.directory, '--exclude', 'stops_windows.npz');
+  assert.equal(built.code, 1, 'the Python builder would stop: exit 1 as without the exclusion');
+  assert.match(built.stderr, /The Python builder would stop at stops_windows\.npz \(zipfile\.BadZipFile\)/);
+  assert.match(built.stderr, /excluded stops_windows\.npz: by "stops_windows\.npz" in --exclude/);
+});
