@@ -3,7 +3,10 @@
  * `manifest build` alone): its streams, the errors that end it with exit code 2, how a failure
  * is reported, and the inspector (fingerprint store and worker pool) it reads caches with.
  */
+import type { ExcludeRule } from '../engine/eeg/buildExclude';
+import { BUILD_EXCLUDE } from '../protocol';
 import { CacheInspector } from '../service/inspector';
+import type { ProjectConfig } from '../service/projectConfig';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { PoolOptions, WorkerPool } from '../workers/pool';
 import { CommandSpec, numberValue, ParsedOptions, synopsis, UsageError } from './spec';
@@ -60,5 +63,25 @@ export async function withInspector<T>(
           process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`),
         ),
     ]);
+  }
+}
+
+/** `--exclude GLOB`, repeatable; a pattern with a `/` is relative to the current directory. */
+export function excludeOptions(values: Record<string, unknown>): ExcludeRule[] {
+  const given = values.exclude;
+  const patterns = Array.isArray(given) ? (given as string[]) : [];
+  for (const pattern of patterns)
+    if (pattern.trim() === '') throw new UsageError(`${BUILD_EXCLUDE.flag} takes a glob pattern, not an empty value`);
+  return patterns.map((pattern) => ({ pattern, base: process.cwd(), source: BUILD_EXCLUDE.flag }));
+}
+
+/** Stops on a project file that cannot be used at all; says once which of its entries are ignored. */
+export function reportProjectProblems(configs: ProjectConfig[], io: Io): void {
+  const told = new Set<string>();
+  for (const config of configs) {
+    if (!config.file || told.has(config.file)) continue;
+    told.add(config.file);
+    if (config.error) throw new InputError(config.error);
+    for (const problem of config.problems) io.stderr.write(`neurocache: ${config.file}: ${problem}; ignored\n`);
   }
 }

@@ -27,7 +27,7 @@ import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/composition';
 import { sampleCost } from '../engine/eeg/readCost';
 import { danglingTarget } from '../service/inspector';
-import { InputError, Io, reportFailure, withInspector } from './commandIo';
+import { excludeOptions, InputError, Io, reportFailure, reportProjectProblems, withInspector } from './commandIo';
 import { manifestBuild } from './manifestBuild';
 import { NotReadableFile } from '../service/regularFile';
 import { ARC_DOWNLOAD_DEFAULTS, DEFAULT_MACHINE_SETTINGS, formatBytes, formatWait } from '../protocol';
@@ -138,15 +138,10 @@ async function check(options: ParsedOptions, io: Io): Promise<number> {
     throw new UsageError('--deep reads the cache windows, which --no-content forbids: pass one of them');
   const targets = await checkTargets(positionals);
   const texts = await Promise.all(targets.map((t) => readInput(t.file)));
+  const excludeFromCommandLine = excludeOptions(values);
   const projects = new ProjectConfigs();
   const configs = await Promise.all(targets.map((t) => projects.for(t.file)));
-  const told = new Set<string>();
-  for (const config of configs) {
-    if (!config.file || told.has(config.file)) continue;
-    told.add(config.file);
-    if (config.error) throw new InputError(config.error);
-    for (const problem of config.problems) io.stderr.write(`neurocache: ${config.file}: ${problem}; ignored\n`);
-  }
+  reportProjectProblems(configs, io);
   return withInspector(options, async (inspector) => {
     const files = [];
     let errors = 0;
@@ -159,7 +154,14 @@ async function check(options: ParsedOptions, io: Io): Promise<number> {
         file,
         text,
         inspector,
-        { content: !values['no-content'], deep: !!values.deep, cwd: process.cwd(), cv, resampleMethod },
+        {
+          content: !values['no-content'],
+          deep: !!values.deep,
+          cwd: process.cwd(),
+          cv,
+          resampleMethod,
+          buildExclude: [...configs[i].exclude, ...excludeFromCommandLine],
+        },
         structure,
       );
       const shown = applySeverityOverrides(analysis.diagnostics, mergeOverrides(configs[i].severity, fromCommandLine));

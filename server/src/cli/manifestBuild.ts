@@ -6,9 +6,10 @@
 import { promises as fs } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { buildManifestFile } from '../service/buildManifest';
+import { buildManifestFile, describeExcluded, MANIFEST_FILE } from '../service/buildManifest';
+import { ProjectConfigs } from '../service/projectConfig';
 import { listNpz } from '../service/npzListing';
-import { InputError, Io, withInspector } from './commandIo';
+import { excludeOptions, InputError, Io, reportProjectProblems, withInspector } from './commandIo';
 import { ProgressBar } from './progress';
 import { ParsedOptions, UsageError } from './spec';
 
@@ -28,6 +29,11 @@ export async function manifestBuild(options: ParsedOptions, io: Io): Promise<num
   listing.catch(() => undefined);
   const stat = await fs.stat(directory).catch(() => undefined);
   if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);
+  const fromCommandLine = excludeOptions(values);
+  // The project file that applies to the manifest written here, as the editor's rebuild reads it.
+  const project = await new ProjectConfigs().for(path.join(directory, MANIFEST_FILE));
+  reportProjectProblems([project], io);
+  const exclude = [...project.exclude, ...fromCommandLine];
   return withInspector(
     options,
     async (inspector) => {
@@ -36,6 +42,7 @@ export async function manifestBuild(options: ParsedOptions, io: Io): Promise<num
         listing,
         onProgress: (d, t) => bar.update(d, t),
         allowEmpty: !!values['allow-empty'],
+        exclude,
       });
       bar.finish();
       // Exit 1 when nothing was written, or when the Python builder would stop on a file (training
@@ -67,6 +74,7 @@ export async function manifestBuild(options: ParsedOptions, io: Io): Promise<num
             ? `  ${result.found} *.npz found: ${[
                 result.withoutWindows.length ? `${result.withoutWindows.length} without windows (nothing to list)` : '',
                 result.skipped.length ? `${result.skipped.length} left out (listed below)` : '',
+                result.excluded.length ? `${result.excluded.length} excluded on purpose (listed below)` : '',
               ]
                 .filter(Boolean)
                 .join(', ')}\n`
@@ -74,12 +82,16 @@ export async function manifestBuild(options: ParsedOptions, io: Io): Promise<num
       );
       // Each file left out, with its code and what the Python builder does with it.
       for (const s of result.skipped) io.stderr.write(`skipped ${s.name}: ${s.reason} [${s.code}: ${s.python}]\n`);
+      for (const e of result.excluded)
+        io.stderr.write(`excluded ${e.name}: by "${e.pattern}" in ${e.source} [${e.python}]\n`);
       for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
       for (const f of result.windowFindings) io.stderr.write(`${f.severity} ${f.name} [${f.code}]: ${f.message}\n`);
       if (result.differsFromPython)
         io.stderr.write(
           'This manifest leaves out files the Python builder lists: it differs from what Python writes.\n',
         );
+      const excluded = describeExcluded(result.excluded);
+      if (excluded) io.stderr.write(`${excluded}\n`);
       return exitCode;
     },
     // Nothing else runs here: this thread counts the first files (a thread would still be starting)
