@@ -6,7 +6,7 @@
  * held after its first file by NEUROCACHE_TEST_DEEP_HOLD (so it is midway whatever the
  * machine's speed): its progress notification shows the count and a Cancel button; cancelling
  * ends it with the cancelled message, and the server goes on (the first manifest deep-checks
- * again, answered from fingerprints). Screenshots 60–65.
+ * again, answered from fingerprints). Screenshots 70–75.
  */
 import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -95,21 +95,21 @@ test(
       /Deep-checked 2 cache files: 1 listed window with NaN\/Inf, 1 listed window beyond ±10: see the problems/,
     );
 
-    await step('the workbench opens the manifest of the damaged cache', '60-deep-manifest', async () => {
+    await step('the workbench opens the manifest of the damaged cache', '70-deep-manifest', async () => {
       await openWorkbench(page, folderUrl(server.url, root));
       await openManifest('bad_cache');
     });
 
-    await step('"Deep-check cache windows" from the palette says what it found', '61-deep-result', async () => {
+    await step('"Deep-check cache windows" from the palette says what it found', '71-deep-result', async () => {
       await runCommand(page, COMMAND);
       const progress = toast(page, 'Deep-checking cache windows');
       // Two small files: the notification may come and go before a screenshot; when seen, keep it.
-      if (await progress.isVisible().catch(() => false)) await shot('61a-deep-progress');
+      if (await progress.isVisible().catch(() => false)) await shot('71a-deep-progress');
       await resultToast.waitFor({ timeout: 120_000 });
       await progress.waitFor({ state: 'detached', timeout: 30_000 });
     });
 
-    await step('Problems lists the NaN window and the unclipped one on their entries', '62-deep-problems', async () => {
+    await step('Problems lists the NaN window and the unclipped one on their entries', '72-deep-problems', async () => {
       await runCommand(page, 'View: Focus Problems');
       const problems = page.locator('.part.panel .markers-panel');
       await textUntil(
@@ -138,7 +138,7 @@ test(
       assert.doesNotMatch(await problems.innerText(), /b_windows\.npz window/, 'nothing on the clean file');
     });
 
-    await step('a second deep check shows its progress and a Cancel button', '63-deep-held', async () => {
+    await step('a second deep check shows its progress and a Cancel button', '73-deep-held', async () => {
       await runCommand(page, 'Notifications: Clear All Notifications');
       await openManifest('held_cache');
       await runCommand(page, COMMAND);
@@ -148,7 +148,7 @@ test(
       await progress.locator('.monaco-button', { hasText: 'Cancel' }).waitFor();
     });
 
-    await step('Cancel stops it with the cancelled message', '64-deep-cancelled', async () => {
+    await step('Cancel stops it with the cancelled message', '74-deep-cancelled', async () => {
       const progress = toast(page, 'Deep-checking cache windows');
       await progress.locator('.monaco-button', { hasText: 'Cancel' }).click();
       await toast(page, 'deep check cancelled; files already checked are remembered').waitFor({ timeout: 30_000 });
@@ -160,7 +160,7 @@ test(
       );
     });
 
-    await step('the server goes on: the first manifest deep-checks again', '65-deep-again', async () => {
+    await step('the server goes on: the first manifest deep-checks again', '75-deep-again', async () => {
       await runCommand(page, 'Notifications: Clear All Notifications');
       await openManifest('bad_cache');
       await runCommand(page, COMMAND);
