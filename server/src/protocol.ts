@@ -743,6 +743,13 @@ export namespace NiftiPairRequest {
   export const type: RequestType<Params, Result> = { method };
 }
 
+/** The seizure categories' colours (RGB), shared by the hover pictures and the NPZ view. */
+export const CATEGORY_RGB = {
+  partial: [230, 126, 34],
+  full: [192, 57, 43],
+  none: [127, 140, 141],
+} as const satisfies Record<'partial' | 'full' | 'none', readonly [number, number, number]>;
+
 /** Largest NIfTI file the viewer loads (ARC's T2w images are a few MB compressed). */
 export const MAX_VIEW_VOLUME_BYTES = 256 << 20;
 
