@@ -129,14 +129,23 @@ export async function buildManifestFile(
   inspector: CacheInspector,
   options: BuildOptions = {},
 ): Promise<BuildResult> {
-  // The folder as it is now: if it (or a folder above it) is swapped for a link while the cache is read, the write fails.
-  const confine = [await fs.realpath(directory)];
+  // The folder as it is now: if it (or a folder above it) is swapped for a link while the cache
+  // is read, the write fails. Resolved while the cache is listed and read (on network storage
+  // each step of it is a round trip), and before anything is written.
+  const resolving = fs.realpath(directory);
+  resolving.catch(() => undefined);
   const { text, result } = await computeManifest(directory, inspector, options);
+  const confine = [await resolving];
   // A folder without caches is usually the wrong folder: an empty manifest there would make
   // training rebuild it (no entries) and hide the mistake.
   if (result.found === 0 && options.allowEmpty === false) return { ...result, written: false };
-  await writeFileAtomic(result.manifestPath, text, { confine });
-  await removeStaleTemps(result.manifestPath);
+  // Leftovers of interrupted writes are tidied while this one is written: only temp files
+  // unchanged for an hour go, never the fresh one being written.
+  const [written] = await Promise.allSettled([
+    writeFileAtomic(result.manifestPath, text, { confine }),
+    removeStaleTemps(result.manifestPath),
+  ]);
+  if (written.status === 'rejected') throw written.reason;
   return result;
 }
 

@@ -3,7 +3,7 @@
  * I/O figures the CLI and the benchmarks report. Used by the pool's readers on the main thread
  * and by the workers.
  */
-import { constants, promises as fs } from 'node:fs';
+import { constants, promises as fs, Stats } from 'node:fs';
 import { loadFailure, LoadFailure, osException } from '../engine/eeg/numpyLoad';
 import { notRegularFile } from '../engine/io/fileType';
 import { ByteSource, FormatError } from '../engine/io/source';
@@ -15,29 +15,46 @@ export interface FileSource extends ByteSource {
   readonly bytesRead: number;
   /** Size and mtime of the open file now (fstat: one request, no path lookup). */
   stamp(): Promise<FileStamp>;
+  /** Size and mtime from the fstat made on opening; absent when the caller gave `size` (no fstat made). */
+  readonly opened?: FileStamp;
   close(): Promise<void>;
 }
 
+/** The open file is not a regular file (a directory, a FIFO, a device): nothing was read from it. */
+export class NotRegularSource extends FormatError {
+  constructor(readonly stat: Stats) {
+    super(notRegularFile(stat));
+  }
+}
+
+// O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer; O_NOCTTY: a
+// terminal opened here never becomes the process's controlling terminal.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+
 /**
- * Opens `file` for positional reads. Only regular files: O_NONBLOCK makes opening a FIFO return
- * at once (instead of waiting for a writer), and the fstat refuses it. A `size` from a stat just
- * made (which found a regular file) saves that fstat's round trip; a file swapped meanwhile shows
- * in `stamp()` after the reads.
+ * Opens `file` for positional reads. Only regular files: the fstat on the open handle refuses
+ * anything else before a byte is read (`NotRegularSource`), and gives the size and mtime the
+ * caller keys results by (`opened`) without a path stat (a lookup and a getattr on network
+ * storage). A `size` from a stat just made (which found a regular file) saves that fstat too; a
+ * file changed meanwhile shows in `stamp()` after the reads.
  */
 export async function openFileSource(file: string, size?: number): Promise<FileSource> {
-  const handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  const handle = await fs.open(file, OPEN_FLAGS);
   try {
     let length = size;
+    let opened: FileStamp | undefined;
     if (length === undefined) {
       const stat = await handle.stat();
-      if (!stat.isFile()) throw new FormatError(notRegularFile(stat));
+      if (!stat.isFile()) throw new NotRegularSource(stat);
       length = stat.size;
+      opened = { size: stat.size, mtimeMs: stat.mtimeMs };
     }
     const known = length;
     let reads = 0;
     let bytesRead = 0;
     return {
       size: known,
+      opened,
       get reads() {
         return reads;
       },
