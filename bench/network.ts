@@ -254,7 +254,12 @@ export async function benchNetwork(options: {
   for (const files of sizes) {
     const source = path.join(options.data, `network-${files}`);
     writeCaches(options.numpy, source, files);
-    for (const harness of harnesses) rows.push(...(await measure(harness, files, source)));
+    for (const harness of harnesses) {
+      const measured = await measure(harness, files, source);
+      // Also as they come: a 400-file run takes many minutes, and a later failure must not lose them.
+      for (const row of measured) process.stderr.write(`network: ${JSON.stringify(row)}\n`);
+      rows.push(...measured);
+    }
   }
   return rows;
 
@@ -317,9 +322,11 @@ export async function benchNetwork(options: {
           const run = spawnSync(
             process.execPath,
             [options.cli, 'check', path.join(dir, 'manifest.json'), '--cache-dir', store, '--json'],
-            { encoding: 'utf8' },
+            // Its report names every file's findings: megabytes at 400 files.
+            { encoding: 'utf8', maxBuffer: 1 << 30 },
           );
-          if (run.status !== 0 && run.status !== 1) throw new Error(`neurocache check failed: ${run.stderr}`);
+          if (run.status !== 0 && run.status !== 1)
+            throw new Error(`neurocache check failed (${run.error?.message ?? `exit ${run.status}`}): ${run.stderr}`);
           contentBytes = JSON.parse(run.stdout).io.bytesRead;
         });
       const recheckSamples = [check(), check(), check()].sort((a, b) => a - b);

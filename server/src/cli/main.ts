@@ -32,7 +32,7 @@ import { CacheInspector, danglingTarget } from '../service/inspector';
 import { NotReadableFile } from '../service/regularFile';
 import { ARC_DOWNLOAD_DEFAULTS, DEFAULT_MACHINE_SETTINGS, formatBytes, formatWait } from '../protocol';
 import { ProgressBar } from './progress';
-import { listNpz } from '../service/npzListing';
+import { listFolder } from '../service/npzListing';
 import { bundleBeside } from '../bundles';
 import {
   COMMANDS,
@@ -123,7 +123,7 @@ async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
   const directory = path.resolve(positionals[0]);
   // The listing is asked for with the stat (one round trip for both on network storage, not two
   // in a row); on anything but a directory both fail and the stat's verdict is the one reported.
-  const listing = listNpz(directory);
+  const listing = listFolder(directory);
   listing.catch(() => undefined);
   const stat = await fs.stat(directory).catch(() => undefined);
   if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);

@@ -21,9 +21,10 @@ export const STALE_TEMP_MS = 60 * 60 * 1000;
  * older pattern, regular files, unchanged for STALE_TEMP_MS): a build or fix killed mid-write
  * leaves one, and nothing else would ever remove it. Another file's temp files, anything not
  * named by the pattern, links and fresh temp files (a concurrent writer's) are left alone.
- * Returns how many were removed.
+ * Returns how many were removed. `listed`: the folder's names from a listing just made (a build's),
+ * so the folder is not listed again.
  */
-export async function removeStaleTemps(target: string, now = Date.now()): Promise<number> {
+export async function removeStaleTemps(target: string, now = Date.now(), listed?: string[]): Promise<number> {
   const folder = path.dirname(path.resolve(target));
   const name = path.basename(target);
   const prefix = `.${name}.`;
@@ -32,7 +33,7 @@ export async function removeStaleTemps(target: string, now = Date.now()): Promis
     // Names only: fs.opendir's entries lstat each name whose type the listing leaves out (as FUSE
     // and some network file systems do), one round trip after another for every file in a cache
     // folder of thousands; only names with the target's prefix are looked at, side by side.
-    const names = (await fs.readdir(folder)).filter(
+    const names = (listed ?? (await fs.readdir(folder))).filter(
       (entry) => entry.startsWith(prefix) && ATOMIC_TEMP.exec(entry)?.[1] === name,
     );
     await Promise.all(

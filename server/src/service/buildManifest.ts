@@ -12,7 +12,7 @@ import { plural } from '../engine/report';
 import { cacheWindowShape, fileWindowFindings, WindowHeaderFinding } from '../engine/eeg/windowHeaders';
 import { removeStaleTemps, writeFileAtomic } from './atomic';
 import type { CacheInspector } from './inspector';
-import { listNpz } from './npzListing';
+import { FolderListing, listFolder } from './npzListing';
 
 /** A cache file the manifest leaves out, and what the Python builder does with it. */
 export interface SkippedFile {
@@ -118,8 +118,8 @@ export function describeBuild(result: BuildResult, done = 'Rebuilt'): string {
 export interface BuildOptions {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
-  /** `listNpz(directory)` already under way (started alongside the caller's own checks). */
-  listing?: Promise<string[]>;
+  /** `listFolder(directory)` already under way (started alongside the caller's own checks). */
+  listing?: Promise<FolderListing>;
   /** False: a folder without `*.npz` gets no manifest (the result says `written: false`). */
   allowEmpty?: boolean;
 }
@@ -134,7 +134,8 @@ export async function buildManifestFile(
   // each step of it is a round trip), and before anything is written.
   const resolving = fs.realpath(directory);
   resolving.catch(() => undefined);
-  const { text, result } = await computeManifest(directory, inspector, options);
+  const listing = options.listing ?? listFolder(directory);
+  const { text, result } = await computeManifest(directory, inspector, { ...options, listing });
   const confine = [await resolving];
   // A folder without caches is usually the wrong folder: an empty manifest there would make
   // training rebuild it (no entries) and hide the mistake.
@@ -143,7 +144,7 @@ export async function buildManifestFile(
   // unchanged for an hour go, never the fresh one being written.
   const [written] = await Promise.allSettled([
     writeFileAtomic(result.manifestPath, text, { confine }),
-    removeStaleTemps(result.manifestPath),
+    removeStaleTemps(result.manifestPath, Date.now(), (await listing).names),
   ]);
   if (written.status === 'rejected') throw written.reason;
   return result;
@@ -155,7 +156,7 @@ export async function computeManifest(
   inspector: CacheInspector,
   options: BuildOptions = {},
 ): Promise<{ text: string; result: BuildResult }> {
-  const names = await (options.listing ?? listNpz(directory));
+  const names = (await (options.listing ?? listFolder(directory))).npz;
   let done = 0;
   options.onProgress?.(0, names.length);
   const facts = await Promise.all(

@@ -32,23 +32,34 @@ export class NotRegularSource extends FormatError {
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
 
 /**
- * Opens `file` for positional reads. Only regular files: the fstat on the open handle refuses
- * anything else before a byte is read (`NotRegularSource`), and gives the size and mtime the
- * caller keys results by (`opened`) without a path stat (a lookup and a getattr on network
- * storage). A `size` from a stat just made (which found a regular file) saves that fstat too; a
- * file changed meanwhile shows in `stamp()` after the reads.
+ * Opens `file` for positional reads, only regular files. Without a `size`, the path is stat-ed
+ * side by side with the open (on network storage each is a round trip; one after the other, or
+ * an fstat after the open, would add one per file): the stat refuses anything but a regular file
+ * before a byte is read (`NotRegularSource`) and gives the size and the stamp results are keyed
+ * by (`opened`). A file swapped or changed between that stat and the open or the reads shows in
+ * `stamp()` (an fstat on the open handle) after the reads, which callers compare with `opened`.
+ * A `size` from a stat just made (which found a regular file) is taken as it is.
  */
 export async function openFileSource(file: string, size?: number): Promise<FileSource> {
-  const handle = await fs.open(file, OPEN_FLAGS);
-  try {
-    let length = size;
-    let opened: FileStamp | undefined;
-    if (length === undefined) {
-      const stat = await handle.stat();
+  let handle: fs.FileHandle;
+  let length = size;
+  let opened: FileStamp | undefined;
+  if (length === undefined) {
+    const [opening, statting] = await Promise.allSettled([fs.open(file, OPEN_FLAGS), fs.stat(file)]);
+    if (opening.status === 'rejected') throw opening.reason;
+    handle = opening.value;
+    try {
+      if (statting.status === 'rejected') throw statting.reason;
+      const stat = statting.value;
       if (!stat.isFile()) throw new NotRegularSource(stat);
       length = stat.size;
       opened = { size: stat.size, mtimeMs: stat.mtimeMs };
+    } catch (error) {
+      await handle.close();
+      throw error;
     }
+  } else handle = await fs.open(file, OPEN_FLAGS);
+  try {
     const known = length;
     let reads = 0;
     let bytesRead = 0;

@@ -103,7 +103,7 @@ export class WorkerPool {
   /**
    * Window counts and per-window label positives of an NPZ: its bytes fetched here (usually one
    * round of two reads), counted in a worker. `size` (from a stat just made) saves a round trip;
-   * without it the open's fstat gives the size, and the result's `statBefore` the stamp to key it by.
+   * without it a stat alongside the open gives the size, and the result's `statBefore` the stamp to key it by.
    */
   npz(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<NpzResult> {
     return this.once(JSON.stringify({ kind: 'npz', path: file }), signal, (jobSignal) =>
@@ -291,7 +291,7 @@ export class WorkerPool {
 
   /**
    * Opens `file` in a slot among `readsInFlight`, runs `read` on it here and closes it. Also
-   * returns the stamp the open's fstat gave (`opened`, when no `size` was passed) and whether
+   * returns the stamp the stat alongside the open gave (`opened`, when no `size` was passed) and whether
    * the file changed while it was read: its fstat afterwards (one request on the open handle, no
    * path lookup), which completes while the caller goes on (counting in a worker). A failed read
    * comes back as `failed` with the same stamps, so the caller can tell a file in motion from a
