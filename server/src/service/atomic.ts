@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs, Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /**
@@ -115,7 +116,9 @@ export async function writeFileAtomic(
   const temp = path.join(folder, `.${path.basename(target)}.${randomBytes(8).toString('hex')}.tmp`);
   // The target is looked at while the temp file is created (on network storage each is a round
   // trip): the temp file starts with the default mode and, before a byte is written, gets the
-  // old file's; a target that must not be replaced removes the still-empty temp file again.
+  // old file's; a target that must not be replaced removes the still-empty temp file again. The
+  // temp file's identity is taken at the end, with the checks before the rename (an open
+  // handle's inode never changes).
   const [looked, opened] = await Promise.allSettled([
     fs.lstat(real).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
@@ -131,22 +134,16 @@ export async function writeFileAtomic(
     let existing = looked.value;
     if (existing && options.ownFile && !existing.isFile()) existing = undefined;
     if (existing && !options.ownFile) refuseUnlessReplaceable(target, existing);
-    const mode = existing && existing.mode & 0o7777;
-    [written] = await Promise.all([
-      handle.stat(),
-      (async () => {
-        if (existing) {
-          // Exactly the old mode (the umask may have narrowed it, and 0o666 may be wider), set before any content.
-          await handle.chmod(mode!);
-          if (existing.uid !== process.getuid?.() || existing.gid !== process.getgid?.())
-            await handle.chown(existing.uid, existing.gid).catch(() => undefined);
-        }
-        await handle.writeFile(content);
-      })(),
-    ]);
+    if (existing) {
+      // Exactly the old mode (the umask may have narrowed it, and 0o666 may be wider), set before any content.
+      await handle.chmod(existing.mode & 0o7777);
+      if (existing.uid !== process.getuid?.() || existing.gid !== process.getgid?.())
+        await handle.chown(existing.uid, existing.gid).catch(() => undefined);
+    }
+    await handle.writeFile(content);
     await handle.sync();
     await atomicWriteHooks.stage?.('before-rename', target);
-    await assertStillThere(target, folder, temp, written);
+    written = await assertStillThere(target, folder, temp, handle);
   } catch (error) {
     const ours = written ?? (await handle.stat().catch(() => undefined));
     await handle.close();
@@ -169,10 +166,14 @@ async function removeIfOurs(temp: string, written: Stats | undefined): Promise<v
   if (written && sameFile(await fs.lstat(temp).catch(() => undefined), written)) await fs.rm(temp, { force: true });
 }
 
-/** The folder still resolves to itself and holds the temp file this write created (same device and inode). */
-async function assertStillThere(target: string, folder: string, temp: string, written: Stats): Promise<void> {
+/**
+ * The folder still resolves to itself and holds the temp file this write created (same device
+ * and inode as the open handle's, which always names the file created). Returns the handle's stat.
+ */
+async function assertStillThere(target: string, folder: string, temp: string, handle: FileHandle): Promise<Stats> {
   // Side by side: each is a round trip (or several) on network storage.
-  const [now, there] = await Promise.all([
+  const [written, now, there] = await Promise.all([
+    handle.stat(),
     fs.realpath(folder).catch(() => undefined),
     fs.lstat(temp).catch(() => undefined),
   ]);
@@ -181,6 +182,7 @@ async function assertStillThere(target: string, folder: string, temp: string, wr
       `the folder of ${target} (${folder}) was moved or replaced while it was written${now && now !== folder ? ` (it now resolves to ${now})` : ''}; nothing was written`,
     );
   }
+  return written;
 }
 
 function refuseUnlessReplaceable(target: string, stat: Stats): void {
