@@ -56,8 +56,8 @@ export class CacheInspector {
    * Existence, and with `readContent` the summary (labels counted; windows' shape from its header).
    * A file the store has never seen is opened straight away (a read is certain: the open with a
    * stat alongside, the reads, an fstat on the handle), not stat-ed first (on network storage a
-   * path stat is a lookup and a getattr, one more dependent round trip per file). A file the store knows is stat-ed first: an
-   * unchanged one is then answered without opening it.
+   * path stat is a lookup and a getattr, one more dependent round trip per file). A file the
+   * store knows is stat-ed first: an unchanged one is then answered without opening it.
    */
   async npz(file: string, readContent: boolean, signal?: AbortSignal): Promise<CacheFileFacts> {
     await this.ready;
@@ -78,9 +78,9 @@ export class CacheInspector {
   }
 
   /**
-   * The summary read without a stat before: the stat alongside the open gives the stamp. Undefined when the
-   * file could not be opened as a regular file (missing, a dangling link, a directory, a FIFO,
-   * no permission): the stat-first path then says which, as it always has.
+   * The summary read without a stat before: the stat alongside the open gives the stamp.
+   * Undefined when the file could not be opened as a regular file (missing, a dangling link, a
+   * directory, a FIFO, no permission): the stat-first path then says which, as it always has.
    */
   private async npzOpenFirst(file: string, signal?: AbortSignal): Promise<CacheFileFacts | undefined> {
     const result = await this.pool.npz(file, signal);
