@@ -29,9 +29,11 @@ import {
   IndexFileFacts,
   ParsedDatasetIndex,
 } from '../engine/eeg/datasetIndex';
+import { ExcludeRule, excludedBy } from '../engine/eeg/buildExclude';
 import { CacheFileFacts, checkManifest } from '../engine/eeg/manifestCheck';
 import { ParsedManifest } from '../engine/eeg/manifestParse';
 import { DeepResult, deepDiagnostics } from '../engine/eeg/deepChecks';
+import { failureOutcome } from '../engine/eeg/numpyLoad';
 import { ReadCost, trainingReadCost } from '../engine/eeg/readCost';
 import { windowHeaderDiagnostics } from '../engine/eeg/windowHeaders';
 import { deepCheck } from './deepCheck';
@@ -57,6 +59,8 @@ export interface CheckOptions {
   deep?: boolean;
   /** Deep-checked files so far, of all to check. */
   onDeepProgress?: (done: number, total: number) => void;
+  /** Cache files the manifest build leaves out on purpose: not reported as missing from the manifest. */
+  buildExclude?: readonly ExcludeRule[];
 }
 
 export type Analysis =
@@ -244,6 +248,14 @@ async function analyzeManifest(
         return { name, facts: known };
       }),
     );
+    const exclude = options.buildExclude ?? [];
+    // Left out on purpose: not the manifest's problem, unless Python's own build (which knows no exclusions) stops on it.
+    if (exclude.length)
+      listing = listing.filter(
+        ({ name, facts: f }) =>
+          !excludedBy(exclude, path.join(directory, name)) ||
+          (f.exists && f.failure !== undefined && failureOutcome(f.failure) === 'stops-build'),
+      );
   }
   const deep = await deepDone;
   const stats = manifestStats(
