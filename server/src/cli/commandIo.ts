@@ -48,17 +48,18 @@ export async function withInspector<T>(
   const store = FingerprintStore.inDirectory(
     typeof values['cache-dir'] === 'string' ? values['cache-dir'] : defaultStoreDirectory(),
   );
-  await store.load();
+  // Loaded while the command's first reads are under way; the inspector waits for it before asking the store.
+  const loading = store.load();
   const readsInFlight = numberValue(options, 'reads-in-flight');
   const { defaultThreads, ...poolOptions } = pooling;
   const pool = new WorkerPool(numberValue(options, 'jobs') ?? defaultThreads, { readsInFlight, ...poolOptions });
   try {
-    return await run(new CacheInspector(pool, store));
+    return await run(new CacheInspector(pool, store, loading));
   } finally {
     await Promise.all([
       pool.close(),
-      store
-        .save()
+      loading
+        .then(() => store.save())
         .catch((error) =>
           process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`),
         ),

@@ -4,7 +4,7 @@
  */
 import '../threadpool'; // first: sizes libuv's thread pool before any fs call starts it
 import { exitQuietlyOnClosedPipe } from './closedPipe';
-import { promises as fs } from 'node:fs';
+import { promises as fs, Stats } from 'node:fs';
 import * as path from 'node:path';
 import { LineIndex } from '../engine/diagnostics';
 import {
@@ -55,12 +55,18 @@ import { NEUROCACHE_VERSION as VERSION, VERSION_ARGUMENTS } from '../version';
 import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOfflineVariable, hubToken, netTimingFromEnv, retryBaseFromEnv } from '../download/config';
 
-async function readInput(file: string): Promise<{ text: string; decodeError?: PythonJsonError }> {
+/** `stat` and `reading`: the file's stat and read already asked for (by `check`'s look at what it was given). */
+async function readInput(
+  file: string,
+  stat: Promise<Stats> = fs.stat(file),
+  reading: ReturnType<typeof readJsonFile> = readJsonFile(file),
+): Promise<{ text: string; decodeError?: PythonJsonError }> {
+  // Only regular files and at most MAX_JSON_BYTES: a FIFO would block forever, /dev/zero never end.
+  // Read while the stat is answered (each a round trip or more on network storage); a directory's read is dropped.
+  reading.catch(() => undefined);
   try {
-    const stat = await fs.stat(file);
-    if (stat.isDirectory()) throw new InputError(`${file} is a directory, not a JSON file`);
-    // Only regular files and at most MAX_JSON_BYTES: a FIFO would block forever, /dev/zero never end.
-    return await readJsonFile(file);
+    if ((await stat).isDirectory()) throw new InputError(`${file} is a directory, not a JSON file`);
+    return await reading;
   } catch (error) {
     if (error instanceof InputError) throw error;
     if (error instanceof NotReadableFile) throw new InputError(error.message);
@@ -104,11 +110,24 @@ function severityOptions(values: Record<string, unknown>): SeverityOverrides {
  * for each directory the manifest.json / _dataset_index.json / dataset_info.json under it, as
  * the editor's workspace scan finds them (not explicit: only those that are NeuroCache's).
  */
-async function checkTargets(positionals: string[]): Promise<{ file: string; explicit: boolean }[]> {
-  const targets: { file: string; explicit: boolean }[] = [];
+async function checkTargets(
+  positionals: string[],
+): Promise<{ file: string; explicit: boolean; stat?: Promise<Stats>; reading?: ReturnType<typeof readJsonFile> }[]> {
+  const targets: {
+    file: string;
+    explicit: boolean;
+    stat?: Promise<Stats>;
+    reading?: ReturnType<typeof readJsonFile>;
+  }[] = [];
   for (const given of positionals) {
-    const stat = await fs.stat(given).catch(() => undefined);
-    if (!stat?.isDirectory()) targets.push({ file: given, explicit: true });
+    // Read while the stat says whether it is a directory (each a round trip or more on network
+    // storage); a directory's read (an open and an fstat that refuses it) is dropped.
+    const asked = fs.stat(given);
+    const reading = readJsonFile(given);
+    asked.catch(() => undefined);
+    reading.catch(() => undefined);
+    const stat = await asked.catch(() => undefined);
+    if (!stat?.isDirectory()) targets.push({ file: given, explicit: true, stat: asked, reading });
     else {
       const found = await findWorkspaceFiles([given], []);
       if (found.length === 0)
@@ -136,13 +155,20 @@ async function check(options: ParsedOptions, io: Io): Promise<number> {
   if (positionals.length === 0) throw new UsageError('check needs at least one JSON file or directory');
   if (values.deep && values['no-content'])
     throw new UsageError('--deep reads the cache windows, which --no-content forbids: pass one of them');
-  const targets = await checkTargets(positionals);
-  const texts = await Promise.all(targets.map((t) => readInput(t.file)));
   const excludeFromCommandLine = excludeOptions(values);
-  const projects = new ProjectConfigs();
-  const configs = await Promise.all(targets.map((t) => projects.for(t.file)));
-  reportProjectProblems(configs, io);
   return withInspector(options, async (inspector) => {
+    // A manifest's folder is listed and its caches stat-ed while the manifest is read (each a
+    // round trip on network storage): the check asks for those stats next.
+    if (!values['no-content'])
+      for (const given of positionals)
+        if (given.endsWith('.json')) inspector.prefetchNpzStats(path.dirname(path.resolve(given)));
+    const targets = await checkTargets(positionals);
+    const projects = new ProjectConfigs();
+    const [texts, configs] = await Promise.all([
+      Promise.all(targets.map((t) => readInput(t.file, t.stat, t.reading))),
+      Promise.all(targets.map((t) => projects.for(t.file))),
+    ]);
+    reportProjectProblems(configs, io);
     const files = [];
     let errors = 0;
     for (const [i, { file, explicit }] of targets.entries()) {

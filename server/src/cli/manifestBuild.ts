@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { buildManifestFile, describeExcluded, MANIFEST_FILE } from '../service/buildManifest';
 import { ProjectConfigs } from '../service/projectConfig';
-import { listNpz } from '../service/npzListing';
+import { listFolder } from '../service/npzListing';
 import { excludeOptions, InputError, Io, reportProjectProblems, withInspector } from './commandIo';
 import { ProgressBar } from './progress';
 import { ParsedOptions, UsageError } from './spec';
@@ -27,13 +27,16 @@ export async function manifestBuild(options: ParsedOptions, io: Io): Promise<num
   const directory = path.resolve(positionals[0]);
   // The listing is asked for with the stat (one round trip for both on network storage, not two
   // in a row); on anything but a directory both fail and the stat's verdict is the one reported.
-  const listing = listNpz(directory);
+  const listing = listFolder(directory);
   listing.catch(() => undefined);
+  // The project file that applies to the manifest written here, as the editor's rebuild reads
+  // it: looked for alongside the stat and the listing too.
+  const projectLookup = new ProjectConfigs().for(path.join(directory, MANIFEST_FILE));
+  projectLookup.catch(() => undefined);
   const stat = await fs.stat(directory).catch(() => undefined);
   if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);
   const fromCommandLine = excludeOptions(values);
-  // The project file that applies to the manifest written here, as the editor's rebuild reads it.
-  const project = await new ProjectConfigs().for(path.join(directory, MANIFEST_FILE));
+  const project = await projectLookup;
   reportProjectProblems([project], io);
   const exclude = [...project.exclude, ...fromCommandLine];
   return withInspector(
