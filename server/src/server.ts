@@ -31,7 +31,7 @@ import { didChange, didClose, didOpen } from './handlers/documents';
 import { downloadArc } from './handlers/download';
 import { hover } from './handlers/hover';
 import { documentLinks } from './handlers/links';
-import { initialize, initialized, installExitGuard, shutdown } from './handlers/lifecycle';
+import { exitWhenThreadsIdle, initialize, initialized, installExitGuard, shutdown } from './handlers/lifecycle';
 import { didChangeConfiguration } from './handlers/configuration';
 import { onRequest, ServerState } from './handlers/state';
 import { memoryUsage, reportFailure, workCounters } from './handlers/status';
@@ -165,7 +165,7 @@ function exitOnFramingError(state: ServerState): void {
     // Synchronously, so the reason is out before the process ends; the log line may or may not reach the client.
     writeSync(2, `${reason}\n`);
     state.log.error(reason);
-    process.exit(1);
+    exitWhenThreadsIdle(1);
   };
   process.stdin.on('data', onData);
 }

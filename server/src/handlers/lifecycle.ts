@@ -103,6 +103,9 @@ export async function shutdown(state: ServerState): Promise<void> {
   await within(SHUTDOWN_GRACE_MS, Promise.allSettled([state.inspector?.store.save(), state.inspector?.pool.close()]));
 }
 
+/** Threads that `process.exit` would have to join (see installExitGuard). */
+let threadsBusy: () => boolean = () => false;
+
 /**
  * `process.exit` (on `exit`, end of input or a vanished parent) joins every thread, and a
  * thread blocked in a system call cannot be joined: the process would stay alive for ever.
@@ -114,7 +117,7 @@ export function installExitGuard(state: ServerState): void {
     liveWorkers.add(worker);
     worker.once('exit', () => liveWorkers.delete(worker));
   });
-  process.on('exit', () => {
+  threadsBusy = () => {
     const pool = state.inspector?.pool;
     // Requests that occupy a libuv thread: file system calls and name lookups.
     const pendingIo = process
@@ -122,6 +125,26 @@ export function installExitGuard(state: ServerState): void {
       .some((r) => /^(FSReq|FileHandleCloseReq|GetAddrInfoReqWrap|GetNameInfoReqWrap)/.test(r));
     // Pool threads with a task, or threads being terminated (after a cancelled task or `close`).
     const busyThreads = (pool?.tasksInFlight ?? 0) > 0 || liveWorkers.size > (pool?.threadCount ?? 0);
-    if (pendingIo || busyThreads) process.kill(process.pid, 'SIGKILL');
+    return pendingIo || busyThreads;
+  };
+  process.on('exit', () => {
+    if (threadsBusy()) process.kill(process.pid, 'SIGKILL');
   });
+}
+
+const EXIT_WAIT_MS = 2000;
+const EXIT_POLL_MS = 10;
+
+/**
+ * Exits with `code` once the threads are idle, so the code reaches the client: a file system
+ * call that is merely slow (a loaded machine, the start-up scan) finishes within moments. One
+ * still busy after EXIT_WAIT_MS is taken as hung, and the exit guard's SIGKILL ends the process.
+ */
+export function exitWhenThreadsIdle(code: number): void {
+  const deadline = Date.now() + EXIT_WAIT_MS;
+  const attempt = () => {
+    if (!threadsBusy() || Date.now() >= deadline) process.exit(code);
+    setTimeout(attempt, EXIT_POLL_MS);
+  };
+  attempt();
 }
