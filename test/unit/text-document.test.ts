@@ -105,3 +105,42 @@ test('one edit between reads: the text and every position as a fresh scan gives,
     );
   }
 });
+
+test('a burst of range edits: the text, every position and the one changed range, without scanning the whole text', () => {
+  for (let seed = 1; seed <= 600; seed++) {
+    const next = generator(seed);
+    const piece = () => PIECES[next(PIECES.length)];
+    let initial = '';
+    for (let i = next(40); i > 0; i--) initial += piece();
+    const document = new OpenDocument('file:///x.json', 1, initial);
+    const base = document.snapshot();
+    base.positionAt(0); // line starts known, as after a check
+    let reference = TextDocument.create('file:///x.json', 'json', 1, initial);
+    const changes: ContentChange[] = [];
+    for (let i = 0; i < 1 + next(10); i++) {
+      const position = () => ({ line: next(reference.lineCount + 2) - 1, character: next(6) });
+      let text = '';
+      for (let j = next(3); j > 0; j--) text += piece();
+      const change = { range: { start: position(), end: position() }, text };
+      changes.push(change);
+      reference = TextDocument.update(reference, [change], reference.version + 1);
+    }
+    const scansBefore = TextSnapshot.fullScans;
+    document.update(changes, 2);
+    const edited = document.snapshot();
+    const expected = reference.getText();
+    const context = `seed ${seed}: ${JSON.stringify({ initial, changes })}`;
+    assert.equal(edited.text, expected, context);
+    const positions = Array.from({ length: expected.length + 1 }, (_, offset) => edited.positionAt(offset));
+    assert.equal(TextSnapshot.fullScans, scansBefore, `${context}: the edited text was not scanned whole`);
+    const fresh = new TextSnapshot(expected, 0);
+    positions.forEach((position, offset) =>
+      assert.deepEqual(position, fresh.positionAt(offset), `${context}, offset ${offset}`),
+    );
+    // The recorded change turns the base text into the new one.
+    const change = edited.change!;
+    assert.equal(change.baseId, base.id, context);
+    const inserted = expected.slice(change.offset, change.offset + change.inserted);
+    assert.equal(initial.slice(0, change.offset) + inserted + initial.slice(change.offset + change.removed), expected);
+  }
+});
