@@ -138,9 +138,37 @@ test('a burst of range edits: the text, every position and the one changed range
       assert.deepEqual(position, fresh.positionAt(offset), `${context}, offset ${offset}`),
     );
     // The recorded change turns the base text into the new one.
-    const change = edited.change!;
-    assert.equal(change.baseId, base.id, context);
+    const change = edited.changeSince(base.id)!;
     const inserted = expected.slice(change.offset, change.offset + change.inserted);
     assert.equal(initial.slice(0, change.offset) + inserted + initial.slice(change.offset + change.removed), expected);
+  }
+});
+
+test('a change is also told against the snapshots before: a check made from any of them can use it', () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const next = generator(seed);
+    const piece = () => PIECES[next(PIECES.length)];
+    let initial = '';
+    for (let i = next(30); i > 0; i--) initial += piece();
+    const document = new OpenDocument('file:///x.json', 1, initial);
+    const snapshots = [document.snapshot()];
+    for (let version = 2; version < 8; version++) {
+      const last = snapshots[snapshots.length - 1];
+      const position = () => last.positionAt(next(last.text.length + 1));
+      document.update([{ range: { start: position(), end: position() }, text: piece() }], version);
+      snapshots.push(document.snapshot());
+    }
+    const latest = snapshots[snapshots.length - 1];
+    for (const earlier of snapshots.slice(0, -1)) {
+      const change = latest.changeSince(earlier.id)!;
+      const context = `seed ${seed}, since version ${earlier.version}`;
+      assert.ok(change, context);
+      const inserted = latest.text.slice(change.offset, change.offset + change.inserted);
+      assert.equal(
+        earlier.text.slice(0, change.offset) + inserted + earlier.text.slice(change.offset + change.removed),
+        latest.text,
+        context,
+      );
+    }
   }
 });

@@ -58,6 +58,24 @@ export interface CheckOptions {
   deep?: boolean;
   /** Deep-checked files so far, of all to check. */
   onDeepProgress?: (done: number, total: number) => void;
+  /**
+   * A manifest's cache-file facts gathered by an earlier check and still current (the editor: no
+   * file or setting changed since, only the text): its files are not looked at again, only those
+   * the text names anew.
+   */
+  known?: KnownFacts;
+}
+
+/** What an earlier check of a manifest found about its cache files and its directory. */
+export interface KnownFacts {
+  files: Map<string, CacheFileFacts>;
+  /** The directory's `*.npz` files, as `ManifestCheckInput.directory`, when contents were read. */
+  listing?: { name: string; facts: CacheFileFacts }[];
+}
+
+/** The facts a seizure manifest's analysis gathered, for the next check of the same files (`CheckOptions.known`). */
+export function knownFacts(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>): KnownFacts {
+  return { files: new Map(analysis.parsed.files.map((name, k) => [name, analysis.facts[k]])), listing: analysis.listing };
 }
 
 export type Analysis =
@@ -72,6 +90,8 @@ export type Analysis =
       deep?: (DeepResult | undefined)[];
       /** What training's reads cost, once contents were read. */
       readCost?: ReadCost;
+      /** The directory's `*.npz` files and their facts, when contents were read (kept for the next check). */
+      listing?: { name: string; facts: CacheFileFacts }[];
     }
   | {
       kind: 'arc-dataset-info';
@@ -225,16 +245,18 @@ async function analyzeManifest(
   options: CheckOptions,
 ): Promise<Analysis> {
   const directory = path.dirname(path.resolve(file));
-  const pending = parsed.files.map((name) =>
-    inspector.npz(path.join(directory, name), options.content, options.signal),
-  );
+  const { known } = options;
+  const pending = parsed.files.map((name) => {
+    const facts = known?.files.get(name);
+    return facts ? Promise.resolve(facts) : inspector.npz(path.join(directory, name), options.content, options.signal);
+  });
   // Each file's windows are inflated as soon as its header is known, while other files' headers are read.
   const deepDone =
     options.content && options.deep ? deepCheck(parsed, pending, directory, inspector, options) : undefined;
   deepDone?.catch(() => undefined); // awaited below; a failure before then must not be unhandled
   const facts = await Promise.all(pending);
-  let listing: { name: string; facts: CacheFileFacts }[] | undefined;
-  if (options.content) {
+  let listing = options.content ? known?.listing : undefined;
+  if (options.content && !listing) {
     const names = await listNpz(directory).catch(() => []);
     const referenced = new Map(parsed.files.map((name, i) => [name, facts[i]]));
     listing = await Promise.all(
@@ -258,7 +280,7 @@ async function analyzeManifest(
     ...compositionDiagnostics(parsed, stats),
   ]);
   const readCost = options.content ? trainingReadCost(parsed, facts, options.composition) : undefined;
-  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory, deep, readCost };
+  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory, deep, readCost, listing };
 }
 
 async function resolvePath(value: string, infoDir: string, cwd: string): Promise<PathFacts> {

@@ -41,9 +41,14 @@ export class TextSnapshot {
     readonly text: string,
     readonly version: number,
     private starts?: Int32Array,
-    /** How this text differs from an earlier snapshot's, when it was made from it by range edits. */
-    readonly change?: SnapshotChange,
+    /** How this text differs from earlier snapshots it was made from by range edits, nearest first. */
+    readonly since: readonly SnapshotChange[] = [],
   ) {}
+
+  /** How this text differs from the snapshot with id `baseId`, when it was made from it by range edits. */
+  changeSince(baseId: number): SnapshotChange | undefined {
+    return this.since.find((c) => c.baseId === baseId);
+  }
 
   /**
    * This text with one range replaced. The line starts (when known) are carried over instead of
@@ -78,12 +83,8 @@ export class TextSnapshot {
     let at = first + 1 + scanned.length;
     for (let line = after; line < old.length; line++) starts[at++] = old[line] + delta;
     if (final) starts[at] = scanTo;
-    return new TextSnapshot(text, version, starts, {
-      baseId: this.id,
-      offset: start,
-      removed: end - start,
-      inserted: replacement.length,
-    });
+    const change = { baseId: this.id, offset: start, removed: end - start, inserted: replacement.length };
+    return new TextSnapshot(text, version, starts, sinceEarlier(this, change));
   }
 
   /** Offsets at which lines start (0 first): computed once per text, or carried over from the snapshot it was made from. */
@@ -211,12 +212,30 @@ export function withChanges(
     before.charCodeAt(before.length - 1 - sameEnd) === after.charCodeAt(after.length - 1 - sameEnd)
   )
     sameEnd++;
-  return new TextSnapshot(text, version, lineStarts, {
+  const change = {
     baseId: base.id,
     offset: windowStart + same,
     removed: before.length - same - sameEnd,
     inserted: after.length - same - sameEnd,
-  });
+  };
+  return new TextSnapshot(text, version, lineStarts, sinceEarlier(base, change));
+}
+
+/** Earlier snapshots a snapshot's change is also told against (a check may have been made from any of them). */
+const MAX_SINCE = 8;
+
+/** `change` (from `base` to a new text), and the change from each snapshot `base` was made from to that text. */
+function sinceEarlier(base: TextSnapshot, change: SnapshotChange): SnapshotChange[] {
+  return [change, ...base.since.slice(0, MAX_SINCE - 1).map((earlier) => composed(earlier, change))];
+}
+
+/** One range covering both: `first` (from X to Y) then `second` (from Y to Z), as a change from X to Z. */
+function composed(first: SnapshotChange, second: SnapshotChange): SnapshotChange {
+  // The union, in Y's offsets, of what `first` wrote and what `second` replaced.
+  const start = Math.min(first.offset, second.offset);
+  const end = Math.max(first.offset + first.inserted, second.offset + second.removed);
+  const removed = end - start - (first.inserted - first.removed);
+  return { baseId: first.baseId, offset: start, removed, inserted: end - start + second.inserted - second.removed };
 }
 
 const isLineBreak = (c: number) => c === 10 || c === 13;
