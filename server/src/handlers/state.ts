@@ -82,7 +82,8 @@ export class Documents {
 
   counters(uri: string): WorkCounters {
     let counters = this.work.get(uri);
-    if (!counters) this.work.set(uri, (counters = { textBuilds: 0, parses: 0, reparses: 0, contentChecks: 0, publishes: 0 }));
+    if (!counters)
+      this.work.set(uri, (counters = { textBuilds: 0, parses: 0, reparses: 0, contentChecks: 0, publishes: 0 }));
     return counters;
   }
 

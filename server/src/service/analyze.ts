@@ -75,7 +75,10 @@ export interface KnownFacts {
 
 /** The facts a seizure manifest's analysis gathered, for the next check of the same files (`CheckOptions.known`). */
 export function knownFacts(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>): KnownFacts {
-  return { files: new Map(analysis.parsed.files.map((name, k) => [name, analysis.facts[k]])), listing: analysis.listing };
+  return {
+    files: new Map(analysis.parsed.files.map((name, k) => [name, analysis.facts[k]])),
+    listing: analysis.listing,
+  };
 }
 
 export type Analysis =
