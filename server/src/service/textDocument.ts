@@ -156,6 +156,14 @@ export function withChanges(
   version: number,
 ): TextSnapshot | undefined {
   const starts = base.lineStarts();
+  // Only a new version (a change event with no changes): the same text.
+  if (!changes.length)
+    return new TextSnapshot(
+      base.text,
+      version,
+      starts,
+      sinceEarlier(base, { baseId: base.id, offset: 0, removed: 0, inserted: 0 }),
+    );
   const lines = starts.length;
   const startOf = (line: number) => (line < lines ? starts[line] : base.text.length);
   // The window holds base lines [first, end) (end === lines: through the end of the text), edited.
@@ -190,7 +198,6 @@ export function withChanges(
     const local = (p: TextPosition) => ({ line: p.line - first, character: p.character });
     window = window.edited({ start: local(range.start), end: local(range.end) }, text, version);
   }
-  if (first < 0) return undefined;
   const windowStart = startOf(first);
   const windowEnd = startOf(end);
   const text = base.text.slice(0, windowStart) + window.text + base.text.slice(windowEnd);
