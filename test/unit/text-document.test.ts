@@ -172,3 +172,26 @@ test('a change is also told against the snapshots before: a check made from any 
     }
   }
 });
+
+test('a burst of edits far apart in a large text is applied window by window, never split into lines', () => {
+  const initial = Array.from({ length: 200_000 }, (_, i) => `  {"window_idx": ${i}},`).join('\n');
+  const document = new OpenDocument('file:///x.json', 1, initial);
+  const base = document.snapshot();
+  base.positionAt(0);
+  let reference = TextDocument.create('file:///x.json', 'json', 1, initial);
+  const changes: ContentChange[] = [10, 150_000, 20, 199_999, 5].map((line, i) => ({
+    range: { start: { line, character: 17 }, end: { line, character: 18 } },
+    text: `9${i}`,
+  }));
+  for (const change of changes) reference = TextDocument.update(reference, [change], reference.version + 1);
+  const scansBefore = TextSnapshot.fullScans;
+  document.update(changes, 2);
+  const edited = document.snapshot();
+  assert.equal(edited.text, reference.getText());
+  for (const offset of [0, 500, 4_000_000, edited.text.length])
+    assert.deepEqual(edited.positionAt(offset), reference.positionAt(offset));
+  assert.equal(TextSnapshot.fullScans, scansBefore);
+  const change = edited.changeSince(base.id)!;
+  const inserted = edited.text.slice(change.offset, change.offset + change.inserted);
+  assert.equal(initial.slice(0, change.offset) + inserted + initial.slice(change.offset + change.removed), edited.text);
+});

@@ -138,22 +138,26 @@ function scanLineStarts(text: string): Int32Array {
 const pieceOf = (text: string, version: number) => new TextSnapshot(text, version, scanLineStarts(text));
 
 /**
- * Range changes beyond which a burst is applied by splitting the whole text into lines
- * (applyChanges) rather than within a window around them: a window of more text than this.
+ * A window holding more text than this is applied in pieces: the changes so far become a text of
+ * their own (one copy of the whole text), and the rest are applied to it in a new window.
  */
 const MAX_WINDOW_CHARS = 1 << 20;
+/** Pieces beyond which a burst is applied by splitting the whole text into lines once (applyChanges). */
+const MAX_PIECES = 8;
 
 /**
  * `base` with a burst of range changes applied within a window of whole lines around them, the
  * rest of the text and its line starts carried over: a burst of keystrokes in a 90 MB manifest
- * costs one copy of the text, not a split into millions of lines. The result records the one
- * range in which it differs from `base`. Undefined when the changes spread over more than
- * MAX_WINDOW_CHARS.
+ * costs one copy of the text, not a split into millions of lines (changes far apart: a copy per
+ * MAX_WINDOW_CHARS window). The result records the one range in which it differs from `base`.
+ * Undefined when the changes spread over more than MAX_PIECES windows, or one change alone over
+ * more than one.
  */
 export function withChanges(
   base: TextSnapshot,
   changes: readonly { range: { start: TextPosition; end: TextPosition }; text: string }[],
   version: number,
+  pieces = 1,
 ): TextSnapshot | undefined {
   const starts = base.lineStarts();
   // Only a new version (a change event with no changes): the same text.
@@ -173,7 +177,41 @@ export function withChanges(
   /** Lines of the window, not counting the start of the line after it. */
   const windowLines = () => window.lineStarts().length - (end < lines ? 1 : 0);
   const take = (from: number, to: number) => (window = pieceOf(base.text.slice(startOf(from), startOf(to)), version));
-  for (const { range, text } of changes) {
+
+  /** The text with the window's changes: the base's line starts kept before it, shifted after it. */
+  const assemble = (): TextSnapshot => {
+    const windowStart = startOf(first);
+    const windowEnd = startOf(end);
+    const text = base.text.slice(0, windowStart) + window.text + base.text.slice(windowEnd);
+    const delta = window.text.length - (windowEnd - windowStart);
+    const local = window.lineStarts().subarray(0, windowLines());
+    const lineStarts = new Int32Array(first + local.length + (lines - end));
+    lineStarts.set(starts.subarray(0, first));
+    for (let i = 0; i < local.length; i++) lineStarts[first + i] = windowStart + local[i];
+    for (let line = end, at = first + local.length; line < lines; line++) lineStarts[at++] = starts[line] + delta;
+    // The one range that differs: the window without what it shares with the old one at either end.
+    const before = base.text.slice(windowStart, windowEnd);
+    const after = window.text;
+    let same = 0;
+    while (same < before.length && same < after.length && before.charCodeAt(same) === after.charCodeAt(same)) same++;
+    let sameEnd = 0;
+    while (
+      sameEnd < before.length - same &&
+      sameEnd < after.length - same &&
+      before.charCodeAt(before.length - 1 - sameEnd) === after.charCodeAt(after.length - 1 - sameEnd)
+    )
+      sameEnd++;
+    const change = {
+      baseId: base.id,
+      offset: windowStart + same,
+      removed: before.length - same - sameEnd,
+      inserted: after.length - same - sameEnd,
+    };
+    return new TextSnapshot(text, version, lineStarts, sinceEarlier(base, change));
+  };
+
+  for (let i = 0; i < changes.length; i++) {
+    const { range, text } = changes[i];
     // The changed lines (a line past the last: the last) with one untouched line either side.
     const total = first < 0 ? lines : first + windowLines() + (lines - end);
     const low = Math.max(0, Math.min(range.start.line, range.end.line, total - 1) - 1);
@@ -194,38 +232,15 @@ export function withChanges(
         end = to;
       }
     }
-    if (window.text.length > MAX_WINDOW_CHARS) return undefined;
+    if (window.text.length > MAX_WINDOW_CHARS) {
+      // Far from the changes before it: those become the text the rest are applied to.
+      if (i === 0 || pieces >= MAX_PIECES) return undefined;
+      return withChanges(assemble(), changes.slice(i), version, pieces + 1);
+    }
     const local = (p: TextPosition) => ({ line: p.line - first, character: p.character });
     window = window.edited({ start: local(range.start), end: local(range.end) }, text, version);
   }
-  const windowStart = startOf(first);
-  const windowEnd = startOf(end);
-  const text = base.text.slice(0, windowStart) + window.text + base.text.slice(windowEnd);
-  const delta = window.text.length - (windowEnd - windowStart);
-  const local = window.lineStarts().subarray(0, windowLines());
-  const lineStarts = new Int32Array(first + local.length + (lines - end));
-  lineStarts.set(starts.subarray(0, first));
-  for (let i = 0; i < local.length; i++) lineStarts[first + i] = windowStart + local[i];
-  for (let line = end, at = first + local.length; line < lines; line++) lineStarts[at++] = starts[line] + delta;
-  // The one range that differs: the window without what it shares with the old one at either end.
-  const before = base.text.slice(windowStart, windowEnd);
-  const after = window.text;
-  let same = 0;
-  while (same < before.length && same < after.length && before.charCodeAt(same) === after.charCodeAt(same)) same++;
-  let sameEnd = 0;
-  while (
-    sameEnd < before.length - same &&
-    sameEnd < after.length - same &&
-    before.charCodeAt(before.length - 1 - sameEnd) === after.charCodeAt(after.length - 1 - sameEnd)
-  )
-    sameEnd++;
-  const change = {
-    baseId: base.id,
-    offset: windowStart + same,
-    removed: before.length - same - sameEnd,
-    inserted: after.length - same - sameEnd,
-  };
-  return new TextSnapshot(text, version, lineStarts, sinceEarlier(base, change));
+  return assemble();
 }
 
 /** Earlier snapshots a snapshot's change is also told against (a check may have been made from any of them). */
