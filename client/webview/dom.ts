@@ -1,5 +1,7 @@
 /** What both webview pages share: the host's messaging API, element building and number words. */
 
+import { CATEGORY_RGB } from '../../server/src/protocol';
+
 interface VsCodeApi<T> {
   postMessage(message: T): void;
 }
@@ -28,8 +30,14 @@ export function clear(e: HTMLElement): void {
   while (e.firstChild) e.firstChild.remove();
 }
 
-/** The category colours of the hover pictures (engine/pictures.ts COLORS), by the view's letters. */
-export const CATEGORY_COLOURS = { p: 'rgb(230,126,34)', f: 'rgb(192,57,43)', n: 'rgb(127,140,141)' } as const;
+const css = (rgb: readonly number[]) => `rgb(${rgb.join(',')})`;
+
+/** The hover pictures' category colours (one home: protocol.ts), by the view's letters. */
+export const CATEGORY_COLOURS = {
+  p: css(CATEGORY_RGB.partial),
+  f: css(CATEGORY_RGB.full),
+  n: css(CATEGORY_RGB.none),
+} as const;
 
 export function numberInWords(n: number): string {
   return n.toLocaleString('en-US');

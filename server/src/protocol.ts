@@ -152,12 +152,30 @@ export interface Settings {
   cv: CvSettings;
   diagnostics: DiagnosticsSettings;
   preprocessing: PreprocessingSettings;
+  build: BuildSettings;
 }
 
 /** How findings are shown: per code `off`, `hint`, `information`, `warning` or `error` (over `.neurocache.json`). */
 export interface DiagnosticsSettings {
   severity: Record<string, string>;
 }
+
+/**
+ * The manifest build (Rebuild manifest.json, Build manifest.json here, `manifest build`):
+ * `exclude` lists glob patterns of cache files it leaves out on purpose, on top of the project
+ * file's `build.exclude` (engine/eeg/buildExclude.ts says how patterns match). A pattern with a
+ * `/` is relative to the workspace folder.
+ */
+export interface BuildSettings {
+  exclude: string[];
+}
+
+/** The setting, the project file's key and the CLI flag for left-out cache files (one name each, shown in messages). */
+export const BUILD_EXCLUDE = {
+  setting: 'neurocache.build.exclude',
+  projectKey: 'build.exclude',
+  flag: '--exclude',
+} as const;
 
 /** arc-meshchop's `--resample-method` (train, evaluate, experiment): its preprocessing findings are errors. */
 export interface PreprocessingSettings {
@@ -174,6 +192,7 @@ export const DEFAULT_SETTINGS: Omit<Settings, 'training' | 'cv' | 'preprocessing
   extraGlobs: [],
   maxDiagnosticsPerFile: NUMBER_OPTIONS.maxDiagnosticsPerFile.default,
   diagnostics: { severity: {} },
+  build: { exclude: [] },
 };
 
 /** The trainer's defaults (the engine's `DEFAULT_COMPOSITION`). */
@@ -255,6 +274,12 @@ export const Commands = {
    * would: a rebuild when a manifest is there, a new file otherwise (never over a file that is not a manifest).
    */
   buildManifestHere: 'neurocache.buildManifestHere',
+  /**
+   * Leave one cache file out of manifest builds: arguments the manifest's file: URI and the
+   * cache file's name; adds it to `build.exclude` in the `.neurocache.json` that applies to the
+   * manifest (a new one in its workspace folder when none does), so the CLI's build agrees.
+   */
+  excludeFromBuild: 'neurocache.excludeFromBuild',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -302,6 +327,7 @@ export const WRITING_COMMANDS: ReadonlySet<string> = new Set<CommandId>([
   Commands.rewriteLegacyPaths,
   Commands.rewriteWindowCounts,
   Commands.buildManifestHere,
+  Commands.excludeFromBuild,
 ]);
 
 /**
@@ -718,6 +744,13 @@ export namespace NiftiPairRequest {
   }
   export const type: RequestType<Params, Result> = { method };
 }
+
+/** The seizure categories' colours (RGB), shared by the hover pictures and the NPZ view. */
+export const CATEGORY_RGB = {
+  partial: [230, 126, 34],
+  full: [192, 57, 43],
+  none: [127, 140, 141],
+} as const satisfies Record<'partial' | 'full' | 'none', readonly [number, number, number]>;
 
 /** Largest NIfTI file the viewer loads (ARC's T2w images are a few MB compressed). */
 export const MAX_VIEW_VOLUME_BYTES = 256 << 20;

@@ -63,11 +63,16 @@ test(
       assert.equal(about('nolabels_windows.npz').code, 'no-labels');
       assert.deepEqual(
         noLabels.map((a) => a.title),
-        ['Reveal nolabels_windows.npz in the Explorer', 'Open nolabels_windows.npz'],
+        [
+          'Exclude nolabels_windows.npz from manifest builds (.neurocache.json)',
+          'Reveal nolabels_windows.npz in the Explorer',
+          'Open nolabels_windows.npz',
+        ],
       );
       assert.deepEqual(
         noLabels.map((a) => [a.command?.command, a.command?.arguments]),
         [
+          [Commands.excludeFromBuild, [uri, 'nolabels_windows.npz']],
           [ClientCommands.revealFile, [uriOf(path.join(dir, 'nolabels_windows.npz'))]],
           [ClientCommands.openFile, [uriOf(path.join(dir, 'nolabels_windows.npz'))]],
         ],
@@ -76,7 +81,12 @@ test(
       assert.equal(about('extra_windows.npz').code, 'unreferenced-cache-file');
       assert.deepEqual(
         (await titles(lsp, uri, about('extra_windows.npz'))).map((a) => a.title),
-        ['Rebuild manifest.json from the cache', 'Reveal extra_windows.npz in the Explorer', 'Open extra_windows.npz'],
+        [
+          'Rebuild manifest.json from the cache',
+          'Exclude extra_windows.npz from manifest builds (.neurocache.json)',
+          'Reveal extra_windows.npz in the Explorer',
+          'Open extra_windows.npz',
+        ],
       );
 
       const emptyUri = uriOf(path.join(emptyDir, 'manifest.json'));
@@ -95,28 +105,35 @@ test(
   },
 );
 
-test('clients without the file commands are offered no Reveal or Open', { timeout: 120_000 }, async () => {
-  const root = tempDir();
-  writeFileSync(path.join(root, 'nolabels_windows.npz'), eegNpz({ windows: 1, channels: 1, samples: 10 }));
-  writeFileSync(
-    path.join(root, 'a_windows.npz'),
-    eegNpz({ windows: 1, channels: 1, samples: 10, labels: new Float32Array(10).fill(1) }),
-  );
-  const text = JSON.stringify({
-    partial_seizure: [],
-    full_seizure: [{ cache_file: 'a_windows.npz', window_idx: 0 }],
-    no_seizure: [],
-  });
-  writeFileSync(path.join(root, 'manifest.json'), text);
-  const lsp = new LspSession();
-  try {
-    await lsp.initialize(root);
-    const uri = uriOf(path.join(root, 'manifest.json'));
-    await lsp.open(uri, text);
-    const noLabels = (await lsp.settled(uri)).diagnostics.find((d) => d.code === 'no-labels')!;
-    assert.deepEqual(await titles(lsp, uri, noLabels), []);
-  } finally {
-    await lsp.close();
-    rmSync(root, { recursive: true, force: true });
-  }
-});
+test(
+  'clients without the file commands are offered no Reveal or Open (the exclusion is the server’s own)',
+  { timeout: 120_000 },
+  async () => {
+    const root = tempDir();
+    writeFileSync(path.join(root, 'nolabels_windows.npz'), eegNpz({ windows: 1, channels: 1, samples: 10 }));
+    writeFileSync(
+      path.join(root, 'a_windows.npz'),
+      eegNpz({ windows: 1, channels: 1, samples: 10, labels: new Float32Array(10).fill(1) }),
+    );
+    const text = JSON.stringify({
+      partial_seizure: [],
+      full_seizure: [{ cache_file: 'a_windows.npz', window_idx: 0 }],
+      no_seizure: [],
+    });
+    writeFileSync(path.join(root, 'manifest.json'), text);
+    const lsp = new LspSession();
+    try {
+      await lsp.initialize(root);
+      const uri = uriOf(path.join(root, 'manifest.json'));
+      await lsp.open(uri, text);
+      const noLabels = (await lsp.settled(uri)).diagnostics.find((d) => d.code === 'no-labels')!;
+      assert.deepEqual(
+        (await titles(lsp, uri, noLabels)).map((a) => a.command?.command),
+        [Commands.excludeFromBuild],
+      );
+    } finally {
+      await lsp.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  },
+);

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { HoverRequest, MarkupContent } from 'vscode-languageserver-protocol/node';
 import { LspSession, uriOf, withLsp } from '../support/lsp';
 import { tempDir } from '../support/python';
-import { writeArcDataset, writeEegCache } from '../support/workspaces';
+import { writeArcDataset, writeEegCache, writeRebuiltCache } from '../support/workspaces';
 
 async function hoverAt(lsp: LspSession, uri: string, text: string, needle: string): Promise<string> {
   const lines = text.split('\n');
@@ -95,5 +95,50 @@ test('a mask hover: the lesion volume, the slice with its caption and scale, the
     assert.match(image, /Voxel values: 32-bit floating-point numbers; NIfTI-1, gzipped/);
     for (const text of [mask, image])
       assert.doesNotMatch(text.replace(/base64,[^)]+/g, '').replace(/\/[^`]*`/g, '`'), NUMPY_CODES);
+  });
+});
+
+test('findings about cache files keep off the category keys, so hovering a key shows its statistics first', async () => {
+  const root = tempDir();
+  const cache = writeRebuiltCache(path.join(root, 'eeg'));
+  // extra_windows.npz listed once of its 2 windows: the finding is about a file the manifest lists.
+  const text = cache.text.replace(
+    '"no_seizure": [',
+    '"no_seizure": [\n    {\n      "cache_file": "extra_windows.npz",\n      "window_idx": 1\n    },',
+  );
+  await withLsp(root, async (lsp) => {
+    const uri = uriOf(cache.manifest);
+    await lsp.open(uri, text);
+    const { diagnostics } = await lsp.settled(uri);
+    const lines = text.split('\n');
+    const textOf = (d: (typeof diagnostics)[number]) =>
+      lines[d.range.start.line].slice(d.range.start.character, d.range.end.character);
+    const about = (name: string) => diagnostics.filter((d) => (d.message as string).startsWith(name));
+    // Not listed: on the [ of the first list, one character after the key.
+    for (const name of ['damaged_windows.npz', 'nolabels_windows.npz']) {
+      const [d] = about(name);
+      assert.equal(textOf(d), '[', name);
+      assert.equal(lines[d.range.start.line].trim(), '"partial_seizure": [', name);
+    }
+    // Listed: on the cache_file of its first entry (the only one here).
+    const [partly] = about('extra_windows.npz');
+    assert.equal(partly.code, 'unreferenced-cache-file');
+    assert.match(partly.message as string, /has 2 windows but the manifest lists 1/);
+    assert.equal(textOf(partly), '"extra_windows.npz"');
+    // Nothing on the keys, whose hover is the statistics.
+    for (const key of ['"partial_seizure"', '"full_seizure"', '"no_seizure"']) {
+      const line = lines.findIndex((l) => l.includes(key));
+      const at = lines[line].indexOf(key);
+      const onKey = diagnostics.filter(
+        (d) => d.range.start.line === line && d.range.start.character < at + key.length && d.range.end.character > at,
+      );
+      assert.deepEqual(
+        onKey.map((d) => d.code),
+        [],
+        key,
+      );
+    }
+    const hover = await hoverAt(lsp, uri, text, '"partial_seizure"');
+    assert.match(hover, /^\*\*Seizure manifest\*\* — `partial_seizure`/);
   });
 });

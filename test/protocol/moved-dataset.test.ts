@@ -11,48 +11,11 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { CodeAction, CodeActionRequest, TextDocumentEdit } from 'vscode-languageserver-protocol/node';
 import { TextDocument, TextEdit } from 'vscode-languageserver-textdocument';
-import { encodeNifti, encodeVoxels } from '../writers/nifti';
 import { LspSession } from '../support/lsp';
 import { tempDir } from '../support/python';
+import { writeArcSessions as dataset } from '../support/workspaces';
 
 const uriOf = (file: string) => pathToFileURL(file).href;
-
-/** `samples` sessions under root/data/nifti_cache and a dataset_info.json in root/data naming them. */
-function dataset(root: string, samples: number): { info: string; text: string; cache: string } {
-  const cache = path.join(root, 'data', 'nifti_cache');
-  mkdirSync(cache, { recursive: true });
-  const names = Array.from({ length: samples }, (_, i) => `sub-M${2001 + i}_ses-1`);
-  for (const name of names) {
-    writeFileSync(
-      path.join(cache, `${name}_t2w.nii.gz`),
-      encodeNifti({ dims: [3, 3, 3], datatype: 2, data: encodeVoxels(2, new Uint8Array(27).fill(5)), gzip: true }),
-    );
-    writeFileSync(
-      path.join(cache, `${name}_lesion.nii.gz`),
-      encodeNifti({
-        dims: [3, 3, 3],
-        datatype: 2,
-        data: encodeVoxels(2, new Uint8Array(27).fill(1, 0, 4)),
-        gzip: true,
-      }),
-    );
-  }
-  const text = JSON.stringify(
-    {
-      num_samples: samples,
-      image_paths: names.map((n) => `nifti_cache/${n}_t2w.nii.gz`),
-      mask_paths: names.map((n) => `nifti_cache/${n}_lesion.nii.gz`),
-      lesion_volumes: names.map(() => 4),
-      acquisition_types: names.map((_, i) => (i % 2 ? 'space_2x' : 'space_no_accel')),
-      subject_ids: names.map((n) => n.split('_')[0]),
-    },
-    null,
-    2,
-  );
-  const info = path.join(root, 'data', 'dataset_info.json');
-  writeFileSync(info, text);
-  return { info, text, cache };
-}
 
 type Action = CodeAction & { edit?: { documentChanges?: TextDocumentEdit[] } };
 

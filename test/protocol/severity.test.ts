@@ -83,7 +83,9 @@ test(
         changes: [{ uri: uriOf(project), type: FileChangeType.Created }],
       });
       await lsp.until(() =>
-        lsp.logs.some((l) => /\.neurocache\.json is not valid JSON.*its severities are not applied/.test(l.message)),
+        lsp.logs.some((l) =>
+          /\.neurocache\.json is not valid JSON.*its severities and build exclusions are not applied/.test(l.message),
+        ),
       );
       assert.ok(findings().includes('stale-manifest:error'));
     } finally {

@@ -105,3 +105,86 @@ export function writeArcDataset(directory: string): ArcDataset {
   writeFileSync(datasetInfo, text);
   return { directory, datasetInfo, text, images, masks, counted };
 }
+
+export interface RebuiltCache extends EegCache {
+  /** Cache files the build leaves out or the manifest does not list, each with its file-level finding. */
+  fileLevel: { name: string; code: string }[];
+}
+
+/**
+ * A manifest as a rebuild left it, over a cache with file-level problems: a_windows.npz listed
+ * (window 0 partial, 1 none); not listed: damaged_windows.npz (not a ZIP: np.load raises
+ * ValueError, the builder skips it: `unreadable-cache-file`), nolabels_windows.npz (no labels:
+ * `no-labels`), and extra_windows.npz (2 windows, both partial, that a rebuild would list:
+ * `unreferenced-cache-file`).
+ */
+export function writeRebuiltCache(directory: string): RebuiltCache {
+  mkdirSync(directory, { recursive: true });
+  const labels = new Float32Array(2 * 100).fill(1, 0, 10);
+  writeFileSync(path.join(directory, 'a_windows.npz'), eegNpz({ windows: 2, channels: 1, samples: 100, labels }));
+  writeFileSync(path.join(directory, 'damaged_windows.npz'), 'not a zip archive');
+  writeFileSync(path.join(directory, 'nolabels_windows.npz'), eegNpz({ windows: 1, channels: 1, samples: 100 }));
+  const extra = new Float32Array(2 * 100).fill(1, 0, 5).fill(1, 100, 105);
+  writeFileSync(
+    path.join(directory, 'extra_windows.npz'),
+    eegNpz({ windows: 2, channels: 1, samples: 100, labels: extra }),
+  );
+  const text = `${JSON.stringify(
+    {
+      partial_seizure: [{ cache_file: 'a_windows.npz', window_idx: 0 }],
+      full_seizure: [],
+      no_seizure: [{ cache_file: 'a_windows.npz', window_idx: 1 }],
+    },
+    null,
+    2,
+  )}`;
+  const manifest = path.join(directory, 'manifest.json');
+  writeFileSync(manifest, text);
+  return {
+    directory,
+    manifest,
+    text,
+    fileLevel: [
+      { name: 'damaged_windows.npz', code: 'unreadable-cache-file' },
+      { name: 'extra_windows.npz', code: 'unreferenced-cache-file' },
+      { name: 'nolabels_windows.npz', code: 'no-labels' },
+    ],
+  };
+}
+
+/** `samples` sessions under root/data/nifti_cache and a dataset_info.json in root/data naming them. */
+export function writeArcSessions(root: string, samples: number): { info: string; text: string; cache: string } {
+  const cache = path.join(root, 'data', 'nifti_cache');
+  mkdirSync(cache, { recursive: true });
+  const names = Array.from({ length: samples }, (_, i) => `sub-M${2001 + i}_ses-1`);
+  for (const name of names) {
+    writeFileSync(
+      path.join(cache, `${name}_t2w.nii.gz`),
+      encodeNifti({ dims: [3, 3, 3], datatype: 2, data: encodeVoxels(2, new Uint8Array(27).fill(5)), gzip: true }),
+    );
+    writeFileSync(
+      path.join(cache, `${name}_lesion.nii.gz`),
+      encodeNifti({
+        dims: [3, 3, 3],
+        datatype: 2,
+        data: encodeVoxels(2, new Uint8Array(27).fill(1, 0, 4)),
+        gzip: true,
+      }),
+    );
+  }
+  const text = JSON.stringify(
+    {
+      num_samples: samples,
+      image_paths: names.map((n) => `nifti_cache/${n}_t2w.nii.gz`),
+      mask_paths: names.map((n) => `nifti_cache/${n}_lesion.nii.gz`),
+      lesion_volumes: names.map(() => 4),
+      acquisition_types: names.map((_, i) => (i % 2 ? 'space_2x' : 'space_no_accel')),
+      subject_ids: names.map((n) => n.split('_')[0]),
+    },
+    null,
+    2,
+  );
+  const info = path.join(root, 'data', 'dataset_info.json');
+  writeFileSync(info, text);
+  return { info, text, cache };
+}

@@ -42,9 +42,10 @@ test('"rebuild to include it" is true: after a rebuild nothing is left out; a 0-
       no_seizure: [],
     });
     const before = (await findings(stale)).filter((d) => d.code === 'unreferenced-cache-file').map((d) => d.message);
+    // In text order: b (not listed) on the [ of the first list, a (listed) on its entry's cache_file.
     assert.deepEqual(before, [
-      'a_windows.npz has 2 windows but the manifest lists 1; rebuild to include the rest.',
       'b_windows.npz (3 windows) is in the cache directory but not in the manifest; rebuild to include it.',
+      'a_windows.npz has 2 windows but the manifest lists 1; rebuild to include the rest.',
     ]);
     const { text } = await computeManifest(dir, inspector);
     assert.deepEqual(

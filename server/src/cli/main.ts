@@ -21,7 +21,7 @@ import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS, ResampleMethod } from '../en
 import { preprocessingJson, preprocessingReport } from '../engine/preprocessingReport';
 import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument } from '../service/analyze';
-import { buildManifestFile } from '../service/buildManifest';
+import { buildManifestFile, describeExcluded, MANIFEST_FILE } from '../service/buildManifest';
 import { detectDocument } from '../service/detect';
 import { readJsonFile } from '../service/readJson';
 import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
@@ -30,7 +30,7 @@ import { sampleCost } from '../engine/eeg/readCost';
 import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
 import { CacheInspector, danglingTarget } from '../service/inspector';
 import { NotReadableFile } from '../service/regularFile';
-import { ARC_DOWNLOAD_DEFAULTS, DEFAULT_MACHINE_SETTINGS, formatBytes, formatWait } from '../protocol';
+import { ARC_DOWNLOAD_DEFAULTS, BUILD_EXCLUDE, DEFAULT_MACHINE_SETTINGS, formatBytes, formatWait } from '../protocol';
 import { ProgressBar } from './progress';
 import { listNpz } from '../service/npzListing';
 import { bundleBeside } from '../bundles';
@@ -50,7 +50,8 @@ import {
   UsageError,
 } from './spec';
 import { applySeverityOverrides, mergeOverrides, parseSeverityArgument, SeverityOverrides } from '../engine/severity';
-import { ProjectConfigs } from '../service/projectConfig';
+import { ProjectConfig, ProjectConfigs } from '../service/projectConfig';
+import type { ExcludeRule } from '../engine/eeg/buildExclude';
 import { findWorkspaceFiles } from '../service/workspace';
 import { NEUROCACHE_VERSION as VERSION, VERSION_ARGUMENTS } from '../version';
 import type { DownloadOptions } from '../download/arc';
@@ -110,6 +111,26 @@ async function readInput(file: string): Promise<{ text: string; decodeError?: Py
   }
 }
 
+/** `--exclude GLOB`, repeatable; a pattern with a `/` is relative to the current directory. */
+function excludeOptions(values: Record<string, unknown>): ExcludeRule[] {
+  const given = values.exclude;
+  const patterns = Array.isArray(given) ? (given as string[]) : [];
+  for (const pattern of patterns)
+    if (pattern.trim() === '') throw new UsageError(`${BUILD_EXCLUDE.flag} takes a glob pattern, not an empty value`);
+  return patterns.map((pattern) => ({ pattern, base: process.cwd(), source: BUILD_EXCLUDE.flag }));
+}
+
+/** Stops on a project file that cannot be used at all; says once which of its entries are ignored. */
+function reportProjectProblems(configs: ProjectConfig[], io: Io): void {
+  const told = new Set<string>();
+  for (const config of configs) {
+    if (!config.file || told.has(config.file)) continue;
+    told.add(config.file);
+    if (config.error) throw new InputError(config.error);
+    for (const problem of config.problems) io.stderr.write(`neurocache: ${config.file}: ${problem}; ignored\n`);
+  }
+}
+
 async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
   const { values, positionals } = options;
   if (positionals.length !== 1) throw new UsageError('manifest build takes exactly one cache directory');
@@ -120,6 +141,11 @@ async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
   listing.catch(() => undefined);
   const stat = await fs.stat(directory).catch(() => undefined);
   if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);
+  const fromCommandLine = excludeOptions(values);
+  // The project file that applies to the manifest written here, as the editor's rebuild reads it.
+  const project = await new ProjectConfigs().for(path.join(directory, MANIFEST_FILE));
+  reportProjectProblems([project], io);
+  const exclude = [...project.exclude, ...fromCommandLine];
   return withInspector(
     options,
     async (inspector) => {
@@ -128,6 +154,7 @@ async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
         listing,
         onProgress: (d, t) => bar.update(d, t),
         allowEmpty: !!values['allow-empty'],
+        exclude,
       });
       bar.finish();
       // Exit 1 when nothing was written, or when the Python builder would stop on a file (training
@@ -159,6 +186,7 @@ async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
             ? `  ${result.found} *.npz found: ${[
                 result.withoutWindows.length ? `${result.withoutWindows.length} without windows (nothing to list)` : '',
                 result.skipped.length ? `${result.skipped.length} left out (listed below)` : '',
+                result.excluded.length ? `${result.excluded.length} excluded on purpose (listed below)` : '',
               ]
                 .filter(Boolean)
                 .join(', ')}\n`
@@ -166,12 +194,16 @@ async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
       );
       // Each file left out, with its code and what the Python builder does with it.
       for (const s of result.skipped) io.stderr.write(`skipped ${s.name}: ${s.reason} [${s.code}: ${s.python}]\n`);
+      for (const e of result.excluded)
+        io.stderr.write(`excluded ${e.name}: by "${e.pattern}" in ${e.source} [${e.python}]\n`);
       for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
       for (const f of result.windowFindings) io.stderr.write(`${f.severity} ${f.name} [${f.code}]: ${f.message}\n`);
       if (result.differsFromPython)
         io.stderr.write(
           'This manifest leaves out files the Python builder lists: it differs from what Python writes.\n',
         );
+      const excluded = describeExcluded(result.excluded);
+      if (excluded) io.stderr.write(`${excluded}\n`);
       return exitCode;
     },
     true,
@@ -241,15 +273,10 @@ async function check(options: ParsedOptions, io: Io): Promise<number> {
     throw new UsageError('--deep reads the cache windows, which --no-content forbids: pass one of them');
   const targets = await checkTargets(positionals);
   const texts = await Promise.all(targets.map((t) => readInput(t.file)));
+  const excludeFromCommandLine = excludeOptions(values);
   const projects = new ProjectConfigs();
   const configs = await Promise.all(targets.map((t) => projects.for(t.file)));
-  const told = new Set<string>();
-  for (const config of configs) {
-    if (!config.file || told.has(config.file)) continue;
-    told.add(config.file);
-    if (config.error) throw new InputError(config.error);
-    for (const problem of config.problems) io.stderr.write(`neurocache: ${config.file}: ${problem}; ignored\n`);
-  }
+  reportProjectProblems(configs, io);
   return withInspector(options, async (inspector) => {
     const files = [];
     let errors = 0;
@@ -262,7 +289,14 @@ async function check(options: ParsedOptions, io: Io): Promise<number> {
         file,
         text,
         inspector,
-        { content: !values['no-content'], deep: !!values.deep, cwd: process.cwd(), cv, resampleMethod },
+        {
+          content: !values['no-content'],
+          deep: !!values.deep,
+          cwd: process.cwd(),
+          cv,
+          resampleMethod,
+          buildExclude: [...configs[i].exclude, ...excludeFromCommandLine],
+        },
         structure,
       );
       const shown = applySeverityOverrides(analysis.diagnostics, mergeOverrides(configs[i].severity, fromCommandLine));

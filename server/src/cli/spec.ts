@@ -3,7 +3,7 @@
  * text and every usage error are made from it, so they cannot drift apart.
  */
 import { parseArgs } from 'node:util';
-import { ARC_DOWNLOAD_DEFAULTS, describeRange, inRange, NUMBER_OPTIONS, NumberRange } from '../protocol';
+import { ARC_DOWNLOAD_DEFAULTS, describeRange, inRange, NUMBER_OPTIONS, NumberRange, BUILD_EXCLUDE } from '../protocol';
 import { editDistance } from '../engine/editDistance';
 
 export interface OptionSpec {
@@ -51,6 +51,13 @@ const CACHE_DIR_OPTION: OptionSpec = {
   help: 'where file fingerprints are kept (default: $NEUROCACHE_CACHE_DIR, $XDG_CACHE_HOME/neurocache or ~/.cache/neurocache)',
 };
 const READER_OPTIONS = [JOBS_OPTION, READS_OPTION, CACHE_DIR_OPTION];
+/** `--exclude GLOB`: cache files the build leaves out on purpose (engine/eeg/buildExclude.ts), on top of .neurocache.json's. */
+const EXCLUDE_OPTION: OptionSpec = {
+  name: BUILD_EXCLUDE.flag.slice(2),
+  value: 'GLOB',
+  multiple: true,
+  help: 'leave cache files matching GLOB out of the manifest on purpose (a file name, or with a / a path relative to the current directory; repeatable)',
+};
 const RESAMPLE_OPTION: OptionSpec = {
   name: 'resample-method',
   value: 'M',
@@ -86,8 +93,10 @@ export const COMMANDS: CommandSpec[] = [
     description: [
       "Reads every *.npz directly in cache_dir (sorted by name), files each window as partial, full or no seizure, and writes manifest.json atomically, byte for byte what brain-go-brr-v2's scan_existing_cache writes.",
       'Files the Python builder leaves out (no labels, unreadable) are listed on stderr with what Python does with them, including where its build would stop.',
+      `Files excluded on purpose (--exclude, and "build": {"exclude": [...]} in the nearest .neurocache.json, patterns relative to its folder) are left out and listed, with the windows by which the manifest then differs from Python's.`,
     ],
     options: [
+      EXCLUDE_OPTION,
       {
         name: 'allow-empty',
         help: 'write an empty manifest when cache_dir holds no *.npz (otherwise nothing is written and the exit code is 1)',
@@ -115,6 +124,10 @@ export const COMMANDS: CommandSpec[] = [
         value: 'CODE=LEVEL',
         multiple: true,
         help: 'show CODE as LEVEL: off, hint, information, warning or error (repeatable)',
+      },
+      {
+        ...EXCLUDE_OPTION,
+        help: 'a cache file the build leaves out on purpose: not reported as missing from the manifest (as manifest build --exclude; repeatable)',
       },
       ...CV_OPTIONS,
       RESAMPLE_OPTION,

@@ -6,6 +6,7 @@
  */
 import { zlibSync } from 'fflate';
 import { crc32 } from './io/inflate';
+import { CATEGORY_RGB } from '../protocol';
 
 type Rgb = [number, number, number];
 
@@ -73,10 +74,10 @@ export function encodePng(width: number, height: number, rgba: Uint8Array): Uint
   return out;
 }
 
-export const COLORS: Record<'partial' | 'full' | 'none', Rgb> = {
-  partial: [230, 126, 34],
-  full: [192, 57, 43],
-  none: [127, 140, 141],
+const COLORS: Record<'partial' | 'full' | 'none', Rgb> = {
+  partial: [...CATEGORY_RGB.partial],
+  full: [...CATEGORY_RGB.full],
+  none: [...CATEGORY_RGB.none],
 };
 
 /** One horizontal bar split in proportion to the category counts. */

@@ -69,7 +69,7 @@ export function readCostReport(cost: ReadCost): string[] {
   const { perSample: s, epoch: e } = cost;
   const unknown = e.unknown ? ` (${plural(e.unknown, 'sample')} of unreadable files not counted)` : '';
   return [
-    `Training reads per sample: ${formatBytes(s.inflated)} inflated from ${formatBytes(s.stored)} stored, to use one window of ${formatBytes(s.used)} (__getitem__ inflates the whole windows and labels members)`,
+    `Training reads per sample: ${formatBytes(s.inflated)} inflated from ${formatBytes(s.stored)} stored, to use one window of ${formatBytes(s.used)} (training inflates the whole windows and labels members of the file for each sample)`,
     `Per epoch of the balanced set (seed ${e.seed}, ${count(e.samples)} samples): ${formatBytes(e.inflated)} inflated, ${formatBytes(e.stored)} read from storage${unknown}`,
   ];
 }

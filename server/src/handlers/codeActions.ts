@@ -21,6 +21,7 @@ import type { Analysis } from '../service/analyze';
 import type { TextEdit } from '../engine/json/edits';
 import { ClientCommands, Commands } from '../protocol';
 import { entryFixes, mayHaveSafeFixes, safeFixes } from '../service/entryFixes';
+import { PROJECT_FILE } from '../service/projectConfig';
 import type { TextSnapshot } from '../service/textDocument';
 import { currentAnalysis } from './diagnostics';
 import type { ServerState } from './state';
@@ -100,6 +101,7 @@ export async function codeActions(
       }
     }
     actions.push(...fileFixes(diagnostics, uri, current?.analysis));
+    if (current) actions.push(...excludeActions(diagnostics, uri, current.analysis, current.analysed));
     if (state.client.fileCommands && current)
       actions.push(...dataFileActions(diagnostics, current.analysis, current.analysed));
   }
@@ -158,6 +160,37 @@ function fileFixes(diagnostics: Diagnostic[], uri: string, analysis: Analysis | 
         command: { title: fix.title, command: fix.command, arguments: [uri] },
       });
     }
+  }
+  return actions;
+}
+
+/**
+ * For a finding about a cache file the manifest does not list: leave the file out of builds on
+ * purpose (`build.exclude` in `.neurocache.json`), after which the finding is gone. Not for a
+ * file the Python build stops on: Python's own rebuild knows no exclusions, so the finding stays.
+ */
+function excludeActions(
+  diagnostics: Diagnostic[],
+  uri: string,
+  analysis: Analysis,
+  analysed: TextSnapshot,
+): CodeAction[] {
+  if (analysis.kind !== 'seizure-manifest') return [];
+  const actions: CodeAction[] = [];
+  const seen = new Set<string>();
+  for (const diagnostic of diagnostics) {
+    const finding = findingOf(diagnostic, analysis, analysed);
+    const file = finding?.file;
+    if (file === undefined || finding!.code === 'cache-file-stops-build' || seen.has(file)) continue;
+    if (analysis.parsed.files.includes(file)) continue;
+    seen.add(file);
+    const title = `Exclude ${file} from manifest builds (${PROJECT_FILE})`;
+    actions.push({
+      title,
+      kind: CodeActionKind.QuickFix,
+      diagnostics: [diagnostic],
+      command: { title, command: Commands.excludeFromBuild, arguments: [uri, file] },
+    });
   }
   return actions;
 }

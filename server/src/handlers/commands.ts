@@ -15,16 +15,20 @@ import {
   ResponseError,
   ShowMessageNotification,
 } from 'vscode-languageserver/node';
+import { escapeGlob } from '../engine/eeg/buildExclude';
+import { isBareFileName } from '../engine/eeg/manifestParse';
 import { applyEdits, TextEdit } from '../engine/json/edits';
 import { plural } from '../engine/report';
-import { CommandResult, Commands } from '../protocol';
+import { BUILD_EXCLUDE, CommandResult, Commands } from '../protocol';
 import { RefusedWrite, removeStaleTemps, writeFileAtomic } from '../service/atomic';
 import { computeManifest, describeBuild, MANIFEST_FILE } from '../service/buildManifest';
 import { FileCommand, isFileCommand, planCommand } from '../service/commands';
 import { assertInsideWorkspace, readDocumentFile } from '../service/documentFiles';
 import { TextSnapshot } from '../service/textDocument';
+import { addExcludePattern, PROJECT_FILE } from '../service/projectConfig';
+import { buildExcludeFor } from './buildExclude';
 import { documentEdit } from './codeActions';
-import { check } from './diagnostics';
+import { check, scheduleCheck } from './diagnostics';
 import { isOurs, type ServerState } from './state';
 import { scanWorkspace } from './workspace';
 
@@ -72,6 +76,7 @@ async function runFileCommand(
   const plan = await planCommand(command, file, text, {
     inspector: state.inspector,
     cwd: state.workspace.cwdFor(file),
+    exclude: await buildExcludeFor(state, file),
   });
   if (plan.edits.length) await applyFix(state, uri, file, before, plan.edits, confine);
   return { ok: true, message: plan.message, ...(plan.warning && { warning: true }) };
@@ -94,7 +99,9 @@ async function buildManifestHere(state: ServerState, uri: string | undefined): P
   // A manifest already there (open or on disk) is rebuilt, so an open buffer gets an edit, never a write behind it.
   if (state.documents.openText(manifestUri) || (await fs.lstat(manifest).catch(() => undefined)))
     return runFileCommand(state, Commands.rebuildManifest, manifestUri);
-  const { text, result } = await computeManifest(folder, state.inspector);
+  const { text, result } = await computeManifest(folder, state.inspector, {
+    exclude: await buildExcludeFor(state, manifest),
+  });
   if (result.found === 0) throw new RefusedWrite(`${folder} holds no *.npz cache files: no manifest.json written`);
   if (state.shuttingDown)
     throw new RefusedWrite(`the server was shut down while the command ran; nothing was written in ${folder}`);
@@ -105,6 +112,57 @@ async function buildManifestHere(state: ServerState, uri: string | undefined): P
     ok: true,
     message: describeBuild(result, `Wrote ${manifest}`),
     ...(result.pythonStopsAt && { warning: true }),
+  };
+}
+
+/**
+ * "Exclude x.npz from manifest builds": adds the file to `build.exclude` in the project file that
+ * applies to the manifest (a new `.neurocache.json` in its workspace folder when none does), so
+ * the editor's rebuilds and the CLI's `manifest build` leave it out alike. The project file is
+ * written atomically, only inside the workspace, and never over a change made meanwhile.
+ */
+async function excludeFromBuild(state: ServerState, uri: string | undefined, name: unknown): Promise<CommandResult> {
+  if (!state.workspace.trusted)
+    throw new RefusedWrite('NeuroCache does not write files in a restricted (untrusted) workspace.');
+  if (!uri?.startsWith('file:') || typeof name !== 'string' || !isBareFileName(name))
+    throw new RefusedWrite(
+      `${Commands.excludeFromBuild} needs the URI of a manifest.json and the name of a cache file next to it`,
+    );
+  const manifest = fileURLToPath(uri);
+  await assertInsideWorkspace(manifest, state.workspace.folders, 'the manifest');
+  const folder = state.workspace.folderOf(manifest) ?? path.dirname(manifest);
+  const project = await state.settings.projects.for(manifest, folder);
+  const target = project.file ?? path.join(folder, PROJECT_FILE);
+  const confine = await assertInsideWorkspace(target, state.workspace.folders, 'the project file');
+  const relative = path
+    .relative(path.dirname(target), path.join(path.dirname(manifest), name))
+    .split(path.sep)
+    .join('/');
+  // With a `/` the pattern is this one file, not every file of that name in any folder.
+  const pattern = escapeGlob(relative.includes('/') ? relative : `./${relative}`);
+  const before = await readDocumentFile(target);
+  if (before === undefined && (await fs.lstat(target).catch(() => undefined)))
+    throw new RefusedWrite(`cannot read ${target} (not a regular file)`);
+  let next: string;
+  try {
+    next = addExcludePattern(target, before, pattern);
+  } catch (error) {
+    throw new RefusedWrite((error as Error).message);
+  }
+  if (next === before)
+    return { ok: true, message: `${name} is already excluded from manifest builds ("${pattern}" in ${target}).` };
+  if (state.shuttingDown)
+    throw new RefusedWrite(`the server was shut down while the command ran; ${target} is unchanged`);
+  if ((await readDocumentFile(target)) !== before) throw new RefusedWrite(`${target} changed meanwhile; run it again`);
+  await writeFileAtomic(target, next, { confine });
+  await removeStaleTemps(target);
+  // Every file below it is judged again (from fingerprints); the manifest at once, so the finding goes now.
+  state.settings.projects.forget();
+  for (const tracked of state.documents.tracked.keys()) if (tracked !== uri) scheduleCheck(state, tracked, 0);
+  await check(state, uri);
+  return {
+    ok: true,
+    message: `Excluded ${name} from manifest builds ("${pattern}" in ${BUILD_EXCLUDE.projectKey} of ${target}): checks no longer report it, and a rebuild leaves it out and says its manifest differs from the Python builder's.`,
   };
 }
 
@@ -134,9 +192,11 @@ export async function executeCommand(state: ServerState, params: ExecuteCommandP
       ? () => checkWorkspace(state)
       : command === Commands.buildManifestHere
         ? () => buildManifestHere(state, uri)
-        : isFileCommand(command)
-          ? () => runFileCommand(state, command, uri)
-          : undefined;
+        : command === Commands.excludeFromBuild
+          ? () => excludeFromBuild(state, uri, params.arguments?.[1])
+          : isFileCommand(command)
+            ? () => runFileCommand(state, command, uri)
+            : undefined;
   // Only the advertised commands exist: anything else is the client's mistake, never a fix to guess.
   if (!run) throw new ResponseError(ErrorCodes.InvalidParams, `NeuroCache has no command "${command}"`);
   try {

@@ -19,6 +19,7 @@ import { MAX_JSON_BYTES } from '../service/regularFile';
 import { codeLink } from '../service/diagnosticDocs';
 import { TextSnapshot } from '../service/textDocument';
 import { forgetClosed, keepClosed } from './closedAnalyses';
+import { buildExcludeFor } from './buildExclude';
 import { settingsFor } from './settings';
 import type { Settings } from '../protocol';
 import { applySeverityOverrides, mergeOverrides, SeverityOverrides } from '../engine/severity';
@@ -111,7 +112,7 @@ async function severityOverrides(state: ServerState, t: Tracked, settings: Setti
     const said = `${project.file}\0${project.error ?? project.problems.join('\0')}`;
     if (!state.settings.loggedProjectProblems.has(said)) {
       state.settings.loggedProjectProblems.add(said);
-      if (project.error) state.log.warn(`${project.error}: its severities are not applied`);
+      if (project.error) state.log.warn(`${project.error}: its severities and build exclusions are not applied`);
       for (const problem of project.problems) state.log.warn(`${project.file}: ${problem}; ignored`);
     }
   }
@@ -236,6 +237,7 @@ export async function check(state: ServerState, uri: string, reason: CheckReason
         resampleMethod: preprocessing.resampleMethod,
         cwd: state.workspace.cwdFor(t.file),
         searchMovedUnder: state.workspace.folderOf(t.file),
+        buildExclude: await buildExcludeFor(state, t.file),
         signal,
         known,
       },

@@ -6,6 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS, ResampleMethod } from '../engine/arc/preprocessing';
+import { parseExcludePatterns } from '../engine/eeg/buildExclude';
 import { parseSeverityOverrides } from '../engine/severity';
 import { DEFAULT_SETTINGS, inRange, NUMBER_OPTIONS, NumberRange, Settings } from '../protocol';
 import { isLogLevel } from './log';
@@ -35,6 +36,7 @@ export function resolveSettings(raw: unknown): Settings {
   const training = isRecord(given.training) ? given.training : {};
   const cv = isRecord(given.cv) ? given.cv : {};
   const preprocessing = isRecord(given.preprocessing) ? given.preprocessing : {};
+  const build = isRecord(given.build) ? given.build : {};
   return {
     contentChecks: typeof given.contentChecks === 'boolean' ? given.contentChecks : DEFAULT_SETTINGS.contentChecks,
     deepChecks: typeof given.deepChecks === 'boolean' ? given.deepChecks : DEFAULT_SETTINGS.deepChecks,
@@ -63,6 +65,8 @@ export function resolveSettings(raw: unknown): Settings {
         ? (preprocessing.resampleMethod as ResampleMethod)
         : DEFAULT_RESAMPLE_METHOD,
     },
+    // Values that are not patterns are left out (the settings editor marks them, from package.json's schema).
+    build: { exclude: parseExcludePatterns(build.exclude, 'exclude').patterns },
   };
 }
 
@@ -108,7 +112,8 @@ export async function logSettings(state: ServerState): Promise<void> {
     const severity = Object.keys(s.diagnostics.severity).length
       ? `, diagnostics.severity ${JSON.stringify(s.diagnostics.severity)}`
       : '';
-    const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, deepChecks ${s.deepChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}${severity}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}, cv seed ${s.cv.seed} outerFolds ${s.cv.outerFolds} innerFolds ${s.cv.innerFolds}, resampleMethod ${s.preprocessing.resampleMethod}`;
+    const exclude = s.build.exclude.length ? `, build.exclude ${JSON.stringify(s.build.exclude)}` : '';
+    const line = `contentChecks ${s.contentChecks ? 'on' : 'off'}, deepChecks ${s.deepChecks ? 'on' : 'off'}, maxDiagnosticsPerFile ${s.maxDiagnosticsPerFile}${globs}${severity}, training seed ${s.training.seed} fullRatio ${s.training.fullRatio} backgroundRatio ${s.training.backgroundRatio}, cv seed ${s.cv.seed} outerFolds ${s.cv.outerFolds} innerFolds ${s.cv.innerFolds}, resampleMethod ${s.preprocessing.resampleMethod}${exclude}`;
     const before = state.settings.logged.get(folder);
     if (line === before) continue;
     state.settings.logged.set(folder, line);

@@ -29,9 +29,11 @@ import {
   IndexFileFacts,
   ParsedDatasetIndex,
 } from '../engine/eeg/datasetIndex';
+import { ExcludeRule, excludedBy } from '../engine/eeg/buildExclude';
 import { CacheFileFacts, checkManifest } from '../engine/eeg/manifestCheck';
 import { ParsedManifest } from '../engine/eeg/manifestParse';
 import { DeepResult, deepDiagnostics } from '../engine/eeg/deepChecks';
+import { failureOutcome } from '../engine/eeg/numpyLoad';
 import { ReadCost, trainingReadCost } from '../engine/eeg/readCost';
 import { windowHeaderDiagnostics } from '../engine/eeg/windowHeaders';
 import { deepCheck } from './deepCheck';
@@ -64,6 +66,8 @@ export interface CheckOptions {
    * the text names anew.
    */
   known?: KnownFacts;
+  /** Cache files the manifest build leaves out on purpose: not reported as missing from the manifest. */
+  buildExclude?: readonly ExcludeRule[];
 }
 
 /** What an earlier check of a manifest found about its cache files and its directory. */
@@ -268,6 +272,14 @@ async function analyzeManifest(
         return { name, facts: known };
       }),
     );
+    const exclude = options.buildExclude ?? [];
+    // Left out on purpose: not the manifest's problem, unless Python's own build (which knows no exclusions) stops on it.
+    if (exclude.length)
+      listing = listing.filter(
+        ({ name, facts: f }) =>
+          !excludedBy(exclude, path.join(directory, name)) ||
+          (f.exists && f.failure !== undefined && failureOutcome(f.failure) === 'stops-build'),
+      );
   }
   const deep = await deepDone;
   const stats = manifestStats(

@@ -4,6 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { ExcludeRule, excludedBy } from '../engine/eeg/buildExclude';
 import { buildManifest, serializeManifest } from '../engine/eeg/manifestBuild';
 import { CacheFileFacts, describePythonOutcome } from '../engine/eeg/manifestCheck';
 import { MAX_WINDOWS_PER_FILE, NpzSummary } from '../engine/eeg/npz';
@@ -26,6 +27,18 @@ export interface SkippedFile {
   python: string;
 }
 
+/** A cache file left out on purpose (a `build.exclude` rule), and what the Python builder, which knows no such rule, does with it. */
+export interface ExcludedFile {
+  name: string;
+  pattern: string;
+  /** Where the rule was found: `.neurocache.json`'s path, `neurocache.build.exclude`, `--exclude`. */
+  source: string;
+  /** The windows the Python builder lists from it (none when it skips the file or stops on it). */
+  pythonWindows: number;
+  /** What the Python builder does with it, in words. */
+  python: string;
+}
+
 export interface BuildResult {
   manifestPath: string;
   /** Cache files the manifest lists (with at least one window): what `stats` calls "Cache files". */
@@ -36,6 +49,8 @@ export interface BuildResult {
   withoutWindows: string[];
   windows: Record<'partial_seizure' | 'full_seizure' | 'no_seizure', number>;
   skipped: SkippedFile[];
+  /** Files left out on purpose: the manifest differs from Python's by their windows (`pythonWindows`). */
+  excluded: ExcludedFile[];
   notes: { name: string; note: string }[];
   /** What training makes of the listed files' headers (windows-labels-count, window-shape), per file. */
   windowFindings: WindowHeaderFinding[];
@@ -86,6 +101,23 @@ function skippedFile(name: string, facts: CacheFileFacts): SkippedFile {
   return { name, reason: failure.message, code: SKIPPED_CODE[outcome], exception: failure.exception, python };
 }
 
+/** An excluded file, with the windows the Python builder would list from it (it knows no exclusions). */
+function excludedFile(name: string, facts: CacheFileFacts, rule: ExcludeRule): ExcludedFile {
+  const { pattern, source } = rule;
+  if (facts.summary?.hasLabels) {
+    const windows = facts.summary.windowCount;
+    return {
+      name,
+      pattern,
+      source,
+      pythonWindows: windows,
+      python: `the Python builder lists its ${plural(windows, 'window')}`,
+    };
+  }
+  const skip = skippedFile(name, facts);
+  return { name, pattern, source, pythonWindows: 0, python: `${skip.reason}: ${skip.python}` };
+}
+
 /** The file the Python builder writes in the cache folder. */
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -105,7 +137,23 @@ export function describeBuild(result: BuildResult, done = 'Rebuilt'): string {
   const training = codes.length
     ? `; ${plural(new Set(result.windowFindings.map((f) => f.name)).size, 'file')} training cannot read as listed (${codes.join(', ')}: see the problems)`
     : '';
-  return `${stop}${done}: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${training}.`;
+  // Right after where Python's build stops: a manifest that differs on purpose must say so before it is cut off.
+  const excluded = result.excluded.length ? `${describeExcluded(result.excluded)} ` : '';
+  return `${stop}${excluded}${done}: ${plural(result.files, 'cache file')} listed${of}, ${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no-seizure windows${empty}${leftOut}${training}.`;
+}
+
+/**
+ * The sentence that says a manifest deliberately differs from Python's ("This manifest
+ * deliberately differs from the Python builder's by 2 windows, which Python would list:
+ * excluded on purpose x.npz (by "x.npz" in /p/.neurocache.json)."), or "" when nothing was excluded.
+ */
+export function describeExcluded(excluded: readonly ExcludedFile[]): string {
+  if (!excluded.length) return '';
+  const files = excluded.map((e) => `${e.name} (by "${e.pattern}" in ${e.source})`).join(', ');
+  const windows = excluded.reduce((n, e) => n + e.pythonWindows, 0);
+  return windows
+    ? `This manifest deliberately differs from the Python builder's by ${plural(windows, 'window')}, which Python would list: excluded on purpose ${files}.`
+    : `Excluded on purpose ${files}; the Python builder lists no window from ${excluded.length === 1 ? 'it' : 'them'} either.`;
 }
 
 /**
@@ -122,6 +170,8 @@ export interface BuildOptions {
   listing?: Promise<string[]>;
   /** False: a folder without `*.npz` gets no manifest (the result says `written: false`). */
   allowEmpty?: boolean;
+  /** Cache files to leave out on purpose (`build.exclude`): read all the same, to say what Python's build does with them. */
+  exclude?: readonly ExcludeRule[];
 }
 
 export async function buildManifestFile(
@@ -158,9 +208,19 @@ export async function computeManifest(
   );
   const readable: { name: string; summary: NpzSummary }[] = [];
   const skipped: BuildResult['skipped'] = [];
+  const excluded: ExcludedFile[] = [];
+  // Where Python's build stops counts excluded files too: it knows nothing of the rules.
+  let pythonStop: SkippedFile | undefined;
   const notes: BuildResult['notes'] = [];
   names.forEach((name, i) => {
     const f = facts[i];
+    const rule = options.exclude?.length ? excludedBy(options.exclude, path.join(directory, name)) : undefined;
+    if (rule) {
+      excluded.push(excludedFile(name, f, rule));
+      const skip = f.summary?.hasLabels ? undefined : skippedFile(name, f);
+      if (!pythonStop && skip?.code === 'cache-file-stops-build') pythonStop = skip;
+      return;
+    }
     for (const note of f.summary?.notes ?? []) notes.push({ name, note });
     if (f.summary?.hasLabels && f.summary.windowCount <= MAX_WINDOWS_PER_FILE) {
       readable.push({ name, summary: f.summary });
@@ -169,7 +229,11 @@ export async function computeManifest(
           name,
           note: `windows cannot be read (${f.summary.windowsError}): listed, as the builder reads only labels, but training fails on these windows`,
         });
-    } else skipped.push(skippedFile(name, f));
+    } else {
+      const skip = skippedFile(name, f);
+      skipped.push(skip);
+      if (!pythonStop && skip.code === 'cache-file-stops-build') pythonStop = skip;
+    }
   });
   const entries = readable.reduce((n, r) => n + r.summary.windowCount, 0);
   if (entries > MAX_BUILT_ENTRIES) {
@@ -183,7 +247,7 @@ export async function computeManifest(
   // Judged against every file the build lists: those are what training stacks.
   const cache = cacheWindowShape(readable);
   const windowFindings = readable.flatMap((r) => fileWindowFindings(r.name, r.summary, cache, true));
-  const stop = skipped.find((s) => s.code === 'cache-file-stops-build');
+  const stop = pythonStop;
   const result: BuildResult = {
     manifestPath: path.join(directory, MANIFEST_FILE),
     files: readable.filter((r) => r.summary.windowCount > 0).length,
@@ -195,6 +259,7 @@ export async function computeManifest(
       no_seizure: manifest.no_seizure.length,
     },
     skipped,
+    excluded,
     notes,
     windowFindings,
     pythonStopsAt: stop ? { name: stop.name, exception: stop.exception! } : null,

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { legacyPathEdits, lesionVolumeEdits } from '../engine/arc/fixes';
 import { dropEntries } from '../engine/eeg/fixes';
+import type { ExcludeRule } from '../engine/eeg/buildExclude';
 import type { TextEdit } from '../engine/json/edits';
 import { plural } from '../engine/report';
 import { Commands } from '../protocol';
@@ -30,6 +31,8 @@ export interface CommandContext {
   /** Where relative dataset_info paths resolve last (the document's workspace folder). */
   cwd: string;
   signal?: AbortSignal;
+  /** Cache files a rebuild leaves out on purpose (`build.exclude`). */
+  exclude?: readonly ExcludeRule[];
 }
 
 /** The edits a command makes (none when the document is already right) and what to tell the user. */
@@ -48,8 +51,8 @@ const whole = (text: string, next: string): TextEdit[] =>
 const PLANNERS: Record<FileCommand, { kind: Exclude<DocumentKind, 'unrelated'>; plan: Planner }> = {
   [Commands.rebuildManifest]: {
     kind: 'seizure-manifest',
-    plan: async (file, text, { inspector, signal }) => {
-      const { text: rebuilt, result } = await computeManifest(path.dirname(file), inspector, { signal });
+    plan: async (file, text, { inspector, signal, exclude }) => {
+      const { text: rebuilt, result } = await computeManifest(path.dirname(file), inspector, { signal, exclude });
       return {
         edits: whole(text, rebuilt),
         message: describeBuild(result),

@@ -123,7 +123,7 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
   const key = parsed.rootKeys.find((k) => inside(offset, k.key));
   if (key) {
     const own =
-      `\`${key.category}\`: ${stats.windows[key.category].toLocaleString('en-US')} windows` +
+      `\`${key.category}\`: ${plural(stats.windows[key.category], 'window')}` +
       (stats.missingWindows[key.category]
         ? `, ${stats.missingWindows[key.category].toLocaleString('en-US')} with missing files`
         : '');

@@ -5,6 +5,7 @@
 import { Diagnostic, diagnostic, TextSpan } from '../diagnostics';
 import { formatPercent } from '../units';
 import { CATEGORIES } from './category';
+import { fileAnchors } from './fileAnchor';
 import { ManifestEntries } from './manifestEntries';
 import { ParsedManifest } from './manifestParse';
 import { categoryOf, MAX_WINDOWS_PER_FILE, NpzSummary, windowPositives } from './npz';
@@ -226,11 +227,12 @@ export function describeWindow(summary: NpzSummary, window: number): string {
 
 function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referenced: ReferencedWindows): Diagnostic[] {
   if (!input.directory || parsed.rootKeys.length === 0) return [];
-  const anchor = parsed.rootKeys[0].key;
+  const anchorOf = fileAnchors(parsed);
   const ids = new Map(parsed.files.map((f, i) => [f, i]));
   const out: Diagnostic[] = [];
   for (const { name, facts } of input.directory) {
     const id = ids.get(name);
+    const anchor = anchorOf(name);
     const summary = facts.summary;
     if (facts.error) {
       const failure = failureOf(facts);

@@ -13,6 +13,7 @@ import { diagnostic } from '../diagnostics';
 import type { NpzSummary } from './npz';
 import type { CacheFileFacts } from './manifestCheck';
 import type { ParsedManifest } from './manifestParse';
+import { fileAnchors } from './fileAnchor';
 
 export type WindowHeaderCode = 'windows-labels-count' | 'window-shape';
 
@@ -139,12 +140,12 @@ export interface WindowHeaderInput {
 /**
  * The header checks of a manifest: label rows without a window on each entry that lists one
  * (its `window_idx`), a file of another shape on each entry of that file (its `cache_file`),
- * and the whole-file findings of files no entry lists, or of windows no entry can list, on the
- * first root key.
+ * and the whole-file findings of files no entry lists, or of windows no entry can list, where
+ * findings about a file as a whole sit (fileAnchor.ts).
  */
 export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHeaderInput): Diagnostic[] {
   if (!parsed.isManifest) return [];
-  const anchor = parsed.rootKeys[0].key;
+  const anchorOf = fileAnchors(parsed);
   const listed = parsed.files.map((name, i) => ({ name, summary: input.files[i]?.summary }));
   const known = new Set(parsed.files);
   const everyFile = input.directory
@@ -183,11 +184,12 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
     }
   }
   for (const f of perFile.flat())
-    if (f.code === 'windows-labels-count') out.push(diagnostic(anchor, f.severity, f.code, f.message, f.name));
+    if (f.code === 'windows-labels-count')
+      out.push(diagnostic(anchorOf(f.name), f.severity, f.code, f.message, f.name));
   for (const { name, summary } of everyFile) {
     if (known.has(name) || !summary?.hasLabels) continue;
     for (const f of fileWindowFindings(name, summary, cache, true)) {
-      out.push(diagnostic(anchor, 'warning', f.code, `${f.message} A rebuild lists this file.`, f.name));
+      out.push(diagnostic(anchorOf(name), 'warning', f.code, `${f.message} A rebuild lists this file.`, f.name));
     }
   }
   return out;
