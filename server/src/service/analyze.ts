@@ -263,7 +263,7 @@ async function analyzeManifest(
     options.content && options.deep ? deepCheck(parsed, pending(), directory, inspector, options) : undefined;
   deepDone?.catch(() => undefined); // awaited below; a failure before then must not be unhandled
   const facts = gathered.some((f) => f instanceof Promise)
-    ? await Promise.all(gathered)
+    ? await Promise.all(pending())
     : (gathered as CacheFileFacts[]);
   let listing = options.content ? known?.listing : undefined;
   if (options.content && !listing) {
