@@ -72,13 +72,17 @@ class ReferencedWindows {
   private readonly seen: Uint8Array;
   private readonly others = new Map<number, Set<number>>();
 
-  constructor(counts: (number | undefined)[]) {
+  /** `counts[id]`: file id's window count, if known; `entries`: how many entries can list windows. */
+  constructor(counts: (number | undefined)[], entries: number) {
     this.start = new Int32Array(counts.length);
     this.size = new Int32Array(counts.length);
+    // Bytes for counts in proportion to the entries only: a damaged header may claim 2^31 windows.
+    const budget = Math.max(1 << 16, 8 * entries);
     let total = 0;
     counts.forEach((count, id) => {
       this.start[id] = total;
-      this.size[id] = count !== undefined && count > 0 && Number.isSafeInteger(count) ? count : 0;
+      const fits = count !== undefined && count > 0 && Number.isSafeInteger(count) && total + count <= budget;
+      this.size[id] = fits ? count : 0;
       total += this.size[id];
     });
     this.seen = new Uint8Array(total);
@@ -114,7 +118,10 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
   const out: Diagnostic[] = [];
   const { entries } = parsed;
   // Windows listed per file: finds duplicates, and later the windows no entry lists.
-  const referencedWindows = new ReferencedWindows(parsed.files.map((_, id) => windowCountOf(input.files[id]?.summary)));
+  const referencedWindows = new ReferencedWindows(
+    parsed.files.map((_, id) => windowCountOf(input.files[id]?.summary)),
+    entries.count,
+  );
   for (let i = 0; i < entries.count; i++) {
     const fileId = entries.file[i];
     if (fileId < 0 || entries.shadowed[i]) continue;
