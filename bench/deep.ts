@@ -4,16 +4,23 @@
  * - a numpy loop: per file `np.load(f)["windows"]` once, then per window
  *   `np.isfinite(w).all()` and `np.abs(w).max() > 10` (fairer to numpy than training's
  *   `__getitem__`, which inflates the member again for every window);
- * - the inflate bound: node:zlib inflating the same members, spread over the same number of
- *   threads, checking nothing.
- * Also the header-only check of the same cache (what the deep check pays before inflating)
- * and a deep re-check from warm fingerprints (inflates nothing). Data under bench/.data, reused.
+ * - the inflate bound: a node process whose threads inflate the same members with node:zlib,
+ *   streamed from the file in the deep check's read and output chunk sizes, largest member
+ *   first to whichever thread is free, checking nothing.
+ * All three are whole processes timed the same way (start-up counted for each), run in turn in
+ * every round, so the ratios compare runs made under the same load; each ratio is the median of
+ * the rounds' own ratios. CPU time (the children's user + system, from /proc) is shown beside
+ * the wall time: on a loaded machine it is the steadier figure.
+ * Then where the deep check's time goes (the pool's own account, in this process, per part
+ * summed over files), the header-only check (what the deep check pays before inflating) and a
+ * deep re-check from warm fingerprints (inflates nothing). Data under bench/.data, reused.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { INFLATE_OUTPUT_CHUNK } from '../server/src/workers/deepWindows';
+import { DEEP_READ_CHUNK, WorkerPool } from '../server/src/workers/pool';
 import type { Row } from './network';
 
 const GENERATE = `
@@ -44,35 +51,48 @@ print(bad)
 `;
 
 /**
- * Each thread inflates its share of the `windows` members and checks nothing: streamed in 4 MiB
- * reads through node:zlib, output counted and dropped (a one-call inflateRawSync would also pay
- * for concatenating a 70 MB result, which no reader needs).
+ * The bound as a process: `threads` threads, each taking the largest member left when it is
+ * free, reading it in `readChunk` pieces and inflating it through node:zlib in `outputChunk`
+ * pieces that are counted and dropped. Prints the inflated bytes.
  */
-const INFLATE_WORKER = `
-const { workerData, parentPort } = require('node:worker_threads');
+const BOUND_PROCESS = `
+const { Worker } = require('node:worker_threads');
+const [members, threads, readChunk, outputChunk] = [JSON.parse(process.argv[1]), +process.argv[2], +process.argv[3], +process.argv[4]];
+const THREAD = \`
+const { parentPort, workerData: { readChunk, outputChunk } } = require('node:worker_threads');
 const fs = require('node:fs');
 const zlib = require('node:zlib');
-async function inflate({ file, offset, length }) {
+parentPort.on('message', async ({ file, offset, length }) => {
   const fd = fs.openSync(file, 'r');
-  const inflater = zlib.createInflateRaw({ chunkSize: 1 << 20 });
+  const inflater = zlib.createInflateRaw({ chunkSize: outputChunk });
   let bytes = 0;
   inflater.on('data', (chunk) => (bytes += chunk.length));
   const done = new Promise((resolve, reject) => (inflater.on('end', resolve), inflater.on('error', reject)));
-  for (let at = 0; at < length; at += 4 << 20) {
-    const chunk = Buffer.allocUnsafe(Math.min(4 << 20, length - at));
+  for (let at = 0; at < length; at += readChunk) {
+    const chunk = Buffer.allocUnsafeSlow(Math.min(readChunk, length - at));
     fs.readSync(fd, chunk, 0, chunk.length, offset + at);
     if (!inflater.write(chunk)) await new Promise((resolve) => inflater.once('drain', resolve));
   }
   inflater.end();
   await done;
   fs.closeSync(fd);
-  return bytes;
-}
-(async () => {
-  let bytes = 0;
-  for (const member of workerData) bytes += await inflate(member);
   parentPort.postMessage(bytes);
-})();
+});
+\`;
+const queue = [...members].sort((a, b) => b.length - a.length);
+let total = 0;
+const runThread = () => new Promise((resolve, reject) => {
+  const worker = new Worker(THREAD, { eval: true, workerData: { readChunk, outputChunk } });
+  worker.on('error', reject);
+  const next = () => {
+    const member = queue.shift();
+    if (member) worker.postMessage(member);
+    else worker.terminate().then(resolve);
+  };
+  worker.on('message', (bytes) => ((total += bytes), next()));
+  next();
+});
+Promise.all(Array.from({ length: Math.min(threads, members.length) }, runThread)).then(() => console.log(total));
 `;
 
 interface Member {
@@ -106,35 +126,44 @@ print(json.dumps(spans))`,
   return JSON.parse(out);
 }
 
-async function inflateBound(members: Member[], threads: number): Promise<number> {
-  // Largest first, each to the least loaded thread: as even a split as the files allow.
-  const shares: Member[][] = Array.from({ length: threads }, () => []);
-  const load = new Array(threads).fill(0);
-  for (const m of [...members].sort((a, b) => b.length - a.length)) {
-    const k = load.indexOf(Math.min(...load));
-    shares[k].push(m);
-    load[k] += m.length;
+/** CPU seconds of this process's finished children (user + system), from /proc; undefined off Linux. */
+function childrenCpuMs(): number | undefined {
+  try {
+    // Fields after the parenthesised command name; cutime and cstime are the 14th and 15th of them.
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
   }
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** Wall and CPU milliseconds of a child process run to its end (`run` waits for it). */
+function measured(run: () => void): { wall: number; cpu: number } {
+  const cpuBefore = childrenCpuMs();
   const started = performance.now();
-  await Promise.all(
-    shares
-      .filter((s) => s.length)
-      .map(
-        (share) =>
-          new Promise<number>((resolve, reject) => {
-            const worker = new Worker(INFLATE_WORKER, { eval: true, workerData: share });
-            worker.once('message', resolve);
-            worker.once('error', reject);
-          }),
-      ),
-  );
-  return performance.now() - started;
+  run();
+  const wall = performance.now() - started;
+  const cpuAfter = childrenCpuMs();
+  return { wall, cpu: cpuBefore === undefined || cpuAfter === undefined ? NaN : cpuAfter - cpuBefore };
 }
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
+
+const loadNow = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 export async function benchDeepCheck(options: {
   data: string;
@@ -155,11 +184,13 @@ export async function benchDeepCheck(options: {
     execFileSync(numpy, ['-c', GENERATE, dir, String(files), String(windows)]);
     writeFileSync(path.join(dir, '.complete'), '');
   }
-  const npz = readdirSync(dir).filter((n) => n.endsWith('.npz'));
-  const onDisk = npz.reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
+  const npz = readdirSync(dir)
+    .filter((n) => n.endsWith('.npz'))
+    .map((n) => path.join(dir, n));
+  const onDisk = npz.reduce((n, f) => n + statSync(f).size, 0);
   const store = path.join(options.data, 'fingerprints-deep');
   const threads = availableParallelism();
-  const run = (args: string[]) => {
+  const cliRun = (args: string[]) => {
     const result = spawnSync(process.execPath, [cli, ...args, '--cache-dir', store, '--jobs', String(threads)], {
       encoding: 'utf8',
       maxBuffer: 1 << 26,
@@ -169,73 +200,113 @@ export async function benchDeepCheck(options: {
     return result.stdout;
   };
   rmSync(store, { recursive: true, force: true });
-  run(['manifest', 'build', dir]);
+  cliRun(['manifest', 'build', dir]);
   const manifest = path.join(dir, 'manifest.json');
-  const repeats = quick ? 2 : 3;
-  const timed = (f: () => void) => {
-    const samples: number[] = [];
-    for (let i = 0; i < repeats; i++) {
-      const started = performance.now();
-      f();
-      samples.push(performance.now() - started);
-    }
-    return median(samples);
-  };
+  const members = windowsMembers(numpy, dir);
+  const rounds = quick ? 2 : 3;
+  const loadBefore = loadNow();
+
+  // The three contenders in turn, round after round.
   let inflated = 0;
-  const deep = timed(() => {
+  let boundInflated = 0;
+  const deep: { wall: number; cpu: number }[] = [];
+  const bound: typeof deep = [];
+  const loop: typeof deep = [];
+  for (let round = 0; round < rounds; round++) {
     rmSync(store, { recursive: true, force: true });
-    inflated = JSON.parse(run(['check', manifest, '--deep', '--json'])).io.bytesInflated;
-  });
-  const headers = timed(() => {
-    rmSync(store, { recursive: true, force: true });
-    run(['check', manifest, '--json']);
-  });
+    deep.push(
+      measured(() => (inflated = JSON.parse(cliRun(['check', manifest, '--deep', '--json'])).io.bytesInflated)),
+    );
+    bound.push(
+      measured(() => {
+        const args = [JSON.stringify(members), threads, DEEP_READ_CHUNK, INFLATE_OUTPUT_CHUNK].map(String);
+        boundInflated = Number(execFileSync(process.execPath, ['-e', BOUND_PROCESS, ...args], { encoding: 'utf8' }));
+      }),
+    );
+    loop.push(measured(() => execFileSync(numpy, ['-c', NUMPY_LOOP, dir], { stdio: ['ignore', 'ignore', 'inherit'] })));
+  }
+  if (boundInflated !== inflated)
+    throw new Error(`the bound inflated ${boundInflated} bytes, the deep check ${inflated}`);
+  const paired = (a: typeof deep, b: typeof deep, key: 'wall' | 'cpu') => median(a.map((x, i) => x[key] / b[i][key]));
+  const ms = (samples: typeof deep) =>
+    `${median(samples.map((s) => s.wall)).toFixed(0)} ms wall, ${median(samples.map((s) => s.cpu)).toFixed(0)} ms CPU`;
+
+  // Where the time goes: the pool's own account of the same deep check, run in this process.
+  const pool = new WorkerPool(threads);
+  const started = performance.now();
+  try {
+    const results = await Promise.all(npz.map((f) => pool.deepWindows(f, undefined, { size: statSync(f).size })));
+    if (results.some((r) => !r.ok)) throw new Error('the deep check failed on a bench file');
+  } finally {
+    await pool.close();
+  }
+  const poolWall = performance.now() - started;
+  const t = pool.deepTime;
+  const threadMs = poolWall * threads;
+  const share = (x: number) => `${x.toFixed(0)} ms (${((100 * x) / threadMs).toFixed(0)}%)`;
+  const account =
+    `in-process pool, ${poolWall.toFixed(0)} ms wall × ${threads} threads = ${threadMs.toFixed(0)} thread-ms: ` +
+    `inflating ${share(t.inflateMs)}, beside it on the workers' own threads the value scan ${share(t.checkMs)} and CRC-32 ${share(t.crcMs)}, ` +
+    `waiting for reads ${share(t.starvedMs)}; main thread's reads ${t.readMs.toFixed(0)} ms (overlapped), ` +
+    `files waiting for a thread ${t.queuedMs.toFixed(0)} ms (summed); largest inflated chunk a worker held ${(pool.deepLargestOutput / 2 ** 20).toFixed(0)} MiB`;
+
+  const headers = median(
+    Array.from({ length: rounds }, () => {
+      rmSync(store, { recursive: true, force: true });
+      return measured(() => cliRun(['check', manifest, '--json'])).wall;
+    }),
+  );
+  const startup = median(Array.from({ length: rounds }, () => measured(() => cliRun(['--version'])).wall));
   // Warm fingerprints: the deep results are remembered.
   rmSync(store, { recursive: true, force: true });
-  run(['check', manifest, '--deep', '--json']);
+  cliRun(['check', manifest, '--deep', '--json']);
   let warmInflated = -1;
-  const warm = timed(() => {
-    warmInflated = JSON.parse(run(['check', manifest, '--deep', '--json'])).io.bytesInflated;
-  });
-  const members = windowsMembers(numpy, dir);
-  const boundSamples: number[] = [];
-  for (let i = 0; i < repeats; i++) boundSamples.push(await inflateBound(members, threads));
-  const bound = median(boundSamples);
-  const loop = timed(() => execFileSync(numpy, ['-c', NUMPY_LOOP, dir], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  const warm = median(
+    Array.from(
+      { length: rounds },
+      () =>
+        measured(() => (warmInflated = JSON.parse(cliRun(['check', manifest, '--deep', '--json'])).io.bytesInflated))
+          .wall,
+    ),
+  );
   rmSync(store, { recursive: true, force: true });
   const gb = (n: number) => `${(n / 1e9).toFixed(2)} GB`;
-  const rest = deep - bound;
+  const conditions =
+    `${rounds} rounds of deep, bound, numpy in turn; ${threads} threads (${availableParallelism()} cores); ` +
+    `every contender a whole process (start-up counted); reads of ${DEEP_READ_CHUNK >> 20} MiB, zlib output chunks of ${INFLATE_OUTPUT_CHUNK >> 20} MiB; ` +
+    `page cache warm; load average ${loadBefore} before, ${loadNow()} after`;
   return [
     {
       task: `${task}: ${npz.length} files, ${gb(onDisk)} on disk, ${gb(inflated)} inflated`,
       subject: `neurocache check --deep (cold, --jobs ${threads})`,
-      median: deep,
+      median: median(deep.map((s) => s.wall)),
       unit: 'ms',
-      ratio: `${(inflated / 1e6 / (deep / 1000)).toFixed(0)} MB/s inflated and checked`,
+      ratio: `${ms(deep)}; ${(inflated / 1e6 / (median(deep.map((s) => s.wall)) / 1000)).toFixed(0)} MB/s inflated and checked`,
     },
     {
       task: '',
-      subject: `inflate bound (node:zlib, same members, ${threads} threads, no checks)`,
-      median: bound,
+      subject: `inflate bound (node:zlib process, same members, ${threads} threads, no checks)`,
+      median: median(bound.map((s) => s.wall)),
       unit: 'ms',
-      ratio: `deep check is ${(deep / bound).toFixed(2)}× the bound (target ≤ 1.3×)`,
+      ratio: `${ms(bound)}; deep check is ${paired(deep, bound, 'wall').toFixed(2)}× the bound (target ≤ 1.3×; CPU ${paired(deep, bound, 'cpu').toFixed(2)}×)`,
     },
     {
       task: '',
       subject: 'numpy loop (np.load windows; isfinite + abs max per window)',
-      median: loop,
+      median: median(loop.map((s) => s.wall)),
       unit: 'ms',
-      ratio: `deep check is ${(loop / deep).toFixed(2)}× faster (target ≥ 3×)`,
+      ratio:
+        `${ms(loop)}; deep check is ${paired(loop, deep, 'wall').toFixed(2)}× faster (target ≥ 3×); ` +
+        `the bound itself is ${paired(loop, bound, 'wall').toFixed(2)}× faster (numpy's CPU ${paired(loop, bound, 'cpu').toFixed(2)}× the bound's: ` +
+        `on ${threads} threads nothing that inflates with node:zlib gets past ${(threads * paired(loop, bound, 'cpu')).toFixed(1)}×)`,
     },
+    { task: '', subject: 'where the deep check’s time goes', median: NaN, unit: '', note: account },
     {
       task: '',
       subject: 'neurocache check, headers and labels only (cold)',
       median: headers,
       unit: 'ms',
-      ratio:
-        rest > 0
-          ? `of the ${rest.toFixed(0)} ms beyond the bound, ${Math.min(headers, rest).toFixed(0)} ms are process start-up, headers and labels (before any windows are inflated); the rest is the scan and the chunk hand-over`
-          : 'the deep check is within the bound: start-up, headers and labels overlap the inflating of other files',
+      ratio: `what the deep check pays before and beside inflating; of it ${startup.toFixed(0)} ms are process start-up (--version)`,
     },
     {
       task: '',
@@ -244,5 +315,6 @@ export async function benchDeepCheck(options: {
       unit: 'ms',
       ratio: `${warmInflated} bytes inflated`,
     },
+    { task: '', subject: 'conditions', median: NaN, unit: '', note: conditions },
   ];
 }

@@ -9,7 +9,14 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
+import {
+  CancellationTokenSource,
+  DidCloseTextDocumentNotification,
+  LSPErrorCodes,
+  ResponseError,
+} from 'vscode-languageserver-protocol/node';
 import { DeepCheckProgressNotification, DeepCheckRequest } from '../../server/src/protocol';
+import { DEEP_HOLD_VARIABLE } from '../../server/src/service/deepCheck';
 import { LspSession } from '../support/lsp';
 import { pythonWith, runPython, tempDir } from '../support/python';
 
@@ -109,5 +116,80 @@ test(
     } finally {
       await Promise.all([withSetting.close(), without.close()]);
     }
+  },
+);
+
+test(
+  'closing the manifest ends its deep-check request: neither its check from disk nor a reopened editor inflates again',
+  { skip: !numpy && 'python3 with numpy not found' },
+  async (t) => {
+    const dir = tempDir();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = plant(dir);
+    const uri = pathToFileURL(file).href;
+    const text = readFileSync(file, 'utf8');
+    const lsp = new LspSession();
+    try {
+      await lsp.initialize(dir);
+      await lsp.open(uri, text);
+      await lsp.settled(uri);
+      await lsp.request(DeepCheckRequest.type, { id: 'deep-1', uri });
+      await lsp.until(() => codes(lsp, uri).length === 2);
+      // Closed: the server checks the file from disk (it stays in the Problems panel), without the deep check.
+      lsp.published.delete(uri);
+      lsp.documents.delete(uri);
+      await lsp.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+      await lsp.settled(uri); // published again: the closed manifest is still checked
+      assert.deepEqual(codes(lsp, uri), [], 'no deep findings once closed');
+      // Opened again: a check like any other until the command is run again.
+      lsp.published.delete(uri);
+      await lsp.open(uri, text);
+      await lsp.settled(uri);
+      assert.deepEqual(codes(lsp, uri), [], 'the request did not outlive the editor');
+    } finally {
+      await lsp.close();
+    }
+  },
+);
+
+test(
+  'a deep check cancelled midway stops there: its last count was shown, the request ends as cancelled, the next check is an ordinary one',
+  { skip: !numpy && 'python3 with numpy not found', timeout: 60_000 },
+  async (t) => {
+    const dir = tempDir();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = plant(dir);
+    const uri = pathToFileURL(file).href;
+    const text = readFileSync(file, 'utf8');
+    // One file inflated, then the check holds until cancelled: midway whatever the machine's speed.
+    const lsp = new LspSession({ [DEEP_HOLD_VARIABLE]: `1:${dir}` });
+    const progress: string[] = [];
+    let oneDone = () => {};
+    const reachedOne = new Promise<void>((resolve) => (oneDone = resolve));
+    lsp.onNotification(DeepCheckProgressNotification.type, (p) => {
+      progress.push(`${p.done}/${p.total}`);
+      if (p.done === 1) oneDone();
+    });
+    // Closed however the test ends (a lost count would leave it waiting until its timeout).
+    t.after(() => lsp.close());
+    await lsp.initialize(dir);
+    await lsp.open(uri, text);
+    await lsp.settled(uri);
+    const cancel = new CancellationTokenSource();
+    const request = lsp.connection.sendRequest(DeepCheckRequest.type.method, { id: 'held', uri }, cancel.token);
+    // Within the throttle's interval of 0/2, yet shown: the count is held back, not dropped.
+    await reachedOne;
+    cancel.cancel();
+    await assert.rejects(
+      request,
+      (error: unknown) => error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled,
+    );
+    assert.deepEqual(progress, ['0/2', '1/2']);
+    // The request is over: an edit's check is an ordinary one, and it finishes.
+    lsp.published.delete(uri);
+    await lsp.change(uri, `${text}\n`);
+    await lsp.settled(uri);
+    assert.deepEqual(codes(lsp, uri), [], 'no deep check after the cancelled one');
+    assert.deepEqual(progress, ['0/2', '1/2'], 'nothing more was deep-checked');
   },
 );

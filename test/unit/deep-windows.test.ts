@@ -7,12 +7,14 @@
  * byte budget holds whatever the member size, and a re-check of an unchanged file inflates nothing.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { WindowValueScan, WindowValues } from '../../server/src/engine/eeg/windowValues';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { CacheInspector } from '../../server/src/service/inspector';
+import { INFLATE_OUTPUT_CHUNK } from '../../server/src/workers/deepWindows';
+import { openFileSource } from '../../server/src/workers/fileSource';
 import { DEEP_READ_AHEAD, WorkerPool } from '../../server/src/workers/pool';
 import { pythonWith, runPython, tempDir } from '../support/python';
 
@@ -61,8 +63,9 @@ w = planted(4, 2, 30, '<f8'); w[1, 1, 1] = 1e39; w[2, 1, 2] = -1e300; w[3, 1, 3]
 save("f8_casts.npz", w)
 save("zero_windows.npz", np.zeros((0, 19, 64), np.float32))
 save("zero_windows_F.npz", np.asfortranarray(np.zeros((0, 19, 64), np.float32)))
-# Larger than the test's byte budget (256 KiB compressed): random floats barely compress.
-big = planted(12, 19, 2048, '<f4'); big[7, 18, 2047] = np.nan; big[11, 5, 100] = 12.5
+# Larger than the test's byte budget (256 KiB compressed; random floats barely compress) and
+# than a worker's inflated chunk (6.2 MB inflated).
+big = planted(40, 19, 2048, '<f4'); big[7, 18, 2047] = np.nan; big[39, 5, 100] = 12.5
 save("big.npz", big)
 save("big_F.npz", np.asfortranarray(big))
 np.save(f"{out}/raw_F_f2.npy", np.asfortranarray(planted(5, 3, 7, '>f2')))
@@ -103,6 +106,14 @@ test(
         `a worker held ${pool.deepPeakHeld} bytes at most`,
       );
       assert.ok(pool.deepPeakHeld <= DEEP_READ_AHEAD * (BUDGET / DEEP_READ_AHEAD));
+      // Inflated bytes: a worker holds zlib's chunks one at a time, never the 6.2 MB member.
+      const bigMember = 40 * 19 * 2048 * 4;
+      assert.ok(
+        pool.deepLargestOutput > 0 &&
+          pool.deepLargestOutput <= INFLATE_OUTPUT_CHUNK &&
+          INFLATE_OUTPUT_CHUNK < bigMember,
+        `largest inflated chunk ${pool.deepLargestOutput}`,
+      );
     } finally {
       await pool.close();
     }
@@ -181,6 +192,53 @@ print("null")`,
       const result = await pool.deepWindows(path.join(dir, 'corrupt.npz'));
       assert.equal(result.ok, false);
       assert.match(!result.ok ? result.error : '', /CRC-32|corrupt/);
+    } finally {
+      await pool.close();
+    }
+  },
+);
+
+test(
+  'deep checks wait for a thread largest file first, and one given up while waiting leaves the line',
+  { skip: !numpy && 'python3 with numpy not found' },
+  async (t) => {
+    const dir = tempDir();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    runPython(
+      numpy!,
+      `
+import sys, numpy as np
+for name, n in [("first", 2), ("small", 1), ("large", 8), ("medium", 4), ("dropped", 6)]:
+    np.savez_compressed(f"{sys.argv[1]}/{name}.npz", windows=np.random.default_rng(n).standard_normal((n, 19, 256), np.float32), labels=np.zeros((n, 256), np.float32))
+print("null")`,
+      [dir],
+    );
+    const opened: string[] = [];
+    const pool = new WorkerPool(1, {
+      open: (file, size) => (opened.push(path.basename(file, '.npz')), openFileSource(file, size)),
+    });
+    try {
+      const check = (name: string, signal?: AbortSignal) => {
+        const file = path.join(dir, `${name}.npz`);
+        return pool.deepWindows(file, signal, { size: statSync(file).size });
+      };
+      const giveUp = new AbortController();
+      const running = [
+        check('first'),
+        check('small'),
+        check('large'),
+        check('dropped', giveUp.signal),
+        check('medium'),
+      ];
+      giveUp.abort(new Error('given up'));
+      const [first, small, large, dropped, medium] = await Promise.allSettled(running);
+      assert.equal(dropped.status, 'rejected');
+      for (const r of [first, small, large, medium]) assert.ok(r.status === 'fulfilled' && r.value.ok);
+      assert.deepEqual(opened, ['first', 'large', 'medium', 'small'], 'the first at once, then largest first');
+      assert.equal(pool.deepScans, 4);
+      assert.equal(pool.tasksInFlight, 0);
+      // The line still works after the one that left it.
+      assert.ok((await check('dropped')).ok);
     } finally {
       await pool.close();
     }

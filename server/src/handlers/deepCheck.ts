@@ -10,8 +10,8 @@ import { DeepCheckProgressNotification, DeepCheckRequest } from '../protocol';
 import { check, currentAnalysis } from './diagnostics';
 import { sendNotification, ServerState } from './state';
 
-/** Progress notifications at most this often (the last one always goes out). */
-const PROGRESS_INTERVAL_MS = 250;
+/** Progress notifications at most this often; one held back goes out when the interval ends (the last at once). */
+export const PROGRESS_INTERVAL_MS = 250;
 
 export async function deepCheck(
   state: ServerState,
@@ -22,12 +22,27 @@ export async function deepCheck(
   if (!uri.startsWith('file:'))
     throw new ResponseError(ErrorCodes.InvalidParams, 'NeuroCache deep-checks manifest.json files on disk only.');
   const wasRequested = state.documents.deepRequested.has(uri);
+  const wasOpen = state.documents.open.has(uri);
   state.documents.deepRequested.add(uri);
+  // Throttled, but the newest count is never lost: a check that then takes long (a big file) still shows it.
   let last = 0;
-  state.documents.deepProgress.set(uri, (done, total) => {
-    if (done < total && Date.now() - last < PROGRESS_INTERVAL_MS) return;
+  let latest: DeepCheckProgressNotification.Params | undefined;
+  let pending: NodeJS.Timeout | undefined;
+  const send = () => {
+    pending = undefined;
     last = Date.now();
-    void sendNotification(state.connection, DeepCheckProgressNotification.type, { id, done, total });
+    void sendNotification(state.connection, DeepCheckProgressNotification.type, latest!);
+  };
+  state.documents.deepProgress.set(uri, (done, total) => {
+    latest = { id, done, total };
+    if (done === total) {
+      clearTimeout(pending);
+      return send();
+    }
+    if (pending) return;
+    const wait = last + PROGRESS_INTERVAL_MS - Date.now();
+    if (wait <= 0) send();
+    else pending = setTimeout(send, wait);
   });
   const stop = cancel.onCancellationRequested(() => state.documents.tracked.get(uri)?.running?.abort());
   try {
@@ -40,6 +55,9 @@ export async function deepCheck(
       if (!wasRequested) state.documents.deepRequested.delete(uri);
       throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Deep check cancelled.');
     }
+    // Closing the editor ended the request (documents.ts) and stopped its check.
+    if (wasOpen && !state.documents.open.has(uri))
+      throw new ResponseError(LSPErrorCodes.RequestCancelled, 'Deep check stopped: the manifest was closed.');
     if (analysis?.kind !== 'seizure-manifest') {
       if (!wasRequested) state.documents.deepRequested.delete(uri);
       throw new ResponseError(
@@ -70,6 +88,7 @@ export async function deepCheck(
     };
   } finally {
     stop.dispose();
+    clearTimeout(pending);
     state.documents.deepProgress.delete(uri);
   }
 }

@@ -34,6 +34,8 @@ export function didChange(state: ServerState, { textDocument, contentChanges }: 
 
 export function didClose(state: ServerState, { textDocument }: DidCloseTextDocumentParams): void {
   state.documents.open.delete(textDocument.uri);
+  // The deep-check command asked for this editor's checks; the check from disk below is not one.
+  state.documents.deepRequested.delete(textDocument.uri);
   clearTimeout(state.documents.checkTimers.get(textDocument.uri));
   state.documents.checkTimers.delete(textDocument.uri);
   void check(state, textDocument.uri);

@@ -22,6 +22,7 @@ import { FileSource, openFileSource, taskFailure } from './fileSource';
 import type {
   DeepWindowsValue,
   DeepWorkerMessage,
+  DeepWorkerTime,
   FileStamp,
   LabelTrace,
   MaskPreprocessing,
@@ -40,6 +41,12 @@ export const DEFAULT_BYTES_IN_FLIGHT = 256 << 20;
 export const DEEP_READ_CHUNK = 4 << 20;
 /** Chunks of one file read ahead of its worker: the next read overlaps the inflating of the last. */
 export const DEEP_READ_AHEAD = 2;
+
+/** The deep checks' time, summed over files: the workers' parts, the main thread's reads, and the wait for a thread. */
+export interface DeepTime extends DeepWorkerTime {
+  readMs: number;
+  queuedMs: number;
+}
 
 export interface PoolOptions {
   /** Files whose contents are read at once (I/O concurrency, independent of `threads`). */
@@ -78,10 +85,19 @@ export class WorkerPool {
   /** Read requests made on the main thread (the workers' NIfTI reads are not counted). */
   readRequests = 0;
   tasksRun = 0;
-  /** Deep checks run, `.npy` bytes they inflated, and the most compressed bytes one worker held at once. */
+  /**
+   * Deep checks run, `.npy` bytes they inflated, the most compressed bytes one worker held at
+   * once, the largest inflated chunk one held, and where their time went (summed over files).
+   */
   deepScans = 0;
   bytesInflated = 0;
   deepPeakHeld = 0;
+  deepLargestOutput = 0;
+  readonly deepTime: DeepTime = { inflateMs: 0, checkMs: 0, crcMs: 0, starvedMs: 0, readMs: 0, queuedMs: 0 };
+  /** Deep checks handed to the threads (running or next in line there), at most one per thread. */
+  private deepDispatched = 0;
+  /** Deep checks waiting for one of those places, largest file first. */
+  private readonly deepWaiting: { size: number; go: () => void }[] = [];
 
   constructor(
     readonly threads = availableParallelism(),
@@ -131,9 +147,50 @@ export class WorkerPool {
    * the worker has consumed it, so memory stays bounded whatever the member's size.
    */
   deepWindows(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<TaskResult<WindowValues>> {
-    return this.once(JSON.stringify({ kind: 'deep-windows', path: file }), signal, (jobSignal) =>
-      this.streamWindows(file, options.size, jobSignal),
-    ) as Promise<TaskResult<WindowValues>>;
+    return this.once(JSON.stringify({ kind: 'deep-windows', path: file }), signal, async (jobSignal) => {
+      const done = await this.deepTurn(options.size ?? 0, jobSignal);
+      try {
+        return await this.streamWindows(file, options.size, jobSignal);
+      } finally {
+        done();
+      }
+    }) as Promise<TaskResult<WindowValues>>;
+  }
+
+  /**
+   * Waits for a thread's place for a deep check of a file of `size` bytes. Largest first: a
+   * file takes one thread from start to end, so the big ones go first and the small ones fill
+   * in at the end, where otherwise a thread would idle while the other finishes a big file.
+   * Resolves to the release, which hands the place straight to the next in line.
+   */
+  private async deepTurn(size: number, signal: AbortSignal): Promise<() => void> {
+    const release = () => {
+      const next = this.deepWaiting.shift();
+      if (next) next.go();
+      else this.deepDispatched--;
+    };
+    if (this.deepDispatched < Math.max(1, this.threads)) {
+      this.deepDispatched++;
+      return release;
+    }
+    signal.throwIfAborted();
+    await new Promise<void>((resolve, reject) => {
+      const entry = {
+        size,
+        go: () => {
+          signal.removeEventListener('abort', giveUp);
+          resolve();
+        },
+      };
+      const giveUp = () => {
+        this.deepWaiting.splice(this.deepWaiting.indexOf(entry), 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', giveUp, { once: true });
+      const at = this.deepWaiting.findIndex((w) => w.size < size);
+      this.deepWaiting.splice(at < 0 ? this.deepWaiting.length : at, 0, entry);
+    });
+    return release;
   }
 
   private async streamWindows(
@@ -150,9 +207,14 @@ export class WorkerPool {
     const waitFor = async (ready: () => boolean) => {
       while (!ready() && !settled && !signal.aborted) await new Promise<void>((r) => (wake = r));
     };
+    const dispatched = performance.now();
+    let readMs = 0;
+    let queuedMs = 0;
     port1.on('message', (message: DeepWorkerMessage) => {
-      if ('started' in message) started = true;
-      else {
+      if ('started' in message) {
+        started = true;
+        queuedMs = performance.now() - dispatched;
+      } else {
         held -= message.consumed;
         unacknowledged--;
         this.bytes.release(message.consumed);
@@ -203,7 +265,9 @@ export class WorkerPool {
         const length = Math.min(chunkSize, end - at);
         await this.bytes.acquire(length);
         held += length;
+        const reading = performance.now();
         const bytes = await source.read(at, length);
+        readMs += performance.now() - reading;
         const got = bytes.length; // the transfer below detaches `bytes`
         // Bytes not sent are released here; a short read is a truncated member (the worker says so at the end).
         this.bytes.release(length - got);
@@ -221,6 +285,10 @@ export class WorkerPool {
       if (!done.ok) return { ...done, statAfter: stamp };
       this.bytesInflated += done.value.inflatedBytes;
       this.deepPeakHeld = Math.max(this.deepPeakHeld, done.value.peakHeldBytes);
+      this.deepLargestOutput = Math.max(this.deepLargestOutput, done.value.largestOutputBytes);
+      for (const [part, ms] of Object.entries(done.value.time)) this.deepTime[part as keyof DeepWorkerTime] += ms;
+      this.deepTime.readMs += readMs;
+      this.deepTime.queuedMs += queuedMs;
       return { ok: true, value: done.value.values, bytesRead: 0, statAfter: stamp };
     } catch (error) {
       if (signal.aborted) throw error;

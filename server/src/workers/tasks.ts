@@ -101,4 +101,21 @@ export interface DeepWindowsValue {
   inflatedBytes: number;
   /** Most compressed bytes the worker held at once (received, not yet consumed). */
   peakHeldBytes: number;
+  /** Largest inflated chunk the worker held (it holds one at a time, never the member). */
+  largestOutputBytes: number;
+  time: DeepWorkerTime;
+}
+
+/**
+ * Where a deep-windows task's time went, from its first chunk to its end (ms), for the
+ * benchmark (nothing decides on it): inflating (zlib, with its hand-offs through libuv's
+ * thread pool: the whole time but the waits for the reader), and within it, on the worker's own
+ * thread while zlib inflates the next chunk, the value scan and the CRC.
+ */
+export interface DeepWorkerTime {
+  inflateMs: number;
+  checkMs: number;
+  crcMs: number;
+  /** Waiting for the reader: zlib had consumed every chunk it was given. */
+  starvedMs: number;
 }
