@@ -1,14 +1,16 @@
 /**
- * Network storage, simulated: a FUSE passthrough (bench/latencyfs.py) adds a delay to every
- * open, read, stat and readdir, with the kernel's caches off, as on the network volumes training
- * boxes use. Over the same mount, in one run: brain-go-brr-v2's scan_existing_cache against
+ * Network storage, simulated: a FUSE passthrough adds a delay to every open, read, stat and
+ * readdir, with the kernel's caches off, as on the network volumes training boxes use. Two
+ * harnesses, each row says which: bench/latencyfs.py (libfuse 2: the kernel serialises the first
+ * lookup of each name in a directory) and bench/latencyfs3.py (libfuse 3: lookups side by side,
+ * as NFS clients do). Over the same mount, in one run: brain-go-brr-v2's scan_existing_cache against
  * `neurocache manifest build` (time, identical manifest, bytes and reads per file counted by the
  * FUSE layer), then a re-check of the unchanged cache from warm fingerprints. NeuroCache builds
  * once on a fresh mount and again after Python has walked it (names known to the kernel); every
  * row says which of the two conditions it was measured in.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TAIL_READ } from '../server/src/engine/io/zip';
 
@@ -34,6 +36,26 @@ interface Stats {
 }
 
 const STATS_FILE = '.latencyfs-stats';
+
+/** A FUSE harness: its script, the library it runs on and the unmount command for it. */
+interface Harness {
+  name: string;
+  script: string;
+  fusermount: string;
+}
+
+const HARNESSES: Harness[] = [
+  { name: 'libfuse2 harness (first lookups serialised)', script: 'latencyfs.py', fusermount: 'fusermount' },
+  { name: 'libfuse3 harness (parallel lookups)', script: 'latencyfs3.py', fusermount: 'fusermount3' },
+];
+
+/** Whether /usr/bin/python3 can run the libfuse 3 harness (Debian's python3-pyfuse3 and fuse3). */
+function hasPyfuse3(python: string): boolean {
+  return (
+    existsSync('/usr/bin/fusermount3') &&
+    spawnSync(python, ['-c', 'import pyfuse3, trio'], { stdio: 'ignore' }).status === 0
+  );
+}
 
 /** A python3 that can run the harness (fusepy) and one with numpy; installs fusepy if allowed. */
 function harnessPython(): string | { skip: string } {
@@ -62,6 +84,7 @@ class LatencyMount {
     readonly source: string,
     readonly mountpoint: string,
     readonly delayMs: number,
+    readonly harness: Harness,
   ) {}
 
   async mount(python: string): Promise<void> {
@@ -76,7 +99,7 @@ class LatencyMount {
     this.child = spawn(
       python,
       [
-        path.join(__dirname, '..', 'bench', 'latencyfs.py'),
+        path.join(__dirname, '..', 'bench', this.harness.script),
         this.source,
         this.mountpoint,
         '--delay-ms',
@@ -126,13 +149,20 @@ class LatencyMount {
   };
 
   private unmountNow(): void {
-    if (isMounted(this.mountpoint)) spawnSync('fusermount', ['-u', '-z', this.mountpoint], { stdio: 'ignore' });
+    if (isMounted(this.mountpoint))
+      spawnSync(this.harness.fusermount, ['-u', '-z', this.mountpoint], { stdio: 'ignore' });
     if (this.child && this.child.exitCode === null) this.child.kill('SIGTERM');
   }
 }
 
 function isMounted(mountpoint: string): boolean {
-  const resolved = path.resolve(mountpoint);
+  // /proc/mounts names the real path (a link on the way resolved).
+  let resolved = path.resolve(mountpoint);
+  try {
+    resolved = realpathSync(resolved);
+  } catch {
+    // not there (yet): compared as given
+  }
   return readFileSync('/proc/mounts', 'utf8')
     .split('\n')
     .some((line) => line.split(' ')[1] === resolved);
@@ -212,14 +242,35 @@ export async function benchNetwork(options: {
   const delayMs = options.quick ? 10 : 50;
   const targets = !options.quick;
   const sizes = options.quick ? [8, 24] : [40, 400];
+  const harnesses = HARNESSES.filter((h) => h.script === 'latencyfs.py' || hasPyfuse3(python));
+  if (harnesses.length < HARNESSES.length)
+    rows.push({
+      task,
+      subject: 'libfuse3 harness skipped',
+      median: NaN,
+      unit: '',
+      note: 'skipped: no python3-pyfuse3',
+    });
   for (const files of sizes) {
     const source = path.join(options.data, `network-${files}`);
     writeCaches(options.numpy, source, files);
+    for (const harness of harnesses) {
+      const measured = await measure(harness, files, source);
+      // Also as they come: a 400-file run takes many minutes, and a later failure must not lose them.
+      for (const row of measured) process.stderr.write(`network: ${JSON.stringify(row)}\n`);
+      rows.push(...measured);
+    }
+  }
+  return rows;
+
+  /** One harness, one size, interleaved: ours on a fresh mount, Python on a fresh mount, ours again, re-checks. */
+  async function measure(harness: Harness, files: number, source: string): Promise<Row[]> {
+    const out: Row[] = [];
     rmSync(path.join(source, 'manifest.json'), { force: true });
-    const mount = new LatencyMount(source, path.join(options.data, 'network-mnt'), delayMs);
+    const mount = new LatencyMount(source, path.join(options.data, 'network-mnt'), delayMs, harness);
     try {
       const dir = mount.mountpoint;
-      const label = `${files} files, ${delayMs} ms per access`;
+      const label = `${files} files, ${delayMs} ms per access, ${harness.name}`;
       const store = path.join(options.data, 'network-fingerprints');
       const buildOnce = () => {
         rmSync(store, { recursive: true, force: true });
@@ -229,20 +280,23 @@ export async function benchNetwork(options: {
           }),
         );
       };
+      const remount = async () => {
+        await mount.unmount();
+        await mount.mount(python as string);
+      };
 
-      // NeuroCache alone on a fresh mount first: no name known to the kernel yet, so libfuse 2's
-      // serialised first lookups are in its way (a real NFS client looks up in parallel).
-      await mount.mount(python);
-      const freshMs = buildOnce();
-      rmSync(path.join(source, 'manifest.json'), { force: true });
-      await mount.unmount();
-      await mount.mount(python);
-
-      // Python first, on the fresh mount: fusepy is libfuse 2, which does not enable parallel
-      // directory operations, so the kernel serialises the first lookup of each name in a
-      // directory. The serial scan loses nothing to that and leaves every name known (later
-      // lookups are revalidations, which run in parallel as on a network file system).
+      // NeuroCache alone on a fresh mount first: no name known to the kernel yet (with libfuse 2
+      // the kernel then serialises the first lookup of each name; libfuse 3 looks up in parallel).
+      await mount.mount(python as string);
       let before = mount.stats();
+      const freshMs = buildOnce();
+      const freshCounts = perFile(before, mount.stats());
+      rmSync(path.join(source, 'manifest.json'), { force: true });
+      await remount();
+
+      // Python on a fresh mount too. The serial scan loses nothing to serialised first lookups and
+      // leaves every name known (later lookups are revalidations, which run in parallel).
+      before = mount.stats();
       const pythonMs = timed(() =>
         execFileSync(options.numpy!, [path.join(__dirname, '..', 'bench', 'scan_existing_cache.py'), dir], {
           stdio: 'ignore',
@@ -253,77 +307,91 @@ export async function benchNetwork(options: {
       rmSync(path.join(source, 'manifest.json'));
 
       // Ours is cheap enough to take the median of three cold builds (a fresh fingerprint store each).
-      const build = buildOnce;
       before = mount.stats();
-      const builds = [build()];
+      const builds = [buildOnce()];
       const after = mount.stats();
-      builds.push(build(), build());
+      builds.push(buildOnce(), buildOnce());
       const oursMs = builds.sort((a, b) => a - b)[1];
       const ourCounts = perFile(before, after);
       const identical = readFileSync(path.join(source, 'manifest.json'), 'utf8') === expected;
 
-      // Re-check of the unchanged cache: the build left warm fingerprints; the first check also warms the manifest path.
+      // Re-check of the unchanged cache: the build left warm fingerprints.
       let contentBytes = -1;
-      const check = () => {
-        const run = spawnSync(
-          process.execPath,
-          [options.cli, 'check', path.join(dir, 'manifest.json'), '--cache-dir', store, '--json'],
-          { encoding: 'utf8' },
-        );
-        if (run.status !== 0 && run.status !== 1) throw new Error(`neurocache check failed: ${run.stderr}`);
-        contentBytes = JSON.parse(run.stdout).io.bytesRead;
-      };
-      const recheckSamples = [timed(check), timed(check), timed(check)].sort((a, b) => a - b);
+      const check = () =>
+        timed(() => {
+          const run = spawnSync(
+            process.execPath,
+            [options.cli, 'check', path.join(dir, 'manifest.json'), '--cache-dir', store, '--json'],
+            // Its report names every file's findings: megabytes at 400 files.
+            { encoding: 'utf8', maxBuffer: 1 << 30 },
+          );
+          if (run.status !== 0 && run.status !== 1)
+            throw new Error(`neurocache check failed (${run.error?.message ?? `exit ${run.status}`}): ${run.stderr}`);
+          contentBytes = JSON.parse(run.stdout).io.bytesRead;
+        });
+      const recheckSamples = [check(), check(), check()].sort((a, b) => a - b);
       const beforeCheck = mount.stats();
-      const recheckMs = timed(check);
+      const recheckLast = check();
       const checkCounts = perFile(beforeCheck, mount.stats());
       const recheck = recheckSamples[1];
+      // And once on a fresh mount: every name looked up for the first time.
+      await remount();
+      const recheckFresh = check();
 
-      const ratio = pythonMs / oursMs;
       const bound = numpyCounts.bytes + TAIL_READ;
       const buildTarget = targets ? ` (target ≥ ${files >= 400 ? 100 : 35}×)` : '';
       const fresh = 'fresh mount';
       const warm = 'warm directory entries: after Python walked the mount';
-      rows.push({
+      const counts = (c: FileCounts) =>
+        `${c.reads.toFixed(1)} reads, ${kB(c.bytes)}, ${c.getattrs.toFixed(1)} lookups+stats, ${c.opens.toFixed(0)} open per file`;
+      out.push({
         task: `manifest build, ${label}`,
         subject: `Python scan_existing_cache (numpy) [${fresh}]`,
         median: pythonMs / 1000,
         unit: 's',
-        ratio: `${numpyCounts.reads.toFixed(1)} reads, ${kB(numpyCounts.bytes)}, ${numpyCounts.getattrs.toFixed(1)} stats, ${numpyCounts.opens.toFixed(0)} open per file`,
+        ratio: counts(numpyCounts),
       });
-      rows.push({
+      out.push({
         task: '',
         subject: `neurocache manifest build [${fresh}]`,
         median: freshMs / 1000,
         unit: 's',
-        ratio: `${(pythonMs / freshMs).toFixed(1)}× faster than Python's fresh-mount run${buildTarget}`,
+        ratio: `${(pythonMs / freshMs).toFixed(1)}× faster than Python's fresh-mount run${buildTarget}; ${counts(freshCounts)}`,
       });
-      rows.push({
+      out.push({
         task: '',
         subject: `neurocache manifest build, median of 3 [${warm}]`,
         median: oursMs / 1000,
         unit: 's',
-        ratio: `${ratio.toFixed(1)}× faster${buildTarget}; manifest ${identical ? 'identical' : 'DIFFERS'}`,
+        ratio: `${(pythonMs / oursMs).toFixed(1)}× faster${buildTarget}; manifest ${identical ? 'identical' : 'DIFFERS'}`,
       });
-      rows.push({
+      out.push({
         task: '',
-        subject: '  its reads per file',
+        subject: `  its reads per file [${warm}]`,
         median: ourCounts.reads,
         unit: '',
-        ratio: `${kB(ourCounts.bytes)}, ${ourCounts.getattrs.toFixed(1)} stats, ${ourCounts.opens.toFixed(0)} open; bytes ${ourCounts.bytes <= bound ? '≤' : 'EXCEED'} numpy's + 64 KiB (${kB(bound)}); peak ${after.maxInFlight} requests in flight`,
+        ratio: `${kB(ourCounts.bytes)}, ${ourCounts.getattrs.toFixed(1)} lookups+stats, ${ourCounts.opens.toFixed(0)} open; bytes ${ourCounts.bytes <= bound ? '≤' : 'EXCEED'} numpy's + 64 KiB (${kB(bound)}); peak ${after.maxInFlight} requests in flight`,
       });
-      const perFileTrips = recheck / (files * delayMs);
+      const trips = (ms: number) =>
+        `${(ms / (files * delayMs)).toFixed(3)} serial round trips per file, ${(ms / delayMs).toFixed(1)} in all incl. start-up`;
       const recheckTarget = targets && files <= 40 ? ` (target ≤ 0.2, i.e. ${(0.2 * files).toFixed(0)} in all)` : '';
-      rows.push({
+      out.push({
         task: `re-check unchanged cache, ${label}`,
         subject: `neurocache check, warm fingerprints, median of 3 [${warm}]`,
         median: recheck / 1000,
         unit: 's',
-        ratio: `${perFileTrips.toFixed(3)} serial round trips per file, ${(recheck / delayMs).toFixed(1)} in all incl. start-up${recheckTarget}; ${contentBytes} content bytes; ${checkCounts.getattrs.toFixed(1)} stats, ${checkCounts.reads} reads per file; last run ${(recheckMs / 1000).toFixed(2)} s`,
+        ratio: `${trips(recheck)}${recheckTarget}; ${contentBytes} content bytes; ${checkCounts.getattrs.toFixed(1)} lookups+stats, ${checkCounts.reads} reads per file; last run ${(recheckLast / 1000).toFixed(2)} s`,
+      });
+      out.push({
+        task: '',
+        subject: `neurocache check, warm fingerprints [${fresh}]`,
+        median: recheckFresh / 1000,
+        unit: 's',
+        ratio: `${trips(recheckFresh)}${recheckTarget}`,
       });
     } finally {
       await mount.unmount();
     }
+    return out;
   }
-  return rows;
 }

@@ -4,7 +4,7 @@
  */
 import '../threadpool'; // first: sizes libuv's thread pool before any fs call starts it
 import { exitQuietlyOnClosedPipe } from './closedPipe';
-import { promises as fs } from 'node:fs';
+import { promises as fs, Stats } from 'node:fs';
 import * as path from 'node:path';
 import { LineIndex } from '../engine/diagnostics';
 import {
@@ -32,7 +32,7 @@ import { CacheInspector, danglingTarget } from '../service/inspector';
 import { NotReadableFile } from '../service/regularFile';
 import { ARC_DOWNLOAD_DEFAULTS, BUILD_EXCLUDE, DEFAULT_MACHINE_SETTINGS, formatBytes, formatWait } from '../protocol';
 import { ProgressBar } from './progress';
-import { listNpz } from '../service/npzListing';
+import { listFolder } from '../service/npzListing';
 import { bundleBeside } from '../bundles';
 import {
   COMMANDS,
@@ -74,16 +74,17 @@ async function withInspector<T>(
   const store = FingerprintStore.inDirectory(
     typeof values['cache-dir'] === 'string' ? values['cache-dir'] : defaultStoreDirectory(),
   );
-  await store.load();
+  // Loaded while the command's first reads are under way; the inspector waits for it before asking the store.
+  const loading = store.load();
   const readsInFlight = numberValue(options, 'reads-in-flight');
   const pool = new WorkerPool(numberValue(options, 'jobs'), { readsInFlight, startThreads });
   try {
-    return await run(new CacheInspector(pool, store));
+    return await run(new CacheInspector(pool, store, loading));
   } finally {
     await Promise.all([
       pool.close(),
-      store
-        .save()
+      loading
+        .then(() => store.save())
         .catch((error) =>
           process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`),
         ),
@@ -91,12 +92,18 @@ async function withInspector<T>(
   }
 }
 
-async function readInput(file: string): Promise<{ text: string; decodeError?: PythonJsonError }> {
+/** `stat` and `reading`: the file's stat and read already asked for (by `check`'s look at what it was given). */
+async function readInput(
+  file: string,
+  stat: Promise<Stats> = fs.stat(file),
+  reading: ReturnType<typeof readJsonFile> = readJsonFile(file),
+): Promise<{ text: string; decodeError?: PythonJsonError }> {
+  // Only regular files and at most MAX_JSON_BYTES: a FIFO would block forever, /dev/zero never end.
+  // Read while the stat is answered (each a round trip or more on network storage); a directory's read is dropped.
+  reading.catch(() => undefined);
   try {
-    const stat = await fs.stat(file);
-    if (stat.isDirectory()) throw new InputError(`${file} is a directory, not a JSON file`);
-    // Only regular files and at most MAX_JSON_BYTES: a FIFO would block forever, /dev/zero never end.
-    return await readJsonFile(file);
+    if ((await stat).isDirectory()) throw new InputError(`${file} is a directory, not a JSON file`);
+    return await reading;
   } catch (error) {
     if (error instanceof InputError) throw error;
     if (error instanceof NotReadableFile) throw new InputError(error.message);
@@ -137,13 +144,16 @@ async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
   const directory = path.resolve(positionals[0]);
   // The listing is asked for with the stat (one round trip for both on network storage, not two
   // in a row); on anything but a directory both fail and the stat's verdict is the one reported.
-  const listing = listNpz(directory);
+  const listing = listFolder(directory);
   listing.catch(() => undefined);
+  // The project file that applies to the manifest written here, as the editor's rebuild reads
+  // it: looked for alongside the stat and the listing too.
+  const projectLookup = new ProjectConfigs().for(path.join(directory, MANIFEST_FILE));
+  projectLookup.catch(() => undefined);
   const stat = await fs.stat(directory).catch(() => undefined);
   if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);
   const fromCommandLine = excludeOptions(values);
-  // The project file that applies to the manifest written here, as the editor's rebuild reads it.
-  const project = await new ProjectConfigs().for(path.join(directory, MANIFEST_FILE));
+  const project = await projectLookup;
   reportProjectProblems([project], io);
   const exclude = [...project.exclude, ...fromCommandLine];
   return withInspector(
@@ -239,11 +249,24 @@ function severityOptions(values: Record<string, unknown>): SeverityOverrides {
  * for each directory the manifest.json / _dataset_index.json / dataset_info.json under it, as
  * the editor's workspace scan finds them (not explicit: only those that are NeuroCache's).
  */
-async function checkTargets(positionals: string[]): Promise<{ file: string; explicit: boolean }[]> {
-  const targets: { file: string; explicit: boolean }[] = [];
+async function checkTargets(
+  positionals: string[],
+): Promise<{ file: string; explicit: boolean; stat?: Promise<Stats>; reading?: ReturnType<typeof readJsonFile> }[]> {
+  const targets: {
+    file: string;
+    explicit: boolean;
+    stat?: Promise<Stats>;
+    reading?: ReturnType<typeof readJsonFile>;
+  }[] = [];
   for (const given of positionals) {
-    const stat = await fs.stat(given).catch(() => undefined);
-    if (!stat?.isDirectory()) targets.push({ file: given, explicit: true });
+    // Read while the stat says whether it is a directory (each a round trip or more on network
+    // storage); a directory's read (an open and an fstat that refuses it) is dropped.
+    const asked = fs.stat(given);
+    const reading = readJsonFile(given);
+    asked.catch(() => undefined);
+    reading.catch(() => undefined);
+    const stat = await asked.catch(() => undefined);
+    if (!stat?.isDirectory()) targets.push({ file: given, explicit: true, stat: asked, reading });
     else {
       const found = await findWorkspaceFiles([given], []);
       if (found.length === 0)
@@ -271,13 +294,20 @@ async function check(options: ParsedOptions, io: Io): Promise<number> {
   if (positionals.length === 0) throw new UsageError('check needs at least one JSON file or directory');
   if (values.deep && values['no-content'])
     throw new UsageError('--deep reads the cache windows, which --no-content forbids: pass one of them');
-  const targets = await checkTargets(positionals);
-  const texts = await Promise.all(targets.map((t) => readInput(t.file)));
   const excludeFromCommandLine = excludeOptions(values);
-  const projects = new ProjectConfigs();
-  const configs = await Promise.all(targets.map((t) => projects.for(t.file)));
-  reportProjectProblems(configs, io);
   return withInspector(options, async (inspector) => {
+    // A manifest's folder is listed and its caches stat-ed while the manifest is read (each a
+    // round trip on network storage): the check asks for those stats next.
+    if (!values['no-content'])
+      for (const given of positionals)
+        if (given.endsWith('.json')) inspector.prefetchNpzStats(path.dirname(path.resolve(given)));
+    const targets = await checkTargets(positionals);
+    const projects = new ProjectConfigs();
+    const [texts, configs] = await Promise.all([
+      Promise.all(targets.map((t) => readInput(t.file, t.stat, t.reading))),
+      Promise.all(targets.map((t) => projects.for(t.file))),
+    ]);
+    reportProjectProblems(configs, io);
     const files = [];
     let errors = 0;
     for (const [i, { file, explicit }] of targets.entries()) {

@@ -41,7 +41,6 @@ import type { JsonFormat } from '../engine/invalidJson';
 import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
 import { analyzeText, Structure } from './detect';
 import { CacheInspector, statOrUndefined } from './inspector';
-import { listNpz } from './npzListing';
 
 export interface CheckOptions {
   /** Read file contents (labels, voxels); false checks only schema and existence. */
@@ -262,12 +261,14 @@ async function analyzeManifest(
   const deepDone =
     options.content && options.deep ? deepCheck(parsed, pending(), directory, inspector, options) : undefined;
   deepDone?.catch(() => undefined); // awaited below; a failure before then must not be unhandled
+  let listing = options.content ? known?.listing : undefined;
+  // Listed while the files are stat-ed (each a round trip on network storage), not after.
+  const listed = options.content && !listing ? inspector.listNpz(directory).catch(() => []) : undefined;
   const facts = gathered.some((f) => f instanceof Promise)
     ? await Promise.all(pending())
     : (gathered as CacheFileFacts[]);
-  let listing = options.content ? known?.listing : undefined;
-  if (options.content && !listing) {
-    const names = await listNpz(directory).catch(() => []);
+  if (listed) {
+    const names = await listed;
     const referenced = new Map(parsed.files.map((name, i) => [name, facts[i]]));
     listing = await Promise.all(
       names.map(async (name) => {

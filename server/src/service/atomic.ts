@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs, Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /**
@@ -21,23 +22,30 @@ export const STALE_TEMP_MS = 60 * 60 * 1000;
  * older pattern, regular files, unchanged for STALE_TEMP_MS): a build or fix killed mid-write
  * leaves one, and nothing else would ever remove it. Another file's temp files, anything not
  * named by the pattern, links and fresh temp files (a concurrent writer's) are left alone.
- * Returns how many were removed.
+ * Returns how many were removed. `listed`: the folder's names from a listing just made (a build's),
+ * so the folder is not listed again.
  */
-export async function removeStaleTemps(target: string, now = Date.now()): Promise<number> {
+export async function removeStaleTemps(target: string, now = Date.now(), listed?: string[]): Promise<number> {
   const folder = path.dirname(path.resolve(target));
   const name = path.basename(target);
   const prefix = `.${name}.`;
   let removed = 0;
   try {
-    // Streamed, and only names with the target's prefix are looked at: a cache folder holds thousands of files.
-    for await (const entry of await fs.opendir(folder)) {
-      if (!entry.name.startsWith(prefix) || ATOMIC_TEMP.exec(entry.name)?.[1] !== name) continue;
-      const file = path.join(folder, entry.name);
-      const stat = await fs.lstat(file).catch(() => undefined);
-      if (!stat?.isFile() || now - stat.mtimeMs < STALE_TEMP_MS) continue;
-      await fs.rm(file, { force: true });
-      removed++;
-    }
+    // Names only: fs.opendir's entries lstat each name whose type the listing leaves out (as FUSE
+    // and some network file systems do), one round trip after another for every file in a cache
+    // folder of thousands; only names with the target's prefix are looked at, side by side.
+    const names = (listed ?? (await fs.readdir(folder))).filter(
+      (entry) => entry.startsWith(prefix) && ATOMIC_TEMP.exec(entry)?.[1] === name,
+    );
+    await Promise.all(
+      names.map(async (entry) => {
+        const file = path.join(folder, entry);
+        const stat = await fs.lstat(file).catch(() => undefined);
+        if (!stat?.isFile() || now - stat.mtimeMs < STALE_TEMP_MS) return;
+        await fs.rm(file, { force: true });
+        removed++;
+      }),
+    );
   } catch {
     // An unreadable folder: nothing to tidy.
   }
@@ -104,30 +112,42 @@ export async function writeFileAtomic(
     );
   }
   const real = path.join(folder, path.basename(target));
-  let existing = await fs.lstat(real).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
-  if (existing && options.ownFile && !existing.isFile()) existing = undefined;
-  if (existing && !options.ownFile) refuseUnlessReplaceable(target, existing);
   // Random, so concurrent writers (or a stale temp file) never share a name.
   const temp = path.join(folder, `.${path.basename(target)}.${randomBytes(8).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, TEMP_FLAGS, existing ? existing.mode & 0o7777 : 0o666);
-  const written = await handle.stat();
+  // The target is looked at while the temp file is created (on network storage each is a round
+  // trip): the temp file starts with the default mode and, before a byte is written, gets the
+  // old file's; a target that must not be replaced removes the still-empty temp file again. The
+  // temp file's identity is taken at the end, with the checks before the rename (an open
+  // handle's inode never changes).
+  const [looked, opened] = await Promise.allSettled([
+    fs.lstat(real).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    }),
+    fs.open(temp, TEMP_FLAGS, 0o666),
+  ]);
+  if (opened.status === 'rejected') throw opened.reason;
+  const handle = opened.value;
+  let written: Stats | undefined;
   try {
-    await handle.writeFile(content);
+    if (looked.status === 'rejected') throw looked.reason;
+    let existing = looked.value;
+    if (existing && options.ownFile && !existing.isFile()) existing = undefined;
+    if (existing && !options.ownFile) refuseUnlessReplaceable(target, existing);
     if (existing) {
-      // The umask may have narrowed the mode given to open: set exactly the old one.
+      // Exactly the old mode (the umask may have narrowed it, and 0o666 may be wider), set before any content.
       await handle.chmod(existing.mode & 0o7777);
       if (existing.uid !== process.getuid?.() || existing.gid !== process.getgid?.())
         await handle.chown(existing.uid, existing.gid).catch(() => undefined);
     }
+    await handle.writeFile(content);
     await handle.sync();
     await atomicWriteHooks.stage?.('before-rename', target);
-    await assertStillThere(target, folder, temp, written);
+    written = await assertStillThere(target, folder, temp, handle);
   } catch (error) {
+    const ours = written ?? (await handle.stat().catch(() => undefined));
     await handle.close();
-    await removeIfOurs(temp, written);
+    await removeIfOurs(temp, ours);
     throw error;
   }
   await handle.close();
@@ -142,18 +162,27 @@ export async function writeFileAtomic(
 const sameFile = (a: Stats | undefined, b: Stats) => !!a && a.ino === b.ino && a.dev === b.dev;
 
 /** Removes the temp file unless what is at its path now is not the one this write created (its folder was swapped). */
-async function removeIfOurs(temp: string, written: Stats): Promise<void> {
-  if (sameFile(await fs.lstat(temp).catch(() => undefined), written)) await fs.rm(temp, { force: true });
+async function removeIfOurs(temp: string, written: Stats | undefined): Promise<void> {
+  if (written && sameFile(await fs.lstat(temp).catch(() => undefined), written)) await fs.rm(temp, { force: true });
 }
 
-/** The folder still resolves to itself and holds the temp file this write created (same device and inode). */
-async function assertStillThere(target: string, folder: string, temp: string, written: Stats): Promise<void> {
-  const now = await fs.realpath(folder).catch(() => undefined);
-  if (now !== folder || !sameFile(await fs.lstat(temp).catch(() => undefined), written)) {
+/**
+ * The folder still resolves to itself and holds the temp file this write created (same device
+ * and inode as the open handle's, which always names the file created). Returns the handle's stat.
+ */
+async function assertStillThere(target: string, folder: string, temp: string, handle: FileHandle): Promise<Stats> {
+  // Side by side: each is a round trip (or several) on network storage.
+  const [written, now, there] = await Promise.all([
+    handle.stat(),
+    fs.realpath(folder).catch(() => undefined),
+    fs.lstat(temp).catch(() => undefined),
+  ]);
+  if (now !== folder || !sameFile(there, written)) {
     throw new RefusedWrite(
       `the folder of ${target} (${folder}) was moved or replaced while it was written${now && now !== folder ? ` (it now resolves to ${now})` : ''}; nothing was written`,
     );
   }
+  return written;
 }
 
 function refuseUnlessReplaceable(target: string, stat: Stats): void {

@@ -13,7 +13,7 @@ import { plural } from '../engine/report';
 import { cacheWindowShape, fileWindowFindings, WindowHeaderFinding } from '../engine/eeg/windowHeaders';
 import { removeStaleTemps, writeFileAtomic } from './atomic';
 import type { CacheInspector } from './inspector';
-import { listNpz } from './npzListing';
+import { FolderListing, listFolder } from './npzListing';
 
 /** A cache file the manifest leaves out, and what the Python builder does with it. */
 export interface SkippedFile {
@@ -166,8 +166,8 @@ export function describeExcluded(excluded: readonly ExcludedFile[]): string {
 export interface BuildOptions {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
-  /** `listNpz(directory)` already under way (started alongside the caller's own checks). */
-  listing?: Promise<string[]>;
+  /** `listFolder(directory)` already under way (started alongside the caller's own checks). */
+  listing?: Promise<FolderListing>;
   /** False: a folder without `*.npz` gets no manifest (the result says `written: false`). */
   allowEmpty?: boolean;
   /** Cache files to leave out on purpose (`build.exclude`): read all the same, to say what Python's build does with them. */
@@ -179,14 +179,24 @@ export async function buildManifestFile(
   inspector: CacheInspector,
   options: BuildOptions = {},
 ): Promise<BuildResult> {
-  // The folder as it is now: if it (or a folder above it) is swapped for a link while the cache is read, the write fails.
-  const confine = [await fs.realpath(directory)];
-  const { text, result } = await computeManifest(directory, inspector, options);
+  // The folder as it is now: if it (or a folder above it) is swapped for a link while the cache
+  // is read, the write fails. Resolved while the cache is listed and read (on network storage
+  // each step of it is a round trip), and before anything is written.
+  const resolving = fs.realpath(directory);
+  resolving.catch(() => undefined);
+  const listing = options.listing ?? listFolder(directory);
+  const { text, result } = await computeManifest(directory, inspector, { ...options, listing });
+  const confine = [await resolving];
   // A folder without caches is usually the wrong folder: an empty manifest there would make
   // training rebuild it (no entries) and hide the mistake.
   if (result.found === 0 && options.allowEmpty === false) return { ...result, written: false };
-  await writeFileAtomic(result.manifestPath, text, { confine });
-  await removeStaleTemps(result.manifestPath);
+  // Leftovers of interrupted writes are tidied while this one is written: only temp files
+  // unchanged for an hour go, never the fresh one being written.
+  const [written] = await Promise.allSettled([
+    writeFileAtomic(result.manifestPath, text, { confine }),
+    removeStaleTemps(result.manifestPath, Date.now(), (await listing).names),
+  ]);
+  if (written.status === 'rejected') throw written.reason;
   return result;
 }
 
@@ -196,7 +206,7 @@ export async function computeManifest(
   inspector: CacheInspector,
   options: BuildOptions = {},
 ): Promise<{ text: string; result: BuildResult }> {
-  const names = await (options.listing ?? listNpz(directory));
+  const names = (await (options.listing ?? listFolder(directory))).npz;
   let done = 0;
   options.onProgress?.(0, names.length);
   const facts = await Promise.all(

@@ -5,7 +5,6 @@
  * MAX_STORE_BYTES the least recently written files go, and a store file over the bound (or
  * damaged, or not a regular file) is ignored rather than loaded.
  */
-import type { Stats } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomic';
@@ -95,6 +94,12 @@ function entryBytes(file: string, records: Record[]): number {
   return records.reduce((n, r) => n + r.value.length + r.kind.length + 64, file.length + 8);
 }
 
+/** What a result is keyed by besides its path: a node:fs Stats, or the stamp an fstat on the open file gave. */
+export interface Stamp {
+  size: number;
+  mtimeMs: number;
+}
+
 export interface StoreLimits {
   recordBytes: number;
   storeBytes: number;
@@ -139,7 +144,12 @@ export class FingerprintStore {
     }
   }
 
-  get<T>(file: string, stat: Stats, kind: string): T | undefined {
+  /** Whether a result of `kind` is remembered for `file` at all (whatever its stamp): a stat is then worth asking before reading. */
+  knows(file: string, kind: string): boolean {
+    return this.records.get(file)?.some((r) => r.kind === kind) ?? false;
+  }
+
+  get<T>(file: string, stat: Stamp, kind: string): T | undefined {
     const record = this.records.get(file)?.find((r) => r.kind === kind);
     if (!record || record.size !== stat.size || record.mtimeMs !== stat.mtimeMs) return undefined;
     try {
@@ -149,7 +159,7 @@ export class FingerprintStore {
     }
   }
 
-  set(file: string, stat: Stats, kind: string, value: unknown): void {
+  set(file: string, stat: Stamp, kind: string, value: unknown): void {
     const kept = (this.records.get(file) ?? []).filter(
       (r) => r.kind !== kind && r.size === stat.size && r.mtimeMs === stat.mtimeMs,
     );

@@ -12,11 +12,12 @@ import { NPZ_SUMMARY_KIND, NpzSummary } from '../engine/eeg/npz';
 import type { LoadFailure } from '../engine/eeg/numpyLoad';
 import type { DeepResult } from '../engine/eeg/deepChecks';
 import { DEEP_WINDOWS_KIND, WindowValues } from '../engine/eeg/windowValues';
-import type { LabelTrace, MaskPreprocessing, TaskResult } from '../workers/tasks';
+import type { FileStamp, LabelTrace, MaskPreprocessing, TaskResult } from '../workers/tasks';
 import type { PreprocessingOutcome } from '../engine/arc/preprocessSample';
 import type { ResampleMethod } from '../engine/arc/preprocessing';
 import { WorkerPool } from '../workers/pool';
 import { FingerprintStore } from './fingerprints';
+import { listNpz } from './npzListing';
 
 export async function statOrUndefined(file: string): Promise<Stats | undefined> {
   try {
@@ -41,14 +42,30 @@ export async function danglingTarget(file: string): Promise<string | undefined> 
 type Stored<T> = { ok: true; value: T } | { ok: false; error: string; failure?: LoadFailure };
 
 export class CacheInspector {
+  /**
+   * `ready`: the store's load, still under way; awaited before the store is first asked, so the
+   * caller's first reads (the document, the folder's stats) overlap the load.
+   */
   constructor(
     readonly pool: WorkerPool,
     readonly store: FingerprintStore,
+    private readonly ready: Promise<void> = Promise.resolve(),
   ) {}
 
-  /** Existence, and with `readContent` the summary (labels counted; windows' shape from its header). */
+  /**
+   * Existence, and with `readContent` the summary (labels counted; windows' shape from its header).
+   * A file the store has never seen is opened straight away (a read is certain: the open with a
+   * stat alongside, the reads, an fstat on the handle), not stat-ed first (on network storage a
+   * path stat is a lookup and a getattr, one more dependent round trip per file). A file the
+   * store knows is stat-ed first: an unchanged one is then answered without opening it.
+   */
   async npz(file: string, readContent: boolean, signal?: AbortSignal): Promise<CacheFileFacts> {
-    const stat = await statOrUndefined(file);
+    await this.ready;
+    if (readContent && !this.store.knows(file, NPZ_SUMMARY_KIND)) {
+      const opened = await this.npzOpenFirst(file, signal);
+      if (opened) return opened;
+    }
+    const stat = await (this.prefetched(file) ?? statOrUndefined(file));
     if (!stat) {
       const target = await danglingTarget(file);
       return target === undefined ? { exists: false } : { exists: false, error: `dangling symbolic link to ${target}` };
@@ -57,9 +74,60 @@ export class CacheInspector {
     const result = await this.cached(file, stat, NPZ_SUMMARY_KIND, () =>
       this.pool.npz(file, signal, { size: stat.size }),
     );
-    return result.ok
-      ? { exists: true, summary: result.value }
-      : { exists: true, error: result.error, failure: result.failure };
+    return npzFacts(result);
+  }
+
+  /**
+   * The summary read without a stat before: the stat alongside the open gives the stamp.
+   * Undefined when the file could not be opened as a regular file (missing, a dangling link, a
+   * directory, a FIFO, no permission): the stat-first path then says which, as it always has.
+   */
+  private async npzOpenFirst(file: string, signal?: AbortSignal): Promise<CacheFileFacts | undefined> {
+    const result = await this.pool.npz(file, signal);
+    if (!result.statBefore) return undefined; // not opened (or shared with a stat-first read): ask the path
+    return npzFacts(await this.remember(file, result.statBefore, NPZ_SUMMARY_KIND, result));
+  }
+
+  /** Stats of a folder's `*.npz` asked for ahead of a check that will want them (see `prefetchNpzStats`), each used once. */
+  private readonly ahead = new Map<string, Promise<Map<string, Promise<Stats | undefined>>>>();
+
+  /**
+   * Lists `directory` and stats every `*.npz` in it now, side by side, for a check about to
+   * read a manifest there: the manifest's read and the folder's stats then overlap instead of
+   * running one after the other. `listNpz` and `npz` use them once; nothing else changes.
+   */
+  prefetchNpzStats(directory: string): void {
+    const folder = path.resolve(directory);
+    if (this.ahead.has(folder)) return;
+    const listing = listNpz(folder);
+    this.listings.set(folder, listing);
+    const stats = listing.then(
+      (names) => new Map(names.map((name) => [name, statOrUndefined(path.join(folder, name))])),
+      () => new Map<string, Promise<Stats | undefined>>(),
+    );
+    this.ahead.set(folder, stats);
+  }
+
+  private readonly listings = new Map<string, Promise<string[]>>();
+
+  /** `listNpz(directory)`, from the prefetch when one was asked for (once). */
+  listNpz(directory: string): Promise<string[]> {
+    const folder = path.resolve(directory);
+    const listing = this.listings.get(folder);
+    this.listings.delete(folder);
+    return listing ?? listNpz(folder);
+  }
+
+  private prefetched(file: string): Promise<Stats | undefined> | undefined {
+    const folder = path.dirname(path.resolve(file));
+    const stats = this.ahead.get(folder);
+    if (!stats) return undefined;
+    return stats.then((byName) => {
+      const name = path.basename(file);
+      const stat = byName.get(name);
+      byName.delete(name);
+      return stat ?? statOrUndefined(file);
+    });
   }
 
   /** The deep check of an NPZ's `windows` (every value inflated), remembered by fingerprint: an unchanged file is never inflated again. */
@@ -158,25 +226,38 @@ export class CacheInspector {
         failure: stat.isDirectory() ? { message: error, exception: 'IsADirectoryError' } : { message: error },
       };
     }
+    await this.ready;
     const known = this.store.get<Stored<T>>(file, stat, kind);
     if (known) return known;
-    const result = await compute();
-    // A file that changed while we read it must not be remembered under the old key: compare
-    // with its stamp after the last read (taken by the reader, or a stat now).
+    return this.remember(file, stat, kind, await compute());
+  }
+
+  /**
+   * A result read from a file whose stamp was `before`, remembered under it unless the file
+   * changed while it was read: compared with its stamp after the last read (taken by the
+   * reader on the open handle, or a stat now).
+   */
+  private async remember<T>(file: string, before: FileStamp, kind: string, result: TaskResult<T>): Promise<Stored<T>> {
     const after = result.statAfter ?? (await statOrUndefined(file));
-    const unchanged = !!after && after.size === stat.size && after.mtimeMs === stat.mtimeMs;
+    const unchanged = !!after && after.size === before.size && after.mtimeMs === before.mtimeMs;
     if (!result.ok && !unchanged) {
       // Whatever failed read a file in motion (truncated, rewritten): say that, not what the half-read bytes suggest.
       const now = after ? `${after.size} bytes now` : 'gone now';
-      const message = `it changed while NeuroCache read it (${stat.size} bytes when it was opened, ${now}; the read said: ${result.error})`;
+      const message = `it changed while NeuroCache read it (${before.size} bytes when it was opened, ${now}; the read said: ${result.error})`;
       return { ok: false, error: message, failure: { message, changedWhileRead: true } };
     }
     const stored: Stored<T> = result.ok
       ? { ok: true, value: result.value }
       : { ok: false, error: result.error, failure: result.failure };
-    if (unchanged) this.store.set(file, stat, kind, stored);
+    if (unchanged) this.store.set(file, before, kind, stored);
     return stored;
   }
+}
+
+function npzFacts(result: Stored<NpzSummary>): CacheFileFacts {
+  return result.ok
+    ? { exists: true, summary: result.value }
+    : { exists: true, error: result.error, failure: result.failure };
 }
 
 export type { NpzSummary };

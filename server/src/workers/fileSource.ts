@@ -3,7 +3,7 @@
  * I/O figures the CLI and the benchmarks report. Used by the pool's readers on the main thread
  * and by the workers.
  */
-import { constants, promises as fs } from 'node:fs';
+import { constants, promises as fs, Stats } from 'node:fs';
 import { loadFailure, LoadFailure, osException } from '../engine/eeg/numpyLoad';
 import { notRegularFile } from '../engine/io/fileType';
 import { ByteSource, FormatError } from '../engine/io/source';
@@ -15,29 +15,57 @@ export interface FileSource extends ByteSource {
   readonly bytesRead: number;
   /** Size and mtime of the open file now (fstat: one request, no path lookup). */
   stamp(): Promise<FileStamp>;
+  /** Size and mtime from the fstat made on opening; absent when the caller gave `size` (no fstat made). */
+  readonly opened?: FileStamp;
   close(): Promise<void>;
 }
 
+/** The open file is not a regular file (a directory, a FIFO, a device): nothing was read from it. */
+export class NotRegularSource extends FormatError {
+  constructor(readonly stat: Stats) {
+    super(notRegularFile(stat));
+  }
+}
+
+// O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer; O_NOCTTY: a
+// terminal opened here never becomes the process's controlling terminal.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+
 /**
- * Opens `file` for positional reads. Only regular files: O_NONBLOCK makes opening a FIFO return
- * at once (instead of waiting for a writer), and the fstat refuses it. A `size` from a stat just
- * made (which found a regular file) saves that fstat's round trip; a file swapped meanwhile shows
- * in `stamp()` after the reads.
+ * Opens `file` for positional reads, only regular files. Without a `size`, the path is stat-ed
+ * side by side with the open (on network storage each is a round trip; one after the other, or
+ * an fstat after the open, would add one per file): the stat refuses anything but a regular file
+ * before a byte is read (`NotRegularSource`) and gives the size and the stamp results are keyed
+ * by (`opened`). A file swapped or changed between that stat and the open or the reads shows in
+ * `stamp()` (an fstat on the open handle) after the reads, which callers compare with `opened`.
+ * A `size` from a stat just made (which found a regular file) is taken as it is.
  */
 export async function openFileSource(file: string, size?: number): Promise<FileSource> {
-  const handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  try {
-    let length = size;
-    if (length === undefined) {
-      const stat = await handle.stat();
-      if (!stat.isFile()) throw new FormatError(notRegularFile(stat));
+  let handle: fs.FileHandle;
+  let length = size;
+  let opened: FileStamp | undefined;
+  if (length === undefined) {
+    const [opening, statting] = await Promise.allSettled([fs.open(file, OPEN_FLAGS), fs.stat(file)]);
+    if (opening.status === 'rejected') throw opening.reason;
+    handle = opening.value;
+    try {
+      if (statting.status === 'rejected') throw statting.reason;
+      const stat = statting.value;
+      if (!stat.isFile()) throw new NotRegularSource(stat);
       length = stat.size;
+      opened = { size: stat.size, mtimeMs: stat.mtimeMs };
+    } catch (error) {
+      await handle.close();
+      throw error;
     }
+  } else handle = await fs.open(file, OPEN_FLAGS);
+  try {
     const known = length;
     let reads = 0;
     let bytesRead = 0;
     return {
       size: known,
+      opened,
       get reads() {
         return reads;
       },

@@ -118,7 +118,8 @@ export class WorkerPool {
 
   /**
    * Window counts and per-window label positives of an NPZ: its bytes fetched here (usually one
-   * round of two reads), counted in a worker. `size` (from a stat just made) saves a round trip.
+   * round of two reads), counted in a worker. `size` (from a stat just made) saves a round trip;
+   * without it a stat alongside the open gives the size, and the result's `statBefore` the stamp to key it by.
    */
   npz(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<NpzResult> {
     return this.once(JSON.stringify({ kind: 'npz', path: file }), signal, (jobSignal) =>
@@ -130,10 +131,10 @@ export class WorkerPool {
   windowCount(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<TaskResult<number>> {
     return this.once(JSON.stringify({ kind: 'window-count', path: file }), signal, async (jobSignal) => {
       try {
-        const { value, statAfter } = await this.readHere(file, options.size, jobSignal, (source) =>
-          readWindowCount(source),
-        );
-        return { ok: true, value, bytesRead: 0, statAfter: await statAfter };
+        const read = await this.readHere(file, options.size, jobSignal, (source) => readWindowCount(source));
+        const stamps = { statBefore: read.opened, statAfter: await read.statAfter };
+        if (read.failed) return { ok: false, ...taskFailure(read.error), bytesRead: 0, ...stamps };
+        return { ok: true, value: read.value, bytesRead: 0, ...stamps };
       } catch (error) {
         if (jobSignal.aborted) throw error;
         return { ok: false, ...taskFailure(error), bytesRead: 0 };
@@ -358,37 +359,48 @@ export class WorkerPool {
 
   /**
    * Opens `file` in a slot among `readsInFlight`, runs `read` on it here and closes it. Also
-   * returns whether the file changed while it was read: its fstat afterwards, which completes
-   * while the caller goes on (counting in a worker).
+   * returns the stamp the stat alongside the open gave (`opened`, when no `size` was passed) and whether
+   * the file changed while it was read: its fstat afterwards (one request on the open handle, no
+   * path lookup), which completes while the caller goes on (counting in a worker). A failed read
+   * comes back as `failed` with the same stamps, so the caller can tell a file in motion from a
+   * broken one; a failed open or abort throws.
    */
   private async readHere<T>(
     file: string,
     size: number | undefined,
     signal: AbortSignal,
     read: (source: FileSource) => Promise<T>,
-  ): Promise<{ value: T; statAfter: Promise<FileStamp | undefined> }> {
+  ): Promise<
+    ({ failed: false; value: T } | { failed: true; error: unknown }) & {
+      opened?: FileStamp;
+      statAfter: Promise<FileStamp | undefined>;
+    }
+  > {
     await this.files.acquire(1);
     try {
       signal.throwIfAborted();
       const source = await this.open(file, size);
-      let value: T;
+      const statAfter = () =>
+        source
+          .stamp()
+          .then(
+            (stamp) => stamp,
+            () => undefined,
+          )
+          .finally(() => source.close().catch(() => undefined));
       try {
-        value = await read(source);
+        const value = await read(source);
+        return { failed: false, value, opened: source.opened, statAfter: statAfter() };
       } catch (error) {
-        await source.close().catch(() => undefined);
-        throw error;
+        if (signal.aborted) {
+          await source.close().catch(() => undefined);
+          throw error;
+        }
+        return { failed: true, error, opened: source.opened, statAfter: statAfter() };
       } finally {
         this.bytesRead += source.bytesRead;
         this.readRequests += source.reads;
       }
-      const statAfter = source
-        .stamp()
-        .then(
-          (stamp) => stamp,
-          () => undefined,
-        )
-        .finally(() => source.close().catch(() => undefined));
-      return { value, statAfter };
     } finally {
       this.files.release(1);
     }
@@ -414,6 +426,17 @@ export class WorkerPool {
         this.tasksRun++;
         return { ok: false, ...taskFailure(error), bytesRead: 0 };
       }
+      const statBefore = fetched.opened;
+      if (fetched.failed) {
+        this.tasksRun++;
+        return {
+          ok: false,
+          ...taskFailure(fetched.error),
+          bytesRead: 0,
+          statBefore,
+          statAfter: await fetched.statAfter,
+        };
+      }
       // Handed over, not copied: a view into a larger buffer is copied out first (not with
       // Buffer#slice, which makes another view), so transferring never detaches other bytes.
       const spans = fetched.value.spans.map(({ offset, bytes }) => ({
@@ -424,7 +447,7 @@ export class WorkerPool {
       const task: Task = { kind: 'npz', path: file, size: fetched.value.size, spans };
       const [result, stamp] = await Promise.all([this.dispatch(task, signal, transfer), fetched.statAfter]);
       // A worker that read the file itself (labels streamed) read after the stamp: the caller must stat again.
-      return { ...(result as NpzResult), statAfter: result.bytesRead === 0 ? stamp : undefined };
+      return { ...(result as NpzResult), statBefore, statAfter: result.bytesRead === 0 ? stamp : undefined };
     } finally {
       this.bytes.release(held);
     }

@@ -63,6 +63,8 @@ export type TaskResult<T> = ({ ok: true; value: T } | { ok: false; error: string
   bytesRead: number;
   /** The open file's size and mtime after its last read, when the reader took them (saves a stat). */
   statAfter?: FileStamp;
+  /** The file's size and mtime when the reader opened it, when it had no stat from the caller (the key to remember the result by). */
+  statBefore?: FileStamp;
 };
 
 export interface FileStamp {

@@ -1,0 +1,213 @@
+/**
+ * The request chain on network storage, counted (never timed): every file-system request the
+ * build and the re-check make goes through a layer that answers them in rounds, as a
+ * high-latency volume would (all requests issued before a round closes are answered together;
+ * requests issued meanwhile wait for the next round). `rounds` is then the number of serial round
+ * trips, and the log says which request each file got, in order.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { analyzeDocument } from '../../server/src/service/analyze';
+import { buildManifestFile } from '../../server/src/service/buildManifest';
+import { FingerprintStore } from '../../server/src/service/fingerprints';
+import { CacheInspector } from '../../server/src/service/inspector';
+import { WorkerPool } from '../../server/src/workers/pool';
+import { eegNpz } from '../writers/npz';
+import { tempDir } from '../support/python';
+
+interface Request {
+  round: number;
+  op: string;
+  file: string;
+}
+
+/** Installs the round-answering layer over node:fs's promise API and file handles; `restore` removes it. */
+async function roundLayer() {
+  const log: Request[] = [];
+  let rounds = 0;
+  let queue: (() => Promise<unknown>)[] = [];
+  let running = false;
+  const schedule = () => {
+    if (running || queue.length === 0) return;
+    running = true;
+    setImmediate(async () => {
+      const round = queue;
+      queue = [];
+      rounds++;
+      await Promise.all(round.map((start) => start()));
+      running = false;
+      schedule();
+    });
+  };
+  const counted = <A extends unknown[], R>(
+    op: string,
+    original: (...args: A) => Promise<R>,
+    file: (...args: A) => string,
+  ) =>
+    function (this: unknown, ...args: A): Promise<R> {
+      return new Promise<R>((resolve, reject) => {
+        queue.push(() => {
+          log.push({ round: rounds, op, file: file.apply(this, args) });
+          return original.apply(this, args).then(resolve, reject);
+        });
+        schedule();
+      });
+    };
+  const promises = fs.promises as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const saved = new Map<string, unknown>();
+  const byPath = (target: unknown) => path.resolve(String(target));
+  for (const op of ['open', 'stat', 'lstat', 'readdir', 'realpath', 'rename', 'rm', 'readlink']) {
+    saved.set(op, promises[op]);
+    promises[op] = counted(op, promises[op], byPath);
+  }
+  const probe = await fs.promises.open(__filename);
+  const handleProto = Object.getPrototypeOf(probe) as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  await probe.close();
+  const handlePaths = new WeakMap<object, string>();
+  const openCounted = promises.open;
+  promises.open = async (...args: unknown[]) => {
+    const handle = (await openCounted(...args)) as object;
+    handlePaths.set(handle, byPath(args[0]));
+    return handle;
+  };
+  const handleOps = ['stat', 'read', 'writeFile', 'sync', 'chmod'];
+  log.length = 0; // the probe's open
+  rounds = 0;
+  for (const op of handleOps) {
+    saved.set(`handle.${op}`, handleProto[op]);
+    handleProto[op] = counted(`f${op}`, handleProto[op], function (this: unknown) {
+      return handlePaths.get(this as object) ?? '?';
+    });
+  }
+  return {
+    log,
+    get rounds() {
+      return rounds;
+    },
+    restore() {
+      for (const op of ['open', 'stat', 'lstat', 'readdir', 'realpath', 'rename', 'rm', 'readlink'])
+        promises[op] = saved.get(op) as (...args: unknown[]) => Promise<unknown>;
+      for (const op of handleOps)
+        handleProto[op] = saved.get(`handle.${op}`) as (...args: unknown[]) => Promise<unknown>;
+    },
+  };
+}
+
+const FILES = 12;
+
+function cacheFolder(): string {
+  const dir = tempDir();
+  for (let i = 0; i < FILES; i++)
+    fs.writeFileSync(
+      path.join(dir, `s${String(i).padStart(2, '0')}_windows.npz`),
+      eegNpz({
+        windows: 4,
+        channels: 2,
+        samples: 256,
+        labels: new Float32Array(1024).fill(1, 0, 100 * i),
+        compress: true,
+      }),
+    );
+  return dir;
+}
+
+test('a build opens each cache file without a stat before it: open and stat side by side, one round of reads, fstat; the whole build in a bounded number of rounds', async () => {
+  const dir = cacheFolder();
+  const pool = new WorkerPool(1, { readsInFlight: FILES });
+  const layer = await roundLayer();
+  try {
+    const result = await buildManifestFile(dir, new CacheInspector(pool, new FingerprintStore()));
+    const rounds = layer.rounds;
+    layer.restore();
+    assert.equal(result.files, FILES);
+    for (let i = 0; i < FILES; i++) {
+      const file = path.join(dir, `s${String(i).padStart(2, '0')}_windows.npz`);
+      const requests = layer.log.filter((r) => r.file === file);
+      const ops = requests.map((r) => r.op);
+      const named = `${path.basename(file)}: ${ops.join(', ')}`;
+      // A path stat (a lookup and a getattr on network storage) before the open is a round trip
+      // wasted; one alongside it gives the size the reads need.
+      assert.equal(ops[0], 'open', named);
+      const open = requests[0];
+      assert.ok(
+        requests.every((r) => r.round >= open.round),
+        `nothing before the open: ${named}`,
+      );
+      assert.deepEqual(
+        requests.filter((r) => r.op === 'stat' || r.op === 'lstat').map((r) => r.round),
+        [open.round],
+        `one path stat, alongside the open: ${named}`,
+      );
+      assert.deepEqual(
+        ops.filter((op) => op !== 'fread'),
+        ['open', 'stat', 'fstat'],
+        named,
+      );
+      // Its reads (the whole small file, or head and tail) in one round, then the fstat that
+      // tells a file changed while read: three serial round trips per file.
+      const reads = requests.filter((r) => r.op === 'fread');
+      assert.ok(reads.length >= 1, named);
+      assert.equal(new Set(reads.map((r) => r.round)).size, 1, `reads side by side: ${named}`);
+      assert.equal(new Set(requests.map((r) => r.round)).size, 3, named);
+    }
+    // Every file side by side: the files' requests share their rounds.
+    const fileRounds = new Set(layer.log.filter((r) => r.file.endsWith('.npz')).map((r) => r.round));
+    assert.equal(fileRounds.size, 3, `files' rounds: ${[...fileRounds].join(', ')}`);
+    // The listing with the folder's realpath 1, the files 3, the write 6: realpath (judged again
+    // when writing), lstat with the temp file's open, fstat with the content, sync, realpath with
+    // the temp file's lstat, rename. Old temp files are tidied from the build's own listing.
+    assert.equal(layer.log.filter((r) => r.op === 'readdir').length, 1, 'one listing');
+    assert.ok(
+      rounds <= 10,
+      `${rounds} rounds: ${JSON.stringify(layer.log.map((r) => [r.round, r.op, path.basename(r.file)]))}`,
+    );
+  } finally {
+    layer.restore();
+    await pool.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a re-check of an unchanged cache: its folder listed and every file stat-ed side by side with the manifest read, nothing opened', async () => {
+  const dir = cacheFolder();
+  const storeDir = tempDir();
+  const pool = new WorkerPool(1, { readsInFlight: FILES });
+  try {
+    const store = FingerprintStore.inDirectory(storeDir);
+    await buildManifestFile(dir, new CacheInspector(pool, store));
+    await store.save();
+    const manifest = path.join(dir, 'manifest.json');
+    const warm = FingerprintStore.inDirectory(storeDir);
+    const layer = await roundLayer();
+    let rounds: number;
+    try {
+      const readBefore = pool.bytesRead;
+      const inspector = new CacheInspector(pool, warm, warm.load());
+      inspector.prefetchNpzStats(dir);
+      const text = await fs.promises.readFile(manifest, 'utf8');
+      const analysis = await analyzeDocument(manifest, text, inspector, { content: true, cwd: dir });
+      rounds = layer.rounds;
+      assert.equal(analysis.kind, 'seizure-manifest');
+      assert.equal(inspector.pool.bytesRead - readBefore, 0);
+    } finally {
+      layer.restore();
+    }
+    const npz = layer.log.filter((r) => r.file.endsWith('.npz'));
+    assert.deepEqual([...new Set(npz.map((r) => r.op))], ['stat'], 'stats only: no open, no read');
+    assert.equal(npz.length, FILES, 'one stat per file');
+    assert.equal(layer.log.filter((r) => r.op === 'readdir').length, 1, 'one listing');
+    // The listing, then every stat in one round: two rounds for the folder however many files,
+    // side by side with the store's load (open, fstat, read).
+    assert.deepEqual([...new Set(npz.map((r) => r.round))], [2]);
+    assert.ok(
+      rounds <= 3,
+      `${rounds} rounds: ${JSON.stringify(layer.log.map((r) => [r.round, r.op, path.basename(r.file)]))}`,
+    );
+  } finally {
+    await pool.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(storeDir, { recursive: true, force: true });
+  }
+});
