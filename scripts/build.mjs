@@ -29,9 +29,13 @@ const entries = {
   server: 'server/src/serverMain.ts',
   worker: 'node_modules/piscina/dist/worker.js',
   'neurocache-worker': 'server/src/workers/worker.ts',
+  // The NPZ counting task alone: a build's threads load only this.
+  'neurocache-npz-worker': 'server/src/workers/npzWorker.ts',
   // The executable answers --version alone and loads cli-main (the engine and pool) for the rest.
   cli: 'server/src/cli/entry.ts',
   'cli-main': 'server/src/cli/main.ts',
+  // `manifest build` alone (cli.js loads it instead of cli-main): no checks or reports to compile.
+  'cli-build': 'server/src/cli/buildMain.ts',
   // cli-main loads these on demand: `arc download`'s Hub client; `lsp` runs out/server.js.
   'cli-download': 'server/src/download/arc.ts',
   demo: 'scripts/demo.ts',

@@ -326,7 +326,9 @@ print("{}")
 test('a file without read permission: PermissionError, which the builder catches (skipped)', { skip }, (t) => {
   // What the reader runs (the reference builder, the CLI's bundles) is copied where it can read it.
   const bundles = Object.fromEntries(
-    ['cli.js', 'cli-main.js', 'neurocache-worker.js', 'worker.js'].map((f) => [f, path.join(repoRoot(), 'out', f)]),
+    ['cli.js', 'cli-main.js', 'cli-build.js', 'neurocache-worker.js', 'neurocache-npz-worker.js', 'worker.js'].map(
+      (f) => [f, path.join(repoRoot(), 'out', f)],
+    ),
   );
   const reader = otherReaderDir({ 'build_manifest.py': reference(), ...bundles });
   if (!reader) {

@@ -1,7 +1,8 @@
 /**
  * The `neurocache` executable (out/cli.js). `--version` is answered here, from a bundle that
  * holds nothing else; every other command loads the CLI proper (out/cli-main.js: engine, pool,
- * service) on demand, so a version query costs about a bare `node` start.
+ * service) on demand, so a version query costs about a bare `node` start; `manifest build` loads
+ * out/cli-build.js, which holds that command only.
  */
 import * as path from 'node:path';
 import { NEUROCACHE_VERSION, VERSION_ARGUMENTS } from '../version';
@@ -13,9 +14,11 @@ if (VERSION_ARGUMENTS.has(argv[0])) {
 } else {
   // Installed here: main.ts is loaded by require, so its own `require.main === module` start does not run.
   exitQuietlyOnClosedPipe();
-  // A path built at run time: the CLI proper is its own bundle next to this one, not inlined here.
+  // A path built at run time: the CLI proper is its own bundle next to this one, not inlined here;
+  // a build, the command whose start-up matters most, has a bundle of its own.
+  const bundle = argv[0] === 'manifest' && argv[1] === 'build' ? 'cli-build.js' : 'cli-main.js';
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle found at run time, not bundled in
-  const cli: typeof import('./main') = require(path.join(__dirname, 'cli-main.js'));
+  const cli: typeof import('./main') = require(path.join(__dirname, bundle));
   void cli.main(argv).then((code) => {
     process.exitCode = code;
   });

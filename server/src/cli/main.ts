@@ -21,18 +21,16 @@ import { DEFAULT_RESAMPLE_METHOD, RESAMPLE_METHODS, ResampleMethod } from '../en
 import { preprocessingJson, preprocessingReport } from '../engine/preprocessingReport';
 import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument } from '../service/analyze';
-import { buildManifestFile, describeExcluded, MANIFEST_FILE } from '../service/buildManifest';
 import { detectDocument } from '../service/detect';
 import { readJsonFile } from '../service/readJson';
 import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/composition';
 import { sampleCost } from '../engine/eeg/readCost';
-import { defaultStoreDirectory, FingerprintStore } from '../service/fingerprints';
-import { CacheInspector, danglingTarget } from '../service/inspector';
+import { danglingTarget } from '../service/inspector';
+import { excludeOptions, InputError, Io, reportFailure, reportProjectProblems, withInspector } from './commandIo';
+import { manifestBuild } from './manifestBuild';
 import { NotReadableFile } from '../service/regularFile';
-import { ARC_DOWNLOAD_DEFAULTS, BUILD_EXCLUDE, DEFAULT_MACHINE_SETTINGS, formatBytes, formatWait } from '../protocol';
-import { ProgressBar } from './progress';
-import { listFolder } from '../service/npzListing';
+import { ARC_DOWNLOAD_DEFAULTS, DEFAULT_MACHINE_SETTINGS, formatBytes, formatWait } from '../protocol';
 import { bundleBeside } from '../bundles';
 import {
   COMMANDS,
@@ -46,51 +44,16 @@ import {
   numberValue,
   parseCommand,
   ParsedOptions,
-  synopsis,
   UsageError,
+  HELP,
+  asksForHelp,
 } from './spec';
 import { applySeverityOverrides, mergeOverrides, parseSeverityArgument, SeverityOverrides } from '../engine/severity';
-import { ProjectConfig, ProjectConfigs } from '../service/projectConfig';
-import type { ExcludeRule } from '../engine/eeg/buildExclude';
+import { ProjectConfigs } from '../service/projectConfig';
 import { findWorkspaceFiles } from '../service/workspace';
 import { NEUROCACHE_VERSION as VERSION, VERSION_ARGUMENTS } from '../version';
 import type { DownloadOptions } from '../download/arc';
 import { hubEndpoint, hubOfflineVariable, hubToken, netTimingFromEnv, retryBaseFromEnv } from '../download/config';
-
-/** Input the command cannot work with (exit 2, without the usage text). */
-class InputError extends Error {}
-
-interface Io {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WriteStream;
-}
-
-async function withInspector<T>(
-  options: ParsedOptions,
-  run: (inspector: CacheInspector) => Promise<T>,
-  startThreads = false,
-): Promise<T> {
-  const { values } = options;
-  const store = FingerprintStore.inDirectory(
-    typeof values['cache-dir'] === 'string' ? values['cache-dir'] : defaultStoreDirectory(),
-  );
-  // Loaded while the command's first reads are under way; the inspector waits for it before asking the store.
-  const loading = store.load();
-  const readsInFlight = numberValue(options, 'reads-in-flight');
-  const pool = new WorkerPool(numberValue(options, 'jobs'), { readsInFlight, startThreads });
-  try {
-    return await run(new CacheInspector(pool, store, loading));
-  } finally {
-    await Promise.all([
-      pool.close(),
-      loading
-        .then(() => store.save())
-        .catch((error) =>
-          process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`),
-        ),
-    ]);
-  }
-}
 
 /** `stat` and `reading`: the file's stat and read already asked for (by `check`'s look at what it was given). */
 async function readInput(
@@ -116,108 +79,6 @@ async function readInput(
     }
     throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
   }
-}
-
-/** `--exclude GLOB`, repeatable; a pattern with a `/` is relative to the current directory. */
-function excludeOptions(values: Record<string, unknown>): ExcludeRule[] {
-  const given = values.exclude;
-  const patterns = Array.isArray(given) ? (given as string[]) : [];
-  for (const pattern of patterns)
-    if (pattern.trim() === '') throw new UsageError(`${BUILD_EXCLUDE.flag} takes a glob pattern, not an empty value`);
-  return patterns.map((pattern) => ({ pattern, base: process.cwd(), source: BUILD_EXCLUDE.flag }));
-}
-
-/** Stops on a project file that cannot be used at all; says once which of its entries are ignored. */
-function reportProjectProblems(configs: ProjectConfig[], io: Io): void {
-  const told = new Set<string>();
-  for (const config of configs) {
-    if (!config.file || told.has(config.file)) continue;
-    told.add(config.file);
-    if (config.error) throw new InputError(config.error);
-    for (const problem of config.problems) io.stderr.write(`neurocache: ${config.file}: ${problem}; ignored\n`);
-  }
-}
-
-async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
-  const { values, positionals } = options;
-  if (positionals.length !== 1) throw new UsageError('manifest build takes exactly one cache directory');
-  const directory = path.resolve(positionals[0]);
-  // The listing is asked for with the stat (one round trip for both on network storage, not two
-  // in a row); on anything but a directory both fail and the stat's verdict is the one reported.
-  const listing = listFolder(directory);
-  listing.catch(() => undefined);
-  // The project file that applies to the manifest written here, as the editor's rebuild reads
-  // it: looked for alongside the stat and the listing too.
-  const projectLookup = new ProjectConfigs().for(path.join(directory, MANIFEST_FILE));
-  projectLookup.catch(() => undefined);
-  const stat = await fs.stat(directory).catch(() => undefined);
-  if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);
-  const fromCommandLine = excludeOptions(values);
-  const project = await projectLookup;
-  reportProjectProblems([project], io);
-  const exclude = [...project.exclude, ...fromCommandLine];
-  return withInspector(
-    options,
-    async (inspector) => {
-      const bar = new ProgressBar('Scanning', io.stderr, io.stderr.isTTY === true && !values.json);
-      const result = await buildManifestFile(directory, inspector, {
-        listing,
-        onProgress: (d, t) => bar.update(d, t),
-        allowEmpty: !!values['allow-empty'],
-        exclude,
-      });
-      bar.finish();
-      // Exit 1 when nothing was written, or when the Python builder would stop on a file (training
-      // then has no balanced set): a script must not take that for success.
-      const exitCode = !result.written || result.pythonStopsAt ? 1 : 0;
-      if (values.json) {
-        io.stdout.write(`${JSON.stringify({ ...result, bytesRead: inspector.pool.bytesRead })}\n`);
-        return exitCode;
-      }
-      if (!result.written) {
-        io.stderr.write(
-          `neurocache: no *.npz in ${directory}: nothing written (--allow-empty writes an empty manifest.json)\n`,
-        );
-        return exitCode;
-      }
-      if (result.pythonStopsAt) {
-        const { name, exception } = result.pythonStopsAt;
-        io.stderr.write(
-          `The Python builder would stop at ${name} (${exception}) and write no manifest: delete or regenerate that file before training rebuilds the manifest. NeuroCache wrote one without it (exit code 1).\n`,
-        );
-      }
-      const w = result.windows;
-      io.stdout.write(
-        `Wrote ${result.manifestPath}\n` +
-          `  ${result.files} cache files listed, ${w.partial_seizure + w.full_seizure + w.no_seizure} windows: ` +
-          `${w.partial_seizure} partial, ${w.full_seizure} full, ${w.no_seizure} no seizure\n` +
-          // Says what the count above leaves out, so it agrees with `stats` ("Cache files": those the manifest names).
-          (result.found !== result.files
-            ? `  ${result.found} *.npz found: ${[
-                result.withoutWindows.length ? `${result.withoutWindows.length} without windows (nothing to list)` : '',
-                result.skipped.length ? `${result.skipped.length} left out (listed below)` : '',
-                result.excluded.length ? `${result.excluded.length} excluded on purpose (listed below)` : '',
-              ]
-                .filter(Boolean)
-                .join(', ')}\n`
-            : ''),
-      );
-      // Each file left out, with its code and what the Python builder does with it.
-      for (const s of result.skipped) io.stderr.write(`skipped ${s.name}: ${s.reason} [${s.code}: ${s.python}]\n`);
-      for (const e of result.excluded)
-        io.stderr.write(`excluded ${e.name}: by "${e.pattern}" in ${e.source} [${e.python}]\n`);
-      for (const { name, note } of result.notes) io.stderr.write(`note ${name}: ${note}\n`);
-      for (const f of result.windowFindings) io.stderr.write(`${f.severity} ${f.name} [${f.code}]: ${f.message}\n`);
-      if (result.differsFromPython)
-        io.stderr.write(
-          'This manifest leaves out files the Python builder lists: it differs from what Python writes.\n',
-        );
-      const excluded = describeExcluded(result.excluded);
-      if (excluded) io.stderr.write(`${excluded}\n`);
-      return exitCode;
-    },
-    true,
-  ); // a build inflates every file: start the threads while the directory is listed
 }
 
 /** --cv-seed, --outer-folds and --inner-folds, within their settings' ranges. */
@@ -643,8 +504,6 @@ function unknownCommand(argv: string[]): UsageError {
   return new UsageError(`unknown command "${argv[0]}"${near ? ` (did you mean ${near}?)` : ''}`);
 }
 
-const HELP = new Set(['--help', '-h']);
-
 export async function main(
   argv: string[],
   io: Io = { stdout: process.stdout, stderr: process.stderr },
@@ -669,31 +528,14 @@ export async function main(
     const found = findCommand(argv);
     if (!found) throw unknownCommand(argv);
     command = found.command;
-    // --help anywhere before a `--` asks for this command's help, whatever else is there.
-    const end = found.rest.indexOf('--');
-    if (found.rest.slice(0, end < 0 ? undefined : end).some((a) => HELP.has(a))) {
+    if (asksForHelp(found.rest)) {
       io.stdout.write(commandHelp(found.command));
       return 0;
     }
     return await RUNNERS[found.command.name](parseCommand(found.command, found.rest), io);
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`neurocache: ${error.message}\n\n${usageHint(error.command ?? command)}`);
-      return 2;
-    }
-    if (error instanceof InputError) {
-      io.stderr.write(`neurocache: ${error.message}\n`);
-      return 2;
-    }
-    io.stderr.write(`neurocache: ${(error as Error).message}\n`);
-    return 1;
+    return reportFailure(error, command, io);
   }
-}
-
-function usageHint(command: CommandSpec | undefined): string {
-  return command
-    ? `Usage: ${synopsis(command)}\nRun "neurocache ${command.name} --help" for its options.\n`
-    : 'Usage: neurocache <command> [options]\nRun "neurocache --help" for the commands.\n';
 }
 
 if (require.main === module) {

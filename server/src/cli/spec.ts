@@ -101,7 +101,10 @@ export const COMMANDS: CommandSpec[] = [
         name: 'allow-empty',
         help: 'write an empty manifest when cache_dir holds no *.npz (otherwise nothing is written and the exit code is 1)',
       },
-      ...READER_OPTIONS,
+      // The build's main thread counts too (manifestBuild.ts), so it starts one thread fewer.
+      { ...JOBS_OPTION, defaultHelp: 'default: number of cores − 1' },
+      READS_OPTION,
+      CACHE_DIR_OPTION,
       JSON_OPTION,
     ],
   },
@@ -314,6 +317,15 @@ export function findCommand(argv: string[]): { command: CommandSpec; rest: strin
     if (words.every((w, i) => argv[i] === w)) return { command, rest: argv.slice(words.length) };
   }
   return undefined;
+}
+
+/** The words that ask for help. */
+export const HELP = new Set(['--help', '-h']);
+
+/** --help anywhere before a `--` asks for the command's help, whatever else is there. */
+export function asksForHelp(rest: string[]): boolean {
+  const end = rest.indexOf('--');
+  return rest.slice(0, end < 0 ? undefined : end).some((a) => HELP.has(a));
 }
 
 export type ParsedOptions = {

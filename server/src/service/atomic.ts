@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { constants, promises as fs, Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -80,6 +79,19 @@ export const atomicWriteHooks: { stage?: (stage: 'start' | 'before-rename', targ
   {};
 
 // O_EXCL never follows or reuses an existing path; O_NOFOLLOW says so for the last component on every platform.
+/**
+ * 16 random hex digits (ATOMIC_TEMP's form), as many random bits as before; O_EXCL refuses a
+ * name taken anyway. From Math.random, not node:crypto: loading that compiles ~20 internal
+ * modules, a few ms of every short CLI run that writes a manifest.
+ */
+function uniqueSuffix(): string {
+  const word = () =>
+    Math.floor(Math.random() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
+  return word() + word();
+}
+
 const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
 /**
@@ -113,7 +125,7 @@ export async function writeFileAtomic(
   }
   const real = path.join(folder, path.basename(target));
   // Random, so concurrent writers (or a stale temp file) never share a name.
-  const temp = path.join(folder, `.${path.basename(target)}.${randomBytes(8).toString('hex')}.tmp`);
+  const temp = path.join(folder, `.${path.basename(target)}.${uniqueSuffix()}.tmp`);
   // The target is looked at while the temp file is created (on network storage each is a round
   // trip): the temp file starts with the default mode and, before a byte is written, gets the
   // old file's; a target that must not be replaced removes the still-empty temp file again. The

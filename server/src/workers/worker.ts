@@ -1,14 +1,17 @@
 /**
- * Pool worker: inflates and counts, returning a plain summary. All inflating happens here,
- * never on the main thread. NPZ files arrive as the bytes the main thread fetched (reading many
- * files at once there); NIfTI files, label traces and pictures are opened and read here.
+ * Pool worker: inflates and counts, returning a plain summary. In the language server all
+ * inflating happens in workers, never on its main thread (the CLI's build may count NPZ files on
+ * its own, pool.ts). NPZ files arrive as the bytes the main thread fetched (reading many files at
+ * once there; npzTask.ts, a bundle of its own); NIfTI files, label traces and pictures are
+ * opened and read here.
  */
 import { summarizeNifti } from '../engine/arc/nifti';
-import { labelTrace, summarizeNpz } from '../engine/eeg/npz';
+import { labelTrace } from '../engine/eeg/npz';
 import { listNpzMembers, readWindowTrace } from '../engine/eeg/npzView';
-import { ByteSource, SpanCache } from '../engine/io/source';
+import type { ByteSource } from '../engine/io/source';
 import { deepWindows } from './deepWindows';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
+import { countNpz } from './npzTask';
 import type { MaskPreprocessing, SlicePicture, Task, TaskResult } from './tasks';
 import { preprocessingFacts, PreprocessingOutcome } from '../engine/arc/preprocessSample';
 import type { NiftiSummary } from '../engine/arc/nifti';
@@ -24,38 +27,6 @@ async function withFile<T>(file: string, use: (source: ByteSource) => Promise<T>
     return { ok: false, ...taskFailure(error), bytesRead: source?.bytesRead ?? 0 };
   } finally {
     await source?.close();
-  }
-}
-
-/** Works on the fetched bytes; the file is opened only if they miss something (labels left to stream). */
-async function withFetched<T>(
-  task: Extract<Task, { kind: 'npz' }>,
-  use: (source: ByteSource) => Promise<T>,
-): Promise<TaskResult<T>> {
-  let opened: Promise<FileSource> | undefined;
-  const file: ByteSource = {
-    size: task.size,
-    read: async (offset, length) => (await (opened ??= openFileSource(task.path, task.size))).read(offset, length),
-  };
-  try {
-    return {
-      ok: true,
-      value: await use(new SpanCache(task.size, file, task.spans)),
-      bytesRead: opened ? (await opened).bytesRead : 0,
-    };
-  } catch (error) {
-    const bytesRead = opened
-      ? await opened.then(
-          (s) => s.bytesRead,
-          () => 0,
-        )
-      : 0;
-    return { ok: false, ...taskFailure(error), bytesRead };
-  } finally {
-    await opened?.then(
-      (s) => s.close(),
-      () => undefined,
-    );
   }
 }
 
@@ -184,7 +155,7 @@ export default function run(task: Task): Promise<TaskResult<unknown>> {
     case 'training-picture':
       return trainingPicture(task.path, task.image, task.method);
     case 'npz':
-      return withFetched(task, (source) => summarizeNpz(source));
+      return countNpz(task);
     case 'deep-windows':
       return deepWindows(task);
     case 'nifti':

@@ -16,7 +16,7 @@
 import { Category, windowCategory } from './category';
 import { MAX_COUNTED_ROWS, PositiveCounts } from '../numpy/counting';
 import type { ElementType } from '../numpy/elements';
-import { crc32, inflateChunks, InflateError, inflateRawAll, inflateRawPrefix } from '../io/inflate';
+import { crc32, inflateChunks, InflateError, inflateRawAll, inflateRawPieces, inflateRawPrefix } from '../io/inflate';
 import { NonNumericDtype, NpyHeader, NpyHeaderError, parseNpyHeader } from '../numpy/npy';
 import { ByteSource, FormatError, readChunks, readExact, SpanCache } from '../io/source';
 import { memberDataOffset, memberSpan, readZipDirectory, TAIL_READ, ZipMember, ZipMemberError } from '../io/zip';
@@ -383,6 +383,8 @@ async function readArray(
   member: ZipMember,
   sink: (header: NpyHeader) => (data: Uint8Array) => void,
 ): Promise<NpyHeader> {
+  const quick = await readWholeArray(source, dataOffset, member, sink);
+  if (quick) return quick;
   const declared = member.uncompressedSize;
   let header: NpyHeader | undefined;
   let limit = declared; // what numpy reads: until the header is known, anything up to the declared size
@@ -428,6 +430,72 @@ async function readArray(
   if (produced === declared && crcFails())
     throw new NumpyLoadError(`${member.name} fails its CRC-32 check (corrupt data)`, 'zipfile.BadZipFile');
   return header!;
+}
+
+/**
+ * readArray's usual case, at inflate speed: a deflated member read whole whose stream ends where
+ * the member does, with its declared size and CRC, holding a valid array. Each piece of output
+ * is checked and handed to `sink` while it is in the core's cache, then overwritten by the next.
+ * Anything else (or any doubt) returns undefined before `sink` has seen complete data, and
+ * readArray reads the member again the exact way, from a fresh sink, to say what numpy says.
+ */
+async function readWholeArray(
+  source: ByteSource,
+  dataOffset: number,
+  member: ZipMember,
+  sink: (header: NpyHeader) => (data: Uint8Array) => void,
+): Promise<NpyHeader | undefined> {
+  if (member.method !== 8 || member.compressedSize > ONE_SHOT_LIMIT) return undefined;
+  const declared = member.uncompressedSize;
+  try {
+    const raw = await readExact(source, dataOffset, member.compressedSize, `${member.name} data`);
+    const pieces = inflateRawPieces(raw, declared);
+    try {
+      return readPieces(pieces, member, sink);
+    } finally {
+      pieces.return(false); // closes the inflater when the pieces were left early
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pieces of one member's stream, checked and handed to `sink`; the header when all of it holds. */
+function readPieces(
+  pieces: Generator<Uint8Array, boolean>,
+  member: ZipMember,
+  sink: (header: NpyHeader) => (data: Uint8Array) => void,
+): NpyHeader | undefined {
+  const declared = member.uncompressedSize;
+  let header: NpyHeader | undefined;
+  let push: ((data: Uint8Array) => void) | undefined;
+  let pending: Uint8Array = new Uint8Array(0);
+  let limit = declared;
+  let produced = 0;
+  let crc = 0;
+  for (let next = pieces.next(); ; next = pieces.next()) {
+    if (next.done) return next.value && produced === declared && crc >>> 0 === member.crc32 ? header : undefined;
+    const piece = next.value;
+    crc = crc32(piece, crc);
+    const at = produced;
+    produced += piece.length;
+    if (push) {
+      if (at < limit) push(piece.subarray(0, limit - at));
+      continue;
+    }
+    // The header is looked for in the piece itself; only a header longer than a piece is kept (copied: the piece is reused).
+    const start = pending.length ? concatBytes(pending, piece) : piece;
+    header = parseMemberHeader(start);
+    if (!header) {
+      pending = start === piece ? piece.slice() : start;
+      continue;
+    }
+    limit = header.dataOffset + header.dataBytes;
+    if (limit > declared) return undefined; // data cut short: numpy's ValueError, found the exact way
+    push = sink(header);
+    if (produced > header.dataOffset) push(start.subarray(header.dataOffset, Math.min(produced, limit)));
+    pending = new Uint8Array(0);
+  }
 }
 
 function parseMemberHeader(prefix: Uint8Array): NpyHeader | undefined {

@@ -171,15 +171,39 @@ function onePattern(type: ElementType): Uint8Array | undefined {
  * Masks are mostly zeros and labels runs of 0 and 1: whole blocks of one repeated value are
  * recognised with a native comparison (Buffer.compare is memcmp) and counted at once; only the
  * other blocks go through the elementwise counter, which decides every value as numpy does.
+ * A block that mixes values is halved while one half is uniform, so a run's edge costs a few
+ * comparisons and SMALLEST_SPLIT bytes of elementwise work instead of a whole block; a block
+ * whose halves both mix is counted at once. In a short-lived process the elementwise loop runs
+ * before it is optimised: on 8 label members of 3.7 MB (the bench's) halving decides 20,272
+ * elements one by one instead of 713,728, for 24,108 comparisons instead of 9,899.
  */
+const SMALLEST_SPLIT = 64;
+
 function uniformBlockCounter(
   type: ElementType,
   elementwise: RunCounter,
   zeroIsPositive: boolean,
   one: Uint8Array | undefined,
 ): RunCounter {
-  const perBlock = BLOCK / type.size;
+  const size = type.size;
+  const perBlock = BLOCK / size;
   const oneBlock = one && Buffer.alloc(BLOCK, one);
+  /** Positives of `length` bytes at `at` when they are all zero bits or all ones, else -1. */
+  const uniform = (buffer: Buffer, at: number, length: number): number => {
+    if (ZERO_BLOCK.compare(buffer, at, at + length, 0, length) === 0) return zeroIsPositive ? length / size : 0;
+    if (oneBlock !== undefined && oneBlock.compare(buffer, at, at + length, 0, length) === 0) return length / size;
+    return -1;
+  };
+  const mixed = (buffer: Buffer, bytes: Uint8Array, at: number, length: number): number => {
+    const half = length >> 1;
+    if (half < SMALLEST_SPLIT) return elementwise(bytes, at, length / size);
+    const front = uniform(buffer, at, half);
+    const back = uniform(buffer, at + half, half);
+    if (front < 0 && back < 0) return elementwise(bytes, at, length / size);
+    return (
+      (front < 0 ? mixed(buffer, bytes, at, half) : front) + (back < 0 ? mixed(buffer, bytes, at + half, half) : back)
+    );
+  };
   return (bytes, start, count) => {
     if (count < perBlock) return elementwise(bytes, start, count);
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -187,9 +211,8 @@ function uniformBlockCounter(
     let at = start;
     let left = count;
     for (; left >= perBlock; at += BLOCK, left -= perBlock) {
-      if (ZERO_BLOCK.compare(buffer, at, at + BLOCK) === 0) positives += zeroIsPositive ? perBlock : 0;
-      else if (oneBlock !== undefined && oneBlock.compare(buffer, at, at + BLOCK) === 0) positives += perBlock;
-      else positives += elementwise(bytes, at, perBlock);
+      const whole = uniform(buffer, at, BLOCK);
+      positives += whole < 0 ? mixed(buffer, bytes, at, BLOCK) : whole;
     }
     return positives + (left > 0 ? elementwise(bytes, at, left) : 0);
   };
