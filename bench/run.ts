@@ -594,7 +594,12 @@ async function benchLanguageServerOn(dir: string): Promise<void> {
   const file = path.join(dir, 'manifest.json');
   const text = readFileSync(file, 'utf8');
   const entries = (text.match(/"cache_file"/g) ?? []).length;
-  const lsp = new LspSession({ NEUROCACHE_CACHE_DIR: path.join(data, 'fingerprints-warm') });
+  // NEUROCACHE_BENCH_PROFILE=<script>: preloaded into the server (e.g. one that starts the inspector's CPU profiler).
+  const profile = process.env.NEUROCACHE_BENCH_PROFILE;
+  const lsp = new LspSession({
+    NEUROCACHE_CACHE_DIR: path.join(data, 'fingerprints-warm'),
+    ...(profile && { NODE_OPTIONS: `--require ${path.resolve(profile)}` }),
+  });
   try {
     await lsp.initialize(dir);
     const uri = `file://${file}`;

@@ -600,8 +600,10 @@ export namespace WorkCountersRequest {
   export interface Result {
     /** Times the open document's text was rebuilt from queued edits. */
     textBuilds: number;
-    /** Times the document was parsed (structure and schema). */
+    /** Times the document was parsed whole (structure and schema). */
     parses: number;
+    /** Times it was not: an edit re-parsed only what it touched, or the text was unchanged. */
+    reparses: number;
     /** Background (content) checks started. */
     contentChecks: number;
     /** Diagnostics published. */

@@ -105,3 +105,93 @@ test('one edit between reads: the text and every position as a fresh scan gives,
     );
   }
 });
+
+test('a burst of range edits: the text, every position and the one changed range, without scanning the whole text', () => {
+  for (let seed = 1; seed <= 600; seed++) {
+    const next = generator(seed);
+    const piece = () => PIECES[next(PIECES.length)];
+    let initial = '';
+    for (let i = next(40); i > 0; i--) initial += piece();
+    const document = new OpenDocument('file:///x.json', 1, initial);
+    const base = document.snapshot();
+    base.positionAt(0); // line starts known, as after a check
+    let reference = TextDocument.create('file:///x.json', 'json', 1, initial);
+    const changes: ContentChange[] = [];
+    for (let i = 0; i < 1 + next(10); i++) {
+      const position = () => ({ line: next(reference.lineCount + 2) - 1, character: next(6) });
+      let text = '';
+      for (let j = next(3); j > 0; j--) text += piece();
+      const change = { range: { start: position(), end: position() }, text };
+      changes.push(change);
+      reference = TextDocument.update(reference, [change], reference.version + 1);
+    }
+    const scansBefore = TextSnapshot.fullScans;
+    document.update(changes, 2);
+    const edited = document.snapshot();
+    const expected = reference.getText();
+    const context = `seed ${seed}: ${JSON.stringify({ initial, changes })}`;
+    assert.equal(edited.text, expected, context);
+    const positions = Array.from({ length: expected.length + 1 }, (_, offset) => edited.positionAt(offset));
+    assert.equal(TextSnapshot.fullScans, scansBefore, `${context}: the edited text was not scanned whole`);
+    const fresh = new TextSnapshot(expected, 0);
+    positions.forEach((position, offset) =>
+      assert.deepEqual(position, fresh.positionAt(offset), `${context}, offset ${offset}`),
+    );
+    // The recorded change turns the base text into the new one.
+    const change = edited.changeSince(base.id)!;
+    const inserted = expected.slice(change.offset, change.offset + change.inserted);
+    assert.equal(initial.slice(0, change.offset) + inserted + initial.slice(change.offset + change.removed), expected);
+  }
+});
+
+test('a change is also told against the snapshots before: a check made from any of them can use it', () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const next = generator(seed);
+    const piece = () => PIECES[next(PIECES.length)];
+    let initial = '';
+    for (let i = next(30); i > 0; i--) initial += piece();
+    const document = new OpenDocument('file:///x.json', 1, initial);
+    const snapshots = [document.snapshot()];
+    for (let version = 2; version < 8; version++) {
+      const last = snapshots[snapshots.length - 1];
+      const position = () => last.positionAt(next(last.text.length + 1));
+      document.update([{ range: { start: position(), end: position() }, text: piece() }], version);
+      snapshots.push(document.snapshot());
+    }
+    const latest = snapshots[snapshots.length - 1];
+    for (const earlier of snapshots.slice(0, -1)) {
+      const change = latest.changeSince(earlier.id)!;
+      const context = `seed ${seed}, since version ${earlier.version}`;
+      assert.ok(change, context);
+      const inserted = latest.text.slice(change.offset, change.offset + change.inserted);
+      assert.equal(
+        earlier.text.slice(0, change.offset) + inserted + earlier.text.slice(change.offset + change.removed),
+        latest.text,
+        context,
+      );
+    }
+  }
+});
+
+test('a burst of edits far apart in a large text is applied window by window, never split into lines', () => {
+  const initial = Array.from({ length: 200_000 }, (_, i) => `  {"window_idx": ${i}},`).join('\n');
+  const document = new OpenDocument('file:///x.json', 1, initial);
+  const base = document.snapshot();
+  base.positionAt(0);
+  let reference = TextDocument.create('file:///x.json', 'json', 1, initial);
+  const changes: ContentChange[] = [10, 150_000, 20, 199_999, 5].map((line, i) => ({
+    range: { start: { line, character: 17 }, end: { line, character: 18 } },
+    text: `9${i}`,
+  }));
+  for (const change of changes) reference = TextDocument.update(reference, [change], reference.version + 1);
+  const scansBefore = TextSnapshot.fullScans;
+  document.update(changes, 2);
+  const edited = document.snapshot();
+  assert.equal(edited.text, reference.getText());
+  for (const offset of [0, 500, 4_000_000, edited.text.length])
+    assert.deepEqual(edited.positionAt(offset), reference.positionAt(offset));
+  assert.equal(TextSnapshot.fullScans, scansBefore);
+  const change = edited.changeSince(base.id)!;
+  const inserted = edited.text.slice(change.offset, change.offset + change.inserted);
+  assert.equal(initial.slice(0, change.offset) + inserted + initial.slice(change.offset + change.removed), edited.text);
+});

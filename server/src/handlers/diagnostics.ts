@@ -9,10 +9,11 @@
  */
 import * as path from 'node:path';
 import { CancellationToken, Diagnostic as LspDiagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
-import { Diagnostic, LineIndex, Severity } from '../engine/diagnostics';
+import { Diagnostic, Severity } from '../engine/diagnostics';
 import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
-import { Analysis, analyzeDocument, structuralAnalysis } from '../service/analyze';
-import { detectDocument } from '../service/detect';
+import { Analysis, analyzeDocument, KnownFacts, knownFacts, structuralAnalysis } from '../service/analyze';
+import { detectDocument, Structure } from '../service/detect';
+import { reparseManifest } from '../engine/eeg/manifestReparse';
 import { openDocumentDecodeError, readJsonFile } from '../service/readJson';
 import { MAX_JSON_BYTES } from '../service/regularFile';
 import { codeLink } from '../service/diagnosticDocs';
@@ -36,17 +37,47 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   hint: DiagnosticSeverity.Hint,
 };
 
+/**
+ * Why a check runs: an edit of an open document changed only its text, so the cache-file facts
+ * of its last check still hold; anything else (a file or a setting changed, a command) may have
+ * changed them.
+ */
+export type CheckReason = 'edit' | 'other';
+
 /** Checks `uri` after `delay` ms; a later call for the same URI replaces an earlier one. */
-export function scheduleCheck(state: ServerState, uri: string, delay: number): void {
+export function scheduleCheck(state: ServerState, uri: string, delay: number, reason: CheckReason = 'other'): void {
   if (state.shuttingDown || !uri.startsWith('file:')) return;
+  // Said at once: a later edit's timer replaces this one, and must not reuse facts this one was to refresh.
+  if (reason !== 'edit') state.documents.factsEpoch++;
   clearTimeout(state.documents.checkTimers.get(uri));
   state.documents.checkTimers.set(
     uri,
     setTimeout(() => {
       state.documents.checkTimers.delete(uri);
-      void check(state, uri);
+      void check(state, uri, reason);
     }, delay),
   );
+}
+
+/**
+ * The structure of an edited text from its last analysis, when the edit allows it: the same
+ * text (a re-check), or a manifest edit that re-parses only the entries it touches.
+ */
+function structureFromLast(t: Tracked, snapshot: TextSnapshot): Structure | undefined {
+  const { analysis, analysed } = t;
+  if (analysis?.kind !== 'seizure-manifest' || !analysed) return undefined;
+  if (snapshot === analysed) return { kind: 'seizure-manifest', parsed: analysis.parsed };
+  const change = snapshot.changeSince(analysed.id);
+  if (!change) return undefined;
+  const parsed = reparseManifest(analysis.parsed, snapshot.text, change);
+  return parsed && { kind: 'seizure-manifest', parsed };
+}
+
+/** The cache-file facts of the last check, when nothing but the text changed since they were gathered. */
+function factsFromLast(state: ServerState, t: Tracked, reason: CheckReason): KnownFacts | undefined {
+  const { analysis } = t;
+  if (reason !== 'edit' || analysis?.kind !== 'seizure-manifest') return undefined;
+  return t.factsEpoch === state.documents.factsEpoch ? knownFacts(analysis) : undefined;
 }
 
 /** Stops the check under way for `uri` (its results would be for an older version). */
@@ -92,12 +123,16 @@ async function publish(state: ServerState, t: Tracked, snapshot: TextSnapshot, f
   const settings = await settingsFor(state, t.uri);
   const { maxDiagnosticsPerFile } = settings;
   const diagnostics = applySeverityOverrides(found, await severityOverrides(state, t, settings));
-  const lines = new LineIndex(snapshot.text);
+  // The snapshot's line starts: carried over from edit to edit, never scanned again per publish.
+  const range = (offset: number, length: number) => ({
+    start: snapshot.positionAt(offset),
+    end: snapshot.positionAt(offset + length),
+  });
   const shown = diagnostics.slice(0, maxDiagnosticsPerFile);
   const lsp: LspDiagnostic[] = shown.map((d) => {
     const href = codeLink(d.code);
     return {
-      range: lines.range(d.offset, d.length),
+      range: range(d.offset, d.length),
       severity: SEVERITY[d.severity],
       code: d.code,
       ...(href && { codeDescription: { href } }),
@@ -108,7 +143,7 @@ async function publish(state: ServerState, t: Tracked, snapshot: TextSnapshot, f
   if (diagnostics.length > shown.length) {
     const more = diagnostics.length - shown.length;
     lsp.push({
-      range: lines.range(0, 1),
+      range: range(0, 1),
       severity: DiagnosticSeverity.Information,
       source: 'neurocache',
       message: `${more.toLocaleString('en-US')} more findings not shown: raise neurocache.maxDiagnosticsPerFile (now ${maxDiagnosticsPerFile}) to see them.`,
@@ -133,9 +168,13 @@ export function untrack(state: ServerState, uri: string): void {
   statusChanged(state);
 }
 
-/** Checks one file: schema at once, content in the background; superseded work stops early. */
-export async function check(state: ServerState, uri: string): Promise<void> {
+/**
+ * Checks one file: schema at once, content in the background; superseded work stops early. After
+ * an edit whose facts still hold, the content check reuses them and comes at once instead.
+ */
+export async function check(state: ServerState, uri: string, reason: CheckReason = 'other'): Promise<void> {
   if (!uri.startsWith('file:') || state.shuttingDown) return;
+  if (reason !== 'edit') state.documents.factsEpoch++;
   const t = state.documents.track(uri);
   t.running?.abort();
   const controller = new AbortController();
@@ -156,9 +195,13 @@ export async function check(state: ServerState, uri: string): Promise<void> {
       );
       return untrack(state, uri);
     }
-    state.documents.counters(uri).parses++;
-    // Decided by the content, and for a file Python cannot read that does not say what it is, by where it sits.
-    const structure = await detectDocument(t.file, snapshot.text, { decodeError: current.decodeError });
+    // From the last analysis when the edit allows it (exactly what a parse gives); else decided by the
+    // content, and for a file Python cannot read that does not say what it is, by where it sits.
+    const fromLast = current.decodeError ? undefined : structureFromLast(t, snapshot);
+    const counters = state.documents.counters(uri);
+    if (fromLast) counters.reparses++;
+    else counters.parses++;
+    const structure = fromLast ?? (await detectDocument(t.file, snapshot.text, { decodeError: current.decodeError }));
     if (signal.aborted) return;
     if (structure.kind === 'unrelated') {
       // Named like ours but not our format (a browser-extension manifest): say nothing at all.
@@ -170,12 +213,17 @@ export async function check(state: ServerState, uri: string): Promise<void> {
       } else untrack(state, uri);
       return;
     }
-    t.analysis = structuralAnalysis(t.file, structure, training, cv);
-    t.released = undefined;
-    t.analysed = snapshot;
-    await publish(state, t, snapshot, t.analysis.diagnostics);
-    if (signal.aborted) return;
-    state.documents.counters(uri).contentChecks++;
+    const known = fromLast && factsFromLast(state, t, reason);
+    const factsEpoch = state.documents.factsEpoch;
+    if (!known) {
+      t.analysis = structuralAnalysis(t.file, structure, training, cv);
+      t.released = undefined;
+      t.analysed = snapshot;
+      t.factsEpoch = undefined; // its facts are assumed, not gathered
+      await publish(state, t, snapshot, t.analysis.diagnostics);
+      if (signal.aborted) return;
+    }
+    counters.contentChecks++;
     const analysis: Analysis = await analyzeDocument(
       t.file,
       snapshot.text,
@@ -191,12 +239,16 @@ export async function check(state: ServerState, uri: string): Promise<void> {
         searchMovedUnder: state.workspace.folderOf(t.file),
         buildExclude: await buildExcludeFor(state, t.file),
         signal,
+        known,
       },
       structure,
     );
     const open = state.documents.open.get(uri);
     if (signal.aborted || (open && open.version !== snapshot.version)) return; // superseded
     t.analysis = analysis;
+    t.released = undefined;
+    t.analysed = snapshot;
+    t.factsEpoch = factsEpoch;
     await publish(state, t, snapshot, analysis.diagnostics);
     void state.inspector.store.save().catch(() => undefined);
   } catch (error) {

@@ -29,7 +29,7 @@ export function didChange(state: ServerState, { textDocument, contentChanges }: 
   document.update(contentChanges, textDocument.version);
   // The check under way is for an older version: stop it now rather than after the burst.
   abortCheck(state, textDocument.uri);
-  scheduleCheck(state, textDocument.uri, EDIT_DEBOUNCE_MS);
+  scheduleCheck(state, textDocument.uri, EDIT_DEBOUNCE_MS, 'edit');
 }
 
 export function didClose(state: ServerState, { textDocument }: DidCloseTextDocumentParams): void {

@@ -14,18 +14,22 @@ export const TOOLTIP_LINES = 3;
 
 /** The data files `diagnostics` are about (resolved against the document's directory), with counts. */
 export function fileProblems(diagnostics: Diagnostic[], directory: string): FileProblem[] {
-  const byFile = new Map<string, { errors: number; warnings: number; lines: string[] }>();
+  const byFile = new Map<string, { errors: number; warnings: number; lines: string[]; codes: Set<string> }>();
+  // Resolved once per file: a 1M-entry manifest can hold a finding on every entry of a few thousand files.
+  const uris = new Map<string, string>();
   for (const d of diagnostics) {
     if (d.file === undefined || (d.severity !== 'error' && d.severity !== 'warning')) continue;
-    const uri = pathToFileURL(path.resolve(directory, d.file)).href;
+    let uri = uris.get(d.file);
+    if (uri === undefined) uris.set(d.file, (uri = pathToFileURL(path.resolve(directory, d.file)).href));
     let entry = byFile.get(uri);
-    if (!entry) byFile.set(uri, (entry = { errors: 0, warnings: 0, lines: [] }));
+    if (!entry) byFile.set(uri, (entry = { errors: 0, warnings: 0, lines: [], codes: new Set() }));
     if (d.severity === 'error') entry.errors++;
     else entry.warnings++;
     // One line per code: a file listed 500 times with no labels is one reason, not 500.
-    const line = `${d.code}: ${d.message}`;
-    if (entry.lines.length <= TOOLTIP_LINES && !entry.lines.some((l) => l.startsWith(`${d.code}:`)))
-      entry.lines.push(line);
+    if (entry.lines.length <= TOOLTIP_LINES && !entry.codes.has(d.code)) {
+      entry.codes.add(d.code);
+      entry.lines.push(`${d.code}: ${d.message}`);
+    }
   }
   return [...byFile].map(([uri, { errors, warnings, lines }]) => ({
     uri,

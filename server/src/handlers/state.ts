@@ -30,6 +30,8 @@ export interface Tracked {
   released?: { kind: Exclude<Analysis['kind'], 'unrelated'>; dependencies: Dependencies };
   errors: number;
   warnings: number;
+  /** `Documents.factsEpoch` when the cache-file facts of `analysis` were gathered (undefined: assumed, not gathered). */
+  factsEpoch?: number;
   /** The latest check, until it finishes; aborted when a newer one starts or an edit arrives. */
   running?: AbortController;
 }
@@ -51,6 +53,11 @@ export class Documents {
    * made from (closedAnalyses.ts keeps their total within a bound).
    */
   readonly closedKept = new Map<string, number>();
+  /**
+   * Counts the checks that may find cache files or settings changed (all but edits): facts gathered
+   * at an earlier count are not reused (diagnostics.ts).
+   */
+  factsEpoch = 0;
   /** Pending debounced checks per URI. */
   readonly checkTimers = new Map<string, NodeJS.Timeout>();
   /** Emits `checked` (with the URI) whenever a check ends, for requests that need the current analysis. */
@@ -75,7 +82,8 @@ export class Documents {
 
   counters(uri: string): WorkCounters {
     let counters = this.work.get(uri);
-    if (!counters) this.work.set(uri, (counters = { textBuilds: 0, parses: 0, contentChecks: 0, publishes: 0 }));
+    if (!counters)
+      this.work.set(uri, (counters = { textBuilds: 0, parses: 0, reparses: 0, contentChecks: 0, publishes: 0 }));
     return counters;
   }
 

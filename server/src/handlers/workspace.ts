@@ -149,6 +149,8 @@ async function runScan(state: ServerState, scan: Scan): Promise<number> {
 }
 
 export function didChangeWatchedFiles(state: ServerState, params: DidChangeWatchedFilesParams): void {
+  // From now on no check reuses facts gathered before (an edit's check may come before the re-check below).
+  state.documents.factsEpoch++;
   for (const change of params.changes) {
     if (!change.uri.startsWith('file:')) continue;
     const file = path.resolve(fileURLToPath(change.uri)); // a folder's URI may end in a slash

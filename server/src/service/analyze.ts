@@ -59,8 +59,29 @@ export interface CheckOptions {
   deep?: boolean;
   /** Deep-checked files so far, of all to check. */
   onDeepProgress?: (done: number, total: number) => void;
+  /**
+   * A manifest's cache-file facts gathered by an earlier check and still current (the editor: no
+   * file or setting changed since, only the text): its files are not looked at again, only those
+   * the text names anew.
+   */
+  known?: KnownFacts;
   /** Cache files the manifest build leaves out on purpose: not reported as missing from the manifest. */
   buildExclude?: readonly ExcludeRule[];
+}
+
+/** What an earlier check of a manifest found about its cache files and its directory. */
+export interface KnownFacts {
+  files: Map<string, CacheFileFacts>;
+  /** The directory's `*.npz` files, as `ManifestCheckInput.directory`, when contents were read. */
+  listing?: { name: string; facts: CacheFileFacts }[];
+}
+
+/** The facts a seizure manifest's analysis gathered, for the next check of the same files (`CheckOptions.known`). */
+export function knownFacts(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>): KnownFacts {
+  return {
+    files: new Map(analysis.parsed.files.map((name, k) => [name, analysis.facts[k]])),
+    listing: analysis.listing,
+  };
 }
 
 export type Analysis =
@@ -75,6 +96,8 @@ export type Analysis =
       deep?: (DeepResult | undefined)[];
       /** What training's reads cost, once contents were read. */
       readCost?: ReadCost;
+      /** The directory's `*.npz` files and their facts, when contents were read (kept for the next check). */
+      listing?: { name: string; facts: CacheFileFacts }[];
     }
   | {
       kind: 'arc-dataset-info';
@@ -228,17 +251,22 @@ async function analyzeManifest(
   options: CheckOptions,
 ): Promise<Analysis> {
   const directory = path.dirname(path.resolve(file));
-  const pending = parsed.files.map((name) =>
-    inspector.npz(path.join(directory, name), options.content, options.signal),
+  const { known } = options;
+  // Known facts as they are (no promise per file: 35,000 of them cost more than the rest of an edit's check).
+  const gathered = parsed.files.map(
+    (name) => known?.files.get(name) ?? inspector.npz(path.join(directory, name), options.content, options.signal),
   );
+  const pending = () => gathered.map((f) => Promise.resolve(f));
   // Each file's windows are inflated as soon as its header is known, while other files' headers are read.
   const deepDone =
-    options.content && options.deep ? deepCheck(parsed, pending, directory, inspector, options) : undefined;
+    options.content && options.deep ? deepCheck(parsed, pending(), directory, inspector, options) : undefined;
   deepDone?.catch(() => undefined); // awaited below; a failure before then must not be unhandled
+  let listing = options.content ? known?.listing : undefined;
   // Listed while the files are stat-ed (each a round trip on network storage), not after.
-  const listed = options.content ? inspector.listNpz(directory).catch(() => []) : undefined;
-  const facts = await Promise.all(pending);
-  let listing: { name: string; facts: CacheFileFacts }[] | undefined;
+  const listed = options.content && !listing ? inspector.listNpz(directory).catch(() => []) : undefined;
+  const facts = gathered.some((f) => f instanceof Promise)
+    ? await Promise.all(pending())
+    : (gathered as CacheFileFacts[]);
   if (listed) {
     const names = await listed;
     const referenced = new Map(parsed.files.map((name, i) => [name, facts[i]]));
@@ -271,7 +299,7 @@ async function analyzeManifest(
     ...compositionDiagnostics(parsed, stats),
   ]);
   const readCost = options.content ? trainingReadCost(parsed, facts, options.composition) : undefined;
-  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory, deep, readCost };
+  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory, deep, readCost, listing };
 }
 
 async function resolvePath(value: string, infoDir: string, cwd: string): Promise<PathFacts> {

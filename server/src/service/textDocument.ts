@@ -15,19 +15,40 @@ export interface TextPosition {
 }
 
 /** LSP's `TextDocumentContentChangeEvent`: a range edit, or the whole text. */
-export type ContentChange =
-  { range: { start: TextPosition; end: TextPosition }; text: string } | { range?: undefined; text: string };
+export type ContentChange = RangeChange | { range?: undefined; text: string };
+
+type RangeChange = { range: { start: TextPosition; end: TextPosition }; text: string };
+
+/** Where a snapshot differs from the one it was made from: `removed` characters at `offset` became `inserted` ones. */
+export interface SnapshotChange {
+  /** The `id` of the snapshot it was made from. */
+  baseId: number;
+  offset: number;
+  removed: number;
+  inserted: number;
+}
+
+let lastSnapshotId = 0;
 
 /** One version of a document's text, with lazily computed line starts. */
 export class TextSnapshot {
   /** Line starts computed by scanning a whole text (for the work counters and tests). */
   static fullScans = 0;
+  /** Tells snapshots apart (a change names the snapshot it was made from without holding on to its text). */
+  readonly id = ++lastSnapshotId;
 
   constructor(
     readonly text: string,
     readonly version: number,
-    private starts?: number[],
+    private starts?: Int32Array,
+    /** How this text differs from earlier snapshots it was made from by range edits, nearest first. */
+    readonly since: readonly SnapshotChange[] = [],
   ) {}
+
+  /** How this text differs from the snapshot with id `baseId`, when it was made from it by range edits. */
+  changeSince(baseId: number): SnapshotChange | undefined {
+    return this.since.find((c) => c.baseId === baseId);
+  }
 
   /**
    * This text with one range replaced. The line starts (when known) are carried over instead of
@@ -48,29 +69,29 @@ export class TextSnapshot {
     const delta = replacement.length - (end - start);
     const scanFrom = old[first];
     const scanTo = after < old.length ? old[after] + delta : text.length;
-    const starts = old.slice(0, first + 1);
+    const scanned: number[] = [];
     for (let i = scanFrom; i < scanTo; i++) {
       const c = text.charCodeAt(i);
       if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
-      if ((c === 13 || c === 10) && i + 1 < scanTo) starts.push(i + 1);
+      if ((c === 13 || c === 10) && i + 1 < scanTo) scanned.push(i + 1);
     }
-    if (after < old.length) {
-      for (let line = after; line < old.length; line++) starts.push(old[line] + delta);
-    } else if (scanTo > scanFrom && isLineBreak(text.charCodeAt(scanTo - 1))) starts.push(scanTo);
-    return new TextSnapshot(text, version, starts);
+    const kept = Math.max(0, old.length - after);
+    const final = after >= old.length && scanTo > scanFrom && isLineBreak(text.charCodeAt(scanTo - 1)) ? 1 : 0;
+    const starts = new Int32Array(first + 1 + scanned.length + kept + final);
+    starts.set(old.subarray(0, first + 1));
+    starts.set(scanned, first + 1);
+    let at = first + 1 + scanned.length;
+    for (let line = after; line < old.length; line++) starts[at++] = old[line] + delta;
+    if (final) starts[at] = scanTo;
+    const change = { baseId: this.id, offset: start, removed: end - start, inserted: replacement.length };
+    return new TextSnapshot(text, version, starts, sinceEarlier(this, change));
   }
 
-  private lineStarts(): number[] {
+  /** Offsets at which lines start (0 first): computed once per text, or carried over from the snapshot it was made from. */
+  lineStarts(): Int32Array {
     if (!this.starts) {
       TextSnapshot.fullScans++;
-      const starts = [0];
-      const text = this.text;
-      for (let i = 0; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
-        if (c === 13 || c === 10) starts.push(i + 1);
-      }
-      this.starts = starts;
+      this.starts = scanLineStarts(this.text);
     }
     return this.starts;
   }
@@ -103,10 +124,146 @@ export class TextSnapshot {
   }
 }
 
+function scanLineStarts(text: string): Int32Array {
+  const starts: number[] = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
+    if (c === 13 || c === 10) starts.push(i + 1);
+  }
+  return Int32Array.from(starts);
+}
+
+/** A piece of a text as a snapshot of its own (its line starts scanned: it is small). */
+const pieceOf = (text: string, version: number) => new TextSnapshot(text, version, scanLineStarts(text));
+
+/**
+ * A window holding more text than this is applied in pieces: the changes so far become a text of
+ * their own (one copy of the whole text), and the rest are applied to it in a new window.
+ */
+const MAX_WINDOW_CHARS = 1 << 20;
+/** Pieces beyond which a burst is applied by splitting the whole text into lines once (applyChanges). */
+const MAX_PIECES = 8;
+
+/**
+ * `base` with a burst of range changes applied within a window of whole lines around them, the
+ * rest of the text and its line starts carried over: a burst of keystrokes in a 90 MB manifest
+ * costs one copy of the text, not a split into millions of lines (changes far apart: a copy per
+ * MAX_WINDOW_CHARS window). The result records the one range in which it differs from `base`.
+ * Undefined when the changes spread over more than MAX_PIECES windows, or one change alone over
+ * more than one.
+ */
+export function withChanges(
+  base: TextSnapshot,
+  changes: readonly { range: { start: TextPosition; end: TextPosition }; text: string }[],
+  version: number,
+  pieces = 1,
+): TextSnapshot | undefined {
+  const starts = base.lineStarts();
+  // Only a new version (a change event with no changes): the same text.
+  if (!changes.length)
+    return new TextSnapshot(
+      base.text,
+      version,
+      starts,
+      sinceEarlier(base, { baseId: base.id, offset: 0, removed: 0, inserted: 0 }),
+    );
+  const lines = starts.length;
+  const startOf = (line: number) => (line < lines ? starts[line] : base.text.length);
+  // The window holds base lines [first, end) (end === lines: through the end of the text), edited.
+  let first = -1;
+  let end = -1;
+  let window = pieceOf('', version);
+  /** Lines of the window, not counting the start of the line after it. */
+  const windowLines = () => window.lineStarts().length - (end < lines ? 1 : 0);
+  const take = (from: number, to: number) => (window = pieceOf(base.text.slice(startOf(from), startOf(to)), version));
+
+  /** The text with the window's changes: the base's line starts kept before it, shifted after it. */
+  const assemble = (): TextSnapshot => {
+    const windowStart = startOf(first);
+    const windowEnd = startOf(end);
+    const text = base.text.slice(0, windowStart) + window.text + base.text.slice(windowEnd);
+    const delta = window.text.length - (windowEnd - windowStart);
+    const local = window.lineStarts().subarray(0, windowLines());
+    const lineStarts = new Int32Array(first + local.length + (lines - end));
+    lineStarts.set(starts.subarray(0, first));
+    for (let i = 0; i < local.length; i++) lineStarts[first + i] = windowStart + local[i];
+    for (let line = end, at = first + local.length; line < lines; line++) lineStarts[at++] = starts[line] + delta;
+    // The one range that differs: the window without what it shares with the old one at either end.
+    const before = base.text.slice(windowStart, windowEnd);
+    const after = window.text;
+    let same = 0;
+    while (same < before.length && same < after.length && before.charCodeAt(same) === after.charCodeAt(same)) same++;
+    let sameEnd = 0;
+    while (
+      sameEnd < before.length - same &&
+      sameEnd < after.length - same &&
+      before.charCodeAt(before.length - 1 - sameEnd) === after.charCodeAt(after.length - 1 - sameEnd)
+    )
+      sameEnd++;
+    const change = {
+      baseId: base.id,
+      offset: windowStart + same,
+      removed: before.length - same - sameEnd,
+      inserted: after.length - same - sameEnd,
+    };
+    return new TextSnapshot(text, version, lineStarts, sinceEarlier(base, change));
+  };
+
+  for (let i = 0; i < changes.length; i++) {
+    const { range, text } = changes[i];
+    // The changed lines (a line past the last: the last) with one untouched line either side.
+    const total = first < 0 ? lines : first + windowLines() + (lines - end);
+    const low = Math.max(0, Math.min(range.start.line, range.end.line, total - 1) - 1);
+    const high = Math.min(Math.max(range.start.line, range.end.line), total - 1) + 1;
+    if (first < 0) {
+      first = low;
+      end = Math.min(lines, high + 1);
+      take(first, end);
+    } else {
+      if (low < first) {
+        window = pieceOf(base.text.slice(startOf(low), startOf(first)) + window.text, version);
+        first = low;
+      }
+      const past = high - (first + windowLines()); // lines needed beyond the window's end
+      if (past >= 0 && end < lines) {
+        const to = Math.min(lines, end + past + 1);
+        window = pieceOf(window.text + base.text.slice(startOf(end), startOf(to)), version);
+        end = to;
+      }
+    }
+    if (window.text.length > MAX_WINDOW_CHARS) {
+      // Far from the changes before it: those become the text the rest are applied to.
+      if (i === 0 || pieces >= MAX_PIECES) return undefined;
+      return withChanges(assemble(), changes.slice(i), version, pieces + 1);
+    }
+    const local = (p: TextPosition) => ({ line: p.line - first, character: p.character });
+    window = window.edited({ start: local(range.start), end: local(range.end) }, text, version);
+  }
+  return assemble();
+}
+
+/** Earlier snapshots a snapshot's change is also told against (a check may have been made from any of them). */
+const MAX_SINCE = 8;
+
+/** `change` (from `base` to a new text), and the change from each snapshot `base` was made from to that text. */
+function sinceEarlier(base: TextSnapshot, change: SnapshotChange): SnapshotChange[] {
+  return [change, ...base.since.slice(0, MAX_SINCE - 1).map((earlier) => composed(earlier, change))];
+}
+
+/** One range covering both: `first` (from X to Y) then `second` (from Y to Z), as a change from X to Z. */
+function composed(first: SnapshotChange, second: SnapshotChange): SnapshotChange {
+  // The union, in Y's offsets, of what `first` wrote and what `second` replaced.
+  const start = Math.min(first.offset, second.offset);
+  const end = Math.max(first.offset + first.inserted, second.offset + second.removed);
+  const removed = end - start - (first.inserted - first.removed);
+  return { baseId: first.baseId, offset: start, removed, inserted: end - start + second.inserted - second.removed };
+}
+
 const isLineBreak = (c: number) => c === 10 || c === 13;
 
 /** The line holding `offset`: the last start at or before it. */
-function lineOf(starts: number[], offset: number): number {
+function lineOf(starts: Int32Array, offset: number): number {
   let low = 0;
   let high = starts.length - 1;
   while (low < high) {
@@ -206,13 +363,12 @@ export class OpenDocument {
       const changes = this.queued;
       this.queued = [];
       this.textBuilds++;
-      // One edit (a keystroke between two reads): replaced in place, line starts carried over.
-      // Several: split into lines once and applied there (a burst costs one pass).
-      const [only] = changes;
+      // Range edits (keystrokes): applied within a window around them, line starts carried over.
+      // Spread over the whole text (or a whole-text change): split into lines once and applied there.
+      const ranges = changes.every((c) => c.range) ? (changes as RangeChange[]) : undefined;
       this.current =
-        changes.length === 1 && only.range
-          ? this.current.edited(only.range, only.text, this.queuedVersion)
-          : new TextSnapshot(applyChanges(this.current.text, changes), this.queuedVersion);
+        (ranges && withChanges(this.current, ranges, this.queuedVersion)) ??
+        new TextSnapshot(applyChanges(this.current.text, changes), this.queuedVersion);
     }
     return this.current;
   }

@@ -77,6 +77,19 @@ function entriesByCategory(parsed: ParsedManifest): Record<Category, number[]> {
   return lists;
 }
 
+let last: { key: string; picks: ReturnType<typeof balancedSelection> } | undefined;
+
+/**
+ * `balancedSelection`, remembered for the last counts: it depends on nothing else, and every
+ * check of a manifest edited in place asks again for the same (drawing 70,000 of 1M windows
+ * through PCG64 costs more than the rest of the check).
+ */
+function lastSelection(seed: number, nFull: number, kFull: number, nBackground: number, kBackground: number) {
+  const key = `${seed}:${nFull}:${kFull}:${nBackground}:${kBackground}`;
+  if (last?.key !== key) last = { key, picks: balancedSelection(seed, nFull, kFull, nBackground, kBackground) };
+  return last.picks;
+}
+
 /**
  * The entries training picks: `rng.choice(len(full), int(0.3 * len(partial)))` then the same
  * for no-seizure windows, on one `default_rng(seed)` — reproduced exactly (numpyRandom.ts).
@@ -91,13 +104,7 @@ export function balancedPicks(
     { full: lists.full_seizure.length, background: lists.no_seizure.length },
     settings,
   );
-  const picks = balancedSelection(
-    settings.seed,
-    lists.full_seizure.length,
-    k.full,
-    lists.no_seizure.length,
-    k.background,
-  );
+  const picks = lastSelection(settings.seed, lists.full_seizure.length, k.full, lists.no_seizure.length, k.background);
   return {
     partial: lists.partial_seizure,
     full: picks.full.map((i) => lists.full_seizure[i]),

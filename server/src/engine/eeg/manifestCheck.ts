@@ -57,12 +57,71 @@ function failureOf(facts: CacheFileFacts): LoadFailure {
   return facts.failure ?? { message: facts.error ?? 'unreadable' };
 }
 
+/** The windows a file holds by training's count (labels rows, else windows rows), when known. */
+function windowCountOf(summary: NpzSummary | undefined): number | undefined {
+  return summary ? (summary.hasLabels ? summary.windowCount : summary.windowsShape?.[0]) : undefined;
+}
+
+/**
+ * The windows entries list, per file: one byte per window of each file whose count is known (a
+ * 1M-entry manifest then costs ~1 MB and no hashing), a set for any other index.
+ */
+class ReferencedWindows {
+  private readonly start: Int32Array;
+  private readonly size: Int32Array;
+  private readonly seen: Uint8Array;
+  private readonly others = new Map<number, Set<number>>();
+
+  /** `counts[id]`: file id's window count, if known; `entries`: how many entries can list windows. */
+  constructor(counts: (number | undefined)[], entries: number) {
+    this.start = new Int32Array(counts.length);
+    this.size = new Int32Array(counts.length);
+    // Bytes for counts in proportion to the entries only: a damaged header may claim 2^31 windows.
+    const budget = Math.max(1 << 16, 8 * entries);
+    let total = 0;
+    counts.forEach((count, id) => {
+      this.start[id] = total;
+      const fits = count !== undefined && count > 0 && Number.isSafeInteger(count) && total + count <= budget;
+      this.size[id] = fits ? count : 0;
+      total += this.size[id];
+    });
+    this.seen = new Uint8Array(total);
+  }
+
+  /** Records `index` (>= 0) of file `id`; false when it was listed already. */
+  add(id: number, index: number): boolean {
+    if (index < this.size[id]) {
+      const at = this.start[id] + index;
+      if (this.seen[at]) return false;
+      this.seen[at] = 1;
+      return true;
+    }
+    let set = this.others.get(id);
+    if (!set) this.others.set(id, (set = new Set()));
+    if (set.has(index)) return false;
+    set.add(index);
+    return true;
+  }
+
+  /** How many distinct windows below `limit` entries list for file `id`. */
+  distinctBelow(id: number, limit: number): number {
+    let listed = 0;
+    const end = this.start[id] + Math.min(limit, this.size[id]);
+    for (let at = this.start[id]; at < end; at++) listed += this.seen[at];
+    for (const w of this.others.get(id) ?? []) if (w < limit) listed++;
+    return listed;
+  }
+}
+
 /** Content diagnostics: missing and unreadable files, ranges, duplicates, categories, staleness. */
 export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput): Diagnostic[] {
   const out: Diagnostic[] = [];
   const { entries } = parsed;
   // Windows listed per file: finds duplicates, and later the windows no entry lists.
-  const referencedWindows = new Map<number, Set<number>>();
+  const referencedWindows = new ReferencedWindows(
+    parsed.files.map((_, id) => windowCountOf(input.files[id]?.summary)),
+    entries.count,
+  );
   for (let i = 0; i < entries.count; i++) {
     const fileId = entries.file[i];
     if (fileId < 0 || entries.shadowed[i]) continue;
@@ -94,13 +153,11 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
     }
     if (Number.isNaN(window)) continue;
     const summary = facts.summary;
-    const count = summary ? (summary.hasLabels ? summary.windowCount : summary.windowsShape?.[0]) : undefined;
+    const count = windowCountOf(summary);
     // Python indexes from the end with a negative index.
     const index = window < 0 && count !== undefined ? count + window : window;
     if (index >= 0) {
-      let windows = referencedWindows.get(fileId);
-      if (!windows) referencedWindows.set(fileId, (windows = new Set()));
-      if (windows.has(index)) {
+      if (!referencedWindows.add(fileId, index)) {
         out.push(
           diagnostic(
             entrySpan(entries, i),
@@ -109,7 +166,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
             `${name} window ${index} is listed more than once: training uses it twice.`,
           ),
         );
-      } else windows.add(index);
+      }
     }
     if (!summary) continue;
     if (!summary.hasLabels) {
@@ -175,11 +232,7 @@ export function describeWindow(summary: NpzSummary, window: number): string {
   return `${positives} of ${samples} label samples (${formatPercent(positives / samples)}) are > 0`;
 }
 
-function unreferenced(
-  parsed: ParsedManifest,
-  input: ManifestCheckInput,
-  referenced: Map<number, Set<number>>,
-): Diagnostic[] {
+function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referenced: ReferencedWindows): Diagnostic[] {
   if (!input.directory || parsed.rootKeys.length === 0) return [];
   const anchorOf = fileAnchors(parsed);
   const ids = new Map(parsed.files.map((f, i) => [f, i]));
@@ -230,8 +283,7 @@ function unreferenced(
         ),
       );
     } else if (summary && input.files[id]?.summary) {
-      let listed = 0;
-      for (const w of referenced.get(id) ?? []) if (w < summary.windowCount) listed++;
+      const listed = referenced.distinctBelow(id, summary.windowCount);
       if (listed < summary.windowCount) {
         out.push(
           diagnostic(

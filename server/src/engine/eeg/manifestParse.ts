@@ -4,7 +4,7 @@
  * Python's json semantics (NaN and Infinity load, a duplicate key keeps only the last list).
  */
 import { JSONVisitor, visit } from 'jsonc-parser';
-import { NotPlainJson, visitPlainJson } from '../json/fastJson';
+import { NotPlainJson, visitPlainItems, visitPlainJson } from '../json/fastJson';
 import { Diagnostic, diagnostic, TextSpan } from '../diagnostics';
 import { pythonConstantAt } from '../json/pythonJsonLoad';
 import { Category, CATEGORIES } from './category';
@@ -44,10 +44,41 @@ type Frame = {
   problem?: string;
 };
 
+/**
+ * What an edit needs from a parse to re-parse only the entries it touches (manifestReparse.ts):
+ * kept for parses of plain JSON whose every schema problem is inside an entry, with one list per
+ * category and one cache_file key per entry. Kept beside the parse, not in it, so a parse stays plain data.
+ */
+export interface ReparseState {
+  /** The schema diagnostics inside entries, in document order (every one but `tail`). */
+  entrySchema: Diagnostic[];
+  /** What follows them in `schema`: the missing-categories warning, if any. */
+  tail: Diagnostic[];
+}
+
+const reparseStates = new WeakMap<ParsedManifest, ReparseState>();
+
+/** The re-parse state of a parse, when an edit may re-parse only what it touches. */
+export function reparseStateOf(parsed: ParsedManifest): ReparseState | undefined {
+  return reparseStates.get(parsed);
+}
+
+/** Records that `parsed` (made without a full parse, by manifestReparse.ts) can be re-parsed in turn. */
+export function keepReparseState(parsed: ParsedManifest, state: ReparseState): ParsedManifest {
+  reparseStates.set(parsed, state);
+  return parsed;
+}
+
 /** Parses manifest text in one pass; schema problems become `manifest-schema` diagnostics. */
 export function parseManifest(text: string): ParsedManifest {
   try {
-    return collectManifest(text, (events) => visitPlainJson(text, events));
+    const collected = collectManifest(text, (events) => visitPlainJson(text, events));
+    const { parsed, entrySchema, outsideEntries, repeatedFileKeys } = collected;
+    const once = new Set(parsed.rootKeys.map((k) => k.category)).size === parsed.rootKeys.length;
+    // Files are then numbered by the entries' names alone, as a re-parse numbers them.
+    if (parsed.isManifest && outsideEntries === 0 && repeatedFileKeys === 0 && once)
+      keepReparseState(parsed, { entrySchema, tail: parsed.schema.slice(entrySchema.length) });
+    return parsed;
   } catch (error) {
     if (!(error instanceof NotPlainJson)) throw error;
     // Not plain valid JSON: jsonc-parser reports the syntax errors with their exact ranges.
@@ -57,22 +88,82 @@ export function parseManifest(text: string): ParsedManifest {
 
 /** The general path (also the reference the fast path is tested against). */
 export function parseManifestWithJsonc(text: string): ParsedManifest {
-  return collectManifest(text, (events) => visit(text, events, { disallowComments: true, allowTrailingComma: false }));
+  return collectManifest(text, (events) => visit(text, events, { disallowComments: true, allowTrailingComma: false }))
+    .parsed;
+}
+
+/** Entries parsed from a piece of one category list (manifestReparse.ts), with offsets into the whole text. */
+export interface ParsedItems {
+  /** Distinct valid cache_file names, in order of first appearance in the piece. */
+  files: string[];
+  entries: ManifestEntries;
+  /** Their schema diagnostics, in document order. */
+  schema: Diagnostic[];
+}
+
+/**
+ * The items of `text[from, to)`, a piece of the content of category `category`'s list, exactly as
+ * a whole parse sees them; undefined when that is not certain (the piece is not a run of plain
+ * JSON items fitting its neighbours, or one of its items is not an entry object).
+ */
+export function parseManifestItems(
+  text: string,
+  from: number,
+  to: number,
+  category: number,
+  neighbours: { afterItem: boolean; beforeItem: boolean },
+): ParsedItems | undefined {
+  try {
+    const collected = collectManifest(text, (events) => visitPlainItems(text, from, to, neighbours, events), category);
+    if (collected.outsideEntries || collected.repeatedFileKeys) return undefined;
+    const { files, entries, schema } = collected.parsed;
+    return { files, entries, schema };
+  } catch (error) {
+    if (!(error instanceof NotPlainJson)) throw error;
+    return undefined;
+  }
 }
 
 type ManifestEvents = Parameters<typeof visitPlainJson>[1] & Pick<JSONVisitor, 'onError'>;
 
-function collectManifest(text: string, walk: (events: ManifestEvents) => void): ParsedManifest {
+/**
+ * The one pass behind every parse. `itemsOf`: the walk visits items of that category's list
+ * (a piece of it), not a whole document. Counts the schema problems raised outside entries,
+ * and keeps apart those inside them.
+ */
+function collectManifest(
+  text: string,
+  walk: (events: ManifestEvents) => void,
+  itemsOf?: number,
+): { parsed: ParsedManifest; entrySchema: Diagnostic[]; outsideEntries: number; repeatedFileKeys: number } {
   const schema: Diagnostic[] = [];
+  const entrySchema: Diagnostic[] = [];
+  let outsideEntries = 0;
+  /** Entries' second cache_file keys: their first names stay in `files` with no entry naming them. */
+  let repeatedFileKeys = 0;
   const rootKeys: CategoryKey[] = [];
   const files: string[] = [];
   const fileIds = new Map<string, number>();
   const columns = new EntryColumns();
-  const stack: Frame[] = [];
+  // A piece of a list: inside the root object and that list already.
+  const stack: Frame[] =
+    itemsOf === undefined
+      ? []
+      : [
+          { role: 'root', category: -1, entry: -1, start: -1 },
+          { role: 'category', category: itemsOf, entry: -1, start: -1 },
+        ];
   let property: { name: string; offset: number; length: number } | undefined;
   let rootSeen = false;
   let constantEnd = 0;
-  const error = (span: TextSpan, message: string) => schema.push(diagnostic(span, 'error', 'manifest-schema', message));
+  /** Whether the problem being raised is about an entry or something inside one (`stack[2]` is an entry). */
+  let inEntry = () => stack.length > 2 && stack[2].role === 'entry';
+  const push = (d: Diagnostic) => {
+    schema.push(d);
+    if (inEntry()) entrySchema.push(d);
+    else outsideEntries++;
+  };
+  const error = (span: TextSpan, message: string) => push(diagnostic(span, 'error', 'manifest-schema', message));
   let problem: string | undefined;
   // Containers learn their length only at their end, so their problems wait in the frame.
   const report = (span: TextSpan, kind: 'object' | 'array' | 'literal', message: string) => {
@@ -117,7 +208,8 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
     if (parent.role === 'entry' && key) {
       const i = parent.entry;
       if (key.name === 'cache_file') {
-        // A repeated key replaces the earlier value, as in Python.
+        // A repeated key replaces the earlier value, as in Python (the earlier name still counts among `files`).
+        if (columns.fileOffset[i] >= 0) repeatedFileKeys++;
         columns.file[i] = -1;
         columns.fileOffset[i] = span.offset;
         columns.fileLength[i] = span.length;
@@ -139,7 +231,7 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
         columns.window[i] = index.value ?? NaN;
         if (index.problem) {
           if (kind === 'literal')
-            schema.push(diagnostic(span, index.problem.severity, 'manifest-schema', index.problem.message));
+            push(diagnostic(span, index.problem.severity, 'manifest-schema', index.problem.message));
           else problem = index.problem.message;
         }
       }
@@ -172,8 +264,12 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
         const i = frame.entry;
         columns.entryLength[i] = offset + length - columns.entryOffset[i];
         const span = { offset: columns.entryOffset[i], length: columns.entryLength[i] };
+        // Popped already, but still about the entry.
+        const outer = inEntry;
+        inEntry = () => true;
         if (columns.fileOffset[i] < 0) error(span, 'Entry has no "cache_file".');
         if (columns.windowOffset[i] < 0) error(span, 'Entry has no "window_idx".');
+        inEntry = outer;
       }
     },
     onArrayBegin(offset) {
@@ -213,6 +309,13 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
   });
 
   const isManifest = rootKeys.length > 0;
+  if (itemsOf !== undefined)
+    return {
+      parsed: { isManifest, rootKeys, files, entries: columns.finish(), schema },
+      entrySchema,
+      outsideEntries,
+      repeatedFileKeys,
+    };
   if (isManifest) {
     const present = new Set(rootKeys.map((k) => k.category));
     const missing = CATEGORIES.filter((c) => !present.has(c));
@@ -232,7 +335,7 @@ function collectManifest(text: string, walk: (events: ManifestEvents) => void): 
   shadowEarlierDuplicates(rootKeys, entries);
   if (!rootSeen && text.trim() === '')
     schema.push(diagnostic({ offset: 0, length: 0 }, 'error', 'manifest-schema', 'Empty file.'));
-  return { isManifest, rootKeys, files, entries, schema };
+  return { parsed: { isManifest, rootKeys, files, entries, schema }, entrySchema, outsideEntries, repeatedFileKeys };
 }
 
 /** Marks the entries of every category key but the last of its name: `json.load` drops them. */

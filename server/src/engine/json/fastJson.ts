@@ -41,8 +41,16 @@ function numberEnd(text: string, at: number): number {
   return at;
 }
 
-export function visitPlainJson(text: string, events: Events): void {
+/**
+ * Deeper than this the fast path gives up (jsonc-parser and Python's own depth rule then decide):
+ * its recursion must never overflow the stack, and no manifest nests this deep.
+ */
+const MAX_PLAIN_DEPTH = 256;
+
+/** The charCode scanner both entry points share: `value()` reads one value at `at`, emitting its events. */
+function plainScanner(text: string, events: Events) {
   let at = 0;
+  let depth = 0;
   const fail = (): never => {
     throw new NotPlainJson();
   };
@@ -75,16 +83,21 @@ export function visitPlainJson(text: string, events: Events): void {
   const noPath = () => [];
   /** The comma-separated items of an object or array, through its closing character. */
   const items = (close: number, item: () => void) => {
+    if (++depth > MAX_PLAIN_DEPTH) fail();
     at++;
     space();
-    if (text.charCodeAt(at) === close) return void at++;
+    if (text.charCodeAt(at) === close) {
+      depth--;
+      return void at++;
+    }
     for (;;) {
       item();
       space();
       const next = text.charCodeAt(at++);
-      if (next === close) return;
+      if (next === close) break;
       if (next !== 44) fail();
     }
+    depth--;
   };
   const member = () => {
     space();
@@ -122,7 +135,58 @@ export function visitPlainJson(text: string, events: Events): void {
       events.onLiteralValue(Number(text.slice(start, at)), start, at - start, 0, 0, noPath);
     }
   };
-  value();
-  space();
-  if (at !== text.length) fail();
+  return {
+    get at() {
+      return at;
+    },
+    set at(to: number) {
+      at = to;
+    },
+    value,
+    space,
+    fail,
+  };
+}
+
+export function visitPlainJson(text: string, events: Events): void {
+  const scan = plainScanner(text, events);
+  scan.value();
+  scan.space();
+  if (scan.at !== text.length) scan.fail();
+}
+
+/**
+ * The items of a piece of an array's content, `text[from, to)`, as `visitPlainJson` would report
+ * them within the whole document: `afterItem` says an item ends right before `from`, `beforeItem`
+ * that one starts right at `to`. Gives up (NotPlainJson) unless, with those neighbours, the piece
+ * is a well-formed run of comma-separated plain JSON values that ends exactly at `to`.
+ */
+export function visitPlainItems(
+  text: string,
+  from: number,
+  to: number,
+  neighbours: { afterItem: boolean; beforeItem: boolean },
+  events: Events,
+): void {
+  const scan = plainScanner(text, events);
+  scan.at = from;
+  let lastWasItem = neighbours.afterItem;
+  let seen = false;
+  for (;;) {
+    scan.space();
+    if (scan.at >= to) break;
+    seen = true;
+    if (text.charCodeAt(scan.at) === 44) {
+      if (!lastWasItem) scan.fail();
+      lastWasItem = false;
+      scan.at++;
+    } else {
+      if (lastWasItem) scan.fail();
+      scan.value();
+      lastWasItem = true;
+    }
+  }
+  if (scan.at !== to) scan.fail();
+  // Before the next item there must be a comma; before the array's end, none left dangling.
+  if (neighbours.beforeItem ? lastWasItem : !lastWasItem && (neighbours.afterItem || seen)) scan.fail();
 }

@@ -53,14 +53,28 @@ export function pythonJsonError(text: string): PythonJsonError | undefined {
   }
 }
 
-/** "msg: line L column C (char P)" with Python's counts (code points, not UTF-16 units). */
+/**
+ * "msg: line L column C (char P)" with Python's counts (code points, not UTF-16 units). Counted
+ * in one pass, with no copy of the text before the error: it may be most of a 100 MB manifest.
+ */
 function withPosition(text: string, what: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const pos = [...before].length;
-  const lastNewline = before.lastIndexOf('\n');
-  const line = before.split('\n').length;
-  const column = lastNewline < 0 ? pos + 1 : [...before.slice(lastNewline + 1)].length + 1;
-  return `${what}: line ${line} column ${column} (char ${pos})`;
+  let pos = 0;
+  let line = 1;
+  let lineStart = 0; // in code points
+  for (let i = 0; i < offset; i++) {
+    const c = text.charCodeAt(i);
+    // A surrogate pair is one code point (a lone surrogate is one too).
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < offset) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+    pos++;
+    if (c === 10) {
+      line++;
+      lineStart = pos;
+    }
+  }
+  return `${what}: line ${line} column ${pos - lineStart + 1} (char ${pos})`;
 }
 
 type Frame = { kind: 'object' | 'array'; first: boolean };

@@ -1,0 +1,120 @@
+/**
+ * Re-checks after an edit (a re-parse of what it touched, the last check's cache-file facts)
+ * publish exactly what a fresh check publishes: one manifest edited by range changes, alone and
+ * in bursts, and its twin (the same text, in a directory of hard links to the same cache files)
+ * given each new text whole, so it is parsed and checked from scratch. Random edits include ones
+ * that break the JSON and restore it, new and removed entries, names and windows changed.
+ */
+import assert from 'node:assert/strict';
+import { linkSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { Diagnostic, DidChangeWatchedFilesNotification, FileChangeType } from 'vscode-languageserver-protocol/node';
+import { WorkCountersRequest } from '../../server/src/protocol';
+import { mulberry32 } from '../support/arcSamples';
+import { uriOf, withLsp } from '../support/lsp';
+import { applyEdit, randomEdit, randomManifest } from '../support/manifestEdits';
+import { tempDir } from '../support/python';
+import { eegNpz } from '../writers/npz';
+
+const SAMPLES = 8;
+
+/** A cache whose first windows are full seizure, then partial, then none (labels omitted: no labels member). */
+function cache(windows: number, full: number, partial: number, labels = true): Uint8Array {
+  const values = new Float32Array(windows * SAMPLES);
+  values.fill(1, 0, full * SAMPLES);
+  for (let w = full; w < full + partial; w++) values[w * SAMPLES] = 1;
+  return eegNpz({ windows, channels: 1, samples: SAMPLES, labels: labels ? values : null, compress: true });
+}
+
+const plain = (diagnostics: Diagnostic[]) =>
+  diagnostics.map((d) => ({ range: d.range, severity: d.severity, code: d.code, message: d.message }));
+
+test(
+  're-checks after random edits publish what a fresh check of the same text publishes',
+  { timeout: 300_000 },
+  async () => {
+    const root = tempDir();
+    const edited = path.join(root, 'edited');
+    const fresh = path.join(root, 'fresh');
+    mkdirSync(edited);
+    mkdirSync(fresh);
+    writeFileSync(path.join(edited, 'a_windows.npz'), cache(10, 3, 2));
+    writeFileSync(path.join(edited, 'b_windows.npz'), cache(20, 0, 0, false));
+    writeFileSync(path.join(edited, 'café_é.npz'), cache(5, 0, 0));
+    writeFileSync(path.join(edited, 'z_windows.npz'), cache(4, 1, 1)); // listed by no entry
+    for (const name of readdirSync(edited)) linkSync(path.join(edited, name), path.join(fresh, name));
+    const random = mulberry32(2026);
+    let text = randomManifest(random, 40);
+    const uri = uriOf(path.join(edited, 'manifest.json'));
+    const twin = uriOf(path.join(fresh, 'manifest.json'));
+    writeFileSync(path.join(edited, 'manifest.json'), text);
+    writeFileSync(path.join(fresh, 'manifest.json'), text);
+
+    await withLsp(root, async (lsp) => {
+      await lsp.open(uri, text);
+      await lsp.open(twin, text);
+      await lsp.settled(uri);
+      await lsp.settled(twin);
+      const undo: { offset: number; removed: number; inserted: string }[] = [];
+      for (let step = 0; step < 30; step++) {
+        // One edit, or a burst of up to three sent without waiting; some taken back later, most when they broke the JSON.
+        const broken = lsp.codes(uri).includes('invalid-json');
+        for (let k = 1 + Math.floor(random() * 3); k > 0; k--) {
+          let edit = randomEdit(random, text);
+          if (undo.length && random() < (broken ? 0.8 : 0.2)) edit = undo.pop()!;
+          else
+            undo.push({
+              offset: edit.offset,
+              removed: edit.inserted.length,
+              inserted: text.substr(edit.offset, edit.removed),
+            });
+          await lsp.changeRange(uri, edit.offset, edit.offset + edit.removed, edit.inserted);
+          text = applyEdit(text, edit);
+        }
+        await lsp.change(twin, text);
+        const [ours, theirs] = await Promise.all([lsp.settled(uri), lsp.settled(twin)]);
+        assert.equal(lsp.documents.get(uri)!.getText(), text);
+        assert.deepEqual(plain(ours.diagnostics), plain(theirs.diagnostics), `step ${step}: ${text}`);
+      }
+      const { reparses, parses } = await lsp.request(WorkCountersRequest.type, { uri });
+      process.stdout.write(`# edited manifest: ${reparses} re-parses, ${parses} whole parses\n`);
+      assert.ok(reparses >= 5, `${reparses} re-parses`);
+
+      // Values and names changed and entries deleted, on valid JSON: each re-parsed, none parsed whole.
+      text = randomManifest(random, 40);
+      await lsp.change(uri, text);
+      await lsp.change(twin, text);
+      await Promise.all([lsp.settled(uri), lsp.settled(twin)]);
+      const before = await lsp.request(WorkCountersRequest.type, { uri });
+      const STEPS = 12;
+      for (let step = 0; step < STEPS; step++) {
+        const edit = randomEdit(random, text, [0, 1, 3]);
+        await lsp.changeRange(uri, edit.offset, edit.offset + edit.removed, edit.inserted);
+        text = applyEdit(text, edit);
+        await lsp.change(twin, text);
+        const [ours, theirs] = await Promise.all([lsp.settled(uri), lsp.settled(twin)]);
+        assert.deepEqual(plain(ours.diagnostics), plain(theirs.diagnostics), `typing step ${step}: ${text}`);
+      }
+      const after = await lsp.request(WorkCountersRequest.type, { uri });
+      assert.equal(after.reparses - before.reparses, STEPS);
+      assert.equal(after.parses, before.parses);
+
+      // A cache file deleted, the watchers say so, and an edit comes before their re-check: its facts are not reused.
+      for (const dir of [edited, fresh]) unlinkSync(path.join(dir, 'a_windows.npz'));
+      await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
+        changes: [edited, fresh].map((dir) => ({
+          uri: uriOf(path.join(dir, 'a_windows.npz')),
+          type: FileChangeType.Deleted as FileChangeType,
+        })),
+      });
+      const edit = randomEdit(random, text, [0]);
+      await lsp.changeRange(uri, edit.offset, edit.offset + edit.removed, edit.inserted);
+      text = applyEdit(text, edit);
+      await lsp.change(twin, text);
+      const [ours, theirs] = await Promise.all([lsp.settled(uri), lsp.settled(twin)]);
+      assert.ok(ours.diagnostics.some((d) => String(d.message).startsWith('a_windows.npz does not exist')));
+      assert.deepEqual(plain(ours.diagnostics), plain(theirs.diagnostics));
+    });
+  },
+);
