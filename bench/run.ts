@@ -396,19 +396,23 @@ function benchStartup(): void {
 
 // ---- 3. re-check from fingerprints ----------------------------------------------------------
 
+/** Healthy caches (windows and labels agree on the sample count: no finding on any entry). */
 function bigCache(files: number, windowsPerFile: number): string {
-  const dir = path.join(data, `recheck-${files}`);
+  const samples = 64;
+  const dir = path.join(data, `recheck-${files}x${samples}`);
   if (existsSync(path.join(dir, '.complete'))) return dir;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const samples = 64;
   for (let f = 0; f < files; f++) {
     const labels = new Float32Array(windowsPerFile * samples).fill(1, 0, (f % 5) * 10);
     const npz = writeNpz(
       [
         {
           name: 'windows.npy',
-          bytes: Buffer.concat([npyHeader('<f4', [windowsPerFile, 19, 4]), Buffer.alloc(windowsPerFile * 19 * 4 * 4)]),
+          bytes: Buffer.concat([
+            npyHeader('<f4', [windowsPerFile, 19, samples]),
+            Buffer.alloc(windowsPerFile * 19 * samples * 4),
+          ]),
         },
         {
           name: 'labels.npy',

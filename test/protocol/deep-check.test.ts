@@ -59,7 +59,7 @@ const codes = (lsp: LspSession, uri: string) =>
 
 test(
   'the deep-check request publishes the bad windows, with progress, and keeps them; the setting does it for every check',
-  { skip: !numpy && 'python3 with numpy not found' },
+  { skip: !numpy && 'python3 with numpy not found', timeout: 120_000 },
   async (t) => {
     const dir = tempDir();
     t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -121,7 +121,7 @@ test(
 
 test(
   'closing the manifest ends its deep-check request: neither its check from disk nor a reopened editor inflates again',
-  { skip: !numpy && 'python3 with numpy not found' },
+  { skip: !numpy && 'python3 with numpy not found', timeout: 120_000 },
   async (t) => {
     const dir = tempDir();
     t.after(() => rmSync(dir, { recursive: true, force: true }));

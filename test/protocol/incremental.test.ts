@@ -118,3 +118,34 @@ test(
     });
   },
 );
+
+test(
+  'a client that watches no files: an edit after a cache file vanished reports it (no facts reused)',
+  { timeout: 60_000 },
+  async () => {
+    const root = tempDir();
+    writeFileSync(path.join(root, 'a_windows.npz'), cache(10, 3, 2));
+    const entry = (w: number) => `{"cache_file": "a_windows.npz", "window_idx": ${w}}`;
+    const text = `{"partial_seizure": [${entry(3)}], "full_seizure": [${entry(0)}], "no_seizure": [${entry(5)}]}`;
+    const uri = uriOf(path.join(root, 'manifest.json'));
+    writeFileSync(path.join(root, 'manifest.json'), text);
+    const capabilities = { workspace: { configuration: true, workspaceFolders: true } };
+    await withLsp(
+      root,
+      async (lsp) => {
+        await lsp.open(uri, text);
+        await lsp.settled(uri);
+        assert.deepEqual(
+          lsp.codes(uri).filter((c) => c === 'missing-cache-file'),
+          [],
+        );
+        unlinkSync(path.join(root, 'a_windows.npz'));
+        const at = text.lastIndexOf('5');
+        await lsp.changeRange(uri, at, at + 1, '6');
+        const { diagnostics } = await lsp.settled(uri);
+        assert.ok(diagnostics.some((d) => String(d.message).startsWith('a_windows.npz does not exist')));
+      },
+      { initialize: { capabilities } },
+    );
+  },
+);

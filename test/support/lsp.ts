@@ -210,13 +210,25 @@ export class LspSession {
     return (this.published.get(uri)?.diagnostics ?? []).map((d) => String(d.code));
   }
 
+  /** Ends the session; a server that does not answer `shutdown` within CLOSE_WAIT_MS is killed (a test must not hang). */
   async close(): Promise<void> {
-    await this.connection.sendRequest(ShutdownRequest.type).catch(() => undefined);
-    await this.connection.sendNotification(ExitNotification.type).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      this.connection.sendRequest(ShutdownRequest.type).then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (answered) await this.connection.sendNotification(ExitNotification.type).catch(() => undefined);
     this.connection.dispose();
-    this.child.kill();
+    this.child.kill(answered ? 'SIGTERM' : 'SIGKILL');
+    if (!answered) throw new Error(`the server did not answer shutdown within ${CLOSE_WAIT_MS} ms`);
   }
 }
+
+const CLOSE_WAIT_MS = 30_000;
 
 /** The `file:` URI an editor names the document at `file` by. */
 export const uriOf = (file: string): string => pathToFileURL(file).href;

@@ -73,10 +73,14 @@ function structureFromLast(t: Tracked, snapshot: TextSnapshot): Structure | unde
   return parsed && { kind: 'seizure-manifest', parsed };
 }
 
-/** The cache-file facts of the last check, when nothing but the text changed since they were gathered. */
+/**
+ * The cache-file facts of the last check, when nothing but the text changed since they were
+ * gathered. Only a client that watches files tells us when the cache files change; without one
+ * (a plain LSP client) every check gathers them afresh, as it always did.
+ */
 function factsFromLast(state: ServerState, t: Tracked, reason: CheckReason): KnownFacts | undefined {
   const { analysis } = t;
-  if (reason !== 'edit' || analysis?.kind !== 'seizure-manifest') return undefined;
+  if (reason !== 'edit' || analysis?.kind !== 'seizure-manifest' || !state.client.watcherRegistration) return undefined;
   return t.factsEpoch === state.documents.factsEpoch ? knownFacts(analysis) : undefined;
 }
 
