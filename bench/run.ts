@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { HoverRequest } from 'vscode-languageserver-protocol/node';
 import { summarizeNifti } from '../server/src/engine/arc/nifti';
+import { inflateRawPieces } from '../server/src/engine/io/inflate';
 import { memberDataOffset, readZipDirectory } from '../server/src/engine/io/zip';
 import { memorySource } from '../server/src/engine/io/source';
 import { LspSession } from '../test/support/lsp';
@@ -161,6 +162,37 @@ function streamedInflate(compressed: Uint8Array, format: 'raw' | 'gzip'): Promis
   });
 }
 
+/** Where a gzip member's deflate data begins (RFC 1952: fixed header, then the optional fields its flags announce). */
+function gzipBodyOffset(bytes: Uint8Array): number {
+  const flags = bytes[3];
+  let at = 10;
+  if (flags & 4) at += 2 + (bytes[at] | (bytes[at + 1] << 8)); // FEXTRA
+  for (const flag of [8, 16]) if (flags & flag) while (bytes[at++] !== 0); // FNAME, FCOMMENT
+  if (flags & 2) at += 2; // FHCRC
+  return at;
+}
+
+/** Inflates synchronously into one reused buffer (the engine's piece inflater, nothing checked or counted). */
+function piecewiseInflate(compressed: Uint8Array, format: 'raw' | 'gzip'): number {
+  const body = format === 'raw' ? compressed : compressed.subarray(gzipBodyOffset(compressed));
+  let produced = 0;
+  const pieces = inflateRawPieces(body, Number.MAX_SAFE_INTEGER);
+  // The gzip trailer (CRC, size) follows the deflate data, so the generator's "ended at the input's end" is false there.
+  for (let next = pieces.next(); !next.done; next = pieces.next()) produced += next.value.length;
+  return produced;
+}
+
+/**
+ * The inflate bound's CPU time: the faster of the two ways of inflating without keeping the
+ * output, a stream of dropped 1 MiB chunks and the synchronous piece inflater (which avoids the
+ * stream's per-chunk hand-offs; the stream alone let the lesion count come out at 0.6× "the bound").
+ */
+async function inflateBoundCpu(members: Uint8Array[], format: 'raw' | 'gzip'): Promise<number> {
+  const streamed = await cpuAsync(() => Promise.all(members.map((m) => streamedInflate(m, format))));
+  const pieces = await cpuAsync(async () => members.map((m) => piecewiseInflate(m, format)));
+  return Math.min(streamed, pieces);
+}
+
 /** The `labels` members' compressed bytes, cut out of the files beforehand (the bound reads nothing else). */
 async function labelsMembers(dir: string): Promise<Uint8Array[]> {
   const members: Uint8Array[] = [];
@@ -203,10 +235,10 @@ async function benchManifestBuild(): Promise<void> {
   };
   const bare = () => execFileSync(process.execPath, ['-e', '0']);
   const cores = Math.min(2, availableParallelism());
-  // The bound: a bare node start plus inflating every labels member (streamed, CPU time) spread
+  // The bound: a bare node start plus inflating every labels member (CPU time, output dropped) spread
   // over the cores; each NeuroCache run is paired with a bare start run right after it.
   const members = await labelsMembers(dir);
-  const inflateCpu = await cpuAsync(() => Promise.all(members.map((m) => streamedInflate(m, 'raw'))));
+  const inflateCpu = await inflateBoundCpu(members, 'raw');
   // As users run it (the main thread counts, and helps cores − 1 threads), and with a thread per core.
   const { a: asRun, b: startup, ratio: asRunRatio } = interleaved(ours(dir), bare, inflateCpu / cores);
   const { a: perCore, ratio: perCoreRatio } = interleaved(ours(dir, cores), bare, inflateCpu / cores);
@@ -230,7 +262,7 @@ async function benchManifestBuild(): Promise<void> {
     subject: `bound: node -e 0 + labels inflate CPU ÷ ${cores} cores`,
     median: bound,
     unit: 'ms',
-    note: `${startup.toFixed(0)} ms start-up + ${inflateCpu.toFixed(1)} ms ÷ ${cores} (streamed raw inflate of the ${members.length} labels members, 1 MiB chunks dropped)`,
+    note: `${startup.toFixed(0)} ms start-up + ${inflateCpu.toFixed(1)} ms ÷ ${cores} (the faster of a streamed and a piecewise raw inflate of the ${members.length} labels members, output dropped)`,
   });
   const python = (script: string[], target: string, times = repeats) =>
     time(() => execFileSync(numpy!, [...script, target], { stdio: ['ignore', 'ignore', 'ignore'] }), times);
@@ -322,7 +354,7 @@ async function benchLesionVolume(): Promise<void> {
     const label = datatype === 2 ? 'uint8' : 'float32';
     // Both in this process, CPU time of all its threads (zlib's stream inflates on libuv's pool).
     const ours = await cpuAsync(() => summarizeNifti(memorySource(bytes), { countVoxels: true }));
-    const bound = await cpuAsync(() => streamedInflate(bytes, 'gzip'));
+    const bound = await inflateBoundCpu([bytes], 'gzip');
     rows.push({
       task: `lesion volume, 256³ ${label} .nii.gz (${(bytes.length / 1000).toFixed(0)} kB)`,
       subject: 'NeuroCache count (in process, CPU)',
@@ -330,7 +362,12 @@ async function benchLesionVolume(): Promise<void> {
       unit: 'ms',
       ratio: versusBound(ours, bound, 1.5),
     });
-    rows.push({ task: '', subject: 'bound: streamed gunzip, 1 MiB chunks dropped (CPU)', median: bound, unit: 'ms' });
+    rows.push({
+      task: '',
+      subject: 'bound: gunzip, output dropped (faster of streamed, piecewise; CPU)',
+      median: bound,
+      unit: 'ms',
+    });
     // Whole processes: a worker's work from start-up to result, against start-up plus the bound.
     const whole = time(() => execFileSync(process.execPath, [path.join(__dirname, 'bench-count.js'), file]));
     const startup = time(() => execFileSync(process.execPath, ['-e', '0']));
