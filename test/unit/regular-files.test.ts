@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, promises, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { NotReadableFile, readRegularText } from '../../server/src/service/regularFile';
@@ -71,6 +71,32 @@ test('bounded text reads: regular files only, at most the bound', { skip: noFifo
   );
   await assert.rejects(readRegularText(path.join(dir, 'none.json')), { code: 'ENOENT' });
 });
+
+test(
+  'a path stat that saw a regular file does not let a swapped-in FIFO or a changed file through: the open handle decides',
+  { skip: noFifo },
+  async () => {
+    const dir = tempDir();
+    const pipe = path.join(dir, 'p.json');
+    execFileSync('mkfifo', [pipe]);
+    const file = path.join(dir, 'a.json');
+    writeFileSync(file, '{"a": [1, 2, 3]}');
+    const stale = await promises.stat(file);
+    // The stat alongside the open answers for what was there a moment before (the regular file as it was).
+    const original = promises.stat;
+    promises.stat = (async () =>
+      Object.assign(Object.create(Object.getPrototypeOf(stale)), stale, { size: 3 })) as typeof promises.stat;
+    try {
+      await assert.rejects(
+        readRegularText(pipe),
+        (e: Error) => e instanceof NotReadableFile && /is a FIFO/.test(e.message),
+      );
+      assert.equal(await readRegularText(file), '{"a": [1, 2, 3]}');
+    } finally {
+      promises.stat = original;
+    }
+  },
+);
 
 test('the workspace scan lists regular files and links, never a FIFO', { skip: noFifo }, async () => {
   const root = tempDir();

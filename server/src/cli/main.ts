@@ -162,8 +162,10 @@ async function check(options: ParsedOptions, io: Io): Promise<number> {
     if (!values['no-content'])
       for (const given of positionals)
         if (given.endsWith('.json')) inspector.prefetchNpzStats(path.dirname(path.resolve(given)));
-    const targets = await checkTargets(positionals);
+    // A named file's project file is looked for while checkTargets stats it (a round trip or more each on network storage).
     const projects = new ProjectConfigs();
+    for (const given of positionals) if (given.endsWith('.json')) projects.for(given).catch(() => undefined);
+    const targets = await checkTargets(positionals);
     const [texts, configs] = await Promise.all([
       Promise.all(targets.map((t) => readInput(t.file, t.stat, t.reading))),
       Promise.all(targets.map((t) => projects.for(t.file))),

@@ -3,7 +3,7 @@
  * files, never more than a bound. O_NONBLOCK makes open() of a FIFO return at once instead of
  * waiting for a writer; fstat on the open handle then refuses it, with no window for a swap.
  */
-import { constants, promises as fs } from 'node:fs';
+import { constants, promises as fs, Stats } from 'node:fs';
 import { fileTypeName } from '../engine/io/fileType';
 
 /** Largest JSON document read (a 150,000-entry manifest is 13 MB; V8 strings end near 512 MiB). */
@@ -52,46 +52,76 @@ export async function readRegularHead(file: string, length: number): Promise<Buf
 const CHUNK = 128 << 10;
 const CHUNKS_IN_FLIGHT = 16;
 
-/** The bytes of a regular file of at most `maxBytes`. */
+/**
+ * The bytes of a regular file of at most `maxBytes`. The path is stat-ed alongside the open (one
+ * round trip for both on network storage): when that finds a regular file within the bound, the
+ * reads start at once, side by side with the fstat that makes sure the file opened is the one
+ * stat-ed (an fstat first and the reads after it are two round trips in a row). Anything else
+ * (not a regular file, too large, or swapped or changed between the stat and the open) goes the
+ * careful way: the fstat first, nothing read from a file that is not regular.
+ */
 export async function readRegularBytes(file: string, maxBytes = MAX_JSON_BYTES): Promise<Buffer> {
-  const { handle, size } = await openRegularFile(file);
+  const statting = fs.stat(file).then(
+    (stat) => (stat.isFile() ? stat : undefined),
+    () => undefined,
+  );
+  // A failed open says why at once (a missing file is common: project files are looked for).
+  const handle = await fs.open(file, READ_FLAGS);
   try {
-    const tooLarge = () =>
-      new NotReadableFile(`${file} is over ${maxBytes} bytes, more than NeuroCache reads for a JSON file`);
-    if (size > maxBytes) throw tooLarge();
-    let buffer = Buffer.allocUnsafe(size + 1);
-    let next = 0;
-    let end = size; // lower if the file shrank since the stat
-    const fillChunks = async () => {
-      while (next < size) {
-        const at = next;
-        next += CHUNK;
-        const want = Math.min(CHUNK, size - at);
-        let got = 0;
-        for (let n = -1; got < want && n !== 0; got += n)
-          n = (await handle.read(buffer, at + got, want - got, at + got)).bytesRead;
-        if (got < want) end = Math.min(end, at + got);
-      }
-    };
-    const [, past] = await Promise.all([
-      Promise.all(Array.from({ length: Math.min(CHUNKS_IN_FLIGHT, Math.ceil(size / CHUNK)) }, fillChunks)),
-      handle.read(buffer, size, 1, size),
-    ]);
-    if (end < size) return buffer.subarray(0, end);
-    if (past.bytesRead === 0) return buffer.subarray(0, size);
-    // It grew while read: go on one read at a time, within the bound.
-    let filled = size + 1;
-    for (;;) {
-      if (filled === buffer.length) {
-        if (filled > maxBytes) throw tooLarge();
-        buffer = Buffer.concat([buffer, Buffer.allocUnsafe(Math.min(buffer.length, maxBytes + 1 - filled))]);
-      }
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
+    const seen = await statting;
+    if (seen && seen.size <= maxBytes) {
+      const [opened, bytes] = await Promise.allSettled([handle.stat(), readHandle(handle, file, seen.size, maxBytes)]);
+      if (opened.status === 'fulfilled' && bytes.status === 'fulfilled' && sameVersion(opened.value, seen))
+        return bytes.value;
     }
-    return buffer.subarray(0, filled);
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new NotReadableFile(`${file} is ${fileTypeName(stat)}, not a regular file`);
+    return await readHandle(handle, file, stat.size, maxBytes);
   } finally {
     await handle.close();
   }
+}
+
+/** The same file, unchanged: what a path stat saw is what the open handle holds. */
+function sameVersion(a: Stats, b: Stats): boolean {
+  return a.isFile() && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
+/** The bytes of an open regular file the stat found `size` bytes long, within `maxBytes` (also if it grows while read). */
+async function readHandle(handle: fs.FileHandle, file: string, size: number, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () =>
+    new NotReadableFile(`${file} is over ${maxBytes} bytes, more than NeuroCache reads for a JSON file`);
+  if (size > maxBytes) throw tooLarge();
+  let buffer = Buffer.allocUnsafe(size + 1);
+  let next = 0;
+  let end = size; // lower if the file shrank since the stat
+  const fillChunks = async () => {
+    while (next < size) {
+      const at = next;
+      next += CHUNK;
+      const want = Math.min(CHUNK, size - at);
+      let got = 0;
+      for (let n = -1; got < want && n !== 0; got += n)
+        n = (await handle.read(buffer, at + got, want - got, at + got)).bytesRead;
+      if (got < want) end = Math.min(end, at + got);
+    }
+  };
+  const [, past] = await Promise.all([
+    Promise.all(Array.from({ length: Math.min(CHUNKS_IN_FLIGHT, Math.ceil(size / CHUNK)) }, fillChunks)),
+    handle.read(buffer, size, 1, size),
+  ]);
+  if (end < size) return buffer.subarray(0, end);
+  if (past.bytesRead === 0) return buffer.subarray(0, size);
+  // It grew while read: go on one read at a time, within the bound.
+  let filled = size + 1;
+  for (;;) {
+    if (filled === buffer.length) {
+      if (filled > maxBytes) throw tooLarge();
+      buffer = Buffer.concat([buffer, Buffer.allocUnsafe(Math.min(buffer.length, maxBytes + 1 - filled))]);
+    }
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, filled);
 }
