@@ -11,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -18,7 +19,7 @@ import {
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RefusedWrite, writeFileAtomic } from '../../server/src/service/atomic';
+import { prepareAtomicWrite, RefusedWrite, writeFileAtomic } from '../../server/src/service/atomic';
 import { tempDir } from '../support/python';
 
 test('the old mode is kept exactly, whatever the umask', async () => {
@@ -84,4 +85,38 @@ test('concurrent writers to one file do not collide', async () => {
     readdirSync(path.dirname(file)).filter((n) => n.endsWith('.tmp')),
     [],
   );
+});
+
+test('a write made ready early judges the target again at commit: replaced by a link meanwhile, refused; its mode changed, taken; abandoned, no temp file', async () => {
+  const dir = tempDir();
+  const outside = path.join(tempDir(), 'precious.txt');
+  writeFileSync(outside, 'precious\n');
+  const target = path.join(dir, 'manifest.json');
+  const temps = () => readdirSync(dir).filter((n) => n.endsWith('.tmp'));
+  writeFileSync(target, 'old');
+  const early = await prepareAtomicWrite(target);
+  assert.equal(temps().length, 1, 'the temp file exists once prepared');
+  rmSync(target);
+  symlinkSync(outside, target);
+  await assert.rejects(
+    early.commit('{}'),
+    (error: Error) => error instanceof RefusedWrite && /symbolic link/.test(error.message),
+  );
+  assert.ok(lstatSync(target).isSymbolicLink(), 'still a link');
+  assert.equal(readFileSync(outside, 'utf8'), 'precious\n');
+  assert.deepEqual(temps(), []);
+
+  rmSync(target);
+  writeFileSync(target, 'old');
+  chmodSync(target, 0o644);
+  const modeChanges = await prepareAtomicWrite(target);
+  chmodSync(target, 0o600);
+  await modeChanges.commit('new');
+  assert.equal(readFileSync(target, 'utf8'), 'new');
+  assert.equal(statSync(target).mode & 0o7777, 0o600);
+
+  const dropped = await prepareAtomicWrite(target);
+  await dropped.abandon();
+  assert.equal(readFileSync(target, 'utf8'), 'new');
+  assert.deepEqual(temps(), []);
 });

@@ -116,6 +116,24 @@ export async function writeFileAtomic(
   content: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
+  await (await prepareAtomicWrite(target, options)).commit(content);
+}
+
+/** A write made ready before its content is known: `commit` writes and renames, `abandon` removes the temp file. */
+export interface PreparedWrite {
+  commit(content: string | Uint8Array): Promise<void>;
+  abandon(): Promise<void>;
+}
+
+/**
+ * `writeFileAtomic` in two steps: the folder resolved, the target looked at and the temp file
+ * created now, the content written and renamed into place by `commit`. A caller that computes
+ * the content (a build reading a cache) prepares while it computes: on network storage the
+ * preparing is two round trips in a row, then off the way. Everything judged when preparing is
+ * judged again right before the rename (side by side with the checks that were there already),
+ * so a target replaced by a link meanwhile is refused as before.
+ */
+export async function prepareAtomicWrite(target: string, options: AtomicWriteOptions = {}): Promise<PreparedWrite> {
   await atomicWriteHooks.stage?.('start', target);
   const folder = await fs.realpath(path.dirname(path.resolve(target)));
   if (options.confine && !options.confine.some((root) => isInside(folder, root))) {
@@ -131,44 +149,80 @@ export async function writeFileAtomic(
   // old file's; a target that must not be replaced removes the still-empty temp file again. The
   // temp file's identity is taken at the end, with the checks before the rename (an open
   // handle's inode never changes).
-  const [looked, opened] = await Promise.allSettled([
+  const lookAtTarget = () =>
     fs.lstat(real).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
       throw error;
-    }),
-    fs.open(temp, TEMP_FLAGS, 0o666),
-  ]);
+    });
+  const [looked, opened] = await Promise.allSettled([lookAtTarget(), fs.open(temp, TEMP_FLAGS, 0o666)]);
   if (opened.status === 'rejected') throw opened.reason;
   const handle = opened.value;
-  let written: Stats | undefined;
-  try {
-    if (looked.status === 'rejected') throw looked.reason;
-    let existing = looked.value;
+  /** Refuses a target that must not be replaced; gives the temp file its mode and owner. */
+  const takeOver = async (existing: Stats | undefined) => {
     if (existing && options.ownFile && !existing.isFile()) existing = undefined;
     if (existing && !options.ownFile) refuseUnlessReplaceable(target, existing);
-    if (existing) {
-      // Exactly the old mode (the umask may have narrowed it, and 0o666 may be wider), set before any content.
-      await handle.chmod(existing.mode & 0o7777);
-      if (existing.uid !== process.getuid?.() || existing.gid !== process.getgid?.())
-        await handle.chown(existing.uid, existing.gid).catch(() => undefined);
-    }
-    await handle.writeFile(content);
-    await handle.sync();
-    await atomicWriteHooks.stage?.('before-rename', target);
-    written = await assertStillThere(target, folder, temp, handle);
-  } catch (error) {
+    if (!existing) return;
+    // Exactly the old mode (the umask may have narrowed it, and 0o666 may be wider).
+    await handle.chmod(existing.mode & 0o7777);
+    if (existing.uid !== process.getuid?.() || existing.gid !== process.getgid?.())
+      await handle.chown(existing.uid, existing.gid).catch(() => undefined);
+  };
+  /** Closes and removes the temp file (unless its path now names another file: the folder was swapped). */
+  const discard = async (written?: Stats) => {
     const ours = written ?? (await handle.stat().catch(() => undefined));
     await handle.close();
     await removeIfOurs(temp, ours);
+  };
+  const fail = async (error: unknown, written?: Stats): Promise<never> => {
+    await discard(written);
     throw error;
-  }
-  await handle.close();
+  };
+  let before: Stats | undefined;
   try {
-    await fs.rename(temp, real);
+    if (looked.status === 'rejected') throw looked.reason;
+    before = looked.value;
+    // Set before any content.
+    await takeOver(before);
   } catch (error) {
-    await removeIfOurs(temp, written);
-    throw error;
+    await fail(error);
   }
+  let settled = false;
+  return {
+    async commit(content) {
+      if (settled) throw new Error('an atomic write commits once');
+      settled = true;
+      let written: Stats | undefined;
+      try {
+        await handle.writeFile(content);
+        await handle.sync();
+        await atomicWriteHooks.stage?.('before-rename', target);
+        let now: Stats | undefined;
+        [written, now] = await Promise.all([assertStillThere(target, folder, temp, handle), lookAtTarget()]);
+        // Changed since the write was prepared (replaced by a link, made read-only, its mode changed): judged as it is now.
+        if (!sameTarget(before, now)) await takeOver(now);
+      } catch (error) {
+        await fail(error, written);
+      }
+      await handle.close();
+      try {
+        await fs.rename(temp, real);
+      } catch (error) {
+        await removeIfOurs(temp, written);
+        throw error;
+      }
+    },
+    async abandon() {
+      if (settled) return;
+      settled = true;
+      await discard().catch(() => undefined);
+    },
+  };
+}
+
+/** Whether what stands at the target is still what was there when the write was prepared (or still nothing). */
+function sameTarget(a: Stats | undefined, b: Stats | undefined): boolean {
+  if (!a || !b) return a === b;
+  return sameFile(a, b) && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid;
 }
 
 const sameFile = (a: Stats | undefined, b: Stats) => !!a && a.ino === b.ino && a.dev === b.dev;

@@ -11,7 +11,7 @@ import { MAX_WINDOWS_PER_FILE, NpzSummary } from '../engine/eeg/npz';
 import { failureOutcome, LoadFailure, PythonException } from '../engine/eeg/numpyLoad';
 import { plural } from '../engine/report';
 import { cacheWindowShape, fileWindowFindings, WindowHeaderFinding } from '../engine/eeg/windowHeaders';
-import { removeStaleTemps, writeFileAtomic } from './atomic';
+import { PreparedWrite, prepareAtomicWrite, removeStaleTemps } from './atomic';
 import type { CacheInspector } from './inspector';
 import { FolderListing, listFolder } from './npzListing';
 
@@ -185,19 +185,48 @@ export async function buildManifestFile(
   const resolving = fs.realpath(directory);
   resolving.catch(() => undefined);
   const listing = options.listing ?? listFolder(directory);
-  const { text, result } = await computeManifest(directory, inspector, { ...options, listing });
-  const confine = [await resolving];
+  // The write made ready (the manifest looked at, the temp file created: two round trips in a
+  // row on network storage) while the cache is read; everything it judged is judged again
+  // before the rename, so this changes when, not what, it checks.
+  const manifestPath = path.join(directory, MANIFEST_FILE);
+  // Not in a folder without caches that gets no manifest (nothing is created there).
+  const preparing = Promise.all([resolving, listing]).then(([real, { npz }]) =>
+    npz.length === 0 && options.allowEmpty === false
+      ? undefined
+      : prepareAtomicWrite(manifestPath, { confine: [real] }),
+  );
+  preparing.catch(() => undefined);
+  let computed: Awaited<ReturnType<typeof computeManifest>>;
+  try {
+    computed = await computeManifest(directory, inspector, { ...options, listing });
+  } catch (error) {
+    await abandon(preparing);
+    throw error;
+  }
+  const { text, result } = computed;
   // A folder without caches is usually the wrong folder: an empty manifest there would make
   // training rebuild it (no entries) and hide the mistake.
-  if (result.found === 0 && options.allowEmpty === false) return { ...result, written: false };
+  if (result.found === 0 && options.allowEmpty === false) {
+    await abandon(preparing);
+    return { ...result, written: false };
+  }
+  const write = (await preparing)!;
   // Leftovers of interrupted writes are tidied while this one is written: only temp files
   // unchanged for an hour go, never the fresh one being written.
   const [written] = await Promise.allSettled([
-    writeFileAtomic(result.manifestPath, text, { confine }),
+    write.commit(text),
     removeStaleTemps(result.manifestPath, Date.now(), (await listing).names),
   ]);
   if (written.status === 'rejected') throw written.reason;
   return result;
+}
+
+/** Removes a prepared write's temp file (nothing to do when preparing failed). */
+async function abandon(preparing: Promise<PreparedWrite | undefined>): Promise<void> {
+  await preparing.then(
+    (write) => write?.abandon(),
+    () => undefined,
+  );
 }
 
 /** The manifest text the builder would write, without writing it (the editor applies it as an edit). */
