@@ -149,19 +149,6 @@ export class FingerprintStore {
     return this.records.get(file)?.some((r) => r.kind === kind) ?? false;
   }
 
-  /**
-   * Names of the files directly in `folder` (absolute, normalised) with a result of `kind`, whatever
-   * their stamps: the files a re-check of that folder will stat, known before it is listed.
-   */
-  namesIn(folder: string, kind: string): string[] {
-    const prefix = folder.endsWith(path.sep) ? folder : folder + path.sep;
-    const names: string[] = [];
-    for (const [file, records] of this.records)
-      if (file.startsWith(prefix) && !file.includes(path.sep, prefix.length) && records.some((r) => r.kind === kind))
-        names.push(file.slice(prefix.length));
-    return names;
-  }
-
   get<T>(file: string, stat: Stamp, kind: string): T | undefined {
     const record = this.records.get(file)?.find((r) => r.kind === kind);
     if (!record || record.size !== stat.size || record.mtimeMs !== stat.mtimeMs) return undefined;

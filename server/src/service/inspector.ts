@@ -94,35 +94,16 @@ export class CacheInspector {
   /**
    * Lists `directory` and stats every `*.npz` in it now, side by side, for a check about to
    * read a manifest there: the manifest's read and the folder's stats then overlap instead of
-   * running one after the other. The files the fingerprint store knows there are stat-ed as soon
-   * as it is loaded, without waiting for the listing (on network storage the listing is a few
-   * round trips, each stat one or two more: an unchanged cache's stats then overlap the listing);
-   * the listing adds whatever the store did not know. `listNpz` and `npz` use them once; nothing
-   * else changes.
+   * running one after the other. `listNpz` and `npz` use them once; nothing else changes.
    */
   prefetchNpzStats(directory: string): void {
     const folder = path.resolve(directory);
     if (this.ahead.has(folder)) return;
     const listing = listNpz(folder);
     this.listings.set(folder, listing);
-    const started = new Map<string, Promise<Stats | undefined>>();
-    const statOnce = (name: string) => {
-      if (!started.has(name)) started.set(name, statOrUndefined(path.join(folder, name)));
-    };
-    let listed = false;
-    const known = this.ready.then(
-      () => listed || this.store.namesIn(folder, NPZ_SUMMARY_KIND).forEach(statOnce),
-      () => undefined,
-    );
-    // Whichever comes first starts the stats; the map is complete once the listing is in (a
-    // known file no longer listed was stat-ed for nothing: one request, side by side with the rest).
     const stats = listing.then(
-      (names) => {
-        listed = true;
-        names.forEach(statOnce);
-        return started;
-      },
-      () => known.then(() => started),
+      (names) => new Map(names.map((name) => [name, statOrUndefined(path.join(folder, name))])),
+      () => new Map<string, Promise<Stats | undefined>>(),
     );
     this.ahead.set(folder, stats);
   }
