@@ -95,6 +95,11 @@ export class CacheInspector {
    * Lists `directory` and stats every `*.npz` in it now, side by side, for a check about to
    * read a manifest there: the manifest's read and the folder's stats then overlap instead of
    * running one after the other. `listNpz` and `npz` use them once; nothing else changes.
+   * The stats wait for the listing even when the fingerprint store already names the files: on
+   * a mount whose names the kernel has not looked up yet, stats beside the listing are first
+   * lookups, which both FUSE harnesses serialise, where the listing (READDIRPLUS) brings every
+   * name in one round trip. Measured: 40 files re-checked in about 0.6 s this way, 2.6 s with the
+   * stats started first (it saves two round trips only once the names are known to the kernel).
    */
   prefetchNpzStats(directory: string): void {
     const folder = path.resolve(directory);
