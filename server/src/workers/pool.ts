@@ -453,6 +453,9 @@ export class WorkerPool {
         };
       }
       if (this.countHere()) {
+        // Counted once the I/O callbacks already in have run: each issues its file's fstat first
+        // (a round trip on network storage), which then overlaps the counting instead of waiting for it.
+        await new Promise((resolve) => setImmediate(resolve));
         signal.throwIfAborted();
         const task: Task = { kind: 'npz', path: file, size: fetched.value.size, spans: fetched.value.spans };
         const result = await countNpz(task);
