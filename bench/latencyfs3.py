@@ -1,7 +1,10 @@
 """latencyfs.py on libfuse 3 (Debian's python3-pyfuse3): the same delayed passthrough with the same
-counters and `/.latencyfs-stats` file, but first lookups of names in one directory run side by
-side, as on NFS (libfuse 3 asks the kernel for parallel directory operations; libfuse 2 does not,
-so there the kernel serialises them). Every lookup, getattr, open, read and readdir waits
+counters and `/.latencyfs-stats` file, meant to run first lookups of names in one directory side
+by side, as on NFS (libfuse 3 can ask the kernel for parallel directory operations; libfuse 2
+cannot). Measured on kernel 6.18 with libfuse 3.14 and pyfuse3 3.2.1, it does not: 20 stats of
+names not yet known to the kernel, side by side on a fresh mount, took 1.1 s (one after another),
+the same 20 once known 0.12 s. What it does bring is READDIRPLUS: a listing makes every name known
+in one round trip, so lookups after a listing run side by side. Every lookup, getattr, open, read and readdir waits
 `--delay-ms` as an async sleep, so requests overlap as many as the kernel sends. Entry and
 attribute timeouts are 0: the kernel caches nothing, every access is a round trip.
 

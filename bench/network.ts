@@ -2,8 +2,9 @@
  * Network storage, simulated: a FUSE passthrough adds a delay to every open, read, stat and
  * readdir, with the kernel's caches off, as on the network volumes training boxes use. Two
  * harnesses, each row says which: bench/latencyfs.py (libfuse 2: the kernel serialises the first
- * lookup of each name in a directory) and bench/latencyfs3.py (libfuse 3: lookups side by side,
- * as NFS clients do). Over the same mount, in one run: brain-go-brr-v2's scan_existing_cache against
+ * lookup of each name in a directory) and bench/latencyfs3.py (libfuse 3: meant for lookups side
+ * by side, as NFS clients do; here first lookups are serialised too, but a listing (READDIRPLUS)
+ * makes every name known in one round trip, see its docstring). Over the same mount, in one run: brain-go-brr-v2's scan_existing_cache against
  * `neurocache manifest build` (time, identical manifest, bytes and reads per file counted by the
  * FUSE layer), then a re-check of the unchanged cache from warm fingerprints. NeuroCache builds
  * once on a fresh mount and again after Python has walked it (names known to the kernel); every
