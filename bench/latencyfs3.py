@@ -4,9 +4,9 @@ by side, as on NFS (libfuse 3 can ask the kernel for parallel directory operatio
 cannot). Measured on kernel 6.18 with libfuse 3.14 and pyfuse3 3.2.1, it does not: 20 stats of
 names not yet known to the kernel, side by side on a fresh mount, took 1.1 s (one after another),
 the same 20 once known 0.12 s. What it does bring is READDIRPLUS: a listing makes every name known
-in one round trip, so lookups after a listing run side by side. Every lookup, getattr, open, read and readdir waits
-`--delay-ms` as an async sleep, so requests overlap as many as the kernel sends. Entry and
-attribute timeouts are 0: the kernel caches nothing, every access is a round trip.
+in one round trip, so lookups after a listing run side by side. Every lookup, getattr, open,
+read and readdir waits `--delay-ms` as an async sleep, so requests overlap as many as the kernel
+sends. Entry and attribute timeouts are 0: the kernel caches nothing, every access is a round trip.
 
 Usage: latencyfs3.py SOURCE_DIR MOUNTPOINT [--delay-ms 50]
 Runs in the foreground; unmounts on SIGTERM/SIGINT and when its parent process goes away.
