@@ -452,10 +452,11 @@ export class WorkerPool {
           statAfter: await fetched.statAfter,
         };
       }
+      // Where it is counted is decided once the I/O callbacks already in have run: each issues its
+      // file's fstat first (a round trip on network storage), which then overlaps the counting here
+      // instead of waiting for it.
+      if (this.countHereBytes > 0) await new Promise((resolve) => setImmediate(resolve));
       if (this.countHere()) {
-        // Counted once the I/O callbacks already in have run: each issues its file's fstat first
-        // (a round trip on network storage), which then overlaps the counting instead of waiting for it.
-        await new Promise((resolve) => setImmediate(resolve));
         signal.throwIfAborted();
         const task: Task = { kind: 'npz', path: file, size: fetched.value.size, spans: fetched.value.spans };
         const result = await countNpz(task);
