@@ -434,6 +434,8 @@ export class WorkerPool {
       if (waiting) this.npzWaiting--;
       waiting = false;
     };
+    // The main thread's counting turn, once taken (takeTurn); released at the latest on the way out.
+    let release = () => {};
     try {
       let fetched: Awaited<ReturnType<typeof this.readHere<{ size: number; spans: ByteSpan[]; labels: number }>>>;
       try {
@@ -469,13 +471,14 @@ export class WorkerPool {
       }
       this.labelsFetched.files++;
       this.labelsFetched.bytes += fetched.value.labels;
-      const release = this.countHereBytes > 0 ? await this.takeTurn() : () => undefined;
+      if (this.countHereBytes > 0) release = await this.takeTurn();
       const here = this.countHere(fetched.value.labels);
       handedOn();
       if (here) {
         signal.throwIfAborted();
         const task: Task = { kind: 'npz', path: file, size: fetched.value.size, spans: fetched.value.spans };
-        const result = await countNpz(task).finally(release);
+        const result = await countNpz(task);
+        release();
         this.countedHere++;
         this.bytesCountedHere += result.ok ? (result.value.members.labels?.inflated ?? 0) : 0;
         this.bytesRead += result.bytesRead;
@@ -496,6 +499,7 @@ export class WorkerPool {
       // A worker that read the file itself (labels streamed) read after the stamp: the caller must stat again.
       return { ...(result as NpzResult), statBefore, statAfter: result.bytesRead === 0 ? stamp : undefined };
     } finally {
+      release();
       handedOn();
       this.bytes.release(held);
     }
