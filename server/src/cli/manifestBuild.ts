@@ -10,6 +10,7 @@ import { buildManifestFile, describeExcluded, MANIFEST_FILE } from '../service/b
 import { ProjectConfigs } from '../service/projectConfig';
 import { listFolder } from '../service/npzListing';
 import { excludeOptions, InputError, Io, reportProjectProblems, withInspector } from './commandIo';
+import { sizeIoThreadsFor } from './localIoThreads';
 import { ProgressBar } from './progress';
 import { ParsedOptions, UsageError } from './spec';
 
@@ -26,6 +27,7 @@ export async function manifestBuild(options: ParsedOptions, io: Io): Promise<num
   const { values, positionals } = options;
   if (positionals.length !== 1) throw new UsageError('manifest build takes exactly one cache directory');
   const directory = path.resolve(positionals[0]);
+  sizeIoThreadsFor(directory);
   // The listing is asked for with the stat (one round trip for both on network storage, not two
   // in a row); on anything but a directory both fail and the stat's verdict is the one reported.
   const listing = listFolder(directory);
