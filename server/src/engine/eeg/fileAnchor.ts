@@ -8,8 +8,23 @@
 import type { TextSpan } from '../diagnostics';
 import type { ParsedManifest } from './manifestParse';
 
-/** The anchor for each cache file name (call once per check: it indexes the entries). */
+/**
+ * The anchor for each cache file name (call once per check). The entries are indexed at the first
+ * question, not before: a check that finds nothing about whole files (the usual case) then never
+ * walks a 1M-entry manifest for it.
+ */
 export function fileAnchors(parsed: ParsedManifest): (name: string) => TextSpan {
+  let index: { first: Map<number, TextSpan>; ids: Map<string, number> } | undefined;
+  const list = parsed.rootKeys[0]?.value;
+  const bracket: TextSpan = list ? { offset: list.offset, length: 1 } : { offset: 0, length: 1 };
+  return (name) => {
+    index ??= indexFirstEntries(parsed);
+    const id = index.ids.get(name);
+    return (id !== undefined && index.first.get(id)) || bracket;
+  };
+}
+
+function indexFirstEntries(parsed: ParsedManifest): { first: Map<number, TextSpan>; ids: Map<string, number> } {
   const { entries } = parsed;
   const first = new Map<number, TextSpan>();
   for (let i = 0; i < entries.count; i++) {
@@ -18,11 +33,5 @@ export function fileAnchors(parsed: ParsedManifest): (name: string) => TextSpan 
     if (id < 0 || entries.shadowed[i] || first.has(id)) continue;
     first.set(id, { offset: entries.fileOffset[i], length: entries.fileLength[i] });
   }
-  const ids = new Map(parsed.files.map((name, id) => [name, id]));
-  const list = parsed.rootKeys[0]?.value;
-  const bracket: TextSpan = list ? { offset: list.offset, length: 1 } : { offset: 0, length: 1 };
-  return (name) => {
-    const id = ids.get(name);
-    return (id !== undefined && first.get(id)) || bracket;
-  };
+  return { first, ids: new Map(parsed.files.map((name, id) => [name, id])) };
 }

@@ -157,18 +157,25 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
   const cache = cacheWindowShape(everyFile);
   const out: Diagnostic[] = [];
   const perFile = listed.map(({ name, summary }) => (summary ? fileWindowFindings(name, summary, cache, false) : []));
+  // Per file, what its entries get: its window-shape findings, and its counts when label rows outnumber
+  // windows. Most caches have neither, and then the entries are not walked at all.
+  const shapeFindings = perFile.map((findings) => findings.filter((f) => f.code === 'window-shape'));
+  const short = listed.map(({ summary }) => {
+    const n = summary && counts(summary);
+    return n && n.windows < n.labelRows ? n : undefined;
+  });
   const { entries } = parsed;
-  for (let i = 0; i < entries.count; i++) {
+  const entriesMatter = shapeFindings.some((f) => f.length) || short.some(Boolean);
+  for (let i = 0; entriesMatter && i < entries.count; i++) {
     const id = entries.file[i];
     if (id < 0 || entries.shadowed[i]) continue;
-    const summary = listed[id].summary;
-    if (!summary) continue;
-    const fileSpan: TextSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
-    for (const f of perFile[id])
-      if (f.code === 'window-shape') out.push(diagnostic(fileSpan, f.severity, f.code, f.message, f.name));
-    const n = counts(summary);
+    for (const f of shapeFindings[id]) {
+      const fileSpan: TextSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
+      out.push(diagnostic(fileSpan, f.severity, f.code, f.message, f.name));
+    }
+    const n = short[id];
     const window = entries.window[i];
-    if (!n || Number.isNaN(window) || n.windows >= n.labelRows) continue;
+    if (!n || Number.isNaN(window)) continue;
     const index = window < 0 ? n.labelRows + window : window;
     // Beyond the label rows is window-out-of-range's; between the two counts is ours.
     if (index >= n.windows && index < n.labelRows) {
