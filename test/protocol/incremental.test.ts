@@ -3,16 +3,23 @@
  * publish exactly what a fresh check publishes: one manifest edited by range changes, alone and
  * in bursts, and its twin (the same text, in a directory of hard links to the same cache files)
  * given each new text whole, so it is parsed and checked from scratch. Random edits include ones
- * that break the JSON and restore it, new and removed entries, names and windows changed.
+ * that break the JSON and restore it, new and removed entries, names and windows changed. Hovers
+ * (the manifest's statistics on a category key, an entry's findings) must match too: an edit's
+ * check reuses the last statistics and read cost when the edit cannot have changed them.
  */
 import assert from 'node:assert/strict';
 import { linkSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { Diagnostic, DidChangeWatchedFilesNotification, FileChangeType } from 'vscode-languageserver-protocol/node';
+import {
+  Diagnostic,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
+  HoverRequest,
+} from 'vscode-languageserver-protocol/node';
 import { WorkCountersRequest } from '../../server/src/protocol';
 import { mulberry32 } from '../support/arcSamples';
-import { uriOf, withLsp } from '../support/lsp';
+import { LspSession, uriOf, withLsp } from '../support/lsp';
 import { applyEdit, randomEdit, randomManifest } from '../support/manifestEdits';
 import { tempDir } from '../support/python';
 import { eegNpz } from '../writers/npz';
@@ -29,6 +36,23 @@ function cache(windows: number, full: number, partial: number, labels = true): U
 
 const plain = (diagnostics: Diagnostic[]) =>
   diagnostics.map((d) => ({ range: d.range, severity: d.severity, code: d.code, message: d.message }));
+
+/** The hovers on each category key and on a few entries, with the document's folder taken out of links. */
+async function hovers(lsp: LspSession, uri: string, text: string, folder: string): Promise<string[]> {
+  const at = [...text.matchAll(/"(partial_seizure|full_seizure|no_seizure)"|"cache_file"/g)]
+    .map((m) => m.index)
+    .filter((_, k) => k % 7 < 4);
+  const document = lsp.documents.get(uri)!;
+  return Promise.all(
+    at.map(async (offset) => {
+      const hover = await lsp.connection.sendRequest(HoverRequest.type, {
+        textDocument: { uri },
+        position: document.positionAt(offset + 2),
+      });
+      return JSON.stringify(hover ?? null).replaceAll(folder, '<folder>');
+    }),
+  );
+}
 
 test(
   're-checks after random edits publish what a fresh check of the same text publishes',
@@ -76,6 +100,7 @@ test(
         const [ours, theirs] = await Promise.all([lsp.settled(uri), lsp.settled(twin)]);
         assert.equal(lsp.documents.get(uri)!.getText(), text);
         assert.deepEqual(plain(ours.diagnostics), plain(theirs.diagnostics), `step ${step}: ${text}`);
+        assert.deepEqual(await hovers(lsp, uri, text, edited), await hovers(lsp, twin, text, fresh), `step ${step}`);
       }
       const { reparses, parses } = await lsp.request(WorkCountersRequest.type, { uri });
       process.stdout.write(`# edited manifest: ${reparses} re-parses, ${parses} whole parses\n`);
@@ -95,6 +120,11 @@ test(
         await lsp.change(twin, text);
         const [ours, theirs] = await Promise.all([lsp.settled(uri), lsp.settled(twin)]);
         assert.deepEqual(plain(ours.diagnostics), plain(theirs.diagnostics), `typing step ${step}: ${text}`);
+        assert.deepEqual(
+          await hovers(lsp, uri, text, edited),
+          await hovers(lsp, twin, text, fresh),
+          `typing step ${step}: ${text}`,
+        );
       }
       const after = await lsp.request(WorkCountersRequest.type, { uri });
       assert.equal(after.reparses - before.reparses, STEPS);
