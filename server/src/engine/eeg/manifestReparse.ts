@@ -149,6 +149,7 @@ function spliceEntries(
   });
   const { file } = columns;
   for (let i = from; i < tail; i++) if (file[i] >= 0) file[i] = ids[file[i]];
+  if (sameFirstAppearances(old.file, from, to, file.subarray(from, tail))) return { files: previous.files, columns };
   const renumbered = new Int32Array(names.length).fill(-1);
   const files: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -162,4 +163,20 @@ function spliceEntries(
     file[i] = next;
   }
   return { files, columns };
+}
+
+/**
+ * Whether replacing entries [from, to) of `file` by `added` (ids in the same numbering) leaves every
+ * file's first appearance where it was, and so the numbering as it is: when each removed and added
+ * entry names a file that an entry before `from` names already. Ids number files by first
+ * appearance, so the entries before `from` name exactly the ids up to their largest. A typed-over
+ * window_idx or a changed name among known ones is then one read of the entries before the edit,
+ * not a renumbering of them all.
+ */
+function sameFirstAppearances(file: Int32Array, from: number, to: number, added: Int32Array): boolean {
+  let seen = -1;
+  for (let i = 0; i < from; i++) if (file[i] > seen) seen = file[i];
+  for (let i = from; i < to; i++) if (file[i] > seen) return false;
+  for (let i = 0; i < added.length; i++) if (added[i] > seen) return false;
+  return true;
 }
