@@ -93,7 +93,9 @@ export function knownFacts(analysis: Extract<Analysis, { kind: 'seizure-manifest
   };
 }
 
+// The same array when the re-parse shared the column (manifestReparse.ts).
 const sameBytes = (a: ArrayBufferView, b: ArrayBufferView) =>
+  a === b ||
   Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 /**
