@@ -27,11 +27,11 @@ import { eegNpz } from '../writers/npz';
 const SAMPLES = 8;
 
 /** A cache whose first windows are full seizure, then partial, then none (labels omitted: no labels member). */
-function cache(windows: number, full: number, partial: number, labels = true): Uint8Array {
+function cache(windows: number, full: number, partial: number, labels = true, channels = 1): Uint8Array {
   const values = new Float32Array(windows * SAMPLES);
   values.fill(1, 0, full * SAMPLES);
   for (let w = full; w < full + partial; w++) values[w * SAMPLES] = 1;
-  return eegNpz({ windows, channels: 1, samples: SAMPLES, labels: labels ? values : null, compress: true });
+  return eegNpz({ windows, channels, samples: SAMPLES, labels: labels ? values : null, compress: true });
 }
 
 const plain = (diagnostics: Diagnostic[]) =>
@@ -67,6 +67,10 @@ test(
     writeFileSync(path.join(edited, 'b_windows.npz'), cache(20, 0, 0, false));
     writeFileSync(path.join(edited, 'café_é.npz'), cache(5, 0, 0));
     writeFileSync(path.join(edited, 'z_windows.npz'), cache(4, 1, 1)); // listed by no entry
+    // Windows of another shape than the rest of the cache: a finding on each entry naming it, and
+    // one about a file no entry lists.
+    writeFileSync(path.join(edited, 'c.npz'), cache(6, 1, 2, true, 2));
+    writeFileSync(path.join(edited, 'y_windows.npz'), cache(3, 0, 1, true, 3));
     for (const name of readdirSync(edited)) linkSync(path.join(edited, name), path.join(fresh, name));
     const random = mulberry32(2026);
     let text = randomManifest(random, 40);

@@ -119,14 +119,31 @@ function sameComposition(
     settings.backgroundRatio !== basis.composition.backgroundRatio
   )
     return false;
+  // The same array only for the same names and facts (analyzeManifest).
+  if (facts !== last.facts) return false;
   const [a, b] = [last.parsed, parsed];
-  if (a.entries.count !== b.entries.count || a.files.length !== b.files.length) return false;
-  if (a.files.some((name, k) => name !== b.files[k] || last.facts[k] !== facts[k])) return false;
+  if (a.entries.count !== b.entries.count) return false;
   return (
     sameBytes(a.entries.category, b.entries.category) &&
     sameBytes(a.entries.file, b.entries.file) &&
     sameBytes(a.entries.shadowed, b.entries.shadowed)
   );
+}
+
+/**
+ * Whether `facts` (per name of `parsed.files`) are `last`'s, name for name: then `last.facts` is used
+ * as they are, and checks that keep results by the facts array (windowHeaders.ts) find them again.
+ */
+function sameFacts(
+  last: Extract<Analysis, { kind: 'seizure-manifest' }> | undefined,
+  parsed: ParsedManifest,
+  facts: CacheFileFacts[],
+): boolean {
+  const names = last?.parsed.files;
+  if (!last || !names || names.length !== parsed.files.length || last.facts.length !== facts.length) return false;
+  return names === parsed.files
+    ? last.facts.every((f, k) => f === facts[k])
+    : names.every((name, k) => name === parsed.files[k] && last.facts[k] === facts[k]);
 }
 
 /** What a manifest analysis' statistics and read cost were computed with. */
@@ -317,9 +334,10 @@ async function analyzeManifest(
   let listing = options.content ? known?.listing : undefined;
   // Listed while the files are stat-ed (each a round trip on network storage), not after.
   const listed = options.content && !listing ? inspector.listNpz(directory).catch(() => []) : undefined;
-  const facts = gathered.some((f) => f instanceof Promise)
+  const gatheredFacts = gathered.some((f) => f instanceof Promise)
     ? await Promise.all(pending())
     : (gathered as CacheFileFacts[]);
+  const facts = sameFacts(known?.last, parsed, gatheredFacts) ? known!.last!.facts : gatheredFacts;
   if (listed) {
     const names = await listed;
     const referenced = new Map(parsed.files.map((name, i) => [name, facts[i]]));
