@@ -5,7 +5,7 @@
 import { Diagnostic, diagnostic, TextSpan } from '../diagnostics';
 import { formatPercent } from '../units';
 import { CATEGORIES } from './category';
-import { fileAnchors } from './fileAnchor';
+import { fileAnchors, fileIds } from './fileAnchor';
 import { ManifestEntries } from './manifestEntries';
 import { ParsedManifest } from './manifestParse';
 import { categoryOf, MAX_WINDOWS_PER_FILE, NpzSummary, windowPositives } from './npz';
@@ -242,7 +242,7 @@ export function describeWindow(summary: NpzSummary, window: number): string {
 function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referenced: ReferencedWindows): Diagnostic[] {
   if (!input.directory || parsed.rootKeys.length === 0) return [];
   const anchorOf = fileAnchors(parsed);
-  const ids = new Map(parsed.files.map((f, i) => [f, i]));
+  const ids = fileIds(parsed.files);
   const out: Diagnostic[] = [];
   for (const { name, facts } of input.directory) {
     const id = ids.get(name);
