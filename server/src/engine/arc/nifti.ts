@@ -13,7 +13,7 @@ import {
   Scaling,
   valueReader,
 } from '../numpy/elements';
-import { inflateChunks } from '../io/inflate';
+import { inflateChunks, inflateRawPiecesOf } from '../io/inflate';
 import { ByteSource, ChunkPlan, FormatError, readChunks, SpanCache } from '../io/source';
 import { LesionCollector, LesionMask } from './lesionMask';
 import { nibabelAffine } from './nibabelAffine';
@@ -150,7 +150,8 @@ async function summarizeStream(
   let stream: AsyncIterable<Uint8Array>;
   if (mode === 'first-member') {
     const payload = await gzipPayloadOffset(source);
-    stream = inflateChunks(readChunks(source, payload, source.size - payload, plan(payload)), 'raw', 'ends');
+    // Pieces of one reused buffer: every consumer below copies what it keeps before asking for more.
+    stream = inflateRawPiecesOf(readChunks(source, payload, source.size - payload, plan(payload)));
   } else {
     const raw = readChunks(source, 0, source.size, plan(0));
     stream = compressed ? inflateChunks(raw, 'gzip', 'ends') : raw;
@@ -355,11 +356,13 @@ type Header = NIFTI1 | NIFTI2;
 
 /** Collects decompressed bytes up to the voxel offset (header + extensions). */
 async function readPrefix(iterator: AsyncIterator<Uint8Array>): Promise<{ prefix: Uint8Array; rest: Uint8Array }> {
-  const parts: Uint8Array[] = [];
+  let parts: Uint8Array[] = [];
   let length = 0;
   let needed = 4;
   for (;;) {
     while (length < needed) {
+      // What came so far is kept as a copy first: the next part may reuse its memory.
+      if (parts.length > 0) parts = [Buffer.concat(parts)];
       const next = await iterator.next();
       if (next.done) {
         const what =
@@ -369,9 +372,10 @@ async function readPrefix(iterator: AsyncIterator<Uint8Array>): Promise<{ prefix
       parts.push(next.value);
       length += next.value.length;
     }
-    const buffered = Buffer.concat(parts);
-    parts.length = 0;
-    parts.push(buffered);
+    // One part is used as it is: the rest of it is voxels, counted before the next part is asked
+    // for (a piece inflater's parts are one reused buffer); only the prefix is kept, as a copy.
+    const buffered = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    parts = [buffered];
     const wanted = headerExtent(buffered);
     if (wanted > MAX_HEADER_BYTES) {
       // nibabel loads the header, then fails to seek there (beyond a C long) or to read there.
@@ -379,7 +383,8 @@ async function readPrefix(iterator: AsyncIterator<Uint8Array>): Promise<{ prefix
         `implausible voxel offset ${wanted}${nibabel(`get_fdata raises ${wanted >= 2 ** 63 ? 'OverflowError' : 'OSError'}`)}`,
       );
     }
-    if (buffered.length >= wanted) return { prefix: buffered.subarray(0, wanted), rest: buffered.subarray(wanted) };
+    if (buffered.length >= wanted)
+      return { prefix: Buffer.from(buffered.subarray(0, wanted)), rest: buffered.subarray(wanted) };
     needed = wanted;
   }
 }

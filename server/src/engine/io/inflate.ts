@@ -82,25 +82,109 @@ interface ZlibHandle {
 }
 
 /**
- * Inflates a whole raw-deflate buffer into one reused output buffer, piece by piece: each
- * yielded piece is valid only until the next one is asked for (the caller counts it and moves
- * on; nothing is concatenated and no fresh memory is touched, which cost more than the
- * inflating itself: inflating, checking and counting the bench's 8 label members of 3.7 MB in
- * a fresh process took 34 ms of CPU this way, 57 ms with `inflateRawSync`'s 256 KiB chunks
- * concatenated). The generator's result is true only when
- * the stream ended exactly at the input's end within `limit` bytes of output; on anything else
- * (invalid or truncated data, bytes after the end, more output than `limit`) it stops early
- * with false and the caller reads the member the exact way to learn what went wrong.
+ * A raw-deflate inflater driven synchronously into one reused output buffer: each piece it
+ * yields is valid only until the next one is asked for (the caller counts it and moves on;
+ * nothing is concatenated and no fresh memory is touched, which cost more than the inflating
+ * itself: inflating, checking and counting the bench's 8 label members of 3.7 MB in a fresh
+ * process took 34 ms of CPU this way, 57 ms with `inflateRawSync`'s 256 KiB chunks concatenated;
+ * a 256³ uint8 mask counted 9.9 ms through the zlib stream's 1 MiB chunks, ~1 ms this way).
  *
  * node:zlib has no public synchronous streaming call, so this drives the stream's native handle
- * the way `inflateRawSync` itself does; where a Node lacks it the whole output is one piece.
+ * the way `inflateRawSync` itself does; `open` returns undefined where a Node lacks it.
+ */
+/**
+ * Output buffers of closed inflaters, for the next ones: a fresh 256 KiB of external memory per
+ * file made V8 collect garbage on other threads during every count (a 256³ mask's count took
+ * ~2 ms more CPU than wall time).
+ */
+const spareOutputs: Buffer[] = [];
+
+/** zlib's error codes by name, as node:zlib's stream errors carry them (`code`). */
+const ZLIB_ERROR_CODES = [
+  'Z_NEED_DICT',
+  'Z_ERRNO',
+  'Z_STREAM_ERROR',
+  'Z_DATA_ERROR',
+  'Z_MEM_ERROR',
+  'Z_BUF_ERROR',
+  'Z_VERSION_ERROR',
+] as const;
+const MAX_SPARE_OUTPUTS = 4;
+
+class PieceInflater {
+  private failure: Error | undefined;
+  private readonly output = spareOutputs.pop() ?? Buffer.allocUnsafeSlow(PIECE_SIZE);
+  /** Output bytes so far. */
+  produced = 0;
+  /** Whether the deflate stream has reached its final block's end. */
+  ended = false;
+
+  private constructor(
+    private readonly stream: zlib.InflateRaw,
+    private readonly handle: ZlibHandle,
+    private readonly state: Uint32Array,
+  ) {
+    handle.onerror = (message, errno) => {
+      const code = ZLIB_ERROR_CODES.find((name) => zlib.constants[name] === errno);
+      this.failure = Object.assign(new Error(message), { errno, code });
+    };
+  }
+
+  static open(): PieceInflater | undefined {
+    const stream = zlib.createInflateRaw();
+    const inner = stream as unknown as { _handle?: Partial<ZlibHandle>; _writeState?: Uint32Array };
+    const { _handle: handle, _writeState: state } = inner;
+    if (typeof handle?.writeSync !== 'function' || !(state instanceof Uint32Array)) {
+      stream.close();
+      return undefined;
+    }
+    return new PieceInflater(stream, handle as ZlibHandle, state);
+  }
+
+  /**
+   * Inflates `input` (the next compressed bytes), yielding the output piece by piece, and
+   * returns how many input bytes the stream consumed: fewer than all once it has ended (the
+   * rest is what follows the deflate data). `last` says no more input follows, so a stream
+   * cut short there fails (Z_FINISH) instead of waiting for more (Z_SYNC_FLUSH).
+   */
+  *write(input: Uint8Array, last: boolean): Generator<Uint8Array, number> {
+    const flush = last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH;
+    const { output, state } = this;
+    let inOffset = 0;
+    while (!this.ended) {
+      const inLength = input.length - inOffset;
+      this.handle.writeSync(flush, input, inOffset, inLength, output, 0, output.length);
+      if (this.failure) throw this.failure;
+      const have = output.length - state[0];
+      const consumed = inLength - state[1];
+      inOffset += consumed;
+      this.produced += have;
+      if (have > 0) yield output.subarray(0, have);
+      if (state[0] === 0) continue; // A full buffer: more output may follow.
+      // Room left over: the stream has ended (input left, or none follows), or it needs more input.
+      if (inOffset < input.length || last) this.ended = true;
+      else break;
+    }
+    return inOffset;
+  }
+
+  close(): void {
+    this.stream.close();
+    if (spareOutputs.length < MAX_SPARE_OUTPUTS && !spareOutputs.includes(this.output)) spareOutputs.push(this.output);
+  }
+}
+
+/**
+ * Inflates a whole raw-deflate buffer piece by piece (see PieceInflater: a piece is valid only
+ * until the next is asked for). The generator's result is true only when the stream ended
+ * exactly at the input's end within `limit` bytes of output; on anything else (invalid or
+ * truncated data, bytes after the end, more output than `limit`) it stops early with false and
+ * the caller reads the member the exact way to learn what went wrong. Where a Node lacks the
+ * native handle the whole output is one piece.
  */
 export function* inflateRawPieces(compressed: Uint8Array, limit: number): Generator<Uint8Array, boolean> {
-  const stream = zlib.createInflateRaw() as unknown as { _handle?: Partial<ZlibHandle>; _writeState?: Uint32Array };
-  const handle = stream._handle;
-  const state = stream._writeState;
-  if (typeof handle?.writeSync !== 'function' || !(state instanceof Uint32Array)) {
-    (stream as unknown as zlib.InflateRaw).close();
+  const inflater = PieceInflater.open();
+  if (inflater === undefined) {
     let whole: Uint8Array;
     try {
       whole = zlib.inflateRawSync(compressed, { maxOutputLength: limit + 1, chunkSize: INFLATE_CHUNK });
@@ -111,26 +195,42 @@ export function* inflateRawPieces(compressed: Uint8Array, limit: number): Genera
     yield whole;
     return true;
   }
-  let failed = false;
-  handle.onerror = () => (failed = true);
-  const output = Buffer.allocUnsafeSlow(PIECE_SIZE);
-  let inOffset = 0;
-  let produced = 0;
   try {
-    for (;;) {
-      const inLength = compressed.length - inOffset;
-      handle.writeSync(zlib.constants.Z_FINISH, compressed, inOffset, inLength, output, 0, output.length);
-      if (failed) return false;
-      const have = output.length - state[0];
-      inOffset += inLength - state[1];
-      produced += have;
-      if (produced > limit) return false;
-      if (have > 0) yield output.subarray(0, have);
-      // A full buffer: more output may follow. Otherwise the stream has ended (Z_FINISH reports a cut stream as an error).
-      if (state[0] !== 0) return inOffset === compressed.length;
+    const pieces = inflater.write(compressed, true);
+    for (let next = pieces.next(); ; next = pieces.next()) {
+      if (inflater.produced > limit) return false;
+      if (next.done) return next.value === compressed.length;
+      yield next.value;
     }
+  } catch {
+    return false;
   } finally {
-    (stream as unknown as zlib.InflateRaw).close();
+    inflater.close();
+  }
+}
+
+/**
+ * Inflates a stream of compressed chunks of one raw-deflate stream piece by piece (a piece is
+ * valid only until the next is asked for), ending quietly where the deflate data ends (what
+ * follows is ignored) or where the input is cut short (the caller checks it got what it needs,
+ * as a reader that stops at the bytes it wants would), like `inflateChunks(input, 'raw', 'ends')`
+ * which it falls back to where a Node lacks the native handle.
+ */
+export async function* inflateRawPiecesOf(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const inflater = PieceInflater.open();
+  if (inflater === undefined) {
+    yield* inflateChunks(input, 'raw', 'ends');
+    return;
+  }
+  try {
+    for await (const chunk of input) {
+      yield* inflater.write(chunk, false);
+      if (inflater.ended) return;
+    }
+  } catch (error) {
+    throw asFormatError(error);
+  } finally {
+    inflater.close();
   }
 }
 
