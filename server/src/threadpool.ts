@@ -7,4 +7,7 @@
  */
 export const IO_THREADS = 128;
 
+/** Whether the user sized the pool (UV_THREADPOOL_SIZE set before this ran): nothing changes it then. */
+export const IO_THREADS_CHOSEN_BY_USER = !!process.env.UV_THREADPOOL_SIZE;
+
 process.env.UV_THREADPOOL_SIZE ||= String(IO_THREADS);

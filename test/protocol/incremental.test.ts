@@ -3,16 +3,23 @@
  * publish exactly what a fresh check publishes: one manifest edited by range changes, alone and
  * in bursts, and its twin (the same text, in a directory of hard links to the same cache files)
  * given each new text whole, so it is parsed and checked from scratch. Random edits include ones
- * that break the JSON and restore it, new and removed entries, names and windows changed.
+ * that break the JSON and restore it, new and removed entries, names and windows changed. Hovers
+ * (the manifest's statistics on a category key, an entry's findings) must match too: an edit's
+ * check reuses the last statistics and read cost when the edit cannot have changed them.
  */
 import assert from 'node:assert/strict';
 import { linkSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { Diagnostic, DidChangeWatchedFilesNotification, FileChangeType } from 'vscode-languageserver-protocol/node';
+import {
+  Diagnostic,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
+  HoverRequest,
+} from 'vscode-languageserver-protocol/node';
 import { WorkCountersRequest } from '../../server/src/protocol';
 import { mulberry32 } from '../support/arcSamples';
-import { uriOf, withLsp } from '../support/lsp';
+import { LspSession, uriOf, withLsp } from '../support/lsp';
 import { applyEdit, randomEdit, randomManifest } from '../support/manifestEdits';
 import { tempDir } from '../support/python';
 import { eegNpz } from '../writers/npz';
@@ -20,15 +27,32 @@ import { eegNpz } from '../writers/npz';
 const SAMPLES = 8;
 
 /** A cache whose first windows are full seizure, then partial, then none (labels omitted: no labels member). */
-function cache(windows: number, full: number, partial: number, labels = true): Uint8Array {
+function cache(windows: number, full: number, partial: number, labels = true, channels = 1): Uint8Array {
   const values = new Float32Array(windows * SAMPLES);
   values.fill(1, 0, full * SAMPLES);
   for (let w = full; w < full + partial; w++) values[w * SAMPLES] = 1;
-  return eegNpz({ windows, channels: 1, samples: SAMPLES, labels: labels ? values : null, compress: true });
+  return eegNpz({ windows, channels, samples: SAMPLES, labels: labels ? values : null, compress: true });
 }
 
 const plain = (diagnostics: Diagnostic[]) =>
   diagnostics.map((d) => ({ range: d.range, severity: d.severity, code: d.code, message: d.message }));
+
+/** The hovers on each category key and on a few entries, with the document's folder taken out of links. */
+async function hovers(lsp: LspSession, uri: string, text: string, folder: string): Promise<string[]> {
+  const at = [...text.matchAll(/"(partial_seizure|full_seizure|no_seizure)"|"cache_file"/g)]
+    .map((m) => m.index)
+    .filter((_, k) => k % 7 < 4);
+  const document = lsp.documents.get(uri)!;
+  return Promise.all(
+    at.map(async (offset) => {
+      const hover = await lsp.connection.sendRequest(HoverRequest.type, {
+        textDocument: { uri },
+        position: document.positionAt(offset + 2),
+      });
+      return JSON.stringify(hover ?? null).replaceAll(folder, '<folder>');
+    }),
+  );
+}
 
 test(
   're-checks after random edits publish what a fresh check of the same text publishes',
@@ -43,6 +67,10 @@ test(
     writeFileSync(path.join(edited, 'b_windows.npz'), cache(20, 0, 0, false));
     writeFileSync(path.join(edited, 'café_é.npz'), cache(5, 0, 0));
     writeFileSync(path.join(edited, 'z_windows.npz'), cache(4, 1, 1)); // listed by no entry
+    // Windows of another shape than the rest of the cache: a finding on each entry naming it, and
+    // one about a file no entry lists.
+    writeFileSync(path.join(edited, 'c.npz'), cache(6, 1, 2, true, 2));
+    writeFileSync(path.join(edited, 'y_windows.npz'), cache(3, 0, 1, true, 3));
     for (const name of readdirSync(edited)) linkSync(path.join(edited, name), path.join(fresh, name));
     const random = mulberry32(2026);
     let text = randomManifest(random, 40);
@@ -76,6 +104,7 @@ test(
         const [ours, theirs] = await Promise.all([lsp.settled(uri), lsp.settled(twin)]);
         assert.equal(lsp.documents.get(uri)!.getText(), text);
         assert.deepEqual(plain(ours.diagnostics), plain(theirs.diagnostics), `step ${step}: ${text}`);
+        assert.deepEqual(await hovers(lsp, uri, text, edited), await hovers(lsp, twin, text, fresh), `step ${step}`);
       }
       const { reparses, parses } = await lsp.request(WorkCountersRequest.type, { uri });
       process.stdout.write(`# edited manifest: ${reparses} re-parses, ${parses} whole parses\n`);
@@ -95,6 +124,11 @@ test(
         await lsp.change(twin, text);
         const [ours, theirs] = await Promise.all([lsp.settled(uri), lsp.settled(twin)]);
         assert.deepEqual(plain(ours.diagnostics), plain(theirs.diagnostics), `typing step ${step}: ${text}`);
+        assert.deepEqual(
+          await hovers(lsp, uri, text, edited),
+          await hovers(lsp, twin, text, fresh),
+          `typing step ${step}: ${text}`,
+        );
       }
       const after = await lsp.request(WorkCountersRequest.type, { uri });
       assert.equal(after.reparses - before.reparses, STEPS);

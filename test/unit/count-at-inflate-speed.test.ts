@@ -216,7 +216,7 @@ test('labels read the quick way and a damaged member read the exact way agree wi
   });
 });
 
-test('a build counts its files on the main thread within its allowance, and hands the rest to the threads', async () => {
+test('a build counts its files on the main thread when its allowance holds them all, and otherwise hands some to the threads', async () => {
   const dir = tempDir();
   const files = 6;
   for (let f = 0; f < files; f++) {
@@ -242,8 +242,9 @@ test('a build counts its files on the main thread within its allowance, and hand
   assert.equal(here.pool.countedHere, files, 'every file counted on the main thread');
   assert.equal(here.pool.threadCount, 0, 'no thread was started');
   assert.equal(here.text, threads.text, 'the same manifest either way');
-  // An allowance of one file's labels (16,000 bytes): the main thread counts one, then the threads take over.
-  const some = await build({ countHereBytes: 4 * 1000 * 4 });
-  assert.ok(some.pool.countedHere >= 1 && some.pool.countedHere < files, `counted here: ${some.pool.countedHere}`);
+  // An allowance short of the files' labels (16,000 bytes of data each): the threads take some.
+  const some = await build({ countHereBytes: (files - 1) * 4 * 1000 * 4 });
+  assert.ok(some.pool.countedHere < files, `counted here: ${some.pool.countedHere}`);
+  assert.equal(some.pool.tasksRun, files, 'each file counted once, here or on a thread');
   assert.equal(some.text, threads.text);
 });

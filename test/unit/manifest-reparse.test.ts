@@ -3,7 +3,8 @@
  * gives: random edits (values, names, whole entries, stray brackets and quotes that break the
  * JSON and edits that restore it, multi-byte characters) applied one after another, each result
  * compared with a fresh parse. The chain carries on from each result, so a wrong state shows up
- * in later edits too.
+ * in later edits too, and the previous parse must stay as it was (columns an edit leaves alone are
+ * shared with it).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -45,12 +46,15 @@ test('a re-parse after random edits equals a whole parse of the new text', () =>
           inserted: text.substr(edit.offset, edit.removed),
         });
       const next = apply(text, edit);
+      const before = plainParse(parsed);
       const quick = reparseManifest(parsed, next, {
         offset: edit.offset,
         removed: edit.removed,
         inserted: edit.inserted.length,
       });
       const whole = parseManifest(next);
+      // The re-parse shares the columns it leaves as they were: the previous parse must not change.
+      assert.deepEqual(plainParse(parsed), before, `seed ${seed} step ${step}: the previous parse changed`);
       if (!broken) eligible++;
       if (quick) {
         reparsed++;

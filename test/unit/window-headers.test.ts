@@ -87,6 +87,40 @@ test('a file no entry lists is judged on the [ of the first list (not the key: i
   assert.ok(diagnostics.every((d) => d.length === 1));
 });
 
+test('findings kept for one set of facts are not reused for other names or another directory', () => {
+  // One facts array, as an edit's check passes it again (analyze.ts), with manifests naming files differently.
+  const odd = { exists: true, summary: summary([4, 3, 8], [4, 8]) };
+  const usual = { exists: true, summary: summary([4, 1, 8], [4, 8]) };
+  const files = [odd, usual];
+  const directory = [
+    { name: 'a.npz', facts: odd },
+    { name: 'b.npz', facts: usual },
+    { name: 'c.npz', facts: usual },
+  ];
+  const manifest = (first: string, second: string) =>
+    parseManifest(
+      JSON.stringify({
+        partial_seizure: [{ cache_file: first, window_idx: 0 }],
+        full_seizure: [{ cache_file: second, window_idx: 1 }],
+        no_seizure: [],
+      }),
+    );
+  const plain = (d: { offset: number; code: string; message: string }[]) => d.map((x) => [x.offset, x.code, x.message]);
+  for (const parsed of [manifest('a.npz', 'b.npz'), manifest('b.npz', 'a.npz'), manifest('a.npz', 'b.npz')]) {
+    const again = windowHeaderDiagnostics(parsed, { files, directory });
+    // A fresh array of the same facts is never found in the cache: the reference.
+    const fresh = windowHeaderDiagnostics(parsed, { files: [...files], directory: [...directory] });
+    assert.deepEqual(plain(again), plain(fresh));
+  }
+  // The same facts and names, but another directory listing: its unlisted files change.
+  const parsed = manifest('a.npz', 'b.npz');
+  const fewer = directory.slice(0, 2);
+  assert.deepEqual(
+    plain(windowHeaderDiagnostics(parsed, { files, directory: fewer })),
+    plain(windowHeaderDiagnostics(parsed, { files: [...files], directory: [...fewer] })),
+  );
+});
+
 test("an entry's hover names its file's shapes, the bytes a sample inflates and the findings on it", async (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -21,7 +21,13 @@ import { DEFAULT_RESAMPLE_METHOD, ResampleMethod } from '../engine/arc/preproces
 import { preprocessingDiagnostics } from '../engine/arc/preprocessingFindings';
 import type { PreprocessingOutcome } from '../engine/arc/preprocessSample';
 import { Diagnostic, SEVERITY_ORDER, TextSpan } from '../engine/diagnostics';
-import { compositionDiagnostics, CompositionSettings, manifestStats, ManifestStats } from '../engine/eeg/composition';
+import {
+  compositionDiagnostics,
+  CompositionSettings,
+  DEFAULT_COMPOSITION,
+  manifestStats,
+  ManifestStats,
+} from '../engine/eeg/composition';
 import {
   checkDatasetIndex,
   datasetIndexStats,
@@ -74,6 +80,8 @@ export interface KnownFacts {
   files: Map<string, CacheFileFacts>;
   /** The directory's `*.npz` files, as `ManifestCheckInput.directory`, when contents were read. */
   listing?: { name: string; facts: CacheFileFacts }[];
+  /** The analysis they come from: its statistics and read cost, reused when they cannot have changed (`sameComposition`). */
+  last?: Extract<Analysis, { kind: 'seizure-manifest' }>;
 }
 
 /** The facts a seizure manifest's analysis gathered, for the next check of the same files (`CheckOptions.known`). */
@@ -81,7 +89,67 @@ export function knownFacts(analysis: Extract<Analysis, { kind: 'seizure-manifest
   return {
     files: new Map(analysis.parsed.files.map((name, k) => [name, analysis.facts[k]])),
     listing: analysis.listing,
+    last: analysis,
   };
+}
+
+// The same array when the re-parse shared the column (manifestReparse.ts).
+const sameBytes = (a: ArrayBufferView, b: ArrayBufferView) =>
+  a === b ||
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+/**
+ * Whether `last`'s statistics and read cost hold for this check: they depend only on each entry's
+ * category, file and shadowing, the files' facts, the composition settings and whether contents
+ * were read. Most edits (a window_idx typed over) change none of them, and comparing the columns
+ * costs a few memcmp where recomputing them walks a 1M-entry manifest twice.
+ */
+function sameComposition(
+  last: Extract<Analysis, { kind: 'seizure-manifest' }> | undefined,
+  parsed: ParsedManifest,
+  facts: CacheFileFacts[],
+  options: CheckOptions,
+): boolean {
+  const basis = last?.basis;
+  if (!last || !basis || basis.content !== options.content) return false;
+  const settings = options.composition ?? DEFAULT_COMPOSITION;
+  if (
+    settings.seed !== basis.composition.seed ||
+    settings.fullRatio !== basis.composition.fullRatio ||
+    settings.backgroundRatio !== basis.composition.backgroundRatio
+  )
+    return false;
+  // The same array only for the same names and facts (analyzeManifest).
+  if (facts !== last.facts) return false;
+  const [a, b] = [last.parsed, parsed];
+  if (a.entries.count !== b.entries.count) return false;
+  return (
+    sameBytes(a.entries.category, b.entries.category) &&
+    sameBytes(a.entries.file, b.entries.file) &&
+    sameBytes(a.entries.shadowed, b.entries.shadowed)
+  );
+}
+
+/**
+ * Whether `facts` (per name of `parsed.files`) are `last`'s, name for name: then `last.facts` is used
+ * as they are, and checks that keep results by the facts array (windowHeaders.ts) find them again.
+ */
+function sameFacts(
+  last: Extract<Analysis, { kind: 'seizure-manifest' }> | undefined,
+  parsed: ParsedManifest,
+  facts: CacheFileFacts[],
+): boolean {
+  const names = last?.parsed.files;
+  if (!last || !names || names.length !== parsed.files.length || last.facts.length !== facts.length) return false;
+  return names === parsed.files
+    ? last.facts.every((f, k) => f === facts[k])
+    : names.every((name, k) => name === parsed.files[k] && last.facts[k] === facts[k]);
+}
+
+/** What a manifest analysis' statistics and read cost were computed with. */
+interface CompositionBasis {
+  composition: CompositionSettings;
+  content: boolean;
 }
 
 export type Analysis =
@@ -98,6 +166,8 @@ export type Analysis =
       readCost?: ReadCost;
       /** The directory's `*.npz` files and their facts, when contents were read (kept for the next check). */
       listing?: { name: string; facts: CacheFileFacts }[];
+      /** What `stats` and `readCost` were computed with, after the files were looked at (absent: assumed facts). */
+      basis?: CompositionBasis;
     }
   | {
       kind: 'arc-dataset-info';
@@ -264,9 +334,10 @@ async function analyzeManifest(
   let listing = options.content ? known?.listing : undefined;
   // Listed while the files are stat-ed (each a round trip on network storage), not after.
   const listed = options.content && !listing ? inspector.listNpz(directory).catch(() => []) : undefined;
-  const facts = gathered.some((f) => f instanceof Promise)
+  const gatheredFacts = gathered.some((f) => f instanceof Promise)
     ? await Promise.all(pending())
     : (gathered as CacheFileFacts[]);
+  const facts = sameFacts(known?.last, parsed, gatheredFacts) ? known!.last!.facts : gatheredFacts;
   if (listed) {
     const names = await listed;
     const referenced = new Map(parsed.files.map((name, i) => [name, facts[i]]));
@@ -286,11 +357,14 @@ async function analyzeManifest(
       );
   }
   const deep = await deepDone;
-  const stats = manifestStats(
-    parsed,
-    facts.map((f) => f.exists),
-    options.composition,
-  );
+  const last = known?.last && sameComposition(known.last, parsed, facts, options) ? known.last : undefined;
+  const stats =
+    last?.stats ??
+    manifestStats(
+      parsed,
+      facts.map((f) => f.exists),
+      options.composition,
+    );
   const diagnostics = sortDiagnostics([
     ...parsed.schema,
     ...checkManifest(parsed, { files: facts, directory: listing }),
@@ -298,8 +372,13 @@ async function analyzeManifest(
     ...(deep ? deepDiagnostics(parsed, deep) : []),
     ...compositionDiagnostics(parsed, stats),
   ]);
-  const readCost = options.content ? trainingReadCost(parsed, facts, options.composition) : undefined;
-  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory, deep, readCost, listing };
+  const readCost = last
+    ? last.readCost
+    : options.content
+      ? trainingReadCost(parsed, facts, options.composition)
+      : undefined;
+  const basis = { composition: options.composition ?? DEFAULT_COMPOSITION, content: options.content };
+  return { kind: 'seizure-manifest', parsed, diagnostics, stats, facts, directory, deep, readCost, listing, basis };
 }
 
 async function resolvePath(value: string, infoDir: string, cwd: string): Promise<PathFacts> {

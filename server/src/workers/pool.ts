@@ -11,10 +11,10 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import type Piscina from 'piscina';
 import { bundleBeside } from '../bundles';
-import { locateWindowsMember, readNpzSpans, readWindowCount } from '../engine/eeg/npz';
+import { findMember, locateWindowsMember, readNpzSpans, readWindowCount } from '../engine/eeg/npz';
 import type { WindowValues } from '../engine/eeg/windowValues';
 import { ByteSource, ByteSpan } from '../engine/io/source';
-import { TAIL_READ, ZipMember } from '../engine/io/zip';
+import { readZipDirectory, TAIL_READ, ZipMember } from '../engine/io/zip';
 import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
 import type { ResampleMethod } from '../engine/arc/preprocessing';
 import { Budget } from './budget';
@@ -59,10 +59,11 @@ export interface PoolOptions {
   /** Start the threads at once (a build will need them) instead of on first use. */
   startThreads?: boolean;
   /**
-   * Inflated `labels` bytes the main thread may count itself before handing NPZ files to the
-   * threads (default 0: never). For a process that only builds (the CLI): starting a thread
-   * costs more than counting a few files (measured: 8 files of 3.7 MB, ~10 ms to count cold,
-   * ~40 ms to start each thread), and while the threads have files waiting it counts one too.
+   * Inflated `labels` bytes the main thread may count alone, without any thread (default 0:
+   * never count here). For a process that only builds (the CLI): starting a thread costs more
+   * than counting a few files (measured: 8 files of 3.7 MB, ~10 ms to count cold, ~40 ms to
+   * start each thread). When the files in sight need more, the threads start at the first file
+   * and the main thread counts alongside them, one file whenever every thread has one waiting.
    * Not for the language server, whose main thread must stay free to answer the editor.
    */
   countHereBytes?: number;
@@ -114,6 +115,9 @@ export class WorkerPool {
   countedHere = 0;
   bytesCountedHere = 0;
   private readonly countHereBytes: number;
+  /** NPZ counts asked for and not yet counted or handed over, and the inflated `labels` bytes declared by those fetched so far. */
+  private npzWaiting = 0;
+  private labelsFetched = { files: 0, bytes: 0 };
 
   constructor(
     readonly threads = availableParallelism(),
@@ -424,8 +428,16 @@ export class WorkerPool {
   /** Fetches here, then counts in a worker while other files are fetched. */
   private async readNpz(file: string, size: number | undefined, signal: AbortSignal): Promise<NpzResult> {
     let held = 0;
+    let waiting = true;
+    this.npzWaiting++;
+    const handedOn = () => {
+      if (waiting) this.npzWaiting--;
+      waiting = false;
+    };
+    // The main thread's counting turn, once taken (takeTurn); released at the latest on the way out.
+    let release = () => {};
     try {
-      let fetched: Awaited<ReturnType<typeof this.readHere<{ size: number; spans: ByteSpan[] }>>>;
+      let fetched: Awaited<ReturnType<typeof this.readHere<{ size: number; spans: ByteSpan[]; labels: number }>>>;
       try {
         fetched = await this.readHere(file, size, signal, async (source) => {
           const drawing = this.drawOnBudget(
@@ -434,7 +446,12 @@ export class WorkerPool {
             () => held > 0,
           );
           const cache = await readNpzSpans(drawing, { maxLabelsInMemory: this.bytes.capacity });
-          return { size: source.size, spans: cache.spans };
+          // What counting it will cost (its inflated labels), for where to count it (countHere).
+          const labels = await readZipDirectory(cache).then(
+            (members) => findMember(members, 'labels')?.uncompressedSize ?? 0,
+            () => 0,
+          );
+          return { size: source.size, spans: cache.spans, labels };
         });
       } catch (error) {
         if (signal.aborted) throw error;
@@ -452,14 +469,16 @@ export class WorkerPool {
           statAfter: await fetched.statAfter,
         };
       }
-      // Where it is counted is decided once the I/O callbacks already in have run: each issues its
-      // file's fstat first (a round trip on network storage), which then overlaps the counting here
-      // instead of waiting for it.
-      if (this.countHereBytes > 0) await new Promise((resolve) => setImmediate(resolve));
-      if (this.countHere()) {
+      this.labelsFetched.files++;
+      this.labelsFetched.bytes += fetched.value.labels;
+      if (this.countHereBytes > 0) release = await this.takeTurn();
+      const here = this.countHere(fetched.value.labels);
+      handedOn();
+      if (here) {
         signal.throwIfAborted();
         const task: Task = { kind: 'npz', path: file, size: fetched.value.size, spans: fetched.value.spans };
         const result = await countNpz(task);
+        release();
         this.countedHere++;
         this.bytesCountedHere += result.ok ? (result.value.members.labels?.inflated ?? 0) : 0;
         this.bytesRead += result.bytesRead;
@@ -467,6 +486,7 @@ export class WorkerPool {
         const stamp = await fetched.statAfter;
         return { ...result, statBefore, statAfter: result.bytesRead === 0 ? stamp : undefined };
       }
+      release();
       // Handed over, not copied: a view into a larger buffer is copied out first (not with
       // Buffer#slice, which makes another view), so transferring never detaches other bytes.
       const spans = fetched.value.spans.map(({ offset, bytes }) => ({
@@ -479,8 +499,29 @@ export class WorkerPool {
       // A worker that read the file itself (labels streamed) read after the stamp: the caller must stat again.
       return { ...(result as NpzResult), statBefore, statAfter: result.bytesRead === 0 ? stamp : undefined };
     } finally {
+      release();
+      handedOn();
       this.bytes.release(held);
     }
+  }
+
+  /** The main thread's counting turns, one NPZ file each (takeTurn). */
+  private turns: Promise<void> = Promise.resolve();
+
+  /**
+   * Waits for a file's turn to be counted here or handed over: a turn of the event loop after
+   * the last file's. Reads complete many at once, and counting each as its read completes kept
+   * the main thread busy for all of them in one go while a thread's messages (ready, done)
+   * waited, and with them the files it would take (seen at 160 files: a thread that was ready
+   * early got its first file 570 ms later, and counted 3 of 160). Resolves to the release.
+   */
+  private async takeTurn(): Promise<() => void> {
+    const previous = this.turns;
+    let release!: () => void;
+    this.turns = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return release;
   }
 
   private threadPool(): Piscina {
@@ -499,10 +540,20 @@ export class WorkerPool {
     return this.piscina;
   }
 
-  /** Whether the next NPZ is counted here: within the allowance, or while every thread has files waiting. */
-  private countHere(): boolean {
+  /**
+   * Whether an NPZ whose labels inflate to `labels` bytes is counted here: while every thread has
+   * a file waiting, or, before any thread is started, when the whole work in sight fits the
+   * allowance: what was counted here, this file, and the files still waiting at the mean size of
+   * those fetched. Decided at the first file, not after the allowance is used up: a thread then
+   * starts while this one counts, instead of after it (at 160 of the bench's files the thread
+   * started only after 70 were counted here and then had little left to take).
+   */
+  private countHere(labels: number): boolean {
     if (this.countHereBytes <= 0) return false;
-    return this.bytesCountedHere < this.countHereBytes || (this.piscina?.queueSize ?? 0) > 0;
+    if (this.piscina) return this.piscina.queueSize > 0;
+    const { files, bytes } = this.labelsFetched;
+    const inSight = this.bytesCountedHere + labels + (this.npzWaiting - 1) * (bytes / files);
+    return inSight <= this.countHereBytes;
   }
 
   /**

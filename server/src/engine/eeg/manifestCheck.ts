@@ -5,7 +5,7 @@
 import { Diagnostic, diagnostic, TextSpan } from '../diagnostics';
 import { formatPercent } from '../units';
 import { CATEGORIES } from './category';
-import { fileAnchors } from './fileAnchor';
+import { fileAnchors, fileIds } from './fileAnchor';
 import { ManifestEntries } from './manifestEntries';
 import { ParsedManifest } from './manifestParse';
 import { categoryOf, MAX_WINDOWS_PER_FILE, NpzSummary, windowPositives } from './npz';
@@ -118,21 +118,24 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
   const out: Diagnostic[] = [];
   const { entries } = parsed;
   // Windows listed per file: finds duplicates, and later the windows no entry lists.
-  const referencedWindows = new ReferencedWindows(
-    parsed.files.map((_, id) => windowCountOf(input.files[id]?.summary)),
-    entries.count,
-  );
+  // Per file once, not per entry: a 1M-entry manifest lists each of its files hundreds of times.
+  const windowCounts = parsed.files.map((_, id) => windowCountOf(input.files[id]?.summary));
+  const referencedWindows = new ReferencedWindows(windowCounts, entries.count);
   for (let i = 0; i < entries.count; i++) {
     const fileId = entries.file[i];
     if (fileId < 0 || entries.shadowed[i]) continue;
     const facts = input.files[fileId];
     const window = entries.window[i];
     const name = parsed.files[fileId];
-    const fileSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
     if (!facts.exists) {
       const why = facts.error ? ` (${facts.error})` : '';
       out.push(
-        diagnostic(fileSpan, 'error', 'missing-cache-file', `${name} does not exist${why}: training skips this entry.`),
+        diagnostic(
+          fileSpan(entries, i),
+          'error',
+          'missing-cache-file',
+          `${name} does not exist${why}: training skips this entry.`,
+        ),
       );
       continue;
     }
@@ -142,7 +145,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
       const training = outcome === 'unsupported' ? '' : ' Training fails when it reads this entry.';
       out.push(
         diagnostic(
-          fileSpan,
+          fileSpan(entries, i),
           outcome === 'unsupported' ? 'warning' : 'error',
           FAILURE_CODE[outcome],
           `${describeFailure(name, failure)}.${training}`,
@@ -153,7 +156,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
     }
     if (Number.isNaN(window)) continue;
     const summary = facts.summary;
-    const count = windowCountOf(summary);
+    const count = windowCounts[fileId];
     // Python indexes from the end with a negative index.
     const index = window < 0 && count !== undefined ? count + window : window;
     if (index >= 0) {
@@ -195,7 +198,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
     if (summary.windowsError) {
       out.push(
         diagnostic(
-          fileSpan,
+          fileSpan(entries, i),
           'error',
           'unreadable-cache-file',
           `${name}: windows cannot be read (${summary.windowsError}). The builder still lists the file (it reads only labels), but training fails when it reads this window.`,
@@ -221,6 +224,10 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
   return out;
 }
 
+function fileSpan(entries: ManifestEntries, i: number): TextSpan {
+  return { offset: entries.fileOffset[i], length: entries.fileLength[i] };
+}
+
 function entrySpan(entries: ManifestEntries, i: number): TextSpan {
   return { offset: entries.entryOffset[i], length: entries.entryLength[i] };
 }
@@ -235,11 +242,10 @@ export function describeWindow(summary: NpzSummary, window: number): string {
 function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referenced: ReferencedWindows): Diagnostic[] {
   if (!input.directory || parsed.rootKeys.length === 0) return [];
   const anchorOf = fileAnchors(parsed);
-  const ids = new Map(parsed.files.map((f, i) => [f, i]));
+  const ids = fileIds(parsed.files);
   const out: Diagnostic[] = [];
   for (const { name, facts } of input.directory) {
     const id = ids.get(name);
-    const anchor = anchorOf(name);
     const summary = facts.summary;
     if (facts.error) {
       const failure = failureOf(facts);
@@ -248,7 +254,7 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
       if (outcome === 'stops-build') {
         out.push(
           diagnostic(
-            anchor,
+            anchorOf(name),
             'error',
             'cache-file-stops-build',
             `${describeFailure(name, failure)}. Training rebuilds a missing or stale manifest, and that rebuild would fail; delete or regenerate the file.`,
@@ -256,13 +262,15 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
           ),
         );
       } else if (id === undefined) {
-        out.push(diagnostic(anchor, 'warning', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.`, name));
+        out.push(
+          diagnostic(anchorOf(name), 'warning', FAILURE_CODE[outcome], `${describeFailure(name, failure)}.`, name),
+        );
       }
     } else if (summary && !summary.hasLabels) {
       if (id === undefined)
         out.push(
           diagnostic(
-            anchor,
+            anchorOf(name),
             'warning',
             'no-labels',
             `${name} has no labels: the builder leaves it out ("has NO LABELS"), so training never sees its windows.`,
@@ -275,7 +283,7 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
       const windows = summary ? ` (${summary.windowCount} windows)` : '';
       out.push(
         diagnostic(
-          anchor,
+          anchorOf(name),
           'warning',
           'unreferenced-cache-file',
           `${name}${windows} is in the cache directory but not in the manifest${rebuildAdvice(summary, 'it')}`,
@@ -287,7 +295,7 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
       if (listed < summary.windowCount) {
         out.push(
           diagnostic(
-            anchor,
+            anchorOf(name),
             'warning',
             'unreferenced-cache-file',
             `${name} has ${summary.windowCount} windows but the manifest lists ${listed}${rebuildAdvice(summary, 'the rest')}`,

@@ -112,31 +112,22 @@ function spliceEntries(
   const old = previous.entries;
   const count = old.count - (to - from) + added.count;
   const tail = from + added.count;
+  const sameCount = added.count === to - from;
   const splice = <T extends Uint8Array | Int32Array | Float64Array>(
     oldColumn: T,
     addedColumn: T,
     make: new (n: number) => T,
     shift: boolean,
   ): T => {
+    // A column the edit leaves as it was is shared with the previous parse (parses are never
+    // changed once made): a keystroke on a 1M-entry manifest then copies a few columns, not all ten.
+    if (sameCount && !(shift && delta !== 0) && sameValues(oldColumn, from, addedColumn)) return oldColumn;
     const column = new make(count);
     column.set(oldColumn.subarray(0, from));
     column.set(addedColumn, from);
     column.set(oldColumn.subarray(to), tail);
     if (shift && delta !== 0) for (let i = tail; i < count; i++) if (column[i] >= 0) column[i] += delta;
     return column;
-  };
-  const columns: ManifestEntries = {
-    count,
-    category: splice(old.category, added.category, Uint8Array, false),
-    file: splice(old.file, added.file, Int32Array, false),
-    window: splice(old.window, added.window, Float64Array, false),
-    entryOffset: splice(old.entryOffset, added.entryOffset, Int32Array, true),
-    entryLength: splice(old.entryLength, added.entryLength, Int32Array, false),
-    fileOffset: splice(old.fileOffset, added.fileOffset, Int32Array, true),
-    fileLength: splice(old.fileLength, added.fileLength, Int32Array, false),
-    windowOffset: splice(old.windowOffset, added.windowOffset, Int32Array, true),
-    windowLength: splice(old.windowLength, added.windowLength, Int32Array, false),
-    shadowed: new Uint8Array(count),
   };
   // The added entries' names among the known ones (new names after them), then ids by first appearance.
   const names = previous.files.slice();
@@ -147,8 +138,25 @@ function spliceEntries(
     if (id === undefined) known.set(name, (id = names.push(name) - 1));
     return id;
   });
+  const addedIds = added.file.map((id) => (id >= 0 ? ids[id] : id));
+  const columns: ManifestEntries = {
+    count,
+    category: splice(old.category, added.category, Uint8Array, false),
+    file: splice(old.file, addedIds, Int32Array, false),
+    window: splice(old.window, added.window, Float64Array, false),
+    entryOffset: splice(old.entryOffset, added.entryOffset, Int32Array, true),
+    entryLength: splice(old.entryLength, added.entryLength, Int32Array, false),
+    fileOffset: splice(old.fileOffset, added.fileOffset, Int32Array, true),
+    fileLength: splice(old.fileLength, added.fileLength, Int32Array, false),
+    windowOffset: splice(old.windowOffset, added.windowOffset, Int32Array, true),
+    windowLength: splice(old.windowLength, added.windowLength, Int32Array, false),
+    // No entry of a parse that can be re-parsed is shadowed (one list per category).
+    shadowed: sameCount ? old.shadowed : new Uint8Array(count),
+  };
+  // The same ids where they were (a shared column), or first appearances kept: the numbering holds.
+  if (columns.file === old.file || sameFirstAppearances(old.file, from, to, addedIds))
+    return { files: previous.files, columns };
   const { file } = columns;
-  for (let i = from; i < tail; i++) if (file[i] >= 0) file[i] = ids[file[i]];
   const renumbered = new Int32Array(names.length).fill(-1);
   const files: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -162,4 +170,26 @@ function spliceEntries(
     file[i] = next;
   }
   return { files, columns };
+}
+
+/** Whether `column[from, from + values.length)` holds `values`. */
+function sameValues(column: ArrayLike<number>, from: number, values: ArrayLike<number>): boolean {
+  for (let k = 0; k < values.length; k++) if (!Object.is(column[from + k], values[k])) return false;
+  return true;
+}
+
+/**
+ * Whether replacing entries [from, to) of `file` by `added` (ids in the same numbering) leaves every
+ * file's first appearance where it was, and so the numbering as it is: when each removed and added
+ * entry names a file that an entry before `from` names already. Ids number files by first
+ * appearance, so the entries before `from` name exactly the ids up to their largest. A typed-over
+ * window_idx or a changed name among known ones is then one read of the entries before the edit,
+ * not a renumbering of them all.
+ */
+function sameFirstAppearances(file: Int32Array, from: number, to: number, added: Int32Array): boolean {
+  let seen = -1;
+  for (let i = 0; i < from; i++) if (file[i] > seen) seen = file[i];
+  for (let i = from; i < to; i++) if (file[i] > seen) return false;
+  for (let i = 0; i < added.length; i++) if (added[i] > seen) return false;
+  return true;
 }

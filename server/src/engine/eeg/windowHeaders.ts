@@ -137,6 +137,56 @@ export interface WindowHeaderInput {
   directory?: { name: string; facts: CacheFileFacts }[];
 }
 
+/** What the header checks find about the files alone, whatever their entries say. */
+interface FileHeaderFindings {
+  /** Per file of `parsed.files`: the window-shape findings each of its entries gets. */
+  shapeFindings: WindowHeaderFinding[][];
+  /** Per file of `parsed.files`: its counts when label rows outnumber windows (its entries may list missing windows). */
+  short: ({ windows: number; labelRows: number } | undefined)[];
+  /** Whole-file findings, each anchored on its file: of listed files, then of files no entry lists. */
+  whole: WindowHeaderFinding[];
+}
+
+/**
+ * The last per-file findings, by the facts they come from: an edit's check reuses the facts array
+ * and the names (analyze.ts, manifestReparse.ts), and 35,000 files' findings are then not made again.
+ */
+const lastFileFindings = new WeakMap<
+  CacheFileFacts[],
+  { names: string[]; directory: WindowHeaderInput['directory']; findings: FileHeaderFindings }
+>();
+
+function fileHeaderFindings(names: string[], input: WindowHeaderInput): FileHeaderFindings {
+  const last = lastFileFindings.get(input.files);
+  if (last && last.names === names && last.directory === input.directory) return last.findings;
+  const listed = names.map((name, i) => ({ name, summary: input.files[i]?.summary }));
+  const known = new Set(names);
+  const everyFile = input.directory
+    ? input.directory.map(({ name, facts }) => ({
+        name,
+        summary: facts.summary ?? listed.find((l) => l.name === name)?.summary,
+      }))
+    : listed;
+  const cache = cacheWindowShape(everyFile);
+  const perFile = listed.map(({ name, summary }) => (summary ? fileWindowFindings(name, summary, cache, false) : []));
+  const whole = perFile.flat().filter((f) => f.code === 'windows-labels-count');
+  for (const { name, summary } of everyFile) {
+    if (known.has(name) || !summary?.hasLabels) continue;
+    for (const f of fileWindowFindings(name, summary, cache, true))
+      whole.push({ ...f, severity: 'warning', message: `${f.message} A rebuild lists this file.` });
+  }
+  const findings: FileHeaderFindings = {
+    shapeFindings: perFile.map((f) => f.filter((finding) => finding.code === 'window-shape')),
+    short: listed.map(({ summary }) => {
+      const n = summary && counts(summary);
+      return n && n.windows < n.labelRows ? n : undefined;
+    }),
+    whole,
+  };
+  lastFileFindings.set(input.files, { names, directory: input.directory, findings });
+  return findings;
+}
+
 /**
  * The header checks of a manifest: label rows without a window on each entry that lists one
  * (its `window_idx`), a file of another shape on each entry of that file (its `cache_file`),
@@ -146,29 +196,21 @@ export interface WindowHeaderInput {
 export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHeaderInput): Diagnostic[] {
   if (!parsed.isManifest) return [];
   const anchorOf = fileAnchors(parsed);
-  const listed = parsed.files.map((name, i) => ({ name, summary: input.files[i]?.summary }));
-  const known = new Set(parsed.files);
-  const everyFile = input.directory
-    ? input.directory.map(({ name, facts }) => ({
-        name,
-        summary: facts.summary ?? listed.find((l) => l.name === name)?.summary,
-      }))
-    : listed;
-  const cache = cacheWindowShape(everyFile);
+  const { shapeFindings, short, whole } = fileHeaderFindings(parsed.files, input);
   const out: Diagnostic[] = [];
-  const perFile = listed.map(({ name, summary }) => (summary ? fileWindowFindings(name, summary, cache, false) : []));
   const { entries } = parsed;
-  for (let i = 0; i < entries.count; i++) {
+  // Most caches have no file whose entries get findings, and then the entries are not walked at all.
+  const entriesMatter = shapeFindings.some((f) => f.length) || short.some(Boolean);
+  for (let i = 0; entriesMatter && i < entries.count; i++) {
     const id = entries.file[i];
     if (id < 0 || entries.shadowed[i]) continue;
-    const summary = listed[id].summary;
-    if (!summary) continue;
-    const fileSpan: TextSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
-    for (const f of perFile[id])
-      if (f.code === 'window-shape') out.push(diagnostic(fileSpan, f.severity, f.code, f.message, f.name));
-    const n = counts(summary);
+    for (const f of shapeFindings[id]) {
+      const fileSpan: TextSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
+      out.push(diagnostic(fileSpan, f.severity, f.code, f.message, f.name));
+    }
+    const n = short[id];
     const window = entries.window[i];
-    if (!n || Number.isNaN(window) || n.windows >= n.labelRows) continue;
+    if (!n || Number.isNaN(window)) continue;
     const index = window < 0 ? n.labelRows + window : window;
     // Beyond the label rows is window-out-of-range's; between the two counts is ours.
     if (index >= n.windows && index < n.labelRows) {
@@ -178,19 +220,11 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
           windowSpan,
           'error',
           'windows-labels-count',
-          `${listed[id].name} has ${n.labelRows} label rows but only ${n.windows} windows: window ${index} exists only in labels, and __getitem__'s windows[${window}] raises IndexError mid-epoch when training reads this entry.`,
+          `${parsed.files[id]} has ${n.labelRows} label rows but only ${n.windows} windows: window ${index} exists only in labels, and __getitem__'s windows[${window}] raises IndexError mid-epoch when training reads this entry.`,
         ),
       );
     }
   }
-  for (const f of perFile.flat())
-    if (f.code === 'windows-labels-count')
-      out.push(diagnostic(anchorOf(f.name), f.severity, f.code, f.message, f.name));
-  for (const { name, summary } of everyFile) {
-    if (known.has(name) || !summary?.hasLabels) continue;
-    for (const f of fileWindowFindings(name, summary, cache, true)) {
-      out.push(diagnostic(anchorOf(name), 'warning', f.code, `${f.message} A rebuild lists this file.`, f.name));
-    }
-  }
+  for (const f of whole) out.push(diagnostic(anchorOf(f.name), f.severity, f.code, f.message, f.name));
   return out;
 }
