@@ -47,7 +47,11 @@ interface Harness {
 
 const HARNESSES: Harness[] = [
   { name: 'libfuse2 harness (first lookups serialised)', script: 'latencyfs.py', fusermount: 'fusermount' },
-  { name: 'libfuse3 harness (parallel lookups)', script: 'latencyfs3.py', fusermount: 'fusermount3' },
+  {
+    name: 'libfuse3 harness (first lookups serialised by the kernel too; READDIRPLUS)',
+    script: 'latencyfs3.py',
+    fusermount: 'fusermount3',
+  },
 ];
 
 /** Whether /usr/bin/python3 can run the libfuse 3 harness (Debian's python3-pyfuse3 and fuse3). */
