@@ -17,12 +17,12 @@ import { Category, windowCategory } from './category';
 import { MAX_COUNTED_ROWS, PositiveCounts } from '../numpy/counting';
 import type { ElementType } from '../numpy/elements';
 import { crc32, inflateChunks, InflateError, inflateRawAll, inflateRawPieces, inflateRawPrefix } from '../io/inflate';
-import { NonNumericDtype, NpyHeader, NpyHeaderError, parseNpyHeader } from '../numpy/npy';
+import { NonNumericDtype, NpyHeader, NpyHeaderError, npyHeaderLength, parseNpyHeader } from '../numpy/npy';
 import { ByteSource, FormatError, readChunks, readExact, SpanCache } from '../io/source';
 import { memberDataOffset, memberSpan, readZipDirectory, TAIL_READ, ZipMember, ZipMemberError } from '../io/zip';
 import { NumpyLoadError, PythonException, UnsupportedByNeuroCache } from './numpyLoad';
 import { concatBytes } from '../io/concatBytes';
-import { crc32Repeating } from '../io/repeatCrc';
+import { CheckedCounter } from '../numpy/checkedCount';
 
 /** Fingerprint-store kind of NpzSummary results; bump when the summary's meaning changes. */
 export const NPZ_SUMMARY_KIND = 'npz-v3';
@@ -75,6 +75,18 @@ export function categoryOf(summary: NpzSummary, window: number): Category {
 export function windowPositives(summary: NpzSummary, window: number): number {
   return summary.samplesPerWindow === 0 ? 0 : summary.positives[window];
 }
+
+/**
+ * The ZIP directory of a file whose bytes were fetched (a SpanCache), parsed once: the reading
+ * steps below each ask for it. Of any other source, parsed at each call.
+ */
+export function npzDirectory(source: ByteSource): Promise<Map<string, ZipMember>> {
+  if (!(source instanceof SpanCache)) return readZipDirectory(source);
+  let directory = directories.get(source);
+  if (!directory) directories.set(source, (directory = readZipDirectory(source)));
+  return directory;
+}
+const directories = new WeakMap<SpanCache, Promise<Map<string, ZipMember>>>();
 
 /** np.load's key lookup: a member named exactly `name` first, then `name.npy`. */
 export function findMember(members: Map<string, ZipMember>, key: string): ZipMember | undefined {
@@ -132,7 +144,7 @@ export async function readNpzSpans(source: ByteSource, options: NpzReadOptions =
   ]);
   let members: Map<string, ZipMember>;
   try {
-    members = await readZipDirectory(cache);
+    members = await npzDirectory(cache);
   } catch {
     return cache; // not a readable ZIP: the steps report it as numpy would
   }
@@ -151,7 +163,7 @@ export async function readNpzSpans(source: ByteSource, options: NpzReadOptions =
 export async function summarizeNpz(file: ByteSource, options: NpzReadOptions = {}): Promise<NpzSummary> {
   const source = await readNpzSpans(file, options);
   // Both reads at once (one round trip on network storage); np.load's magic check decides first.
-  const [magic, directory] = await Promise.allSettled([checkMagic(source), readZipDirectory(source)]);
+  const [magic, directory] = await Promise.allSettled([checkMagic(source), npzDirectory(source)]);
   if (magic.status === 'rejected') throw magic.reason;
   if (directory.status === 'rejected') badZip(directory.reason);
   const members = directory.value;
@@ -238,7 +250,7 @@ function lyingMemberNote(member: ZipMember, header: NpyHeader): string | undefin
 /** `windows.shape[0]` from its `.npy` header only: what training counts for `_dataset_index.json`. */
 export async function readWindowCount(file: ByteSource): Promise<number> {
   const source = await readNpzSpans(file, { labels: false });
-  const windows = findMember(await readZipDirectory(source), 'windows');
+  const windows = findMember(await npzDirectory(source), 'windows');
   if (!windows) throw new FormatError('has no windows array');
   const { shape } = (await readMemberHeader(source, windows)).header;
   if (shape.length === 0) throw new FormatError('windows is a 0-d array');
@@ -250,7 +262,7 @@ export async function readWindowCount(file: ByteSource): Promise<number> {
  * streams the whole member (the reads before it are the usual two: start and tail).
  */
 export async function locateWindowsMember(source: ByteSource): Promise<{ member: ZipMember; dataOffset: number }> {
-  const windows = findMember(await readZipDirectory(source).catch(badZip), 'windows');
+  const windows = findMember(await npzDirectory(source).catch(badZip), 'windows');
   if (!windows) throw new FormatError('has no windows array');
   if (windows.encrypted || (windows.method !== 0 && windows.method !== 8)) {
     throw new UnsupportedByNeuroCache(
@@ -289,6 +301,8 @@ function badZip(error: unknown): never {
 // less) inflates to at most ~260 KB even when the array after the header is all zeros.
 const HEADER_PREFIX = 256;
 const MAX_HEADER = 1 << 20;
+/** Bytes of output inflated per byte of compressed prefix while looking for a header. */
+const HEADER_EXPANSION = 16;
 
 /** Reads a member's `.npy` header without touching the rest of the member. */
 export async function readMemberHeader(
@@ -299,10 +313,14 @@ export async function readMemberHeader(
   for (let prefixLength = HEADER_PREFIX; ; prefixLength *= 4) {
     const length = Math.min(prefixLength, member.compressedSize);
     const raw = await readExact(source, dataOffset, length, `${member.name} header`);
-    const prefix = member.method === 0 ? raw : inflateRawPrefix(raw);
-    const header = parseNpyHeader(prefix);
+    // Inflated as far as a header this long can need (numpy's 128-byte headers: 4 KiB, not the
+    // ~260 KB a prefix of zeros holds); a longer one is looked for with a longer prefix.
+    const outputLimit = prefixLength * HEADER_EXPANSION;
+    const prefix = member.method === 0 ? raw : inflateRawPrefix(raw, outputLimit);
+    const header = knownNpyHeader(prefix);
     if (header) return { header, dataOffset };
-    if (length === member.compressedSize || prefix.length > MAX_HEADER) {
+    const cut = member.method !== 0 && prefix.length === outputLimit;
+    if ((length === member.compressedSize && !cut) || prefix.length > MAX_HEADER) {
       throw new FormatError(`${member.name}: truncated or oversized .npy header`);
     }
   }
@@ -317,7 +335,7 @@ export async function labelTrace(
   maxBins = 240,
 ): Promise<{ windows: number; bins: number; samplesPerBin: number; counts: number[] }> {
   const source = await readNpzSpans(file);
-  const members = await readZipDirectory(source);
+  const members = await npzDirectory(source);
   const labels = findMember(members, 'labels');
   if (!labels) throw new FormatError('has no labels array');
   const { header } = await readMemberHeader(source, labels);
@@ -373,41 +391,52 @@ export async function* memberBytes(
 }
 
 /**
+ * Makes the counter for an array once its header is known (undefined: nothing to count, for a
+ * 0-d array); the counter is fed the data bytes and, with them, their CRC (checkedCount.ts).
+ */
+type CounterFor = (header: NpyHeader) => PositiveCounts | undefined;
+
+/** Feeds `counter`'s data and extends `crc` by it; without a counter, only the CRC. */
+function checkedPush(checked: CheckedCounter | undefined, data: Uint8Array, crc: number): number {
+  return checked ? checked.push(data, crc) : crc32(data, crc);
+}
+
+/**
  * What numpy's read_array does with a ZIP member's stream: the `.npy` header, then exactly the
  * data bytes it declares. zipfile delivers at most the member's declared size, raises
  * zlib.error on an invalid stream, and checks the CRC only when a read reaches the member's
- * end (so bytes after the array are never checked). Returns the header; `sink` receives the data.
+ * end (so bytes after the array are never checked). Returns the header; the counter `counterFor`
+ * makes receives the data. The exact way, for any member: readWholeArray is the quick one.
  */
 async function readArray(
   source: ByteSource,
   dataOffset: number,
   member: ZipMember,
-  sink: (header: NpyHeader) => (data: Uint8Array) => void,
+  counterFor: CounterFor,
 ): Promise<NpyHeader> {
-  const quick = await readWholeArray(source, dataOffset, member, sink);
-  if (quick) return quick;
   const declared = member.uncompressedSize;
   let header: NpyHeader | undefined;
   let limit = declared; // what numpy reads: until the header is known, anything up to the declared size
   let produced = 0;
   let crc = 0;
   let pending: Uint8Array = new Uint8Array(0);
-  let push: ((data: Uint8Array) => void) | undefined;
+  let checked: CheckedCounter | undefined;
   try {
     for await (const chunk of memberBytes(source, member, dataOffset, declared)) {
-      const data = chunk.subarray(0, limit - produced);
       // Bytes past `limit` only ever enter the CRC when it is never checked (limit < declared).
-      crc = crc32(data, crc);
+      const data = chunk.subarray(0, limit - produced);
       produced += data.length;
-      if (header) push!(data);
+      if (header) crc = checkedPush(checked, data, crc);
       else {
+        crc = crc32(data, crc);
         pending = concatBytes(pending, data);
         header = parseMemberHeader(pending);
         if (!header) continue;
         limit = Math.min(declared, header.dataOffset + header.dataBytes);
         produced = Math.min(produced, limit);
-        push = sink(header);
-        if (produced > header.dataOffset) push(pending.subarray(header.dataOffset, produced));
+        checked = checkedCounterOf(counterFor(header));
+        // The data already in `pending` is in the CRC: it is only counted.
+        if (produced > header.dataOffset) checked?.counter.push(pending.subarray(header.dataOffset, produced));
         pending = new Uint8Array(0);
       }
       if (produced >= limit) break;
@@ -433,18 +462,20 @@ async function readArray(
   return header!;
 }
 
+const checkedCounterOf = (counter: PositiveCounts | undefined) => counter && new CheckedCounter(counter);
+
 /**
- * readArray's usual case, at inflate speed: a deflated member read whole whose stream ends where
- * the member does, with its declared size and CRC, holding a valid array. Each piece of output
- * is checked and handed to `sink` while it is in the core's cache, then overwritten by the next.
- * Anything else (or any doubt) returns undefined before `sink` has seen complete data, and
- * readArray reads the member again the exact way, from a fresh sink, to say what numpy says.
+ * The usual case, at inflate speed: a deflated member read whole whose stream ends where the
+ * member does, with its declared size and CRC, holding a valid array. Each piece of output is
+ * checked and counted in one pass while it is in the core's cache, then overwritten by the next.
+ * Anything else (or any doubt) returns undefined, and the caller reads the member again the
+ * exact way (readArray), from a fresh counter, to say what numpy says.
  */
 async function readWholeArray(
   source: ByteSource,
   dataOffset: number,
   member: ZipMember,
-  sink: (header: NpyHeader) => (data: Uint8Array) => void,
+  counterFor: CounterFor,
 ): Promise<NpyHeader | undefined> {
   if (member.method !== 8 || member.compressedSize > ONE_SHOT_LIMIT) return undefined;
   const declared = member.uncompressedSize;
@@ -452,7 +483,7 @@ async function readWholeArray(
     const raw = await readExact(source, dataOffset, member.compressedSize, `${member.name} data`);
     const pieces = inflateRawPieces(raw, declared);
     try {
-      return readPieces(pieces, member, sink);
+      return readPieces(pieces, member, counterFor);
     } finally {
       pieces.return(false); // closes the inflater when the pieces were left early
     }
@@ -461,15 +492,15 @@ async function readWholeArray(
   }
 }
 
-/** The pieces of one member's stream, checked and handed to `sink`; the header when all of it holds. */
+/** The pieces of one member's stream, checked and counted; the header when all of it holds. */
 function readPieces(
   pieces: Generator<Uint8Array, boolean>,
   member: ZipMember,
-  sink: (header: NpyHeader) => (data: Uint8Array) => void,
+  counterFor: CounterFor,
 ): NpyHeader | undefined {
   const declared = member.uncompressedSize;
   let header: NpyHeader | undefined;
-  let push: ((data: Uint8Array) => void) | undefined;
+  let checked: CheckedCounter | undefined;
   let pending: Uint8Array = new Uint8Array(0);
   let limit = declared;
   let produced = 0;
@@ -477,35 +508,63 @@ function readPieces(
   for (let next = pieces.next(); ; next = pieces.next()) {
     if (next.done) return next.value && produced === declared && crc >>> 0 === member.crc32 ? header : undefined;
     const piece = next.value;
-    // Label data repeats block after block (runs of 0 and 1): most of it is CRC-checked by comparison.
-    crc = crc32Repeating(piece, crc);
     const at = produced;
     produced += piece.length;
-    if (push) {
-      if (at < limit) push(piece.subarray(0, limit - at));
-      continue;
-    }
-    // The header is looked for in the piece itself; only a header longer than a piece is kept (copied: the piece is reused).
-    const start = pending.length ? concatBytes(pending, piece) : piece;
-    header = parseMemberHeader(start);
+    /** Where the array's data starts in this piece (0 once the header is behind). */
+    let dataStart = 0;
     if (!header) {
-      pending = start === piece ? piece.slice() : start;
-      continue;
+      // The header is looked for in the piece itself; only a header longer than a piece is kept (copied: the piece is reused).
+      const start = pending.length ? concatBytes(pending, piece) : piece;
+      header = parseMemberHeader(start);
+      if (!header) {
+        crc = crc32(piece, crc);
+        pending = start === piece ? piece.slice() : start;
+        continue;
+      }
+      pending = new Uint8Array(0);
+      limit = header.dataOffset + header.dataBytes;
+      if (limit > declared) return undefined; // data cut short: numpy's ValueError, found the exact way
+      checked = checkedCounterOf(counterFor(header));
+      dataStart = Math.min(piece.length, header.dataOffset - at);
+      crc = crc32(piece.subarray(0, dataStart), crc);
     }
-    limit = header.dataOffset + header.dataBytes;
-    if (limit > declared) return undefined; // data cut short: numpy's ValueError, found the exact way
-    push = sink(header);
-    if (produced > header.dataOffset) push(start.subarray(header.dataOffset, Math.min(produced, limit)));
-    pending = new Uint8Array(0);
+    const dataEnd = Math.max(dataStart, Math.min(piece.length, limit - at));
+    crc = checkedPush(checked, piece.subarray(dataStart, dataEnd), crc);
+    // Bytes after the array: in the member's CRC, never counted.
+    if (dataEnd < piece.length) crc = crc32(piece.subarray(dataEnd), crc);
   }
 }
 
 function parseMemberHeader(prefix: Uint8Array): NpyHeader | undefined {
   try {
-    return parseNpyHeader(prefix);
+    return knownNpyHeader(prefix);
   } catch (error) {
     throw classifyHeaderError(error);
   }
+}
+
+/**
+ * Headers parsed before, by their bytes: the caches of one folder repeat a few headers (every
+ * `labels` is `{'descr': '<f4', 'fortran_order': False, 'shape': (60, 15360), }`), and parsing
+ * the dict literal cost ~20 µs a header in a short process, running cold.
+ */
+const parsedHeaders = new Map<string, NpyHeader>();
+const MAX_PARSED_HEADERS = 64;
+const latin1 = new TextDecoder('latin1');
+
+/** parseNpyHeader(prefix), from the headers parsed before when these bytes were one of them. */
+function knownNpyHeader(prefix: Uint8Array): NpyHeader | undefined {
+  const length = npyHeaderLength(prefix);
+  if (length === undefined || length > prefix.length || length > 1024) return parseNpyHeader(prefix);
+  const key = latin1.decode(prefix.subarray(0, length));
+  let header = parsedHeaders.get(key);
+  if (!header) {
+    header = parseNpyHeader(prefix)!;
+    if (parsedHeaders.size >= MAX_PARSED_HEADERS) parsedHeaders.clear();
+    parsedHeaders.set(key, header);
+  }
+  // A copy: callers may keep the shape.
+  return { ...header, shape: [...header.shape] };
 }
 
 function classifyHeaderError(error: unknown): unknown {
@@ -543,23 +602,34 @@ async function countLabels(
   const dataOffset = await memberDataOffset(source, member).catch((error) => {
     throw classifyOpenError(error);
   });
-  await checkMemberMagic(source, member, dataOffset);
   let counter: PositiveCounts | undefined;
-  let header: NpyHeader;
+  const counterFor: CounterFor = (h) => {
+    counter = undefined;
+    if (h.shape.length === 0) return undefined;
+    const windows = h.shape[0];
+    const elements = h.dataBytes / h.dtype.size;
+    // Windows of 0 samples hold no bytes and need no counts: (10^8, 0) costs nothing.
+    if (elements > 0 && windows > MAX_WINDOWS_PER_FILE) {
+      throw new UnsupportedByNeuroCache(
+        `labels has ${windows} windows, more than the ${MAX_WINDOWS_PER_FILE} NeuroCache reads per file (corrupt or not a window cache)`,
+      );
+    }
+    return (counter = new PositiveCounts(
+      h.dtype,
+      elements,
+      elements === 0 ? 0 : windows * binsPerWindow,
+      h.fortranOrder,
+    ));
+  };
+  let header: NpyHeader | undefined;
   try {
-    header = await readArray(source, dataOffset, member, (h) => {
-      if (h.shape.length === 0) return () => undefined;
-      const windows = h.shape[0];
-      const elements = h.dataBytes / h.dtype.size;
-      // Windows of 0 samples hold no bytes and need no counts: (10^8, 0) costs nothing.
-      if (elements > 0 && windows > MAX_WINDOWS_PER_FILE) {
-        throw new UnsupportedByNeuroCache(
-          `labels has ${windows} windows, more than the ${MAX_WINDOWS_PER_FILE} NeuroCache reads per file (corrupt or not a window cache)`,
-        );
-      }
-      counter = new PositiveCounts(h.dtype, elements, elements === 0 ? 0 : windows * binsPerWindow, h.fortranOrder);
-      return (data) => counter!.push(data);
-    });
+    // The quick way first: a member it reads whole is a valid array, so numpy's magic check
+    // (which reads the member's start once more) is needed only on the exact way.
+    header = await readWholeArray(source, dataOffset, member, counterFor);
+    if (!header) {
+      await checkMemberMagic(source, member, dataOffset);
+      header = await readArray(source, dataOffset, member, counterFor);
+    }
   } catch (error) {
     if (!(error instanceof NonNumericDtype)) throw error;
     // The builder takes labels.shape[0], then compares each window with 0.
@@ -592,7 +662,7 @@ async function memberPrefix(
     const raw = await readExact(source, dataOffset, Math.min(length, member.compressedSize), `${member.name} start`);
     let prefix: Uint8Array;
     try {
-      prefix = member.method === 0 ? raw : inflateRawPrefix(raw);
+      prefix = member.method === 0 ? raw : inflateRawPrefix(raw, wanted);
     } catch (error) {
       if (error instanceof InflateError) throw new NumpyLoadError(`${member.name}: ${error.message}`, 'zlib.error');
       throw error;

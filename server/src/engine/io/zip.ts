@@ -57,6 +57,10 @@ function findEndRecord(tail: Uint8Array): number {
   return -1;
 }
 
+// Made once: a decoder per name cost more than the rest of a directory's parsing.
+const utf8 = new TextDecoder('utf-8');
+const latin1 = new TextDecoder('latin1');
+
 /** Lists the members of a ZIP archive (the last entry wins for duplicate names, as in Python). */
 export async function readZipDirectory(source: ByteSource): Promise<Map<string, ZipMember>> {
   if (source.size < EOCD_SIZE) throw new FormatError('not a ZIP archive: file too small');
@@ -113,7 +117,7 @@ export async function readZipDirectory(source: ByteSource): Promise<Map<string, 
       throw new FormatError(`corrupt ZIP: central directory entry ${index} overruns the directory`);
     const nameBytes = directory.subarray(at + 46, at + 46 + nameLength);
     // Bit 11 marks UTF-8 names; numpy writes ASCII names, so latin1 is a safe fallback.
-    const name = new TextDecoder(flags & 0x800 ? 'utf-8' : 'latin1').decode(nameBytes);
+    const name = (flags & 0x800 ? utf8 : latin1).decode(nameBytes);
     let compressedSize = view.getUint32(at + 20, true);
     let uncompressedSize = view.getUint32(at + 24, true);
     let localHeaderOffset = view.getUint32(at + 42, true);

@@ -43,6 +43,46 @@ export class PositiveCounts {
     return this.index === this.totalElements && this.carried === 0;
   }
 
+  /** Bytes per element. */
+  get elementSize(): number {
+    return this.type.size;
+  }
+
+  /** Bytes still to push before the bytes pushed so far end on an element's end (pushRepeated needs one). */
+  get bytesToElementBoundary(): number {
+    return this.carried === 0 ? 0 : this.type.size - this.carried;
+  }
+
+  /** Whether the element at `bytes[at]` is > 0 (numpy's verdict), without counting it. */
+  isPositive(bytes: Uint8Array, at: number): boolean {
+    return this.countRun(bytes, at, 1) === 1;
+  }
+
+  /**
+   * Counts the next `elements` elements, known to be copies of one element whose verdict is
+   * `positive`, without reading them: a run of label data the caller recognised (checkedCount.ts).
+   * Only at an element boundary.
+   */
+  pushRepeated(positive: boolean, elements: number): void {
+    if (this.carried !== 0) throw new Error('pushRepeated inside an element');
+    this.checkRoom(elements);
+    if (!positive) {
+      this.index += elements;
+      return;
+    }
+    if (this.fortranOrder && this.rowSize > 1) {
+      for (let i = 0; i < elements; i++, this.index++) this.counts[this.index % this.rows]++;
+      return;
+    }
+    while (elements > 0) {
+      const row = Math.floor(this.index / this.rowSize);
+      const take = Math.min(elements, (row + 1) * this.rowSize - this.index);
+      this.counts[row] += take;
+      this.index += take;
+      elements -= take;
+    }
+  }
+
   /** Consumes the next bytes of the array's data. Bytes beyond the array are an error. */
   push(chunk: Uint8Array): void {
     const size = this.type.size;

@@ -1,0 +1,128 @@
+/**
+ * Counting an array's positives per row and the CRC-32 check of the same bytes in one pass
+ * (issue 22), for label data: long runs of one element (0.0 or 1.0). Each 4 KiB block of a
+ * piece is looked at once, while the inflater's piece is in the core's cache: a block equal to
+ * a uniform block seen before (one native memcmp) needs neither a CRC pass nor a count, its
+ * CRC being appended from the known block's (crc32_combine, four table lookups) and its
+ * positives being its length times the element's verdict. A block holding a run's edge is
+ * looked at in 512-byte parts the same way; only the parts that mix values are CRC-ed by zlib
+ * and counted element by element. Exact for any bytes: what is not recognised is read as before.
+ *
+ * Measured on the bench's labels (3.7 MB per member, a run edge or two per 61 KB window),
+ * inflated in 256 KiB pieces, warm, in one process: the CRC with repeated blocks skipped and the
+ * block counter as two passes cost 0.31 + 0.32 ms a member beyond its 0.14 ms of inflating
+ * (each compared every block with its own memcmp, and the counter halved edge blocks); this one
+ * pass costs 0.32 ms for both.
+ */
+import * as zlib from 'node:zlib';
+import { crc32Append, crcShiftTables } from '../io/repeatCrc';
+import type { PositiveCounts } from './counting';
+
+/** Bytes compared at once. Every element size counted (1, 2, 4, 8, 16) divides both. */
+const BLOCK = 4096;
+/** The parts of a block that mixes values: small enough that an edge costs little zlib and elementwise work. */
+const PART = 512;
+/** Uniform blocks remembered: label data holds two values (0.0 and 1.0), masks one or a few. */
+const MAX_KNOWN = 4;
+
+/** A block of one element repeated, its CRC and its first part's, and whether that element is > 0. */
+interface UniformBlock {
+  bytes: Buffer;
+  crc: number;
+  partCrc: number;
+  positive: boolean;
+}
+
+/**
+ * Feeds a PositiveCounts and computes the CRC of what it was fed. Bytes arrive in pieces of any
+ * size; blocks are taken from a piece's first element boundary on.
+ */
+export class CheckedCounter {
+  private readonly known: UniformBlock[] = [];
+  private readonly blockShift = crcShiftTables(BLOCK);
+  private readonly partShift = crcShiftTables(PART);
+  private readonly size: number;
+
+  constructor(readonly counter: PositiveCounts) {
+    this.size = counter.elementSize;
+  }
+
+  /** Counts `data`, the array's next bytes, and returns `crc` extended by them (zlib's crc32(data, crc)). */
+  push(data: Uint8Array, crc: number): number {
+    const counter = this.counter;
+    // An element cut by the last piece's end is completed first: blocks start on an element.
+    const lead = Math.min(data.length, counter.bytesToElementBoundary);
+    if (lead > 0) {
+      counter.push(data.subarray(0, lead));
+      crc = zlib.crc32(data.subarray(0, lead), crc);
+      data = data.subarray(lead);
+    }
+    if (data.length < BLOCK) {
+      counter.push(data);
+      return zlib.crc32(data, crc);
+    }
+    const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const size = this.size;
+    /** Start of the bytes neither counted nor in `crc` yet. */
+    let pending = 0;
+    const settle = (end: number) => {
+      if (end === pending) return;
+      const bytes = buffer.subarray(pending, end);
+      crc = zlib.crc32(bytes, crc);
+      counter.push(bytes);
+    };
+    const last = buffer.length - BLOCK;
+    for (let at = 0; at <= last; at += BLOCK) {
+      const block = this.uniformBlock(buffer, at);
+      if (block) {
+        settle(at);
+        crc = crc32Append(this.blockShift, crc, block.crc);
+        counter.pushRepeated(block.positive, BLOCK / size);
+        pending = at + BLOCK;
+        continue;
+      }
+      // A block that mixes values: its uniform parts are still taken whole.
+      for (let part = at; part < at + BLOCK; part += PART) {
+        const known = this.candidate(buffer, part);
+        if (!known || known.bytes.compare(buffer, part, part + PART, 0, PART) !== 0) continue;
+        settle(part);
+        crc = crc32Append(this.partShift, crc, known.partCrc);
+        counter.pushRepeated(known.positive, PART / size);
+        pending = part + PART;
+      }
+    }
+    settle(buffer.length);
+    return crc;
+  }
+
+  /** The known block whose element the bytes at `at` start with, if any. */
+  private candidate(buffer: Buffer, at: number): UniformBlock | undefined {
+    const size = this.size;
+    for (const block of this.known) {
+      let same = true;
+      for (let k = 0; same && k < size; k++) same = block.bytes[k] === buffer[at + k];
+      if (same) return block;
+    }
+    return undefined;
+  }
+
+  /** The block at `at` when it is one element repeated (learnt here if new), else undefined. */
+  private uniformBlock(buffer: Buffer, at: number): UniformBlock | undefined {
+    const known = this.candidate(buffer, at);
+    // Starting with a known block's element: it is that block, or it mixes values.
+    if (known) return known.bytes.compare(buffer, at, at + BLOCK) === 0 ? known : undefined;
+    const size = this.size;
+    // One element repeated: the block equals itself shifted by one element.
+    if (buffer.compare(buffer, at + size, at + BLOCK, at, at + BLOCK - size) !== 0) return undefined;
+    const bytes = Buffer.from(buffer.subarray(at, at + BLOCK));
+    const block = {
+      bytes,
+      crc: zlib.crc32(bytes),
+      partCrc: zlib.crc32(bytes.subarray(0, PART)),
+      positive: this.counter.isPositive(bytes, 0),
+    };
+    this.known.unshift(block);
+    if (this.known.length > MAX_KNOWN) this.known.pop();
+    return block;
+  }
+}
