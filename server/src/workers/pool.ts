@@ -11,10 +11,10 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import type Piscina from 'piscina';
 import { bundleBeside } from '../bundles';
-import { findMember, locateWindowsMember, readNpzSpans, readWindowCount } from '../engine/eeg/npz';
+import { findMember, locateWindowsMember, npzDirectory, readNpzSpans, readWindowCount } from '../engine/eeg/npz';
 import type { WindowValues } from '../engine/eeg/windowValues';
 import { ByteSource, ByteSpan } from '../engine/io/source';
-import { readZipDirectory, TAIL_READ, ZipMember } from '../engine/io/zip';
+import { TAIL_READ, ZipMember } from '../engine/io/zip';
 import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
 import type { ResampleMethod } from '../engine/arc/preprocessing';
 import { Budget } from './budget';
@@ -71,8 +71,13 @@ export interface PoolOptions {
 
 /** The bundled worker for a task: NPZ counting has a bundle of its own, which loads far less. */
 export function workerScript(kind?: Task['kind']): string {
-  return bundleBeside(kind === 'npz' ? 'neurocache-npz-worker.js' : 'neurocache-worker.js');
+  const name = kind === 'npz' ? 'neurocache-npz-worker.js' : 'neurocache-worker.js';
+  // Looked for once (bundleBeside tries up to three paths): a build dispatches a task per file.
+  let found = workerScripts.get(name);
+  if (found === undefined) workerScripts.set(name, (found = bundleBeside(name)));
+  return found;
 }
+const workerScripts = new Map<string, string>();
 
 /** One job shared by every caller that asked for it; aborted only when all of them gave up. */
 interface SharedJob {
@@ -447,7 +452,7 @@ export class WorkerPool {
           );
           const cache = await readNpzSpans(drawing, { maxLabelsInMemory: this.bytes.capacity });
           // What counting it will cost (its inflated labels), for where to count it (countHere).
-          const labels = await readZipDirectory(cache).then(
+          const labels = await npzDirectory(cache).then(
             (members) => findMember(members, 'labels')?.uncompressedSize ?? 0,
             () => 0,
           );
