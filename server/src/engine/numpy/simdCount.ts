@@ -65,7 +65,7 @@ const PREDICATES: Record<string, Instruction[]> = {
 };
 
 /**
- * `count_KIND(p, end)`: over the bytes p .. end (a multiple of GROUP apart), how many bytes of
+ * `count(p, end)`: over the bytes p .. end (a multiple of GROUP apart), how many bytes of
  * the predicate's lanes are set, that is the positives times the element size. An inner loop
  * skips groups whose vectors ORed together have no bit set (one load and one OR per vector);
  * a group with a set bit leaves it to be compared, its lanes subtracted (all ones = -1) from
@@ -73,7 +73,7 @@ const PREDICATES: Record<string, Instruction[]> = {
  * The skipping loop is kept apart from the comparing so that it stays a tight loop: with the
  * comparing inside it, as an `if`, the same scan measured ~80 GB/s instead of ~100.
  */
-function kernel(key: string, predicate: Instruction[]): WasmFunction {
+function kernel(predicate: Instruction[]): WasmFunction {
   const load = (vector: number): Instruction[] => [
     ['local.get', P],
     ['v128.load', 0, vector * 16],
@@ -116,69 +116,83 @@ function kernel(key: string, predicate: Instruction[]): WasmFunction {
     body.push(['local.get', TOTAL], ['i32x4.extract_lane', lane]);
     if (lane > 0) body.push('i32.add');
   }
-  return { name: `count_${key}`, params: 2, locals: [V128, V128, V128], body };
+  return { name: 'count', params: 2, locals: [V128, V128, V128], body };
 }
 
 type Kernel = (p: number, end: number) => number;
 
-interface Kernels {
-  bytes: Uint8Array;
-  count: Record<string, Kernel>;
-}
-
 /** The part of the WebAssembly JS API used here: a global of Node's that lib ES2022 does not declare. */
 declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => CompiledKernels;
-  Instance: new (module: CompiledKernels, imports: object) => { exports: object };
-  Memory: new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
+  Module: new (bytes: Uint8Array) => CompiledKernel;
+  Instance: new (module: CompiledKernel, imports: object) => { exports: object };
+  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
 };
-type CompiledKernels = { readonly compiled: unique symbol };
+interface CompiledKernel {
+  readonly compiledKernel?: never;
+}
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+
+/**
+ * Each element type's kernel is a module of its own, assembled and compiled when a counter for
+ * the type is first made, or null where this runtime has no WebAssembly SIMD: a process counting
+ * one mask pays for one kernel in its start-up (~1 ms cold; all ten in one module took ~7 ms
+ * to assemble and compile, a worker counting one mask spent it on every start).
+ */
+const modules = new Map<string, CompiledKernel | null>();
+
+function kernelModule(key: string): CompiledKernel | null {
+  let module = modules.get(key);
+  if (module === undefined) {
+    try {
+      module = new WebAssembly.Module(assemble([kernel(PREDICATES[key])]));
+    } catch {
+      module = null;
+    }
+    modules.set(key, module);
+  }
+  return module;
+}
+
+/** Counting buffers' memories by their ArrayBuffer (never grown, so never detached), with the kernels instantiated over each. */
+const memories = new WeakMap<ArrayBufferLike, { memory: WasmMemory; kernels: Map<string, Kernel> }>();
+
+/** `key`'s kernel over the memory behind `buffer`, or undefined when it is not a counting buffer's. */
+function kernelOver(buffer: ArrayBufferLike, key: string, module: CompiledKernel): Kernel | undefined {
+  const counting = memories.get(buffer);
+  if (counting === undefined) return undefined;
+  let count = counting.kernels.get(key);
+  if (count === undefined) {
+    const instance = new WebAssembly.Instance(module, { env: { memory: counting.memory } });
+    count = (instance.exports as { count: Kernel }).count;
+    counting.kernels.set(key, count);
+  }
+  return count;
+}
 
 const PAGE = 1 << 16;
-let compiled: CompiledKernels | null | undefined;
-
-/** The kernels' module, or null where this runtime has no WebAssembly SIMD. */
-function kernelModule(): CompiledKernels | null {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(assemble(Object.entries(PREDICATES).map(([key, p]) => kernel(key, p))));
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
-
-/** Kernels over a memory of their own, by the ArrayBuffer behind it (never grown, so never detached). */
-const kernelsOf = new WeakMap<ArrayBufferLike, Kernels>();
-
-function instantiate(pages: number): Kernels | undefined {
-  const module = kernelModule();
-  if (module === null) return undefined;
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const kernels = { bytes: new Uint8Array(memory.buffer), count: instance.exports as Record<string, Kernel> };
-  kernelsOf.set(memory.buffer, kernels);
-  return kernels;
-}
-
 /** Spare counting buffers (a fresh WebAssembly memory per file would be garbage for V8 to collect). */
 const spares: Uint8Array[] = [];
 const MAX_SPARES = 4;
 
 /**
  * A buffer of `size` bytes (a multiple of the 64 KiB page) that the counters read in place, for
- * an inflater to write its pieces into; undefined without WebAssembly SIMD. Give it back with
+ * an inflater to write its pieces into; undefined without WebAssembly. Give it back with
  * `returnCountingBuffer` once nothing reads it any more.
  */
 export function countingBuffer(size: number): Uint8Array | undefined {
   const spare = spares.findIndex((b) => b.length === size);
   if (spare >= 0) return spares.splice(spare, 1)[0];
-  return instantiate(Math.ceil(size / PAGE))?.bytes;
+  if (typeof WebAssembly === 'undefined') return undefined;
+  const pages = Math.ceil(size / PAGE);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  memories.set(memory.buffer, { memory, kernels: new Map() });
+  return new Uint8Array(memory.buffer, 0, size);
 }
 
 export function returnCountingBuffer(buffer: Uint8Array): void {
-  if (spares.length < MAX_SPARES && !spares.includes(buffer) && kernelsOf.has(buffer.buffer)) spares.push(buffer);
+  if (spares.length < MAX_SPARES && !spares.includes(buffer) && memories.has(buffer.buffer)) spares.push(buffer);
 }
 
 /**
@@ -191,16 +205,16 @@ export function returnCountingBuffer(buffer: Uint8Array): void {
  */
 export function simdRunCounter(type: ElementType, otherwise: RunCounter): RunCounter | undefined {
   const key = `${type.kind}${type.size}`;
-  if (!type.littleEndian || !(key in PREDICATES) || kernelModule() === null) return undefined;
-  const name = `count_${key}`;
+  const module = type.littleEndian && key in PREDICATES ? kernelModule(key) : null;
+  if (module === null) return undefined;
   const size = type.size;
   return (bytes, start, count) => {
-    const own = kernelsOf.get(bytes.buffer);
     const length = count * size;
     const whole = length - (length % GROUP);
-    if (own === undefined || whole === 0) return otherwise(bytes, start, count);
+    const kernel = whole > 0 ? kernelOver(bytes.buffer, key, module) : undefined;
+    if (kernel === undefined) return otherwise(bytes, start, count);
     const p = bytes.byteOffset + start;
-    const positives = own.count[name](p, p + whole) / size;
+    const positives = kernel(p, p + whole) / size;
     return whole === length ? positives : positives + otherwise(bytes, start + whole, (length - whole) / size);
   };
 }

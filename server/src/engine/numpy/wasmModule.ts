@@ -93,14 +93,18 @@ function section(id: number, content: number[]): number[] {
   return [id, ...unsigned(content.length), ...content];
 }
 
-function encode(instruction: Instruction): number[] {
-  const [op, ...immediates] = typeof instruction === 'string' ? [instruction] : instruction;
-  const head = op in PLAIN ? [PLAIN[op as keyof typeof PLAIN]] : [0xfd, ...unsigned(SIMD[op as keyof typeof SIMD])];
-  // i32.const takes a signed LEB128; every other immediate here is unsigned or raw bytes.
-  const tail = immediates.flatMap((value) =>
-    Array.isArray(value) ? value : op === 'i32.const' ? signed(value) : unsigned(value),
-  );
-  return [...head, ...tail];
+/** Appends an instruction's bytes to `out` (pushes, not spreads: assembling runs cold, in the interpreter). */
+function encode(instruction: Instruction, out: number[]): void {
+  const op = typeof instruction === 'string' ? instruction : instruction[0];
+  if (op in PLAIN) out.push(PLAIN[op as keyof typeof PLAIN]);
+  else out.push(0xfd, ...unsigned(SIMD[op as keyof typeof SIMD]));
+  if (typeof instruction === 'string') return;
+  const [, ...immediates] = instruction;
+  for (const value of immediates) {
+    // i32.const takes a signed LEB128; every other immediate here is unsigned or raw bytes.
+    if (Array.isArray(value)) for (const byte of value) out.push(byte);
+    else out.push(...(op === 'i32.const' ? signed(value) : unsigned(value)));
+  }
 }
 
 /** A module of `functions` (all of type (i32 × params) → i32, exported by name) over an imported memory `env.memory`. */
@@ -112,8 +116,9 @@ export function assemble(functions: WasmFunction[]): Uint8Array {
   const exported = vector(functions.map((f, index) => [...named(f.name), 0x00, ...unsigned(index)]));
   const bodies = vector(
     functions.map((f) => {
-      const locals = vector(f.locals.map((type) => [1, type]));
-      const code = [...locals, ...f.body.flatMap(encode), PLAIN.end];
+      const code = vector(f.locals.map((type) => [1, type]));
+      for (const instruction of f.body) encode(instruction, code);
+      code.push(PLAIN.end);
       return [...unsigned(code.length), ...code];
     }),
   );
