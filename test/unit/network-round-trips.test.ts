@@ -13,6 +13,7 @@ import { analyzeDocument } from '../../server/src/service/analyze';
 import { buildManifestFile } from '../../server/src/service/buildManifest';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { readRegularBytes } from '../../server/src/service/regularFile';
+import { PROJECT_FILE, ProjectConfigs } from '../../server/src/service/projectConfig';
 import { CacheInspector } from '../../server/src/service/inspector';
 import { WorkerPool } from '../../server/src/workers/pool';
 import { eegNpz } from '../writers/npz';
@@ -261,4 +262,32 @@ test('a re-check with its fingerprint store loaded: the listing and the manifest
   } finally {
     await close();
   }
+});
+
+test('looking for project files up the tree: one open per folder, no stat beside it (a missing name is one lookup)', async () => {
+  const root = tempDir();
+  const inner = path.join(root, 'a', 'b');
+  fs.mkdirSync(inner, { recursive: true });
+  fs.writeFileSync(path.join(root, PROJECT_FILE), '{"diagnostics": {"severity": {"legacy-path": "error"}}}');
+  const layer = await roundLayer();
+  let found;
+  try {
+    found = await new ProjectConfigs().for(path.join(inner, 'manifest.json'), root);
+  } finally {
+    layer.restore();
+  }
+  assert.equal(found.file, path.join(root, PROJECT_FILE));
+  assert.deepEqual(found.problems, []);
+  assert.equal(found.severity['legacy-path'], 'error');
+  assert.deepEqual(
+    layer.log.map((r) => `${r.op} ${path.relative(root, r.file)}`),
+    [
+      `open ${path.join('a', 'b', PROJECT_FILE)}`,
+      `open ${path.join('a', PROJECT_FILE)}`,
+      `open ${PROJECT_FILE}`,
+      `fstat ${PROJECT_FILE}`,
+      `fread ${PROJECT_FILE}`,
+      `fread ${PROJECT_FILE}`,
+    ],
+  );
 });

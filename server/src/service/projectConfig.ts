@@ -120,10 +120,12 @@ export class ProjectConfigs {
 
   private async lookUp(directory: string, stopAt: string | undefined): Promise<ProjectConfig> {
     const candidate = path.join(directory, PROJECT_FILE);
-    const text = await readRegularText(candidate, MAX_PROJECT_FILE_BYTES).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-      return { unreadable: (error as Error).message };
-    });
+    const text = await readRegularText(candidate, MAX_PROJECT_FILE_BYTES, 'often-missing').catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+        return { unreadable: (error as Error).message };
+      },
+    );
     if (typeof text === 'string') return parseProjectConfig(candidate, text);
     if (text) return { ...NONE, file: candidate, error: `cannot read ${candidate}: ${text.unreadable}` };
     const parent = path.dirname(directory);

@@ -29,9 +29,23 @@ export async function openRegularFile(file: string): Promise<{ handle: fs.FileHa
   }
 }
 
+/**
+ * How a file is looked for. `often-missing`: the name is usually absent (a project file looked
+ * for in every folder up the tree), so it is only opened, never stat-ed beside the open. A
+ * missing name then costs one lookup instead of two; on FUSE mounts the first lookups of names
+ * in one directory wait for each other and for a listing of it (measured on the libfuse 3
+ * harness: a re-check one round trip faster). A file that is there costs one round trip more
+ * (the fstat before the reads).
+ */
+export type Expectation = 'present' | 'often-missing';
+
 /** Reads a regular file of at most `maxBytes` as UTF-8 (one that grows past the bound while read is refused too). */
-export async function readRegularText(file: string, maxBytes = MAX_JSON_BYTES): Promise<string> {
-  return (await readRegularBytes(file, maxBytes)).toString('utf8');
+export async function readRegularText(
+  file: string,
+  maxBytes = MAX_JSON_BYTES,
+  expectation: Expectation = 'present',
+): Promise<string> {
+  return (await readRegularBytes(file, maxBytes, expectation)).toString('utf8');
 }
 
 /** The first `length` bytes of a regular file (fewer if it is shorter). */
@@ -60,11 +74,18 @@ const CHUNKS_IN_FLIGHT = 16;
  * (not a regular file, too large, or swapped or changed between the stat and the open) goes the
  * careful way: the fstat first, nothing read from a file that is not regular.
  */
-export async function readRegularBytes(file: string, maxBytes = MAX_JSON_BYTES): Promise<Buffer> {
-  const statting = fs.stat(file).then(
-    (stat) => (stat.isFile() ? stat : undefined),
-    () => undefined,
-  );
+export async function readRegularBytes(
+  file: string,
+  maxBytes = MAX_JSON_BYTES,
+  expectation: Expectation = 'present',
+): Promise<Buffer> {
+  const statting =
+    expectation === 'often-missing'
+      ? Promise.resolve(undefined)
+      : fs.stat(file).then(
+          (stat) => (stat.isFile() ? stat : undefined),
+          () => undefined,
+        );
   // A failed open says why at once (a missing file is common: project files are looked for).
   const handle = await fs.open(file, READ_FLAGS);
   try {
