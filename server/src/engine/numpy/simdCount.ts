@@ -13,7 +13,6 @@
  * The kernels are written below as WebAssembly instructions by their text-format names and
  * assembled when first used (wasmModule.ts); nothing binary is kept in the repository.
  */
-import type { ElementType, RunCounter } from './elements';
 import { assemble, EMPTY, Instruction, V128, WasmFunction } from './wasmModule';
 
 /**
@@ -120,6 +119,14 @@ function kernel(predicate: Instruction[]): WasmFunction {
 }
 
 type Kernel = (p: number, end: number) => number;
+
+/** elements.ts's ElementType and RunCounter, as far as used here (elements.ts imports this module). */
+interface ElementType {
+  kind: string;
+  size: number;
+  littleEndian: boolean;
+}
+type RunCounter = (bytes: Uint8Array, start: number, count: number) => number;
 
 /** The part of the WebAssembly JS API used here: a global of Node's that lib ES2022 does not declare. */
 declare const WebAssembly: {
