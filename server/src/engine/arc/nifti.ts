@@ -13,7 +13,8 @@ import {
   Scaling,
   valueReader,
 } from '../numpy/elements';
-import { inflateChunks, inflateRawPiecesOf } from '../io/inflate';
+import { inflateChunks, inflateRawPieceRunsOf, PIECE_SIZE } from '../io/inflate';
+import { countingBuffer, returnCountingBuffer } from '../numpy/simdCount';
 import { ByteSource, ChunkPlan, FormatError, readChunks, SpanCache } from '../io/source';
 import { LesionCollector, LesionMask } from './lesionMask';
 import { nibabelAffine } from './nibabelAffine';
@@ -147,16 +148,19 @@ async function summarizeStream(
         ? 1 << 20
         : HEADER_ONLY_CHUNK,
   });
-  let stream: AsyncIterable<Uint8Array>;
+  let runs: AsyncIterable<Iterable<Uint8Array>>;
+  let pieces: Uint8Array | undefined;
   if (mode === 'first-member') {
     const payload = await gzipPayloadOffset(source);
+    // Inflated where the SIMD counters read them in place, while they are in the core's cache.
+    if (options.countVoxels) pieces = countingBuffer(PIECE_SIZE);
     // Pieces of one reused buffer: every consumer below copies what it keeps before asking for more.
-    stream = inflateRawPiecesOf(readChunks(source, payload, source.size - payload, plan(payload)));
+    runs = inflateRawPieceRunsOf(readChunks(source, payload, source.size - payload, plan(payload)), pieces);
   } else {
     const raw = readChunks(source, 0, source.size, plan(0));
-    stream = compressed ? inflateChunks(raw, 'gzip', 'ends') : raw;
+    runs = runsOfOne(compressed ? inflateChunks(raw, 'gzip', 'ends') : raw);
   }
-  const iterator = (compressed ? namingZlibErrors(stream) : stream)[Symbol.asyncIterator]();
+  const iterator = new ChunkReader(runs, compressed);
   try {
     const { prefix, rest } = await readPrefix(iterator);
     const header = parseHeader(prefix);
@@ -214,7 +218,9 @@ async function summarizeStream(
       dataOffset < prefix.length ? Buffer.concat([prefix.subarray(dataOffset), rest]) : rest;
     while (remaining > 0 && wantsMore()) {
       if (!chunk) {
-        const next = await iterator.next();
+        // Pieces of a run are taken synchronously: an await, even of a value, costs a turn.
+        const taken = iterator.next();
+        const next = taken instanceof Promise ? await taken : taken;
         if (next.done) {
           throw new EndedEarly(
             `truncated file: voxel data ends ${remaining} bytes early${nibabel(compressed ? 'nib.load works, get_fdata raises EOFError' : 'get_fdata raises OSError')}`,
@@ -256,16 +262,63 @@ async function summarizeStream(
     }
     return content;
   } finally {
-    await iterator.return?.(undefined);
+    await iterator.close();
+    if (pieces) returnCountingBuffer(pieces);
   }
 }
 
-/** Damaged deflate data: Python's gzip raises zlib.error wherever nibabel reads it (nib.load or get_fdata). */
-async function* namingZlibErrors(stream: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  try {
-    yield* stream;
-  } catch (error) {
-    throw withOutcome(error, 'raises zlib.error');
+async function* runsOfOne(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array[]> {
+  for await (const chunk of chunks) yield [chunk];
+}
+
+/**
+ * The decompressed stream's chunks, taken from runs (inflateRawPieceRunsOf): synchronously while
+ * the current run has more, awaiting only for the next run. Damaged deflate data: Python's gzip
+ * raises zlib.error wherever nibabel reads it (nib.load or get_fdata).
+ */
+class ChunkReader {
+  private readonly runs: AsyncIterator<Iterable<Uint8Array>>;
+  private run: Iterator<Uint8Array> | undefined;
+
+  constructor(
+    runs: AsyncIterable<Iterable<Uint8Array>>,
+    private readonly compressed: boolean,
+  ) {
+    this.runs = runs[Symbol.asyncIterator]();
+  }
+
+  /** The next chunk: at once from the current run, else a promise of the next run's first. */
+  next(): IteratorResult<Uint8Array> | Promise<IteratorResult<Uint8Array>> {
+    try {
+      const next = this.run?.next();
+      if (next && !next.done) return next;
+    } catch (error) {
+      throw this.named(error);
+    }
+    this.run = undefined;
+    return this.nextRun();
+  }
+
+  private async nextRun(): Promise<IteratorResult<Uint8Array>> {
+    try {
+      for (;;) {
+        const run = await this.runs.next();
+        if (run.done) return { done: true, value: undefined };
+        this.run = run.value[Symbol.iterator]();
+        const next = this.run.next();
+        if (!next.done) return next;
+      }
+    } catch (error) {
+      throw this.named(error);
+    }
+  }
+
+  private named(error: unknown): unknown {
+    return this.compressed ? withOutcome(error, 'raises zlib.error') : error;
+  }
+
+  async close(): Promise<void> {
+    await this.runs.return?.(undefined);
   }
 }
 
@@ -355,7 +408,7 @@ function capturePicks(indices: Float64Array, size: number) {
 type Header = NIFTI1 | NIFTI2;
 
 /** Collects decompressed bytes up to the voxel offset (header + extensions). */
-async function readPrefix(iterator: AsyncIterator<Uint8Array>): Promise<{ prefix: Uint8Array; rest: Uint8Array }> {
+async function readPrefix(iterator: ChunkReader): Promise<{ prefix: Uint8Array; rest: Uint8Array }> {
   let parts: Uint8Array[] = [];
   let length = 0;
   let needed = 4;

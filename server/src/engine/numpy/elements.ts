@@ -5,6 +5,7 @@
  * 4 GB label array nor a float64 volume is ever materialised.
  */
 import { FormatError } from '../io/source';
+import { simdRunCounter } from './simdCount';
 
 export type ElementKind = 'bool' | 'int' | 'uint' | 'float' | 'complex' | 'timedelta';
 
@@ -152,7 +153,9 @@ export function positiveRunCounter(type: ElementType, scaling?: Scaling): RunCou
   const key = `${type.kind}${type.size}${type.littleEndian ? '<' : '>'}${scaled ? `*${scaling.slope}+${scaling.inter}` : ''}`;
   let counter = counters.get(key);
   if (counter === undefined) {
-    counter = uniformSpanCounter(type, scaled ? scaledPositiveCounter(type, scaling) : rawPositiveCounter(type));
+    const spans = uniformSpanCounter(type, scaled ? scaledPositiveCounter(type, scaling) : rawPositiveCounter(type));
+    // Bytes in a counting buffer (inflated into WebAssembly memory) are counted by SIMD kernels.
+    counter = (scaled ? undefined : simdRunCounter(type, spans)) ?? spans;
     if (counters.size >= MAX_COUNTERS) counters.clear();
     counters.set(key, counter);
   }
