@@ -86,11 +86,19 @@ export interface KnownFacts {
 
 /** The facts a seizure manifest's analysis gathered, for the next check of the same files (`CheckOptions.known`). */
 export function knownFacts(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>): KnownFacts {
-  return {
-    files: new Map(analysis.parsed.files.map((name, k) => [name, analysis.facts[k]])),
-    listing: analysis.listing,
-    last: analysis,
-  };
+  return { files: factsByName(analysis.parsed.files, analysis.facts), listing: analysis.listing, last: analysis };
+}
+
+/** Name → facts maps, kept by the facts array (an edit's check reuses it, and the names with it, most of the time). */
+const factsByNameKept = new WeakMap<CacheFileFacts[], { names: readonly string[]; byName: Map<string, CacheFileFacts> }>();
+
+/** Each name's facts (`facts[k]` for `names[k]`): one map per names and facts, not one per edit (35,000 names on 1M entries). */
+function factsByName(names: readonly string[], facts: CacheFileFacts[]): Map<string, CacheFileFacts> {
+  const kept = factsByNameKept.get(facts);
+  if (kept?.names === names) return kept.byName;
+  const byName = new Map(names.map((name, k) => [name, facts[k]]));
+  factsByNameKept.set(facts, { names, byName });
+  return byName;
 }
 
 // The same array when the re-parse shared the column (manifestReparse.ts).

@@ -6,6 +6,7 @@ import { Diagnostic, diagnostic, TextSpan } from '../diagnostics';
 import { formatPercent } from '../units';
 import { CATEGORIES } from './category';
 import { fileAnchors, fileIds } from './fileAnchor';
+import { fileCategories } from './fileCategories';
 import { ManifestEntries } from './manifestEntries';
 import { ParsedManifest } from './manifestParse';
 import { categoryOf, MAX_WINDOWS_PER_FILE, NpzSummary, windowPositives } from './npz';
@@ -121,11 +122,24 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
   // Per file once, not per entry: a 1M-entry manifest lists each of its files hundreds of times.
   const windowCounts = parsed.files.map((_, id) => windowCountOf(input.files[id]?.summary));
   const referencedWindows = new ReferencedWindows(windowCounts, entries.count);
+  const plainFiles = fileCategories(input.files);
+  const { file, shadowed, category } = entries;
   for (let i = 0; i < entries.count; i++) {
-    const fileId = entries.file[i];
-    if (fileId < 0 || entries.shadowed[i]) continue;
-    const facts = input.files[fileId];
+    const fileId = file[i];
+    if (fileId < 0 || shadowed[i]) continue;
     const window = entries.window[i];
+    if (plainFiles.plain[fileId]) {
+      // The usual entry (its file read and labelled): the checks below that can apply, without its facts.
+      if (Number.isNaN(window)) continue;
+      const count = plainFiles.count[fileId];
+      const index = window < 0 ? count + window : window;
+      if (index >= 0 && !referencedWindows.add(fileId, index)) out.push(duplicateEntry(parsed, i, index));
+      if (index < 0 || index >= count) out.push(outOfRange(parsed, i, count));
+      else if (plainFiles.category[plainFiles.start[fileId] + index] !== category[i])
+        out.push(categoryMismatch(parsed, input.files[fileId].summary!, i, index));
+      continue;
+    }
+    const facts = input.files[fileId];
     const name = parsed.files[fileId];
     if (!facts.exists) {
       const why = facts.error ? ` (${facts.error})` : '';
@@ -159,18 +173,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
     const count = windowCounts[fileId];
     // Python indexes from the end with a negative index.
     const index = window < 0 && count !== undefined ? count + window : window;
-    if (index >= 0) {
-      if (!referencedWindows.add(fileId, index)) {
-        out.push(
-          diagnostic(
-            entrySpan(entries, i),
-            'warning',
-            'duplicate-entry',
-            `${name} window ${index} is listed more than once: training uses it twice.`,
-          ),
-        );
-      }
-    }
+    if (index >= 0 && !referencedWindows.add(fileId, index)) out.push(duplicateEntry(parsed, i, index));
     if (!summary) continue;
     if (!summary.hasLabels) {
       out.push(
@@ -184,15 +187,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
       );
     }
     if (count !== undefined && (index < 0 || index >= count)) {
-      const windowSpan = { offset: entries.windowOffset[i], length: entries.windowLength[i] };
-      out.push(
-        diagnostic(
-          windowSpan,
-          'error',
-          'window-out-of-range',
-          `${name} has ${count} windows; window_idx ${window} does not exist: training raises IndexError when it reads this entry.`,
-        ),
-      );
+      out.push(outOfRange(parsed, i, count));
       continue;
     }
     if (summary.windowsError) {
@@ -207,21 +202,43 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
       );
     }
     if (!summary.hasLabels) continue;
-    const actual = categoryOf(summary, index);
-    const listed = CATEGORIES[entries.category[i]];
-    if (actual !== listed) {
-      out.push(
-        diagnostic(
-          entrySpan(entries, i),
-          'error',
-          'category-mismatch',
-          `Listed as ${listed}, but ${describeWindow(summary, index)}: it is ${actual}. The manifest is stale; rebuild it.`,
-        ),
-      );
-    }
+    if (categoryOf(summary, index) !== CATEGORIES[category[i]])
+      out.push(categoryMismatch(parsed, summary, i, index));
   }
   out.push(...unreferenced(parsed, input, referencedWindows));
   return out;
+}
+
+function duplicateEntry(parsed: ParsedManifest, i: number, index: number): Diagnostic {
+  const name = parsed.files[parsed.entries.file[i]];
+  return diagnostic(
+    entrySpan(parsed.entries, i),
+    'warning',
+    'duplicate-entry',
+    `${name} window ${index} is listed more than once: training uses it twice.`,
+  );
+}
+
+function outOfRange(parsed: ParsedManifest, i: number, count: number): Diagnostic {
+  const { entries } = parsed;
+  const name = parsed.files[entries.file[i]];
+  return diagnostic(
+    { offset: entries.windowOffset[i], length: entries.windowLength[i] },
+    'error',
+    'window-out-of-range',
+    `${name} has ${count} windows; window_idx ${entries.window[i]} does not exist: training raises IndexError when it reads this entry.`,
+  );
+}
+
+function categoryMismatch(parsed: ParsedManifest, summary: NpzSummary, i: number, index: number): Diagnostic {
+  const { entries } = parsed;
+  const listed = CATEGORIES[entries.category[i]];
+  return diagnostic(
+    entrySpan(entries, i),
+    'error',
+    'category-mismatch',
+    `Listed as ${listed}, but ${describeWindow(summary, index)}: it is ${categoryOf(summary, index)}. The manifest is stale; rebuild it.`,
+  );
 }
 
 function fileSpan(entries: ManifestEntries, i: number): TextSpan {
