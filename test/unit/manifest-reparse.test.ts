@@ -53,6 +53,18 @@ test('a re-parse after random edits equals a whole parse of the new text', () =>
         inserted: edit.inserted.length,
       });
       const whole = parseManifest(next);
+      // Read through ranges (an editor's document: only the edited stretch made one string), the same parse.
+      const source = { length: next.length, slice: (from: number, to: number) => next.slice(from, to) };
+      const viaSource = reparseManifest(parsed, source, {
+        offset: edit.offset,
+        removed: edit.removed,
+        inserted: edit.inserted.length,
+      });
+      assert.deepEqual(
+        viaSource && plainParse(viaSource),
+        quick && plainParse(quick),
+        `seed ${seed} step ${step}: ranges`,
+      );
       // The re-parse shares the columns it leaves as they were: the previous parse must not change.
       assert.deepEqual(plainParse(parsed), before, `seed ${seed} step ${step}: the previous parse changed`);
       if (!broken) eligible++;

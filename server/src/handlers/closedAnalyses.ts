@@ -18,7 +18,7 @@ export function keepClosed(state: ServerState, t: Tracked): void {
   const kept = state.documents.closedKept;
   kept.delete(t.uri);
   if (!t.analysis || !t.analysed) return;
-  kept.set(t.uri, t.analysed.text.length);
+  kept.set(t.uri, t.analysed.length);
   let total = 0;
   for (const characters of kept.values()) total += characters;
   for (const [uri, characters] of kept) {

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { CancellationToken, Diagnostic as LspDiagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
 import { Diagnostic, Severity } from '../engine/diagnostics';
 import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
-import { Analysis, analyzeDocument, KnownFacts, knownFacts, structuralAnalysis } from '../service/analyze';
+import { Analysis, analyzeStructure, KnownFacts, knownFacts, structuralAnalysis } from '../service/analyze';
 import { detectDocument, Structure } from '../service/detect';
 import { reparseManifest } from '../engine/eeg/manifestReparse';
 import { openDocumentDecodeError, readJsonFile } from '../service/readJson';
@@ -69,7 +69,7 @@ function structureFromLast(t: Tracked, snapshot: TextSnapshot): Structure | unde
   if (snapshot === analysed) return { kind: 'seizure-manifest', parsed: analysis.parsed };
   const change = snapshot.changeSince(analysed.id);
   if (!change) return undefined;
-  const parsed = reparseManifest(analysis.parsed, snapshot.text, change);
+  const parsed = reparseManifest(analysis.parsed, snapshot, change);
   return parsed && { kind: 'seizure-manifest', parsed };
 }
 
@@ -98,14 +98,15 @@ async function currentText(
   t: Tracked,
 ): Promise<{ snapshot: TextSnapshot; decodeError?: PythonJsonError } | undefined> {
   const open = state.documents.openText(t.uri);
-  if (open) return { snapshot: open, decodeError: await openDocumentDecodeError(t.file, open.text) };
+  if (open) return { snapshot: open, decodeError: await openDocumentDecodeError(t.file, open) };
   const read = await readJsonFile(t.file).catch(() => undefined);
   return read && { snapshot: new TextSnapshot(read.text, -1), decodeError: read.decodeError };
 }
 
 /** Whether a text is over the largest JSON document read (its UTF-8 bytes are counted only when they may be). */
-const overJsonBound = (text: string) =>
-  text.length > MAX_JSON_BYTES || (text.length * 3 > MAX_JSON_BYTES && Buffer.byteLength(text) > MAX_JSON_BYTES);
+const overJsonBound = (snapshot: TextSnapshot) =>
+  snapshot.length > MAX_JSON_BYTES ||
+  (snapshot.length * 3 > MAX_JSON_BYTES && Buffer.byteLength(snapshot.text) > MAX_JSON_BYTES);
 
 const versionOf = (snapshot: TextSnapshot) => (snapshot.version < 0 ? undefined : snapshot.version);
 
@@ -191,7 +192,7 @@ export async function check(state: ServerState, uri: string, reason: CheckReason
     if (signal.aborted) return;
     if (!current) return untrack(state, uri);
     const { snapshot } = current;
-    if (state.documents.open.has(uri) && overJsonBound(snapshot.text)) {
+    if (state.documents.open.has(uri) && overJsonBound(snapshot)) {
       // As for a file on disk over the bound (readRegularBytes): not checked, and its text not kept.
       state.documents.open.delete(uri);
       state.log.warn(
@@ -228,25 +229,19 @@ export async function check(state: ServerState, uri: string, reason: CheckReason
       if (signal.aborted) return;
     }
     counters.contentChecks++;
-    const analysis: Analysis = await analyzeDocument(
-      t.file,
-      snapshot.text,
-      state.inspector,
-      {
-        content: contentChecks,
-        deep: deepChecks || state.documents.deepRequested.has(uri),
-        onDeepProgress: state.documents.deepProgress.get(uri),
-        composition: training,
-        cv,
-        resampleMethod: preprocessing.resampleMethod,
-        cwd: state.workspace.cwdFor(t.file),
-        searchMovedUnder: state.workspace.folderOf(t.file),
-        buildExclude: await buildExcludeFor(state, t.file),
-        signal,
-        known,
-      },
-      structure,
-    );
+    const analysis: Analysis = await analyzeStructure(t.file, structure, state.inspector, {
+      content: contentChecks,
+      deep: deepChecks || state.documents.deepRequested.has(uri),
+      onDeepProgress: state.documents.deepProgress.get(uri),
+      composition: training,
+      cv,
+      resampleMethod: preprocessing.resampleMethod,
+      cwd: state.workspace.cwdFor(t.file),
+      searchMovedUnder: state.workspace.folderOf(t.file),
+      buildExclude: await buildExcludeFor(state, t.file),
+      signal,
+      known,
+    });
     const open = state.documents.open.get(uri);
     if (signal.aborted || (open && open.version !== snapshot.version)) return; // superseded
     t.analysis = analysis;

@@ -90,7 +90,10 @@ export function knownFacts(analysis: Extract<Analysis, { kind: 'seizure-manifest
 }
 
 /** Name → facts maps, kept by the facts array (an edit's check reuses it, and the names with it, most of the time). */
-const factsByNameKept = new WeakMap<CacheFileFacts[], { names: readonly string[]; byName: Map<string, CacheFileFacts> }>();
+const factsByNameKept = new WeakMap<
+  CacheFileFacts[],
+  { names: readonly string[]; byName: Map<string, CacheFileFacts> }
+>();
 
 /** Each name's facts (`facts[k]` for `names[k]`): one map per names and facts, not one per edit (35,000 names on 1M entries). */
 function factsByName(names: readonly string[], facts: CacheFileFacts[]): Map<string, CacheFileFacts> {
@@ -280,6 +283,16 @@ export async function analyzeDocument(
   inspector: CacheInspector,
   options: CheckOptions,
   structure = analyzeText(text, { name: path.basename(file) }),
+): Promise<Analysis> {
+  return analyzeStructure(file, structure, inspector, options);
+}
+
+/** The analysis of a document whose structure is known already (an edit's re-parse: its whole text is never built). */
+export async function analyzeStructure(
+  file: string,
+  structure: Structure,
+  inspector: CacheInspector,
+  options: CheckOptions,
 ): Promise<Analysis> {
   switch (structure.kind) {
     case 'seizure-manifest':

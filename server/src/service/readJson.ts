@@ -1,6 +1,7 @@
 /** JSON files read as Python reads them: bytes decoded as UTF-8, with the error json.load raises. */
 import { decodeLikePython, PythonJsonError, pythonJsonError, UTF8_BOM } from '../engine/json/pythonJsonLoad';
 import { readRegularBytes, readRegularHead } from './regularFile';
+import type { TextSnapshot } from './textDocument';
 
 /**
  * A JSON file as Python reads it: UTF-8 decoded, with the UnicodeDecodeError json.load would
@@ -17,11 +18,12 @@ export async function readJsonFile(file: string): Promise<{ text: string; decode
  * or json.load's byte-order-mark error when the file on disk starts with one: editors hide the
  * mark from the buffer (VS Code, Neovim) and write it back on save.
  */
-export async function openDocumentDecodeError(file: string, text: string): Promise<PythonJsonError | undefined> {
-  if (!text.startsWith('\ufeff') && (await startsWithBom(file))) return pythonJsonError(`\ufeff${text}`);
-  if (!text.includes('\ufffd')) return undefined;
+export async function openDocumentDecodeError(file: string, open: TextSnapshot): Promise<PythonJsonError | undefined> {
+  if (open.slice(0, 1) !== '\ufeff' && (await startsWithBom(file))) return pythonJsonError(`\ufeff${open.text}`);
+  // Known per edit without reading the whole text again (pieceText.ts).
+  if (!open.hasReplacementCharacter()) return undefined;
   const disk = await readJsonFile(file).catch(() => undefined);
-  return disk?.decodeError && disk.text === text ? disk.decodeError : undefined;
+  return disk?.decodeError && disk.text === open.text ? disk.decodeError : undefined;
 }
 
 async function startsWithBom(file: string): Promise<boolean> {

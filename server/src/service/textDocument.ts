@@ -9,6 +9,8 @@
  * last means the end of the text.
  */
 
+import { PieceText } from './pieceText';
+
 export interface TextPosition {
   line: number;
   character: number;
@@ -37,13 +39,35 @@ export class TextSnapshot {
   /** Tells snapshots apart (a change names the snapshot it was made from without holding on to its text). */
   readonly id = ++lastSnapshotId;
 
+  /** The text, as a root with the pieces edits replaced (made whole only when `text` is read). */
+  readonly content: PieceText;
+
   constructor(
-    readonly text: string,
+    text: string | PieceText,
     readonly version: number,
     private starts?: Int32Array,
     /** How this text differs from earlier snapshots it was made from by range edits, nearest first. */
     readonly since: readonly SnapshotChange[] = [],
-  ) {}
+  ) {
+    this.content = typeof text === 'string' ? new PieceText(text) : text;
+  }
+
+  /** The whole text (after edits, built once when first read: a whole parse needs it, a re-parse does not). */
+  get text(): string {
+    return this.content.toString();
+  }
+
+  get length(): number {
+    return this.content.length;
+  }
+
+  slice(from: number, to: number): string {
+    return this.content.slice(from, to);
+  }
+
+  hasReplacementCharacter(): boolean {
+    return this.content.hasReplacementCharacter();
+  }
 
   /** How this text differs from the snapshot with id `baseId`, when it was made from it by range edits. */
   changeSince(baseId: number): SnapshotChange | undefined {
@@ -60,7 +84,7 @@ export class TextSnapshot {
     let start = this.offsetAt(range.start);
     let end = this.offsetAt(range.end);
     if (end < start) [start, end] = [end, start]; // inverted, taken the right way round
-    const text = this.text.slice(0, start) + replacement + this.text.slice(end);
+    const text = this.content.replaced(start, end, replacement);
     const old = this.lineStarts();
     // From the line before the edit's (a \r there may join a \n the replacement starts with) to
     // the line after the edit's end line (the first whose start nothing in the edit can move).
@@ -98,18 +122,18 @@ export class TextSnapshot {
 
   offsetAt(position: TextPosition): number {
     const starts = this.lineStarts();
-    if (position.line >= starts.length) return this.text.length;
+    if (position.line >= starts.length) return this.length;
     if (position.line < 0) return 0;
     const start = starts[position.line];
-    let end = position.line + 1 < starts.length ? starts[position.line + 1] : this.text.length;
+    let end = position.line + 1 < starts.length ? starts[position.line + 1] : this.length;
     // The character may not reach into the line break.
-    while (end > start && isLineBreak(this.text.charCodeAt(end - 1))) end--;
+    while (end > start && isLineBreak(this.content.charCodeAt(end - 1))) end--;
     return Math.min(start + Math.max(0, position.character), end);
   }
 
   positionAt(offset: number): TextPosition {
     const starts = this.lineStarts();
-    const at = Math.max(0, Math.min(offset, this.text.length));
+    const at = Math.max(0, Math.min(offset, this.length));
     let low = 0;
     let high = starts.length - 1;
     while (low < high) {
@@ -119,7 +143,7 @@ export class TextSnapshot {
     }
     // An offset inside a line break counts as the end of the line's content.
     let end = at;
-    while (end > starts[low] && isLineBreak(this.text.charCodeAt(end - 1))) end--;
+    while (end > starts[low] && isLineBreak(this.content.charCodeAt(end - 1))) end--;
     return { line: low, character: end - starts[low] };
   }
 }
@@ -163,26 +187,26 @@ export function withChanges(
   // Only a new version (a change event with no changes): the same text.
   if (!changes.length)
     return new TextSnapshot(
-      base.text,
+      base.content,
       version,
       starts,
       sinceEarlier(base, { baseId: base.id, offset: 0, removed: 0, inserted: 0 }),
     );
   const lines = starts.length;
-  const startOf = (line: number) => (line < lines ? starts[line] : base.text.length);
+  const startOf = (line: number) => (line < lines ? starts[line] : base.length);
   // The window holds base lines [first, end) (end === lines: through the end of the text), edited.
   let first = -1;
   let end = -1;
   let window = pieceOf('', version);
   /** Lines of the window, not counting the start of the line after it. */
   const windowLines = () => window.lineStarts().length - (end < lines ? 1 : 0);
-  const take = (from: number, to: number) => (window = pieceOf(base.text.slice(startOf(from), startOf(to)), version));
+  const take = (from: number, to: number) => (window = pieceOf(base.slice(startOf(from), startOf(to)), version));
 
   /** The text with the window's changes: the base's line starts kept before it, shifted after it. */
   const assemble = (): TextSnapshot => {
     const windowStart = startOf(first);
     const windowEnd = startOf(end);
-    const text = base.text.slice(0, windowStart) + window.text + base.text.slice(windowEnd);
+    const text = base.content.replaced(windowStart, windowEnd, window.text);
     const delta = window.text.length - (windowEnd - windowStart);
     const local = window.lineStarts().subarray(0, windowLines());
     const lineStarts = new Int32Array(first + local.length + (lines - end));
@@ -190,7 +214,7 @@ export function withChanges(
     for (let i = 0; i < local.length; i++) lineStarts[first + i] = windowStart + local[i];
     for (let line = end, at = first + local.length; line < lines; line++) lineStarts[at++] = starts[line] + delta;
     // The one range that differs: the window without what it shares with the old one at either end.
-    const before = base.text.slice(windowStart, windowEnd);
+    const before = base.slice(windowStart, windowEnd);
     const after = window.text;
     let same = 0;
     while (same < before.length && same < after.length && before.charCodeAt(same) === after.charCodeAt(same)) same++;
@@ -222,13 +246,13 @@ export function withChanges(
       take(first, end);
     } else {
       if (low < first) {
-        window = pieceOf(base.text.slice(startOf(low), startOf(first)) + window.text, version);
+        window = pieceOf(base.slice(startOf(low), startOf(first)) + window.text, version);
         first = low;
       }
       const past = high - (first + windowLines()); // lines needed beyond the window's end
       if (past >= 0 && end < lines) {
         const to = Math.min(lines, end + past + 1);
-        window = pieceOf(window.text + base.text.slice(startOf(end), startOf(to)), version);
+        window = pieceOf(window.text + base.slice(startOf(end), startOf(to)), version);
         end = to;
       }
     }

@@ -202,8 +202,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
       );
     }
     if (!summary.hasLabels) continue;
-    if (categoryOf(summary, index) !== CATEGORIES[category[i]])
-      out.push(categoryMismatch(parsed, summary, i, index));
+    if (categoryOf(summary, index) !== CATEGORIES[category[i]]) out.push(categoryMismatch(parsed, summary, i, index));
   }
   out.push(...unreferenced(parsed, input, referencedWindows));
   return out;

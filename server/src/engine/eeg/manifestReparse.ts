@@ -13,7 +13,14 @@
 import { Diagnostic } from '../diagnostics';
 import { CATEGORIES } from './category';
 import { ManifestEntries } from './manifestEntries';
-import { CategoryKey, keepReparseState, ParsedManifest, parseManifestItems, reparseStateOf } from './manifestParse';
+import {
+  CategoryKey,
+  keepReparseState,
+  ParsedItems,
+  ParsedManifest,
+  parseManifestItems,
+  reparseStateOf,
+} from './manifestParse';
 
 /** One replaced range of the previous text: `removed` characters at `offset` became `inserted` ones. */
 export interface TextChange {
@@ -32,10 +39,16 @@ function firstWhere(low: number, high: number, isAfter: (i: number) => boolean):
   return low;
 }
 
+/** A text read in ranges (an editor's document need not be one string: only the edited stretch is made one). */
+export interface TextSource {
+  readonly length: number;
+  slice(from: number, to: number): string;
+}
+
 /** The parse of `text` (the previous text with `change` applied), or undefined when only a whole parse can tell. */
 export function reparseManifest(
   previous: ParsedManifest,
-  text: string,
+  text: string | TextSource,
   change: TextChange,
 ): ParsedManifest | undefined {
   const state = reparseStateOf(previous);
@@ -61,7 +74,7 @@ export function reparseManifest(
   const pieceStart = from > first ? endOf(from - 1) : list.value.offset + 1;
   const pieceEnd = to < last ? entryOffset[to] : listEnd - 1;
   const category = CATEGORIES.indexOf(list.category);
-  const items = parseManifestItems(text, pieceStart, pieceEnd + delta, category, {
+  const items = itemsOf(text, pieceStart, pieceEnd + delta, category, {
     afterItem: from > first,
     beforeItem: to < last,
   });
@@ -94,6 +107,27 @@ export function reparseManifest(
     schema: [...entrySchema, ...state.tail],
   };
   return keepReparseState(parsed, { entrySchema, tail: state.tail });
+}
+
+/**
+ * `parseManifestItems` of `text[from, to)`, read as one string only that far (and one character
+ * beyond, which ends the piece's last value as it does in the whole text), offsets made whole-text ones.
+ */
+function itemsOf(
+  text: string | TextSource,
+  from: number,
+  to: number,
+  category: number,
+  neighbours: { afterItem: boolean; beforeItem: boolean },
+): ParsedItems | undefined {
+  if (typeof text === 'string') return parseManifestItems(text, from, to, category, neighbours);
+  const piece = text.slice(from, to + 1);
+  const items = parseManifestItems(piece, 0, to - from, category, neighbours);
+  if (!items) return undefined;
+  const { entries } = items;
+  for (const column of [entries.entryOffset, entries.fileOffset, entries.windowOffset])
+    for (let i = 0; i < column.length; i++) if (column[i] >= 0) column[i] += from;
+  return { ...items, schema: items.schema.map((d) => ({ ...d, offset: d.offset + from })) };
 }
 
 /**
