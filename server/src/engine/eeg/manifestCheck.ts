@@ -139,73 +139,88 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
         out.push(categoryMismatch(parsed, input.files[fileId].summary!, i, index));
       continue;
     }
-    const facts = input.files[fileId];
-    const name = parsed.files[fileId];
-    if (!facts.exists) {
-      const why = facts.error ? ` (${facts.error})` : '';
-      out.push(
-        diagnostic(
-          fileSpan(entries, i),
-          'error',
-          'missing-cache-file',
-          `${name} does not exist${why}: training skips this entry.`,
-        ),
-      );
-      continue;
-    }
-    if (facts.error) {
-      const failure = failureOf(facts);
-      const outcome = failureOutcome(failure);
-      const training = outcome === 'unsupported' ? '' : ' Training fails when it reads this entry.';
-      out.push(
-        diagnostic(
-          fileSpan(entries, i),
-          outcome === 'unsupported' ? 'warning' : 'error',
-          FAILURE_CODE[outcome],
-          `${describeFailure(name, failure)}.${training}`,
-          name,
-        ),
-      );
-      continue;
-    }
-    if (Number.isNaN(window)) continue;
-    const summary = facts.summary;
-    const count = windowCounts[fileId];
-    // Python indexes from the end with a negative index.
-    const index = window < 0 && count !== undefined ? count + window : window;
-    if (index >= 0 && !referencedWindows.add(fileId, index)) out.push(duplicateEntry(parsed, i, index));
-    if (!summary) continue;
-    if (!summary.hasLabels) {
-      out.push(
-        diagnostic(
-          entrySpan(entries, i),
-          'warning',
-          'no-labels',
-          `${name} has no labels: the builder leaves such files out (a rebuild drops this entry); until then training uses this window with all-zero labels.`,
-          name,
-        ),
-      );
-    }
-    if (count !== undefined && (index < 0 || index >= count)) {
-      out.push(outOfRange(parsed, i, count));
-      continue;
-    }
-    if (summary.windowsError) {
-      out.push(
-        diagnostic(
-          fileSpan(entries, i),
-          'error',
-          'unreadable-cache-file',
-          `${name}: windows cannot be read (${summary.windowsError}). The builder still lists the file (it reads only labels), but training fails when it reads this window.`,
-          name,
-        ),
-      );
-    }
-    if (!summary.hasLabels) continue;
-    if (categoryOf(summary, index) !== CATEGORIES[category[i]]) out.push(categoryMismatch(parsed, summary, i, index));
+    checkOtherEntry(parsed, input, i, windowCounts[fileId], referencedWindows, out);
   }
   out.push(...unreferenced(parsed, input, referencedWindows));
   return out;
+}
+
+/** The checks of an entry whose file is not a plain labelled one (missing, unreadable, without labels, or unread). */
+function checkOtherEntry(
+  parsed: ParsedManifest,
+  input: ManifestCheckInput,
+  i: number,
+  count: number | undefined,
+  referencedWindows: ReferencedWindows,
+  out: Diagnostic[],
+): void {
+  const { entries } = parsed;
+  const fileId = entries.file[i];
+  const window = entries.window[i];
+  const facts = input.files[fileId];
+  const name = parsed.files[fileId];
+  if (!facts.exists) {
+    const why = facts.error ? ` (${facts.error})` : '';
+    out.push(
+      diagnostic(
+        fileSpan(entries, i),
+        'error',
+        'missing-cache-file',
+        `${name} does not exist${why}: training skips this entry.`,
+      ),
+    );
+    return;
+  }
+  if (facts.error) {
+    const failure = failureOf(facts);
+    const outcome = failureOutcome(failure);
+    const training = outcome === 'unsupported' ? '' : ' Training fails when it reads this entry.';
+    out.push(
+      diagnostic(
+        fileSpan(entries, i),
+        outcome === 'unsupported' ? 'warning' : 'error',
+        FAILURE_CODE[outcome],
+        `${describeFailure(name, failure)}.${training}`,
+        name,
+      ),
+    );
+    return;
+  }
+  if (Number.isNaN(window)) return;
+  const summary = facts.summary;
+  // Python indexes from the end with a negative index.
+  const index = window < 0 && count !== undefined ? count + window : window;
+  if (index >= 0 && !referencedWindows.add(fileId, index)) out.push(duplicateEntry(parsed, i, index));
+  if (!summary) return;
+  if (!summary.hasLabels) {
+    out.push(
+      diagnostic(
+        entrySpan(entries, i),
+        'warning',
+        'no-labels',
+        `${name} has no labels: the builder leaves such files out (a rebuild drops this entry); until then training uses this window with all-zero labels.`,
+        name,
+      ),
+    );
+  }
+  if (count !== undefined && (index < 0 || index >= count)) {
+    out.push(outOfRange(parsed, i, count));
+    return;
+  }
+  if (summary.windowsError) {
+    out.push(
+      diagnostic(
+        fileSpan(entries, i),
+        'error',
+        'unreadable-cache-file',
+        `${name}: windows cannot be read (${summary.windowsError}). The builder still lists the file (it reads only labels), but training fails when it reads this window.`,
+        name,
+      ),
+    );
+  }
+  if (!summary.hasLabels) return;
+  if (categoryOf(summary, index) !== CATEGORIES[entries.category[i]])
+    out.push(categoryMismatch(parsed, summary, i, index));
 }
 
 function duplicateEntry(parsed: ParsedManifest, i: number, index: number): Diagnostic {
@@ -258,10 +273,11 @@ export function describeWindow(summary: NpzSummary, window: number): string {
 function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referenced: ReferencedWindows): Diagnostic[] {
   if (!input.directory || parsed.rootKeys.length === 0) return [];
   const anchorOf = fileAnchors(parsed);
-  const ids = fileIds(parsed.files);
+  const ids = listedIds(input.directory, parsed.files);
   const out: Diagnostic[] = [];
-  for (const { name, facts } of input.directory) {
-    const id = ids.get(name);
+  for (let k = 0; k < input.directory.length; k++) {
+    const { name, facts } = input.directory[k];
+    const id = ids[k] < 0 ? undefined : ids[k];
     const summary = facts.summary;
     if (facts.error) {
       const failure = failureOf(facts);
@@ -322,6 +338,21 @@ function unreferenced(parsed: ParsedManifest, input: ManifestCheckInput, referen
     }
   }
   return out;
+}
+
+const listedIdsKept = new WeakMap<readonly { name: string }[], { files: readonly string[]; ids: Int32Array }>();
+
+/**
+ * Each listed file's id among the manifest's names (-1: not named), kept by the listing while the
+ * names are the same array: an edit's check looks up 35,000 names once, not once per edit.
+ */
+function listedIds(listing: readonly { name: string }[], files: readonly string[]): Int32Array {
+  const kept = listedIdsKept.get(listing);
+  if (kept?.files === files) return kept.ids;
+  const byName = fileIds(files);
+  const ids = Int32Array.from(listing, ({ name }) => byName.get(name) ?? -1);
+  listedIdsKept.set(listing, { files, ids });
+  return ids;
 }
 
 /** Said of a file no rebuild would list (too many windows): a rebuild offers nothing for it. */

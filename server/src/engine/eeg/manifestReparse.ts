@@ -12,6 +12,7 @@
  */
 import { Diagnostic } from '../diagnostics';
 import { CATEGORIES } from './category';
+import { fileIds } from './fileAnchor';
 import { ManifestEntries } from './manifestEntries';
 import {
   CategoryKey,
@@ -165,11 +166,12 @@ function spliceEntries(
     delta === 0 ? splice(oldColumn, addedColumn, Int32Array) : shiftedSplice(oldColumn, from, to, addedColumn, delta);
   // The added entries' names among the known ones (new names after them), then ids by first appearance.
   const names = previous.files.slice();
-  let known: Map<string, number> | undefined;
+  // The previous names' ids are kept by their array (fileAnchor.ts): 35,000 names are not hashed again per edit.
+  const known = fileIds(previous.files);
+  const newNames = new Map<string, number>();
   const ids = addedFiles.map((name) => {
-    known ??= new Map(previous.files.map((f, k) => [f, k]));
-    let id = known.get(name);
-    if (id === undefined) known.set(name, (id = names.push(name) - 1));
+    let id = known.get(name) ?? newNames.get(name);
+    if (id === undefined) newNames.set(name, (id = names.push(name) - 1));
     return id;
   });
   const addedIds = added.file.map((id) => (id >= 0 ? ids[id] : id));
