@@ -18,6 +18,7 @@ import { openDocumentDecodeError, readJsonFile } from '../service/readJson';
 import { MAX_JSON_BYTES } from '../service/regularFile';
 import { codeLink } from '../service/diagnosticDocs';
 import { TextSnapshot } from '../service/textDocument';
+import { nextTurn } from '../service/nextTurn';
 import { forgetClosed, keepClosed } from './closedAnalyses';
 import { buildExcludeFor } from './buildExclude';
 import { settingsFor } from './settings';
@@ -189,6 +190,7 @@ export async function check(state: ServerState, uri: string, reason: CheckReason
     const { contentChecks, deepChecks, training, cv, preprocessing } = await settingsFor(state, uri);
     if (signal.aborted) return; // a newer check (or an edit) came while we waited
     const current = await currentText(state, t);
+    await nextTurn(); // hovers and edits that came while the text was built are answered first
     if (signal.aborted) return;
     if (!current) return untrack(state, uri);
     const { snapshot } = current;
@@ -207,6 +209,7 @@ export async function check(state: ServerState, uri: string, reason: CheckReason
     if (fromLast) counters.reparses++;
     else counters.parses++;
     const structure = fromLast ?? (await detectDocument(t.file, snapshot.text, { decodeError: current.decodeError }));
+    await nextTurn();
     if (signal.aborted) return;
     if (structure.kind === 'unrelated') {
       // Named like ours but not our format (a browser-extension manifest): say nothing at all.

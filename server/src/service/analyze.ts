@@ -47,6 +47,7 @@ import type { JsonFormat } from '../engine/invalidJson';
 import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
 import { analyzeText, Structure } from './detect';
 import { CacheInspector, statOrUndefined } from './inspector';
+import { nextTurn } from './nextTurn';
 
 export interface CheckOptions {
   /** Read file contents (labels, voxels); false checks only schema and existence. */
@@ -378,6 +379,9 @@ async function analyzeManifest(
       );
   }
   const deep = await deepDone;
+  // The checks below walk every entry: what came meanwhile (a hover, an edit that stops this check) goes first.
+  await nextTurn();
+  options.signal?.throwIfAborted();
   const last = known?.last && sameComposition(known.last, parsed, facts, options) ? known.last : undefined;
   const stats =
     last?.stats ??
