@@ -6,8 +6,14 @@
  * manifest is then checked by typed-array reads, not by a walk of each file's summary per entry.
  */
 import { CATEGORIES } from './category';
-import type { CacheFileFacts } from './manifestCheck';
-import { categoryOf } from './npz';
+import { categoryOf, NpzSummary } from './npz';
+
+/** What it reads of a file's facts (manifestCheck.ts's CacheFileFacts, declared here: that module uses this one). */
+interface CacheFileFacts {
+  exists: boolean;
+  error?: string;
+  summary?: NpzSummary;
+}
 
 export interface FileCategories {
   /** 1 for a file whose entries take the plain path: exists, read, has labels, windows readable. */
