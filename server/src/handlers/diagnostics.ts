@@ -190,7 +190,9 @@ export async function check(state: ServerState, uri: string, reason: CheckReason
     const { contentChecks, deepChecks, training, cv, preprocessing } = await settingsFor(state, uri);
     if (signal.aborted) return; // a newer check (or an edit) came while we waited
     const current = await currentText(state, t);
-    await nextTurn(); // hovers and edits that came while the text was built are answered first
+    // After an edit, hovers and edits that came while the text was built are answered first. Not
+    // before a whole parse: another check (the workspace scan's) would stop this one and parse again.
+    if (reason === 'edit') await nextTurn();
     if (signal.aborted) return;
     if (!current) return untrack(state, uri);
     const { snapshot } = current;
@@ -209,7 +211,7 @@ export async function check(state: ServerState, uri: string, reason: CheckReason
     if (fromLast) counters.reparses++;
     else counters.parses++;
     const structure = fromLast ?? (await detectDocument(t.file, snapshot.text, { decodeError: current.decodeError }));
-    await nextTurn();
+    if (fromLast) await nextTurn(); // a whole parse's result is published before anything else runs
     if (signal.aborted) return;
     if (structure.kind === 'unrelated') {
       // Named like ours but not our format (a browser-extension manifest): say nothing at all.
