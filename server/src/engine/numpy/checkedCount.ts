@@ -77,8 +77,6 @@ function appendRun(run: Run, crc: number, vectors: number): number {
 export class CheckedCounter {
   private readonly known: UniformBlock[] = [];
   private readonly runs: Run[] = [];
-  private readonly blockShift = crcShiftTables(BLOCK);
-  private readonly partShift = crcShiftTables(PART);
   private readonly size: number;
 
   constructor(readonly counter: PositiveCounts) {
@@ -116,7 +114,7 @@ export class CheckedCounter {
       const block = this.uniformBlock(buffer, at);
       if (block) {
         settle(at);
-        crc = crc32Append(this.blockShift, crc, block.crc);
+        crc = crc32Append(crcShiftTables(BLOCK), crc, block.crc);
         counter.pushRepeated(block.positive, BLOCK / size);
         pending = at + BLOCK;
         continue;
@@ -126,7 +124,7 @@ export class CheckedCounter {
         const known = this.candidate(buffer, part);
         if (!known || known.bytes.compare(buffer, part, part + PART, 0, PART) !== 0) continue;
         settle(part);
-        crc = crc32Append(this.partShift, crc, known.partCrc);
+        crc = crc32Append(crcShiftTables(PART), crc, known.partCrc);
         counter.pushRepeated(known.positive, PART / size);
         pending = part + PART;
       }

@@ -213,7 +213,8 @@ export function returnCountingBuffer(buffer: Uint8Array): void {
 
 /**
  * A counter for `type`'s raw elements (no scaling) by the SIMD kernels, or undefined where there
- * is no kernel for it (big-endian, complex, longdouble) or no WebAssembly SIMD. Bytes in a
+ * is no kernel for it (big-endian, complex, longdouble) or no WebAssembly (without SIMD, every
+ * call goes to `otherwise`). Bytes in a
  * counting buffer go to the kernel in place, whole groups of them; what is left of such a call
  * (under GROUP bytes) and bytes anywhere else go to `otherwise`. (Copying other bytes into
  * WebAssembly memory a 64 KiB slice at a time measured no faster than `otherwise`'s memcmp:
@@ -221,13 +222,16 @@ export function returnCountingBuffer(buffer: Uint8Array): void {
  */
 export function simdRunCounter(type: ElementType, otherwise: RunCounter): RunCounter | undefined {
   const key = `${type.kind}${type.size}`;
-  const module = type.littleEndian && key in PREDICATES ? compiledKernel(key, () => kernel(PREDICATES[key])) : null;
-  if (module === null) return undefined;
+  if (!type.littleEndian || !(key in PREDICATES) || typeof WebAssembly === 'undefined') return undefined;
   const size = type.size;
+  // Compiled at the first bytes it can count in place, not with the counter: label data goes
+  // to the run kernel (uniformRuns.ts), and this one then counts only the few bytes between
+  // runs, often none in groups (assembling it cold cost a fresh thread's first file ~4 ms).
   return (bytes, start, elements) => {
     const length = elements * size;
     const whole = length - (length % GROUP);
-    const count = whole > 0 ? kernelOver<Kernel>(bytes.buffer, key, module, 'count') : undefined;
+    const module = whole > 0 && memories.has(bytes.buffer) ? compiledKernel(key, () => kernel(PREDICATES[key])) : null;
+    const count = module ? kernelOver<Kernel>(bytes.buffer, key, module, 'count') : undefined;
     if (count === undefined) return otherwise(bytes, start, elements);
     const p = bytes.byteOffset + start;
     const positives = count(p, p + whole) / size;
