@@ -332,8 +332,10 @@ test("a check's reads started before the CLI proper loads (earlyReads.ts): used 
       inspector.prefetchNpzStats(dir, started?.folders.get(dir));
       const file = started?.files.get(manifest);
       const stat = file?.stat ?? fs.promises.stat(manifest);
+      const project = new ProjectConfigs(started?.projectFiles).for(manifest, dir);
       const { text } = await (file ? decodedJson(file.bytes) : readJsonFile(manifest, { statted: stat }));
       assert.ok((await stat).isFile());
+      assert.equal((await project).file, undefined);
       const analysis = await analyzeDocument(manifest, text, inspector, { content: true, cwd: dir });
       return { analysis, rounds: layer.rounds, layer };
     } finally {
@@ -349,6 +351,7 @@ test("a check's reads started before the CLI proper loads (earlyReads.ts): used 
       const ops = (file: string) => run.layer.log.filter((r) => r.file === file).map((r) => `${r.round} ${r.op}`);
       assert.deepEqual(ops(manifest), ['1 stat', '1 open', '2 fstat', '2 fread', '2 fread'], described(run.layer));
       assert.deepEqual(ops(dir), ['1 readdir'], described(run.layer));
+      assert.deepEqual(ops(path.join(dir, PROJECT_FILE)), ['1 open'], described(run.layer));
       const npz = run.layer.log.filter((r) => r.file.endsWith('.npz'));
       assert.equal(npz.length, FILES, `one stat per file: ${described(run.layer)}`);
       assert.deepEqual([...new Set(npz.map((r) => `${r.round} ${r.op}`))], ['2 stat']);

@@ -173,7 +173,7 @@ async function check(options: ParsedOptions, io: Io, early?: EarlyReads): Promis
           inspector.prefetchNpzStats(folder, early?.folders.get(folder));
         }
     // A named file's project file is looked for while checkTargets stats it (a round trip or more each on network storage).
-    const projects = new ProjectConfigs();
+    const projects = new ProjectConfigs(early?.projectFiles);
     for (const given of positionals) if (given.endsWith('.json')) projects.for(given).catch(() => undefined);
     const targets = await checkTargets(positionals, early);
     const [texts, configs] = await Promise.all([
