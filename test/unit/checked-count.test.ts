@@ -2,7 +2,8 @@
  * Counting and CRC-checking label data in one pass (issue 22): the CheckedCounter gives exactly
  * what PositiveCounts fed the same bytes and zlib.crc32 over them give, for every element type,
  * both orders, any piece boundaries (elements cut across pieces too), and a damaged byte hidden
- * inside a repeated block is caught by the CRC of a whole cache file, as numpy's zipfile does.
+ * inside a repeated block is caught by the CRC of a whole cache file, as numpy's zipfile does;
+ * the same again for bytes in WebAssembly memory, where runs are found by the SIMD kernel.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -14,6 +15,8 @@ import { memorySource } from '../../server/src/engine/io/source';
 import { CheckedCounter } from '../../server/src/engine/numpy/checkedCount';
 import { PositiveCounts } from '../../server/src/engine/numpy/counting';
 import { parseNumpyDescr } from '../../server/src/engine/numpy/elements';
+import { countingBuffer, returnCountingBuffer } from '../../server/src/engine/numpy/simdCount';
+import { uniformRunFinder } from '../../server/src/engine/numpy/uniformRuns';
 import { pythonWith, runPython, tempDir } from '../support/python';
 import { eegNpz } from '../writers/npz';
 
@@ -56,16 +59,29 @@ function plain(descr: string, data: Buffer, rows: number, fortran: boolean) {
   return { counts: Array.from(counts.counts), crc: zlib.crc32(data) };
 }
 
-function checked(descr: string, data: Buffer, rows: number, fortran: boolean, pieces: number[]) {
+/**
+ * CheckedCounter's counts and CRC of `data` pushed in pieces of the given lengths; `inPlace`:
+ * each piece copied into a counting buffer first (at an odd offset: the inflater's pieces sit
+ * at 0, the first one's data after the `.npy` header), where the run kernel reads it.
+ */
+function checked(descr: string, data: Buffer, rows: number, fortran: boolean, pieces: number[], inPlace = false) {
   const type = parseNumpyDescr(descr);
   const counts = new PositiveCounts(type, data.length / type.size, rows, fortran);
   const counter = new CheckedCounter(counts);
+  const memory = inPlace ? countingBuffer(2 << 20) : undefined;
+  if (inPlace) assert.ok(memory && uniformRunFinder(memory, type.size), 'the run kernel reads counting buffers');
   let crc = 0;
   for (let at = 0, i = 0; at < data.length; i++) {
     const length = pieces[i % pieces.length];
-    crc = counter.push(data.subarray(at, at + length), crc);
+    const piece = data.subarray(at, at + length);
+    if (memory) {
+      const offset = (i * 7) % 129;
+      memory.set(piece, offset);
+      crc = counter.push(memory.subarray(offset, offset + piece.length), crc);
+    } else crc = counter.push(piece, crc);
     at += length;
   }
+  if (memory) returnCountingBuffer(memory);
   assert.ok(counts.complete);
   return { counts: Array.from(counts.counts), crc };
 }
@@ -90,11 +106,21 @@ test('one pass gives the counts and the CRC of the plain way, for every type, or
       const expected = plain(descr, data, rows, fortran);
       for (const pieces of chunkings) {
         if (pieces[0] === 3 && data.length > 200_000) continue; // element-sized pieces: covered by the small arrays below
-        assert.deepEqual(checked(descr, data, rows, fortran, pieces), expected, `${descr} ${fortran} ${pieces}`);
+        for (const inPlace of [false, true])
+          assert.deepEqual(
+            checked(descr, data, rows, fortran, pieces, inPlace),
+            expected,
+            `${descr} ${fortran} ${pieces}${inPlace ? ' in place' : ''}`,
+          );
       }
     }
     const small = runs(3 * 5000, size, elementsOf(descr, numbers), 5);
-    assert.deepEqual(checked(descr, small, 3, false, [3, 1, 4096]), plain(descr, small, 3, false), `${descr} small`);
+    for (const inPlace of [false, true])
+      assert.deepEqual(
+        checked(descr, small, 3, false, [3, 1, 4096], inPlace),
+        plain(descr, small, 3, false),
+        `${descr} small`,
+      );
   }
 });
 
@@ -109,7 +135,8 @@ test('a block that starts like a known one but differs inside it is counted and 
     data.set(elementsOf('<f4', [[0, NaN, -1][block % 3]])[0], at);
   }
   for (const rows of [1, 64, 1024])
-    assert.deepEqual(checked('<f4', data, rows, false, [256 << 10]), plain('<f4', data, rows, false));
+    for (const inPlace of [false, true])
+      assert.deepEqual(checked('<f4', data, rows, false, [256 << 10], inPlace), plain('<f4', data, rows, false));
 });
 
 test('a damaged byte inside a repeated block of labels fails the CRC check, as numpy says', async () => {

@@ -15,7 +15,7 @@ import { computeManifest, SkippedFile } from '../../server/src/service/buildMani
 import { listNpz } from '../../server/src/service/npzListing';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { CacheInspector } from '../../server/src/service/inspector';
-import { WorkerPool } from '../../server/src/workers/pool';
+import { PoolOptions, WorkerPool } from '../../server/src/workers/pool';
 import { cliPath, pythonsWith, repoRoot, runPython, tempDir } from '../support/python';
 import { otherReaderDir } from '../support/temp';
 
@@ -171,6 +171,17 @@ async function classify(dir: string): Promise<Map<string, { outcome: string; exc
   }
 }
 
+/** The manifest and build result of `dir` from a pool with `options` (one thread), and the files it read. */
+async function built(dir: string, options: PoolOptions) {
+  const pool = new WorkerPool(1, options);
+  try {
+    const { text, result } = await computeManifest(dir, new CacheInspector(pool, new FingerprintStore()));
+    return { text, result, tasksRun: pool.tasksRun };
+  } finally {
+    await pool.close();
+  }
+}
+
 /** The exception NeuroCache names for numpy 1.24 and older, from its "(numpy 1.24 and older raise X: ...)" text. */
 function olderNumpyException(s: SkippedFile): string | undefined {
   return /numpy [\d.]+ and older raise (\S+):/.exec(s.python)?.[1];
@@ -183,6 +194,15 @@ test(
     const dir = tempDir();
     runPython(numpys[0].python, DAMAGE, [dir]);
     const ours = await classify(dir);
+    // Read where they are counted (a local file system: synchronous reads on a thread, or on the
+    // main thread), every file comes out the same as read on the main thread for the threads.
+    const fetched = await built(dir, {});
+    for (const options of [{ localReads: true }, { localReads: true, countHereBytes: Number.MAX_SAFE_INTEGER }]) {
+      const local = await built(dir, options);
+      assert.ok(local.tasksRun >= 45, `every file read (${local.tasksRun})`);
+      assert.deepEqual(local.text, fetched.text, `the same manifest: ${JSON.stringify(options)}`);
+      assert.deepEqual(local.result, fetched.result, `the same outcomes: ${JSON.stringify(options)}`);
+    }
     const rows: string[] = [];
     for (const { python, version } of numpys) {
       const measured = measure(python, dir);

@@ -42,7 +42,7 @@ function usageHint(command: CommandSpec | undefined): string {
 export async function withInspector<T>(
   options: ParsedOptions,
   run: (inspector: CacheInspector) => Promise<T>,
-  pooling: Pick<PoolOptions, 'countHereBytes'> & { defaultThreads?: number } = {},
+  pooling: Pick<PoolOptions, 'countHereBytes' | 'localReads'> & { defaultThreads?: number } = {},
 ): Promise<T> {
   const { values } = options;
   const store = FingerprintStore.inDirectory(

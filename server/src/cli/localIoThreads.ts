@@ -26,19 +26,27 @@ const LOCAL_FILE_SYSTEMS = new Map<number, string>([
 /** I/O threads for a build whose caches are on a local file system. */
 export const LOCAL_IO_THREADS = 16;
 
-/** The pool size for a build of `directory`: LOCAL_IO_THREADS on a local file system, else undefined (keep threadpool.ts's). */
-export function localIoThreads(directory: string, platform = process.platform): number | undefined {
-  if (platform !== 'linux') return undefined;
+/**
+ * Whether `directory` is on one of the local file systems above (Linux only): the build then
+ * also reads each cache file where it counts it, with synchronous calls (pool.ts `localReads`).
+ * False for anything else, so network storage (and whatever is not known) keeps the reads
+ * that overlap many round trips. A missing folder is false (the build says it is missing).
+ */
+export function onLocalFileSystem(directory: string, platform = process.platform): boolean {
+  if (platform !== 'linux') return false;
   try {
-    return LOCAL_FILE_SYSTEMS.has(statfsSync(directory).type) ? LOCAL_IO_THREADS : undefined;
+    return LOCAL_FILE_SYSTEMS.has(statfsSync(directory).type);
   } catch {
-    return undefined; // not there (the build says so): nothing to size
+    return false;
   }
 }
 
-/** Sizes libuv's pool for a build of `directory`; call before the build's first fs call. */
-export function sizeIoThreadsFor(directory: string): void {
-  if (IO_THREADS_CHOSEN_BY_USER) return;
-  const threads = localIoThreads(directory);
-  if (threads !== undefined) process.env.UV_THREADPOOL_SIZE = String(threads);
+/** The pool size for a build of `directory`: LOCAL_IO_THREADS on a local file system, else undefined (keep threadpool.ts's). */
+export function localIoThreads(directory: string, platform = process.platform): number | undefined {
+  return onLocalFileSystem(directory, platform) ? LOCAL_IO_THREADS : undefined;
+}
+
+/** Sizes libuv's pool for a build whose caches are (`local`) or are not on a local file system; call before its first fs call. */
+export function sizeIoThreads(local: boolean): void {
+  if (!IO_THREADS_CHOSEN_BY_USER && local) process.env.UV_THREADPOOL_SIZE = String(LOCAL_IO_THREADS);
 }

@@ -10,7 +10,7 @@ import { buildManifestFile, describeExcluded, MANIFEST_FILE } from '../service/b
 import { ProjectConfigs } from '../service/projectConfig';
 import { listFolder } from '../service/npzListing';
 import { excludeOptions, InputError, Io, reportProjectProblems, withInspector } from './commandIo';
-import { sizeIoThreadsFor } from './localIoThreads';
+import { onLocalFileSystem, sizeIoThreads } from './localIoThreads';
 import { ProgressBar } from './progress';
 import { ParsedOptions, UsageError } from './spec';
 
@@ -27,7 +27,11 @@ export async function manifestBuild(options: ParsedOptions, io: Io): Promise<num
   const { values, positionals } = options;
   if (positionals.length !== 1) throw new UsageError('manifest build takes exactly one cache directory');
   const directory = path.resolve(positionals[0]);
-  sizeIoThreadsFor(directory);
+  // Local or network storage, decided by the file system's type (statfs, no thread pool used):
+  // on a local disk each cache file is read where it is counted, with synchronous calls; on
+  // anything else (NFS, SMB, FUSE, unknown) the main thread reads many files at once.
+  const local = onLocalFileSystem(directory);
+  sizeIoThreads(local);
   // The listing is asked for with the stat (one round trip for both on network storage, not two
   // in a row); on anything but a directory both fail and the stat's verdict is the one reported.
   const listing = listFolder(directory);
@@ -104,6 +108,10 @@ export async function manifestBuild(options: ParsedOptions, io: Io): Promise<num
     },
     // Nothing else runs here: this thread counts the first files (a thread would still be starting)
     // and then helps the threads, so by default they are one fewer than the cores.
-    { countHereBytes: BUILD_COUNT_HERE_BYTES, defaultThreads: Math.max(1, availableParallelism() - 1) },
+    {
+      countHereBytes: BUILD_COUNT_HERE_BYTES,
+      localReads: local,
+      defaultThreads: Math.max(1, availableParallelism() - 1),
+    },
   );
 }

@@ -19,7 +19,7 @@ import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
 import type { ResampleMethod } from '../engine/arc/preprocessing';
 import { Budget } from './budget';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
-import { countNpz } from './npzTask';
+import { countLocalNpz, countNpz } from './npzTask';
 import type {
   DeepWindowsValue,
   DeepWorkerMessage,
@@ -67,11 +67,26 @@ export interface PoolOptions {
    * Not for the language server, whose main thread must stay free to answer the editor.
    */
   countHereBytes?: number;
+  /**
+   * The NPZ files are on a local file system: each is opened and read where it is counted (a
+   * thread, or the main thread when `countHereBytes` lets it), with synchronous calls, instead
+   * of on the main thread through fs.promises for a thread to count (the way for network
+   * storage, where each call is a round trip and many files are read at once). The caller
+   * decides (manifestBuild.ts: from the file system's type); never set for network storage.
+   */
+  localReads?: boolean;
 }
+
+/**
+ * NPZ files handed to one thread at once with `localReads`: a thread that finishes one takes the
+ * next from its own queue instead of waiting for the main thread, which may be counting a file
+ * of its own (~1 ms) before it sees the thread's answer and hands on another.
+ */
+const LOCAL_TASKS_PER_THREAD = 3;
 
 /** The bundled worker for a task: NPZ counting has a bundle of its own, which loads far less. */
 export function workerScript(kind?: Task['kind']): string {
-  const name = kind === 'npz' ? 'neurocache-npz-worker.js' : 'neurocache-worker.js';
+  const name = kind === 'npz' || kind === 'npz-local' ? 'neurocache-npz-worker.js' : 'neurocache-worker.js';
   // Looked for once (bundleBeside tries up to three paths): a build dispatches a task per file.
   let found = workerScripts.get(name);
   if (found === undefined) workerScripts.set(name, (found = bundleBeside(name)));
@@ -120,6 +135,7 @@ export class WorkerPool {
   countedHere = 0;
   bytesCountedHere = 0;
   private readonly countHereBytes: number;
+  private readonly localReads: boolean;
   /** NPZ counts asked for and not yet counted or handed over, and the inflated `labels` bytes declared by those fetched so far. */
   private npzWaiting = 0;
   private labelsFetched = { files: 0, bytes: 0 };
@@ -131,11 +147,12 @@ export class WorkerPool {
     // Threads start on first use unless asked: a re-check answered from fingerprints never needs one.
     this.max = Math.max(1, threads);
     this.startThreads = options.startThreads ?? false;
-    if (this.startThreads) this.threadPool();
     this.files = new Budget(Math.max(1, options.readsInFlight ?? DEFAULT_MACHINE_SETTINGS.io.readsInFlight));
     this.bytes = new Budget(Math.max(1, options.bytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT));
     this.open = options.open ?? openFileSource;
     this.countHereBytes = options.countHereBytes ?? 0;
+    this.localReads = options.localReads ?? false;
+    if (this.startThreads) this.threadPool();
   }
 
   /**
@@ -430,8 +447,9 @@ export class WorkerPool {
     }
   }
 
-  /** Fetches here, then counts in a worker while other files are fetched. */
+  /** Fetches here, then counts in a worker while other files are fetched (`localReads`: see readLocalNpz). */
   private async readNpz(file: string, size: number | undefined, signal: AbortSignal): Promise<NpzResult> {
+    if (this.localReads) return this.readLocalNpz(file, size, signal);
     let held = 0;
     let waiting = true;
     this.npzWaiting++;
@@ -510,6 +528,45 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * An NPZ on a local file system: read and counted here, or handed to a thread that reads and
+   * counts it, by the same rule as a fetched file (countHere), with the files counted so far
+   * standing in for the labels of this one (nothing of it has been read yet).
+   */
+  private async readLocalNpz(file: string, size: number | undefined, signal: AbortSignal): Promise<NpzResult> {
+    this.npzWaiting++;
+    let waiting = true;
+    let release = () => {};
+    try {
+      if (this.countHereBytes > 0) release = await this.takeTurn();
+      signal.throwIfAborted();
+      // Before a file is counted there is nothing to go by: the first is counted here (or, once
+      // threads run, handed on by their queue as any other).
+      const { files, bytes } = this.labelsFetched;
+      const here = files > 0 || this.piscina ? this.countHere(files ? bytes / files : 0) : this.countHereBytes > 0;
+      this.npzWaiting--;
+      waiting = false;
+      const task: Task = { kind: 'npz-local', path: file, size };
+      if (!here) {
+        release();
+        return (await this.dispatch(task, signal)) as NpzResult;
+      }
+      const result = await countLocalNpz(task);
+      release();
+      const labels = result.ok ? (result.value.members.labels?.inflated ?? 0) : 0;
+      this.labelsFetched.files++;
+      this.labelsFetched.bytes += labels;
+      this.countedHere++;
+      this.bytesCountedHere += labels;
+      this.bytesRead += result.bytesRead;
+      this.tasksRun++;
+      return result;
+    } finally {
+      release();
+      if (waiting) this.npzWaiting--;
+    }
+  }
+
   /** The main thread's counting turns, one NPZ file each (takeTurn). */
   private turns: Promise<void> = Promise.resolve();
 
@@ -540,6 +597,7 @@ export class WorkerPool {
         minThreads: this.startThreads ? this.max : 0,
         maxThreads: this.max,
         idleTimeout: 2000,
+        concurrentTasksPerWorker: this.localReads ? LOCAL_TASKS_PER_THREAD : 1,
       });
     }
     return this.piscina;

@@ -17,6 +17,11 @@ export type Task =
    * `size` bytes); the worker opens `path` only for bytes they miss (labels too large to hand over).
    */
   | { kind: 'npz'; path: string; size: number; spans: ByteSpan[] }
+  /**
+   * Counts an NPZ on a local file system, opening and reading it where the task runs (the pool's
+   * `localReads`); `size` from a stat just made, when there was one.
+   */
+  | { kind: 'npz-local'; path: string; size?: number }
   | { kind: 'nifti'; path: string; countVoxels: boolean }
   /** Per-window label bins, for the seizure-trace pictures. */
   | { kind: 'label-trace'; path: string }

@@ -11,7 +11,7 @@ import { listNpzMembers, readWindowTrace } from '../engine/eeg/npzView';
 import type { ByteSource } from '../engine/io/source';
 import { deepWindows } from './deepWindows';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
-import { countNpz } from './npzTask';
+import { countLocalNpz, countNpz } from './npzTask';
 import type { MaskPreprocessing, SlicePicture, Task, TaskResult } from './tasks';
 import { preprocessingFacts, PreprocessingOutcome } from '../engine/arc/preprocessSample';
 import type { NiftiSummary } from '../engine/arc/nifti';
@@ -156,6 +156,8 @@ export default function run(task: Task): Promise<TaskResult<unknown>> {
       return trainingPicture(task.path, task.image, task.method);
     case 'npz':
       return countNpz(task);
+    case 'npz-local':
+      return countLocalNpz(task);
     case 'deep-windows':
       return deepWindows(task);
     case 'nifti':

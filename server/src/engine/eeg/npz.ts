@@ -16,13 +16,22 @@
 import { Category, windowCategory } from './category';
 import { MAX_COUNTED_ROWS, PositiveCounts } from '../numpy/counting';
 import type { ElementType } from '../numpy/elements';
-import { crc32, inflateChunks, InflateError, inflateRawAll, inflateRawPieces, inflateRawPrefix } from '../io/inflate';
+import {
+  crc32,
+  inflateChunks,
+  InflateError,
+  inflateRawAll,
+  inflateRawPieces,
+  inflateRawPrefix,
+  PIECE_SIZE,
+} from '../io/inflate';
 import { NonNumericDtype, NpyHeader, NpyHeaderError, npyHeaderLength, parseNpyHeader } from '../numpy/npy';
 import { ByteSource, FormatError, readChunks, readExact, SpanCache } from '../io/source';
 import { memberDataOffset, memberSpan, readZipDirectory, TAIL_READ, ZipMember, ZipMemberError } from '../io/zip';
 import { NumpyLoadError, PythonException, UnsupportedByNeuroCache } from './numpyLoad';
 import { concatBytes } from '../io/concatBytes';
 import { CheckedCounter } from '../numpy/checkedCount';
+import { countingBuffer, returnCountingBuffer } from '../numpy/simdCount';
 
 /** Fingerprint-store kind of NpzSummary results; bump when the summary's meaning changes. */
 export const NPZ_SUMMARY_KIND = 'npz-v3';
@@ -481,11 +490,14 @@ async function readWholeArray(
   const declared = member.uncompressedSize;
   try {
     const raw = await readExact(source, dataOffset, member.compressedSize, `${member.name} data`);
-    const pieces = inflateRawPieces(raw, declared);
+    // Inflated where the SIMD kernels read the pieces in place (runs found, positives counted).
+    const output = countingBuffer(PIECE_SIZE);
+    const pieces = inflateRawPieces(raw, declared, output);
     try {
       return readPieces(pieces, member, counterFor);
     } finally {
       pieces.return(false); // closes the inflater when the pieces were left early
+      if (output) returnCountingBuffer(output);
     }
   } catch {
     return undefined;

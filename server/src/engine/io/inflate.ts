@@ -88,6 +88,7 @@ interface ZlibHandle {
     outLength: number,
   ): void;
   onerror: (message: string, errno: number) => void;
+  reset(): void;
 }
 
 /**
@@ -120,6 +121,14 @@ const ZLIB_ERROR_CODES = [
 ] as const;
 const MAX_SPARE_OUTPUTS = 4;
 
+/**
+ * Inflate streams of closed inflaters, reset, for the next ones: making a node:zlib stream (its
+ * Transform, its native handle and zlib's state) cost ~0.08 ms warm and several times that cold,
+ * twice per NPZ file (the `windows` header and `labels`), more than a small member's inflating.
+ */
+const spareStreams: zlib.InflateRaw[] = [];
+const MAX_SPARE_STREAMS = 2;
+
 class PieceInflater {
   private failure: Error | undefined;
   /** Output bytes so far. */
@@ -147,10 +156,14 @@ class PieceInflater {
    * given (e.g. one a counter reads in place; the caller keeps it).
    */
   static open(pieces: { size?: number; into?: Uint8Array } = {}): PieceInflater | undefined {
-    const stream = zlib.createInflateRaw();
+    const stream = spareStreams.pop() ?? zlib.createInflateRaw();
     const inner = stream as unknown as { _handle?: Partial<ZlibHandle>; _writeState?: Uint32Array };
     const { _handle: handle, _writeState: state } = inner;
-    if (typeof handle?.writeSync !== 'function' || !(state instanceof Uint32Array)) {
+    if (
+      typeof handle?.writeSync !== 'function' ||
+      typeof handle.reset !== 'function' ||
+      !(state instanceof Uint32Array)
+    ) {
       stream.close();
       return undefined;
     }
@@ -189,7 +202,13 @@ class PieceInflater {
   }
 
   close(): void {
-    this.stream.close();
+    // A stream that did not fail is reset for the next inflater (inflateReset: its window and
+    // state kept, nothing allocated); one that failed is closed.
+    if (this.failure || spareStreams.length >= MAX_SPARE_STREAMS) this.stream.close();
+    else {
+      this.handle.reset();
+      spareStreams.push(this.stream);
+    }
     if (this.spare && spareOutputs.length < MAX_SPARE_OUTPUTS && !spareOutputs.includes(this.output))
       spareOutputs.push(this.output);
   }

@@ -13,10 +13,17 @@
  * block counter as two passes cost 0.31 + 0.32 ms a member beyond its 0.14 ms of inflating
  * (each compared every block with its own memcmp, and the counter halved edge blocks); this one
  * pass costs 0.32 ms for both.
+ *
+ * Pieces inflated into WebAssembly memory (a counting buffer, as npz.ts inflates labels) are
+ * read by a SIMD kernel instead (uniformRuns.ts), which finds where each run ends reading every
+ * byte once; a run is counted from its length and CRC-ed from its vector's known CRCs. Measured
+ * on the bench's labels in one process, 2 loaded cores: 0.9 ms a file against 2.1 ms warm, and
+ * 3.3 ms against 6.0 ms over a fresh process's first 40 files (the block loop ran interpreted).
  */
 import * as zlib from 'node:zlib';
 import { crc32Append, crcShiftTables } from '../io/repeatCrc';
 import type { PositiveCounts } from './counting';
+import { uniformRunFinder } from './uniformRuns';
 
 /** Bytes compared at once. Every element size counted (1, 2, 4, 8, 16) divides both. */
 const BLOCK = 4096;
@@ -33,14 +40,43 @@ interface UniformBlock {
   positive: boolean;
 }
 
+/** Bytes the run kernel compares at once (uniformRuns.ts). */
+const VECTOR = 16;
+/** Runs shorter than this are left to zlib and the counter with the bytes around them. */
+const MIN_RUN = 4 * VECTOR;
+/** The farthest step between two looks for a run in data without runs. */
+const MAX_SKIP = 4096;
+
+/** A run's repeated vector, the CRCs of 2^k copies of it (filled as needed), and whether its element is > 0. */
+interface Run {
+  vector: Uint8Array;
+  crcs: number[];
+  positive: boolean;
+}
+
+/** Tables appending 16·2^k bytes to a CRC, by k. */
+const vectorShifts: Uint32Array[] = [];
+const vectorShift = (k: number) => (vectorShifts[k] ??= crcShiftTables(VECTOR << k));
+
+/** `crc` followed by `vectors` copies of the run's vector: one table append per set bit of the count. */
+function appendRun(run: Run, crc: number, vectors: number): number {
+  for (let k = 0; vectors > 0; k++, vectors = Math.floor(vectors / 2)) {
+    while (run.crcs.length <= k) {
+      const last = run.crcs[run.crcs.length - 1];
+      run.crcs.push(crc32Append(vectorShift(run.crcs.length - 1), last, last));
+    }
+    if (vectors % 2) crc = crc32Append(vectorShift(k), crc, run.crcs[k]);
+  }
+  return crc;
+}
+
 /**
  * Feeds a PositiveCounts and computes the CRC of what it was fed. Bytes arrive in pieces of any
  * size; blocks are taken from a piece's first element boundary on.
  */
 export class CheckedCounter {
   private readonly known: UniformBlock[] = [];
-  private readonly blockShift = crcShiftTables(BLOCK);
-  private readonly partShift = crcShiftTables(PART);
+  private readonly runs: Run[] = [];
   private readonly size: number;
 
   constructor(readonly counter: PositiveCounts) {
@@ -61,6 +97,8 @@ export class CheckedCounter {
       counter.push(data);
       return zlib.crc32(data, crc);
     }
+    const runEnd = uniformRunFinder(data, this.size);
+    if (runEnd) return this.pushRuns(data, crc, runEnd);
     const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const size = this.size;
     /** Start of the bytes neither counted nor in `crc` yet. */
@@ -76,7 +114,7 @@ export class CheckedCounter {
       const block = this.uniformBlock(buffer, at);
       if (block) {
         settle(at);
-        crc = crc32Append(this.blockShift, crc, block.crc);
+        crc = crc32Append(crcShiftTables(BLOCK), crc, block.crc);
         counter.pushRepeated(block.positive, BLOCK / size);
         pending = at + BLOCK;
         continue;
@@ -86,13 +124,70 @@ export class CheckedCounter {
         const known = this.candidate(buffer, part);
         if (!known || known.bytes.compare(buffer, part, part + PART, 0, PART) !== 0) continue;
         settle(part);
-        crc = crc32Append(this.partShift, crc, known.partCrc);
+        crc = crc32Append(crcShiftTables(PART), crc, known.partCrc);
         counter.pushRepeated(known.positive, PART / size);
         pending = part + PART;
       }
     }
     settle(buffer.length);
     return crc;
+  }
+
+  /**
+   * `push` of bytes in a counting buffer: the runs the SIMD kernel finds (runEnd) are counted
+   * and CRC-ed from their length and element; the bytes between them (a run's edge) by zlib
+   * and the counter. Where no run starts, the next look is twice as far on (up to MAX_SKIP), so
+   * data without runs costs a few kernel calls per 4 KiB, not one per vector.
+   */
+  private pushRuns(data: Uint8Array, crc: number, runEnd: (at: number, end: number) => number): number {
+    const counter = this.counter;
+    const size = this.size;
+    const length = data.length;
+    /** Start of the bytes neither counted nor in `crc` yet. */
+    let pending = 0;
+    let skip = VECTOR;
+    for (let at = 0; at + MIN_RUN <= length;) {
+      const end = runEnd(at, length);
+      if (end - at < MIN_RUN) {
+        // The vector at `end` ends a short run; nothing repeats from `at` when end == at.
+        if (end > at) at = end;
+        else {
+          at += skip;
+          skip = Math.min(MAX_SKIP, skip * 2);
+        }
+        continue;
+      }
+      if (at > pending) {
+        const bytes = data.subarray(pending, at);
+        crc = zlib.crc32(bytes, crc);
+        counter.push(bytes);
+      }
+      const run = this.runOf(data, at);
+      crc = appendRun(run, crc, (end - at) / VECTOR);
+      counter.pushRepeated(run.positive, (end - at) / size);
+      pending = at = end;
+      skip = VECTOR;
+    }
+    if (length > pending) {
+      const bytes = data.subarray(pending);
+      crc = zlib.crc32(bytes, crc);
+      counter.push(bytes);
+    }
+    return crc;
+  }
+
+  /** The run whose first vector is the 16 bytes at `at` (learnt here if new). */
+  private runOf(data: Uint8Array, at: number): Run {
+    for (const run of this.runs) {
+      let same = true;
+      for (let k = 0; same && k < VECTOR; k++) same = run.vector[k] === data[at + k];
+      if (same) return run;
+    }
+    const vector = data.slice(at, at + VECTOR);
+    const run = { vector, crcs: [zlib.crc32(vector)], positive: this.counter.isPositive(vector, 0) };
+    this.runs.unshift(run);
+    if (this.runs.length > MAX_KNOWN) this.runs.pop();
+    return run;
   }
 
   /** The known block whose element the bytes at `at` start with, if any. */

@@ -134,7 +134,7 @@ declare const WebAssembly: {
   Instance: new (module: CompiledKernel, imports: object) => { exports: object };
   Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
 };
-interface CompiledKernel {
+export interface CompiledKernel {
   readonly compiledKernel?: never;
 }
 interface WasmMemory {
@@ -149,11 +149,12 @@ interface WasmMemory {
  */
 const modules = new Map<string, CompiledKernel | null>();
 
-function kernelModule(key: string): CompiledKernel | null {
+/** The module of the kernel `make` writes, compiled once per `key`; null without WebAssembly SIMD. */
+export function compiledKernel(key: string, make: () => WasmFunction): CompiledKernel | null {
   let module = modules.get(key);
   if (module === undefined) {
     try {
-      module = new WebAssembly.Module(assemble([kernel(PREDICATES[key])]));
+      module = new WebAssembly.Module(assemble([make()]));
     } catch {
       module = null;
     }
@@ -163,19 +164,27 @@ function kernelModule(key: string): CompiledKernel | null {
 }
 
 /** Counting buffers' memories by their ArrayBuffer (never grown, so never detached), with the kernels instantiated over each. */
-const memories = new WeakMap<ArrayBufferLike, { memory: WasmMemory; kernels: Map<string, Kernel> }>();
+const memories = new WeakMap<ArrayBufferLike, { memory: WasmMemory; kernels: Map<string, unknown> }>();
 
-/** `key`'s kernel over the memory behind `buffer`, or undefined when it is not a counting buffer's. */
-function kernelOver(buffer: ArrayBufferLike, key: string, module: CompiledKernel): Kernel | undefined {
+/**
+ * The function `name` of `module` (compiled under `key`) instantiated over the memory behind
+ * `buffer`, or undefined when it is not a counting buffer's.
+ */
+export function kernelOver<K>(
+  buffer: ArrayBufferLike,
+  key: string,
+  module: CompiledKernel,
+  name: string,
+): K | undefined {
   const counting = memories.get(buffer);
   if (counting === undefined) return undefined;
-  let count = counting.kernels.get(key);
-  if (count === undefined) {
+  let kernel = counting.kernels.get(key) as K | undefined;
+  if (kernel === undefined) {
     const instance = new WebAssembly.Instance(module, { env: { memory: counting.memory } });
-    count = (instance.exports as { count: Kernel }).count;
-    counting.kernels.set(key, count);
+    kernel = (instance.exports as Record<string, K>)[name];
+    counting.kernels.set(key, kernel);
   }
-  return count;
+  return kernel;
 }
 
 const PAGE = 1 << 16;
@@ -204,7 +213,8 @@ export function returnCountingBuffer(buffer: Uint8Array): void {
 
 /**
  * A counter for `type`'s raw elements (no scaling) by the SIMD kernels, or undefined where there
- * is no kernel for it (big-endian, complex, longdouble) or no WebAssembly SIMD. Bytes in a
+ * is no kernel for it (big-endian, complex, longdouble) or no WebAssembly (without SIMD, every
+ * call goes to `otherwise`). Bytes in a
  * counting buffer go to the kernel in place, whole groups of them; what is left of such a call
  * (under GROUP bytes) and bytes anywhere else go to `otherwise`. (Copying other bytes into
  * WebAssembly memory a 64 KiB slice at a time measured no faster than `otherwise`'s memcmp:
@@ -212,16 +222,19 @@ export function returnCountingBuffer(buffer: Uint8Array): void {
  */
 export function simdRunCounter(type: ElementType, otherwise: RunCounter): RunCounter | undefined {
   const key = `${type.kind}${type.size}`;
-  const module = type.littleEndian && key in PREDICATES ? kernelModule(key) : null;
-  if (module === null) return undefined;
+  if (!type.littleEndian || !(key in PREDICATES) || typeof WebAssembly === 'undefined') return undefined;
   const size = type.size;
-  return (bytes, start, count) => {
-    const length = count * size;
+  // Compiled at the first bytes it can count in place, not with the counter: label data goes
+  // to the run kernel (uniformRuns.ts), and this one then counts only the few bytes between
+  // runs, often none in groups (assembling it cold cost a fresh thread's first file ~4 ms).
+  return (bytes, start, elements) => {
+    const length = elements * size;
     const whole = length - (length % GROUP);
-    const kernel = whole > 0 ? kernelOver(bytes.buffer, key, module) : undefined;
-    if (kernel === undefined) return otherwise(bytes, start, count);
+    const module = whole > 0 && memories.has(bytes.buffer) ? compiledKernel(key, () => kernel(PREDICATES[key])) : null;
+    const count = module ? kernelOver<Kernel>(bytes.buffer, key, module, 'count') : undefined;
+    if (count === undefined) return otherwise(bytes, start, elements);
     const p = bytes.byteOffset + start;
-    const positives = kernel(p, p + whole) / size;
+    const positives = count(p, p + whole) / size;
     return whole === length ? positives : positives + otherwise(bytes, start + whole, (length - whole) / size);
   };
 }
