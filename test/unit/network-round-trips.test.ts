@@ -13,6 +13,8 @@ import { analyzeDocument } from '../../server/src/service/analyze';
 import { buildManifestFile } from '../../server/src/service/buildManifest';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { readRegularBytes } from '../../server/src/service/regularFile';
+import { decodedJson, readJsonFile } from '../../server/src/service/readJson';
+import { startCheckReads } from '../../server/src/cli/earlyReads';
 import { PROJECT_FILE, ProjectConfigs } from '../../server/src/service/projectConfig';
 import { CacheInspector } from '../../server/src/service/inspector';
 import { WorkerPool } from '../../server/src/workers/pool';
@@ -193,6 +195,7 @@ async function builtCache() {
     dir,
     pool,
     manifest: path.join(dir, 'manifest.json'),
+    storeDir,
     warm: FingerprintStore.inDirectory(storeDir),
     async close() {
       await pool.close();
@@ -290,4 +293,71 @@ test('looking for project files up the tree: one open per folder, no stat beside
       `fread ${PROJECT_FILE}`,
     ],
   );
+});
+
+test('a JSON file read with the stat its caller made: that stat is the one beside the open, no second lookup of the name', async () => {
+  const { manifest, close } = await builtCache();
+  try {
+    const layer = await roundLayer();
+    let read;
+    try {
+      const stat = fs.promises.stat(manifest);
+      read = await readJsonFile(manifest, { statted: stat });
+      assert.ok((await stat).isFile());
+    } finally {
+      layer.restore();
+    }
+    assert.equal(read.text, fs.readFileSync(manifest, 'utf8'));
+    assert.deepEqual(
+      layer.log.map((r) => `${r.round} ${r.op}`),
+      ['1 stat', '1 open', '2 fstat', '2 fread', '2 fread'],
+      described(layer),
+    );
+  } finally {
+    await close();
+  }
+});
+
+test("a check's reads started before the CLI proper loads (earlyReads.ts): used as they are, nothing asked twice, the same findings", async () => {
+  const { dir, pool, manifest, storeDir, close } = await builtCache();
+  const argv = [manifest, '--cache-dir', storeDir, '--json'];
+  /** `check`'s start as main.ts makes it, from the early reads or from its own. */
+  const checked = async (early: boolean) => {
+    const store = FingerprintStore.inDirectory(storeDir);
+    await store.load(); // local disk: a fraction of one network round trip
+    const layer = await roundLayer();
+    try {
+      const started = early ? startCheckReads(argv) : undefined;
+      const inspector = new CacheInspector(pool, store);
+      inspector.prefetchNpzStats(dir, started?.folders.get(dir));
+      const file = started?.files.get(manifest);
+      const stat = file?.stat ?? fs.promises.stat(manifest);
+      const project = new ProjectConfigs(started?.projectFiles).for(manifest, dir);
+      const { text } = await (file ? decodedJson(file.bytes) : readJsonFile(manifest, { statted: stat }));
+      assert.ok((await stat).isFile());
+      assert.equal((await project).file, undefined);
+      const analysis = await analyzeDocument(manifest, text, inspector, { content: true, cwd: dir });
+      return { analysis, rounds: layer.rounds, layer };
+    } finally {
+      layer.restore();
+    }
+  };
+  try {
+    const own = await checked(false);
+    const early = await checked(true);
+    assert.deepEqual(early.analysis.diagnostics, own.analysis.diagnostics);
+    assert.equal(early.analysis.kind, 'seizure-manifest');
+    for (const run of [own, early]) {
+      const ops = (file: string) => run.layer.log.filter((r) => r.file === file).map((r) => `${r.round} ${r.op}`);
+      assert.deepEqual(ops(manifest), ['1 stat', '1 open', '2 fstat', '2 fread', '2 fread'], described(run.layer));
+      assert.deepEqual(ops(dir), ['1 readdir'], described(run.layer));
+      assert.deepEqual(ops(path.join(dir, PROJECT_FILE)), ['1 open'], described(run.layer));
+      const npz = run.layer.log.filter((r) => r.file.endsWith('.npz'));
+      assert.equal(npz.length, FILES, `one stat per file: ${described(run.layer)}`);
+      assert.deepEqual([...new Set(npz.map((r) => `${r.round} ${r.op}`))], ['2 stat']);
+      assert.ok(run.rounds <= 2, `${run.rounds} rounds: ${described(run.layer)}`);
+    }
+  } finally {
+    await close();
+  }
 });

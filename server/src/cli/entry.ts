@@ -17,9 +17,16 @@ if (VERSION_ARGUMENTS.has(argv[0])) {
   // A path built at run time: the CLI proper is its own bundle next to this one, not inlined here;
   // a build, the command whose start-up matters most, has a bundle of its own.
   const bundle = argv[0] === 'manifest' && argv[1] === 'build' ? 'cli-build.js' : 'cli-main.js';
+  // A check's first reads go out before the CLI proper is compiled (earlyReads.ts). Required, not
+  // imported: only then does it size libuv's pool (a build sizes the pool itself, for its disk).
+  const early =
+    argv[0] === 'check'
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- initialised for `check` only (see above)
+        (require('./earlyReads') as typeof import('./earlyReads')).startCheckReads(argv.slice(1))
+      : undefined;
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle found at run time, not bundled in
   const cli: typeof import('./main') = require(path.join(__dirname, bundle));
-  void cli.main(argv).then((code) => {
+  void cli.main(argv, undefined, early).then((code) => {
     process.exitCode = code;
   });
 }

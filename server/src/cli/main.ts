@@ -22,7 +22,8 @@ import { preprocessingJson, preprocessingReport } from '../engine/preprocessingR
 import { WorkerPool } from '../workers/pool';
 import { Analysis, analyzeDocument } from '../service/analyze';
 import { detectDocument } from '../service/detect';
-import { readJsonFile } from '../service/readJson';
+import { decodedJson, readJsonFile } from '../service/readJson';
+import type { EarlyReads } from './earlyReads';
 import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
 import { balancedPicks, CompositionSettings, DEFAULT_COMPOSITION } from '../engine/eeg/composition';
 import { sampleCost } from '../engine/eeg/readCost';
@@ -59,7 +60,7 @@ import { hubEndpoint, hubOfflineVariable, hubToken, netTimingFromEnv, retryBaseF
 async function readInput(
   file: string,
   stat: Promise<Stats> = fs.stat(file),
-  reading: ReturnType<typeof readJsonFile> = readJsonFile(file),
+  reading: ReturnType<typeof readJsonFile> = readJsonFile(file, { statted: stat }),
 ): Promise<{ text: string; decodeError?: PythonJsonError }> {
   // Only regular files and at most MAX_JSON_BYTES: a FIFO would block forever, /dev/zero never end.
   // Read while the stat is answered (each a round trip or more on network storage); a directory's read is dropped.
@@ -112,6 +113,7 @@ function severityOptions(values: Record<string, unknown>): SeverityOverrides {
  */
 async function checkTargets(
   positionals: string[],
+  early: EarlyReads | undefined,
 ): Promise<{ file: string; explicit: boolean; stat?: Promise<Stats>; reading?: ReturnType<typeof readJsonFile> }[]> {
   const targets: {
     file: string;
@@ -121,9 +123,13 @@ async function checkTargets(
   }[] = [];
   for (const given of positionals) {
     // Read while the stat says whether it is a directory (each a round trip or more on network
-    // storage); a directory's read (an open and an fstat that refuses it) is dropped.
-    const asked = fs.stat(given);
-    const reading = readJsonFile(given);
+    // storage); a directory's read (an open and an fstat that refuses it) is dropped. The read
+    // takes this stat as the one beside its open: one lookup of the name, not two. Both may have
+    // been started by the executable already (earlyReads.ts); each is used once.
+    const started = early?.files.get(given);
+    early?.files.delete(given);
+    const asked = started?.stat ?? fs.stat(given);
+    const reading = started ? decodedJson(started.bytes) : readJsonFile(given, { statted: asked });
     asked.catch(() => undefined);
     reading.catch(() => undefined);
     const stat = await asked.catch(() => undefined);
@@ -147,7 +153,8 @@ function resampleOption(values: Record<string, unknown>): ResampleMethod {
   return raw as ResampleMethod;
 }
 
-async function check(options: ParsedOptions, io: Io): Promise<number> {
+/** `early`: the reads the executable started before loading this bundle (earlyReads.ts). */
+async function check(options: ParsedOptions, io: Io, early?: EarlyReads): Promise<number> {
   const { values, positionals } = options;
   const cv = cvOptions(options);
   const fromCommandLine = severityOptions(values);
@@ -161,11 +168,14 @@ async function check(options: ParsedOptions, io: Io): Promise<number> {
     // round trip on network storage): the check asks for those stats next.
     if (!values['no-content'])
       for (const given of positionals)
-        if (given.endsWith('.json')) inspector.prefetchNpzStats(path.dirname(path.resolve(given)));
+        if (given.endsWith('.json')) {
+          const folder = path.dirname(path.resolve(given));
+          inspector.prefetchNpzStats(folder, early?.folders.get(folder));
+        }
     // A named file's project file is looked for while checkTargets stats it (a round trip or more each on network storage).
-    const projects = new ProjectConfigs();
+    const projects = new ProjectConfigs(early?.projectFiles);
     for (const given of positionals) if (given.endsWith('.json')) projects.for(given).catch(() => undefined);
-    const targets = await checkTargets(positionals);
+    const targets = await checkTargets(positionals, early);
     const [texts, configs] = await Promise.all([
       Promise.all(targets.map((t) => readInput(t.file, t.stat, t.reading))),
       Promise.all(targets.map((t) => projects.for(t.file))),
@@ -474,7 +484,7 @@ function selectedEntries(analysis: Extract<Analysis, { kind: 'seizure-manifest' 
   };
 }
 
-const RUNNERS: Record<string, (options: ParsedOptions, io: Io) => Promise<number>> = {
+const RUNNERS: Record<string, (options: ParsedOptions, io: Io, early?: EarlyReads) => Promise<number>> = {
   'manifest build': manifestBuild,
   check,
   stats,
@@ -506,9 +516,11 @@ function unknownCommand(argv: string[]): UsageError {
   return new UsageError(`unknown command "${argv[0]}"${near ? ` (did you mean ${near}?)` : ''}`);
 }
 
+/** `early`: for `check`, the reads out/cli.js started before loading this bundle (earlyReads.ts). */
 export async function main(
   argv: string[],
   io: Io = { stdout: process.stdout, stderr: process.stderr },
+  early?: EarlyReads,
 ): Promise<number> {
   let command: CommandSpec | undefined;
   try {
@@ -534,7 +546,7 @@ export async function main(
       io.stdout.write(commandHelp(found.command));
       return 0;
     }
-    return await RUNNERS[found.command.name](parseCommand(found.command, found.rest), io);
+    return await RUNNERS[found.command.name](parseCommand(found.command, found.rest), io, early);
   } catch (error) {
     return reportFailure(error, command, io);
   }

@@ -1,5 +1,6 @@
 /** The cache directory as the Python builder lists it. */
-import { promises as fs } from 'node:fs';
+import { promises as fs, Stats } from 'node:fs';
+import * as path from 'node:path';
 import { compareCodePoints } from '../engine/eeg/manifestBuild';
 
 /** `*.npz` entries directly in a directory, sorted like Python's `sorted(dir.glob("*.npz"))`. */
@@ -21,4 +22,29 @@ export async function listFolder(directory: string): Promise<FolderListing> {
 
 function npzNames(names: string[]): string[] {
   return names.filter((n) => n.endsWith('.npz')).sort(compareCodePoints);
+}
+
+/** A folder's `*.npz` (as `listNpz` gives them) and a stat of each, asked for as soon as the listing is in. */
+export interface ListedStats {
+  names: Promise<string[]>;
+  /** Empty when the folder could not be listed; a stat that failed is undefined. */
+  stats: Promise<Map<string, Promise<Stats | undefined>>>;
+}
+
+export function listAndStatNpz(folder: string): ListedStats {
+  const names = listNpz(folder);
+  const stats = names.then(
+    (listed) =>
+      new Map(
+        listed.map((name) => [
+          name,
+          fs.stat(path.join(folder, name)).then(
+            (stat) => stat,
+            () => undefined,
+          ),
+        ]),
+      ),
+    () => new Map<string, Promise<Stats | undefined>>(),
+  );
+  return { names, stats };
 }

@@ -15,11 +15,9 @@ import * as path from 'node:path';
 import { ExcludeRule, parseExcludePatterns } from '../engine/eeg/buildExclude';
 import { parseSeverityOverrides, SeverityOverrides } from '../engine/severity';
 import { BUILD_EXCLUDE } from '../protocol';
-import { readRegularText } from './regularFile';
+import { PROJECT_FILE, readProjectFile } from './projectFile';
 
-export const PROJECT_FILE = '.neurocache.json';
-/** A project file is a few lines; anything larger is not one. */
-const MAX_PROJECT_FILE_BYTES = 1 << 20;
+export { PROJECT_FILE };
 
 export interface ProjectConfig {
   /** The file the settings came from; undefined when none was found. */
@@ -98,6 +96,9 @@ export function addExcludePattern(file: string, text: string | undefined, patter
 export class ProjectConfigs {
   private readonly byDirectory = new Map<string, Promise<ProjectConfig>>();
 
+  /** `started`: reads of folders' project files (readProjectFile) already under way, by folder; each used once. */
+  constructor(private readonly started = new Map<string, Promise<string>>()) {}
+
   /** The project settings that apply to `file`. */
   for(file: string, stopAt?: string): Promise<ProjectConfig> {
     return this.inDirectory(path.dirname(path.resolve(file)), stopAt && path.resolve(stopAt));
@@ -120,12 +121,12 @@ export class ProjectConfigs {
 
   private async lookUp(directory: string, stopAt: string | undefined): Promise<ProjectConfig> {
     const candidate = path.join(directory, PROJECT_FILE);
-    const text = await readRegularText(candidate, MAX_PROJECT_FILE_BYTES, 'often-missing').catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-        return { unreadable: (error as Error).message };
-      },
-    );
+    const reading = this.started.get(directory) ?? readProjectFile(directory);
+    this.started.delete(directory);
+    const text = await reading.catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+      return { unreadable: (error as Error).message };
+    });
     if (typeof text === 'string') return parseProjectConfig(candidate, text);
     if (text) return { ...NONE, file: candidate, error: `cannot read ${candidate}: ${text.unreadable}` };
     const parent = path.dirname(directory);

@@ -1,14 +1,23 @@
 /** JSON files read as Python reads them: bytes decoded as UTF-8, with the error json.load raises. */
 import { decodeLikePython, PythonJsonError, pythonJsonError, UTF8_BOM } from '../engine/json/pythonJsonLoad';
-import { readRegularBytes, readRegularHead } from './regularFile';
+import { Expectation, readRegularBytes, readRegularHead } from './regularFile';
 import type { TextSnapshot } from './textDocument';
 
 /**
  * A JSON file as Python reads it: UTF-8 decoded, with the UnicodeDecodeError json.load would
  * raise. Only a regular file, and bounded (a FIFO would block forever, /dev/zero never end).
+ * `expectation` as for readRegularBytes (a stat the caller made of the path serves the read too).
  */
-export async function readJsonFile(file: string): Promise<{ text: string; decodeError?: PythonJsonError }> {
-  const decoded = decodeLikePython(await readRegularBytes(file));
+export async function readJsonFile(
+  file: string,
+  expectation: Expectation = 'present',
+): Promise<{ text: string; decodeError?: PythonJsonError }> {
+  return decodedJson(readRegularBytes(file, undefined, expectation));
+}
+
+/** readJsonFile's answer for a file whose bytes are being read already (by readRegularBytes). */
+export async function decodedJson(bytes: Promise<Buffer>): Promise<{ text: string; decodeError?: PythonJsonError }> {
+  const decoded = decodeLikePython(await bytes);
   return { text: decoded.text, decodeError: decoded.error };
 }
 

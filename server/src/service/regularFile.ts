@@ -35,9 +35,11 @@ export async function openRegularFile(file: string): Promise<{ handle: fs.FileHa
  * missing name then costs one lookup instead of two; on FUSE mounts the first lookups of names
  * in one directory wait for each other and for a listing of it (measured on the libfuse 3
  * harness: a re-check one round trip faster). A file that is there costs one round trip more
- * (the fstat before the reads).
+ * (the fstat before the reads). `{ statted }`: the caller stat-ed the path itself (it wanted the
+ * stat too: is it a directory?); that stat is the one beside the open, not a second lookup of the
+ * same name (on a fresh FUSE mount first lookups of one name wait for each other).
  */
-export type Expectation = 'present' | 'often-missing';
+export type Expectation = 'present' | 'often-missing' | { statted: Promise<Stats> };
 
 /** Reads a regular file of at most `maxBytes` as UTF-8 (one that grows past the bound while read is refused too). */
 export async function readRegularText(
@@ -82,7 +84,7 @@ export async function readRegularBytes(
   const statting =
     expectation === 'often-missing'
       ? Promise.resolve(undefined)
-      : fs.stat(file).then(
+      : (expectation === 'present' ? fs.stat(file) : expectation.statted).then(
           (stat) => (stat.isFile() ? stat : undefined),
           () => undefined,
         );

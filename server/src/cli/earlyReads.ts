@@ -1,0 +1,59 @@
+/**
+ * The first reads of `neurocache check`, started by the executable (out/cli.js) before it loads
+ * the CLI proper: compiling out/cli-main.js takes longer than a round trip to network storage
+ * (about 60 ms measured on a loaded 2-core machine), and these reads need nothing from it. Per
+ * argument that names a `.json` file: its stat, its bytes (that stat serving as the one beside
+ * the open) and, unless --no-content, its folder's listing and the stats of the `*.npz` in it
+ * (CacheInspector.prefetchNpzStats) and its project file. `check` takes them instead of asking
+ * again. An argument that is an option's value, not a file to check, costs an unused read of it
+ * (never a write; a FIFO or device is refused as any JSON file is).
+ */
+import '../threadpool'; // first: sizes libuv's pool before these calls start it
+import { promises as fs, Stats } from 'node:fs';
+import * as path from 'node:path';
+import { listAndStatNpz, ListedStats } from '../service/npzListing';
+import { readProjectFile } from '../service/projectFile';
+import { readRegularBytes } from '../service/regularFile';
+
+export interface StartedFile {
+  stat: Promise<Stats>;
+  bytes: Promise<Buffer>;
+}
+
+export interface EarlyReads {
+  /** By the argument as given. */
+  files: Map<string, StartedFile>;
+  /** By absolute folder. */
+  folders: Map<string, ListedStats>;
+  /** The read of each such folder's project file, by absolute folder (ProjectConfigs). */
+  projectFiles: Map<string, Promise<string>>;
+}
+
+const ignore = () => undefined;
+
+/** Starts the reads for `check`'s arguments (everything after `check`). */
+export function startCheckReads(args: string[]): EarlyReads {
+  const reads: EarlyReads = { files: new Map(), folders: new Map(), projectFiles: new Map() };
+  const content = !args.includes('--no-content');
+  for (const arg of args) {
+    if (arg.startsWith('-') || !arg.endsWith('.json') || reads.files.has(arg)) continue;
+    const stat = fs.stat(arg);
+    const bytes = readRegularBytes(arg, undefined, { statted: stat });
+    // Awaited by `check` (a failure is reported there, as for a read it starts itself).
+    stat.catch(ignore);
+    bytes.catch(ignore);
+    reads.files.set(arg, { stat, bytes });
+    const folder = path.dirname(path.resolve(arg));
+    // With the first requests: on FUSE a missing name's lookup holds the folder's lock, which the
+    // listing's reads then wait for if it comes later.
+    if (!reads.projectFiles.has(folder)) {
+      const project = readProjectFile(folder);
+      project.catch(ignore);
+      reads.projectFiles.set(folder, project);
+    }
+    if (content && !reads.folders.has(folder)) {
+      reads.folders.set(folder, listAndStatNpz(folder)); // a failed listing is handled there
+    }
+  }
+  return reads;
+}
