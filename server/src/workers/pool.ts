@@ -502,10 +502,7 @@ export class WorkerPool {
         const task: Task = { kind: 'npz', path: file, size: fetched.value.size, spans: fetched.value.spans };
         const result = await countNpz(task);
         release();
-        this.countedHere++;
-        this.bytesCountedHere += result.ok ? (result.value.members.labels?.inflated ?? 0) : 0;
-        this.bytesRead += result.bytesRead;
-        this.tasksRun++;
+        this.noteCountedHere(result);
         const stamp = await fetched.statAfter;
         return { ...result, statBefore, statAfter: result.bytesRead === 0 ? stamp : undefined };
       }
@@ -553,18 +550,24 @@ export class WorkerPool {
       }
       const result = await countLocalNpz(task);
       release();
-      const labels = result.ok ? (result.value.members.labels?.inflated ?? 0) : 0;
+      const labels = this.noteCountedHere(result);
       this.labelsFetched.files++;
       this.labelsFetched.bytes += labels;
-      this.countedHere++;
-      this.bytesCountedHere += labels;
-      this.bytesRead += result.bytesRead;
-      this.tasksRun++;
       return result;
     } finally {
       release();
       if (waiting) this.npzWaiting--;
     }
+  }
+
+  /** Counts an NPZ counted on this thread in the pool's figures; returns its inflated `labels` bytes. */
+  private noteCountedHere(result: NpzResult): number {
+    const labels = result.ok ? (result.value.members.labels?.inflated ?? 0) : 0;
+    this.countedHere++;
+    this.bytesCountedHere += labels;
+    this.bytesRead += result.bytesRead;
+    this.tasksRun++;
+    return labels;
   }
 
   /** The main thread's counting turns, one NPZ file each (takeTurn). */
