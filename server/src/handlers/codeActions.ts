@@ -21,7 +21,7 @@ import type { Analysis } from '../service/analyze';
 import type { TextEdit } from '../engine/json/edits';
 import { ClientCommands, Commands } from '../protocol';
 import { entryFixes, mayHaveSafeFixes, safeFixes } from '../service/entryFixes';
-import { PROJECT_FILE } from '../service/projectConfig';
+import { PROJECT_FILE } from '../service/projectFile';
 import type { TextSnapshot } from '../service/textDocument';
 import { currentAnalysis } from './diagnostics';
 import type { ServerState } from './state';

@@ -25,7 +25,8 @@ import { computeManifest, describeBuild, MANIFEST_FILE } from '../service/buildM
 import { FileCommand, isFileCommand, planCommand } from '../service/commands';
 import { assertInsideWorkspace, readDocumentFile } from '../service/documentFiles';
 import { TextSnapshot } from '../service/textDocument';
-import { addExcludePattern, PROJECT_FILE } from '../service/projectConfig';
+import { addExcludePattern } from '../service/projectConfig';
+import { PROJECT_FILE } from '../service/projectFile';
 import { buildExcludeFor } from './buildExclude';
 import { documentEdit } from './codeActions';
 import { check, scheduleCheck } from './diagnostics';

@@ -16,7 +16,8 @@ import {
 import { dependenciesOf, dependsOn } from '../service/dependencies';
 import { isInside } from '../service/documentFiles';
 import { findWorkspaceFiles, isTrackedName } from '../service/workspace';
-import { isProjectFile, PROJECT_FILE } from '../service/projectConfig';
+import { isProjectFile } from '../service/projectConfig';
+import { PROJECT_FILE } from '../service/projectFile';
 import { check, scheduleCheck, untrack } from './diagnostics';
 import { plural } from '../engine/report';
 import { CHECKED_FILE_NAMES } from '../protocol';

@@ -17,8 +17,6 @@ import { parseSeverityOverrides, SeverityOverrides } from '../engine/severity';
 import { BUILD_EXCLUDE } from '../protocol';
 import { PROJECT_FILE, readProjectFile } from './projectFile';
 
-export { PROJECT_FILE };
-
 export interface ProjectConfig {
   /** The file the settings came from; undefined when none was found. */
   file?: string;
