@@ -44,6 +44,9 @@ class LatencyFS3(pyfuse3.Operations):
         self.in_flight = 0
         self.max_in_flight = 0
         self.files = {}
+        # $LATENCYFS_LOG: one line per delayed request (start and end in ms, op, path), to see the chain.
+        log = os.environ.get("LATENCYFS_LOG")
+        self.log = open(log, "a", buffering=1) if log else None
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -68,10 +71,13 @@ class LatencyFS3(pyfuse3.Operations):
         per_file["bytes"] += nbytes
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        started = time.time()
         try:
             await trio.sleep(self.delay)
         finally:
             self.in_flight -= 1
+            if self.log:
+                self.log.write(f"{started * 1000:.1f} {time.time() * 1000:.1f} {op} {path}\n")
 
     def _attrs(self, path, st):
         attrs = pyfuse3.EntryAttributes()
