@@ -8,19 +8,19 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { LOCAL_IO_THREADS, localIoThreads } from '../../server/src/cli/localIoThreads';
+import { LOCAL_IO_THREADS, onLocalFileSystem } from '../../server/src/cli/localIoThreads';
 import { IO_THREADS } from '../../server/src/threadpool';
 import { cliPath, tempDir } from '../support/python';
 import { eegNpz } from '../writers/npz';
 
-test('only Linux local file systems are sized down; a missing folder is left alone', () => {
-  assert.equal(localIoThreads(tempDir(), 'darwin'), undefined);
-  assert.equal(localIoThreads(path.join(tempDir(), 'missing'), 'linux'), undefined);
+test('only Linux local file systems count as local; a missing folder does not', () => {
+  assert.equal(onLocalFileSystem(tempDir(), 'darwin'), false);
+  assert.equal(onLocalFileSystem(path.join(tempDir(), 'missing'), 'linux'), false);
 });
 
 test('a build on a local folder runs with a small I/O pool, unless the user sized it', (t) => {
   const dir = tempDir();
-  if (process.platform !== 'linux' || !existsSync('/proc/self/task') || localIoThreads(dir) === undefined) {
+  if (process.platform !== 'linux' || !existsSync('/proc/self/task') || !onLocalFileSystem(dir)) {
     t.skip(`the temporary folder is not on a local Linux file system here`);
     return;
   }

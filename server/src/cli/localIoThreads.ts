@@ -41,11 +41,6 @@ export function onLocalFileSystem(directory: string, platform = process.platform
   }
 }
 
-/** The pool size for a build of `directory`: LOCAL_IO_THREADS on a local file system, else undefined (keep threadpool.ts's). */
-export function localIoThreads(directory: string, platform = process.platform): number | undefined {
-  return onLocalFileSystem(directory, platform) ? LOCAL_IO_THREADS : undefined;
-}
-
 /** Sizes libuv's pool for a build whose caches are (`local`) or are not on a local file system; call before its first fs call. */
 export function sizeIoThreads(local: boolean): void {
   if (!IO_THREADS_CHOSEN_BY_USER && local) process.env.UV_THREADPOOL_SIZE = String(LOCAL_IO_THREADS);
