@@ -9,6 +9,7 @@
  * last means the end of the text.
  */
 
+import { LineStarts } from './lineStarts';
 import { PieceText } from './pieceText';
 
 export interface TextPosition {
@@ -45,7 +46,7 @@ export class TextSnapshot {
   constructor(
     text: string | PieceText,
     readonly version: number,
-    private starts?: Int32Array,
+    private starts?: LineStarts,
     /** How this text differs from earlier snapshots it was made from by range edits, nearest first. */
     readonly since: readonly SnapshotChange[] = [],
   ) {
@@ -76,9 +77,10 @@ export class TextSnapshot {
 
   /**
    * This text with one range replaced. The line starts (when known) are carried over instead of
-   * rescanned: those before the edit kept, the edited lines scanned, those after shifted. On a
-   * 1M-entry manifest (~6M lines) a keystroke then costs an array copy, not a scan of 120 MB
-   * and a split into millions of line strings.
+   * rescanned: those before the edit kept, the edited lines scanned, those after shifted (a
+   * number per chunk of lines, see lineStarts.ts). On a 1M-entry manifest (~4.2M lines) a
+   * keystroke then costs a few chunk shifts, not a scan of 120 MB and a split into millions of
+   * line strings.
    */
   edited(range: { start: TextPosition; end: TextPosition }, replacement: string, version: number): TextSnapshot {
     let start = this.offsetAt(range.start);
@@ -88,44 +90,39 @@ export class TextSnapshot {
     const old = this.lineStarts();
     // From the line before the edit's (a \r there may join a \n the replacement starts with) to
     // the line after the edit's end line (the first whose start nothing in the edit can move).
-    const first = Math.max(0, lineOf(old, start) - 1);
-    const after = lineOf(old, end) + 2;
+    const first = Math.max(0, old.lineOf(start) - 1);
+    const after = Math.min(old.lineOf(end) + 2, old.count);
     const delta = replacement.length - (end - start);
-    const scanFrom = old[first];
-    const scanTo = after < old.length ? old[after] + delta : text.length;
+    const scanFrom = old.at(first);
+    const scanTo = after < old.count ? old.at(after) + delta : text.length;
     const scanned: number[] = [];
     for (let i = scanFrom; i < scanTo; i++) {
       const c = text.charCodeAt(i);
       if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
       if ((c === 13 || c === 10) && i + 1 < scanTo) scanned.push(i + 1);
     }
-    const kept = Math.max(0, old.length - after);
-    const final = after >= old.length && scanTo > scanFrom && isLineBreak(text.charCodeAt(scanTo - 1)) ? 1 : 0;
-    const starts = new Int32Array(first + 1 + scanned.length + kept + final);
-    starts.set(old.subarray(0, first + 1));
-    starts.set(scanned, first + 1);
-    const at = first + 1 + scanned.length + kept;
-    shiftInto(starts, first + 1 + scanned.length, old, after, old.length, delta);
-    if (final) starts[at] = scanTo;
+    // Through the end of the text: a line break ending it starts one more (empty) line.
+    if (after === old.count && scanTo > scanFrom && isLineBreak(text.charCodeAt(scanTo - 1))) scanned.push(scanTo);
+    const starts = old.spliced(first + 1, after, scanned, delta);
     const change = { baseId: this.id, offset: start, removed: end - start, inserted: replacement.length };
     return new TextSnapshot(text, version, starts, sinceEarlier(this, change));
   }
 
   /** Offsets at which lines start (0 first): computed once per text, or carried over from the snapshot it was made from. */
-  lineStarts(): Int32Array {
+  lineStarts(): LineStarts {
     if (!this.starts) {
       TextSnapshot.fullScans++;
-      this.starts = scanLineStarts(this.text);
+      this.starts = LineStarts.from(scanLineStarts(this.text));
     }
     return this.starts;
   }
 
   offsetAt(position: TextPosition): number {
     const starts = this.lineStarts();
-    if (position.line >= starts.length) return this.length;
+    if (position.line >= starts.count) return this.length;
     if (position.line < 0) return 0;
-    const start = starts[position.line];
-    let end = position.line + 1 < starts.length ? starts[position.line + 1] : this.length;
+    const start = starts.at(position.line);
+    let end = position.line + 1 < starts.count ? starts.at(position.line + 1) : this.length;
     // The character may not reach into the line break.
     while (end > start && isLineBreak(this.content.charCodeAt(end - 1))) end--;
     return Math.min(start + Math.max(0, position.character), end);
@@ -134,17 +131,12 @@ export class TextSnapshot {
   positionAt(offset: number): TextPosition {
     const starts = this.lineStarts();
     const at = Math.max(0, Math.min(offset, this.length));
-    let low = 0;
-    let high = starts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if (starts[middle] <= at) low = middle;
-      else high = middle - 1;
-    }
+    const line = starts.lineOf(at);
+    const start = starts.at(line);
     // An offset inside a line break counts as the end of the line's content.
     let end = at;
-    while (end > starts[low] && isLineBreak(this.content.charCodeAt(end - 1))) end--;
-    return { line: low, character: end - starts[low] };
+    while (end > start && isLineBreak(this.content.charCodeAt(end - 1))) end--;
+    return { line, character: end - start };
   }
 }
 
@@ -159,7 +151,8 @@ function scanLineStarts(text: string): Int32Array {
 }
 
 /** A piece of a text as a snapshot of its own (its line starts scanned: it is small). */
-const pieceOf = (text: string, version: number) => new TextSnapshot(text, version, scanLineStarts(text));
+const pieceOf = (text: string, version: number) =>
+  new TextSnapshot(text, version, LineStarts.from(scanLineStarts(text)));
 
 /**
  * A window holding more text than this is applied in pieces: the changes so far become a text of
@@ -192,14 +185,14 @@ export function withChanges(
       starts,
       sinceEarlier(base, { baseId: base.id, offset: 0, removed: 0, inserted: 0 }),
     );
-  const lines = starts.length;
-  const startOf = (line: number) => (line < lines ? starts[line] : base.length);
+  const lines = starts.count;
+  const startOf = (line: number) => (line < lines ? starts.at(line) : base.length);
   // The window holds base lines [first, end) (end === lines: through the end of the text), edited.
   let first = -1;
   let end = -1;
   let window = pieceOf('', version);
   /** Lines of the window, not counting the start of the line after it. */
-  const windowLines = () => window.lineStarts().length - (end < lines ? 1 : 0);
+  const windowLines = () => window.lineStarts().count - (end < lines ? 1 : 0);
   const take = (from: number, to: number) => (window = pieceOf(base.slice(startOf(from), startOf(to)), version));
 
   /** The text with the window's changes: the base's line starts kept before it, shifted after it. */
@@ -208,11 +201,10 @@ export function withChanges(
     const windowEnd = startOf(end);
     const text = base.content.replaced(windowStart, windowEnd, window.text);
     const delta = window.text.length - (windowEnd - windowStart);
-    const local = window.lineStarts().subarray(0, windowLines());
-    const lineStarts = new Int32Array(first + local.length + (lines - end));
-    lineStarts.set(starts.subarray(0, first));
-    for (let i = 0; i < local.length; i++) lineStarts[first + i] = windowStart + local[i];
-    shiftInto(lineStarts, first + local.length, starts, end, lines, delta);
+    const local = window.lineStarts();
+    const inserted = new Int32Array(windowLines());
+    for (let i = 0; i < inserted.length; i++) inserted[i] = windowStart + local.at(i);
+    const lineStarts = starts.spliced(first, end, inserted, delta);
     // The one range that differs: the window without what it shares with the old one at either end.
     const before = base.slice(windowStart, windowEnd);
     const after = window.text;
@@ -285,28 +277,6 @@ function composed(first: SnapshotChange, second: SnapshotChange): SnapshotChange
 }
 
 const isLineBreak = (c: number) => c === 10 || c === 13;
-
-/**
- * `source[from, to)` plus `delta`, written into `target` from `at`: the line starts after an edit.
- * A function of its own on Int32Arrays only, so the loop over ~4M lines of a 1M-entry manifest is
- * compiled for them (inside the closures that call it, it ran ~10x slower).
- */
-function shiftInto(target: Int32Array, at: number, source: Int32Array, from: number, to: number, delta: number): void {
-  if (delta === 0) return target.set(source.subarray(from, to), at);
-  for (let line = from; line < to; line++) target[at++] = source[line] + delta;
-}
-
-/** The line holding `offset`: the last start at or before it. */
-function lineOf(starts: Int32Array, offset: number): number {
-  let low = 0;
-  let high = starts.length - 1;
-  while (low < high) {
-    const middle = (low + high + 1) >> 1;
-    if (starts[middle] <= offset) low = middle;
-    else high = middle - 1;
-  }
-  return low;
-}
 
 /** The text's lines, each with its line break (\r\n, \n or \r); at least one (possibly empty) line. */
 function splitLines(text: string): string[] {
