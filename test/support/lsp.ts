@@ -180,7 +180,6 @@ export class LspSession {
     this.documents.set(uri, TextDocument.create(uri, 'json', version, finalText));
   }
 
-  /** Waits until the server has finished checking `uri` (its latest version) and gone idle. */
   /** An edit as editors send it: only the replaced range and its new text (incremental sync). */
   async changeRange(uri: string, start: number, end: number, text: string): Promise<void> {
     const old = this.documents.get(uri)!;
@@ -193,6 +192,7 @@ export class LspSession {
     });
   }
 
+  /** Waits until the server has finished checking `uri` (its latest version) and gone idle. */
   async settled(uri: string): Promise<PublishDiagnosticsParams> {
     await this.until(() => {
       const last = this.published.get(uri);
