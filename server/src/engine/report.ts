@@ -15,7 +15,10 @@ export { plural } from '../protocol';
 
 // Percentiles between two volumes are exact halves or fractions (numpy's linear interpolation):
 // written with the same separators as whole numbers, not as an approximation.
-const count = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+// One formatter made once: toLocaleString with options builds a new Intl.NumberFormat per call
+// (~50 µs measured, against ~1.5 µs for format), and a manifest hover formats a dozen numbers.
+const twoDecimals = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+const count = (n: number) => twoDecimals.format(n);
 
 /** Everything `stats` prints for a manifest: its statistics, then what training does about its problems. */
 export function manifestReport(stats: ManifestStats): string[] {

@@ -17,6 +17,7 @@ import { preprocessingFacts, PreprocessingOutcome } from '../engine/arc/preproce
 import type { NiftiSummary } from '../engine/arc/nifti';
 import type { ResampleMethod } from '../engine/arc/preprocessing';
 import { planTrainingSlice, trainingSliceValues } from '../engine/arc/trainingGrid';
+import { lesionOverlay } from '../engine/pictures';
 
 async function withFile<T>(file: string, use: (source: ByteSource) => Promise<T>): Promise<TaskResult<T>> {
   let source: FileSource | undefined;
@@ -78,8 +79,6 @@ async function slicePicture(imageFile: string, maskFile?: string, z?: number): P
   if (mask && !mask.ok) return { ...mask, bytesRead };
   const { width, height, values } = image.value.slice!;
   const maskValues = mask?.ok ? mask.value.slice!.values : new Float64Array(values.length);
-  // Loaded on first use: fflate builds its tables at import, which every worker would pay at start.
-  const { lesionOverlay } = await import('../engine/pictures');
   const png = Buffer.from(lesionOverlay(image.value.slice!, maskValues)).toString('base64');
   return { ok: true, value: { png, z: slice, depth: depth ?? image.value.shape[2] ?? 1, width, height }, bytesRead };
 }
@@ -115,7 +114,6 @@ async function trainingPicture(
   );
   const bytesRead = mask.bytesRead + header.bytesRead + image.bytesRead;
   if (!image.ok) return { ...image, bytesRead };
-  const { lesionOverlay } = await import('../engine/pictures');
   const png = lesionOverlay(trainingSliceValues(plan, image.value.picked ?? new Float64Array(0)), plan.mask);
   return { ok: true, value: Buffer.from(png).toString('base64'), bytesRead };
 }
