@@ -608,6 +608,11 @@ export namespace WorkCountersRequest {
     contentChecks: number;
     /** Diagnostics published. */
     publishes: number;
+    /**
+     * A check of the document is running now. The status says so only when it changes, so a
+     * client waiting for a check whose findings are the same as before asks here.
+     */
+    checking: boolean;
   }
   export const type: RequestType<Params, Result> = { method };
 }

@@ -183,3 +183,29 @@ test(
     );
   },
 );
+
+test(
+  'an edit whose findings equal the last ones still settles: the client can ask whether a check runs',
+  { timeout: 60_000 },
+  async () => {
+    const root = tempDir();
+    writeFileSync(path.join(root, 'a_windows.npz'), cache(10, 3, 2)); // windows 0–2 full, 3–4 partial, 5–9 none
+    const text =
+      '{"partial_seizure": [{"cache_file": "a_windows.npz", "window_idx": 3}],\n' +
+      ' "full_seizure": [{"cache_file": "a_windows.npz", "window_idx": 0}],\n' +
+      ' "no_seizure": [{"cache_file": "a_windows.npz", "window_idx": 5}]}\n';
+    writeFileSync(path.join(root, 'manifest.json'), text);
+    const uri = uriOf(path.join(root, 'manifest.json'));
+    await withLsp(root, async (lsp) => {
+      await lsp.open(uri, text);
+      const first = await lsp.settled(uri);
+      // Window 6 is no seizure too: the same findings, so the status has nothing new to say.
+      const at = text.indexOf('"window_idx": 5') + '"window_idx": '.length;
+      await lsp.changeRange(uri, at, at + 1, '6');
+      const next = await lsp.settled(uri);
+      assert.equal(next.version, lsp.documents.get(uri)!.version);
+      assert.deepEqual(plain(next.diagnostics), plain(first.diagnostics));
+      assert.equal((await lsp.request(WorkCountersRequest.type, { uri })).checking, false);
+    });
+  },
+);

@@ -35,6 +35,7 @@ import {
   NotificationType,
   RequestType,
   StatusNotification,
+  WorkCountersRequest,
 } from '../../server/src/protocol';
 import { cliPath, tempDir } from './python';
 
@@ -192,17 +193,27 @@ export class LspSession {
     });
   }
 
-  /** Waits until the server has finished checking `uri` (its latest version) and gone idle. */
+  /**
+   * Waits until the server has finished checking `uri` (its latest version) and gone idle. The
+   * status says so when it changes; a check whose findings equal the last ones changes nothing it
+   * reports, so then the server is asked whether a check is still running.
+   */
   async settled(uri: string): Promise<PublishDiagnosticsParams> {
-    await this.until(() => {
+    const current = () => {
       const last = this.published.get(uri);
       const version = this.documents.get(uri)?.version;
-      return (
-        !!last &&
-        (version === undefined || last.version === version) &&
-        this.idleAt > (this.publishedAt.get(uri) ?? Infinity)
-      );
-    });
+      return !!last && (version === undefined || last.version === version);
+    };
+    for (;;) {
+      await this.until(current);
+      if (this.idleAt > (this.publishedAt.get(uri) ?? Infinity)) break;
+      const { checking } = await this.request(WorkCountersRequest.type, { uri });
+      if (!checking && current()) break;
+      await Promise.race([
+        new Promise<void>((resolve) => this.waiters.push(resolve)),
+        new Promise((resolve) => setTimeout(resolve, 20)),
+      ]);
+    }
     return this.published.get(uri)!;
   }
 

@@ -40,7 +40,7 @@ export interface Tracked {
 export const isOurs = (t: Tracked | undefined): t is Tracked =>
   !!t && (t.analysis !== undefined || t.released !== undefined);
 
-export type WorkCounters = WorkCountersRequest.Result;
+export type WorkCounters = Omit<WorkCountersRequest.Result, 'checking'>;
 
 /** Open documents and the files being checked. */
 export class Documents {

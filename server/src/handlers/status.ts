@@ -102,7 +102,7 @@ export function reportFailure(state: ServerState, line: string): void {
 }
 
 export function workCounters(state: ServerState, { uri }: WorkCountersRequest.Params): WorkCountersRequest.Result {
-  return { ...state.documents.counters(uri) };
+  return { ...state.documents.counters(uri), checking: !!state.documents.tracked.get(uri)?.running };
 }
 
 export function memoryUsage(): MemoryUsageRequest.Result {
