@@ -52,6 +52,36 @@ export class CacheInspector {
     private readonly ready: Promise<void> = Promise.resolve(),
   ) {}
 
+  /** Each regular file's size and mtime when a check last stat-ed or opened it. */
+  private readonly seen = new Map<string, FileStamp>();
+
+  /**
+   * What the store holds of `kind` for `file` as the last check saw it, found without a stat.
+   * Hover pictures come from here first: they then show the files as the hover's text (the last
+   * check's facts) describes them, and answer at once where a stat is a round trip (network
+   * storage; even a local disk whose inodes were evicted: stats of 6–23 ms made most of the
+   * slowest typing hovers of the bench). A file changed since is re-stat-ed by its re-check, and
+   * the new stamp finds nothing here until the picture is made again.
+   */
+  private async fromLastSeen<T>(file: string, kind: string): Promise<Stored<T> | undefined> {
+    const stamp = this.seen.get(file);
+    if (!stamp) return undefined;
+    await this.ready;
+    return this.store.get<Stored<T>>(file, stamp, kind);
+  }
+
+  private saw(file: string, { size, mtimeMs }: FileStamp): void {
+    this.seen.set(file, { size, mtimeMs });
+  }
+
+  /** A stat now (or the one `pending`), its stamp remembered as the last seen: forgotten when the file is gone or not regular. */
+  private async statNow(file: string, pending?: Promise<Stats | undefined>): Promise<Stats | undefined> {
+    const stat = await (pending ?? statOrUndefined(file));
+    if (stat?.isFile()) this.saw(file, stat);
+    else this.seen.delete(file);
+    return stat;
+  }
+
   /**
    * Existence, and with `readContent` the summary (labels counted; windows' shape from its header).
    * A file the store has never seen is opened straight away (a read is certain: the open with a
@@ -65,7 +95,7 @@ export class CacheInspector {
       const opened = await this.npzOpenFirst(file, signal);
       if (opened) return opened;
     }
-    const stat = await (this.prefetched(file) ?? statOrUndefined(file));
+    const stat = await this.statNow(file, this.prefetched(file));
     if (!stat) {
       const target = await danglingTarget(file);
       return target === undefined ? { exists: false } : { exists: false, error: `dangling symbolic link to ${target}` };
@@ -85,6 +115,7 @@ export class CacheInspector {
   private async npzOpenFirst(file: string, signal?: AbortSignal): Promise<CacheFileFacts | undefined> {
     const result = await this.pool.npz(file, signal);
     if (!result.statBefore) return undefined; // not opened (or shared with a stat-first read): ask the path
+    this.saw(file, result.statBefore);
     return npzFacts(await this.remember(file, result.statBefore, NPZ_SUMMARY_KIND, result));
   }
 
@@ -134,7 +165,7 @@ export class CacheInspector {
 
   /** The deep check of an NPZ's `windows` (every value inflated), remembered by fingerprint: an unchanged file is never inflated again. */
   async deepWindows(file: string, signal?: AbortSignal): Promise<DeepResult | undefined> {
-    const stat = await statOrUndefined(file);
+    const stat = await this.statNow(file);
     if (!stat) return undefined;
     const result = await this.cached<WindowValues>(file, stat, DEEP_WINDOWS_KIND, () =>
       this.pool.deepWindows(file, signal, { size: stat.size }),
@@ -147,7 +178,7 @@ export class CacheInspector {
     file: string,
     signal?: AbortSignal,
   ): Promise<{ exists: boolean; windows?: number; error?: string }> {
-    const stat = await statOrUndefined(file);
+    const stat = await this.statNow(file);
     if (!stat) return { exists: false };
     const result = await this.cached(file, stat, 'window-count', () =>
       this.pool.windowCount(file, signal, { size: stat.size }),
@@ -157,7 +188,7 @@ export class CacheInspector {
 
   /** Header facts for images, plus the positive-voxel count for masks. */
   async nifti(file: string, countVoxels: boolean, signal?: AbortSignal): Promise<Pick<PathFacts, 'nifti' | 'error'>> {
-    const stat = await statOrUndefined(file);
+    const stat = await this.statNow(file);
     if (!stat) return { error: 'file vanished' };
     const result = await this.cached<NiftiSummary>(file, stat, countVoxels ? 'nifti-count' : 'nifti-header', () =>
       this.pool.nifti(file, countVoxels, signal),
@@ -175,7 +206,7 @@ export class CacheInspector {
     image: string,
     signal?: AbortSignal,
   ): Promise<Pick<PathFacts, 'nifti' | 'error'> & { preprocessing?: PreprocessingOutcome }> {
-    const [stat, imageStat] = await Promise.all([statOrUndefined(mask), statOrUndefined(image)]);
+    const [stat, imageStat] = await Promise.all([this.statNow(mask), this.statNow(image)]);
     if (!stat) return { error: 'file vanished' };
     if (!imageStat) return this.nifti(mask, true, signal);
     const kind = `preprocessing:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
@@ -188,7 +219,9 @@ export class CacheInspector {
 
   /** Per-window label bins of an NPZ, remembered by fingerprint. */
   async labelTrace(file: string): Promise<LabelTrace | undefined> {
-    const stat = await statOrUndefined(file);
+    const known = await this.fromLastSeen<LabelTrace>(file, 'label-trace');
+    if (known) return known.ok ? known.value : undefined;
+    const stat = await this.statNow(file);
     if (!stat) return undefined;
     const result = await this.cached<LabelTrace>(file, stat, 'label-trace', () => this.pool.labelTrace(file));
     return result.ok ? result.value : undefined;
@@ -196,18 +229,27 @@ export class CacheInspector {
 
   /** Base64 PNG of a mask's largest-lesion slice over its image, remembered by both fingerprints. */
   async lesionPicture(mask: string, image: string): Promise<string | undefined> {
-    const [stat, imageStat] = await Promise.all([statOrUndefined(mask), statOrUndefined(image)]);
+    const kindFor = (imageStat: FileStamp) => `lesion-picture:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
+    const imageSeen = this.seen.get(image);
+    const known = imageSeen && (await this.fromLastSeen<string>(mask, kindFor(imageSeen)));
+    if (known) return known.ok ? known.value : undefined;
+    const [stat, imageStat] = await Promise.all([this.statNow(mask), this.statNow(image)]);
     if (!stat || !imageStat) return undefined;
-    const kind = `lesion-picture:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
+    const kind = kindFor(imageStat);
     const result = await this.cached<string>(mask, stat, kind, () => this.pool.lesionPicture(mask, image));
     return result.ok ? result.value : undefined;
   }
 
   /** Base64 PNG of the training grid's most-lesion slice for `method`, remembered by both fingerprints. */
   async trainingPicture(mask: string, image: string, method: ResampleMethod): Promise<string | undefined> {
-    const [stat, imageStat] = await Promise.all([statOrUndefined(mask), statOrUndefined(image)]);
+    const kindFor = (imageStat: FileStamp) =>
+      `training-picture:${method}:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
+    const imageSeen = this.seen.get(image);
+    const known = imageSeen && (await this.fromLastSeen<string>(mask, kindFor(imageSeen)));
+    if (known) return known.ok ? known.value : undefined;
+    const [stat, imageStat] = await Promise.all([this.statNow(mask), this.statNow(image)]);
     if (!stat || !imageStat) return undefined;
-    const kind = `training-picture:${method}:${image}:${imageStat.size}:${imageStat.mtimeMs}`;
+    const kind = kindFor(imageStat);
     const result = await this.cached<string>(mask, stat, kind, () => this.pool.trainingPicture(mask, image, method));
     return result.ok ? result.value : undefined;
   }
