@@ -104,3 +104,22 @@ test('an open document keeps its diagnostics after its folder is deleted, until 
     await lsp.until(() => lsp.published.get(eegUri)!.diagnostics.length === 0);
   });
 });
+
+test('re-checking an open document whose text is unchanged never drops its cache findings meanwhile', async () => {
+  const { root, eeg, eegUri } = workspace();
+  await withLsp(root, async (lsp) => {
+    await lsp.open(eegUri, eeg.text);
+    await lsp.settled(eegUri);
+    assert.ok(lsp.codes(eegUri).includes('missing-cache-file'));
+    const seen: string[][] = [];
+    const stop = lsp.onPublished((p) => {
+      if (p.uri === eegUri) seen.push(p.diagnostics.map((d) => String(d.code)));
+    });
+    // The scan checks the open buffer again (its file is on disk), as a cache file's change does.
+    await lsp.connection.sendRequest(ExecuteCommandRequest.type, { command: Commands.checkWorkspace, arguments: [] });
+    await lsp.settled(eegUri);
+    stop();
+    assert.ok(seen.length > 0, 'the buffer was checked again');
+    for (const codes of seen) assert.ok(codes.includes('missing-cache-file'), `a publish without it: ${codes}`);
+  });
+});

@@ -55,6 +55,7 @@ export class LspSession {
   private waiters: (() => void)[] = [];
   private sequence = 0;
   private readonly publishedAt = new Map<string, number>();
+  private readonly publishListeners = new Set<(params: PublishDiagnosticsParams) => void>();
   private idleAt = -1;
   /** The `neurocache` section the client answers `workspace/configuration` with, per scope URI. */
   settings: (scopeUri: string | undefined) => unknown = () => null;
@@ -75,6 +76,7 @@ export class LspSession {
     this.connection.onNotification(PublishDiagnosticsNotification.type, (params) => {
       this.published.set(params.uri, params);
       this.publishedAt.set(params.uri, ++this.sequence);
+      for (const listener of this.publishListeners) listener(params);
       this.wake();
     });
     this.onNotification(StatusNotification.type, (params) => {
@@ -114,6 +116,12 @@ export class LspSession {
   /** The protocol's typed messages, bound to this test client. */
   onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): void {
     this.connection.onNotification(type.method, handler);
+  }
+
+  /** Calls `listener` with every publish from now on (`published` keeps only the latest); returns its removal. */
+  onPublished(listener: (params: PublishDiagnosticsParams) => void): () => void {
+    this.publishListeners.add(listener);
+    return () => this.publishListeners.delete(listener);
   }
 
   request<P, R>(type: RequestType<P, R>, params: P): Promise<R> {

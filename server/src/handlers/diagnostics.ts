@@ -225,7 +225,15 @@ export async function check(state: ServerState, uri: string, reason: CheckReason
     }
     const known = fromLast && factsFromLast(state, t, reason);
     const factsEpoch = state.documents.factsEpoch;
-    if (!known) {
+    // The same text checked again (a cache file changed, a setting, Check Workspace): its findings
+    // stay as published until the new facts replace them, rather than dropping the content
+    // findings for the moment a structural publish would show.
+    // (Texts are compared only after a whole parse, which made this one whole already.)
+    const last = t.analysis && t.analysed;
+    const sameText =
+      last === snapshot ||
+      (!fromLast && last !== undefined && last.length === snapshot.length && last.text === snapshot.text);
+    if (!known && !sameText) {
       t.analysis = structuralAnalysis(t.file, structure, training, cv);
       t.released = undefined;
       t.analysed = snapshot;
