@@ -48,6 +48,10 @@ import type { PythonJsonError } from '../engine/json/pythonJsonLoad';
 import { analyzeText, Structure } from './detect';
 import { CacheInspector, statOrUndefined } from './inspector';
 import { nextTurn } from './nextTurn';
+import { concurrencyGate } from './concurrencyGate';
+
+/** Cache files whose facts are asked for at once: libuv's largest thread pool (see concurrencyGate.ts). */
+const FILES_IN_FLIGHT = 1024;
 
 export interface CheckOptions {
   /** Read file contents (labels, voxels); false checks only schema and existence. */
@@ -345,8 +349,16 @@ async function analyzeManifest(
   const directory = path.dirname(path.resolve(file));
   const { known } = options;
   // Known facts as they are (no promise per file: 35,000 of them cost more than the rest of an edit's check).
+  // The others through a gate (see concurrencyGate.ts); one whose turn comes after the check was
+  // superseded is not asked at all.
+  const gate = concurrencyGate(FILES_IN_FLIGHT);
   const gathered = parsed.files.map(
-    (name) => known?.files.get(name) ?? inspector.npz(path.join(directory, name), options.content, options.signal),
+    (name) =>
+      known?.files.get(name) ??
+      gate(() => {
+        options.signal?.throwIfAborted();
+        return inspector.npz(path.join(directory, name), options.content, options.signal);
+      }),
   );
   const pending = () => gathered.map((f) => Promise.resolve(f));
   // Each file's windows are inflated as soon as its header is known, while other files' headers are read.
