@@ -147,7 +147,18 @@ test("a person clears, opens and fixes problems with the editor's own gestures",
       await page.keyboard.press('Control+.');
       const menu = page.locator('.action-widget');
       const drop = menu.locator('.monaco-list-row', { hasText: 'Drop this entry' }).first();
-      await drop.waitFor({ timeout: 30_000 });
+      // Once in a CI dry run on a loaded machine the menu never came (the light bulb was there):
+      // as a person would, press again, and say so; a server that cannot answer fails both.
+      const shown = await drop.waitFor({ timeout: 15_000 }).then(
+        () => true,
+        () => false,
+      );
+      if (!shown) {
+        t.diagnostic('no quick-fix menu 15 s after Ctrl+.: pressed again');
+        await editorLine(page, 'gone_windows.npz').locator('span', { hasText: 'gone_windows.npz' }).last().click();
+        await page.keyboard.press('Control+.');
+        await drop.waitFor({ timeout: 30_000 });
+      }
       const titles = await menu.locator('.monaco-list-row').allInnerTexts();
       t.diagnostic(`quick fixes: ${titles.map((s) => s.trim()).join(' | ')}`);
       assert.match(titles.find((s) => /Drop/.test(s)) ?? '', /Drop this entry/, 'the per-entry fix comes first');
