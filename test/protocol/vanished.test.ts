@@ -85,12 +85,21 @@ test('Check Workspace drops documents that vanished without a watcher event', as
   });
 });
 
-test('an open document keeps its diagnostics after its folder is deleted, until it is closed', async () => {
+/** Runs `body` with the EEG manifest open and checked: it names one missing cache file. */
+function withOpenEegManifest(
+  body: (lsp: LspSession, eeg: ReturnType<typeof workspace>['eeg'], eegUri: string) => Promise<void>,
+) {
   const { root, eeg, eegUri } = workspace();
-  await withLsp(root, async (lsp) => {
+  return withLsp(root, async (lsp) => {
     await lsp.open(eegUri, eeg.text);
     await lsp.settled(eegUri);
     assert.ok(lsp.codes(eegUri).includes('missing-cache-file'));
+    await body(lsp, eeg, eegUri);
+  });
+}
+
+test('an open document keeps its diagnostics after its folder is deleted, until it is closed', () =>
+  withOpenEegManifest(async (lsp, eeg, eegUri) => {
     rmSync(eeg.directory, { recursive: true });
     await lsp.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
       changes: [{ uri: uriOf(eeg.directory), type: FileChangeType.Deleted }],
@@ -102,15 +111,10 @@ test('an open document keeps its diagnostics after its folder is deleted, until 
 
     await lsp.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri: eegUri } });
     await lsp.until(() => lsp.published.get(eegUri)!.diagnostics.length === 0);
-  });
-});
+  }));
 
-test('re-checking an open document whose text is unchanged never drops its cache findings meanwhile', async () => {
-  const { root, eeg, eegUri } = workspace();
-  await withLsp(root, async (lsp) => {
-    await lsp.open(eegUri, eeg.text);
-    await lsp.settled(eegUri);
-    assert.ok(lsp.codes(eegUri).includes('missing-cache-file'));
+test('re-checking an open document whose text is unchanged never drops its cache findings meanwhile', () =>
+  withOpenEegManifest(async (lsp, _eeg, eegUri) => {
     const seen: string[][] = [];
     const stop = lsp.onPublished((p) => {
       if (p.uri === eegUri) seen.push(p.diagnostics.map((d) => String(d.code)));
@@ -121,5 +125,4 @@ test('re-checking an open document whose text is unchanged never drops its cache
     stop();
     assert.ok(seen.length > 0, 'the buffer was checked again');
     for (const codes of seen) assert.ok(codes.includes('missing-cache-file'), `a publish without it: ${codes}`);
-  });
-});
+  }));
