@@ -62,6 +62,22 @@ test('snapshots map offsets and positions as vscode-languageserver-textdocument 
     assert.deepEqual(ours.positionAt(offset), reference.positionAt(offset), `offset ${offset}`);
 });
 
+test('line starts as vscode-languageserver-textdocument finds them, with LF, CRLF and lone CR breaks alike', () => {
+  // Without a lone CR the breaks are found by indexOf('\n'); with one, character by character.
+  const kinds = [PIECES, PIECES.filter((p) => p !== '\r'), PIECES.filter((p) => !p.includes('\r'))];
+  for (let seed = 1; seed <= 600; seed++) {
+    const next = generator(seed);
+    const pieces = kinds[seed % kinds.length];
+    let text = '';
+    for (let i = next(40); i > 0; i--) text += pieces[next(pieces.length)];
+    const ours = new TextSnapshot(text, 1);
+    const reference = TextDocument.create('file:///x.json', 'json', 1, text);
+    assert.equal(ours.lineStarts().count, reference.lineCount, `seed ${seed}: ${JSON.stringify(text)}`);
+    for (let offset = 0; offset <= text.length; offset++)
+      assert.deepEqual(ours.positionAt(offset), reference.positionAt(offset), `seed ${seed}, offset ${offset}`);
+  }
+});
+
 test('a burst of edits is applied once, when the text is read', () => {
   const document = new OpenDocument('file:///m.json', 1, '{"n": 0}');
   for (let version = 2; version <= 5001; version++) {
