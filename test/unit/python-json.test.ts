@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { decodeLikePython, PYTHON_JSON_MAX_DEPTH, pythonJsonError } from '../../server/src/engine/json/pythonJsonLoad';
 import { manifestStats } from '../../server/src/engine/eeg/composition';
-import { parseManifest } from '../../server/src/engine/eeg/manifestParse';
+import { parseManifest, parsePlainManifest } from '../../server/src/engine/eeg/manifestParse';
 import { parseDatasetInfo } from '../../server/src/engine/arc/datasetInfo';
 import { pythonWith, runPython, tempDir } from '../support/python';
 
@@ -193,6 +193,71 @@ test(
       assert.deepEqual(ours(text)?.slice(0, 2), expected[i]?.slice(0, 2) ?? undefined, `case ${i}`),
     );
     assert.equal(pythonJsonError(texts[2])!.offset, PYTHON_JSON_MAX_DEPTH, 'on the bracket that goes too deep');
+  },
+);
+
+/** Random JSON values with what strict JSON allows at its edges: escapes, surrogates, odd numbers, every whitespace. */
+function randomJsonTexts(count: number, seed: number): string[] {
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const space = () => [' ', '', '\t', '\n', '\r\n', '  '][random(6)];
+  const strings = [
+    '"a"',
+    '"\\u0000"',
+    '"\\ud800"',
+    '"\\udc00x"',
+    '"\\ud83d\\ude00"',
+    '"\\"\\\\\\/\\b\\f\\n\\r\\t"',
+    '"é😀\u2028"',
+    '""',
+  ];
+  const numbers = ['0', '-0', '1e400', '-1E-400', '0.5e+3', '123456789012345678901234567890', '-7.25'];
+  const value = (depth: number): string => {
+    const kind = depth > 3 ? random(3) : random(5);
+    if (kind === 0) return strings[random(strings.length)];
+    if (kind === 1) return numbers[random(numbers.length)];
+    if (kind === 2) return ['true', 'false', 'null'][random(3)];
+    const items = Array.from({ length: random(4) }, () =>
+      kind === 3 ? value(depth + 1) : `${strings[random(strings.length)]}${space()}:${space()}${value(depth + 1)}`,
+    );
+    const [open, close] = kind === 3 ? ['[', ']'] : ['{', '}'];
+    return `${open}${space()}${items.join(`${space()},${space()}`)}${space()}${close}`;
+  };
+  const pieces = ['NaN', 'Infinity', '-Infinity', '\ufeff', ',', '\u0001', '"', '\\', '1', ' '];
+  return Array.from({ length: count }, () => {
+    const text = `${space()}{"no_seizure": [${value(0)}], "x": ${value(0)}}${space()}`;
+    if (random(3) > 0) return text;
+    const at = random(text.length + 1);
+    return text.slice(0, at) + pieces[random(pieces.length)] + text.slice(at);
+  });
+}
+
+test(
+  'every text the fast manifest parser takes is one json.loads reads (analyzeText then skips the scan for its error)',
+  { skip },
+  () => {
+    const nested = (levels: number) => `{"no_seizure": ${'['.repeat(levels)}${']'.repeat(levels)}}`;
+    const texts = [
+      ...CASES,
+      ...randomJsonTexts(3000, 777),
+      nested(254),
+      nested(255),
+      nested(300),
+      nested(1000),
+      '\ufeff{"no_seizure": []}',
+      '{"no_seizure": [NaN]}',
+      '{"no_seizure": [], "x": -Infinity}',
+    ];
+    const verdicts = pythonVerdicts(texts);
+    let taken = 0;
+    let refused = 0;
+    texts.forEach((text, i) => {
+      if (parsePlainManifest(text) === undefined) return void (verdicts[i] === null && refused++);
+      taken++;
+      assert.equal(verdicts[i], null, JSON.stringify(text));
+    });
+    assert.ok(taken > 1500, `most texts are taken (${taken})`);
+    // Python reads some the fast parser leaves to the full path: NaN, Infinity, nesting past 256.
+    assert.ok(refused > 0, 'the two are not the same test');
   },
 );
 

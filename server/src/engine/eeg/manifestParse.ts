@@ -71,6 +71,15 @@ export function keepReparseState(parsed: ParsedManifest, state: ReparseState): P
 
 /** Parses manifest text in one pass; schema problems become `manifest-schema` diagnostics. */
 export function parseManifest(text: string): ParsedManifest {
+  // Not plain valid JSON: jsonc-parser reports the syntax errors with their exact ranges.
+  return parsePlainManifest(text) ?? parseManifestWithJsonc(text);
+}
+
+/**
+ * The parse of a text that is plain valid JSON (fastJson.ts), else undefined. Such a text is
+ * one Python's json.loads reads (see analyzeText): strict JSON, no BOM, at most 256 levels deep.
+ */
+export function parsePlainManifest(text: string): ParsedManifest | undefined {
   try {
     const collected = collectManifest(text, (events) => visitPlainJson(text, events));
     const { parsed, entrySchema, outsideEntries, repeatedFileKeys } = collected;
@@ -81,8 +90,7 @@ export function parseManifest(text: string): ParsedManifest {
     return parsed;
   } catch (error) {
     if (!(error instanceof NotPlainJson)) throw error;
-    // Not plain valid JSON: jsonc-parser reports the syntax errors with their exact ranges.
-    return parseManifestWithJsonc(text);
+    return undefined;
   }
 }
 
