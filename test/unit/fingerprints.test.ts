@@ -123,3 +123,57 @@ test('a FIFO in place of the store file is ignored, not waited on', { skip: noFi
   await store.save(); // replaced atomically by a regular file
   assert.ok(statSync(path.join(dir, path.basename(store.file!))).isFile());
 });
+
+/** What the store gave before values were unfolded after parsing: JSON.parse with a reviver. */
+function reviverModel(text: string): unknown {
+  let unfolded = 0;
+  try {
+    return JSON.parse(text, (_key, item: unknown) => {
+      const runs = (item as { $runs?: unknown } | null)?.$runs;
+      if (!Array.isArray(runs)) return item;
+      const out: number[] = [];
+      for (let i = 0; i + 1 < runs.length; i += 2) {
+        const [value, count] = [runs[i], runs[i + 1]];
+        unfolded += count;
+        if (typeof value !== 'number' || !Number.isSafeInteger(count) || count < 0 || unfolded > 1 << 22)
+          throw new Error('corrupt');
+        for (let k = 0; k < count; k++) out.push(value);
+      }
+      return out;
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+test('stored values read back as a JSON.parse reviver unfolded them, damaged and odd ones included', async () => {
+  const values = [
+    '{"ok":true,"value":{"positives":{"$runs":[0,30]},"shape":[30,19,64]}}',
+    '{"a":{"$runs":[1,2,0,3]},"b":[{"$runs":[5,1]},{"c":{"$runs":[]}}]}',
+    '{"$runs":[7,2],"ignored":{"$runs":[1,1]}}',
+    '{"__proto__":{"$runs":[1,2]},"x":1}',
+    '{"a":{"$runs":[{"$runs":[1,1]},1]}}',
+    '{"a":{"$runs":[1,-1]}}',
+    '{"a":{"$runs":[1,1.5]}}',
+    '{"a":{"$runs":["x",1]}}',
+    '{"a":{"$runs":[1,4194304]},"b":{"$runs":[1,1]}}',
+    '{"a":{"$runs":[1]},"b":{"$runs":"no"}}',
+    '[{"$runs":[2,3]},null,"$runs",{"$runs":[0,2,1]}]',
+  ];
+  const dir = tempDir();
+  const records = Object.fromEntries(
+    values.map((value, i) => [`/c/${i}.npz`, [{ size: i, mtimeMs: 1, kind: 'npz-v3', value }]]),
+  );
+  writeFileSync(path.join(dir, 'fingerprints-v2.json'), JSON.stringify({ format: 2, records }));
+  const store = FingerprintStore.inDirectory(dir);
+  await store.load();
+  values.forEach((value, i) => {
+    const got = store.get(`/c/${i}.npz`, stat(i, 1), 'npz-v3');
+    assert.deepEqual(got, reviverModel(value), value);
+    const model = reviverModel(value);
+    if (model && typeof model === 'object' && Object.hasOwn(model, '__proto__')) {
+      assert.ok(Object.hasOwn(got as object, '__proto__'), 'an own "__proto__" property, not a prototype');
+      assert.equal(Object.getPrototypeOf(got), Object.prototype);
+    }
+  });
+});
