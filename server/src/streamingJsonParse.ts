@@ -25,8 +25,10 @@
  * Hand-written: the npm streaming parsers (stream-json, @streamparser/json, jsonparse) build
  * strings from decoded pieces that are joined at the end (a second copy of a 100 MB string) and
  * none states the equalities above (lone surrogates, invalid UTF-8, `__proto__`); checking them
- * would have meant this parser's random test anyway. Measured on the bench's 88 MB manifest
- * (~100 MB didOpen): see the commit that wires this into the server.
+ * would have meant this parser's random test anyway. Measured on the bench's 88 MB manifest as
+ * a 100 MB didOpen body in 64 KiB chunks (Node 20, one core): 450–520 ms here against 250–320 ms
+ * for `JSON.parse(body.toString())`; in the server it runs while the bytes arrive, so the message
+ * is ready about as soon (stdioMessageReader.ts has the server's figures).
  */
 
 const QUOTE = 0x22;
