@@ -12,6 +12,7 @@
 import { createConnection, ErrorCodes, ProposedFeatures, ResponseError } from 'vscode-languageserver/node';
 import { writeSync } from 'node:fs';
 import { FramingCheck } from './stdioFraming';
+import { createStdioConnection, ServerConnection } from './stdioConnection';
 import {
   DeepCheckRequest,
   DownloadArcRequest,
@@ -47,7 +48,12 @@ import {
 } from './handlers/views';
 
 export function startServer(): void {
-  const connection = createConnection(ProposedFeatures.all);
+  // Over stdio our reader parses large messages while they arrive (stdioMessageReader.ts); over
+  // IPC (VS Code) Node's channel hands each message over parsed, and vscode-languageserver's reader stays.
+  const stdio = process.argv.includes('--stdio');
+  const connection: ServerConnection = stdio
+    ? createStdioConnection(() => state.shuttingDown)
+    : createConnection(ProposedFeatures.all);
   const state = new ServerState(connection);
   installExitGuard(state);
   // A failed background promise is logged, never allowed to take the server down.
@@ -151,7 +157,7 @@ export function startServer(): void {
 
   connection.listen();
   // After listen: the reader is attached first, so both see every chunk from the first one on.
-  if (process.argv.includes('--stdio')) exitOnFramingError(state);
+  if (stdio) exitOnFramingError(state);
 }
 
 /** Follows stdin with the reader (see stdioFraming.ts) and ends the process, saying why, at the first framing error. */
