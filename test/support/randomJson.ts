@@ -6,18 +6,10 @@
  * from a seeded PRNG so a failure can be replayed.
  */
 import assert from 'node:assert/strict';
+import { mulberry32 } from './arcSamples';
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the other fixtures use (mulberry32). */
+export const prng = mulberry32;
 
 export class RandomJson {
   private bytes: number[] = [];

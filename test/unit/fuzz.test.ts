@@ -23,6 +23,7 @@ import { FormatError, memorySource } from '../../server/src/engine/io/source';
 import { encodeNifti, encodeVoxels } from '../writers/nifti';
 import { encodeValues, npyHeader } from '../writers/npy';
 import { eegNpz, writeNpz } from '../writers/npz';
+import { mulberry32 } from '../support/arcSamples';
 
 const SEED = Number(process.env.NEUROCACHE_FUZZ_SEED ?? 20261123);
 const INPUTS = Number(process.env.NEUROCACHE_FUZZ_INPUTS ?? 400);
@@ -34,17 +35,8 @@ const EXTERNAL_LIMIT_MB = 256;
 
 // ---- deterministic inputs ---------------------------------------------------------------
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** mulberry32 (arcSamples.ts): the same sequence for the same seed everywhere. */
+const prng = mulberry32;
 
 type Random = ReturnType<typeof prng>;
 const below = (random: Random, n: number) => Math.floor(random() * n);
