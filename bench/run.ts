@@ -139,15 +139,7 @@ for f in range(files):
 
 /** CPU milliseconds `run` costs this process (all its threads), median of `times` after one untimed warm-up run (compiled code on both sides). */
 async function cpuAsync(run: () => Promise<unknown>, times = repeats, warmUps = 1): Promise<number> {
-  for (let i = 0; i < warmUps; i++) await run();
-  const samples: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const started = process.cpuUsage();
-    await run();
-    const used = process.cpuUsage(started);
-    samples.push((used.user + used.system) / 1000);
-  }
-  return median(samples);
+  return (await cpuInterleaved([run], times, warmUps))[0];
 }
 
 /**
