@@ -4,25 +4,30 @@
  * thread, many files at once (`readsInFlight`), because on network storage each read is a round
  * trip and a thread per file would leave most of the time waiting. Bytes read but not yet counted
  * are capped too (`bytesInFlight`), so memory stays bounded however many files are in flight.
- * Cancellable through AbortSignal; identical in-flight jobs collapse into one. A process with
- * nothing else to do (the CLI's build) may count NPZ files on the main thread too (`countHereBytes`).
+ * Cancellable through AbortSignal; identical in-flight jobs collapse into one (sharedJobs.ts). A
+ * process with nothing else to do (the CLI's build) may count NPZ files on the main thread too
+ * (`countHereBytes`, mainThreadCounting.ts). Deep checks stream `windows` to a thread
+ * (deepWindowsStream.ts), largest file first (largestFirstTurns.ts).
  */
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import type Piscina from 'piscina';
 import { bundleBeside } from '../bundles';
-import { findMember, locateWindowsMember, npzDirectory, readNpzSpans, readWindowCount } from '../engine/eeg/npz';
+import { findMember, npzDirectory, readNpzSpans, readWindowCount } from '../engine/eeg/npz';
 import type { WindowValues } from '../engine/eeg/windowValues';
 import { ByteSource, ByteSpan } from '../engine/io/source';
-import { TAIL_READ, ZipMember } from '../engine/io/zip';
+import { TAIL_READ } from '../engine/io/zip';
 import { DEFAULT_MACHINE_SETTINGS } from '../protocol';
 import type { ResampleMethod } from '../engine/arc/preprocessing';
 import { Budget } from './budget';
+import { DeepStreamHost, streamWindows } from './deepWindowsStream';
 import { FileSource, openFileSource, taskFailure } from './fileSource';
+import { LargestFirstTurns } from './largestFirstTurns';
+import { MainThreadCounting } from './mainThreadCounting';
 import { countLocalNpz, countNpz } from './npzTask';
+import { SharedJobs } from './sharedJobs';
 import type {
   DeepWindowsValue,
-  DeepWorkerMessage,
   DeepWorkerTime,
   FileStamp,
   LabelTrace,
@@ -38,10 +43,7 @@ import type { NpzMemberInfo, WindowTrace } from '../engine/eeg/npzView';
 /** Compressed bytes held between reading and counting, by default. */
 export const DEFAULT_BYTES_IN_FLIGHT = 256 << 20;
 
-/** Compressed bytes of `windows` per read of the deep check (smaller when the byte budget is). */
-export const DEEP_READ_CHUNK = 4 << 20;
-/** Chunks of one file read ahead of its worker: the next read overlaps the inflating of the last. */
-export const DEEP_READ_AHEAD = 2;
+export { DEEP_READ_AHEAD, DEEP_READ_CHUNK } from './deepWindowsStream';
 
 /** The deep checks' time, summed over files: the workers' parts, the main thread's reads, and the wait for a thread. */
 export interface DeepTime extends DeepWorkerTime {
@@ -94,21 +96,12 @@ export function workerScript(kind?: Task['kind']): string {
 }
 const workerScripts = new Map<string, string>();
 
-/** One job shared by every caller that asked for it; aborted only when all of them gave up. */
-interface SharedJob {
-  result: Promise<TaskResult<unknown>>;
-  controller: AbortController;
-  /** Callers still waiting that could give up (callers without a signal never do). */
-  waiting: number;
-  unstoppable: boolean;
-}
-
 export class WorkerPool {
   /** Created on first use: a process that never needs a thread (a small build, a re-check) never loads piscina. */
   private piscina: Piscina | undefined;
   private readonly max: number;
   private readonly startThreads: boolean;
-  private readonly inFlight = new Map<string, SharedJob>();
+  private readonly jobs = new SharedJobs<TaskResult<unknown>>();
   /** Files being read on the main thread; `peak` is the most ever read at once. */
   readonly files: Budget;
   readonly bytes: Budget;
@@ -127,18 +120,11 @@ export class WorkerPool {
   deepPeakHeld = 0;
   deepLargestOutput = 0;
   readonly deepTime: DeepTime = { inflateMs: 0, checkMs: 0, crcMs: 0, starvedMs: 0, readMs: 0, queuedMs: 0 };
-  /** Deep checks handed to the threads (running or next in line there), at most one per thread. */
-  private deepDispatched = 0;
-  /** Deep checks waiting for one of those places, largest file first. */
-  private readonly deepWaiting: { size: number; go: () => void }[] = [];
-  /** NPZ files counted on the main thread, and the inflated `labels` bytes they held. */
-  countedHere = 0;
-  bytesCountedHere = 0;
-  private readonly countHereBytes: number;
+  /** Deep checks' places on the threads (running or next in line there), one per thread. */
+  private readonly deepTurns: LargestFirstTurns;
+  /** Whether (and which) NPZ files the main thread counts itself. */
+  private readonly here: MainThreadCounting;
   private readonly localReads: boolean;
-  /** NPZ counts asked for and not yet counted or handed over, and the inflated `labels` bytes declared by those fetched so far. */
-  private npzWaiting = 0;
-  private labelsFetched = { files: 0, bytes: 0 };
 
   constructor(
     readonly threads = availableParallelism(),
@@ -150,7 +136,8 @@ export class WorkerPool {
     this.files = new Budget(Math.max(1, options.readsInFlight ?? DEFAULT_MACHINE_SETTINGS.io.readsInFlight));
     this.bytes = new Budget(Math.max(1, options.bytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT));
     this.open = options.open ?? openFileSource;
-    this.countHereBytes = options.countHereBytes ?? 0;
+    this.here = new MainThreadCounting(options.countHereBytes ?? 0);
+    this.deepTurns = new LargestFirstTurns(Math.max(1, threads));
     this.localReads = options.localReads ?? false;
     if (this.startThreads) this.threadPool();
   }
@@ -161,14 +148,14 @@ export class WorkerPool {
    * without it a stat alongside the open gives the size, and the result's `statBefore` the stamp to key it by.
    */
   npz(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<NpzResult> {
-    return this.once(JSON.stringify({ kind: 'npz', path: file }), signal, (jobSignal) =>
+    return this.jobs.run(JSON.stringify({ kind: 'npz', path: file }), signal, (jobSignal) =>
       this.readNpz(file, options.size, jobSignal),
     ) as Promise<NpzResult>;
   }
 
   /** windows.shape[0] from its `.npy` header (for `_dataset_index.json`): read and parsed here, no worker needed. */
   windowCount(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<TaskResult<number>> {
-    return this.once(JSON.stringify({ kind: 'window-count', path: file }), signal, async (jobSignal) => {
+    return this.jobs.run(JSON.stringify({ kind: 'window-count', path: file }), signal, async (jobSignal) => {
       try {
         const read = await this.readHere(file, options.size, jobSignal, (source) => readWindowCount(source));
         const stamps = { statBefore: read.opened, statAfter: await read.statAfter };
@@ -181,171 +168,40 @@ export class WorkerPool {
     }) as Promise<TaskResult<number>>;
   }
 
-  /**
-   * The deep check of `windows`: its compressed bytes read here in sequential chunks (the next
-   * read in flight while the worker inflates the last), each drawn from the byte budget until
-   * the worker has consumed it, so memory stays bounded whatever the member's size.
-   */
+  /** The deep check of `windows`, on a thread, fed from here chunk by chunk (deepWindowsStream.ts). */
   deepWindows(file: string, signal?: AbortSignal, options: { size?: number } = {}): Promise<TaskResult<WindowValues>> {
-    return this.once(JSON.stringify({ kind: 'deep-windows', path: file }), signal, async (jobSignal) => {
-      const done = await this.deepTurn(options.size ?? 0, jobSignal);
+    return this.jobs.run(JSON.stringify({ kind: 'deep-windows', path: file }), signal, async (jobSignal) => {
+      const done = await this.deepTurns.take(options.size ?? 0, jobSignal);
       try {
-        return await this.streamWindows(file, options.size, jobSignal);
+        return await streamWindows(this.deepStreamHost(), file, options.size, jobSignal);
       } finally {
         done();
       }
     }) as Promise<TaskResult<WindowValues>>;
   }
 
-  /**
-   * Waits for a thread's place for a deep check of a file of `size` bytes. Largest first: a
-   * file takes one thread from start to end, so the big ones go first and the small ones fill
-   * in at the end, where otherwise a thread would idle while the other finishes a big file.
-   * Resolves to the release, which hands the place straight to the next in line.
-   */
-  private async deepTurn(size: number, signal: AbortSignal): Promise<() => void> {
-    const release = () => {
-      const next = this.deepWaiting.shift();
-      if (next) next.go();
-      else this.deepDispatched--;
-    };
-    if (this.deepDispatched < Math.max(1, this.threads)) {
-      this.deepDispatched++;
-      return release;
-    }
-    signal.throwIfAborted();
-    await new Promise<void>((resolve, reject) => {
-      const entry = {
-        size,
-        go: () => {
-          signal.removeEventListener('abort', giveUp);
-          resolve();
-        },
-      };
-      const giveUp = () => {
-        this.deepWaiting.splice(this.deepWaiting.indexOf(entry), 1);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', giveUp, { once: true });
-      const at = this.deepWaiting.findIndex((w) => w.size < size);
-      this.deepWaiting.splice(at < 0 ? this.deepWaiting.length : at, 0, entry);
-    });
-    return release;
-  }
-
-  private async streamWindows(
-    file: string,
-    size: number | undefined,
-    signal: AbortSignal,
-  ): Promise<TaskResult<WindowValues>> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- node:worker_threads loads only when a thread is needed
-    const { MessageChannel } = require('node:worker_threads') as typeof import('node:worker_threads');
-    const { port1, port2 } = new MessageChannel();
-    let held = 0;
-    let unacknowledged = 0;
-    let started = false;
-    let settled = false;
-    let wake = () => {};
-    const waitFor = async (ready: () => boolean) => {
-      while (!ready() && !settled && !signal.aborted) await new Promise<void>((r) => (wake = r));
-    };
-    const dispatched = performance.now();
-    let readMs = 0;
-    let queuedMs = 0;
-    port1.on('message', (message: DeepWorkerMessage) => {
-      if ('started' in message) {
-        started = true;
-        queuedMs = performance.now() - dispatched;
-      } else {
-        held -= message.consumed;
-        unacknowledged--;
-        this.bytes.release(message.consumed);
-      }
-      wake();
-    });
-    const onAbort = () => wake();
-    signal.addEventListener('abort', onAbort);
-    const task: Task = { kind: 'deep-windows', path: file, port: port2 };
-    const result = this.dispatch(task, signal, [port2 as unknown as ArrayBuffer]) as Promise<
-      TaskResult<DeepWindowsValue>
-    >;
-    const outcome = result.then(
-      (r) => ((settled = true), wake(), r),
-      (error) => ((settled = true), wake(), Promise.reject(error)),
-    );
-    outcome.catch(() => undefined);
-    let source: FileSource | undefined;
-    let slot = false;
-    try {
-      // Nothing is read, and no budget held, until a thread runs the task.
-      await waitFor(() => started);
-      signal.throwIfAborted();
-      await this.files.acquire(1);
-      slot = true;
-      let member: ZipMember;
-      let dataOffset: number;
-      try {
-        source = await this.open(file, size);
-        ({ member, dataOffset } = await locateWindowsMember(await readNpzSpans(source, { labels: false })));
-      } catch (error) {
-        port1.postMessage({ end: true });
-        await outcome.catch(() => undefined);
-        throw error;
-      }
-      port1.postMessage({
-        member: { method: member.method, uncompressedSize: member.uncompressedSize, crc32: member.crc32 },
-      });
-      const chunkSize = Math.max(
-        64 << 10,
-        Math.min(DEEP_READ_CHUNK, Math.floor(this.bytes.capacity / DEEP_READ_AHEAD)),
-      );
-      const end = dataOffset + member.compressedSize;
-      for (let at = dataOffset; at < end && !settled;) {
-        await waitFor(() => unacknowledged < DEEP_READ_AHEAD);
-        signal.throwIfAborted();
-        if (settled) break;
-        const length = Math.min(chunkSize, end - at);
-        await this.bytes.acquire(length);
-        held += length;
-        const reading = performance.now();
-        const bytes = await source.read(at, length);
-        readMs += performance.now() - reading;
-        const got = bytes.length; // the transfer below detaches `bytes`
-        // Bytes not sent are released here; a short read is a truncated member (the worker says so at the end).
-        this.bytes.release(length - got);
-        held -= length - got;
-        if (got === 0) break;
-        unacknowledged++;
-        port1.postMessage({ chunk: bytes }, [bytes.buffer as ArrayBuffer]);
-        at += got;
-        if (got < length) break;
-      }
-      port1.postMessage({ end: true });
-      const done = await outcome;
-      this.deepScans++;
-      const stamp = await source.stamp().catch(() => undefined);
-      if (!done.ok) return { ...done, statAfter: stamp };
-      this.bytesInflated += done.value.inflatedBytes;
-      this.deepPeakHeld = Math.max(this.deepPeakHeld, done.value.peakHeldBytes);
-      this.deepLargestOutput = Math.max(this.deepLargestOutput, done.value.largestOutputBytes);
-      for (const [part, ms] of Object.entries(done.value.time)) this.deepTime[part as keyof DeepWorkerTime] += ms;
-      this.deepTime.readMs += readMs;
-      this.deepTime.queuedMs += queuedMs;
-      return { ok: true, value: done.value.values, bytesRead: 0, statAfter: stamp };
-    } catch (error) {
-      if (signal.aborted) throw error;
-      return { ok: false, ...taskFailure(error), bytesRead: 0 };
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      this.bytes.release(held);
-      port1.close();
-      if (source) {
+  /** What the deep check's stream uses of this pool, and where its figures go. */
+  private deepStreamHost(): DeepStreamHost {
+    return {
+      open: (file, size) => this.open(file, size),
+      files: this.files,
+      bytes: this.bytes,
+      dispatch: (task, signal, transferList) => this.dispatch(task, signal, transferList),
+      noteReads: (source) => {
         this.bytesRead += source.bytesRead;
         this.readRequests += source.reads;
-        await source.close().catch(() => undefined);
-      }
-      if (slot) this.files.release(1);
-    }
+      },
+      noteScan: (done: DeepWindowsValue | undefined, readMs, queuedMs) => {
+        this.deepScans++;
+        if (!done) return;
+        this.deepTime.readMs += readMs;
+        this.deepTime.queuedMs += queuedMs;
+        this.bytesInflated += done.inflatedBytes;
+        this.deepPeakHeld = Math.max(this.deepPeakHeld, done.peakHeldBytes);
+        this.deepLargestOutput = Math.max(this.deepLargestOutput, done.largestOutputBytes);
+        for (const [part, ms] of Object.entries(done.time)) this.deepTime[part as keyof DeepWorkerTime] += ms;
+      },
+    };
   }
 
   nifti(file: string, countVoxels: boolean, signal?: AbortSignal): Promise<NiftiResult> {
@@ -451,13 +307,8 @@ export class WorkerPool {
   private async readNpz(file: string, size: number | undefined, signal: AbortSignal): Promise<NpzResult> {
     if (this.localReads) return this.readLocalNpz(file, size, signal);
     let held = 0;
-    let waiting = true;
-    this.npzWaiting++;
-    const handedOn = () => {
-      if (waiting) this.npzWaiting--;
-      waiting = false;
-    };
-    // The main thread's counting turn, once taken (takeTurn); released at the latest on the way out.
+    const handedOn = this.here.asked();
+    // The main thread's counting turn, once taken (MainThreadCounting.turn); released at the latest on the way out.
     let release = () => {};
     try {
       let fetched: Awaited<ReturnType<typeof this.readHere<{ size: number; spans: ByteSpan[]; labels: number }>>>;
@@ -469,7 +320,7 @@ export class WorkerPool {
             () => held > 0,
           );
           const cache = await readNpzSpans(drawing, { maxLabelsInMemory: this.bytes.capacity });
-          // What counting it will cost (its inflated labels), for where to count it (countHere).
+          // What counting it will cost (its inflated labels), for where to count it (countsHere).
           const labels = await npzDirectory(cache).then(
             (members) => findMember(members, 'labels')?.uncompressedSize ?? 0,
             () => 0,
@@ -492,10 +343,9 @@ export class WorkerPool {
           statAfter: await fetched.statAfter,
         };
       }
-      this.labelsFetched.files++;
-      this.labelsFetched.bytes += fetched.value.labels;
-      if (this.countHereBytes > 0) release = await this.takeTurn();
-      const here = this.countHere(fetched.value.labels);
+      this.here.noteLabels(fetched.value.labels);
+      release = await this.here.turn();
+      const here = this.countsHere(fetched.value.labels);
       handedOn();
       if (here) {
         signal.throwIfAborted();
@@ -527,22 +377,19 @@ export class WorkerPool {
 
   /**
    * An NPZ on a local file system: read and counted here, or handed to a thread that reads and
-   * counts it, by the same rule as a fetched file (countHere), with the files counted so far
+   * counts it, by the same rule as a fetched file (countsHere), with the files counted so far
    * standing in for the labels of this one (nothing of it has been read yet).
    */
   private async readLocalNpz(file: string, size: number | undefined, signal: AbortSignal): Promise<NpzResult> {
-    this.npzWaiting++;
-    let waiting = true;
+    const decided = this.here.asked();
     let release = () => {};
     try {
-      if (this.countHereBytes > 0) release = await this.takeTurn();
+      release = await this.here.turn();
       signal.throwIfAborted();
       // Before a file is counted there is nothing to go by: the first is counted here (or, once
       // threads run, handed on by their queue as any other).
-      const { files, bytes } = this.labelsFetched;
-      const here = files > 0 || this.piscina ? this.countHere(files ? bytes / files : 0) : this.countHereBytes > 0;
-      this.npzWaiting--;
-      waiting = false;
+      const here = this.here.anyKnown || this.piscina ? this.countsHere(this.here.meanLabels) : this.here.allowed;
+      decided();
       const task: Task = { kind: 'npz-local', path: file, size };
       if (!here) {
         release();
@@ -550,43 +397,21 @@ export class WorkerPool {
       }
       const result = await countLocalNpz(task);
       release();
-      const labels = this.noteCountedHere(result);
-      this.labelsFetched.files++;
-      this.labelsFetched.bytes += labels;
+      this.here.noteLabels(this.noteCountedHere(result));
       return result;
     } finally {
       release();
-      if (waiting) this.npzWaiting--;
+      decided();
     }
   }
 
   /** Counts an NPZ counted on this thread in the pool's figures; returns its inflated `labels` bytes. */
   private noteCountedHere(result: NpzResult): number {
     const labels = result.ok ? (result.value.members.labels?.inflated ?? 0) : 0;
-    this.countedHere++;
-    this.bytesCountedHere += labels;
+    this.here.noteCounted(labels);
     this.bytesRead += result.bytesRead;
     this.tasksRun++;
     return labels;
-  }
-
-  /** The main thread's counting turns, one NPZ file each (takeTurn). */
-  private turns: Promise<void> = Promise.resolve();
-
-  /**
-   * Waits for a file's turn to be counted here or handed over: a turn of the event loop after
-   * the last file's. Reads complete many at once, and counting each as its read completes kept
-   * the main thread busy for all of them in one go while a thread's messages (ready, done)
-   * waited, and with them the files it would take (seen at 160 files: a thread that was ready
-   * early got its first file 570 ms later, and counted 3 of 160). Resolves to the release.
-   */
-  private async takeTurn(): Promise<() => void> {
-    const previous = this.turns;
-    let release!: () => void;
-    this.turns = new Promise<void>((resolve) => (release = resolve));
-    await previous;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    return release;
   }
 
   private threadPool(): Piscina {
@@ -606,20 +431,9 @@ export class WorkerPool {
     return this.piscina;
   }
 
-  /**
-   * Whether an NPZ whose labels inflate to `labels` bytes is counted here: while every thread has
-   * a file waiting, or, before any thread is started, when the whole work in sight fits the
-   * allowance: what was counted here, this file, and the files still waiting at the mean size of
-   * those fetched. Decided at the first file, not after the allowance is used up: a thread then
-   * starts while this one counts, instead of after it (at 160 of the bench's files the thread
-   * started only after 70 were counted here and then had little left to take).
-   */
-  private countHere(labels: number): boolean {
-    if (this.countHereBytes <= 0) return false;
-    if (this.piscina) return this.piscina.queueSize > 0;
-    const { files, bytes } = this.labelsFetched;
-    const inSight = this.bytesCountedHere + labels + (this.npzWaiting - 1) * (bytes / files);
-    return inSight <= this.countHereBytes;
+  /** Whether an NPZ whose labels inflate to `labels` bytes is counted on this thread (MainThreadCounting.here). */
+  private countsHere(labels: number): boolean {
+    return this.here.here(labels, this.piscina?.queueSize);
   }
 
   /**
@@ -641,7 +455,7 @@ export class WorkerPool {
   }
 
   private run(task: Task, signal?: AbortSignal): Promise<TaskResult<unknown>> {
-    return this.once(JSON.stringify(task), signal, (jobSignal) => this.dispatch(task, jobSignal));
+    return this.jobs.run(JSON.stringify(task), signal, (jobSignal) => this.dispatch(task, jobSignal));
   }
 
   private async dispatch(
@@ -659,48 +473,18 @@ export class WorkerPool {
     return result;
   }
 
-  /**
-   * Identical jobs in flight collapse into one. A caller whose signal aborts stops waiting at
-   * once; the job itself is cancelled only when every caller has (one editor check superseding
-   * another must not cancel the file read the newer check shares).
-   */
-  private once(
-    key: string,
-    signal: AbortSignal | undefined,
-    job: (signal: AbortSignal) => Promise<TaskResult<unknown>>,
-  ): Promise<TaskResult<unknown>> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    let shared = this.inFlight.get(key);
-    if (!shared) {
-      const controller = new AbortController();
-      const result = job(controller.signal).finally(() => {
-        if (this.inFlight.get(key) === shared) this.inFlight.delete(key);
-      });
-      result.catch(() => undefined); // callers see the outcome; a job all of them left must not be an unhandled rejection
-      shared = { result, controller, waiting: 0, unstoppable: false };
-      this.inFlight.set(key, shared);
-    }
-    const entry = shared;
-    if (!signal) {
-      entry.unstoppable = true;
-      return entry.result;
-    }
-    entry.waiting++;
-    return new Promise((resolve, reject) => {
-      const giveUp = () => {
-        reject(signal.reason);
-        if (--entry.waiting > 0 || entry.unstoppable) return;
-        if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
-        entry.controller.abort(signal.reason);
-      };
-      signal.addEventListener('abort', giveUp, { once: true });
-      entry.result.then(resolve, reject).finally(() => signal.removeEventListener('abort', giveUp));
-    });
+  /** NPZ files counted on the main thread, and the inflated `labels` bytes they held. */
+  get countedHere(): number {
+    return this.here.counted;
   }
 
-  /** Distinct tasks handed to the threads and not yet settled. */
+  get bytesCountedHere(): number {
+    return this.here.bytesCounted;
+  }
+
+  /** Distinct tasks handed to the threads and not yet settled (identical ones shared: sharedJobs.ts). */
   get tasksInFlight(): number {
-    return this.inFlight.size;
+    return this.jobs.size;
   }
 
   /** Threads the pool holds now (a terminated thread leaves at once, even before it has stopped). */
