@@ -4,6 +4,7 @@
 // wrapper is bundled as out/worker.js and ours as out/neurocache-worker.js. The .vsix then
 // needs no node_modules at all.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -39,6 +40,8 @@ const entries = {
   // cli-main loads these on demand: `arc download`'s Hub client; `lsp` runs out/server.js.
   'cli-download': 'server/src/download/arc.ts',
   demo: 'scripts/demo.ts',
+  // Run below, once the bundles exist: V8 code caches for the CLI's bundles (not shipped in the .vsix).
+  'code-cache': 'scripts/codeCache.ts',
   bench: 'bench/run.ts',
   'bench-count': 'bench/count.ts',
 };
@@ -90,3 +93,4 @@ if (tests.length) {
   );
 }
 await Promise.all(builds);
+execFileSync(process.execPath, [join(out, 'code-cache.js')], { stdio: 'inherit' });

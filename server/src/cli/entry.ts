@@ -24,8 +24,11 @@ if (VERSION_ARGUMENTS.has(argv[0])) {
       ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- initialised for `check` only (see above)
         (require('./earlyReads') as typeof import('./earlyReads')).startCheckReads(argv.slice(1))
       : undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a bundle found at run time, not bundled in
-  const cli: typeof import('./main') = require(path.join(__dirname, bundle));
+  // Through the code cache the build leaves beside it, else as require would (codeCache.ts;
+  // required here: node:vm and node:zlib are no part of a version query's start-up).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded for commands only (see above)
+  const { loadBundle } = require('./codeCache') as typeof import('./codeCache');
+  const cli = loadBundle(path.join(__dirname, bundle)) as typeof import('./main');
   void cli.main(argv, undefined, early).then((code) => {
     process.exitCode = code;
   });
