@@ -12,7 +12,7 @@ import { listFolder } from '../service/npzListing';
 import { excludeOptions, InputError, Io, reportProjectProblems, withInspector } from './commandIo';
 import { onLocalFileSystem, sizeIoThreads } from './localIoThreads';
 import { ProgressBar } from './progress';
-import { ParsedOptions, UsageError } from './spec';
+import { numberValue, ParsedOptions, UsageError } from './spec';
 
 /**
  * Inflated labels a build counts on the main thread alone (pool.ts): about 70 caches of 60
@@ -23,6 +23,19 @@ import { ParsedOptions, UsageError } from './spec';
  */
 const BUILD_COUNT_HERE_BYTES = 256 << 20;
 
+/**
+ * Threads a build counts with (`--jobs`, by default one fewer than the cores), and what the main
+ * thread may count alone. A local build with a single thread counts everything here: measured
+ * on 2 cores (farm-bench, paired), a thread beside the main one made the bench's 160 and 640-file
+ * builds slower (wall 1.17x and 1.09x, CPU 1.37x and 1.28x of counting here alone): handing files
+ * over one by one and taking their results back cost the main thread about what the thread saved
+ * it, and the thread waited for work half the time. More threads keep the allowance above.
+ */
+function buildThreads(options: ParsedOptions, local: boolean): { threads: number; countHereBytes: number } {
+  const threads = numberValue(options, 'jobs') ?? Math.max(1, availableParallelism() - 1);
+  return { threads, countHereBytes: local && threads === 1 ? Number.MAX_SAFE_INTEGER : BUILD_COUNT_HERE_BYTES };
+}
+
 export async function manifestBuild(options: ParsedOptions, io: Io): Promise<number> {
   const { values, positionals } = options;
   if (positionals.length !== 1) throw new UsageError('manifest build takes exactly one cache directory');
@@ -31,6 +44,7 @@ export async function manifestBuild(options: ParsedOptions, io: Io): Promise<num
   // on a local disk each cache file is read where it is counted, with synchronous calls; on
   // anything else (NFS, SMB, FUSE, unknown) the main thread reads many files at once.
   const local = onLocalFileSystem(directory);
+  const { threads, countHereBytes } = buildThreads(options, local);
   sizeIoThreads(local);
   // The listing is asked for with the stat (one round trip for both on network storage, not two
   // in a row); on anything but a directory both fail and the stat's verdict is the one reported.
@@ -108,10 +122,6 @@ export async function manifestBuild(options: ParsedOptions, io: Io): Promise<num
     },
     // Nothing else runs here: this thread counts the first files (a thread would still be starting)
     // and then helps the threads, so by default they are one fewer than the cores.
-    {
-      countHereBytes: BUILD_COUNT_HERE_BYTES,
-      localReads: local,
-      defaultThreads: Math.max(1, availableParallelism() - 1),
-    },
+    { countHereBytes, localReads: local, defaultThreads: threads },
   );
 }
