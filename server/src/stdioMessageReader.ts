@@ -15,10 +15,12 @@
  * that is not JSON is reported with a SyntaxError and reading goes on; the partial-message event
  * fires after the same wait; messages are handed on one per event-loop turn, in order.
  *
- * Differences, both on streams the stock reader cannot read either: a negative Content-Length is
+ * Differences, on streams the stock reader cannot read either: a negative Content-Length is
  * reported as an error (the stock reader cuts the buffered bytes at that offset from their end),
  * and one over MAX_MESSAGE_BYTES is reported and its body skipped without being held (the stock
  * reader would buffer it, however long). In the server stdioFraming.ts ends the process on both.
+ * And a message cut short by the stream's end, or left when the reader is disposed, stops its
+ * partial-message timer (the stock reader's re-arms for ever).
  */
 import { AbstractMessageReader, DataCallback, Disposable, MessageReader } from 'vscode-languageserver/node';
 import { MAX_MESSAGE_BYTES } from './stdioFraming';
@@ -100,8 +102,17 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
     const onData = (data: Buffer | string) => this.onData(data);
     this.readable.on('data', onData);
     this.readable.on('error', (error: Error) => this.fireError(error));
-    this.readable.on('close', () => this.fireClose());
-    return Disposable.create(() => this.readable.off('data', onData));
+    // A message cut short by the stream's end can never complete: its partial-message timer
+    // stops there (the stock reader's re-arms for ever and keeps the process alive).
+    this.readable.on('end', () => this.clearPartialMessageTimer());
+    this.readable.on('close', () => {
+      this.clearPartialMessageTimer();
+      this.fireClose();
+    });
+    return Disposable.create(() => {
+      this.readable.off('data', onData);
+      this.clearPartialMessageTimer();
+    });
   }
 
   private onData(data: Buffer | string): void {

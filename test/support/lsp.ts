@@ -69,10 +69,13 @@ export class LspSession {
       cwd: options.cwd,
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
-    this.connection = createProtocolConnection(
-      new StreamMessageReader(this.child.stdout!),
-      new StreamMessageWriter(this.child.stdin!),
-    );
+    // No partial-message timer: vscode-jsonrpc's re-arms every 10 s for as long as a message is
+    // incomplete, and neither the stream's end nor dispose() stops it. A server that ends between
+    // a header and its body (killed in close(), right after `exit`) then kept a test process
+    // alive for ever (seen in CI: a heap snapshot of the hung process held that one timer).
+    const reader = new StreamMessageReader(this.child.stdout!);
+    reader.partialMessageTimeout = 0;
+    this.connection = createProtocolConnection(reader, new StreamMessageWriter(this.child.stdin!));
     this.connection.onNotification(PublishDiagnosticsNotification.type, (params) => {
       this.published.set(params.uri, params);
       this.publishedAt.set(params.uri, ++this.sequence);

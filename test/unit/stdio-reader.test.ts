@@ -280,3 +280,24 @@ test("the stream's errors and its close are passed on", async () => {
   assert.deepEqual(ours, [{ error: 'EPIPE', name: 'Error' }, { closed: true }]);
   assertSameEvents(ours, stock, 'error and close');
 });
+
+test('a message cut short by the end of the stream, or left when the reader is disposed, is not reported for ever', async () => {
+  const partial = frame(Buffer.from('{"a":1}')).subarray(0, 25);
+  for (const stop of ['end', 'close', 'dispose'] as const) {
+    const stream = new EventEmitter() as unknown as NodeJS.ReadableStream;
+    const reader = new StdioMessageReader(stream);
+    reader.partialMessageTimeout = 5;
+    let reported = 0;
+    reader.onPartialMessage(() => reported++);
+    const listening = reader.listen(() => undefined);
+    stream.emit('data', partial);
+    if (stop === 'dispose') listening.dispose();
+    else stream.emit(stop);
+    // Before the fix a timer re-armed every 5 ms here (and kept the process alive); a slow
+    // machine could only make this pass, never fail.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A reader that still re-arms stops at its next firing: the test fails instead of hanging.
+    reader.partialMessageTimeout = 0;
+    assert.equal(reported, 0, stop);
+  }
+});
