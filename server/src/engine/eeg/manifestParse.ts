@@ -8,7 +8,7 @@ import { NotPlainJson, visitPlainItems, visitPlainJson } from '../json/fastJson'
 import { Diagnostic, diagnostic, TextSpan } from '../diagnostics';
 import { pythonConstantAt } from '../json/pythonJsonLoad';
 import { Category, CATEGORIES } from './category';
-import { EntryColumns, ManifestEntries } from './manifestEntries';
+import { EntryColumns, entryCapacity, ManifestEntries } from './manifestEntries';
 import { pythonIndex } from './windowIndex';
 
 export interface CategoryKey {
@@ -152,7 +152,8 @@ function collectManifest(
   const rootKeys: CategoryKey[] = [];
   const files: string[] = [];
   const fileIds = new Map<string, number>();
-  const columns = new EntryColumns();
+  // A piece of a list is a few entries: grown as it fills. A whole text: allocated once.
+  const columns = new EntryColumns(itemsOf === undefined ? entryCapacity(text) : undefined);
   // A piece of a list: inside the root object and that list already.
   const stack: Frame[] =
     itemsOf === undefined
