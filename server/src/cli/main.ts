@@ -478,7 +478,7 @@ function selectedEntries(analysis: Extract<Analysis, { kind: 'seizure-manifest' 
     };
   };
   return {
-    partial_seizure: picks.partial.map(describe),
+    partial_seizure: Array.from(picks.partial, describe),
     full_seizure: picks.full.map(describe),
     no_seizure: picks.background.map(describe),
   };
