@@ -9,6 +9,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { TextSpan } from '../engine/diagnostics';
+import { fileSpan } from '../engine/eeg/manifestEntries';
 import type { Analysis } from './analyze';
 
 /** Most links per document: a 150,000-entry manifest would otherwise send ~20 MB of links. */
@@ -32,7 +33,7 @@ export function pathLinks(analysis: Analysis): PathLink[] {
       const id = entries.file[i];
       if (id < 0 || !analysis.facts[id]?.exists) continue;
       links.push({
-        span: { offset: entries.fileOffset[i], length: entries.fileLength[i] },
+        span: fileSpan(entries, i),
         file: path.join(analysis.directory, analysis.parsed.files[id]),
       });
     }

@@ -10,6 +10,7 @@ import { categoryOf, windowPositives } from '../engine/eeg/npz';
 import { trainingReadCost } from '../engine/eeg/npzView';
 import { describePythonOutcome } from '../engine/eeg/manifestCheck';
 import { CATEGORIES, Category } from '../engine/eeg/category';
+import { entrySpan, fileSpan } from '../engine/eeg/manifestEntries';
 import { notRegularFile } from '../engine/io/fileType';
 import {
   MAX_VIEW_VOLUME_BYTES,
@@ -141,8 +142,8 @@ function* entriesNaming(
       if (entries.file[i] !== id) continue;
       const window = entries.window[i];
       yield {
-        path: { offset: entries.fileOffset[i], length: entries.fileLength[i] },
-        entry: { offset: entries.entryOffset[i], length: entries.entryLength[i] },
+        path: fileSpan(entries, i),
+        entry: entrySpan(entries, i),
         label: `${where} ${CATEGORIES[entries.category[i]]}, window ${Number.isNaN(window) ? '?' : window}`,
       };
     }

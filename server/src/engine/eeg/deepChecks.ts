@@ -4,6 +4,7 @@
  * exactly; a `windows` member that cannot be inflated on the entries of its file.
  */
 import { Diagnostic, diagnostic } from '../diagnostics';
+import { fileSpan } from './manifestEntries';
 import type { ParsedManifest } from './manifestParse';
 import { CLIP_LIMIT, NonFiniteWindow, UnclippedWindow, WindowValues } from './windowValues';
 
@@ -53,7 +54,7 @@ export function deepDiagnostics(parsed: ParsedManifest, deep: (DeepResult | unde
     if (result && !result.ok) {
       out.push(
         diagnostic(
-          { offset: entries.fileOffset[i], length: entries.fileLength[i] },
+          fileSpan(entries, i),
           'error',
           'unreadable-cache-file',
           `${name}: windows cannot be read whole (${result.error}); training fails on every window of this file.`,

@@ -6,6 +6,7 @@
  * findings about files in the folder would push out of sight.
  */
 import type { TextSpan } from '../diagnostics';
+import { fileSpan } from './manifestEntries';
 import type { ParsedManifest } from './manifestParse';
 
 /**
@@ -22,7 +23,7 @@ export function fileAnchors(parsed: ParsedManifest): (name: string) => TextSpan 
     first ??= firstEntries(parsed);
     const id = fileIds(parsed.files).get(name);
     const i = id === undefined ? -1 : first[id];
-    return i >= 0 ? { offset: entries.fileOffset[i], length: entries.fileLength[i] } : bracket;
+    return i >= 0 ? fileSpan(entries, i) : bracket;
   };
 }
 

@@ -1,10 +1,9 @@
 /** Fixes for seizure manifests and EEG dataset indexes. */
 import { TextEdit } from '../json/edits';
 import { pythonJsonDumpsIndented } from '../json/pythonJsonDump';
-import type { TextSpan } from '../diagnostics';
 import { Category, CATEGORIES } from './category';
 import type { IndexFileFacts, ParsedDatasetIndex } from './datasetIndex';
-import type { ManifestEntries } from './manifestEntries';
+import { entrySpan, ManifestEntries } from './manifestEntries';
 import type { ParsedManifest } from './manifestParse';
 
 /**
@@ -48,11 +47,6 @@ function skipSpaceBack(text: string, at: number): number {
   while (at >= 0 && isSpace(text[at])) at--;
   return at;
 }
-
-const entrySpan = (entries: ManifestEntries, i: number): TextSpan => ({
-  offset: entries.entryOffset[i],
-  length: entries.entryLength[i],
-});
 
 /**
  * Removes one entry from its list with the comma that separates it, keeping the list's layout:

@@ -2,12 +2,12 @@
  * The seizure manifest's content checks against cache-file facts: missing and unreadable
  * files, window ranges, duplicates, categories and the cache files no entry lists.
  */
-import { Diagnostic, diagnostic, TextSpan } from '../diagnostics';
+import { Diagnostic, diagnostic } from '../diagnostics';
 import { formatPercent } from '../units';
 import { CATEGORIES } from './category';
 import { fileAnchors, fileIds } from './fileAnchor';
 import { fileCategories } from './fileCategories';
-import { ManifestEntries } from './manifestEntries';
+import { entrySpan, fileSpan, windowSpan } from './manifestEntries';
 import { ParsedManifest } from './manifestParse';
 import { categoryOf, MAX_WINDOWS_PER_FILE, NpzSummary, windowPositives } from './npz';
 import { describeOutcome, failureOutcome, LoadFailure } from './numpyLoad';
@@ -237,7 +237,7 @@ function outOfRange(parsed: ParsedManifest, i: number, count: number): Diagnosti
   const { entries } = parsed;
   const name = parsed.files[entries.file[i]];
   return diagnostic(
-    { offset: entries.windowOffset[i], length: entries.windowLength[i] },
+    windowSpan(entries, i),
     'error',
     'window-out-of-range',
     `${name} has ${count} windows; window_idx ${entries.window[i]} does not exist: training raises IndexError when it reads this entry.`,
@@ -253,14 +253,6 @@ function categoryMismatch(parsed: ParsedManifest, summary: NpzSummary, i: number
     'category-mismatch',
     `Listed as ${listed}, but ${describeWindow(summary, index)}: it is ${categoryOf(summary, index)}. The manifest is stale; rebuild it.`,
   );
-}
-
-function fileSpan(entries: ManifestEntries, i: number): TextSpan {
-  return { offset: entries.fileOffset[i], length: entries.fileLength[i] };
-}
-
-function entrySpan(entries: ManifestEntries, i: number): TextSpan {
-  return { offset: entries.entryOffset[i], length: entries.entryLength[i] };
 }
 
 /** "41 of 15360 label samples (0.27%) are > 0" for a window of a file with labels. */

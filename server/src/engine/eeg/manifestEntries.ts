@@ -2,6 +2,7 @@
  * The manifest's entries as parallel typed arrays (a columnar index): 150,000 entries stay a
  * few MB, and hovers look entries up by offset instead of walking a tree.
  */
+import type { TextSpan } from '../diagnostics';
 
 /** Entries in parallel typed arrays; index i is the i-th entry in document order. */
 export interface ManifestEntries {
@@ -11,9 +12,14 @@ export interface ManifestEntries {
   window: Float64Array; // int(window_idx) as training computes it; NaN when missing or when int() raises
   entryOffset: Int32Array;
   entryLength: Int32Array;
-  fileOffset: Int32Array; // -1 when absent
+  /**
+   * Where the cache_file and window_idx values start, counted from the entry's start (-1 when
+   * absent): an edit that moves later entries then shifts only `entryOffset`, and a 1M-entry
+   * manifest's re-parse copies one offset column of 4 MB instead of three (fileSpan, windowSpan).
+   */
+  fileStart: Int32Array;
   fileLength: Int32Array;
-  windowOffset: Int32Array; // -1 when absent
+  windowStart: Int32Array;
   windowLength: Int32Array;
   /** 1 for entries of a category key that appears again later: Python's json keeps only the last. */
   shadowed: Uint8Array;
@@ -33,9 +39,9 @@ export class EntryColumns {
   window = new Float64Array(0);
   entryOffset = new Int32Array(0);
   entryLength = new Int32Array(0);
-  fileOffset = new Int32Array(0);
+  fileStart = new Int32Array(0);
   fileLength = new Int32Array(0);
-  windowOffset = new Int32Array(0);
+  windowStart = new Int32Array(0);
   windowLength = new Int32Array(0);
   shadowed = new Uint8Array(0);
 
@@ -50,8 +56,8 @@ export class EntryColumns {
     this.file[i] = -1;
     this.window[i] = NaN;
     this.entryOffset[i] = offset;
-    this.fileOffset[i] = -1;
-    this.windowOffset[i] = -1;
+    this.fileStart[i] = -1;
+    this.windowStart[i] = -1;
     this.shadowed[i] = 0;
     return i;
   }
@@ -64,9 +70,9 @@ export class EntryColumns {
       'window',
       'entryOffset',
       'entryLength',
-      'fileOffset',
+      'fileStart',
       'fileLength',
-      'windowOffset',
+      'windowStart',
       'windowLength',
       'shadowed',
     ] as const) {
@@ -89,13 +95,30 @@ export class EntryColumns {
       window: trim(this.window),
       entryOffset: trim(this.entryOffset),
       entryLength: trim(this.entryLength),
-      fileOffset: trim(this.fileOffset),
+      fileStart: trim(this.fileStart),
       fileLength: trim(this.fileLength),
-      windowOffset: trim(this.windowOffset),
+      windowStart: trim(this.windowStart),
       windowLength: trim(this.windowLength),
       shadowed: trim(this.shadowed),
     };
   }
+}
+
+/** Entry i in the text. */
+export function entrySpan(entries: ManifestEntries, i: number): TextSpan {
+  return { offset: entries.entryOffset[i], length: entries.entryLength[i] };
+}
+
+/** Entry i's cache_file value in the text (offset -1 when it has none). */
+export function fileSpan(entries: ManifestEntries, i: number): TextSpan {
+  const start = entries.fileStart[i];
+  return { offset: start < 0 ? -1 : entries.entryOffset[i] + start, length: entries.fileLength[i] };
+}
+
+/** Entry i's window_idx value in the text (offset -1 when it has none). */
+export function windowSpan(entries: ManifestEntries, i: number): TextSpan {
+  const start = entries.windowStart[i];
+  return { offset: start < 0 ? -1 : entries.entryOffset[i] + start, length: entries.windowLength[i] };
 }
 
 /**

@@ -218,9 +218,9 @@ function collectManifest(
       const i = parent.entry;
       if (key.name === 'cache_file') {
         // A repeated key replaces the earlier value, as in Python (the earlier name still counts among `files`).
-        if (columns.fileOffset[i] >= 0) repeatedFileKeys++;
+        if (columns.fileStart[i] >= 0) repeatedFileKeys++;
         columns.file[i] = -1;
-        columns.fileOffset[i] = span.offset;
+        columns.fileStart[i] = span.offset - columns.entryOffset[i];
         columns.fileLength[i] = span.length;
         // Known names were validated when first seen: 150,000 entries name ~5,000 files.
         const known = typeof literal === 'string' ? fileIds.get(literal) : undefined;
@@ -234,7 +234,7 @@ function collectManifest(
           );
         } else fileIds.set(literal, (columns.file[i] = files.push(literal) - 1));
       } else if (key.name === 'window_idx') {
-        columns.windowOffset[i] = span.offset;
+        columns.windowStart[i] = span.offset - columns.entryOffset[i];
         columns.windowLength[i] = span.length;
         const index = pythonIndex(kind === 'literal' ? literal : kind === 'array' ? [] : {});
         columns.window[i] = index.value ?? NaN;
@@ -276,8 +276,8 @@ function collectManifest(
         // Popped already, but still about the entry.
         const outer = inEntry;
         inEntry = () => true;
-        if (columns.fileOffset[i] < 0) error(span, 'Entry has no "cache_file".');
-        if (columns.windowOffset[i] < 0) error(span, 'Entry has no "window_idx".');
+        if (columns.fileStart[i] < 0) error(span, 'Entry has no "cache_file".');
+        if (columns.windowStart[i] < 0) error(span, 'Entry has no "window_idx".');
         inEntry = outer;
       }
     },

@@ -126,8 +126,7 @@ function itemsOf(
   const items = parseManifestItems(piece, 0, to - from, category, neighbours);
   if (!items) return undefined;
   const { entries } = items;
-  for (const column of [entries.entryOffset, entries.fileOffset, entries.windowOffset])
-    for (let i = 0; i < column.length; i++) if (column[i] >= 0) column[i] += from;
+  for (let i = 0; i < entries.count; i++) entries.entryOffset[i] += from;
   return { ...items, schema: items.schema.map((d) => ({ ...d, offset: d.offset + from })) };
 }
 
@@ -162,8 +161,6 @@ function spliceEntries(
     column.set(oldColumn.subarray(to), tail);
     return column;
   };
-  const spliceOffsets = (oldColumn: Int32Array, addedColumn: Int32Array): Int32Array =>
-    delta === 0 ? splice(oldColumn, addedColumn, Int32Array) : shiftedSplice(oldColumn, from, to, addedColumn, delta);
   // The added entries' names among the known ones (new names after them), then ids by first appearance.
   const names = previous.files.slice();
   // The previous names' ids are kept by their array (fileAnchor.ts): 35,000 names are not hashed again per edit.
@@ -180,11 +177,14 @@ function spliceEntries(
     category: splice(old.category, added.category, Uint8Array),
     file: splice(old.file, addedIds, Int32Array),
     window: splice(old.window, added.window, Float64Array),
-    entryOffset: spliceOffsets(old.entryOffset, added.entryOffset),
+    entryOffset:
+      delta === 0
+        ? splice(old.entryOffset, added.entryOffset, Int32Array)
+        : shiftedSplice(old.entryOffset, from, to, added.entryOffset, delta),
     entryLength: splice(old.entryLength, added.entryLength, Int32Array),
-    fileOffset: spliceOffsets(old.fileOffset, added.fileOffset),
+    fileStart: splice(old.fileStart, added.fileStart, Int32Array),
     fileLength: splice(old.fileLength, added.fileLength, Int32Array),
-    windowOffset: spliceOffsets(old.windowOffset, added.windowOffset),
+    windowStart: splice(old.windowStart, added.windowStart, Int32Array),
     windowLength: splice(old.windowLength, added.windowLength, Int32Array),
     // No entry of a parse that can be re-parsed is shadowed (one list per category).
     shadowed: sameCount ? old.shadowed : new Uint8Array(count),
@@ -209,19 +209,16 @@ function spliceEntries(
 }
 
 /**
- * An offset column with entries [from, to) replaced by `added` and the later offsets (those not
- * -1, absent) moved by `delta`. Its own function, on Int32Array only: a loop shared by columns of
- * three element types reads each element through a polymorphic access, ~20x slower on 1M entries.
+ * The entry offsets with entries [from, to) replaced by `added` and the later ones moved by
+ * `delta`. Its own function, on Int32Array only: a loop shared by columns of three element types
+ * reads each element through a polymorphic access, ~20x slower on 1M entries.
  */
 function shiftedSplice(old: Int32Array, from: number, to: number, added: Int32Array, delta: number): Int32Array {
   const count = old.length - (to - from) + added.length;
   const column = new Int32Array(count);
   column.set(old.subarray(0, from));
   column.set(added, from);
-  for (let i = to, at = from + added.length; i < old.length; i++, at++) {
-    const offset = old[i];
-    column[at] = offset >= 0 ? offset + delta : offset;
-  }
+  for (let i = to, at = from + added.length; i < old.length; i++, at++) column[at] = old[i] + delta;
   return column;
 }
 

@@ -8,7 +8,8 @@
  * label rows raises IndexError mid-epoch, one with more has windows no entry lists, and a file
  * of another shape fails `torch.stack` on the first batch that mixes it with the others.
  */
-import type { Diagnostic, Severity, TextSpan } from '../diagnostics';
+import type { Diagnostic, Severity } from '../diagnostics';
+import { fileSpan, windowSpan } from './manifestEntries';
 import { diagnostic } from '../diagnostics';
 import type { NpzSummary } from './npz';
 import type { CacheFileFacts } from './manifestCheck';
@@ -205,8 +206,7 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
     const id = entries.file[i];
     if (id < 0 || entries.shadowed[i]) continue;
     for (const f of shapeFindings[id]) {
-      const fileSpan: TextSpan = { offset: entries.fileOffset[i], length: entries.fileLength[i] };
-      out.push(diagnostic(fileSpan, f.severity, f.code, f.message, f.name));
+      out.push(diagnostic(fileSpan(entries, i), f.severity, f.code, f.message, f.name));
     }
     const n = short[id];
     const window = entries.window[i];
@@ -214,10 +214,9 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
     const index = window < 0 ? n.labelRows + window : window;
     // Beyond the label rows is window-out-of-range's; between the two counts is ours.
     if (index >= n.windows && index < n.labelRows) {
-      const windowSpan: TextSpan = { offset: entries.windowOffset[i], length: entries.windowLength[i] };
       out.push(
         diagnostic(
-          windowSpan,
+          windowSpan(entries, i),
           'error',
           'windows-labels-count',
           `${parsed.files[id]} has ${n.labelRows} label rows but only ${n.windows} windows: window ${index} exists only in labels, and __getitem__'s windows[${window}] raises IndexError mid-epoch when training reads this entry.`,
