@@ -24,6 +24,10 @@ except ImportError:  # pip's fusepy installs as `fuse`
 
 STATS_NAME = ".latencyfs-stats"
 DELAYED = ("open", "read", "getattr", "readdir")
+# Seconds the kernel may trust a name, a missing name and attributes: none (NFS's defaults trust
+# attributes 3-60 s, actimeo; here every stat is a lookup and a getattr, both round trips).
+ENTRY_TIMEOUT = 0
+ATTR_TIMEOUT = 0
 
 
 class LatencyFS(Operations):
@@ -62,7 +66,15 @@ class LatencyFS(Operations):
 
     def _stats_text(self):
         with self.mutex:
-            return json.dumps({"delayMs": self.delay * 1000, "totals": self.totals, "maxInFlight": self.max_in_flight, "files": self.files}).encode()
+            return json.dumps(
+                {
+                    "delayMs": self.delay * 1000,
+                    "timeouts": {"entry": ENTRY_TIMEOUT, "attr": ATTR_TIMEOUT},
+                    "totals": self.totals,
+                    "maxInFlight": self.max_in_flight,
+                    "files": self.files,
+                }
+            ).encode()
 
     # ---- delayed operations ----------------------------------------------------------------
 
@@ -164,9 +176,9 @@ def main():
         foreground=True,
         nothreads=False,
         direct_io=True,
-        attr_timeout=0,
-        entry_timeout=0,
-        negative_timeout=0,
+        attr_timeout=ATTR_TIMEOUT,
+        entry_timeout=ENTRY_TIMEOUT,
+        negative_timeout=ENTRY_TIMEOUT,
         fsname="latencyfs",
     )
     return 0

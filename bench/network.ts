@@ -3,8 +3,10 @@
  * readdir, with the kernel's caches off, as on the network volumes training boxes use. Two
  * harnesses, each row says which: bench/latencyfs.py (libfuse 2: the kernel serialises the first
  * lookup of each name in a directory) and bench/latencyfs3.py (libfuse 3: meant for lookups side
- * by side, as NFS clients do; here first lookups are serialised too, but a listing (READDIRPLUS)
- * makes every name known in one round trip, see its docstring). Over the same mount, in one run: brain-go-brr-v2's scan_existing_cache against
+ * by side, as NFS clients do; pyfuse3 does not ask the kernel for parallel directory operations,
+ * so first lookups are serialised too, but a listing (READDIRPLUS) makes every name known in one
+ * round trip, see its docstring). Both trust nothing they served (entry and attribute timeouts
+ * 0, which every row states). Over the same mount, in one run: brain-go-brr-v2's scan_existing_cache against
  * `neurocache manifest build` (time, identical manifest, bytes and reads per file counted by the
  * FUSE layer), then a re-check of the unchanged cache from warm fingerprints. NeuroCache builds
  * once on a fresh mount and again after Python has walked it (names known to the kernel); every
@@ -31,6 +33,8 @@ interface FileCounts {
   getattrs: number;
 }
 interface Stats {
+  /** Seconds the kernel may trust a name and attributes the harness served. */
+  timeouts: { entry: number; attr: number };
   totals: Record<string, number>;
   maxInFlight: number;
   files: Record<string, FileCounts>;
@@ -48,7 +52,7 @@ interface Harness {
 const HARNESSES: Harness[] = [
   { name: 'libfuse2 harness (first lookups serialised)', script: 'latencyfs.py', fusermount: 'fusermount' },
   {
-    name: 'libfuse3 harness (first lookups serialised by the kernel too; READDIRPLUS)',
+    name: 'libfuse3 harness (pyfuse3: first lookups serialised too; READDIRPLUS)',
     script: 'latencyfs3.py',
     fusermount: 'fusermount3',
   },
@@ -345,8 +349,10 @@ export async function benchNetwork(options: {
 
       const bound = numpyCounts.bytes + TAIL_READ;
       const buildTarget = targets ? ` (target ≥ ${files >= 400 ? 100 : 35}×)` : '';
-      const fresh = 'fresh mount';
-      const warm = 'warm directory entries: after Python walked the mount';
+      const { entry, attr } = mount.stats().timeouts;
+      const timeouts = `entry timeout ${entry} s, attributes ${attr} s`;
+      const fresh = `fresh mount; ${timeouts}`;
+      const warm = `warm directory entries: after Python walked the mount; ${timeouts}`;
       const counts = (c: FileCounts) =>
         `${c.reads.toFixed(1)} reads, ${kB(c.bytes)}, ${c.getattrs.toFixed(1)} lookups+stats, ${c.opens.toFixed(0)} open per file`;
       out.push({
