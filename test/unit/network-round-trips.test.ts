@@ -352,7 +352,20 @@ test("a check's reads started before the CLI proper loads (earlyReads.ts): used 
       const ops = (file: string) => run.layer.log.filter((r) => r.file === file).map((r) => `${r.round} ${r.op}`);
       assert.deepEqual(ops(manifest), ['1 stat', '1 open', '2 fstat', '2 fread', '2 fread'], described(run.layer));
       assert.deepEqual(ops(dir), ['1 readdir'], described(run.layer));
-      assert.deepEqual(ops(path.join(dir, PROJECT_FILE)), ['1 open'], described(run.layer));
+      // The early reads answer the listed folder's project file from its listing (on FUSE a
+      // missing name's lookup holds the folder's lock, which the listing waits for) and look in
+      // the folders above it at once, in round 1.
+      assert.deepEqual(ops(path.join(dir, PROJECT_FILE)), run === own ? ['1 open'] : [], described(run.layer));
+      if (run === early)
+        assert.deepEqual(
+          [
+            ...new Set(
+              run.layer.log.filter((r) => path.basename(r.file) === PROJECT_FILE).map((r) => `${r.round} ${r.op}`),
+            ),
+          ],
+          ['1 open'],
+          described(run.layer),
+        );
       const npz = run.layer.log.filter((r) => r.file.endsWith('.npz'));
       assert.equal(npz.length, FILES, `one stat per file: ${described(run.layer)}`);
       assert.deepEqual([...new Set(npz.map((r) => `${r.round} ${r.op}`))], ['2 stat']);
@@ -360,5 +373,47 @@ test("a check's reads started before the CLI proper loads (earlyReads.ts): used 
     }
   } finally {
     await close();
+  }
+});
+
+test('the early reads find a project file in the listed folder, the one above when there is none, and read a name that could be it on a case-insensitive volume', async () => {
+  const root = tempDir();
+  const dir = path.join(root, 'eeg');
+  fs.mkdirSync(dir);
+  const manifest = path.join(dir, 'manifest.json');
+  fs.writeFileSync(manifest, '[]');
+  const severity = (level: string) => JSON.stringify({ diagnostics: { severity: { 'legacy-path': level } } });
+  fs.writeFileSync(path.join(root, PROJECT_FILE), severity('error'));
+  const found = async () => {
+    const layer = await roundLayer();
+    try {
+      const started = startCheckReads([manifest]);
+      const config = await new ProjectConfigs(started.projectFiles).for(manifest, root);
+      await started.files.get(manifest)!.bytes;
+      return { config, opens: layer.log.filter((r) => r.file === path.join(dir, PROJECT_FILE) && r.op === 'open') };
+    } finally {
+      layer.restore();
+    }
+  };
+  try {
+    const above = await found();
+    assert.equal(above.config.file, path.join(root, PROJECT_FILE));
+    assert.equal(above.config.severity['legacy-path'], 'error');
+    assert.equal(above.opens.length, 0, 'none listed in eeg/: not looked up there');
+    // Another case of the name: opened by its own name, as before (ENOENT on a case-sensitive volume).
+    fs.writeFileSync(path.join(dir, PROJECT_FILE.toUpperCase()), severity('hint'));
+    const otherCase = await found();
+    assert.equal(otherCase.opens.length, 1);
+    assert.equal(
+      otherCase.config.file,
+      fs.existsSync(path.join(dir, PROJECT_FILE)) ? path.join(dir, PROJECT_FILE) : path.join(root, PROJECT_FILE),
+    );
+    fs.rmSync(path.join(dir, PROJECT_FILE.toUpperCase()));
+    fs.writeFileSync(path.join(dir, PROJECT_FILE), severity('warning'));
+    const nearest = await found();
+    assert.equal(nearest.config.file, path.join(dir, PROJECT_FILE));
+    assert.equal(nearest.config.severity['legacy-path'], 'warning');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
   }
 });

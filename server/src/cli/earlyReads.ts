@@ -4,15 +4,15 @@
  * (about 60 ms measured on a loaded 2-core machine), and these reads need nothing from it. Per
  * argument that names a `.json` file: its stat, its bytes (that stat serving as the one beside
  * the open) and, unless --no-content, its folder's listing and the stats of the `*.npz` in it
- * (CacheInspector.prefetchNpzStats) and its project file. `check` takes them instead of asking
- * again. An argument that is an option's value, not a file to check, costs an unused read of it
- * (never a write; a FIFO or device is refused as any JSON file is).
+ * (CacheInspector.prefetchNpzStats); and the project files that could apply to it. `check` takes
+ * them instead of asking again. An argument that is an option's value, not a file to check, costs
+ * an unused read of it (never a write; a FIFO or device is refused as any JSON file is).
  */
 import '../threadpool'; // first: sizes libuv's pool before these calls start it
 import { promises as fs, Stats } from 'node:fs';
 import * as path from 'node:path';
 import { listAndStatNpz, ListedStats } from '../service/npzListing';
-import { readProjectFile } from '../service/projectFile';
+import { readListedProjectFile, readProjectFile } from '../service/projectFile';
 import { readRegularBytes } from '../service/regularFile';
 
 export interface StartedFile {
@@ -44,16 +44,25 @@ export function startCheckReads(args: string[]): EarlyReads {
     bytes.catch(ignore);
     reads.files.set(arg, { stat, bytes });
     const folder = path.dirname(path.resolve(arg));
-    // With the first requests: on FUSE a missing name's lookup holds the folder's lock, which the
-    // listing's reads then wait for if it comes later.
-    if (!reads.projectFiles.has(folder)) {
-      const project = readProjectFile(folder);
-      project.catch(ignore);
-      reads.projectFiles.set(folder, project);
-    }
     if (content && !reads.folders.has(folder)) {
       reads.folders.set(folder, listAndStatNpz(folder)); // a failed listing is handled there
     }
+    startProjectFileReads(folder, reads);
   }
   return reads;
+}
+
+/**
+ * The project file of `folder` and of every folder above it, all at once: ProjectConfigs takes
+ * the nearest, and would otherwise ask one folder after the other (a round trip each on network
+ * storage). A folder being listed is answered from its listing (readListedProjectFile).
+ */
+function startProjectFileReads(folder: string, reads: EarlyReads): void {
+  for (let directory = folder; !reads.projectFiles.has(directory); directory = path.dirname(directory)) {
+    const listed = reads.folders.get(directory);
+    const project = listed ? readListedProjectFile(directory, listed.listing) : readProjectFile(directory);
+    project.catch(ignore);
+    reads.projectFiles.set(directory, project);
+    if (path.dirname(directory) === directory) break;
+  }
 }

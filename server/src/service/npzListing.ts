@@ -26,13 +26,16 @@ function npzNames(names: string[]): string[] {
 
 /** A folder's `*.npz` (as `listNpz` gives them) and a stat of each, asked for as soon as the listing is in. */
 export interface ListedStats {
+  /** The whole listing (rejects when the folder could not be listed). */
+  listing: Promise<FolderListing>;
   names: Promise<string[]>;
   /** Empty when the folder could not be listed; a stat that failed is undefined. */
   stats: Promise<Map<string, Promise<Stats | undefined>>>;
 }
 
 export function listAndStatNpz(folder: string): ListedStats {
-  const names = listNpz(folder);
+  const listing = listFolder(folder);
+  const names = listing.then((listed) => listed.npz);
   const stats = names.then(
     (listed) =>
       new Map(
@@ -46,5 +49,5 @@ export function listAndStatNpz(folder: string): ListedStats {
       ),
     () => new Map<string, Promise<Stats | undefined>>(),
   );
-  return { names, stats };
+  return { listing, names, stats };
 }

@@ -14,3 +14,22 @@ const MAX_PROJECT_FILE_BYTES = 1 << 20;
 export function readProjectFile(directory: string): Promise<string> {
   return readRegularText(path.join(directory, PROJECT_FILE), MAX_PROJECT_FILE_BYTES, 'often-missing');
 }
+
+/**
+ * readProjectFile for a folder being listed anyway: a listing that names no project file answers
+ * ENOENT without a lookup of the name. On a FUSE mount a missing name's lookup holds the folder's
+ * lock, and the listing waited for it (a fresh mount's re-check one round trip longer, measured
+ * on the libfuse 3 harness). Any name that could be it on a case-insensitive volume, or a failed
+ * listing, is read as always.
+ */
+export async function readListedProjectFile(directory: string, listing: Promise<{ names: string[] }>): Promise<string> {
+  const listed = await listing.then(
+    ({ names }) => names,
+    () => undefined,
+  );
+  if (listed && !listed.some((name) => name.toLowerCase() === PROJECT_FILE)) {
+    const file = path.join(directory, PROJECT_FILE);
+    throw Object.assign(new Error(`ENOENT: no such file or directory, open '${file}'`), { code: 'ENOENT', path: file });
+  }
+  return readProjectFile(directory);
+}
