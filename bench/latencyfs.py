@@ -41,6 +41,9 @@ class LatencyFS(Operations):
         self.totals["bytes"] = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        # The longest chain of delayed requests each sent after the one before it was answered:
+        # serial round trips, however long the client's CPU work between them took.
+        self.chain = 0
         self.files = {}  # path -> {"opens", "reads", "bytes", "getattrs"}
         self.snapshots = {}  # fh of an open stats file -> its frozen text
 
@@ -58,11 +61,13 @@ class LatencyFS(Operations):
             per_file["bytes"] += nbytes
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            level = self.chain + 1
         try:
             time.sleep(self.delay)
         finally:
             with self.mutex:
                 self.in_flight -= 1
+                self.chain = max(self.chain, level)
 
     def _stats_text(self):
         with self.mutex:
@@ -72,6 +77,7 @@ class LatencyFS(Operations):
                     "timeouts": {"entry": ENTRY_TIMEOUT, "attr": ATTR_TIMEOUT},
                     "totals": self.totals,
                     "maxInFlight": self.max_in_flight,
+                    "chain": self.chain,
                     "files": self.files,
                 }
             ).encode()

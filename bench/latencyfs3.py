@@ -52,6 +52,7 @@ class LatencyFS3(pyfuse3.Operations):
         self.totals["bytes"] = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.chain = 0  # as in latencyfs.py: the longest chain of requests each sent after the last was answered
         self.files = {}
         # $LATENCYFS_LOG: one line per delayed request (start and end in ms, op, path), to see the chain.
         log = os.environ.get("LATENCYFS_LOG")
@@ -80,11 +81,13 @@ class LatencyFS3(pyfuse3.Operations):
         per_file["bytes"] += nbytes
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        level = self.chain + 1
         started = time.time()
         try:
             await trio.sleep(self.delay)
         finally:
             self.in_flight -= 1
+            self.chain = max(self.chain, level)
             if self.log:
                 self.log.write(f"{started * 1000:.1f} {time.time() * 1000:.1f} {op} {path}\n")
 
@@ -126,6 +129,7 @@ class LatencyFS3(pyfuse3.Operations):
                 "timeouts": {"entry": ENTRY_TIMEOUT, "attr": ATTR_TIMEOUT},
                 "totals": self.totals,
                 "maxInFlight": self.max_in_flight,
+                "chain": self.chain,
                 "files": self.files,
             }
         ).encode()
