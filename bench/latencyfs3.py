@@ -1,17 +1,16 @@
 """latencyfs.py on libfuse 3 (Debian's python3-pyfuse3): the same delayed passthrough with the same
 counters and `/.latencyfs-stats` file, meant to run first lookups of names in one directory side
-by side, as on NFS. It does not: pyfuse3 3.2.1 on libfuse 3.14 does not ask the kernel for
-parallel directory operations (its INIT reply, seen with `-o debug`, lacks FUSE_PARALLEL_DIROPS,
-and pyfuse3 has no way to ask), so the kernel holds a directory's lock through each first lookup
-and each listing in it, as with libfuse 2: 10 stats of names not yet known, side by side on a
-fresh mount, take 0.57 s (one after another), once known 0.12 s. What it does bring is
-READDIRPLUS: a listing makes every name known in one round trip, so lookups after a listing run
-side by side. Every lookup, getattr, open, read and readdir waits `--delay-ms` as an async sleep,
-so requests overlap as many as the kernel sends; only the readdir past the last name (it finds
-the end) is answered at once, as libfuse 2 answers it from the listing it holds (latencyfs.py)
-and as an NFS client knows the end from the eof flag of the last READDIR reply. Entry and
-attribute timeouts are 0 (ENTRY_TIMEOUT, ATTR_TIMEOUT, also in the stats file): the kernel caches
-nothing, every access is a round trip.
+by side, as on NFS. It does not: the INIT reply pyfuse3 3.2.1 and libfuse 3.14 send the kernel
+(seen with `-o debug`) lacks FUSE_PARALLEL_DIROPS, and pyfuse3 offers no way to ask for it, so
+the kernel holds a directory's lock through each first lookup and each listing in it, as with
+libfuse 2: 10 stats of names not yet known, side by side on a fresh mount, take 0.57 s (one
+after another), once known 0.12 s. What it does bring is READDIRPLUS: a listing makes every name
+known in one round trip, so lookups after a listing run side by side. Every lookup, getattr,
+open, read and readdir waits `--delay-ms` as an async sleep, so requests overlap as many as the
+kernel sends; only the readdir past the last name (it finds the end) is answered at once, as
+libfuse 2 answers it from the listing it holds (latencyfs.py) and as an NFS client knows the end
+from the eof flag of the last READDIR reply. Entry and attribute timeouts are 0 (ENTRY_TIMEOUT,
+ATTR_TIMEOUT, also in the stats file): the kernel caches nothing, every access is a round trip.
 
 Usage: latencyfs3.py SOURCE_DIR MOUNTPOINT [--delay-ms 50]
 Runs in the foreground; unmounts on SIGTERM/SIGINT and when its parent process goes away.
