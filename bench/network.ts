@@ -136,9 +136,17 @@ class LatencyMount {
     }
   }
 
+  /**
+   * Read first, asked whether still mounted only when that fails: isMounted's realpath stats the
+   * mount's root, a delayed request, which would then count in the next command's chain of round trips.
+   */
   stats(): Stats {
-    if (!isMounted(this.mountpoint)) throw new Error('latencyfs is no longer mounted');
-    return JSON.parse(readFileSync(path.join(this.mountpoint, STATS_FILE), 'utf8'));
+    try {
+      return JSON.parse(readFileSync(path.join(this.mountpoint, STATS_FILE), 'utf8'));
+    } catch (error) {
+      if (!isMounted(this.mountpoint)) throw new Error('latencyfs is no longer mounted');
+      throw error;
+    }
   }
 
   async unmount(): Promise<void> {
