@@ -10,12 +10,13 @@ Runs in the foreground; unmounts on SIGTERM/SIGINT and when its parent process g
 """
 import argparse
 import errno
-import json
 import os
 import subprocess
 import sys
 import threading
 import time
+
+from latencystats import stats_text
 
 try:
     from fusepy import FUSE, FuseOSError, Operations  # Debian's python3-fusepy
@@ -71,16 +72,7 @@ class LatencyFS(Operations):
 
     def _stats_text(self):
         with self.mutex:
-            return json.dumps(
-                {
-                    "delayMs": self.delay * 1000,
-                    "timeouts": {"entry": ENTRY_TIMEOUT, "attr": ATTR_TIMEOUT},
-                    "totals": self.totals,
-                    "maxInFlight": self.max_in_flight,
-                    "chain": self.chain,
-                    "files": self.files,
-                }
-            ).encode()
+            return stats_text(self, ENTRY_TIMEOUT, ATTR_TIMEOUT)
 
     # ---- delayed operations ----------------------------------------------------------------
 

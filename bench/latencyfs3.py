@@ -17,7 +17,6 @@ Runs in the foreground; unmounts on SIGTERM/SIGINT and when its parent process g
 """
 import argparse
 import errno
-import json
 import os
 import signal
 import stat as stat_module
@@ -28,6 +27,7 @@ import time
 
 import pyfuse3
 import trio
+from latencystats import stats_text
 
 STATS_NAME = ".latencyfs-stats"
 STATS_INODE = 2**62  # never a real inode number of the source
@@ -122,16 +122,7 @@ class LatencyFS3(pyfuse3.Operations):
             raise pyfuse3.FUSEError(e.errno)
 
     def _stats_text(self):
-        return json.dumps(
-            {
-                "delayMs": self.delay * 1000,
-                "timeouts": {"entry": ENTRY_TIMEOUT, "attr": ATTR_TIMEOUT},
-                "totals": self.totals,
-                "maxInFlight": self.max_in_flight,
-                "chain": self.chain,
-                "files": self.files,
-            }
-        ).encode()
+        return stats_text(self, ENTRY_TIMEOUT, ATTR_TIMEOUT)
 
     def _child(self, parent_inode, name):
         return os.path.join(self._path(parent_inode), os.fsdecode(name))
