@@ -5,10 +5,11 @@
  * function that run compiled. The generated files are made in a temporary folder and removed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { codeCacheFile, compileBundle } from '../server/src/cli/codeCache';
+import { writeFileAtomic } from '../server/src/service/atomic';
 import { eegMembers, writeNpzFile } from '../test/writers/npz';
 
 /** Each bundle and the commands (argv lists, `$dir` for the EEG cache) its cache is warmed with. */
@@ -20,15 +21,12 @@ const WARM_UPS: Record<string, string[][]> = {
   ],
 };
 
-/** In the child: runs `commands` through the bundle, then writes its cache beside it (temporary file, rename). */
+/** In the child: runs `commands` through the bundle, then writes its cache beside it (atomically). */
 async function makeCache(bundle: string, commands: string[][]): Promise<void> {
   const compiled = compileBundle(bundle);
   const cli = compiled.run() as { main(argv: string[]): Promise<number> };
   for (const argv of commands) await cli.main(argv);
-  const target = codeCacheFile(bundle);
-  const temp = `${target}.${process.pid}.tmp`;
-  writeFileSync(temp, compiled.cacheBytes());
-  renameSync(temp, target);
+  await writeFileAtomic(codeCacheFile(bundle), compiled.cacheBytes());
 }
 
 function eegCache(dir: string): void {

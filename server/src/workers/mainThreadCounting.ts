@@ -64,7 +64,7 @@ export class MainThreadCounting {
    * counts, instead of after it (at 160 of the bench's files the thread started only after 70
    * were counted here and then had little left to take).
    */
-  here(labels: number, queued: number | undefined): boolean {
+  takes(labels: number, queued: number | undefined): boolean {
     if (!this.allowed) return false;
     if (queued !== undefined) return queued > 0;
     const inSight = this.bytesCounted + labels + (this.undecided - 1) * this.meanLabels;

@@ -123,7 +123,7 @@ export class WorkerPool {
   /** Deep checks' places on the threads (running or next in line there), one per thread. */
   private readonly deepTurns: LargestFirstTurns;
   /** Whether (and which) NPZ files the main thread counts itself. */
-  private readonly here: MainThreadCounting;
+  private readonly mainThread: MainThreadCounting;
   private readonly localReads: boolean;
 
   constructor(
@@ -136,7 +136,7 @@ export class WorkerPool {
     this.files = new Budget(Math.max(1, options.readsInFlight ?? DEFAULT_MACHINE_SETTINGS.io.readsInFlight));
     this.bytes = new Budget(Math.max(1, options.bytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT));
     this.open = options.open ?? openFileSource;
-    this.here = new MainThreadCounting(options.countHereBytes ?? 0);
+    this.mainThread = new MainThreadCounting(options.countHereBytes ?? 0);
     this.deepTurns = new LargestFirstTurns(Math.max(1, threads));
     this.localReads = options.localReads ?? false;
     if (this.startThreads) this.threadPool();
@@ -307,7 +307,7 @@ export class WorkerPool {
   private async readNpz(file: string, size: number | undefined, signal: AbortSignal): Promise<NpzResult> {
     if (this.localReads) return this.readLocalNpz(file, size, signal);
     let held = 0;
-    const handedOn = this.here.asked();
+    const handedOn = this.mainThread.asked();
     // The main thread's counting turn, once taken (MainThreadCounting.turn); released at the latest on the way out.
     let release = () => {};
     try {
@@ -343,8 +343,8 @@ export class WorkerPool {
           statAfter: await fetched.statAfter,
         };
       }
-      this.here.noteLabels(fetched.value.labels);
-      release = await this.here.turn();
+      this.mainThread.noteLabels(fetched.value.labels);
+      release = await this.mainThread.turn();
       const here = this.countsHere(fetched.value.labels);
       handedOn();
       if (here) {
@@ -381,14 +381,17 @@ export class WorkerPool {
    * standing in for the labels of this one (nothing of it has been read yet).
    */
   private async readLocalNpz(file: string, size: number | undefined, signal: AbortSignal): Promise<NpzResult> {
-    const decided = this.here.asked();
+    const decided = this.mainThread.asked();
     let release = () => {};
     try {
-      release = await this.here.turn();
+      release = await this.mainThread.turn();
       signal.throwIfAborted();
       // Before a file is counted there is nothing to go by: the first is counted here (or, once
       // threads run, handed on by their queue as any other).
-      const here = this.here.anyKnown || this.piscina ? this.countsHere(this.here.meanLabels) : this.here.allowed;
+      const here =
+        this.mainThread.anyKnown || this.piscina
+          ? this.countsHere(this.mainThread.meanLabels)
+          : this.mainThread.allowed;
       decided();
       const task: Task = { kind: 'npz-local', path: file, size };
       if (!here) {
@@ -397,7 +400,7 @@ export class WorkerPool {
       }
       const result = await countLocalNpz(task);
       release();
-      this.here.noteLabels(this.noteCountedHere(result));
+      this.mainThread.noteLabels(this.noteCountedHere(result));
       return result;
     } finally {
       release();
@@ -408,7 +411,7 @@ export class WorkerPool {
   /** Counts an NPZ counted on this thread in the pool's figures; returns its inflated `labels` bytes. */
   private noteCountedHere(result: NpzResult): number {
     const labels = result.ok ? (result.value.members.labels?.inflated ?? 0) : 0;
-    this.here.noteCounted(labels);
+    this.mainThread.noteCounted(labels);
     this.bytesRead += result.bytesRead;
     this.tasksRun++;
     return labels;
@@ -431,9 +434,9 @@ export class WorkerPool {
     return this.piscina;
   }
 
-  /** Whether an NPZ whose labels inflate to `labels` bytes is counted on this thread (MainThreadCounting.here). */
+  /** Whether an NPZ whose labels inflate to `labels` bytes is counted on this thread (MainThreadCounting.takes). */
   private countsHere(labels: number): boolean {
-    return this.here.here(labels, this.piscina?.queueSize);
+    return this.mainThread.takes(labels, this.piscina?.queueSize);
   }
 
   /**
@@ -475,11 +478,11 @@ export class WorkerPool {
 
   /** NPZ files counted on the main thread, and the inflated `labels` bytes they held. */
   get countedHere(): number {
-    return this.here.counted;
+    return this.mainThread.counted;
   }
 
   get bytesCountedHere(): number {
-    return this.here.bytesCounted;
+    return this.mainThread.bytesCounted;
   }
 
   /** Distinct tasks handed to the threads and not yet settled (identical ones shared: sharedJobs.ts). */
