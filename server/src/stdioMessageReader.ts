@@ -24,6 +24,7 @@
  */
 import { AbstractMessageReader, DataCallback, Disposable, MessageReader } from 'vscode-languageserver/node';
 import { MAX_MESSAGE_BYTES } from './stdioFraming';
+import { ReceivedBytes } from './stdioReceivedBytes';
 import { StreamingJsonParser } from './streamingJsonParse';
 
 /**
@@ -37,9 +38,6 @@ export const LARGE_BODY_BYTES = 1 << 20;
 
 /** The stock reader's wait before it reports a message that has not fully arrived. */
 const PARTIAL_MESSAGE_TIMEOUT_MS = 10_000;
-
-const CR = 13;
-const LF = 10;
 
 export interface StdioMessageReaderOptions {
   /** Bodies of at least this many bytes are parsed while they arrive (tests lower it). */
@@ -65,8 +63,7 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
   private readonly maxBodyBytes: number;
   private callback: DataCallback | undefined;
   /** Received bytes not yet used: a header block under way, a small body, or what follows a body. */
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly received = new ReceivedBytes();
   private body = Body.None;
   private bodyLength = 0;
   /** Bytes of a streamed or skipped body still to come. */
@@ -118,16 +115,15 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
   private onData(data: Buffer | string): void {
     try {
       const chunk = typeof data === 'string' ? Buffer.from(data, 'utf-8') : data;
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
+      this.received.append(chunk);
       for (;;) {
         if (this.body === Body.None && !this.startBody()) return;
         if (this.body === Body.Whole) {
-          if (this.buffered < this.bodyLength) {
+          if (this.received.length < this.bodyLength) {
             this.setPartialMessageTimer();
             return;
           }
-          const bytes = this.read(this.bodyLength);
+          const bytes = this.received.take(this.bodyLength);
           this.enqueue(() => JSON.parse(bytes.toString('utf-8')));
         } else {
           this.passBodyBytes();
@@ -147,7 +143,7 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
 
   /** Reads a header block when a whole one has arrived; false: wait for more bytes (or it was reported). */
   private startBody(): boolean {
-    const headers = this.tryReadHeaders();
+    const headers = this.received.takeHeaders();
     if (!headers) return false;
     const contentLength = headers.get('content-length');
     if (!contentLength) {
@@ -184,12 +180,9 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
 
   /** Hands the buffered bytes of a streamed or skipped body to the parser (or drops them); keeps what follows. */
   private passBodyBytes(): void {
-    while (this.bodyLeft > 0 && this.chunks.length > 0) {
-      const chunk = this.chunks[0];
-      const part = chunk.length <= this.bodyLeft ? chunk : chunk.subarray(0, this.bodyLeft);
-      if (part === chunk) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(part.length);
-      this.buffered -= part.length;
+    while (this.bodyLeft > 0) {
+      const part = this.received.takePiece(this.bodyLeft);
+      if (!part) return;
       this.bodyLeft -= part.length;
       if (!this.parser) continue;
       try {
@@ -241,73 +234,6 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
     if (this.deliveries.length > 0) setImmediate(this.deliverNext);
     else this.delivering = false;
   };
-
-  /**
-   * vscode-jsonrpc's AbstractMessageBuffer.tryReadHeaders, to the byte: the same end-of-block
-   * scan (a CR in the middle of a CRLF CRLF starts it over), the same split and errors.
-   */
-  private tryReadHeaders(): Map<string, string> | undefined {
-    let state = 0;
-    let chunkIndex = 0;
-    let offset = 0;
-    let chunkBytesRead = 0;
-    row: while (chunkIndex < this.chunks.length) {
-      const chunk = this.chunks[chunkIndex];
-      offset = 0;
-      while (offset < chunk.length) {
-        const value = chunk[offset];
-        if (value === CR) state = state === 0 ? 1 : state === 2 ? 3 : 0;
-        else if (value === LF) {
-          if (state === 1) state = 2;
-          else if (state === 3) {
-            state = 4;
-            offset++;
-            break row;
-          } else state = 0;
-        } else state = 0;
-        offset++;
-      }
-      chunkBytesRead += chunk.length;
-      chunkIndex++;
-    }
-    if (state !== 4) return undefined;
-    const headers = this.read(chunkBytesRead + offset)
-      .toString('ascii')
-      .split('\r\n');
-    const result = new Map<string, string>();
-    // The block ends with CRLF CRLF: the split's last two pieces are empty.
-    for (let i = 0; i < headers.length - 2; i++) {
-      const header = headers[i];
-      const index = header.indexOf(':');
-      if (index === -1) throw new Error(`Message header must separate key and value using ':'\n${header}`);
-      result.set(header.slice(0, index).toLowerCase(), header.slice(index + 1).trim());
-    }
-    return result;
-  }
-
-  /** Takes the first `count` buffered bytes (a view when they lie in one chunk, as the stock reader does). */
-  private read(count: number): Buffer {
-    if (count === 0) return Buffer.alloc(0);
-    const first = this.chunks[0];
-    if (first.length >= count) {
-      if (first.length === count) this.chunks.shift();
-      else this.chunks[0] = first.subarray(count);
-      this.buffered -= count;
-      return first.subarray(0, count);
-    }
-    const result = Buffer.allocUnsafe(count);
-    let at = 0;
-    while (at < count) {
-      const chunk = this.chunks[0];
-      const take = Math.min(chunk.length, count - at);
-      chunk.copy(result, at, 0, take);
-      if (take === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(take);
-      at += take;
-    }
-    this.buffered -= count;
-    return result;
-  }
 
   private clearPartialMessageTimer(): void {
     if (this.partialMessageTimer) {
