@@ -202,10 +202,13 @@ export function textTable(table: Table): string[] {
   );
 }
 
+/** Markdown's punctuation that a cell's text could take for markup (\x60 is the backquote). */
+const MARKDOWN_PUNCTUATION = /[|\\\x60*_<>[\]]/g;
+
 /** A markdown table (markdown punctuation in cells escaped). */
 export function markdownTable(table: Table): string {
   const line = (row: string[]) =>
-    `| ${row.map((cell) => printable(cell).replace(/[|\\`*_<>[\]]/g, (m) => `\\${m}`)).join(' | ')} |`;
+    `| ${row.map((cell) => printable(cell).replace(MARKDOWN_PUNCTUATION, (m) => `\\${m}`)).join(' | ')} |`;
   return [
     line(table[0]),
     `|${table[0].map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
