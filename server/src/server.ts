@@ -11,8 +11,8 @@
  */
 import { createConnection, ErrorCodes, ProposedFeatures, ResponseError } from 'vscode-languageserver/node';
 import { writeSync } from 'node:fs';
-import { FramingCheck } from './stdioFraming';
-import { createStdioConnection, ServerConnection } from './stdioConnection';
+import { FramingCheck } from './stdio/stdioFraming';
+import { createStdioConnection, ServerConnection } from './stdio/stdioConnection';
 import {
   DeepCheckRequest,
   DownloadArcRequest,

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
-import { MAX_MESSAGE_BYTES } from '../../server/src/stdioFraming';
+import { MAX_MESSAGE_BYTES } from '../../server/src/stdio/stdioFraming';
 import { cliPath, tempDir } from '../support/python';
 
 const GUARD_MS = 30_000;

@@ -1,5 +1,5 @@
 /**
- * The server's stdio reader (server/src/stdioMessageReader.ts) reads every byte stream as
+ * The server's stdio reader (server/src/stdio/stdioMessageReader.ts) reads every byte stream as
  * vscode-jsonrpc's StreamMessageReader does: both are fed the same chunks and must hand on the
  * same messages and report the same errors in the same order. Random streams (several messages,
  * header variants, Content-Type with a charset, the odd bad header, invalid bodies) are cut into
@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { MessageReader, StreamMessageReader } from 'vscode-languageserver/node';
-import { MAX_MESSAGE_BYTES } from '../../server/src/stdioFraming';
-import { StdioMessageReader, StdioMessageReaderOptions } from '../../server/src/stdioMessageReader';
+import { MAX_MESSAGE_BYTES } from '../../server/src/stdio/stdioFraming';
+import { StdioMessageReader, StdioMessageReaderOptions } from '../../server/src/stdio/stdioMessageReader';
 import { assertSame, chunked, prng, RandomJson } from '../support/randomJson';
 
 const SEED = Number(process.env.NEUROCACHE_JSON_SEED ?? 20260612);

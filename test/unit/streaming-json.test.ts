@@ -1,5 +1,5 @@
 /**
- * The streaming parser the stdio reader uses for large messages (server/src/streamingJsonParse.ts)
+ * The streaming parser the stdio reader uses for large messages (server/src/stdio/streamingJsonParse.ts)
  * gives exactly JSON.parse(body.toString('utf8')) for every body, whatever its chunking: random
  * valid texts (every escape, lone surrogates, invalid UTF-8, numbers of every shape, `__proto__`
  * and repeated keys), strings longer than its scratch buffer, deep nesting; and it rejects
@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { StreamingJsonParser } from '../../server/src/streamingJsonParse';
+import { StreamingJsonParser } from '../../server/src/stdio/streamingJsonParse';
 import { assertSame, chunked, prng, RandomJson } from '../support/randomJson';
 
 const SEED = Number(process.env.NEUROCACHE_JSON_SEED ?? 20260611);

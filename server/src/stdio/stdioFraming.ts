@@ -15,7 +15,7 @@
  * framing error; the reader answers it and carries on.
  */
 
-import { MAX_JSON_BYTES } from './service/regularFile';
+import { MAX_JSON_BYTES } from '../service/regularFile';
 
 /** Longest header block accepted (real ones are under 100 bytes: Content-Length and Content-Type). */
 export const MAX_HEADER_BYTES = 8192;
