@@ -199,6 +199,7 @@ async function check(options: ParsedOptions, io: Io, early?: EarlyReads): Promis
           cv,
           resampleMethod,
           buildExclude: [...configs[i].exclude, ...excludeFromCommandLine],
+          readCost: false, // not printed (`stats` reports it)
         },
         structure,
       );
