@@ -7,6 +7,16 @@
  * (CacheInspector.prefetchNpzStats); and the project files that could apply to it. `check` takes
  * them instead of asking again. An argument that is an option's value, not a file to check, costs
  * an unused read of it (never a write; a FIFO or device is refused as any JSON file is).
+ *
+ * On the bench's libfuse 3 harness (every request 50 ms, entry and attribute timeouts 0) a 40-file
+ * re-check's requests are a chain of 4, fresh mount or warm, as its request log shows, and no order
+ * of these calls shortens it: the listing is glibc's opendir, an fstat of the folder (GETATTR)
+ * before the READDIRPLUS, and each cache file's stat after it is a LOOKUP, then a GETATTR (the
+ * attributes the lookup brought expire at once). On a fresh mount the manifest's stat and open
+ * look its name up one after the other (the second waits for the first's lookup, then revalidates
+ * it), so its reads are in the fourth round too, warm in the third: a round sooner would mean
+ * reading before anything said the file is a regular one. The rest is CPU: that re-check takes
+ * 0.12 s at 0 ms per access and 0.33 s at 50.
  */
 import '../threadpool'; // first: sizes libuv's pool before these calls start it
 import { promises as fs, Stats } from 'node:fs';
