@@ -10,7 +10,7 @@
  */
 
 /** Lines per chunk: small enough that rebuilding one is cheap, large enough that there are few to shift. */
-const CHUNK_LINES = 16384;
+export const CHUNK_LINES = 16384;
 
 export class LineStarts {
   private constructor(
@@ -25,6 +25,11 @@ export class LineStarts {
   static from(starts: Int32Array): LineStarts {
     const chunks: Int32Array[] = [];
     for (let at = 0; at < starts.length; at += CHUNK_LINES) chunks.push(starts.subarray(at, at + CHUNK_LINES));
+    return LineStarts.of(chunks, new Int32Array(chunks.length));
+  }
+
+  /** Line starts from chunks filled in order (none empty), kept as they are. */
+  static fromChunks(chunks: Int32Array[]): LineStarts {
     return LineStarts.of(chunks, new Int32Array(chunks.length));
   }
 

@@ -10,6 +10,7 @@
  */
 
 import { LineStarts } from './lineStarts';
+import { LineStartsBuilder } from './lineStartsBuilder';
 import { PieceText } from './pieceText';
 
 export interface TextPosition {
@@ -112,7 +113,7 @@ export class TextSnapshot {
   lineStarts(): LineStarts {
     if (!this.starts) {
       TextSnapshot.fullScans++;
-      this.starts = LineStarts.from(scanLineStarts(this.text));
+      this.starts = scanLineStarts(this.text);
     }
     return this.starts;
   }
@@ -146,19 +147,12 @@ export class TextSnapshot {
  * first hover after open waited for), unless a lone CR breaks a line: CRLF starts its line after
  * the LF just as LF does, so only CR alone needs the reading of every character.
  */
-function scanLineStarts(text: string): Int32Array {
+function scanLineStarts(text: string): LineStarts {
   if (hasLoneCarriageReturn(text)) return scanEveryCharacter(text);
-  let starts = new Int32Array(1024);
-  let count = 1;
-  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) {
-    if (count === starts.length) {
-      const grown = new Int32Array(count * 2);
-      grown.set(starts);
-      starts = grown;
-    }
-    starts[count++] = at + 1;
-  }
-  return starts.slice(0, count);
+  const starts = new LineStartsBuilder();
+  starts.push(0);
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
+  return starts.finish();
 }
 
 function hasLoneCarriageReturn(text: string): boolean {
@@ -167,19 +161,19 @@ function hasLoneCarriageReturn(text: string): boolean {
   return false;
 }
 
-function scanEveryCharacter(text: string): Int32Array {
-  const starts: number[] = [0];
+function scanEveryCharacter(text: string): LineStarts {
+  const starts = new LineStartsBuilder();
+  starts.push(0);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
     if (c === 13 || c === 10) starts.push(i + 1);
   }
-  return Int32Array.from(starts);
+  return starts.finish();
 }
 
 /** A piece of a text as a snapshot of its own (its line starts scanned: it is small). */
-const pieceOf = (text: string, version: number) =>
-  new TextSnapshot(text, version, LineStarts.from(scanLineStarts(text)));
+const pieceOf = (text: string, version: number) => new TextSnapshot(text, version, scanLineStarts(text));
 
 /**
  * A window holding more text than this is applied in pieces: the changes so far become a text of
