@@ -162,7 +162,11 @@ function collectManifest(
           { role: 'root', category: -1, entry: -1, start: -1 },
           { role: 'category', category: itemsOf, entry: -1, start: -1 },
         ];
-  let property: { name: string; offset: number; length: number } | undefined;
+  // The key just read, held in three variables, not an object per key (see RecentStrings in fastJson.ts).
+  let propertyName: string | undefined;
+  let propertyOffset = 0;
+  let propertyLength = 0;
+  const frames: Frame[] = [];
   let rootSeen = false;
   let constantEnd = 0;
   /** Whether the problem being raised is about an entry or something inside one (`stack[2]` is an entry). */
@@ -181,66 +185,82 @@ function collectManifest(
   };
 
   // Called for each value (object, array or literal) with its span; returns the role of a container.
-  const onValue = (span: TextSpan, kind: 'object' | 'array' | 'literal', literal?: unknown): Frame['role'] => {
+  // The span as two numbers: an object only where one is kept (a key, a diagnostic).
+  const onValue = (
+    offset: number,
+    length: number,
+    kind: 'object' | 'array' | 'literal',
+    literal?: unknown,
+  ): Frame['role'] => {
     const parent = stack[stack.length - 1];
-    const key = property;
-    property = undefined;
+    const keyName = propertyName;
+    propertyName = undefined;
     if (!parent) {
       rootSeen = true;
       if (kind !== 'object')
         report(
-          span,
+          { offset, length },
           kind,
           'A seizure manifest must be a JSON object with partial_seizure, full_seizure and no_seizure lists.',
         );
       return 'root';
     }
-    if (parent.role === 'root' && key) {
-      const category = CATEGORY_INDEX.get(key.name);
+    if (parent.role === 'root' && keyName !== undefined) {
+      const category = CATEGORY_INDEX.get(keyName);
       if (category === undefined) return 'other';
       rootKeys.push({
         category: CATEGORIES[category],
-        key: { offset: key.offset, length: key.length },
-        value: span,
+        key: { offset: propertyOffset, length: propertyLength },
+        value: { offset, length },
         isArray: kind === 'array',
       });
-      if (kind !== 'array') report(span, kind, `"${key.name}" must be a list of {"cache_file", "window_idx"} entries.`);
+      if (kind !== 'array')
+        report({ offset, length }, kind, `"${keyName}" must be a list of {"cache_file", "window_idx"} entries.`);
       return kind === 'array' ? 'category' : 'other';
     }
     if (parent.role === 'category') {
       if (kind !== 'object') {
-        report(span, kind, 'Each entry must be an object {"cache_file": "<name>.npz", "window_idx": <int>}.');
+        report(
+          { offset, length },
+          kind,
+          'Each entry must be an object {"cache_file": "<name>.npz", "window_idx": <int>}.',
+        );
         return 'other';
       }
       return 'entry';
     }
-    if (parent.role === 'entry' && key) {
+    if (parent.role === 'entry' && keyName !== undefined) {
       const i = parent.entry;
-      if (key.name === 'cache_file') {
+      if (keyName === 'cache_file') {
         // A repeated key replaces the earlier value, as in Python (the earlier name still counts among `files`).
         if (columns.fileStart[i] >= 0) repeatedFileKeys++;
         columns.file[i] = -1;
-        columns.fileStart[i] = span.offset - columns.entryOffset[i];
-        columns.fileLength[i] = span.length;
+        columns.fileStart[i] = offset - columns.entryOffset[i];
+        columns.fileLength[i] = length;
         // Known names were validated when first seen: 150,000 entries name ~5,000 files.
         const known = typeof literal === 'string' ? fileIds.get(literal) : undefined;
         if (known !== undefined) columns.file[i] = known;
         else if (typeof literal !== 'string')
-          report(span, kind, '"cache_file" must be a string (a file name in the manifest\'s directory).');
+          report({ offset, length }, kind, '"cache_file" must be a string (a file name in the manifest\'s directory).');
         else if (!isBareFileName(literal)) {
           error(
-            span,
+            { offset, length },
             `"cache_file" must be a bare file name in the manifest's directory. Training opens cache_dir / "${literal}" if it exists, while its staleness check counts the entry as missing; NeuroCache does not read files outside the cache directory.`,
           );
         } else fileIds.set(literal, (columns.file[i] = files.push(literal) - 1));
-      } else if (key.name === 'window_idx') {
-        columns.windowStart[i] = span.offset - columns.entryOffset[i];
-        columns.windowLength[i] = span.length;
+      } else if (keyName === 'window_idx') {
+        columns.windowStart[i] = offset - columns.entryOffset[i];
+        columns.windowLength[i] = length;
+        // A whole number from 0 up is its own index (what pythonIndex says of it, without its answer object).
+        if (typeof literal === 'number' && Number.isInteger(literal) && literal >= 0) {
+          columns.window[i] = literal;
+          return 'other';
+        }
         const index = pythonIndex(kind === 'literal' ? literal : kind === 'array' ? [] : {});
         columns.window[i] = index.value ?? NaN;
         if (index.problem) {
           if (kind === 'literal')
-            push(diagnostic(span, index.problem.severity, 'manifest-schema', index.problem.message));
+            push(diagnostic({ offset, length }, index.problem.severity, 'manifest-schema', index.problem.message));
           else problem = index.problem.message;
         }
       }
@@ -250,9 +270,15 @@ function collectManifest(
 
   const begin = (offset: number, kind: 'object' | 'array') => {
     problem = undefined;
-    const role = onValue({ offset, length: 0 }, kind);
+    const role = onValue(offset, 0, kind);
     const parent = stack[stack.length - 1];
-    const frame: Frame = { role, category: parent?.category ?? -1, entry: -1, start: offset, problem };
+    // One frame per depth, used again by each container at that depth: not an object per entry.
+    const frame = (frames[stack.length] ??= { role, category: -1, entry: -1, start: -1 });
+    frame.role = role;
+    frame.category = parent?.category ?? -1;
+    frame.entry = -1;
+    frame.start = offset;
+    frame.problem = problem;
     if (role === 'entry') frame.entry = columns.add(parent.category, offset);
     if (role === 'category') frame.category = CATEGORY_INDEX.get(rootKeys[rootKeys.length - 1].category)!;
     stack.push(frame);
@@ -272,6 +298,7 @@ function collectManifest(
       if (frame?.role === 'entry') {
         const i = frame.entry;
         columns.entryLength[i] = offset + length - columns.entryOffset[i];
+        if (columns.fileStart[i] >= 0 && columns.windowStart[i] >= 0) return;
         const span = { offset: columns.entryOffset[i], length: columns.entryLength[i] };
         // Popped already, but still about the entry.
         const outer = inEntry;
@@ -292,10 +319,12 @@ function collectManifest(
       }
     },
     onObjectProperty(name, offset, length) {
-      property = { name, offset, length };
+      propertyName = name;
+      propertyOffset = offset;
+      propertyLength = length;
     },
     onLiteralValue(value, offset, length) {
-      onValue({ offset, length }, 'literal', value);
+      onValue(offset, length, 'literal', value);
     },
     onError(code, offset, length) {
       // NaN, Infinity and -Infinity are floats to Python's json: values, not syntax errors.
@@ -307,7 +336,8 @@ function collectManifest(
       if (constant) {
         constantEnd = offset + constant.length;
         onValue(
-          { offset, length: constant.length },
+          offset,
+          constant.length,
           'literal',
           constant === 'NaN' ? NaN : constant === 'Infinity' ? Infinity : -Infinity,
         );
