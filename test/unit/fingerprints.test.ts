@@ -177,3 +177,31 @@ test('stored values read back as a JSON.parse reviver unfolded them, damaged and
     }
   });
 });
+
+test('a record read is held as its result, and saved again as the same compact JSON', async () => {
+  const dir = tempDir();
+  const first = FingerprintStore.inDirectory(dir);
+  const quiet = summary(new Array(600).fill(0));
+  first.set('/c/quiet.npz', stat(1), 'npz', quiet);
+  first.set('/c/other.npz', stat(2), 'npz', summary([1, 2, 3]));
+  await first.save();
+  const text = readFileSync(first.file!, 'utf8');
+  const store = FingerprintStore.inDirectory(dir);
+  await store.load();
+  const size = store.sizeInBytes;
+  const read = store.get('/c/quiet.npz', stat(1), 'npz');
+  assert.deepEqual(read, quiet);
+  // The result itself from then on (its text let go), the bounds counted as before.
+  assert.equal(store.get('/c/quiet.npz', stat(1), 'npz'), read);
+  assert.equal(store.sizeInBytes, size);
+  // Written again (one record changed): the one read is saved as it was loaded.
+  store.set('/c/third.npz', stat(3), 'npz', summary([0]));
+  await store.save();
+  const records = (file: string) => JSON.parse(readFileSync(file, 'utf8')).records;
+  const resaved = records(path.join(dir, 'fingerprints-v2.json'));
+  assert.deepEqual(resaved['/c/quiet.npz'], JSON.parse(text).records['/c/quiet.npz']);
+  assert.deepEqual(resaved['/c/other.npz'], JSON.parse(text).records['/c/other.npz']);
+  const again = FingerprintStore.inDirectory(dir);
+  await again.load();
+  assert.deepEqual(again.get('/c/third.npz', stat(3), 'npz'), summary([0]));
+});

@@ -24,13 +24,29 @@ const MAX_UNFOLDED = 1 << 22;
 // Arrays shorter than this are written as they are.
 const FOLD_FROM = 16;
 
-interface Record {
+/** A record as the store file holds it. */
+interface SavedRecord {
   size: number;
   mtimeMs: number;
   /** What was computed (e.g. "npz", "nifti-header", "nifti-count"). */
   kind: string;
   /** The result as compact JSON (see `compact`). */
   value: string;
+}
+
+/**
+ * A record in memory: its compact JSON until it is first read, then the result itself (`text`
+ * undefined), which is what the caller's facts hold anyway; a result set in this session is held
+ * the same way. A 1M-entry manifest's language server held the text of its 35,000 records beside
+ * their facts: ~15 MB more at its peak. `bytes`: the compact JSON's length, for the bounds.
+ */
+interface Record {
+  size: number;
+  mtimeMs: number;
+  kind: string;
+  bytes: number;
+  text?: string;
+  value?: unknown;
 }
 
 /** `$NEUROCACHE_CACHE_DIR`, else `$XDG_CACHE_HOME/neurocache`, else `~/.cache/neurocache`. */
@@ -105,8 +121,8 @@ function unfold(item: unknown, budget: { unfolded: number }): unknown {
   return out;
 }
 
-function isRecord(r: unknown): r is Record {
-  const x = r as Record;
+function isSavedRecord(r: unknown): r is SavedRecord {
+  const x = r as SavedRecord;
   return (
     !!x &&
     typeof x.size === 'number' &&
@@ -118,7 +134,12 @@ function isRecord(r: unknown): r is Record {
 
 /** Bytes a file's entry takes in the saved store, near enough for the bound. */
 function entryBytes(file: string, records: Record[]): number {
-  return records.reduce((n, r) => n + r.value.length + r.kind.length + 64, file.length + 8);
+  return records.reduce((n, r) => n + r.bytes + r.kind.length + 64, file.length + 8);
+}
+
+/** A record as the store file is to hold it. */
+function saved({ size, mtimeMs, kind, text, value }: Record): SavedRecord {
+  return { size, mtimeMs, kind, value: text ?? compact(value) };
 }
 
 /** What a result is keyed by besides its path: a node:fs Stats, or the stamp an fstat on the open file gave. */
@@ -166,7 +187,15 @@ export class FingerprintStore {
       if (Array.isArray(records))
         this.put(
           file,
-          records.filter((r) => isRecord(r) && r.value.length <= this.limits.recordBytes),
+          records
+            .filter((r) => isSavedRecord(r) && r.value.length <= this.limits.recordBytes)
+            .map(({ size, mtimeMs, kind, value }: SavedRecord) => ({
+              size,
+              mtimeMs,
+              kind,
+              bytes: value.length,
+              text: value,
+            })),
         );
     }
   }
@@ -179,20 +208,22 @@ export class FingerprintStore {
   get<T>(file: string, stat: Stamp, kind: string): T | undefined {
     const record = this.records.get(file)?.find((r) => r.kind === kind);
     if (!record || record.size !== stat.size || record.mtimeMs !== stat.mtimeMs) return undefined;
+    if (record.text === undefined) return record.value as T;
     try {
-      return expand(record.value) as T;
+      record.value = expand(record.text);
     } catch {
       return undefined; // a damaged record: recomputed, then overwritten
     }
+    record.text = undefined;
+    return record.value as T;
   }
 
   set(file: string, stat: Stamp, kind: string, value: unknown): void {
     const kept = (this.records.get(file) ?? []).filter(
       (r) => r.kind !== kind && r.size === stat.size && r.mtimeMs === stat.mtimeMs,
     );
-    const text = compact(value);
-    if (text.length <= this.limits.recordBytes)
-      kept.push({ size: stat.size, mtimeMs: stat.mtimeMs, kind, value: text });
+    const bytes = compact(value).length;
+    if (bytes <= this.limits.recordBytes) kept.push({ size: stat.size, mtimeMs: stat.mtimeMs, kind, bytes, value });
     this.put(file, kept);
     this.dirty = true;
   }
@@ -218,9 +249,8 @@ export class FingerprintStore {
   async save(): Promise<void> {
     if (!this.file || !this.dirty) return;
     await makeDirectory(path.dirname(this.file));
-    await writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, records: Object.fromEntries(this.records) }), {
-      ownFile: true,
-    });
+    const records = Object.fromEntries([...this.records].map(([file, kept]) => [file, kept.map(saved)]));
+    await writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, records }), { ownFile: true });
     this.dirty = false;
   }
 }
