@@ -88,7 +88,7 @@ test('per-entry findings follow the rules, entry by entry', () => {
     let k = 0;
     for (const category of CATEGORIES) {
       const count = Array.from(parsed.entries.category).filter((c) => CATEGORIES[c] === category).length;
-      for (let j = 0; j < count; j++, k++) entryAt.set(parsed.entries.entryOffset[k], `${category}[${j}]`);
+      for (let j = 0; j < count; j++, k++) entryAt.set(parsed.entries.entryOffset.at(k), `${category}[${j}]`);
     }
     const entryOf = (offset: number) => {
       const starts = [...entryAt.keys()].filter((start) => start <= offset);

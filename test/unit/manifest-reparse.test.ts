@@ -117,3 +117,41 @@ test('an entry inserted with a new name takes its place in the first-appearance 
   assert.deepEqual(quick.files, ['a.npz', 'new.npz', 'b.npz']);
   assert.deepEqual(plainParse(quick), plainParse(parseManifest(next)));
 });
+
+test('a re-parse of a manifest of several column chunks equals a whole parse, and leaves the previous parse as it was', () => {
+  for (let seed = 1; seed <= 2; seed++) {
+    const random = mulberry32(100 + seed);
+    // Over two chunks of 4,096 entries: edits land in different chunks and move the later ones.
+    let text = randomManifest(random, 9000);
+    let parsed = parseManifest(text);
+    let reparsed = 0;
+    const undo: { offset: number; removed: number; inserted: string }[] = [];
+    for (let step = 0; step < 40; step++) {
+      // An edit that broke the JSON is taken back (the next edits re-parse again), as in the test above.
+      let edit = randomEdit(random, text);
+      if (undo.length && !reparseStateOf(parsed)) edit = undo.pop()!;
+      else
+        undo.push({
+          offset: edit.offset,
+          removed: edit.inserted.length,
+          inserted: text.substr(edit.offset, edit.removed),
+        });
+      const next = apply(text, edit);
+      const before = plainParse(parsed);
+      const quick = reparseManifest(parsed, next, {
+        offset: edit.offset,
+        removed: edit.removed,
+        inserted: edit.inserted.length,
+      });
+      const whole = parseManifest(next);
+      assert.deepEqual(plainParse(parsed), before, `seed ${seed} step ${step}: the previous parse changed`);
+      if (quick) {
+        reparsed++;
+        assert.deepEqual(plainParse(quick), plainParse(whole), `seed ${seed} step ${step}: ${JSON.stringify(edit)}`);
+      }
+      text = next;
+      parsed = quick ?? whole;
+    }
+    assert.ok(reparsed > 10, `${reparsed} edits re-parsed`);
+  }
+});

@@ -471,10 +471,10 @@ function selectedEntries(analysis: Extract<Analysis, { kind: 'seizure-manifest' 
   const { parsed, facts } = analysis;
   const picks = balancedPicks(parsed, composition);
   const describe = (i: number) => {
-    const fileId = parsed.entries.file[i];
+    const fileId = parsed.entries.file.at(i);
     return {
       cache_file: fileId >= 0 ? parsed.files[fileId] : null,
-      window_idx: parsed.entries.window[i],
+      window_idx: parsed.entries.window.at(i),
       exists: fileId >= 0 && facts[fileId].exists,
     };
   };

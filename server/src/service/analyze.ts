@@ -115,11 +115,6 @@ function factsByName(names: readonly string[], facts: CacheFileFacts[]): Map<str
   return byName;
 }
 
-// The same array when the re-parse shared the column (manifestReparse.ts).
-const sameBytes = (a: ArrayBufferView, b: ArrayBufferView) =>
-  a === b ||
-  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-
 /**
  * Whether `last`'s statistics and read cost hold for this check: they depend only on each entry's
  * category, file and shadowing, the files' facts, the composition settings and whether contents
@@ -145,10 +140,11 @@ function sameComposition(
   if (facts !== last.facts) return false;
   const [a, b] = [last.parsed, parsed];
   if (a.entries.count !== b.entries.count) return false;
+  // Columns and chunks the re-parse shared (entryColumn.ts) are not compared at all.
   return (
-    sameBytes(a.entries.category, b.entries.category) &&
-    sameBytes(a.entries.file, b.entries.file) &&
-    sameBytes(a.entries.shadowed, b.entries.shadowed)
+    a.entries.category.sameAs(b.entries.category) &&
+    a.entries.file.sameAs(b.entries.file) &&
+    a.entries.shadowed.sameAs(b.entries.shadowed)
   );
 }
 

@@ -63,8 +63,8 @@ function manifestEntryFixes(
   const i = entryAt(parsed, offset);
   if (i < 0) return [];
   const { entries } = parsed;
-  const file = facts[entries.file[i]];
-  const window = entries.window[i];
+  const file = facts[entries.file.at(i)];
+  const window = entries.window.at(i);
   const drop = (title: string): EntryFix[] => [{ title, edits: [dropEntryEdit(text, entries, i)], preferred: false }];
   switch (code) {
     case 'missing-cache-file':
@@ -84,7 +84,7 @@ function manifestEntryFixes(
       const summary = file?.summary;
       if (!summary || !(window < summary.windowCount)) return [];
       const actual = categoryOf(summary, window);
-      const edits = actual === CATEGORIES[entries.category[i]] ? undefined : moveEntryEdits(text, parsed, i, actual);
+      const edits = actual === CATEGORIES[entries.category.at(i)] ? undefined : moveEntryEdits(text, parsed, i, actual);
       return edits ? [{ title: `Move this entry to ${actual}`, edits, preferred: true }] : [];
     }
     default:

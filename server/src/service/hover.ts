@@ -58,10 +58,10 @@ export function entryAt(parsed: ParsedManifest, offset: number): number {
   let high = count - 1;
   while (low <= high) {
     const middle = (low + high) >> 1;
-    if (entryOffset[middle] <= offset) low = middle + 1;
+    if (entryOffset.at(middle) <= offset) low = middle + 1;
     else high = middle - 1;
   }
-  return high >= 0 && offset <= entryOffset[high] + entryLength[high] ? high : -1;
+  return high >= 0 && offset <= entryOffset.at(high) + entryLength.at(high) ? high : -1;
 }
 
 export function hoverAt(analysis: Analysis, offset: number): HoverResult | null {
@@ -148,19 +148,19 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
   const i = entryAt(parsed, offset);
   if (i < 0) return null;
   const { entries } = parsed;
-  const fileId = entries.file[i];
+  const fileId = entries.file.at(i);
   // int(window_idx), counted from the end when negative (Python indexing), once the file's windows are known.
   const known = fileId >= 0 ? facts[fileId]?.summary?.windowCount : undefined;
-  const window = entries.window[i] < 0 && known !== undefined ? known + entries.window[i] : entries.window[i];
-  const listed = CATEGORIES[entries.category[i]];
-  const span = { offset: entries.entryOffset[i], length: entries.entryLength[i] };
+  const window = entries.window.at(i) < 0 && known !== undefined ? known + entries.window.at(i) : entries.window.at(i);
+  const listed = CATEGORIES[entries.category.at(i)];
+  const span = { offset: entries.entryOffset.at(i), length: entries.entryLength.at(i) };
   if (fileId < 0) return { markdown: `**Manifest entry** (${listed})\n\nThe entry has no valid \`cache_file\`.`, span };
   const name = parsed.files[fileId];
   const fileFacts = facts[fileId];
   // The window's numbers first; the file as a whole after the picture.
   const lines = [`Listed as: ${listed}`];
   const file = [`File: \`${path.join(analysis.directory, name)}\``];
-  if (entries.shadowed[i])
+  if (entries.shadowed.at(i))
     lines.push(
       `\`${listed}\` appears again later in the file: Python's json keeps only the last list, so training never sees this entry.`,
     );

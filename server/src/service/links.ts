@@ -30,7 +30,7 @@ export function pathLinks(analysis: Analysis): PathLink[] {
   if (analysis.kind === 'seizure-manifest') {
     const { entries } = analysis.parsed;
     for (let i = 0; i < entries.count && links.length < MAX_DOCUMENT_LINKS; i++) {
-      const id = entries.file[i];
+      const id = entries.file.at(i);
       if (id < 0 || !analysis.facts[id]?.exists) continue;
       links.push({
         span: fileSpan(entries, i),

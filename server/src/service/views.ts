@@ -139,12 +139,12 @@ function* entriesNaming(
     const { entries } = analysis.parsed;
     const where = `${path.basename(analysis.directory)}/manifest.json`;
     for (let i = 0; i < entries.count; i++) {
-      if (entries.file[i] !== id) continue;
-      const window = entries.window[i];
+      if (entries.file.at(i) !== id) continue;
+      const window = entries.window.at(i);
       yield {
         path: fileSpan(entries, i),
         entry: entrySpan(entries, i),
-        label: `${where} ${CATEGORIES[entries.category[i]]}, window ${Number.isNaN(window) ? '?' : window}`,
+        label: `${where} ${CATEGORIES[entries.category.at(i)]}, window ${Number.isNaN(window) ? '?' : window}`,
       };
     }
   } else if (analysis.kind === 'eeg-dataset-index') {

@@ -77,10 +77,14 @@ function pickCounts(
 function entriesByCategory(parsed: ParsedManifest): Record<Category, Int32Array> {
   const { count, category, shadowed } = parsed.entries;
   const sizes = CATEGORIES.map(() => 0);
-  for (let i = 0; i < count; i++) if (!shadowed[i]) sizes[category[i]]++;
+  for (let i = 0; i < count; i++) if (!shadowed.at(i)) sizes[category.at(i)]++;
   const lists = sizes.map((size) => new Int32Array(size));
   const filled = CATEGORIES.map(() => 0);
-  for (let i = 0; i < count; i++) if (!shadowed[i]) lists[category[i]][filled[category[i]]++] = i;
+  for (let i = 0; i < count; i++) {
+    if (shadowed.at(i)) continue;
+    const c = category.at(i);
+    lists[c][filled[c]++] = i;
+  }
   return Object.fromEntries(CATEGORIES.map((c, k) => [c, lists[k]])) as Record<Category, Int32Array>;
 }
 
@@ -131,10 +135,10 @@ export function manifestStats(
   const windows = { partial_seizure: 0, full_seizure: 0, no_seizure: 0 };
   const missingWindows = { partial_seizure: 0, full_seizure: 0, no_seizure: 0 };
   const { entries } = parsed;
-  const exists = (i: number) => entries.file[i] >= 0 && fileExists[entries.file[i]];
+  const exists = (i: number) => entries.file.at(i) >= 0 && fileExists[entries.file.at(i)];
   for (let i = 0; i < entries.count; i++) {
-    if (entries.shadowed[i]) continue;
-    const category = CATEGORIES[entries.category[i]];
+    if (entries.shadowed.at(i)) continue;
+    const category = CATEGORIES[entries.category.at(i)];
     windows[category]++;
     if (!exists(i)) missingWindows[category]++;
   }

@@ -47,8 +47,8 @@ export function deepDiagnostics(parsed: ParsedManifest, deep: (DeepResult | unde
   });
   const { entries } = parsed;
   for (let i = 0; i < entries.count; i++) {
-    const id = entries.file[i];
-    if (id < 0 || entries.shadowed[i] || Number.isNaN(entries.window[i])) continue;
+    const id = entries.file.at(i);
+    if (id < 0 || entries.shadowed.at(i) || Number.isNaN(entries.window.at(i))) continue;
     const result = deep[id];
     const name = parsed.files[id];
     if (result && !result.ok) {
@@ -65,8 +65,8 @@ export function deepDiagnostics(parsed: ParsedManifest, deep: (DeepResult | unde
     }
     const file = byFile[id];
     if (!file) continue;
-    const window = entries.window[i] < 0 ? file.values.windows + entries.window[i] : entries.window[i];
-    const span = { offset: entries.entryOffset[i], length: entries.entryLength[i] };
+    const window = entries.window.at(i) < 0 ? file.values.windows + entries.window.at(i) : entries.window.at(i);
+    const span = { offset: entries.entryOffset.at(i), length: entries.entryLength.at(i) };
     const nonFinite = file.nonFinite.get(window);
     if (nonFinite)
       out.push(

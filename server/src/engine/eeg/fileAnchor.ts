@@ -7,6 +7,7 @@
  */
 import type { TextSpan } from '../diagnostics';
 import { fileSpan } from './manifestEntries';
+import type { ByteColumn, IntColumn } from './entryColumn';
 import type { ParsedManifest } from './manifestParse';
 
 /**
@@ -32,7 +33,7 @@ export function fileAnchors(parsed: ParsedManifest): (name: string) => TextSpan 
  * shares them when it leaves them as they were (manifestReparse.ts), and the next check's anchors
  * then cost no walk of the entries.
  */
-const firstEntriesKept = new WeakMap<Int32Array, { shadowed: Uint8Array; files: number; first: Int32Array }>();
+const firstEntriesKept = new WeakMap<IntColumn, { shadowed: ByteColumn; files: number; first: Int32Array }>();
 
 function firstEntries(parsed: ParsedManifest): Int32Array {
   const { entries } = parsed;
@@ -40,9 +41,9 @@ function firstEntries(parsed: ParsedManifest): Int32Array {
   if (kept && kept.shadowed === entries.shadowed && kept.files === parsed.files.length) return kept.first;
   const first = new Int32Array(parsed.files.length).fill(-1);
   for (let i = 0; i < entries.count; i++) {
-    const id = entries.file[i];
+    const id = entries.file.at(i);
     // A shadowed entry is one Python's json drops: the entry training reads is the one to point at.
-    if (id < 0 || entries.shadowed[i] || first[id] >= 0) continue;
+    if (id < 0 || entries.shadowed.at(i) || first[id] >= 0) continue;
     first[id] = i;
   }
   firstEntriesKept.set(entries.file, { shadowed: entries.shadowed, files: parsed.files.length, first });

@@ -70,7 +70,7 @@ export function dropEntryEdit(text: string, entries: ManifestEntries, i: number)
  */
 export function moveEntryEdits(text: string, parsed: ParsedManifest, i: number, to: Category): TextEdit[] | undefined {
   const target = parsed.rootKeys.filter((k) => k.category === to && k.isArray).at(-1);
-  if (!target || CATEGORIES[parsed.entries.category[i]] === to) return undefined;
+  if (!target || CATEGORIES[parsed.entries.category.at(i)] === to) return undefined;
   const { offset, length } = entrySpan(parsed.entries, i);
   const entryText = text.slice(offset, offset + length);
   // The entry's indentation in its list, and that of its list's closing bracket.

@@ -125,9 +125,9 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
   const plainFiles = fileCategories(input.files);
   const { file, shadowed, category } = entries;
   for (let i = 0; i < entries.count; i++) {
-    const fileId = file[i];
-    if (fileId < 0 || shadowed[i]) continue;
-    const window = entries.window[i];
+    const fileId = file.at(i);
+    if (fileId < 0 || shadowed.at(i)) continue;
+    const window = entries.window.at(i);
     if (plainFiles.plain[fileId]) {
       // The usual entry (its file read and labelled): the checks below that can apply, without its facts.
       if (Number.isNaN(window)) continue;
@@ -135,7 +135,7 @@ export function checkManifest(parsed: ParsedManifest, input: ManifestCheckInput)
       const index = window < 0 ? count + window : window;
       if (index >= 0 && !referencedWindows.add(fileId, index)) out.push(duplicateEntry(parsed, i, index));
       if (index < 0 || index >= count) out.push(outOfRange(parsed, i, count));
-      else if (plainFiles.category[plainFiles.start[fileId] + index] !== category[i])
+      else if (plainFiles.category[plainFiles.start[fileId] + index] !== category.at(i))
         out.push(categoryMismatch(parsed, input.files[fileId].summary!, i, index));
       continue;
     }
@@ -155,8 +155,8 @@ function checkOtherEntry(
   out: Diagnostic[],
 ): void {
   const { entries } = parsed;
-  const fileId = entries.file[i];
-  const window = entries.window[i];
+  const fileId = entries.file.at(i);
+  const window = entries.window.at(i);
   const facts = input.files[fileId];
   const name = parsed.files[fileId];
   if (!facts.exists) {
@@ -219,12 +219,12 @@ function checkOtherEntry(
     );
   }
   if (!summary.hasLabels) return;
-  if (categoryOf(summary, index) !== CATEGORIES[entries.category[i]])
+  if (categoryOf(summary, index) !== CATEGORIES[entries.category.at(i)])
     out.push(categoryMismatch(parsed, summary, i, index));
 }
 
 function duplicateEntry(parsed: ParsedManifest, i: number, index: number): Diagnostic {
-  const name = parsed.files[parsed.entries.file[i]];
+  const name = parsed.files[parsed.entries.file.at(i)];
   return diagnostic(
     entrySpan(parsed.entries, i),
     'warning',
@@ -235,18 +235,18 @@ function duplicateEntry(parsed: ParsedManifest, i: number, index: number): Diagn
 
 function outOfRange(parsed: ParsedManifest, i: number, count: number): Diagnostic {
   const { entries } = parsed;
-  const name = parsed.files[entries.file[i]];
+  const name = parsed.files[entries.file.at(i)];
   return diagnostic(
     windowSpan(entries, i),
     'error',
     'window-out-of-range',
-    `${name} has ${count} windows; window_idx ${entries.window[i]} does not exist: training raises IndexError when it reads this entry.`,
+    `${name} has ${count} windows; window_idx ${entries.window.at(i)} does not exist: training raises IndexError when it reads this entry.`,
   );
 }
 
 function categoryMismatch(parsed: ParsedManifest, summary: NpzSummary, i: number, index: number): Diagnostic {
   const { entries } = parsed;
-  const listed = CATEGORIES[entries.category[i]];
+  const listed = CATEGORIES[entries.category.at(i)];
   return diagnostic(
     entrySpan(entries, i),
     'error',

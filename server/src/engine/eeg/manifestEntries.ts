@@ -3,26 +3,27 @@
  * few MB, and hovers look entries up by offset instead of walking a tree.
  */
 import type { TextSpan } from '../diagnostics';
+import { ByteColumn, IntColumn, NumberColumn, OffsetColumn } from './entryColumn';
 
-/** Entries in parallel typed arrays; index i is the i-th entry in document order. */
+/** Entries in parallel columns (entryColumn.ts); index i is the i-th entry in document order. */
 export interface ManifestEntries {
   count: number;
-  category: Uint8Array; // index into CATEGORIES
-  file: Int32Array; // index into files, -1 when cache_file is missing or not a valid name
-  window: Float64Array; // int(window_idx) as training computes it; NaN when missing or when int() raises
-  entryOffset: Int32Array;
-  entryLength: Int32Array;
+  category: ByteColumn; // index into CATEGORIES
+  file: IntColumn; // index into files, -1 when cache_file is missing or not a valid name
+  window: NumberColumn; // int(window_idx) as training computes it; NaN when missing or when int() raises
+  entryOffset: OffsetColumn;
+  entryLength: IntColumn;
   /**
    * Where the cache_file and window_idx values start, counted from the entry's start (-1 when
-   * absent): an edit that moves later entries then shifts only `entryOffset`, and a 1M-entry
-   * manifest's re-parse copies one offset column of 4 MB instead of three (fileSpan, windowSpan).
+   * absent): an edit that moves later entries then shifts only `entryOffset` (by one number per
+   * chunk, entryColumn.ts), not three offset columns (fileSpan, windowSpan).
    */
-  fileStart: Int32Array;
-  fileLength: Int32Array;
-  windowStart: Int32Array;
-  windowLength: Int32Array;
+  fileStart: IntColumn;
+  fileLength: IntColumn;
+  windowStart: IntColumn;
+  windowLength: IntColumn;
   /** 1 for entries of a category key that appears again later: Python's json keeps only the last. */
-  shadowed: Uint8Array;
+  shadowed: ByteColumn;
 }
 
 /**
@@ -90,35 +91,35 @@ export class EntryColumns {
       (nearlyFull ? a.subarray(0, this.count) : a.slice(0, this.count)) as T;
     return {
       count: this.count,
-      category: trim(this.category),
-      file: trim(this.file),
-      window: trim(this.window),
-      entryOffset: trim(this.entryOffset),
-      entryLength: trim(this.entryLength),
-      fileStart: trim(this.fileStart),
-      fileLength: trim(this.fileLength),
-      windowStart: trim(this.windowStart),
-      windowLength: trim(this.windowLength),
-      shadowed: trim(this.shadowed),
+      category: ByteColumn.of(trim(this.category)),
+      file: IntColumn.of(trim(this.file)),
+      window: NumberColumn.of(trim(this.window)),
+      entryOffset: OffsetColumn.of(trim(this.entryOffset)),
+      entryLength: IntColumn.of(trim(this.entryLength)),
+      fileStart: IntColumn.of(trim(this.fileStart)),
+      fileLength: IntColumn.of(trim(this.fileLength)),
+      windowStart: IntColumn.of(trim(this.windowStart)),
+      windowLength: IntColumn.of(trim(this.windowLength)),
+      shadowed: ByteColumn.of(trim(this.shadowed)),
     };
   }
 }
 
 /** Entry i in the text. */
 export function entrySpan(entries: ManifestEntries, i: number): TextSpan {
-  return { offset: entries.entryOffset[i], length: entries.entryLength[i] };
+  return { offset: entries.entryOffset.at(i), length: entries.entryLength.at(i) };
 }
 
 /** Entry i's cache_file value in the text (offset -1 when it has none). */
 export function fileSpan(entries: ManifestEntries, i: number): TextSpan {
-  const start = entries.fileStart[i];
-  return { offset: start < 0 ? -1 : entries.entryOffset[i] + start, length: entries.fileLength[i] };
+  const start = entries.fileStart.at(i);
+  return { offset: start < 0 ? -1 : entries.entryOffset.at(i) + start, length: entries.fileLength.at(i) };
 }
 
 /** Entry i's window_idx value in the text (offset -1 when it has none). */
 export function windowSpan(entries: ManifestEntries, i: number): TextSpan {
-  const start = entries.windowStart[i];
-  return { offset: start < 0 ? -1 : entries.entryOffset[i] + start, length: entries.windowLength[i] };
+  const start = entries.windowStart.at(i);
+  return { offset: start < 0 ? -1 : entries.entryOffset.at(i) + start, length: entries.windowLength.at(i) };
 }
 
 /**

@@ -370,15 +370,15 @@ function collectManifest(
     }
     flagDuplicateKeys(rootKeys, schema);
   }
+  shadowEarlierDuplicates(rootKeys, columns);
   const entries = columns.finish();
-  shadowEarlierDuplicates(rootKeys, entries);
   if (!rootSeen && text.trim() === '')
     schema.push(diagnostic({ offset: 0, length: 0 }, 'error', 'manifest-schema', 'Empty file.'));
   return { parsed: { isManifest, rootKeys, files, entries, schema }, entrySchema, outsideEntries, repeatedFileKeys };
 }
 
-/** Marks the entries of every category key but the last of its name: `json.load` drops them. */
-function shadowEarlierDuplicates(keys: CategoryKey[], entries: ManifestEntries): void {
+/** Marks the entries of every category key but the last of its name (before the columns are finished): `json.load` drops them. */
+function shadowEarlierDuplicates(keys: CategoryKey[], entries: EntryColumns): void {
   const last = new Map<Category, CategoryKey>();
   for (const key of keys) last.set(key.category, key);
   if (last.size === keys.length) return;

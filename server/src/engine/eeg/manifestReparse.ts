@@ -13,6 +13,7 @@
 import { Diagnostic } from '../diagnostics';
 import { CATEGORIES } from './category';
 import { fileIds } from './fileAnchor';
+import { ByteColumn, IntColumn, NumberColumn, OffsetColumn, Values } from './entryColumn';
 import { ManifestEntries } from './manifestEntries';
 import {
   CategoryKey,
@@ -65,15 +66,15 @@ export function reparseManifest(
   const listEnd = list.value.offset + list.value.length;
   const { entries } = previous;
   const { entryOffset, entryLength } = entries;
-  const endOf = (i: number) => entryOffset[i] + entryLength[i];
+  const endOf = (i: number) => entryOffset.at(i) + entryLength.at(i);
   // The list's entries (one list per category, so they are contiguous), then those the edit touches.
-  const first = firstWhere(0, entries.count, (i) => entryOffset[i] > list.value.offset);
-  const last = firstWhere(first, entries.count, (i) => entryOffset[i] >= listEnd);
+  const first = firstWhere(0, entries.count, (i) => entryOffset.at(i) > list.value.offset);
+  const last = firstWhere(first, entries.count, (i) => entryOffset.at(i) >= listEnd);
   const from = firstWhere(first, last, (i) => endOf(i) >= start);
-  const to = firstWhere(from, last, (i) => entryOffset[i] > end);
+  const to = firstWhere(from, last, (i) => entryOffset.at(i) > end);
   // From the end of the entry before to the start of the one after (or the list's brackets).
   const pieceStart = from > first ? endOf(from - 1) : list.value.offset + 1;
-  const pieceEnd = to < last ? entryOffset[to] : listEnd - 1;
+  const pieceEnd = to < last ? entryOffset.at(to) : listEnd - 1;
   const category = CATEGORIES.indexOf(list.category);
   const items = itemsOf(text, pieceStart, pieceEnd + delta, category, {
     afterItem: from > first,
@@ -126,8 +127,12 @@ function itemsOf(
   const items = parseManifestItems(piece, 0, to - from, category, neighbours);
   if (!items) return undefined;
   const { entries } = items;
-  for (let i = 0; i < entries.count; i++) entries.entryOffset[i] += from;
-  return { ...items, schema: items.schema.map((d) => ({ ...d, offset: d.offset + from })) };
+  const entryOffset = OffsetColumn.of(Int32Array.from(entries.entryOffset, (offset) => offset + from));
+  return {
+    ...items,
+    entries: { ...entries, entryOffset },
+    schema: items.schema.map((d) => ({ ...d, offset: d.offset + from })),
+  };
 }
 
 /**
@@ -145,22 +150,11 @@ function spliceEntries(
 ): { files: string[]; columns: ManifestEntries } {
   const old = previous.entries;
   const count = old.count - (to - from) + added.count;
-  const tail = from + added.count;
   const sameCount = added.count === to - from;
-  const splice = <T extends Uint8Array | Int32Array | Float64Array>(
-    oldColumn: T,
-    addedColumn: T,
-    make: new (n: number) => T,
-  ): T => {
-    // A column the edit leaves as it was is shared with the previous parse (parses are never
-    // changed once made): a keystroke on a 1M-entry manifest then copies a few columns, not all ten.
-    if (sameCount && sameValues(oldColumn, from, addedColumn)) return oldColumn;
-    const column = new make(count);
-    column.set(oldColumn.subarray(0, from));
-    column.set(addedColumn, from);
-    column.set(oldColumn.subarray(to), tail);
-    return column;
-  };
+  // A column the edit leaves as it was is shared with the previous parse (parses are never
+  // changed once made); one it changes shares every chunk but those the edit lies in (entryColumn.ts).
+  const splice = <C extends ByteColumn | IntColumn | NumberColumn>(oldColumn: C, addedColumn: Values): C =>
+    sameCount && oldColumn.holds(from, addedColumn) ? oldColumn : (oldColumn.replaced(from, to, addedColumn) as C);
   // The added entries' names among the known ones (new names after them), then ids by first appearance.
   const names = previous.files.slice();
   // The previous names' ids are kept by their array (fileAnchor.ts): 35,000 names are not hashed again per edit.
@@ -171,33 +165,34 @@ function spliceEntries(
     if (id === undefined) newNames.set(name, (id = names.push(name) - 1));
     return id;
   });
-  const addedIds = added.file.map((id) => (id >= 0 ? ids[id] : id));
+  const addedIds = IntColumn.of(Int32Array.from(added.file, (id) => (id >= 0 ? ids[id] : id)));
+  const sameOffsets = delta === 0 && sameCount && old.entryOffset.holds(from, added.entryOffset);
   const columns: ManifestEntries = {
     count,
-    category: splice(old.category, added.category, Uint8Array),
-    file: splice(old.file, addedIds, Int32Array),
-    window: splice(old.window, added.window, Float64Array),
-    entryOffset:
-      delta === 0
-        ? splice(old.entryOffset, added.entryOffset, Int32Array)
-        : shiftedSplice(old.entryOffset, from, to, added.entryOffset, delta),
-    entryLength: splice(old.entryLength, added.entryLength, Int32Array),
-    fileStart: splice(old.fileStart, added.fileStart, Int32Array),
-    fileLength: splice(old.fileLength, added.fileLength, Int32Array),
-    windowStart: splice(old.windowStart, added.windowStart, Int32Array),
-    windowLength: splice(old.windowLength, added.windowLength, Int32Array),
+    category: splice(old.category, added.category),
+    file: splice(old.file, addedIds),
+    window: splice(old.window, added.window),
+    entryOffset: sameOffsets ? old.entryOffset : old.entryOffset.shifted(from, to, added.entryOffset, delta),
+    entryLength: splice(old.entryLength, added.entryLength),
+    fileStart: splice(old.fileStart, added.fileStart),
+    fileLength: splice(old.fileLength, added.fileLength),
+    windowStart: splice(old.windowStart, added.windowStart),
+    windowLength: splice(old.windowLength, added.windowLength),
     // No entry of a parse that can be re-parsed is shadowed (one list per category).
-    shadowed: sameCount ? old.shadowed : new Uint8Array(count),
+    shadowed: sameCount ? old.shadowed : ByteColumn.of(new Uint8Array(count)),
   };
   // The same ids where they were (a shared column), or first appearances kept: the numbering holds.
   if (columns.file === old.file || sameFirstAppearances(old.file, from, to, addedIds))
     return { files: previous.files, columns };
-  const { file } = columns;
+  const file = new Int32Array(count);
   const renumbered = new Int32Array(names.length).fill(-1);
   const files: string[] = [];
   for (let i = 0; i < count; i++) {
-    const id = file[i];
-    if (id < 0) continue;
+    const id = columns.file.at(i);
+    if (id < 0) {
+      file[i] = id;
+      continue;
+    }
     let next = renumbered[id];
     if (next < 0) {
       next = renumbered[id] = files.length;
@@ -205,27 +200,7 @@ function spliceEntries(
     }
     file[i] = next;
   }
-  return { files, columns };
-}
-
-/**
- * The entry offsets with entries [from, to) replaced by `added` and the later ones moved by
- * `delta`. Its own function, on Int32Array only: a loop shared by columns of three element types
- * reads each element through a polymorphic access, ~20x slower on 1M entries.
- */
-function shiftedSplice(old: Int32Array, from: number, to: number, added: Int32Array, delta: number): Int32Array {
-  const count = old.length - (to - from) + added.length;
-  const column = new Int32Array(count);
-  column.set(old.subarray(0, from));
-  column.set(added, from);
-  for (let i = to, at = from + added.length; i < old.length; i++, at++) column[at] = old[i] + delta;
-  return column;
-}
-
-/** Whether `column[from, from + values.length)` holds `values`. */
-function sameValues(column: ArrayLike<number>, from: number, values: ArrayLike<number>): boolean {
-  for (let k = 0; k < values.length; k++) if (!Object.is(column[from + k], values[k])) return false;
-  return true;
+  return { files, columns: { ...columns, file: IntColumn.of(file) } };
 }
 
 /**
@@ -236,10 +211,10 @@ function sameValues(column: ArrayLike<number>, from: number, values: ArrayLike<n
  * window_idx or a changed name among known ones is then one read of the entries before the edit,
  * not a renumbering of them all.
  */
-function sameFirstAppearances(file: Int32Array, from: number, to: number, added: Int32Array): boolean {
+function sameFirstAppearances(file: IntColumn, from: number, to: number, added: IntColumn): boolean {
   let seen = -1;
-  for (let i = 0; i < from; i++) if (file[i] > seen) seen = file[i];
-  for (let i = from; i < to; i++) if (file[i] > seen) return false;
-  for (let i = 0; i < added.length; i++) if (added[i] > seen) return false;
+  for (let i = 0; i < from; i++) seen = Math.max(seen, file.at(i));
+  for (let i = from; i < to; i++) if (file.at(i) > seen) return false;
+  for (let i = 0; i < added.length; i++) if (added.at(i) > seen) return false;
   return true;
 }

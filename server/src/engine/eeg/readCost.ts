@@ -64,7 +64,7 @@ export function trainingReadCost(
   // List by list, not joined into one: on a 1M-entry manifest that array alone is megabytes per check.
   for (const list of [picks.partial, picks.full, picks.background])
     for (const i of list) {
-      const id = parsed.entries.file[i];
+      const id = parsed.entries.file.at(i);
       // Training skips entries whose file is missing.
       if (id < 0 || !facts[id]?.exists) continue;
       const cost = perFile[id];

@@ -203,13 +203,13 @@ export function windowHeaderDiagnostics(parsed: ParsedManifest, input: WindowHea
   // Most caches have no file whose entries get findings, and then the entries are not walked at all.
   const entriesMatter = shapeFindings.some((f) => f.length) || short.some(Boolean);
   for (let i = 0; entriesMatter && i < entries.count; i++) {
-    const id = entries.file[i];
-    if (id < 0 || entries.shadowed[i]) continue;
+    const id = entries.file.at(i);
+    if (id < 0 || entries.shadowed.at(i)) continue;
     for (const f of shapeFindings[id]) {
       out.push(diagnostic(fileSpan(entries, i), f.severity, f.code, f.message, f.name));
     }
     const n = short[id];
-    const window = entries.window[i];
+    const window = entries.window.at(i);
     if (!n || Number.isNaN(window)) continue;
     const index = window < 0 ? n.labelRows + window : window;
     // Beyond the label rows is window-out-of-range's; between the two counts is ours.
