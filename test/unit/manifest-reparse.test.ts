@@ -26,6 +26,20 @@ export function plainParse(parsed: ParsedManifest) {
   };
 }
 
+type Edit = { offset: number; removed: number; inserted: string };
+
+/**
+ * A random edit of `text`, or (with chance `undoChance`, when there is one) the last edit taken
+ * back; an edit made is remembered for taking back. A chance of 0 or 1 draws no random number.
+ */
+function editOrUndo(random: () => number, text: string, undo: Edit[], undoChance: number): Edit {
+  const edit = randomEdit(random, text);
+  const takeBack = undo.length > 0 && (undoChance >= 1 || (undoChance > 0 && random() < undoChance));
+  if (takeBack) return undo.pop()!;
+  undo.push({ offset: edit.offset, removed: edit.inserted.length, inserted: text.substr(edit.offset, edit.removed) });
+  return edit;
+}
+
 test('a re-parse after random edits equals a whole parse of the new text', () => {
   let reparsed = 0;
   let eligible = 0;
@@ -33,18 +47,11 @@ test('a re-parse after random edits equals a whole parse of the new text', () =>
     const random = mulberry32(seed);
     let text = randomManifest(random, 6 + Math.floor(random() * 60));
     let parsed = parseManifest(text);
-    const undo: { offset: number; removed: number; inserted: string }[] = [];
+    const undo: Edit[] = [];
     for (let step = 0; step < 60; step++) {
-      let edit = randomEdit(random, text);
       // The last edit taken back: often when it broke the JSON (restored), now and then otherwise.
       const broken = !reparseStateOf(parsed);
-      if (undo.length && random() < (broken ? 0.7 : 0.15)) edit = undo.pop()!;
-      else
-        undo.push({
-          offset: edit.offset,
-          removed: edit.inserted.length,
-          inserted: text.substr(edit.offset, edit.removed),
-        });
+      const edit = editOrUndo(random, text, undo, broken ? 0.7 : 0.15);
       const next = apply(text, edit);
       const before = plainParse(parsed);
       const quick = reparseManifest(parsed, next, {
@@ -125,17 +132,10 @@ test('a re-parse of a manifest of several column chunks equals a whole parse, an
     let text = randomManifest(random, 9000);
     let parsed = parseManifest(text);
     let reparsed = 0;
-    const undo: { offset: number; removed: number; inserted: string }[] = [];
+    const undo: Edit[] = [];
     for (let step = 0; step < 40; step++) {
       // An edit that broke the JSON is taken back (the next edits re-parse again), as in the test above.
-      let edit = randomEdit(random, text);
-      if (undo.length && !reparseStateOf(parsed)) edit = undo.pop()!;
-      else
-        undo.push({
-          offset: edit.offset,
-          removed: edit.inserted.length,
-          inserted: text.substr(edit.offset, edit.removed),
-        });
+      const edit = editOrUndo(random, text, undo, !reparseStateOf(parsed) ? 1 : 0);
       const next = apply(text, edit);
       const before = plainParse(parsed);
       const quick = reparseManifest(parsed, next, {
