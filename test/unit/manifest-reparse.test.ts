@@ -40,6 +40,10 @@ function editOrUndo(random: () => number, text: string, undo: Edit[], undoChance
   return edit;
 }
 
+/** `parsed` re-parsed after `edit` made `next` of its text. */
+const reparseAfter = (parsed: ParsedManifest, next: Parameters<typeof reparseManifest>[1], edit: Edit) =>
+  reparseManifest(parsed, next, { offset: edit.offset, removed: edit.removed, inserted: edit.inserted.length });
+
 test('a re-parse after random edits equals a whole parse of the new text', () => {
   let reparsed = 0;
   let eligible = 0;
@@ -54,19 +58,11 @@ test('a re-parse after random edits equals a whole parse of the new text', () =>
       const edit = editOrUndo(random, text, undo, broken ? 0.7 : 0.15);
       const next = apply(text, edit);
       const before = plainParse(parsed);
-      const quick = reparseManifest(parsed, next, {
-        offset: edit.offset,
-        removed: edit.removed,
-        inserted: edit.inserted.length,
-      });
+      const quick = reparseAfter(parsed, next, edit);
       const whole = parseManifest(next);
       // Read through ranges (an editor's document: only the edited stretch made one string), the same parse.
       const source = { length: next.length, slice: (from: number, to: number) => next.slice(from, to) };
-      const viaSource = reparseManifest(parsed, source, {
-        offset: edit.offset,
-        removed: edit.removed,
-        inserted: edit.inserted.length,
-      });
+      const viaSource = reparseAfter(parsed, source, edit);
       assert.deepEqual(
         viaSource && plainParse(viaSource),
         quick && plainParse(quick),
@@ -138,11 +134,7 @@ test('a re-parse of a manifest of several column chunks equals a whole parse, an
       const edit = editOrUndo(random, text, undo, !reparseStateOf(parsed) ? 1 : 0);
       const next = apply(text, edit);
       const before = plainParse(parsed);
-      const quick = reparseManifest(parsed, next, {
-        offset: edit.offset,
-        removed: edit.removed,
-        inserted: edit.inserted.length,
-      });
+      const quick = reparseAfter(parsed, next, edit);
       const whole = parseManifest(next);
       assert.deepEqual(plainParse(parsed), before, `seed ${seed} step ${step}: the previous parse changed`);
       if (quick) {
