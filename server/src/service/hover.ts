@@ -10,6 +10,7 @@ import { TextSpan } from '../engine/diagnostics';
 import { formatPercent } from '../engine/units';
 import { describeFailure } from '../engine/eeg/manifestCheck';
 import { ParsedManifest } from '../engine/eeg/manifestParse';
+import { entrySpan } from '../engine/eeg/manifestEntries';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { CATEGORIES, windowCategory } from '../engine/eeg/category';
 import { windowPositives } from '../engine/eeg/npz';
@@ -151,9 +152,10 @@ function manifestHover(analysis: Extract<Analysis, { kind: 'seizure-manifest' }>
   const fileId = entries.file.at(i);
   // int(window_idx), counted from the end when negative (Python indexing), once the file's windows are known.
   const known = fileId >= 0 ? facts[fileId]?.summary?.windowCount : undefined;
-  const window = entries.window.at(i) < 0 && known !== undefined ? known + entries.window.at(i) : entries.window.at(i);
+  const listedWindow = entries.window.at(i);
+  const window = listedWindow < 0 && known !== undefined ? known + listedWindow : listedWindow;
   const listed = CATEGORIES[entries.category.at(i)];
-  const span = { offset: entries.entryOffset.at(i), length: entries.entryLength.at(i) };
+  const span = entrySpan(entries, i);
   if (fileId < 0) return { markdown: `**Manifest entry** (${listed})\n\nThe entry has no valid \`cache_file\`.`, span };
   const name = parsed.files[fileId];
   const fileFacts = facts[fileId];

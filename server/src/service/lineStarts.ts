@@ -25,7 +25,7 @@ export class LineStarts {
   static from(starts: Int32Array): LineStarts {
     const chunks: Int32Array[] = [];
     for (let at = 0; at < starts.length; at += CHUNK_LINES) chunks.push(starts.subarray(at, at + CHUNK_LINES));
-    return LineStarts.of(chunks, new Int32Array(chunks.length));
+    return LineStarts.fromChunks(chunks);
   }
 
   /** Line starts from chunks filled in order (none empty), kept as they are. */

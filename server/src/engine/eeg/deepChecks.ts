@@ -4,7 +4,7 @@
  * exactly; a `windows` member that cannot be inflated on the entries of its file.
  */
 import { Diagnostic, diagnostic } from '../diagnostics';
-import { fileSpan } from './manifestEntries';
+import { entrySpan, fileSpan } from './manifestEntries';
 import type { ParsedManifest } from './manifestParse';
 import { CLIP_LIMIT, NonFiniteWindow, UnclippedWindow, WindowValues } from './windowValues';
 
@@ -65,8 +65,9 @@ export function deepDiagnostics(parsed: ParsedManifest, deep: (DeepResult | unde
     }
     const file = byFile[id];
     if (!file) continue;
-    const window = entries.window.at(i) < 0 ? file.values.windows + entries.window.at(i) : entries.window.at(i);
-    const span = { offset: entries.entryOffset.at(i), length: entries.entryLength.at(i) };
+    const listed = entries.window.at(i);
+    const window = listed < 0 ? file.values.windows + listed : listed;
+    const span = entrySpan(entries, i);
     const nonFinite = file.nonFinite.get(window);
     if (nonFinite)
       out.push(
