@@ -14,6 +14,7 @@ import { buildManifestFile } from '../../server/src/service/buildManifest';
 import { FingerprintStore } from '../../server/src/service/fingerprints';
 import { readRegularBytes } from '../../server/src/service/regularFile';
 import { decodedJson, readJsonFile } from '../../server/src/service/readJson';
+import { main as buildMain } from '../../server/src/cli/buildMain';
 import { startCheckReads } from '../../server/src/cli/earlyReads';
 import { ProjectConfigs } from '../../server/src/service/projectConfig';
 import { PROJECT_FILE } from '../../server/src/service/projectFile';
@@ -294,6 +295,50 @@ test('looking for project files up the tree: one open per folder, no stat beside
       `fread ${PROJECT_FILE}`,
     ],
   );
+});
+
+test('a CLI build looks for project files in every folder above the cache folder at once, and in the cache folder from its listing', async () => {
+  const dir = cacheFolder();
+  const deep = path.join(dir, 'a', 'b', 'eeg');
+  fs.mkdirSync(deep, { recursive: true });
+  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.npz')))
+    fs.renameSync(path.join(dir, name), path.join(deep, name));
+  // Two levels up: its exclusion applies to the build below it.
+  fs.writeFileSync(
+    path.join(dir, 'a', PROJECT_FILE),
+    JSON.stringify({ build: { exclude: ['b/eeg/s00_windows.npz'] } }),
+  );
+  const storeDir = tempDir();
+  const output: string[] = [];
+  const io = { stdout: { write: (s: string) => output.push(s) }, stderr: { write: (s: string) => output.push(s) } };
+  const layer = await roundLayer();
+  let code;
+  try {
+    code = await buildMain(['manifest', 'build', deep, '--cache-dir', storeDir, '--json'], io as never);
+  } finally {
+    layer.restore();
+    fs.rmSync(storeDir, { recursive: true, force: true });
+  }
+  try {
+    assert.equal(code, 0, output.join(''));
+    const result = JSON.parse(output.join(''));
+    assert.equal(result.files, FILES - 1, 'the exclusion two folders up applied');
+    const lookups = layer.log.filter((r) => path.basename(r.file) === PROJECT_FILE && r.op === 'open');
+    const folders = lookups.map((r) => path.dirname(r.file));
+    const above: string[] = [];
+    for (let d = path.dirname(deep); ; d = path.dirname(d)) {
+      above.push(d);
+      if (path.dirname(d) === d) break;
+    }
+    assert.deepEqual(
+      folders.sort(),
+      above.sort(),
+      `every folder above, the cache folder from its listing: ${described(layer)}`,
+    );
+    assert.equal(new Set(lookups.map((r) => r.round)).size, 1, `in one round: ${described(layer)}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a JSON file read with the stat its caller made: that stat is the one beside the open, no second lookup of the name', async () => {

@@ -22,7 +22,7 @@ import '../threadpool'; // first: sizes libuv's pool before these calls start it
 import { promises as fs, Stats } from 'node:fs';
 import * as path from 'node:path';
 import { listAndStatNpz, ListedStats } from '../service/npzListing';
-import { readListedProjectFile, readProjectFile } from '../service/projectFile';
+import { startProjectFileReads } from '../service/projectFile';
 import { readRegularBytes } from '../service/regularFile';
 
 export interface StartedFile {
@@ -57,22 +57,7 @@ export function startCheckReads(args: string[]): EarlyReads {
     if (content && !reads.folders.has(folder)) {
       reads.folders.set(folder, listAndStatNpz(folder)); // a failed listing is handled there
     }
-    startProjectFileReads(folder, reads);
+    startProjectFileReads(folder, reads.projectFiles, (directory) => reads.folders.get(directory)?.listing);
   }
   return reads;
-}
-
-/**
- * The project file of `folder` and of every folder above it, all at once: ProjectConfigs takes
- * the nearest, and would otherwise ask one folder after the other (a round trip each on network
- * storage). A folder being listed is answered from its listing (readListedProjectFile).
- */
-function startProjectFileReads(folder: string, reads: EarlyReads): void {
-  for (let directory = folder; !reads.projectFiles.has(directory); directory = path.dirname(directory)) {
-    const listed = reads.folders.get(directory);
-    const project = listed ? readListedProjectFile(directory, listed.listing) : readProjectFile(directory);
-    project.catch(ignore);
-    reads.projectFiles.set(directory, project);
-    if (path.dirname(directory) === directory) break;
-  }
 }

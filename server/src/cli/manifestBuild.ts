@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { buildManifestFile, describeExcluded, MANIFEST_FILE } from '../service/buildManifest';
 import { ProjectConfigs } from '../service/projectConfig';
 import { listFolder } from '../service/npzListing';
+import { startProjectFileReads } from '../service/projectFile';
 import { excludeOptions, InputError, Io, reportProjectProblems, withInspector } from './commandIo';
 import { onLocalFileSystem, sizeIoThreads } from './localIoThreads';
 import { ProgressBar } from './progress';
@@ -51,8 +52,10 @@ export async function manifestBuild(options: ParsedOptions, io: Io): Promise<num
   const listing = listFolder(directory);
   listing.catch(() => undefined);
   // The project file that applies to the manifest written here, as the editor's rebuild reads
-  // it: looked for alongside the stat and the listing too.
-  const projectLookup = new ProjectConfigs().for(path.join(directory, MANIFEST_FILE));
+  // it: looked for alongside the stat and the listing too, in every folder up the tree at once
+  // and in the cache folder from its listing.
+  const projectReads = startProjectFileReads(directory, new Map(), (d) => (d === directory ? listing : undefined));
+  const projectLookup = new ProjectConfigs(projectReads).for(path.join(directory, MANIFEST_FILE));
   projectLookup.catch(() => undefined);
   const stat = await fs.stat(directory).catch(() => undefined);
   if (!stat?.isDirectory()) throw new InputError(`${positionals[0]} is not a directory`);

@@ -33,3 +33,24 @@ export async function readListedProjectFile(directory: string, listing: Promise<
   }
   return readProjectFile(directory);
 }
+
+/**
+ * The project file of `folder` and of every folder above it, all read at once into `started`
+ * (ProjectConfigs takes the nearest, and would otherwise ask one folder after the other: a round
+ * trip each on network storage, so a cache folder five levels into a mount waited five). A
+ * folder whose listing is under way (`listingOf`) is answered from it (readListedProjectFile).
+ */
+export function startProjectFileReads(
+  folder: string,
+  started: Map<string, Promise<string>>,
+  listingOf: (directory: string) => Promise<{ names: string[] }> | undefined = () => undefined,
+): Map<string, Promise<string>> {
+  for (let directory = folder; !started.has(directory); directory = path.dirname(directory)) {
+    const listing = listingOf(directory);
+    const project = listing ? readListedProjectFile(directory, listing) : readProjectFile(directory);
+    project.catch(() => undefined); // awaited by ProjectConfigs, which reports what failed
+    started.set(directory, project);
+    if (path.dirname(directory) === directory) break;
+  }
+  return started;
+}
