@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -40,6 +41,40 @@ test('per-window positives round-trip through a save, folded where they repeat',
   assert.deepEqual(again.get('/c/mixed.npz', stat(2), 'npz'), mixed);
   assert.deepEqual(again.get('/c/distinct.npz', stat(3), 'npz'), distinct);
   assert.equal(again.get('/c/quiet.npz', stat(1, 2000), 'npz'), undefined, 'a new mtime misses');
+});
+
+test('saves asked for while one is under way follow it: a record set while one writes is saved by the next, nothing written twice', async () => {
+  const dir = tempDir();
+  const store = FingerprintStore.inDirectory(dir);
+  store.set('/c/a.npz', stat(1), 'npz', summary([0, 15360]));
+  // The first temp file's open held until released: that save has taken its snapshot by then.
+  const promises = fs.promises as unknown as { open: (...args: unknown[]) => Promise<unknown> };
+  const open = promises.open;
+  let release = () => {};
+  let opened = () => {};
+  const held = new Promise<void>((resolve) => (opened = resolve));
+  let opens = 0;
+  promises.open = (...args) => {
+    if (!String(args[0]).endsWith('.tmp') || opens++ > 0) return open(...args);
+    opened();
+    return new Promise<void>((resolve) => (release = resolve)).then(() => open(...args));
+  };
+  try {
+    const first = store.save();
+    await held;
+    store.set('/c/b.npz', stat(2), 'npz', summary([1])); // after the first's snapshot
+    const second = store.save();
+    const third = store.save(); // asked for before the second took its snapshot: finds nothing new
+    release();
+    await Promise.all([first, second, third]);
+    assert.equal(opens, 2, 'the first and the second wrote, the third did not');
+    const again = FingerprintStore.inDirectory(dir);
+    await again.load();
+    assert.deepEqual(again.get('/c/a.npz', stat(1), 'npz'), summary([0, 15360]));
+    assert.deepEqual(again.get('/c/b.npz', stat(2), 'npz'), summary([1]), 'b, set while the first wrote, saved');
+  } finally {
+    promises.open = open;
+  }
 });
 
 test('a result over the record bound is not kept; beyond the total bound the oldest files go', () => {

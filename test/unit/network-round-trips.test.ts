@@ -297,7 +297,7 @@ test('looking for project files up the tree: one open per folder, no stat beside
   );
 });
 
-test('a CLI build looks for project files in every folder above the cache folder at once, and in the cache folder from its listing', async () => {
+test("a CLI build looks for project files in every folder above the cache folder at once (its own from its listing), and saves its fingerprints beside the manifest's write", async () => {
   const dir = cacheFolder();
   const deep = path.join(dir, 'a', 'b', 'eeg');
   fs.mkdirSync(deep, { recursive: true });
@@ -336,6 +336,14 @@ test('a CLI build looks for project files in every folder above the cache folder
       `every folder above, the cache folder from its listing: ${described(layer)}`,
     );
     assert.equal(new Set(lookups.map((r) => r.round)).size, 1, `in one round: ${described(layer)}`);
+    // The fingerprints are saved once everything is counted, beside the manifest's write, not after it.
+    const round = (test: (r: Request) => boolean) => layer.log.find(test)?.round ?? NaN;
+    const manifestRename = round((r) => r.op === 'rename' && path.basename(r.file).startsWith('.manifest.json'));
+    const storeOpen = round((r) => r.op === 'open' && r.file.startsWith(storeDir) && r.file.endsWith('.tmp'));
+    assert.ok(
+      storeOpen < manifestRename,
+      `store written from round ${storeOpen}, manifest renamed in ${manifestRename}`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -41,7 +41,7 @@ function usageHint(command: CommandSpec | undefined): string {
 
 export async function withInspector<T>(
   options: ParsedOptions,
-  run: (inspector: CacheInspector) => Promise<T>,
+  run: (inspector: CacheInspector, saveEarly: () => void) => Promise<T>,
   pooling: Pick<PoolOptions, 'countHereBytes' | 'localReads'> & { defaultThreads?: number } = {},
 ): Promise<T> {
   const { values } = options;
@@ -53,16 +53,19 @@ export async function withInspector<T>(
   const readsInFlight = numberValue(options, 'reads-in-flight');
   const { defaultThreads, ...poolOptions } = pooling;
   const pool = new WorkerPool(numberValue(options, 'jobs') ?? defaultThreads, { readsInFlight, ...poolOptions });
+  const save = () => loading.then(() => store.save());
+  // A command done counting saves then, beside its own last writes, not after them; a failure
+  // there is left to the save on the way out, which tries again and reports it.
+  let savedEarly: Promise<void> | undefined;
+  const saveEarly = () => void (savedEarly ??= save().catch(() => undefined));
   try {
-    return await run(new CacheInspector(pool, store, loading));
+    return await run(new CacheInspector(pool, store, loading), saveEarly);
   } finally {
     await Promise.all([
       pool.close(),
-      loading
-        .then(() => store.save())
-        .catch((error) =>
-          process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`),
-        ),
+      save().catch((error) =>
+        process.stderr.write(`neurocache: could not save fingerprints: ${(error as Error).message}\n`),
+      ),
     ]);
   }
 }

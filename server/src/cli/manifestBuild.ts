@@ -65,13 +65,14 @@ export async function manifestBuild(options: ParsedOptions, io: Io): Promise<num
   const exclude = [...project.exclude, ...fromCommandLine];
   return withInspector(
     options,
-    async (inspector) => {
+    async (inspector, saveEarly) => {
       const bar = new ProgressBar('Scanning', io.stderr, io.stderr.isTTY === true && !values.json);
       const result = await buildManifestFile(directory, inspector, {
         listing,
         onProgress: (d, t) => bar.update(d, t),
         allowEmpty: !!values['allow-empty'],
         exclude,
+        onCounted: saveEarly,
       });
       bar.finish();
       // Exit 1 when nothing was written, or when the Python builder would stop on a file (training

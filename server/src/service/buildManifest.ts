@@ -172,6 +172,8 @@ export interface BuildOptions {
   allowEmpty?: boolean;
   /** Cache files to leave out on purpose (`build.exclude`): read all the same, to say what Python's build does with them. */
   exclude?: readonly ExcludeRule[];
+  /** Called once every cache file is counted, before the manifest is written (the CLI saves its fingerprints then). */
+  onCounted?: () => void;
 }
 
 export async function buildManifestFile(
@@ -245,6 +247,7 @@ export async function computeManifest(
       return result;
     }),
   );
+  options.onCounted?.();
   const readable: { name: string; summary: NpzSummary }[] = [];
   const skipped: BuildResult['skipped'] = [];
   const excluded: ExcludedFile[] = [];

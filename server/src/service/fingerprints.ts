@@ -157,6 +157,8 @@ export class FingerprintStore {
   private records = new Map<string, Record[]>();
   private bytes = 0;
   private dirty = false;
+  /** The save under way (or the last one, settled): the next follows it. */
+  private saving: Promise<void> = Promise.resolve();
 
   /** `file` undefined keeps results in memory only. */
   constructor(
@@ -246,11 +248,28 @@ export class FingerprintStore {
     this.records.delete(file);
   }
 
-  async save(): Promise<void> {
+  /**
+   * Writes what changed since the last save. One save at a time, in the order asked: a save
+   * asked for while one is under way follows it, and writes only if something changed since
+   * that one took its snapshot (a build saves as soon as it has counted, and again on its way out).
+   */
+  save(): Promise<void> {
+    const next = this.saving.then(() => this.write());
+    this.saving = next.catch(() => undefined);
+    return next;
+  }
+
+  private async write(): Promise<void> {
     if (!this.file || !this.dirty) return;
     await makeDirectory(path.dirname(this.file));
+    // The snapshot is taken here, at once: a record put after it marks the store dirty again.
     const records = Object.fromEntries([...this.records].map(([file, kept]) => [file, kept.map(saved)]));
-    await writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, records }), { ownFile: true });
     this.dirty = false;
+    try {
+      await writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, records }), { ownFile: true });
+    } catch (error) {
+      this.dirty = true;
+      throw error;
+    }
   }
 }
