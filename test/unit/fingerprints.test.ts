@@ -77,6 +77,25 @@ test('saves asked for while one is under way follow it: a record set while one w
   }
 });
 
+test('a store larger than a piece of its text is saved piece by piece as the same JSON, and loads back', async () => {
+  const dir = tempDir();
+  const store = FingerprintStore.inDirectory(dir);
+  const files = 6000; // ~2.4 MB of JSON: three pieces
+  const value = (i: number) => summary(Array.from({ length: 40 }, (_, w) => (w * 7919 + i) % 15361));
+  for (let i = 0; i < files; i++) store.set(`/c/s${i}_windows.npz`, stat(i + 1), 'npz', value(i));
+  await store.save();
+  const text = readFileSync(store.file!, 'utf8');
+  assert.ok(text.length > 2 << 20, `${text.length} characters`);
+  // Exactly what JSON.stringify writes for the parsed object: no whitespace, no key twice, in order.
+  const parsed = JSON.parse(text) as { format: number; records: Record<string, unknown[]> };
+  assert.equal(JSON.stringify(parsed), text);
+  assert.equal(Object.keys(parsed.records).length, files);
+  const again = FingerprintStore.inDirectory(dir);
+  await again.load();
+  for (const i of [0, 1, 2999, files - 1])
+    assert.deepEqual(again.get(`/c/s${i}_windows.npz`, stat(i + 1), 'npz'), value(i));
+});
+
 test('a result over the record bound is not kept; beyond the total bound the oldest files go', () => {
   assert.ok(MAX_RECORD_BYTES * 64 <= MAX_STORE_BYTES, 'many large records fit in the store');
   const store = new FingerprintStore(undefined, { recordBytes: 1000, storeBytes: 10_000 });

@@ -94,6 +94,9 @@ function uniqueSuffix(): string {
 
 const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
+/** What a write puts in the file: its text or bytes, or its text in pieces (written one after the other, never joined). */
+export type FileContent = string | Uint8Array | Iterable<string>;
+
 /**
  * Writes a file so readers see the old or the new content, never a half-written one (a temp
  * file in the same folder, synced, then renamed over the target).
@@ -113,7 +116,7 @@ const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (
  */
 export async function writeFileAtomic(
   target: string,
-  content: string | Uint8Array,
+  content: FileContent,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   await (await prepareAtomicWrite(target, options)).commit(content);
@@ -121,7 +124,7 @@ export async function writeFileAtomic(
 
 /** A write made ready before its content is known: `commit` writes and renames, `abandon` removes the temp file. */
 export interface PreparedWrite {
-  commit(content: string | Uint8Array): Promise<void>;
+  commit(content: FileContent): Promise<void>;
   abandon(): Promise<void>;
 }
 
@@ -193,7 +196,9 @@ export async function prepareAtomicWrite(target: string, options: AtomicWriteOpt
       settled = true;
       let written: Stats | undefined;
       try {
-        await handle.writeFile(content);
+        if (typeof content === 'string' || content instanceof Uint8Array) await handle.writeFile(content);
+        // A handle's writeFile writes from where the last write ended: the pieces follow each other.
+        else for (const piece of content) await handle.writeFile(piece);
         await handle.sync();
         await atomicWriteHooks.stage?.('before-rename', target);
         let now: Stats | undefined;
