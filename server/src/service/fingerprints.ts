@@ -182,6 +182,8 @@ export class FingerprintStore {
   private dirty = false;
   /** The save under way (or the last one, settled): the next follows it. */
   private saving: Promise<void> = Promise.resolve();
+  /** A save asked for and not started yet, which later requests share. */
+  private queued?: Promise<void>;
 
   /** `file` undefined keeps results in memory only. */
   constructor(
@@ -272,14 +274,21 @@ export class FingerprintStore {
   }
 
   /**
-   * Writes what changed since the last save. One save at a time, in the order asked: a save
-   * asked for while one is under way follows it, and writes only if something changed since
-   * that one took its snapshot (a build saves as soon as it has counted, and again on its way out).
+   * Writes what changed since the last save. One write at a time: a save asked for while one is
+   * under way follows it and writes only if something changed since that one took its snapshot
+   * (a build saves as soon as it has counted, and again on its way out); saves asked for before
+   * it starts share it, so a server saving after every check never queues more than one.
    */
   save(): Promise<void> {
-    const next = this.saving.then(() => this.write());
-    this.saving = next.catch(() => undefined);
-    return next;
+    if (!this.queued) {
+      const queued = this.saving.then(() => {
+        this.queued = undefined;
+        return this.write();
+      });
+      this.queued = queued;
+      this.saving = queued.catch(() => undefined);
+    }
+    return this.queued;
   }
 
   private async write(): Promise<void> {
