@@ -139,16 +139,16 @@ for f in range(files):
 
 /** CPU milliseconds `run` costs this process (all its threads), median of `times` after one untimed warm-up run (compiled code on both sides). */
 async function cpuAsync(run: () => Promise<unknown>, times = repeats, warmUps = 1): Promise<number> {
-  return (await cpuInterleaved([run], times, warmUps))[0];
+  return median((await cpuInterleaved([run], times, warmUps))[0]);
 }
 
 /**
- * CPU time medians of several runs measured in turn (a, b, c, a, b, c, ...): a drift of the
- * machine over the measurement (another process, a clock change) then weighs on each alike,
- * where measured one block after another it moved a ratio of millisecond-scale runs by 1.3-2x
- * between bench runs.
+ * CPU times of several runs measured in turn (a, b, c, a, b, c, ...), each run's samples in
+ * round order: a drift of the machine over the measurement (another process, a clock change)
+ * then weighs on each alike, where measured one block after another it moved a ratio of
+ * millisecond-scale runs by 1.3-2x between bench runs.
  */
-async function cpuInterleaved(runs: (() => Promise<unknown>)[], rounds: number, warmUps = 1): Promise<number[]> {
+async function cpuInterleaved(runs: (() => Promise<unknown>)[], rounds: number, warmUps = 1): Promise<number[][]> {
   for (const run of runs) for (let i = 0; i < warmUps; i++) await run();
   const samples = runs.map((): number[] => []);
   for (let round = 0; round < rounds; round++)
@@ -158,7 +158,7 @@ async function cpuInterleaved(runs: (() => Promise<unknown>)[], rounds: number, 
       const used = process.cpuUsage(started);
       samples[k].push((used.user + used.system) / 1000);
     }
-  return samples.map(median);
+  return samples;
 }
 
 /** Inflates a raw-deflate or gzip buffer as a stream of 1 MiB chunks that are dropped at once: no whole-output allocation. */
@@ -381,7 +381,7 @@ async function benchLesionVolume(): Promise<void> {
     };
     // Ours and the bound's two inflaters in turn (cpuInterleaved), so their ratio is of the same moments.
     const members = Array<Uint8Array>(LESION_BATCH).fill(bytes);
-    const [oursBatch, streamed, pieces] = await cpuInterleaved(
+    const [oursBatches, streamedBatches, piecesBatches] = await cpuInterleaved(
       [
         batch,
         () => Promise.all(members.map((m) => streamedInflate(m, 'gzip'))),
@@ -390,14 +390,18 @@ async function benchLesionVolume(): Promise<void> {
       3 * repeats,
       LESION_WARM_UPS,
     );
-    const ours = oursBatch / LESION_BATCH;
-    const bound = Math.min(streamed, pieces) / LESION_BATCH;
+    const ours = median(oursBatches) / LESION_BATCH;
+    const bound = Math.min(median(streamedBatches), median(piecesBatches)) / LESION_BATCH;
+    // Each round's own ratio (ours against the faster bound of that round), then their median:
+    // the medians' ratio moved 1.46-1.78x between two quiet runs of one day, as the machine's
+    // speed drifted under the three medians differently.
+    const paired = median(oursBatches.map((o, i) => o / Math.min(streamedBatches[i], piecesBatches[i])));
     rows.push({
       task: `lesion volume, 256³ ${label} .nii.gz (${(bytes.length / 1000).toFixed(0)} kB)`,
       subject: `NeuroCache count (in process, CPU, after ${LESION_WARM_UPS} calls; mean of ${LESION_BATCH}; median of ${3 * repeats} interleaved with the bound)`,
       median: ours,
       unit: 'ms',
-      ratio: versusBound(ours, bound, 1.5),
+      ratio: `${paired.toFixed(2)}× the bound, median of the ${3 * repeats} rounds' ratios (target ≤ 1.5×; the medians' ratio ${(ours / bound).toFixed(2)}×)`,
     });
     rows.push({ task: '', subject: 'NeuroCache count, first call (cold)', median: cold, unit: 'ms' });
     rows.push({
