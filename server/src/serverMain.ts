@@ -1,5 +1,6 @@
 // Entry of the server bundle (out/server.js): VS Code starts it over IPC, other editors over stdio.
-import './threadpool'; // first: sizes libuv's thread pool before any fs call starts it
+import './heapGrowth'; // first: before the heap grows
+import './threadpool'; // sizes libuv's thread pool before any fs call starts it
 import { startServer } from './server';
 
 startServer();
