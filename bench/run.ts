@@ -663,38 +663,46 @@ async function benchLanguageServer(): Promise<void> {
   // Its manifest and warm fingerprints, as the re-check suite leaves them (--only=lsp runs alone).
   if (!existsSync(path.join(base, 'manifest.json')))
     node(['manifest', 'build', base, '--cache-dir', path.join(data, 'fingerprints-warm')]);
-  for (const dir of [base, hugeCache(base, 7)]) await benchLanguageServerOn(dir);
+  const huge = hugeCache(base, 7);
+  const store = firstSessionStoreText();
+  for (const dir of [base, huge]) await benchLanguageServerOn(dir, store);
 }
+
+const STORE_FILE = 'fingerprints-v2.json';
 
 /**
  * The fingerprints a first editor session finds after `neurocache manifest build`: the build's
- * counts and no pictures, made afresh for each server from the warm store (format 2: records by
- * file, each with its kind). Run on the warm store itself, the server found the pictures earlier
- * runs had rendered: no worker started, nothing new to save, and its peak RSS was a later
+ * counts and no pictures, taken from the warm store (format 2: records by file, each with its
+ * kind), as the store file's text. Run on the warm store itself, the server found the pictures
+ * earlier runs had rendered: no worker started, nothing new to save, and its peak RSS was a later
  * session's (392 MB at 1M entries, against 501 MB for the first).
  */
-function firstSessionStore(): string {
-  const dir = path.join(data, 'fingerprints-first-session');
-  const file = 'fingerprints-v2.json';
-  const warm = JSON.parse(readFileSync(path.join(data, 'fingerprints-warm', file), 'utf8')) as {
+function firstSessionStoreText(): string {
+  const warm = JSON.parse(readFileSync(path.join(data, 'fingerprints-warm', STORE_FILE), 'utf8')) as {
     records: Record<string, { kind: string }[]>;
   };
   for (const [cache, records] of Object.entries(warm.records))
     warm.records[cache] = records.filter((r) => r.kind !== 'label-trace');
+  return JSON.stringify(warm);
+}
+
+/** A fresh store folder holding `text` for one server (each saves the pictures it renders into its own). */
+function freshStore(text: string): string {
+  const dir = path.join(data, 'fingerprints-first-session');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, file), JSON.stringify(warm));
+  writeFileSync(path.join(dir, STORE_FILE), text);
   return dir;
 }
 
-async function benchLanguageServerOn(dir: string): Promise<void> {
+async function benchLanguageServerOn(dir: string, store: string): Promise<void> {
   const file = path.join(dir, 'manifest.json');
   const text = readFileSync(file, 'utf8');
   const entries = (text.match(/"cache_file"/g) ?? []).length;
   // NEUROCACHE_BENCH_PROFILE=<script>: preloaded into the server (e.g. one that starts the inspector's CPU profiler).
   const profile = process.env.NEUROCACHE_BENCH_PROFILE;
   const lsp = new LspSession({
-    NEUROCACHE_CACHE_DIR: firstSessionStore(),
+    NEUROCACHE_CACHE_DIR: freshStore(store),
     ...(profile && { NODE_OPTIONS: `--require ${path.resolve(profile)}` }),
   });
   try {

@@ -54,10 +54,10 @@ export async function withInspector<T>(
   const { defaultThreads, ...poolOptions } = pooling;
   const pool = new WorkerPool(numberValue(options, 'jobs') ?? defaultThreads, { readsInFlight, ...poolOptions });
   const save = () => loading.then(() => store.save());
-  // A command done counting saves then, beside its own last writes, not after them; a failure
-  // there is left to the save on the way out, which tries again and reports it.
-  let savedEarly: Promise<void> | undefined;
-  const saveEarly = () => void (savedEarly ??= save().catch(() => undefined));
+  // A command done counting saves then, beside its own last writes, not after them (the store
+  // runs one save at a time and writes only what changed); a failure there is left to the save
+  // on the way out, which tries again and reports it.
+  const saveEarly = () => void save().catch(() => undefined);
   try {
     return await run(new CacheInspector(pool, store, loading), saveEarly);
   } finally {
