@@ -126,7 +126,10 @@ test(
     symlinkSync('/nonexistent/c_windows.npz', path.join(dir, 'c_windows.npz'));
     const build = cli(['manifest', 'build', dir]);
     assert.equal(build.code, 0, build.stderr);
-    assert.match(build.stderr, /skipped b_windows\.npz: a FIFO \(named pipe\), not a regular file: not read/);
+    assert.match(
+      build.stderr,
+      /skipped b_windows\.npz: a FIFO \(named pipe\), not a regular file: not read .*np\.load would wait on a FIFO forever/,
+    );
     assert.match(build.stderr, /skipped c_windows\.npz: dangling symbolic link to \/nonexistent\/c_windows\.npz/);
     assert.doesNotMatch(build.stderr, /vanished/);
 

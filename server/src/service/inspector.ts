@@ -4,12 +4,11 @@
  */
 import { promises as fs, Stats } from 'node:fs';
 import * as path from 'node:path';
-import { notRegularFile } from '../engine/io/fileType';
 import type { PathFacts } from '../engine/arc/datasetInfo';
 import type { CacheFileFacts } from '../engine/eeg/manifestCheck';
 import type { NiftiSummary } from '../engine/arc/nifti';
 import { NPZ_SUMMARY_KIND, NpzSummary } from '../engine/eeg/npz';
-import type { LoadFailure } from '../engine/eeg/numpyLoad';
+import { LoadFailure, notRegularFailure } from '../engine/eeg/numpyLoad';
 import type { DeepResult } from '../engine/eeg/deepChecks';
 import { DEEP_WINDOWS_KIND, WindowValues } from '../engine/eeg/windowValues';
 import type { FileStamp, LabelTrace, MaskPreprocessing, TaskResult } from '../workers/tasks';
@@ -263,12 +262,8 @@ export class CacheInspector {
     // Never handed to a worker: a FIFO would block it forever, a device never end. (Python's
     // open() refuses a directory with IsADirectoryError, which the manifest builder catches.)
     if (!stat.isFile()) {
-      const error = notRegularFile(stat);
-      return {
-        ok: false,
-        error,
-        failure: stat.isDirectory() ? { message: error, exception: 'IsADirectoryError' } : { message: error },
-      };
+      const failure = notRegularFailure(stat);
+      return { ok: false, error: failure.message, failure };
     }
     await this.ready;
     const known = this.store.get<Stored<T>>(file, stat, kind);

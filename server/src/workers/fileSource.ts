@@ -5,7 +5,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, promises as fs, readSync, Stats } from 'node:fs';
 import { loadFailure, LoadFailure, osException } from '../engine/eeg/numpyLoad';
-import { notRegularFile } from '../engine/io/fileType';
+import { NotRegularFileError } from '../engine/io/fileType';
 import { ByteSource, FormatError } from '../engine/io/source';
 import type { FileStamp } from './tasks';
 
@@ -21,9 +21,9 @@ export interface FileSource extends ByteSource {
 }
 
 /** The open file is not a regular file (a directory, a FIFO, a device): nothing was read from it. */
-export class NotRegularSource extends FormatError {
+export class NotRegularSource extends NotRegularFileError {
   constructor(readonly stat: Stats) {
-    super(notRegularFile(stat));
+    super(stat);
   }
 }
 

@@ -44,12 +44,15 @@ export function describeFailure(name: string, failure: LoadFailure): string {
   return `${name} cannot be read: ${failure.message}. ${describePythonOutcome(failure)}`;
 }
 
-/** What the Python builder does with a file that failed (an unopened FIFO or device: it would wait or read on). */
+/** What the Python builder does with a file that failed. */
 export function describePythonOutcome(failure: LoadFailure): string {
   if (failure.changedWhileRead)
     return 'What np.load makes of it depends on the bytes it finds when training reads it: check again once the file stops changing';
   if (failure.exception) return describeOutcome(failure.exception, failure.olderNumpy);
-  return "NeuroCache does not open it; the Python builder's np.load would wait on a FIFO forever, or read a device until it ends";
+  if (failure.notRegular)
+    return "NeuroCache does not open it; the Python builder's np.load would wait on a FIFO forever, or read a device until it ends";
+  // A failure only NeuroCache's reader has: no measured exception to name, so no guess at one.
+  return 'NeuroCache cannot tell which exception np.load raises for it, so whether the Python builder skips this file or stops at it is unknown: try np.load on it';
 }
 
 function failureOf(facts: CacheFileFacts): LoadFailure {

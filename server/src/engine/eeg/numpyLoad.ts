@@ -6,6 +6,7 @@
  * Which exception numpy raises for which damage is measured against numpy in the tests
  * (test/unit/numpy-exceptions.test.ts); this module only names them.
  */
+import { FileTypeTests, NotRegularFileError } from '../io/fileType';
 import { FormatError } from '../io/source';
 
 /** Python exceptions numpy, zipfile and the builder raise for cache files, by qualified name. */
@@ -120,6 +121,22 @@ export interface LoadFailure {
   unsupported?: boolean;
   /** Its size or mtime changed while NeuroCache read it: what failed is a mix of old and new bytes, not the file. */
   changedWhileRead?: boolean;
+  /** Not a regular file nor a directory (a FIFO, a device, a socket): NeuroCache never opens it for reading. */
+  notRegular?: boolean;
+}
+
+/**
+ * The failure of a file that is not a regular file. Python's open() refuses a directory with
+ * IsADirectoryError (which the builder catches); a FIFO or a device it opens and reads.
+ */
+export function notRegularFailure(stat: FileTypeTests): LoadFailure {
+  return failureOfNotRegular(new NotRegularFileError(stat));
+}
+
+function failureOfNotRegular(error: NotRegularFileError): LoadFailure {
+  return error.directory
+    ? { message: error.message, exception: 'IsADirectoryError' }
+    : { message: error.message, notRegular: true };
 }
 
 /** The failure an engine error describes, or undefined for a bug (not bad input). */
@@ -127,6 +144,7 @@ export function loadFailure(error: unknown): LoadFailure | undefined {
   if (error instanceof NumpyLoadError)
     return { message: error.message, exception: error.exception, olderNumpy: error.olderNumpy };
   if (error instanceof UnsupportedByNeuroCache) return { message: error.message, unsupported: true };
+  if (error instanceof NotRegularFileError) return failureOfNotRegular(error);
   if (error instanceof FormatError) return { message: error.message };
   return undefined;
 }

@@ -4,6 +4,8 @@
  * O_NONBLOCK and fstat) and report such files with this text instead of reading them.
  */
 
+import { FormatError } from './source';
+
 /** The type tests of a node:fs Stats or Dirent (the engine itself never touches the file system). */
 export interface FileTypeTests {
   isFile(): boolean;
@@ -27,4 +29,13 @@ export function fileTypeName(stat: FileTypeTests): string {
 /** Why a non-regular file is not read, for diagnostics and skip reasons. */
 export function notRegularFile(stat: FileTypeTests): string {
   return `${fileTypeName(stat)}, not a regular file: not read (a read could block forever or never end)`;
+}
+
+/** A cache file that is not a regular file (a directory, a FIFO, a device): refused before any read. */
+export class NotRegularFileError extends FormatError {
+  readonly directory: boolean;
+  constructor(stat: FileTypeTests) {
+    super(notRegularFile(stat));
+    this.directory = stat.isDirectory();
+  }
 }
