@@ -169,6 +169,8 @@ async function excludeFromBuild(state: ServerState, uri: string | undefined, nam
 
 async function checkWorkspace(state: ServerState): Promise<CommandResult> {
   await scanWorkspace(state);
+  // The scan leaves open documents to their own checks; asked for everything, they are checked too.
+  for (const uri of [...state.documents.open.keys()]) await check(state, uri);
   // Only NeuroCache's files count: a web app's manifest.json was looked at, not checked.
   let files = 0;
   let errors = 0;

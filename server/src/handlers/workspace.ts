@@ -104,7 +104,10 @@ async function runScan(state: ServerState, scan: Scan): Promise<number> {
       statusChanged(state);
       const checking = Date.now();
       const uri = pathToFileURL(file).href;
-      await check(state, uri);
+      // An open document is checked from its own events (didOpen, edits, watched files), with
+      // its editor text: checking it here again was a second full pass (a second or more of the
+      // main thread on a 1M-entry manifest) as the session starts, and stopped the first one.
+      if (!state.documents.open.has(uri)) await check(state, uri);
       scan.checked++;
       if (state.log.enabled('debug')) {
         const t = state.documents.tracked.get(uri);
