@@ -28,7 +28,7 @@ import {
 import { deepCheck } from './handlers/deepCheck';
 import { codeActions } from './handlers/codeActions';
 import { executeCommand } from './handlers/commands';
-import { didChange, didClose, didOpen } from './handlers/documents';
+import { didChange, didClose, didOpen, skippedMessage } from './handlers/documents';
 import { downloadArc } from './handlers/download';
 import { hover } from './handlers/hover';
 import { documentLinks } from './handlers/links';
@@ -52,7 +52,10 @@ export function startServer(): void {
   // IPC (VS Code) Node's channel hands each message over parsed, and vscode-languageserver's reader stays.
   const stdio = process.argv.includes('--stdio');
   const connection: ServerConnection = stdio
-    ? createStdioConnection(() => state.shuttingDown)
+    ? createStdioConnection(
+        () => state.shuttingDown,
+        (message) => skippedMessage(state, message),
+      )
     : createConnection(ProposedFeatures.all);
   const state = new ServerState(connection);
   installExitGuard(state);

@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { MessageReader, StreamMessageReader } from 'vscode-languageserver/node';
 import { MAX_MESSAGE_BYTES } from '../../server/src/stdio/stdioFraming';
 import { StdioMessageReader, StdioMessageReaderOptions } from '../../server/src/stdio/stdioMessageReader';
+import { SkippedMessage } from '../../server/src/stdio/skippedMessage';
 import { assertSame, chunked, prng, RandomJson } from '../support/randomJson';
 
 const SEED = Number(process.env.NEUROCACHE_JSON_SEED ?? 20260612);
@@ -223,7 +224,7 @@ test('a Content-Length over the bound is reported at its header; its body is ski
   await settled(events);
   assert.equal(events.length, 2);
   assert.deepEqual(events[1], { message: { id: 2 } });
-  // The default bound is the one stdioFraming.ts ends the server beyond.
+  // The default bound is MAX_MESSAGE_BYTES, the one the server skips bodies beyond.
   const stream3 = new EventEmitter() as unknown as NodeJS.ReadableStream;
   const defaultReader = new StdioMessageReader(stream3);
   defaultReader.partialMessageTimeout = 0; // its body never comes
@@ -300,4 +301,46 @@ test('a message cut short by the end of the stream, or left when the reader is d
     reader.partialMessageTimeout = 0;
     assert.equal(reported, 0, stop);
   }
+});
+
+test("a skipped message is told from its first bytes, in the messages' order: its method, its own id (not one in params), its document", async () => {
+  const told: SkippedMessage[] = [];
+  const order: string[] = [];
+  const stream = new EventEmitter() as unknown as NodeJS.ReadableStream;
+  const reader = new StdioMessageReader(stream, {
+    maxBodyBytes: 5000,
+    onSkipped: (m) => (told.push(m), order.push(`skipped ${m.method}`)),
+  });
+  reader.listen((m) => order.push(`message ${(m as unknown as { method: string }).method}`));
+  const long = 'x'.repeat(6000);
+  const bodies = [
+    JSON.stringify({ jsonrpc: '2.0', method: 'before', params: {} }),
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: 12,
+      method: 'textDocument/didOpen',
+      params: { textDocument: { uri: 'file:///a/manifest.json', text: long } },
+    }),
+    JSON.stringify({ jsonrpc: '2.0', method: 'workspace/executeCommand', params: { id: 99, arguments: [long] } }),
+    JSON.stringify({ jsonrpc: '2.0', method: 'after', params: {} }),
+  ];
+  for (const body of bodies) {
+    const bytes = Buffer.from(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    // In small pieces: the prefix is gathered across chunks.
+    for (let at = 0; at < bytes.length; at += 700) stream.emit('data', bytes.subarray(at, at + 700));
+  }
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(order, [
+    'message before',
+    'skipped textDocument/didOpen',
+    'skipped workspace/executeCommand',
+    'message after',
+  ]);
+  assert.deepEqual(told[0], {
+    length: Buffer.byteLength(bodies[1]),
+    method: 'textDocument/didOpen',
+    id: 12,
+    uri: 'file:///a/manifest.json',
+  });
+  assert.deepEqual(told[1], { length: Buffer.byteLength(bodies[2]), method: 'workspace/executeCommand' });
 });

@@ -3,14 +3,20 @@
  * at once when opened, after a quiet time when edited, and from disk once closed (a closed
  * file that is ours stays in the Problems panel, its analysis kept within closedAnalyses.ts's bound).
  */
-import type {
+import {
   DidChangeTextDocumentParams,
   DidCloseTextDocumentParams,
   DidOpenTextDocumentParams,
+  MessageType,
+  ShowMessageNotification,
 } from 'vscode-languageserver/node';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { OpenDocument } from '../service/textDocument';
+import type { SkippedMessage } from '../stdio/skippedMessage';
+import { MAX_MESSAGE_BYTES } from '../stdio/stdioFraming';
 import { forgetClosed } from './closedAnalyses';
-import { abortCheck, check, EDIT_DEBOUNCE_MS, scheduleCheck } from './diagnostics';
+import { abortCheck, check, EDIT_DEBOUNCE_MS, scheduleCheck, untrack } from './diagnostics';
 import type { ServerState } from './state';
 
 export function didOpen(state: ServerState, { textDocument }: DidOpenTextDocumentParams): void {
@@ -39,4 +45,36 @@ export function didClose(state: ServerState, { textDocument }: DidCloseTextDocum
   clearTimeout(state.documents.checkTimers.get(textDocument.uri));
   state.documents.checkTimers.delete(textDocument.uri);
   void check(state, textDocument.uri);
+}
+
+/**
+ * A message too large to read (stdio only: the reader skipped it, see stdio/skippedMessage.ts).
+ * A document it opened or changed is not known any more: its edits that follow are ignored, as
+ * for any document the server was never told of, and it is not checked from a stale text.
+ */
+export function skippedMessage(state: ServerState, message: SkippedMessage): void {
+  const what = `${message.method ?? 'a message'}${message.uri ? ` of ${message.uri}` : ''}`;
+  state.log.warn(
+    `The client sent ${what} of ${message.length} bytes, over the ${MAX_MESSAGE_BYTES} bytes NeuroCache reads: not read${message.id !== undefined ? ' (answered with an error)' : ''}.`,
+  );
+  const { uri, method } = message;
+  if (!uri || (method !== 'textDocument/didOpen' && method !== 'textDocument/didChange')) return;
+  const known = state.documents.open.delete(uri) || state.documents.tracked.has(uri);
+  clearTimeout(state.documents.checkTimers.get(uri));
+  state.documents.checkTimers.delete(uri);
+  if (known) untrack(state, uri);
+  // A notification, not window/showMessageRequest: no client must be required to answer it.
+  void state.connection.sendNotification(ShowMessageNotification.type, {
+    type: MessageType.Warning,
+    message: `NeuroCache: ${nameOf(uri)} is open with more text than NeuroCache checks: not checked.`,
+  });
+}
+
+/** The file name a URI ends in, or the URI itself when it is not a file URI one can decode (it came from a skipped message). */
+function nameOf(uri: string): string {
+  try {
+    return path.basename(fileURLToPath(uri));
+  } catch {
+    return uri;
+  }
 }

@@ -9,17 +9,43 @@
  * the same way (vscode-languageserver 10, lib/node/main.js).
  */
 import { inspect } from 'node:util';
-import { createConnection, ProposedFeatures, RemoteConsole, StreamMessageWriter } from 'vscode-languageserver/node';
+import {
+  createConnection,
+  ErrorCodes,
+  ProposedFeatures,
+  RemoteConsole,
+  ResponseMessage,
+  StreamMessageWriter,
+} from 'vscode-languageserver/node';
+import type { SkippedMessage } from './skippedMessage';
+import { MAX_MESSAGE_BYTES } from './stdioFraming';
 import { StdioMessageReader } from './stdioMessageReader';
 
 /** The connection the server's handlers are written against: the stock one's type, with the proposed features. */
 export type ServerConnection = ReturnType<typeof createStdioConnection>;
 
-export function createStdioConnection(shutdownReceived: () => boolean) {
+/**
+ * `skipped`: told of each message over MAX_MESSAGE_BYTES, which the reader skips unread (a
+ * request among them is answered here with an error: its sender would wait for ever).
+ */
+export function createStdioConnection(shutdownReceived: () => boolean, skipped: (message: SkippedMessage) => void) {
+  const writer = new StreamMessageWriter(process.stdout);
+  const onSkipped = (message: SkippedMessage) => {
+    if (message.id !== undefined)
+      void writer.write({
+        jsonrpc: '2.0',
+        id: message.id,
+        error: {
+          code: ErrorCodes.InvalidRequest,
+          message: `a message of ${message.length} bytes, over the ${MAX_MESSAGE_BYTES} bytes NeuroCache reads: not read`,
+        },
+      } as ResponseMessage);
+    skipped(message);
+  };
   const connection = createConnection(
     ProposedFeatures.all,
-    new StdioMessageReader(process.stdin),
-    new StreamMessageWriter(process.stdout),
+    new StdioMessageReader(process.stdin, { onSkipped }),
+    writer,
   );
   const exit = () => process.exit(shutdownReceived() ? 0 : 1);
   process.stdin.on('end', exit);

@@ -7,12 +7,16 @@
  *
  * This check follows the same byte stream (it sees every chunk the reader sees) and names the
  * first framing error the moment it can be told: a header line that is not `Name: value`, a
- * header block without a usable Content-Length, a header block longer than any real one, or a
- * Content-Length over MAX_MESSAGE_BYTES (the reader would buffer the whole body, then decode and
- * parse it: a 500 MB message left the server at 2 GB; refused at its header, nothing is held). The
+ * header block without a usable Content-Length, or a header block longer than any real one. The
  * server then exits with that reason (the client restarts it): there is no way to resynchronise
  * on a stream without boundaries. A body that is not JSON-RPC but correctly framed is not a
- * framing error; the reader answers it and carries on.
+ * framing error; the reader answers it and carries on. Nor is a Content-Length over
+ * MAX_MESSAGE_BYTES: the reader skips that body without holding it (the stock reader would
+ * buffer it: a 500 MB message left the server at 2 GB) and the server says what it was
+ * (server/src/stdio/skippedMessage.ts). It used to exit here, and a client that opened the
+ * document again after each restart took the server down for good: a manifest under
+ * MAX_JSON_BYTES escapes by more than a quarter when tab-indented (measured: 27%) or when its
+ * paths hold backslashes.
  */
 
 import { MAX_JSON_BYTES } from '../service/regularFile';
@@ -21,7 +25,7 @@ import { MAX_JSON_BYTES } from '../service/regularFile';
 export const MAX_HEADER_BYTES = 8192;
 
 /**
- * Largest message body accepted: a didOpen of the largest document NeuroCache checks, with room
+ * Largest message body read (a longer one is skipped): a didOpen of the largest document NeuroCache checks, with room
  * for the backslashes JSON adds to it (a pretty-printed manifest escapes about a fifth of its
  * characters: quotes and line breaks). Editors send no larger documents (VS Code none over 50 MB).
  */
@@ -91,10 +95,7 @@ export class FramingCheck {
     if (lengths.length > 1) return `a message header with ${lengths.length} Content-Length lines`;
     if (!/^\d+$/.test(lengths[0]) || !Number.isSafeInteger(Number(lengths[0])))
       return `a message header whose Content-Length is ${JSON.stringify(lengths[0])}, not a byte count`;
-    const length = Number(lengths[0]);
-    if (length > MAX_MESSAGE_BYTES)
-      return `a message of ${length} bytes (Content-Length), over the ${MAX_MESSAGE_BYTES} bytes a message may have`;
-    this.bodyLeft = length;
+    this.bodyLeft = Number(lengths[0]);
     return undefined;
   }
 }

@@ -18,12 +18,14 @@
  * Differences, on streams the stock reader cannot read either: a negative Content-Length is
  * reported as an error (the stock reader cuts the buffered bytes at that offset from their end),
  * and one over MAX_MESSAGE_BYTES is reported and its body skipped without being held (the stock
- * reader would buffer it, however long). In the server stdioFraming.ts ends the process on both.
+ * reader would buffer it, however long). In the server stdioFraming.ts ends the process on the first;
+ * of the second the server is told what it was (`onSkipped`, from its first bytes) and lives on.
  * And a message cut short by the stream's end, or left when the reader is disposed, stops its
  * partial-message timer (the stock reader's re-arms for ever).
  */
 import { AbstractMessageReader, DataCallback, Disposable, MessageReader } from 'vscode-languageserver/node';
 import { MAX_MESSAGE_BYTES } from './stdioFraming';
+import { describeSkipped, SKIPPED_PREFIX_BYTES, SkippedMessage } from './skippedMessage';
 import { ReceivedBytes } from './stdioReceivedBytes';
 import { StreamingJsonParser } from './streamingJsonParse';
 
@@ -44,6 +46,11 @@ export interface StdioMessageReaderOptions {
   largeBodyBytes?: number;
   /** Longest body read; a longer one is reported and skipped. */
   maxBodyBytes?: number;
+  /**
+   * Told what a skipped message was (from its first bytes) as soon as they are in, or at its
+   * end if shorter: the server answers a request and forgets the document it named.
+   */
+  onSkipped?: (message: SkippedMessage) => void;
 }
 
 /** What the reader does with the bytes after a header block. */
@@ -61,6 +68,10 @@ const enum Body {
 export class StdioMessageReader extends AbstractMessageReader implements MessageReader {
   private readonly largeBodyBytes: number;
   private readonly maxBodyBytes: number;
+  private readonly onSkipped: ((message: SkippedMessage) => void) | undefined;
+  /** The first bytes of a skipped body, until they are told (then undefined). */
+  private skippedPrefix: Buffer[] | undefined;
+  private skippedPrefixLength = 0;
   private callback: DataCallback | undefined;
   /** Received bytes not yet used: a header block under way, a small body, or what follows a body. */
   private readonly received = new ReceivedBytes();
@@ -84,6 +95,7 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
     super();
     this.largeBodyBytes = options.largeBodyBytes ?? LARGE_BODY_BYTES;
     this.maxBodyBytes = options.maxBodyBytes ?? MAX_MESSAGE_BYTES;
+    this.onSkipped = options.onSkipped;
   }
 
   set partialMessageTimeout(timeout: number) {
@@ -170,6 +182,8 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
         ),
       );
       this.body = Body.Skipped;
+      this.skippedPrefix = this.onSkipped ? [] : undefined;
+      this.skippedPrefixLength = 0;
     } else if (length >= this.largeBodyBytes) {
       this.body = Body.Streamed;
       this.parser = new StreamingJsonParser(length);
@@ -184,6 +198,7 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
       const part = this.received.takePiece(this.bodyLeft);
       if (!part) return;
       this.bodyLeft -= part.length;
+      if (this.skippedPrefix) this.keepSkippedPrefix(part);
       if (!this.parser) continue;
       try {
         this.parser.push(part);
@@ -193,6 +208,22 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
         this.parser = undefined;
       }
     }
+  }
+
+  /** Keeps a skipped body's first bytes; tells them once there are enough, or the body ended. */
+  private keepSkippedPrefix(part: Uint8Array): void {
+    const prefix = this.skippedPrefix!;
+    const wanted = SKIPPED_PREFIX_BYTES - this.skippedPrefixLength;
+    if (wanted > 0) {
+      prefix.push(Buffer.from(part.subarray(0, wanted)));
+      this.skippedPrefixLength += Math.min(wanted, part.length);
+    }
+    if (this.skippedPrefixLength < SKIPPED_PREFIX_BYTES && this.bodyLeft > 0) return;
+    this.skippedPrefix = undefined;
+    const message = describeSkipped(this.bodyLength, Buffer.concat(prefix));
+    // In the messages' order: after those before it are handed on.
+    const told = this.onSkipped!;
+    this.inTurn(() => told(message));
   }
 
   private endStreamedBody(): void {
@@ -216,9 +247,14 @@ export class StdioMessageReader extends AbstractMessageReader implements Message
 
   /** Queues a message to hand on: like the stock reader's semaphore, one per setImmediate, in order. */
   private enqueue(decode: () => unknown): void {
+    this.inTurn(() => this.callback!(decode() as Parameters<DataCallback>[0]));
+  }
+
+  /** Runs `step` in its own event-loop turn, after the messages queued before it; its failure is reported. */
+  private inTurn(step: () => void): void {
     this.deliveries.push(() => {
       try {
-        this.callback!(decode() as Parameters<DataCallback>[0]);
+        step();
       } catch (error) {
         this.fireError(error);
       }
