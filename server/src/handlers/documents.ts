@@ -60,6 +60,7 @@ export function skippedMessage(state: ServerState, message: SkippedMessage): voi
   const { uri, method } = message;
   if (!uri || (method !== 'textDocument/didOpen' && method !== 'textDocument/didChange')) return;
   const known = state.documents.open.delete(uri) || state.documents.tracked.has(uri);
+  state.documents.deepRequested.delete(uri);
   clearTimeout(state.documents.checkTimers.get(uri));
   state.documents.checkTimers.delete(uri);
   if (known) untrack(state, uri);

@@ -130,9 +130,12 @@ async function runScan(state: ServerState, scan: Scan): Promise<number> {
       state.log.info(`Workspace scan stopped after ${scan.checked} of ${plural(files.length, 'file')} (${seconds} s)`);
     else {
       // Named like ours but another format (a browser extension's manifest.json): not tracked.
-      const unrelated = files
-        .slice(0, scan.checked)
-        .filter((f) => !isOurs(state.documents.tracked.get(pathToFileURL(f).href))).length;
+      const unrelated = files.slice(0, scan.checked).filter((f) => {
+        const uri = pathToFileURL(f).href;
+        const t = state.documents.tracked.get(uri);
+        // An open document's own check may still be under way: not ours only once it was looked at.
+        return state.documents.open.has(uri) ? t?.analysed !== undefined && !isOurs(t) : !isOurs(t);
+      }).length;
       state.log.info(
         `Workspace scan: checked ${plural(scan.checked, 'file')} in ${seconds} s${unrelated ? ` (${unrelated} of them ${unrelated === 1 ? 'is' : 'are'} not NeuroCache's)` : ''}`,
       );
