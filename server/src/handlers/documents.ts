@@ -13,8 +13,7 @@ import {
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OpenDocument } from '../service/textDocument';
-import type { SkippedMessage } from '../stdio/skippedMessage';
-import { MAX_MESSAGE_BYTES } from '../stdio/stdioFraming';
+import { notReadReason, SkippedMessage } from '../stdio/skippedMessage';
 import { forgetClosed } from './closedAnalyses';
 import { abortCheck, check, EDIT_DEBOUNCE_MS, scheduleCheck, untrack } from './diagnostics';
 import type { ServerState } from './state';
@@ -39,12 +38,20 @@ export function didChange(state: ServerState, { textDocument, contentChanges }: 
 }
 
 export function didClose(state: ServerState, { textDocument }: DidCloseTextDocumentParams): void {
-  state.documents.open.delete(textDocument.uri);
-  // The deep-check command asked for this editor's checks; the check from disk below is not one.
-  state.documents.deepRequested.delete(textDocument.uri);
-  clearTimeout(state.documents.checkTimers.get(textDocument.uri));
-  state.documents.checkTimers.delete(textDocument.uri);
+  forgetOpen(state, textDocument.uri);
   void check(state, textDocument.uri);
+}
+
+/**
+ * Drops an open document's text, its pending check and its deep-check request (the deep-check
+ * command asked for this editor's checks; a check from disk is not one). Whether it was open.
+ */
+function forgetOpen(state: ServerState, uri: string): boolean {
+  const wasOpen = state.documents.open.delete(uri);
+  state.documents.deepRequested.delete(uri);
+  clearTimeout(state.documents.checkTimers.get(uri));
+  state.documents.checkTimers.delete(uri);
+  return wasOpen;
 }
 
 /**
@@ -55,15 +62,11 @@ export function didClose(state: ServerState, { textDocument }: DidCloseTextDocum
 export function skippedMessage(state: ServerState, message: SkippedMessage): void {
   const what = `${message.method ?? 'a message'}${message.uri ? ` of ${message.uri}` : ''}`;
   state.log.warn(
-    `The client sent ${what} of ${message.length} bytes, over the ${MAX_MESSAGE_BYTES} bytes NeuroCache reads: not read${message.id !== undefined ? ' (answered with an error)' : ''}.`,
+    `The client sent ${what} of ${notReadReason(message)}${message.id !== undefined ? ' (answered with an error)' : ''}.`,
   );
   const { uri, method } = message;
   if (!uri || (method !== 'textDocument/didOpen' && method !== 'textDocument/didChange')) return;
-  const known = state.documents.open.delete(uri) || state.documents.tracked.has(uri);
-  state.documents.deepRequested.delete(uri);
-  clearTimeout(state.documents.checkTimers.get(uri));
-  state.documents.checkTimers.delete(uri);
-  if (known) untrack(state, uri);
+  if (forgetOpen(state, uri) || state.documents.tracked.has(uri)) untrack(state, uri);
   // A notification, not window/showMessageRequest: no client must be required to answer it.
   void state.connection.sendNotification(ShowMessageNotification.type, {
     type: MessageType.Warning,

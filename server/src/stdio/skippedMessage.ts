@@ -5,6 +5,7 @@
  * before "params" and a document's uri comes soon after it. Nothing here is trusted beyond
  * naming the message in a warning, answering its id, and forgetting the document it names.
  */
+import { MAX_MESSAGE_BYTES } from './stdioFraming';
 
 /** Bytes of a skipped body kept to tell what it was. */
 export const SKIPPED_PREFIX_BYTES = 4096;
@@ -34,4 +35,9 @@ export function describeSkipped(length: number, prefix: Uint8Array): SkippedMess
     ...(id !== undefined && { id: id.startsWith('"') ? id.slice(1, -1) : Number(id) }),
     ...(uri !== undefined && { uri }),
   };
+}
+
+/** "335544321 bytes, over the 335544320 bytes NeuroCache reads: not read": for the log and the error answer. */
+export function notReadReason(message: SkippedMessage): string {
+  return `${message.length} bytes, over the ${MAX_MESSAGE_BYTES} bytes NeuroCache reads: not read`;
 }

@@ -17,8 +17,7 @@ import {
   ResponseMessage,
   StreamMessageWriter,
 } from 'vscode-languageserver/node';
-import type { SkippedMessage } from './skippedMessage';
-import { MAX_MESSAGE_BYTES } from './stdioFraming';
+import { notReadReason, SkippedMessage } from './skippedMessage';
 import { StdioMessageReader } from './stdioMessageReader';
 
 /** The connection the server's handlers are written against: the stock one's type, with the proposed features. */
@@ -37,7 +36,7 @@ export function createStdioConnection(shutdownReceived: () => boolean, skipped: 
         id: message.id,
         error: {
           code: ErrorCodes.InvalidRequest,
-          message: `a message of ${message.length} bytes, over the ${MAX_MESSAGE_BYTES} bytes NeuroCache reads: not read`,
+          message: `a message of ${notReadReason(message)}`,
         },
       } as ResponseMessage);
     skipped(message);

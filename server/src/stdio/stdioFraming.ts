@@ -25,9 +25,10 @@ import { MAX_JSON_BYTES } from '../service/regularFile';
 export const MAX_HEADER_BYTES = 8192;
 
 /**
- * Largest message body read (a longer one is skipped): a didOpen of the largest document NeuroCache checks, with room
- * for the backslashes JSON adds to it (a pretty-printed manifest escapes about a fifth of its
- * characters: quotes and line breaks). Editors send no larger documents (VS Code none over 50 MB).
+ * Largest message body read (a longer one is skipped): a didOpen of the largest document
+ * NeuroCache checks, with room for the backslashes JSON adds to it (a pretty-printed manifest
+ * escapes about a fifth of its characters: quotes and line breaks). Editors send no larger
+ * documents (VS Code none over 50 MB).
  */
 export const MAX_MESSAGE_BYTES = MAX_JSON_BYTES + MAX_JSON_BYTES / 4;
 

@@ -6,7 +6,7 @@
  * Which exception numpy raises for which damage is measured against numpy in the tests
  * (test/unit/numpy-exceptions.test.ts); this module only names them.
  */
-import { FileTypeTests, NotRegularFileError } from '../io/fileType';
+import { FileTypeTests, notRegularFile, NotRegularFileError } from '../io/fileType';
 import { FormatError } from '../io/source';
 
 /** Python exceptions numpy, zipfile and the builder raise for cache files, by qualified name. */
@@ -130,13 +130,11 @@ export interface LoadFailure {
  * IsADirectoryError (which the builder catches); a FIFO or a device it opens and reads.
  */
 export function notRegularFailure(stat: FileTypeTests): LoadFailure {
-  return failureOfNotRegular(new NotRegularFileError(stat));
+  return failureOfNotRegular(notRegularFile(stat), stat.isDirectory());
 }
 
-function failureOfNotRegular(error: NotRegularFileError): LoadFailure {
-  return error.directory
-    ? { message: error.message, exception: 'IsADirectoryError' }
-    : { message: error.message, notRegular: true };
+function failureOfNotRegular(message: string, directory: boolean): LoadFailure {
+  return directory ? { message, exception: 'IsADirectoryError' } : { message, notRegular: true };
 }
 
 /** The failure an engine error describes, or undefined for a bug (not bad input). */
@@ -144,7 +142,7 @@ export function loadFailure(error: unknown): LoadFailure | undefined {
   if (error instanceof NumpyLoadError)
     return { message: error.message, exception: error.exception, olderNumpy: error.olderNumpy };
   if (error instanceof UnsupportedByNeuroCache) return { message: error.message, unsupported: true };
-  if (error instanceof NotRegularFileError) return failureOfNotRegular(error);
+  if (error instanceof NotRegularFileError) return failureOfNotRegular(error.message, error.directory);
   if (error instanceof FormatError) return { message: error.message };
   return undefined;
 }
