@@ -359,13 +359,13 @@ export async function labelTrace(
 // Larger ones stream, so memory stays bounded whatever the cache.
 const ONE_SHOT_LIMIT = 64 << 20;
 /**
- * The piece a whole `labels` member is inflated into and counted from, in WebAssembly memory: 1 MiB,
- * a core's L2 cache here (AMD EPYC, 1 MiB per core). A NIfTI's pieces stay at PIECE_SIZE: the
+ * The piece a whole `labels` member is inflated into and counted from, in WebAssembly memory:
+ * 1 MiB, a core's L2 cache here (AMD EPYC, 1 MiB per core). Fewer pieces mean fewer turns of the
+ * JavaScript loop around the kernels, and fewer runs cut at a piece's end, which a short process
+ * runs before its JIT has compiled it. Measured with farm-bench, 30 paired whole-process runs of
+ * the bench's 160-file local build: CPU 0.91x and wall 0.95x of 256 KiB pieces (4 MiB pieces gave
+ * the same); at 40 files 0.99x (within the noise). A NIfTI's pieces stay at PIECE_SIZE: the
  * bench's lesion counts measured the same with 1 MiB (1.44-1.50x their bound either way).
- * Fewer pieces mean fewer turns of the JavaScript loop around the kernels, and fewer runs cut at
- * a piece's end, which a short process runs before its JIT has compiled it. Measured with
- * farm-bench, 30 paired whole-process runs of the bench's 160-file local build: CPU 0.91x and wall
- * 0.95x of 256 KiB pieces (4 MiB pieces gave the same); at 40 files 0.99x (within the noise).
  */
 const LABELS_PIECE_SIZE = 1 << 20;
 
